@@ -1,0 +1,131 @@
+//! Quantization at the model boundary: real numbers in, real numbers out.
+//!
+//! A tensor's scale is an `f32`, so it is exactly `m · 2^e` with an integer mantissa `m`; this
+//! module states IO conversion as exact functions of that rational value.
+//!
+//! * **Quantize** (ONNX `QuantizeLinear`): `q = clamp(zp + round_half_even(x / s), −128, 127)`.
+//!   For `f32` inputs the quotient is taken in `f64`: both operands have 24-bit mantissas, so a
+//!   quotient that is not exactly a half-integer lies more than one `f64` ulp away from one, and
+//!   the rounding decision is the exact one.
+//! * **Quantize from 18-decimal fixed point** (`X = x · 10^18`, what Solidity passes): the same
+//!   formula evaluated exactly in integers, [`quantize_fixed18`].
+//! * **Dequantize**: `x = (q − zp) · s`, exact in `f64` and then rounded to `f32` for `.npy`
+//!   outputs; to 18-decimal fixed point, [`dequantize_fixed18`] rounds half to even.
+
+/// `10^18`, one in 18-decimal fixed point.
+pub const FIXED18_ONE: i128 = 1_000_000_000_000_000_000;
+
+/// Round `x` to the nearest integer, halves to even (ONNX `QuantizeLinear`'s rule).
+pub fn round_half_even(x: f64) -> f64 {
+    x.round_ties_even()
+}
+
+/// Quantize one real value given as `f32`.
+pub fn quantize_f32(x: f32, scale: f32, zero_point: i32) -> i8 {
+    if x.is_nan() {
+        return zero_point.clamp(-128, 127) as i8;
+    }
+    let q = (x as f64 / scale as f64).round_ties_even();
+    (q + zero_point as f64).clamp(-128.0, 127.0) as i8
+}
+
+/// Dequantize one int8 value to `f32`.
+pub fn dequantize_f32(q: i32, scale: f32, zero_point: i32) -> f32 {
+    ((q - zero_point) as f64 * scale as f64) as f32
+}
+
+/// Split a positive finite `f32` into `(m, e)` with `scale = m · 2^e` exactly.
+pub fn scale_parts(scale: f32) -> (i128, i32) {
+    let bits = scale.to_bits();
+    let exp = ((bits >> 23) & 0xff) as i32;
+    let frac = (bits & 0x7f_ffff) as i128;
+    if exp == 0 { (frac, -149) } else { (frac | 0x80_0000, exp - 150) }
+}
+
+/// `num / den` rounded half to even, exact (`den > 0`).
+fn div_round_half_even(num: i128, den: i128) -> i128 {
+    let q = num.div_euclid(den);
+    let r = num.rem_euclid(den);
+    match (2 * r).cmp(&den) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
+}
+
+/// Quantize an 18-decimal fixed-point value: `clamp(zp + round_half_even(X / (10^18 · s)))`.
+/// Values whose quotient exceeds the int8 range saturate; nothing overflows for any `i128` X
+/// within ±2^100 (far beyond int256 inputs that matter: larger inputs saturate first).
+pub fn quantize_fixed18(x: i128, scale: f32, zero_point: i32) -> i8 {
+    let (m, e) = scale_parts(scale);
+    // x / (1e18 · m · 2^e)
+    let x = x.clamp(-(1i128 << 100), 1i128 << 100);
+    let (num, den) = if e >= 0 {
+        // den = 1e18 · m · 2^e may overflow for huge scales: then |q| < 1 for all clamped x
+        match (FIXED18_ONE * m).checked_mul(1i128 << e.min(60)) {
+            Some(d) if e <= 60 => (x, d),
+            _ => (0, 1),
+        }
+    } else {
+        let sh = (-e).min(126) as u32;
+        // num = x · 2^-e; shrink if needed, saturating the result (|x·2^-e| huge ⇒ saturates)
+        match x.checked_mul(1i128 << sh.min(126)) {
+            Some(n) => (n, FIXED18_ONE * m),
+            None => (x.signum() * (1i128 << 120), 1),
+        }
+    };
+    let q = div_round_half_even(num, den) + zero_point as i128;
+    q.clamp(-128, 127) as i8
+}
+
+/// Dequantize to 18-decimal fixed point: `round_half_even((q − zp) · s · 10^18)`.
+pub fn dequantize_fixed18(q: i32, scale: f32, zero_point: i32) -> i128 {
+    let (m, e) = scale_parts(scale);
+    let v = (q - zero_point) as i128 * m * FIXED18_ONE;
+    if e >= 0 { v << e.min(60) } else { div_round_half_even(v, 1i128 << (-e).min(126)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantize_ties_to_even() {
+        assert_eq!(quantize_f32(0.5, 1.0, 0), 0);
+        assert_eq!(quantize_f32(1.5, 1.0, 0), 2);
+        assert_eq!(quantize_f32(-0.5, 1.0, 0), 0);
+        assert_eq!(quantize_f32(-1.5, 1.0, 0), -2);
+        assert_eq!(quantize_f32(1000.0, 1.0, 0), 127);
+        assert_eq!(quantize_f32(-1000.0, 1.0, 3), -128);
+        assert_eq!(quantize_f32(0.3, 0.1, -5), -2);
+    }
+
+    #[test]
+    fn fixed18_agrees_with_f32_path() {
+        let scales = [0.1f32, 0.0625, 0.003921569, 1.7, 13.0, 1e-6];
+        let xs = [-3.75f32, -1.0, -0.05, 0.0, 0.05, 0.2, 1.0, 2.5, 7.125, 100.0];
+        for &s in &scales {
+            for &x in &xs {
+                for zp in [-128, -3, 0, 17] {
+                    // x as f32 is an exact rational; feed the same rational as fixed point when
+                    // it has a finite 18-decimal expansion (dyadic values below do).
+                    let fixed = (x as f64 * 1e18) as i128;
+                    if (fixed as f64 / 1e18) as f32 != x || x.fract() * 8.0 != (x.fract() * 8.0).trunc() {
+                        continue;
+                    }
+                    assert_eq!(quantize_fixed18(fixed, s, zp), quantize_f32(x, s, zp), "x={x} s={s} zp={zp}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dequantize_fixed18_is_exact_for_dyadic_scales() {
+        assert_eq!(dequantize_fixed18(10, 0.25, 2), 2 * FIXED18_ONE);
+        assert_eq!(dequantize_fixed18(-128, 0.5, 0), -64 * FIXED18_ONE);
+        let (m, e) = scale_parts(0.1);
+        assert_eq!(m as f64 * 2f64.powi(e), 0.1f32 as f64);
+        assert_eq!(round_half_even(2.5), 2.0);
+        assert_eq!(round_half_even(-3.5), -4.0);
+    }
+}

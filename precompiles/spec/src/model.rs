@@ -1,0 +1,332 @@
+//! The quantized model: tensors, constants and the operator set of the arithmetic contract.
+//!
+//! A [`Model`] is a straight-line program over tensors with static shapes. Each tensor is int8
+//! with a per-tensor scale and zero point ([`Quant`]), or `i64` (labels, indices). Each
+//! [`Node`] applies one [`Op`]; every op's exact integer definition is in `docs/spec.md`, and
+//! its reference implementation in `solidml-cpu`'s `ops/<op>.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::arith::Multiplier;
+
+/// Index into [`Model::tensors`].
+pub type TensorId = u32;
+
+/// Element type of a tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DType {
+    /// Quantized int8 activation: real = (q − zero_point) · scale.
+    I8,
+    /// Plain 64-bit integers (class labels, indices); no scale.
+    I64,
+}
+
+/// Per-tensor affine quantization of an int8 tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quant {
+    /// Positive, finite; metadata for IO only (no float at run time).
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+impl Quant {
+    pub fn real(&self, q: i32) -> f64 {
+        (q - self.zero_point) as f64 * self.scale as f64
+    }
+}
+
+/// One tensor of the program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorInfo {
+    pub name: String,
+    pub shape: Vec<u32>,
+    pub dtype: DType,
+    /// Present for `I8` tensors.
+    pub quant: Option<Quant>,
+}
+
+impl TensorInfo {
+    pub fn len(&self) -> usize {
+        self.shape.iter().map(|&d| d as usize).product()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A tensor whose value is fixed in the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConstData {
+    I8(Vec<i8>),
+    I64(Vec<i64>),
+}
+
+/// One operation of the program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Name of the ONNX node this came from (diagnostics, generated code).
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<TensorId>,
+    pub outputs: Vec<TensorId>,
+}
+
+/// Requantization epilogue shared by accumulating ops: per output channel multiplier, then the
+/// output zero point, then the clamp (a fused ReLU or Clip is a tighter clamp).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Epilogue {
+    /// One per output channel, or a single one for all.
+    pub multipliers: Vec<Multiplier>,
+    pub output_zero_point: i32,
+    pub clamp_min: i8,
+    pub clamp_max: i8,
+}
+
+/// N-d convolution, `ONNX Conv` semantics on NC(spatial…) layouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conv {
+    pub kernel: Vec<u32>,
+    pub strides: Vec<u32>,
+    pub dilations: Vec<u32>,
+    pub pads_begin: Vec<u32>,
+    pub pads_end: Vec<u32>,
+    pub groups: u32,
+    pub input_zero_point: i32,
+    /// `[C_out, C_in / groups, kernel…]`, symmetric per output channel.
+    pub weights: Vec<i8>,
+    /// `[C_out]`, at scale `s_in · s_w[c]`.
+    pub bias: Vec<i32>,
+    pub epilogue: Epilogue,
+}
+
+/// Dense layer on the last axis: `[…, K] × Wᵀ → […, N]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dense {
+    pub in_features: u32,
+    pub out_features: u32,
+    pub input_zero_point: i32,
+    /// `[N, K]`, symmetric per output feature.
+    pub weights: Vec<i8>,
+    /// `[N]`, at scale `s_in · s_w[n]`.
+    pub bias: Vec<i32>,
+    pub epilogue: Epilogue,
+}
+
+/// Element-wise binary operators between two int8 tensors (numpy broadcasting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BinaryKind {
+    Add,
+    Sub,
+    Mul,
+}
+
+/// Quantized element-wise binary op. For `Add`/`Sub` (TFLite's scheme): both inputs are
+/// shifted left by `left_shift` bits, rescaled by `a_multiplier`/`b_multiplier` to a common
+/// scale, combined, and rescaled by `output_multiplier`. For `Mul` the product of the
+/// zero-point-corrected inputs is rescaled by `output_multiplier`; `a_multiplier` and
+/// `b_multiplier` are unused (zero).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binary {
+    pub kind: BinaryKind,
+    pub a_zero_point: i32,
+    pub b_zero_point: i32,
+    pub left_shift: u32,
+    pub a_multiplier: Multiplier,
+    pub b_multiplier: Multiplier,
+    pub output_multiplier: Multiplier,
+    pub output_zero_point: i32,
+    pub clamp_min: i8,
+    pub clamp_max: i8,
+}
+
+/// Max or min of two tensors already requantized (through [`Lut`]s) to the output's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Extremum {
+    Max,
+    Min,
+}
+
+/// 256-entry lookup tables: `out = table[c][in + 128]`, with `c` the index along `axis` when
+/// there are several tables (per-channel affine maps, PReLU slopes) and 0 otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lut {
+    pub axis: Option<u32>,
+    /// `256 × number of tables`.
+    pub tables: Vec<i8>,
+}
+
+/// A strided view: `out[i…] = in[offset + Σ i_k · strides[k]]` over the output's shape.
+/// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Slice, Expand and Tile are views.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    pub offset: u64,
+    pub strides: Vec<i64>,
+}
+
+/// Constant padding with `value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pad {
+    pub pads_begin: Vec<u32>,
+    pub pads_end: Vec<u32>,
+    pub value: i64,
+}
+
+/// Sliding-window pooling over the spatial axes of an NC(spatial…) tensor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    pub kernel: Vec<u32>,
+    pub strides: Vec<u32>,
+    pub dilations: Vec<u32>,
+    pub pads_begin: Vec<u32>,
+    pub pads_end: Vec<u32>,
+    /// Average pooling only: whether padded positions count in the divisor.
+    pub count_include_pad: bool,
+    pub zero_point: i32,
+}
+
+/// Reductions over `axes` (the output keeps them as size-1 axes or drops them, as its shape says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReduceKind {
+    /// Σ(q − zp_in), requantized by `multiplier` to the output scale.
+    Sum,
+    /// Σ(q − zp_in) / count rounded half away, requantized by `multiplier`.
+    Mean,
+    Max,
+    Min,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reduce {
+    pub kind: ReduceKind,
+    pub axes: Vec<u32>,
+    pub input_zero_point: i32,
+    pub multiplier: Multiplier,
+    pub output_zero_point: i32,
+}
+
+/// Softmax along `axis`: `e[j] = exp_table[max − q_j]` (Q16 integers computed at compile
+/// time), `out_j = clamp(round_half_away(e_j · 256 / Σe) − 128)`; output scale 1/256, zero
+/// point −128.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Softmax {
+    pub axis: u32,
+    /// 256 entries, `exp_table[d] = round(2^16 · exp(−d · s_in))`, non-increasing, `[0] = 65536`.
+    pub exp_table: Vec<u32>,
+}
+
+/// The operator set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    Conv(Conv),
+    Dense(Dense),
+    Binary(Binary),
+    Extremum(Extremum),
+    Lut(Lut),
+    View(View),
+    Pad(Pad),
+    /// Concatenation along an axis; inputs share the output's quantization.
+    Concat { axis: u32 },
+    MaxPool(Pool),
+    AvgPool(Pool),
+    Reduce(Reduce),
+    Softmax(Softmax),
+    /// Index of the first (or last) maximum along `axis`, as i64.
+    ArgMax { axis: u32, select_last_index: bool },
+    /// `out[i] = table[in[i]]` for i64 inputs (class labels from an argmax).
+    Take { table: Vec<i64> },
+    /// Gather along `axis` with constant indices (negative indices already resolved).
+    Gather { axis: u32, indices: Vec<u32> },
+}
+
+impl Op {
+    /// Stable, human-readable name of the operator (spec section, CLI output).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Conv(_) => "Conv",
+            Op::Dense(_) => "Dense",
+            Op::Binary(b) => match b.kind {
+                BinaryKind::Add => "Add",
+                BinaryKind::Sub => "Sub",
+                BinaryKind::Mul => "Mul",
+            },
+            Op::Extremum(Extremum::Max) => "Max",
+            Op::Extremum(Extremum::Min) => "Min",
+            Op::Lut(_) => "Lut",
+            Op::View(_) => "View",
+            Op::Pad(_) => "Pad",
+            Op::Concat { .. } => "Concat",
+            Op::MaxPool(_) => "MaxPool",
+            Op::AvgPool(_) => "AvgPool",
+            Op::Reduce(_) => "Reduce",
+            Op::Softmax(_) => "Softmax",
+            Op::ArgMax { .. } => "ArgMax",
+            Op::Take { .. } => "Take",
+            Op::Gather { .. } => "Gather",
+        }
+    }
+}
+
+/// A compiled model: the content of an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub name: String,
+    pub tensors: Vec<TensorInfo>,
+    /// Tensors with fixed values.
+    pub constants: Vec<(TensorId, ConstData)>,
+    pub inputs: Vec<TensorId>,
+    pub outputs: Vec<TensorId>,
+    /// In execution order.
+    pub nodes: Vec<Node>,
+}
+
+impl Model {
+    pub fn tensor(&self, id: TensorId) -> &TensorInfo {
+        &self.tensors[id as usize]
+    }
+
+    /// Multiply-accumulate count of one inference (Conv and Dense, plus one per element of Mul).
+    pub fn macs_per_node(&self) -> Vec<u64> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let out = n.outputs.first().map(|&t| self.tensor(t).len() as u64).unwrap_or(0);
+                match &n.op {
+                    Op::Conv(c) => {
+                        let cin = self.tensor(n.inputs[0]).shape.get(1).copied().unwrap_or(1) as u64;
+                        let k: u64 = c.kernel.iter().map(|&k| k as u64).product();
+                        out * k * (cin / c.groups.max(1) as u64)
+                    }
+                    Op::Dense(d) => out * d.in_features as u64,
+                    Op::Binary(b) if b.kind == BinaryKind::Mul => out,
+                    _ => 0,
+                }
+            })
+            .collect()
+    }
+
+    pub fn macs(&self) -> u64 {
+        self.macs_per_node().iter().sum()
+    }
+
+    /// Number of weight and bias parameters.
+    pub fn parameter_count(&self) -> u64 {
+        let per_node: u64 = self
+            .nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Conv(c) => (c.weights.len() + c.bias.len()) as u64,
+                Op::Dense(d) => (d.weights.len() + d.bias.len()) as u64,
+                _ => 0,
+            })
+            .sum();
+        let consts: u64 = self
+            .constants
+            .iter()
+            .map(|(_, c)| match c {
+                ConstData::I8(v) => v.len() as u64,
+                ConstData::I64(v) => v.len() as u64,
+            })
+            .sum();
+        per_node + consts
+    }
+}

@@ -1,0 +1,273 @@
+//! Structural validation of a [`Model`]: everything an executor indexes is checked here, once,
+//! so executors can rely on it (an accepted model never makes them read out of bounds), and
+//! shape rules shared by all executors ([`window_output_len`], [`broadcast_shapes`]).
+
+use crate::{DType, Model, Op, SpecError, TensorId};
+
+/// Largest number of elements in one tensor.
+pub const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
+/// Largest rank of a tensor.
+pub const MAX_RANK: usize = 8;
+
+/// Output length of a sliding window along one axis (Conv, pooling):
+/// `floor((n + pad_begin + pad_end − dilation·(k − 1) − 1) / stride) + 1`, or `None` when the
+/// window does not fit.
+pub fn window_output_len(n: u32, k: u32, stride: u32, dilation: u32, pb: u32, pe: u32) -> Option<u32> {
+    let span = dilation as u64 * (k as u64).checked_sub(1)? + 1;
+    let padded = n as u64 + pb as u64 + pe as u64;
+    if stride == 0 || padded < span {
+        return None;
+    }
+    Some(((padded - span) / stride as u64 + 1) as u32)
+}
+
+/// numpy broadcasting of two shapes.
+pub fn broadcast_shapes(a: &[u32], b: &[u32]) -> Option<Vec<u32>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![0; rank];
+    for i in 0..rank {
+        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
+        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { 1 };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// Validate a whole model.
+pub fn validate(model: &Model) -> Result<(), SpecError> {
+    let n = model.tensors.len();
+    let mut defined = vec![false; n];
+    let check_id = |id: TensorId| -> Result<usize, SpecError> {
+        if (id as usize) < n { Ok(id as usize) } else { Err(SpecError::Invalid(format!("tensor id {id} out of range ({n} tensors)"))) }
+    };
+    for t in &model.tensors {
+        if t.shape.len() > MAX_RANK {
+            return Err(SpecError::Invalid(format!("tensor `{}` has rank {} > {MAX_RANK}", t.name, t.shape.len())));
+        }
+        let len = t.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize));
+        if !matches!(len, Some(l) if l <= MAX_TENSOR_ELEMENTS) {
+            return Err(SpecError::Invalid(format!("tensor `{}` has too many elements", t.name)));
+        }
+        match (t.dtype, t.quant) {
+            (DType::I8, Some(q)) if q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero_point) => {}
+            (DType::I64, None) => {}
+            _ => return Err(SpecError::Invalid(format!("tensor `{}` has an invalid type or quantization", t.name))),
+        }
+    }
+    for &i in &model.inputs {
+        defined[check_id(i)?] = true;
+    }
+    for (id, data) in &model.constants {
+        let t = &model.tensors[check_id(*id)?];
+        let ok = match data {
+            crate::ConstData::I8(v) => t.dtype == DType::I8 && v.len() == t.len(),
+            crate::ConstData::I64(v) => t.dtype == DType::I64 && v.len() == t.len(),
+        };
+        if !ok || defined[*id as usize] {
+            return Err(SpecError::Invalid(format!("constant `{}` does not match its tensor", t.name)));
+        }
+        defined[*id as usize] = true;
+    }
+    for node in &model.nodes {
+        let fail = |reason: String| SpecError::InvalidNode { node: node.name.clone(), op: node.op.kind(), reason };
+        for &i in &node.inputs {
+            if !defined[check_id(i)?] {
+                return Err(fail(format!("input tensor {i} is used before it is defined")));
+            }
+        }
+        for &o in &node.outputs {
+            if defined[check_id(o)?] {
+                return Err(fail(format!("output tensor {o} is defined twice")));
+            }
+            defined[o as usize] = true;
+        }
+        validate_node(model, node).map_err(fail)?;
+    }
+    for &o in &model.outputs {
+        if !defined[check_id(o)?] {
+            return Err(SpecError::Invalid(format!("model output {o} is never computed")));
+        }
+    }
+    Ok(())
+}
+
+fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
+    let t = |i: usize, list: &[TensorId]| model.tensor(list[i]);
+    let arity = |ins: usize, outs: usize| -> Result<(), String> {
+        if node.inputs.len() != ins || node.outputs.len() != outs {
+            return Err(format!("expects {ins} input(s) and {outs} output(s), has {} and {}", node.inputs.len(), node.outputs.len()));
+        }
+        Ok(())
+    };
+    let want = |cond: bool, what: &str| if cond { Ok(()) } else { Err(what.to_string()) };
+    let int8_in_out = |node: &crate::Node| {
+        node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I8)
+    };
+    let clamp_ok = |lo: i8, hi: i8| want(lo <= hi, "clamp_min > clamp_max");
+    match &node.op {
+        Op::Conv(c) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Conv takes and gives int8")?;
+            let (x, y) = (&t(0, &node.inputs).shape, &t(0, &node.outputs).shape);
+            let s = c.kernel.len();
+            want(x.len() == s + 2 && y.len() == s + 2, "rank must be 2 + spatial rank")?;
+            want([c.strides.len(), c.dilations.len(), c.pads_begin.len(), c.pads_end.len()].iter().all(|&l| l == s), "attribute lengths differ from the kernel rank")?;
+            let (cin, cout, g) = (x[1], y[1], c.groups);
+            want(g >= 1 && cin % g == 0 && cout % g == 0 && x[0] == y[0], "groups must divide both channel counts; batch must match")?;
+            let klen: u64 = c.kernel.iter().map(|&k| k as u64).product();
+            want(c.weights.len() as u64 == cout as u64 * (cin / g) as u64 * klen, "weights length != C_out·C_in/groups·kernel")?;
+            want(c.bias.len() == cout as usize, "bias length != C_out")?;
+            epilogue_ok(&c.epilogue, cout)?;
+            want((-128..=127).contains(&c.input_zero_point), "input zero point out of int8 range")?;
+            for d in 0..s {
+                let o = window_output_len(x[d + 2], c.kernel[d], c.strides[d], c.dilations[d], c.pads_begin[d], c.pads_end[d]);
+                want(o == Some(y[d + 2]) && c.dilations[d] >= 1, "output spatial shape does not follow from the attributes")?;
+            }
+            Ok(())
+        }
+        Op::Dense(d) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Dense takes and gives int8")?;
+            let (x, y) = (&t(0, &node.inputs).shape, &t(0, &node.outputs).shape);
+            want(!x.is_empty() && x.len() == y.len() && x[..x.len() - 1] == y[..y.len() - 1], "leading axes must match")?;
+            want(*x.last().unwrap() == d.in_features && *y.last().unwrap() == d.out_features, "feature counts differ from the shapes")?;
+            want(d.weights.len() as u64 == d.in_features as u64 * d.out_features as u64 && d.bias.len() == d.out_features as usize, "weights or bias length")?;
+            want((-128..=127).contains(&d.input_zero_point), "input zero point out of int8 range")?;
+            epilogue_ok(&d.epilogue, d.out_features)
+        }
+        Op::Binary(b) => {
+            arity(2, 1)?;
+            want(int8_in_out(node), "Binary ops take and give int8")?;
+            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")?;
+            want(b.a_multiplier.is_valid() && b.b_multiplier.is_valid() && b.output_multiplier.is_valid() && b.left_shift <= 20, "multiplier out of range")?;
+            want([b.a_zero_point, b.b_zero_point, b.output_zero_point].iter().all(|z| (-128..=127).contains(z)), "zero point out of range")?;
+            clamp_ok(b.clamp_min, b.clamp_max)
+        }
+        Op::Extremum(_) => {
+            arity(2, 1)?;
+            want(int8_in_out(node), "Max/Min take and give int8")?;
+            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
+        }
+        Op::Lut(l) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Lut takes and gives int8")?;
+            let x = &t(0, &node.inputs).shape;
+            want(*x == t(0, &node.outputs).shape, "shape changes")?;
+            let tables = match l.axis {
+                None => 1,
+                Some(a) => *x.get(a as usize).ok_or("axis out of range")? as usize,
+            };
+            want(l.tables.len() == 256 * tables, "tables length != 256 × tables")
+        }
+        Op::View(v) => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == y.dtype && x.quant == y.quant, "a view keeps type and quantization")?;
+            want(v.strides.len() == y.shape.len(), "one stride per output axis")?;
+            if y.is_empty() {
+                return Ok(());
+            }
+            let (mut lo, mut hi) = (v.offset as i128, v.offset as i128);
+            for (&d, &s) in y.shape.iter().zip(&v.strides) {
+                let span = (d as i128 - 1) * s as i128;
+                if span < 0 { lo += span } else { hi += span }
+            }
+            want(lo >= 0 && hi < x.len() as i128, "view reads outside its input")
+        }
+        Op::Pad(p) => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == y.dtype && x.quant == y.quant, "pad keeps type and quantization")?;
+            want(p.pads_begin.len() == x.shape.len() && p.pads_end.len() == x.shape.len() && y.shape.len() == x.shape.len(), "pads rank")?;
+            want(x.shape.iter().enumerate().all(|(i, &d)| d as u64 + p.pads_begin[i] as u64 + p.pads_end[i] as u64 == y.shape[i] as u64), "output shape != input + pads")?;
+            want(x.dtype != DType::I8 || (-128..=127).contains(&p.value), "pad value out of int8 range")
+        }
+        Op::Concat { axis } => {
+            want(!node.inputs.is_empty() && node.outputs.len() == 1, "needs inputs and one output")?;
+            let y = t(0, &node.outputs);
+            let a = *axis as usize;
+            want(a < y.shape.len(), "axis out of range")?;
+            let mut total = 0u64;
+            for &i in &node.inputs {
+                let x = model.tensor(i);
+                want(x.dtype == y.dtype && x.quant == y.quant && x.shape.len() == y.shape.len(), "inputs share the output's type, quantization and rank")?;
+                want(x.shape.iter().zip(&y.shape).enumerate().all(|(k, (p, q))| k == a || p == q), "non-axis dimensions differ")?;
+                total += x.shape[a] as u64;
+            }
+            want(total == y.shape[a] as u64, "axis lengths do not add up")
+        }
+        Op::MaxPool(p) | Op::AvgPool(p) => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(int8_in_out(node) && x.quant == y.quant, "pooling keeps int8 quantization")?;
+            let s = p.kernel.len();
+            want(x.shape.len() == s + 2 && y.shape.len() == s + 2 && x.shape[..2] == y.shape[..2], "rank must be 2 + spatial rank")?;
+            want([p.strides.len(), p.dilations.len(), p.pads_begin.len(), p.pads_end.len()].iter().all(|&l| l == s), "attribute lengths")?;
+            for d in 0..s {
+                let o = window_output_len(x.shape[d + 2], p.kernel[d], p.strides[d], p.dilations[d], p.pads_begin[d], p.pads_end[d]);
+                want(o == Some(y.shape[d + 2]) && p.dilations[d] >= 1 && p.kernel[d] >= 1, "output spatial shape does not follow from the attributes")?;
+                want(p.pads_begin[d] < p.kernel[d] && p.pads_end[d] < p.kernel[d], "a pad is not smaller than the window")?;
+            }
+            Ok(())
+        }
+        Op::Reduce(r) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Reduce takes and gives int8")?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            let mut seen = vec![false; x.shape.len()];
+            for &a in &r.axes {
+                want((a as usize) < x.shape.len() && !seen[a as usize], "axes out of range or repeated")?;
+                seen[a as usize] = true;
+            }
+            let kept: usize = x.shape.iter().enumerate().filter(|(i, _)| !seen[*i]).map(|(_, &d)| d as usize).product();
+            want(y.len() == kept && x.len() > 0, "output length != product of kept axes")?;
+            want(r.multiplier.is_valid(), "multiplier out of range")
+        }
+        Op::Softmax(s) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Softmax takes and gives int8")?;
+            let x = t(0, &node.inputs);
+            want(x.shape == t(0, &node.outputs).shape && (s.axis as usize) < x.shape.len(), "shape or axis")?;
+            want(x.shape[s.axis as usize] <= 1 << 15, "softmax axis longer than 32768")?;
+            want(s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16, "exp table must have 256 entries ≤ 2^16, the first 2^16")
+        }
+        Op::ArgMax { axis, .. } => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == DType::I8 && y.dtype == DType::I64, "int8 in, i64 out")?;
+            let d = *x.shape.get(*axis as usize).ok_or("axis out of range")?;
+            want(d > 0 && y.len() * d as usize == x.len(), "output length")
+        }
+        Op::Take { table } => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == DType::I64 && y.dtype == DType::I64 && x.len() == y.len() && !table.is_empty(), "i64 in and out, same length, non-empty table")
+        }
+        Op::Gather { axis, indices } => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == y.dtype && x.quant == y.quant, "gather keeps type and quantization")?;
+            let d = *x.shape.get(*axis as usize).ok_or("axis out of range")?;
+            want(indices.iter().all(|&i| i < d), "index out of range")?;
+            want(y.len() as u64 * d as u64 == x.len() as u64 * indices.len() as u64, "output length")
+        }
+    }
+}
+
+fn epilogue_ok(e: &crate::Epilogue, channels: u32) -> Result<(), String> {
+    if !(e.multipliers.len() == 1 || e.multipliers.len() == channels as usize) {
+        return Err("epilogue needs one multiplier or one per channel".into());
+    }
+    if !e.multipliers.iter().all(|m| m.is_valid()) {
+        return Err("multiplier out of range".into());
+    }
+    if !(-128..=127).contains(&e.output_zero_point) || e.clamp_min > e.clamp_max {
+        return Err("output zero point or clamp out of range".into());
+    }
+    Ok(())
+}

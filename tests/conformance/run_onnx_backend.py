@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Run the ONNX backend test cases shipped in the installed `onnx` wheel
+(onnx/backend/test/data/pytorch-converted/* and pytorch-operator/*) through
+`solidml compile` + `solidml run` and compare with the expected outputs.
+
+Run with the repo's virtualenv (bash scripts/python-env.sh):
+
+    .venv/bin/python tests/conformance/run_onnx_backend.py \
+        [--solidml target/release/solidml] [--filter SUBSTR] [--jobs 2] \
+        [--report target/conformance.json] [--min-pass K] [--keep]
+
+Per case:
+  * every test_data_set_0/input_<i>.pb is converted to input_<i>.npy (dtype and
+    shape kept; the tensors' first axis is taken as the batch axis, as the
+    `solidml run` contract wants; models with batch 1 get shape [1, ...]);
+  * SOLIDML compile CASE/model.onnx --calibration input_0.npy --name model -o TMP
+    (the calibration set is input_0 itself);
+  * SOLIDML run TMP/model.smodel --input input_0.npy [--input input_1.npy ...]
+    --output TMP/out, which must write TMP/out/<output-name>.npy per output;
+  * pass iff every output has the expected shape and
+    max |got - expected| <= k * step, where step is the output's quantization
+    scale from TMP/model.json ({"outputs": [{"name", "scale", "zero_point"}]})
+    or, when missing, (max - min of expected) / 255.
+
+Every step has a timeout; a failing case never stops the run. The summary line
+is `conformance: N passed, M failed (of T)`. Exit status is 0 unless
+--min-pass K is given and fewer than K cases pass.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SUITES = ("pytorch-converted", "pytorch-operator")
+EXPECTED_CASES = 117  # onnx 1.19.1: 82 pytorch-converted + 35 pytorch-operator
+STEP_TIMEOUT_S = 60
+
+# Tolerance: max |got - expected| <= k * step (step = output quantization step).
+# DEFAULT_K = 3 allows for an int8 pipeline's rounding at each requantization
+# along a short chain of ops. Per-case overrides go here, keyed by the case
+# name (directory name, e.g. "test_Softmax"), each with a comment saying why.
+DEFAULT_K = 3.0
+K_OVERRIDES = {
+    # "test_example": 6.0,  # why a larger k is justified for this case
+}
+
+
+def first_line(text):
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return ""
+
+
+def sanitize(name):
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def discover(filter_substr):
+    base = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
+    cases = []
+    for suite in SUITES:
+        d = os.path.join(base, suite)
+        if not os.path.isdir(d):
+            print("warning: %s missing (onnx %s)" % (d, onnx.__version__), file=sys.stderr)
+            continue
+        for name in sorted(os.listdir(d)):
+            cdir = os.path.join(d, name)
+            if os.path.isfile(os.path.join(cdir, "model.onnx")):
+                cases.append((suite, name, cdir))
+    total_found = len(cases)
+    if filter_substr:
+        cases = [c for c in cases if filter_substr in c[1] or filter_substr in "%s/%s" % (c[0], c[1])]
+    return cases, total_found
+
+
+def load_pbs(dirpath, prefix):
+    tensors = []
+    i = 0
+    while True:
+        path = os.path.join(dirpath, "%s_%d.pb" % (prefix, i))
+        if not os.path.isfile(path):
+            break
+        t = onnx.TensorProto()
+        with open(path, "rb") as f:
+            t.ParseFromString(f.read())
+        tensors.append((t.name, numpy_helper.to_array(t)))
+        i += 1
+    return tensors
+
+
+def model_info(path):
+    m = onnx.load(path)
+    inits = {t.name for t in m.graph.initializer}
+    ops = []
+
+    def walk(g):
+        for n in g.node:
+            op = n.op_type if n.domain in ("", "ai.onnx") else "%s:%s" % (n.domain, n.op_type)
+            ops.append(op)
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    walk(a.g)
+                elif a.type == onnx.AttributeProto.GRAPHS:
+                    for sg in a.graphs:
+                        walk(sg)
+
+    walk(m.graph)
+    inputs = [i.name for i in m.graph.input if i.name not in inits]
+    outputs = [o.name for o in m.graph.output]
+    opsets = {(o.domain or "ai.onnx"): o.version for o in m.opset_import}
+    return {"ops": ops, "op_types": sorted(set(ops)), "inputs": inputs,
+            "outputs": outputs, "opsets": opsets}
+
+
+def run_step(cmd, timeout):
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, text=True, errors="replace")
+        return p.returncode, p.stdout, p.stderr, time.time() - t0
+    except subprocess.TimeoutExpired:
+        return None, "", "timeout after %ds" % timeout, time.time() - t0
+    except OSError as e:
+        return None, "", "cannot execute %s: %s" % (cmd[0], e), time.time() - t0
+
+
+def output_steps(json_path):
+    """Returns (by_name, by_index) of quantization steps from model.json."""
+    try:
+        with open(json_path) as f:
+            meta = json.load(f)
+        outs = meta.get("outputs") or []
+        by_name, by_index = {}, []
+        for o in outs:
+            s = o.get("scale")
+            s = float(s) if isinstance(s, (int, float)) and s > 0 else None
+            by_index.append(s)
+            if "name" in o:
+                by_name[o["name"]] = s
+        return by_name, by_index
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}, []
+
+
+def find_output(outdir, name, index, n_outputs):
+    for cand in (name, sanitize(name)):
+        p = os.path.join(outdir, cand + ".npy")
+        if os.path.isfile(p):
+            return p
+    try:
+        files = sorted(f for f in os.listdir(outdir) if f.endswith(".npy"))
+    except OSError:
+        files = []
+    if n_outputs == 1 and len(files) == 1:
+        return os.path.join(outdir, files[0])
+    return None
+
+
+def run_case(case, args):
+    suite, name, cdir = case
+    res = {"name": name, "suite": suite, "status": "FAIL", "reason": "",
+           "k": K_OVERRIDES.get(name, args.k)}
+    tmp = tempfile.mkdtemp(prefix="solidml_conf_%s_" % name)
+    res["tmp"] = tmp
+    try:
+        try:
+            info = model_info(os.path.join(cdir, "model.onnx"))
+        except Exception as e:  # noqa: BLE001 - unreadable model is a case failure
+            info = {"ops": [], "op_types": [], "inputs": [], "outputs": [], "opsets": {}}
+            res["reason"] = "cannot load model: %s" % first_line(str(e))
+        res.update(ops=info["ops"], op_types=info["op_types"], opsets=info["opsets"])
+        if res["reason"]:
+            return res
+
+        data_dir = os.path.join(cdir, "test_data_set_0")
+        inputs = load_pbs(data_dir, "input")
+        expected = load_pbs(data_dir, "output")
+        in_paths = []
+        res["inputs"] = []
+        for i, (tname, arr) in enumerate(inputs):
+            p = os.path.join(tmp, "input_%d.npy" % i)
+            np.save(p, arr)
+            in_paths.append(p)
+            iname = info["inputs"][i] if i < len(info["inputs"]) else tname
+            res["inputs"].append({"name": iname, "shape": list(arr.shape), "dtype": str(arr.dtype)})
+        if not in_paths:
+            res["reason"] = "case has no input_0.pb"
+            return res
+
+        out_names = []
+        for i, (tname, arr) in enumerate(expected):
+            out_names.append(info["outputs"][i] if i < len(info["outputs"]) else (tname or "output_%d" % i))
+
+        cdir_out = os.path.join(tmp, "compiled")
+        cmd = [args.solidml, "compile", os.path.join(cdir, "model.onnx"),
+               "--calibration", in_paths[0], "--name", "model", "-o", cdir_out]
+        rc, out, err, dt = run_step(cmd, args.timeout)
+        res["compile_s"] = round(dt, 3)
+        if rc != 0:
+            msg = first_line(err) or first_line(out) or "exit status %s" % rc
+            res["reason"] = "compile: %s" % msg
+            return res
+
+        smodel = os.path.join(cdir_out, "model.smodel")
+        outdir = os.path.join(tmp, "out")
+        cmd = [args.solidml, "run", smodel]
+        for p in in_paths:
+            cmd += ["--input", p]
+        cmd += ["--output", outdir]
+        rc, out, err, dt = run_step(cmd, args.timeout)
+        res["run_s"] = round(dt, 3)
+        if rc != 0:
+            msg = first_line(err) or first_line(out) or "exit status %s" % rc
+            res["reason"] = "run: %s" % msg
+            return res
+
+        by_name, by_index = output_steps(os.path.join(cdir_out, "model.json"))
+        res["outputs"] = []
+        problems = []
+        for i, (oname, (_, exp)) in enumerate(zip(out_names, expected)):
+            o = {"name": oname, "shape": list(exp.shape), "dtype": str(exp.dtype)}
+            res["outputs"].append(o)
+            step = by_name.get(oname)
+            if step is None and i < len(by_index):
+                step = by_index[i]
+            o["step_source"] = "model.json" if step is not None else "range/255"
+            expf = exp.astype(np.float64)
+            if step is None:
+                rng = float(expf.max() - expf.min()) if expf.size else 0.0
+                if rng == 0.0:
+                    rng = float(np.abs(expf).max()) if expf.size else 0.0
+                step = rng / 255.0 if rng > 0 else 1e-6
+            tol = res["k"] * step
+            o["step"], o["tol"] = step, tol
+            path = find_output(outdir, oname, i, len(expected))
+            if path is None:
+                problems.append("output %r: no %s.npy written" % (oname, oname))
+                continue
+            try:
+                got = np.load(path, allow_pickle=False)
+            except Exception as e:  # noqa: BLE001
+                problems.append("output %r: unreadable npy: %s" % (oname, first_line(str(e))))
+                continue
+            o["got_shape"] = list(got.shape)
+            if tuple(got.shape) != tuple(exp.shape):
+                problems.append("output %r: shape %s, expected %s"
+                                % (oname, list(got.shape), list(exp.shape)))
+                continue
+            gotf = got.astype(np.float64)
+            if not np.all(np.isfinite(gotf[np.isfinite(expf)])):
+                problems.append("output %r: non-finite values" % oname)
+                continue
+            err_arr = np.abs(gotf - expf)
+            err_arr = err_arr[np.isfinite(err_arr)]
+            max_err = float(err_arr.max()) if err_arr.size else 0.0
+            o["max_err"] = max_err
+            o["max_err_steps"] = max_err / step if step > 0 else None
+            if max_err > tol:
+                problems.append("output %r: mismatch max_err %.4g > %g*step (step %.4g, %.1f steps)"
+                                % (oname, max_err, res["k"], step, max_err / step))
+        if not expected:
+            problems.append("case has no output_0.pb")
+        if problems:
+            res["reason"] = "; ".join(problems)
+        else:
+            res["status"] = "PASS"
+            worst = max((o.get("max_err_steps") or 0.0) for o in res["outputs"])
+            res["reason"] = "max_err %.2f steps" % worst
+        return res
+    except Exception as e:  # noqa: BLE001 - never crash on one case
+        res["reason"] = "harness error: %s: %s" % (type(e).__name__, first_line(str(e)))
+        return res
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+            res.pop("tmp", None)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--solidml", default=os.path.join("target", "release", "solidml"),
+                    help="solidml binary (relative paths are from the repo root)")
+    ap.add_argument("--filter", default="", help="only cases whose name contains SUBSTR")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--report", default=os.path.join("target", "conformance.json"),
+                    help="JSON report path (relative paths are from the repo root)")
+    ap.add_argument("--min-pass", type=int, default=None,
+                    help="exit 1 when fewer than K cases pass")
+    ap.add_argument("--k", type=float, default=DEFAULT_K, help="tolerance in output steps")
+    ap.add_argument("--timeout", type=int, default=STEP_TIMEOUT_S, help="seconds per step")
+    ap.add_argument("--keep", action="store_true", help="keep per-case temp dirs")
+    args = ap.parse_args()
+
+    if not os.path.isabs(args.solidml) and os.sep in args.solidml:
+        args.solidml = os.path.join(REPO, args.solidml)
+    if not os.path.isabs(args.report):
+        args.report = os.path.join(REPO, args.report)
+    if not (os.path.isfile(args.solidml) and os.access(args.solidml, os.X_OK)) \
+            and shutil.which(args.solidml) is None:
+        print("warning: solidml binary %s not found; every case will fail" % args.solidml,
+              file=sys.stderr)
+
+    cases, total_found = discover(args.filter)
+    print("onnx %s: %d backend test cases found (%s)%s"
+          % (onnx.__version__, total_found, " + ".join(SUITES),
+             "" if total_found == EXPECTED_CASES else ", expected %d" % EXPECTED_CASES))
+    if args.filter:
+        print("filter %r: %d cases" % (args.filter, len(cases)))
+
+    t0 = time.time()
+    results = []
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        for res in ex.map(lambda c: run_case(c, args), cases):
+            print("%s  %s  %s" % (res["status"], res["name"], res["reason"]), flush=True)
+            results.append(res)
+
+    passed = sum(r["status"] == "PASS" for r in results)
+    failed = len(results) - passed
+    census = {}
+    for r in results:
+        for op in r.get("op_types", []):
+            c = census.setdefault(op, {"cases": 0, "passed": 0})
+            c["cases"] += 1
+            c["passed"] += r["status"] == "PASS"
+    report = {
+        "solidml": args.solidml,
+        "onnx_version": onnx.__version__,
+        "cases_found": total_found,
+        "filter": args.filter,
+        "default_k": args.k,
+        "k_overrides": K_OVERRIDES,
+        "total": len(results),
+        "passed": passed,
+        "failed": failed,
+        "elapsed_s": round(time.time() - t0, 2),
+        "op_census": dict(sorted(census.items())),
+        "cases": results,
+    }
+    os.makedirs(os.path.dirname(args.report) or ".", exist_ok=True)
+    with open(args.report, "w") as f:
+        json.dump(report, f, indent=1)
+    print("report: %s" % args.report)
+    print("conformance: %d passed, %d failed (of %d)" % (passed, failed, len(results)))
+    if args.min_pass is not None and passed < args.min_pass:
+        print("fewer than --min-pass %d cases passed" % args.min_pass, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
