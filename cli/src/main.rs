@@ -1,1 +1,158 @@
-fn main(){}
+//! `solidml`: the command line. Subcommands follow the user's workflow: `compile` an ONNX
+//! model, `inspect` it, `run` it on data, `bench` it against tract. Errors are miette reports.
+
+mod bench;
+mod data;
+mod error;
+mod inspect;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use miette::Result;
+use solidml_compiler::{CompileOptions, eval, runner};
+use solidml_cpu::Value;
+
+use crate::error::CliError;
+
+#[derive(Parser)]
+#[command(name = "solidml", version, about = "Exact int8 neural networks for the EVM, the CPU and the GPU")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Quantize an ONNX model into a content-addressed artifact (DIR/NAME.smodel + DIR/NAME.json)
+    Compile {
+        model: PathBuf,
+        /// Calibration data (.npy, samples along the first axis); once per model input
+        #[arg(long)]
+        calibration: Vec<PathBuf>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(short = 'o', long = "out", default_value = "out")]
+        out: PathBuf,
+        /// Evaluation data (.npy): compare the quantized model with the float one (tract)
+        #[arg(long)]
+        eval: Vec<PathBuf>,
+        /// Integer labels of the evaluation samples (.npy), for accuracies
+        #[arg(long)]
+        labels: Option<PathBuf>,
+    },
+    /// Run an artifact on data; writes one DIR/<output>.npy per model output
+    Run {
+        artifact: PathBuf,
+        /// Input data (.npy or .json), samples along the first axis; once per model input
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        #[arg(long, default_value = "out")]
+        output: PathBuf,
+        /// Write the quantized integers instead of dequantized values
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Print inputs, outputs, quantization, parameters and MACs per layer
+    Inspect { model: PathBuf },
+    /// CPU executor latency per model next to tract's f32 on the same model, same run
+    Bench {
+        /// ONNX models (default: examples/models/*.onnx)
+        models: Vec<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        iters: usize,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Compile { model, calibration, name, out, eval, labels } => compile(&model, &calibration, name, &out, &eval, labels.as_deref()),
+        Command::Run { artifact, input, output, raw } => run(&artifact, &input, &output, raw),
+        Command::Inspect { model } => inspect::inspect(&model),
+        Command::Bench { models, iters } => bench::bench(&models, iters),
+    }
+}
+
+fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Path, eval_data: &[PathBuf], labels: Option<&Path>) -> Result<()> {
+    let mut opts = CompileOptions::default();
+    if let Some(n) = name {
+        opts = opts.with_name(n);
+    }
+    if !calibration.is_empty() {
+        opts = opts.with_calibration(calibration.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?);
+    }
+    let compiled = solidml_compiler::compile(model, &opts).map_err(CliError::from)?;
+    for w in &compiled.warnings {
+        eprintln!("warning: {w}");
+    }
+    let name = compiled.model.name.clone();
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    let artifact_path = out.join(format!("{name}.smodel"));
+    std::fs::write(&artifact_path, &compiled.artifact).map_err(|e| CliError::io(&artifact_path, e))?;
+    let json_path = out.join(format!("{name}.json"));
+    let summary = inspect::summary_json(&compiled.model, &compiled.artifact);
+    std::fs::write(&json_path, serde_json::to_string_pretty(&summary).unwrap() + "\n").map_err(|e| CliError::io(&json_path, e))?;
+    println!("compiled {} → {}", model.display(), artifact_path.display());
+    println!("  modelId      0x{}", hex::encode(compiled.model_id));
+    println!("  artifact     {} bytes, {} nodes, {} parameters, {} MACs", compiled.artifact.len(), compiled.model.nodes.len(), compiled.model.parameter_count(), compiled.model.macs());
+    println!("  calibration  {} sample(s)", compiled.calibration_samples);
+    if !eval_data.is_empty() {
+        evaluate(model, &compiled.model, eval_data, labels)?;
+    }
+    Ok(())
+}
+
+fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], labels: Option<&Path>) -> Result<()> {
+    let arrays: Vec<_> = eval_data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
+    let shapes = runner::input_shapes(model);
+    let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
+    let labels = labels.map(data::read_i64).transpose()?;
+    let quantized: Vec<Vec<runner::Output>> = runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
+    let tract = eval::TractModel::load(onnx, &shapes).map_err(CliError::from)?;
+    let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| tract.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
+    println!();
+    println!("{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}", "output", "samples", "top-1 agr", "max |err|", "mean |err|", "acc int8", "acc f32");
+    for (i, &o) in model.outputs.iter().enumerate() {
+        let q: Vec<_> = quantized.iter().map(|s| s[i].clone()).collect();
+        let f: Vec<_> = float.iter().map(|s| s[i].clone()).collect();
+        let r = eval::compare(&model.tensor(o).name, &q, &f, labels.as_ref().and_then(|l| l.as_slice()));
+        let (aq, af) = r.accuracy.map(|(a, b)| (format!("{:.2}%", a * 100.0), format!("{:.2}%", b * 100.0))).unwrap_or(("-".into(), "-".into()));
+        println!("{:<16} {:>8} {:>9.2}% {:>12.6} {:>12.6} {:>10} {:>10}", r.name, r.samples, r.top1_agreement * 100.0, r.max_abs_error, r.mean_abs_error, aq, af);
+    }
+    Ok(())
+}
+
+fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool) -> Result<()> {
+    let bytes = std::fs::read(artifact).map_err(|e| CliError::io(artifact, e))?;
+    let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: artifact.display().to_string(), source: e })?;
+    let shapes = runner::input_shapes(&model);
+    let names: Vec<String> = model.inputs.iter().map(|&i| model.tensor(i).name.clone()).collect();
+    let arrays: Vec<_> = inputs.iter().enumerate().map(|(i, p)| data::read_input(p, names.get(i).map(String::as_str).unwrap_or(""))).collect::<Result<_, _>>()?;
+    let single = arrays.iter().zip(&shapes).all(|(a, s)| a.shape() == &s[..]);
+    let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
+    let results = runner::run_samples(&model, &samples).map_err(CliError::from)?;
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    for (i, &o) in model.outputs.iter().enumerate() {
+        let t = model.tensor(o);
+        let path = out.join(format!("{}.npy", data::file_name(&t.name)));
+        let per: Vec<runner::Output> = results
+            .iter()
+            .map(|(rawv, deq)| {
+                if raw {
+                    let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
+                    match &rawv[i] {
+                        Value::I8(v) => runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.iter().map(|&x| x as i64).collect()).unwrap()),
+                        Value::I64(v) => runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.clone()).unwrap()),
+                    }
+                } else {
+                    deq[i].clone()
+                }
+            })
+            .collect();
+        let is_i8 = t.dtype == solidml_spec::DType::I8;
+        data::write_batch(&path, &per, single, raw && is_i8)?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}

@@ -1,1 +1,133 @@
+//! # solidml-compiler
+//!
+//! ONNX in, exact int8 model out, as a pipeline of small stages (tract's shape):
+//!
+//! 1. [`onnx`] — load the protobuf into the typed graph IR ([`ir`]);
+//! 2. [`passes`] — shape inference, constant folding, BatchNormalization folding, activation
+//!    fusion, identity and dead-node removal, `ai.onnx.ml` expansion;
+//! 3. [`calibrate`] — activation ranges from calibration data, by the float interpreter
+//!    ([`float`]);
+//! 4. [`quantize`] — lowering to the operator set of the arithmetic contract
+//!    ([`solidml_spec::Model`]), which the artifact stores and every executor runs.
+//!
+//! [`eval`] compares the result with tract's float execution of the original model.
 
+pub mod calibrate;
+pub mod error;
+pub mod eval;
+pub mod float;
+pub mod ir;
+pub mod ml;
+pub mod onnx;
+pub mod passes;
+pub mod quantize;
+pub mod runner;
+pub mod supported;
+
+use std::path::Path;
+
+use ndarray::{ArrayD, IxDyn};
+
+pub use error::{CompileError, UnsupportedNode};
+
+/// What users need: `use solidml_compiler::prelude::*`.
+pub mod prelude {
+    pub use crate::{CompileOptions, Compiled, compile, error::CompileError, runner::Output};
+    pub use solidml_spec::{Model, ModelId};
+}
+
+/// Options of [`compile`], with `with_*` builders.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    pub name: Option<String>,
+    /// One array per model input, samples along the first axis.
+    pub calibration: Option<Vec<ArrayD<f32>>>,
+}
+
+impl CompileOptions {
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    pub fn with_calibration(mut self, data: Vec<ArrayD<f32>>) -> Self {
+        self.calibration = Some(data);
+        self
+    }
+}
+
+/// The result of [`compile`].
+pub struct Compiled {
+    pub model: solidml_spec::Model,
+    pub artifact: Vec<u8>,
+    pub model_id: solidml_spec::ModelId,
+    /// Things the user should know (e.g. no calibration data).
+    pub warnings: Vec<String>,
+    /// Calibration samples used.
+    pub calibration_samples: usize,
+}
+
+/// Number of synthetic samples used when no calibration data is given.
+pub const SYNTHETIC_SAMPLES: usize = 32;
+
+/// Compile an ONNX file.
+pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled, CompileError> {
+    let mut g = onnx::load(path)?;
+    let name = opts.name.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into()));
+    compile_graph(&mut g, &name, opts)
+}
+
+/// Compile an imported graph.
+pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Result<Compiled, CompileError> {
+    let unsupported: Vec<UnsupportedNode> = g
+        .nodes
+        .iter()
+        .filter(|n| !supported::is_supported(&n.domain, &n.op))
+        .map(|n| UnsupportedNode { name: n.name.clone(), op: n.op.clone(), domain: n.domain.clone(), opset: g.opset, reason: None })
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(CompileError::Unsupported(unsupported));
+    }
+    passes::run_all(g)?;
+    let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|&t| g.shape(t).to_vec()).collect();
+    let mut warnings = vec![];
+    let samples: Vec<Vec<ir::Value>> = match &opts.calibration {
+        Some(data) => runner::samples(&shapes, data)?.into_iter().map(|s| s.into_iter().map(ir::Value::Float).collect()).collect(),
+        None => {
+            warnings.push(format!(
+                "no calibration data given (--calibration X.npy): activation ranges come from {SYNTHETIC_SAMPLES} synthetic samples uniform in [-1, 1], which rarely match real inputs; expect poor accuracy"
+            ));
+            synthetic_samples(&shapes)
+        }
+    };
+    if samples.is_empty() {
+        return Err(CompileError::Calibration("the calibration data holds no sample".into()));
+    }
+    let ranges = calibrate::calibrate(g, &samples)?;
+    let model = quantize::quantize(g, &ranges, name)?;
+    let artifact = solidml_spec::encode(&model)?;
+    let model_id = solidml_spec::keccak256(&artifact);
+    Ok(Compiled { model, artifact, model_id, warnings, calibration_samples: samples.len() })
+}
+
+fn synthetic_samples(shapes: &[Vec<usize>]) -> Vec<Vec<ir::Value>> {
+    let mut state = 0x9E37_79B9u32;
+    (0..SYNTHETIC_SAMPLES)
+        .map(|_| {
+            shapes
+                .iter()
+                .map(|s| {
+                    let n: usize = s.iter().product();
+                    let v: Vec<f32> = (0..n)
+                        .map(|_| {
+                            state ^= state << 13;
+                            state ^= state >> 17;
+                            state ^= state << 5;
+                            (state as f64 / u32::MAX as f64 * 2.0 - 1.0) as f32
+                        })
+                        .collect();
+                    ir::Value::Float(ArrayD::from_shape_vec(IxDyn(s), v).unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,43 @@
+//! The CLI's errors, as miette diagnostics.
+
+use std::path::Path;
+
+use miette::Diagnostic;
+use solidml_compiler::CompileError;
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum CliError {
+    #[error("{0}")]
+    #[diagnostic(code(solidml::unsupported), help("see the supported operators in docs/operators.md"))]
+    Unsupported(String),
+    #[error(transparent)]
+    #[diagnostic(code(solidml::compile))]
+    Compile(CompileError),
+    #[error("cannot read or write `{path}`: {reason}")]
+    #[diagnostic(code(solidml::io))]
+    Io { path: String, reason: String },
+    #[error("`{path}` is not usable data: {reason}")]
+    #[diagnostic(code(solidml::data), help("inputs are .npy files (float32/float64/int) or JSON arrays, samples along the first axis"))]
+    Data { path: String, reason: String },
+    #[error("`{path}` is not a valid SolidML artifact: {source}")]
+    #[diagnostic(code(solidml::artifact), help("artifacts are written by `solidml compile` (NAME.smodel)"))]
+    Artifact { path: String, source: solidml_spec::SpecError },
+}
+
+impl From<CompileError> for CliError {
+    fn from(e: CompileError) -> Self {
+        match e {
+            CompileError::Unsupported(_) => CliError::Unsupported(e.to_string()),
+            other => CliError::Compile(other),
+        }
+    }
+}
+
+impl CliError {
+    pub fn io(path: &Path, e: std::io::Error) -> Self {
+        CliError::Io { path: path.display().to_string(), reason: e.to_string() }
+    }
+    pub fn data(path: &Path, reason: impl std::fmt::Display) -> Self {
+        CliError::Data { path: path.display().to_string(), reason: reason.to_string() }
+    }
+}

@@ -1,0 +1,84 @@
+//! `solidml inspect` and the `NAME.json` summary written by `compile`.
+
+use std::path::Path;
+
+use miette::Result;
+use serde_json::json;
+use solidml_spec::{Model, Op};
+
+use crate::error::CliError;
+
+fn io_json(model: &Model, ids: &[u32]) -> serde_json::Value {
+    ids.iter()
+        .map(|&i| {
+            let t = model.tensor(i);
+            json!({
+                "name": t.name,
+                "shape": t.shape,
+                "dtype": match t.dtype { solidml_spec::DType::I8 => "int8", solidml_spec::DType::I64 => "int64" },
+                "scale": t.quant.map(|q| q.scale),
+                "zero_point": t.quant.map(|q| q.zero_point),
+            })
+        })
+        .collect()
+}
+
+/// The machine-readable summary (`DIR/NAME.json`).
+pub fn summary_json(model: &Model, artifact: &[u8]) -> serde_json::Value {
+    json!({
+        "name": model.name,
+        "modelId": format!("0x{}", hex::encode(solidml_spec::keccak256(artifact))),
+        "format_version": solidml_spec::artifact::FORMAT_VERSION,
+        "artifact_bytes": artifact.len(),
+        "inputs": io_json(model, &model.inputs),
+        "outputs": io_json(model, &model.outputs),
+        "macs": model.macs(),
+        "parameters": model.parameter_count(),
+    })
+}
+
+pub fn inspect(path: &Path) -> Result<()> {
+    let (model, artifact) = if path.extension().is_some_and(|e| e == "onnx") {
+        let c = solidml_compiler::compile(path, &Default::default()).map_err(CliError::from)?;
+        eprintln!("note: compiled from ONNX without calibration data; scales below come from synthetic ranges");
+        (c.model, c.artifact)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+        let m = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: path.display().to_string(), source: e })?;
+        (m, bytes)
+    };
+    print!("{}", render(&model, &artifact));
+    Ok(())
+}
+
+/// The human-readable report (stable: snapshot-tested).
+pub fn render(model: &Model, artifact: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "model      {}", model.name);
+    let _ = writeln!(s, "modelId    0x{}", hex::encode(solidml_spec::keccak256(artifact)));
+    let _ = writeln!(s, "artifact   {} bytes (format v{})", artifact.len(), solidml_spec::artifact::FORMAT_VERSION);
+    let _ = writeln!(s, "parameters {}", model.parameter_count());
+    let _ = writeln!(s, "MACs       {}", model.macs());
+    for (label, ids) in [("input ", &model.inputs), ("output", &model.outputs)] {
+        for &i in ids.iter() {
+            let t = model.tensor(i);
+            let q = t.quant.map(|q| format!("scale {:e} zero_point {}", q.scale, q.zero_point)).unwrap_or_else(|| "int64".into());
+            let _ = writeln!(s, "{label}     {} {:?} {q}", t.name, t.shape);
+        }
+    }
+    let _ = writeln!(s, "\n{:<4} {:<28} {:<8} {:<18} {:>12} {:>5} {:>9} {:>10}", "#", "node", "op", "output shape", "scale", "zp", "params", "MACs");
+    let macs = model.macs_per_node();
+    for (k, n) in model.nodes.iter().enumerate() {
+        let t = model.tensor(n.outputs[0]);
+        let params = match &n.op {
+            Op::Conv(c) => c.weights.len() + c.bias.len(),
+            Op::Dense(d) => d.weights.len() + d.bias.len(),
+            _ => 0,
+        };
+        let (scale, zp) = t.quant.map(|q| (format!("{:.5e}", q.scale), q.zero_point.to_string())).unwrap_or(("-".into(), "-".into()));
+        let name: String = n.name.chars().take(28).collect();
+        let _ = writeln!(s, "{:<4} {:<28} {:<8} {:<18} {:>12} {:>5} {:>9} {:>10}", k, name, n.op.kind(), format!("{:?}", t.shape), scale, zp, params, macs[k]);
+    }
+    s
+}

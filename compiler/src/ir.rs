@@ -1,0 +1,173 @@
+//! The typed graph IR the passes work on.
+//!
+//! ONNX's graph, normalised: tensors are numbered, attributes typed, constants (initializers,
+//! `Constant` nodes, folded subgraphs) are values in [`Graph::consts`], and every tensor gets a
+//! static shape once [`crate::calibrate::infer_shapes`] has run. Node semantics stay ONNX's
+//! (`op` and `domain`), so every pass is checked against the float interpreter
+//! ([`crate::float`]) with the very same semantics.
+
+use std::collections::HashMap;
+
+use ndarray::ArrayD;
+
+/// Index into [`Graph::tensors`].
+pub type Tid = usize;
+
+/// A value: float or integer (ONNX bool and all integer types become `Int`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Float(ArrayD<f32>),
+    Int(ArrayD<i64>),
+}
+
+impl Value {
+    pub fn shape(&self) -> Vec<usize> {
+        match self {
+            Value::Float(a) => a.shape().to_vec(),
+            Value::Int(a) => a.shape().to_vec(),
+        }
+    }
+    pub fn to_f32(&self) -> ArrayD<f32> {
+        match self {
+            Value::Float(a) => a.clone(),
+            Value::Int(a) => a.mapv(|v| v as f32),
+        }
+    }
+    pub fn to_i64(&self) -> ArrayD<i64> {
+        match self {
+            Value::Float(a) => a.mapv(|v| v as i64),
+            Value::Int(a) => a.clone(),
+        }
+    }
+    pub fn is_float(&self) -> bool {
+        matches!(self, Value::Float(_))
+    }
+}
+
+/// A typed attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attr {
+    Int(i64),
+    Float(f32),
+    Ints(Vec<i64>),
+    Floats(Vec<f32>),
+    Str(String),
+    Strs(Vec<String>),
+    Tensor(Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorDef {
+    pub name: String,
+    /// Static shape, once known.
+    pub shape: Option<Vec<usize>>,
+    /// Declared element type is float (ONNX float, double, half), as opposed to integer/bool.
+    pub is_float: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op: String,
+    pub domain: String,
+    pub attrs: HashMap<String, Attr>,
+    /// `None` for an omitted optional input.
+    pub inputs: Vec<Option<Tid>>,
+    pub outputs: Vec<Tid>,
+}
+
+impl Node {
+    pub fn attr(&self, k: &str) -> Option<&Attr> {
+        self.attrs.get(k)
+    }
+    pub fn int(&self, k: &str, default: i64) -> i64 {
+        match self.attrs.get(k) {
+            Some(Attr::Int(i)) => *i,
+            _ => default,
+        }
+    }
+    pub fn float(&self, k: &str, default: f32) -> f32 {
+        match self.attrs.get(k) {
+            Some(Attr::Float(f)) => *f,
+            Some(Attr::Int(i)) => *i as f32,
+            _ => default,
+        }
+    }
+    pub fn ints(&self, k: &str) -> Option<Vec<i64>> {
+        match self.attrs.get(k) {
+            Some(Attr::Ints(v)) => Some(v.clone()),
+            Some(Attr::Int(i)) => Some(vec![*i]),
+            _ => None,
+        }
+    }
+    pub fn floats(&self, k: &str) -> Option<Vec<f32>> {
+        match self.attrs.get(k) {
+            Some(Attr::Floats(v)) => Some(v.clone()),
+            Some(Attr::Float(f)) => Some(vec![*f]),
+            _ => None,
+        }
+    }
+    pub fn str(&self, k: &str, default: &str) -> String {
+        match self.attrs.get(k) {
+            Some(Attr::Str(s)) => s.clone(),
+            _ => default.to_string(),
+        }
+    }
+    pub fn input(&self, i: usize) -> Option<Tid> {
+        self.inputs.get(i).copied().flatten()
+    }
+}
+
+/// The graph.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub name: String,
+    pub tensors: Vec<TensorDef>,
+    pub consts: HashMap<Tid, Value>,
+    pub nodes: Vec<Node>,
+    pub inputs: Vec<Tid>,
+    pub outputs: Vec<Tid>,
+    /// The ONNX names of the graph outputs (kept when a pass rewires an output).
+    pub output_names: Vec<String>,
+    /// Default-domain opset the model imports.
+    pub opset: i64,
+}
+
+impl Graph {
+    pub fn add_tensor(&mut self, name: &str, is_float: bool) -> Tid {
+        self.tensors.push(TensorDef { name: name.to_string(), shape: None, is_float });
+        self.tensors.len() - 1
+    }
+    pub fn name(&self, t: Tid) -> &str {
+        &self.tensors[t].name
+    }
+    pub fn shape(&self, t: Tid) -> &[usize] {
+        self.tensors[t].shape.as_deref().unwrap_or(&[])
+    }
+    pub fn is_const(&self, t: Tid) -> bool {
+        self.consts.contains_key(&t)
+    }
+    /// Number of nodes reading each tensor (graph outputs count as readers).
+    pub fn consumers(&self) -> HashMap<Tid, usize> {
+        let mut c = HashMap::new();
+        for n in &self.nodes {
+            for t in n.inputs.iter().flatten() {
+                *c.entry(*t).or_insert(0) += 1;
+            }
+        }
+        for &o in &self.outputs {
+            *c.entry(o).or_insert(0) += 1;
+        }
+        c
+    }
+    /// Replace every use of `from` by `to` (node inputs and graph outputs keep their order).
+    pub fn replace_uses(&mut self, from: Tid, to: Tid) {
+        for n in &mut self.nodes {
+            for t in n.inputs.iter_mut().flatten() {
+                if *t == from {
+                    *t = to;
+                }
+            }
+        }
+    }
+}

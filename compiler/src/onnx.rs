@@ -1,0 +1,235 @@
+//! ONNX import: protobuf (`onnx-protobuf`) to [`crate::ir::Graph`].
+//!
+//! Reads opsets 7 and up of the default domain and `ai.onnx.ml`, initializers (also those
+//! stored in external data files beside the model), `Constant` nodes and graph inputs. A batch
+//! dimension that is symbolic or unset becomes 1: SolidML models run one sample at a time
+//! (`solidml run` loops over the batch axis of its input file). Any other unknown dimension is
+//! an error.
+
+use std::{collections::HashMap, path::Path};
+
+use ndarray::{ArrayD, IxDyn};
+use onnx_protobuf::{Message, ModelProto, TensorProto, attribute_proto::AttributeType};
+
+use crate::{
+    error::{CompileError, Result},
+    ir::{Attr, Graph, Node, Value},
+};
+
+/// Load an ONNX file.
+pub fn load(path: &Path) -> Result<Graph> {
+    let bytes = std::fs::read(path).map_err(|source| CompileError::Io { path: path.display().to_string(), source })?;
+    parse(&bytes, path.parent(), &path.display().to_string())
+}
+
+/// Parse ONNX bytes; `dir` is where external data files are looked up.
+pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
+    let malformed = |reason: String| CompileError::Malformed { path: label.to_string(), reason };
+    let model = ModelProto::parse_from_bytes(bytes).map_err(|e| malformed(format!("protobuf decoding failed ({e})")))?;
+    let graph = model.graph.as_ref().ok_or_else(|| malformed("the file holds no graph".into()))?;
+    let opset = model
+        .opset_import
+        .iter()
+        .filter(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .max()
+        .unwrap_or(if graph.node.is_empty() { 13 } else { 0 });
+    if opset == 0 && !graph.node.is_empty() {
+        return Err(malformed("no opset_import for the default domain".into()));
+    }
+    let mut g = Graph { name: graph.name.clone(), opset, ..Default::default() };
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for init in &graph.initializer {
+        let v = tensor_value(init, dir).map_err(|e| malformed(format!("initializer `{}`: {e}", init.name)))?;
+        let t = g.add_tensor(&init.name, v.is_float());
+        g.tensors[t].shape = Some(v.shape());
+        g.consts.insert(t, v);
+        by_name.insert(init.name.clone(), t);
+    }
+    for vi in &graph.input {
+        if by_name.contains_key(&vi.name) {
+            continue; // an initializer listed as input (older exporters): a constant
+        }
+        let tt = vi.type_.as_ref().and_then(|t| match &t.value {
+            Some(onnx_protobuf::type_proto::Value::TensorType(tt)) => Some(tt),
+            _ => None,
+        });
+        let tt = tt.ok_or_else(|| malformed(format!("input `{}` is not a tensor", vi.name)))?;
+        let dims = tt.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default();
+        let mut shape = Vec::with_capacity(dims.len());
+        for (i, d) in dims.iter().enumerate() {
+            match &d.value {
+                Some(onnx_protobuf::tensor_shape_proto::dimension::Value::DimValue(v)) if *v >= 0 => shape.push(*v as usize),
+                _ if i == 0 => shape.push(1),
+                _ => return Err(malformed(format!("input `{}` has a symbolic dimension at axis {i}; only the batch axis (0) may be symbolic", vi.name))),
+            }
+        }
+        let t = g.add_tensor(&vi.name, is_float_type(tt.elem_type));
+        g.tensors[t].shape = Some(shape);
+        g.inputs.push(t);
+        by_name.insert(vi.name.clone(), t);
+    }
+    for (i, n) in graph.node.iter().enumerate() {
+        let name = if n.name.is_empty() { format!("{}_{i}", n.op_type) } else { n.name.clone() };
+        let mut attrs = HashMap::new();
+        for a in &n.attribute {
+            let v = match a.type_.enum_value() {
+                Ok(AttributeType::INT) => Attr::Int(a.i),
+                Ok(AttributeType::FLOAT) => Attr::Float(a.f),
+                Ok(AttributeType::INTS) => Attr::Ints(a.ints.clone()),
+                Ok(AttributeType::FLOATS) => Attr::Floats(a.floats.clone()),
+                Ok(AttributeType::STRING) => Attr::Str(String::from_utf8_lossy(&a.s).into_owned()),
+                Ok(AttributeType::STRINGS) => Attr::Strs(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()),
+                Ok(AttributeType::TENSOR) => match a.t.as_ref() {
+                    Some(t) => Attr::Tensor(tensor_value(t, dir).map_err(|e| malformed(format!("node `{name}` attribute `{}`: {e}", a.name)))?),
+                    None => return Err(malformed(format!("node `{name}` attribute `{}` has no tensor", a.name))),
+                },
+                _ => continue, // graphs and others: the op that needs them reports it
+            };
+            attrs.insert(a.name.clone(), v);
+        }
+        let mut inputs = Vec::with_capacity(n.input.len());
+        for inp in &n.input {
+            if inp.is_empty() {
+                inputs.push(None);
+                continue;
+            }
+            let t = *by_name.get(inp).ok_or_else(|| malformed(format!("node `{name}` reads `{inp}`, which no node, input or initializer defines (or the graph is not topologically sorted)")))?;
+            inputs.push(Some(t));
+        }
+        let mut outputs = Vec::with_capacity(n.output.len());
+        for out in &n.output {
+            let t = g.add_tensor(out, true);
+            if !out.is_empty() {
+                by_name.insert(out.clone(), t);
+            }
+            outputs.push(t);
+        }
+        let domain = if n.domain == "ai.onnx" { String::new() } else { n.domain.clone() };
+        if n.op_type == "Constant" && domain.is_empty() {
+            let v = constant_value(&attrs).ok_or_else(|| malformed(format!("Constant node `{name}` has no supported value attribute")))?;
+            let t = outputs[0];
+            g.tensors[t].shape = Some(v.shape());
+            g.tensors[t].is_float = v.is_float();
+            g.consts.insert(t, v);
+            continue;
+        }
+        g.nodes.push(Node { name, op: n.op_type.clone(), domain, attrs, inputs, outputs });
+    }
+    for o in &graph.output {
+        let t = *by_name.get(&o.name).ok_or_else(|| malformed(format!("graph output `{}` is never computed", o.name)))?;
+        g.outputs.push(t);
+        g.output_names.push(o.name.clone());
+    }
+    if g.inputs.is_empty() {
+        return Err(malformed("the graph has no (non-constant) input".into()));
+    }
+    Ok(g)
+}
+
+fn constant_value(attrs: &HashMap<String, Attr>) -> Option<Value> {
+    Some(match (attrs.get("value"), attrs.get("value_float"), attrs.get("value_floats"), attrs.get("value_int"), attrs.get("value_ints")) {
+        (Some(Attr::Tensor(v)), ..) => v.clone(),
+        (_, Some(Attr::Float(f)), ..) => Value::Float(ArrayD::from_elem(IxDyn(&[]), *f)),
+        (_, _, Some(Attr::Floats(f)), ..) => Value::Float(ArrayD::from_shape_vec(IxDyn(&[f.len()]), f.clone()).ok()?),
+        (_, _, _, Some(Attr::Int(i)), _) => Value::Int(ArrayD::from_elem(IxDyn(&[]), *i)),
+        (_, _, _, _, Some(Attr::Ints(v))) => Value::Int(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.clone()).ok()?),
+        _ => return None,
+    })
+}
+
+fn is_float_type(t: i32) -> bool {
+    matches!(t, 1 | 10 | 11 | 16)
+}
+
+/// Decode a TensorProto (raw, typed or external data) into a [`Value`].
+pub fn tensor_value(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<Value, String> {
+    let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<std::result::Result<_, _>>()?;
+    let len = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("dimensions overflow")?;
+    if len > 1 << 30 {
+        return Err(format!("{len} elements is too many"));
+    }
+    let external;
+    let raw: &[u8] = if t.data_location.value() == 1 {
+        let get = |k: &str| t.external_data.iter().find(|e| e.key == k).map(|e| e.value.clone());
+        let loc = get("location").ok_or("external data without a location")?;
+        let dir = dir.ok_or("external data, but the model was not loaded from a file")?;
+        let bytes = std::fs::read(dir.join(&loc)).map_err(|e| format!("external data file `{loc}`: {e}"))?;
+        let off: usize = get("offset").map(|s| s.parse().map_err(|_| "bad offset")).transpose()?.unwrap_or(0);
+        let n: usize = get("length").map(|s| s.parse().map_err(|_| "bad length")).transpose()?.unwrap_or(bytes.len().saturating_sub(off));
+        external = bytes.get(off..off.checked_add(n).ok_or("bad range")?).ok_or(format!("external data file `{loc}` is shorter than offset + length"))?.to_vec();
+        &external
+    } else {
+        &t.raw_data
+    };
+    let elem = match t.data_type {
+        1 | 10 | 11 | 16 => 0,
+        2..=7 | 9 | 12 | 13 => 1,
+        other => return Err(format!("unsupported tensor data type {other}")),
+    };
+    let shape = IxDyn(&dims);
+    let bad_len = |got: usize| format!("holds {got} values for shape {dims:?}");
+    let chunks = |size: usize| -> std::result::Result<std::slice::ChunksExact<'_, u8>, String> {
+        if raw.len() != len * size {
+            return Err(bad_len(raw.len() / size.max(1)));
+        }
+        Ok(raw.chunks_exact(size))
+    };
+    let value = if elem == 0 {
+        let v: Vec<f32> = if !raw.is_empty() {
+            match t.data_type {
+                1 => chunks(4)?.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+                11 => chunks(8)?.map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32).collect(),
+                10 => chunks(2)?.map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect(),
+                _ => chunks(2)?.map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16)).collect(),
+            }
+        } else if t.data_type == 11 {
+            t.double_data.iter().map(|&d| d as f32).collect()
+        } else if t.data_type == 1 {
+            t.float_data.clone()
+        } else {
+            t.int32_data.iter().map(|&b| f16_to_f32(b as u16)).collect()
+        };
+        if v.len() != len {
+            return Err(bad_len(v.len()));
+        }
+        Value::Float(ArrayD::from_shape_vec(shape, v).map_err(|e| e.to_string())?)
+    } else {
+        let v: Vec<i64> = if !raw.is_empty() {
+            match t.data_type {
+                2 | 9 => chunks(1)?.map(|c| c[0] as i64).collect(),
+                3 => chunks(1)?.map(|c| c[0] as i8 as i64).collect(),
+                4 => chunks(2)?.map(|c| u16::from_le_bytes([c[0], c[1]]) as i64).collect(),
+                5 => chunks(2)?.map(|c| i16::from_le_bytes([c[0], c[1]]) as i64).collect(),
+                6 => chunks(4)?.map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect(),
+                12 => chunks(4)?.map(|c| u32::from_le_bytes(c.try_into().unwrap()) as i64).collect(),
+                _ => chunks(8)?.map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect(),
+            }
+        } else {
+            match t.data_type {
+                7 => t.int64_data.clone(),
+                12 | 13 => t.uint64_data.iter().map(|&u| u as i64).collect(),
+                _ => t.int32_data.iter().map(|&i| i as i64).collect(),
+            }
+        };
+        if v.len() != len {
+            return Err(bad_len(v.len()));
+        }
+        Value::Int(ArrayD::from_shape_vec(shape, v).map_err(|e| e.to_string())?)
+    };
+    Ok(value)
+}
+
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let frac = (h & 0x3ff) as u32;
+    let bits = match exp {
+        0 if frac == 0 => sign,
+        0 => return f32::from_bits(sign) + (if sign != 0 { -1.0 } else { 1.0 }) * frac as f32 * 2f32.powi(-24),
+        31 => sign | 0x7f80_0000 | (frac << 13),
+        _ => sign | ((exp + 112) << 23) | (frac << 13),
+    };
+    f32::from_bits(bits)
+}
+

@@ -1,0 +1,57 @@
+//! Identity removal: `Identity`, inference-mode `Dropout`, and `Cast` between float types (or
+//! between integer types) forward their input.
+
+use crate::ir::Graph;
+
+fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
+    match (n.domain.as_str(), n.op.as_str()) {
+        ("", "Identity" | "Dropout") => true,
+        ("", "Cast") | ("ai.onnx.ml", "Cast") => {
+            let to_float = matches!(n.int("to", 1), 1 | 10 | 11 | 16);
+            n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float) && n.domain.is_empty()
+        }
+        _ => false,
+    }
+}
+
+pub fn run(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = &g.nodes[i];
+        if is_noop(g, n) && n.input(0).is_some() {
+            let (from, to) = (n.outputs[0], n.input(0).unwrap());
+            // a graph output keeps its name through `output_names`
+            for o in g.outputs.iter_mut() {
+                if *o == from {
+                    *o = to;
+                }
+            }
+            g.replace_uses(from, to);
+            g.nodes.remove(i);
+            changed = true;
+        } else {
+            i += 1;
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ir::Attr, passes::testutil::*};
+
+    #[test]
+    fn forwards_identity_and_float_cast() {
+        let mut g = graph(&[("x", &[2, 3])]);
+        let a = node(&mut g, "Identity", &[0], vec![]);
+        let b = node(&mut g, "Cast", &[a], vec![("to", Attr::Int(1))]);
+        let c = node(&mut g, "Relu", &[b], vec![]);
+        output(&mut g, c);
+        let (g, changed) = check_preserves(g, run);
+        assert!(changed);
+        assert_eq!(g.nodes.len(), 1);
+        assert_eq!(g.nodes[0].inputs[0], Some(0));
+    }
+}

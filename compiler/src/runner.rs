@@ -1,0 +1,77 @@
+//! Running a compiled model on real-valued data: quantize the inputs by the spec's IO rules,
+//! run the CPU reference executor, dequantize the outputs.
+
+use ndarray::{ArrayD, IxDyn};
+use solidml_cpu::{CpuExecutor, Value};
+use solidml_spec::{DType, Model, io};
+
+use crate::error::{CompileError, Result};
+
+/// One output of one sample, real-valued (dequantized) or integer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Float(ArrayD<f32>),
+    Int(ArrayD<i64>),
+}
+
+impl Output {
+    pub fn to_f32(&self) -> ArrayD<f32> {
+        match self {
+            Output::Float(a) => a.clone(),
+            Output::Int(a) => a.mapv(|v| v as f32),
+        }
+    }
+}
+
+/// Quantize one sample of one input.
+pub fn quantize_input(model: &Model, index: usize, x: &ArrayD<f32>) -> Value {
+    let t = model.tensor(model.inputs[index]);
+    let q = t.quant.expect("int8 inputs carry quantization");
+    Value::I8(x.iter().map(|&v| io::quantize_f32(v, q.scale, q.zero_point)).collect())
+}
+
+/// Dequantize one output value (or pass integers through).
+pub fn dequantize_output(model: &Model, index: usize, v: &Value) -> Output {
+    let t = model.tensor(model.outputs[index]);
+    let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
+    match (t.dtype, v) {
+        (DType::I8, Value::I8(q)) => {
+            let qp = t.quant.expect("int8 outputs carry quantization");
+            Output::Float(ArrayD::from_shape_vec(IxDyn(&shape), q.iter().map(|&x| io::dequantize_f32(x as i32, qp.scale, qp.zero_point)).collect()).unwrap())
+        }
+        (_, Value::I64(a)) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), a.clone()).unwrap()),
+        (_, Value::I8(a)) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), a.iter().map(|&x| x as i64).collect()).unwrap()),
+    }
+}
+
+/// The model's input shapes.
+pub fn input_shapes(model: &Model) -> Vec<Vec<usize>> {
+    model.inputs.iter().map(|&i| model.tensor(i).shape.iter().map(|&d| d as usize).collect()).collect()
+}
+
+/// Split each input array into samples (see [`crate::calibrate::split_batch`]) and zip them.
+pub fn samples(shapes: &[Vec<usize>], arrays: &[ArrayD<f32>]) -> Result<Vec<Vec<ArrayD<f32>>>> {
+    if arrays.len() != shapes.len() {
+        return Err(CompileError::Calibration(format!("the model takes {} input(s), {} given", shapes.len(), arrays.len())));
+    }
+    let per: Vec<Vec<ArrayD<f32>>> = arrays.iter().zip(shapes).map(|(a, s)| crate::calibrate::split_batch(a, s)).collect::<Result<_>>()?;
+    let n = per[0].len();
+    if per.iter().any(|p| p.len() != n) {
+        return Err(CompileError::Calibration("inputs hold different numbers of samples".into()));
+    }
+    Ok((0..n).map(|i| per.iter().map(|p| p[i].clone()).collect()).collect())
+}
+
+/// Run every sample: per sample, the raw integer outputs and the dequantized ones.
+pub fn run_samples(model: &Model, samples: &[Vec<ArrayD<f32>>]) -> Result<Vec<(Vec<Value>, Vec<Output>)>> {
+    let exec = CpuExecutor::new(model)?;
+    samples
+        .iter()
+        .map(|s| {
+            let ins: Vec<Value> = s.iter().enumerate().map(|(i, x)| quantize_input(model, i, x)).collect();
+            let raw = exec.run(&ins)?;
+            let deq = raw.iter().enumerate().map(|(i, v)| dequantize_output(model, i, v)).collect();
+            Ok((raw, deq))
+        })
+        .collect()
+}

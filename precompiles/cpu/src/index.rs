@@ -1,0 +1,65 @@
+//! Index arithmetic shared by the kernels: row-major strides, broadcasting, odometers.
+
+/// Row-major strides of a shape.
+pub fn strides(shape: &[u32]) -> Vec<usize> {
+    let mut s = vec![1usize; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1] as usize;
+    }
+    s
+}
+
+/// Strides that read `shape` broadcast to `out` (numpy rules; 0 on broadcast axes).
+pub fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<usize> {
+    let own = strides(shape);
+    let lead = out.len() - shape.len();
+    (0..out.len())
+        .map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] })
+        .collect()
+}
+
+/// Calls `f(offsets)` for every index of `shape` in row-major order, where `offsets[j]` is
+/// `Σ index_k · strides[j][k]`: the position in each strided operand.
+pub fn for_each_offset<const N: usize>(shape: &[u32], strides: [&[usize]; N], mut f: impl FnMut([usize; N])) {
+    let total: usize = shape.iter().map(|&d| d as usize).product();
+    if total == 0 {
+        return;
+    }
+    let rank = shape.len();
+    let mut idx = vec![0u32; rank];
+    let mut off = [0usize; N];
+    for _ in 0..total {
+        f(off);
+        // odometer increment
+        let mut k = rank;
+        while k > 0 {
+            k -= 1;
+            idx[k] += 1;
+            for j in 0..N {
+                off[j] += strides[j][k];
+            }
+            if idx[k] < shape[k] {
+                break;
+            }
+            for j in 0..N {
+                off[j] -= strides[j][k] * shape[k] as usize;
+            }
+            idx[k] = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_offsets() {
+        let mut seen = vec![];
+        let a = broadcast_strides(&[2, 1], &[2, 3]);
+        let b = broadcast_strides(&[3], &[2, 3]);
+        for_each_offset(&[2, 3], [&a, &b], |[i, j]| seen.push((i, j)));
+        assert_eq!(seen, vec![(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
+        assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
+    }
+}
