@@ -36,6 +36,11 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     match (n.domain.as_str(), op) {
         ("", "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Max" | "Min" | "Sum" | "Mean" | "PRelu") => {
             let all_int = ins.iter().flatten().all(|v| !v.is_float()) && op != "Pow";
+            if op == "PRelu" {
+                let x = f(0)?;
+                let slope = align_prelu_slope(x.shape(), f(1)?);
+                return one(binary(op, &Value::Float(x), &Value::Float(slope), false)?);
+            }
             let mut acc = get(0)?.clone();
             for i in 1..ins.len() {
                 acc = binary(op, &acc, get(i)?, all_int)?;
@@ -235,10 +240,7 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
             let x = get(0)?;
             let rank = x.shape().len();
             let (pads, value) = pad_spec(n, ins, rank, opset)?;
-            if n.str("mode", "constant") != "constant" {
-                return Err(format!("Pad mode `{}` is not supported (only `constant`)", n.str("mode", "constant")));
-            }
-            one(Value::Float(pad(&x.to_f32(), &pads, value)))
+            one(Value::Float(pad(&x.to_f32(), &pads, value, pad_mode(n)?)))
         }
         ("", "Gather") => {
             let v = get(0)?;
@@ -922,13 +924,41 @@ pub fn pad_spec(n: &Node, ins: &[Option<&Value>], rank: usize, opset: i64) -> R<
     Ok((out, value))
 }
 
-fn pad(x: &ArrayD<f32>, pads: &[(usize, usize)], value: f32) -> ArrayD<f32> {
-    let shape: Vec<usize> = x.shape().iter().zip(pads).map(|(&d, &(a, b))| d + a + b).collect();
-    let mut y = ArrayD::from_elem(IxDyn(&shape), value);
-    let mut v = y.view_mut();
-    for (ax, &(a, _)) in pads.iter().enumerate() {
-        v.slice_axis_inplace(Axis(ax), Slice::from(a..a + x.shape()[ax]));
+/// The Pad mode attribute.
+pub fn pad_mode(n: &Node) -> R<solidml_spec::PadMode> {
+    match n.str("mode", "constant").as_str() {
+        "constant" => Ok(solidml_spec::PadMode::Constant),
+        "reflect" => Ok(solidml_spec::PadMode::Reflect),
+        "edge" => Ok(solidml_spec::PadMode::Edge),
+        other => Err(format!("Pad mode `{other}` is not supported")),
     }
-    v.assign(x);
-    y
+}
+
+/// Padding by the index rule the integer kernel uses (`solidml_cpu::ops::pad::source_index`).
+fn pad(x: &ArrayD<f32>, pads: &[(usize, usize)], value: f32, mode: solidml_spec::PadMode) -> ArrayD<f32> {
+    let shape: Vec<usize> = x.shape().iter().zip(pads).map(|(&d, &(a, b))| d + a + b).collect();
+    ArrayD::from_shape_fn(IxDyn(&shape), |idx| {
+        let mut src = vec![0usize; shape.len()];
+        for d in 0..shape.len() {
+            match solidml_cpu::ops::pad::source_index(mode, idx[d] as i64 - pads[d].0 as i64, x.shape()[d] as i64) {
+                Some(i) if i >= 0 && (i as usize) < x.shape()[d] => src[d] = i as usize,
+                _ => return value,
+            }
+        }
+        x[IxDyn(&src)]
+    })
+}
+
+/// PRelu's slope as ONNX opset ≤ 6 exporters wrote it (`[C]` for an `N×C×…` input) aligned
+/// to the channel axis; slopes that already broadcast are returned unchanged.
+pub fn align_prelu_slope(x_shape: &[usize], slope: ArrayD<f32>) -> ArrayD<f32> {
+    if broadcast_shape(x_shape, slope.shape()).is_ok_and(|s| s == x_shape) {
+        return slope;
+    }
+    if slope.ndim() == 1 && x_shape.len() >= 2 && slope.len() == x_shape[1] {
+        let mut s = vec![1; x_shape.len() - 1];
+        s[0] = slope.len();
+        return slope.into_shape_with_order(IxDyn(&s)).unwrap();
+    }
+    slope
 }

@@ -229,7 +229,11 @@ impl Lowering<'_> {
             }
             ("", "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Identity" | "Dropout" | "Cast") | ("ai.onnx.ml", "Cast") => {
                 let x = self.id(inp(0)?)?;
-                let want_float = !(n.op == "Cast" && !matches!(n.int("to", 1), 1 | 10 | 11 | 16));
+                let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
+                let want_float = n.op != "Cast" || matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE");
+                if self.model.tensors[x as usize].dtype == DType::I64 && want_float && n.op == "Cast" {
+                    return Err("casting integers to a real type is not supported".into());
+                }
                 if self.model.tensors[x as usize].dtype == DType::I8 && !want_float {
                     return Err("casting a quantized real tensor to an integer type is not supported".into());
                 }
@@ -301,9 +305,7 @@ impl Lowering<'_> {
                 let x = self.id(inp(0)?)?;
                 let rank = g.shape(inp(0)?).len();
                 let (pads, value) = float::pad_spec(n, &ins, rank, g.opset)?;
-                if n.str("mode", "constant") != "constant" {
-                    return Err(format!("Pad mode `{}` (only `constant` is supported)", n.str("mode", "constant")));
-                }
+                let mode = float::pad_mode(n)?;
                 let info = self.model.tensors[x as usize].clone();
                 let v = match info.quant {
                     Some(q) => quantize_f32(value, q.scale, q.zero_point) as i64,
@@ -311,7 +313,7 @@ impl Lowering<'_> {
                 };
                 let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
                 self.map.insert(y, o);
-                self.emit(&n.name, Op::Pad(Pad { pads_begin: pads.iter().map(|p| p.0 as u32).collect(), pads_end: pads.iter().map(|p| p.1 as u32).collect(), value: v }), vec![x], vec![o]);
+                self.emit(&n.name, Op::Pad(Pad { pads_begin: pads.iter().map(|p| p.0 as u32).collect(), pads_end: pads.iter().map(|p| p.1 as u32).collect(), mode, value: v }), vec![x], vec![o]);
                 Ok(())
             }
             ("", "Concat") => {
@@ -395,7 +397,25 @@ impl Lowering<'_> {
                 self.emit(&n.name, Op::ArgMax { axis, select_last_index: n.int("select_last_index", 0) != 0 }, vec![x], vec![o]);
                 Ok(())
             }
-            ("", "LogSoftmax") => Err("LogSoftmax has no integer definition in the spec yet".into()),
+            ("", "LogSoftmax") => {
+                let x = self.id(inp(0)?)?;
+                let shape = g.shape(inp(0)?).to_vec();
+                let (axis, flatten) = float::softmax_axis(n, shape.len(), g.opset)?;
+                if flatten {
+                    return Err("LogSoftmax over several trailing axes (opset < 13 with axis not last) is not supported".into());
+                }
+                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
+                let exp_table: Vec<u32> = (0..256).map(|d| ((-(d as f64) * qi.scale as f64).exp() * 65536.0).round() as u32).collect();
+                let ln_table: Vec<i32> = (0..256).map(|i| ((1.0 + i as f64 / 256.0).ln() * 65536.0).round() as i32).collect();
+                let input_scale_q16 = (qi.scale as f64 * 65536.0).round();
+                if input_scale_q16 > (1 << 22) as f64 {
+                    return Err("input scale above 64 is not supported".into());
+                }
+                let ls = solidml_spec::LogSoftmax { axis: axis as u32, exp_table, ln_table, input_scale_q16: input_scale_q16 as i32, multiplier: multiplier(1.0 / (65536.0 * qo.scale as f64))?, output_zero_point: qo.zero_point };
+                let o = self.out(y, qo);
+                self.emit(&n.name, Op::LogSoftmax(ls), vec![x], vec![o]);
+                Ok(())
+            }
             ("", other) => Err(format!("{other} in this form is not supported")),
             (d, other) => Err(format!("{d}:{other} in this form is not supported")),
         }
@@ -501,7 +521,10 @@ impl Lowering<'_> {
             // one run-time operand, one constant
             let (dyn_i, c_i) = if consts[0] { (1, 0) } else { (0, 1) };
             let x = args[dyn_i];
-            let c = g.consts[&args[c_i]].to_f32();
+            let mut c = g.consts[&args[c_i]].to_f32();
+            if op == "PRelu" {
+                c = float::align_prelu_slope(g.shape(x), c);
+            }
             let out_shape = g.shape(y).to_vec();
             if out_shape != g.shape(x) {
                 return Err(format!("the constant operand {:?} widens the run-time operand {:?}", c.shape(), g.shape(x)));
@@ -526,6 +549,9 @@ impl Lowering<'_> {
                 let per: Vec<f32> = (0..out_shape[a]).map(|k| *cb.index_axis(ndarray::Axis(a), k).iter().next().unwrap()).collect();
                 let fs: Vec<Box<dyn Fn(f64) -> f64>> = per.iter().map(|&cv| apply(cv)).collect();
                 return self.channel_lut(n, x, y, a, &fs);
+            }
+            if op == "Div" && dyn_i == 1 {
+                return Err("dividing a constant tensor by a run-time tensor is not supported".into());
             }
             if op == "Div" {
                 // x / c = x · (1/c)

@@ -6,9 +6,13 @@ use crate::ir::Graph;
 fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
     match (n.domain.as_str(), n.op.as_str()) {
         ("", "Identity" | "Dropout") => true,
-        ("", "Cast") | ("ai.onnx.ml", "Cast") => {
+        ("", "Cast") => {
             let to_float = matches!(n.int("to", 1), 1 | 10 | 11 | 16);
-            n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float) && n.domain.is_empty()
+            n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)
+        }
+        ("ai.onnx.ml", "Cast") => {
+            let to_float = matches!(n.str("cast_to", "TO_FLOAT").as_str(), "TO_FLOAT" | "TO_DOUBLE");
+            n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)
         }
         _ => false,
     }

@@ -15,8 +15,9 @@
 //! * [`div_round_half_away`] — exact integer division rounded half away from zero, used where
 //!   a count divides a sum (average pooling, means).
 //!
-//! The only rounding rule at run time is *half away from zero*. Round-half-to-even appears
-//! only at the IO boundary ([`crate::io`]), where ONNX's `QuantizeLinear` defines it.
+//! Rounding rules: the high multiply rounds halves toward +∞ (its nudge); the power-of-two
+//! division and [`div_round_half_away`] round halves away from zero. Round-half-to-even
+//! appears only at the IO boundary ([`crate::io`]), where ONNX's `QuantizeLinear` defines it.
 
 use serde::{Deserialize, Serialize};
 

@@ -39,6 +39,9 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, SpecError> {
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     let body = postcard::to_stdvec(model).map_err(|e| SpecError::Encode(e.to_string()))?;
     out.extend_from_slice(&body);
+    if out.len() > MAX_ARTIFACT_BYTES {
+        return Err(SpecError::TooLarge { len: out.len(), max: MAX_ARTIFACT_BYTES });
+    }
     Ok(out)
 }
 

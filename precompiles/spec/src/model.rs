@@ -163,11 +163,24 @@ pub struct View {
     pub strides: Vec<i64>,
 }
 
-/// Constant padding with `value`.
+/// How [`Pad`] fills positions outside the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PadMode {
+    /// `value`.
+    Constant,
+    /// The mirror image without repeating the edge (`pad < dim`).
+    Reflect,
+    /// The nearest edge element.
+    Edge,
+}
+
+/// Padding: each output index maps to an input index by the mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pad {
     pub pads_begin: Vec<u32>,
     pub pads_end: Vec<u32>,
+    pub mode: PadMode,
+    /// Used by `PadMode::Constant`.
     pub value: i64,
 }
 
@@ -214,7 +227,28 @@ pub struct Softmax {
     pub exp_table: Vec<u32>,
 }
 
-/// The operator set.
+/// `ln 2 · 2^16`, rounded: the constant of [`LogSoftmax`].
+pub const LN2_Q16: i32 = 45426;
+
+/// LogSoftmax along `axis`, with `m = max q`, `S = Σ exp_table[m − q_j]` (≥ 2^16),
+/// `k = ⌊log2 S⌋`, `i = (S >> (k − 8)) − 256`, `L = (k − 16) · LN2_Q16 + ln_table[i]`
+/// (`ln(S / 2^16)` in Q16), `v_j = (q_j − m) · input_scale_q16 − L`,
+/// `out_j = clamp(requantize(v_j, multiplier) + output_zero_point)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogSoftmax {
+    pub axis: u32,
+    /// As [`Softmax::exp_table`].
+    pub exp_table: Vec<u32>,
+    /// 256 entries, `ln_table[i] = round(2^16 · ln(1 + i/256))`.
+    pub ln_table: Vec<i32>,
+    /// `round(s_in · 2^16)`, in `0..=2^22`.
+    pub input_scale_q16: i32,
+    /// `1 / (2^16 · s_out)`.
+    pub multiplier: Multiplier,
+    pub output_zero_point: i32,
+}
+
+/// The operator set. New variants go at the end: the variant index is part of the encoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
     Conv(Conv),
@@ -236,6 +270,7 @@ pub enum Op {
     Take { table: Vec<i64> },
     /// Gather along `axis` with constant indices (negative indices already resolved).
     Gather { axis: u32, indices: Vec<u32> },
+    LogSoftmax(LogSoftmax),
 }
 
 impl Op {
@@ -262,6 +297,7 @@ impl Op {
             Op::ArgMax { .. } => "ArgMax",
             Op::Take { .. } => "Take",
             Op::Gather { .. } => "Gather",
+            Op::LogSoftmax(_) => "LogSoftmax",
         }
     }
 }

@@ -6,6 +6,9 @@ use crate::{DType, Model, Op, SpecError, TensorId};
 
 /// Largest number of elements in one tensor.
 pub const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
+/// Bound of LogSoftmax's ln table entries (`ln 2 · 2^16`).
+const LN2_MAX: i32 = crate::LN2_Q16;
+
 /// Largest rank of a tensor.
 pub const MAX_RANK: usize = 8;
 
@@ -123,6 +126,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(c.weights.len() as u64 == cout as u64 * (cin / g) as u64 * klen, "weights length != C_out·C_in/groups·kernel")?;
             want(c.bias.len() == cout as usize, "bias length != C_out")?;
             epilogue_ok(&c.epilogue, cout)?;
+            accumulator_ok(&c.weights, &c.bias)?;
             want((-128..=127).contains(&c.input_zero_point), "input zero point out of int8 range")?;
             for d in 0..s {
                 let o = window_output_len(x[d + 2], c.kernel[d], c.strides[d], c.dilations[d], c.pads_begin[d], c.pads_end[d]);
@@ -138,6 +142,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(*x.last().unwrap() == d.in_features && *y.last().unwrap() == d.out_features, "feature counts differ from the shapes")?;
             want(d.weights.len() as u64 == d.in_features as u64 * d.out_features as u64 && d.bias.len() == d.out_features as usize, "weights or bias length")?;
             want((-128..=127).contains(&d.input_zero_point), "input zero point out of int8 range")?;
+            accumulator_ok(&d.weights, &d.bias)?;
             epilogue_ok(&d.epilogue, d.out_features)
         }
         Op::Binary(b) => {
@@ -145,12 +150,16 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(int8_in_out(node), "Binary ops take and give int8")?;
             want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")?;
             want(b.a_multiplier.is_valid() && b.b_multiplier.is_valid() && b.output_multiplier.is_valid() && b.left_shift <= 20, "multiplier out of range")?;
+            // |a'|, |b'| ≤ 255·2^20 when the input multipliers are < 1: their sum fits in i32
+            want(b.a_multiplier.shift <= 0 && b.b_multiplier.shift <= 0, "Add/Sub input multipliers must be < 1")?;
             want([b.a_zero_point, b.b_zero_point, b.output_zero_point].iter().all(|z| (-128..=127).contains(z)), "zero point out of range")?;
             clamp_ok(b.clamp_min, b.clamp_max)
         }
         Op::Extremum(_) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Max/Min take and give int8")?;
+            let qo = t(0, &node.outputs).quant;
+            want(t(0, &node.inputs).quant == qo && t(1, &node.inputs).quant == qo, "inputs must share the output's quantization")?;
             want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
         }
         Op::Lut(l) => {
@@ -185,7 +194,13 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(x.dtype == y.dtype && x.quant == y.quant, "pad keeps type and quantization")?;
             want(p.pads_begin.len() == x.shape.len() && p.pads_end.len() == x.shape.len() && y.shape.len() == x.shape.len(), "pads rank")?;
             want(x.shape.iter().enumerate().all(|(i, &d)| d as u64 + p.pads_begin[i] as u64 + p.pads_end[i] as u64 == y.shape[i] as u64), "output shape != input + pads")?;
-            want(x.dtype != DType::I8 || (-128..=127).contains(&p.value), "pad value out of int8 range")
+            want(x.dtype != DType::I8 || (-128..=127).contains(&p.value), "pad value out of int8 range")?;
+            let fits = |i: usize| match p.mode {
+                crate::PadMode::Constant => true,
+                crate::PadMode::Edge => x.shape[i] > 0 || p.pads_begin[i] + p.pads_end[i] == 0,
+                crate::PadMode::Reflect => p.pads_begin[i] < x.shape[i] && p.pads_end[i] < x.shape[i] || p.pads_begin[i] + p.pads_end[i] == 0,
+            };
+            want((0..x.shape.len()).all(fits), "reflect pads must be smaller than the axis (edge: the axis non-empty)")
         }
         Op::Concat { axis } => {
             want(!node.inputs.is_empty() && node.outputs.len() == 1, "needs inputs and one output")?;
@@ -205,6 +220,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             arity(1, 1)?;
             let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
             want(int8_in_out(node) && x.quant == y.quant, "pooling keeps int8 quantization")?;
+            want(x.quant.map(|q| q.zero_point) == Some(p.zero_point), "zero_point differs from the input's")?;
             let s = p.kernel.len();
             want(x.shape.len() == s + 2 && y.shape.len() == s + 2 && x.shape[..2] == y.shape[..2], "rank must be 2 + spatial rank")?;
             want([p.strides.len(), p.dilations.len(), p.pads_begin.len(), p.pads_end.len()].iter().all(|&l| l == s), "attribute lengths")?;
@@ -226,6 +242,9 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             }
             let kept: usize = x.shape.iter().enumerate().filter(|(i, _)| !seen[*i]).map(|(_, &d)| d as usize).product();
             want(y.len() == kept && x.len() > 0, "output length != product of kept axes")?;
+            // Σ(q − zp) over the reduced elements must fit in i32
+            want(x.len() / kept.max(1) <= (i32::MAX / 255) as usize, "too many reduced elements for an i32 sum")?;
+            want((-128..=127).contains(&r.input_zero_point) && (-128..=127).contains(&r.output_zero_point), "zero point out of range")?;
             want(r.multiplier.is_valid(), "multiplier out of range")
         }
         Op::Softmax(s) => {
@@ -235,6 +254,16 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(x.shape == t(0, &node.outputs).shape && (s.axis as usize) < x.shape.len(), "shape or axis")?;
             want(x.shape[s.axis as usize] <= 1 << 15, "softmax axis longer than 32768")?;
             want(s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16, "exp table must have 256 entries ≤ 2^16, the first 2^16")
+        }
+        Op::LogSoftmax(s) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "LogSoftmax takes and gives int8")?;
+            let x = t(0, &node.inputs);
+            want(x.shape == t(0, &node.outputs).shape && (s.axis as usize) < x.shape.len(), "shape or axis")?;
+            want(x.shape[s.axis as usize] <= 1 << 14, "axis longer than 16384")?;
+            want(s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16, "exp table must have 256 entries ≤ 2^16, the first 2^16")?;
+            want(s.ln_table.len() == 256 && s.ln_table.iter().all(|&l| (0..=LN2_MAX).contains(&l)), "ln table must have 256 entries in 0..=ln2·2^16")?;
+            want((0..=1 << 22).contains(&s.input_scale_q16) && s.multiplier.is_valid() && (-128..=127).contains(&s.output_zero_point), "scale, multiplier or zero point out of range")
         }
         Op::ArgMax { axis, .. } => {
             arity(1, 1)?;
@@ -257,6 +286,22 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(y.len() as u64 * d as u64 == x.len() as u64 * indices.len() as u64, "output length")
         }
     }
+}
+
+/// The int32 accumulator of Conv and Dense cannot overflow: for every output channel,
+/// `Σ|w|·255 + |bias| ≤ i32::MAX` (inputs minus their zero point lie in −255..=255).
+fn accumulator_ok(weights: &[i8], bias: &[i32]) -> Result<(), String> {
+    if bias.is_empty() {
+        return Ok(());
+    }
+    let per = weights.len() / bias.len();
+    for (c, b) in bias.iter().enumerate() {
+        let s: i64 = weights[c * per..(c + 1) * per].iter().map(|&w| (w as i64).abs() * 255).sum::<i64>() + (*b as i64).abs();
+        if s > i32::MAX as i64 {
+            return Err(format!("output channel {c}: the int32 accumulator can overflow"));
+        }
+    }
+    Ok(())
 }
 
 fn epilogue_ok(e: &crate::Epilogue, channels: u32) -> Result<(), String> {

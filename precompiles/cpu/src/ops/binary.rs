@@ -43,3 +43,116 @@ pub fn extremum(e: Extremum, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[
         Extremum::Min => broadcast(sa, sb, so, a, b, |x, y| x.min(y)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use solidml_spec::{
+        Binary, BinaryKind, Extremum,
+        arith::{Multiplier, requantize},
+    };
+
+    use super::{binary, extremum};
+    use crate::ops::tests::{Rng, numel, ravel, unravel};
+
+    fn op(kind: BinaryKind, zps: [i32; 3], left_shift: u32, ma: f64, mb: f64, mo: f64) -> Binary {
+        let m = Multiplier::from_real;
+        let [a_zero_point, b_zero_point, output_zero_point] = zps;
+        Binary { kind, a_zero_point, b_zero_point, left_shift, a_multiplier: m(ma), b_multiplier: m(mb), output_multiplier: m(mo), output_zero_point, clamp_min: -128, clamp_max: 127 }
+    }
+
+    #[test]
+    fn add_and_sub_with_real_scales_and_broadcasting() {
+        // s_a = 0.5, s_b = 0.25, s_out = 1 (TFLite): left_shift = 20, twice_max = 2·max(s_a, s_b) = 1,
+        // M_a = s_a / twice_max = 0.5, M_b = 0.25, M_out = twice_max / (2^20 · s_out) = 2^−20.
+        // zp = (1, −2, 5). a [2, 1] = [3, −1] → real [1, −1]; b [3] = [−2, 0, 1] → real [0, 0.5, 0.75].
+        // a + b = [[1, 1.5, 1.75], [−1, −0.5, −0.25]] → half away [[1, 2, 2], [−1, −1, 0]] + 5.
+        // a − b = [[1, 0.5, 0.25], [−1, −1.5, −1.75]] → [[1, 1, 0], [−1, −2, −2]] + 5.
+        let (a, b) = ([3, -1], [-2, 0, 1]);
+        let add = op(BinaryKind::Add, [1, -2, 5], 20, 0.5, 0.25, 2f64.powi(-20));
+        assert_eq!(binary(&add, &[2, 1], &[3], &[2, 3], &a, &b), vec![6, 7, 7, 4, 4, 5]);
+        let sub = Binary { kind: BinaryKind::Sub, ..add.clone() };
+        assert_eq!(binary(&sub, &[2, 1], &[3], &[2, 3], &a, &b), vec![6, 6, 5, 4, 3, 3]);
+        // clamp bounds apply last
+        let clamped = Binary { clamp_min: 4, clamp_max: 6, ..add };
+        assert_eq!(binary(&clamped, &[2, 1], &[3], &[2, 3], &a, &b), vec![6, 6, 6, 4, 4, 5]);
+    }
+
+    #[test]
+    fn mul_saturates_to_int8() {
+        // M_out = s_a·s_b/s_out = 1. (3 − 1)·(4 − 1) = 6 → 6 + 2 = 8;
+        // (127 − (−128))·(−128 − 127) = −65025 → clamp −128; (−1 − 1)·(−2 − 1) = 6 → 8.
+        let mul = op(BinaryKind::Mul, [1, 1, 2], 0, 0.0, 0.0, 1.0);
+        assert_eq!(binary(&mul, &[3], &[3], &[3], &[3, 127, -1], &[4, 1, -2]), vec![8, 2, 8]);
+        let mul = Binary { a_zero_point: -128, b_zero_point: 127, ..mul };
+        assert_eq!(binary(&mul, &[1], &[], &[1], &[127], &[-128]), vec![-128]);
+    }
+
+    #[test]
+    fn max_min_broadcast() {
+        // a [2, 1, 3], b [2, 1] → [2, 2, 3]; out[i][j][k] = max(a[i][0][k], b[j][0]).
+        let a = [1, 5, -3, 0, 0, 127];
+        let b = [2, -128];
+        let max = [2, 5, 2, 1, 5, -3, 2, 2, 127, 0, 0, 127];
+        let min = [1, 2, -3, -128, -128, -128, 0, 0, 2, -128, -128, -128];
+        assert_eq!(extremum(Extremum::Max, &[2, 1, 3], &[2, 1], &[2, 2, 3], &a, &b), max);
+        assert_eq!(extremum(Extremum::Min, &[2, 1, 3], &[2, 1], &[2, 2, 3], &a, &b), min);
+    }
+
+    /// Reads `x` (shape `s`, right-aligned against `out`) at the output multi-index `idx`.
+    fn at(x: &[i8], s: &[u32], idx: &[usize]) -> i8 {
+        let lead = idx.len() - s.len();
+        let own: Vec<usize> = s.iter().enumerate().map(|(k, &d)| if d == 1 { 0 } else { idx[lead + k] }).collect();
+        x[ravel(&own, s)]
+    }
+
+    #[test]
+    fn random_broadcast_ops_match_the_formula() {
+        let mut rng = Rng::new(3);
+        for case in 0..60 {
+            let out = rng.shape(0, 4, 4);
+            let operand = |rng: &mut Rng| -> Vec<u32> {
+                let rank = rng.range(0, out.len() as i64) as usize;
+                out[out.len() - rank..].iter().map(|&d| if rng.one_in(3) { 1 } else { d }).collect()
+            };
+            let (sa, sb) = (operand(&mut rng), operand(&mut rng));
+            // broadcast output of the two operands (dims that both set to 1 stay 1)
+            let dim = |s: &[u32], k: usize| (k + s.len()).checked_sub(out.len()).map_or(1, |i| s[i]);
+            let so: Vec<u32> = (0..out.len()).map(|k| dim(&sa, k).max(dim(&sb, k))).collect();
+            let (a, b) = (rng.i8s(numel(&sa)), rng.i8s(numel(&sb)));
+            let kind = [BinaryKind::Add, BinaryKind::Sub, BinaryKind::Mul][case % 3];
+            let (clamp_min, clamp_max) = rng.clamp();
+            let m_in = |rng: &mut Rng| Multiplier::from_real((rng.range(1, (1 << 20) - 1) as f64) / (1 << 20) as f64); // (0, 1)
+            let p = Binary {
+                kind,
+                a_zero_point: rng.zero_point(),
+                b_zero_point: rng.zero_point(),
+                left_shift: rng.range(0, 20) as u32,
+                a_multiplier: m_in(&mut rng),
+                b_multiplier: m_in(&mut rng),
+                output_multiplier: rng.multiplier(),
+                output_zero_point: rng.zero_point(),
+                clamp_min,
+                clamp_max,
+            };
+            let f = |qa: i8, qb: i8| -> i8 {
+                let (xa, xb) = (qa as i64 - p.a_zero_point as i64, qb as i64 - p.b_zero_point as i64);
+                let acc = match kind {
+                    BinaryKind::Mul => xa * xb,
+                    _ => {
+                        let ra = requantize((xa * (1 << p.left_shift)) as i32, p.a_multiplier) as i64;
+                        let rb = requantize((xb * (1 << p.left_shift)) as i32, p.b_multiplier) as i64;
+                        if kind == BinaryKind::Add { ra + rb } else { ra - rb }
+                    }
+                };
+                (requantize(acc as i32, p.output_multiplier) as i64 + p.output_zero_point as i64).clamp(clamp_min as i64, clamp_max as i64) as i8
+            };
+            let idx = |i: usize| unravel(i, &so);
+            let want: Vec<i8> = (0..numel(&so)).map(|i| f(at(&a, &sa, &idx(i)), at(&b, &sb, &idx(i)))).collect();
+            assert_eq!(binary(&p, &sa, &sb, &so, &a, &b), want, "{p:?} {sa:?} {sb:?}");
+            let max: Vec<i8> = (0..numel(&so)).map(|i| at(&a, &sa, &idx(i)).max(at(&b, &sb, &idx(i)))).collect();
+            let min: Vec<i8> = (0..numel(&so)).map(|i| at(&a, &sa, &idx(i)).min(at(&b, &sb, &idx(i)))).collect();
+            assert_eq!(extremum(Extremum::Max, &sa, &sb, &so, &a, &b), max);
+            assert_eq!(extremum(Extremum::Min, &sa, &sb, &so, &a, &b), min);
+        }
+    }
+}

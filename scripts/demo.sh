@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The main job, end to end on the bundled digits MLP (scikit-learn → skl2onnx → SolidML):
+# compile with calibration and evaluate against the float model (tract), inspect the
+# artifact, run it on samples, and benchmark the CPU executor against tract.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/rust-env.sh
+
+cargo build --locked -p solidml
+SOLIDML=target/debug/solidml
+M=examples/models
+OUT=${OUT:-out/demo}
+
+echo "== compile + evaluate (int8 vs float) =="
+$SOLIDML compile $M/digits_mlp.onnx --calibration $M/digits_calib.npy -o "$OUT" \
+  --eval $M/digits_eval.npy --labels $M/digits_eval_labels.npy
+echo
+echo "== inspect =="
+$SOLIDML inspect "$OUT/digits_mlp.smodel"
+echo
+echo "== run on the first 5 digits =="
+python3 - "$M/digits_eval.npy" "$OUT/first5.npy" <<'PY'
+import sys, struct
+# slice the first 5 rows of a float32 .npy without numpy (header, then raw little-endian data)
+src, dst = sys.argv[1], sys.argv[2]
+b = open(src, "rb").read()
+hlen = struct.unpack("<H", b[8:10])[0]
+header = b[10:10 + hlen].decode()
+cols = int(header.split("(")[1].split(")")[0].split(",")[1])
+data = b[10 + hlen:10 + hlen + 5 * cols * 4]
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': (5, %d), }" % cols
+h = h + " " * (63 - (len(h) + 10) % 64) + "\n"
+open(dst, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + data)
+PY
+$SOLIDML run "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --output "$OUT/run"
+python3 - "$OUT/run/label.npy" <<'PY'
+import sys, struct
+b = open(sys.argv[1], "rb").read(); hlen = struct.unpack("<H", b[8:10])[0]
+print("labels of the first 5 digits:", list(struct.unpack("<5q", b[10 + hlen:10 + hlen + 40])))
+PY
+echo
+echo "== the other examples =="
+$SOLIDML compile $M/digits_logreg.onnx --calibration $M/digits_calib.npy -o "$OUT" \
+  --eval $M/digits_eval.npy --labels $M/digits_eval_labels.npy
+$SOLIDML compile $M/digits_cnn.onnx --calibration $M/digits_cnn_calib.npy -o "$OUT" \
+  --eval $M/digits_cnn_eval.npy --labels $M/digits_eval_labels.npy
+echo
+echo "== bench: CPU executor vs tract f32 =="
+$SOLIDML bench --iters 100

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# All tests: Rust unit, cross-crate and CLI snapshot tests, then the ONNX backend
+# conformance suite (test cases shipped in the onnx Python package) with a pass floor.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/rust-env.sh
+
+PY=$(bash scripts/python-env.sh | tail -n 1)
+
+cargo build --locked -p solidml
+cargo test --locked --workspace
+
+# conformance: every case compiled (calibrated on its own input), run, compared with the
+# expected output; the floor is the count reached when it was last raised (see README)
+"$PY" tests/conformance/run_onnx_backend.py --solidml target/debug/solidml --jobs 2 \
+  --report target/conformance.json --min-pass "${CONFORMANCE_FLOOR:-102}"

@@ -1,0 +1,62 @@
+//! The example models end to end: ONNX (scikit-learn / onnx helpers) → compile with their
+//! calibration data → CPU reference executor over the whole digits set, compared with tract's
+//! float execution of the original ONNX file. The MLP figures are the acceptance of issue 3.
+
+use solidml_compiler::{CompileOptions, eval, runner};
+use solidml_tests::*;
+
+struct Figures {
+    agreement: Vec<f64>,
+    accuracy_q: f64,
+    accuracy_f: f64,
+    model_id: [u8; 32],
+}
+
+fn evaluate(model: &str, calib: &str, eval_data: &str) -> Figures {
+    let path = examples().join(model);
+    let opts = CompileOptions::default().with_calibration(vec![npy_f32(calib)]);
+    let compiled = solidml_compiler::compile(&path, &opts).unwrap();
+    assert!(compiled.warnings.is_empty());
+    let shapes = runner::input_shapes(&compiled.model);
+    let samples = runner::samples(&shapes, &[npy_f32(eval_data)]).unwrap();
+    let labels = npy_i64("digits_eval_labels.npy");
+    let q: Vec<_> = runner::run_samples(&compiled.model, &samples).unwrap().into_iter().map(|(_, o)| o).collect();
+    let tract = eval::TractModel::load(&path, &shapes).unwrap();
+    let f: Vec<_> = samples.iter().map(|s| tract.run(s).unwrap()).collect();
+    let mut agreement = vec![];
+    let mut acc = (0.0, 0.0);
+    for (i, &o) in compiled.model.outputs.iter().enumerate() {
+        let qo: Vec<_> = q.iter().map(|s| s[i].clone()).collect();
+        let fo: Vec<_> = f.iter().map(|s| s[i].clone()).collect();
+        let r = eval::compare(&compiled.model.tensor(o).name, &qo, &fo, labels.as_slice());
+        agreement.push(r.top1_agreement);
+        acc = r.accuracy.unwrap();
+    }
+    Figures { agreement, accuracy_q: acc.0, accuracy_f: acc.1, model_id: compiled.model_id }
+}
+
+#[test]
+fn digits_mlp_meets_the_acceptance() {
+    let f = evaluate("digits_mlp.onnx", "digits_calib.npy", "digits_eval.npy");
+    for a in &f.agreement {
+        assert!(*a >= 0.99, "top-1 agreement {a} < 99%");
+    }
+    assert!(f.accuracy_q >= f.accuracy_f - 0.01, "quantized accuracy {} vs float {}", f.accuracy_q, f.accuracy_f);
+}
+
+#[test]
+fn digits_logreg_and_cnn_track_their_float_models() {
+    let lr = evaluate("digits_logreg.onnx", "digits_calib.npy", "digits_eval.npy");
+    assert!(lr.agreement.iter().all(|&a| a >= 0.99), "{:?}", lr.agreement);
+    assert!(lr.accuracy_q >= lr.accuracy_f - 0.01);
+    let cnn = evaluate("digits_cnn.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy");
+    assert!(cnn.agreement.iter().all(|&a| a >= 0.98), "{:?}", cnn.agreement);
+    assert!(cnn.accuracy_q >= cnn.accuracy_f - 0.01);
+}
+
+#[test]
+fn compilation_is_deterministic() {
+    let a = evaluate("digits_logreg.onnx", "digits_calib.npy", "digits_calib.npy");
+    let b = evaluate("digits_logreg.onnx", "digits_calib.npy", "digits_calib.npy");
+    assert_eq!(a.model_id, b.model_id);
+}
