@@ -46,3 +46,101 @@ impl Rng {
         self.next() as f32 / u32::MAX as f32
     }
 }
+
+/// A minimal ONNX writer (onnx-protobuf) for generated test models.
+pub mod onnx_builder {
+    use onnx_protobuf::{
+        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto, attribute_proto::AttributeType, tensor_shape_proto, type_proto,
+    };
+
+    pub struct Builder {
+        graph: GraphProto,
+        next: usize,
+    }
+
+    pub enum A {
+        I(i64),
+        F(f32),
+        Is(Vec<i64>),
+    }
+
+    fn value_info(name: &str, shape: &[i64]) -> ValueInfoProto {
+        let mut s = onnx_protobuf::TensorShapeProto::new();
+        for &d in shape {
+            let mut dim = tensor_shape_proto::Dimension::new();
+            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+            s.dim.push(dim);
+        }
+        let mut tt = type_proto::Tensor::new();
+        tt.elem_type = 1;
+        tt.shape = Some(s).into();
+        let mut tp = TypeProto::new();
+        tp.value = Some(type_proto::Value::TensorType(tt));
+        let mut v = ValueInfoProto::new();
+        v.name = name.into();
+        v.type_ = Some(tp).into();
+        v
+    }
+
+    impl Builder {
+        pub fn new(input: &str, shape: &[i64]) -> Self {
+            let mut graph = GraphProto::new();
+            graph.name = "generated".into();
+            graph.input.push(value_info(input, shape));
+            Builder { graph, next: 0 }
+        }
+        pub fn fresh(&mut self, prefix: &str) -> String {
+            self.next += 1;
+            format!("{prefix}{}", self.next)
+        }
+        pub fn constant(&mut self, dims: &[i64], data: Vec<f32>) -> String {
+            let name = self.fresh("c");
+            let mut t = TensorProto::new();
+            t.name = name.clone();
+            t.dims = dims.to_vec();
+            t.data_type = 1;
+            t.float_data = data;
+            self.graph.initializer.push(t);
+            name
+        }
+        pub fn node(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, A)>) -> String {
+            let out = self.fresh("t");
+            let mut n = NodeProto::new();
+            n.name = self.fresh(&format!("{op}_"));
+            n.op_type = op.into();
+            n.input = inputs.iter().map(|s| s.to_string()).collect();
+            n.output.push(out.clone());
+            for (k, v) in attrs {
+                let mut a = AttributeProto::new();
+                a.name = k.into();
+                match v {
+                    A::I(i) => {
+                        a.type_ = AttributeType::INT.into();
+                        a.i = i;
+                    }
+                    A::F(f) => {
+                        a.type_ = AttributeType::FLOAT.into();
+                        a.f = f;
+                    }
+                    A::Is(v) => {
+                        a.type_ = AttributeType::INTS.into();
+                        a.ints = v;
+                    }
+                }
+                n.attribute.push(a);
+            }
+            self.graph.node.push(n);
+            out
+        }
+        pub fn finish(mut self, output: &str, shape: &[i64], opset: i64) -> Vec<u8> {
+            self.graph.output.push(value_info(output, shape));
+            let mut m = ModelProto::new();
+            m.ir_version = 8;
+            let mut op = OperatorSetIdProto::new();
+            op.version = opset;
+            m.opset_import.push(op);
+            m.graph = Some(self.graph).into();
+            m.write_to_bytes().unwrap()
+        }
+    }
+}

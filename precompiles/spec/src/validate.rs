@@ -140,6 +140,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let (x, y) = (&t(0, &node.inputs).shape, &t(0, &node.outputs).shape);
             want(!x.is_empty() && x.len() == y.len() && x[..x.len() - 1] == y[..y.len() - 1], "leading axes must match")?;
             want(*x.last().unwrap() == d.in_features && *y.last().unwrap() == d.out_features, "feature counts differ from the shapes")?;
+            want(d.in_features >= 1, "in_features must be at least 1")?;
             want(d.weights.len() as u64 == d.in_features as u64 * d.out_features as u64 && d.bias.len() == d.out_features as usize, "weights or bias length")?;
             want((-128..=127).contains(&d.input_zero_point), "input zero point out of int8 range")?;
             accumulator_ok(&d.weights, &d.bias)?;

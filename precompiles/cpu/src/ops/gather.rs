@@ -16,3 +16,46 @@ pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
         Value::I64(x) => Value::I64(src.iter().map(|&i| x[i]).collect()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::gather;
+    use crate::{
+        Value,
+        ops::tests::{Rng, numel, ravel, unravel},
+    };
+
+    #[test]
+    fn gathers_along_a_middle_axis() {
+        // x [2, 3, 2] = 0..12, axis 1, indices [2, 0, 2]: rows x[o][2], x[o][0], x[o][2]:
+        //   o = 0: [4, 5], [0, 1], [4, 5];  o = 1: [10, 11], [6, 7], [10, 11]
+        let x = Value::I8((0..12).collect());
+        assert_eq!(gather(1, &[2, 0, 2], &[2, 3, 2], &x), Value::I8(vec![4, 5, 0, 1, 4, 5, 10, 11, 6, 7, 10, 11]));
+        // First and last axes, i64, and no indices at all.
+        let x = Value::I64((0..6).collect());
+        assert_eq!(gather(0, &[1], &[2, 3], &x), Value::I64(vec![3, 4, 5]));
+        assert_eq!(gather(1, &[2, 1], &[2, 3], &x), Value::I64(vec![2, 1, 5, 4]));
+        assert_eq!(gather(1, &[], &[2, 3], &x), Value::I64(vec![]));
+    }
+
+    #[test]
+    fn random_gathers_match_the_formula() {
+        let mut rng = Rng::new(13);
+        for _ in 0..50 {
+            let shape = rng.shape(1, 4, 4);
+            let axis = rng.below(shape.len());
+            let indices: Vec<u32> = (0..rng.range(0, 5)).map(|_| rng.below(shape[axis] as usize) as u32).collect();
+            let x = rng.i8s(numel(&shape));
+            let mut out = shape.clone();
+            out[axis] = indices.len() as u32;
+            let want: Vec<i8> = (0..numel(&out))
+                .map(|i| {
+                    let mut idx = unravel(i, &out);
+                    idx[axis] = indices[idx[axis]] as usize;
+                    x[ravel(&idx, &shape)]
+                })
+                .collect();
+            assert_eq!(gather(axis as u32, &indices, &shape, &Value::I8(x)), Value::I8(want), "{shape:?} axis {axis} {indices:?}");
+        }
+    }
+}

@@ -93,7 +93,8 @@ mod tests {
             let mode = [PadMode::Constant, PadMode::Edge, PadMode::Reflect][case % 3];
             let shape = rng.shape(1, 4, 4);
             // Reflect needs pads < dim
-            let mut pads = |rng: &mut Rng| -> Vec<u32> { shape.iter().map(|&d| rng.range(0, if mode == PadMode::Reflect { d as i64 - 1 } else { 2 }) as u32).collect() };
+            let max_pad = |d: u32| if mode == PadMode::Reflect { d as i64 - 1 } else { 2 };
+            let pads = |rng: &mut Rng| -> Vec<u32> { shape.iter().map(|&d| rng.range(0, max_pad(d)) as u32).collect() };
             let (pb, pe) = (pads(&mut rng), pads(&mut rng));
             let out: Vec<u32> = (0..shape.len()).map(|d| shape[d] + pb[d] + pe[d]).collect();
             let p = Pad { pads_begin: pb.clone(), pads_end: pe, mode, value: rng.range(-128, 127) };

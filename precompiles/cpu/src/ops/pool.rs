@@ -71,3 +71,93 @@ pub fn avg_pool(p: &Pool, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use solidml_spec::Pool;
+
+    use super::{avg_pool, max_pool};
+    use crate::ops::tests::{Rng, numel};
+
+    fn pool(kernel: Vec<u32>, strides: Vec<u32>, dilations: Vec<u32>, pads: (Vec<u32>, Vec<u32>), count_include_pad: bool, zero_point: i32) -> Pool {
+        Pool { kernel, strides, dilations, pads_begin: pads.0, pads_end: pads.1, count_include_pad, zero_point }
+    }
+
+    #[test]
+    fn ties_round_half_away_and_padding_never_wins() {
+        // x [1, 1, 1, 5] = [12, 13, 8, 7, 7], zp = 10, so x − zp = [2, 3, −2, −3, −3].
+        // Kernel [1, 2], strides [1, 2], one pad at the end of W → windows {0, 1}, {2, 3}, {4, pad}.
+        //   avg:  5/2 = 2.5 → 3 → 13;  −5/2 = −2.5 → −3 → 7;  last: −3/1 → 7, or −3/2 = −1.5 → −2 → 8
+        //         with count_include_pad.
+        //   max:  13, 8, and 7 for the last window (the padding, at zp = 10, does not take part).
+        let x = [12, 13, 8, 7, 7];
+        let p = pool(vec![1, 2], vec![1, 2], vec![1, 1], (vec![0, 0], vec![0, 1]), false, 10);
+        let (si, so) = ([1, 1, 1, 5], [1, 1, 1, 3]);
+        assert_eq!(avg_pool(&p, &si, &so, &x), vec![13, 7, 7]);
+        assert_eq!(avg_pool(&Pool { count_include_pad: true, ..p.clone() }, &si, &so, &x), vec![13, 7, 8]);
+        assert_eq!(max_pool(&p, &si, &so, &x), vec![13, 8, 7]);
+    }
+
+    #[test]
+    fn window_with_no_tap_inside() {
+        // 1-d, x [1, 1, 1], kernel 2, dilation 2, one pad on each side: the taps are at −1 and 1,
+        // both outside. MaxPool gives −128, AvgPool the zero point (count 0, or sum 0 over 2).
+        let p = pool(vec![2], vec![1], vec![2], (vec![1], vec![1]), false, -5);
+        assert_eq!(max_pool(&p, &[1, 1, 1], &[1, 1, 1], &[100]), vec![-128]);
+        assert_eq!(avg_pool(&p, &[1, 1, 1], &[1, 1, 1], &[100]), vec![-5]);
+        assert_eq!(avg_pool(&Pool { count_include_pad: true, ..p }, &[1, 1, 1], &[1, 1, 1], &[100]), vec![-5]);
+    }
+
+    /// Round half away from zero, written differently from `div_round_half_away`.
+    fn round_div(sum: i64, count: i64) -> i64 {
+        (2 * sum.abs() + count) / (2 * count) * sum.signum()
+    }
+
+    #[test]
+    fn random_2d_pools_match_the_formula() {
+        let mut rng = Rng::new(8);
+        let mut done = 0;
+        while done < 60 {
+            let (n, c, h, w) = (rng.range(1, 2) as usize, rng.range(1, 3) as usize, rng.range(1, 6) as usize, rng.range(1, 6) as usize);
+            let k = [rng.range(1, 3) as u32, rng.range(1, 3) as u32];
+            let p = pool(
+                k.to_vec(),
+                vec![rng.range(1, 4) as u32, rng.range(1, 4) as u32], // may exceed the kernel
+                vec![rng.range(1, 3) as u32, rng.range(1, 3) as u32],
+                (k.iter().map(|&k| rng.range(0, k as i64 - 1) as u32).collect(), k.iter().map(|&k| rng.range(0, k as i64 - 1) as u32).collect()),
+                rng.one_in(2),
+                rng.zero_point(),
+            );
+            let out_len = |n: usize, d: usize| (n + (p.pads_begin[d] + p.pads_end[d]) as usize).checked_sub((p.dilations[d] * (k[d] - 1) + 1) as usize).map(|r| r / p.strides[d] as usize + 1);
+            let (Some(oh), Some(ow)) = (out_len(h, 0), out_len(w, 1)) else { continue };
+            let x = rng.i8s(n * c * h * w);
+            let (mut want_max, mut want_avg) = (vec![], vec![]);
+            for plane in 0..n * c {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut inside = vec![];
+                        for ky in 0..k[0] as usize {
+                            for kx in 0..k[1] as usize {
+                                let iy = (oy * p.strides[0] as usize + ky * p.dilations[0] as usize) as i64 - p.pads_begin[0] as i64;
+                                let ix = (ox * p.strides[1] as usize + kx * p.dilations[1] as usize) as i64 - p.pads_begin[1] as i64;
+                                if (0..h as i64).contains(&iy) && (0..w as i64).contains(&ix) {
+                                    inside.push(x[(plane * h + iy as usize) * w + ix as usize] as i64);
+                                }
+                            }
+                        }
+                        want_max.push(inside.iter().copied().max().unwrap_or(-128) as i8);
+                        let count = if p.count_include_pad { (k[0] * k[1]) as i64 } else { inside.len() as i64 };
+                        let sum: i64 = inside.iter().map(|&q| q - p.zero_point as i64).sum();
+                        let avg = if count == 0 { 0 } else { round_div(sum, count) };
+                        want_avg.push((avg + p.zero_point as i64).clamp(-128, 127) as i8);
+                    }
+                }
+            }
+            let (si, so) = ([n, c, h, w].map(|d| d as u32), [n, c, oh, ow].map(|d| d as u32));
+            assert_eq!(numel(&so), want_max.len());
+            assert_eq!(max_pool(&p, &si, &so, &x), want_max, "{p:?} {si:?}");
+            assert_eq!(avg_pool(&p, &si, &so, &x), want_avg, "{p:?} {si:?}");
+            done += 1;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The CLI as users and tools call it: the file contract of `compile` and `run`, `inspect`'s
+//! report (a snapshot: `SOLIDML_BLESS=1` rewrites it), and the errors bad input gets.
+
+use std::{path::{Path, PathBuf}, process::Command};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn solidml(args: &[&str], dir: &Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_solidml")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("solidml-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = repo().join("cli/tests/snapshots").join(name);
+    if std::env::var("SOLIDML_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(actual, expected, "snapshot {name} differs (SOLIDML_BLESS=1 to accept)");
+}
+
+#[test]
+fn compile_writes_artifact_and_json_then_run_and_inspect() {
+    let dir = tmp("flow");
+    let m = repo().join("examples/models");
+    let (ok, out, err) = solidml(&["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"], &dir);
+    assert!(ok, "{err}");
+    assert!(out.contains("modelId      0x"));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/digits_mlp.json")).unwrap()).unwrap();
+    assert_eq!(json["inputs"][0]["shape"], serde_json::json!([1, 64]));
+    assert_eq!(json["outputs"][0]["name"], "label");
+    assert_eq!(json["outputs"][1]["name"], "probabilities");
+    assert_eq!(json["outputs"][1]["scale"], serde_json::json!(1.0 / 256.0));
+    let bytes = std::fs::read(dir.join("o/digits_mlp.smodel")).unwrap();
+    assert_eq!(json["modelId"], format!("0x{}", hex::encode(solidml_spec::keccak256(&bytes))));
+
+    let (ok, _, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", m.join("digits_calib.npy").to_str().unwrap(), "--output", "r"], &dir);
+    assert!(ok, "{err}");
+    let probs = std::fs::read(dir.join("r/probabilities.npy")).unwrap();
+    assert!(String::from_utf8_lossy(&probs[..80]).contains("(200, 10)"));
+    let labels = std::fs::read(dir.join("r/label.npy")).unwrap();
+    assert!(String::from_utf8_lossy(&labels[..80]).contains("'<i8'") && String::from_utf8_lossy(&labels[..80]).contains("(200,)"));
+
+    // a JSON input with one sample
+    std::fs::write(dir.join("x.json"), format!("[[{}]]", vec!["0"; 64].join(","))).unwrap();
+    let (ok, _, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", "x.json", "--output", "j", "--raw"], &dir);
+    assert!(ok, "{err}");
+    assert!(dir.join("j/probabilities.npy").exists());
+
+    let (ok, out, err) = solidml(&["inspect", "o/digits_mlp.smodel"], &dir);
+    assert!(ok, "{err}");
+    snapshot("inspect_digits_mlp.txt", &out);
+}
+
+#[test]
+fn malformed_files_get_clear_errors() {
+    let dir = tmp("bad");
+    let onnx = std::fs::read(repo().join("examples/models/digits_cnn.onnx")).unwrap();
+    std::fs::write(dir.join("cut.onnx"), &onnx[..onnx.len() / 2]).unwrap();
+    let (ok, _, err) = solidml(&["compile", "cut.onnx"], &dir);
+    assert!(!ok);
+    assert!(err.contains("is not a valid ONNX model"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    std::fs::write(dir.join("bad.smodel"), b"SOLIDML\0\x01\x00\xff\xff").unwrap();
+    let (ok, _, err) = solidml(&["run", "bad.smodel", "--input", "x.npy"], &dir);
+    assert!(!ok);
+    assert!(err.contains("not a valid SolidML artifact") && err.contains("truncated or malformed"), "{err}");
+
+    let (ok, _, err) = solidml(&["run", "missing.smodel", "--input", "x.npy"], &dir);
+    assert!(!ok && err.contains("cannot read or write `missing.smodel`"), "{err}");
+}
+
+#[test]
+fn unsupported_models_list_every_node() {
+    let dir = tmp("unsupported");
+    // the ONNX backend suite's ConvTranspose case, if the Python env is present; otherwise a
+    // model made here with two unsupported nodes
+    let model = two_unsupported_nodes();
+    std::fs::write(dir.join("m.onnx"), model).unwrap();
+    let (ok, _, err) = solidml(&["compile", "m.onnx"], &dir);
+    assert!(!ok);
+    snapshot("unsupported.txt", &err);
+}
+
+/// An ONNX model (written with onnx-protobuf) using two ops SolidML lacks.
+fn two_unsupported_nodes() -> Vec<u8> {
+    use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, type_proto, tensor_shape_proto};
+    let vi = |name: &str| {
+        let mut shape = onnx_protobuf::TensorShapeProto::new();
+        for d in [1, 4] {
+            let mut dim = tensor_shape_proto::Dimension::new();
+            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+            shape.dim.push(dim);
+        }
+        let mut tt = type_proto::Tensor::new();
+        tt.elem_type = 1;
+        tt.shape = Some(shape).into();
+        let mut tp = TypeProto::new();
+        tp.value = Some(type_proto::Value::TensorType(tt));
+        let mut v = ValueInfoProto::new();
+        v.name = name.into();
+        v.type_ = Some(tp).into();
+        v
+    };
+    let node = |name: &str, op: &str, i: &str, o: &str| {
+        let mut n = NodeProto::new();
+        n.name = name.into();
+        n.op_type = op.into();
+        n.input.push(i.into());
+        n.output.push(o.into());
+        n
+    };
+    let mut g = GraphProto::new();
+    g.name = "g".into();
+    g.input.push(vi("x"));
+    g.output.push(vi("z"));
+    g.node.push(node("first", "Hardmax", "x", "y"));
+    g.node.push(node("second", "Celu", "y", "z"));
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    let mut op = OperatorSetIdProto::new();
+    op.version = 17;
+    m.opset_import.push(op);
+    m.graph = Some(g).into();
+    m.write_to_bytes().unwrap()
+}
