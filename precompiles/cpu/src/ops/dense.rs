@@ -31,7 +31,7 @@ mod tests {
     };
 
     use super::dense;
-    use crate::{CpuExecutor, Value, ops::tests::Rng};
+    use crate::{CpuExecutor, ops::tests::Rng};
 
     #[test]
     fn two_rows_per_channel_multipliers() {
