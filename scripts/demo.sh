@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/rust-env.sh
 
 cargo build --locked -p solidml
-SOLIDML=target/debug/solidml
+
 M=examples/models
 OUT=${OUT:-out/demo}
 
