@@ -61,6 +61,30 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let (qi, qo) = (q(r), Quant { scale: 0.05, zero_point: c.epilogue.output_zero_point });
             single(Op::Conv(c), vec![t8("x", &s(&[1, cin, h, w]), qi)], t8("y", &s(&[1, cout, oh, ow]), qo))
         }
+        "convtranspose" => {
+            let (cin_g, cout_g, g) = (r.range(1, 2), r.range(1, 2), r.range(1, 2));
+            let (h, k, stride, dil, pad, op) = (r.range(2, 4), r.range(1, 3), r.range(1, 2), r.range(1, 2), r.range(0, 1), r.range(0, 1));
+            let op = op.min(stride - 1);
+            let full = (h - 1) * stride + dil * (k - 1) + 1 + op;
+            let pad = pad.min((full - 1) / 2);
+            let oh = full - 2 * pad;
+            let (cin, cout) = (cin_g * g, cout_g * g);
+            let c = solidml_spec::ConvTranspose {
+                kernel: s(&[k, k]),
+                strides: s(&[stride, stride]),
+                dilations: s(&[dil, dil]),
+                pads_begin: s(&[pad, pad]),
+                pads_end: s(&[pad, pad]),
+                output_padding: s(&[op, op]),
+                groups: g as u32,
+                input_zero_point: r.range(-128, 127) as i32,
+                weights: (0..cout * cin_g * k * k).map(|_| r.range(-127, 127) as i8).collect(),
+                bias: (0..cout).map(|_| r.range(-5000, 5000) as i32).collect(),
+                epilogue: epilogue(r, cout as usize),
+            };
+            let qo = Quant { scale: 0.05, zero_point: c.epilogue.output_zero_point };
+            single(Op::ConvTranspose(c), vec![t8("x", &s(&[1, cin, h, h]), q(r))], t8("y", &s(&[1, cout, oh, oh]), qo))
+        }
         "dense" => {
             let (rows, k, n) = (r.range(1, 3), r.range(1, 16), r.range(1, 8));
             let d = Dense { in_features: k as u32, out_features: n as u32, input_zero_point: r.range(-128, 127) as i32, weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(), bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(), epilogue: epilogue(r, n as usize) };
@@ -152,7 +176,7 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &["conv", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
+const OPS: &[&str] = &["conv", "convtranspose", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
 const CASES: usize = 8;
 
 fn vectors(op: &str) -> serde_json::Value {

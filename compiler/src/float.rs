@@ -75,6 +75,13 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
             }))
         }
         ("", "Conv") => one(Value::Float(conv(n, &f(0)?, &f(1)?, ins.get(2).copied().flatten().map(|b| b.to_f32()))?)),
+        ("", "ConvTranspose") => {
+            let (x, w) = (f(0)?, f(1)?);
+            let p = conv_transpose_params(n, x.shape(), w.shape())?;
+            let wt = conv_transpose_weights(&w, p.groups)?;
+            let bias = ins.get(2).copied().flatten().map(|b| b.to_f32().iter().copied().collect::<Vec<_>>());
+            one(Value::Float(conv_transpose(&p, &x, &wt, bias.as_deref())))
+        }
         ("", "BatchNormalization") => {
             let x = f(0)?;
             let (scale, bias, mean, var) = (f(1)?, f(2)?, f(3)?, f(4)?);
@@ -961,4 +968,137 @@ pub fn align_prelu_slope(x_shape: &[usize], slope: ArrayD<f32>) -> ArrayD<f32> {
         return slope.into_shape_with_order(IxDyn(&s)).unwrap();
     }
     slope
+}
+
+/// Resolved ConvTranspose attributes and output shape.
+#[derive(Debug, Clone)]
+pub struct ConvTransposeParams {
+    pub kernel: Vec<usize>,
+    pub strides: Vec<usize>,
+    pub dilations: Vec<usize>,
+    pub pads_begin: Vec<usize>,
+    pub pads_end: Vec<usize>,
+    pub output_padding: Vec<usize>,
+    pub groups: usize,
+    pub out_shape: Vec<usize>,
+}
+
+pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTransposeParams> {
+    if xs.len() < 3 || ws.len() != xs.len() {
+        return Err(format!("ConvTranspose input {xs:?} and weights {ws:?} ranks"));
+    }
+    let s = xs.len() - 2;
+    let groups = n.int("group", 1).max(1) as usize;
+    if xs[1] != ws[0] || xs[1] % groups != 0 {
+        return Err(format!("ConvTranspose channels: input {:?}, weights {ws:?}, group {groups}", xs[1]));
+    }
+    let kernel = ws[2..].to_vec();
+    let get = |k: &str, d: usize| n.ints(k).map(|v| v.iter().map(|&x| x.max(0) as usize).collect::<Vec<_>>()).unwrap_or_else(|| vec![d; s]);
+    let (strides, dilations, output_padding) = (get("strides", 1), get("dilations", 1), get("output_padding", 0));
+    if strides.len() != s || dilations.len() != s || output_padding.len() != s || strides.contains(&0) || dilations.contains(&0) {
+        return Err("strides/dilations/output_padding do not match the kernel rank".into());
+    }
+    let full: Vec<usize> = (0..s).map(|d| (xs[d + 2] - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 + output_padding[d]).collect();
+    let (mut pb, mut pe) = (vec![0; s], vec![0; s]);
+    if let Some(target) = n.ints("output_shape") {
+        let target: Vec<usize> = target.iter().rev().take(s).rev().map(|&x| x as usize).collect();
+        for d in 0..s {
+            let total = full[d].checked_sub(target[d]).ok_or("output_shape larger than the full transposed convolution")?;
+            if n.str("auto_pad", "NOTSET") == "SAME_UPPER" {
+                pb[d] = total / 2;
+                pe[d] = total - total / 2;
+            } else {
+                pb[d] = total - total / 2;
+                pe[d] = total / 2;
+            }
+        }
+    } else if let Some(p) = n.ints("pads") {
+        if p.len() != 2 * s || p.iter().any(|&x| x < 0) {
+            return Err(format!("pads {p:?}"));
+        }
+        pb = p[..s].iter().map(|&x| x as usize).collect();
+        pe = p[s..].iter().map(|&x| x as usize).collect();
+    }
+    let mut out_shape = vec![xs[0], ws[1] * groups];
+    for d in 0..s {
+        out_shape.push(full[d].checked_sub(pb[d] + pe[d]).filter(|&v| v > 0).ok_or("pads remove the whole output")?);
+    }
+    Ok(ConvTransposeParams { kernel, strides, dilations, pads_begin: pb, pads_end: pe, output_padding, groups, out_shape })
+}
+
+/// ONNX's `[C_in, C_out/g, k…]` weights as `[C_out, C_in/g, k…]` (the spec's layout).
+pub fn conv_transpose_weights(w: &ArrayD<f32>, groups: usize) -> R<ArrayD<f32>> {
+    let ws = w.shape();
+    let (cin, cout_g) = (ws[0], ws[1]);
+    let cin_g = cin / groups;
+    let mut shape = vec![cout_g * groups, cin_g];
+    shape.extend_from_slice(&ws[2..]);
+    let k: usize = ws[2..].iter().product();
+    let src = w.as_standard_layout();
+    let src = src.as_slice().unwrap();
+    let mut out = vec![0f32; src.len()];
+    for g in 0..groups {
+        for ci in 0..cin_g {
+            for co in 0..cout_g {
+                for t in 0..k {
+                    out[((g * cout_g + co) * cin_g + ci) * k + t] = src[(((g * cin_g + ci) * cout_g) + co) * k + t];
+                }
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| e.to_string())
+}
+
+/// The float transposed convolution, in the gather form of the integer kernel.
+fn conv_transpose(p: &ConvTransposeParams, x: &ArrayD<f32>, wt: &ArrayD<f32>, bias: Option<&[f32]>) -> ArrayD<f32> {
+    let xs = x.shape();
+    let s = p.kernel.len();
+    let (nb, cin, cout) = (xs[0], xs[1], p.out_shape[1]);
+    let (cin_g, cout_g) = (cin / p.groups, cout / p.groups);
+    let x = x.as_standard_layout();
+    let xd = x.as_slice().unwrap();
+    let wt = wt.as_standard_layout();
+    let wd = wt.as_slice().unwrap();
+    let in_plane: usize = xs[2..].iter().product();
+    let out_sp = &p.out_shape[2..];
+    let out_plane: usize = out_sp.iter().product();
+    let klen: usize = p.kernel.iter().product();
+    let mut out = vec![0f32; nb * cout * out_plane];
+    for o in 0..out_plane {
+        let mut taps = vec![];
+        for k in 0..klen {
+            let (mut ro, mut rk, mut off, mut stride, mut ok) = (o, k, 0usize, 1usize, true);
+            for d in (0..s).rev() {
+                let (od, kd) = ((ro % out_sp[d]) as i64, (rk % p.kernel[d]) as i64);
+                ro /= out_sp[d];
+                rk /= p.kernel[d];
+                let num = od + p.pads_begin[d] as i64 - kd * p.dilations[d] as i64;
+                let st = p.strides[d] as i64;
+                if num < 0 || num % st != 0 || num / st >= xs[d + 2] as i64 {
+                    ok = false;
+                    break;
+                }
+                off += (num / st) as usize * stride;
+                stride *= xs[d + 2];
+            }
+            if ok {
+                taps.push((k, off));
+            }
+        }
+        for b in 0..nb {
+            for co in 0..cout {
+                let g = co / cout_g;
+                let mut acc = bias.map_or(0.0, |b| b[co]);
+                for ci in 0..cin_g {
+                    let xb = (b * cin + g * cin_g + ci) * in_plane;
+                    let wb = (co * cin_g + ci) * klen;
+                    for &(k, off) in &taps {
+                        acc += wd[wb + k] * xd[xb + off];
+                    }
+                }
+                out[(b * cout + co) * out_plane + o] = acc;
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&p.out_shape), out).unwrap()
 }

@@ -199,6 +199,7 @@ impl Lowering<'_> {
         }
         match (n.domain.as_str(), n.op.as_str()) {
             ("", "Conv") => self.conv(n),
+            ("", "ConvTranspose") => self.conv_transpose(n),
             ("", "Gemm" | "MatMul") => self.dense(n),
             ("", "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Max" | "Min" | "Sum" | "PRelu") => self.elementwise(n),
             ("", "BatchNormalization") => {
@@ -463,6 +464,38 @@ impl Lowering<'_> {
         };
         let o = self.out(y, qo);
         self.emit(&n.name, Op::Conv(conv), vec![x], vec![o]);
+        Ok(())
+    }
+
+    fn conv_transpose(&mut self, n: &Node) -> R<()> {
+        let g = self.g;
+        let xt = n.input(0).ok_or("input missing")?;
+        let x = self.id(xt)?;
+        let w = self.const_value(n.input(1)).ok_or("ConvTranspose weights must be constants")?.to_f32();
+        if n.input(2).is_some() && self.const_value(n.input(2)).is_none() {
+            return Err("ConvTranspose bias must be a constant".into());
+        }
+        let bias = self.const_value(n.input(2)).map(|b| b.to_f32().iter().copied().collect::<Vec<_>>());
+        let p = float::conv_transpose_params(n, g.shape(xt), w.shape())?;
+        let wt = float::conv_transpose_weights(&w, p.groups)?;
+        let y = n.outputs[0];
+        let (qi, qo) = (self.quant(x), self.range_quant(y)?);
+        let (weights, bias_q, multipliers) = quantize_weights(&wt, 0, bias.as_deref(), qi, qo)?;
+        let ct = solidml_spec::ConvTranspose {
+            kernel: u32s(&p.kernel),
+            strides: u32s(&p.strides),
+            dilations: u32s(&p.dilations),
+            pads_begin: u32s(&p.pads_begin),
+            pads_end: u32s(&p.pads_end),
+            output_padding: u32s(&p.output_padding),
+            groups: p.groups as u32,
+            input_zero_point: qi.zero_point,
+            weights,
+            bias: bias_q,
+            epilogue: epilogue(n, multipliers, qo),
+        };
+        let o = self.out(y, qo);
+        self.emit(&n.name, Op::ConvTranspose(ct), vec![x], vec![o]);
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 /// which form failed.
 pub const SUPPORTED_OPS: &[(&str, &str)] = &[
     ("", "Abs"), ("", "Add"), ("", "ArgMax"), ("", "AveragePool"), ("", "BatchNormalization"), ("", "Cast"),
-    ("", "Ceil"), ("", "Clip"), ("", "Concat"), ("", "Constant"), ("", "ConstantOfShape"), ("", "Conv"), ("", "Cos"),
+    ("", "Ceil"), ("", "Clip"), ("", "Concat"), ("", "Constant"), ("", "ConstantOfShape"), ("", "Conv"), ("", "ConvTranspose"), ("", "Cos"),
     ("", "Div"), ("", "Dropout"), ("", "Elu"), ("", "Erf"), ("", "Exp"), ("", "Expand"), ("", "Flatten"), ("", "Floor"),
     ("", "Gather"), ("", "Gelu"), ("", "Gemm"), ("", "GlobalAveragePool"), ("", "GlobalMaxPool"), ("", "HardSigmoid"),
     ("", "HardSwish"), ("", "Identity"), ("", "LeakyRelu"), ("", "Log"), ("", "LogSoftmax"), ("", "MatMul"), ("", "Max"), ("", "MaxPool"),

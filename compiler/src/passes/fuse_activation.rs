@@ -29,7 +29,7 @@ pub fn run(g: &mut Graph) -> bool {
             continue;
         };
         let x = a.input(0).unwrap();
-        let producer = g.nodes.iter().position(|n| n.outputs.first() == Some(&x) && n.domain.is_empty() && matches!(n.op.as_str(), "Conv" | "Gemm" | "MatMul"));
+        let producer = g.nodes.iter().position(|n| n.outputs.first() == Some(&x) && n.domain.is_empty() && matches!(n.op.as_str(), "Conv" | "ConvTranspose" | "Gemm" | "MatMul"));
         match producer {
             Some(j) if g.consumers().get(&x) == Some(&1) && !g.outputs.contains(&x) && !g.nodes[j].attrs.contains_key("solidml.clamp") => {
                 let out = g.nodes[i].outputs[0];

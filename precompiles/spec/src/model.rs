@@ -99,6 +99,29 @@ pub struct Conv {
     pub epilogue: Epilogue,
 }
 
+/// N-d transposed convolution (`ONNX ConvTranspose`) on NC(spatial…) layouts. Weights are
+/// stored output-channel first like [`Conv`]'s (the compiler transposes ONNX's
+/// `[C_in, C_out/groups, k…]`). For output channel `c` in group `g` and output position `o`:
+/// `acc = bias[c] + Σ_{i ∈ group g, k} w[c, i, k] · (x[i, p] − zp_in)` over the kernel taps
+/// with `p · stride = o + pad_begin − k · dilation` for an integer `p` inside the input; then
+/// the epilogue. Output length per axis:
+/// `(n − 1) · stride + dilation · (k − 1) + 1 − pad_begin − pad_end + output_padding`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvTranspose {
+    pub kernel: Vec<u32>,
+    pub strides: Vec<u32>,
+    pub dilations: Vec<u32>,
+    pub pads_begin: Vec<u32>,
+    pub pads_end: Vec<u32>,
+    pub output_padding: Vec<u32>,
+    pub groups: u32,
+    pub input_zero_point: i32,
+    /// `[C_out, C_in / groups, kernel…]`, symmetric per output channel.
+    pub weights: Vec<i8>,
+    pub bias: Vec<i32>,
+    pub epilogue: Epilogue,
+}
+
 /// Dense layer on the last axis: `[…, K] × Wᵀ → […, N]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dense {
@@ -271,6 +294,7 @@ pub enum Op {
     /// Gather along `axis` with constant indices (negative indices already resolved).
     Gather { axis: u32, indices: Vec<u32> },
     LogSoftmax(LogSoftmax),
+    ConvTranspose(ConvTranspose),
 }
 
 impl Op {
@@ -298,6 +322,7 @@ impl Op {
             Op::Take { .. } => "Take",
             Op::Gather { .. } => "Gather",
             Op::LogSoftmax(_) => "LogSoftmax",
+            Op::ConvTranspose(_) => "ConvTranspose",
         }
     }
 }
@@ -333,6 +358,13 @@ impl Model {
                         out * k * (cin / c.groups.max(1) as u64)
                     }
                     Op::Dense(d) => out * d.in_features as u64,
+                    Op::ConvTranspose(c) => {
+                        // every input element meets every kernel tap once per output channel of its group
+                        let x = self.tensor(n.inputs[0]).len() as u64;
+                        let k: u64 = c.kernel.iter().map(|&k| k as u64).product();
+                        let cout = self.tensor(n.outputs[0]).shape.get(1).copied().unwrap_or(1) as u64;
+                        x * k * cout / c.groups.max(1) as u64
+                    }
                     Op::Binary(b) if b.kind == BinaryKind::Mul => out,
                     _ => 0,
                 }
@@ -352,6 +384,7 @@ impl Model {
             .map(|n| match &n.op {
                 Op::Conv(c) => (c.weights.len() + c.bias.len()) as u64,
                 Op::Dense(d) => (d.weights.len() + d.bias.len()) as u64,
+                Op::ConvTranspose(c) => (c.weights.len() + c.bias.len()) as u64,
                 _ => 0,
             })
             .sum();

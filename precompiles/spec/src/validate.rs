@@ -134,6 +134,27 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             }
             Ok(())
         }
+        Op::ConvTranspose(c) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "ConvTranspose takes and gives int8")?;
+            let (x, y) = (&t(0, &node.inputs).shape, &t(0, &node.outputs).shape);
+            let s = c.kernel.len();
+            want(x.len() == s + 2 && y.len() == s + 2, "rank must be 2 + spatial rank")?;
+            want([c.strides.len(), c.dilations.len(), c.pads_begin.len(), c.pads_end.len(), c.output_padding.len()].iter().all(|&l| l == s), "attribute lengths differ from the kernel rank")?;
+            let (cin, cout, g) = (x[1], y[1], c.groups);
+            want(g >= 1 && cin % g == 0 && cout % g == 0 && x[0] == y[0], "groups must divide both channel counts; batch must match")?;
+            let klen: u64 = c.kernel.iter().map(|&k| k as u64).product();
+            want(c.weights.len() as u64 == cout as u64 * (cin / g) as u64 * klen && c.bias.len() == cout as usize, "weights or bias length")?;
+            epilogue_ok(&c.epilogue, cout)?;
+            accumulator_ok(&c.weights, &c.bias)?;
+            want((-128..=127).contains(&c.input_zero_point), "input zero point out of int8 range")?;
+            for d in 0..s {
+                want(c.strides[d] >= 1 && c.dilations[d] >= 1 && c.kernel[d] >= 1 && x[d + 2] >= 1, "strides, dilations, kernel and input must be ≥ 1")?;
+                let full = (x[d + 2] as i64 - 1) * c.strides[d] as i64 + c.dilations[d] as i64 * (c.kernel[d] as i64 - 1) + 1 + c.output_padding[d] as i64;
+                want(full - c.pads_begin[d] as i64 - c.pads_end[d] as i64 == y[d + 2] as i64, "output spatial shape does not follow from the attributes")?;
+            }
+            Ok(())
+        }
         Op::Dense(d) => {
             arity(1, 1)?;
             want(int8_in_out(node), "Dense takes and gives int8")?;

@@ -4,6 +4,7 @@ pub mod argmax;
 pub mod binary;
 pub mod concat;
 pub mod conv;
+pub mod conv_transpose;
 pub mod dense;
 pub mod gather;
 pub mod log_softmax;
@@ -42,6 +43,7 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::ArgMax { axis, select_last_index } => Value::I64(argmax::argmax(*axis, *select_last_index, &input(0).shape, args[0].as_i8())),
         Op::Take { table } => Value::I64(take::take(&node.name, table, args[0].as_i64())?),
         Op::Gather { axis, indices } => gather::gather(*axis, indices, &input(0).shape, args[0]),
+        Op::ConvTranspose(c) => Value::I8(conv_transpose::conv_transpose(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
     };
     Ok(vec![v])
