@@ -226,6 +226,9 @@ fn spec_vectors_match_the_committed_files() {
 #[test]
 fn committed_vectors_replay_on_the_cpu_executor() {
     // Replays the files as another executor would: decode the artifact, run, compare.
+    if std::env::var("SOLIDML_BLESS").is_ok_and(|v| v == "1") {
+        return; // the files are being rewritten by the other test
+    }
     let dir = repo().join("docs/spec/vectors");
     let mut count = 0;
     for op in OPS {

@@ -17,7 +17,8 @@ pub struct TractModel {
 impl TractModel {
     pub fn load(path: &std::path::Path, input_shapes: &[Vec<usize>]) -> Result<TractModel> {
         let err = |e: TractError| CompileError::Tract(format!("{e:#}"));
-        let mut model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
+        // intermediate shape annotations may carry the symbolic batch; facts come from the inputs
+        let mut model = tract_onnx::onnx().with_ignore_value_info(true).with_ignore_output_shapes(true).model_for_path(path).map_err(err)?;
         for (i, s) in input_shapes.iter().enumerate() {
             model = model.with_input_fact(i, f32::fact(s).into()).map_err(err)?;
         }

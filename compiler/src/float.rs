@@ -263,6 +263,29 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
             let g = map_value(v, gather_f, gather_i);
             one(reshape(&g, &out_shape)?)
         }
+        ("", "QuantizeLinear" | "DequantizeLinear") => {
+            let x = f(0)?;
+            let scale = f(1)?;
+            let zp = ins.get(2).copied().flatten().map(|z| z.to_f32()).unwrap_or_else(|| ArrayD::zeros(IxDyn(scale.shape())));
+            let axis = norm_axis(n.int("axis", 1), x.ndim().max(1))?;
+            // per-axis parameters broadcast along `axis`; scalars everywhere
+            let shaped = |p: ArrayD<f32>| -> R<ArrayD<f32>> {
+                if p.len() <= 1 || x.ndim() == 0 {
+                    return Ok(ArrayD::from_elem(IxDyn(&[]), p.iter().next().copied().unwrap_or(0.0)));
+                }
+                let mut s = vec![1; x.ndim()];
+                s[axis] = p.len();
+                p.into_shape_with_order(IxDyn(&s)).map_err(|e| e.to_string())
+            };
+            let (scale, zp) = (shaped(scale)?, shaped(zp)?);
+            if op == "DequantizeLinear" {
+                one(Value::Float((&x - &zp) * &scale))
+            } else {
+                let (lo, hi) = qdq_range(g, n);
+                let q = (&x / &scale).mapv(|v| v.round_ties_even()) + &zp;
+                one(Value::Int(q.mapv(|v| v.clamp(lo, hi) as i64)))
+            }
+        }
         ("", "Shape") => {
             let s: Vec<i64> = get(0)?.shape().iter().map(|&d| d as i64).collect();
             let rank = s.len() as i64;
@@ -1101,4 +1124,19 @@ fn conv_transpose(p: &ConvTransposeParams, x: &ArrayD<f32>, wt: &ArrayD<f32>, bi
         }
     }
     ArrayD::from_shape_vec(IxDyn(&p.out_shape), out).unwrap()
+}
+
+/// Saturation range of QuantizeLinear's output type: that of its zero point (uint8 when
+/// there is none, or `output_dtype` when given).
+pub fn qdq_range(g: &Graph, n: &Node) -> (f32, f32) {
+    let ty = match n.input(2) {
+        Some(t) => g.tensors[t].onnx_type,
+        None => n.int("output_dtype", 2) as i32,
+    };
+    match ty {
+        3 => (-128.0, 127.0),
+        5 => (-32768.0, 32767.0),
+        4 => (0.0, 65535.0),
+        _ => (0.0, 255.0),
+    }
 }

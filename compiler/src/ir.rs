@@ -63,6 +63,9 @@ pub struct TensorDef {
     pub shape: Option<Vec<usize>>,
     /// Declared element type is float (ONNX float, double, half), as opposed to integer/bool.
     pub is_float: bool,
+    /// ONNX element type of a constant (`TensorProto.DataType`), 0 when unknown; QDQ zero
+    /// points need it (int8 and uint8 saturate differently).
+    pub onnx_type: i32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,11 +134,14 @@ pub struct Graph {
     pub output_names: Vec<String>,
     /// Default-domain opset the model imports.
     pub opset: i64,
+    /// Quantization the model itself prescribes for a tensor (QDQ models: the scale and zero
+    /// point of a QuantizeLinear/DequantizeLinear pair), used instead of calibrated ranges.
+    pub prescribed: HashMap<Tid, solidml_spec::Quant>,
 }
 
 impl Graph {
     pub fn add_tensor(&mut self, name: &str, is_float: bool) -> Tid {
-        self.tensors.push(TensorDef { name: name.to_string(), shape: None, is_float });
+        self.tensors.push(TensorDef { name: name.to_string(), shape: None, is_float, onnx_type: 0 });
         self.tensors.len() - 1
     }
     pub fn name(&self, t: Tid) -> &str {

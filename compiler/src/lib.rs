@@ -90,20 +90,21 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     passes::run_all(g)?;
     let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|&t| g.shape(t).to_vec()).collect();
     let mut warnings = vec![];
+    let synthetic = opts.calibration.is_none();
     let samples: Vec<Vec<ir::Value>> = match &opts.calibration {
         Some(data) => runner::samples(&shapes, data)?.into_iter().map(|s| s.into_iter().map(ir::Value::Float).collect()).collect(),
-        None => {
-            warnings.push(format!(
-                "no calibration data given (--calibration X.npy): activation ranges come from {SYNTHETIC_SAMPLES} synthetic samples uniform in [-1, 1], which rarely match real inputs; expect poor accuracy"
-            ));
-            synthetic_samples(&shapes)
-        }
+        None => synthetic_samples(&shapes),
     };
     if samples.is_empty() {
         return Err(CompileError::Calibration("the calibration data holds no sample".into()));
     }
     let ranges = calibrate::calibrate(g, &samples)?;
-    let model = quantize::quantize(g, &ranges, name)?;
+    let (model, used_ranges) = quantize::quantize(g, &ranges, name)?;
+    if synthetic && used_ranges {
+        warnings.push(format!(
+            "no calibration data given (--calibration X.npy): activation ranges come from {SYNTHETIC_SAMPLES} synthetic samples uniform in [-1, 1], which rarely match real inputs; expect poor accuracy"
+        ));
+    }
     let artifact = solidml_spec::encode(&model)?;
     let model_id = solidml_spec::keccak256(&artifact);
     Ok(Compiled { model, artifact, model_id, warnings, calibration_samples: samples.len() })

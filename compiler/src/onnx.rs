@@ -43,6 +43,7 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
         let v = tensor_value(init, dir).map_err(|e| malformed(format!("initializer `{}`: {e}", init.name)))?;
         let t = g.add_tensor(&init.name, v.is_float());
         g.tensors[t].shape = Some(v.shape());
+        g.tensors[t].onnx_type = init.data_type;
         g.consts.insert(t, v);
         by_name.insert(init.name.clone(), t);
     }
@@ -109,6 +110,9 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
         if n.op_type == "Constant" && domain.is_empty() {
             let v = constant_value(&attrs).ok_or_else(|| malformed(format!("Constant node `{name}` has no supported value attribute")))?;
             let t = outputs[0];
+            if let Some(value) = n.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref()) {
+                g.tensors[t].onnx_type = value.data_type;
+            }
             g.tensors[t].shape = Some(v.shape());
             g.tensors[t].is_float = v.is_float();
             g.consts.insert(t, v);

@@ -58,14 +58,17 @@ pub fn lut_table(f: &dyn Fn(f64) -> f64, qin: Quant, qout: Quant) -> Vec<i8> {
 struct Lowering<'g> {
     g: &'g Graph,
     ranges: &'g Ranges,
+    /// Whether any tensor's quantization came from calibrated ranges (not prescribed by QDQ).
+    used_ranges: std::cell::Cell<bool>,
     model: Model,
     map: HashMap<Tid, TensorId>,
 }
 
 type R<T> = std::result::Result<T, String>;
 
-/// Quantize a calibrated graph.
-pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<Model> {
+/// Quantize a calibrated graph. Also says whether any calibrated range was used (a fully
+/// prescribed QDQ model needs none).
+pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)> {
     let unsupported: Vec<UnsupportedNode> = g
         .nodes
         .iter()
@@ -75,7 +78,7 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<Model> {
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }
-    let mut l = Lowering { g, ranges, model: Model { name: name.to_string(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] }, map: HashMap::new() };
+    let mut l = Lowering { g, ranges, used_ranges: std::cell::Cell::new(false), model: Model { name: name.to_string(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] }, map: HashMap::new() };
     for &t in &g.inputs {
         if !g.tensors[t].is_float {
             return Err(CompileError::Unsupported(vec![UnsupportedNode {
@@ -112,7 +115,7 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<Model> {
         l.model.outputs.push(id);
     }
     solidml_spec::validate::validate(&l.model)?;
-    Ok(l.model)
+    Ok((l.model, l.used_ranges.get()))
 }
 
 fn u32s(v: &[usize]) -> Vec<u32> {
@@ -126,6 +129,10 @@ impl Lowering<'_> {
     }
 
     fn range_quant(&self, t: Tid) -> R<Quant> {
+        if let Some(&q) = self.g.prescribed.get(&t) {
+            return Ok(q);
+        }
+        self.used_ranges.set(true);
         let (lo, hi) = self.ranges.get(&t).copied().ok_or_else(|| format!("no calibrated range for tensor `{}`", self.g.name(t)))?;
         Ok(quant_from_range(lo, hi))
     }

@@ -6,10 +6,10 @@
 pub const SUPPORTED_OPS: &[(&str, &str)] = &[
     ("", "Abs"), ("", "Add"), ("", "ArgMax"), ("", "AveragePool"), ("", "BatchNormalization"), ("", "Cast"),
     ("", "Ceil"), ("", "Clip"), ("", "Concat"), ("", "Constant"), ("", "ConstantOfShape"), ("", "Conv"), ("", "ConvTranspose"), ("", "Cos"),
-    ("", "Div"), ("", "Dropout"), ("", "Elu"), ("", "Erf"), ("", "Exp"), ("", "Expand"), ("", "Flatten"), ("", "Floor"),
+    ("", "DequantizeLinear"), ("", "Div"), ("", "Dropout"), ("", "Elu"), ("", "Erf"), ("", "Exp"), ("", "Expand"), ("", "Flatten"), ("", "Floor"),
     ("", "Gather"), ("", "Gelu"), ("", "Gemm"), ("", "GlobalAveragePool"), ("", "GlobalMaxPool"), ("", "HardSigmoid"),
     ("", "HardSwish"), ("", "Identity"), ("", "LeakyRelu"), ("", "Log"), ("", "LogSoftmax"), ("", "MatMul"), ("", "Max"), ("", "MaxPool"),
-    ("", "Min"), ("", "Mul"), ("", "Neg"), ("", "Pad"), ("", "Pow"), ("", "PRelu"), ("", "Range"), ("", "Reciprocal"),
+    ("", "Min"), ("", "Mul"), ("", "Neg"), ("", "Pad"), ("", "Pow"), ("", "QuantizeLinear"), ("", "PRelu"), ("", "Range"), ("", "Reciprocal"),
     ("", "ReduceMax"), ("", "ReduceMean"), ("", "ReduceMin"), ("", "ReduceSum"), ("", "Relu"), ("", "Reshape"),
     ("", "Round"), ("", "Selu"), ("", "Shape"), ("", "Sigmoid"), ("", "Sign"), ("", "Sin"), ("", "Size"), ("", "Slice"),
     ("", "Softmax"), ("", "Softplus"), ("", "Softsign"), ("", "Split"), ("", "Sqrt"), ("", "Squeeze"), ("", "Sub"),

@@ -10,6 +10,7 @@ pub mod fold_batchnorm;
 pub mod fold_constants;
 pub mod fuse_activation;
 pub mod fuse_matmul_add;
+pub mod qdq;
 pub mod remove_identity;
 pub mod simplify_outputs;
 
@@ -17,6 +18,7 @@ use crate::{error::Result, ir::Graph};
 
 /// Run every pass.
 pub fn run_all(g: &mut Graph) -> Result<()> {
+    qdq::run(g);
     loop {
         crate::calibrate::infer_shapes(g)?;
         if !fold_constants::run(g)? {
