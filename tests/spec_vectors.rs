@@ -85,6 +85,16 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let qo = Quant { scale: 0.05, zero_point: c.epilogue.output_zero_point };
             single(Op::ConvTranspose(c), vec![t8("x", &s(&[1, cin, h, h]), q(r))], t8("y", &s(&[1, cout, oh, oh]), qo))
         }
+        "matmul" => {
+            let (qa, qb, qo) = (q(r), q(r), q(r));
+            let (m, k, n, b) = (r.range(1, 3), r.range(1, 6), r.range(1, 4), r.range(1, 2));
+            let mm = solidml_spec::MatMul { a_zero_point: qa.zero_point, b_zero_point: qb.zero_point, multiplier: Multiplier::from_real(qa.scale as f64 * qb.scale as f64 / qo.scale as f64), output_zero_point: qo.zero_point };
+            single(Op::MatMul(mm), vec![t8("a", &s(&[b, m, k]), qa), t8("b", &s(&[k, n]), qb)], t8("y", &s(&[b, m, n]), qo))
+        }
+        "binarylut" => {
+            let (d0, d1) = (r.range(1, 3), r.range(1, 4));
+            single(Op::BinaryLut { table: r.i8s(65536) }, vec![t8("a", &s(&[d0, d1]), q(r)), t8("b", &s(&[d1]), q(r))], t8("y", &s(&[d0, d1]), q(r)))
+        }
         "dense" => {
             let (rows, k, n) = (r.range(1, 3), r.range(1, 16), r.range(1, 8));
             let d = Dense { in_features: k as u32, out_features: n as u32, input_zero_point: r.range(-128, 127) as i32, weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(), bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(), epilogue: epilogue(r, n as usize) };
@@ -176,7 +186,7 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &["conv", "convtranspose", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
+const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
 const CASES: usize = 8;
 
 fn vectors(op: &str) -> serde_json::Value {

@@ -80,17 +80,13 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
     }
     let mut l = Lowering { g, ranges, used_ranges: std::cell::Cell::new(false), model: Model { name: name.to_string(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] }, map: HashMap::new() };
     for &t in &g.inputs {
-        if !g.tensors[t].is_float {
-            return Err(CompileError::Unsupported(vec![UnsupportedNode {
-                name: g.name(t).to_string(),
-                op: "integer model input".into(),
-                domain: String::new(),
-                opset: g.opset,
-                reason: Some("only float inputs are supported (run-time integer inputs such as embedding indices are not)".into()),
-            }]));
-        }
-        let q = l.range_quant(t).map_err(CompileError::Calibration)?;
-        let id = l.tensor(g.name(t), g.shape(t), DType::I8, Some(q));
+        let id = if g.tensors[t].is_float {
+            let q = l.range_quant(t).map_err(CompileError::Calibration)?;
+            l.tensor(g.name(t), g.shape(t), DType::I8, Some(q))
+        } else {
+            // integer inputs (indices) stay plain i64
+            l.tensor(g.name(t), g.shape(t), DType::I64, None)
+        };
         l.model.inputs.push(id);
         l.map.insert(t, id);
     }
@@ -513,7 +509,25 @@ impl Lowering<'_> {
             return Err("a constant left operand is not supported (only run-time × constant)".into());
         }
         let x = self.id(at)?;
-        let b = self.const_value(n.input(1)).ok_or("products of two run-time tensors are not supported yet (the right operand must be a constant)")?.to_f32();
+        let bt = n.input(1).ok_or("input missing")?;
+        if n.op == "MatMul" && !g.is_const(bt) {
+            // two run-time tensors
+            if n.input(2).is_some() {
+                return Err("a bias on a product of two run-time tensors is not supported".into());
+            }
+            let b = self.id(bt)?;
+            let (qa, qb) = (self.quant(x), self.quant(b));
+            if g.shape(at).len() < 2 || g.shape(bt).len() < 2 {
+                return Err("MatMul of run-time tensors needs operands of rank ≥ 2".into());
+            }
+            let y = n.outputs[0];
+            let qo = self.range_quant(y)?;
+            let mm = solidml_spec::MatMul { a_zero_point: qa.zero_point, b_zero_point: qb.zero_point, multiplier: multiplier(qa.scale as f64 * qb.scale as f64 / qo.scale as f64)?, output_zero_point: qo.zero_point };
+            let o = self.out(y, qo);
+            self.emit(&n.name, Op::MatMul(mm), vec![x, b], vec![o]);
+            return Ok(());
+        }
+        let b = self.const_value(n.input(1)).ok_or("products of two run-time tensors are not supported for Gemm")?.to_f32();
         if b.ndim() != 2 {
             return Err(format!("the constant operand must be a matrix, it has shape {:?}", b.shape()));
         }
@@ -651,6 +665,21 @@ impl Lowering<'_> {
                 }
                 Ok(())
             }
+            "Div" | "Pow" | "PRelu" if xs.len() == 2 => {
+                // any function of two int8 tensors: a 65536-entry table
+                let (qa, qb) = (self.quant(xs[0]), self.quant(xs[1]));
+                let qo = self.range_quant(y)?;
+                let table: Vec<i8> = (-128i32..=127)
+                    .flat_map(|a| (-128i32..=127).map(move |b| (a, b)))
+                    .map(|(a, b)| {
+                        let v = float::binary_f(op, qa.real(a) as f32, qb.real(b) as f32) as f64;
+                        lut_table(&|_| v, Quant { scale: 1.0, zero_point: 0 }, qo)[0]
+                    })
+                    .collect();
+                let o = self.out(y, qo);
+                self.emit(&n.name, Op::BinaryLut { table }, xs, vec![o]);
+                Ok(())
+            }
             _ => Err(format!("{op} of two run-time tensors is not supported")),
         }
     }
@@ -699,12 +728,9 @@ impl Lowering<'_> {
         let g = self.g;
         let (data, idx) = (n.input(0).ok_or("data missing")?, n.input(1).ok_or("indices missing")?);
         let y = n.outputs[0];
-        if g.is_const(data) && !g.is_const(idx) {
+        if g.is_const(data) && !g.is_const(idx) && !g.consts[&data].is_float() {
             // class labels picked by a run-time index: `Take`
             let table: Vec<i64> = g.consts[&data].to_i64().iter().copied().collect();
-            if g.consts[&data].is_float() {
-                return Err("gathering from a float table by run-time indices is not supported (embeddings)".into());
-            }
             let x = self.id(idx)?;
             let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
             self.map.insert(y, o);
@@ -712,7 +738,29 @@ impl Lowering<'_> {
             return Ok(());
         }
         let Some(iv) = ins.get(1).copied().flatten() else {
-            return Err("gathering with run-time indices is not supported".into());
+            if n.op != "Gather" {
+                return Err("ArrayFeatureExtractor with run-time indices on run-time data is not supported".into());
+            }
+            // run-time indices: the data is a run-time tensor or a constant table (embeddings)
+            let shape = g.shape(data).to_vec();
+            let axis = float::norm_axis(n.int("axis", 0), shape.len())?;
+            let x = match self.map.get(&data) {
+                Some(&x) => x,
+                None => {
+                    let c = g.consts[&data].to_f32();
+                    let (lo, hi) = c.iter().fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
+                    let qc = quant_from_range(lo, hi);
+                    let ct = self.tensor(g.name(data), &shape, DType::I8, Some(qc));
+                    self.model.constants.push((ct, ConstData::I8(c.iter().map(|&v| quantize_f32(v, qc.scale, qc.zero_point)).collect())));
+                    ct
+                }
+            };
+            let idx = self.id(idx)?;
+            let info = self.model.tensors[x as usize].clone();
+            let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
+            self.map.insert(y, o);
+            self.emit(&n.name, Op::GatherDynamic { axis: axis as u32 }, vec![x, idx], vec![o]);
+            return Ok(());
         };
         let x = self.id(data)?;
         let shape = g.shape(data).to_vec();

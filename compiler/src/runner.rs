@@ -26,8 +26,10 @@ impl Output {
 /// Quantize one sample of one input.
 pub fn quantize_input(model: &Model, index: usize, x: &ArrayD<f32>) -> Value {
     let t = model.tensor(model.inputs[index]);
-    let q = t.quant.expect("int8 inputs carry quantization");
-    Value::I8(x.iter().map(|&v| io::quantize_f32(v, q.scale, q.zero_point)).collect())
+    match t.quant {
+        Some(q) => Value::I8(x.iter().map(|&v| io::quantize_f32(v, q.scale, q.zero_point)).collect()),
+        None => Value::I64(x.iter().map(|&v| v as i64).collect()),
+    }
 }
 
 /// Dequantize one output value (or pass integers through).

@@ -5,6 +5,7 @@
 //! the structural rewrites, then dead-node elimination.
 
 pub mod dead_nodes;
+pub mod decompose_gemm;
 pub mod expand_ml;
 pub mod fold_batchnorm;
 pub mod fold_constants;
@@ -26,6 +27,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
         }
     }
     expand_ml::run(g)?;
+    decompose_gemm::run(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
     fuse_matmul_add::run(g);

@@ -271,6 +271,17 @@ pub struct LogSoftmax {
     pub output_zero_point: i32,
 }
 
+/// Matrix product of two run-time int8 tensors `[…, M, K] × […, K, N]` (batch axes
+/// broadcast): `acc = Σ_k (a[m, k] − za) · (b[k, n] − zb)`,
+/// `out = clamp(requantize(acc, multiplier) + output_zero_point)`; `K ≤ 33025` so the sum fits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatMul {
+    pub a_zero_point: i32,
+    pub b_zero_point: i32,
+    pub multiplier: Multiplier,
+    pub output_zero_point: i32,
+}
+
 /// The operator set. New variants go at the end: the variant index is part of the encoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
@@ -295,6 +306,13 @@ pub enum Op {
     Gather { axis: u32, indices: Vec<u32> },
     LogSoftmax(LogSoftmax),
     ConvTranspose(ConvTranspose),
+    MatMul(MatMul),
+    /// Any element-wise function of two int8 tensors (numpy broadcasting), tabulated:
+    /// `out = table[(a + 128) · 256 + (b + 128)]` (65536 entries).
+    BinaryLut { table: Vec<i8> },
+    /// Gather along `axis` with run-time i64 indices (input 1); negative indices count from
+    /// the end; an index outside the axis is a run-time error.
+    GatherDynamic { axis: u32 },
 }
 
 impl Op {
@@ -323,6 +341,9 @@ impl Op {
             Op::Gather { .. } => "Gather",
             Op::LogSoftmax(_) => "LogSoftmax",
             Op::ConvTranspose(_) => "ConvTranspose",
+            Op::MatMul(_) => "MatMul",
+            Op::BinaryLut { .. } => "BinaryLut",
+            Op::GatherDynamic { .. } => "GatherDynamic",
         }
     }
 }
@@ -366,6 +387,7 @@ impl Model {
                         x * k * cout / c.groups.max(1) as u64
                     }
                     Op::Binary(b) if b.kind == BinaryKind::Mul => out,
+                    Op::MatMul(_) => out * self.tensor(n.inputs[0]).shape.last().copied().unwrap_or(0) as u64,
                     _ => 0,
                 }
             })

@@ -177,6 +177,36 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want([b.a_zero_point, b.b_zero_point, b.output_zero_point].iter().all(|z| (-128..=127).contains(z)), "zero point out of range")?;
             clamp_ok(b.clamp_min, b.clamp_max)
         }
+        Op::MatMul(mm) => {
+            arity(2, 1)?;
+            want(int8_in_out(node), "MatMul takes and gives int8")?;
+            let (a, b, y) = (&t(0, &node.inputs).shape, &t(1, &node.inputs).shape, &t(0, &node.outputs).shape);
+            want(a.len() >= 2 && b.len() >= 2 && y.len() >= 2, "operands must have rank ≥ 2")?;
+            let (m, k, k2, nn) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 2], b[b.len() - 1]);
+            want(k == k2 && (1..=33025).contains(&k), "inner dimensions must match and be in 1..=33025")?;
+            let batch = broadcast_shapes(&a[..a.len() - 2], &b[..b.len() - 2]).ok_or("batch axes do not broadcast")?;
+            let mut want_shape = batch;
+            want_shape.extend([m, nn]);
+            want(*y == want_shape, "output shape")?;
+            want(mm.multiplier.is_valid() && [mm.a_zero_point, mm.b_zero_point, mm.output_zero_point].iter().all(|z| (-128..=127).contains(z)), "multiplier or zero points out of range")
+        }
+        Op::BinaryLut { table } => {
+            arity(2, 1)?;
+            want(int8_in_out(node), "BinaryLut takes and gives int8")?;
+            want(table.len() == 65536, "table must have 65536 entries")?;
+            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
+        }
+        Op::GatherDynamic { axis } => {
+            arity(2, 1)?;
+            let (x, i, y) = (t(0, &node.inputs), t(1, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == y.dtype && x.quant == y.quant && i.dtype == DType::I64, "data keeps its type; indices are i64")?;
+            let a = *axis as usize;
+            want(a < x.shape.len() && x.shape[a] > 0, "axis out of range or empty")?;
+            let mut s = x.shape[..a].to_vec();
+            s.extend_from_slice(&i.shape);
+            s.extend_from_slice(&x.shape[a + 1..]);
+            want(y.shape == s, "output shape != data[:axis] + indices + data[axis+1:]")
+        }
         Op::Extremum(_) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Max/Min take and give int8")?;

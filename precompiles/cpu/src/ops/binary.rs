@@ -37,6 +37,11 @@ pub fn binary(b: &Binary, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], bv: &[i8
     broadcast(sa, sb, so, a, bv, |x, y| binary_scalar(b, x, y))
 }
 
+/// BinaryLut (spec §BinaryLut): `out = table[(a + 128) · 256 + (b + 128)]`.
+pub fn binary_lut(table: &[i8], sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8]) -> Vec<i8> {
+    broadcast(sa, sb, so, a, b, |x, y| table[(x as i32 + 128) as usize * 256 + (y as i32 + 128) as usize])
+}
+
 pub fn extremum(e: Extremum, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8]) -> Vec<i8> {
     match e {
         Extremum::Max => broadcast(sa, sb, so, a, b, |x, y| x.max(y)),

@@ -1,7 +1,21 @@
 //! Gather (spec §Gather) with constant indices along `axis`:
 //! `out[o, j, i] = in[o, indices[j], i]` (outer, gathered, inner axes).
 
-use crate::Value;
+use crate::{CpuError, Value};
+
+/// GatherDynamic (spec §GatherDynamic): `gather` with run-time indices; negative indices
+/// count from the end, others outside the axis are a run-time error.
+pub fn gather_dynamic(node: &str, axis: u32, shape: &[u32], x: &Value, indices: &[i64]) -> Result<Value, CpuError> {
+    let dim = shape[axis as usize] as i64;
+    let resolved: Vec<u32> = indices
+        .iter()
+        .map(|&i| {
+            let j = if i < 0 { i + dim } else { i };
+            if (0..dim).contains(&j) { Ok(j as u32) } else { Err(CpuError::IndexOutOfRange { node: node.to_string(), index: i, len: dim as usize }) }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(gather(axis, &resolved, shape, x))
+}
 
 pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
     let a = axis as usize;

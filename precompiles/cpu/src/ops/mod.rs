@@ -9,6 +9,7 @@ pub mod dense;
 pub mod gather;
 pub mod log_softmax;
 pub mod lut;
+pub mod matmul;
 pub mod pad;
 pub mod pool;
 pub mod reduce;
@@ -44,6 +45,9 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::Take { table } => Value::I64(take::take(&node.name, table, args[0].as_i64())?),
         Op::Gather { axis, indices } => gather::gather(*axis, indices, &input(0).shape, args[0]),
         Op::ConvTranspose(c) => Value::I8(conv_transpose::conv_transpose(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
+        Op::MatMul(mm) => Value::I8(matmul::matmul(mm, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
+        Op::BinaryLut { table } => Value::I8(binary::binary_lut(table, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
+        Op::GatherDynamic { axis } => gather::gather_dynamic(&node.name, *axis, &input(0).shape, args[0], args[1].as_i64())?,
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
     };
     Ok(vec![v])

@@ -1,0 +1,98 @@
+//! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
+//! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
+//! `MatMul` of the two run-time tensors, `Mul` by `alpha` when it is not 1, and `Add` of
+//! `beta · C` when `C` is present and `beta` is not 0.
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::ir::{Attr, Graph, Node, Value};
+
+fn node(g: &mut Graph, name: String, op: &str, inputs: Vec<usize>, attrs: Vec<(&str, Attr)>) -> (Node, usize) {
+    let out = g.add_tensor(&format!("{name}.out"), true);
+    let n = Node { name, op: op.into(), domain: String::new(), attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), inputs: inputs.into_iter().map(Some).collect(), outputs: vec![out] };
+    (n, out)
+}
+
+fn scalar(g: &mut Graph, name: &str, v: f32) -> usize {
+    let t = g.add_tensor(name, true);
+    g.tensors[t].shape = Some(vec![]);
+    g.consts.insert(t, Value::Float(ArrayD::from_elem(IxDyn(&[]), v)));
+    t
+}
+
+pub fn run(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let dynamic_b = n.input(1).is_some_and(|b| !g.is_const(b));
+        if !(n.op == "Gemm" && n.domain.is_empty() && dynamic_b) {
+            i += 1;
+            continue;
+        }
+        let mut new = vec![];
+        let mut operand = |g: &mut Graph, t: usize, trans: bool, tag: &str| -> usize {
+            if !trans {
+                return t;
+            }
+            let (nd, out) = node(g, format!("{}.transpose_{tag}", n.name), "Transpose", vec![t], vec![("perm", Attr::Ints(vec![1, 0]))]);
+            new.push(nd);
+            out
+        };
+        let a = operand(g, n.input(0).unwrap(), n.int("transA", 0) != 0, "a");
+        let b = operand(g, n.input(1).unwrap(), n.int("transB", 0) != 0, "b");
+        let (mm, mut y) = node(g, format!("{}.matmul", n.name), "MatMul", vec![a, b], vec![]);
+        new.push(mm);
+        let alpha = n.float("alpha", 1.0);
+        if alpha != 1.0 {
+            let k = scalar(g, &format!("{}.alpha", n.name), alpha);
+            let (nd, out) = node(g, format!("{}.alpha", n.name), "Mul", vec![y, k], vec![]);
+            new.push(nd);
+            y = out;
+        }
+        let beta = n.float("beta", 1.0);
+        if let Some(c) = n.input(2).filter(|_| beta != 0.0) {
+            let c = if beta == 1.0 {
+                c
+            } else {
+                let k = scalar(g, &format!("{}.beta", n.name), beta);
+                let (nd, out) = node(g, format!("{}.beta", n.name), "Mul", vec![c, k], vec![]);
+                new.push(nd);
+                out
+            };
+            let (nd, out) = node(g, format!("{}.bias", n.name), "Add", vec![y, c], vec![]);
+            new.push(nd);
+            y = out;
+        }
+        // the last node writes the Gemm's output
+        let last = new.last_mut().unwrap();
+        let _ = y;
+        last.outputs[0] = n.outputs[0];
+        let count = new.len();
+        g.nodes.splice(i..i + 1, new);
+        i += count;
+        changed = true;
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passes::testutil::*;
+
+    #[test]
+    fn addmm_decomposes() {
+        let mut g = graph(&[("a", &[3, 2]), ("b", &[4, 2]), ("c", &[4])]);
+        let y = node_(&mut g, "Gemm", &[0, 1, 2], vec![("transA", Attr::Int(1)), ("transB", Attr::Int(1)), ("alpha", Attr::Float(0.5)), ("beta", Attr::Float(2.0))]);
+        output(&mut g, y);
+        let (g, changed) = check_preserves(g, run);
+        assert!(changed);
+        let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.as_str()).collect();
+        assert_eq!(ops, ["Transpose", "Transpose", "MatMul", "Mul", "Mul", "Add"]);
+    }
+
+    fn node_(g: &mut Graph, op: &str, inputs: &[usize], attrs: Vec<(&str, Attr)>) -> usize {
+        crate::passes::testutil::node(g, op, inputs, attrs)
+    }
+}
