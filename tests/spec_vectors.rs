@@ -189,9 +189,20 @@ fn generate(op: &str, r: &mut Rng) -> Model {
 const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
 const CASES: usize = 8;
 
+/// Cases per op: fewer for ops whose model is large (a 64 KiB table).
+fn cases(op: &str) -> usize {
+    if op == "binarylut" { 2 } else { CASES }
+}
+
+/// Compact JSON, one case per line (readable diffs, small files).
+fn render(v: &serde_json::Value) -> String {
+    let cases: Vec<String> = v["cases"].as_array().unwrap().iter().map(|c| serde_json::to_string(c).unwrap()).collect();
+    format!("{{\"op\": {}, \"spec\": {}, \"cases\": [\n{}\n]}}\n", v["op"], v["spec"], cases.join(",\n"))
+}
+
 fn vectors(op: &str) -> serde_json::Value {
     let mut r = Rng(0x5eed_0000 ^ op.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)));
-    let cases: Vec<serde_json::Value> = (0..CASES)
+    let cases: Vec<serde_json::Value> = (0..cases(op))
         .map(|i| {
             let model = generate(op, &mut r);
             let exec = CpuExecutor::new(&model).unwrap_or_else(|e| panic!("{op} case {i}: {e}"));
@@ -221,7 +232,7 @@ fn spec_vectors_match_the_committed_files() {
     let bless = std::env::var("SOLIDML_BLESS").is_ok_and(|v| v == "1");
     let mut stale = vec![];
     for op in OPS {
-        let text = serde_json::to_string_pretty(&vectors(op)).unwrap() + "\n";
+        let text = render(&vectors(op));
         let path = dir.join(format!("{op}.json"));
         if bless {
             std::fs::create_dir_all(&dir).unwrap();
@@ -260,5 +271,5 @@ fn committed_vectors_replay_on_the_cpu_executor() {
             count += 1;
         }
     }
-    assert_eq!(count, OPS.len() * CASES);
+    assert_eq!(count, OPS.iter().map(|op| cases(op)).sum::<usize>());
 }
