@@ -95,6 +95,18 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let (d0, d1) = (r.range(1, 3), r.range(1, 4));
             single(Op::BinaryLut { table: r.i8s(65536) }, vec![t8("a", &s(&[d0, d1]), q(r)), t8("b", &s(&[d1]), q(r))], t8("y", &s(&[d0, d1]), q(r)))
         }
+        "instancenorm" => {
+            let (qi, qo) = (q(r), q(r));
+            let (c, h) = (r.range(1, 3) as usize, r.range(1, 4) as u32);
+            let inn = solidml_spec::InstanceNorm {
+                input_zero_point: qi.zero_point,
+                output_zero_point: qo.zero_point,
+                epsilon_term: r.range(0, 1000),
+                gamma_q16: (0..c).map(|_| r.range(-(1 << 22), 1 << 22)).collect(),
+                beta_q16: (0..c).map(|_| r.range(-(1 << 22), 1 << 22)).collect(),
+            };
+            single(Op::InstanceNorm(inn), vec![t8("x", &[1, c as u32, h, 3], qi)], t8("y", &[1, c as u32, h, 3], qo))
+        }
         "dense" => {
             let (rows, k, n) = (r.range(1, 3), r.range(1, 16), r.range(1, 8));
             let d = Dense { in_features: k as u32, out_features: n as u32, input_zero_point: r.range(-128, 127) as i32, weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(), bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(), epilogue: epilogue(r, n as usize) };
@@ -186,7 +198,7 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
+const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "instancenorm", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
 const CASES: usize = 8;
 
 /// Cases per op: fewer for ops whose model is large (a 64 KiB table).

@@ -218,6 +218,21 @@ impl Lowering<'_> {
                     .collect();
                 self.channel_lut(n, inp(0)?, y, 1, &fs)
             }
+            ("", "InstanceNormalization") => {
+                let x = self.id(inp(0)?)?;
+                let get = |k: usize| self.const_value(n.input(k)).map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>()).ok_or("InstanceNormalization scale and bias must be constants");
+                let (gamma, beta) = (get(1)?, get(2)?);
+                let shape = g.shape(inp(0)?).to_vec();
+                let plane: usize = shape[2..].iter().product();
+                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
+                let q16 = |v: f32| ((v as f64 / qo.scale as f64) * 65536.0).round().clamp(-(2f64.powi(36)), 2f64.powi(36)) as i64;
+                let eps = n.float("epsilon", 1e-5) as f64;
+                let epsilon_term = (eps * (plane * plane) as f64 / (qi.scale as f64 * qi.scale as f64)).round().clamp(0.0, 2f64.powi(56)) as i64;
+                let inn = solidml_spec::InstanceNorm { input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, epsilon_term, gamma_q16: gamma.iter().map(|&v| q16(v)).collect(), beta_q16: beta.iter().map(|&v| q16(v)).collect() };
+                let o = self.out(y, qo);
+                self.emit(&n.name, Op::InstanceNorm(inn), vec![x], vec![o]);
+                Ok(())
+            }
             ("ai.onnx.ml", "Scaler") => {
                 let (off, sc) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
                 let features = *g.shape(inp(0)?).last().ok_or("Scaler input rank")?;

@@ -282,6 +282,23 @@ pub struct MatMul {
     pub output_zero_point: i32,
 }
 
+/// Instance normalization over each `(n, c)` plane of NC(spatial…), in exact integers. With
+/// `C` elements per plane, `S1 = Σ (q − zp_in)`, `S2 = Σ (q − zp_in)²`,
+/// `r = isqrt(C·S2 − S1² + epsilon_term)` (floor), `d_j = C·(q_j − zp_in) − S1`:
+/// `out_j = clamp(zp_out + round_half_away((gamma_q16[c]·d_j + beta_q16[c]·r) / (r · 2^16)))`,
+/// and when `r = 0`, `out_j = clamp(zp_out + round_half_away(beta_q16[c] / 2^16))`. (`d_j / r`
+/// is the normalized value; `gamma_q16 = round(2^16·γ/s_out)`, `beta_q16 = round(2^16·β/s_out)`,
+/// `epsilon_term = round(ε·C²/s_in²)`.) Arithmetic in i64.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceNorm {
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    pub epsilon_term: i64,
+    /// One per channel, `|·| ≤ 2^36`; planes hold at most 2^16 elements.
+    pub gamma_q16: Vec<i64>,
+    pub beta_q16: Vec<i64>,
+}
+
 /// The operator set. New variants go at the end: the variant index is part of the encoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
@@ -313,6 +330,7 @@ pub enum Op {
     /// Gather along `axis` with run-time i64 indices (input 1); negative indices count from
     /// the end; an index outside the axis is a run-time error.
     GatherDynamic { axis: u32 },
+    InstanceNorm(InstanceNorm),
 }
 
 impl Op {
@@ -344,6 +362,7 @@ impl Op {
             Op::MatMul(_) => "MatMul",
             Op::BinaryLut { .. } => "BinaryLut",
             Op::GatherDynamic { .. } => "GatherDynamic",
+            Op::InstanceNorm(_) => "InstanceNorm",
         }
     }
 }

@@ -207,6 +207,20 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             s.extend_from_slice(&x.shape[a + 1..]);
             want(y.shape == s, "output shape != data[:axis] + indices + data[axis+1:]")
         }
+        Op::InstanceNorm(inn) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "InstanceNorm takes and gives int8")?;
+            let x = t(0, &node.inputs);
+            want(x.shape == t(0, &node.outputs).shape && x.shape.len() >= 3, "shape must be kept, rank ≥ 3")?;
+            let c = x.shape[1] as usize;
+            let plane: usize = x.shape[2..].iter().map(|&d| d as usize).product();
+            // bounds keep every product in i64: |d_j| < 2^25, r < 2^24
+            want(plane >= 1 && plane <= 1 << 16, "plane size must be in 1..=2^16")?;
+            want(inn.gamma_q16.len() == c && inn.beta_q16.len() == c, "one gamma and beta per channel")?;
+            want(inn.gamma_q16.iter().chain(&inn.beta_q16).all(|v| v.abs() <= 1 << 36), "gamma/beta out of range")?;
+            want((0..=1i64 << 56).contains(&inn.epsilon_term), "epsilon term out of range")?;
+            want((-128..=127).contains(&inn.input_zero_point) && (-128..=127).contains(&inn.output_zero_point), "zero point out of range")
+        }
         Op::Extremum(_) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Max/Min take and give int8")?;

@@ -8,6 +8,7 @@ pub mod conv_transpose;
 pub mod dense;
 pub mod gather;
 pub mod log_softmax;
+pub mod instance_norm;
 pub mod lut;
 pub mod matmul;
 pub mod pad;
@@ -48,6 +49,7 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::MatMul(mm) => Value::I8(matmul::matmul(mm, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
         Op::BinaryLut { table } => Value::I8(binary::binary_lut(table, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
         Op::GatherDynamic { axis } => gather::gather_dynamic(&node.name, *axis, &input(0).shape, args[0], args[1].as_i64())?,
+        Op::InstanceNorm(inn) => Value::I8(instance_norm::instance_norm(inn, &input(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
     };
     Ok(vec![v])
