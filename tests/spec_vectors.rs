@@ -107,6 +107,12 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             };
             single(Op::InstanceNorm(inn), vec![t8("x", &[1, c as u32, h, 3], qi)], t8("y", &[1, c as u32, h, 3], qo))
         }
+        "intbinary" => {
+            let kind = [BinaryKind::Add, BinaryKind::Sub, BinaryKind::Mul][r.range(0, 2) as usize];
+            let i64t = |name: &str, shape: &[u32]| TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I64, quant: None };
+            let d = r.range(1, 4) as u32;
+            single(Op::IntBinary { kind }, vec![i64t("a", &[2, d]), i64t("b", &[d])], i64t("y", &[2, d]))
+        }
         "dense" => {
             let (rows, k, n) = (r.range(1, 3), r.range(1, 16), r.range(1, 8));
             let d = Dense { in_features: k as u32, out_features: n as u32, input_zero_point: r.range(-128, 127) as i32, weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(), bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(), epilogue: epilogue(r, n as usize) };
@@ -198,7 +204,7 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "instancenorm", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
+const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
 const CASES: usize = 8;
 
 /// Cases per op: fewer for ops whose model is large (a 64 KiB table).
@@ -218,8 +224,22 @@ fn vectors(op: &str) -> serde_json::Value {
         .map(|i| {
             let model = generate(op, &mut r);
             let exec = CpuExecutor::new(&model).unwrap_or_else(|e| panic!("{op} case {i}: {e}"));
-            let inputs: Vec<Vec<i8>> = model.inputs.iter().map(|&t| r.i8s(model.tensor(t).len())).collect();
-            let outs = exec.run(&inputs.iter().cloned().map(Value::I8).collect::<Vec<_>>()).unwrap();
+            let inputs: Vec<Value> = model
+                .inputs
+                .iter()
+                .map(|&t| match model.tensor(t).dtype {
+                    DType::I8 => Value::I8(r.i8s(model.tensor(t).len())),
+                    DType::I64 => Value::I64((0..model.tensor(t).len()).map(|_| r.range(-1 << 30, 1 << 30)).collect()),
+                })
+                .collect();
+            let outs = exec.run(&inputs).unwrap();
+            let inputs: Vec<serde_json::Value> = inputs
+                .iter()
+                .map(|v| match v {
+                    Value::I8(v) => json!(v),
+                    Value::I64(v) => json!(v),
+                })
+                .collect();
             let outs: Vec<serde_json::Value> = outs
                 .iter()
                 .map(|v| match v {
@@ -270,7 +290,19 @@ fn committed_vectors_replay_on_the_cpu_executor() {
             let hexs = case["artifact"].as_str().unwrap().trim_start_matches("0x");
             let bytes: Vec<u8> = (0..hexs.len()).step_by(2).map(|i| u8::from_str_radix(&hexs[i..i + 2], 16).unwrap()).collect();
             let model = solidml_spec::decode(&bytes).unwrap();
-            let inputs: Vec<Value> = case["inputs"].as_array().unwrap().iter().map(|a| Value::I8(a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() as i8).collect())).collect();
+            let inputs: Vec<Value> = case["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(&model.inputs)
+                .map(|(a, &t)| {
+                    let v = a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap());
+                    match model.tensor(t).dtype {
+                        DType::I8 => Value::I8(v.map(|x| x as i8).collect()),
+                        DType::I64 => Value::I64(v.collect()),
+                    }
+                })
+                .collect();
             let outs = CpuExecutor::new(&model).unwrap().run(&inputs).unwrap();
             for (got, want) in outs.iter().zip(case["outputs"].as_array().unwrap()) {
                 let want: Vec<i64> = want.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();

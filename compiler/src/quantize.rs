@@ -586,6 +586,9 @@ impl Lowering<'_> {
         let args: Vec<Tid> = n.inputs.iter().flatten().copied().collect();
         let consts: Vec<bool> = args.iter().map(|&t| g.is_const(t)).collect();
         let op = n.op.as_str();
+        if !g.tensors[y].is_float {
+            return self.int_elementwise(n, &args);
+        }
         if args.len() == 2 && consts[0] != consts[1] {
             // one run-time operand, one constant
             let (dyn_i, c_i) = if consts[0] { (1, 0) } else { (0, 1) };
@@ -697,6 +700,39 @@ impl Lowering<'_> {
             }
             _ => Err(format!("{op} of two run-time tensors is not supported")),
         }
+    }
+
+    /// Integer arithmetic on i64 tensors (indices, counts): exact, no quantization.
+    fn int_elementwise(&mut self, n: &Node, args: &[Tid]) -> R<()> {
+        let g = self.g;
+        let kind = match n.op.as_str() {
+            "Add" | "Sum" => BinaryKind::Add,
+            "Sub" => BinaryKind::Sub,
+            "Mul" => BinaryKind::Mul,
+            other => return Err(format!("{other} on integer tensors is not supported")),
+        };
+        if args.len() != 2 {
+            return Err("integer ops take two operands".into());
+        }
+        let ids: Vec<TensorId> = args
+            .iter()
+            .map(|&t| match g.consts.get(&t) {
+                Some(v) => {
+                    let id = self.tensor(g.name(t), g.shape(t), DType::I64, None);
+                    self.model.constants.push((id, ConstData::I64(v.to_i64().iter().copied().collect())));
+                    Ok(id)
+                }
+                None => self.id(t),
+            })
+            .collect::<R<_>>()?;
+        if ids.iter().any(|&i| self.model.tensors[i as usize].dtype != DType::I64) {
+            return Err("mixing integer and real operands is not supported".into());
+        }
+        let y = n.outputs[0];
+        let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
+        self.map.insert(y, o);
+        self.emit(&n.name, Op::IntBinary { kind }, ids, vec![o]);
+        Ok(())
     }
 
     fn shape_of(&self, id: TensorId) -> Vec<usize> {

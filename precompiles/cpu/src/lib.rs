@@ -63,6 +63,8 @@ pub enum CpuError {
     InputCount { expected: usize, got: usize },
     #[error("input `{name}` expects {expected} {dtype:?} elements, got {got} {got_dtype:?} elements")]
     InputMismatch { name: String, expected: usize, dtype: DType, got: usize, got_dtype: DType },
+    #[error("node `{node}`: integer overflow (operand {value})")]
+    Overflow { node: String, value: i64 },
     #[error("node `{node}`: index {index} out of range 0..{len}")]
     IndexOutOfRange { node: String, index: i64, len: usize },
 }

@@ -331,6 +331,9 @@ pub enum Op {
     /// the end; an index outside the axis is a run-time error.
     GatherDynamic { axis: u32 },
     InstanceNorm(InstanceNorm),
+    /// Exact integer arithmetic on two i64 tensors (numpy broadcasting): Add, Sub or Mul;
+    /// a result outside i64 is a run-time error.
+    IntBinary { kind: BinaryKind },
 }
 
 impl Op {
@@ -363,6 +366,7 @@ impl Op {
             Op::BinaryLut { .. } => "BinaryLut",
             Op::GatherDynamic { .. } => "GatherDynamic",
             Op::InstanceNorm(_) => "InstanceNorm",
+            Op::IntBinary { .. } => "IntBinary",
         }
     }
 }

@@ -221,6 +221,11 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want((0..=1i64 << 56).contains(&inn.epsilon_term), "epsilon term out of range")?;
             want((-128..=127).contains(&inn.input_zero_point) && (-128..=127).contains(&inn.output_zero_point), "zero point out of range")
         }
+        Op::IntBinary { .. } => {
+            arity(2, 1)?;
+            want(node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I64), "IntBinary takes and gives i64")?;
+            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
+        }
         Op::Extremum(_) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Max/Min take and give int8")?;

@@ -42,6 +42,28 @@ pub fn binary_lut(table: &[i8], sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b:
     broadcast(sa, sb, so, a, b, |x, y| table[(x as i32 + 128) as usize * 256 + (y as i32 + 128) as usize])
 }
 
+/// IntBinary (spec §IntBinary): exact i64 Add/Sub/Mul; overflow is a run-time error.
+pub fn int_binary(node: &str, kind: BinaryKind, sa: &[u32], sb: &[u32], so: &[u32], a: &[i64], b: &[i64]) -> Result<Vec<i64>, crate::CpuError> {
+    let (ta, tb) = (broadcast_strides(sa, so), broadcast_strides(sb, so));
+    let mut out = Vec::with_capacity(so.iter().map(|&d| d as usize).product());
+    let mut overflow = None;
+    for_each_offset(so, [&ta, &tb], |[i, j]| {
+        let r = match kind {
+            BinaryKind::Add => a[i].checked_add(b[j]),
+            BinaryKind::Sub => a[i].checked_sub(b[j]),
+            BinaryKind::Mul => a[i].checked_mul(b[j]),
+        };
+        out.push(r.unwrap_or_else(|| {
+            overflow.get_or_insert(a[i]);
+            0
+        }));
+    });
+    match overflow {
+        Some(v) => Err(crate::CpuError::Overflow { node: node.to_string(), value: v }),
+        None => Ok(out),
+    }
+}
+
 pub fn extremum(e: Extremum, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8]) -> Vec<i8> {
     match e {
         Extremum::Max => broadcast(sa, sb, so, a, b, |x, y| x.max(y)),
@@ -56,7 +78,7 @@ mod tests {
         arith::{Multiplier, requantize},
     };
 
-    use super::{binary, extremum};
+    use super::{binary, binary_lut, extremum};
     use crate::ops::tests::{Rng, numel, ravel, unravel};
 
     fn op(kind: BinaryKind, zps: [i32; 3], left_shift: u32, ma: f64, mb: f64, mo: f64) -> Binary {
@@ -158,6 +180,79 @@ mod tests {
             let min: Vec<i8> = (0..numel(&so)).map(|i| at(&a, &sa, &idx(i)).min(at(&b, &sb, &idx(i)))).collect();
             assert_eq!(extremum(Extremum::Max, &sa, &sb, &so, &a, &b), max);
             assert_eq!(extremum(Extremum::Min, &sa, &sb, &so, &a, &b), min);
+        }
+    }
+
+    /// `table[(a + 128)·256 + (b + 128)] = f(a, b)` over all 65536 pairs.
+    fn tabulate(f: impl Fn(i8, i8) -> i8) -> Vec<i8> {
+        (-128..=127).flat_map(|a| (-128..=127).map(move |b| (a, b))).map(|(a, b)| f(a, b)).collect()
+    }
+
+    #[test]
+    fn binary_lut_projections_and_corners() {
+        // Projection tables: table = a gives a broadcast to the output, table = b gives b.
+        // a [2, 1] = [3, −128], b [3] = [−1, 0, 127] → [2, 3]:
+        //   first = [[3, 3, 3], [−128, −128, −128]], second = [[−1, 0, 127], [−1, 0, 127]].
+        let (a, b) = ([3, -128], [-1, 0, 127]);
+        let first = tabulate(|x, _| x);
+        let second = tabulate(|_, y| y);
+        assert_eq!(binary_lut(&first, &[2, 1], &[3], &[2, 3], &a, &b), vec![3, 3, 3, -128, -128, -128]);
+        assert_eq!(binary_lut(&second, &[2, 1], &[3], &[2, 3], &a, &b), vec![-1, 0, 127, -1, 0, 127]);
+        // Saturating add: [[2, 3, 127], [−128, −128, −1]].
+        let add = tabulate(|x, y| x.saturating_add(y));
+        assert_eq!(binary_lut(&add, &[2, 1], &[3], &[2, 3], &a, &b), vec![2, 3, 127, -128, -128, -1]);
+        // Index layout: (a, b) = (−128, −128) → 0, (−128, 127) → 255, (127, −128) → 65280,
+        // (127, 127) → 65535, (0, 0) → 128·256 + 128; a table marking those entries shows each
+        // is read where the formula says.
+        let mut marks = vec![0i8; 65536];
+        for (i, v) in [(0, 1), (255, 2), (65280, 3), (65535, 4), (128 * 256 + 128, 5)] {
+            marks[i] = v;
+        }
+        let (a, b) = ([-128, -128, 127, 127, 0], [-128, 127, -128, 127, 0]);
+        assert_eq!(binary_lut(&marks, &[5], &[5], &[5], &a, &b), vec![1, 2, 3, 4, 5]);
+        // Scalar operands (rank 0) broadcast too.
+        assert_eq!(binary_lut(&marks, &[], &[], &[], &[0], &[0]), vec![5]);
+    }
+
+    #[test]
+    fn random_binary_luts_match_the_formula() {
+        let mut rng = Rng::new(17);
+        for case in 0..50 {
+            let out = rng.shape(0, 4, 4);
+            let operand = |rng: &mut Rng| -> Vec<u32> {
+                let rank = rng.range(0, out.len() as i64) as usize;
+                out[out.len() - rank..].iter().map(|&d| if rng.one_in(3) { 1 } else { d }).collect()
+            };
+            let (sa, sb) = (operand(&mut rng), operand(&mut rng));
+            let dim = |s: &[u32], k: usize| (k + s.len()).checked_sub(out.len()).map_or(1, |i| s[i]);
+            let so: Vec<u32> = (0..out.len()).map(|k| dim(&sa, k).max(dim(&sb, k))).collect();
+            let (a, b) = (rng.i8s(numel(&sa)), rng.i8s(numel(&sb)));
+            let idx = |i: usize| unravel(i, &so);
+            if case % 2 == 0 {
+                // an arbitrary table
+                let table = rng.i8s(65536);
+                let want: Vec<i8> = (0..numel(&so))
+                    .map(|i| table[(at(&a, &sa, &idx(i)) as i32 + 128) as usize * 256 + (at(&b, &sb, &idx(i)) as i32 + 128) as usize])
+                    .collect();
+                assert_eq!(binary_lut(&table, &sa, &sb, &so, &a, &b), want, "{sa:?} {sb:?}");
+            } else {
+                // a tabulated Mul is the Mul op itself
+                let (clamp_min, clamp_max) = rng.clamp();
+                let p = Binary {
+                    kind: BinaryKind::Mul,
+                    a_zero_point: rng.zero_point(),
+                    b_zero_point: rng.zero_point(),
+                    left_shift: 0,
+                    a_multiplier: Multiplier::from_real(0.0),
+                    b_multiplier: Multiplier::from_real(0.0),
+                    output_multiplier: rng.multiplier(),
+                    output_zero_point: rng.zero_point(),
+                    clamp_min,
+                    clamp_max,
+                };
+                let table = tabulate(|x, y| binary(&p, &[], &[], &[], &[x], &[y])[0]);
+                assert_eq!(binary_lut(&table, &sa, &sb, &so, &a, &b), binary(&p, &sa, &sb, &so, &a, &b), "{p:?} {sa:?} {sb:?}");
+            }
         }
     }
 }

@@ -33,9 +33,9 @@ pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::gather;
+    use super::{gather, gather_dynamic};
     use crate::{
-        Value,
+        CpuError, Value,
         ops::tests::{Rng, numel, ravel, unravel},
     };
 
@@ -70,6 +70,66 @@ mod tests {
                 })
                 .collect();
             assert_eq!(gather(axis as u32, &indices, &shape, &Value::I8(x)), Value::I8(want), "{shape:?} axis {axis} {indices:?}");
+        }
+    }
+
+    #[test]
+    fn gather_dynamic_resolves_negative_indices() {
+        // x [2, 3] = [[0, 1, 2], [3, 4, 5]], axis 1, indices [−1, 0, −3, 1] resolve to
+        // [2, 0, 0, 1] (i < 0 → i + 3): rows [2, 0, 0, 1] and [5, 3, 3, 4].
+        let x = Value::I8((0..6).collect());
+        assert_eq!(gather_dynamic("g", 1, &[2, 3], &x, &[-1, 0, -3, 1]), Ok(Value::I8(vec![2, 0, 0, 1, 5, 3, 3, 4])));
+        // axis 0 of i64 data: −2 → 0, −1 → 1.
+        let x = Value::I64((10..16).collect());
+        assert_eq!(gather_dynamic("g", 0, &[2, 3], &x, &[-1, -2, 1]), Ok(Value::I64(vec![13, 14, 15, 10, 11, 12, 13, 14, 15])));
+        assert_eq!(gather_dynamic("g", 0, &[2, 3], &x, &[]), Ok(Value::I64(vec![])));
+    }
+
+    #[test]
+    fn gather_dynamic_rejects_indices_outside_the_axis() {
+        // The axis has length 3: valid indices are −3..=2. The first bad one is reported with
+        // its original (unresolved) value.
+        let x = Value::I8((0..6).collect());
+        let err = |index: i64| Err(CpuError::IndexOutOfRange { node: "gd".into(), index, len: 3 });
+        assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[0, 3]), err(3));
+        assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[-4, 1]), err(-4));
+        assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[2, -3, 7, -9]), err(7));
+        assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[i64::MIN]), err(i64::MIN));
+        assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[i64::MAX]), err(i64::MAX));
+        let msg = gather_dynamic("gd", 1, &[2, 3], &x, &[3]).unwrap_err().to_string();
+        assert_eq!(msg, "node `gd`: index 3 out of range 0..3");
+    }
+
+    #[test]
+    fn random_gather_dynamic_matches_the_formula() {
+        let mut rng = Rng::new(18);
+        for _ in 0..50 {
+            let shape = rng.shape(1, 4, 4);
+            let axis = rng.below(shape.len());
+            let dim = shape[axis] as i64;
+            let mut indices: Vec<i64> = (0..rng.range(0, 5)).map(|_| rng.range(-dim, dim - 1)).collect();
+            let bad = !indices.is_empty() && rng.one_in(4);
+            if bad {
+                let at = rng.below(indices.len());
+                indices[at] = if rng.one_in(2) { rng.range(dim, dim + 5) } else { rng.range(-dim - 5, -dim - 1) };
+            }
+            let x = rng.i8s(numel(&shape));
+            let got = gather_dynamic("n", axis as u32, &shape, &Value::I8(x.clone()), &indices);
+            if let Some(&first_bad) = indices.iter().find(|&&i| !(-dim..dim).contains(&i)) {
+                assert!(bad);
+                assert_eq!(got, Err(CpuError::IndexOutOfRange { node: "n".into(), index: first_bad, len: dim as usize }));
+                continue;
+            }
+            let mut out = shape.clone();
+            out[axis] = indices.len() as u32;
+            let want: Vec<i8> = (0..numel(&out))
+                .map(|i| {
+                    let mut idx = unravel(i, &out);
+                    idx[axis] = indices[idx[axis]].rem_euclid(dim) as usize;
+                    x[ravel(&idx, &shape)]
+                })
+                .collect();
+            assert_eq!(got, Ok(Value::I8(want)), "{shape:?} axis {axis} {indices:?}");
         }
     }
 }

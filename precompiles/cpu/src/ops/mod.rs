@@ -50,6 +50,7 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::BinaryLut { table } => Value::I8(binary::binary_lut(table, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
         Op::GatherDynamic { axis } => gather::gather_dynamic(&node.name, *axis, &input(0).shape, args[0], args[1].as_i64())?,
         Op::InstanceNorm(inn) => Value::I8(instance_norm::instance_norm(inn, &input(0).shape, args[0].as_i8())),
+        Op::IntBinary { kind } => Value::I64(binary::int_binary(&node.name, *kind, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i64(), args[1].as_i64())?),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
     };
     Ok(vec![v])
