@@ -166,6 +166,19 @@ impl Graph {
         }
         c
     }
+    /// Remove node `i`, whose first output equals its first input, forwarding that input to
+    /// every reader (graph outputs keep their ONNX names through `output_names`).
+    pub fn bypass(&mut self, i: usize) {
+        let n = self.nodes.remove(i);
+        let (from, to) = (n.outputs[0], n.input(0).expect("bypassed nodes have an input"));
+        for o in self.outputs.iter_mut() {
+            if *o == from {
+                *o = to;
+            }
+        }
+        self.replace_uses(from, to);
+    }
+
     /// Replace every use of `from` by `to` (node inputs and graph outputs keep their order).
     pub fn replace_uses(&mut self, from: Tid, to: Tid) {
         for n in &mut self.nodes {

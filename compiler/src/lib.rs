@@ -78,12 +78,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled, CompileEr
 
 /// Compile an imported graph.
 pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Result<Compiled, CompileError> {
-    let unsupported: Vec<UnsupportedNode> = g
-        .nodes
-        .iter()
-        .filter(|n| !supported::is_supported(&n.domain, &n.op))
-        .map(|n| UnsupportedNode { name: n.name.clone(), op: n.op.clone(), domain: n.domain.clone(), opset: g.opset, reason: None })
-        .collect();
+    let unsupported = supported::unsupported_nodes(g);
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }

@@ -69,12 +69,7 @@ type R<T> = std::result::Result<T, String>;
 /// Quantize a calibrated graph. Also says whether any calibrated range was used (a fully
 /// prescribed QDQ model needs none).
 pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)> {
-    let unsupported: Vec<UnsupportedNode> = g
-        .nodes
-        .iter()
-        .filter(|n| !supported::is_supported(&n.domain, &n.op))
-        .map(|n| UnsupportedNode { name: n.name.clone(), op: n.op.clone(), domain: n.domain.clone(), opset: g.opset, reason: None })
-        .collect();
+    let unsupported = supported::unsupported_nodes(g);
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }

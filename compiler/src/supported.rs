@@ -25,3 +25,12 @@ pub fn is_supported(domain: &str, op: &str) -> bool {
 
 /// Where the list is documented for users.
 pub const SUPPORTED_DOC: &str = "docs/operators.md";
+
+/// Every node of the graph whose op is not in [`SUPPORTED_OPS`].
+pub fn unsupported_nodes(g: &crate::ir::Graph) -> Vec<crate::UnsupportedNode> {
+    g.nodes
+        .iter()
+        .filter(|n| !is_supported(&n.domain, &n.op))
+        .map(|n| crate::UnsupportedNode { name: n.name.clone(), op: n.op.clone(), domain: n.domain.clone(), opset: g.opset, reason: None })
+        .collect()
+}

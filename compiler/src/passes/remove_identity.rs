@@ -24,15 +24,7 @@ pub fn run(g: &mut Graph) -> bool {
     while i < g.nodes.len() {
         let n = &g.nodes[i];
         if is_noop(g, n) && n.input(0).is_some() {
-            let (from, to) = (n.outputs[0], n.input(0).unwrap());
-            // a graph output keeps its name through `output_names`
-            for o in g.outputs.iter_mut() {
-                if *o == from {
-                    *o = to;
-                }
-            }
-            g.replace_uses(from, to);
-            g.nodes.remove(i);
+            g.bypass(i);
             changed = true;
         } else {
             i += 1;

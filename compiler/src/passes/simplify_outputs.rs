@@ -45,14 +45,7 @@ pub fn run(g: &mut Graph) -> bool {
     while i < g.nodes.len() {
         let n = &g.nodes[i];
         if n.op == "Normalizer" && n.domain == "ai.onnx.ml" && n.str("norm", "MAX") == "L1" && is_softmax_rows(g, n.input(0).unwrap()) {
-            let (from, to) = (n.outputs[0], n.input(0).unwrap());
-            for o in g.outputs.iter_mut() {
-                if *o == from {
-                    *o = to;
-                }
-            }
-            g.replace_uses(from, to);
-            g.nodes.remove(i);
+            g.bypass(i);
             changed = true;
         } else {
             i += 1;

@@ -49,6 +49,23 @@ pub fn for_each_offset<const N: usize>(shape: &[u32], strides: [&[usize]; N], mu
     }
 }
 
+/// Calls `f(positions)` for every lane along `axis` of `shape`: `positions[j]` is the flat
+/// index of the lane's `j`-th element (softmax-like ops work lane by lane).
+pub fn for_each_lane(shape: &[u32], axis: usize, mut f: impl FnMut(&[usize])) {
+    let dim = shape[axis] as usize;
+    let inner: usize = shape[axis + 1..].iter().map(|&d| d as usize).product();
+    let outer: usize = shape[..axis].iter().map(|&d| d as usize).product();
+    let mut lane = vec![0usize; dim];
+    for o in 0..outer {
+        for i in 0..inner {
+            for (j, p) in lane.iter_mut().enumerate() {
+                *p = o * dim * inner + j * inner + i;
+            }
+            f(&lane);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

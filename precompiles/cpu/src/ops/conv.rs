@@ -5,17 +5,13 @@
 
 use solidml_spec::Conv;
 
-use super::apply_epilogue;
+use super::{ConvParams, accumulate_at};
 use crate::index::strides;
 
 pub fn conv(c: &Conv, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
     let s = c.kernel.len();
-    let (batch, cin, cout) = (in_shape[0] as usize, in_shape[1] as usize, out_shape[1] as usize);
-    let groups = c.groups as usize;
-    let (cin_g, cout_g) = (cin / groups, cout / groups);
     let in_sp: Vec<i64> = in_shape[2..].iter().map(|&d| d as i64).collect();
     let out_sp = &out_shape[2..];
-    let in_spatial: usize = in_shape[2..].iter().map(|&d| d as usize).product();
     let out_spatial: usize = out_sp.iter().map(|&d| d as usize).product();
     let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
     let in_strides = strides(&in_shape[2..]);
@@ -30,45 +26,30 @@ pub fn conv(c: &Conv, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> 
             v
         })
         .collect();
-    let mut out = vec![0i8; batch * cout * out_spatial];
+    let params = ConvParams { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups as usize };
+    let mut out = vec![0i8; out_shape.iter().map(|&d| d as usize).product()];
     let mut opos = vec![0i64; s];
-    // input offsets (or None for padding) of each kernel tap at the current output position
-    let mut taps: Vec<Option<usize>> = vec![None; klen];
+    // (tap, input offset) of each kernel tap inside the input at the current output position
+    let mut taps: Vec<(usize, usize)> = Vec::with_capacity(klen);
     for o in 0..out_spatial {
         let mut rem = o;
         for d in (0..s).rev() {
             opos[d] = (rem % out_sp[d] as usize) as i64;
             rem /= out_sp[d] as usize;
         }
-        for (t, k) in kidx.iter().enumerate() {
+        taps.clear();
+        'taps: for (t, k) in kidx.iter().enumerate() {
             let mut off = 0usize;
-            let mut inside = true;
             for d in 0..s {
                 let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + k[d];
                 if p < 0 || p >= in_sp[d] {
-                    inside = false;
-                    break;
+                    continue 'taps;
                 }
                 off += p as usize * in_strides[d];
             }
-            taps[t] = inside.then_some(off);
+            taps.push((t, off));
         }
-        for n in 0..batch {
-            for co in 0..cout {
-                let g = co / cout_g;
-                let mut acc = c.bias[co];
-                for ci in 0..cin_g {
-                    let xbase = (n * cin + g * cin_g + ci) * in_spatial;
-                    let wbase = (co * cin_g + ci) * klen;
-                    for (t, tap) in taps.iter().enumerate() {
-                        if let Some(off) = tap {
-                            acc += c.weights[wbase + t] as i32 * (x[xbase + off] as i32 - c.input_zero_point);
-                        }
-                    }
-                }
-                out[(n * cout + co) * out_spatial + o] = apply_epilogue(&c.epilogue, co, acc);
-            }
-        }
+        accumulate_at(&params, in_shape, out_shape, o, &taps, x, &mut out);
     }
     out
 }

@@ -5,7 +5,7 @@
 
 use solidml_spec::ConvTranspose;
 
-use super::apply_epilogue;
+use super::{ConvParams, accumulate_at};
 use crate::index::strides;
 
 /// Input offset (within a plane) read by kernel tap `k` at output position `o`, if any.
@@ -23,11 +23,6 @@ fn tap(c: &ConvTranspose, in_sp: &[u32], in_strides: &[usize], o: &[i64], k: &[i
 }
 
 pub fn conv_transpose(c: &ConvTranspose, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
-    let s = c.kernel.len();
-    let (batch, cin, cout) = (in_shape[0] as usize, in_shape[1] as usize, out_shape[1] as usize);
-    let g = c.groups as usize;
-    let (cin_g, cout_g) = (cin / g, cout / g);
-    let in_plane: usize = in_shape[2..].iter().map(|&d| d as usize).product();
     let out_sp = &out_shape[2..];
     let out_plane: usize = out_sp.iter().map(|&d| d as usize).product();
     let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
@@ -41,25 +36,12 @@ pub fn conv_transpose(c: &ConvTranspose, in_shape: &[u32], out_shape: &[u32], x:
         v
     };
     let kidx: Vec<Vec<i64>> = (0..klen).map(|k| unravel(k, &c.kernel)).collect();
-    let mut out = vec![0i8; batch * cout * out_plane];
+    let params = ConvParams { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups as usize };
+    let mut out = vec![0i8; out_shape.iter().map(|&d| d as usize).product()];
     for o in 0..out_plane {
         let opos = unravel(o, out_sp);
         let taps: Vec<(usize, usize)> = kidx.iter().enumerate().filter_map(|(t, k)| tap(c, &in_shape[2..], &in_strides, &opos, k).map(|off| (t, off))).collect();
-        debug_assert!(s == opos.len());
-        for n in 0..batch {
-            for co in 0..cout {
-                let gi = co / cout_g;
-                let mut acc = c.bias[co];
-                for ci in 0..cin_g {
-                    let xbase = (n * cin + gi * cin_g + ci) * in_plane;
-                    let wbase = (co * cin_g + ci) * klen;
-                    for &(t, off) in &taps {
-                        acc += c.weights[wbase + t] as i32 * (x[xbase + off] as i32 - c.input_zero_point);
-                    }
-                }
-                out[(n * cout + co) * out_plane + o] = apply_epilogue(&c.epilogue, co, acc);
-            }
-        }
+        accumulate_at(&params, in_shape, out_shape, o, &taps, x, &mut out);
     }
     out
 }

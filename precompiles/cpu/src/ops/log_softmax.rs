@@ -7,6 +7,8 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
+use crate::index::for_each_lane;
+
 /// `ln(S / 2^16)` in Q16 by the spec's table method; `S ≥ 2^16`.
 pub fn ln_q16(s: &LogSoftmax, sum: u32) -> i32 {
     let k = 31 - sum.leading_zeros() as i32; // ⌊log2 S⌋ ≥ 16
@@ -15,23 +17,16 @@ pub fn ln_q16(s: &LogSoftmax, sum: u32) -> i32 {
 }
 
 pub fn log_softmax(s: &LogSoftmax, shape: &[u32], x: &[i8]) -> Vec<i8> {
-    let a = s.axis as usize;
-    let dim = shape[a] as usize;
-    let inner: usize = shape[a + 1..].iter().map(|&d| d as usize).product();
-    let outer = x.len() / (dim * inner).max(1);
     let mut out = vec![0i8; x.len()];
-    for o in 0..outer {
-        for i in 0..inner {
-            let at = |j: usize| o * dim * inner + j * inner + i;
-            let m = (0..dim).map(|j| x[at(j)]).max().unwrap_or(0) as i32;
-            let sum: u32 = (0..dim).map(|j| s.exp_table[(m - x[at(j)] as i32) as usize]).sum();
-            let l = ln_q16(s, sum);
-            for j in 0..dim {
-                let v = (x[at(j)] as i32 - m) * s.input_scale_q16 - l;
-                out[at(j)] = clamp_i8(requantize(v, s.multiplier).saturating_add(s.output_zero_point), -128, 127);
-            }
+    for_each_lane(shape, s.axis as usize, |lane| {
+        let m = lane.iter().map(|&p| x[p]).max().unwrap_or(0) as i32;
+        let sum: u32 = lane.iter().map(|&p| s.exp_table[(m - x[p] as i32) as usize]).sum();
+        let l = ln_q16(s, sum);
+        for &p in lane {
+            let v = (x[p] as i32 - m) * s.input_scale_q16 - l;
+            out[p] = clamp_i8(requantize(v, s.multiplier).saturating_add(s.output_zero_point), -128, 127);
         }
-    }
+    });
     out
 }
 

@@ -56,6 +56,42 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
     Ok(vec![v])
 }
 
+/// Weights, bias and epilogue of a convolution-like op (Conv, ConvTranspose).
+pub struct ConvParams<'a> {
+    /// `[C_out, C_in / groups, taps]`.
+    pub weights: &'a [i8],
+    pub bias: &'a [i32],
+    pub epilogue: &'a Epilogue,
+    pub input_zero_point: i32,
+    pub groups: usize,
+}
+
+/// The accumulation Conv and ConvTranspose share at output position `o`: for every batch item
+/// and output channel `c` of group `g`,
+/// `acc = bias[c] + Σ_{i ∈ g} Σ_{(t, off) ∈ taps} w[c, i, t] · (x[i, off] − zp_in)`, then the
+/// epilogue. `taps` pairs a kernel tap index with the input offset it reads (within a plane).
+pub fn accumulate_at(p: &ConvParams, in_shape: &[u32], out_shape: &[u32], o: usize, taps: &[(usize, usize)], x: &[i8], out: &mut [i8]) {
+    let (batch, cin, cout) = (in_shape[0] as usize, in_shape[1] as usize, out_shape[1] as usize);
+    let (cin_g, cout_g) = (cin / p.groups, cout / p.groups);
+    let in_plane: usize = in_shape[2..].iter().map(|&d| d as usize).product();
+    let out_plane: usize = out_shape[2..].iter().map(|&d| d as usize).product();
+    let klen = p.weights.len() / (cout * cin_g).max(1);
+    for n in 0..batch {
+        for co in 0..cout {
+            let g = co / cout_g;
+            let mut acc = p.bias[co];
+            for ci in 0..cin_g {
+                let xbase = (n * cin + g * cin_g + ci) * in_plane;
+                let wbase = (co * cin_g + ci) * klen;
+                for &(t, off) in taps {
+                    acc += p.weights[wbase + t] as i32 * (x[xbase + off] as i32 - p.input_zero_point);
+                }
+            }
+            out[(n * cout + co) * out_plane + o] = apply_epilogue(p.epilogue, co, acc);
+        }
+    }
+}
+
 /// The shared requantization epilogue of Conv and Dense:
 /// `clamp(requantize(acc, M[c]) + zp_out, clamp_min, clamp_max)`.
 pub fn apply_epilogue(e: &Epilogue, channel: usize, acc: i32) -> i8 {
