@@ -59,6 +59,9 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
             if n.int("transB", 0) != 0 {
                 b = b.reversed_axes();
             }
+            if a.ncols() != b.nrows() {
+                return Err(format!("Gemm operands {:?} × {:?} (after transposition) do not multiply", a.shape(), b.shape()));
+            }
             let mut y = a.dot(&b) * n.float("alpha", 1.0);
             if let Some(c) = ins.get(2).copied().flatten() {
                 let c = c.to_f32() * n.float("beta", 1.0);
@@ -1023,11 +1026,18 @@ pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTran
     }
     let full: Vec<usize> = (0..s).map(|d| (xs[d + 2] - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 + output_padding[d]).collect();
     let (mut pb, mut pe) = (vec![0; s], vec![0; s]);
-    if let Some(target) = n.ints("output_shape") {
-        let target: Vec<usize> = target.iter().rev().take(s).rev().map(|&x| x as usize).collect();
+    let auto = n.str("auto_pad", "NOTSET");
+    let target = n.ints("output_shape").map(|t| t.iter().rev().take(s).rev().map(|&x| x as usize).collect::<Vec<_>>()).or_else(|| {
+        // SAME padding without output_shape: the output is input · stride
+        auto.starts_with("SAME").then(|| (0..s).map(|d| xs[d + 2] * strides[d]).collect())
+    });
+    if let Some(target) = target {
+        if target.len() != s {
+            return Err("output_shape does not match the kernel rank".into());
+        }
         for d in 0..s {
             let total = full[d].checked_sub(target[d]).ok_or("output_shape larger than the full transposed convolution")?;
-            if n.str("auto_pad", "NOTSET") == "SAME_UPPER" {
+            if auto == "SAME_UPPER" {
                 pb[d] = total / 2;
                 pe[d] = total - total / 2;
             } else {
@@ -1035,7 +1045,7 @@ pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTran
                 pe[d] = total / 2;
             }
         }
-    } else if let Some(p) = n.ints("pads") {
+    } else if let Some(p) = n.ints("pads").filter(|_| auto != "VALID") {
         if p.len() != 2 * s || p.iter().any(|&x| x < 0) {
             return Err(format!("pads {p:?}"));
         }

@@ -222,7 +222,7 @@ impl Lowering<'_> {
                 let (qi, qo) = (self.quant(x), self.range_quant(y)?);
                 let q16 = |v: f32| ((v as f64 / qo.scale as f64) * 65536.0).round().clamp(-(2f64.powi(36)), 2f64.powi(36)) as i64;
                 let eps = n.float("epsilon", 1e-5) as f64;
-                let epsilon_term = (eps * (plane * plane) as f64 / (qi.scale as f64 * qi.scale as f64)).round().clamp(0.0, 2f64.powi(56)) as i64;
+                let epsilon_term = (eps * (plane * plane) as f64 / (qi.scale as f64 * qi.scale as f64)).round().clamp(0.0, 2f64.powi(53)) as i64;
                 let inn = solidml_spec::InstanceNorm { input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, epsilon_term, gamma_q16: gamma.iter().map(|&v| q16(v)).collect(), beta_q16: beta.iter().map(|&v| q16(v)).collect() };
                 let o = self.out(y, qo);
                 self.emit(&n.name, Op::InstanceNorm(inn), vec![x], vec![o]);

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn addmm_decomposes() {
-        let mut g = graph(&[("a", &[3, 2]), ("b", &[4, 2]), ("c", &[4])]);
+        let mut g = graph(&[("a", &[3, 2]), ("b", &[4, 3]), ("c", &[4])]);
         let y = node_(&mut g, "Gemm", &[0, 1, 2], vec![("transA", Attr::Int(1)), ("transB", Attr::Int(1)), ("alpha", Attr::Float(0.5)), ("beta", Attr::Float(2.0))]);
         output(&mut g, y);
         let (g, changed) = check_preserves(g, run);

@@ -1,5 +1,5 @@
 //! Activation fusion: a Relu or Clip (constant bounds) right after a Conv, Gemm or MatMul
-//! whose output feeds nothing else becomes a clamp of that op (attribute `solidml.clamp` =
+//! with constant weights whose output feeds nothing else becomes a clamp of that op (attribute `solidml.clamp` =
 //! `[lo, hi]`); in the quantized model it is just the clamp bounds of the epilogue.
 
 use crate::ir::{Attr, Graph};
@@ -29,7 +29,8 @@ pub fn run(g: &mut Graph) -> bool {
             continue;
         };
         let x = a.input(0).unwrap();
-        let producer = g.nodes.iter().position(|n| n.outputs.first() == Some(&x) && n.domain.is_empty() && matches!(n.op.as_str(), "Conv" | "ConvTranspose" | "Gemm" | "MatMul"));
+        // only ops whose integer form has an epilogue clamp: constant weights
+        let producer = g.nodes.iter().position(|n| n.outputs.first() == Some(&x) && n.domain.is_empty() && matches!(n.op.as_str(), "Conv" | "ConvTranspose" | "Gemm" | "MatMul") && n.input(1).is_some_and(|w| g.is_const(w)));
         match producer {
             Some(j) if g.consumers().get(&x) == Some(&1) && !g.outputs.contains(&x) && !g.nodes[j].attrs.contains_key("solidml.clamp") => {
                 let out = g.nodes[i].outputs[0];

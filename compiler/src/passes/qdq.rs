@@ -41,8 +41,8 @@ pub fn run(g: &mut Graph) -> bool {
             i += 1;
             continue;
         }
-        let (lo, _) = crate::float::qdq_range(g, q);
-        if !matches!(lo as i32, 0 | -128) {
+        let (lo, hi) = crate::float::qdq_range(g, q);
+        if !matches!((lo as i32, hi as i32), (0, 255) | (-128, 127)) {
             i += 1; // 16-bit QDQ: not an int8 prescription
             continue;
         }

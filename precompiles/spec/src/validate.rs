@@ -218,7 +218,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(plane >= 1 && plane <= 1 << 16, "plane size must be in 1..=2^16")?;
             want(inn.gamma_q16.len() == c && inn.beta_q16.len() == c, "one gamma and beta per channel")?;
             want(inn.gamma_q16.iter().chain(&inn.beta_q16).all(|v| v.abs() <= 1 << 36), "gamma/beta out of range")?;
-            want((0..=1i64 << 56).contains(&inn.epsilon_term), "epsilon term out of range")?;
+            want((0..=1i64 << 53).contains(&inn.epsilon_term), "epsilon term out of range")?;
             want((-128..=127).contains(&inn.input_zero_point) && (-128..=127).contains(&inn.output_zero_point), "zero point out of range")
         }
         Op::IntBinary { .. } => {
