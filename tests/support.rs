@@ -62,6 +62,7 @@ pub mod onnx_builder {
         I(i64),
         F(f32),
         Is(Vec<i64>),
+        S(&'static str),
     }
 
     fn value_info(name: &str, shape: &[i64]) -> ValueInfoProto {
@@ -103,13 +104,45 @@ pub mod onnx_builder {
             self.graph.initializer.push(t);
             name
         }
+        pub fn constant_i64(&mut self, dims: &[i64], data: Vec<i64>) -> String {
+            let name = self.fresh("c");
+            let mut t = TensorProto::new();
+            t.name = name.clone();
+            t.dims = dims.to_vec();
+            t.data_type = 7;
+            t.int64_data = data;
+            self.graph.initializer.push(t);
+            name
+        }
+        /// A float constant stored in an external data file `file` (written by the caller
+        /// with `bytes`), as ONNX's external data format describes.
+        pub fn external_constant(&mut self, dims: &[i64], file: &str, offset: usize, len: usize) -> String {
+            let name = self.fresh("ext");
+            let mut t = TensorProto::new();
+            t.name = name.clone();
+            t.dims = dims.to_vec();
+            t.data_type = 1;
+            t.data_location = onnx_protobuf::tensor_proto::DataLocation::EXTERNAL.into();
+            for (k, v) in [("location", file.to_string()), ("offset", offset.to_string()), ("length", len.to_string())] {
+                let mut e = onnx_protobuf::StringStringEntryProto::new();
+                e.key = k.into();
+                e.value = v;
+                t.external_data.push(e);
+            }
+            self.graph.initializer.push(t);
+            name
+        }
         pub fn node(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, A)>) -> String {
-            let out = self.fresh("t");
+            self.node_n(op, inputs, attrs, 1).remove(0)
+        }
+        /// A node with `outputs` outputs.
+        pub fn node_n(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, A)>, outputs: usize) -> Vec<String> {
+            let outs: Vec<String> = (0..outputs).map(|_| self.fresh("t")).collect();
             let mut n = NodeProto::new();
             n.name = self.fresh(&format!("{op}_"));
             n.op_type = op.into();
             n.input = inputs.iter().map(|s| s.to_string()).collect();
-            n.output.push(out.clone());
+            n.output = outs.clone();
             for (k, v) in attrs {
                 let mut a = AttributeProto::new();
                 a.name = k.into();
@@ -126,11 +159,15 @@ pub mod onnx_builder {
                         a.type_ = AttributeType::INTS.into();
                         a.ints = v;
                     }
+                    A::S(v) => {
+                        a.type_ = AttributeType::STRING.into();
+                        a.s = v.as_bytes().to_vec();
+                    }
                 }
                 n.attribute.push(a);
             }
             self.graph.node.push(n);
-            out
+            outs
         }
         pub fn finish(mut self, output: &str, shape: &[i64], opset: i64) -> Vec<u8> {
             self.graph.output.push(value_info(output, shape));

@@ -14,8 +14,17 @@ pub struct TractModel {
     plan: std::sync::Arc<TypedSimplePlan>,
 }
 
+/// tract is a reference we do not control: a panic inside it becomes an error here.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| Err(CompileError::Tract(format!("tract panicked while {what} the float model"))))
+}
+
 impl TractModel {
     pub fn load(path: &std::path::Path, input_shapes: &[Vec<usize>]) -> Result<TractModel> {
+        guarded("loading", || Self::load_unguarded(path, input_shapes))
+    }
+
+    fn load_unguarded(path: &std::path::Path, input_shapes: &[Vec<usize>]) -> Result<TractModel> {
         let err = |e: TractError| CompileError::Tract(format!("{e:#}"));
         // intermediate shape annotations may carry the symbolic batch; facts come from the inputs
         let mut model = tract_onnx::onnx().with_ignore_value_info(true).with_ignore_output_shapes(true).model_for_path(path).map_err(err)?;
@@ -28,6 +37,10 @@ impl TractModel {
 
     /// Run one sample; integer outputs come back as `Output::Int`.
     pub fn run(&self, inputs: &[ArrayD<f32>]) -> Result<Vec<Output>> {
+        guarded("running", || self.run_unguarded(inputs))
+    }
+
+    fn run_unguarded(&self, inputs: &[ArrayD<f32>]) -> Result<Vec<Output>> {
         let err = |e: TractError| CompileError::Tract(format!("{e:#}"));
         let ins: TVec<TValue> = inputs.iter().map(|a| Tensor::from(a.clone()).into()).collect();
         let outs = self.plan.run(ins).map_err(err)?;

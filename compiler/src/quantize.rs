@@ -371,15 +371,19 @@ impl Lowering<'_> {
                 let x = self.id(inp(0)?)?;
                 let rank = g.shape(inp(0)?).len();
                 let axes: Vec<usize> = if n.op.starts_with("Global") { (2..rank).collect() } else { float::reduce_axes(n, &ins, rank, g.opset)? };
-                let kind = match n.op.as_str() {
-                    "GlobalAveragePool" | "ReduceMean" => ReduceKind::Mean,
-                    "ReduceSum" => ReduceKind::Sum,
-                    "GlobalMaxPool" | "ReduceMax" => ReduceKind::Max,
-                    _ => ReduceKind::Min,
+                let shape = g.shape(inp(0)?);
+                let count: usize = axes.iter().map(|&a| shape[a]).product();
+                // a mean is lowered as a sum whose multiplier carries 1/count: one rounding
+                // (the spec's Mean kind rounds to input units first, then requantizes)
+                let (kind, divisor) = match n.op.as_str() {
+                    "GlobalAveragePool" | "ReduceMean" => (ReduceKind::Sum, count.max(1) as f64),
+                    "ReduceSum" => (ReduceKind::Sum, 1.0),
+                    "GlobalMaxPool" | "ReduceMax" => (ReduceKind::Max, 1.0),
+                    _ => (ReduceKind::Min, 1.0),
                 };
                 let (qi, qo) = (self.quant(x), self.range_quant(y)?);
                 let o = self.out(y, qo);
-                let r = Reduce { kind, axes: axes.iter().map(|&a| a as u32).collect(), input_zero_point: qi.zero_point, multiplier: multiplier(qi.scale as f64 / qo.scale as f64)?, output_zero_point: qo.zero_point };
+                let r = Reduce { kind, axes: axes.iter().map(|&a| a as u32).collect(), input_zero_point: qi.zero_point, multiplier: multiplier(qi.scale as f64 / (qo.scale as f64 * divisor))?, output_zero_point: qo.zero_point };
                 self.emit(&n.name, Op::Reduce(r), vec![x], vec![o]);
                 Ok(())
             }

@@ -5,7 +5,7 @@
 //! the structural rewrites, then dead-node elimination.
 
 pub mod dead_nodes;
-pub mod decompose_gemm;
+pub mod decompose;
 pub mod expand_ml;
 pub mod fold_batchnorm;
 pub mod fold_constants;
@@ -27,7 +27,8 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
         }
     }
     expand_ml::run(g)?;
-    decompose_gemm::run(g);
+    decompose::run(g);
+    decompose::variadic(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
     fuse_matmul_add::run(g);

@@ -1,3 +1,6 @@
+//! Ops decomposed into simpler ones before calibration, so every intermediate is a tensor
+//! with a calibrated range:
+//!
 //! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
 //! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
 //! `MatMul` of the two run-time tensors, `Mul` by `alpha` when it is not 1, and `Add` of
@@ -18,6 +21,36 @@ fn scalar(g: &mut Graph, name: &str, v: f32) -> usize {
     g.tensors[t].shape = Some(vec![]);
     g.consts.insert(t, Value::Float(ArrayD::from_elem(IxDyn(&[]), v)));
     t
+}
+
+/// Variadic Sum, Max and Min with more than two operands become chains of binary nodes, so
+/// each partial result is a tensor of its own with a calibrated range.
+pub fn variadic(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let args: Vec<usize> = n.inputs.iter().flatten().copied().collect();
+        if !(n.domain.is_empty() && matches!(n.op.as_str(), "Sum" | "Max" | "Min") && args.len() > 2) {
+            i += 1;
+            continue;
+        }
+        let mut new = vec![];
+        let mut acc = args[0];
+        for (k, &b) in args.iter().enumerate().skip(1) {
+            let (mut nd, out) = node(g, format!("{}.{k}", n.name), &n.op, vec![acc, b], vec![]);
+            if k == args.len() - 1 {
+                nd.outputs[0] = n.outputs[0];
+            }
+            new.push(nd);
+            acc = out;
+        }
+        let count = new.len();
+        g.nodes.splice(i..i + 1, new);
+        i += count;
+        changed = true;
+    }
+    changed
 }
 
 pub fn run(g: &mut Graph) -> bool {
