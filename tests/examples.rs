@@ -55,6 +55,14 @@ fn digits_logreg_and_cnn_track_their_float_models() {
 }
 
 #[test]
+fn one_vs_rest_logreg_with_its_l1_normalizer() {
+    // LinearClassifier(LOGISTIC) → Normalizer(L1), as skl2onnx writes one-vs-rest models
+    let f = evaluate("digits_logreg_ovr.onnx", "digits_calib.npy", "digits_eval.npy");
+    assert!(f.agreement.iter().all(|&a| a >= 0.99), "{:?}", f.agreement);
+    assert!(f.accuracy_q >= f.accuracy_f - 0.01);
+}
+
+#[test]
 fn compilation_is_deterministic() {
     let a = evaluate("digits_logreg.onnx", "digits_calib.npy", "digits_calib.npy");
     let b = evaluate("digits_logreg.onnx", "digits_calib.npy", "digits_calib.npy");

@@ -113,6 +113,24 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let d = r.range(1, 4) as u32;
             single(Op::IntBinary { kind }, vec![i64t("a", &[2, d]), i64t("b", &[d])], i64t("y", &[2, d]))
         }
+        "lrn" => {
+            let (qi, qo) = (q(r), q(r));
+            let size = r.range(1, 5) as u32;
+            let sum_shift = r.range(4, 7) as u32;
+            let n = ((size as u64 * 65025) >> sum_shift) as usize + 1;
+            let l = solidml_spec::Lrn { size, input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, sum_shift, factors: (0..n.min(4096)).map(|_| r.range(0, 1 << 18) as i32).collect(), multiplier: Multiplier::from_real(0.00001 + r.f32() as f64 * 0.0002) };
+            let c = r.range(1, 6) as u32;
+            single(Op::Lrn(l), vec![t8("x", &[1, c, 2, 2], qi)], t8("y", &[1, c, 2, 2], qo))
+        }
+        "normalize" => {
+            let kind = if r.range(0, 1) == 0 { solidml_spec::NormKind::L1 } else { solidml_spec::NormKind::L2 };
+            let k = r.range(7, 8) as u32;
+            let qo = Quant { scale: 1.0 / (1u32 << k) as f32, zero_point: if k == 8 { -128 } else { 0 } };
+            let qi = q(r);
+            let nm = solidml_spec::Normalize { kind, input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, scale_log2: k };
+            let d = r.range(1, 6) as u32;
+            single(Op::Normalize(nm), vec![t8("x", &[2, d], qi)], t8("y", &[2, d], qo))
+        }
         "dense" => {
             let (rows, k, n) = (r.range(1, 3), r.range(1, 16), r.range(1, 8));
             let d = Dense { in_features: k as u32, out_features: n as u32, input_zero_point: r.range(-128, 127) as i32, weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(), bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(), epilogue: epilogue(r, n as usize) };
@@ -204,7 +222,7 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
+const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "normalize", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
 const CASES: usize = 8;
 
 /// Cases per op: fewer for ops whose model is large (a 64 KiB table).

@@ -98,6 +98,28 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
             }
             one(Value::Float(y))
         }
+        ("", "LRN") => {
+            let x = f(0)?;
+            let size = n.int("size", 1).max(1) as usize;
+            let (alpha, beta, bias) = (n.float("alpha", 1e-4), n.float("beta", 0.75), n.float("bias", 1.0));
+            if x.ndim() < 2 {
+                return Err("LRN needs rank ≥ 2".into());
+            }
+            let ch = x.shape()[1];
+            let mut y = x.clone();
+            for (idx, v) in y.indexed_iter_mut() {
+                let c = idx[1];
+                let (lo, hi) = (c.saturating_sub((size - 1) / 2), (c + size / 2).min(ch - 1));
+                let mut pos = idx.clone();
+                let mut sq = 0f32;
+                for k in lo..=hi {
+                    pos[1] = k;
+                    sq += x[&pos] * x[&pos];
+                }
+                *v /= (bias + alpha / size as f32 * sq).powf(beta);
+            }
+            one(Value::Float(y))
+        }
         ("", "InstanceNormalization") => {
             let x = f(0)?;
             let (scale, bias) = (f(1)?, f(2)?);

@@ -228,6 +228,44 @@ impl Lowering<'_> {
                 self.emit(&n.name, Op::InstanceNorm(inn), vec![x], vec![o]);
                 Ok(())
             }
+            ("", "LRN") => {
+                let x = self.id(inp(0)?)?;
+                let size = n.int("size", 1).max(1) as u32;
+                let (alpha, beta, bias) = (n.float("alpha", 1e-4) as f64, n.float("beta", 0.75) as f64, n.float("bias", 1.0) as f64);
+                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
+                let q_max = size as u64 * 255 * 255;
+                let sum_shift = (0..=40).find(|&s| q_max >> s < 1024).unwrap_or(40);
+                let s_in = qi.scale as f64;
+                let factors: Vec<i32> = (0..=(q_max >> sum_shift))
+                    .map(|b| {
+                        let centre = ((b << sum_shift) as f64) + (((1u64 << sum_shift) - 1) as f64) / 2.0;
+                        (65536.0 * (bias + alpha / size as f64 * s_in * s_in * centre).powf(-beta)).round()
+                    })
+                    .map(|f| if f.is_finite() && f <= (1 << 23) as f64 { Ok(f as i32) } else { Err("LRN factor out of range (bias too small for this input scale)".to_string()) })
+                    .collect::<R<_>>()?;
+                let l = solidml_spec::Lrn { size, input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, sum_shift, factors, multiplier: multiplier(s_in / (65536.0 * qo.scale as f64))? };
+                let o = self.out(y, qo);
+                self.emit(&n.name, Op::Lrn(l), vec![x], vec![o]);
+                Ok(())
+            }
+            ("ai.onnx.ml", "Normalizer") => {
+                let x = self.id(inp(0)?)?;
+                let kind = match n.str("norm", "MAX").as_str() {
+                    "L1" => solidml_spec::NormKind::L1,
+                    "L2" => solidml_spec::NormKind::L2,
+                    other => return Err(format!("norm {other} is not supported (L1 and L2 are)")),
+                };
+                let qi = self.quant(x);
+                // non-negative inputs give outputs in [0, 1]: scale 1/256, zero point −128;
+                // otherwise [−1, 1]: scale 1/128, zero point 0
+                let non_negative = qi.zero_point == -128;
+                let (scale_log2, zo) = if non_negative { (8, -128) } else { (7, 0) };
+                let qo = Quant { scale: 1.0 / (1u32 << scale_log2) as f32, zero_point: zo };
+                let o = self.out(y, qo);
+                let nm = solidml_spec::Normalize { kind, input_zero_point: qi.zero_point, output_zero_point: zo, scale_log2 };
+                self.emit(&n.name, Op::Normalize(nm), vec![x], vec![o]);
+                Ok(())
+            }
             ("ai.onnx.ml", "Scaler") => {
                 let (off, sc) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
                 let features = *g.shape(inp(0)?).last().ok_or("Scaler input rank")?;

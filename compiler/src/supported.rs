@@ -8,7 +8,7 @@ pub const SUPPORTED_OPS: &[(&str, &str)] = &[
     ("", "Ceil"), ("", "Clip"), ("", "Concat"), ("", "Constant"), ("", "ConstantOfShape"), ("", "Conv"), ("", "ConvTranspose"), ("", "Cos"),
     ("", "DequantizeLinear"), ("", "Div"), ("", "Dropout"), ("", "Elu"), ("", "Erf"), ("", "Exp"), ("", "Expand"), ("", "Flatten"), ("", "Floor"),
     ("", "Gather"), ("", "Gelu"), ("", "Gemm"), ("", "GlobalAveragePool"), ("", "GlobalMaxPool"), ("", "HardSigmoid"),
-    ("", "HardSwish"), ("", "Identity"), ("", "InstanceNormalization"), ("", "LeakyRelu"), ("", "Log"), ("", "LogSoftmax"), ("", "MatMul"), ("", "Max"), ("", "MaxPool"),
+    ("", "HardSwish"), ("", "Identity"), ("", "InstanceNormalization"), ("", "LeakyRelu"), ("", "LRN"), ("", "Log"), ("", "LogSoftmax"), ("", "MatMul"), ("", "Max"), ("", "MaxPool"),
     ("", "Min"), ("", "Mul"), ("", "Neg"), ("", "Pad"), ("", "Pow"), ("", "QuantizeLinear"), ("", "PRelu"), ("", "Range"), ("", "Reciprocal"),
     ("", "ReduceMax"), ("", "ReduceMean"), ("", "ReduceMin"), ("", "ReduceSum"), ("", "Relu"), ("", "Reshape"),
     ("", "Round"), ("", "Selu"), ("", "Shape"), ("", "Sigmoid"), ("", "Sign"), ("", "Sin"), ("", "Size"), ("", "Slice"),

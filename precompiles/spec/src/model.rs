@@ -299,6 +299,42 @@ pub struct InstanceNorm {
     pub beta_q16: Vec<i64>,
 }
 
+/// Local response normalization across channels of NC(spatial…). For each element,
+/// `Q = Σ (q_c' − zp_in)²` over channels `c' ∈ [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]` inside the
+/// tensor, `F = factors[min(Q >> sum_shift, factors.len() − 1)]`,
+/// `out = clamp(zp_out + requantize((q_c − zp_in) · F, multiplier))`. (`factors` tabulates
+/// `2^16 · (bias + α/size · s_in² · Q)^(−β)` at bucket centres; `multiplier = s_in / (2^16 s_out)`.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lrn {
+    pub size: u32,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    pub sum_shift: u32,
+    /// 1 to 4096 entries in `0..=2^23`.
+    pub factors: Vec<i32>,
+    pub multiplier: Multiplier,
+}
+
+/// How [`Normalize`] measures a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NormKind {
+    L1,
+    L2,
+}
+
+/// Rows of the last axis scaled to unit norm (`ai.onnx.ml` Normalizer): with
+/// `d_j = q_j − zp_in`, L1: `D = Σ|d|`, `out_j = clamp(zp_out + round_half_away(d_j · 2^k / D))`;
+/// L2: `r = isqrt(Σ d² · 2^16)`, `out_j = clamp(zp_out + round_half_away(d_j · 2^(k+8) / r))`;
+/// a zero row gives `zp_out`. The output scale is exactly `2^−k`. Arithmetic in i64.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Normalize {
+    pub kind: NormKind,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    /// `k` in `0..=8`.
+    pub scale_log2: u32,
+}
+
 /// The operator set. New variants go at the end: the variant index is part of the encoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
@@ -334,6 +370,8 @@ pub enum Op {
     /// Exact integer arithmetic on two i64 tensors (numpy broadcasting): Add, Sub or Mul;
     /// a result outside i64 is a run-time error.
     IntBinary { kind: BinaryKind },
+    Lrn(Lrn),
+    Normalize(Normalize),
 }
 
 impl Op {
@@ -367,6 +405,8 @@ impl Op {
             Op::GatherDynamic { .. } => "GatherDynamic",
             Op::InstanceNorm(_) => "InstanceNorm",
             Op::IntBinary { .. } => "IntBinary",
+            Op::Lrn(_) => "Lrn",
+            Op::Normalize(_) => "Normalize",
         }
     }
 }

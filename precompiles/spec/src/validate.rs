@@ -226,6 +226,23 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I64), "IntBinary takes and gives i64")?;
             want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
         }
+        Op::Lrn(l) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Lrn takes and gives int8")?;
+            let x = t(0, &node.inputs);
+            want(x.shape == t(0, &node.outputs).shape && x.shape.len() >= 2, "shape must be kept, rank ≥ 2")?;
+            want(l.size >= 1 && l.size <= 1 << 12 && l.sum_shift <= 40, "size in 1..=4096, sum_shift ≤ 40")?;
+            want(!l.factors.is_empty() && l.factors.len() <= 4096 && l.factors.iter().all(|&f| (0..=1 << 23).contains(&f)), "factors: 1..=4096 entries in 0..=2^23")?;
+            want(l.multiplier.is_valid() && (-128..=127).contains(&l.input_zero_point) && (-128..=127).contains(&l.output_zero_point), "multiplier or zero points out of range")
+        }
+        Op::Normalize(nm) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "Normalize takes and gives int8")?;
+            let x = t(0, &node.inputs);
+            want(x.shape == t(0, &node.outputs).shape && !x.shape.is_empty() && *x.shape.last().unwrap() <= 1 << 16, "shape must be kept; rows of at most 2^16")?;
+            want(nm.scale_log2 <= 8 && (-128..=127).contains(&nm.input_zero_point) && (-128..=127).contains(&nm.output_zero_point), "scale_log2 ≤ 8, zero points in range")?;
+            want(t(0, &node.outputs).quant.map(|q| q.scale) == Some(1.0 / (1u32 << nm.scale_log2) as f32), "the output scale must be 2^−scale_log2")
+        }
         Op::Extremum(_) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Max/Min take and give int8")?;

@@ -9,8 +9,10 @@ pub mod dense;
 pub mod gather;
 pub mod log_softmax;
 pub mod instance_norm;
+pub mod lrn;
 pub mod lut;
 pub mod matmul;
+pub mod normalize;
 pub mod pad;
 pub mod pool;
 pub mod reduce;
@@ -51,6 +53,8 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::GatherDynamic { axis } => gather::gather_dynamic(&node.name, *axis, &input(0).shape, args[0], args[1].as_i64())?,
         Op::InstanceNorm(inn) => Value::I8(instance_norm::instance_norm(inn, &input(0).shape, args[0].as_i8())),
         Op::IntBinary { kind } => Value::I64(binary::int_binary(&node.name, *kind, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i64(), args[1].as_i64())?),
+        Op::Lrn(l) => Value::I8(lrn::lrn(l, &input(0).shape, args[0].as_i8())),
+        Op::Normalize(nm) => Value::I8(normalize::normalize(nm, &input(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
     };
     Ok(vec![v])
