@@ -256,3 +256,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod int_binary_tests {
+    use solidml_spec::BinaryKind;
+
+    use super::int_binary;
+    use crate::CpuError;
+
+    #[test]
+    fn exact_with_broadcasting_and_overflow_is_an_error() {
+        // [2, 2] op [2]: rows broadcast
+        let a = [1, 2, 3, 4];
+        assert_eq!(int_binary("n", BinaryKind::Add, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![11, -18, 13, -16]);
+        assert_eq!(int_binary("n", BinaryKind::Sub, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![-9, 22, -7, 24]);
+        assert_eq!(int_binary("n", BinaryKind::Mul, &[2, 2], &[2], &[2, 2], &a, &[1 << 40, -3]).unwrap(), vec![1 << 40, -6, 3 << 40, -12]);
+        let err = int_binary("n", BinaryKind::Mul, &[1], &[1], &[1], &[i64::MAX], &[2]).unwrap_err();
+        assert!(matches!(err, CpuError::Overflow { .. }), "{err}");
+        assert!(int_binary("n", BinaryKind::Add, &[1], &[1], &[1], &[i64::MIN], &[-1]).is_err());
+    }
+}

@@ -29,3 +29,62 @@ pub fn instance_norm(p: &InstanceNorm, shape: &[u32], x: &[i8]) -> Vec<i8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use solidml_spec::InstanceNorm;
+
+    use super::instance_norm;
+    use crate::ops::tests::Rng;
+
+    fn params(zi: i32, zo: i32, eps: i64, gamma: Vec<i64>, beta: Vec<i64>) -> InstanceNorm {
+        InstanceNorm { input_zero_point: zi, output_zero_point: zo, epsilon_term: eps, gamma_q16: gamma, beta_q16: beta }
+    }
+
+    #[test]
+    fn a_plane_of_two_values() {
+        // plane [1, 3] (zp 0): C = 2, S1 = 4, S2 = 10, C·S2 − S1² = 4, ε = 0 → r = 2;
+        // d = [2·1 − 4, 2·3 − 4] = [−2, 2] → d/r = [−1, 1] (the normalized values).
+        // γ = 10 (Q16: 655360), β = 0.5 (32768): (655360·(−2) + 32768·2) / (2·65536) = −9.5 → −10
+        // (half away from zero); the other: (1310720 + 65536) / 131072 = 10.5 → 11.
+        let p = params(0, 3, 0, vec![655360], vec![32768]);
+        assert_eq!(instance_norm(&p, &[1, 1, 2], &[1, 3]), vec![-7, 14]);
+        // a constant plane: r = isqrt(ε) = 0 when ε = 0 → β alone: 0.5 → 1, + zp 3
+        assert_eq!(instance_norm(&p, &[1, 1, 2], &[5, 5]), vec![4, 4]);
+        // ε lifts r: ε = 12 → r = isqrt(4 + 12) = 4 → (−1310720 + 131072) / 262144 = −4.5 → −5,
+        // (1310720 + 131072) / 262144 = 5.5 → 6
+        let p = params(0, 0, 12, vec![655360], vec![32768]);
+        assert_eq!(instance_norm(&p, &[1, 1, 2], &[1, 3]), vec![-5, 6]);
+    }
+
+    #[test]
+    fn random_planes_match_the_formula() {
+        let mut r = Rng::new(19);
+        for _ in 0..50 {
+            let (n, c, h) = (r.range(1, 2) as usize, r.range(1, 3) as usize, r.range(1, 6) as usize);
+            let shape = [n as u32, c as u32, h as u32, 2];
+            let x: Vec<i8> = (0..n * c * h * 2).map(|_| r.range(-128, 127) as i8).collect();
+            let p = params(r.range(-128, 127) as i32, r.range(-20, 20) as i32, r.range(0, 5000), (0..c).map(|_| r.range(-(1 << 24), 1 << 24)).collect(), (0..c).map(|_| r.range(-(1 << 24), 1 << 24)).collect());
+            let got = instance_norm(&p, &shape, &x);
+            let plane = h * 2;
+            for (k, chunk) in x.chunks(plane).enumerate() {
+                let ch = k % c;
+                let d: Vec<i128> = chunk.iter().map(|&q| q as i128 - p.input_zero_point as i128).collect();
+                let (s1, s2): (i128, i128) = (d.iter().sum(), d.iter().map(|v| v * v).sum());
+                let v = plane as i128 * s2 - s1 * s1 + p.epsilon_term as i128;
+                let mut root = (v as f64).sqrt() as i128;
+                while root * root > v {
+                    root -= 1;
+                }
+                while (root + 1) * (root + 1) <= v {
+                    root += 1;
+                }
+                for (j, dj) in d.iter().enumerate() {
+                    let (num, den) = if root == 0 { (p.beta_q16[ch] as i128, 1i128 << 16) } else { (p.gamma_q16[ch] as i128 * (plane as i128 * dj - s1) + p.beta_q16[ch] as i128 * root, root << 16) };
+                    let q = (2 * num.abs() + den) / (2 * den) * num.signum();
+                    assert_eq!(got[k * plane + j] as i128, (q + p.output_zero_point as i128).clamp(-128, 127), "{p:?} plane {k} elem {j}");
+                }
+            }
+        }
+    }
+}
