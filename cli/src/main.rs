@@ -52,6 +52,10 @@ enum Command {
         /// Write the quantized integers instead of dequantized values
         #[arg(long)]
         raw: bool,
+        /// Print, per sample, the exact int256 values a pure-EVM `predict` takes and returns
+        /// (18-decimal fixed point; integer outputs as plain integers), one JSON line each
+        #[arg(long)]
+        fixed: bool,
     },
     /// Print inputs, outputs, quantization, parameters and MACs per layer
     Inspect { model: PathBuf },
@@ -68,7 +72,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Compile { model, calibration, name, out, eval, labels } => compile(&model, &calibration, name, &out, &eval, labels.as_deref()),
-        Command::Run { artifact, input, output, raw } => run(&artifact, &input, &output, raw),
+        Command::Run { artifact, input, output, raw, fixed } => run(&artifact, &input, &output, raw, fixed),
         Command::Inspect { model } => inspect::inspect(&model),
         Command::Bench { models, iters } => bench::bench(&models, iters),
     }
@@ -123,7 +127,7 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
     Ok(())
 }
 
-fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool) -> Result<()> {
+fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool) -> Result<()> {
     let bytes = std::fs::read(artifact).map_err(|e| CliError::io(artifact, e))?;
     let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: artifact.display().to_string(), source: e })?;
     let shapes = runner::input_shapes(&model);
@@ -131,6 +135,15 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool) -> Result<()>
     let arrays: Vec<_> = inputs.iter().enumerate().map(|(i, p)| data::read_input(p, names.get(i).map(String::as_str).unwrap_or(""))).collect::<Result<_, _>>()?;
     let single = arrays.iter().zip(&shapes).all(|(a, s)| a.shape() == &s[..]);
     let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
+    if fixed {
+        // int256 values as decimal strings: exact, and what `cast` and Solidity tests take
+        let strs = |v: &[Vec<i128>]| -> Vec<Vec<String>> { v.iter().map(|t| t.iter().map(|x| x.to_string()).collect()).collect() };
+        for s in &samples {
+            let r = runner::run_fixed(&model, s).map_err(CliError::from)?;
+            println!("{}", serde_json::json!({ "inputs": strs(&r.inputs), "outputs": strs(&r.outputs) }));
+        }
+        return Ok(());
+    }
     let results = runner::run_samples(&model, &samples).map_err(CliError::from)?;
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
     for (i, &o) in model.outputs.iter().enumerate() {

@@ -57,6 +57,17 @@ fn compile_writes_artifact_and_json_then_run_and_inspect() {
     assert!(ok, "{err}");
     assert!(dir.join("j/probabilities.npy").exists());
 
+    // --fixed: the int256 values of predict, exact
+    let (ok, out, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", "x.json", "--fixed"], &dir);
+    assert!(ok, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(line["inputs"][0].as_array().unwrap().len(), 64);
+    assert_eq!(line["inputs"][0][0], "0");
+    let probs: Vec<i128> = line["outputs"][1].as_array().unwrap().iter().map(|v| v.as_str().unwrap().parse().unwrap()).collect();
+    assert_eq!(probs.len(), 10);
+    // probabilities are multiples of 1/256 in 18-decimal fixed point
+    assert!(probs.iter().all(|p| p % 3_906_250_000_000_000 == 0), "{probs:?}");
+
     let (ok, out, err) = solidml(&["inspect", "o/digits_mlp.smodel"], &dir);
     assert!(ok, "{err}");
     snapshot("inspect_digits_mlp.txt", &out);

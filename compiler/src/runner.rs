@@ -77,3 +77,35 @@ pub fn run_samples(model: &Model, samples: &[Vec<ArrayD<f32>>]) -> Result<Vec<(V
         })
         .collect()
 }
+
+/// What a pure-EVM `predict(int256[])` takes and returns for one sample: the inputs as
+/// 18-decimal fixed point, quantized by the fixed-point rule, and the outputs dequantized to
+/// 18-decimal fixed point (integer outputs as plain integers).
+pub struct FixedRun {
+    pub inputs: Vec<Vec<i128>>,
+    pub outputs: Vec<Vec<i128>>,
+}
+
+pub fn run_fixed(model: &Model, sample: &[ArrayD<f32>]) -> Result<FixedRun> {
+    let exec = CpuExecutor::new(model)?;
+    let fixed: Vec<Vec<i128>> = sample.iter().map(|x| x.iter().map(|&v| io::f32_to_fixed18(v)).collect()).collect();
+    let ins: Vec<Value> = fixed
+        .iter()
+        .zip(&model.inputs)
+        .map(|(xs, &id)| match model.tensor(id).quant {
+            Some(q) => Value::I8(xs.iter().map(|&x| io::quantize_fixed18(x, q.scale, q.zero_point)).collect()),
+            None => Value::I64(xs.iter().map(|&x| (x / io::FIXED18_ONE) as i64).collect()),
+        })
+        .collect();
+    let outs = exec.run(&ins)?;
+    let outputs = outs
+        .iter()
+        .zip(&model.outputs)
+        .map(|(v, &id)| match (v, model.tensor(id).quant) {
+            (Value::I8(q), Some(qp)) => q.iter().map(|&x| io::dequantize_fixed18(x as i32, qp.scale, qp.zero_point)).collect(),
+            (Value::I64(v), _) => v.iter().map(|&x| x as i128).collect(),
+            (Value::I8(v), None) => v.iter().map(|&x| x as i128).collect(),
+        })
+        .collect();
+    Ok(FixedRun { inputs: fixed, outputs })
+}

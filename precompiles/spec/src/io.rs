@@ -85,6 +85,22 @@ pub fn dequantize_fixed18(q: i32, scale: f32, zero_point: i32) -> i128 {
     if e >= 0 { v << e.min(60) } else { div_round_half_even(v, 1i128 << (-e).min(126)) }
 }
 
+/// The 18-decimal fixed-point value nearest to an `f32` (halves to even), saturating at
+/// ±2^100: how real inputs become `predict`'s `int256` arguments.
+pub fn f32_to_fixed18(x: f32) -> i128 {
+    if x.is_nan() || x == 0.0 {
+        return 0;
+    }
+    let bound = 1i128 << 100;
+    if x.abs() > 1e12 {
+        return if x > 0.0 { bound } else { -bound };
+    }
+    let (m, e) = scale_parts(x.abs());
+    let v = m * FIXED18_ONE;
+    let r = if e >= 0 { v << e } else { div_round_half_even(v, 1i128 << (-e).min(126)) };
+    if x < 0.0 { -r } else { r }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +132,18 @@ mod tests {
                     assert_eq!(quantize_fixed18(fixed, s, zp), quantize_f32(x, s, zp), "x={x} s={s} zp={zp}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn f32_to_fixed18_is_exact_rounding() {
+        assert_eq!(f32_to_fixed18(1.5), 1_500_000_000_000_000_000);
+        assert_eq!(f32_to_fixed18(-0.25), -250_000_000_000_000_000);
+        // 0.1f32 = 13421773 · 2^-27 = 0.100000001490116119384765625
+        assert_eq!(f32_to_fixed18(0.1), 100_000_001_490_116_119);
+        assert_eq!(f32_to_fixed18(0.0), 0);
+        for &x in &[0.3f32, -7.125, 16.0, 1e-7] {
+            assert_eq!(quantize_fixed18(f32_to_fixed18(x), 0.05, 3), quantize_f32(x, 0.05, 3), "{x}");
         }
     }
 
