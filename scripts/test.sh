@@ -14,3 +14,7 @@ cargo test --locked --workspace
 # expected output; the floor is the count reached when it was last raised (see README)
 "$PY" tests/conformance/run_onnx_backend.py --solidml "$SOLIDML" --jobs 2 \
   --report "$TARGET_DIR/conformance.json" --min-pass "${CONFORMANCE_FLOOR:-113}"
+
+# stdlib-sol: the Solidity arithmetic library replays the spec vectors under real forge
+# (Foundry 1.7.1 and solc-js from the npm registry, installed project-locally)
+bash stdlib-sol/test.sh
