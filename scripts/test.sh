@@ -8,6 +8,7 @@ source scripts/rust-env.sh
 PY=$(bash scripts/python-env.sh | tail -n 1)
 
 cargo build --locked -p solidml
+export FOUNDRY_BIN=$(bash scripts/foundry-env.sh | tail -n 1 | cut -d= -f2)
 cargo test --locked --workspace
 
 # conformance: every case compiled (calibrated on its own input), run, compared with the

@@ -97,7 +97,23 @@ fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Pa
     let json_path = out.join(format!("{name}.json"));
     let summary = inspect::summary_json(&compiled.model, &compiled.artifact);
     std::fs::write(&json_path, serde_json::to_string_pretty(&summary).unwrap() + "\n").map_err(|e| CliError::io(&json_path, e))?;
+    let solidity = solidml_compiler::solidity::emit(&compiled.model, &compiled.model_id);
+    match &solidity {
+        Ok(files) => {
+            for (rel, text) in files {
+                let p = out.join(rel);
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
+                }
+                std::fs::write(&p, text).map_err(|e| CliError::io(&p, e))?;
+            }
+        }
+        Err(why) => eprintln!("note: no Solidity contract: {why}"),
+    }
     println!("compiled {} → {}", model.display(), artifact_path.display());
+    if solidity.is_ok() {
+        println!("  solidity     {}", out.join(format!("{name}.sol")).display());
+    }
     println!("  modelId      0x{}", hex::encode(compiled.model_id));
     println!("  artifact     {} bytes, {} nodes, {} parameters, {} MACs", compiled.artifact.len(), compiled.model.nodes.len(), compiled.model.parameter_count(), compiled.model.macs());
     println!("  calibration  {} sample(s)", compiled.calibration_samples);

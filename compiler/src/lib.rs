@@ -22,6 +22,7 @@ pub mod onnx;
 pub mod passes;
 pub mod quantize;
 pub mod runner;
+pub mod solidity;
 pub mod supported;
 
 use std::path::Path;
