@@ -97,7 +97,7 @@ def body_softmax(case):
     p, shape, xin, yout = single_node(case, "Softmax")
     return [
         "uint256[] memory shape = abi.decode(%s, (uint256[]));" % abi_array(shape),
-        "uint32[] memory expTable = abi.decode(%s, (uint32[]));" % abi_array(p["exp_table"]),
+        "bytes memory expTable = hex\"%s\";" % "".join("%08x" % e for e in p["exp_table"]),
         "bytes memory y = SoftmaxKernel.softmax(%s, shape, %d, expTable);" % (int8_bytes(xin), p["axis"]),
         '_eqInt8("%s", y, %s);' % (case["name"], int8_bytes(yout)),
     ]

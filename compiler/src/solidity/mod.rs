@@ -85,7 +85,7 @@ pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, String> {
             Op::Softmax(s) => {
                 let table: Vec<u8> = s.exp_table.iter().flat_map(|e| e.to_be_bytes()).collect();
                 let _ = writeln!(consts, "    bytes constant EXP_{k} = hex\"{}\";", hex(&table));
-                let _ = writeln!(body, "        bytes memory {y} = SoftmaxKernel.softmax({}, {}, {}, _u32s(EXP_{k}));", var(x), shape_literal(&xin.shape), s.axis);
+                let _ = writeln!(body, "        bytes memory {y} = SoftmaxKernel.softmax({}, {}, {}, EXP_{k});", var(x), shape_literal(&xin.shape), s.axis);
             }
             Op::ArgMax { axis, select_last_index } => {
                 let _ = writeln!(body, "        int64[] memory {y} = ArgMaxKernel.argmax({}, {}, {axis}, {select_last_index});", var(x), shape_literal(&xin.shape));
@@ -226,16 +226,7 @@ fn finish_helpers(sol: String, model: &Model) -> String {
         );
     }
     helpers.push_str(
-        r#"    function _u32s(bytes memory b) private pure returns (uint32[] memory v) {
-        v = new uint32[](b.length / 4);
-        for (uint256 i; i < v.length; ++i) v[i] = uint32(bytes4(_slice4(b, i)));
-    }
-
-    function _slice4(bytes memory b, uint256 i) private pure returns (bytes4 r) {
-        assembly { r := mload(add(add(b, 32), mul(i, 4))) }
-    }
-
-    function _slice8(bytes memory b, uint256 i) private pure returns (bytes8 r) {
+        r#"    function _slice8(bytes memory b, uint256 i) private pure returns (bytes8 r) {
         assembly { r := mload(add(add(b, 32), mul(i, 8))) }
     }
 

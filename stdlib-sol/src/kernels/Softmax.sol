@@ -10,7 +10,7 @@ library SoftmaxKernel {
     error SoftmaxShape(uint256 inputLength, uint256 expTableLength);
     error AxisOutOfRange(uint256 axis, uint256 rank);
 
-    function softmax(bytes memory x, uint256[] memory shape, uint256 axis, uint32[] memory expTable)
+    function softmax(bytes memory x, uint256[] memory shape, uint256 axis, bytes memory expTable)
         internal
         pure
         returns (bytes memory y)
@@ -18,7 +18,7 @@ library SoftmaxKernel {
         if (axis >= shape.length) revert AxisOutOfRange(axis, shape.length);
         uint256 len = 1;
         for (uint256 a; a < shape.length; ++a) len *= shape[a];
-        if (len != x.length || expTable.length != 256) revert SoftmaxShape(x.length, expTable.length);
+        if (len != x.length || expTable.length != 1024) revert SoftmaxShape(x.length, expTable.length);
         uint256 dim = shape[axis];
         uint256 inner = 1;
         for (uint256 a = axis + 1; a < shape.length; ++a) inner *= shape[a];
@@ -39,7 +39,7 @@ library SoftmaxKernel {
         uint256 base,
         uint256 dim,
         uint256 inner,
-        uint32[] memory expTable
+        bytes memory expTable
     ) private pure {
         int256 m = -128;
         for (uint256 j; j < dim; ++j) {
@@ -48,14 +48,21 @@ library SoftmaxKernel {
         }
         uint256 s;
         for (uint256 j; j < dim; ++j) {
-            s += expTable[uint256(m - _at(x, base + j * inner))];
+            s += _exp(expTable, uint256(m - _at(x, base + j * inner)));
         }
         if (s == 0) s = 1; // the reference's sum.max(1) (unreachable for valid tables)
         for (uint256 j; j < dim; ++j) {
             uint256 p = base + j * inner;
-            uint256 e = expTable[uint256(m - _at(x, p))];
+            uint256 e = _exp(expTable, uint256(m - _at(x, p)));
             int256 q = SolidMLMath.divRoundHalfAway(int256(256 * e), int256(s)) - 128;
             y[p] = bytes1(uint8(SolidMLMath.clampI8(q)));
+        }
+    }
+
+    /// Entry `d` of the exp table: 256 big-endian u32 (1024 bytes, checked by the caller).
+    function _exp(bytes memory t, uint256 d) private pure returns (uint256 e) {
+        assembly ("memory-safe") {
+            e := shr(224, mload(add(add(t, 0x20), mul(d, 4))))
         }
     }
 
