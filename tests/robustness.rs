@@ -78,3 +78,17 @@ fn damaged_onnx_files_get_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // inputs cargo fuzz found (fuzz/): each must give an error, not a panic
+    let dir = repo().join("tests/fuzz-regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let res = catch_unwind(AssertUnwindSafe(|| solidml_compiler::compile(&path, &CompileOptions::default()).map(|_| ())));
+        assert!(matches!(res, Ok(Err(_))), "{} must be rejected with an error", path.display());
+        n += 1;
+    }
+    assert!(n >= 1);
+}

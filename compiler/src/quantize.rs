@@ -882,6 +882,10 @@ fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<i64> {
 }
 
 fn multiplier(real: f64) -> R<Multiplier> {
+    // non-finite weights or scales (a damaged or degenerate model) get an error, not a panic
+    if !real.is_finite() || real < 0.0 {
+        return Err(format!("requantization multiplier {real} is not a finite non-negative number (non-finite weights or scales?)"));
+    }
     let m = Multiplier::from_real(real);
     if real > 0.0 && real >= 2f64.powi(solidml_spec::arith::MAX_SHIFT) {
         return Err(format!("requantization multiplier {real} is out of range"));
