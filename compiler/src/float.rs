@@ -733,9 +733,10 @@ pub fn out_len(w: &Window, d: usize, n: usize) -> R<usize> {
         .ok_or_else(|| "the window does not fit in the padded input".to_string())
 }
 
-/// Calls `f(out_index, taps)` for each output position, `taps` the flat spatial input offsets
-/// of the window taps inside the input (padding omitted) and the total window size.
-fn for_windows(w: &Window, in_sp: &[usize], mut f: impl FnMut(usize, &[usize])) -> R<Vec<usize>> {
+/// Calls `f(out_index, taps)` for each output position, `taps` the `(kernel tap, flat spatial
+/// input offset)` pairs of the window taps inside the input (padding omitted); returns the
+/// output spatial shape. Shared by convolution and pooling.
+fn for_windows(w: &Window, in_sp: &[usize], mut f: impl FnMut(usize, &[(usize, usize)])) -> R<Vec<usize>> {
     let s = w.kernel.len();
     let out_sp: Vec<usize> = (0..s).map(|d| out_len(w, d, in_sp[d])).collect::<R<_>>()?;
     let total: usize = out_sp.iter().product();
@@ -767,7 +768,7 @@ fn for_windows(w: &Window, in_sp: &[usize], mut f: impl FnMut(usize, &[usize])) 
                 off += coords[d] * stride;
                 stride *= in_sp[d];
             }
-            taps.push(off);
+            taps.push((k, off));
         }
         f(o, &taps);
     }
@@ -791,41 +792,10 @@ fn conv(n: &Node, x: &ArrayD<f32>, wt: &ArrayD<f32>, b: Option<ArrayD<f32>>) -> 
     let in_plane: usize = xs[2..].iter().product();
     let klen: usize = ws[2..].iter().product();
     let (cin_g, cout_g) = (cin / g, cout / g);
-    // taps with kernel index (for weights) per output position
+    // (kernel tap, input offset) pairs per output position
     let mut positions: Vec<Vec<(usize, usize)>> = vec![];
-    let s = w.kernel.len();
-    let out_sp: Vec<usize> = (0..s).map(|d| out_len(&w, d, xs[d + 2])).collect::<R<_>>()?;
+    let out_sp = for_windows(&w, &xs[2..], |_, taps| positions.push(taps.to_vec()))?;
     let total: usize = out_sp.iter().product();
-    for o in 0..total {
-        let mut pos = vec![0usize; s];
-        let mut r = o;
-        for d in (0..s).rev() {
-            pos[d] = r % out_sp[d];
-            r /= out_sp[d];
-        }
-        let mut taps = vec![];
-        'k: for k in 0..klen {
-            let mut r = k;
-            let mut off = 0;
-            let mut stride = 1;
-            let mut coords = vec![0usize; s];
-            for d in (0..s).rev() {
-                let kd = r % w.kernel[d];
-                r /= w.kernel[d];
-                let p = (pos[d] * w.strides[d] + kd * w.dilations[d]) as i64 - w.pads_begin[d] as i64;
-                if p < 0 || p >= xs[d + 2] as i64 {
-                    continue 'k;
-                }
-                coords[d] = p as usize;
-            }
-            for d in (0..s).rev() {
-                off += coords[d] * stride;
-                stride *= xs[d + 2];
-            }
-            taps.push((k, off));
-        }
-        positions.push(taps);
-    }
     let mut out = vec![0f32; nb * cout * total];
     let bias = b.map(|b| b.iter().copied().collect::<Vec<_>>());
     for bn in 0..nb {
@@ -863,7 +833,7 @@ fn pool(n: &Node, x: &ArrayD<f32>) -> R<ArrayD<f32>> {
     let include_pad = n.int("count_include_pad", 0) != 0;
     let klen: usize = w.kernel.iter().product();
     let mut results: Vec<(usize, Vec<usize>)> = vec![];
-    let out_sp = for_windows(&w, &xs[2..], |o, taps| results.push((o, taps.to_vec())))?;
+    let out_sp = for_windows(&w, &xs[2..], |o, taps| results.push((o, taps.iter().map(|&(_, off)| off).collect())))?;
     let total: usize = out_sp.iter().product();
     let mut out = vec![0f32; planes * total];
     for p in 0..planes {
