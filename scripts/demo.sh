@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/rust-env.sh
 
+bash scripts/vulkan-env.sh
 cargo build --locked -p solidml
+export FOUNDRY_BIN=$(bash scripts/foundry-env.sh | tail -n 1 | cut -d= -f2)
 
 M=examples/models
 OUT=${OUT:-out/demo}
@@ -33,6 +35,9 @@ h = h + " " * (63 - (len(h) + 10) % 64) + "\n"
 open(dst, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + data)
 PY
 $SOLIDML run "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --output "$OUT/run"
+$SOLIDML run "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --output "$OUT/run_gpu" --raw --backend gpu
+$SOLIDML run "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --output "$OUT/run_cpu" --raw --backend cpu
+cmp "$OUT/run_gpu/label.npy" "$OUT/run_cpu/label.npy" && echo "gpu == cpu on the first 5 digits (raw outputs)"
 python3 - "$OUT/run/label.npy" <<'PY'
 import sys, struct
 b = open(sys.argv[1], "rb").read(); hlen = struct.unpack("<H", b[8:10])[0]
@@ -45,5 +50,14 @@ $SOLIDML compile $M/digits_logreg.onnx --calibration $M/digits_calib.npy -o "$OU
 $SOLIDML compile $M/digits_cnn.onnx --calibration $M/digits_cnn_calib.npy -o "$OUT" \
   --eval $M/digits_cnn_eval.npy --labels $M/digits_eval_labels.npy
 echo
-echo "== bench: CPU executor vs tract f32 =="
+echo "== the precompile: one call from the command line (modelId ++ int8 inputs) =="
+ID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['modelId'])" "$OUT/digits_mlp.json" 2>/dev/null || true)
+if [ -n "$ID" ]; then
+  $SOLIDML precompile --model "$OUT/digits_mlp.smodel" "${ID}$(printf '00%.0s' $(seq 64))"
+fi
+echo
+echo "== gas: the pure-Solidity contracts in the EVM (revm), and a 256x256 dense layer vs plain Solidity =="
+$SOLIDML gas "$OUT/digits_mlp.smodel" "$OUT/digits_logreg.smodel"
+echo
+echo "== bench: CPU and GPU executors vs tract f32, and an int8 GEMM =="
 $SOLIDML bench --iters 100

@@ -7,6 +7,8 @@ source scripts/rust-env.sh
 
 PY=$(bash scripts/python-env.sh | tail -n 1)
 
+# lavapipe (a real, software Vulkan device) for the GPU executor's tests when no GPU exists
+bash scripts/vulkan-env.sh
 cargo build --locked -p solidml
 export FOUNDRY_BIN=$(bash scripts/foundry-env.sh | tail -n 1 | cut -d= -f2)
 cargo test --locked --workspace

@@ -46,6 +46,7 @@ impl Rng {
         self.next() as f32 / u32::MAX as f32
     }
 }
+pub mod random_spec;
 
 /// A minimal ONNX writer (onnx-protobuf) for generated test models.
 pub mod onnx_builder {

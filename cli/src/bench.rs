@@ -1,6 +1,8 @@
-//! `solidml bench`: CPU reference executor latency per model next to tract's optimized f32
-//! plan on the same model, measured in the same run (machines here are shared and noisy:
-//! only the ratio is meaningful).
+//! `solidml bench`: per model, the CPU reference executor and the wgpu GPU executor (latency
+//! and MAC/s) next to tract's optimized f32 plan on the same model, and a 1024×1024×1024 int8
+//! GEMM on CPU and GPU, all measured in the same run (machines here are shared and noisy:
+//! compare ratios). Also the precompile's price per model and the gas per second it amounts to
+//! at the CPU executor's measured speed (the calibration of docs/precompile.md).
 
 use std::{path::{Path, PathBuf}, time::Instant};
 
@@ -8,6 +10,8 @@ use miette::Result;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use solidml_compiler::{eval::TractModel, runner};
 use solidml_cpu::CpuExecutor;
+use solidml_gpu::{GpuContext, bench::{bench_model, gemm_model}};
+use solidml_precompile::{GasSchedule, abi, gas::work_units};
 
 use crate::{data, error::CliError};
 
@@ -38,7 +42,21 @@ fn calibration_for(model: &Path) -> Option<PathBuf> {
     shared.exists().then_some(shared)
 }
 
-pub fn bench(models: &[PathBuf], iters: usize) -> Result<()> {
+fn rate(macs: u64, us: f64) -> String {
+    let r = macs as f64 / (us * 1e-6);
+    match r {
+        r if r >= 1e12 => format!("{:.2} T", r / 1e12),
+        r if r >= 1e9 => format!("{:.2} G", r / 1e9),
+        r => format!("{:.1} M", r / 1e6),
+    }
+}
+
+pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Result<()> {
+    let gpu = if no_gpu { None } else { GpuContext::new().ok() };
+    match &gpu {
+        Some(g) => println!("gpu: {} ({:?}, packed int8 dot: {})", g.adapter().name, g.adapter().device_type, g.packed_dot_available()),
+        None => println!("gpu: none{}", if no_gpu { " (--no-gpu)" } else { " (no Vulkan adapter)" }),
+    }
     let models: Vec<PathBuf> = if models.is_empty() {
         let mut v: Vec<PathBuf> = std::fs::read_dir("examples/models").map_err(|e| CliError::io(Path::new("examples/models"), e))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "onnx")).collect();
         v.sort();
@@ -46,7 +64,7 @@ pub fn bench(models: &[PathBuf], iters: usize) -> Result<()> {
     } else {
         models.to_vec()
     };
-    println!("{:<20} {:>10} {:>14} {:>14} {:>10}", "model", "MACs", "solidml cpu µs", "tract f32 µs", "ratio");
+    println!("{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>9} {:>9} {:>10}", "model", "MACs", "cpu µs", "cpu MAC/s", "gpu µs", "gpu MAC/s", "tract f32 µs", "cpu/tract", "gas", "Mgas/s@cpu");
     for path in &models {
         let mut opts = solidml_compiler::CompileOptions::default();
         if let Some(c) = calibration_for(path) {
@@ -61,9 +79,44 @@ pub fn bench(models: &[PathBuf], iters: usize) -> Result<()> {
         let ours = median_us(|| { std::hint::black_box(exec.run(&q).unwrap()); }, iters);
         let tract = TractModel::load(path, &shapes).map_err(CliError::from)?;
         let theirs = median_us(|| { std::hint::black_box(tract.run(&inputs).unwrap()); }, iters);
+        let (gpu_us, gpu_rate) = match &gpu {
+            Some(ctx) => {
+                let r = bench_model(ctx, model, &q, iters.min(50) as u32).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
+                let us = r.mean.as_secs_f64() * 1e6;
+                (format!("{us:.1}"), rate(model.macs(), us))
+            }
+            None => ("-".into(), "-".into()),
+        };
+        let price = GasSchedule::default().price(work_units(model), abi::input_bytes(model), abi::output_bytes(model));
         let name = path.file_stem().unwrap().to_string_lossy();
-        println!("{:<20} {:>10} {:>14.1} {:>14.1} {:>9.2}x", name, model.macs(), ours, theirs, ours / theirs);
+        println!(
+            "{:<20} {:>10} {:>12.1} {:>10} {:>12} {:>10} {:>12.1} {:>8.2}x {:>9} {:>10.1}",
+            name,
+            model.macs(),
+            ours,
+            rate(model.macs(), ours),
+            gpu_us,
+            gpu_rate,
+            theirs,
+            ours / theirs,
+            price,
+            price as f64 / ours
+        );
     }
-    println!("ratio = solidml cpu / tract f32 (lower is faster for solidml); medians of {iters} runs");
+    println!("cpu/tract: lower is faster for solidml; medians of {iters} runs (gpu: means); gas: the precompile's price for one call");
+    if gemm > 0 {
+        let model = gemm_model(gemm, gemm, gemm);
+        let x = solidml_cpu::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());
+        let exec = CpuExecutor::new(&model).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
+        let cpu_us = median_us(|| { std::hint::black_box(exec.run(std::slice::from_ref(&x)).unwrap()); }, 3);
+        println!();
+        println!("int8 GEMM {gemm}x{gemm}x{gemm} ({} MACs):", model.macs());
+        println!("  cpu  {:>12.1} µs  {:>10}MAC/s", cpu_us, rate(model.macs(), cpu_us));
+        if let Some(ctx) = &gpu {
+            let r = bench_model(ctx, &model, std::slice::from_ref(&x), 10).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
+            let us = r.mean.as_secs_f64() * 1e6;
+            println!("  gpu  {:>12.1} µs  {:>10}MAC/s  ({:.1}x the cpu)", us, rate(model.macs(), us), cpu_us / us);
+        }
+    }
     Ok(())
 }

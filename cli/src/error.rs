@@ -22,6 +22,15 @@ pub enum CliError {
     #[error("`{path}` is not a valid SolidML artifact: {source}")]
     #[diagnostic(code(solidml::artifact), help("artifacts are written by `solidml compile` (NAME.smodel)"))]
     Artifact { path: String, source: solidml_spec::SpecError },
+    #[error("precompile error (code {code}, {gas} gas charged): {message}")]
+    #[diagnostic(code(solidml::precompile), help("the input is `modelId (32 bytes) ++ packed inputs` in hex; see docs/precompile.md"))]
+    Precompile { code: u8, gas: u64, message: String },
+    #[error("{0}")]
+    #[diagnostic(code(solidml::usage))]
+    Usage(String),
+    #[error("model store: {0}")]
+    #[diagnostic(code(solidml::store))]
+    Store(#[from] solidml_precompile::StoreError),
 }
 
 impl From<CompileError> for CliError {

@@ -1,10 +1,13 @@
 //! `solidml`: the command line. Subcommands follow the user's workflow: `compile` an ONNX
 //! model, `inspect` it, `run` it on data, `bench` it against tract. Errors are miette reports.
 
+mod backend;
 mod bench;
 mod data;
 mod error;
+mod gas;
 mod inspect;
+mod precompile;
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +59,44 @@ enum Command {
         /// (18-decimal fixed point; integer outputs as plain integers), one JSON line each
         #[arg(long)]
         fixed: bool,
+        /// Executor: the CPU reference, the wgpu GPU executor (a real GPU, else lavapipe), or
+        /// the GPU when one is present (results are identical)
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: backend::BackendChoice,
+    },
+    /// Call the SolidML precompile on hex input (`modelId ++ packed inputs`), as a node does:
+    /// prints the output hex and the gas charged; bad input exits non-zero with the
+    /// precompile's error
+    #[command(after_help = precompile::addresses())]
+    Precompile {
+        /// Call input in hex (0x optional)
+        input: String,
+        /// Artifacts to load into the store (NAME.smodel); repeatable
+        #[arg(long = "model")]
+        models: Vec<PathBuf>,
+        /// A model store directory (<modelId>.smodel files, hash-checked on load)
+        #[arg(long)]
+        store: Option<PathBuf>,
+        #[arg(long, default_value_t = 30_000_000)]
+        gas_limit: u64,
+        /// Call the OpenGradient-compatible entry (0x…F4): the input is `runModelInference` calldata
+        #[arg(long)]
+        opengradient: bool,
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: backend::BackendChoice,
+    },
+    /// Gas of the generated pure-Solidity contracts (deployment, predictQ, predict), measured in
+    /// revm, and a 256×256 dense layer next to straightforward Solidity, same run
+    Gas {
+        /// Artifacts (NAME.smodel)
+        artifacts: Vec<PathBuf>,
+        /// Size of the reference dense layer (0: skip it)
+        #[arg(long, default_value_t = 256)]
+        dense: u32,
+        /// Also write a foundry project replaying every measured call (check with
+        /// `forge test --gas-report`)
+        #[arg(long)]
+        forge_project: Option<PathBuf>,
     },
     /// Print inputs, outputs, quantization, parameters and MACs per layer
     Inspect { model: PathBuf },
@@ -65,6 +106,12 @@ enum Command {
         models: Vec<PathBuf>,
         #[arg(long, default_value_t = 200)]
         iters: usize,
+        /// Size of the int8 GEMM benchmark (M = N = K; 0: skip it)
+        #[arg(long, default_value_t = 1024)]
+        gemm: u32,
+        /// Leave the GPU executor out
+        #[arg(long)]
+        no_gpu: bool,
     },
 }
 
@@ -72,9 +119,13 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Compile { model, calibration, name, out, eval, labels } => compile(&model, &calibration, name, &out, &eval, labels.as_deref()),
-        Command::Run { artifact, input, output, raw, fixed } => run(&artifact, &input, &output, raw, fixed),
+        Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
+        Command::Precompile { input, models, store, gas_limit, opengradient, backend } => {
+            precompile::precompile(precompile::PrecompileArgs { input, models, store, gas_limit, opengradient, backend })
+        }
+        Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
-        Command::Bench { models, iters } => bench::bench(&models, iters),
+        Command::Bench { models, iters, gemm, no_gpu } => bench::bench(&models, iters, gemm, no_gpu),
     }
 }
 
@@ -98,22 +149,26 @@ fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Pa
     let summary = inspect::summary_json(&compiled.model, &compiled.artifact);
     std::fs::write(&json_path, serde_json::to_string_pretty(&summary).unwrap() + "\n").map_err(|e| CliError::io(&json_path, e))?;
     let solidity = solidml_compiler::solidity::emit(&compiled.model, &compiled.model_id);
+    // the precompile sibling serves every model, whether or not the pure-EVM contract can
+    let sibling = solidml_compiler::precompile_contract::emit(&compiled.model, &solidml_compiler::solidity::contract_name(&name), &compiled.model_id);
+    let mut files: Vec<(String, String)> = solidml_compiler::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
+    files.push(sibling.clone());
     match &solidity {
-        Ok(files) => {
-            for (rel, text) in files {
-                let p = out.join(rel);
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
-                }
-                std::fs::write(&p, text).map_err(|e| CliError::io(&p, e))?;
-            }
+        Ok(f) => files.extend(f.iter().cloned()),
+        Err(why) => eprintln!("note: no pure-Solidity contract: {why}"),
+    }
+    for (rel, text) in &files {
+        let p = out.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
         }
-        Err(why) => eprintln!("note: no Solidity contract: {why}"),
+        std::fs::write(&p, text).map_err(|e| CliError::io(&p, e))?;
     }
     println!("compiled {} → {}", model.display(), artifact_path.display());
     if solidity.is_ok() {
         println!("  solidity     {}", out.join(format!("{name}.sol")).display());
     }
+    println!("  precompile   {}", out.join(&sibling.0).display());
     println!("  modelId      0x{}", hex::encode(compiled.model_id));
     println!("  artifact     {} bytes, {} nodes, {} parameters, {} MACs", compiled.artifact.len(), compiled.model.nodes.len(), compiled.model.parameter_count(), compiled.model.macs());
     println!("  calibration  {} sample(s)", compiled.calibration_samples);
@@ -143,7 +198,7 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
     Ok(())
 }
 
-fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool) -> Result<()> {
+fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, backend: backend::BackendChoice) -> Result<()> {
     let bytes = std::fs::read(artifact).map_err(|e| CliError::io(artifact, e))?;
     let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: artifact.display().to_string(), source: e })?;
     let shapes = runner::input_shapes(&model);
@@ -160,7 +215,14 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool) 
         }
         return Ok(());
     }
-    let results = runner::run_samples(&model, &samples).map_err(CliError::from)?;
+    let results = match backend::gpu(backend)? {
+        Some(gpu) => {
+            let exec = gpu.executor(&model).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
+            runner::run_samples_with(&model, &samples, |ins| exec.run(ins).map_err(|e| e.to_string()))
+        }
+        None => runner::run_samples(&model, &samples),
+    }
+    .map_err(CliError::from)?;
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
     for (i, &o) in model.outputs.iter().enumerate() {
         let t = model.tensor(o);

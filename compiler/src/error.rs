@@ -40,6 +40,8 @@ pub enum CompileError {
     Spec(#[from] solidml_spec::SpecError),
     #[error(transparent)]
     Cpu(#[from] solidml_cpu::CpuError),
+    #[error("executor: {0}")]
+    Executor(String),
 }
 
 impl CompileError {

@@ -67,11 +67,17 @@ pub fn samples(shapes: &[Vec<usize>], arrays: &[ArrayD<f32>]) -> Result<Vec<Vec<
 /// Run every sample: per sample, the raw integer outputs and the dequantized ones.
 pub fn run_samples(model: &Model, samples: &[Vec<ArrayD<f32>>]) -> Result<Vec<(Vec<Value>, Vec<Output>)>> {
     let exec = CpuExecutor::new(model)?;
+    run_samples_with(model, samples, |ins| exec.run(ins).map_err(|e| e.to_string()))
+}
+
+/// [`run_samples`] with another executor (`solidml run --backend`): `run` takes the quantized
+/// inputs of one sample and returns its raw outputs.
+pub fn run_samples_with(model: &Model, samples: &[Vec<ArrayD<f32>>], mut run: impl FnMut(&[Value]) -> Result<Vec<Value>, String>) -> Result<Vec<(Vec<Value>, Vec<Output>)>> {
     samples
         .iter()
         .map(|s| {
             let ins: Vec<Value> = s.iter().enumerate().map(|(i, x)| quantize_input(model, i, x)).collect();
-            let raw = exec.run(&ins)?;
+            let raw = run(&ins).map_err(CompileError::Executor)?;
             let deq = raw.iter().enumerate().map(|(i, v)| dequantize_output(model, i, v)).collect();
             Ok((raw, deq))
         })

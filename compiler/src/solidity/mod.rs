@@ -1,35 +1,70 @@
-//! Solidity emitter (first slice of the pure-EVM backend): a quantized model becomes
-//! `NAME.sol`, a contract with `predictQ(bytes)` (raw int8 in, packed outputs out) and
-//! `predict(int256[])` (18-decimal fixed point in and out), plus the `stdlib-sol` files it
-//! imports, written beside it so the directory compiles with plain forge.
+//! Solidity emitter of the pure-EVM backend: a quantized model becomes `NAME.sol`, one
+//! contract with `predictQ(bytes)` (raw int8 in, packed outputs out) and `predict(int256[])`
+//! (18-decimal fixed point in and out), bit-exact with the CPU reference.
 //!
-//! Dense layers are generated per layer as straight-line Yul with the weights compiled into
-//! the code: for a group of `L` output features packed as lanes of one 256-bit word,
-//! `acc += COLUMN_k · (x_k − zp)` costs one PUSH32, one MLOAD and one MUL for `L` MACs
-//! ([`dense`]). Each dense layer is a contract of its own (EIP-170 caps a contract at 24,576
-//! bytes of code), deployed by the model's constructor. Lut, Softmax and ArgMax call the
-//! generic `stdlib-sol` kernels; Take and contiguous views are inline.
+//! **Shape of the code.** Shapes are static, so the emitter plans memory at compile time:
+//! every tensor gets a fixed region of memory and the whole forward pass is one inline-Yul
+//! block over constant addresses (`mload(0x1a0)`), one commented section per ONNX node. No
+//! Solidity arrays, no bounds checks that the plan already proves, no external calls unless the
+//! code does not fit one contract.
 //!
-//! Supported ops for now: Dense, Lut, Softmax (last axis), ArgMax, Take, View (contiguous
-//! reshapes). Others fail with a clear error naming them.
+//! **Values.** int8 tensors live as bytes (their codes), or — when every consumer is a
+//! one-row Dense — as 32-byte words holding the *biased* value `x + 128` (see [`dense`]); i64
+//! tensors as 32-byte signed words.
+//!
+//! **Dense and Conv** ([`dense`]): weights compiled into the code as PUSH32 constants spread
+//! into lanes, one MUL per `⌊256/W⌋` MACs, the epilogue specialised per channel. Conv is a
+//! Dense over an im2col gather (a compile-time index table), per group. Layers whose code does
+//! not fit EIP-170's 24,576 bytes go, by groups of output lanes, into part contracts the
+//! constructor deploys and `_forward` calls with the input words as calldata.
+//!
+//! **Index ops** (View, Pad, Gather, Concat, and the windows of MaxPool/AvgPool) are gathers
+//! through index tables computed here with the CPU reference's own index functions.
+//!
+//! Supported ops: Dense, Conv (groups, depthwise), Lut, Softmax, ArgMax, Take, View (any
+//! strides), Pad, Gather, Concat, MaxPool, AvgPool, Reduce, Binary (Add/Sub/Mul, broadcast),
+//! Extremum. Others fail with an error naming the node.
 
 pub mod dense;
 
 use std::fmt::Write;
 
-use solidml_spec::{DType, Model, Op, TensorId, io::scale_parts};
+use solidml_spec::{BinaryKind, DType, Extremum, Model, Op, ReduceKind, TensorId, arith::Multiplier, artifact::keccak256, io};
 
-/// The `stdlib-sol` sources a generated contract imports, written next to it.
-pub const STDLIB: &[(&str, &str)] = &[
-    ("SolidMLMath.sol", include_str!("../../../stdlib-sol/src/SolidMLMath.sol")),
-    ("kernels/Epilogue.sol", include_str!("../../../stdlib-sol/src/kernels/Epilogue.sol")),
-    ("kernels/Lut.sol", include_str!("../../../stdlib-sol/src/kernels/Lut.sol")),
-    ("kernels/Softmax.sol", include_str!("../../../stdlib-sol/src/kernels/Softmax.sol")),
-    ("kernels/ArgMax.sol", include_str!("../../../stdlib-sol/src/kernels/ArgMax.sol")),
-];
+use dense::{Layer, add_const, indent};
+
+/// Where weights live in the generated code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SolidityLayout {
+    /// Weights compiled into the code as lane-spread PUSH32 constants: the least gas per
+    /// inference (~1.5 gas per MAC). Default: a model is deployed once and run many times.
+    #[default]
+    Fast,
+    /// Reserved: weights as raw int8 in data contracts (less deployment gas, more gas per
+    /// inference). Not implemented yet; `emit_with` says so.
+    Compact,
+}
+
+/// Options of the Solidity emitter.
+#[derive(Debug, Clone, Default)]
+pub struct SolidityOptions {
+    pub layout: SolidityLayout,
+}
 
 /// Files of an emitted model: `(relative path, contents)`.
 pub type Files = Vec<(String, String)>;
+
+/// Max code bytes of one contract (EIP-170).
+const MAX_CODE: usize = 24_576;
+/// Budget for straight-line layer code in the main contract (the rest: IO, other ops).
+const MAIN_LAYER_BUDGET: usize = 17_000;
+/// Budget for one part contract.
+const PART_BUDGET: usize = 22_500;
+
+/// The Solidity contract name `solidml compile` gives a model (its name, made an identifier).
+pub fn contract_name(model_name: &str) -> String {
+    ident(model_name)
+}
 
 fn ident(name: &str) -> String {
     let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
@@ -43,167 +78,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn shape_literal(shape: &[u32]) -> String {
-    format!("_shape([{}])", shape.iter().map(|d| format!("uint256({d})")).collect::<Vec<_>>().join(", "))
-}
-
-/// Emit `NAME.sol` and its imports for a model, or say which ops are not supported yet.
-pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, String> {
-    let unsupported: Vec<String> = model
-        .nodes
-        .iter()
-        .filter(|n| !matches!(n.op, Op::Dense(_) | Op::Lut(_) | Op::Softmax(_) | Op::ArgMax { .. } | Op::Take { .. } | Op::View(_)))
-        .map(|n| format!("`{}` ({})", n.name, n.op.kind()))
-        .collect();
-    if !unsupported.is_empty() {
-        return Err(format!("the Solidity backend does not support these nodes yet: {}", unsupported.join(", ")));
-    }
-    let name = ident(&model.name);
-    let mut files: Files = STDLIB.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
-    let mut body = String::new();
-    let mut consts = String::new();
-    let mut layers = vec![];
-    let var = |t: TensorId| format!("t{t}");
-    for (k, n) in model.nodes.iter().enumerate() {
-        let x = n.inputs.first().copied().unwrap_or(0);
-        let (xin, xout) = (model.tensor(x), model.tensor(n.outputs[0]));
-        let y = var(n.outputs[0]);
-        let _ = writeln!(body, "        // {} ({})", n.name, n.op.kind());
-        match &n.op {
-            Op::Dense(d) => {
-                let contract = format!("{name}_L{k}");
-                let rows = (xin.len() / d.in_features as usize) as u32;
-                files.push((format!("{contract}.sol"), dense::contract(&contract, d, rows)?));
-                let _ = writeln!(body, "        bytes memory {y} = {contract}(layer{k}).run({});", var(x));
-                layers.push((k, contract));
-            }
-            Op::Lut(l) => {
-                let _ = writeln!(consts, "    bytes constant LUT_{k} = hex\"{}\";", hex(&l.tables.iter().map(|&v| v as u8).collect::<Vec<_>>()));
-                let (has, axis) = (l.axis.is_some(), l.axis.unwrap_or(0));
-                let _ = writeln!(body, "        bytes memory {y} = LutKernel.lut({}, {}, {has}, {axis}, LUT_{k});", var(x), shape_literal(&xin.shape));
-            }
-            Op::Softmax(s) => {
-                let table: Vec<u8> = s.exp_table.iter().flat_map(|e| e.to_be_bytes()).collect();
-                let _ = writeln!(consts, "    bytes constant EXP_{k} = hex\"{}\";", hex(&table));
-                let _ = writeln!(body, "        bytes memory {y} = SoftmaxKernel.softmax({}, {}, {}, EXP_{k});", var(x), shape_literal(&xin.shape), s.axis);
-            }
-            Op::ArgMax { axis, select_last_index } => {
-                let _ = writeln!(body, "        int64[] memory {y} = ArgMaxKernel.argmax({}, {}, {axis}, {select_last_index});", var(x), shape_literal(&xin.shape));
-            }
-            Op::Take { table } => {
-                let _ = writeln!(consts, "    bytes constant TAKE_{k} = hex\"{}\";", hex(&table.iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<_>>()));
-                let _ = writeln!(body, "        int64[] memory {y} = _take({}, TAKE_{k});", var(x));
-            }
-            Op::View(v) => {
-                let contiguous = v.offset == 0 && v.strides == crate::solidity::row_major(&xout.shape);
-                if !contiguous {
-                    return Err(format!("node `{}`: only contiguous views (reshapes) are supported by the Solidity backend yet", n.name));
-                }
-                let ty = if xout.dtype == DType::I8 { "bytes" } else { "int64[]" };
-                let _ = writeln!(body, "        {ty} memory {y} = {};", var(x));
-            }
-            _ => unreachable!("checked above"),
-        }
-    }
-    // outputs: int8 tensors as their bytes, int64 tensors as 8-byte big-endian words
-    let mut pack = String::new();
-    let mut io_doc = String::new();
-    for (i, &o) in model.outputs.iter().enumerate() {
-        let t = model.tensor(o);
-        let _ = writeln!(pack, "        outs[{i}] = {};", if t.dtype == DType::I8 { var(o) } else { format!("_packI64({})", var(o)) });
-        let q = t.quant.map(|q| format!("scale {:e}, zero point {}", q.scale, q.zero_point)).unwrap_or_else(|| "int64 (plain integers)".into());
-        let _ = writeln!(io_doc, "/// Output {i} `{}` {:?}: {q}.", t.name, t.shape);
-    }
-    let input = model.tensor(model.inputs[0]);
-    let iq = input.quant.ok_or("the Solidity backend needs an int8 model input")?;
-    if model.inputs.len() != 1 {
-        return Err("the Solidity backend supports single-input models for now".into());
-    }
-    let (im, ie) = scale_parts(iq.scale);
-    let mut dequant = String::new();
-    for (i, &o) in model.outputs.iter().enumerate() {
-        let t = model.tensor(o);
-        match t.quant {
-            Some(q) => {
-                let (m, e) = scale_parts(q.scale);
-                let _ = writeln!(dequant, "        out[{i}] = new int256[](raw[{i}].length);\n        for (uint256 j; j < raw[{i}].length; ++j) out[{i}][j] = SolidMLMath.dequantizeFixed18(int8(uint8(raw[{i}][j])), {m}, {e}, {});", q.zero_point);
-            }
-            None => {
-                let _ = writeln!(dequant, "        out[{i}] = new int256[](raw[{i}].length / 8);\n        for (uint256 j; j < out[{i}].length; ++j) out[{i}][j] = int256(int64(uint64(bytes8(_slice8(raw[{i}], j)))));");
-            }
-        }
-    }
-    let layer_fields: String = layers.iter().map(|(k, _)| format!("    address public immutable layer{k};\n")).collect();
-    let layer_deploys: String = layers.iter().map(|(k, c)| format!("        layer{k} = address(new {c}());\n")).collect();
-    let imports: String = layers.iter().map(|(_, c)| format!("import {{{c}}} from \"./{c}.sol\";\n")).collect();
-    let n_out = model.outputs.len();
-    let in_len = input.len();
-    let sol = format!(
-        r#"// SPDX-License-Identifier: MIT
-// Generated by `solidml compile` from model `{model_name}`. Do not edit.
-// Compile with the optimizer on and high `optimizer_runs` (≥ 10000): low runs make solc
-// replace the PUSH32 weight constants with CODECOPY sequences.
-pragma solidity ^0.8.27;
-
-import {{SolidMLMath}} from "./SolidMLMath.sol";
-import {{LutKernel}} from "./kernels/Lut.sol";
-import {{SoftmaxKernel}} from "./kernels/Softmax.sol";
-import {{ArgMaxKernel}} from "./kernels/ArgMax.sol";
-{imports}
-/// @title {name}: the SolidML model `{model_name}` in pure Solidity, bit-exact with the CPU reference.
-/// @notice Input `{in_name}` {in_shape:?}: scale {in_scale:e}, zero point {in_zp}.
-{io_doc}contract {name} {{
-    /// keccak256 of the model artifact.
-    bytes32 public constant MODEL_ID = 0x{model_id};
-
-    /// `predictQ`/`predict` got an input of the wrong length.
-    error InputLength(uint256 expected, uint256 got);
-    /// An index produced by the model falls outside a label table.
-    error IndexOutOfRange(uint256 index, uint256 length);
-
-{layer_fields}{consts}
-    constructor() {{
-{layer_deploys}    }}
-
-    /// Raw quantized inputs (int8 codes, {in_len} bytes) to the outputs, concatenated: int8
-    /// outputs one byte per element, int64 outputs 8 bytes big-endian per element.
-    function predictQ(bytes calldata q) external view returns (bytes memory out) {{
-        if (q.length != {in_len}) revert InputLength({in_len}, q.length);
-        bytes[] memory outs = _forward(q);
-        for (uint256 i; i < outs.length; ++i) out = bytes.concat(out, outs[i]);
-    }}
-
-    /// 18-decimal fixed-point inputs to one array per output (18-decimal fixed point;
-    /// integer outputs as plain integers), by the spec's exact IO formulas.
-    function predict(int256[] calldata input) external view returns (int256[][] memory out) {{
-        if (input.length != {in_len}) revert InputLength({in_len}, input.length);
-        bytes memory q = new bytes({in_len});
-        for (uint256 i; i < {in_len}; ++i) q[i] = bytes1(uint8(int8(SolidMLMath.quantizeFixed18(input[i], {im}, {ie}, {in_zp}))));
-        bytes[] memory raw = _forward(q);
-        out = new int256[][]({n_out});
-{dequant}    }}
-
-    function _forward(bytes memory {input_var}) private view returns (bytes[] memory outs) {{
-{body}        outs = new bytes[]({n_out});
-{pack}    }}
-
-    function _shape(uint256[{dummy}] memory) private pure returns (uint256[] memory) {{ revert(); }}
-}}
-"#,
-        model_name = model.name,
-        model_id = hex(model_id),
-        in_name = input.name,
-        in_shape = input.shape,
-        in_scale = iq.scale,
-        in_zp = iq.zero_point,
-        input_var = var(model.inputs[0]),
-        dummy = 1,
-    );
-    let sol = finish_helpers(sol, model);
-    files.push((format!("{name}.sol"), sol));
-    Ok(files)
-}
-
 /// Row-major strides of a shape, as a View's strides.
 pub fn row_major(shape: &[u32]) -> Vec<i64> {
     let mut s = vec![1i64; shape.len()];
@@ -213,40 +87,1226 @@ pub fn row_major(shape: &[u32]) -> Vec<i64> {
     s
 }
 
-/// Replace the placeholder with the shape builders the body uses, and add the helpers.
-fn finish_helpers(sol: String, model: &Model) -> String {
-    let mut ranks: Vec<usize> = model.nodes.iter().map(|n| model.tensor(n.inputs[0]).shape.len()).collect();
-    ranks.sort_unstable();
-    ranks.dedup();
-    let mut helpers = String::new();
-    for r in ranks {
+fn selector(sig: &str) -> String {
+    format!("0x{}", hex(&keccak256(sig.as_bytes())[..4]))
+}
+
+/// Where a tensor lives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Loc {
+    /// int8 codes, one byte each.
+    Bytes(usize),
+    /// Biased int8 values `x + 128`, one 32-byte word each.
+    Words(usize),
+    /// i64 values as signed 32-byte words.
+    I64(usize),
+}
+
+impl Loc {
+    fn addr(self) -> usize {
+        match self {
+            Loc::Bytes(a) | Loc::Words(a) | Loc::I64(a) => a,
+        }
+    }
+}
+
+struct Ctx<'a> {
+    m: &'a Model,
+    next: usize,
+    loc: Vec<Option<Loc>>,
+    /// Raw value range of int8 tensors.
+    range: Vec<(i32, i32)>,
+    code: String,
+    /// Part contracts: (name, Yul body, output length in bytes).
+    parts: Vec<(String, String)>,
+    main_budget: usize,
+    name: String,
+}
+
+impl Ctx<'_> {
+    fn alloc(&mut self, bytes: usize) -> usize {
+        let a = self.next;
+        self.next += bytes.div_ceil(32) * 32 + 32;
+        a
+    }
+
+    fn consumers(&self, t: TensorId) -> Vec<&solidml_spec::Node> {
+        self.m.nodes.iter().filter(|n| n.inputs.contains(&t)).collect()
+    }
+
+    /// Words form for int8 tensors read only by one-row Dense layers (and not model outputs).
+    fn wants_words(&self, t: TensorId) -> bool {
+        let c = self.consumers(t);
+        let producer_ok = self.m.inputs.contains(&t)
+            || self.m.nodes.iter().any(|n| n.outputs.contains(&t) && matches!(n.op, Op::Dense(_) | Op::Conv(_) | Op::View(_) | Op::Pad(_) | Op::Gather { .. }));
+        producer_ok
+            && !c.is_empty()
+            && !self.m.outputs.contains(&t)
+            && c.iter().all(|n| match &n.op {
+                Op::Dense(d) => self.m.tensor(t).len() == d.in_features as usize,
+                _ => false,
+            })
+    }
+
+    fn place_output(&mut self, t: TensorId) -> Loc {
+        let info = self.m.tensor(t);
+        let l = match info.dtype {
+            DType::I64 => Loc::I64(self.alloc(32 * info.len())),
+            DType::I8 if self.wants_words(t) => Loc::Words(self.alloc(32 * info.len())),
+            DType::I8 => Loc::Bytes(self.alloc(info.len())),
+        };
+        self.loc[t as usize] = Some(l);
+        l
+    }
+
+    fn at(&self, t: TensorId) -> Loc {
+        self.loc[t as usize].expect("tensors are placed before use")
+    }
+
+    fn line(&mut self, s: &str) {
+        for l in s.lines() {
+            let _ = writeln!(self.code, "            {l}");
+        }
+    }
+
+    /// Copy `bytes` into memory at `addr` with PUSH32 stores (zero words skipped: fresh memory).
+    fn table(&mut self, addr: usize, bytes: &[u8]) {
+        for (i, c) in bytes.chunks(32).enumerate() {
+            if c.iter().all(|&b| b == 0) {
+                continue;
+            }
+            let mut w = c.to_vec();
+            w.resize(32, 0);
+            let h = hex(&w);
+            let t = h.trim_start_matches('0');
+            self.line(&format!("mstore({}, 0x{})", addr + 32 * i, if t.is_empty() { "0" } else { t }));
+        }
+    }
+
+    /// A gather `dst[i] = src[idx[i]]` (or `fill` where `idx[i]` is `None`) between tensors of
+    /// the same kind (bytes or i64 words), through a compile-time index table.
+    fn gather(&mut self, src: Loc, dst: Loc, idx: &[Option<usize>], fill: i64) {
+        let n = idx.len();
+        if n == 0 {
+            return;
+        }
+        let words = matches!(src, Loc::I64(_));
+        let (s, d) = (src.addr(), dst.addr());
+        if n <= 48 {
+            for (i, j) in idx.iter().enumerate() {
+                let line = match (words, j) {
+                    (false, Some(j)) => format!("mstore8({}, byte(0, mload({})))", d + i, s + j),
+                    (false, None) => format!("mstore8({}, {})", d + i, fill as u8),
+                    (true, Some(j)) => format!("mstore({}, mload({}))", d + 32 * i, s + 32 * j),
+                    (true, None) => format!("mstore({}, {})", d + 32 * i, add_const("0", fill as i128)),
+                };
+                self.line(&line);
+            }
+            return;
+        }
+        let wide = idx.iter().flatten().any(|&j| j >= 0xffff);
+        let (eb, none) = if wide { (4usize, 0xffff_ffffu64) } else { (2, 0xffff) };
+        let bytes: Vec<u8> = idx.iter().flat_map(|j| (j.map_or(none, |j| j as u64)).to_be_bytes()[8 - eb..].to_vec()).collect();
+        let t = self.alloc(bytes.len());
+        self.table(t, &bytes);
+        let (ld, st) = if words {
+            (format!("mload(add({s}, shl(5, j)))"), format!("mstore(add({d}, shl(5, i)), v)"))
+        } else {
+            (format!("byte(0, mload(add({s}, j)))"), format!("mstore8(add({d}, i), v)"))
+        };
+        let fillv = if words { add_const("0", fill as i128) } else { (fill as u8).to_string() };
+        self.line(&format!(
+            "for {{ let i := 0 }} lt(i, {n}) {{ i := add(i, 1) }} {{\n    let j := shr({}, mload(add({t}, mul(i, {eb}))))\n    let v := {fillv}\n    if lt(j, {none}) {{ v := {ld} }}\n    {st}\n}}",
+            256 - 8 * eb
+        ));
+    }
+}
+
+/// Emit `NAME.sol` (and part contracts where needed) for a model, or say which node cannot be.
+pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, String> {
+    emit_with(model, model_id, &SolidityOptions::default())
+}
+
+/// [`emit`] with options.
+pub fn emit_with(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Files, String> {
+    if opts.layout == SolidityLayout::Compact {
+        return Err("the compact Solidity layout (weights in data contracts) is not implemented yet: use SolidityLayout::Fast".into());
+    }
+    let name = ident(&model.name);
+    let mut cx = Ctx {
+        m: model,
+        next: 0x80,
+        loc: vec![None; model.tensors.len()],
+        range: vec![(-128, 127); model.tensors.len()],
+        code: String::new(),
+        parts: vec![],
+        main_budget: MAIN_LAYER_BUDGET,
+        name: name.clone(),
+    };
+    if !model.constants.is_empty() {
+        return Err("the Solidity backend does not support models with constant tensors yet".into());
+    }
+    // inputs
+    let mut in_len = 0usize;
+    let mut inputs = vec![];
+    for &t in &model.inputs {
+        let info = model.tensor(t);
+        let l = cx.place_output(t);
+        let w = if info.dtype == DType::I64 { 8 } else { 1 };
+        inputs.push((t, l, in_len, info.len()));
+        in_len += w * info.len();
+    }
+    for n in &model.nodes {
+        cx.line(&format!("// {} ({})", n.name, n.op.kind()));
+        emit_node(&mut cx, n).map_err(|e| format!("node `{}` ({}): {e}", n.name, n.op.kind()))?;
+    }
+    emit_contract(&mut cx, model_id, &inputs, in_len)
+}
+
+fn emit_node(cx: &mut Ctx, n: &solidml_spec::Node) -> Result<(), String> {
+    let m = cx.m;
+    let x = n.inputs.first().copied().unwrap_or(0);
+    let xin = m.tensor(x);
+    let yt = n.outputs[0];
+    let yinfo = m.tensor(yt);
+    match &n.op {
+        Op::Dense(d) => {
+            let layer = Layer {
+                k: d.in_features as usize,
+                n: d.out_features as usize,
+                weights: &d.weights,
+                bias: &d.bias,
+                input_zero_point: d.input_zero_point,
+                epilogue: &d.epilogue,
+                channel_offset: 0,
+                x_range: cx.range[x as usize],
+            };
+            let rows = xin.len() / layer.k.max(1);
+            let y = cx.place_output(yt);
+            let src = cx.at(x);
+            let row_src: Vec<Vec<Option<usize>>> = (0..rows).map(|r| (0..layer.k).map(|k| Some(r * layer.k + k)).collect()).collect();
+            let row_dst: Vec<usize> = (0..rows).map(|r| r * layer.n).collect();
+            emit_layer(cx, &layer, src, y, &row_src, &row_dst, 1, yt)?;
+        }
+        Op::Conv(c) => {
+            if xin.dtype != DType::I8 {
+                return Err("int8 input expected".into());
+            }
+            let (batch, cin, cout) = (xin.shape[0] as usize, xin.shape[1] as usize, yinfo.shape[1] as usize);
+            let g = c.groups as usize;
+            let (cin_g, cout_g) = (cin / g, cout / g);
+            let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+            let in_plane: usize = xin.shape[2..].iter().map(|&d| d as usize).product();
+            let out_plane: usize = yinfo.shape[2..].iter().map(|&d| d as usize).product();
+            let s = c.kernel.len();
+            let ist = row_major(&xin.shape[2..]);
+            // taps per output position, as the CPU reference walks them (padding = None)
+            let taps: Vec<Vec<Option<usize>>> = (0..out_plane)
+                .map(|o| {
+                    let mut opos = vec![0i64; s];
+                    let mut rem = o;
+                    for d in (0..s).rev() {
+                        opos[d] = (rem % yinfo.shape[d + 2] as usize) as i64;
+                        rem /= yinfo.shape[d + 2] as usize;
+                    }
+                    (0..klen)
+                        .map(|mut k| {
+                            let mut kpos = vec![0i64; s];
+                            for d in (0..s).rev() {
+                                kpos[d] = (k % c.kernel[d] as usize) as i64 * c.dilations[d] as i64;
+                                k /= c.kernel[d] as usize;
+                            }
+                            let mut off = 0i64;
+                            for d in 0..s {
+                                let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + kpos[d];
+                                if p < 0 || p >= xin.shape[d + 2] as i64 {
+                                    return None;
+                                }
+                                off += p * ist[d];
+                            }
+                            Some(off as usize)
+                        })
+                        .collect()
+                })
+                .collect();
+            let y = cx.place_output(yt);
+            let src = cx.at(x);
+            let (lo, hi) = cx.range[x as usize];
+            let xr = (lo.min(c.input_zero_point), hi.max(c.input_zero_point));
+            let mut out_lo = 127;
+            let mut out_hi = -128;
+            for gi in 0..g {
+                let wlen = cin_g * klen;
+                let layer = Layer {
+                    k: wlen,
+                    n: cout_g,
+                    weights: &c.weights[gi * cout_g * wlen..(gi + 1) * cout_g * wlen],
+                    bias: &c.bias[gi * cout_g..(gi + 1) * cout_g],
+                    input_zero_point: c.input_zero_point,
+                    epilogue: &c.epilogue,
+                    channel_offset: gi * cout_g,
+                    x_range: xr,
+                };
+                let mut row_src = vec![];
+                let mut row_dst = vec![];
+                for b in 0..batch {
+                    for (o, tap) in taps.iter().enumerate() {
+                        let mut r = Vec::with_capacity(wlen);
+                        for ci in 0..cin_g {
+                            let base = (b * cin + gi * cin_g + ci) * in_plane;
+                            r.extend(tap.iter().map(|t| t.map(|t| base + t)));
+                        }
+                        row_src.push(r);
+                        row_dst.push((b * cout + gi * cout_g) * out_plane + o);
+                    }
+                }
+                let (l2, h2) = emit_layer(cx, &layer, src, y, &row_src, &row_dst, out_plane, yt)?;
+                out_lo = out_lo.min(l2);
+                out_hi = out_hi.max(h2);
+            }
+            cx.range[yt as usize] = (out_lo, out_hi);
+        }
+        Op::Lut(l) => {
+            let src = cx.at(x);
+            let y = cx.place_output(yt);
+            let (Loc::Bytes(s), Loc::Bytes(d)) = (src, y) else { return Err("int8 bytes expected".into()) };
+            let t = cx.alloc(l.tables.len());
+            let bytes: Vec<u8> = l.tables.iter().map(|&v| v as u8).collect();
+            cx.table(t, &bytes);
+            let len = xin.len();
+            let chan = match l.axis {
+                Some(a) => {
+                    let a = a as usize;
+                    let inner: usize = xin.shape[a + 1..].iter().map(|&d| d as usize).product();
+                    format!("shl(8, mod(div(i, {inner}), {}))", xin.shape[a])
+                }
+                None => "0".into(),
+            };
+            cx.line(&format!(
+                "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    mstore8(add({d}, i), byte(0, mload(add({t}, add({chan}, xor(byte(0, mload(add({s}, i))), 0x80))))))\n}}"
+            ));
+        }
+        Op::Softmax(sm) => {
+            let (Loc::Bytes(s), y) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 bytes expected".into()) };
+            let Loc::Bytes(d) = y else { return Err("int8 bytes expected".into()) };
+            let t = cx.alloc(1024);
+            let bytes: Vec<u8> = sm.exp_table.iter().flat_map(|e| e.to_be_bytes()).collect();
+            cx.table(t, &bytes);
+            let a = sm.axis as usize;
+            let dim = xin.shape[a] as usize;
+            let inner: usize = xin.shape[a + 1..].iter().map(|&d| d as usize).product();
+            let outer: usize = xin.shape[..a].iter().map(|&d| d as usize).product();
+            if dim == 0 || xin.is_empty() {
+                return Ok(());
+            }
+            // biased values: max and differences are those of the codes
+            cx.line(&format!(
+                r#"for {{ let o := 0 }} lt(o, {lanes}) {{ o := add(o, 1) }} {{
+    let base := add(mul(div(o, {inner}), {di}), mod(o, {inner}))
+    let mx := 0
+    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
+        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
+        if gt(v, mx) {{ mx := v }}
+    }}
+    let sum := 0
+    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
+        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
+        sum := add(sum, shr(224, mload(add({t}, shl(2, sub(mx, v))))))
+    }}
+    if iszero(sum) {{ sum := 1 }}
+    let sum2 := shl(1, sum)
+    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
+        let p := add(base, mul(j, {inner}))
+        let v := xor(byte(0, mload(add({s}, p))), 0x80)
+        let e := shr(224, mload(add({t}, shl(2, sub(mx, v)))))
+        // round_half_away(256·e / S) for e ≥ 0 = ⌊(512·e + S) / 2S⌋; biased output, clamp 255
+        let q := div(add(shl(9, e), sum), sum2)
+        if gt(q, 255) {{ q := 255 }}
+        mstore8(add({d}, p), xor(q, 0x80))
+    }}
+}}"#,
+                lanes = outer * inner,
+                di = dim * inner,
+            ));
+        }
+        Op::ArgMax { axis, select_last_index } => {
+            let (Loc::Bytes(s), Loc::I64(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 input expected".into()) };
+            let a = *axis as usize;
+            let dim = xin.shape[a] as usize;
+            let inner: usize = xin.shape[a + 1..].iter().map(|&d| d as usize).product();
+            let outer: usize = xin.shape[..a].iter().map(|&d| d as usize).product();
+            if dim == 0 || xin.is_empty() {
+                return Ok(());
+            }
+            let cmp = if *select_last_index { "iszero(lt(v, vb))" } else { "gt(v, vb)" };
+            cx.line(&format!(
+                r#"for {{ let o := 0 }} lt(o, {lanes}) {{ o := add(o, 1) }} {{
+    let base := add(mul(div(o, {inner}), {di}), mod(o, {inner}))
+    let best := 0
+    let vb := byte(0, mload(add({s}, base)))
+    vb := xor(vb, 0x80)
+    for {{ let j := 1 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
+        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
+        if {cmp} {{ best := j vb := v }}
+    }}
+    mstore(add({d}, shl(5, o)), best)
+}}"#,
+                lanes = outer * inner,
+                di = dim * inner,
+            ));
+        }
+        Op::Take { table } => {
+            let (Loc::I64(s), Loc::I64(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("i64 input expected".into()) };
+            let t = cx.alloc(32 * table.len());
+            for (i, &v) in table.iter().enumerate() {
+                if v != 0 {
+                    let e = add_const("0", v as i128);
+                    cx.line(&format!("mstore({}, {e})", t + 32 * i));
+                }
+            }
+            let sel = selector("IndexOutOfRange(int256,uint256)");
+            cx.line(&format!(
+                "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let j := mload(add({s}, shl(5, i)))\n    if iszero(lt(j, {tl})) {{ mstore(0, shl(224, {sel})) mstore(4, j) mstore(36, {tl}) revert(0, 68) }}\n    mstore(add({d}, shl(5, i)), mload(add({t}, shl(5, j))))\n}}",
+                len = xin.len(),
+                tl = table.len(),
+            ));
+            let _ = sel;
+        }
+        Op::View(v) => {
+            let contiguous = v.offset == 0 && (v.strides == row_major(&yinfo.shape) || yinfo.len() <= 1) && yinfo.len() == xin.len();
+            let src = cx.at(x);
+            if contiguous && matches!(src, Loc::Words(_)) == cx.wants_words(yt) {
+                cx.loc[yt as usize] = Some(src);
+                cx.range[yt as usize] = cx.range[x as usize];
+                return Ok(());
+            }
+            let idx: Vec<Option<usize>> = solidml_cpu::ops::view::view_indices(v, &yinfo.shape).into_iter().map(Some).collect();
+            copy_gather(cx, x, yt, &idx, 0)?;
+            cx.range[yt as usize] = cx.range[x as usize];
+        }
+        Op::Pad(p) => {
+            let ist = row_major(&xin.shape);
+            let total = yinfo.len();
+            let idx: Vec<Option<usize>> = (0..total)
+                .map(|mut o| {
+                    let mut off = 0usize;
+                    let mut inside = true;
+                    for d in (0..yinfo.shape.len()).rev() {
+                        let i = (o % yinfo.shape[d] as usize) as i64 - p.pads_begin[d] as i64;
+                        o /= yinfo.shape[d] as usize;
+                        match solidml_cpu::ops::pad::source_index(p.mode, i, xin.shape[d] as i64) {
+                            Some(s) => off += s as usize * ist[d] as usize,
+                            None => inside = false,
+                        }
+                    }
+                    inside.then_some(off)
+                })
+                .collect();
+            copy_gather(cx, x, yt, &idx, p.value)?;
+            if xin.dtype == DType::I8 {
+                let (lo, hi) = cx.range[x as usize];
+                let pv = p.value as i8 as i32;
+                cx.range[yt as usize] = if idx.iter().any(|i| i.is_none()) { (lo.min(pv), hi.max(pv)) } else { (lo, hi) };
+            }
+        }
+        Op::Gather { axis, indices } => {
+            let a = *axis as usize;
+            let dim = xin.shape[a] as usize;
+            let inner: usize = xin.shape[a + 1..].iter().map(|&d| d as usize).product();
+            let outer: usize = xin.shape[..a].iter().map(|&d| d as usize).product();
+            let idx: Vec<Option<usize>> = (0..outer)
+                .flat_map(|o| indices.iter().flat_map(move |&j| (0..inner).map(move |i| Some((o * dim + j as usize) * inner + i))))
+                .collect();
+            copy_gather(cx, x, yt, &idx, 0)?;
+            cx.range[yt as usize] = cx.range[x as usize];
+        }
+        Op::Concat { axis } => {
+            let a = *axis as usize;
+            let y = cx.place_output(yt);
+            let ydim = yinfo.shape[a] as usize;
+            let inner: usize = yinfo.shape[a + 1..].iter().map(|&d| d as usize).product();
+            let outer: usize = yinfo.shape[..a].iter().map(|&d| d as usize).product();
+            let es = if matches!(y, Loc::I64(_)) { 32 } else { 1 };
+            let mut off = 0usize;
+            let (mut lo, mut hi) = (127, -128);
+            for &i in &n.inputs {
+                let info = m.tensor(i);
+                let d = info.shape[a] as usize;
+                let src = match cx.at(i) {
+                    Loc::Words(_) => return Err("internal: words-form concat input".into()),
+                    l => l,
+                };
+                let chunk = d * inner * es;
+                if chunk > 0 && outer > 0 {
+                    cx.line(&format!(
+                        "for {{ let o := 0 }} lt(o, {outer}) {{ o := add(o, 1) }} {{ mcopy(add({}, mul(o, {})), add({}, mul(o, {chunk})), {chunk}) }}",
+                        y.addr() + off * inner * es,
+                        ydim * inner * es,
+                        src.addr()
+                    ));
+                }
+                off += d;
+                lo = lo.min(cx.range[i as usize].0);
+                hi = hi.max(cx.range[i as usize].1);
+            }
+            if matches!(y, Loc::Words(_)) {
+                return Err("internal: words-form concat output".into());
+            }
+            cx.range[yt as usize] = (lo, hi);
+        }
+        Op::MaxPool(p) | Op::AvgPool(p) => {
+            let is_max = matches!(n.op, Op::MaxPool(_));
+            let (Loc::Bytes(s), Loc::Bytes(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 bytes expected".into()) };
+            let sdim = p.kernel.len();
+            let planes = xin.shape[0] as usize * xin.shape[1] as usize;
+            let in_plane: usize = xin.shape[2..].iter().map(|&d| d as usize).product();
+            let out_plane: usize = yinfo.shape[2..].iter().map(|&d| d as usize).product();
+            let ist = row_major(&xin.shape[2..]);
+            let klen: usize = p.kernel.iter().map(|&k| k as usize).product();
+            // im2col of the windows: [planes·out_plane, klen], padding as None
+            let mut idx = Vec::with_capacity(planes * out_plane * klen);
+            let mut counts = Vec::with_capacity(out_plane);
+            for o in 0..out_plane {
+                let mut opos = vec![0i64; sdim];
+                let mut rem = o;
+                for dd in (0..sdim).rev() {
+                    opos[dd] = (rem % yinfo.shape[dd + 2] as usize) as i64;
+                    rem /= yinfo.shape[dd + 2] as usize;
+                }
+                let taps: Vec<Option<usize>> = (0..klen)
+                    .map(|k| {
+                        let mut rem = k;
+                        let mut off = 0i64;
+                        let mut inside = true;
+                        for dd in (0..sdim).rev() {
+                            let kd = (rem % p.kernel[dd] as usize) as i64;
+                            rem /= p.kernel[dd] as usize;
+                            let pos = opos[dd] * p.strides[dd] as i64 - p.pads_begin[dd] as i64 + kd * p.dilations[dd] as i64;
+                            if pos < 0 || pos >= xin.shape[dd + 2] as i64 {
+                                inside = false;
+                            } else {
+                                off += pos * ist[dd];
+                            }
+                        }
+                        inside.then_some(off as usize)
+                    })
+                    .collect();
+                counts.push(if p.count_include_pad { klen } else { taps.iter().flatten().count() });
+                idx.push(taps);
+            }
+            let mut full = Vec::with_capacity(planes * out_plane * klen);
+            for pl in 0..planes {
+                for taps in &idx {
+                    full.extend(taps.iter().map(|t| t.map(|t| pl * in_plane + t)));
+                }
+            }
+            if full.is_empty() {
+                return Ok(());
+            }
+            let tmp = cx.alloc(full.len());
+            // padding: −128 never wins a max; zp adds 0 to an average's sum
+            let fill = if is_max { -128 } else { p.zero_point as i64 };
+            cx.gather(Loc::Bytes(s), Loc::Bytes(tmp), &full, fill);
+            let total = planes * out_plane;
+            if is_max {
+                cx.line(&format!(
+                    "for {{ let o := 0 }} lt(o, {total}) {{ o := add(o, 1) }} {{\n    let b := add({tmp}, mul(o, {klen}))\n    let mx := 0\n    for {{ let k := 0 }} lt(k, {klen}) {{ k := add(k, 1) }} {{\n        let v := xor(byte(0, mload(add(b, k))), 0x80)\n        if gt(v, mx) {{ mx := v }}\n    }}\n    mstore8(add({d}, o), xor(mx, 0x80))\n}}"
+                ));
+                cx.range[yt as usize] = (cx.range[x as usize].0.min(-128), cx.range[x as usize].1);
+            } else {
+                if !(-128..=127).contains(&p.zero_point) {
+                    return Err("zero point outside int8".into());
+                }
+                let uniform = counts.iter().all(|&c| c == counts[0]);
+                let cnt = if uniform {
+                    counts[0].to_string()
+                } else {
+                    let t = cx.alloc(2 * counts.len());
+                    let bytes: Vec<u8> = counts.iter().flat_map(|&c| (c as u16).to_be_bytes()).collect();
+                    cx.table(t, &bytes);
+                    format!("shr(240, mload(add({t}, shl(1, mod(o, {out_plane})))))")
+                };
+                let zpb = p.zero_point + 128;
+                // sum of (xb − zpb) ≥ −255·klen: offset by 255·klen·c... computed signed instead
+                cx.line(&format!(
+                    r#"for {{ let o := 0 }} lt(o, {total}) {{ o := add(o, 1) }} {{
+    let b := add({tmp}, mul(o, {klen}))
+    let sum := 0
+    for {{ let k := 0 }} lt(k, {klen}) {{ k := add(k, 1) }} {{
+        sum := add(sum, xor(byte(0, mload(add(b, k))), 0x80))
+    }}
+    sum := sub(sum, mul({zpb}, {klen}))
+    let c := {cnt}
+    let v := {zpb}
+    if c {{
+        // div_round_half_away(sum, c)
+        let q := sdiv(sum, c)
+        let r := smod(sum, c)
+        if slt(r, 0) {{ r := sub(0, r) }}
+        if iszero(lt(shl(1, r), c)) {{ switch slt(sum, 0) case 0 {{ q := add(q, 1) }} default {{ q := sub(q, 1) }} }}
+        v := add(q, {zpb})
+    }}
+    if slt(v, 0) {{ v := 0 }}
+    if sgt(v, 255) {{ v := 255 }}
+    mstore8(add({d}, o), xor(v, 0x80))
+}}"#
+                ));
+            }
+        }
+        Op::Reduce(rd) => {
+            let (Loc::Bytes(s), Loc::Bytes(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 bytes expected".into()) };
+            let rank = xin.shape.len();
+            let reduced: Vec<bool> = (0..rank).map(|i| rd.axes.contains(&(i as u32))).collect();
+            let out_len: usize = (0..rank).filter(|&i| !reduced[i]).map(|i| xin.shape[i] as usize).product();
+            let count = xin.len() / out_len.max(1);
+            // the reference's walk: input positions of each output, in input order
+            let mut lists: Vec<Vec<Option<usize>>> = vec![Vec::with_capacity(count); out_len];
+            let mut pos = vec![0usize; rank];
+            for i in 0..xin.len() {
+                let mut o = 0usize;
+                for a in 0..rank {
+                    if !reduced[a] {
+                        o = o * xin.shape[a] as usize + pos[a];
+                    }
+                }
+                lists[o].push(Some(i));
+                for a in (0..rank).rev() {
+                    pos[a] += 1;
+                    if pos[a] < xin.shape[a] as usize {
+                        break;
+                    }
+                    pos[a] = 0;
+                }
+            }
+            if xin.is_empty() || count == 0 {
+                return Err("empty reduction".into());
+            }
+            let all: Vec<Option<usize>> = lists.concat();
+            let tmp = cx.alloc(all.len());
+            cx.gather(Loc::Bytes(s), Loc::Bytes(tmp), &all, 0);
+            let zpb = rd.input_zero_point as i128 + 128;
+            let (init, step, fin) = match rd.kind {
+                ReduceKind::Sum | ReduceKind::Mean => ("0", "acc := add(acc, v)", format!("acc := sub(acc, {})", zpb * count as i128)),
+                ReduceKind::Max => ("0", "if gt(v, acc) { acc := v }", add_const_stmt("acc", -zpb)),
+                ReduceKind::Min => ("255", "if lt(v, acc) { acc := v }", add_const_stmt("acc", -zpb)),
+            };
+            let mean = if rd.kind == ReduceKind::Mean { div_half_away_yul("acc", count) } else { String::new() };
+            cx.line(&format!(
+                "for {{ let o := 0 }} lt(o, {out_len}) {{ o := add(o, 1) }} {{\n    let b := add({tmp}, mul(o, {count}))\n    let acc := {init}\n    for {{ let k := 0 }} lt(k, {count}) {{ k := add(k, 1) }} {{\n        let v := xor(byte(0, mload(add(b, k))), 0x80)\n        {step}\n    }}\n    {fin}\n{}\n{}\n    mstore8(add({d}, o), xor(r, 0x80))\n}}",
+                indent(&mean, 4),
+                indent(&requant_yul(rd.multiplier, "acc", rd.output_zero_point, -128, 127), 4)
+            ));
+        }
+        Op::Binary(_) | Op::Extremum(_) => {
+            let y = cx.place_output(yt);
+            let (a_t, b_t) = (n.inputs[0], n.inputs[1]);
+            let (Loc::Bytes(a), Loc::Bytes(b), Loc::Bytes(d)) = (cx.at(a_t), cx.at(b_t), y) else { return Err("int8 bytes expected".into()) };
+            let so = &yinfo.shape;
+            let total = yinfo.len();
+            // broadcast both operands to the output shape (index tables) unless already there
+            let operand = |cx: &mut Ctx, t: TensorId, addr: usize| -> usize {
+                let sh = &m.tensor(t).shape;
+                if sh == so {
+                    return addr;
+                }
+                let st = solidml_cpu::index::broadcast_strides(sh, so);
+                let idx: Vec<Option<usize>> = (0..total)
+                    .map(|mut o| {
+                        let mut off = 0;
+                        for d in (0..so.len()).rev() {
+                            off += (o % so[d] as usize) * st[d];
+                            o /= so[d] as usize;
+                        }
+                        Some(off)
+                    })
+                    .collect();
+                let tmp = cx.alloc(total);
+                cx.gather(Loc::Bytes(addr), Loc::Bytes(tmp), &idx, 0);
+                tmp
+            };
+            let a = operand(cx, a_t, a);
+            let b = operand(cx, b_t, b);
+            let f = match &n.op {
+                Op::Extremum(Extremum::Max) => "let r := va if gt(vb, va) { r := vb }".to_string(),
+                Op::Extremum(Extremum::Min) => "let r := va if lt(vb, va) { r := vb }".to_string(),
+                Op::Binary(bn) => {
+                    let xa = add_const("va", -(bn.a_zero_point as i128 + 128));
+                    let xb = add_const("vb", -(bn.b_zero_point as i128 + 128));
+                    let acc = match bn.kind {
+                        BinaryKind::Mul => format!("let acc := mul({xa}, {xb})"),
+                        k => format!(
+                            "let ra := 0\n{{\n{}\nra := r\n}}\nlet rb := 0\n{{\n{}\nrb := r\n}}\nlet acc := {}(ra, rb)",
+                            indent(&requant_raw_yul(bn.a_multiplier, &format!("shl({}, {xa})", bn.left_shift)), 4),
+                            indent(&requant_raw_yul(bn.b_multiplier, &format!("shl({}, {xb})", bn.left_shift)), 4),
+                            if k == BinaryKind::Add { "add" } else { "sub" }
+                        ),
+                    };
+                    format!("{acc}\n{}", requant_yul(bn.output_multiplier, "acc", bn.output_zero_point, bn.clamp_min as i32, bn.clamp_max as i32))
+                }
+                _ => unreachable!(),
+            };
+            cx.line(&format!(
+                "for {{ let i := 0 }} lt(i, {total}) {{ i := add(i, 1) }} {{\n    let va := xor(byte(0, mload(add({a}, i))), 0x80)\n    let vb := xor(byte(0, mload(add({b}, i))), 0x80)\n{}\n    mstore8(add({d}, i), xor(r, 0x80))\n}}",
+                indent(&f, 4)
+            ));
+        }
+        _ => return Err("not supported by the Solidity backend yet".into()),
+    }
+    Ok(())
+}
+
+/// A gather from `x` to `y` for index ops (int8 bytes or i64 words).
+fn copy_gather(cx: &mut Ctx, x: TensorId, y: TensorId, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
+    let src = cx.at(x);
+    let dst = cx.place_output(y);
+    match (src, dst) {
+        (Loc::Bytes(_), Loc::Bytes(_)) | (Loc::I64(_), Loc::I64(_)) => {
+            cx.gather(src, dst, idx, if matches!(src, Loc::Bytes(_)) { fill as i8 as i64 } else { fill });
+            Ok(())
+        }
+        (Loc::Bytes(s), Loc::Words(d)) => {
+            for (i, j) in idx.iter().enumerate() {
+                let v = match j {
+                    Some(j) => format!("xor(byte(0, mload({})), 0x80)", s + j),
+                    None => ((fill as i8 as i32) + 128).to_string(),
+                };
+                cx.line(&format!("mstore({}, {v})", d + 32 * i));
+            }
+            Ok(())
+        }
+        (Loc::Words(s), Loc::Words(d)) => {
+            for (i, j) in idx.iter().enumerate() {
+                let v = match j {
+                    Some(j) => format!("mload({})", s + 32 * j),
+                    None => ((fill as i8 as i32) + 128).to_string(),
+                };
+                cx.line(&format!("mstore({}, {v})", d + 32 * i));
+            }
+            Ok(())
+        }
+        (Loc::Words(s), Loc::Bytes(d)) => {
+            for (i, j) in idx.iter().enumerate() {
+                let v = match j {
+                    Some(j) => format!("xor(mload({}), 0x80)", s + 32 * j),
+                    None => (fill as u8).to_string(),
+                };
+                cx.line(&format!("mstore8({}, {v})", d + i));
+            }
+            Ok(())
+        }
+        _ => Err("internal: mismatched tensor kinds".into()),
+    }
+}
+
+/// Straight-line Yul of a dense-like layer over `rows`: row `r` reads the input elements
+/// `row_src[r]` (None: the input zero point, i.e. padding) and writes output `n` of the row at
+/// element `row_dst[r] + n·out_stride` of `y`. Returns the raw range of the outputs.
+#[allow(clippy::too_many_arguments)]
+fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Option<usize>>], row_dst: &[usize], out_stride: usize, yt: TensorId) -> Result<(i32, i32), String> {
+    let plan = layer.plan()?;
+    let groups: Vec<std::ops::Range<usize>> = (0..layer.n.div_ceil(plan.lanes)).map(|g| g * plan.lanes..((g + 1) * plan.lanes).min(layer.n)).collect();
+    let rows = row_src.len();
+    // the row's biased inputs as words: in place when the input already is one row of words
+    let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
+    let xs = if direct { src.addr() } else { cx.alloc(32 * layer.k) };
+    // where each group goes
+    let mut inline = vec![];
+    let mut parts: Vec<(std::ops::Range<usize>, usize)> = vec![]; // (group range, part index)
+    let mut part_size = PART_BUDGET;
+    for g in &groups {
+        let b = layer.group_bytes(&plan, g.clone());
+        if b <= cx.main_budget {
+            cx.main_budget -= b;
+            inline.push(g.clone());
+        } else {
+            if out_stride != 1 {
+                return Err("layer too large for one contract (splitting is implemented for Dense only)".into());
+            }
+            if b > PART_BUDGET {
+                return Err(format!("one group of {} output lanes needs ~{b} bytes of code, over EIP-170's {MAX_CODE}", g.len()));
+            }
+            if part_size + b > PART_BUDGET || cx.parts.is_empty() || parts.is_empty() {
+                cx.parts.push((format!("{}_P{}", cx.name, cx.parts.len()), String::new()));
+                part_size = 0;
+            }
+            part_size += b;
+            parts.push((g.clone(), cx.parts.len() - 1));
+        }
+    }
+    let words_out = matches!(y, Loc::Words(_));
+    let yaddr = y.addr();
+    let per_row = rows > 1;
+    // part bodies: input words in calldata, outputs (one contiguous range per call) returned
+    let mut calls: Vec<(usize, usize, usize, usize)> = vec![]; // (part, first output, count, case)
+    for (g, p) in &parts {
+        let (first, _) = (g.start, g.end);
+        let body = layer.group_yul(&plan, g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
+            if words_out { format!("mstore({}, {v})", 32 * (nn - first)) } else { format!("mstore8({}, xor({v}, 0x80))", nn - first) }
+        });
+        let part = &mut cx.parts[*p].1;
+        let case = part.matches("//END").count();
+        let _ = writeln!(part, "// outputs {first}..{} -> return offset {}", g.end, if words_out { 32 * (g.start - first) } else { g.start - first });
+        let _ = writeln!(part, "{}", indent(&body, 0));
+        let _ = writeln!(part, "return(0, {})", if words_out { 32 * g.len() } else { g.len() });
+        let _ = writeln!(part, "//END");
+        calls.push((*p, g.start, g.len(), case));
+    }
+    let es = if words_out { 32 } else { 1 };
+    let dst = |nn: usize, v: String, per_row: bool| -> String {
+        let off = es * nn * out_stride;
+        let addr = if per_row { format!("add(dst, {off})") } else { (yaddr + off).to_string() };
+        if words_out { format!("mstore({addr}, {v})") } else { format!("mstore8({addr}, xor({v}, 0x80))") }
+    };
+    let fill_rows = |cx: &mut Ctx| -> Result<String, String> {
+        // the Yul filling xs for row `r`
+        if direct {
+            return Ok(String::new());
+        }
+        let contiguous = row_src.iter().enumerate().all(|(r, s)| s.iter().enumerate().all(|(k, j)| *j == Some(r * layer.k + k)));
+        let zpb = layer.input_zero_point + 128;
+        match src {
+            Loc::Bytes(s) if contiguous => Ok(format!(
+                "for {{ let k := 0 }} lt(k, {kk}) {{ k := add(k, 1) }} {{ mstore(add({xs}, shl(5, k)), xor(byte(0, mload(add({s}, add(mul(r, {kk}), k)))), 0x80)) }}",
+                kk = layer.k
+            )),
+            Loc::Words(s) if contiguous => Ok(format!("mcopy({xs}, add({s}, mul(r, {})), {})", 32 * layer.k, 32 * layer.k)),
+            Loc::Bytes(s) => {
+                let all: Vec<u8> = row_src
+                    .iter()
+                    .flatten()
+                    .flat_map(|j| j.map_or(0xffffu16, |j| j as u16).to_be_bytes())
+                    .collect();
+                if row_src.iter().flatten().flatten().any(|&j| j >= 0xffff) {
+                    return Err("input too large for 16-bit gather tables".into());
+                }
+                let t = cx.alloc(all.len());
+                cx.table(t, &all);
+                Ok(format!(
+                    "for {{ let k := 0 }} lt(k, {kk}) {{ k := add(k, 1) }} {{\n    let j := shr(240, mload(add({t}, shl(1, add(mul(r, {kk}), k)))))\n    let v := {zpb}\n    if lt(j, 0xffff) {{ v := xor(byte(0, mload(add({s}, j))), 0x80) }}\n    mstore(add({xs}, shl(5, k)), v)\n}}",
+                    kk = layer.k
+                ))
+            }
+            _ => Err("internal: unsupported layer input form".into()),
+        }
+    };
+    let fill = fill_rows(cx)?;
+    let mut body = String::new();
+    let _ = writeln!(body, "{fill}");
+    for g in &inline {
+        let code = layer.group_yul(&plan, g.clone(), &|k| format!("mload({})", xs + 32 * k), &|nn, v| dst(nn, v, per_row));
+        let _ = writeln!(body, "{code}");
+    }
+    let sel = selector("PartFailed(uint256)");
+    for &(p, first, count, case) in &calls {
+        let off = es * first * out_stride;
+        let to = if per_row { format!("add(dst, {off})") } else { (yaddr + off).to_string() };
+        // calldata: the input words, then the case (block of outputs) in the slack word
         let _ = writeln!(
-            helpers,
-            "    function _shape(uint256[{r}] memory s) private pure returns (uint256[] memory v) {{\n        v = new uint256[]({r});\n        for (uint256 i; i < {r}; ++i) v[i] = s[i];\n    }}\n"
+            body,
+            "mstore({}, {case})\nif iszero(staticcall(gas(), mload(__PART_{p}__), {xs}, {}, {to}, {})) {{ mstore(0, shl(224, {sel})) mstore(4, {p}) revert(0, 36) }}",
+            xs + 32 * layer.k,
+            32 * layer.k + 32,
+            es * count
         );
     }
-    helpers.push_str(
-        r#"    function _slice8(bytes memory b, uint256 i) private pure returns (bytes8 r) {
-        assembly { r := mload(add(add(b, 32), mul(i, 8))) }
+    if per_row {
+        let rd: Vec<u8> = row_dst.iter().flat_map(|&d| (d as u32).to_be_bytes()).collect();
+        let uniform = row_dst.iter().enumerate().all(|(r, &d)| d == r * layer.n);
+        let dst_expr = if uniform {
+            format!("add({yaddr}, mul(r, {}))", es * layer.n)
+        } else {
+            let t = cx.alloc(rd.len());
+            cx.table(t, &rd);
+            format!("add({yaddr}, mul(shr(224, mload(add({t}, shl(2, r)))), {es}))")
+        };
+        cx.line(&format!("for {{ let r := 0 }} lt(r, {rows}) {{ r := add(r, 1) }} {{\n    let dst := {dst_expr}\n{}\n}}", indent(&body, 4)));
+    } else {
+        cx.line(&body.replace("mul(r, ", "mul(0, "));
     }
+    let _ = yt;
+    let (mut lo, mut hi) = (127, -128);
+    for nn in 0..layer.n {
+        let (a, b) = layer.out_range(&plan, nn);
+        lo = lo.min(a);
+        hi = hi.max(b);
+    }
+    cx.range[yt as usize] = (lo, hi);
+    Ok((lo, hi))
+}
 
-    function _take(int64[] memory idx, bytes memory table) private pure returns (int64[] memory y) {
-        uint256 n = table.length / 8;
-        y = new int64[](idx.length);
-        for (uint256 i; i < idx.length; ++i) {
-            if (idx[i] < 0 || uint256(int256(idx[i])) >= n) revert IndexOutOfRange(uint256(int256(idx[i])), n);
-            y[i] = int64(uint64(_slice8(table, uint256(int256(idx[i])))));
+/// Assemble the contract(s).
+fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, usize, usize)], in_len: usize) -> Result<Files, String> {
+    let m = cx.m;
+    let name = cx.name.clone();
+    let n_parts = cx.parts.len();
+    if n_parts > 64 {
+        return Err("model too large: more than 64 part contracts".into());
+    }
+    // --- outputs of predictQ: concatenated, int8 as bytes, i64 as 8-byte big-endian
+    let mut out_len = 0usize;
+    let mut outs = vec![];
+    for &o in &m.outputs {
+        let t = m.tensor(o);
+        let l = cx.at(o);
+        let w = if t.dtype == DType::I64 { 8 } else { 1 };
+        outs.push((o, l, out_len, t.len()));
+        out_len += w * t.len();
+    }
+    let qbuf = cx.alloc(64 + out_len + 32);
+    let mut pack = String::new();
+    let _ = writeln!(pack, "mstore({qbuf}, 0x20)\nmstore({}, {out_len})", qbuf + 32);
+    // i64 outputs are written as 32-byte stores ending at each element: last element first
+    for &(_, l, off, len) in outs.iter().rev() {
+        let d = qbuf + 64 + off;
+        match l {
+            Loc::I64(s) => {
+                for i in (0..len).rev() {
+                    let _ = writeln!(pack, "mstore({}, and(mload({}), 0xffffffffffffffff))", (d + 8 * i) as i64 - 24, s + 32 * i);
+                }
+            }
+            Loc::Bytes(s) => {
+                let _ = writeln!(pack, "mcopy({d}, {s}, {len})");
+            }
+            Loc::Words(_) => return Err("internal: words-form model output".into()),
         }
     }
-
-    function _packI64(int64[] memory v) private pure returns (bytes memory b) {
-        b = new bytes(v.length * 8);
-        for (uint256 i; i < v.length; ++i) {
-            bytes8 w = bytes8(uint64(v[i]));
-            for (uint256 j; j < 8; ++j) b[i * 8 + j] = w[j];
+    // the i64 stores may clobber the length word when the first output is i64: rewrite it
+    let _ = writeln!(pack, "mstore({qbuf}, 0x20)\nmstore({}, {out_len})\nreturn({qbuf}, {})", qbuf + 32, 64 + out_len.div_ceil(32) * 32);
+    // --- predictQ input unpacking
+    let mut unpack = String::new();
+    for &(t, l, off, len) in inputs {
+        let _ = t;
+        match l {
+            Loc::Bytes(a) => {
+                let _ = writeln!(unpack, "calldatacopy({a}, add(q.offset, {off}), {len})");
+            }
+            Loc::Words(a) => {
+                let _ = writeln!(unpack, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), xor(byte(0, calldataload(add(q.offset, add({off}, i)))), 0x80)) }}");
+            }
+            Loc::I64(a) => {
+                let _ = writeln!(unpack, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, shr(192, calldataload(add(q.offset, add({off}, shl(3, i))))))) }}");
+            }
         }
     }
+    // --- predict: 18-decimal inputs
+    let mut quant = String::new();
+    let mut fin_off = 0usize;
+    let mut io_doc = String::new();
+    for &(t, l, _, len) in inputs {
+        let info = m.tensor(t);
+        match (info.quant, l) {
+            (Some(q), _) => {
+                let _ = writeln!(io_doc, "/// @notice Input `{}` {:?}: int8, scale {:e}, zero point {}.", info.name, info.shape, q.scale, q.zero_point);
+                let store = match l {
+                    Loc::Words(a) => format!("mstore(add({a}, shl(5, i)), w)"),
+                    Loc::Bytes(a) => format!("mstore8(add({a}, i), xor(w, 0x80))"),
+                    _ => unreachable!(),
+                };
+                let _ = writeln!(quant, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    {}\n    {store}\n}}", quantize_yul(q.scale, q.zero_point, &format!("calldataload(add(input.offset, shl(5, add(i, {fin_off}))))"))?.replace('\n', "\n    "));
+            }
+            (None, Loc::I64(a)) => {
+                let _ = writeln!(io_doc, "/// @notice Input `{}` {:?}: int64 (18-decimal values truncated to integers).", info.name, info.shape);
+                let _ = writeln!(quant, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, sdiv(calldataload(add(input.offset, shl(5, add(i, {fin_off})))), 1000000000000000000))) }}");
+            }
+            _ => return Err("internal: input without quantization".into()),
+        }
+        fin_off += len;
+    }
+    // --- predict: outputs as int256[][] (ABI), 18-decimal for int8, plain integers for i64
+    let n_out = outs.len();
+    let total_elems: usize = outs.iter().map(|o| o.3).sum();
+    let pbuf = cx.alloc(64 + 32 * n_out + 32 * (n_out + total_elems));
+    let mut deq = String::new();
+    let _ = writeln!(deq, "mstore({pbuf}, 0x20)\nmstore({}, {n_out})", pbuf + 32);
+    let mut rel = 32 * n_out;
+    for (i, &(o, l, _, len)) in outs.iter().enumerate() {
+        let info = m.tensor(o);
+        let head = pbuf + 64;
+        let _ = writeln!(deq, "mstore({}, {rel})", head + 32 * i);
+        let arr = head + rel;
+        let _ = writeln!(deq, "mstore({arr}, {len})");
+        match (info.quant, l) {
+            (Some(q), Loc::Bytes(s)) => {
+                let _ = writeln!(io_doc, "/// @notice Output {i} `{}` {:?}: 18-decimal fixed point (int8: scale {:e}, zero point {}).", info.name, info.shape, q.scale, q.zero_point);
+                let _ = writeln!(deq, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let xb := xor(byte(0, mload(add({s}, i))), 0x80)\n    {}\n    mstore(add({}, shl(5, i)), r)\n}}", dequantize_yul(q.scale, q.zero_point)?.replace('\n', "\n    "), arr + 32);
+            }
+            (None, Loc::I64(s)) => {
+                let _ = writeln!(io_doc, "/// @notice Output {i} `{}` {:?}: int64 (plain integers).", info.name, info.shape);
+                let _ = writeln!(deq, "mcopy({}, {s}, {})", arr + 32, 32 * len);
+            }
+            _ => return Err("internal: output kind".into()),
+        }
+        rel += 32 * (len + 1);
+    }
+    let _ = writeln!(deq, "return({pbuf}, {})", 64 + rel);
+    // --- part contracts (their addresses are stored in memory by `_forward`)
+    let parts_base = cx.alloc(32 * n_parts);
+    let mut files: Files = vec![];
+    let mut part_fields = String::new();
+    let mut part_deploys = String::new();
+    let mut part_stores = String::new();
+    let mut imports = String::new();
+    for (i, (pname, body)) in cx.parts.iter().enumerate() {
+        let switch: String = body.split("//END\n").filter(|s| !s.trim().is_empty()).enumerate().map(|(c, s)| format!("            case {c} {{\n{}\n            }}\n", indent(s, 16))).collect();
+        let src = format!(
+            r#"// SPDX-License-Identifier: MIT
+// Generated by `solidml compile`. Do not edit.
+pragma solidity ^0.8.27;
+
+/// Part {i} of model `{model}`: dense output lanes too large for the main contract (EIP-170).
+/// Calldata: the layer's biased input words (`x + 128`, 32 bytes each) and, in the last word,
+/// which block of outputs to compute; returns them (bytes, or biased words).
+contract {pname} {{
+    fallback() external {{
+        assembly {{
+            switch calldataload(sub(calldatasize(), 32))
+{switch}            default {{ revert(0, 0) }}
+        }}
+    }}
+}}
 "#,
+            model = m.name
+        );
+        files.push((format!("{pname}.sol"), src));
+        let _ = writeln!(part_fields, "    address private immutable part{i};");
+        let _ = writeln!(part_deploys, "        part{i} = address(new {pname}());");
+        let _ = writeln!(part_stores, "        {{ address p = part{i}; assembly {{ mstore({}, p) }} }}", parts_base + 32 * i);
+        let _ = writeln!(imports, "import {{{pname}}} from \"./{pname}.sol\";");
+    }
+    let mut forward = cx.code.clone();
+    for p in 0..n_parts {
+        forward = forward.replace(&format!("__PART_{p}__"), &(parts_base + 32 * p).to_string());
+    }
+    let mem_end = cx.next;
+    let model_name = &m.name;
+    let part_list: String = (0..n_parts).map(|i| format!("        p[{i}] = part{i};\n")).collect();
+    let sol = format!(
+        r#"// SPDX-License-Identifier: MIT
+// Generated by `solidml compile` from model `{model_name}`. Do not edit.
+// Compile with the optimizer on and high `optimizer_runs` (≥ 10000): low runs make solc
+// replace the PUSH32 weight constants with CODECOPY sequences.
+pragma solidity ^0.8.27;
+
+{imports}
+/// @title {name}: the SolidML model `{model_name}` in pure Solidity, bit-exact with the CPU reference.
+/// @dev Memory is planned at compile time: tensors live at fixed addresses in
+///      [0x80, {mem_end:#x}); the forward pass is straight-line Yul over them.
+{io_doc}contract {name} {{
+    /// keccak256 of the model artifact.
+    bytes32 public constant MODEL_ID = 0x{model_id};
+
+    /// `predictQ`/`predict` got an input of the wrong length.
+    error InputLength(uint256 expected, uint256 got);
+    /// An index produced by the model falls outside a label table.
+    error IndexOutOfRange(int256 index, uint256 length);
+    /// A part contract (weights too large for this one) failed.
+    error PartFailed(uint256 part);
+
+{part_fields}
+    constructor() {{
+{part_deploys}    }}
+
+    /// The part contracts this one calls (layers too large for EIP-170's 24,576 bytes).
+    function parts() external view returns (address[] memory p) {{
+        p = new address[]({n_parts});
+{part_list}    }}
+
+    /// Raw quantized inputs (int8 codes one byte each, int64 inputs 8 bytes big-endian;
+    /// {in_len} bytes) to the outputs, concatenated: int8 outputs one byte per element, int64
+    /// outputs 8 bytes big-endian per element ({out_len} bytes).
+    function predictQ(bytes calldata q) external view returns (bytes memory) {{
+        if (q.length != {in_len}) revert InputLength({in_len}, q.length);
+        assembly {{
+            mstore(0x40, {mem_end})
+{unpack_i}        }}
+        _forward();
+        assembly {{
+{pack_i}        }}
+    }}
+
+    /// 18-decimal fixed-point inputs (all inputs concatenated) to one array per output
+    /// (18-decimal fixed point; integer outputs as plain integers), by the spec's exact IO
+    /// formulas.
+    function predict(int256[] calldata input) external view returns (int256[][] memory) {{
+        if (input.length != {fin_off}) revert InputLength({fin_off}, input.length);
+        assembly {{
+            mstore(0x40, {mem_end})
+{quant_i}        }}
+        _forward();
+        assembly {{
+{deq_i}        }}
+    }}
+
+    /// The forward pass over the planned memory (inputs already in place).
+    function _forward() private view {{
+{part_stores}        assembly {{
+{forward}        }}
+    }}
+}}
+"#,
+        model_id = hex(model_id),
+        unpack_i = indent_block(&unpack, 12),
+        pack_i = indent_block(&pack, 12),
+        quant_i = indent_block(&quant, 12),
+        deq_i = indent_block(&deq, 12),
     );
-    sol.replace("    function _shape(uint256[1] memory) private pure returns (uint256[] memory) { revert(); }\n", &helpers)
+    files.push((format!("{name}.sol"), sol));
+    Ok(files)
+}
+
+fn indent_block(s: &str, n: usize) -> String {
+    let mut o = indent(s.trim_end(), n);
+    o.push('\n');
+    o
+}
+
+/// Yul statements setting `w` to the biased quantized value (`q + 128`) of the 18-decimal
+/// `x` (io.rs `quantize_fixed18`, exactly): `x` is clamped to ±2^100, then
+/// `q = clamp(zp + round_half_even(x·2^sh / D), −128, 127)`.
+fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, String> {
+    let (mant, e) = io::scale_parts(scale);
+    let zpb = zp as i128 + 128;
+    // reference: e ≥ 0 with den = 1e18·m·2^e beyond i128 (or e > 60) quantizes everything to zp
+    let (sh, den): (u32, i128) = if e >= 0 {
+        match (io::FIXED18_ONE * mant).checked_mul(1i128 << e.min(60)) {
+            Some(d) if e <= 60 => (0, d),
+            _ => return Ok(format!("let w := {}", zpb.clamp(0, 255))),
+        }
+    } else {
+        ((-e).min(126) as u32, io::FIXED18_ONE * mant)
+    };
+    // num = clamp(x)·2^sh, |num| ≤ 2^226. The reference saturates when num leaves i128; the
+    // exact quotient then has |q| > 2^43 and saturates the same way, so exact math suffices.
+    // n' = num + 2^j·den with 2^j·den ≥ 2^227 is ≥ 0 and < 2^229: floor(num / den) =
+    // div(n', den) − 2^j, with the parity of div(n', den) (2^j is even).
+    let j = 227 - (127 - den.leading_zeros() as u32);
+    Ok(format!(
+        "let w := {x}\n\
+         if sgt(w, shl(100, 1)) {{ w := shl(100, 1) }}\n\
+         if slt(w, sub(0, shl(100, 1))) {{ w := sub(0, shl(100, 1)) }}\n\
+         w := add(shl({sh}, w), shl({j}, {den}))\n\
+         let r2 := shl(1, mod(w, {den}))\n\
+         w := div(w, {den})\n\
+         w := add(w, add(gt(r2, {den}), and(eq(r2, {den}), and(w, 1))))\n\
+         w := add(sub(w, shl({j}, 1)), {zpb})\n\
+         if slt(w, 0) {{ w := 0 }}\n\
+         if sgt(w, 255) {{ w := 255 }}"
+    ))
+}
+
+/// Yul statements setting `r` to the 18-decimal value of the int8 whose biased value is `xb`
+/// (io.rs `dequantize_fixed18`, exactly): `round_half_even((q − zp)·m·10^18·2^e)`.
+fn dequantize_yul(scale: f32, zp: i32) -> Result<String, String> {
+    let (mant, e) = io::scale_parts(scale);
+    let c = mant * io::FIXED18_ONE;
+    // compile-time check that every code gives a value in i128 (the reference's arithmetic)
+    for q in -128i128..=127 {
+        let v = (q - zp as i128) * c;
+        if e >= 0 && v.checked_mul(1i128 << e.min(60)).is_none() {
+            return Err("output scale too large for 18-decimal fixed point".into());
+        }
+    }
+    let zpb = zp as i128 + 128;
+    let d = format!("mul({}, {c})", add_const("xb", -zpb));
+    if e >= 0 {
+        return Ok(format!("let r := shl({}, {d})", e.min(60)));
+    }
+    let sh = (-e).min(126) as u32;
+    let half = 1i128 << (sh - 1);
+    // floor and remainder of v / 2^sh; ties to even
+    Ok(format!(
+        "let v := {d}\nlet r := sar({sh}, v)\nlet rem := and(v, {})\nr := add(r, add(gt(rem, {half}), and(eq(rem, {half}), and(r, 1))))",
+        (1i128 << sh) - 1
+    ))
+}
+
+/// `v := v + k` as a Yul statement.
+fn add_const_stmt(v: &str, k: i128) -> String {
+    format!("{v} := {}", add_const(v, k))
+}
+
+/// Yul statements: `acc := div_round_half_away(acc, count)` (count > 0, compile time).
+fn div_half_away_yul(acc: &str, count: usize) -> String {
+    format!(
+        "{{\n    let q := sdiv({acc}, {count})\n    let rm := smod({acc}, {count})\n    if slt(rm, 0) {{ rm := sub(0, rm) }}\n    if iszero(lt(shl(1, rm), {count})) {{ switch slt({acc}, 0) case 0 {{ q := add(q, 1) }} default {{ q := sub(q, 1) }} }}\n    {acc} := q\n}}"
+    )
+}
+
+/// Yul statements setting `r` to `requantize(x, m)` (arith.rs, exactly) for an i32 value `x`
+/// known only at run time: saturating left shift, `srdhm = ⌊(y·m + 2^30) / 2^31⌋` (both signs,
+/// m ≥ 0), then `rdbpot` folded into one floor as in [`dense`].
+fn requant_raw_yul(m: Multiplier, x: &str) -> String {
+    if m.multiplier == 0 {
+        return "let r := 0".into();
+    }
+    let mm = m.multiplier;
+    if m.shift > 0 {
+        format!(
+            "let r := shl({}, {x})\nif slt(r, sub(0, 0x80000000)) {{ r := sub(0, 0x80000000) }}\nif sgt(r, 0x7fffffff) {{ r := 0x7fffffff }}\nr := sar(31, add(mul(r, {mm}), 0x40000000))",
+            m.shift
+        )
+    } else if m.shift == 0 {
+        format!("let r := sar(31, add(mul({x}, {mm}), 0x40000000))")
+    } else {
+        let e = (-m.shift) as u32;
+        format!(
+            "let r := add(mul({x}, {mm}), 0x40000000)\nr := sar({}, sub(add(r, {}), shl(31, slt(r, 0))))",
+            31 + e,
+            1i128 << (30 + e)
+        )
+    }
+}
+
+/// Yul statements setting `r` to the biased output `clamp(requantize(x, m) + zp, lo, hi) + 128`.
+fn requant_yul(m: Multiplier, x: &str, zp: i32, lo: i32, hi: i32) -> String {
+    format!(
+        "{}\nr := add(r, {})\nif slt(r, {}) {{ r := {} }}\nif sgt(r, {}) {{ r := {} }}",
+        requant_raw_yul(m, x),
+        zp as i128 + 128,
+        lo + 128,
+        lo + 128,
+        hi + 128,
+        hi + 128
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use solidml_spec::{DType, Model, Node, Op, Quant, TensorInfo};
+
+    use super::*;
+
+    fn model(op: Op) -> Model {
+        let t = |n: &str, dtype| TensorInfo { name: n.into(), shape: vec![1, 4], dtype, quant: (dtype == DType::I8).then_some(Quant { scale: 0.5, zero_point: 0 }) };
+        Model {
+            name: "m".into(),
+            tensors: vec![t("x", DType::I64), t("y", DType::I64)],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "the_node".into(), op, inputs: vec![0, 0], outputs: vec![1] }],
+        }
+    }
+
+    #[test]
+    fn unsupported_ops_name_the_node() {
+        let err = emit(&model(Op::IntBinary { kind: BinaryKind::Add }), &[0; 32]).unwrap_err();
+        assert!(err.contains("`the_node`") && err.contains("not supported"), "{err}");
+    }
+
+    #[test]
+    fn compact_layout_is_refused_until_implemented() {
+        let opts = SolidityOptions { layout: SolidityLayout::Compact };
+        assert!(emit_with(&model(Op::Take { table: vec![1, 2] }), &[0; 32], &opts).is_err());
+    }
+
+    #[test]
+    fn quantize_and_dequantize_yul_use_the_scale_parts() {
+        // scale 0.5 = 2^23 · 2^-24: D = 1e18 · 2^23, sh = 24
+        let q = quantize_yul(0.5, 3, "x").unwrap();
+        assert!(q.contains("shl(24, w)") && q.contains(&format!("{}", 1_000_000_000_000_000_000i128 * (1 << 23))), "{q}");
+        let d = dequantize_yul(0.5, 3).unwrap();
+        assert!(d.contains("sar(24, v)") && d.contains("sub(xb, 131)"), "{d}");
+        assert!(dequantize_yul(f32::MAX, 0).is_err());
+    }
 }

@@ -81,6 +81,13 @@ impl<'m> CpuExecutor<'m> {
         Ok(CpuExecutor { model })
     }
 
+    /// An executor for a model that has already passed [`validate`] (for example one decoded
+    /// from an artifact, which `solidml_spec::decode` validates): skips re-validating, whose
+    /// cost grows with the weights. Given an unvalidated model, `run` may panic on an index.
+    pub fn for_validated(model: &'m Model) -> Self {
+        CpuExecutor { model }
+    }
+
     /// Run one inference; returns the model's outputs in order.
     pub fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, CpuError> {
         Ok(self.run_traced(inputs)?.1)

@@ -317,6 +317,11 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
                 want(o == Some(y.shape[d + 2]) && p.dilations[d] >= 1 && p.kernel[d] >= 1, "output spatial shape does not follow from the attributes")?;
                 want(p.pads_begin[d] < p.kernel[d] && p.pads_end[d] < p.kernel[d], "a pad is not smaller than the window")?;
             }
+            // bounded windows: a window's sum (Σ(q − zp), |q − zp| ≤ 255) fits in i32, and the
+            // taps of the whole op stay far from overflowing any index arithmetic
+            let taps = p.kernel.iter().try_fold(1u64, |a, &k| a.checked_mul(k as u64)).unwrap_or(u64::MAX);
+            want(taps <= (i32::MAX / 255) as u64, "window of more than 8,421,504 taps")?;
+            want(taps.saturating_mul(y.len() as u64) <= 1 << 40, "more than 2^40 window taps in all")?;
             Ok(())
         }
         Op::Reduce(r) => {

@@ -1,0 +1,252 @@
+//! `solidml gas`: what a model costs in the EVM, measured, not estimated.
+//!
+//! The generated contracts are compiled with the project's solc (optimizer on, 10,000 runs,
+//! as in the generated foundry projects) and executed in revm in process ([`solidml_revm::Chain`]),
+//! the EVM forge runs on; a test (`tests/gas_vs_forge.rs`) checks the figures equal forge's gas
+//! report for the same call. Printed per model: deployment gas, `predictQ` and `predict` gas.
+//!
+//! The reference layer: a 256×256 int8 dense layer with requantization, as the generated
+//! straight-line contract and as the straightforward Solidity a user writes first (weights in a
+//! `bytes` constant copied to memory, nested loops, checked arithmetic, `SolidMLMath` for the
+//! requantization), both on the same input in the same run, with both outputs checked against
+//! the CPU reference. Gas per MAC is the whole `predictQ` call over the layer's 65,536 MACs.
+
+use std::{fmt::Write, path::Path};
+
+use alloy_sol_types::{SolCall, sol};
+use miette::Result;
+use solidml_compiler::solc::{Solc, SolcSettings};
+use solidml_cpu::{CpuExecutor, Value};
+use solidml_precompile::{SolidMlPrecompile, abi};
+use solidml_revm::Chain;
+use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
+
+use crate::error::CliError;
+
+sol! {
+    function predictQ(bytes q) returns (bytes);
+    function predict(int256[] input) returns (int256[][]);
+}
+
+/// Gas of one model's contract.
+pub struct ModelGas {
+    /// The contract measured, its sources and the `predictQ` input used.
+    pub contract: String,
+    pub sources: Vec<(String, String)>,
+    pub input: Vec<i8>,
+    pub deploy: u64,
+    pub predict_q: u64,
+    pub predict: u64,
+    pub runtime_bytes: usize,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::Usage(format!("{what}: {e}"))
+}
+
+/// A deterministic int8 input of `n` values (xorshift).
+fn sample_input(n: usize) -> Vec<i8> {
+    let mut s = 0x2545_f491u32;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s as i8
+        })
+        .collect()
+}
+
+/// Compile `sources`, deploy `contract`, call `predictQ` on `q` (checking the CPU reference's
+/// bytes when given) and `predict` on zeros.
+fn measure(solc: &Solc, sources: &[(String, String)], contract: &str, q: &[i8], expect: Option<&[u8]>, predict_len: Option<usize>) -> Result<ModelGas> {
+    let compiled = solc.compile(sources, &SolcSettings::default()).map_err(|e| err("solc", e))?;
+    let c = compiled.get(contract).ok_or_else(|| err("solc", format!("no contract `{contract}` in the output")))?;
+    let mut chain = Chain::new(SolidMlPrecompile::new());
+    let d = chain.deploy(c.initcode.clone()).map_err(|e| err("deploy", e))?;
+    let bytes: Vec<u8> = q.iter().map(|&x| x as u8).collect();
+    let r = chain.call(d.address, predictQCall { q: bytes.into() }.abi_encode()).map_err(|e| err("predictQ", e))?;
+    if !r.success {
+        return Err(err(contract, format!("predictQ reverted: 0x{}", hex::encode(&r.output))).into());
+    }
+    if let Some(want) = expect {
+        let got = predictQCall::abi_decode_returns(&r.output).map_err(|e| err("predictQ output", e))?;
+        if got.as_ref() != want {
+            return Err(err(contract, "predictQ differs from the CPU reference").into());
+        }
+    }
+    let predict = match predict_len {
+        Some(n) => {
+            let p = chain.call(d.address, predictCall { input: vec![Default::default(); n] }.abi_encode()).map_err(|e| err("predict", e))?;
+            if !p.success {
+                return Err(err(contract, "predict reverted").into());
+            }
+            p.gas
+        }
+        None => 0,
+    };
+    Ok(ModelGas { contract: contract.into(), sources: sources.to_vec(), input: q.to_vec(), deploy: d.gas, predict_q: r.gas, predict, runtime_bytes: chain.code_len(d.address) })
+}
+
+/// Gas of a model's generated pure-Solidity contract on a deterministic input.
+pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32]) -> Result<ModelGas> {
+    let files = solidml_compiler::solidity::emit(model, model_id).map_err(|e| err("the Solidity backend", e))?;
+    let name = solidml_compiler::solidity::contract_name(&model.name);
+    let input = model.tensor(model.inputs[0]);
+    let q = sample_input(input.len());
+    let expect = CpuExecutor::new(model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?;
+    measure(solc, &files, &name, &q, Some(&abi::pack_values(&expect)), Some(input.len()))
+}
+
+/// The 256×256 reference layer: weights, bias and epilogue from a fixed seed.
+pub fn dense_model(n: u32) -> Model {
+    let w = sample_input((n * n) as usize);
+    let bias: Vec<i32> = sample_input(n as usize).iter().map(|&b| b as i32 * 37).collect();
+    let q = Some(Quant { scale: 0.02, zero_point: 3 });
+    Model {
+        name: format!("dense{n}"),
+        tensors: vec![
+            TensorInfo { name: "x".into(), shape: vec![1, n], dtype: DType::I8, quant: q },
+            TensorInfo { name: "y".into(), shape: vec![1, n], dtype: DType::I8, quant: Some(Quant { scale: 0.05, zero_point: -2 }) },
+        ],
+        constants: vec![],
+        inputs: vec![0],
+        outputs: vec![1],
+        nodes: vec![Node {
+            name: "fc".into(),
+            op: Op::Dense(Dense {
+                in_features: n,
+                out_features: n,
+                input_zero_point: 3,
+                weights: w,
+                bias,
+                epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.02 * 0.004 / 0.05)], output_zero_point: -2, clamp_min: -128, clamp_max: 127 },
+            }),
+            inputs: vec![0],
+            outputs: vec![1],
+        }],
+    }
+}
+
+/// The straightforward Solidity version of a dense layer (see the module docs).
+pub fn naive_dense_source(d: &Dense) -> String {
+    let w: String = d.weights.iter().map(|&v| format!("{:02x}", v as u8)).collect();
+    let b: String = d.bias.iter().map(|&v| format!("{:08x}", v as u32)).collect();
+    let m = d.epilogue.multipliers[0];
+    let (k, n) = (d.in_features, d.out_features);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+import {{SolidMLMath}} from "./SolidMLMath.sol";
+
+/// A {k}x{n} int8 dense layer as one writes it first: arrays, nested loops, checked arithmetic.
+contract NaiveDense {{
+    bytes constant WEIGHTS = hex"{w}";
+    bytes constant BIAS = hex"{b}";
+
+    function predictQ(bytes calldata q) external pure returns (bytes memory out) {{
+        bytes memory weights = WEIGHTS;
+        bytes memory bias = BIAS;
+        out = new bytes({n});
+        for (uint256 o = 0; o < {n}; o++) {{
+            int256 acc = int256(int32(uint32(uint8(bias[4 * o])) << 24 | uint32(uint8(bias[4 * o + 1])) << 16 | uint32(uint8(bias[4 * o + 2])) << 8 | uint32(uint8(bias[4 * o + 3]))));
+            for (uint256 i = 0; i < {k}; i++) {{
+                int256 x = int256(int8(uint8(q[i]))) - ({zp_in});
+                acc += int256(int8(uint8(weights[o * {k} + i]))) * x;
+            }}
+            int256 y = SolidMLMath.requantize(acc, {mult}, {shift}) + ({zp_out});
+            out[o] = bytes1(uint8(SolidMLMath.clampI8(y, {lo}, {hi})));
+        }}
+    }}
+}}
+"#,
+        zp_in = d.input_zero_point,
+        mult = m.multiplier,
+        shift = m.shift,
+        zp_out = d.epilogue.output_zero_point,
+        lo = d.epilogue.clamp_min,
+        hi = d.epilogue.clamp_max,
+    );
+    s
+}
+
+/// The reference-layer comparison: `(generated, naive)` gas of one `predictQ`, and the MACs.
+pub fn dense_comparison(solc: &Solc, n: u32) -> Result<(ModelGas, ModelGas, u64)> {
+    let model = dense_model(n);
+    let id = solidml_spec::model_id(&model).map_err(|e| err("model", e))?;
+    let ours = model_gas(solc, &model, &id)?;
+    let Op::Dense(d) = &model.nodes[0].op else { unreachable!() };
+    let q = sample_input(n as usize);
+    let expect = abi::pack_values(&CpuExecutor::new(&model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?);
+    let math = solidml_compiler::precompile_contract::IMPORTS.iter().find(|(p, _)| *p == "SolidMLMath.sol").expect("bundled");
+    let sources = vec![("NaiveDense.sol".to_string(), naive_dense_source(d)), (math.0.to_string(), math.1.to_string())];
+    let naive = measure(solc, &sources, "NaiveDense", &q, Some(&expect), None)?;
+    Ok((ours, naive, model.macs()))
+}
+
+/// Write a foundry project that replays each measured `predictQ` call (one test per contract),
+/// so `forge test --gas-report` can confirm the figures.
+fn write_forge_project(dir: &Path, measured: &[&ModelGas]) -> Result<()> {
+    let write = |rel: &str, text: &str| -> Result<()> {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("has a parent")).map_err(|e| CliError::io(&p, e))?;
+        std::fs::write(&p, text).map_err(|e| CliError::io(&p, e))?;
+        Ok(())
+    };
+    write("foundry.toml", "[profile.default]\nsrc = \"src\"\ntest = \"test\"\nout = \"out\"\nlibs = []\noptimizer = true\noptimizer_runs = 10000\nevm_version = \"cancun\"\noffline = true\ngas_limit = 1000000000\n\n[lint]\nlint_on_build = false\n")?;
+    let mut imports = String::new();
+    let (mut tests, mut fields, mut setup) = (String::new(), String::new(), String::new());
+    for g in measured {
+        for (rel, text) in &g.sources {
+            write(&format!("src/{rel}"), text)?;
+        }
+        let c = &g.contract;
+        let file = g.sources.iter().find(|(_, t)| t.contains(&format!("contract {c} "))).map(|(r, _)| r.clone()).unwrap_or(format!("{c}.sol"));
+        let _ = writeln!(imports, "import {{{c}}} from \"../src/{file}\";");
+        let input: String = g.input.iter().map(|&b| format!("{:02x}", b as u8)).collect();
+        // deployed in setUp: the test's call then meets cold contracts, as a transaction does
+        let _ = writeln!(fields, "    {c} m_{c};");
+        let _ = writeln!(setup, "        m_{c} = new {c}();");
+        let _ = writeln!(tests, "    function test_{c}() public view {{\n        m_{c}.predictQ(hex\"{input}\");\n    }}");
+    }
+    write("test/Gas.t.sol", &format!("// SPDX-License-Identifier: MIT\n// Written by `solidml gas --forge-project`: replays the measured calls.\npragma solidity ^0.8.27;\n\n{imports}\ncontract GasTest {{\n{fields}\n    function setUp() public {{\n{setup}    }}\n\n{tests}}}\n"))
+}
+
+/// `solidml gas ARTIFACT...`
+pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&Path>) -> Result<()> {
+    let solc = Solc::locate().map_err(|e| err("solc", e))?;
+    let mut measured = vec![];
+    println!("{:<24} {:>12} {:>12} {:>12} {:>10} {:>10}", "model", "deploy gas", "predictQ", "predict", "runtime B", "MACs");
+    for path in artifacts {
+        let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+        let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: path.display().to_string(), source: e })?;
+        let id = solidml_spec::keccak256(&bytes);
+        let g = model_gas(&solc, &model, &id)?;
+        println!("{:<24} {:>12} {:>12} {:>12} {:>10} {:>10}", name_of(path), g.deploy, g.predict_q, g.predict, g.runtime_bytes, model.macs());
+        measured.push(g);
+    }
+    if dense > 0 {
+        let (ours, naive, macs) = dense_comparison(&solc, dense)?;
+        println!();
+        println!("{dense}x{dense} int8 dense layer with requantization ({macs} MACs), one predictQ call, same run:");
+        println!("{:<34} {:>12} {:>10} {:>12}", "version", "gas", "gas/MAC", "deploy gas");
+        println!("{:<34} {:>12} {:>10.2} {:>12}", "straightforward Solidity (loops)", naive.predict_q, naive.predict_q as f64 / macs as f64, naive.deploy);
+        println!("{:<34} {:>12} {:>10.2} {:>12}", "solidml (packed lanes, Yul)", ours.predict_q, ours.predict_q as f64 / macs as f64, ours.deploy);
+        println!("ratio: {:.1}x less gas per MAC", naive.predict_q as f64 / ours.predict_q as f64);
+        println!("contracts: {} {} / {} {}", ours.contract, ours.predict_q, naive.contract, naive.predict_q);
+        measured.push(ours);
+        measured.push(naive);
+    }
+    if let Some(dir) = forge_project {
+        write_forge_project(dir, &measured.iter().collect::<Vec<_>>())?;
+        println!("forge project: {}", dir.display());
+    }
+    Ok(())
+}
+
+fn name_of(p: &Path) -> String {
+    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}

@@ -1,0 +1,54 @@
+//! `solidml precompile`: call the SolidML precompile (or its OpenGradient entry) from the
+//! command line, exactly as a node does, and print the output and the gas charged.
+
+use std::{path::PathBuf, sync::Arc};
+
+use miette::Result;
+use solidml_precompile::{DirStore, MemoryStore, ModelStore, SolidMlPrecompile, abi, opengradient::OpenGradientEntry, precompile::Outcome};
+
+use crate::{backend::BackendChoice, error::CliError};
+
+/// Arguments of `solidml precompile`.
+pub struct PrecompileArgs {
+    pub input: String,
+    pub models: Vec<PathBuf>,
+    pub store: Option<PathBuf>,
+    pub gas_limit: u64,
+    pub opengradient: bool,
+    pub backend: BackendChoice,
+}
+
+pub fn precompile(args: PrecompileArgs) -> Result<()> {
+    let store: Arc<dyn ModelStore> = match &args.store {
+        Some(dir) => Arc::new(DirStore::open(dir).map_err(CliError::from)?),
+        None => Arc::new(MemoryStore::new()),
+    };
+    for m in &args.models {
+        let bytes = std::fs::read(m).map_err(|e| CliError::io(m, e))?;
+        store.insert(&bytes).map_err(CliError::from)?;
+    }
+    let hex_in = args.input.trim();
+    let input = hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("the input is not hex: {e}")))?;
+    let backend = crate::backend::make(args.backend)?;
+    let p = SolidMlPrecompile::new().with_store(store).with_backend(backend);
+    let outcome: Outcome = if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
+    match outcome.error() {
+        None => {
+            println!("output 0x{}", hex::encode(outcome.return_data()));
+            println!("gas    {}", outcome.gas_used);
+            Ok(())
+        }
+        Some(e) => {
+            let revert = outcome.return_data();
+            if !revert.is_empty() {
+                eprintln!("revert 0x{}", hex::encode(&revert));
+            }
+            Err(CliError::Precompile { code: e.code() as u8, gas: outcome.gas_used, message: e.to_string() }.into())
+        }
+    }
+}
+
+/// The address line printed by `solidml precompile --help`.
+pub fn addresses() -> String {
+    format!("SolidML precompile at 0x{}, OpenGradient entry at 0x{}", hex::encode(abi::SOLIDML_PRECOMPILE), hex::encode(abi::OPENGRADIENT_PRECOMPILE))
+}

@@ -1,0 +1,73 @@
+//! `solidml gas` measures in revm in process; this checks its figures equal what real forge
+//! (1.7.1, solc-js 0.8.30) reports for the same calls: `solidml gas --forge-project DIR`
+//! writes a foundry project replaying every measured `predictQ` call, and
+//! `forge test --gas-report --json` must report the same gas per contract.
+//!
+//! Needs `FOUNDRY_BIN` (set by scripts/test.sh); fails in CI without it, skips elsewhere.
+
+use std::{collections::BTreeMap, process::Command};
+
+fn solidml() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_solidml"))
+}
+
+fn examples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models")
+}
+
+#[test]
+fn solidml_gas_equals_forge_gas_report() {
+    let Ok(bin) = std::env::var("FOUNDRY_BIN") else {
+        assert!(std::env::var("CI").is_err(), "FOUNDRY_BIN must be set in CI (scripts/test.sh sets it)");
+        eprintln!("skipped: FOUNDRY_BIN is not set");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("solidml-gas-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // the logreg example, plus the 256×256 dense pair
+    let out = Command::new(solidml())
+        .args(["compile", examples().join("digits_logreg.onnx").to_str().unwrap(), "--calibration", examples().join("digits_calib.npy").to_str().unwrap(), "-o"])
+        .arg(dir.join("model"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(solidml())
+        .arg("gas")
+        .arg(dir.join("model/digits_logreg.smodel"))
+        .arg("--forge-project")
+        .arg(dir.join("forge"))
+        .env("FOUNDRY_BIN", &bin)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    println!("{stdout}");
+    // ours: "digits_logreg  <deploy> <predictQ> ..." and "contracts: A <gas> / B <gas>"
+    let mut ours: BTreeMap<String, u64> = BTreeMap::new();
+    let row = stdout.lines().find(|l| l.starts_with("digits_logreg")).unwrap();
+    ours.insert("digits_logreg".into(), row.split_whitespace().nth(2).unwrap().parse().unwrap());
+    let pair: Vec<&str> = stdout.lines().find_map(|l| l.strip_prefix("contracts: ")).unwrap().split_whitespace().collect();
+    ours.insert(pair[0].into(), pair[1].parse().unwrap());
+    ours.insert(pair[3].into(), pair[4].parse().unwrap());
+
+    let report = Command::new(format!("{bin}/forge"))
+        .args(["test", "--use", &format!("{bin}/solc"), "--offline", "--gas-report", "--json"])
+        .current_dir(dir.join("forge"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(report.status.success(), "{text}\n{}", String::from_utf8_lossy(&report.stderr));
+    let json: serde_json::Value = serde_json::from_str(text.lines().rev().find(|l| l.starts_with('[')).unwrap()).unwrap();
+    let mut forge: BTreeMap<String, u64> = BTreeMap::new();
+    for c in json.as_array().unwrap() {
+        let name = c["contract"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
+        if let Some(f) = c["functions"].get("predictQ(bytes)") {
+            assert_eq!(f["min"], f["max"], "{name}: one input, one figure");
+            forge.insert(name, f["min"].as_u64().unwrap());
+        }
+    }
+    for (name, gas) in &ours {
+        assert_eq!(forge.get(name), Some(gas), "{name}: solidml gas says {gas}, forge says {:?}", forge.get(name));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

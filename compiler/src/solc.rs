@@ -1,0 +1,130 @@
+//! Driving a `solc` executable through its standard-JSON interface: Solidity sources in, init
+//! and runtime bytecode out, for `solidml gas` and the in-process EVM tests.
+//!
+//! Any native-shaped `solc` works; the project's own is the solc-js 0.8.30 wrapper that
+//! `scripts/foundry-env.sh` installs (`$FOUNDRY_BIN/solc`). [`Solc::locate`] takes `$SOLC`,
+//! then `$FOUNDRY_BIN/solc`, then that wrapper's place in this repository. The settings are
+//! those of the generated contracts' foundry projects (optimizer on, 10,000 runs, EVM
+//! version cancun), so bytecode and gas match what forge builds. (foundry-compilers would do
+//! the same job with a much larger dependency tree; a standard-JSON call is all that's needed.)
+
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use serde_json::{Value, json};
+
+/// Compile settings (with `with_*` builders).
+#[derive(Debug, Clone)]
+pub struct SolcSettings {
+    pub optimizer_runs: u32,
+    pub evm_version: String,
+}
+
+impl Default for SolcSettings {
+    fn default() -> Self {
+        SolcSettings { optimizer_runs: 10_000, evm_version: "cancun".into() }
+    }
+}
+
+impl SolcSettings {
+    pub fn with_optimizer_runs(mut self, runs: u32) -> Self {
+        self.optimizer_runs = runs;
+        self
+    }
+}
+
+/// One compiled contract.
+#[derive(Debug, Clone)]
+pub struct CompiledContract {
+    /// Creation code (without constructor arguments).
+    pub initcode: Vec<u8>,
+    /// Deployed code.
+    pub runtime: Vec<u8>,
+}
+
+/// Errors of a compile run.
+#[derive(Debug, thiserror::Error)]
+pub enum SolcError {
+    #[error("no solc found: set SOLC or FOUNDRY_BIN, or run scripts/foundry-env.sh")]
+    NotFound,
+    #[error("running {path}: {reason}")]
+    Run { path: String, reason: String },
+    #[error("solc reported errors:\n{0}")]
+    Compile(String),
+    #[error("contract `{0}` is not in solc's output")]
+    MissingContract(String),
+}
+
+/// A `solc` executable.
+#[derive(Debug, Clone)]
+pub struct Solc {
+    path: PathBuf,
+}
+
+impl Solc {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Solc { path: path.into() }
+    }
+
+    /// `$SOLC`, `$FOUNDRY_BIN/solc`, or the project-local wrapper.
+    pub fn locate() -> Result<Solc, SolcError> {
+        let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-sol/toolchain/bin/solc");
+        let candidates = [std::env::var_os("SOLC").map(PathBuf::from), std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("solc")), Some(local)];
+        candidates.into_iter().flatten().find(|p| p.is_file()).map(Solc::new).ok_or(SolcError::NotFound)
+    }
+
+    /// Compile `sources` (`(path, contents)`); returns every contract by name (the last one
+    /// wins when two files define the same name).
+    pub fn compile(&self, sources: &[(String, String)], settings: &SolcSettings) -> Result<BTreeMap<String, CompiledContract>, SolcError> {
+        let srcs: serde_json::Map<String, Value> = sources.iter().map(|(p, c)| (p.clone(), json!({ "content": c }))).collect();
+        let input = json!({
+            "language": "Solidity",
+            "sources": srcs,
+            "settings": {
+                "optimizer": { "enabled": true, "runs": settings.optimizer_runs },
+                "evmVersion": settings.evm_version,
+                "outputSelection": { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } }
+            }
+        });
+        let run_err = |reason: String| SolcError::Run { path: self.path.display().to_string(), reason };
+        let mut child = Command::new(&self.path)
+            .arg("--standard-json")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| run_err(e.to_string()))?;
+        child.stdin.take().expect("piped").write_all(input.to_string().as_bytes()).map_err(|e| run_err(e.to_string()))?;
+        let out = child.wait_with_output().map_err(|e| run_err(e.to_string()))?;
+        if !out.status.success() {
+            return Err(run_err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr))));
+        }
+        let output: Value = serde_json::from_slice(&out.stdout).map_err(|e| run_err(format!("unreadable output: {e}")))?;
+        let errors: Vec<String> = output["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["severity"] == "error")
+            .map(|e| e["formattedMessage"].as_str().unwrap_or("?").to_string())
+            .collect();
+        if !errors.is_empty() {
+            return Err(SolcError::Compile(errors.join("\n")));
+        }
+        let mut contracts = BTreeMap::new();
+        for file in output["contracts"].as_object().into_iter().flat_map(|o| o.values()) {
+            for (name, c) in file.as_object().into_iter().flatten() {
+                let code = |k: &str| hex_decode(c["evm"][k]["object"].as_str().unwrap_or(""));
+                contracts.insert(name.clone(), CompiledContract { initcode: code("bytecode"), runtime: code("deployedBytecode") });
+            }
+        }
+        Ok(contracts)
+    }
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+}

@@ -1,0 +1,99 @@
+//! # solidml-gpu
+//!
+//! The GPU executor of SolidML: every operator of the arithmetic contract (`docs/spec.md`) as a
+//! WGSL compute shader run through wgpu (Vulkan), **bit-exact** with the CPU reference
+//! executor (`solidml-cpu`). Where no GPU exists, Mesa's lavapipe is a real (software) Vulkan
+//! device and runs the same shaders (`scripts/vulkan-env.sh` installs it).
+//!
+//! ```no_run
+//! # fn demo(model: &solidml_spec::Model, x: Vec<i8>) -> Result<(), solidml_gpu::GpuError> {
+//! let ctx = solidml_gpu::GpuContext::new()?;          // once per process
+//! let exec = solidml_gpu::GpuExecutor::new(&ctx, model)?; // once per model
+//! let outputs = exec.run(&[solidml_cpu::Value::I8(x)])?;
+//! # Ok(()) }
+//! ```
+//!
+//! * [`context`]: [`GpuContext`] (adapter selection, device, the pipeline cache shared by all
+//!   models) and [`DotMode`].
+//! * [`executor`]: [`GpuExecutor`] (buffers, one submission per run, status → errors).
+//! * [`shaders`]: the WGSL sources, `src/shaders/<op>.wgsl`, with `arith.wgsl` (SRDHM,
+//!   RDBPOT, requantize and 64-bit emulation in 32-bit ops) prepended.
+//! * [`ops`]: one file per operator (parameter packing and dispatch), as in `solidml-cpu`.
+//! * [`bench`]: timing helpers for `solidml bench` (model latency, int8 GEMM MAC/s).
+//!
+//! Storage: an int8 tensor is one `i32` per element, an i64 tensor two `u32` words (low
+//! first). Dense, Conv and MatMul use `dot4I8Packed` on weights packed four to a word when the
+//! instance supports WGSL's `packed_4x8_integer_dot_product`, and an exact 32-bit fallback
+//! otherwise ([`DotMode`] forces either). Run-time errors (Take/GatherDynamic index out of range,
+//! IntBinary overflow) are flagged by the shaders in a status buffer and reported as the CPU
+//! reports them.
+//!
+//! Limits: each tensor, weight block and table must fit in one storage binding (the adapter's
+//! `max_storage_buffer_binding_size`, 128 MiB on lavapipe); larger ones fail with
+//! [`GpuError::TooLarge`] instead of being split.
+
+pub mod bench;
+pub mod context;
+pub mod executor;
+pub mod ops;
+pub mod shaders;
+
+pub use context::{AdapterSummary, DotMode, GpuContext};
+pub use executor::GpuExecutor;
+pub use solidml_cpu::Value;
+
+use solidml_cpu::CpuError;
+use solidml_spec::{DType, SpecError};
+
+/// Everything the GPU executor can report.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    /// No usable adapter (no Vulkan loader or driver, or none matching `SOLIDML_GPU_ADAPTER`).
+    #[error("no GPU adapter found: looked for {looked_for}")]
+    NoAdapter { looked_for: String },
+    /// The device could not be created, or wgpu reported an error.
+    #[error("GPU device error: {0}")]
+    Device(String),
+    /// A shader failed to compile (a bug of this crate).
+    #[error("WGSL shader `{shader}` failed to compile: {message}")]
+    Shader { shader: &'static str, message: String },
+    /// A requested feature is missing (e.g. [`DotMode::Packed`] without the WGSL extension).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// A tensor or constant block exceeds one storage binding.
+    #[error("{what} needs {bytes} bytes, over the adapter's limit of {limit}")]
+    TooLarge { what: String, bytes: u64, limit: u64 },
+    #[error(transparent)]
+    InvalidModel(#[from] SpecError),
+    #[error("the model takes {expected} input(s), {got} given")]
+    InputCount { expected: usize, got: usize },
+    #[error("input `{name}` expects {expected} {dtype:?} elements, got {got} {got_dtype:?} elements")]
+    InputMismatch { name: String, expected: usize, dtype: DType, got: usize, got_dtype: DType },
+    #[error("node `{node}`: integer overflow (operand {value})")]
+    Overflow { node: String, value: i64 },
+    #[error("node `{node}`: index {index} out of range 0..{len}")]
+    IndexOutOfRange { node: String, index: i64, len: usize },
+}
+
+impl GpuError {
+    /// The CPU executor's error for the same failure, for the variants both executors share
+    /// (model, input and run-time errors); `None` for GPU-only failures.
+    pub fn into_cpu_error(self) -> Option<CpuError> {
+        Some(match self {
+            GpuError::InvalidModel(e) => CpuError::InvalidModel(e),
+            GpuError::InputCount { expected, got } => CpuError::InputCount { expected, got },
+            GpuError::InputMismatch { name, expected, dtype, got, got_dtype } => CpuError::InputMismatch { name, expected, dtype, got, got_dtype },
+            GpuError::Overflow { node, value } => CpuError::Overflow { node, value },
+            GpuError::IndexOutOfRange { node, index, len } => CpuError::IndexOutOfRange { node, index, len },
+            _ => return None,
+        })
+    }
+
+    /// Whether this is the "no adapter" error (tests skip on it outside CI).
+    pub fn is_no_adapter(&self) -> bool {
+        matches!(self, GpuError::NoAdapter { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! The broadcasting element-wise ops: Binary (Add/Sub/Mul, `shaders/binary.wgsl`), Extremum
+//! (`extremum.wgsl`), BinaryLut (`binary_lut.wgsl`) and IntBinary (`int_binary.wgsl`, fallible).
+
+use solidml_spec::{Binary, BinaryKind, Extremum};
+
+use super::{Builder, FailKind, NodeRef, broadcast_block, mult_words, numel};
+use crate::GpuError;
+use crate::shaders::Shader;
+
+fn kind_word(k: BinaryKind) -> u32 {
+    match k {
+        BinaryKind::Add => 0,
+        BinaryKind::Sub => 1,
+        BinaryKind::Mul => 2,
+    }
+}
+
+fn bcast(n: &NodeRef) -> Vec<u32> {
+    broadcast_block(&n.input(0).shape, &n.input(1).shape, &n.output().shape)
+}
+
+pub(crate) fn build(b: &mut Builder, n: &NodeRef, bin: &Binary) -> Result<(), GpuError> {
+    let total = numel(&n.output().shape);
+    let mut params = vec![total as u32, kind_word(bin.kind), bin.a_zero_point as u32, bin.b_zero_point as u32, bin.left_shift];
+    for m in [bin.a_multiplier, bin.b_multiplier, bin.output_multiplier] {
+        params.extend(mult_words(m));
+    }
+    params.extend([bin.output_zero_point as u32, bin.clamp_min as i32 as u32, bin.clamp_max as i32 as u32]);
+    params.extend(bcast(n));
+    b.dispatch(Shader::Binary, "main", total, &params, n.binds(b, 2))
+}
+
+pub(crate) fn build_extremum(b: &mut Builder, n: &NodeRef, e: Extremum) -> Result<(), GpuError> {
+    let total = numel(&n.output().shape);
+    let mut params = vec![total as u32, (e == Extremum::Min) as u32];
+    params.extend(bcast(n));
+    b.dispatch(Shader::Extremum, "main", total, &params, n.binds(b, 2))
+}
+
+pub(crate) fn build_lut(b: &mut Builder, n: &NodeRef, table: &[i8]) -> Result<(), GpuError> {
+    let total = numel(&n.output().shape);
+    let mut params = vec![total as u32];
+    params.extend(bcast(n));
+    let data: Vec<u32> = table.iter().map(|&v| v as i32 as u32).collect();
+    let buf = b.data(&format!("{} table", n.label()), &data)?;
+    let mut binds = n.binds(b, 2);
+    binds.data = buf.as_ref();
+    b.dispatch(Shader::BinaryLut, "main", total, &params, binds)?;
+    if let Some(buf) = buf {
+        b.keep(buf);
+    }
+    Ok(())
+}
+
+pub(crate) fn build_int(b: &mut Builder, n: &NodeRef, kind: BinaryKind) -> Result<(), GpuError> {
+    let total = numel(&n.output().shape);
+    let slot = b.slot(n.index, FailKind::Overflow);
+    let mut params = vec![total as u32, kind_word(kind), slot];
+    params.extend(bcast(n));
+    b.dispatch(Shader::IntBinary, "main", total, &params, n.binds(b, 2))?;
+    if total > 0 {
+        b.dispatch(Shader::IntBinary, "report", 1, &params, n.binds(b, 2))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! ConvTranspose (`shaders/conv_transpose.wgsl`), gather form; weights one i32 each.
+
+use solidml_spec::ConvTranspose;
+
+use super::{Builder, NodeRef, conv::spatial_block, mult_words, numel};
+use crate::GpuError;
+use crate::shaders::Shader;
+
+pub(crate) fn build(b: &mut Builder, n: &NodeRef, c: &ConvTranspose) -> Result<(), GpuError> {
+    let (xs, ys) = (&n.input(0).shape, &n.output().shape);
+    let (cin, cout, g) = (xs[1] as usize, ys[1] as usize, c.groups as usize);
+    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+    let mut data: Vec<u32> = c.bias.iter().map(|&x| x as u32).collect();
+    let mult_off = data.len();
+    data.extend(c.epilogue.multipliers.iter().flat_map(|&m| mult_words(m)));
+    let w_off = data.len();
+    data.extend(c.weights.iter().map(|&w| w as i32 as u32));
+    let total = numel(ys);
+    let e = &c.epilogue;
+    let mut params = vec![
+        total as u32,
+        c.kernel.len() as u32,
+        cin as u32,
+        cout as u32,
+        (cin / g) as u32,
+        (cout / g) as u32,
+        numel(&xs[2..]) as u32,
+        numel(&ys[2..]) as u32,
+        klen as u32,
+        e.multipliers.len() as u32,
+        mult_off as u32,
+        w_off as u32,
+        c.input_zero_point as u32,
+        e.output_zero_point as u32,
+        e.clamp_min as i32 as u32,
+        e.clamp_max as i32 as u32,
+    ];
+    params.extend(spatial_block(xs, ys, &c.kernel, &c.strides, &c.dilations, &c.pads_begin));
+    let buf = b.data(&format!("{} weights", n.label()), &data)?;
+    let mut binds = n.binds(b, 1);
+    binds.data = buf.as_ref();
+    b.dispatch(Shader::ConvTranspose, "main", total, &params, binds)?;
+    if let Some(buf) = buf {
+        b.keep(buf);
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Dense (`shaders/dense.wgsl`): weights packed four int8 lanes to a word (column-major, so
+//! neighbouring threads read neighbouring words), the input zero point folded into the bias so
+//! the kernel's dot products take raw int8 codes. A first dispatch packs the input rows four
+//! codes to a word (scratch), the second computes one column for 4 rows per thread.
+
+use solidml_spec::Dense;
+
+use super::{Builder, NodeRef, mult_words, numel, pack_row};
+use crate::GpuError;
+use crate::shaders::Shader;
+
+/// `bias[j] − zp · Σ_k w[j, k]`, wrapped to i32 (the kernel's accumulator wraps the same way,
+/// and the true accumulator fits in i32).
+pub(crate) fn folded_bias(bias: &[i32], weights: &[i8], zp: i32) -> Vec<u32> {
+    let per = weights.len() / bias.len().max(1);
+    bias.iter()
+        .enumerate()
+        .map(|(j, &b)| {
+            let sw: i64 = weights[j * per..(j + 1) * per].iter().map(|&w| w as i64).sum();
+            (b as i64 - zp as i64 * sw) as i32 as u32
+        })
+        .collect()
+}
+
+pub(crate) fn build(b: &mut Builder, n: &NodeRef, d: &Dense) -> Result<(), GpuError> {
+    let (k, nn) = (d.in_features as usize, d.out_features as usize);
+    let kw = k.div_ceil(4);
+    let mut data = folded_bias(&d.bias, &d.weights, d.input_zero_point);
+    let mult_off = data.len();
+    data.extend(d.epilogue.multipliers.iter().flat_map(|&m| mult_words(m)));
+    let w_off = data.len();
+    // packed rows, then stored column-major (word c of output j at c·N + j)
+    let mut rows_packed = Vec::with_capacity(nn * kw);
+    for j in 0..nn {
+        pack_row(d.weights[j * k..(j + 1) * k].iter().copied(), kw, &mut rows_packed);
+    }
+    data.extend((0..kw).flat_map(|c| (0..nn).map(move |j| (c, j))).map(|(c, j)| rows_packed[j * kw + c]));
+    let total = numel(&n.output().shape);
+    let rows = total / nn.max(1) as u64;
+    let threads = rows.div_ceil(4) * nn as u64;
+    let e = &d.epilogue;
+    let params = [
+        threads as u32,
+        k as u32,
+        nn as u32,
+        kw as u32,
+        e.multipliers.len() as u32,
+        mult_off as u32,
+        w_off as u32,
+        e.output_zero_point as u32,
+        e.clamp_min as i32 as u32,
+        e.clamp_max as i32 as u32,
+        rows as u32,
+    ];
+    let buf = b.data(&format!("{} weights", n.label()), &data)?;
+    let packed_x = b.scratch(rows * kw as u64)?;
+    let mut binds = n.binds(b, 1);
+    binds.data = buf.as_ref();
+    binds.scratch = Some(&packed_x);
+    b.dispatch(Shader::Dense, "pack", rows * kw as u64, &params, binds)?;
+    b.dispatch(Shader::Dense, "main", threads, &params, binds)?;
+    if let Some(buf) = buf {
+        b.keep(buf);
+    }
+    b.keep(packed_x);
+    Ok(())
+}

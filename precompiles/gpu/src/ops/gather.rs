@@ -1,0 +1,36 @@
+//! Gather with constant indices and GatherDynamic with run-time i64 indices
+//! (`shaders/gather.wgsl`, `shaders/gather_dynamic.wgsl`).
+
+use super::{Builder, FailKind, NodeRef, numel};
+use crate::GpuError;
+use crate::shaders::Shader;
+
+pub(crate) fn build(b: &mut Builder, n: &NodeRef, axis: u32, indices: &[u32]) -> Result<(), GpuError> {
+    let xs = &n.input(0).shape;
+    let a = axis as usize;
+    let total = numel(&n.output().shape);
+    let params = [total as u32, n.words(), xs[a], numel(&xs[a + 1..]) as u32, indices.len() as u32];
+    let buf = b.data(&format!("{} indices", n.label()), indices)?;
+    let mut binds = n.binds(b, 1);
+    binds.data = buf.as_ref();
+    b.dispatch(Shader::Gather, "main", total, &params, binds)?;
+    if let Some(buf) = buf {
+        b.keep(buf);
+    }
+    Ok(())
+}
+
+pub(crate) fn build_dynamic(b: &mut Builder, n: &NodeRef, axis: u32) -> Result<(), GpuError> {
+    let xs = &n.input(0).shape;
+    let a = axis as usize;
+    let nidx = numel(&n.input(1).shape);
+    let total = numel(&n.output().shape);
+    let slot = b.slot(n.index, FailKind::Index { len: xs[a] as usize });
+    let params = [total as u32, n.words(), xs[a], numel(&xs[a + 1..]) as u32, nidx as u32, slot];
+    b.dispatch(Shader::GatherDynamic, "check", nidx, &params, n.binds(b, 2))?;
+    b.dispatch(Shader::GatherDynamic, "main", total, &params, n.binds(b, 2))?;
+    if nidx > 0 {
+        b.dispatch(Shader::GatherDynamic, "report", 1, &params, n.binds(b, 2))?;
+    }
+    Ok(())
+}

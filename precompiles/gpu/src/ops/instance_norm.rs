@@ -1,0 +1,32 @@
+//! InstanceNorm (`shaders/instance_norm.wgsl`): a statistics pass per plane into a scratch
+//! buffer, then one thread per element.
+
+use solidml_spec::InstanceNorm;
+
+use super::{Builder, NodeRef, numel};
+use crate::GpuError;
+use crate::executor::i64_words;
+use crate::shaders::Shader;
+
+pub(crate) fn build(b: &mut Builder, n: &NodeRef, inn: &InstanceNorm) -> Result<(), GpuError> {
+    let xs = &n.input(0).shape;
+    let total = numel(xs);
+    let plane = numel(&xs[2..]);
+    let planes = total / plane.max(1);
+    let eps = inn.epsilon_term as u64;
+    let params = [total as u32, planes as u32, plane as u32, xs[1], inn.input_zero_point as u32, inn.output_zero_point as u32, eps as u32, (eps >> 32) as u32];
+    let mut data = i64_words(&inn.gamma_q16);
+    data.extend(i64_words(&inn.beta_q16));
+    let buf = b.data(&format!("{} parameters", n.label()), &data)?;
+    let scratch = b.scratch(planes * 4)?;
+    let mut binds = n.binds(b, 1);
+    binds.data = buf.as_ref();
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::InstanceNorm, "stats", planes, &params, binds)?;
+    b.dispatch(Shader::InstanceNorm, "main", total, &params, binds)?;
+    if let Some(buf) = buf {
+        b.keep(buf);
+    }
+    b.keep(scratch);
+    Ok(())
+}

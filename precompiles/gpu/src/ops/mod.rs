@@ -1,0 +1,257 @@
+//! One file per operator, mirroring `solidml-cpu`'s `ops/`: each packs its node's parameters
+//! (shapes, zero points, multipliers) into a `params` word array and its constant data
+//! (weights, biases, tables) into a `data` buffer, and records its dispatches. [`build`]
+//! dispatches a node to its file; [`Builder`] holds what they share.
+
+pub mod argmax;
+pub mod binary;
+pub mod concat;
+pub mod conv;
+pub mod conv_transpose;
+pub mod dense;
+pub mod gather;
+pub mod instance_norm;
+pub mod log_softmax;
+pub mod lrn;
+pub mod lut;
+pub mod matmul;
+pub mod normalize;
+pub mod pad;
+pub mod pool;
+pub mod reduce;
+pub mod softmax;
+pub mod take;
+pub mod view;
+
+use solidml_spec::{Model, Node, Op, arith::Multiplier};
+use wgpu::util::DeviceExt;
+
+use crate::context::GpuContext;
+use crate::executor::{Dispatch, words};
+use crate::shaders::{self, Shader};
+use crate::GpuError;
+
+/// What a fallible node reports when its status slot records a failure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FailKind {
+    /// Take / GatherDynamic: the index and the length it must be below.
+    Index { len: usize },
+    /// IntBinary: operand a of the overflowing element.
+    Overflow,
+}
+
+/// Whether an op can fail at run time (and so owns a status slot).
+pub(crate) fn fallible(op: &Op) -> bool {
+    matches!(op, Op::Take { .. } | Op::GatherDynamic { .. } | Op::IntBinary { .. })
+}
+
+/// The buffers a dispatch binds (unused slots get a dummy buffer).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Binds<'a> {
+    pub out: Option<&'a wgpu::Buffer>,
+    pub in0: Option<&'a wgpu::Buffer>,
+    pub in1: Option<&'a wgpu::Buffer>,
+    pub data: Option<&'a wgpu::Buffer>,
+    pub scratch: Option<&'a wgpu::Buffer>,
+}
+
+/// Shared state while an executor records its nodes.
+pub(crate) struct Builder<'a> {
+    ctx: &'a GpuContext,
+    pub packed: bool,
+    tensors: &'a [Option<wgpu::Buffer>],
+    status: &'a wgpu::Buffer,
+    dummy_read: wgpu::Buffer,
+    dummy_rw: wgpu::Buffer,
+    dummy_scratch: wgpu::Buffer,
+    dispatches: Vec<Dispatch>,
+    fallible: Vec<(usize, FailKind)>,
+    owned: Vec<wgpu::Buffer>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(ctx: &'a GpuContext, packed: bool, tensors: &'a [Option<wgpu::Buffer>], status: &'a wgpu::Buffer) -> Self {
+        let dummy = |label, usage| ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: 16, usage, mapped_at_creation: false });
+        Builder {
+            ctx,
+            packed,
+            tensors,
+            status,
+            dummy_read: dummy("dummy", wgpu::BufferUsages::STORAGE),
+            dummy_rw: dummy("dummy out", wgpu::BufferUsages::STORAGE),
+            dummy_scratch: dummy("dummy scratch", wgpu::BufferUsages::STORAGE),
+            dispatches: vec![],
+            fallible: vec![],
+            owned: vec![],
+        }
+    }
+
+    pub fn finish(self) -> (Vec<Dispatch>, Vec<(usize, FailKind)>, Vec<wgpu::Buffer>) {
+        let mut owned = self.owned;
+        owned.extend([self.dummy_read, self.dummy_rw, self.dummy_scratch]);
+        (self.dispatches, self.fallible, owned)
+    }
+
+    /// The buffer of tensor `id` (defined: validation guarantees it).
+    pub fn tensor(&self, id: u32) -> &'a wgpu::Buffer {
+        self.tensors[id as usize].as_ref().expect("validated: tensor is defined")
+    }
+
+    /// A read-only buffer of constant words; `None` for no words. Checked against the binding limit.
+    pub fn data(&mut self, what: &str, words: &[u32]) -> Result<Option<wgpu::Buffer>, GpuError> {
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let bytes = words.len() as u64 * 4;
+        let max = self.ctx.max_binding_bytes();
+        if bytes > max {
+            return Err(GpuError::TooLarge { what: what.to_string(), bytes, limit: max });
+        }
+        Ok(Some(self.ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(what), contents: bytemuck::cast_slice(words), usage: wgpu::BufferUsages::STORAGE })))
+    }
+
+    /// A read-write scratch buffer of `words` words.
+    pub fn scratch(&mut self, words: u64) -> Result<wgpu::Buffer, GpuError> {
+        let bytes = (words * 4).max(16);
+        let max = self.ctx.max_binding_bytes();
+        if bytes > max {
+            return Err(GpuError::TooLarge { what: "scratch".into(), bytes, limit: max });
+        }
+        Ok(self.ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("scratch"), size: bytes, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false }))
+    }
+
+    /// Keep a buffer alive as long as the executor.
+    pub fn keep(&mut self, b: wgpu::Buffer) {
+        self.owned.push(b);
+    }
+
+    /// A status slot for node `index`.
+    pub fn slot(&mut self, index: usize, kind: FailKind) -> u32 {
+        self.fallible.push((index, kind));
+        (self.fallible.len() - 1) as u32
+    }
+
+    /// Record a dispatch of `threads` invocations of `entry` (64-thread workgroups; entries with
+    /// `@workgroup_size(1)` pass `threads = 1` and get one group). Nothing for 0 threads.
+    pub fn dispatch(&mut self, shader: Shader, entry: &'static str, threads: u64, params: &[u32], binds: Binds<'_>) -> Result<(), GpuError> {
+        if threads == 0 {
+            return Ok(());
+        }
+        let groups = threads.div_ceil(64);
+        let max_dim = self.ctx.limits.max_compute_workgroups_per_dimension as u64;
+        let x = groups.min(max_dim);
+        let y = groups.div_ceil(x);
+        if y > max_dim {
+            return Err(GpuError::TooLarge { what: format!("{} dispatch of {threads} threads", shader.name()), bytes: threads, limit: max_dim * max_dim * 64 });
+        }
+        let pipeline = self.ctx.pipeline(shader, entry, self.packed)?;
+        let params = self.ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("params"), contents: bytemuck::cast_slice(params), usage: wgpu::BufferUsages::STORAGE });
+        let entries = [
+            (shaders::PARAMS, &params),
+            (shaders::OUT, binds.out.unwrap_or(&self.dummy_rw)),
+            (shaders::IN0, binds.in0.unwrap_or(&self.dummy_read)),
+            (shaders::IN1, binds.in1.unwrap_or(&self.dummy_read)),
+            (shaders::DATA, binds.data.unwrap_or(&self.dummy_read)),
+            (shaders::STATUS, self.status),
+            (shaders::SCRATCH, binds.scratch.unwrap_or(&self.dummy_scratch)),
+        ];
+        let entries: Vec<wgpu::BindGroupEntry> = entries.iter().map(|(b, buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() }).collect();
+        let bind_group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(shader.name()), layout: &self.ctx.layout, entries: &entries });
+        self.owned.push(params);
+        self.dispatches.push(Dispatch { pipeline, bind_group, groups: (x as u32, y as u32) });
+        Ok(())
+    }
+}
+
+/// Record the dispatches of node `index`.
+pub(crate) fn build(b: &mut Builder, model: &Model, index: usize, node: &Node) -> Result<(), GpuError> {
+    let n = NodeRef { model, node, index };
+    match &node.op {
+        Op::Conv(c) => conv::build(b, &n, c),
+        Op::ConvTranspose(c) => conv_transpose::build(b, &n, c),
+        Op::Dense(d) => dense::build(b, &n, d),
+        Op::MatMul(mm) => matmul::build(b, &n, mm),
+        Op::Binary(bin) => binary::build(b, &n, bin),
+        Op::Extremum(e) => binary::build_extremum(b, &n, *e),
+        Op::BinaryLut { table } => binary::build_lut(b, &n, table),
+        Op::IntBinary { kind } => binary::build_int(b, &n, *kind),
+        Op::Lut(l) => lut::build(b, &n, l),
+        Op::View(v) => view::build(b, &n, v),
+        Op::Pad(p) => pad::build(b, &n, p),
+        Op::Concat { axis } => concat::build(b, &n, *axis),
+        Op::Gather { axis, indices } => gather::build(b, &n, *axis, indices),
+        Op::GatherDynamic { axis } => gather::build_dynamic(b, &n, *axis),
+        Op::Take { table } => take::build(b, &n, table),
+        Op::ArgMax { axis, select_last_index } => argmax::build(b, &n, *axis, *select_last_index),
+        Op::MaxPool(p) => pool::build(b, &n, p, false),
+        Op::AvgPool(p) => pool::build(b, &n, p, true),
+        Op::Reduce(r) => reduce::build(b, &n, r),
+        Op::Softmax(s) => softmax::build(b, &n, s),
+        Op::LogSoftmax(s) => log_softmax::build(b, &n, s),
+        Op::InstanceNorm(inn) => instance_norm::build(b, &n, inn),
+        Op::Lrn(l) => lrn::build(b, &n, l),
+        Op::Normalize(nm) => normalize::build(b, &n, nm),
+    }
+}
+
+/// A node and the model it belongs to.
+pub(crate) struct NodeRef<'a> {
+    pub model: &'a Model,
+    pub node: &'a Node,
+    pub index: usize,
+}
+
+impl NodeRef<'_> {
+    pub fn input(&self, i: usize) -> &solidml_spec::TensorInfo {
+        self.model.tensor(self.node.inputs[i])
+    }
+    pub fn output(&self) -> &solidml_spec::TensorInfo {
+        self.model.tensor(self.node.outputs[0])
+    }
+    /// Words per element of the output.
+    pub fn words(&self) -> u32 {
+        words(self.output().dtype) as u32
+    }
+    /// Binds with the node's output and first input(s).
+    pub fn binds<'b>(&self, b: &Builder<'b>, inputs: usize) -> Binds<'b> {
+        Binds {
+            out: Some(b.tensor(self.node.outputs[0])),
+            in0: (inputs >= 1).then(|| b.tensor(self.node.inputs[0])),
+            in1: (inputs >= 2).then(|| b.tensor(self.node.inputs[1])),
+            ..Default::default()
+        }
+    }
+    pub fn label(&self) -> String {
+        format!("node `{}` ({})", self.node.name, self.node.op.kind())
+    }
+}
+
+/// Product of dimensions as u64.
+pub(crate) fn numel(shape: &[u32]) -> u64 {
+    shape.iter().map(|&d| d as u64).product()
+}
+
+/// A multiplier as two words.
+pub(crate) fn mult_words(m: Multiplier) -> [u32; 2] {
+    [m.multiplier as u32, m.shift as u32]
+}
+
+/// The numpy broadcasting block of `bindings.wgsl`'s `broadcast_offsets`: rank, output dims,
+/// then each operand's strides (0 on broadcast axes).
+pub(crate) fn broadcast_block(sa: &[u32], sb: &[u32], so: &[u32]) -> Vec<u32> {
+    let mut p = vec![so.len() as u32];
+    p.extend_from_slice(so);
+    for s in [sa, sb] {
+        p.extend(solidml_cpu::index::broadcast_strides(s, so).iter().map(|&x| x as u32));
+    }
+    p
+}
+
+/// int8 weights packed four to a word (lane 0 in the low byte), rows of `kw` words.
+pub(crate) fn pack_row(row: impl Iterator<Item = i8>, kw: usize, out: &mut Vec<u32>) {
+    let start = out.len();
+    out.resize(start + kw, 0);
+    for (i, w) in row.enumerate() {
+        out[start + i / 4] |= (w as u8 as u32) << (8 * (i % 4));
+    }
+}

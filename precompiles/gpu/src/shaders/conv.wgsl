@@ -1,0 +1,81 @@
+// conv.wgsl — N-d Conv (docs/spec.md#op-conv), one thread per output element [n, co, o…].
+//
+// params: 0 total, 1 s (spatial rank), 2 C_in, 3 C_out, 4 Cg_in, 5 Cg_out, 6 in_plane,
+//         7 out_plane, 8 klen (taps), 9 kw, 10 nmult, 11 mult_off, 12 w_off, 13 input zp,
+//         14 output zp, 15 clamp_min, 16 clamp_max,
+//         17 + 6d: in_dim, out_dim, kernel, stride, dilation, pad_begin of spatial axis d
+// data:   folded bias [C_out] (bias − zp·Σw, as dense.wgsl), multipliers at mult_off, weights at
+//         w_off: per output channel kw words packing the reduction in tap-major order
+//         (t · Cg_in + ci), zero-padded. Taps outside the input read the zero point, which the
+//         folded bias cancels: they contribute 0, as the spec's skipped taps.
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = thread_index(gid, nwg);
+    if (i >= p_u32(0u)) {
+        return;
+    }
+    let s = p_u32(1u);
+    let cin = p_u32(2u);
+    let cout = p_u32(3u);
+    let cin_g = p_u32(4u);
+    let cout_g = p_u32(5u);
+    let in_plane = p_u32(6u);
+    let out_plane = p_u32(7u);
+    let klen = p_u32(8u);
+    let kw = p_u32(9u);
+    let zp = p_i32(13u);
+    let o = i % out_plane;
+    let co = (i / out_plane) % cout;
+    let n = i / (out_plane * cout);
+    let g = co / cout_g;
+    var opos: array<i32, 8>;
+    var rem = o;
+    for (var d = s; d > 0u; d--) {
+        let od = p_u32(17u + 6u * (d - 1u) + 1u);
+        opos[d - 1u] = i32(rem % od);
+        rem = rem / od;
+    }
+    var acc = data_i32(co);
+    var xv = vec4<i32>(0, 0, 0, 0);
+    var lane = 0u;
+    var wi = p_u32(12u) + co * kw;
+    let xbase = (n * cin + g * cin_g) * in_plane;
+    for (var t = 0u; t < klen; t++) {
+        var rt = t;
+        var off = 0u;
+        var inside = true;
+        var st = 1u;
+        for (var d = s; d > 0u; d--) {
+            let b = 17u + 6u * (d - 1u);
+            let h = p_u32(b);
+            let kd = rt % p_u32(b + 2u);
+            rt = rt / p_u32(b + 2u);
+            let pos = opos[d - 1u] * p_i32(b + 3u) - p_i32(b + 5u) + i32(kd) * p_i32(b + 4u);
+            if (pos < 0 || pos >= i32(h)) {
+                inside = false;
+            } else {
+                off += u32(pos) * st;
+            }
+            st = st * h;
+        }
+        for (var ci = 0u; ci < cin_g; ci++) {
+            var x = zp;
+            if (inside) {
+                x = in0_i32(xbase + ci * in_plane + off);
+            }
+            xv[lane] = x;
+            lane++;
+            if (lane == 4u) {
+                acc += dot4_wx(data[wi], xv);
+                wi++;
+                lane = 0u;
+            }
+        }
+    }
+    if (lane > 0u) {
+        // the padded weight lanes are 0: the stale lanes of xv contribute nothing
+        acc += dot4_wx(data[wi], xv);
+    }
+    write_i32(i, epilogue_at(acc, co, p_u32(10u), p_u32(11u), p_i32(14u), p_i32(15u), p_i32(16u)));
+}

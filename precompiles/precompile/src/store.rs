@@ -1,0 +1,210 @@
+//! The content-addressed model store.
+//!
+//! A model is known by its id, `keccak256(artifact)`. A [`ModelStore`] returns the decoded,
+//! validated model for an id, or `None` when it has none. Two stores:
+//!
+//! * [`MemoryStore`]: artifacts added at run time ([`ModelStore::insert`]), for tests, the dev
+//!   node and tools;
+//! * [`DirStore`]: a directory of `<modelId hex>.smodel` files (lowercase hex, no `0x`). A file
+//!   is read on first use, its hash checked against its name, decoded and cached; a file whose
+//!   hash does not match is refused, never served under the wrong id.
+//!
+//! Both derive what the gas schedule needs ([`LoadedModel::work`] and the IO sizes) once, at
+//! load time, so a call prices itself without touching the model's weights.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use solidml_spec::{Model, ModelId, decode, keccak256};
+
+use crate::{StoreError, abi, gas};
+
+/// A model ready to serve: decoded, validated, priced.
+#[derive(Debug)]
+pub struct LoadedModel {
+    pub id: ModelId,
+    pub model: Model,
+    /// Work units of one inference ([`gas::work_units`]).
+    pub work: u64,
+    pub input_bytes: usize,
+    pub output_bytes: usize,
+}
+
+impl LoadedModel {
+    /// Decode and validate an artifact, checking it hashes to `expected` when given.
+    pub fn from_artifact(bytes: &[u8], expected: Option<ModelId>) -> Result<Self, StoreError> {
+        let id = keccak256(bytes);
+        if let Some(e) = expected
+            && e != id
+        {
+            return Err(StoreError::HashMismatch { expected: e, found: id });
+        }
+        let model = decode(bytes).map_err(|error| StoreError::Invalid { model_id: id, error })?;
+        Ok(LoadedModel { id, work: gas::work_units(&model), input_bytes: abi::input_bytes(&model), output_bytes: abi::output_bytes(&model), model })
+    }
+}
+
+/// Where the precompile finds models. Implementations must be safe to share between threads
+/// (a node serves calls concurrently).
+pub trait ModelStore: Send + Sync {
+    /// The model with this id, or `None` if the store does not have it.
+    fn get(&self, id: &ModelId) -> Result<Option<Arc<LoadedModel>>, StoreError>;
+    /// Add an artifact; returns its id.
+    fn insert(&self, artifact: &[u8]) -> Result<ModelId, StoreError>;
+}
+
+/// Models held in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    models: RwLock<HashMap<ModelId, Arc<LoadedModel>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builder form of [`ModelStore::insert`].
+    pub fn with_artifact(self, artifact: &[u8]) -> Result<Self, StoreError> {
+        self.insert(artifact)?;
+        Ok(self)
+    }
+}
+
+impl ModelStore for MemoryStore {
+    fn get(&self, id: &ModelId) -> Result<Option<Arc<LoadedModel>>, StoreError> {
+        Ok(self.models.read().expect("store lock").get(id).cloned())
+    }
+
+    fn insert(&self, artifact: &[u8]) -> Result<ModelId, StoreError> {
+        let m = Arc::new(LoadedModel::from_artifact(artifact, None)?);
+        let id = m.id;
+        self.models.write().expect("store lock").insert(id, m);
+        Ok(id)
+    }
+}
+
+/// Models stored as `<dir>/<modelId hex>.smodel`, loaded lazily and cached.
+pub struct DirStore {
+    dir: PathBuf,
+    cache: MemoryStore,
+}
+
+impl DirStore {
+    /// A store over `dir` (created if missing).
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        Ok(DirStore { dir, cache: MemoryStore::new() })
+    }
+
+    /// The file a model id is stored in.
+    pub fn path_of(&self, id: &ModelId) -> PathBuf {
+        self.dir.join(format!("{}.smodel", hex::encode(id)))
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Io { path: path.display().to_string(), reason: e.to_string() }
+}
+
+impl ModelStore for DirStore {
+    fn get(&self, id: &ModelId) -> Result<Option<Arc<LoadedModel>>, StoreError> {
+        if let Some(m) = self.cache.get(id)? {
+            return Ok(Some(m));
+        }
+        let path = self.path_of(id);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path, e)),
+        };
+        let m = Arc::new(LoadedModel::from_artifact(&bytes, Some(*id))?);
+        self.cache.models.write().expect("store lock").insert(*id, m.clone());
+        Ok(Some(m))
+    }
+
+    fn insert(&self, artifact: &[u8]) -> Result<ModelId, StoreError> {
+        let m = LoadedModel::from_artifact(artifact, None)?;
+        let path = self.path_of(&m.id);
+        // write to a temporary name, then rename: a reader never sees a partial file
+        let tmp = path.with_extension("smodel.tmp");
+        std::fs::write(&tmp, artifact).map_err(|e| io_error(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
+        let id = m.id;
+        self.cache.models.write().expect("store lock").insert(id, Arc::new(m));
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use solidml_spec::{DType, Dense, Epilogue, Node, Op, Quant, TensorInfo, arith::Multiplier, encode};
+
+    /// A 4→2 dense model.
+    pub fn tiny_model() -> Model {
+        let q = Some(Quant { scale: 0.05, zero_point: 1 });
+        Model {
+            name: "tiny".into(),
+            tensors: vec![
+                TensorInfo { name: "x".into(), shape: vec![1, 4], dtype: DType::I8, quant: q },
+                TensorInfo { name: "y".into(), shape: vec![1, 2], dtype: DType::I8, quant: q },
+            ],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node {
+                name: "fc".into(),
+                op: Op::Dense(Dense {
+                    in_features: 4,
+                    out_features: 2,
+                    input_zero_point: 1,
+                    weights: vec![1, -2, 3, -4, 5, 6, -7, 8],
+                    bias: vec![10, -10],
+                    epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.25)], output_zero_point: 1, clamp_min: -128, clamp_max: 127 },
+                }),
+                inputs: vec![0],
+                outputs: vec![1],
+            }],
+        }
+    }
+
+    pub fn tiny_artifact() -> Vec<u8> {
+        encode(&tiny_model()).unwrap()
+    }
+
+    #[test]
+    fn memory_store_serves_by_hash() {
+        let bytes = tiny_artifact();
+        let store = MemoryStore::new().with_artifact(&bytes).unwrap();
+        let id = keccak256(&bytes);
+        let m = store.get(&id).unwrap().unwrap();
+        assert_eq!((m.input_bytes, m.output_bytes), (4, 2));
+        assert!(store.get(&[0; 32]).unwrap().is_none());
+    }
+
+    #[test]
+    fn dir_store_checks_the_hash_against_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::open(dir.path()).unwrap();
+        let bytes = tiny_artifact();
+        let id = store.insert(&bytes).unwrap();
+        assert!(store.path_of(&id).exists());
+        // a fresh store reads it back from disk
+        let fresh = DirStore::open(dir.path()).unwrap();
+        assert_eq!(fresh.get(&id).unwrap().unwrap().id, id);
+        // a file stored under the wrong name is refused
+        let wrong = [0xab; 32];
+        std::fs::write(fresh.path_of(&wrong), &bytes).unwrap();
+        assert_eq!(fresh.get(&wrong).unwrap_err(), StoreError::HashMismatch { expected: wrong, found: id });
+        // a corrupt file under its own hash name is refused as invalid
+        let junk = b"not a model".to_vec();
+        let jid = keccak256(&junk);
+        std::fs::write(fresh.path_of(&jid), &junk).unwrap();
+        assert!(matches!(fresh.get(&jid), Err(StoreError::Invalid { .. })));
+    }
+}

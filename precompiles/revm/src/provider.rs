@@ -1,0 +1,89 @@
+//! [`SolidMlPrecompiles`]: Ethereum's precompiles plus SolidML's two entries.
+//!
+//! A call to [`SOLIDML_PRECOMPILE`] or [`OPENGRADIENT_PRECOMPILE`] is answered by
+//! [`SolidMlPrecompile::call`] / [`OpenGradientEntry::call`] with the call's gas limit; their
+//! [`Outcome`] maps onto revm's precompile result: success returns the outputs, a revert
+//! returns `SolidMLError(code, message)` and keeps the unspent gas, out of gas halts.
+
+use revm::{
+    context::Cfg,
+    context_interface::ContextTr,
+    handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_interpreter_result},
+    interpreter::{CallInputs, InterpreterResult},
+    precompile::{PrecompileHalt, PrecompileOutput, PrecompileStatus},
+    primitives::{Address, AddressSet, Bytes, hardfork::SpecId},
+};
+use solidml_precompile::{
+    OPENGRADIENT_PRECOMPILE, SOLIDML_PRECOMPILE, SolidMlPrecompile,
+    opengradient::OpenGradientEntry,
+    precompile::{Outcome, Status},
+};
+
+/// Ethereum's precompiles for the spec in force, plus the SolidML precompile and the
+/// OpenGradient-compatible entry.
+#[derive(Clone)]
+pub struct SolidMlPrecompiles {
+    eth: EthPrecompiles,
+    solidml: SolidMlPrecompile,
+    opengradient: OpenGradientEntry,
+    warm: AddressSet,
+}
+
+impl SolidMlPrecompiles {
+    pub fn new(spec: SpecId, solidml: SolidMlPrecompile) -> Self {
+        let eth = EthPrecompiles::new(spec);
+        let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default() };
+        p.refresh_warm();
+        p
+    }
+
+    fn refresh_warm(&mut self) {
+        self.warm.clone_from(self.eth.warm_addresses());
+        self.warm.insert(Address::from(SOLIDML_PRECOMPILE));
+        self.warm.insert(Address::from(OPENGRADIENT_PRECOMPILE));
+    }
+
+    pub fn solidml(&self) -> &SolidMlPrecompile {
+        &self.solidml
+    }
+}
+
+/// revm's form of an [`Outcome`].
+fn to_output(outcome: Outcome, reservoir: u64) -> PrecompileOutput {
+    let bytes = Bytes::from(outcome.return_data());
+    let status = match outcome.status {
+        Status::Success(_) => PrecompileStatus::Success,
+        Status::Revert(_) => PrecompileStatus::Revert,
+        Status::OutOfGas(_) => PrecompileStatus::Halt(PrecompileHalt::OutOfGas),
+    };
+    PrecompileOutput { status, gas_used: outcome.gas_used, gas_refunded: 0, state_gas_used: 0, state_gas_spilled: 0, reservoir, bytes }
+}
+
+impl<CTX> PrecompileProvider<CTX> for SolidMlPrecompiles
+where
+    CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>,
+{
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: SpecId) -> bool {
+        let changed = <EthPrecompiles as PrecompileProvider<CTX>>::set_spec(&mut self.eth, spec);
+        self.refresh_warm();
+        changed
+    }
+
+    fn run(&mut self, context: &mut CTX, inputs: &CallInputs) -> Result<Option<InterpreterResult>, String> {
+        let address = inputs.bytecode_address;
+        let outcome = if address == Address::from(SOLIDML_PRECOMPILE) {
+            self.solidml.call(&inputs.input.as_bytes(context), inputs.gas_limit)
+        } else if address == Address::from(OPENGRADIENT_PRECOMPILE) {
+            self.opengradient.call(&inputs.input.as_bytes(context), inputs.gas_limit)
+        } else {
+            return <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, context, inputs);
+        };
+        Ok(Some(precompile_output_to_interpreter_result(to_output(outcome, inputs.reservoir), inputs.gas_limit)))
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+}

@@ -1,0 +1,212 @@
+//! The GPU executor (`solidml-gpu`, WGSL on wgpu/Vulkan) against the spec and the CPU
+//! reference, byte for byte:
+//!
+//! 1. every case of every `docs/spec/vectors/*.json` file replayed from its artifact;
+//! 2. every example model (`examples/models`, compiled as tests/examples.rs does) on a batch
+//!    of evaluation inputs, GPU outputs equal to CPU outputs;
+//! 3. randomized valid spec models over every op (`random_spec.rs`), equal outputs, or equal
+//!    errors where the CPU fails at run time.
+//!
+//! GEMM-like kernels run in both dot-product modes where `dot4I8Packed` is available.
+//! Without a GPU adapter the tests print a note and pass, except under `CI`, where they fail
+//! (CI installs lavapipe with scripts/vulkan-env.sh). `SOLIDML_GPU_RANDOM_MODELS=n` changes the
+//! number of random models (default 1200).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use solidml_compiler::{CompileOptions, runner};
+use solidml_cpu::{CpuExecutor, Value};
+use solidml_gpu::{DotMode, GpuContext, GpuExecutor};
+use solidml_spec::DType;
+use solidml_tests::random_spec::{OpKind, random_inputs, random_model};
+use solidml_tests::*;
+
+fn gpu() -> Option<&'static GpuContext> {
+    static CTX: OnceLock<Option<GpuContext>> = OnceLock::new();
+    CTX.get_or_init(|| match GpuContext::new() {
+        Ok(c) => {
+            eprintln!("GPU adapter: {}", c.adapter());
+            Some(c)
+        }
+        Err(e) if e.is_no_adapter() => {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but there is no GPU adapter: {e} (install lavapipe: scripts/vulkan-env.sh)");
+            }
+            eprintln!("note: skipping the GPU tests: {e}");
+            None
+        }
+        Err(e) => panic!("GPU context: {e}"),
+    })
+    .as_ref()
+}
+
+/// The dot-product modes to exercise on this context.
+fn modes(ctx: &GpuContext) -> Vec<DotMode> {
+    if ctx.packed_dot_available() { vec![DotMode::Packed, DotMode::Emulated] } else { vec![DotMode::Emulated] }
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    let s = s.trim_start_matches("0x");
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+fn as_i64(v: &Value) -> Vec<i64> {
+    match v {
+        Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
+        Value::I64(v) => v.clone(),
+    }
+}
+
+#[test]
+fn spec_vectors_replay_on_the_gpu() {
+    let Some(ctx) = gpu() else { return };
+    let dir = repo().join("docs/spec/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    files.sort();
+    let (mut cases, mut runs) = (0, 0);
+    for path in &files {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for case in v["cases"].as_array().unwrap() {
+            let model = solidml_spec::decode(&hex_bytes(case["artifact"].as_str().unwrap())).unwrap();
+            let inputs: Vec<Value> = case["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(&model.inputs)
+                .map(|(a, &t)| {
+                    let v = a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap());
+                    match model.tensor(t).dtype {
+                        DType::I8 => Value::I8(v.map(|x| x as i8).collect()),
+                        DType::I64 => Value::I64(v.collect()),
+                    }
+                })
+                .collect();
+            let want: Vec<Vec<i64>> = case["outputs"].as_array().unwrap().iter().map(|o| o.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()).collect();
+            for mode in modes(ctx) {
+                let outs = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{} ({mode:?}): {e}", case["name"]));
+                let got: Vec<Vec<i64>> = outs.iter().map(as_i64).collect();
+                assert_eq!(got, want, "{} ({mode:?})", case["name"]);
+                runs += 1;
+            }
+            cases += 1;
+        }
+    }
+    eprintln!("spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs) — all equal", files.len());
+    assert!(files.len() >= 25 && cases >= 190, "expected every spec vector file: {} files, {cases} cases", files.len());
+}
+
+#[test]
+fn example_models_match_the_cpu() {
+    let Some(ctx) = gpu() else { return };
+    // (model, calibration data or none for a prescribed QDQ model, evaluation inputs)
+    let models: &[(&str, Option<&str>, &str)] = &[
+        ("digits_mlp.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
+        ("digits_logreg.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
+        ("digits_logreg_ovr.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
+        ("digits_cnn.onnx", Some("digits_cnn_calib.npy"), "digits_cnn_eval.npy"),
+        ("digits_cnn_qdq.onnx", None, "digits_cnn_eval.npy"),
+    ];
+    const BATCH: usize = 48;
+    let mut compared = 0;
+    for &(file, calib, eval_data) in models {
+        let mut opts = CompileOptions::default();
+        if let Some(c) = calib {
+            opts = opts.with_calibration(vec![npy_f32(c)]);
+        }
+        let compiled = solidml_compiler::compile(&examples().join(file), &opts).unwrap();
+        let model = &compiled.model;
+        let shapes = runner::input_shapes(model);
+        let samples = runner::samples(&shapes, &[npy_f32(eval_data)]).unwrap();
+        let cpu = CpuExecutor::new(model).unwrap();
+        for mode in modes(ctx) {
+            let exec = GpuExecutor::with_dot_mode(ctx, model, mode).unwrap();
+            for (i, s) in samples.iter().take(BATCH).enumerate() {
+                let inputs: Vec<Value> = s.iter().enumerate().map(|(j, x)| runner::quantize_input(model, j, x)).collect();
+                let want = cpu.run(&inputs).unwrap();
+                let got = exec.run(&inputs).unwrap_or_else(|e| panic!("{file} sample {i} ({mode:?}): {e}"));
+                assert_eq!(got, want, "{file} sample {i} ({mode:?})");
+                compared += 1;
+            }
+        }
+        let ops: Vec<&str> = model.nodes.iter().map(|n| n.op.kind()).collect();
+        eprintln!("{file}: {} nodes {ops:?}: GPU = CPU on {} samples", model.nodes.len(), BATCH.min(samples.len()));
+    }
+    eprintln!("example models: {} models, {compared} runs compared byte for byte", models.len());
+}
+
+#[test]
+fn random_spec_models_match_the_cpu() {
+    let Some(ctx) = gpu() else { return };
+    let n: usize = std::env::var("SOLIDML_GPU_RANDOM_MODELS").ok().and_then(|v| v.parse().ok()).unwrap_or(1200);
+    let modes = modes(ctx);
+    let mut coverage: HashMap<OpKind, usize> = HashMap::new();
+    let (mut ok, mut errors) = (0, 0);
+    let mut failing: HashMap<&'static str, usize> = HashMap::new();
+    for i in 0..n {
+        let mut rng = Rng(0x9e37_79b9 ^ (i as u32).wrapping_mul(0x85eb_ca6b) | 1);
+        let model = random_model(&mut rng, OpKind::ALL);
+        let inputs = random_inputs(&mut rng, &model);
+        for node in &model.nodes {
+            *coverage.entry(OpKind::of(&node.op)).or_default() += 1;
+        }
+        let mode = modes[i % modes.len()];
+        let cpu = CpuExecutor::new(&model).unwrap().run(&inputs);
+        let gpu = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs));
+        let same = match (&cpu, gpu) {
+            (Ok(a), Ok(b)) => {
+                ok += 1;
+                *a == b
+            }
+            (Err(a), Err(b)) => {
+                errors += 1;
+                let kind = model.nodes.iter().find(|n| a.to_string().contains(&format!("`{}`", n.name))).map_or("?", |n| n.op.kind());
+                *failing.entry(kind).or_default() += 1;
+                b.into_cpu_error().as_ref() == Some(a)
+            }
+            (Ok(_), Err(b)) => panic!("model {i} ({mode:?}): the GPU failed where the CPU did not: {b}\n{}", serde_json::to_string(&model).unwrap()),
+            (Err(a), Ok(_)) => panic!("model {i} ({mode:?}): the CPU failed ({a}) where the GPU did not\n{}", serde_json::to_string(&model).unwrap()),
+        };
+        if !same {
+            let gpu_again = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs));
+            panic!(
+                "random model {i} ({mode:?}) differs:\nmodel: {}\ninputs: {inputs:?}\ncpu: {cpu:?}\ngpu: {gpu_again:?}",
+                serde_json::to_string(&model).unwrap()
+            );
+        }
+    }
+    let mut cov: Vec<_> = coverage.iter().map(|(k, v)| (format!("{k:?}"), *v)).collect();
+    cov.sort();
+    eprintln!("random spec models: {n} models compared ({ok} equal outputs, {errors} equal run-time errors {failing:?}); nodes per op: {cov:?}");
+    for k in OpKind::ALL {
+        assert!(coverage.get(k).copied().unwrap_or(0) >= 10, "op {k:?} drawn only {:?} times", coverage.get(k));
+    }
+    if n >= 1000 {
+        for op in ["Take", "GatherDynamic", "IntBinary"] {
+            assert!(failing.get(op).copied().unwrap_or(0) > 0, "no run-time error of {op} was exercised");
+        }
+    }
+}
+
+#[test]
+fn input_errors_match_the_cpu() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = Rng(42);
+    let model = random_model(&mut rng, &[OpKind::Dense]);
+    let exec = GpuExecutor::new(ctx, &model).unwrap();
+    let cpu = CpuExecutor::new(&model).unwrap();
+    let good = random_inputs(&mut rng, &model);
+    let wrong_len: Vec<Value> = good.iter().map(|v| Value::I8(vec![0; v.len() + 1])).collect();
+    let wrong_type: Vec<Value> = good.iter().map(|v| Value::I64(vec![0; v.len()])).collect();
+    for inputs in [&good[..0], &wrong_len[..], &wrong_type[..]] {
+        let c = cpu.run(inputs).unwrap_err();
+        let g = exec.run(inputs).unwrap_err();
+        assert_eq!(g.into_cpu_error(), Some(c));
+    }
+    // an invalid model is rejected as the CPU rejects it
+    let mut bad = model.clone();
+    bad.outputs.push(999);
+    let c = CpuExecutor::new(&bad).err().unwrap();
+    let g = GpuExecutor::new(ctx, &bad).err().unwrap();
+    assert_eq!(g.into_cpu_error(), Some(c));
+}
