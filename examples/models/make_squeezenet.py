@@ -154,7 +154,7 @@ def main():
         assert probs.shape == (len(calib), CLASSES) and np.all(np.isfinite(probs))
         assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
         print("onnxruntime: top-1 %s, max probability %s" % (
-            probs.argmax(axis=1).tolist(), np.round(probs.max(axis=1), 3).tolist()))
+            probs.argmax(axis=1).tolist(), " ".join("%.3f" % p for p in probs.max(axis=1))))
     return 0
 
 

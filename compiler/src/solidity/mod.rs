@@ -58,6 +58,8 @@ pub type Files = Vec<(String, String)>;
 const MAX_CODE: usize = 24_576;
 /// Budget for straight-line layer code in the main contract (the rest: IO, other ops).
 const MAIN_LAYER_BUDGET: usize = 17_000;
+/// Where a part contract copies its input words.
+const PART_XS: usize = 0x400;
 /// Budget for one part contract.
 const PART_BUDGET: usize = 22_500;
 
@@ -193,15 +195,19 @@ impl Ctx<'_> {
         let words = matches!(src, Loc::I64(_));
         let (s, d) = (src.addr(), dst.addr());
         if n <= 48 {
+            // stores through an opaque base `z` (= 0): with constant addresses solc forwards the
+            // stored values to later constant loads and keeps them all live (stack too deep)
+            self.line("{\n    let z := shr(255, gas())");
             for (i, j) in idx.iter().enumerate() {
                 let line = match (words, j) {
-                    (false, Some(j)) => format!("mstore8({}, byte(0, mload({})))", d + i, s + j),
-                    (false, None) => format!("mstore8({}, {})", d + i, fill as u8),
-                    (true, Some(j)) => format!("mstore({}, mload({}))", d + 32 * i, s + 32 * j),
-                    (true, None) => format!("mstore({}, {})", d + 32 * i, add_const("0", fill as i128)),
+                    (false, Some(j)) => format!("mstore8(add(z, {}), byte(0, mload({})))", d + i, s + j),
+                    (false, None) => format!("mstore8(add(z, {}), {})", d + i, fill as u8),
+                    (true, Some(j)) => format!("mstore(add(z, {}), mload({}))", d + 32 * i, s + 32 * j),
+                    (true, None) => format!("mstore(add(z, {}), {})", d + 32 * i, add_const("0", fill as i128)),
                 };
-                self.line(&line);
+                self.line(&format!("    {line}"));
             }
+            self.line("}");
             return;
         }
         let wide = idx.iter().flatten().any(|&j| j >= 0xffff);
@@ -759,6 +765,18 @@ fn emit_node(cx: &mut Ctx, n: &solidml_spec::Node) -> Result<(), String> {
 fn copy_gather(cx: &mut Ctx, x: TensorId, y: TensorId, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
     let src = cx.at(x);
     let dst = cx.place_output(y);
+    if matches!(dst, Loc::Words(_)) {
+        // stores through the opaque base `z` (see `Ctx::gather`)
+        cx.line("{\nlet z := shr(255, gas())");
+    }
+    let r = copy_gather_inner(cx, src, dst, idx, fill);
+    if matches!(dst, Loc::Words(_)) {
+        cx.line("}");
+    }
+    r
+}
+
+fn copy_gather_inner(cx: &mut Ctx, src: Loc, dst: Loc, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
     match (src, dst) {
         (Loc::Bytes(_), Loc::Bytes(_)) | (Loc::I64(_), Loc::I64(_)) => {
             cx.gather(src, dst, idx, if matches!(src, Loc::Bytes(_)) { fill as i8 as i64 } else { fill });
@@ -770,7 +788,7 @@ fn copy_gather(cx: &mut Ctx, x: TensorId, y: TensorId, idx: &[Option<usize>], fi
                     Some(j) => format!("xor(byte(0, mload({})), 0x80)", s + j),
                     None => ((fill as i8 as i32) + 128).to_string(),
                 };
-                cx.line(&format!("mstore({}, {v})", d + 32 * i));
+                cx.line(&format!("mstore(add(z, {}), {v})", d + 32 * i));
             }
             Ok(())
         }
@@ -780,7 +798,7 @@ fn copy_gather(cx: &mut Ctx, x: TensorId, y: TensorId, idx: &[Option<usize>], fi
                     Some(j) => format!("mload({})", s + 32 * j),
                     None => ((fill as i8 as i32) + 128).to_string(),
                 };
-                cx.line(&format!("mstore({}, {v})", d + 32 * i));
+                cx.line(&format!("mstore(add(z, {}), {v})", d + 32 * i));
             }
             Ok(())
         }
@@ -840,9 +858,13 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
     let mut calls: Vec<(usize, usize, usize, usize)> = vec![]; // (part, first output, count, case)
     for (g, p) in &parts {
         let (first, _) = (g.start, g.end);
-        let body = layer.group_yul(&plan, g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
-            if words_out { format!("mstore({}, {v})", 32 * (nn - first)) } else { format!("mstore8({}, xor({v}, 0x80))", nn - first) }
+        // inputs copied to memory and stores through an opaque base `o` (= 0): with constant
+        // store addresses and calldataload reads, solc's optimizer keeps every input value of
+        // the layer live across groups (common subexpressions) and runs out of stack
+        let body = layer.group_yul(&plan, g.clone(), &|k| format!("mload({})", PART_XS + 32 * k), &|nn, v| {
+            if words_out { format!("mstore(add(o, {}), {v})", 32 * (nn - first)) } else { format!("mstore8(add(o, {}), xor({v}, 0x80))", nn - first) }
         });
+        let body = format!("calldatacopy({PART_XS}, 0, {})\nlet o := shr(255, gas())\n{body}", 32 * layer.k);
         let part = &mut cx.parts[*p].1;
         let case = part.matches("//END").count();
         let _ = writeln!(part, "// outputs {first}..{} -> return offset {}", g.end, if words_out { 32 * (g.start - first) } else { g.start - first });
@@ -852,9 +874,11 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
         calls.push((*p, g.start, g.len(), case));
     }
     let es = if words_out { 32 } else { 1 };
-    let dst = |nn: usize, v: String, per_row: bool| -> String {
+    let dst = |nn: usize, v: String, _per_row: bool| -> String {
+        // always through the run-time base `dst` (see the part bodies: constant store
+        // addresses let the optimizer keep every input word live across groups)
         let off = es * nn * out_stride;
-        let addr = if per_row { format!("add(dst, {off})") } else { (yaddr + off).to_string() };
+        let addr = format!("add(dst, {off})");
         if words_out { format!("mstore({addr}, {v})") } else { format!("mstore8({addr}, xor({v}, 0x80))") }
     };
     let fill_rows = |cx: &mut Ctx| -> Result<String, String> {
@@ -921,7 +945,8 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
         };
         cx.line(&format!("for {{ let r := 0 }} lt(r, {rows}) {{ r := add(r, 1) }} {{\n    let dst := {dst_expr}\n{}\n}}", indent(&body, 4)));
     } else {
-        cx.line(&body.replace("mul(r, ", "mul(0, "));
+        // dst = yaddr, opaque to the optimizer (gas() < 2^255, and gas() is never merged)
+        cx.line(&format!("{{\n    let r := shr(255, gas())\n    let dst := add({yaddr}, r)\n{}\n}}", indent(&body, 4)));
     }
     let _ = yt;
     let (mut lo, mut hi) = (127, -128);
