@@ -1,15 +1,21 @@
 //! `solidml gas`: what a model costs in the EVM, measured, not estimated.
 //!
-//! The generated contracts are compiled with the project's solc (optimizer on, 10,000 runs,
-//! as in the generated foundry projects) and executed in revm in process ([`solidml_revm::Chain`]),
-//! the EVM forge runs on; a test (`tests/gas_vs_forge.rs`) checks the figures equal forge's gas
-//! report for the same call. Printed per model: deployment gas, `predictQ` and `predict` gas.
+//! The generated contracts are compiled with the project's solc (optimizer off, as in the
+//! generated foundry projects: see `solidml_compiler::solc`) and executed in revm in process
+//! ([`solidml_revm::Chain`]), the EVM forge runs on; a test (`tests/gas_vs_forge.rs`) checks
+//! the figures equal forge's gas report for the same call. Printed per model: deployment gas
+//! (all its contracts), `predictQ` and `predict` gas, runtime and init code bytes, and whether
+//! `new NAME()` fits one mainnet transaction (EIP-3860: init code ≤ 49,152 bytes, which holds
+//! the part contracts' code too). Code size limits are lifted to measure the models that do
+//! not, as forge's `code_size_limit` does.
 //!
 //! The reference layer: a 256×256 int8 dense layer with requantization, as the generated
 //! straight-line contract and as the straightforward Solidity a user writes first (weights in a
 //! `bytes` constant copied to memory, nested loops, checked arithmetic, `SolidMLMath` for the
 //! requantization), both on the same input in the same run, with both outputs checked against
-//! the CPU reference. Gas per MAC is the whole `predictQ` call over the layer's 65,536 MACs.
+//! the CPU reference. The straightforward version is measured as forge builds it by default
+//! (optimizer off) and with the optimizer on (200 runs); the ratio quoted is against the
+//! optimized one. Gas per MAC is the whole `predictQ` call over the layer's 65,536 MACs.
 
 use std::{fmt::Write, path::Path};
 
@@ -34,11 +40,19 @@ pub struct ModelGas {
     pub contract: String,
     pub sources: Vec<(String, String)>,
     pub input: Vec<i8>,
+    /// Compile settings used (the forge project replaying the call uses the same).
+    pub settings: SolcSettings,
     pub deploy: u64,
     pub predict_q: u64,
     pub predict: u64,
     pub runtime_bytes: usize,
+    pub initcode_bytes: usize,
 }
+
+/// EIP-3860's init code limit on mainnet.
+pub const MAX_INITCODE: usize = 49_152;
+/// Code size limit while measuring (forge's `code_size_limit` in the replay projects).
+const MEASURE_CODE_LIMIT: usize = 1_000_000;
 
 fn err(what: &str, e: impl std::fmt::Display) -> CliError {
     CliError::Usage(format!("{what}: {e}"))
@@ -59,10 +73,10 @@ fn sample_input(n: usize) -> Vec<i8> {
 
 /// Compile `sources`, deploy `contract`, call `predictQ` on `q` (checking the CPU reference's
 /// bytes when given) and `predict` on zeros.
-fn measure(solc: &Solc, sources: &[(String, String)], contract: &str, q: &[i8], expect: Option<&[u8]>, predict_len: Option<usize>) -> Result<ModelGas> {
-    let compiled = solc.compile(sources, &SolcSettings::default()).map_err(|e| err("solc", e))?;
+fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], contract: &str, q: &[i8], expect: Option<&[u8]>, predict_len: Option<usize>) -> Result<ModelGas> {
+    let compiled = solc.compile(sources, settings).map_err(|e| err("solc", e))?;
     let c = compiled.get(contract).ok_or_else(|| err("solc", format!("no contract `{contract}` in the output")))?;
-    let mut chain = Chain::new(SolidMlPrecompile::new());
+    let mut chain = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(MEASURE_CODE_LIMIT);
     let d = chain.deploy(c.initcode.clone()).map_err(|e| err("deploy", e))?;
     let bytes: Vec<u8> = q.iter().map(|&x| x as u8).collect();
     let r = chain.call(d.address, predictQCall { q: bytes.into() }.abi_encode()).map_err(|e| err("predictQ", e))?;
@@ -85,7 +99,17 @@ fn measure(solc: &Solc, sources: &[(String, String)], contract: &str, q: &[i8], 
         }
         None => 0,
     };
-    Ok(ModelGas { contract: contract.into(), sources: sources.to_vec(), input: q.to_vec(), deploy: d.gas, predict_q: r.gas, predict, runtime_bytes: chain.code_len(d.address) })
+    Ok(ModelGas {
+        contract: contract.into(),
+        sources: sources.to_vec(),
+        input: q.to_vec(),
+        settings: settings.clone(),
+        deploy: d.gas,
+        predict_q: r.gas,
+        predict,
+        runtime_bytes: chain.code_len(d.address),
+        initcode_bytes: c.initcode.len(),
+    })
 }
 
 /// Gas of a model's generated pure-Solidity contract on a deterministic input.
@@ -95,7 +119,7 @@ pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32]) -> Result<Mode
     let input = model.tensor(model.inputs[0]);
     let q = sample_input(input.len());
     let expect = CpuExecutor::new(model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?;
-    measure(solc, &files, &name, &q, Some(&abi::pack_values(&expect)), Some(input.len()))
+    measure(solc, &SolcSettings::default(), &files, &name, &q, Some(&abi::pack_values(&expect)), Some(input.len()))
 }
 
 /// The 256×256 reference layer: weights, bias and epilogue from a fixed seed.
@@ -173,8 +197,18 @@ contract NaiveDense {{
     s
 }
 
-/// The reference-layer comparison: `(generated, naive)` gas of one `predictQ`, and the MACs.
-pub fn dense_comparison(solc: &Solc, n: u32) -> Result<(ModelGas, ModelGas, u64)> {
+/// The reference layer measured three ways (one `predictQ` each) and its MACs.
+pub struct DenseComparison {
+    pub generated: ModelGas,
+    /// The straightforward version, optimizer off (forge's default).
+    pub naive: ModelGas,
+    /// The straightforward version, optimizer on (200 runs).
+    pub naive_optimized: ModelGas,
+    pub macs: u64,
+}
+
+/// The reference-layer comparison (see the module docs).
+pub fn dense_comparison(solc: &Solc, n: u32) -> Result<DenseComparison> {
     let model = dense_model(n);
     let id = solidml_spec::model_id(&model).map_err(|e| err("model", e))?;
     let ours = model_gas(solc, &model, &id)?;
@@ -183,20 +217,31 @@ pub fn dense_comparison(solc: &Solc, n: u32) -> Result<(ModelGas, ModelGas, u64)
     let expect = abi::pack_values(&CpuExecutor::new(&model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?);
     let math = solidml_compiler::precompile_contract::IMPORTS.iter().find(|(p, _)| *p == "SolidMLMath.sol").expect("bundled");
     let sources = vec![("NaiveDense.sol".to_string(), naive_dense_source(d)), (math.0.to_string(), math.1.to_string())];
-    let naive = measure(solc, &sources, "NaiveDense", &q, Some(&expect), None)?;
-    Ok((ours, naive, model.macs()))
+    let naive = measure(solc, &SolcSettings::default(), &sources, "NaiveDense", &q, Some(&expect), None)?;
+    let naive_optimized = measure(solc, &SolcSettings::default().with_optimizer_runs(200), &sources, "NaiveDense", &q, Some(&expect), None)?;
+    Ok(DenseComparison { generated: ours, naive, naive_optimized, macs: model.macs() })
 }
 
 /// Write a foundry project that replays each measured `predictQ` call (one test per contract),
-/// so `forge test --gas-report` can confirm the figures.
-fn write_forge_project(dir: &Path, measured: &[&ModelGas]) -> Result<()> {
+/// so `forge test --gas-report` can confirm the figures. All of `measured` share `settings`.
+fn write_forge_project(dir: &Path, settings: &SolcSettings, measured: &[&ModelGas]) -> Result<()> {
     let write = |rel: &str, text: &str| -> Result<()> {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().expect("has a parent")).map_err(|e| CliError::io(&p, e))?;
         std::fs::write(&p, text).map_err(|e| CliError::io(&p, e))?;
         Ok(())
     };
-    write("foundry.toml", "[profile.default]\nsrc = \"src\"\ntest = \"test\"\nout = \"out\"\nlibs = []\noptimizer = true\noptimizer_runs = 10000\nevm_version = \"cancun\"\noffline = true\ngas_limit = 1000000000\n\n[lint]\nlint_on_build = false\n")?;
+    let optimizer = match settings.optimizer_runs {
+        Some(runs) => format!("optimizer = true\noptimizer_runs = {runs}"),
+        None => "optimizer = false".into(),
+    };
+    write(
+        "foundry.toml",
+        &format!(
+            "[profile.default]\nsrc = \"src\"\ntest = \"test\"\nout = \"out\"\nlibs = []\n{optimizer}\nevm_version = \"{}\"\noffline = true\ngas_limit = 4000000000\ncode_size_limit = {MEASURE_CODE_LIMIT}\n\n[lint]\nlint_on_build = false\n",
+            settings.evm_version
+        ),
+    )?;
     let mut imports = String::new();
     let (mut tests, mut fields, mut setup) = (String::new(), String::new(), String::new());
     for g in measured {
@@ -219,30 +264,61 @@ fn write_forge_project(dir: &Path, measured: &[&ModelGas]) -> Result<()> {
 pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&Path>) -> Result<()> {
     let solc = Solc::locate().map_err(|e| err("solc", e))?;
     let mut measured = vec![];
-    println!("{:<24} {:>12} {:>12} {:>12} {:>10} {:>10}", "model", "deploy gas", "predictQ", "predict", "runtime B", "MACs");
+    let one_tx = |g: &ModelGas| if g.initcode_bytes <= MAX_INITCODE { "yes" } else { "no" };
+    println!("{:<24} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}", "model", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "one tx");
     for path in artifacts {
         let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
         let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: path.display().to_string(), source: e })?;
         let id = solidml_spec::keccak256(&bytes);
         let g = model_gas(&solc, &model, &id)?;
-        println!("{:<24} {:>12} {:>12} {:>12} {:>10} {:>10}", name_of(path), g.deploy, g.predict_q, g.predict, g.runtime_bytes, model.macs());
+        println!(
+            "{:<24} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
+            name_of(path),
+            g.deploy,
+            g.predict_q,
+            g.predict,
+            g.runtime_bytes,
+            g.initcode_bytes,
+            model.macs(),
+            one_tx(&g)
+        );
         measured.push(g);
     }
     if dense > 0 {
-        let (ours, naive, macs) = dense_comparison(&solc, dense)?;
+        let c = dense_comparison(&solc, dense)?;
+        let per_mac = |g: &ModelGas| g.predict_q as f64 / c.macs as f64;
         println!();
-        println!("{dense}x{dense} int8 dense layer with requantization ({macs} MACs), one predictQ call, same run:");
-        println!("{:<34} {:>12} {:>10} {:>12}", "version", "gas", "gas/MAC", "deploy gas");
-        println!("{:<34} {:>12} {:>10.2} {:>12}", "straightforward Solidity (loops)", naive.predict_q, naive.predict_q as f64 / macs as f64, naive.deploy);
-        println!("{:<34} {:>12} {:>10.2} {:>12}", "solidml (packed lanes, Yul)", ours.predict_q, ours.predict_q as f64 / macs as f64, ours.deploy);
-        println!("ratio: {:.1}x less gas per MAC", naive.predict_q as f64 / ours.predict_q as f64);
-        println!("contracts: {} {} / {} {}", ours.contract, ours.predict_q, naive.contract, naive.predict_q);
-        measured.push(ours);
-        measured.push(naive);
+        println!("{dense}x{dense} int8 dense layer with requantization ({} MACs), one predictQ call, same run:", c.macs);
+        println!("{:<44} {:>10} {:>8} {:>12} {:>7}", "version", "gas", "gas/MAC", "deploy gas", "one tx");
+        for (label, g) in [
+            ("straightforward Solidity, optimizer off", &c.naive),
+            ("straightforward Solidity, optimizer 200 runs", &c.naive_optimized),
+            ("solidml (weights in code, packed lanes)", &c.generated),
+        ] {
+            println!("{label:<44} {:>10} {:>8.2} {:>12} {:>7}", g.predict_q, per_mac(g), g.deploy, one_tx(g));
+        }
+        println!("ratio: {:.1}x less gas per MAC than the optimized straightforward version ({:.1}x than unoptimized)", per_mac(&c.naive_optimized) / per_mac(&c.generated), per_mac(&c.naive) / per_mac(&c.generated));
+        measured.extend([c.generated, c.naive, c.naive_optimized]);
     }
     if let Some(dir) = forge_project {
-        write_forge_project(dir, &measured.iter().collect::<Vec<_>>())?;
-        println!("forge project: {}", dir.display());
+        // one project per compile setting: forge compiles a project with one optimizer setting
+        let mut groups: Vec<(SolcSettings, Vec<&ModelGas>)> = vec![];
+        for g in &measured {
+            match groups.iter_mut().find(|(s, _)| s.optimizer_runs == g.settings.optimizer_runs) {
+                Some((_, v)) => v.push(g),
+                None => groups.push((g.settings.clone(), vec![g])),
+            }
+        }
+        for (settings, gs) in &groups {
+            let sub = dir.join(match settings.optimizer_runs {
+                Some(runs) => format!("optimizer-{runs}"),
+                None => "no-optimizer".into(),
+            });
+            write_forge_project(&sub, settings, gs)?;
+            for g in gs {
+                println!("check: {} {} {}", sub.display(), g.contract, g.predict_q);
+            }
+        }
     }
     Ok(())
 }

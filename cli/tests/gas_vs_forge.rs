@@ -42,32 +42,36 @@ fn solidml_gas_equals_forge_gas_report() {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     println!("{stdout}");
-    // ours: "digits_logreg  <deploy> <predictQ> ..." and "contracts: A <gas> / B <gas>"
-    let mut ours: BTreeMap<String, u64> = BTreeMap::new();
-    let row = stdout.lines().find(|l| l.starts_with("digits_logreg")).unwrap();
-    ours.insert("digits_logreg".into(), row.split_whitespace().nth(2).unwrap().parse().unwrap());
-    let pair: Vec<&str> = stdout.lines().find_map(|l| l.strip_prefix("contracts: ")).unwrap().split_whitespace().collect();
-    ours.insert(pair[0].into(), pair[1].parse().unwrap());
-    ours.insert(pair[3].into(), pair[4].parse().unwrap());
-
-    let report = Command::new(format!("{bin}/forge"))
-        .args(["test", "--use", &format!("{bin}/solc"), "--offline", "--gas-report", "--json"])
-        .current_dir(dir.join("forge"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&report.stdout);
-    assert!(report.status.success(), "{text}\n{}", String::from_utf8_lossy(&report.stderr));
-    let json: serde_json::Value = serde_json::from_str(text.lines().rev().find(|l| l.starts_with('[')).unwrap()).unwrap();
-    let mut forge: BTreeMap<String, u64> = BTreeMap::new();
-    for c in json.as_array().unwrap() {
-        let name = c["contract"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
-        if let Some(f) = c["functions"].get("predictQ(bytes)") {
-            assert_eq!(f["min"], f["max"], "{name}: one input, one figure");
-            forge.insert(name, f["min"].as_u64().unwrap());
-        }
+    assert!(stdout.lines().any(|l| l.starts_with("digits_logreg")), "{stdout}");
+    assert!(stdout.contains("ratio: "), "{stdout}");
+    // ours: "check: <forge project> <contract> <predictQ gas>", one project per compile setting
+    let mut ours: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for l in stdout.lines().filter_map(|l| l.strip_prefix("check: ")) {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        ours.entry(f[0].to_string()).or_default().insert(f[1].to_string(), f[2].parse().unwrap());
     }
-    for (name, gas) in &ours {
-        assert_eq!(forge.get(name), Some(gas), "{name}: solidml gas says {gas}, forge says {:?}", forge.get(name));
+    assert_eq!(ours.values().map(|v| v.len()).sum::<usize>(), 4, "logreg, the generated layer and two straightforward builds: {ours:?}");
+
+    for (project, calls) in &ours {
+        let report = Command::new(format!("{bin}/forge"))
+            .args(["test", "--use", &format!("{bin}/solc"), "--offline", "--gas-report", "--json"])
+            .current_dir(project)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&report.stdout);
+        assert!(report.status.success(), "{text}\n{}", String::from_utf8_lossy(&report.stderr));
+        let json: serde_json::Value = serde_json::from_str(text.lines().rev().find(|l| l.starts_with('[')).unwrap()).unwrap();
+        let mut forge: BTreeMap<String, u64> = BTreeMap::new();
+        for c in json.as_array().unwrap() {
+            let name = c["contract"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
+            if let Some(f) = c["functions"].get("predictQ(bytes)") {
+                assert_eq!(f["min"], f["max"], "{name}: one input, one figure");
+                forge.insert(name, f["min"].as_u64().unwrap());
+            }
+        }
+        for (name, gas) in calls {
+            assert_eq!(forge.get(name), Some(gas), "{project}: {name}: solidml gas says {gas}, forge says {:?}", forge.get(name));
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

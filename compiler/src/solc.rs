@@ -3,9 +3,12 @@
 //!
 //! Any native-shaped `solc` works; the project's own is the solc-js 0.8.30 wrapper that
 //! `scripts/foundry-env.sh` installs (`$FOUNDRY_BIN/solc`). [`Solc::locate`] takes `$SOLC`,
-//! then `$FOUNDRY_BIN/solc`, then that wrapper's place in this repository. The settings are
-//! those of the generated contracts' foundry projects (optimizer on, 10,000 runs, EVM
-//! version cancun), so bytecode and gas match what forge builds. (foundry-compilers would do
+//! then `$FOUNDRY_BIN/solc`, then that wrapper's place in this repository. The default settings are
+//! those of the generated contracts' foundry projects (optimizer off, EVM version cancun), so
+//! bytecode and gas match what forge builds. The optimizer stays off for generated models: on
+//! their straight-line Yul it saves under 1% of gas and makes solc-js take minutes instead of
+//! seconds (621 s against 2.3 s for a 256×256 layer); when it is on, use high runs (≥ 10,000):
+//! low runs make solc replace the PUSH32 weight constants with CODECOPY sequences. (foundry-compilers would do
 //! the same job with a much larger dependency tree; a standard-JSON call is all that's needed.)
 
 use std::{
@@ -20,19 +23,21 @@ use serde_json::{Value, json};
 /// Compile settings (with `with_*` builders).
 #[derive(Debug, Clone)]
 pub struct SolcSettings {
-    pub optimizer_runs: u32,
+    /// `None`: optimizer off; `Some(runs)`: on with that many runs.
+    pub optimizer_runs: Option<u32>,
     pub evm_version: String,
 }
 
 impl Default for SolcSettings {
     fn default() -> Self {
-        SolcSettings { optimizer_runs: 10_000, evm_version: "cancun".into() }
+        SolcSettings { optimizer_runs: None, evm_version: "cancun".into() }
     }
 }
 
 impl SolcSettings {
+    /// Turn the optimizer on with `runs`.
     pub fn with_optimizer_runs(mut self, runs: u32) -> Self {
-        self.optimizer_runs = runs;
+        self.optimizer_runs = Some(runs);
         self
     }
 }
@@ -85,7 +90,7 @@ impl Solc {
             "language": "Solidity",
             "sources": srcs,
             "settings": {
-                "optimizer": { "enabled": true, "runs": settings.optimizer_runs },
+                "optimizer": { "enabled": settings.optimizer_runs.is_some(), "runs": settings.optimizer_runs.unwrap_or(200) },
                 "evmVersion": settings.evm_version,
                 "outputSelection": { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } }
             }

@@ -34,7 +34,7 @@ use std::fmt::Write;
 use solidml_spec::{Epilogue, arith};
 
 /// A 256-bit two's-complement word as a Yul hex literal (leading zeros dropped).
-fn word(limbs: [u64; 4]) -> String {
+pub fn word(limbs: [u64; 4]) -> String {
     let s = format!("{:016x}{:016x}{:016x}{:016x}", limbs[3], limbs[2], limbs[1], limbs[0]);
     let t = s.trim_start_matches('0');
     format!("0x{}", if t.is_empty() { "0" } else { t })
@@ -208,14 +208,19 @@ impl Layer<'_> {
             })
             .collect();
         let _ = writeln!(y, "{{");
-        let _ = writeln!(y, "    let acc := {}", word(pack(&init, plan.w)));
+        // One nested expression `add(mul(C_K, x_K), add(… add(mul(C_1, x_1), C_0)))`: Yul
+        // evaluates arguments right to left, so the innermost sum comes first and the running
+        // sum stays on top of the stack: PUSH, MLOAD, PUSH32, MUL, ADD per term (17 gas).
+        // `acc := add(acc, …)` statements cost 25 (DUP, SWAP and POP for the assignment).
+        let mut expr = word(pack(&init, plan.w));
         for k in 0..self.k {
             let col: Vec<i128> = outs.clone().map(|n| self.weights[n * self.k + k] as i128).collect();
             if col.iter().all(|&c| c == 0) {
                 continue;
             }
-            let _ = writeln!(y, "    acc := add(acc, mul({}, {}))", word(pack(&col, plan.w)), xload(k));
+            expr = format!("add(mul({}, {}),\n        {expr})", word(pack(&col, plan.w)), xload(k));
         }
+        let _ = writeln!(y, "    let acc := {expr}");
         let count = outs.len();
         for (j, n) in outs.enumerate() {
             let u = match (j, j + 1 == count) {

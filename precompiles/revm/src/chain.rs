@@ -1,7 +1,9 @@
 //! [`Chain`]: an in-memory chain on revm with SolidML's precompiles.
 //!
 //! One funded sender, gas price 0, Prague rules (the EVM version solc 0.8.30 and forge 1.7
-//! target), EIP-170's code size limit enforced. Every transaction is committed.
+//! target), EIP-170's code size limit and EIP-3860's init code limit enforced unless
+//! [`Chain::with_code_size_limit`] lifts them (as forge's `code_size_limit` does, to measure
+//! contracts a real chain would refuse). Every transaction is committed.
 //!
 //! **Gas figures.** [`CallResult::gas`] is the *execution* gas of a call: the transaction's
 //! gas minus its intrinsic gas (21,000 plus calldata). That is the gas the called contract's
@@ -81,6 +83,14 @@ impl Chain {
         let ctx: Ctx = Context::new(db, SPEC);
         let evm = ctx.build_mainnet().with_precompiles(SolidMlPrecompiles::new(SPEC, solidml));
         Chain { evm, sender, nonce: 0 }
+    }
+
+    /// Set the code size limit (EIP-170, 24,576 bytes on mainnet); the init code limit
+    /// becomes twice that (EIP-3860's rule, 49,152 on mainnet).
+    pub fn with_code_size_limit(mut self, bytes: usize) -> Self {
+        self.evm.ctx.cfg.limit_contract_code_size = Some(bytes);
+        self.evm.ctx.cfg.limit_contract_initcode_size = Some(bytes.saturating_mul(2));
+        self
     }
 
     fn transact(&mut self, kind: TxKind, data: Vec<u8>, gas_limit: u64) -> Result<ExecutionResult, EvmError> {
@@ -166,6 +176,18 @@ mod tests {
         assert!(r.success);
         assert_eq!(r.output[31], 42);
         assert_eq!(r.gas, 18);
+    }
+
+    #[test]
+    fn code_size_limits_are_mainnet_unless_lifted() {
+        let big = vec![0x00u8; 24_577];
+        assert!(Chain::new(SolidMlPrecompile::new()).deploy(initcode(&big)).is_err(), "EIP-170");
+        let d = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(100_000).deploy(initcode(&big)).unwrap();
+        assert!(d.gas > 200 * 24_577);
+        // init code over 49,152 bytes is refused before execution (EIP-3860)
+        let mut huge = initcode(&[0x00]);
+        huge.resize(49_153, 0);
+        assert!(matches!(Chain::new(SolidMlPrecompile::new()).deploy(huge), Err(EvmError::Rejected(_))));
     }
 
     #[test]
