@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use alloy_primitives::{Address, I256};
-use alloy_sol_types::{SolCall, SolError, SolValue, sol};
+use alloy_sol_types::{SolCall, SolError, sol};
 use solidml_compiler::{CompileOptions, precompile_contract, runner, solc::Solc};
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_precompile::{MemoryStore, ModelStore, SOLIDML_PRECOMPILE, SolidMlPrecompile, abi, opengradient as og};
@@ -23,7 +23,13 @@ use solidml_tests::*;
 sol! {
     function predictQ(bytes q) returns (bytes);
     function predict(int256[] input) returns (int256[][]);
-    function classify(string modelCID, uint8 mode, int128[] values, int128 decimals) returns (og.ModelOutput);
+    // OpenGradient's output structs as the consumer returns them (same layout as `og`'s)
+    struct Number { int128 value; int128 decimals; }
+    struct MultiDimensionalNumberTensor { string name; Number[] values; uint32[] shape; }
+    struct StringTensor { string name; string[] values; }
+    struct JsonScalar { string name; string value; }
+    struct ModelOutput { MultiDimensionalNumberTensor[] numbers; StringTensor[] strings; JsonScalar[] jsons; bool is_simulation_result; }
+    function classify(string modelCID, uint8 mode, int128[] values, int128 decimals) returns (ModelOutput);
 }
 
 fn solc() -> Option<Solc> {

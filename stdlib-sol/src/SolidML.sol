@@ -11,7 +11,7 @@ import {SolidMLMath} from "./SolidMLMath.sol";
 ///         here; a test checks they agree.
 library SolidML {
     /// The SolidML precompile's address.
-    address internal constant PRECOMPILE = 0x000000000000000000000000000000000000501D;
+    address internal constant PRECOMPILE = 0x000000000000000000000000000000000000501d;
 
     /// What the precompile reverts with (bubbled up unchanged): `code` as in docs/precompile.md.
     error SolidMLError(uint8 code, string message);
