@@ -26,10 +26,23 @@ pub(crate) struct Dispatch {
     pub groups: (u32, u32),
 }
 
-/// Runs one validated model on the GPU. Build once, run many times.
-pub struct GpuExecutor<'c, 'm> {
-    ctx: &'c GpuContext,
-    model: &'m Model,
+/// What `run` needs of the model (the executor owns it: no borrow of the model or context,
+/// so nodes can cache executors per model).
+struct ModelIo {
+    name: String,
+    /// (tensor, name, elements, dtype) per input.
+    inputs: Vec<(usize, String, usize, DType)>,
+    /// (tensor, elements, dtype) per output.
+    outputs: Vec<(usize, usize, DType)>,
+    node_names: Vec<String>,
+}
+
+/// Runs one validated model on the GPU. Build once, run many times; owns its buffers and
+/// handles to the context's device and queue.
+pub struct GpuExecutor {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    io: ModelIo,
     tensors: Vec<Option<wgpu::Buffer>>,
     dispatches: Vec<Dispatch>,
     /// One slot per fallible node, in node order: (node index, kind).
@@ -51,15 +64,15 @@ pub(crate) fn words(dtype: DType) -> u64 {
     }
 }
 
-impl<'c, 'm> GpuExecutor<'c, 'm> {
+impl GpuExecutor {
     /// Validate `model` and prepare it on `ctx`, with the context's default [`DotMode`].
-    pub fn new(ctx: &'c GpuContext, model: &'m Model) -> Result<Self, GpuError> {
+    pub fn new(ctx: &GpuContext, model: &Model) -> Result<Self, GpuError> {
         Self::with_dot_mode(ctx, model, DotMode::Auto)
     }
 
     /// As [`GpuExecutor::new`], forcing how Dense, Conv and MatMul compute their dot products
     /// (tests run both paths). [`DotMode::Packed`] fails where `dot4I8Packed` is unavailable.
-    pub fn with_dot_mode(ctx: &'c GpuContext, model: &'m Model, dot: DotMode) -> Result<Self, GpuError> {
+    pub fn with_dot_mode(ctx: &GpuContext, model: &Model, dot: DotMode) -> Result<Self, GpuError> {
         validate(model)?;
         let packed = ctx.resolve_dot(dot)?;
         let device = &ctx.device;
@@ -135,7 +148,13 @@ impl<'c, 'm> GpuExecutor<'c, 'm> {
                 })
             })
             .collect();
-        Ok(GpuExecutor { ctx, model, tensors, dispatches, fallible, status, status_readback, readback, packed, run_lock: Mutex::new(()), _owned: owned })
+        let io = ModelIo {
+            name: model.name.clone(),
+            inputs: model.inputs.iter().map(|&i| (i as usize, model.tensor(i).name.clone(), model.tensor(i).len(), model.tensor(i).dtype)).collect(),
+            outputs: model.outputs.iter().map(|&o| (o as usize, model.tensor(o).len(), model.tensor(o).dtype)).collect(),
+            node_names: model.nodes.iter().map(|n| n.name.clone()).collect(),
+        };
+        Ok(GpuExecutor { device: ctx.device.clone(), queue: ctx.queue.clone(), io, tensors, dispatches, fallible, status, status_readback, readback, packed, run_lock: Mutex::new(()), _owned: owned })
     }
 
     /// Whether this executor's GEMM-like kernels use `dot4I8Packed`.
@@ -150,26 +169,25 @@ impl<'c, 'm> GpuExecutor<'c, 'm> {
 
     /// Run one inference; returns the model's outputs in order (as `CpuExecutor::run`).
     pub fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, GpuError> {
-        let m = self.model;
+        let m = &self.io;
         if inputs.len() != m.inputs.len() {
             return Err(GpuError::InputCount { expected: m.inputs.len(), got: inputs.len() });
         }
-        for (&id, v) in m.inputs.iter().zip(inputs) {
-            let t = m.tensor(id);
-            if v.len() != t.len() || v.dtype() != t.dtype {
-                return Err(GpuError::InputMismatch { name: t.name.clone(), expected: t.len(), dtype: t.dtype, got: v.len(), got_dtype: v.dtype() });
+        for ((_, name, len, dtype), v) in m.inputs.iter().zip(inputs) {
+            if v.len() != *len || v.dtype() != *dtype {
+                return Err(GpuError::InputMismatch { name: name.clone(), expected: *len, dtype: *dtype, got: v.len(), got_dtype: v.dtype() });
             }
         }
         let _guard = self.run_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (device, queue) = (&self.ctx.device, &self.ctx.queue);
+        let (device, queue) = (&self.device, &self.queue);
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        for (&id, v) in m.inputs.iter().zip(inputs) {
+        for ((id, ..), v) in m.inputs.iter().zip(inputs) {
             let words = match v {
                 Value::I8(x) => i8_words(x),
                 Value::I64(x) => i64_words(x),
             };
             if !words.is_empty() {
-                queue.write_buffer(self.tensors[id as usize].as_ref().unwrap(), 0, bytemuck::cast_slice(&words));
+                queue.write_buffer(self.tensors[*id].as_ref().unwrap(), 0, bytemuck::cast_slice(&words));
             }
         }
         let slots = self.status.size() as usize / 16;
@@ -186,11 +204,10 @@ impl<'c, 'm> GpuExecutor<'c, 'm> {
             }
         }
         let mut sizes = Vec::with_capacity(m.outputs.len());
-        for (&o, rb) in m.outputs.iter().zip(&self.readback) {
-            let t = m.tensor(o);
-            let bytes = t.len() as u64 * 4 * words(t.dtype);
+        for (&(o, len, dtype), rb) in m.outputs.iter().zip(&self.readback) {
+            let bytes = len as u64 * 4 * words(dtype);
             if bytes > 0 {
-                encoder.copy_buffer_to_buffer(self.tensors[o as usize].as_ref().unwrap(), 0, rb, 0, bytes);
+                encoder.copy_buffer_to_buffer(self.tensors[o].as_ref().unwrap(), 0, rb, 0, bytes);
             }
             sizes.push(bytes);
         }
@@ -225,8 +242,7 @@ impl<'c, 'm> GpuExecutor<'c, 'm> {
         let status: Vec<u32> = bytemuck::cast_slice(&self.status_readback.slice(..).get_mapped_range().map_err(|e| GpuError::Device(e.to_string()))?).to_vec();
         self.status_readback.unmap();
         let mut outputs = Vec::with_capacity(m.outputs.len());
-        for ((&o, rb), &bytes) in m.outputs.iter().zip(&self.readback).zip(&sizes) {
-            let t = m.tensor(o);
+        for ((&(_, _, dtype), rb), &bytes) in m.outputs.iter().zip(&self.readback).zip(&sizes) {
             let words: Vec<u32> = if bytes > 0 {
                 let w = bytemuck::cast_slice(&rb.slice(..bytes).get_mapped_range().map_err(|e| GpuError::Device(e.to_string()))?).to_vec();
                 rb.unmap();
@@ -234,7 +250,7 @@ impl<'c, 'm> GpuExecutor<'c, 'm> {
             } else {
                 vec![]
             };
-            outputs.push(match t.dtype {
+            outputs.push(match dtype {
                 DType::I8 => Value::I8(words.iter().map(|&w| w as i32 as i8).collect()),
                 DType::I64 => Value::I64(words.chunks_exact(2).map(|p| (p[0] as u64 | (p[1] as u64) << 32) as i64).collect()),
             });
@@ -244,7 +260,7 @@ impl<'c, 'm> GpuExecutor<'c, 'm> {
             let elem = status[4 * slot];
             if elem != u32::MAX {
                 let value = (status[4 * slot + 1] as u64 | (status[4 * slot + 2] as u64) << 32) as i64;
-                let node = m.nodes[*node].name.clone();
+                let node = m.node_names[*node].clone();
                 return Err(match *kind {
                     FailKind::Index { len } => GpuError::IndexOutOfRange { node, index: value, len },
                     FailKind::Overflow => GpuError::Overflow { node, value },
