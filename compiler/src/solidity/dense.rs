@@ -186,11 +186,19 @@ impl Layer<'_> {
             let a = acc.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
             arith::requantize(a, m) as i128 + e.output_zero_point as i128 + 128
         };
-        if unclamped(lo) < cmin {
-            let _ = write!(y, "\nif slt(v, {cmin}) {{ v := {cmin} }}");
-        }
-        if unclamped(hi) > cmax {
-            let _ = write!(y, "\nif sgt(v, {cmax}) {{ v := {cmax} }}");
+        match (unclamped(lo) < cmin, unclamped(hi) > cmax) {
+            // both: one unsigned compare catches either side (v < cmin wraps to a huge value)
+            (true, true) => {
+                let v = add_const("v", -cmin);
+                let _ = write!(y, "\nif gt({v}, {}) {{ v := {} }}", cmax - cmin, add_const(&format!("mul(sgt(v, {cmin}), {})", cmax - cmin), cmin));
+            }
+            (true, false) => {
+                let _ = write!(y, "\nif slt(v, {cmin}) {{ v := {cmin} }}");
+            }
+            (false, true) => {
+                let _ = write!(y, "\nif sgt(v, {cmax}) {{ v := {cmax} }}");
+            }
+            (false, false) => {}
         }
         y
     }

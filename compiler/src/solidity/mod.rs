@@ -23,13 +23,13 @@
 //!
 //! Supported ops: Dense, Conv (groups, depthwise), Lut, Softmax, ArgMax, Take, View (any
 //! strides), Pad, Gather, Concat, MaxPool, AvgPool, Reduce, Binary (Add/Sub/Mul, broadcast),
-//! Extremum. Others fail with an error naming the node.
+//! Extremum, Normalize (L1, L2). Others fail with an error naming the node.
 
 pub mod dense;
 
 use std::fmt::Write;
 
-use solidml_spec::{BinaryKind, DType, Extremum, Model, Op, ReduceKind, TensorId, arith::Multiplier, artifact::keccak256, io};
+use solidml_spec::{BinaryKind, DType, Extremum, Model, NormKind, Op, ReduceKind, TensorId, arith::Multiplier, artifact::keccak256, io};
 
 use dense::{Layer, add_const, indent};
 
@@ -431,6 +431,72 @@ fn emit_node(cx: &mut Ctx, n: &solidml_spec::Node) -> Result<(), String> {
 }}"#,
                 lanes = outer * inner,
                 di = dim * inner,
+            ));
+        }
+        Op::Normalize(nm) => {
+            // rows of the last axis (spec §Normalize): d = q − zp_in; L1: den = Σ|d|, shift k;
+            // L2: den = isqrt(Σd² · 2^16) (Newton from a power of two above the root: exact
+            // floor), shift k + 8; out = clamp(zp_out + round_half_away(d · 2^shift / den)),
+            // zp_out for a zero row
+            let Loc::Bytes(s) = cx.at(x) else { return Err("int8 bytes expected".into()) };
+            let y = cx.place_output(yt);
+            let row = *xin.shape.last().unwrap_or(&1) as usize;
+            if xin.is_empty() || row == 0 {
+                return Ok(());
+            }
+            let rows = xin.len() / row;
+            let zpb = nm.input_zero_point + 128;
+            let zpo = nm.output_zero_point + 128;
+            let (shift, sum_term, den) = match nm.kind {
+                NormKind::L1 => (nm.scale_log2, "if slt(d, 0) { d := sub(0, d) }\n        sum := add(sum, d)", "sum".to_string()),
+                NormKind::L2 => (nm.scale_log2 + 8, "sum := add(sum, mul(d, d))", "isqrt(shl(16, sum))".to_string()),
+            };
+            let store = match y {
+                Loc::Bytes(d) => format!("mstore8(add({d}, i), xor(r, 0x80))"),
+                Loc::Words(d) => format!("mstore(add({d}, shl(5, i)), r)"),
+                Loc::I64(_) => return Err("int8 output expected".into()),
+            };
+            cx.line(&format!(
+                r#"{{
+function isqrt(a) -> z {{
+    z := a
+    if gt(a, 1) {{
+        let b := 0
+        for {{ let t := a }} t {{ t := shr(1, t) }} {{ b := add(b, 1) }}
+        z := shl(shr(1, add(b, 1)), 1)
+        let w := shr(1, add(z, div(a, z)))
+        for {{}} lt(w, z) {{}} {{
+            z := w
+            w := shr(1, add(z, div(a, z)))
+        }}
+    }}
+}}
+for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
+    let b := mul(rw, {row})
+    let sum := 0
+    for {{ let j := 0 }} lt(j, {row}) {{ j := add(j, 1) }} {{
+        let d := sub(xor(byte(0, mload(add({s}, add(b, j)))), 0x80), {zpb})
+        {sum_term}
+    }}
+    let den := {den}
+    for {{ let j := 0 }} lt(j, {row}) {{ j := add(j, 1) }} {{
+        let i := add(b, j)
+        let r := {zpo}
+        if den {{
+            let n := shl({shift}, sub(xor(byte(0, mload(add({s}, i))), 0x80), {zpb}))
+            let a := n
+            if slt(n, 0) {{ a := sub(0, n) }}
+            let q := div(a, den)
+            if iszero(lt(shl(1, mod(a, den)), den)) {{ q := add(q, 1) }}
+            if slt(n, 0) {{ q := sub(0, q) }}
+            r := add(q, {zpo})
+            if slt(r, 0) {{ r := 0 }}
+            if sgt(r, 255) {{ r := 255 }}
+        }}
+        {store}
+    }}
+}}
+}}"#
             ));
         }
         Op::ArgMax { axis, select_last_index } => {
@@ -852,26 +918,34 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
     let words_out = matches!(y, Loc::Words(_));
     let yaddr = y.addr();
     let per_row = rows > 1;
-    // part bodies: input words in calldata, outputs (one contiguous range per call) returned
-    let mut calls: Vec<(usize, usize, usize, usize)> = vec![]; // (part, first output, count, case)
+    // part bodies: input words in calldata; one call computes every group of the part (its
+    // outputs are one contiguous range) and returns them. Each group is one `case` of a switch
+    // in a loop, so an optimizing solc cannot share calldataload values across groups (which
+    // keeps them all live: stack too deep); stores go through an opaque base `o` (= 0).
+    let es = if words_out { 32 } else { 1 };
+    let mut calls: Vec<(usize, usize, usize)> = vec![]; // (part, first output, count)
     for (g, p) in &parts {
-        let (first, _) = (g.start, g.end);
-        // one group per case, so solc cannot share calldataload values across groups (which
-        // keeps them all live: stack too deep); stores through an opaque base `o` (= 0) all the
-        // same
+        let first = match calls.last_mut() {
+            Some((q, first, count)) if q == p => {
+                *count += g.len();
+                *first
+            }
+            _ => {
+                calls.push((*p, g.start, g.len()));
+                g.start
+            }
+        };
         let body = layer.group_yul(&plan, g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
             if words_out { format!("mstore(add(o, {}), {v})", 32 * (nn - first)) } else { format!("mstore8(add(o, {}), xor({v}, 0x80))", nn - first) }
         });
-        let body = format!("let o := shr(255, gas())\n{body}");
         let part = &mut cx.parts[*p].1;
-        let case = part.matches("//END").count();
-        let _ = writeln!(part, "// outputs {first}..{} -> return offset {}", g.end, if words_out { 32 * (g.start - first) } else { g.start - first });
-        let _ = writeln!(part, "{}", indent(&body, 0));
-        let _ = writeln!(part, "return(0, {})", if words_out { 32 * g.len() } else { g.len() });
+        let _ = writeln!(part, "// outputs {}..{} at offset {}", g.start, g.end, es * (g.start - first));
+        let _ = writeln!(part, "{body}");
         let _ = writeln!(part, "//END");
-        calls.push((*p, g.start, g.len(), case));
     }
-    let es = if words_out { 32 } else { 1 };
+    for &(p, _, count) in &calls {
+        let _ = writeln!(cx.parts[p].1, "//RETURN {}", es * count);
+    }
     let dst = |nn: usize, v: String, _per_row: bool| -> String {
         // always through the run-time base `dst` (see the part bodies: constant store
         // addresses let the optimizer keep every input word live across groups)
@@ -919,15 +993,14 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
         let _ = writeln!(body, "{code}");
     }
     let sel = selector("PartFailed(uint256)");
-    for &(p, first, count, case) in &calls {
+    for &(p, first, count) in &calls {
         let off = es * first * out_stride;
         let to = if per_row { format!("add(dst, {off})") } else { (yaddr + off).to_string() };
-        // calldata: the input words, then the case (block of outputs) in the slack word
+        // calldata: the input words
         let _ = writeln!(
             body,
-            "mstore({}, {case})\nif iszero(staticcall(gas(), mload(__PART_{p}__), {xs}, {}, {to}, {})) {{ mstore(0, shl(224, {sel})) mstore(4, {p}) revert(0, 36) }}",
-            xs + 32 * layer.k,
-            32 * layer.k + 32,
+            "if iszero(staticcall(gas(), mload(__PART_{p}__), {xs}, {}, {to}, {})) {{ mstore(0, shl(224, {sel})) mstore(4, {p}) revert(0, 36) }}",
+            32 * layer.k,
             es * count
         );
     }
@@ -1070,20 +1143,26 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
     let mut part_stores = String::new();
     let mut imports = String::new();
     for (i, (pname, body)) in cx.parts.iter().enumerate() {
-        let switch: String = body.split("//END\n").filter(|s| !s.trim().is_empty()).enumerate().map(|(c, s)| format!("            case {c} {{\n{}\n            }}\n", indent(s, 16))).collect();
+        let (cases, ret) = body.rsplit_once("//RETURN ").expect("every part returns");
+        let cases: Vec<&str> = cases.split("//END\n").filter(|s| !s.trim().is_empty()).collect();
+        let switch: String = cases.iter().enumerate().map(|(c, s)| format!("                case {c} {{\n{}\n                }}\n", indent(s, 20))).collect();
+        let (n_cases, ret) = (cases.len(), ret.trim());
         let src = format!(
             r#"// SPDX-License-Identifier: MIT
 // Generated by `solidml compile`. Do not edit.
 pragma solidity ^0.8.27;
 
 /// Part {i} of model `{model}`: dense output lanes too large for the main contract (EIP-170).
-/// Calldata: the layer's biased input words (`x + 128`, 32 bytes each) and, in the last word,
-/// which block of outputs to compute; returns them (bytes, or biased words).
+/// Calldata: the layer's biased input words (`x + 128`, 32 bytes each); returns the outputs of
+/// its groups of lanes, one contiguous range (bytes, or biased words).
 contract {pname} {{
     fallback() external {{
         assembly {{
-            switch calldataload(sub(calldatasize(), 32))
-{switch}            default {{ revert(0, 0) }}
+            let o := shr(255, gas())
+            for {{ let c := 0 }} lt(c, {n_cases}) {{ c := add(c, 1) }} {{
+                switch c
+{switch}            }}
+            return(0, {ret})
         }}
     }}
 }}
