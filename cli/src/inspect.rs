@@ -34,6 +34,8 @@ pub fn summary_json(model: &Model, artifact: &[u8]) -> serde_json::Value {
         "outputs": io_json(model, &model.outputs),
         "macs": model.macs(),
         "parameters": model.parameter_count(),
+        "work_units": solidml_precompile::gas::work_units(model),
+        "precompile_gas": precompile_price(model),
     })
 }
 
@@ -51,6 +53,12 @@ pub fn inspect(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The SolidML precompile's price of one call under the default schedule (docs/precompile.md).
+fn precompile_price(model: &Model) -> u64 {
+    let (work, inputs, outputs) = (solidml_precompile::gas::work_units(model), solidml_precompile::abi::input_bytes(model), solidml_precompile::abi::output_bytes(model));
+    solidml_precompile::GasSchedule::default().price(work, inputs, outputs)
+}
+
 /// The human-readable report (stable: snapshot-tested).
 pub fn render(model: &Model, artifact: &[u8]) -> String {
     use std::fmt::Write;
@@ -60,6 +68,7 @@ pub fn render(model: &Model, artifact: &[u8]) -> String {
     let _ = writeln!(s, "artifact   {} bytes (format v{})", artifact.len(), solidml_spec::artifact::FORMAT_VERSION);
     let _ = writeln!(s, "parameters {}", model.parameter_count());
     let _ = writeln!(s, "MACs       {}", model.macs());
+    let _ = writeln!(s, "work       {} units; precompile price {} gas (default schedule)", solidml_precompile::gas::work_units(model), precompile_price(model));
     for (label, ids) in [("input ", &model.inputs), ("output", &model.outputs)] {
         for &i in ids.iter() {
             let t = model.tensor(i);
