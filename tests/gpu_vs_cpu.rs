@@ -18,7 +18,6 @@ use std::sync::OnceLock;
 use solidml_compiler::{CompileOptions, runner};
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_gpu::{DotMode, GpuContext, GpuExecutor};
-use solidml_spec::DType;
 use solidml_tests::random_spec::{OpKind, random_inputs, random_model};
 use solidml_tests::*;
 
@@ -46,18 +45,6 @@ fn modes(ctx: &GpuContext) -> Vec<DotMode> {
     if ctx.packed_dot_available() { vec![DotMode::Packed, DotMode::Emulated] } else { vec![DotMode::Emulated] }
 }
 
-fn hex_bytes(s: &str) -> Vec<u8> {
-    let s = s.trim_start_matches("0x");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
-
-fn as_i64(v: &Value) -> Vec<i64> {
-    match v {
-        Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
-        Value::I64(v) => v.clone(),
-    }
-}
-
 #[test]
 fn spec_vectors_replay_on_the_gpu() {
     let Some(ctx) = gpu() else { return };
@@ -66,27 +53,11 @@ fn spec_vectors_replay_on_the_gpu() {
     files.sort();
     let (mut cases, mut runs) = (0, 0);
     for path in &files {
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        for case in v["cases"].as_array().unwrap() {
-            let model = solidml_spec::decode(&hex_bytes(case["artifact"].as_str().unwrap())).unwrap();
-            let inputs: Vec<Value> = case["inputs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .zip(&model.inputs)
-                .map(|(a, &t)| {
-                    let v = a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap());
-                    match model.tensor(t).dtype {
-                        DType::I8 => Value::I8(v.map(|x| x as i8).collect()),
-                        DType::I64 => Value::I64(v.collect()),
-                    }
-                })
-                .collect();
-            let want: Vec<Vec<i64>> = case["outputs"].as_array().unwrap().iter().map(|o| o.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()).collect();
+        for VectorCase { name, model, inputs, outputs: want } in vector_cases(path) {
             for mode in modes(ctx) {
-                let outs = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{} ({mode:?}): {e}", case["name"]));
-                let got: Vec<Vec<i64>> = outs.iter().map(as_i64).collect();
-                assert_eq!(got, want, "{} ({mode:?})", case["name"]);
+                let outs = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
+                let got: Vec<Vec<i64>> = outs.iter().map(value_i64).collect();
+                assert_eq!(got, want, "{name} ({mode:?})");
                 runs += 1;
             }
             cases += 1;

@@ -303,33 +303,9 @@ fn committed_vectors_replay_on_the_cpu_executor() {
     let dir = repo().join("docs/spec/vectors");
     let mut count = 0;
     for op in OPS {
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{op}.json"))).unwrap()).unwrap();
-        for case in v["cases"].as_array().unwrap() {
-            let hexs = case["artifact"].as_str().unwrap().trim_start_matches("0x");
-            let bytes: Vec<u8> = (0..hexs.len()).step_by(2).map(|i| u8::from_str_radix(&hexs[i..i + 2], 16).unwrap()).collect();
-            let model = solidml_spec::decode(&bytes).unwrap();
-            let inputs: Vec<Value> = case["inputs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .zip(&model.inputs)
-                .map(|(a, &t)| {
-                    let v = a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap());
-                    match model.tensor(t).dtype {
-                        DType::I8 => Value::I8(v.map(|x| x as i8).collect()),
-                        DType::I64 => Value::I64(v.collect()),
-                    }
-                })
-                .collect();
-            let outs = CpuExecutor::new(&model).unwrap().run(&inputs).unwrap();
-            for (got, want) in outs.iter().zip(case["outputs"].as_array().unwrap()) {
-                let want: Vec<i64> = want.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
-                let got: Vec<i64> = match got {
-                    Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
-                    Value::I64(v) => v.clone(),
-                };
-                assert_eq!(got, want, "{}", case["name"]);
-            }
+        for case in vector_cases(&dir.join(format!("{op}.json"))) {
+            let outs = CpuExecutor::new(&case.model).unwrap().run(&case.inputs).unwrap();
+            assert_eq!(outs.iter().map(value_i64).collect::<Vec<_>>(), case.outputs, "{}", case.name);
             count += 1;
         }
     }

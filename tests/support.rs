@@ -182,3 +182,49 @@ pub mod onnx_builder {
         }
     }
 }
+
+/// One case of a spec vector file (`docs/spec/vectors/*.json`), decoded.
+pub struct VectorCase {
+    pub name: String,
+    pub model: solidml_spec::Model,
+    pub inputs: Vec<solidml_cpu::Value>,
+    /// Expected outputs, every element as i64.
+    pub outputs: Vec<Vec<i64>>,
+}
+
+/// The cases of one spec vector file.
+pub fn vector_cases(path: &std::path::Path) -> Vec<VectorCase> {
+    use solidml_cpu::Value;
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ints = |a: &serde_json::Value| -> Vec<i64> { a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
+    v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| {
+            let hex = case["artifact"].as_str().unwrap().trim_start_matches("0x");
+            let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+            let model = solidml_spec::decode(&bytes).unwrap();
+            let inputs = case["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(&model.inputs)
+                .map(|(a, &t)| match model.tensor(t).dtype {
+                    solidml_spec::DType::I8 => Value::I8(ints(a).into_iter().map(|x| x as i8).collect()),
+                    solidml_spec::DType::I64 => Value::I64(ints(a)),
+                })
+                .collect();
+            let outputs = case["outputs"].as_array().unwrap().iter().map(ints).collect();
+            VectorCase { name: case["name"].as_str().unwrap_or("?").to_string(), model, inputs, outputs }
+        })
+        .collect()
+}
+
+/// Every element of a value as i64.
+pub fn value_i64(v: &solidml_cpu::Value) -> Vec<i64> {
+    match v {
+        solidml_cpu::Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
+        solidml_cpu::Value::I64(v) => v.clone(),
+    }
+}
