@@ -202,6 +202,31 @@ mod tests {
         assert_eq!(abi::decode_error(&wrong.return_data()).unwrap().0, abi::ErrorCode::InputLength as u8);
     }
 
+    /// A store whose model claims more work than any call may carry (no valid artifact of that
+    /// size fits in a test: the store seam lets a node's own store hand one over).
+    struct OversizeStore(Arc<crate::LoadedModel>);
+
+    impl crate::ModelStore for OversizeStore {
+        fn get(&self, id: &[u8; 32]) -> Result<Option<Arc<crate::LoadedModel>>, crate::StoreError> {
+            Ok((*id == self.0.id).then(|| self.0.clone()))
+        }
+        fn insert(&self, _: &[u8]) -> Result<[u8; 32], crate::StoreError> {
+            unreachable!("not used")
+        }
+    }
+
+    #[test]
+    fn an_oversize_model_is_refused_before_any_work() {
+        let bytes = tiny_artifact();
+        let mut model = crate::LoadedModel::from_artifact(&bytes, None).unwrap();
+        model.work = MAX_WORK + 1;
+        let id = model.id;
+        let p = SolidMlPrecompile::new().with_store(Arc::new(OversizeStore(Arc::new(model))));
+        let out = p.call(&input(id, &[0; 4]), 10_000_000);
+        assert_eq!(out.gas_used, GasSchedule::default().early_failure(36));
+        assert_eq!(out.error().unwrap().code(), abi::ErrorCode::ModelTooLarge);
+    }
+
     #[test]
     fn too_little_gas_is_out_of_gas_consuming_the_limit() {
         let (p, id) = setup();
