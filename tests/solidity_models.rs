@@ -6,7 +6,10 @@
 //!   (`runner::run_fixed`) on 100 digits, a wrong input length reverts with `InputLength`;
 //! * the spec vectors (`docs/spec/vectors/*.json`) of every op the backend supports, each case
 //!   emitted as its own contract, replayed through `predictQ`;
-//! * a 256×256 int8 dense layer with requantization (gas per MAC).
+//! * a 256×256 int8 dense layer with requantization (gas per MAC);
+//! * all of the above in both Solidity layouts: fast (weights as PUSH32 constants) and
+//!   compact (weights as raw bytes: `NAME_compact`, `Dense256Compact`), whose deployment gas
+//!   must be lower.
 //!
 //! The project compiles WITHOUT the optimizer: on the generated straight-line Yul it gains
 //! under 1% of gas and takes solc-js minutes instead of seconds (621 s against 2.3 s for the
@@ -19,7 +22,10 @@
 
 use std::{fmt::Write, path::Path, process::Command};
 
-use solidml_compiler::{CompileOptions, runner};
+use solidml_compiler::{
+    CompileOptions, runner,
+    solidity::{SolidityLayout, SolidityOptions},
+};
 use solidml_cpu::Value;
 use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier, artifact::keccak256};
 use solidml_tests::*;
@@ -92,8 +98,8 @@ fn pack_inputs(ins: &[Value]) -> Vec<u8> {
     pack_outputs(ins)
 }
 
-fn write_sources(dir: &Path, m: &Model, id: &[u8; 32]) -> String {
-    for (rel, text) in solidml_compiler::solidity::emit(m, id).unwrap_or_else(|e| panic!("{}: {e}", m.name)) {
+fn write_sources(dir: &Path, m: &Model, id: &[u8; 32], layout: SolidityLayout) -> String {
+    for (rel, text) in solidml_compiler::solidity::emit_with(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name)) {
         let p = dir.join("src").join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
@@ -219,11 +225,21 @@ contract {name}Test {{
     )
 }
 
-/// An example model: contract, 100 predictQ cases and 100 predict cases.
-fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize) -> Result<String, String> {
+/// An example model: contract, 100 predictQ cases and 100 predict cases; in the compact
+/// layout too (contract `NAME_compact`, same cases) when `compact`. Returns the contract names.
+fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize, compact: bool) -> Result<Vec<String>, String> {
     let compiled = solidml_compiler::compile(&examples().join(file), &CompileOptions::default().with_calibration(vec![npy_f32(calib)])).unwrap();
-    let m = &compiled.model;
-    let files = solidml_compiler::solidity::emit(m, &compiled.model_id)?;
+    let mut names = vec![example_contract(dir, &compiled.model, &compiled.model_id, eval, samples, SolidityLayout::Fast)?];
+    if compact {
+        let mut m = compiled.model.clone();
+        m.name = format!("{}_compact", m.name);
+        names.push(example_contract(dir, &m, &compiled.model_id, eval, samples, SolidityLayout::Compact)?);
+    }
+    Ok(names)
+}
+
+fn example_contract(dir: &Path, m: &Model, id: &[u8; 32], eval: &str, samples: usize, layout: SolidityLayout) -> Result<String, String> {
+    let files = solidml_compiler::solidity::emit_with(m, id, &SolidityOptions::with_layout(layout))?;
     for (rel, text) in files {
         std::fs::write(dir.join("src").join(rel), text).unwrap();
     }
@@ -247,8 +263,9 @@ fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize) -> R
     Ok(name)
 }
 
-/// The 256×256 int8 dense layer with requantization of issue 4's gas target, random weights.
-fn dense_256(dir: &Path) -> String {
+/// The 256×256 int8 dense layer with requantization of issue 4's gas target, random weights
+/// (contract `Dense256`, and `Dense256Compact` in the compact layout: weights in data contracts).
+fn dense_256(dir: &Path) -> Vec<String> {
     let mut r = Rng(0x2561);
     let (k, n) = (256usize, 256usize);
     let q = |zp| Some(Quant { scale: 0.05, zero_point: zp });
@@ -279,10 +296,23 @@ fn dense_256(dir: &Path) -> String {
         qout.extend(pack_outputs(&exec.run(std::slice::from_ref(&x)).unwrap()));
         qin.extend(pack_inputs(&[x]));
     }
-    let name = write_sources(dir, &m, &[0x25; 32]);
-    std::fs::write(dir.join(format!("data/{name}.q")), abi_two_bytes(&qin, &qout)).unwrap();
-    std::fs::write(dir.join(format!("test/{name}.t.sol")), test_contract(&name, cases, k, n, false, true)).unwrap();
-    name
+    let mut names = vec![];
+    for (layout, suffix) in [(SolidityLayout::Fast, ""), (SolidityLayout::Compact, "Compact")] {
+        let mut v = m.clone();
+        v.name = format!("Dense256{suffix}");
+        let name = write_sources(dir, &v, &[0x25; 32], layout);
+        std::fs::write(dir.join(format!("data/{name}.q")), abi_two_bytes(&qin, &qout)).unwrap();
+        let mut t = test_contract(&name, cases, k, n, false, true);
+        if layout == SolidityLayout::Compact {
+            // every contract of the compact layer fits EIP-170 (its init code, 65,536 bytes of
+            // weights, does not fit EIP-3860's 49,152)
+            let at = t.rfind('}').unwrap();
+            t.insert_str(at, "\n    function test_contracts_fit_eip170() public view {\n        require(address(model).code.length <= 24576, \"main contract over EIP-170\");\n        address[] memory ps = model.parts();\n        require(ps.length == 3, \"three data contracts\");\n        for (uint256 i; i < ps.length; ++i) require(ps[i].code.length <= 24576, \"data contract over EIP-170\");\n    }\n");
+        }
+        std::fs::write(dir.join(format!("test/{name}.t.sol")), t).unwrap();
+        names.push(name);
+    }
+    names
 }
 
 /// Every spec vector case of the ops the backend supports, as contracts; returns the case
@@ -361,13 +391,14 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
         if !wanted(file) {
             continue;
         }
-        match example(&dir, file, calib, eval, 100) {
-            Ok(n) => names.push(n),
+        // every example in the compact layout too
+        match example(&dir, file, calib, eval, 100, true) {
+            Ok(n) => names.extend(n),
             Err(e) => unsupported.push(format!("{file}: {e}")),
         }
     }
     if wanted("Dense256") {
-        names.push(dense_256(&dir));
+        names.extend(dense_256(&dir));
     }
     let ops = if wanted("vectors") { vectors(&dir) } else { vec![] };
     println!("examples: {names:?}\nnot supported yet: {unsupported:#?}\nspec vectors replayed: {ops:?}");
@@ -393,6 +424,7 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     assert!(unsupported.is_empty(), "example models the Solidity backend refuses: {unsupported:?}");
     for must in ["digits_mlp", "digits_logreg", "digits_logreg_ovr", "digits_cnn", "digits_cnn_qdq"] {
         assert!(names.iter().any(|n| n == must), "{must} did not run");
+        assert!(names.iter().any(|n| *n == format!("{must}_compact")), "{must} (compact layout) did not run");
     }
     let gas = |key: &str| -> u64 {
         let line = text.lines().find(|l| l.contains(key)).unwrap_or_else(|| panic!("no `{key}` in the forge output"));
@@ -402,6 +434,13 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     assert!(mlp < 100_000, "digits_mlp predict costs {mlp} gas, over the 100k target");
     let per_mac = gas("Dense256 predictQ gas (accounts warm)") as f64 / 65536.0;
     assert!(per_mac <= 3.0, "256x256 dense costs {per_mac:.2} gas per MAC, over the 3 gas target");
+    // the compact layout: less deployment gas than the fast one, for more gas per inference
+    let (fast_deploy, compact_deploy) = (gas("digits_mlp deploy gas"), gas("digits_mlp_compact deploy gas"));
+    assert!(compact_deploy < fast_deploy, "digits_mlp: compact deploys for {compact_deploy} gas, fast for {fast_deploy}");
+    let (fast_deploy, compact_deploy) = (gas("Dense256 deploy gas"), gas("Dense256Compact deploy gas"));
+    assert!(2 * compact_deploy < fast_deploy, "256x256 dense: compact deploys for {compact_deploy} gas, fast for {fast_deploy}");
+    let compact_per_mac = gas("Dense256Compact predictQ gas (accounts warm)") as f64 / 65536.0;
+    println!("256x256 dense, compact layout: {compact_per_mac:.3} gas per MAC (accounts warm, IO included)");
     let mut report = String::new();
     for l in text.lines().filter(|l| l.contains(" gas") || l.contains("code bytes")) {
         let _ = writeln!(report, "{}", l.trim());

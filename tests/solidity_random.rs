@@ -1,6 +1,7 @@
 //! Randomized models through the pure-Solidity backend, executed in revm in process:
 //! for ≥ 50 random valid spec models (random op chains and shapes from `random_spec`, every op
-//! family the emitter accepts), `predictQ` equals the CPU reference byte for byte on 100 inputs
+//! family the emitter accepts), each emitted in both layouts (fast: weights as PUSH32 lanes;
+//! compact: weights as raw bytes, in the contract as `NAMEC` and in data contracts as `NAMED`), `predictQ` equals the CPU reference byte for byte on 100 inputs
 //! each (a CPU run-time error must be a revert), and `predict` equals the spec's fixed-point IO
 //! around the CPU reference on 10 inputs each.
 //!
@@ -11,11 +12,14 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::I256;
 use alloy_sol_types::{SolCall, sol};
-use solidml_compiler::solc::Solc;
+use solidml_compiler::{
+    solc::Solc,
+    solidity::{SolidityLayout, SolidityOptions},
+};
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
-use solidml_spec::{DType, Model, io};
+use solidml_spec::{DType, Model, Op, io};
 use solidml_tests::{random_spec::*, *};
 
 sol! {
@@ -26,6 +30,8 @@ sol! {
 const MODELS: usize = 60;
 const INPUTS: usize = 100;
 const FIXED_INPUTS: usize = 10;
+/// Op families of the dense-heavy draws.
+const DENSE_HEAVY: &[OpKind] = &[OpKind::Dense, OpKind::Dense, OpKind::Conv, OpKind::Conv, OpKind::View, OpKind::Pad, OpKind::Lut, OpKind::MaxPool, OpKind::Add];
 
 #[test]
 fn random_models_in_the_evm_equal_the_cpu_reference() {
@@ -42,21 +48,55 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
     let mut sources: BTreeMap<String, String> = BTreeMap::new();
     let mut refused: BTreeMap<String, usize> = BTreeMap::new();
     let mut attempts = 0;
-    while models.len() < MODELS && attempts < 2000 {
+    while models.len() < 3 * MODELS && attempts < 2000 {
         attempts += 1;
-        let mut m = random_model(&mut rng, OpKind::ALL);
+        // every other draw favours the layers whose weights the two layouts store differently
+        let mut m = random_model(&mut rng, if attempts % 2 == 0 { OpKind::ALL } else { DENSE_HEAVY });
         m.name = format!("Rnd{attempts}");
         let id = solidml_spec::model_id(&m).unwrap();
-        match solidml_compiler::solidity::emit(&m, &id) {
-            Ok(files) => {
-                sources.extend(files);
-                models.push((solidml_compiler::solidity::contract_name(&m.name), m));
+        // the same model in the compact layout, weights in the contract (`NAMEC`) and in data
+        // contracts (`NAMED`)
+        let variant = |suffix: &str, force: bool| {
+            let mut v = m.clone();
+            v.name = format!("Rnd{attempts}{suffix}");
+            let opts = SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force };
+            (solidml_compiler::solidity::emit_with(&v, &id, &opts), v)
+        };
+        let ((c, mc), (d, md)) = (variant("C", false), variant("D", true));
+        match (solidml_compiler::solidity::emit(&m, &id), c, d) {
+            (Ok(files), Ok(cfiles), Ok(dfiles)) => {
+                if m.nodes.iter().any(|x| matches!(x.op, Op::Dense(_) | Op::Conv(_))) {
+                    let has = |f: &[(String, String)], what: &str| f.iter().any(|(_, t)| t.contains(what));
+                    assert!(has(&cfiles, "bytes private constant WEIGHTS") && has(&dfiles, "address private immutable data0;"), "{}: compact weights not where expected", m.name);
+                }
+                sources.extend(files.into_iter().chain(cfiles).chain(dfiles));
+                for v in [m, mc, md] {
+                    models.push((solidml_compiler::solidity::contract_name(&v.name), v));
+                }
             }
-            Err(e) => *refused.entry(e.split(':').next().unwrap_or("").to_string()).or_default() += 1,
+            (Err(e), _, _) => *refused.entry(e.split(':').next().unwrap_or("").to_string()).or_default() += 1,
+            (Ok(_), c, d) => panic!("the compact layout refuses a model the fast layout accepts: {:?} {:?}\n{m:#?}", c.err(), d.err()),
         }
     }
-    println!("{} models emitted in {attempts} draws; refused: {refused:?}", models.len());
-    assert!(models.len() >= 50, "only {} of {attempts} random models are supported by the Solidity backend", models.len());
+    let drawn = models.len() / 3;
+    // wide dense layers (K above the compact layout's straight-line limit: its looped dot
+    // product, a partial last word; one and two rows), compact layout only (the fast layout
+    // refuses K = 1027, and its one-expression dot product is too deep for solc's parser at K = 600)
+    for (i, (rows, k, n)) in [(1u32, 389u32, 13u32), (2, 600, 9), (1, 1027, 20)].into_iter().enumerate() {
+        let m = wide_dense(&mut rng, &format!("Wide{i}"), rows, k, n);
+        let id = solidml_spec::model_id(&m).unwrap();
+        for (suffix, force) in [("C", false), ("D", true)] {
+            let mut v = m.clone();
+            v.name = format!("Wide{i}{suffix}");
+            let opts = SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force };
+            sources.extend(solidml_compiler::solidity::emit_with(&v, &id, &opts).unwrap_or_else(|e| panic!("{}: {e}", v.name)));
+            models.push((v.name.clone(), v));
+        }
+    }
+    let dense_like = models.iter().filter(|(n, m)| n.ends_with('D') && m.nodes.iter().any(|x| matches!(x.op, Op::Dense(_) | Op::Conv(_)))).count();
+    println!("{} models emitted in {attempts} draws (each in the fast layout and twice in the compact one; {dense_like} compact with Dense/Conv, 3 wide dense layers compact only); refused: {refused:?}", drawn);
+    assert!(drawn >= 50, "only {drawn} of {attempts} random models are supported by the Solidity backend");
+    assert!(dense_like >= 25, "only {dense_like} random models exercise the compact Dense/Conv kernel");
     let sources: Vec<(String, String)> = sources.into_iter().collect();
     let contracts = solc.compile(&sources, &Default::default()).unwrap();
     let mut chain = Chain::new(SolidMlPrecompile::new());
@@ -132,4 +172,34 @@ fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &s
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A one-node Dense model `[rows, k] → [rows, n]` with random weights, bias and requantization.
+fn wide_dense(rng: &mut Rng, name: &str, rows: u32, k: u32, n: u32) -> Model {
+    use solidml_spec::{Dense, Epilogue, Node, Quant, TensorInfo, arith::Multiplier};
+    let q = |zp| Some(Quant { scale: 0.05, zero_point: zp });
+    let zp_in = rng.range(-20, 20) as i32;
+    Model {
+        name: name.into(),
+        tensors: vec![
+            TensorInfo { name: "x".into(), shape: vec![rows, k], dtype: DType::I8, quant: q(zp_in) },
+            TensorInfo { name: "y".into(), shape: vec![rows, n], dtype: DType::I8, quant: q(4) },
+        ],
+        constants: vec![],
+        inputs: vec![0],
+        outputs: vec![1],
+        nodes: vec![Node {
+            name: "fc".into(),
+            op: Op::Dense(Dense {
+                in_features: k,
+                out_features: n,
+                input_zero_point: zp_in,
+                weights: rng.i8s((k * n) as usize),
+                bias: (0..n).map(|_| rng.range(-30000, 30000) as i32).collect(),
+                epilogue: Epilogue { multipliers: (0..n).map(|_| Multiplier::from_real(0.0002 + rng.range(0, 100) as f64 * 1e-5)).collect(), output_zero_point: 4, clamp_min: -128, clamp_max: 127 },
+            }),
+            inputs: vec![0],
+            outputs: vec![1],
+        }],
+    }
 }

@@ -9,8 +9,12 @@
 //! the part contracts' code too). Code size limits are lifted to measure the models that do
 //! not, as forge's `code_size_limit` does.
 //!
+//! Every model and the reference layer are measured in both Solidity layouts: `fast` (weights
+//! compiled into the code as packed PUSH32 constants, least gas per inference) and `compact`
+//! (weights as raw bytes read at run time, least deployment gas; contract `NAME_compact`).
+//!
 //! The reference layer: a 256×256 int8 dense layer with requantization, as the generated
-//! straight-line contract and as the straightforward Solidity a user writes first (weights in a
+//! contract (both layouts) and as the straightforward Solidity a user writes first (weights in a
 //! `bytes` constant copied to memory, nested loops, checked arithmetic, `SolidMLMath` for the
 //! requantization), both on the same input in the same run, with both outputs checked against
 //! the CPU reference. The straightforward version is measured as forge builds it by default
@@ -21,7 +25,10 @@ use std::{fmt::Write, path::Path};
 
 use alloy_sol_types::{SolCall, sol};
 use miette::Result;
-use solidml_compiler::solc::{Solc, SolcSettings};
+use solidml_compiler::{
+    solc::{Solc, SolcSettings},
+    solidity::{SolidityLayout, SolidityOptions},
+};
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
@@ -112,10 +119,15 @@ fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], c
     })
 }
 
-/// Gas of a model's generated pure-Solidity contract on a deterministic input.
-pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32]) -> Result<ModelGas> {
-    let files = solidml_compiler::solidity::emit(model, model_id).map_err(|e| err("the Solidity backend", e))?;
-    let name = solidml_compiler::solidity::contract_name(&model.name);
+/// Gas of a model's generated pure-Solidity contract on a deterministic input, in `layout`
+/// (the compact contract is named `NAME_compact`, so both can share a forge project).
+pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32], layout: SolidityLayout) -> Result<ModelGas> {
+    let mut named = model.clone();
+    if layout == SolidityLayout::Compact {
+        named.name = format!("{}_compact", model.name);
+    }
+    let files = solidml_compiler::solidity::emit_with(&named, model_id, &SolidityOptions::with_layout(layout)).map_err(|e| err("the Solidity backend", e))?;
+    let name = solidml_compiler::solidity::contract_name(&named.name);
     let input = model.tensor(model.inputs[0]);
     let q = sample_input(input.len());
     let expect = CpuExecutor::new(model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?;
@@ -197,9 +209,11 @@ contract NaiveDense {{
     s
 }
 
-/// The reference layer measured three ways (one `predictQ` each) and its MACs.
+/// The reference layer measured four ways (one `predictQ` each) and its MACs.
 pub struct DenseComparison {
     pub generated: ModelGas,
+    /// The generated contract in the compact layout (weights as raw bytes).
+    pub compact: ModelGas,
     /// The straightforward version, optimizer off (forge's default).
     pub naive: ModelGas,
     /// The straightforward version, optimizer on (200 runs).
@@ -211,7 +225,8 @@ pub struct DenseComparison {
 pub fn dense_comparison(solc: &Solc, n: u32) -> Result<DenseComparison> {
     let model = dense_model(n);
     let id = solidml_spec::model_id(&model).map_err(|e| err("model", e))?;
-    let ours = model_gas(solc, &model, &id)?;
+    let ours = model_gas(solc, &model, &id, SolidityLayout::Fast)?;
+    let compact = model_gas(solc, &model, &id, SolidityLayout::Compact)?;
     let Op::Dense(d) = &model.nodes[0].op else { unreachable!() };
     let q = sample_input(n as usize);
     let expect = abi::pack_values(&CpuExecutor::new(&model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?);
@@ -219,7 +234,7 @@ pub fn dense_comparison(solc: &Solc, n: u32) -> Result<DenseComparison> {
     let sources = vec![("NaiveDense.sol".to_string(), naive_dense_source(d)), (math.0.to_string(), math.1.to_string())];
     let naive = measure(solc, &SolcSettings::default(), &sources, "NaiveDense", &q, Some(&expect), None)?;
     let naive_optimized = measure(solc, &SolcSettings::default().with_optimizer_runs(200), &sources, "NaiveDense", &q, Some(&expect), None)?;
-    Ok(DenseComparison { generated: ours, naive, naive_optimized, macs: model.macs() })
+    Ok(DenseComparison { generated: ours, compact, naive, naive_optimized, macs: model.macs() })
 }
 
 /// Write a foundry project that replays each measured `predictQ` call (one test per contract),
@@ -265,24 +280,28 @@ pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&
     let solc = Solc::locate().map_err(|e| err("solc", e))?;
     let mut measured = vec![];
     let one_tx = |g: &ModelGas| if g.initcode_bytes <= MAX_INITCODE { "yes" } else { "no" };
-    println!("{:<24} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}", "model", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "one tx");
+    // runtime B: the model contract's code (data and part contracts not included)
+    println!("{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}", "model", "layout", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "one tx");
     for path in artifacts {
         let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
         let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: path.display().to_string(), source: e })?;
         let id = solidml_spec::keccak256(&bytes);
-        let g = model_gas(&solc, &model, &id)?;
-        println!(
-            "{:<24} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
-            name_of(path),
-            g.deploy,
-            g.predict_q,
-            g.predict,
-            g.runtime_bytes,
-            g.initcode_bytes,
-            model.macs(),
-            one_tx(&g)
-        );
-        measured.push(g);
+        for (label, layout) in [("fast", SolidityLayout::Fast), ("compact", SolidityLayout::Compact)] {
+            let g = model_gas(&solc, &model, &id, layout)?;
+            println!(
+                "{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
+                name_of(path),
+                label,
+                g.deploy,
+                g.predict_q,
+                g.predict,
+                g.runtime_bytes,
+                g.initcode_bytes,
+                model.macs(),
+                one_tx(&g)
+            );
+            measured.push(g);
+        }
     }
     if dense > 0 {
         let c = dense_comparison(&solc, dense)?;
@@ -293,12 +312,18 @@ pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&
         for (label, g) in [
             ("straightforward Solidity, optimizer off", &c.naive),
             ("straightforward Solidity, optimizer 200 runs", &c.naive_optimized),
-            ("solidml (weights in code, packed lanes)", &c.generated),
+            ("solidml fast (weights in code, packed lanes)", &c.generated),
+            ("solidml compact (weights as raw bytes)", &c.compact),
         ] {
             println!("{label:<44} {:>10} {:>8.2} {:>12} {:>7}", g.predict_q, per_mac(g), g.deploy, one_tx(g));
         }
         println!("ratio: {:.1}x less gas per MAC than the optimized straightforward version ({:.1}x than unoptimized)", per_mac(&c.naive_optimized) / per_mac(&c.generated), per_mac(&c.naive) / per_mac(&c.generated));
-        measured.extend([c.generated, c.naive, c.naive_optimized]);
+        println!(
+            "layouts: compact deploys for {:.1}x less gas than fast and costs {:.1}x its gas per MAC",
+            c.generated.deploy as f64 / c.compact.deploy as f64,
+            per_mac(&c.compact) / per_mac(&c.generated)
+        );
+        measured.extend([c.generated, c.compact, c.naive, c.naive_optimized]);
     }
     if let Some(dir) = forge_project {
         // one project per compile setting: forge compiles a project with one optimizer setting

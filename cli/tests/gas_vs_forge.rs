@@ -50,7 +50,7 @@ fn solidml_gas_equals_forge_gas_report() {
         let f: Vec<&str> = l.split_whitespace().collect();
         ours.entry(f[0].to_string()).or_default().insert(f[1].to_string(), f[2].parse().unwrap());
     }
-    assert_eq!(ours.values().map(|v| v.len()).sum::<usize>(), 4, "logreg, the generated layer and two straightforward builds: {ours:?}");
+    assert_eq!(ours.values().map(|v| v.len()).sum::<usize>(), 6, "logreg and the generated layer in both layouts, and two straightforward builds: {ours:?}");
 
     for (project, calls) in &ours {
         let report = Command::new(format!("{bin}/forge"))

@@ -203,6 +203,29 @@ impl Layer<'_> {
         y
     }
 
+    /// The epilogue of output `n` as `v = sar(s, t − nk − 2^31·[t < z])` with `t = u·mul`
+    /// (what [`Self::epilogue_yul`] emits, clamps aside), as `(mul, nk, z, s)`; `None` for the
+    /// zero multiplier and the saturating left shift (their own shapes).
+    pub fn epilogue_params(&self, plan: &Plan, n: usize) -> Option<(i128, i128, i128, u32)> {
+        let e = self.epilogue;
+        let m = self.multiplier(n);
+        let (lo, hi) = plan.acc[n];
+        if m.multiplier == 0 || (m.shift > 0 && (lo.abs().max(hi.abs()) as i128) << m.shift >= 1i128 << 31) {
+            return None;
+        }
+        let zpb = e.output_zero_point as i128 + 128;
+        let mm = m.multiplier as i128;
+        let lo128 = lo as i128;
+        let (mul, e_right) = if m.shift > 0 { (mm << m.shift, 0) } else { (mm, (-m.shift) as u32) };
+        let s = 31 + e_right;
+        if e_right == 0 {
+            return Some((mul, -(lo128 * mul + (1 << 30) + (zpb << 31)), 0, s));
+        }
+        let k = lo128 * mul + (1i128 << 30) + (1i128 << (30 + e_right)) + (zpb << s);
+        let z = -lo128 * mul - (1 << 30);
+        Some((mul, -k, z.max(0), s))
+    }
+
     /// Yul computing the outputs `outs` (a range of features packed into one word of lanes),
     /// `xload(k)` giving the biased input `k`, `store(n, value)` storing output `n`.
     pub fn group_yul(&self, plan: &Plan, outs: std::ops::Range<usize>, xload: &dyn Fn(usize) -> String, store: &dyn Fn(usize, String) -> String) -> String {
