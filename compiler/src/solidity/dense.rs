@@ -243,15 +243,24 @@ impl Layer<'_> {
         // evaluates arguments right to left, so the innermost sum comes first and the running
         // sum stays on top of the stack: PUSH, MLOAD, PUSH32, MUL, ADD per term (17 gas).
         // `acc := add(acc, …)` statements cost 25 (DUP, SWAP and POP for the assignment).
+        // solc's parser bounds the nesting depth: at most NEST terms per statement, the next
+        // statement continuing from `acc` (one assignment per NEST terms).
+        const NEST: usize = 256;
         let mut expr = word(pack(&init, plan.w));
+        let (mut terms, mut declared) = (0, false);
         for k in 0..self.k {
             let col: Vec<i128> = outs.clone().map(|n| self.weights[n * self.k + k] as i128).collect();
             if col.iter().all(|&c| c == 0) {
                 continue;
             }
+            if terms == NEST {
+                let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
+                (expr, terms, declared) = ("acc".to_string(), 0, true);
+            }
             expr = format!("add(mul({}, {}),\n        {expr})", word(pack(&col, plan.w)), xload(k));
+            terms += 1;
         }
-        let _ = writeln!(y, "    let acc := {expr}");
+        let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
         let count = outs.len();
         for (j, n) in outs.enumerate() {
             let u = match (j, j + 1 == count) {

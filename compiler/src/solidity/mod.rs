@@ -901,7 +901,13 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
         return compact::emit_layer(cx, layer, src, y, row_src, row_dst, out_stride, yt);
     }
     let plan = layer.plan()?;
-    let groups: Vec<std::ops::Range<usize>> = (0..layer.n.div_ceil(plan.lanes)).map(|g| g * plan.lanes..((g + 1) * plan.lanes).min(layer.n)).collect();
+    // outputs per group: all the lanes of a word, fewer when such a group's code would not fit
+    // one part contract (long rows: its K constants grow with the lanes they hold)
+    let mut per_group = plan.lanes;
+    while per_group > 1 && layer.group_bytes(&plan, 0..per_group.min(layer.n)) > PART_BUDGET {
+        per_group -= 1;
+    }
+    let groups: Vec<std::ops::Range<usize>> = (0..layer.n.div_ceil(per_group)).map(|g| g * per_group..((g + 1) * per_group).min(layer.n)).collect();
     let rows = row_src.len();
     // the row's biased inputs as words: in place when the input already is one row of words
     let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
@@ -920,7 +926,7 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
                 return Err("layer too large for one contract (splitting is implemented for Dense only)".into());
             }
             if b > PART_BUDGET {
-                return Err(format!("one group of {} output lanes needs ~{b} bytes of code, over EIP-170's {MAX_CODE}", g.len()));
+                return Err(format!("one group of {} output lanes needs ~{b} bytes of code, over EIP-170's {MAX_CODE} with the lanes' constants in the code: use the compact layout (`--layout compact`) for rows this long", g.len()));
             }
             if part_size + b > PART_BUDGET || cx.parts.is_empty() || parts.is_empty() {
                 cx.parts.push((format!("{}_P{}", cx.name, cx.parts.len()), String::new()));
@@ -1105,6 +1111,19 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
         match l {
             Loc::Bytes(a) => {
                 let _ = writeln!(unpack, "calldatacopy({a}, add(q.offset, {off}), {len})");
+            }
+            Loc::Words(a) if len <= 256 => {
+                // unrolled, one calldataload per 32 codes: ~28 gas per input against ~55 for the
+                // loop; stores through an opaque base `z` (= 0), as in `Ctx::gather`
+                let _ = writeln!(unpack, "{{\nlet z := shr(255, gas())");
+                for c in 0..len.div_ceil(32) {
+                    let _ = writeln!(unpack, "{{\n    let w := calldataload(add(q.offset, {}))", off + 32 * c);
+                    for j in 0..32.min(len - 32 * c) {
+                        let _ = writeln!(unpack, "    mstore(add(z, {}), xor(byte({j}, w), 0x80))", a + 32 * (32 * c + j));
+                    }
+                    let _ = writeln!(unpack, "}}");
+                }
+                let _ = writeln!(unpack, "}}");
             }
             Loc::Words(a) => {
                 let _ = writeln!(unpack, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), xor(byte(0, calldataload(add(q.offset, add({off}, i)))), 0x80)) }}");
