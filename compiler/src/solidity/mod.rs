@@ -1343,11 +1343,13 @@ fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, String> {
     // result is then a constant per sign, computed here with the reference itself),
     // |num| ≤ 2^226. The reference saturates when num leaves i128; the exact quotient then
     // has |q| > 2^43 and saturates the same way, so exact math suffices.
-    // n' = num + 2^j·den with 2^j·den ≥ 2^227 is ≥ 0 and < 2^229: floor(num / den) =
-    // div(n', den) − 2^j, with the parity of div(n', den) (2^j is even).
+    // n' = num + 2^j·den + den/2 with 2^j·den ≥ 2^227 is ≥ 0 and < 2^229: div(n', den) − 2^j
+    // is num/den rounded half up; on an exact tie (mod(n', den) = 0: den is even, a multiple of
+    // 1e18) half-even takes the even neighbour, q − (q & 1), with the parity of div(n', den)
+    // (2^j is even). Then + zp + 128 (biased) and one unsigned compare for both clamps.
     let j = 227 - (127 - den.leading_zeros());
-    let off = dense::word(dense::pack(&[0, den], j));
-    let base = dense::word(dense::pack(&[0, 1], j)); // 2^j
+    let off = dense::word(dense::pack(&[den / 2, den], j)); // 2^j·den + den/2
+    let unbias = dense::word(dense::pack(&[-zpb, 1], j)); // 2^j − (zp + 128)
     let bound = 1i128 << 100;
     let q_hi = io::quantize_fixed18(bound, scale, zp) as i32 + 128;
     let q_lo = io::quantize_fixed18(-bound, scale, zp) as i32 + 128;
@@ -1356,11 +1358,10 @@ fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, String> {
          switch gt(add(w, {bound}), {b2})\n\
          case 0 {{\n\
          \x20   w := add(shl({sh}, w), {off})\n\
-         \x20   let r2 := shl(1, mod(w, {den}))\n\
-         \x20   w := div(w, {den})\n\
-         \x20   w := add(sub(add(w, add(gt(r2, {den}), and(eq(r2, {den}), and(w, 1)))), {base}), {zpb})\n\
-         \x20   if slt(w, 0) {{ w := 0 }}\n\
-         \x20   if sgt(w, 255) {{ w := 255 }}\n\
+         \x20   let q := div(w, {den})\n\
+         \x20   if iszero(mod(w, {den})) {{ q := sub(q, and(q, 1)) }}\n\
+         \x20   w := sub(q, {unbias})\n\
+         \x20   if gt(w, 255) {{ w := mul(255, sgt(w, 0)) }}\n\
          }}\n\
          default {{\n\
          \x20   switch sgt(w, 0) case 0 {{ w := {q_lo} }} default {{ w := {q_hi} }}\n\
