@@ -116,7 +116,7 @@ enum Command {
     },
     /// Print inputs, outputs, quantization, parameters and MACs per layer
     Inspect { model: PathBuf },
-    /// CPU executor latency per model next to tract's f32 on the same model, same run
+    /// Latency and MAC/s per model on the CPU and GPU executors next to tract's f32, an int8 GEMM on both, and the precompile's price (gas per second at the CPU's speed), all in one run
     Bench {
         /// ONNX models (default: examples/models/*.onnx)
         models: Vec<PathBuf>,
