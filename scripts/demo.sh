@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on the bundled digits MLP (scikit-learn → skl2onnx → SolidML):
 # compile with calibration and evaluate against the float model (tract), inspect the
-# artifact, run it on samples, and benchmark the CPU executor against tract.
+# artifact, run it on samples (CPU and GPU), call the precompile, measure the generated
+# contracts' gas in the EVM, and benchmark the executors against tract.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/rust-env.sh
@@ -59,5 +60,7 @@ echo
 echo "== gas: the pure-Solidity contracts in the EVM (revm), and a 256x256 dense layer vs plain Solidity =="
 $SOLIDML gas "$OUT/digits_mlp.smodel" "$OUT/digits_logreg.smodel"
 echo
-echo "== bench: CPU and GPU executors vs tract f32, and an int8 GEMM =="
-$SOLIDML bench --iters 100
+echo "== bench: CPU and GPU executors vs tract f32 (the examples and a SqueezeNet-class CNN at 224x224), and an int8 GEMM =="
+PY=$(bash scripts/python-env.sh | tail -n 1)
+"$PY" $M/make_squeezenet.py "$OUT" --calib 4
+$SOLIDML bench $M/*.onnx "$OUT/squeezenet.onnx" --iters 100

@@ -15,17 +15,25 @@ use solidml_precompile::{GasSchedule, abi, gas::work_units};
 
 use crate::{data, error::CliError};
 
+/// Time budget of one measurement: at most `iters` runs, fewer once this much time is spent
+/// (at least 3), so large models (a 224×224 CNN) do not hold the bench for minutes.
+const BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+
 fn median_us(mut f: impl FnMut(), iters: usize) -> f64 {
+    let start = Instant::now();
     for _ in 0..iters.min(10) {
         f();
+        if start.elapsed() > BUDGET / 3 {
+            break;
+        }
     }
-    let mut t: Vec<f64> = (0..iters.max(1))
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
+    let start = Instant::now();
+    let mut t: Vec<f64> = Vec::with_capacity(iters.max(1));
+    while t.len() < iters.max(1) && (t.len() < 3 || start.elapsed() < BUDGET) {
+        let s = Instant::now();
+        f();
+        t.push(s.elapsed().as_secs_f64() * 1e6);
+    }
     t.sort_by(|a, b| a.partial_cmp(b).unwrap());
     t[t.len() / 2]
 }
@@ -103,7 +111,7 @@ pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Resul
             price as f64 / ours
         );
     }
-    println!("cpu/tract: lower is faster for solidml; medians of {iters} runs (gpu: means); gas: the precompile's price for one call");
+    println!("cpu/tract: lower is faster for solidml; medians of up to {iters} runs, 3 s per measurement at most (gpu: means); gas: the precompile's price for one call");
     if gemm > 0 {
         let model = gemm_model(gemm, gemm, gemm);
         let x = solidml_cpu::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());

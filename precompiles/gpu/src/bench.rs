@@ -37,19 +37,24 @@ pub struct BenchResult {
     pub macs_per_sec: f64,
 }
 
-/// Time `runs` runs of `model` on `inputs` (after one warm-up run). `runs` ≥ 1.
+/// Time up to `runs` runs of `model` on `inputs` (after one warm-up run), fewer once ~3 s are
+/// spent (at least 3); `BenchResult::runs` says how many.
 pub fn bench_model(ctx: &GpuContext, model: &Model, inputs: &[Value], runs: u32) -> Result<BenchResult, GpuError> {
     let runs = runs.max(1);
     let t0 = Instant::now();
     let exec = GpuExecutor::new(ctx, model)?;
     let prepare = t0.elapsed();
     exec.run(inputs)?; // warm-up: first dispatches compile on some drivers
+    // at most `runs`, fewer once ~3 s are spent (at least 3): large models on lavapipe take
+    // seconds per run
     let mut times = Vec::with_capacity(runs as usize);
-    for _ in 0..runs {
+    let start = Instant::now();
+    while times.len() < runs as usize && (times.len() < 3 || start.elapsed() < Duration::from_secs(3)) {
         let t = Instant::now();
         exec.run(inputs)?;
         times.push(t.elapsed());
     }
+    let runs = times.len() as u32;
     let total: Duration = times.iter().sum();
     let mean = total / runs;
     let macs = model.macs();
