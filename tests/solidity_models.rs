@@ -98,18 +98,24 @@ fn pack_inputs(ins: &[Value]) -> Vec<u8> {
     pack_outputs(ins)
 }
 
-fn write_sources(dir: &Path, m: &Model, id: &[u8; 32], layout: SolidityLayout) -> String {
-    for (rel, text) in solidml_compiler::solidity::emit_with(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name)) {
+/// Writes a model's sources; returns its contract name and, for a model deployed in several
+/// transactions, its part and data contracts.
+fn write_sources(dir: &Path, m: &Model, id: &[u8; 32], layout: SolidityLayout) -> (String, Vec<String>) {
+    let e = solidml_compiler::solidity::emit_model(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name));
+    for (rel, text) in e.files {
         let p = dir.join("src").join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    m.name.clone()
+    (e.contract, e.split_parts)
 }
 
 /// A test contract for model `name`: predictQ cases from `data/NAME.q` (all inputs, all
 /// expected outputs, concatenated), predict cases from `data/NAME.f` when `fixed`.
-fn test_contract(name: &str, cases: usize, in_len: usize, out_len: usize, fixed: bool, gas: bool) -> String {
+fn test_contract(name: &str, cases: usize, in_len: usize, out_len: usize, fixed: bool, gas: bool, split: bool) -> String {
+    // a split model deploys through its generated library (parts first)
+    let deploy = if split { format!("{name}Deploy.deploy()") } else { format!("new {name}()") };
+    let deploy_import = if split { format!("import {{{name}Deploy}} from \"../src/{name}Deploy.sol\";\n") } else { String::new() };
     // EIP-170 (24,576 bytes of code per contract) and EIP-3860 (49,152 bytes of initcode):
     // forge's limits are lifted in this project for the 256×256 benchmark layer, whose parts
     // do not fit one creation transaction; the models are held to them here.
@@ -149,7 +155,7 @@ fn test_contract(name: &str, cases: usize, in_len: usize, out_len: usize, fixed:
         (bytes memory qin,) = abi.decode(vm.readFileBinary("data/{name}.q"), (bytes, bytes));
         bytes memory x = _slice(qin, 0, {in_len});
         uint256 g = gasleft();
-        {name} fresh = new {name}();
+        {name} fresh = {deploy};
         emit log_named_uint("{name} deploy gas", g - gasleft());
         emit log_named_uint("{name} main code bytes", address(fresh).code.length);
         address[] memory ps = fresh.parts();
@@ -184,7 +190,7 @@ fn test_contract(name: &str, cases: usize, in_len: usize, out_len: usize, fixed:
 pragma solidity ^0.8.27;
 
 import {{{name}}} from "../src/{name}.sol";
-
+{deploy_import}
 interface Vm {{
     function readFileBinary(string calldata path) external view returns (bytes memory);
 }}
@@ -196,7 +202,7 @@ contract {name}Test {{
     {name} model;
 
     function setUp() public {{
-        model = new {name}();
+        model = {deploy};
     }}
 
     function _slice(bytes memory b, uint256 start, uint256 len) private pure returns (bytes memory r) {{
@@ -239,8 +245,10 @@ fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize, comp
 }
 
 fn example_contract(dir: &Path, m: &Model, id: &[u8; 32], eval: &str, samples: usize, layout: SolidityLayout) -> Result<String, String> {
-    let files = solidml_compiler::solidity::emit_with(m, id, &SolidityOptions::with_layout(layout))?;
-    for (rel, text) in files {
+    let emitted = solidml_compiler::solidity::emit_model(m, id, &SolidityOptions::with_layout(layout))?;
+    // the example models deploy in one transaction (`new NAME()`)
+    assert!(emitted.split_parts.is_empty(), "{}: split deployment", m.name);
+    for (rel, text) in emitted.files {
         std::fs::write(dir.join("src").join(rel), text).unwrap();
     }
     let name = m.name.clone();
@@ -258,7 +266,7 @@ fn example_contract(dir: &Path, m: &Model, id: &[u8; 32], eval: &str, samples: u
     }
     std::fs::write(dir.join(format!("data/{name}.q")), abi_two_bytes(&qin, &qout)).unwrap();
     std::fs::write(dir.join(format!("data/{name}.f")), abi_fixed_cases(&fin, &hashes)).unwrap();
-    let t = test_contract(&name, samples, qin.len() / samples, qout.len() / samples, true, true);
+    let t = test_contract(&name, samples, qin.len() / samples, qout.len() / samples, true, true, false);
     std::fs::write(dir.join(format!("test/{name}.t.sol")), t).unwrap();
     Ok(name)
 }
@@ -300,15 +308,22 @@ fn dense_256(dir: &Path) -> Vec<String> {
     for (layout, suffix) in [(SolidityLayout::Fast, ""), (SolidityLayout::Compact, "Compact")] {
         let mut v = m.clone();
         v.name = format!("Dense256{suffix}");
-        let name = write_sources(dir, &v, &[0x25; 32], layout);
+        let (name, parts) = write_sources(dir, &v, &[0x25; 32], layout);
         std::fs::write(dir.join(format!("data/{name}.q")), abi_two_bytes(&qin, &qout)).unwrap();
-        let mut t = test_contract(&name, cases, k, n, false, true);
-        if layout == SolidityLayout::Compact {
-            // every contract of the compact layer fits EIP-170 (its init code, 65,536 bytes of
-            // weights, does not fit EIP-3860's 49,152)
-            let at = t.rfind('}').unwrap();
-            t.insert_str(at, "\n    function test_contracts_fit_eip170() public view {\n        require(address(model).code.length <= 24576, \"main contract over EIP-170\");\n        address[] memory ps = model.parts();\n        require(ps.length == 3, \"three data contracts\");\n        for (uint256 i; i < ps.length; ++i) require(ps[i].code.length <= 24576, \"data contract over EIP-170\");\n    }\n");
-        }
+        // the layer's code (fast: 257 KB of lane constants; compact: 65,536 bytes of weights)
+        // does not fit one creation transaction: it deploys split, and every contract and every
+        // transaction's init code fits mainnet's limits (EIP-170, EIP-3860)
+        assert!(!parts.is_empty(), "{name} should deploy in several transactions");
+        let mut t = test_contract(&name, cases, k, n, false, true, true);
+        let imports: String = parts.iter().map(|p| format!("import {{{p}}} from \"../src/{p}.sol\";\n")).collect();
+        let checks: String = parts.iter().map(|p| format!("        require(type({p}).creationCode.length <= 49152, \"{p}: init code over EIP-3860\");\n")).collect();
+        let at = t.find("\ninterface Vm").unwrap();
+        t.insert_str(at, &imports);
+        let at = t.rfind('}').unwrap();
+        t.insert_str(
+            at,
+            &format!("\n    function test_every_contract_fits_eip170_and_eip3860() public view {{\n        require(type({name}).creationCode.length <= 49152, \"model: init code over EIP-3860\");\n{checks}        require(address(model).code.length <= 24576, \"main contract over EIP-170\");\n        address[] memory ps = model.parts();\n        require(ps.length == {}, \"part count\");\n        for (uint256 i; i < ps.length; ++i) require(ps[i].code.length <= 24576, \"part over EIP-170\");\n    }}\n", parts.len()),
+        );
         std::fs::write(dir.join(format!("test/{name}.t.sol")), t).unwrap();
         names.push(name);
     }
@@ -348,7 +363,7 @@ fn vectors(dir: &Path) -> Vec<(String, usize)> {
             // the vectors are the spec; the CPU agrees with them (tests/spec_vectors.rs)
             let (qin, qout) = (pack_inputs(&ins), pack_outputs(&outs));
             std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &qout)).unwrap();
-            std::fs::write(dir.join(format!("test/{}.t.sol", m.name)), test_contract(&m.name, 1, qin.len(), qout.len(), false, false)).unwrap();
+            std::fs::write(dir.join(format!("test/{}.t.sol", m.name)), test_contract(&m.name, 1, qin.len(), qout.len(), false, false, false)).unwrap();
             count += 1;
         }
         if count > 0 {

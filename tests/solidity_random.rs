@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::I256;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::{SolCall, SolValue, sol};
 use solidml_compiler::{
     solc::Solc,
     solidity::{SolidityLayout, SolidityOptions},
@@ -48,6 +48,8 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
     let mut models: Vec<(String, Model)> = vec![];
     let mut sources: BTreeMap<String, String> = BTreeMap::new();
     let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+    // models that deploy in several transactions: their part and data contracts, in order
+    let mut split: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut attempts = 0;
     while models.len() < 3 * MODELS && attempts < 2000 {
         attempts += 1;
@@ -60,7 +62,7 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         let variant = |suffix: &str, force: bool| {
             let mut v = m.clone();
             v.name = format!("Rnd{attempts}{suffix}");
-            let opts = SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force };
+            let opts = SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force, ..Default::default() };
             (solidml_compiler::solidity::emit_with(&v, &id, &opts), v)
         };
         let ((c, mc), (d, md)) = (variant("C", false), variant("D", true));
@@ -86,17 +88,23 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
     for (i, (rows, k, n)) in [(1u32, 389u32, 13u32), (2, 600, 9), (1, 1027, 20)].into_iter().enumerate() {
         let m = wide_dense(&mut rng, &format!("Wide{i}"), rows, k, n);
         let id = solidml_spec::model_id(&m).unwrap();
+        // the fast and data-contract variants deploy split (parts first, one transaction each,
+        // their addresses to the constructor, which checks them)
         for (suffix, layout, force) in [("F", SolidityLayout::Fast, false), ("C", SolidityLayout::Compact, false), ("D", SolidityLayout::Compact, true)] {
             let mut v = m.clone();
             v.name = format!("Wide{i}{suffix}");
-            let opts = SolidityOptions { layout, force_data_contracts: force };
+            let opts = SolidityOptions { layout, force_data_contracts: force, force_split_deployment: suffix != "C" };
             if k > 900 && layout == SolidityLayout::Fast {
                 // one output's constants alone outgrow a contract: refused, pointing to compact
                 let e = solidml_compiler::solidity::emit_with(&v, &id, &opts).unwrap_err();
                 assert!(e.contains("compact"), "{}: {e}", v.name);
                 continue;
             }
-            sources.extend(solidml_compiler::solidity::emit_with(&v, &id, &opts).unwrap_or_else(|e| panic!("{}: {e}", v.name)));
+            let e = solidml_compiler::solidity::emit_model(&v, &id, &opts).unwrap_or_else(|e| panic!("{}: {e}", v.name));
+            if !e.split_parts.is_empty() {
+                split.insert(e.contract.clone(), e.split_parts.clone());
+            }
+            sources.extend(e.files);
             models.push((v.name.clone(), v));
         }
     }
@@ -112,11 +120,28 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         assert!(c.runtime.len() <= 24_576, "{name}: {} bytes of code, over EIP-170", c.runtime.len());
     }
     let mut chain = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(1_000_000);
-    let (mut calls, mut reverts) = (0, 0);
+    let (mut calls, mut reverts, mut split_checked) = (0, 0, 0);
     let mut ops_seen: BTreeMap<&'static str, usize> = BTreeMap::new();
     for (name, m) in &models {
         m.nodes.iter().for_each(|n| *ops_seen.entry(n.op.kind()).or_default() += 1);
-        let address = chain.deploy(contracts[name].initcode.clone()).unwrap_or_else(|e| panic!("{name}: {e}\n{m:#?}")).address;
+        let mut initcode = contracts[name].initcode.clone();
+        if let Some(parts) = split.get(name) {
+            let addresses: Vec<alloy_primitives::Address> = parts.iter().map(|p| chain.deploy(contracts[p].initcode.clone()).unwrap_or_else(|e| panic!("{p}: {e}")).address).collect();
+            // the constructor checks each address: accounts without the parts' code, and parts
+            // in the wrong order, are refused
+            let mut wrong = vec![vec![alloy_primitives::Address::ZERO; addresses.len()]];
+            if addresses.len() > 1 {
+                wrong.push(addresses.iter().rev().cloned().collect());
+            }
+            for w in wrong {
+                let mut bad = initcode.clone();
+                bad.extend((w,).abi_encode_params());
+                assert!(chain.deploy(bad).is_err(), "{name}: wrong part addresses were accepted");
+            }
+            split_checked += 1;
+            initcode.extend((addresses,).abi_encode_params());
+        }
+        let address = chain.deploy(initcode).unwrap_or_else(|e| panic!("{name}: {e}\n{m:#?}")).address;
         let exec = CpuExecutor::new(m).unwrap();
         for k in 0..INPUTS {
             let ins = random_inputs(&mut rng, m);
@@ -139,7 +164,8 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
             }
         }
     }
-    println!("{calls} predictQ and {} predict calls on {} models equal the CPU reference ({reverts} expected reverts); ops: {ops_seen:?}", models.len() * FIXED_INPUTS.min(INPUTS), models.len());
+    assert!(split_checked >= 4, "only {split_checked} split deployments checked");
+    println!("{split_checked} split deployments (parts first) checked; {calls} predictQ and {} predict calls on {} models equal the CPU reference ({reverts} expected reverts); ops: {ops_seen:?}", models.len() * FIXED_INPUTS.min(INPUTS), models.len());
 }
 
 /// `predict` on random 18-decimal inputs equals quantize → CPU → dequantize by the spec's formulas.

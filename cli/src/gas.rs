@@ -23,7 +23,7 @@
 
 use std::{fmt::Write, path::Path};
 
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::{SolCall, SolValue, sol};
 use miette::Result;
 use solidml_compiler::{
     solc::{Solc, SolcSettings},
@@ -49,10 +49,16 @@ pub struct ModelGas {
     pub input: Vec<i8>,
     /// Compile settings used (the forge project replaying the call uses the same).
     pub settings: SolcSettings,
+    /// Deployment gas, all transactions together.
     pub deploy: u64,
+    /// Transactions the deployment takes (1: `new NAME()`; more for a split model).
+    pub deploy_txs: usize,
+    /// The part and data contracts deployed before the model (split models).
+    pub split_parts: Vec<String>,
     pub predict_q: u64,
     pub predict: u64,
     pub runtime_bytes: usize,
+    /// The largest init code of the deployment's transactions.
     pub initcode_bytes: usize,
 }
 
@@ -80,11 +86,28 @@ fn sample_input(n: usize) -> Vec<i8> {
 
 /// Compile `sources`, deploy `contract`, call `predictQ` on `q` (checking the CPU reference's
 /// bytes when given) and `predict` on zeros.
-fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], contract: &str, q: &[i8], expect: Option<&[u8]>, predict_len: Option<usize>) -> Result<ModelGas> {
+#[allow(clippy::too_many_arguments)]
+fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], contract: &str, split_parts: &[String], q: &[i8], expect: Option<&[u8]>, predict_len: Option<usize>) -> Result<ModelGas> {
     let compiled = solc.compile(sources, settings).map_err(|e| err("solc", e))?;
-    let c = compiled.get(contract).ok_or_else(|| err("solc", format!("no contract `{contract}` in the output")))?;
+    let get = |name: &str| compiled.get(name).ok_or_else(|| err("solc", format!("no contract `{name}` in the output")));
+    let c = get(contract)?;
     let mut chain = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(MEASURE_CODE_LIMIT);
-    let d = chain.deploy(c.initcode.clone()).map_err(|e| err("deploy", e))?;
+    // a split model: its part and data contracts first, one transaction each, then the model
+    // with their addresses (what `NAMEDeploy.deploy()` does)
+    let (mut deploy_gas, mut max_initcode, mut addresses) = (0u64, c.initcode.len(), vec![]);
+    for part in split_parts {
+        let pc = get(part)?;
+        let d = chain.deploy(pc.initcode.clone()).map_err(|e| err(&format!("deploy {part}"), e))?;
+        deploy_gas += d.gas;
+        max_initcode = max_initcode.max(pc.initcode.len());
+        addresses.push(d.address);
+    }
+    let mut initcode = c.initcode.clone();
+    if !split_parts.is_empty() {
+        initcode.extend((addresses,).abi_encode_params());
+    }
+    let d = chain.deploy(initcode).map_err(|e| err("deploy", e))?;
+    deploy_gas += d.gas;
     let bytes: Vec<u8> = q.iter().map(|&x| x as u8).collect();
     let r = chain.call(d.address, predictQCall { q: bytes.into() }.abi_encode()).map_err(|e| err("predictQ", e))?;
     if !r.success {
@@ -111,11 +134,13 @@ fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], c
         sources: sources.to_vec(),
         input: q.to_vec(),
         settings: settings.clone(),
-        deploy: d.gas,
+        deploy: deploy_gas,
+        deploy_txs: 1 + split_parts.len(),
+        split_parts: split_parts.to_vec(),
         predict_q: r.gas,
         predict,
         runtime_bytes: chain.code_len(d.address),
-        initcode_bytes: c.initcode.len(),
+        initcode_bytes: max_initcode,
     })
 }
 
@@ -126,12 +151,12 @@ pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32], layout: Solidi
     if layout == SolidityLayout::Compact {
         named.name = format!("{}_compact", model.name);
     }
-    let files = solidml_compiler::solidity::emit_with(&named, model_id, &SolidityOptions::with_layout(layout)).map_err(|e| err("the Solidity backend", e))?;
-    let name = solidml_compiler::solidity::contract_name(&named.name);
+    let emitted = solidml_compiler::solidity::emit_model(&named, model_id, &SolidityOptions::with_layout(layout)).map_err(|e| err("the Solidity backend", e))?;
+    let (files, name) = (&emitted.files, &emitted.contract);
     let input = model.tensor(model.inputs[0]);
     let q = sample_input(input.len());
     let expect = CpuExecutor::new(model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?;
-    measure(solc, &SolcSettings::default(), &files, &name, &q, Some(&abi::pack_values(&expect)), Some(input.len()))
+    measure(solc, &SolcSettings::default(), files, name, &emitted.split_parts, &q, Some(&abi::pack_values(&expect)), Some(input.len()))
 }
 
 /// The 256×256 reference layer: weights, bias and epilogue from a fixed seed.
@@ -232,8 +257,8 @@ pub fn dense_comparison(solc: &Solc, n: u32) -> Result<DenseComparison> {
     let expect = abi::pack_values(&CpuExecutor::new(&model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?);
     let math = solidml_compiler::precompile_contract::IMPORTS.iter().find(|(p, _)| *p == "SolidMLMath.sol").expect("bundled");
     let sources = vec![("NaiveDense.sol".to_string(), naive_dense_source(d)), (math.0.to_string(), math.1.to_string())];
-    let naive = measure(solc, &SolcSettings::default(), &sources, "NaiveDense", &q, Some(&expect), None)?;
-    let naive_optimized = measure(solc, &SolcSettings::default().with_optimizer_runs(200), &sources, "NaiveDense", &q, Some(&expect), None)?;
+    let naive = measure(solc, &SolcSettings::default(), &sources, "NaiveDense", &[], &q, Some(&expect), None)?;
+    let naive_optimized = measure(solc, &SolcSettings::default().with_optimizer_runs(200), &sources, "NaiveDense", &[], &q, Some(&expect), None)?;
     Ok(DenseComparison { generated: ours, compact, naive, naive_optimized, macs: model.macs() })
 }
 
@@ -266,10 +291,13 @@ fn write_forge_project(dir: &Path, settings: &SolcSettings, measured: &[&ModelGa
         let c = &g.contract;
         let file = g.sources.iter().find(|(_, t)| t.contains(&format!("contract {c} "))).map(|(r, _)| r.clone()).unwrap_or(format!("{c}.sol"));
         let _ = writeln!(imports, "import {{{c}}} from \"../src/{file}\";");
+        if !g.split_parts.is_empty() {
+            let _ = writeln!(imports, "import {{{c}Deploy}} from \"../src/{c}Deploy.sol\";");
+        }
         let input: String = g.input.iter().map(|&b| format!("{:02x}", b as u8)).collect();
         // deployed in setUp: the test's call then meets cold contracts, as a transaction does
         let _ = writeln!(fields, "    {c} m_{c};");
-        let _ = writeln!(setup, "        m_{c} = new {c}();");
+        let _ = writeln!(setup, "        m_{c} = {};", if g.split_parts.is_empty() { format!("new {c}()") } else { format!("{c}Deploy.deploy()") });
         let _ = writeln!(tests, "    function test_{c}() public view {{\n        m_{c}.predictQ(hex\"{input}\");\n    }}");
     }
     write("test/Gas.t.sol", &format!("// SPDX-License-Identifier: MIT\n// Written by `solidml gas --forge-project`: replays the measured calls.\npragma solidity ^0.8.27;\n\n{imports}\ncontract GasTest {{\n{fields}\n    function setUp() public {{\n{setup}    }}\n\n{tests}}}\n"))
@@ -279,9 +307,10 @@ fn write_forge_project(dir: &Path, settings: &SolcSettings, measured: &[&ModelGa
 pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&Path>) -> Result<()> {
     let solc = Solc::locate().map_err(|e| err("solc", e))?;
     let mut measured = vec![];
-    let one_tx = |g: &ModelGas| if g.initcode_bytes <= MAX_INITCODE { "yes" } else { "no" };
+    // transactions, and whether each fits mainnet's init code limit
+    let one_tx = |g: &ModelGas| format!("{}{}", g.deploy_txs, if g.initcode_bytes <= MAX_INITCODE { "" } else { " (over EIP-3860)" });
     // runtime B: the model contract's code (data and part contracts not included)
-    println!("{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}", "model", "layout", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "one tx");
+    println!("{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "model", "layout", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "deploy txs");
     for path in artifacts {
         let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
         let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: path.display().to_string(), source: e })?;
@@ -289,7 +318,7 @@ pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&
         for (label, layout) in [("fast", SolidityLayout::Fast), ("compact", SolidityLayout::Compact)] {
             let g = model_gas(&solc, &model, &id, layout)?;
             println!(
-                "{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
+                "{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
                 name_of(path),
                 label,
                 g.deploy,
@@ -308,7 +337,7 @@ pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&
         let per_mac = |g: &ModelGas| g.predict_q as f64 / c.macs as f64;
         println!();
         println!("{dense}x{dense} int8 dense layer with requantization ({} MACs), one predictQ call, same run:", c.macs);
-        println!("{:<44} {:>10} {:>8} {:>12} {:>7}", "version", "gas", "gas/MAC", "deploy gas", "one tx");
+        println!("{:<44} {:>10} {:>8} {:>12} {:>7}", "version", "gas", "gas/MAC", "deploy gas", "deploy txs");
         for (label, g) in [
             ("straightforward Solidity, optimizer off", &c.naive),
             ("straightforward Solidity, optimizer 200 runs", &c.naive_optimized),

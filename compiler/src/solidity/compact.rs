@@ -30,14 +30,14 @@
 //! with EXTCODECOPY, per group of 8 outputs (one layer at a time for Conv and multi-row Dense).
 //! `parts()` lists the data contracts.
 //!
-//! **One-transaction deployment (EIP-3860).** The init code of `new NAME()` holds the runtime
-//! code of the model contract and every data contract's bytes, and must stay under 49,152
-//! bytes: a blob of up to about 35–40 KB (the weights, padded to 8 outputs × 4 inputs per
-//! word) plus the model's code deploys in one transaction: all the example models (the largest,
-//! digits_mlp, has 20.7 KB of init code). A 256×256 layer (65,536 bytes of weights, 3 data
-//! contracts) exceeds it and deploys only where init code is not limited (`solidml gas` says
-//! "one tx: no"), like the Fast layout's large models; splitting the deployment into several
-//! transactions (data contracts first, their addresses to the constructor) is not implemented.
+//! **Deployment (EIP-3860).** The init code of `new NAME()` holds the runtime code of the model
+//! contract and every data contract's bytes, and must stay under 49,152 bytes: a blob of up to
+//! about 30 KB (the weights, padded to 8 outputs × 4 inputs per word) plus the model's code
+//! deploys in one transaction: all the example models (the largest, digits_mlp, has 18 KB of
+//! init code). Larger models deploy split (see `Emitted::split_parts`): each data contract is a
+//! contract of its own (`NAME_D<i>`, deployed first, one transaction each), and the model's
+//! constructor takes their addresses and checks each one's code hash; `NAMEDeploy.deploy()`
+//! runs the sequence (a 256×256 layer: 4 transactions).
 //!
 //! **Kernel (SWAR).** A weight is stored unsigned, as `w + 128 ∈ [0, 255]`, so lanes never
 //! carry a sign. For a group of 8 output features `n0..n0+8` and 4 consecutive inputs
@@ -374,6 +374,8 @@ pub(super) struct ContractBits {
     pub addresses: Vec<String>,
     /// Memory slots of the data contract addresses: `__DATA_i__` → slot.
     pub slots: Vec<usize>,
+    /// The data contracts' bytes (empty when the weights are a constant of the model).
+    pub chunks: Vec<Vec<u8>>,
 }
 
 /// The init code of a data contract holding `data` (runtime: `0x00 ++ data`): `PUSH2 n DUP1
@@ -387,7 +389,7 @@ pub fn data_initcode(data: &[u8]) -> Vec<u8> {
 }
 
 pub(super) fn contract_bits(cx: &mut Ctx) -> ContractBits {
-    let mut b = ContractBits { fields: String::new(), deploys: String::new(), helpers: String::new(), forward_pre: String::new(), forward_yul: String::new(), addresses: vec![], slots: vec![] };
+    let mut b = ContractBits { fields: String::new(), deploys: String::new(), helpers: String::new(), forward_pre: String::new(), forward_yul: String::new(), addresses: vec![], slots: vec![], chunks: vec![] };
     let Some(st) = cx.compact.as_ref() else { return b };
     if st.blob.is_empty() {
         return b;
@@ -407,6 +409,7 @@ pub(super) fn contract_bits(cx: &mut Ctx) -> ContractBits {
         b.addresses.push(format!("data{i}"));
         b.slots.push(base + 32 * i);
     }
+    b.chunks = chunks;
     b.helpers = "    /// Create a data contract (compact layout) from its init code.\n    function _data(bytes memory initcode) private returns (address a) {\n        assembly {\n            a := create(0, add(initcode, 32), mload(initcode))\n        }\n        if (a == address(0)) revert DataDeployFailed();\n    }\n".into();
     b
 }
@@ -472,15 +475,20 @@ mod tests {
         assert!(sol.contains(&format!("WEIGHTS = hex\"{}\"", hex(&layer_blob_of(&m)))), "{sol}");
         assert!(sol.contains("function dot0(p) -> acc") && !sol.contains("extcodecopy"), "{sol}");
         // forced out: one data contract, read with EXTCODECOPY
-        let f = emit_with(&m, &[0; 32], &SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: true }).unwrap();
+        let f = emit_with(&m, &[0; 32], &SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: true, ..Default::default() }).unwrap();
         let sol = main(&f);
         assert!(sol.contains("data0 = _data(hex\"61") && sol.contains("extcodecopy(mload(") && !sol.contains("data1"), "{sol}");
         // the fast layout is unchanged by the option
         assert_eq!(emit_with(&m, &[0; 32], &SolidityOptions::default()).unwrap(), crate::solidity::emit(&m, &[0; 32]).unwrap());
-        // large: the blob is split into data contracts of at most DATA_MAX bytes
+        // large: the blob is split into data contracts of at most DATA_MAX bytes, too much init
+        // code for one transaction: deployed first (`d_D0.sol`…), their addresses to the
+        // constructor, checked by code hash
         let big = dense_model(256, 256);
-        let sol = main(&emit_with(&big, &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap());
-        assert!(sol.contains("data2 = _data(") && !sol.contains("data3 ="), "65,536 bytes in 3 data contracts");
+        let e = crate::solidity::emit_model(&big, &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap();
+        assert_eq!(e.split_parts, ["d_D0", "d_D1", "d_D2"], "65,536 bytes in 3 data contracts");
+        let sol = main(&e.files);
+        assert!(sol.contains("data2 = _dataAt(parts_, 2, 0x") && !sol.contains("data3 =") && sol.contains("constructor(address[] memory parts_)"), "{sol}");
+        assert!(e.files.iter().any(|(p, t)| p == "dDeploy.sol" && t.contains("p[2] = address(new d_D2());")));
         // K beyond the 32-bit lanes' bound is refused
         let err = emit_with(&dense_model(MAX_K as u32 + 1, 1), &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap_err();
         assert!(err.contains("32-bit lanes"), "{err}");

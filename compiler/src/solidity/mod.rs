@@ -18,6 +18,15 @@
 //! not fit EIP-170's 24,576 bytes go, by groups of output lanes, into part contracts the
 //! constructor deploys and `_forward` calls with the input words as calldata.
 //!
+//! **Deployment.** `new NAME()` deploys the model with its part (and, in the compact layout,
+//! data) contracts in one transaction while the init code stays under EIP-3860's 49,152 bytes
+//! (estimated; every example model). Beyond, the model deploys split ([`Emitted`]): the parts
+//! first, one transaction each, then `NAME` with their addresses (`constructor(address[])`),
+//! which checks each one (a part answers empty calldata with its tag, a data contract is known
+//! by its code hash) and reverts with `WrongPart(index, address)` otherwise;
+//! `NAMEDeploy.deploy()` (generated) runs the sequence, one transaction per `new` in a forge
+//! script.
+//!
 //! **Index ops** (View, Pad, Gather, Concat, and the windows of MaxPool/AvgPool) are gathers
 //! through index tables computed here with the CPU reference's own index functions.
 //!
@@ -54,6 +63,9 @@ pub struct SolidityOptions {
     /// Compact layout: keep the weights in data contracts even when they fit the model
     /// contract (tests of that path; the default places them by size).
     pub force_data_contracts: bool,
+    /// Deploy in several transactions even when one would do (tests of that path; by default
+    /// a model splits only when `new NAME()`'s init code would pass EIP-3860's limit).
+    pub force_split_deployment: bool,
 }
 
 impl SolidityOptions {
@@ -65,6 +77,25 @@ impl SolidityOptions {
 
 /// Files of an emitted model: `(relative path, contents)`.
 pub type Files = Vec<(String, String)>;
+
+/// An emitted model: its files and how it deploys.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub files: Files,
+    /// The model contract's name.
+    pub contract: String,
+    /// Empty: `new NAME()` deploys the model and its part and data contracts in one
+    /// transaction. Otherwise the contracts to deploy first, in order, each in a transaction of
+    /// its own (EIP-3860 caps init code at 49,152 bytes, and the constructor's `new` would put
+    /// all their code into one); `NAME`'s constructor then takes their addresses
+    /// (`constructor(address[] parts)`) and checks each one, and `NAMEDeploy.deploy()` does
+    /// the whole sequence (from a forge script: one transaction per `new`).
+    pub split_parts: Vec<String>,
+}
+
+/// Init code bytes above which a model deploys in several transactions (EIP-3860: 49,152;
+/// the emitter's code size estimates leave the margin).
+const SPLIT_INITCODE: usize = 40_000;
 
 /// Max code bytes of one contract (EIP-170).
 const MAX_CODE: usize = 24_576;
@@ -135,6 +166,9 @@ struct Ctx<'a> {
     name: String,
     /// The compact layout's state (None: the fast layout).
     compact: Option<compact::State>,
+    /// Estimated code bytes of each part contract.
+    part_bytes: Vec<usize>,
+    force_split: bool,
 }
 
 impl Ctx<'_> {
@@ -247,6 +281,11 @@ pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, String> {
 
 /// [`emit`] with options.
 pub fn emit_with(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Files, String> {
+    emit_model(model, model_id, opts).map(|e| e.files)
+}
+
+/// [`emit_with`], also saying how the model deploys ([`Emitted`]).
+pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Emitted, String> {
     let name = ident(&model.name);
     let mut cx = Ctx {
         m: model,
@@ -258,6 +297,8 @@ pub fn emit_with(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> 
         main_budget: MAIN_LAYER_BUDGET,
         name: name.clone(),
         compact: (opts.layout == SolidityLayout::Compact).then(|| compact::State::new(model, opts.force_data_contracts)),
+        part_bytes: vec![],
+        force_split: opts.force_split_deployment,
     };
     if !model.constants.is_empty() {
         return Err("the Solidity backend does not support models with constant tensors yet".into());
@@ -930,9 +971,11 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
             }
             if part_size + b > PART_BUDGET || cx.parts.is_empty() || parts.is_empty() {
                 cx.parts.push((format!("{}_P{}", cx.name, cx.parts.len()), String::new()));
+                cx.part_bytes.push(0);
                 part_size = 0;
             }
             part_size += b;
+            *cx.part_bytes.last_mut().expect("a part was pushed") += b;
             parts.push((g.clone(), cx.parts.len() - 1));
         }
     }
@@ -1067,7 +1110,7 @@ fn fill_rows_yul(cx: &mut Ctx, layer: &Layer, src: Loc, xs: usize, row_src: &[Ve
 }
 
 /// Assemble the contract(s).
-fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, usize, usize)], in_len: usize) -> Result<Files, String> {
+fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, usize, usize)], in_len: usize) -> Result<Emitted, String> {
     let m = cx.m;
     let name = cx.name.clone();
     let n_parts = cx.parts.len();
@@ -1184,6 +1227,11 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
         rel += 32 * (len + 1);
     }
     let _ = writeln!(deq, "return({pbuf}, {})", 64 + rel);
+    // --- one transaction or several: the init code of `new NAME()` holds every part's and
+    // data contract's code (estimated: layer code as planned, ~8 KB of IO and other code)
+    let data_bytes = cx.compact.as_ref().filter(|st| !st.inline).map_or(0, |st| st.blob.len());
+    let estimate = (MAIN_LAYER_BUDGET - cx.main_budget.min(MAIN_LAYER_BUDGET)) + 8_000 + cx.part_bytes.iter().sum::<usize>() + data_bytes;
+    let split = (cx.force_split || estimate > SPLIT_INITCODE) && (n_parts > 0 || data_bytes > 0);
     // --- part contracts (their addresses are stored in memory by `_forward`)
     let parts_base = cx.alloc(32 * n_parts);
     let mut files: Files = vec![];
@@ -1207,7 +1255,7 @@ pragma solidity ^0.8.27;
 contract {pname} {{
     fallback() external {{
         assembly {{
-            let o := shr(255, gas())
+{tag}            let o := shr(255, gas())
             for {{ let c := 0 }} lt(c, {n_cases}) {{ c := add(c, 1) }} {{
                 switch c
 {switch}            }}
@@ -1216,13 +1264,18 @@ contract {pname} {{
     }}
 }}
 "#,
-            model = m.name
+            model = m.name,
+            tag = if split { format!("            // empty calldata: the part's tag, which the model's constructor checks\n            if iszero(calldatasize()) {{ mstore(0, {}) return(0, 32) }}\n", part_tag(model_id, i)) } else { String::new() },
         );
         files.push((format!("{pname}.sol"), src));
         let _ = writeln!(part_fields, "    address private immutable part{i};");
-        let _ = writeln!(part_deploys, "        part{i} = address(new {pname}());");
+        if split {
+            let _ = writeln!(part_deploys, "        part{i} = _part(parts_, {i}, {});", part_tag(model_id, i));
+        } else {
+            let _ = writeln!(part_deploys, "        part{i} = address(new {pname}());");
+            let _ = writeln!(imports, "import {{{pname}}} from \"./{pname}.sol\";");
+        }
         let _ = writeln!(part_stores, "        {{ address p = part{i}; assembly {{ mstore({}, p) }} }}", parts_base + 32 * i);
-        let _ = writeln!(imports, "import {{{pname}}} from \"./{pname}.sol\";");
     }
     // the compact layout's weights (a constant, or data contracts listed by `parts()`)
     let bits = compact::contract_bits(cx);
@@ -1235,9 +1288,65 @@ contract {pname} {{
         forward = forward.replace(&format!("__DATA_{i}__"), &slot.to_string());
     }
     part_fields.push_str(&bits.fields);
-    part_deploys.push_str(&bits.deploys);
+    let mut split_parts: Vec<String> = cx.parts.iter().map(|(p, _)| p.clone()).collect();
+    let helpers = if split {
+        // data contracts as contracts of their own (runtime `0x00 ++ data`), checked by code hash
+        for (j, chunk) in bits.chunks.iter().enumerate() {
+            let dname = format!("{name}_D{j}");
+            let mut runtime = vec![0u8];
+            runtime.extend_from_slice(chunk);
+            files.push((
+                format!("{dname}.sol"),
+                format!(
+                    "// SPDX-License-Identifier: MIT\n// Generated by `solidml compile`. Do not edit.\npragma solidity ^0.8.27;\n\n/// Data contract {j} of model `{}` (compact layout): its code is `0x00` then {} bytes of\n/// weights, read by the model with EXTCODECOPY (calling it stops at once).\ncontract {dname} {{\n    constructor() {{\n        bytes memory code = hex\"{}\";\n        assembly {{\n            return(add(code, 32), mload(code))\n        }}\n    }}\n}}\n",
+                    m.name,
+                    chunk.len(),
+                    hex(&runtime)
+                ),
+            ));
+            let _ = writeln!(part_deploys, "        data{j} = _dataAt(parts_, {}, 0x{});", n_parts + j, hex(&keccak256(&runtime)));
+            split_parts.push(dname);
+        }
+        let n = split_parts.len();
+        part_deploys.insert_str(0, &format!("        if (parts_.length != {n}) revert PartCount({n}, parts_.length);\n"));
+        format!(
+            r#"
+    /// The constructor got a number of part and data contracts other than this model's.
+    error PartCount(uint256 expected, uint256 got);
+    /// Part or data contract `index` is not the one this model was generated with.
+    error WrongPart(uint256 index, address given);
+
+    /// A part contract answers empty calldata with its tag.
+    function _part(address[] memory p, uint256 i, bytes32 tag) private view returns (address a) {{
+        a = p[i];
+        (bool ok, bytes memory r) = a.staticcall("");
+        if (!ok || r.length != 32 || bytes32(r) != tag) revert WrongPart(i, a);
+    }}
+
+    /// A data contract is known by its code hash.
+    function _dataAt(address[] memory p, uint256 i, bytes32 codehash) private view returns (address a) {{
+        a = p[i];
+        if (a.codehash != codehash) revert WrongPart(i, a);
+    }}
+"#
+        )
+    } else {
+        part_deploys.push_str(&bits.deploys);
+        split_parts.clear();
+        if bits.helpers.is_empty() { String::new() } else { format!("\n    /// A data contract (compact layout) could not be created.\n    error DataDeployFailed();\n\n{}", bits.helpers) }
+    };
     let part_stores = format!("{}{part_stores}", bits.forward_pre);
-    let helpers = if bits.helpers.is_empty() { String::new() } else { format!("\n    /// A data contract (compact layout) could not be created.\n    error DataDeployFailed();\n\n{}", bits.helpers) };
+    let (constructor_args, deploy_doc) = if split {
+        (
+            "address[] memory parts_",
+            format!(
+                "\n    /// @param parts_ The part and data contracts, deployed first, in this order: {} (`{name}Deploy.deploy()` does it all). Their code does\n    ///        not fit one transaction with this one's (EIP-3860).",
+                split_parts.join(", ")
+            ),
+        )
+    } else {
+        ("", String::new())
+    };
     let mem_end = cx.next;
     let model_name = &m.name;
     let n_listed = n_parts + bits.addresses.len();
@@ -1266,7 +1375,8 @@ pragma solidity ^0.8.27;
     error PartFailed(uint256 part);
 
 {part_fields}
-    constructor() {{
+    /// Deploys the model.{deploy_doc}
+    constructor({constructor_args}) {{
 {part_deploys}    }}
 {helpers}
     /// The part contracts this one calls (layers too large for EIP-170's 24,576 bytes), then
@@ -1315,7 +1425,27 @@ pragma solidity ^0.8.27;
         deq_i = indent_block(&deq, 12),
     );
     files.push((format!("{name}.sol"), sol));
-    Ok(files)
+    if split {
+        let imports: String = split_parts.iter().map(|p| format!("import {{{p}}} from \"./{p}.sol\";\n")).collect();
+        let news: String = split_parts.iter().enumerate().map(|(i, p)| format!("        p[{i}] = address(new {p}());\n")).collect();
+        files.push((
+            format!("{name}Deploy.sol"),
+            format!(
+                "// SPDX-License-Identifier: MIT\n// Generated by `solidml compile`. Do not edit.\npragma solidity ^0.8.27;\n\nimport {{{name}}} from \"./{name}.sol\";\n{imports}\n/// Deploys model `{}`: its part and data contracts, then the model with their addresses. From\n/// a forge script, each `new` is a transaction of its own (the model does not fit one: EIP-3860).\nlibrary {name}Deploy {{\n    function deploy() internal returns ({name} model) {{\n        address[] memory p = new address[]({});\n{news}        model = new {name}(p);\n    }}\n}}\n",
+                m.name,
+                split_parts.len()
+            ),
+        ));
+    }
+    Ok(Emitted { files, contract: name, split_parts })
+}
+
+/// The tag a part contract answers empty calldata with: keccak256(modelId ‖ "solidml part" ‖ i).
+fn part_tag(model_id: &[u8; 32], i: usize) -> String {
+    let mut b = model_id.to_vec();
+    b.extend_from_slice(b"solidml part");
+    b.extend_from_slice(&(i as u32).to_be_bytes());
+    format!("0x{}", hex(&keccak256(&b)))
 }
 
 fn indent_block(s: &str, n: usize) -> String {
