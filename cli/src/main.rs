@@ -169,13 +169,24 @@ fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Pa
         Layout::Fast => SolidityLayout::Fast,
         Layout::Compact => SolidityLayout::Compact,
     };
-    let solidity = solidml_compiler::solidity::emit_with(&compiled.model, &compiled.model_id, &SolidityOptions::with_layout(layout));
+    let solidity = solidml_compiler::solidity::emit_model(&compiled.model, &compiled.model_id, &SolidityOptions::with_layout(layout));
     // the precompile sibling serves every model, whether or not the pure-EVM contract can
     let sibling = solidml_compiler::precompile_contract::emit(&compiled.model, &solidml_compiler::solidity::contract_name(&name), &compiled.model_id);
     let mut files: Vec<(String, String)> = solidml_compiler::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     files.push(sibling.clone());
     match &solidity {
-        Ok(f) => files.extend(f.iter().cloned()),
+        Ok(e) => {
+            files.extend(e.files.iter().cloned());
+            if !e.split_parts.is_empty() {
+                eprintln!(
+                    "note: {}.sol is too large for one creation transaction (EIP-3860): deploy {} first, then {}(addresses); {}Deploy.deploy() does it from a forge script",
+                    e.contract,
+                    e.split_parts.join(", "),
+                    e.contract,
+                    e.contract
+                );
+            }
+        }
         Err(why) => eprintln!("note: no pure-Solidity contract: {why}"),
     }
     for (rel, text) in &files {
