@@ -178,7 +178,11 @@ fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &s
         match (t.dtype, t.quant) {
             (DType::I8, Some(q)) => {
                 // reals around the representable range, some far outside it
-                let xs: Vec<i128> = (0..t.len()).map(|_| (rng.range(-300, 300) as i128) * (q.scale as f64 * 1e18) as i128 / 2 + rng.range(-1000, 1000) as i128).collect();
+                // and, one in 16, extremes around the ±2^100 clamp of the spec's IO formula
+                const EXTREMES: [i128; 8] = [1 << 100, (1 << 100) + 1, -(1 << 100), -(1 << 100) - 1, 1 << 110, -(1 << 105), i128::MAX, i128::MIN + 1];
+                let xs: Vec<i128> = (0..t.len())
+                    .map(|_| if rng.range(0, 15) == 0 { EXTREMES[rng.range(0, 7) as usize] } else { (rng.range(-300, 300) as i128) * (q.scale as f64 * 1e18) as i128 / 2 + rng.range(-1000, 1000) as i128 })
+                    .collect();
                 ins.push(Value::I8(xs.iter().map(|&x| io::quantize_fixed18(x, q.scale, q.zero_point)).collect()));
                 fixed.extend(xs);
             }

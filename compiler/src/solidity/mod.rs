@@ -1185,12 +1185,26 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
         match (info.quant, l) {
             (Some(q), _) => {
                 let _ = writeln!(io_doc, "/// @notice Input `{}` {:?}: int8, scale {:e}, zero point {}.", info.name, info.shape, q.scale, q.zero_point);
-                let store = match l {
-                    Loc::Words(a) => format!("mstore(add({a}, shl(5, i)), w)"),
-                    Loc::Bytes(a) => format!("mstore8(add({a}, i), xor(w, 0x80))"),
-                    _ => unreachable!(),
+                // element `p / 32 + k` (`p`: the byte offset of a word), in its own block
+                let element = |k: usize| -> Result<String, String> {
+                    let store = match l {
+                        Loc::Words(a) => format!("mstore(add({}, p), w)", a + 32 * k),
+                        Loc::Bytes(a) => format!("mstore8(add({}, shr(5, p)), xor(w, 0x80))", a + k),
+                        _ => unreachable!(),
+                    };
+                    let x = format!("calldataload(add(input.offset, add(p, {})))", 32 * (fin_off + k));
+                    Ok(format!("{{\n    {}\n    {store}\n}}", quantize_yul(q.scale, q.zero_point, &x)?.replace('\n', "\n    ")))
                 };
-                let _ = writeln!(quant, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    {}\n    {store}\n}}", quantize_yul(q.scale, q.zero_point, &format!("calldataload(add(input.offset, shl(5, add(i, {fin_off}))))"))?.replace('\n', "\n    "));
+                // four elements per iteration (a loop iteration's own overhead is ~50 gas), the
+                // remainder after the loop
+                let (body, whole) = (element(0)? + "\n" + &element(1)? + "\n" + &element(2)? + "\n" + &element(3)?, len / 4 * 4);
+                if whole > 0 {
+                    let _ = writeln!(quant, "for {{ let p := 0 }} lt(p, {}) {{ p := add(p, 128) }} {{\n{}\n}}", 32 * whole, indent(&body, 4));
+                }
+                if len > whole {
+                    let rest: Vec<String> = (0..len - whole).map(element).collect::<Result<_, _>>()?;
+                    let _ = writeln!(quant, "{{\n    let p := {}\n{}\n}}", 32 * whole, indent(&rest.join("\n"), 4));
+                }
             }
             (None, Loc::I64(a)) => {
                 let _ = writeln!(io_doc, "/// @notice Input `{}` {:?}: int64 (18-decimal values truncated to integers).", info.name, info.shape);
@@ -1480,22 +1494,17 @@ fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, String> {
     let j = 227 - (127 - den.leading_zeros());
     let off = dense::word(dense::pack(&[den / 2, den], j)); // 2^j·den + den/2
     let unbias = dense::word(dense::pack(&[-zpb, 1], j)); // 2^j − (zp + 128)
+    // |x| > 2^100 is clamped to ±2^100 first, as the reference does; the normal path then gives
+    // the reference's constant for that sign
     let bound = 1i128 << 100;
-    let q_hi = io::quantize_fixed18(bound, scale, zp) as i32 + 128;
-    let q_lo = io::quantize_fixed18(-bound, scale, zp) as i32 + 128;
     Ok(format!(
         "let w := {x}\n\
-         switch gt(add(w, {bound}), {b2})\n\
-         case 0 {{\n\
-         \x20   w := add(shl({sh}, w), {off})\n\
-         \x20   let q := div(w, {den})\n\
-         \x20   if iszero(mod(w, {den})) {{ q := sub(q, and(q, 1)) }}\n\
-         \x20   w := sub(q, {unbias})\n\
-         \x20   if gt(w, 255) {{ w := mul(255, sgt(w, 0)) }}\n\
-         }}\n\
-         default {{\n\
-         \x20   switch sgt(w, 0) case 0 {{ w := {q_lo} }} default {{ w := {q_hi} }}\n\
-         }}",
+         if gt(add(w, {bound}), {b2}) {{ w := sub(mul(sgt(w, 0), {b2}), {bound}) }}\n\
+         w := add(shl({sh}, w), {off})\n\
+         let q := div(w, {den})\n\
+         if iszero(mod(w, {den})) {{ q := sub(q, and(q, 1)) }}\n\
+         w := sub(q, {unbias})\n\
+         if gt(w, 255) {{ w := mul(255, sgt(w, 0)) }}",
         b2 = 2 * bound
     ))
 }
