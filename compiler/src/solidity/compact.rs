@@ -9,13 +9,12 @@
 //!
 //! | model | fast deploy | compact deploy | fast predictQ | compact predictQ |
 //! |---|---|---|---|---|
-//! | 256×256 dense (65,536 MACs) | 55.2M | 18.6M (3.0× less) | 196,568 (3.00 gas/MAC) | 375,690 (5.73 gas/MAC) |
-//! | digits_mlp (6,464 MACs) | 7.15M | 3.85M (1.9× less) | 41,584 | 69,134 |
-//! | digits_cnn (23,200 MACs) | 3.72M | 3.11M | 641,429 | 815,057 |
-//! | digits_logreg (640 MACs) | 1.32M | 1.30M | 15,703 | 22,120 |
+//! | 256×256 dense (65,536 MACs) | 56.5M (13 txs) | 19.5M (4 txs, 2.9× less) | 178,922 (2.73 gas/MAC) | 357,852 (5.46 gas/MAC) |
+//! | digits_mlp (6,464 MACs) | 7.44M | 4.15M (1.8× less) | 37,108 | 64,658 |
+//! | digits_cnn (23,200 MACs) | 3.85M | 3.24M | 641,429 | 815,057 |
+//! | digits_logreg (640 MACs) | 1.62M | 1.60M | 11,227 | 17,644 |
 //!
-//! (forge, accounts warm: 256×256 dense 51.8M → 17.2M deploy, 2.52 → 5.60 gas/MAC; digits_mlp
-//! 6.66M → 3.57M.) The dot product itself costs ~4.2 gas per MAC (about 135 gas per 32-MAC
+//! (forge, accounts warm: 256×256 dense 52.4M → 17.9M deploy, 2.25 → 5.32 gas/MAC.) The dot product itself costs ~4.2 gas per MAC (about 135 gas per 32-MAC
 //! word); the rest is the per-output epilogue (~140 gas per output: a call of the layer's
 //! shared epilogue function), reading the data contracts (2,600 per cold contract, ~300 per
 //! group of 8 outputs) and IO. Tiny models (digits_logreg: 640 weights) gain little: their
