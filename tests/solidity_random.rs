@@ -218,30 +218,15 @@ fn hex(b: &[u8]) -> String {
 
 /// A one-node Dense model `[rows, k] → [rows, n]` with random weights, bias and requantization.
 fn wide_dense(rng: &mut Rng, name: &str, rows: u32, k: u32, n: u32) -> Model {
-    use solidml_spec::{Dense, Epilogue, Node, Quant, TensorInfo, arith::Multiplier};
-    let q = |zp| Some(Quant { scale: 0.05, zero_point: zp });
+    use solidml_spec::{Dense, Epilogue, Quant, arith::Multiplier};
     let zp_in = rng.range(-20, 20) as i32;
-    Model {
-        name: name.into(),
-        tensors: vec![
-            TensorInfo { name: "x".into(), shape: vec![rows, k], dtype: DType::I8, quant: q(zp_in) },
-            TensorInfo { name: "y".into(), shape: vec![rows, n], dtype: DType::I8, quant: q(4) },
-        ],
-        constants: vec![],
-        inputs: vec![0],
-        outputs: vec![1],
-        nodes: vec![Node {
-            name: "fc".into(),
-            op: Op::Dense(Dense {
-                in_features: k,
-                out_features: n,
-                input_zero_point: zp_in,
-                weights: rng.i8s((k * n) as usize),
-                bias: (0..n).map(|_| rng.range(-30000, 30000) as i32).collect(),
-                epilogue: Epilogue { multipliers: (0..n).map(|_| Multiplier::from_real(0.0002 + rng.range(0, 100) as f64 * 1e-5)).collect(), output_zero_point: 4, clamp_min: -128, clamp_max: 127 },
-            }),
-            inputs: vec![0],
-            outputs: vec![1],
-        }],
-    }
+    let dense = Dense {
+        in_features: k,
+        out_features: n,
+        input_zero_point: zp_in,
+        weights: rng.i8s((k * n) as usize),
+        bias: (0..n).map(|_| rng.range(-30000, 30000) as i32).collect(),
+        epilogue: Epilogue { multipliers: (0..n).map(|_| Multiplier::from_real(0.0002 + rng.range(0, 100) as f64 * 1e-5)).collect(), output_zero_point: 4, clamp_min: -128, clamp_max: 127 },
+    };
+    Model::single_dense(name, rows, dense, Quant { scale: 0.05, zero_point: zp_in }, Quant { scale: 0.05, zero_point: 4 })
 }

@@ -32,7 +32,7 @@ use solidml_compiler::{
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
-use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
+use solidml_spec::{Dense, Epilogue, Model, Op, Quant, arith::Multiplier};
 
 use crate::error::CliError;
 
@@ -163,30 +163,15 @@ pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32], layout: Solidi
 pub fn dense_model(n: u32) -> Model {
     let w = sample_input((n * n) as usize);
     let bias: Vec<i32> = sample_input(n as usize).iter().map(|&b| b as i32 * 37).collect();
-    let q = Some(Quant { scale: 0.02, zero_point: 3 });
-    Model {
-        name: format!("dense{n}"),
-        tensors: vec![
-            TensorInfo { name: "x".into(), shape: vec![1, n], dtype: DType::I8, quant: q },
-            TensorInfo { name: "y".into(), shape: vec![1, n], dtype: DType::I8, quant: Some(Quant { scale: 0.05, zero_point: -2 }) },
-        ],
-        constants: vec![],
-        inputs: vec![0],
-        outputs: vec![1],
-        nodes: vec![Node {
-            name: "fc".into(),
-            op: Op::Dense(Dense {
-                in_features: n,
-                out_features: n,
-                input_zero_point: 3,
-                weights: w,
-                bias,
-                epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.02 * 0.004 / 0.05)], output_zero_point: -2, clamp_min: -128, clamp_max: 127 },
-            }),
-            inputs: vec![0],
-            outputs: vec![1],
-        }],
-    }
+    let dense = Dense {
+        in_features: n,
+        out_features: n,
+        input_zero_point: 3,
+        weights: w,
+        bias,
+        epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.02 * 0.004 / 0.05)], output_zero_point: -2, clamp_min: -128, clamp_max: 127 },
+    };
+    Model::single_dense(&format!("dense{n}"), 1, dense, Quant { scale: 0.02, zero_point: 3 }, Quant { scale: 0.05, zero_point: -2 })
 }
 
 /// The straightforward Solidity version of a dense layer (see the module docs).

@@ -438,28 +438,17 @@ mod tests {
     }
 
     fn dense_model(k: u32, n: u32) -> Model {
-        use solidml_spec::{DType, Dense, Node, Quant, TensorInfo};
-        let q = Some(Quant { scale: 0.1, zero_point: 0 });
-        Model {
-            name: "d".into(),
-            tensors: vec![TensorInfo { name: "x".into(), shape: vec![1, k], dtype: DType::I8, quant: q }, TensorInfo { name: "y".into(), shape: vec![1, n], dtype: DType::I8, quant: q }],
-            constants: vec![],
-            inputs: vec![0],
-            outputs: vec![1],
-            nodes: vec![Node {
-                name: "fc".into(),
-                op: Op::Dense(Dense {
-                    in_features: k,
-                    out_features: n,
-                    input_zero_point: 0,
-                    weights: (0..k * n).map(|i| (i % 255) as i8).collect(),
-                    bias: vec![0; n as usize],
-                    epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.001)], output_zero_point: 0, clamp_min: -128, clamp_max: 127 },
-                }),
-                inputs: vec![0],
-                outputs: vec![1],
-            }],
-        }
+        use solidml_spec::{Dense, Quant};
+        let q = Quant { scale: 0.1, zero_point: 0 };
+        let dense = Dense {
+            in_features: k,
+            out_features: n,
+            input_zero_point: 0,
+            weights: (0..k * n).map(|i| (i % 255) as i8).collect(),
+            bias: vec![0; n as usize],
+            epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.001)], output_zero_point: 0, clamp_min: -128, clamp_max: 127 },
+        };
+        Model::single_dense("d", 1, dense, q, q)
     }
 
     #[test]

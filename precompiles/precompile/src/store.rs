@@ -143,34 +143,20 @@ impl ModelStore for DirStore {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use solidml_spec::{DType, Dense, Epilogue, Node, Op, Quant, TensorInfo, arith::Multiplier, encode};
+    use solidml_spec::{Dense, Epilogue, Quant, arith::Multiplier, encode};
 
     /// A 4→2 dense model.
     pub fn tiny_model() -> Model {
-        let q = Some(Quant { scale: 0.05, zero_point: 1 });
-        Model {
-            name: "tiny".into(),
-            tensors: vec![
-                TensorInfo { name: "x".into(), shape: vec![1, 4], dtype: DType::I8, quant: q },
-                TensorInfo { name: "y".into(), shape: vec![1, 2], dtype: DType::I8, quant: q },
-            ],
-            constants: vec![],
-            inputs: vec![0],
-            outputs: vec![1],
-            nodes: vec![Node {
-                name: "fc".into(),
-                op: Op::Dense(Dense {
-                    in_features: 4,
-                    out_features: 2,
-                    input_zero_point: 1,
-                    weights: vec![1, -2, 3, -4, 5, 6, -7, 8],
-                    bias: vec![10, -10],
-                    epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.25)], output_zero_point: 1, clamp_min: -128, clamp_max: 127 },
-                }),
-                inputs: vec![0],
-                outputs: vec![1],
-            }],
-        }
+        let q = Quant { scale: 0.05, zero_point: 1 };
+        let dense = Dense {
+            in_features: 4,
+            out_features: 2,
+            input_zero_point: 1,
+            weights: vec![1, -2, 3, -4, 5, 6, -7, 8],
+            bias: vec![10, -10],
+            epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.25)], output_zero_point: 1, clamp_min: -128, clamp_max: 127 },
+        };
+        Model::single_dense("tiny", 1, dense, q, q)
     }
 
     pub fn tiny_artifact() -> Vec<u8> {

@@ -429,6 +429,24 @@ impl Model {
         &self.tensors[id as usize]
     }
 
+    /// A model of one Dense layer (node `fc`) over `rows` rows: int8 input `x`
+    /// `[rows, in_features]` quantized by `x`, int8 output `y` `[rows, out_features]` by `y`.
+    /// For tests, benchmarks and fuzzing seeds.
+    pub fn single_dense(name: &str, rows: u32, dense: Dense, x: Quant, y: Quant) -> Model {
+        let (k, n) = (dense.in_features, dense.out_features);
+        Model {
+            name: name.into(),
+            tensors: vec![
+                TensorInfo { name: "x".into(), shape: vec![rows, k], dtype: DType::I8, quant: Some(x) },
+                TensorInfo { name: "y".into(), shape: vec![rows, n], dtype: DType::I8, quant: Some(y) },
+            ],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "fc".into(), op: Op::Dense(dense), inputs: vec![0], outputs: vec![1] }],
+        }
+    }
+
     /// Multiply-accumulate count of one inference (Conv and Dense, plus one per element of Mul).
     pub fn macs_per_node(&self) -> Vec<u64> {
         self.nodes
