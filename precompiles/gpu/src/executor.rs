@@ -12,7 +12,7 @@
 
 use std::sync::{Mutex, mpsc};
 
-use solidml_cpu::Value;
+use solidml_cpu::{CpuError, Value};
 use solidml_spec::{DType, Model, validate::validate};
 
 use crate::context::{DotMode, GpuContext, Pipeline};
@@ -73,7 +73,7 @@ impl GpuExecutor {
     /// As [`GpuExecutor::new`], forcing how Dense, Conv and MatMul compute their dot products
     /// (tests run both paths). [`DotMode::Packed`] fails where `dot4I8Packed` is unavailable.
     pub fn with_dot_mode(ctx: &GpuContext, model: &Model, dot: DotMode) -> Result<Self, GpuError> {
-        validate(model)?;
+        validate(model).map_err(CpuError::from)?;
         let packed = ctx.resolve_dot(dot)?;
         let device = &ctx.device;
         let max = ctx.max_binding_bytes();
@@ -171,11 +171,11 @@ impl GpuExecutor {
     pub fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, GpuError> {
         let m = &self.io;
         if inputs.len() != m.inputs.len() {
-            return Err(GpuError::InputCount { expected: m.inputs.len(), got: inputs.len() });
+            return Err(CpuError::InputCount { expected: m.inputs.len(), got: inputs.len() }.into());
         }
         for ((_, name, len, dtype), v) in m.inputs.iter().zip(inputs) {
             if v.len() != *len || v.dtype() != *dtype {
-                return Err(GpuError::InputMismatch { name: name.clone(), expected: *len, dtype: *dtype, got: v.len(), got_dtype: v.dtype() });
+                return Err(CpuError::InputMismatch { name: name.clone(), expected: *len, dtype: *dtype, got: v.len(), got_dtype: v.dtype() }.into());
             }
         }
         let _guard = self.run_lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -262,9 +262,10 @@ impl GpuExecutor {
                 let value = (status[4 * slot + 1] as u64 | (status[4 * slot + 2] as u64) << 32) as i64;
                 let node = m.node_names[*node].clone();
                 return Err(match *kind {
-                    FailKind::Index { len } => GpuError::IndexOutOfRange { node, index: value, len },
-                    FailKind::Overflow => GpuError::Overflow { node, value },
-                });
+                    FailKind::Index { len } => CpuError::IndexOutOfRange { node, index: value, len },
+                    FailKind::Overflow => CpuError::Overflow { node, value },
+                }
+                .into());
             }
         }
         Ok(outputs)

@@ -43,7 +43,6 @@ pub use executor::GpuExecutor;
 pub use solidml_cpu::Value;
 
 use solidml_cpu::CpuError;
-use solidml_spec::{DType, SpecError};
 
 /// Everything the GPU executor can report.
 #[derive(Debug, thiserror::Error)]
@@ -63,30 +62,20 @@ pub enum GpuError {
     /// A tensor or constant block exceeds one storage binding.
     #[error("{what} needs {bytes} bytes, over the adapter's limit of {limit}")]
     TooLarge { what: String, bytes: u64, limit: u64 },
+    /// A failure both executors report the same way (invalid model, wrong inputs, a run-time
+    /// index or overflow error), as the CPU executor's error.
     #[error(transparent)]
-    InvalidModel(#[from] SpecError),
-    #[error("the model takes {expected} input(s), {got} given")]
-    InputCount { expected: usize, got: usize },
-    #[error("input `{name}` expects {expected} {dtype:?} elements, got {got} {got_dtype:?} elements")]
-    InputMismatch { name: String, expected: usize, dtype: DType, got: usize, got_dtype: DType },
-    #[error("node `{node}`: integer overflow (operand {value})")]
-    Overflow { node: String, value: i64 },
-    #[error("node `{node}`: index {index} out of range 0..{len}")]
-    IndexOutOfRange { node: String, index: i64, len: usize },
+    Model(#[from] CpuError),
 }
 
 impl GpuError {
     /// The CPU executor's error for the same failure, for the variants both executors share
     /// (model, input and run-time errors); `None` for GPU-only failures.
     pub fn into_cpu_error(self) -> Option<CpuError> {
-        Some(match self {
-            GpuError::InvalidModel(e) => CpuError::InvalidModel(e),
-            GpuError::InputCount { expected, got } => CpuError::InputCount { expected, got },
-            GpuError::InputMismatch { name, expected, dtype, got, got_dtype } => CpuError::InputMismatch { name, expected, dtype, got, got_dtype },
-            GpuError::Overflow { node, value } => CpuError::Overflow { node, value },
-            GpuError::IndexOutOfRange { node, index, len } => CpuError::IndexOutOfRange { node, index, len },
-            _ => return None,
-        })
+        match self {
+            GpuError::Model(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// Whether this is the "no adapter" error (tests skip on it outside CI).
