@@ -778,33 +778,14 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
         }
         Op::Reduce(rd) => {
             let (Loc::Bytes(s), Loc::Bytes(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 bytes expected".into()) };
-            let rank = xin.shape.len();
-            let reduced: Vec<bool> = (0..rank).map(|i| rd.axes.contains(&(i as u32))).collect();
-            let out_len: usize = (0..rank).filter(|&i| !reduced[i]).map(|i| xin.shape[i] as usize).product();
-            let count = xin.len() / out_len.max(1);
             // the reference's walk: input positions of each output, in input order
-            let mut lists: Vec<Vec<Option<usize>>> = vec![Vec::with_capacity(count); out_len];
-            let mut pos = vec![0usize; rank];
-            for i in 0..xin.len() {
-                let mut o = 0usize;
-                for a in 0..rank {
-                    if !reduced[a] {
-                        o = o * xin.shape[a] as usize + pos[a];
-                    }
-                }
-                lists[o].push(Some(i));
-                for a in (0..rank).rev() {
-                    pos[a] += 1;
-                    if pos[a] < xin.shape[a] as usize {
-                        break;
-                    }
-                    pos[a] = 0;
-                }
-            }
+            let lists = solidml_cpu::ops::reduce::groups(&rd.axes, &xin.shape);
+            let out_len = lists.len();
+            let count = xin.len() / out_len.max(1);
             if xin.is_empty() || count == 0 {
                 return Err("empty reduction".into());
             }
-            let all: Vec<Option<usize>> = lists.concat();
+            let all: Vec<Option<usize>> = lists.concat().into_iter().map(Some).collect();
             let tmp = cx.alloc(all.len());
             cx.gather(Loc::Bytes(s), Loc::Bytes(tmp), &all, 0);
             let zpb = rd.input_zero_point as i128 + 128;
