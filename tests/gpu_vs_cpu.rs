@@ -49,13 +49,16 @@ fn modes(ctx: &GpuContext) -> Vec<DotMode> {
 fn spec_vectors_replay_on_the_gpu() {
     let Some(ctx) = gpu() else { return };
     let dir = repo().join("docs/spec/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
     files.sort();
     let (mut cases, mut runs) = (0, 0);
     for path in &files {
         for VectorCase { name, model, inputs, outputs: want } in vector_cases(path) {
             for mode in modes(ctx) {
-                let outs = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
+                let outs = GpuExecutor::with_dot_mode(ctx, &model, mode)
+                    .and_then(|e| e.run(&inputs))
+                    .unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
                 let got: Vec<Vec<i64>> = outs.iter().map(value_i64).collect();
                 assert_eq!(got, want, "{name} ({mode:?})");
                 runs += 1;
@@ -135,8 +138,12 @@ fn random_spec_models_match_the_cpu() {
                 *failing.entry(kind).or_default() += 1;
                 b.into_cpu_error().as_ref() == Some(a)
             }
-            (Ok(_), Err(b)) => panic!("model {i} ({mode:?}): the GPU failed where the CPU did not: {b}\n{}", serde_json::to_string(&model).unwrap()),
-            (Err(a), Ok(_)) => panic!("model {i} ({mode:?}): the CPU failed ({a}) where the GPU did not\n{}", serde_json::to_string(&model).unwrap()),
+            (Ok(_), Err(b)) => {
+                panic!("model {i} ({mode:?}): the GPU failed where the CPU did not: {b}\n{}", serde_json::to_string(&model).unwrap())
+            }
+            (Err(a), Ok(_)) => {
+                panic!("model {i} ({mode:?}): the CPU failed ({a}) where the GPU did not\n{}", serde_json::to_string(&model).unwrap())
+            }
         };
         if !same {
             let gpu_again = GpuExecutor::with_dot_mode(ctx, &model, mode).and_then(|e| e.run(&inputs));
@@ -148,7 +155,9 @@ fn random_spec_models_match_the_cpu() {
     }
     let mut cov: Vec<_> = coverage.iter().map(|(k, v)| (format!("{k:?}"), *v)).collect();
     cov.sort();
-    eprintln!("random spec models: {n} models compared ({ok} equal outputs, {errors} equal run-time errors {failing:?}); nodes per op: {cov:?}");
+    eprintln!(
+        "random spec models: {n} models compared ({ok} equal outputs, {errors} equal run-time errors {failing:?}); nodes per op: {cov:?}"
+    );
     for k in OpKind::ALL {
         assert!(coverage.get(k).copied().unwrap_or(0) >= 10, "op {k:?} drawn only {:?} times", coverage.get(k));
     }

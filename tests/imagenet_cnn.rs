@@ -44,7 +44,13 @@ fn squeezenet_class_cnn_runs_bit_exact_on_cpu_and_gpu() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("imagenet_cnn");
     let script = repo().join("examples/models/make_squeezenet.py");
     let t = Instant::now();
-    let status = Command::new(&py).arg(&script).arg(&dir).arg("--calib").arg(CALIBRATION_IMAGES.to_string()).status().expect("run make_squeezenet.py");
+    let status = Command::new(&py)
+        .arg(&script)
+        .arg(&dir)
+        .arg("--calib")
+        .arg(CALIBRATION_IMAGES.to_string())
+        .status()
+        .expect("run make_squeezenet.py");
     assert!(status.success(), "{} failed: {status}", script.display());
     eprintln!("make_squeezenet.py (incl. onnxruntime check): {:.0} ms", ms(t));
 

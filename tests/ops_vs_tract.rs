@@ -5,7 +5,10 @@
 
 use ndarray::{ArrayD, IxDyn};
 use solidml_compiler::{CompileOptions, eval::TractModel, runner};
-use solidml_tests::{Rng, onnx_builder::{A, Builder}};
+use solidml_tests::{
+    Rng,
+    onnx_builder::{A, Builder},
+};
 
 /// What a case checks.
 enum Check {
@@ -40,13 +43,16 @@ fn run(case: &Case) -> Result<(), String> {
     let mut s = vec![n];
     s.extend_from_slice(&shape);
     let data = ArrayD::from_shape_vec(IxDyn(&s), (0..len).map(|_| lo + (hi - lo) * r.f32()).collect()).unwrap();
-    let compiled = solidml_compiler::compile(&path, &CompileOptions::default().with_calibration(vec![data.clone()])).map_err(|e| format!("compile: {e}"))?;
+    let compiled = solidml_compiler::compile(&path, &CompileOptions::default().with_calibration(vec![data.clone()]))
+        .map_err(|e| format!("compile: {e}"))?;
     let m = &compiled.model;
     let shapes = runner::input_shapes(m);
     // Both sides see the same input: its int8 representation (input rounding is the model's
     // quantization, not an error of the integer arithmetic under test).
     let qin = m.tensor(m.inputs[0]).quant.unwrap();
-    let data = data.mapv(|v| solidml_spec::io::dequantize_f32(solidml_spec::io::quantize_f32(v, qin.scale, qin.zero_point) as i32, qin.scale, qin.zero_point));
+    let data = data.mapv(|v| {
+        solidml_spec::io::dequantize_f32(solidml_spec::io::quantize_f32(v, qin.scale, qin.zero_point) as i32, qin.scale, qin.zero_point)
+    });
     let samples = runner::samples(&shapes, &[data]).unwrap();
     let ours = runner::run_samples(m, &samples).map_err(|e| e.to_string())?;
     let tract = TractModel::load(&path, &shapes).map_err(|e| format!("tract: {e}"))?;
@@ -87,7 +93,13 @@ fn w(b: &mut Builder, r: &mut Rng, dims: &[i64], scale: f32) -> String {
 
 macro_rules! unary {
     ($name:literal, $op:literal) => {
-        Case { name: $name, input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node($op, &["x"], vec![]), check: Check::Steps(1.5) }
+        Case {
+            name: $name,
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node($op, &["x"], vec![]),
+            check: Check::Steps(1.5),
+        }
     };
     ($name:literal, $op:literal, $range:expr) => {
         Case { name: $name, input: vec![1, 3, 4, 5], range: $range, build: |b, _| b.node($op, &["x"], vec![]), check: Check::Steps(1.5) }
@@ -104,7 +116,13 @@ fn cases() -> Vec<Case> {
         unary!("selu", "Selu"),
         unary!("erf", "Erf"),
         // exp: the largest inputs round up past the calibrated range and clamp (≤ 2 steps)
-        Case { name: "exp", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node("Exp", &["x"], vec![]), check: Check::Steps(2.0) },
+        Case {
+            name: "exp",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("Exp", &["x"], vec![]),
+            check: Check::Steps(2.0),
+        },
         unary!("abs", "Abs"),
         unary!("neg", "Neg"),
         unary!("softsign", "Softsign"),
@@ -112,7 +130,13 @@ fn cases() -> Vec<Case> {
         unary!("sqrt", "Sqrt", (0.0, 4.0)),
         unary!("log", "Log", (0.5, 4.0)),
         unary!("reciprocal", "Reciprocal", (0.5, 4.0)),
-        Case { name: "leakyrelu", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node("LeakyRelu", &["x"], vec![("alpha", A::F(0.2))]), check: Check::Steps(1.5) },
+        Case {
+            name: "leakyrelu",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("LeakyRelu", &["x"], vec![("alpha", A::F(0.2))]),
+            check: Check::Steps(1.5),
+        },
         Case {
             name: "clip",
             input: vec![1, 3, 4, 5],
@@ -123,62 +147,468 @@ fn cases() -> Vec<Case> {
             },
             check: Check::Steps(1.5),
         },
-        Case { name: "pow_const", input: vec![1, 3, 4, 5], range: (0.0, 2.0), build: |b, _| { let e = b.constant(&[], vec![1.5]); b.node("Pow", &["x", &e], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "add_scalar", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let c = b.constant(&[], vec![0.7]); b.node("Add", &["x", &c], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "sub_from_const", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let c = b.constant(&[], vec![0.7]); b.node("Sub", &[&c, "x"], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "mul_channel", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, r| { let c = w(b, r, &[1, 3, 1, 1], 2.0); b.node("Mul", &["x", &c], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "div_channel", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let c = b.constant(&[3, 1, 1], vec![2.0, -4.0, 0.5]); b.node("Div", &["x", &c], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "add_tensor", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, r| { let c = w(b, r, &[4, 5], 1.0); b.node("Add", &["x", &c], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "mul_tensor", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, r| { let c = w(b, r, &[3, 4, 1], 1.0); b.node("Mul", &["x", &c], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "prelu", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let c = b.constant(&[3, 1, 1], vec![0.1, 0.5, -0.3]); b.node("PRelu", &["x", &c], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "add_dynamic", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Tanh", &["x"], vec![]); b.node("Add", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "sub_dynamic", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Tanh", &["x"], vec![]); b.node("Sub", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "mul_dynamic", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Sigmoid", &["x"], vec![]); b.node("Mul", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "div_dynamic", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Sigmoid", &["x"], vec![]); b.node("Div", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "max_dynamic", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Tanh", &["x"], vec![]); b.node("Max", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "min_dynamic", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Tanh", &["x"], vec![]); b.node("Min", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "sum3", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Tanh", &["x"], vec![]); let s = b.node("Sigmoid", &["x"], vec![]); b.node("Sum", &["x", &t, &s], vec![]) }, check: Check::Steps(4.0) },
-        Case { name: "matmul_dynamic", input: vec![1, 4, 6], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Transpose", &["x"], vec![("perm", A::Is(vec![0, 2, 1]))]); b.node("MatMul", &["x", &t], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "gemm", input: vec![2, 8], range: (-2.0, 2.0), build: |b, r| { let (wt, bias) = (w(b, r, &[5, 8], 0.5), w(b, r, &[5], 0.5)); b.node("Gemm", &["x", &wt, &bias], vec![("transB", A::I(1)), ("alpha", A::F(0.7)), ("beta", A::F(1.5))]) }, check: Check::Steps(2.0) },
-        Case { name: "matmul_const", input: vec![1, 3, 8], range: (-2.0, 2.0), build: |b, r| { let wt = w(b, r, &[8, 4], 0.5); b.node("MatMul", &["x", &wt], vec![]) }, check: Check::Steps(2.0) },
-        Case { name: "conv1d_stride_pad", input: vec![1, 2, 11], range: (-2.0, 2.0), build: |b, r| { let wt = w(b, r, &[4, 2, 3], 0.5); b.node("Conv", &["x", &wt], vec![("strides", A::Is(vec![2])), ("pads", A::Is(vec![1, 2]))]) }, check: Check::Steps(2.0) },
-        Case { name: "conv2d_depthwise_dilated", input: vec![1, 4, 7, 7], range: (-2.0, 2.0), build: |b, r| { let (wt, bias) = (w(b, r, &[4, 1, 3, 3], 0.5), w(b, r, &[4], 0.2)); b.node("Conv", &["x", &wt, &bias], vec![("group", A::I(4)), ("dilations", A::Is(vec![2, 2])), ("pads", A::Is(vec![2, 2, 2, 2]))]) }, check: Check::Steps(2.0) },
-        Case { name: "conv2d_same_upper", input: vec![1, 2, 6, 6], range: (-2.0, 2.0), build: |b, r| { let wt = w(b, r, &[3, 2, 2, 2], 0.5); b.node("Conv", &["x", &wt], vec![("auto_pad", A::S("SAME_UPPER")), ("strides", A::Is(vec![2, 2]))]) }, check: Check::Steps(2.0) },
-        Case { name: "conv3d", input: vec![1, 2, 4, 5, 5], range: (-2.0, 2.0), build: |b, r| { let wt = w(b, r, &[3, 2, 2, 3, 3], 0.5); b.node("Conv", &["x", &wt], vec![("pads", A::Is(vec![0, 1, 1, 1, 1, 1]))]) }, check: Check::Steps(2.0) },
-        Case { name: "convtranspose", input: vec![1, 2, 4, 4], range: (-2.0, 2.0), build: |b, r| { let wt = w(b, r, &[2, 3, 3, 3], 0.5); b.node("ConvTranspose", &["x", &wt], vec![("strides", A::Is(vec![2, 2])), ("pads", A::Is(vec![1, 1, 1, 1])), ("output_padding", A::Is(vec![1, 1]))]) }, check: Check::Steps(2.0) },
-        Case { name: "batchnorm", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, r| { let (s, bb, m) = (w(b, r, &[3], 2.0), w(b, r, &[3], 1.0), w(b, r, &[3], 1.0)); let v = b.constant(&[3], vec![0.5, 1.0, 2.0]); b.node("BatchNormalization", &["x", &s, &bb, &m, &v], vec![]) }, check: Check::Steps(1.5) },
-        Case { name: "instancenorm", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, r| { let (s, bb) = (w(b, r, &[3], 2.0), w(b, r, &[3], 1.0)); b.node("InstanceNormalization", &["x", &s, &bb], vec![]) }, check: Check::Steps(3.0) },
-        Case { name: "lrn", input: vec![1, 6, 3, 3], range: (-2.0, 2.0), build: |b, _| b.node("LRN", &["x"], vec![("size", A::I(3)), ("alpha", A::F(0.5)), ("beta", A::F(0.75)), ("bias", A::F(1.0))]), check: Check::Steps(2.0) },
-        Case { name: "maxpool", input: vec![1, 2, 7, 7], range: (-2.0, 2.0), build: |b, _| b.node("MaxPool", &["x"], vec![("kernel_shape", A::Is(vec![3, 3])), ("strides", A::Is(vec![2, 2])), ("pads", A::Is(vec![1, 1, 1, 1]))]), check: Check::Steps(0.5) },
-        Case { name: "maxpool_ceil", input: vec![1, 2, 6, 6], range: (-2.0, 2.0), build: |b, _| b.node("MaxPool", &["x"], vec![("kernel_shape", A::Is(vec![3, 3])), ("strides", A::Is(vec![2, 2])), ("ceil_mode", A::I(1))]), check: Check::Steps(0.5) },
-        Case { name: "avgpool_pads", input: vec![1, 2, 7, 7], range: (-2.0, 2.0), build: |b, _| b.node("AveragePool", &["x"], vec![("kernel_shape", A::Is(vec![3, 3])), ("strides", A::Is(vec![2, 2])), ("pads", A::Is(vec![1, 1, 1, 1]))]), check: Check::Steps(1.0) },
-        Case { name: "avgpool_include_pad", input: vec![1, 2, 7, 7], range: (-2.0, 2.0), build: |b, _| b.node("AveragePool", &["x"], vec![("kernel_shape", A::Is(vec![3, 3])), ("pads", A::Is(vec![1, 1, 1, 1])), ("count_include_pad", A::I(1))]), check: Check::Steps(1.0) },
-        Case { name: "globalavgpool", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node("GlobalAveragePool", &["x"], vec![]), check: Check::Steps(1.5) },
-        Case { name: "globalmaxpool", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node("GlobalMaxPool", &["x"], vec![]), check: Check::Steps(1.5) },
-        Case { name: "reducemean", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { b.node("ReduceMean", &["x"], vec![("axes", A::Is(vec![1, 3]))]) }, check: Check::Steps(1.5) },
-        Case { name: "reducesum", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let a = b.constant_i64(&[1], vec![-1]); b.node("ReduceSum", &["x", &a], vec![("keepdims", A::I(0))]) }, check: Check::Steps(2.0) },
-        Case { name: "reducemax", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { b.node("ReduceMax", &["x"], vec![("axes", A::Is(vec![2]))]) }, check: Check::Steps(1.5) },
-        Case { name: "reducemin", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { b.node("ReduceMin", &["x"], vec![("axes", A::Is(vec![1]))]) }, check: Check::Steps(1.5) },
-        Case { name: "softmax", input: vec![2, 3, 7], range: (-3.0, 3.0), build: |b, _| b.node("Softmax", &["x"], vec![("axis", A::I(1))]), check: Check::Steps(1.5) },
-        Case { name: "logsoftmax", input: vec![2, 9], range: (-3.0, 3.0), build: |b, _| b.node("LogSoftmax", &["x"], vec![]), check: Check::Steps(2.0) },
-        Case { name: "argmax", input: vec![3, 10], range: (-3.0, 3.0), build: |b, _| b.node("ArgMax", &["x"], vec![("axis", A::I(1))]), check: Check::Agree(0.9) },
-        Case { name: "reshape", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| { let s = b.constant_i64(&[3], vec![0, -1, 10]); b.node("Reshape", &["x", &s], vec![]) }, check: Check::Steps(0.5) },
-        Case { name: "flatten", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node("Flatten", &["x"], vec![("axis", A::I(2))]), check: Check::Steps(0.5) },
-        Case { name: "transpose", input: vec![1, 3, 4, 5], range: (-2.0, 2.0), build: |b, _| b.node("Transpose", &["x"], vec![("perm", A::Is(vec![0, 3, 1, 2]))]), check: Check::Steps(0.5) },
-        Case { name: "squeeze_unsqueeze", input: vec![1, 3, 1, 5], range: (-2.0, 2.0), build: |b, _| { let a = b.constant_i64(&[1], vec![2]); let s = b.node("Squeeze", &["x", &a], vec![]); let u = b.constant_i64(&[1], vec![-1]); b.node("Unsqueeze", &[&s, &u], vec![]) }, check: Check::Steps(0.5) },
+        Case {
+            name: "pow_const",
+            input: vec![1, 3, 4, 5],
+            range: (0.0, 2.0),
+            build: |b, _| {
+                let e = b.constant(&[], vec![1.5]);
+                b.node("Pow", &["x", &e], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "add_scalar",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let c = b.constant(&[], vec![0.7]);
+                b.node("Add", &["x", &c], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "sub_from_const",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let c = b.constant(&[], vec![0.7]);
+                b.node("Sub", &[&c, "x"], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "mul_channel",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let c = w(b, r, &[1, 3, 1, 1], 2.0);
+                b.node("Mul", &["x", &c], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "div_channel",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let c = b.constant(&[3, 1, 1], vec![2.0, -4.0, 0.5]);
+                b.node("Div", &["x", &c], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "add_tensor",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let c = w(b, r, &[4, 5], 1.0);
+                b.node("Add", &["x", &c], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "mul_tensor",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let c = w(b, r, &[3, 4, 1], 1.0);
+                b.node("Mul", &["x", &c], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "prelu",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let c = b.constant(&[3, 1, 1], vec![0.1, 0.5, -0.3]);
+                b.node("PRelu", &["x", &c], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "add_dynamic",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Tanh", &["x"], vec![]);
+                b.node("Add", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "sub_dynamic",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Tanh", &["x"], vec![]);
+                b.node("Sub", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "mul_dynamic",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Sigmoid", &["x"], vec![]);
+                b.node("Mul", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "div_dynamic",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Sigmoid", &["x"], vec![]);
+                b.node("Div", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "max_dynamic",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Tanh", &["x"], vec![]);
+                b.node("Max", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "min_dynamic",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Tanh", &["x"], vec![]);
+                b.node("Min", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "sum3",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Tanh", &["x"], vec![]);
+                let s = b.node("Sigmoid", &["x"], vec![]);
+                b.node("Sum", &["x", &t, &s], vec![])
+            },
+            check: Check::Steps(4.0),
+        },
+        Case {
+            name: "matmul_dynamic",
+            input: vec![1, 4, 6],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Transpose", &["x"], vec![("perm", A::Is(vec![0, 2, 1]))]);
+                b.node("MatMul", &["x", &t], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "gemm",
+            input: vec![2, 8],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let (wt, bias) = (w(b, r, &[5, 8], 0.5), w(b, r, &[5], 0.5));
+                b.node("Gemm", &["x", &wt, &bias], vec![("transB", A::I(1)), ("alpha", A::F(0.7)), ("beta", A::F(1.5))])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "matmul_const",
+            input: vec![1, 3, 8],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let wt = w(b, r, &[8, 4], 0.5);
+                b.node("MatMul", &["x", &wt], vec![])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "conv1d_stride_pad",
+            input: vec![1, 2, 11],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let wt = w(b, r, &[4, 2, 3], 0.5);
+                b.node("Conv", &["x", &wt], vec![("strides", A::Is(vec![2])), ("pads", A::Is(vec![1, 2]))])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "conv2d_depthwise_dilated",
+            input: vec![1, 4, 7, 7],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let (wt, bias) = (w(b, r, &[4, 1, 3, 3], 0.5), w(b, r, &[4], 0.2));
+                b.node(
+                    "Conv",
+                    &["x", &wt, &bias],
+                    vec![("group", A::I(4)), ("dilations", A::Is(vec![2, 2])), ("pads", A::Is(vec![2, 2, 2, 2]))],
+                )
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "conv2d_same_upper",
+            input: vec![1, 2, 6, 6],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let wt = w(b, r, &[3, 2, 2, 2], 0.5);
+                b.node("Conv", &["x", &wt], vec![("auto_pad", A::S("SAME_UPPER")), ("strides", A::Is(vec![2, 2]))])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "conv3d",
+            input: vec![1, 2, 4, 5, 5],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let wt = w(b, r, &[3, 2, 2, 3, 3], 0.5);
+                b.node("Conv", &["x", &wt], vec![("pads", A::Is(vec![0, 1, 1, 1, 1, 1]))])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "convtranspose",
+            input: vec![1, 2, 4, 4],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let wt = w(b, r, &[2, 3, 3, 3], 0.5);
+                b.node(
+                    "ConvTranspose",
+                    &["x", &wt],
+                    vec![("strides", A::Is(vec![2, 2])), ("pads", A::Is(vec![1, 1, 1, 1])), ("output_padding", A::Is(vec![1, 1]))],
+                )
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "batchnorm",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let (s, bb, m) = (w(b, r, &[3], 2.0), w(b, r, &[3], 1.0), w(b, r, &[3], 1.0));
+                let v = b.constant(&[3], vec![0.5, 1.0, 2.0]);
+                b.node("BatchNormalization", &["x", &s, &bb, &m, &v], vec![])
+            },
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "instancenorm",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, r| {
+                let (s, bb) = (w(b, r, &[3], 2.0), w(b, r, &[3], 1.0));
+                b.node("InstanceNormalization", &["x", &s, &bb], vec![])
+            },
+            check: Check::Steps(3.0),
+        },
+        Case {
+            name: "lrn",
+            input: vec![1, 6, 3, 3],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("LRN", &["x"], vec![("size", A::I(3)), ("alpha", A::F(0.5)), ("beta", A::F(0.75)), ("bias", A::F(1.0))]),
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "maxpool",
+            input: vec![1, 2, 7, 7],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                b.node(
+                    "MaxPool",
+                    &["x"],
+                    vec![("kernel_shape", A::Is(vec![3, 3])), ("strides", A::Is(vec![2, 2])), ("pads", A::Is(vec![1, 1, 1, 1]))],
+                )
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "maxpool_ceil",
+            input: vec![1, 2, 6, 6],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                b.node("MaxPool", &["x"], vec![("kernel_shape", A::Is(vec![3, 3])), ("strides", A::Is(vec![2, 2])), ("ceil_mode", A::I(1))])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "avgpool_pads",
+            input: vec![1, 2, 7, 7],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                b.node(
+                    "AveragePool",
+                    &["x"],
+                    vec![("kernel_shape", A::Is(vec![3, 3])), ("strides", A::Is(vec![2, 2])), ("pads", A::Is(vec![1, 1, 1, 1]))],
+                )
+            },
+            check: Check::Steps(1.0),
+        },
+        Case {
+            name: "avgpool_include_pad",
+            input: vec![1, 2, 7, 7],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                b.node(
+                    "AveragePool",
+                    &["x"],
+                    vec![("kernel_shape", A::Is(vec![3, 3])), ("pads", A::Is(vec![1, 1, 1, 1])), ("count_include_pad", A::I(1))],
+                )
+            },
+            check: Check::Steps(1.0),
+        },
+        Case {
+            name: "globalavgpool",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("GlobalAveragePool", &["x"], vec![]),
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "globalmaxpool",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("GlobalMaxPool", &["x"], vec![]),
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "reducemean",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("ReduceMean", &["x"], vec![("axes", A::Is(vec![1, 3]))]),
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "reducesum",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let a = b.constant_i64(&[1], vec![-1]);
+                b.node("ReduceSum", &["x", &a], vec![("keepdims", A::I(0))])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "reducemax",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("ReduceMax", &["x"], vec![("axes", A::Is(vec![2]))]),
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "reducemin",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("ReduceMin", &["x"], vec![("axes", A::Is(vec![1]))]),
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "softmax",
+            input: vec![2, 3, 7],
+            range: (-3.0, 3.0),
+            build: |b, _| b.node("Softmax", &["x"], vec![("axis", A::I(1))]),
+            check: Check::Steps(1.5),
+        },
+        Case {
+            name: "logsoftmax",
+            input: vec![2, 9],
+            range: (-3.0, 3.0),
+            build: |b, _| b.node("LogSoftmax", &["x"], vec![]),
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "argmax",
+            input: vec![3, 10],
+            range: (-3.0, 3.0),
+            build: |b, _| b.node("ArgMax", &["x"], vec![("axis", A::I(1))]),
+            check: Check::Agree(0.9),
+        },
+        Case {
+            name: "reshape",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let s = b.constant_i64(&[3], vec![0, -1, 10]);
+                b.node("Reshape", &["x", &s], vec![])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "flatten",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("Flatten", &["x"], vec![("axis", A::I(2))]),
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "transpose",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("Transpose", &["x"], vec![("perm", A::Is(vec![0, 3, 1, 2]))]),
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "squeeze_unsqueeze",
+            input: vec![1, 3, 1, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let a = b.constant_i64(&[1], vec![2]);
+                let s = b.node("Squeeze", &["x", &a], vec![]);
+                let u = b.constant_i64(&[1], vec![-1]);
+                b.node("Unsqueeze", &[&s, &u], vec![])
+            },
+            check: Check::Steps(0.5),
+        },
         Case {
             name: "slice_steps",
             input: vec![1, 3, 8, 6],
             range: (-2.0, 2.0),
             build: |b, _| {
-                let (st, en, ax, sp) = (b.constant_i64(&[2], vec![7, 1]), b.constant_i64(&[2], vec![0, 6]), b.constant_i64(&[2], vec![2, 3]), b.constant_i64(&[2], vec![-2, 2]));
+                let (st, en, ax, sp) = (
+                    b.constant_i64(&[2], vec![7, 1]),
+                    b.constant_i64(&[2], vec![0, 6]),
+                    b.constant_i64(&[2], vec![2, 3]),
+                    b.constant_i64(&[2], vec![-2, 2]),
+                );
                 b.node("Slice", &["x", &st, &en, &ax, &sp], vec![])
             },
             check: Check::Steps(0.5),
         },
-        Case { name: "tile", input: vec![1, 2, 3], range: (-2.0, 2.0), build: |b, _| { let rp = b.constant_i64(&[3], vec![2, 1, 3]); b.node("Tile", &["x", &rp], vec![]) }, check: Check::Steps(0.5) },
-        Case { name: "expand", input: vec![1, 3, 1], range: (-2.0, 2.0), build: |b, _| { let s = b.constant_i64(&[3], vec![2, 3, 4]); b.node("Expand", &["x", &s], vec![]) }, check: Check::Steps(0.5) },
-        Case { name: "concat", input: vec![1, 3, 4], range: (-2.0, 2.0), build: |b, _| { let t = b.node("Sigmoid", &["x"], vec![]); b.node("Concat", &["x", &t], vec![("axis", A::I(2))]) }, check: Check::Steps(1.5) },
+        Case {
+            name: "tile",
+            input: vec![1, 2, 3],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let rp = b.constant_i64(&[3], vec![2, 1, 3]);
+                b.node("Tile", &["x", &rp], vec![])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "expand",
+            input: vec![1, 3, 1],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let s = b.constant_i64(&[3], vec![2, 3, 4]);
+                b.node("Expand", &["x", &s], vec![])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "concat",
+            input: vec![1, 3, 4],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let t = b.node("Sigmoid", &["x"], vec![]);
+                b.node("Concat", &["x", &t], vec![("axis", A::I(2))])
+            },
+            check: Check::Steps(1.5),
+        },
         Case {
             name: "split",
             input: vec![1, 6, 4],
@@ -191,11 +621,54 @@ fn cases() -> Vec<Case> {
             },
             check: Check::Steps(0.5),
         },
-        Case { name: "pad_constant", input: vec![1, 2, 4, 4], range: (-2.0, 2.0), build: |b, _| { let p = b.constant_i64(&[8], vec![0, 0, 1, 2, 0, 0, 2, 1]); let v = b.constant(&[], vec![0.5]); b.node("Pad", &["x", &p, &v], vec![]) }, check: Check::Steps(1.0) },
-        Case { name: "pad_reflect", input: vec![1, 2, 4, 4], range: (-2.0, 2.0), build: |b, _| { let p = b.constant_i64(&[8], vec![0, 0, 1, 2, 0, 0, 2, 1]); b.node("Pad", &["x", &p], vec![("mode", A::S("reflect"))]) }, check: Check::Steps(0.5) },
-        Case { name: "pad_edge", input: vec![1, 2, 4, 4], range: (-2.0, 2.0), build: |b, _| { let p = b.constant_i64(&[8], vec![0, 0, 1, 2, 0, 0, 2, 1]); b.node("Pad", &["x", &p], vec![("mode", A::S("edge"))]) }, check: Check::Steps(0.5) },
-        Case { name: "gather_const", input: vec![1, 5, 3], range: (-2.0, 2.0), build: |b, _| { let i = b.constant_i64(&[3], vec![4, 0, -1]); b.node("Gather", &["x", &i], vec![("axis", A::I(1))]) }, check: Check::Steps(0.5) },
-        Case { name: "cast_float", input: vec![1, 3, 4], range: (-2.0, 2.0), build: |b, _| b.node("Cast", &["x"], vec![("to", A::I(1))]), check: Check::Steps(0.5) },
+        Case {
+            name: "pad_constant",
+            input: vec![1, 2, 4, 4],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let p = b.constant_i64(&[8], vec![0, 0, 1, 2, 0, 0, 2, 1]);
+                let v = b.constant(&[], vec![0.5]);
+                b.node("Pad", &["x", &p, &v], vec![])
+            },
+            check: Check::Steps(1.0),
+        },
+        Case {
+            name: "pad_reflect",
+            input: vec![1, 2, 4, 4],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let p = b.constant_i64(&[8], vec![0, 0, 1, 2, 0, 0, 2, 1]);
+                b.node("Pad", &["x", &p], vec![("mode", A::S("reflect"))])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "pad_edge",
+            input: vec![1, 2, 4, 4],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let p = b.constant_i64(&[8], vec![0, 0, 1, 2, 0, 0, 2, 1]);
+                b.node("Pad", &["x", &p], vec![("mode", A::S("edge"))])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "gather_const",
+            input: vec![1, 5, 3],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let i = b.constant_i64(&[3], vec![4, 0, -1]);
+                b.node("Gather", &["x", &i], vec![("axis", A::I(1))])
+            },
+            check: Check::Steps(0.5),
+        },
+        Case {
+            name: "cast_float",
+            input: vec![1, 3, 4],
+            range: (-2.0, 2.0),
+            build: |b, _| b.node("Cast", &["x"], vec![("to", A::I(1))]),
+            check: Check::Steps(0.5),
+        },
     ]
 }
 

@@ -77,7 +77,11 @@ fn generated_precompile_contracts_match_the_cpu_reference() {
             let bytes: Vec<u8> = q.as_i8().iter().map(|&x| x as u8).collect();
             let r = chain.call(address, predictQCall { q: bytes.into() }.abi_encode()).unwrap();
             assert!(r.success, "{contract}: predictQ reverted: {:?}", abi::decode_error(&r.output[4.min(r.output.len())..]));
-            assert_eq!(predictQCall::abi_decode_returns(&r.output).unwrap().to_vec(), want, "{contract}: predictQ differs from the CPU reference");
+            assert_eq!(
+                predictQCall::abi_decode_returns(&r.output).unwrap().to_vec(),
+                want,
+                "{contract}: predictQ differs from the CPU reference"
+            );
             gas = r.gas;
         }
         for s in &samples[..3] {
@@ -99,10 +103,17 @@ fn generated_precompile_contracts_match_the_cpu_reference() {
 #[test]
 fn precompile_errors_bubble_up_and_the_address_is_shared() {
     let sol = precompile_contract::IMPORTS.iter().find(|(p, _)| *p == "SolidML.sol").unwrap().1;
-    assert!(sol.contains(&format!("PRECOMPILE = 0x{};", Address::from(SOLIDML_PRECOMPILE).to_checksum(None).trim_start_matches("0x"))), "SolidML.sol's address differs from SOLIDML_PRECOMPILE");
+    assert!(
+        sol.contains(&format!("PRECOMPILE = 0x{};", Address::from(SOLIDML_PRECOMPILE).to_checksum(None).trim_start_matches("0x"))),
+        "SolidML.sol's address differs from SOLIDML_PRECOMPILE"
+    );
     let Some(solc) = solc() else { return };
     // a model the node does not hold: the contract bubbles the precompile's SolidMLError
-    let compiled = solidml_compiler::compile(&examples().join("digits_logreg.onnx"), &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")])).unwrap();
+    let compiled = solidml_compiler::compile(
+        &examples().join("digits_logreg.onnx"),
+        &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")]),
+    )
+    .unwrap();
     let name = solidml_compiler::solidity::contract_name(&compiled.model.name);
     let mut sources: Vec<(String, String)> = precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     sources.push(precompile_contract::emit(&compiled.model, &name, &compiled.model_id));
@@ -126,7 +137,11 @@ fn hex(b: &[u8]) -> String {
 #[test]
 fn an_opengradient_consumer_runs_unchanged_through_the_f4_entry() {
     let Some(solc) = solc() else { return };
-    let compiled = solidml_compiler::compile(&examples().join("digits_mlp.onnx"), &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")])).unwrap();
+    let compiled = solidml_compiler::compile(
+        &examples().join("digits_mlp.onnx"),
+        &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")]),
+    )
+    .unwrap();
     let model = &compiled.model;
     let store = Arc::new(MemoryStore::new());
     store.insert(&compiled.artifact).unwrap();
@@ -155,9 +170,13 @@ fn an_opengradient_consumer_runs_unchanged_through_the_f4_entry() {
         assert!(!out.is_simulation_result);
         assert_eq!(out.numbers.len(), model.outputs.len());
         // label (int64, 0 decimals) and probabilities (int8 → 18 decimals), exactly
-        assert_eq!(out.numbers[0].values.iter().map(|n| (n.value, n.decimals)).collect::<Vec<_>>(), want[0].as_i64().iter().map(|&v| (v as i128, 0)).collect::<Vec<_>>());
+        assert_eq!(
+            out.numbers[0].values.iter().map(|n| (n.value, n.decimals)).collect::<Vec<_>>(),
+            want[0].as_i64().iter().map(|&v| (v as i128, 0)).collect::<Vec<_>>()
+        );
         let oq = oq.unwrap();
-        let probs: Vec<(i128, i128)> = want[1].as_i8().iter().map(|&v| (dequantize_fixed18(v as i32, oq.scale, oq.zero_point), 18)).collect();
+        let probs: Vec<(i128, i128)> =
+            want[1].as_i8().iter().map(|&v| (dequantize_fixed18(v as i32, oq.scale, oq.zero_point), 18)).collect();
         assert_eq!(out.numbers[1].values.iter().map(|n| (n.value, n.decimals)).collect::<Vec<_>>(), probs);
         assert_eq!(out.numbers[1].shape, model.tensor(model.outputs[1]).shape);
     }

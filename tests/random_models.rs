@@ -5,7 +5,10 @@
 
 use ndarray::{ArrayD, IxDyn};
 use solidml_compiler::{CompileOptions, eval::TractModel, runner};
-use solidml_tests::{Rng, onnx_builder::{A, Builder}};
+use solidml_tests::{
+    Rng,
+    onnx_builder::{A, Builder},
+};
 
 fn weights(r: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
     (0..n).map(|_| (r.f32() * 2.0 - 1.0) * scale).collect()
@@ -56,7 +59,8 @@ fn conv_model(r: &mut Rng) -> (Vec<u8>, Vec<usize>) {
         let pad = k / 2;
         let w = b.constant(&[co, ch / g, k, k], weights(r, (co * (ch / g) * k * k) as usize, 1.0 / ((ch / g * k * k) as f32).sqrt()));
         let bias = b.constant(&[co], weights(r, co as usize, 0.1));
-        let conv = b.node("Conv", &[&x, &w, &bias], vec![("kernel_shape", A::Is(vec![k, k])), ("pads", A::Is(vec![pad; 4])), ("group", A::I(g))]);
+        let conv =
+            b.node("Conv", &[&x, &w, &bias], vec![("kernel_shape", A::Is(vec![k, k])), ("pads", A::Is(vec![pad; 4])), ("group", A::I(g))]);
         let act = activation(&mut b, r, &conv);
         let same_shape = co == ch && 2 * pad == k - 1;
         size = size + 2 * pad - k + 1;
@@ -101,7 +105,8 @@ fn check(seed: u32, make: fn(&mut Rng) -> (Vec<u8>, Vec<usize>)) {
     let path = dir.join("m.onnx");
     std::fs::write(&path, &bytes).unwrap();
     let calib = samples(&mut r, &shape, 64);
-    let compiled = solidml_compiler::compile(&path, &CompileOptions::default().with_calibration(vec![calib.clone()])).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let compiled = solidml_compiler::compile(&path, &CompileOptions::default().with_calibration(vec![calib.clone()]))
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     // canonical artifact
     let decoded = solidml_spec::decode(&compiled.artifact).unwrap();
     assert_eq!(solidml_spec::encode(&decoded).unwrap(), compiled.artifact);

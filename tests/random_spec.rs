@@ -21,7 +21,8 @@
 
 use solidml_cpu::Value;
 use solidml_spec::{
-    BinaryKind, ConstData, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo, arith::Multiplier, validate::validate,
+    BinaryKind, ConstData, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo,
+    arith::Multiplier, validate::validate,
 };
 
 use crate::Rng;
@@ -314,7 +315,14 @@ impl Gen<'_> {
                 let mut ys = xs.clone();
                 *ys.last_mut().unwrap() = n as u32;
                 let y = self.tensor(ys, DType::I8, Some(Quant { scale: 0.05, zero_point: e.output_zero_point }));
-                let d = solidml_spec::Dense { in_features: k as u32, out_features: n as u32, input_zero_point: zero_point(self.r), weights, bias, epilogue: e };
+                let d = solidml_spec::Dense {
+                    in_features: k as u32,
+                    out_features: n as u32,
+                    input_zero_point: zero_point(self.r),
+                    weights,
+                    bias,
+                    epilogue: e,
+                };
                 self.node(Op::Dense(d), vec![x], y)
             }
             OpKind::Conv | OpKind::MaxPool | OpKind::AvgPool => {
@@ -346,7 +354,15 @@ impl Gen<'_> {
                     let mut ys = xs[..2].to_vec();
                     ys.extend(&out);
                     let y = self.tensor(ys, DType::I8, Some(q));
-                    let p = solidml_spec::Pool { kernel, strides, dilations: dil, pads_begin: pb, pads_end: pe, count_include_pad: chance(self.r, 2), zero_point: q.zero_point };
+                    let p = solidml_spec::Pool {
+                        kernel,
+                        strides,
+                        dilations: dil,
+                        pads_begin: pb,
+                        pads_end: pe,
+                        count_include_pad: chance(self.r, 2),
+                        zero_point: q.zero_point,
+                    };
                     let op = if kind == OpKind::MaxPool { Op::MaxPool(p) } else { Op::AvgPool(p) };
                     return self.node(op, vec![x], y);
                 }
@@ -360,14 +376,26 @@ impl Gen<'_> {
                 let mut ys = vec![xs[0], cout];
                 ys.extend(&out);
                 let y = self.tensor(ys, DType::I8, Some(Quant { scale: 0.05, zero_point: e.output_zero_point }));
-                let c = solidml_spec::Conv { kernel, strides, dilations: dil, pads_begin: pb, pads_end: pe, groups: g, input_zero_point: zero_point(self.r), weights, bias, epilogue: e };
+                let c = solidml_spec::Conv {
+                    kernel,
+                    strides,
+                    dilations: dil,
+                    pads_begin: pb,
+                    pads_end: pe,
+                    groups: g,
+                    input_zero_point: zero_point(self.r),
+                    weights,
+                    bias,
+                    epilogue: e,
+                };
                 self.node(Op::Conv(c), vec![x], y)
             }
             OpKind::ConvTranspose => {
                 let x = self.i8_with_rank(cur, 3, 5, 4);
                 let xs = self.info(x).shape;
                 let s = xs.len() - 2;
-                let (mut kernel, mut strides, mut dil, mut pb, mut pe, mut opad, mut out) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+                let (mut kernel, mut strides, mut dil, mut pb, mut pe, mut opad, mut out) =
+                    (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
                 for d in 0..s {
                     let h = xs[d + 2] as i64;
                     let (k, st, dl) = (self.r.range(1, 3), self.r.range(1, 3), self.r.range(1, 2));
@@ -393,7 +421,19 @@ impl Gen<'_> {
                 let mut ys = vec![xs[0], cout];
                 ys.extend(&out);
                 let y = self.tensor(ys, DType::I8, Some(Quant { scale: 0.05, zero_point: e.output_zero_point }));
-                let c = solidml_spec::ConvTranspose { kernel, strides, dilations: dil, pads_begin: pb, pads_end: pe, output_padding: opad, groups: g, input_zero_point: zero_point(self.r), weights, bias, epilogue: e };
+                let c = solidml_spec::ConvTranspose {
+                    kernel,
+                    strides,
+                    dilations: dil,
+                    pads_begin: pb,
+                    pads_end: pe,
+                    output_padding: opad,
+                    groups: g,
+                    input_zero_point: zero_point(self.r),
+                    weights,
+                    bias,
+                    epilogue: e,
+                };
                 self.node(Op::ConvTranspose(c), vec![x], y)
             }
             OpKind::MatMul => {
@@ -419,7 +459,12 @@ impl Gen<'_> {
                 so.extend([m, n]);
                 let qo = quant(self.r);
                 let y = self.tensor(so, DType::I8, Some(qo));
-                let mm = solidml_spec::MatMul { a_zero_point: self.info(a).quant.unwrap().zero_point, b_zero_point: qb.zero_point, multiplier: multiplier(self.r), output_zero_point: qo.zero_point };
+                let mm = solidml_spec::MatMul {
+                    a_zero_point: self.info(a).quant.unwrap().zero_point,
+                    b_zero_point: qb.zero_point,
+                    multiplier: multiplier(self.r),
+                    output_zero_point: qo.zero_point,
+                };
                 let (a, b) = (a, b);
                 self.node(Op::MatMul(mm), vec![a, b], y)
             }
@@ -432,7 +477,12 @@ impl Gen<'_> {
                     x
                 } else {
                     let s = broadcastable(self.r, &xs);
-                    if same_quant { self.i8_operand(s, qx) } else { let q = quant(self.r); self.i8_operand(s, q) }
+                    if same_quant {
+                        self.i8_operand(s, qx)
+                    } else {
+                        let q = quant(self.r);
+                        self.i8_operand(s, q)
+                    }
                 };
                 let (a, b) = if chance(self.r, 2) { (x, other) } else { (other, x) };
                 let so = solidml_spec::validate::broadcast_shapes(&self.info(a).shape, &self.info(b).shape).unwrap();
@@ -450,10 +500,14 @@ impl Gen<'_> {
                         };
                         let zero = Multiplier { multiplier: 0, shift: 0 };
                         let (lo, hi) = clamp_pair(self.r);
-                        let (ls, am, bm) = if bk == BinaryKind::Mul { (0, zero, zero) } else { {
-                            let any = self.r.range(0, 20) as u32;
-                            (pick(self.r, &[20, 20, 0, any]), small_multiplier(self.r), small_multiplier(self.r))
-                        } };
+                        let (ls, am, bm) = if bk == BinaryKind::Mul {
+                            (0, zero, zero)
+                        } else {
+                            {
+                                let any = self.r.range(0, 20) as u32;
+                                (pick(self.r, &[20, 20, 0, any]), small_multiplier(self.r), small_multiplier(self.r))
+                            }
+                        };
                         Op::Binary(solidml_spec::Binary {
                             kind: bk,
                             a_zero_point: self.info(a).quant.unwrap().zero_point,
@@ -527,7 +581,11 @@ impl Gen<'_> {
                     pe.push(self.r.range(0, lim.max(0)) as u32);
                 }
                 let ys: Vec<u32> = t.shape.iter().zip(pb.iter().zip(&pe)).map(|(&d, (a, b))| d + a + b).collect();
-                let value = if t.dtype == DType::I8 { self.r.range(-128, 127) } else { self.r.range(i32::MIN as i64, i32::MAX as i64) * pick(self.r, &[1, 1 << 31]) };
+                let value = if t.dtype == DType::I8 {
+                    self.r.range(-128, 127)
+                } else {
+                    self.r.range(i32::MIN as i64, i32::MAX as i64) * pick(self.r, &[1, 1 << 31])
+                };
                 let y = self.tensor(ys, t.dtype, t.quant);
                 self.node(Op::Pad(solidml_spec::Pad { pads_begin: pb, pads_end: pe, mode, value }), vec![x], y)
             }
@@ -560,7 +618,11 @@ impl Gen<'_> {
                 let xs = self.info(x).shape;
                 let axes: Vec<u32> = (0..xs.len() as u32).filter(|_| chance(self.r, 2)).collect();
                 let keep = chance(self.r, 2);
-                let ys: Vec<u32> = xs.iter().enumerate().filter_map(|(i, &d)| if axes.contains(&(i as u32)) { keep.then_some(1) } else { Some(d) }).collect();
+                let ys: Vec<u32> = xs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, &d)| if axes.contains(&(i as u32)) { keep.then_some(1) } else { Some(d) })
+                    .collect();
                 let mut axes = axes;
                 if chance(self.r, 2) {
                     axes.reverse();
@@ -568,7 +630,13 @@ impl Gen<'_> {
                 let qo = quant(self.r);
                 let y = self.tensor(ys, DType::I8, Some(qo));
                 let kind = pick(self.r, &[ReduceKind::Sum, ReduceKind::Mean, ReduceKind::Max, ReduceKind::Min]);
-                let rd = solidml_spec::Reduce { kind, axes, input_zero_point: zero_point(self.r), multiplier: multiplier(self.r), output_zero_point: qo.zero_point };
+                let rd = solidml_spec::Reduce {
+                    kind,
+                    axes,
+                    input_zero_point: zero_point(self.r),
+                    multiplier: multiplier(self.r),
+                    output_zero_point: qo.zero_point,
+                };
                 self.node(Op::Reduce(rd), vec![x], y)
             }
             OpKind::Softmax | OpKind::LogSoftmax => {
@@ -580,11 +648,22 @@ impl Gen<'_> {
                     let y = self.tensor(xs, DType::I8, Some(Quant { scale: 1.0 / 256.0, zero_point: -128 }));
                     return self.node(Op::Softmax(solidml_spec::Softmax { axis, exp_table: exp }), vec![x], y);
                 }
-                let ln_table: Vec<i32> = if chance(self.r, 4) { (0..256).map(|_| self.r.range(0, solidml_spec::LN2_Q16 as i64) as i32).collect() } else { (0..256).map(|i| ((1.0 + i as f64 / 256.0).ln() * 65536.0).round() as i32).collect() };
+                let ln_table: Vec<i32> = if chance(self.r, 4) {
+                    (0..256).map(|_| self.r.range(0, solidml_spec::LN2_Q16 as i64) as i32).collect()
+                } else {
+                    (0..256).map(|i| ((1.0 + i as f64 / 256.0).ln() * 65536.0).round() as i32).collect()
+                };
                 let qo = quant(self.r);
                 let y = self.tensor(xs, DType::I8, Some(qo));
                 let scale = if chance(self.r, 5) { pick(self.r, &[0, 1 << 22]) } else { self.r.range(0, 1 << 22) as i32 };
-                let ls = solidml_spec::LogSoftmax { axis, exp_table: exp, ln_table, input_scale_q16: scale, multiplier: multiplier(self.r), output_zero_point: qo.zero_point };
+                let ls = solidml_spec::LogSoftmax {
+                    axis,
+                    exp_table: exp,
+                    ln_table,
+                    input_scale_q16: scale,
+                    multiplier: multiplier(self.r),
+                    output_zero_point: qo.zero_point,
+                };
                 self.node(Op::LogSoftmax(ls), vec![x], y)
             }
             OpKind::ArgMax => {
@@ -610,7 +689,9 @@ impl Gen<'_> {
                     }
                 };
                 let n = self.r.range(1, 8) as usize;
-                let table = (0..n).map(|_| if chance(self.r, 4) { pick(self.r, &[i64::MIN, i64::MAX, -1]) } else { self.r.range(-1000, 1000) }).collect();
+                let table = (0..n)
+                    .map(|_| if chance(self.r, 4) { pick(self.r, &[i64::MIN, i64::MAX, -1]) } else { self.r.range(-1000, 1000) })
+                    .collect();
                 let y = self.tensor(self.info(x).shape, DType::I64, None);
                 self.node(Op::Take { table }, vec![x], y)
             }
@@ -654,7 +735,9 @@ impl Gen<'_> {
                 let c = xs[1] as usize;
                 let big = chance(self.r, 4);
                 let lim = if big { 1i64 << 36 } else { 1 << 22 };
-                let vals = |r: &mut Rng| -> Vec<i64> { (0..c).map(|_| if big && chance(r, 2) { pick(r, &[-lim, lim]) } else { r.range(-lim, lim) }).collect() };
+                let vals = |r: &mut Rng| -> Vec<i64> {
+                    (0..c).map(|_| if big && chance(r, 2) { pick(r, &[-lim, lim]) } else { r.range(-lim, lim) }).collect()
+                };
                 let gamma_q16 = vals(self.r);
                 let beta_q16 = vals(self.r);
                 let epsilon_term = match self.r.range(0, 3) {
@@ -664,7 +747,13 @@ impl Gen<'_> {
                 };
                 let qo = quant(self.r);
                 let y = self.tensor(xs, DType::I8, Some(qo));
-                let inn = solidml_spec::InstanceNorm { input_zero_point: zero_point(self.r), output_zero_point: qo.zero_point, epsilon_term, gamma_q16, beta_q16 };
+                let inn = solidml_spec::InstanceNorm {
+                    input_zero_point: zero_point(self.r),
+                    output_zero_point: qo.zero_point,
+                    epsilon_term,
+                    gamma_q16,
+                    beta_q16,
+                };
                 self.node(Op::InstanceNorm(inn), vec![x], y)
             }
             OpKind::Lrn => {
@@ -677,7 +766,14 @@ impl Gen<'_> {
                 let factors = (0..n).map(|_| if chance(self.r, 8) { 1 << 23 } else { self.r.range(0, 1 << 18) as i32 }).collect();
                 let qo = quant(self.r);
                 let y = self.tensor(xs, DType::I8, Some(qo));
-                let l = solidml_spec::Lrn { size, input_zero_point: zero_point(self.r), output_zero_point: qo.zero_point, sum_shift, factors, multiplier: multiplier(self.r) };
+                let l = solidml_spec::Lrn {
+                    size,
+                    input_zero_point: zero_point(self.r),
+                    output_zero_point: qo.zero_point,
+                    sum_shift,
+                    factors,
+                    multiplier: multiplier(self.r),
+                };
                 self.node(Op::Lrn(l), vec![x], y)
             }
             OpKind::Normalize => {
@@ -686,7 +782,12 @@ impl Gen<'_> {
                 let k = self.r.range(0, 8) as u32;
                 let qo = Quant { scale: 1.0 / (1u32 << k) as f32, zero_point: zero_point(self.r) };
                 let y = self.tensor(xs, DType::I8, Some(qo));
-                let nm = solidml_spec::Normalize { kind: pick(self.r, &[NormKind::L1, NormKind::L2]), input_zero_point: zero_point(self.r), output_zero_point: qo.zero_point, scale_log2: k };
+                let nm = solidml_spec::Normalize {
+                    kind: pick(self.r, &[NormKind::L1, NormKind::L2]),
+                    input_zero_point: zero_point(self.r),
+                    output_zero_point: qo.zero_point,
+                    scale_log2: k,
+                };
                 self.node(Op::Normalize(nm), vec![x], y)
             }
         }
@@ -756,7 +857,10 @@ fn random_view(r: &mut Rng, s: &[u32]) -> (Vec<u32>, u64, Vec<i64>) {
 /// A random valid model of 1 to 4 steps drawn from `ops` (non-empty).
 pub fn random_model(rng: &mut Rng, ops: &[OpKind]) -> Model {
     assert!(!ops.is_empty(), "random_model needs at least one op kind");
-    let mut g = Gen { r: rng, m: Model { name: "random".into(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] } };
+    let mut g = Gen {
+        r: rng,
+        m: Model { name: "random".into(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] },
+    };
     let steps = g.r.range(1, 4);
     let mut cur: Option<TensorId> = None;
     for _ in 0..steps {
@@ -804,7 +908,9 @@ pub fn random_inputs(rng: &mut Rng, model: &Model) -> Vec<Value> {
                             let dim = model.tensor(consumer.unwrap().inputs[0]).shape[*axis as usize] as i64;
                             (0..n).map(|_| rng.range(-dim, dim - 1)).collect()
                         }
-                        Some((Op::IntBinary { .. }, _)) if chance(rng, 4) => (0..n).map(|_| pick(rng, &[i64::MIN, i64::MAX, -1, 1 << 32, -(1 << 32), 3037000499, -3037000500])).collect(),
+                        Some((Op::IntBinary { .. }, _)) if chance(rng, 4) => {
+                            (0..n).map(|_| pick(rng, &[i64::MIN, i64::MAX, -1, 1 << 32, -(1 << 32), 3037000499, -3037000500])).collect()
+                        }
                         _ => (0..n).map(|_| rng.range(-(1 << 31), 1 << 31)).collect(),
                     };
                     let mut v = v;

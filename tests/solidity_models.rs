@@ -101,7 +101,8 @@ fn pack_inputs(ins: &[Value]) -> Vec<u8> {
 /// Writes a model's sources; returns its contract name and, for a model deployed in several
 /// transactions, its part and data contracts.
 fn write_sources(dir: &Path, m: &Model, id: &[u8; 32], layout: SolidityLayout) -> (String, Vec<String>) {
-    let e = solidml_compiler::solidity::emit_model(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name));
+    let e =
+        solidml_compiler::solidity::emit_model(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name));
     for (rel, text) in e.files {
         let p = dir.join("src").join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -234,7 +235,8 @@ contract {name}Test {{
 /// An example model: contract, 100 predictQ cases and 100 predict cases; in the compact
 /// layout too (contract `NAME_compact`, same cases) when `compact`. Returns the contract names.
 fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize, compact: bool) -> Result<Vec<String>, String> {
-    let compiled = solidml_compiler::compile(&examples().join(file), &CompileOptions::default().with_calibration(vec![npy_f32(calib)])).unwrap();
+    let compiled =
+        solidml_compiler::compile(&examples().join(file), &CompileOptions::default().with_calibration(vec![npy_f32(calib)])).unwrap();
     let mut names = vec![example_contract(dir, &compiled.model, &compiled.model_id, eval, samples, SolidityLayout::Fast)?];
     if compact {
         let mut m = compiled.model.clone();
@@ -316,7 +318,10 @@ fn dense_256(dir: &Path) -> Vec<String> {
         assert!(!parts.is_empty(), "{name} should deploy in several transactions");
         let mut t = test_contract(&name, cases, k, n, false, true, true);
         let imports: String = parts.iter().map(|p| format!("import {{{p}}} from \"../src/{p}.sol\";\n")).collect();
-        let checks: String = parts.iter().map(|p| format!("        require(type({p}).creationCode.length <= 49152, \"{p}: init code over EIP-3860\");\n")).collect();
+        let checks: String = parts
+            .iter()
+            .map(|p| format!("        require(type({p}).creationCode.length <= 49152, \"{p}: init code over EIP-3860\");\n"))
+            .collect();
         let at = t.find("\ninterface Vm").unwrap();
         t.insert_str(at, &imports);
         let at = t.rfind('}').unwrap();
@@ -363,7 +368,11 @@ fn vectors(dir: &Path) -> Vec<(String, usize)> {
             // the vectors are the spec; the CPU agrees with them (tests/spec_vectors.rs)
             let (qin, qout) = (pack_inputs(&ins), pack_outputs(&outs));
             std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &qout)).unwrap();
-            std::fs::write(dir.join(format!("test/{}.t.sol", m.name)), test_contract(&m.name, 1, qin.len(), qout.len(), false, false, false)).unwrap();
+            std::fs::write(
+                dir.join(format!("test/{}.t.sol", m.name)),
+                test_contract(&m.name, 1, qin.len(), qout.len(), false, false, false),
+            )
+            .unwrap();
             count += 1;
         }
         if count > 0 {

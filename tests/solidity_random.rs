@@ -32,7 +32,8 @@ const INPUTS: usize = 100;
 /// `predict` (18-decimal IO) on as many inputs as `predictQ`: issue 4 asks ≥ 100 of each.
 const FIXED_INPUTS: usize = 100;
 /// Op families of the dense-heavy draws.
-const DENSE_HEAVY: &[OpKind] = &[OpKind::Dense, OpKind::Dense, OpKind::Conv, OpKind::Conv, OpKind::View, OpKind::Pad, OpKind::Lut, OpKind::MaxPool, OpKind::Add];
+const DENSE_HEAVY: &[OpKind] =
+    &[OpKind::Dense, OpKind::Dense, OpKind::Conv, OpKind::Conv, OpKind::View, OpKind::Pad, OpKind::Lut, OpKind::MaxPool, OpKind::Add];
 
 #[test]
 fn random_models_in_the_evm_equal_the_cpu_reference() {
@@ -70,7 +71,11 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
             (Ok(files), Ok(cfiles), Ok(dfiles)) => {
                 if m.nodes.iter().any(|x| matches!(x.op, Op::Dense(_) | Op::Conv(_))) {
                     let has = |f: &[(String, String)], what: &str| f.iter().any(|(_, t)| t.contains(what));
-                    assert!(has(&cfiles, "bytes private constant WEIGHTS") && has(&dfiles, "address private immutable data0;"), "{}: compact weights not where expected", m.name);
+                    assert!(
+                        has(&cfiles, "bytes private constant WEIGHTS") && has(&dfiles, "address private immutable data0;"),
+                        "{}: compact weights not where expected",
+                        m.name
+                    );
                 }
                 sources.extend(files.into_iter().chain(cfiles).chain(dfiles));
                 for v in [m, mc, md] {
@@ -90,7 +95,9 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         let id = solidml_spec::model_id(&m).unwrap();
         // the fast and data-contract variants deploy split (parts first, one transaction each,
         // their addresses to the constructor, which checks them)
-        for (suffix, layout, force) in [("F", SolidityLayout::Fast, false), ("C", SolidityLayout::Compact, false), ("D", SolidityLayout::Compact, true)] {
+        for (suffix, layout, force) in
+            [("F", SolidityLayout::Fast, false), ("C", SolidityLayout::Compact, false), ("D", SolidityLayout::Compact, true)]
+        {
             let mut v = m.clone();
             v.name = format!("Wide{i}{suffix}");
             let opts = SolidityOptions { layout, force_data_contracts: force, force_split_deployment: suffix != "C" };
@@ -108,8 +115,12 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
             models.push((v.name.clone(), v));
         }
     }
-    let dense_like = models.iter().filter(|(n, m)| n.ends_with('D') && m.nodes.iter().any(|x| matches!(x.op, Op::Dense(_) | Op::Conv(_)))).count();
-    println!("{} models emitted in {attempts} draws (each in the fast layout and twice in the compact one; {dense_like} compact with Dense/Conv, 3 wide dense layers, the widest compact only); refused: {refused:?}", drawn);
+    let dense_like =
+        models.iter().filter(|(n, m)| n.ends_with('D') && m.nodes.iter().any(|x| matches!(x.op, Op::Dense(_) | Op::Conv(_)))).count();
+    println!(
+        "{} models emitted in {attempts} draws (each in the fast layout and twice in the compact one; {dense_like} compact with Dense/Conv, 3 wide dense layers, the widest compact only); refused: {refused:?}",
+        drawn
+    );
     assert!(drawn >= 50, "only {drawn} of {attempts} random models are supported by the Solidity backend");
     assert!(dense_like >= 25, "only {dense_like} random models exercise the compact Dense/Conv kernel");
     let sources: Vec<(String, String)> = sources.into_iter().collect();
@@ -126,7 +137,8 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         m.nodes.iter().for_each(|n| *ops_seen.entry(n.op.kind()).or_default() += 1);
         let mut initcode = contracts[name].initcode.clone();
         if let Some(parts) = split.get(name) {
-            let addresses: Vec<alloy_primitives::Address> = parts.iter().map(|p| chain.deploy(contracts[p].initcode.clone()).unwrap_or_else(|e| panic!("{p}: {e}")).address).collect();
+            let addresses: Vec<alloy_primitives::Address> =
+                parts.iter().map(|p| chain.deploy(contracts[p].initcode.clone()).unwrap_or_else(|e| panic!("{p}: {e}")).address).collect();
             // the constructor checks each address: accounts without the parts' code, and parts
             // in the wrong order, are refused
             let mut wrong = vec![vec![alloy_primitives::Address::ZERO; addresses.len()]];
@@ -150,9 +162,17 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
             calls += 1;
             match exec.run(&ins) {
                 Ok(want) => {
-                    assert!(r.success, "{name} input {k}: predictQ reverted (0x{}) where the CPU succeeds\n{m:#?}\n{ins:?}", hex(&r.output));
+                    assert!(
+                        r.success,
+                        "{name} input {k}: predictQ reverted (0x{}) where the CPU succeeds\n{m:#?}\n{ins:?}",
+                        hex(&r.output)
+                    );
                     let got = predictQCall::abi_decode_returns(&r.output).unwrap();
-                    assert_eq!(got.to_vec(), abi::pack_values(&want), "{name} input {k}: predictQ differs from the CPU reference\n{m:#?}\n{ins:?}");
+                    assert_eq!(
+                        got.to_vec(),
+                        abi::pack_values(&want),
+                        "{name} input {k}: predictQ differs from the CPU reference\n{m:#?}\n{ins:?}"
+                    );
                 }
                 Err(e) => {
                     assert!(!r.success, "{name} input {k}: the CPU fails ({e}) but predictQ succeeded");
@@ -165,7 +185,11 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         }
     }
     assert!(split_checked >= 4, "only {split_checked} split deployments checked");
-    println!("{split_checked} split deployments (parts first) checked; {calls} predictQ and {} predict calls on {} models equal the CPU reference ({reverts} expected reverts); ops: {ops_seen:?}", models.len() * FIXED_INPUTS.min(INPUTS), models.len());
+    println!(
+        "{split_checked} split deployments (parts first) checked; {calls} predictQ and {} predict calls on {} models equal the CPU reference ({reverts} expected reverts); ops: {ops_seen:?}",
+        models.len() * FIXED_INPUTS.min(INPUTS),
+        models.len()
+    );
 }
 
 /// `predict` on random 18-decimal inputs equals quantize → CPU → dequantize by the spec's formulas.
@@ -179,9 +203,16 @@ fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &s
             (DType::I8, Some(q)) => {
                 // reals around the representable range, some far outside it
                 // and, one in 16, extremes around the ±2^100 clamp of the spec's IO formula
-                const EXTREMES: [i128; 8] = [1 << 100, (1 << 100) + 1, -(1 << 100), -(1 << 100) - 1, 1 << 110, -(1 << 105), i128::MAX, i128::MIN + 1];
+                const EXTREMES: [i128; 8] =
+                    [1 << 100, (1 << 100) + 1, -(1 << 100), -(1 << 100) - 1, 1 << 110, -(1 << 105), i128::MAX, i128::MIN + 1];
                 let xs: Vec<i128> = (0..t.len())
-                    .map(|_| if rng.range(0, 15) == 0 { EXTREMES[rng.range(0, 7) as usize] } else { (rng.range(-300, 300) as i128) * (q.scale as f64 * 1e18) as i128 / 2 + rng.range(-1000, 1000) as i128 })
+                    .map(|_| {
+                        if rng.range(0, 15) == 0 {
+                            EXTREMES[rng.range(0, 7) as usize]
+                        } else {
+                            (rng.range(-300, 300) as i128) * (q.scale as f64 * 1e18) as i128 / 2 + rng.range(-1000, 1000) as i128
+                        }
+                    })
                     .collect();
                 ins.push(Value::I8(xs.iter().map(|&x| io::quantize_fixed18(x, q.scale, q.zero_point)).collect()));
                 fixed.extend(xs);
@@ -204,7 +235,9 @@ fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &s
         .iter()
         .zip(&want)
         .map(|(&o, v)| match (m.tensor(o).quant, v) {
-            (Some(q), Value::I8(x)) => x.iter().map(|&e| I256::try_from(io::dequantize_fixed18(e as i32, q.scale, q.zero_point)).unwrap()).collect(),
+            (Some(q), Value::I8(x)) => {
+                x.iter().map(|&e| I256::try_from(io::dequantize_fixed18(e as i32, q.scale, q.zero_point)).unwrap()).collect()
+            }
             (_, Value::I64(x)) => x.iter().map(|&e| I256::try_from(e).unwrap()).collect(),
             (None, Value::I8(x)) => x.iter().map(|&e| I256::try_from(e as i64).unwrap()).collect(),
         })
@@ -226,7 +259,12 @@ fn wide_dense(rng: &mut Rng, name: &str, rows: u32, k: u32, n: u32) -> Model {
         input_zero_point: zp_in,
         weights: rng.i8s((k * n) as usize),
         bias: (0..n).map(|_| rng.range(-30000, 30000) as i32).collect(),
-        epilogue: Epilogue { multipliers: (0..n).map(|_| Multiplier::from_real(0.0002 + rng.range(0, 100) as f64 * 1e-5)).collect(), output_zero_point: 4, clamp_min: -128, clamp_max: 127 },
+        epilogue: Epilogue {
+            multipliers: (0..n).map(|_| Multiplier::from_real(0.0002 + rng.range(0, 100) as f64 * 1e-5)).collect(),
+            output_zero_point: 4,
+            clamp_min: -128,
+            clamp_max: 127,
+        },
     };
     Model::single_dense(name, rows, dense, Quant { scale: 0.05, zero_point: zp_in }, Quant { scale: 0.05, zero_point: 4 })
 }

@@ -6,7 +6,8 @@
 use serde_json::json;
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_spec::{
-    arith::Multiplier, Binary, BinaryKind, Conv, DType, Dense, Epilogue, Extremum, Lut, Model, Node, Op, Pad, Pool, Quant, Reduce, ReduceKind, Softmax, TensorInfo, View, LogSoftmax, PadMode,
+    Binary, BinaryKind, Conv, DType, Dense, Epilogue, Extremum, LogSoftmax, Lut, Model, Node, Op, Pad, PadMode, Pool, Quant, Reduce,
+    ReduceKind, Softmax, TensorInfo, View, arith::Multiplier,
 };
 use solidml_tests::*;
 
@@ -27,12 +28,24 @@ fn single(op: Op, inputs: Vec<TensorInfo>, output: TensorInfo) -> Model {
     let n = inputs.len() as u32;
     let mut tensors = inputs;
     tensors.push(output);
-    Model { name: "vector".into(), tensors, constants: vec![], inputs: (0..n).collect(), outputs: vec![n], nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }] }
+    Model {
+        name: "vector".into(),
+        tensors,
+        constants: vec![],
+        inputs: (0..n).collect(),
+        outputs: vec![n],
+        nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }],
+    }
 }
 
 fn epilogue(r: &mut Rng, channels: usize) -> Epilogue {
     let lo = r.range(-128, 0) as i8;
-    Epilogue { multipliers: (0..channels).map(|_| mult(r)).collect(), output_zero_point: r.range(-20, 20) as i32, clamp_min: lo, clamp_max: r.range(lo as i64, 127) as i8 }
+    Epilogue {
+        multipliers: (0..channels).map(|_| mult(r)).collect(),
+        output_zero_point: r.range(-20, 20) as i32,
+        clamp_min: lo,
+        clamp_max: r.range(lo as i64, 127) as i8,
+    }
 }
 
 fn generate(op: &str, r: &mut Rng) -> Model {
@@ -88,12 +101,21 @@ fn generate(op: &str, r: &mut Rng) -> Model {
         "matmul" => {
             let (qa, qb, qo) = (q(r), q(r), q(r));
             let (m, k, n, b) = (r.range(1, 3), r.range(1, 6), r.range(1, 4), r.range(1, 2));
-            let mm = solidml_spec::MatMul { a_zero_point: qa.zero_point, b_zero_point: qb.zero_point, multiplier: Multiplier::from_real(qa.scale as f64 * qb.scale as f64 / qo.scale as f64), output_zero_point: qo.zero_point };
+            let mm = solidml_spec::MatMul {
+                a_zero_point: qa.zero_point,
+                b_zero_point: qb.zero_point,
+                multiplier: Multiplier::from_real(qa.scale as f64 * qb.scale as f64 / qo.scale as f64),
+                output_zero_point: qo.zero_point,
+            };
             single(Op::MatMul(mm), vec![t8("a", &s(&[b, m, k]), qa), t8("b", &s(&[k, n]), qb)], t8("y", &s(&[b, m, n]), qo))
         }
         "binarylut" => {
             let (d0, d1) = (r.range(1, 3), r.range(1, 4));
-            single(Op::BinaryLut { table: r.i8s(65536) }, vec![t8("a", &s(&[d0, d1]), q(r)), t8("b", &s(&[d1]), q(r))], t8("y", &s(&[d0, d1]), q(r)))
+            single(
+                Op::BinaryLut { table: r.i8s(65536) },
+                vec![t8("a", &s(&[d0, d1]), q(r)), t8("b", &s(&[d1]), q(r))],
+                t8("y", &s(&[d0, d1]), q(r)),
+            )
         }
         "instancenorm" => {
             let (qi, qo) = (q(r), q(r));
@@ -118,7 +140,14 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let size = r.range(1, 5) as u32;
             let sum_shift = r.range(4, 7) as u32;
             let n = ((size as u64 * 65025) >> sum_shift) as usize + 1;
-            let l = solidml_spec::Lrn { size, input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, sum_shift, factors: (0..n.min(4096)).map(|_| r.range(0, 1 << 18) as i32).collect(), multiplier: Multiplier::from_real(0.00001 + r.f32() as f64 * 0.0002) };
+            let l = solidml_spec::Lrn {
+                size,
+                input_zero_point: qi.zero_point,
+                output_zero_point: qo.zero_point,
+                sum_shift,
+                factors: (0..n.min(4096)).map(|_| r.range(0, 1 << 18) as i32).collect(),
+                multiplier: Multiplier::from_real(0.00001 + r.f32() as f64 * 0.0002),
+            };
             let c = r.range(1, 6) as u32;
             single(Op::Lrn(l), vec![t8("x", &[1, c, 2, 2], qi)], t8("y", &[1, c, 2, 2], qo))
         }
@@ -133,13 +162,24 @@ fn generate(op: &str, r: &mut Rng) -> Model {
         }
         "dense" => {
             let (rows, k, n) = (r.range(1, 3), r.range(1, 16), r.range(1, 8));
-            let d = Dense { in_features: k as u32, out_features: n as u32, input_zero_point: r.range(-128, 127) as i32, weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(), bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(), epilogue: epilogue(r, n as usize) };
+            let d = Dense {
+                in_features: k as u32,
+                out_features: n as u32,
+                input_zero_point: r.range(-128, 127) as i32,
+                weights: (0..n * k).map(|_| r.range(-127, 127) as i8).collect(),
+                bias: (0..n).map(|_| r.range(-3000, 3000) as i32).collect(),
+                epilogue: epilogue(r, n as usize),
+            };
             let qo = Quant { scale: 0.05, zero_point: d.epilogue.output_zero_point };
             single(Op::Dense(d), vec![t8("x", &s(&[rows, k]), q(r))], t8("y", &s(&[rows, n]), qo))
         }
         "add" | "sub" | "mul" => {
             let (qa, qb, qo) = (q(r), q(r), q(r));
-            let kind = match op { "add" => BinaryKind::Add, "sub" => BinaryKind::Sub, _ => BinaryKind::Mul };
+            let kind = match op {
+                "add" => BinaryKind::Add,
+                "sub" => BinaryKind::Sub,
+                _ => BinaryKind::Mul,
+            };
             let (sa, sb, so) = (qa.scale as f64, qb.scale as f64, qo.scale as f64);
             let zero = Multiplier { multiplier: 0, shift: 0 };
             let (ls, am, bm, om) = if kind == BinaryKind::Mul {
@@ -148,7 +188,18 @@ fn generate(op: &str, r: &mut Rng) -> Model {
                 let t = 2.0 * sa.max(sb);
                 (20, Multiplier::from_real(sa / t), Multiplier::from_real(sb / t), Multiplier::from_real(t / ((1 << 20) as f64 * so)))
             };
-            let b = Binary { kind, a_zero_point: qa.zero_point, b_zero_point: qb.zero_point, left_shift: ls, a_multiplier: am, b_multiplier: bm, output_multiplier: om, output_zero_point: qo.zero_point, clamp_min: -128, clamp_max: 127 };
+            let b = Binary {
+                kind,
+                a_zero_point: qa.zero_point,
+                b_zero_point: qb.zero_point,
+                left_shift: ls,
+                a_multiplier: am,
+                b_multiplier: bm,
+                output_multiplier: om,
+                output_zero_point: qo.zero_point,
+                clamp_min: -128,
+                clamp_max: 127,
+            };
             let (d0, d1) = (r.range(1, 3), r.range(1, 4));
             single(Op::Binary(b), vec![t8("a", &s(&[d0, d1]), qa), t8("b", &s(&[1, d1]), qb)], t8("y", &s(&[d0, d1]), qo))
         }
@@ -174,7 +225,11 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let (a, b) = (r.range(0, 2) as u32, r.range(0, 2) as u32);
             let mode = [PadMode::Constant, PadMode::Reflect, PadMode::Edge][r.range(0, 2) as usize];
             let b = if mode == PadMode::Reflect { b.min(1) } else { b };
-            single(Op::Pad(Pad { pads_begin: vec![0, a], pads_end: vec![b, 1], mode, value: r.range(-128, 127) }), vec![t8("x", &[2, 3], qa)], t8("y", &[2 + b, 3 + a + 1], qa))
+            single(
+                Op::Pad(Pad { pads_begin: vec![0, a], pads_end: vec![b, 1], mode, value: r.range(-128, 127) }),
+                vec![t8("x", &[2, 3], qa)],
+                t8("y", &[2 + b, 3 + a + 1], qa),
+            )
         }
         "concat" => {
             let qa = q(r);
@@ -185,27 +240,52 @@ fn generate(op: &str, r: &mut Rng) -> Model {
             let qa = q(r);
             let (h, k, st, pad) = (r.range(3, 7), r.range(2, 3), r.range(1, 2), r.range(0, 1));
             let o = (h + 2 * pad - k) / st + 1;
-            let p = Pool { kernel: s(&[k, k]), strides: s(&[st, st]), dilations: vec![1, 1], pads_begin: s(&[pad, pad]), pads_end: s(&[pad, pad]), count_include_pad: r.range(0, 1) == 1, zero_point: qa.zero_point };
+            let p = Pool {
+                kernel: s(&[k, k]),
+                strides: s(&[st, st]),
+                dilations: vec![1, 1],
+                pads_begin: s(&[pad, pad]),
+                pads_end: s(&[pad, pad]),
+                count_include_pad: r.range(0, 1) == 1,
+                zero_point: qa.zero_point,
+            };
             let op = if op == "maxpool" { Op::MaxPool(p) } else { Op::AvgPool(p) };
             single(op, vec![t8("x", &s(&[1, 2, h, h]), qa)], t8("y", &s(&[1, 2, o, o]), qa))
         }
         "reduce" => {
             let kind = [ReduceKind::Sum, ReduceKind::Mean, ReduceKind::Max, ReduceKind::Min][r.range(0, 3) as usize];
             let (qi, qo) = (q(r), q(r));
-            let rd = Reduce { kind, axes: vec![1, 2], input_zero_point: qi.zero_point, multiplier: Multiplier::from_real(qi.scale as f64 / qo.scale as f64), output_zero_point: qo.zero_point };
+            let rd = Reduce {
+                kind,
+                axes: vec![1, 2],
+                input_zero_point: qi.zero_point,
+                multiplier: Multiplier::from_real(qi.scale as f64 / qo.scale as f64),
+                output_zero_point: qo.zero_point,
+            };
             single(Op::Reduce(rd), vec![t8("x", &[1, 3, 4, 2], qi)], t8("y", &[1, 1, 1, 2], qo))
         }
         "softmax" => {
             let qi = q(r);
             let exp_table = (0..256).map(|d| ((-(d as f64) * qi.scale as f64).exp() * 65536.0).round() as u32).collect();
             let n = r.range(2, 10) as u32;
-            single(Op::Softmax(Softmax { axis: 1, exp_table }), vec![t8("x", &[2, n], qi)], t8("y", &[2, n], Quant { scale: 1.0 / 256.0, zero_point: -128 }))
+            single(
+                Op::Softmax(Softmax { axis: 1, exp_table }),
+                vec![t8("x", &[2, n], qi)],
+                t8("y", &[2, n], Quant { scale: 1.0 / 256.0, zero_point: -128 }),
+            )
         }
         "logsoftmax" => {
             let (qi, qo) = (q(r), Quant { scale: 0.05, zero_point: 127 });
             let exp_table = (0..256).map(|d| ((-(d as f64) * qi.scale as f64).exp() * 65536.0).round() as u32).collect();
             let ln_table = (0..256).map(|i| ((1.0 + i as f64 / 256.0).ln() * 65536.0).round() as i32).collect();
-            let ls = LogSoftmax { axis: 1, exp_table, ln_table, input_scale_q16: (qi.scale as f64 * 65536.0).round() as i32, multiplier: Multiplier::from_real(1.0 / (65536.0 * qo.scale as f64)), output_zero_point: qo.zero_point };
+            let ls = LogSoftmax {
+                axis: 1,
+                exp_table,
+                ln_table,
+                input_scale_q16: (qi.scale as f64 * 65536.0).round() as i32,
+                multiplier: Multiplier::from_real(1.0 / (65536.0 * qo.scale as f64)),
+                output_zero_point: qo.zero_point,
+            };
             let n = r.range(2, 10) as u32;
             single(Op::LogSoftmax(ls), vec![t8("x", &[2, n], qi)], t8("y", &[2, n], qo))
         }
@@ -222,7 +302,33 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &["conv", "convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "normalize", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax", "logsoftmax", "argmax", "gather"];
+const OPS: &[&str] = &[
+    "conv",
+    "convtranspose",
+    "matmul",
+    "binarylut",
+    "instancenorm",
+    "intbinary",
+    "lrn",
+    "normalize",
+    "dense",
+    "add",
+    "sub",
+    "mul",
+    "max",
+    "min",
+    "lut",
+    "view",
+    "pad",
+    "concat",
+    "maxpool",
+    "avgpool",
+    "reduce",
+    "softmax",
+    "logsoftmax",
+    "argmax",
+    "gather",
+];
 const CASES: usize = 8;
 
 /// Cases per op: fewer for ops whose model is large (a 64 KiB table).
@@ -291,7 +397,10 @@ fn spec_vectors_match_the_committed_files() {
             stale.push(op.to_string());
         }
     }
-    assert!(stale.is_empty(), "spec vectors differ for {stale:?}: the CPU executor changed behaviour, or run with SOLIDML_BLESS=1 after a deliberate spec change");
+    assert!(
+        stale.is_empty(),
+        "spec vectors differ for {stale:?}: the CPU executor changed behaviour, or run with SOLIDML_BLESS=1 after a deliberate spec change"
+    );
 }
 
 #[test]

@@ -51,7 +51,8 @@ pub mod random_spec;
 /// A minimal ONNX writer (onnx-protobuf) for generated test models.
 pub mod onnx_builder {
     use onnx_protobuf::{
-        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto, attribute_proto::AttributeType, tensor_shape_proto, type_proto,
+        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto,
+        attribute_proto::AttributeType, tensor_shape_proto, type_proto,
     };
 
     pub struct Builder {

@@ -78,7 +78,9 @@ pub fn gpu(choice: BackendChoice) -> Result<Option<GpuBackend>> {
     match choice {
         BackendChoice::Cpu => Ok(None),
         BackendChoice::Gpu => Ok(Some(GpuBackend::new().map_err(|e| {
-            CliError::Usage(format!("--backend gpu: {e} (install a Vulkan driver, e.g. `bash scripts/vulkan-env.sh` for lavapipe, or use --backend cpu)"))
+            CliError::Usage(format!(
+                "--backend gpu: {e} (install a Vulkan driver, e.g. `bash scripts/vulkan-env.sh` for lavapipe, or use --backend cpu)"
+            ))
         })?)),
         BackendChoice::Auto => Ok(GpuBackend::new().ok()),
     }

@@ -4,13 +4,19 @@
 //! compare ratios). Also the precompile's price per model and the gas per second it amounts to
 //! at the CPU executor's measured speed (the calibration of docs/precompile.md).
 
-use std::{path::{Path, PathBuf}, time::Instant};
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 use miette::Result;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use solidml_compiler::{eval::TractModel, runner};
 use solidml_cpu::CpuExecutor;
-use solidml_gpu::{GpuContext, bench::{bench_model, gemm_model}};
+use solidml_gpu::{
+    GpuContext,
+    bench::{bench_model, gemm_model},
+};
 use solidml_precompile::{GasSchedule, abi, gas::work_units};
 
 use crate::{data, error::CliError};
@@ -66,13 +72,20 @@ pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Resul
         None => println!("gpu: none{}", if no_gpu { " (--no-gpu)" } else { " (no Vulkan adapter)" }),
     }
     let models: Vec<PathBuf> = if models.is_empty() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir("examples/models").map_err(|e| CliError::io(Path::new("examples/models"), e))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "onnx")).collect();
+        let mut v: Vec<PathBuf> = std::fs::read_dir("examples/models")
+            .map_err(|e| CliError::io(Path::new("examples/models"), e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+            .collect();
         v.sort();
         v
     } else {
         models.to_vec()
     };
-    println!("{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>9} {:>9} {:>10}", "model", "MACs", "cpu µs", "cpu MAC/s", "gpu µs", "gpu MAC/s", "tract f32 µs", "cpu/tract", "gas", "Mgas/s@cpu");
+    println!(
+        "{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>9} {:>9} {:>10}",
+        "model", "MACs", "cpu µs", "cpu MAC/s", "gpu µs", "gpu MAC/s", "tract f32 µs", "cpu/tract", "gas", "Mgas/s@cpu"
+    );
     for path in &models {
         let mut opts = solidml_compiler::CompileOptions::default();
         if let Some(c) = calibration_for(path) {
@@ -81,12 +94,23 @@ pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Resul
         let compiled = solidml_compiler::compile(path, &opts).map_err(CliError::from)?;
         let model = &compiled.model;
         let shapes = runner::input_shapes(model);
-        let inputs: Vec<ArrayD<f32>> = shapes.iter().map(|s| ArrayD::from_shape_fn(IxDyn(s), |i| (i.slice().iter().sum::<usize>() % 7) as f32 * 0.3)).collect();
+        let inputs: Vec<ArrayD<f32>> =
+            shapes.iter().map(|s| ArrayD::from_shape_fn(IxDyn(s), |i| (i.slice().iter().sum::<usize>() % 7) as f32 * 0.3)).collect();
         let q: Vec<_> = inputs.iter().enumerate().map(|(i, x)| runner::quantize_input(model, i, x)).collect();
         let exec = CpuExecutor::new(model).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
-        let ours = median_us(|| { std::hint::black_box(exec.run(&q).unwrap()); }, iters);
+        let ours = median_us(
+            || {
+                std::hint::black_box(exec.run(&q).unwrap());
+            },
+            iters,
+        );
         let tract = TractModel::load(path, &shapes).map_err(CliError::from)?;
-        let theirs = median_us(|| { std::hint::black_box(tract.run(&inputs).unwrap()); }, iters);
+        let theirs = median_us(
+            || {
+                std::hint::black_box(tract.run(&inputs).unwrap());
+            },
+            iters,
+        );
         let (gpu_us, gpu_rate) = match &gpu {
             Some(ctx) => {
                 let r = bench_model(ctx, model, &q, iters.min(50) as u32).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
@@ -111,12 +135,19 @@ pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Resul
             price as f64 / ours
         );
     }
-    println!("cpu/tract: lower is faster for solidml; medians of up to {iters} runs, 3 s per measurement at most (gpu: means); gas: the precompile's price for one call");
+    println!(
+        "cpu/tract: lower is faster for solidml; medians of up to {iters} runs, 3 s per measurement at most (gpu: means); gas: the precompile's price for one call"
+    );
     if gemm > 0 {
         let model = gemm_model(gemm, gemm, gemm);
         let x = solidml_cpu::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());
         let exec = CpuExecutor::new(&model).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
-        let cpu_us = median_us(|| { std::hint::black_box(exec.run(std::slice::from_ref(&x)).unwrap()); }, 3);
+        let cpu_us = median_us(
+            || {
+                std::hint::black_box(exec.run(std::slice::from_ref(&x)).unwrap());
+            },
+            3,
+        );
         println!();
         println!("int8 GEMM {gemm}x{gemm}x{gemm} ({} MACs):", model.macs());
         println!("  cpu  {:>12.1} µs  {:>10}MAC/s", cpu_us, rate(model.macs(), cpu_us));

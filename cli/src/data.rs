@@ -45,7 +45,9 @@ pub fn read_input(path: &Path, input_name: &str) -> Result<ArrayD<f32>, CliError
         let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::data(path, e))?;
         let v = match v {
-            serde_json::Value::Object(m) => m.get(input_name).cloned().ok_or_else(|| CliError::data(path, format!("no key `{input_name}`")))?,
+            serde_json::Value::Object(m) => {
+                m.get(input_name).cloned().ok_or_else(|| CliError::data(path, format!("no key `{input_name}`")))?
+            }
             other => other,
         };
         let mut shape = vec![];
@@ -86,21 +88,24 @@ pub fn write_batch(path: &Path, per: &[Output], single: bool, as_i8: bool) -> Re
         if single {
             return arrs.into_iter().next().unwrap();
         }
-        let views: Vec<_> = arrs.iter().map(|a| if a.ndim() > 0 && a.shape()[0] == 1 { a.view() } else { a.view().insert_axis(Axis(0)) }).collect();
+        let views: Vec<_> =
+            arrs.iter().map(|a| if a.ndim() > 0 && a.shape()[0] == 1 { a.view() } else { a.view().insert_axis(Axis(0)) }).collect();
         ndarray::concatenate(Axis(0), &views).unwrap()
     };
     let stack_i = |arrs: Vec<ArrayD<i64>>| -> ArrayD<i64> {
         if single {
             return arrs.into_iter().next().unwrap();
         }
-        let views: Vec<_> = arrs.iter().map(|a| if a.ndim() > 0 && a.shape()[0] == 1 { a.view() } else { a.view().insert_axis(Axis(0)) }).collect();
+        let views: Vec<_> =
+            arrs.iter().map(|a| if a.ndim() > 0 && a.shape()[0] == 1 { a.view() } else { a.view().insert_axis(Axis(0)) }).collect();
         ndarray::concatenate(Axis(0), &views).unwrap()
     };
     let file = std::fs::File::create(path).map_err(|e| CliError::io(path, e))?;
     let res = match per.first() {
         Some(Output::Float(_)) => stack(per.iter().map(|o| o.to_f32()).collect()).write_npy(file),
         _ => {
-            let ints = stack_i(per.iter().map(|o| if let Output::Int(a) = o { a.clone() } else { o.to_f32().mapv(|v| v as i64) }).collect());
+            let ints =
+                stack_i(per.iter().map(|o| if let Output::Int(a) = o { a.clone() } else { o.to_f32().mapv(|v| v as i64) }).collect());
             if as_i8 { ints.mapv(|v| v as i8).write_npy(file) } else { ints.write_npy(file) }
         }
     };

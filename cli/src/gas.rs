@@ -87,7 +87,16 @@ fn sample_input(n: usize) -> Vec<i8> {
 /// Compile `sources`, deploy `contract`, call `predictQ` on `q` (checking the CPU reference's
 /// bytes when given) and `predict` on zeros.
 #[allow(clippy::too_many_arguments)]
-fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], contract: &str, split_parts: &[String], q: &[i8], expect: Option<&[u8]>, predict_len: Option<usize>) -> Result<ModelGas> {
+fn measure(
+    solc: &Solc,
+    settings: &SolcSettings,
+    sources: &[(String, String)],
+    contract: &str,
+    split_parts: &[String],
+    q: &[i8],
+    expect: Option<&[u8]>,
+    predict_len: Option<usize>,
+) -> Result<ModelGas> {
     let compiled = solc.compile(sources, settings).map_err(|e| err("solc", e))?;
     let get = |name: &str| compiled.get(name).ok_or_else(|| err("solc", format!("no contract `{name}` in the output")));
     let c = get(contract)?;
@@ -121,7 +130,8 @@ fn measure(solc: &Solc, settings: &SolcSettings, sources: &[(String, String)], c
     }
     let predict = match predict_len {
         Some(n) => {
-            let p = chain.call(d.address, predictCall { input: vec![Default::default(); n] }.abi_encode()).map_err(|e| err("predict", e))?;
+            let p =
+                chain.call(d.address, predictCall { input: vec![Default::default(); n] }.abi_encode()).map_err(|e| err("predict", e))?;
             if !p.success {
                 return Err(err(contract, "predict reverted").into());
             }
@@ -151,7 +161,8 @@ pub fn model_gas(solc: &Solc, model: &Model, model_id: &[u8; 32], layout: Solidi
     if layout == SolidityLayout::Compact {
         named.name = format!("{}_compact", model.name);
     }
-    let emitted = solidml_compiler::solidity::emit_model(&named, model_id, &SolidityOptions::with_layout(layout)).map_err(|e| err("the Solidity backend", e))?;
+    let emitted = solidml_compiler::solidity::emit_model(&named, model_id, &SolidityOptions::with_layout(layout))
+        .map_err(|e| err("the Solidity backend", e))?;
     let (files, name) = (&emitted.files, &emitted.contract);
     let input = model.tensor(model.inputs[0]);
     let q = sample_input(input.len());
@@ -169,7 +180,12 @@ pub fn dense_model(n: u32) -> Model {
         input_zero_point: 3,
         weights: w,
         bias,
-        epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.02 * 0.004 / 0.05)], output_zero_point: -2, clamp_min: -128, clamp_max: 127 },
+        epilogue: Epilogue {
+            multipliers: vec![Multiplier::from_real(0.02 * 0.004 / 0.05)],
+            output_zero_point: -2,
+            clamp_min: -128,
+            clamp_max: 127,
+        },
     };
     Model::single_dense(&format!("dense{n}"), 1, dense, Quant { scale: 0.02, zero_point: 3 }, Quant { scale: 0.05, zero_point: -2 })
 }
@@ -239,11 +255,14 @@ pub fn dense_comparison(solc: &Solc, n: u32) -> Result<DenseComparison> {
     let compact = model_gas(solc, &model, &id, SolidityLayout::Compact)?;
     let Op::Dense(d) = &model.nodes[0].op else { unreachable!() };
     let q = sample_input(n as usize);
-    let expect = abi::pack_values(&CpuExecutor::new(&model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?);
+    let expect = abi::pack_values(
+        &CpuExecutor::new(&model).map_err(|e| err("model", e))?.run(&[Value::I8(q.clone())]).map_err(|e| err("model", e))?,
+    );
     let math = solidml_compiler::precompile_contract::IMPORTS.iter().find(|(p, _)| *p == "SolidMLMath.sol").expect("bundled");
     let sources = vec![("NaiveDense.sol".to_string(), naive_dense_source(d)), (math.0.to_string(), math.1.to_string())];
     let naive = measure(solc, &SolcSettings::default(), &sources, "NaiveDense", &[], &q, Some(&expect), None)?;
-    let naive_optimized = measure(solc, &SolcSettings::default().with_optimizer_runs(200), &sources, "NaiveDense", &[], &q, Some(&expect), None)?;
+    let naive_optimized =
+        measure(solc, &SolcSettings::default().with_optimizer_runs(200), &sources, "NaiveDense", &[], &q, Some(&expect), None)?;
     Ok(DenseComparison { generated: ours, compact, naive, naive_optimized, macs: model.macs() })
 }
 
@@ -274,7 +293,8 @@ fn write_forge_project(dir: &Path, settings: &SolcSettings, measured: &[&ModelGa
             write(&format!("src/{rel}"), text)?;
         }
         let c = &g.contract;
-        let file = g.sources.iter().find(|(_, t)| t.contains(&format!("contract {c} "))).map(|(r, _)| r.clone()).unwrap_or(format!("{c}.sol"));
+        let file =
+            g.sources.iter().find(|(_, t)| t.contains(&format!("contract {c} "))).map(|(r, _)| r.clone()).unwrap_or(format!("{c}.sol"));
         let _ = writeln!(imports, "import {{{c}}} from \"../src/{file}\";");
         if !g.split_parts.is_empty() {
             let _ = writeln!(imports, "import {{{c}Deploy}} from \"../src/{c}Deploy.sol\";");
@@ -282,10 +302,19 @@ fn write_forge_project(dir: &Path, settings: &SolcSettings, measured: &[&ModelGa
         let input: String = g.input.iter().map(|&b| format!("{:02x}", b as u8)).collect();
         // deployed in setUp: the test's call then meets cold contracts, as a transaction does
         let _ = writeln!(fields, "    {c} m_{c};");
-        let _ = writeln!(setup, "        m_{c} = {};", if g.split_parts.is_empty() { format!("new {c}()") } else { format!("{c}Deploy.deploy()") });
+        let _ = writeln!(
+            setup,
+            "        m_{c} = {};",
+            if g.split_parts.is_empty() { format!("new {c}()") } else { format!("{c}Deploy.deploy()") }
+        );
         let _ = writeln!(tests, "    function test_{c}() public view {{\n        m_{c}.predictQ(hex\"{input}\");\n    }}");
     }
-    write("test/Gas.t.sol", &format!("// SPDX-License-Identifier: MIT\n// Written by `solidml gas --forge-project`: replays the measured calls.\npragma solidity ^0.8.27;\n\n{imports}\ncontract GasTest {{\n{fields}\n    function setUp() public {{\n{setup}    }}\n\n{tests}}}\n"))
+    write(
+        "test/Gas.t.sol",
+        &format!(
+            "// SPDX-License-Identifier: MIT\n// Written by `solidml gas --forge-project`: replays the measured calls.\npragma solidity ^0.8.27;\n\n{imports}\ncontract GasTest {{\n{fields}\n    function setUp() public {{\n{setup}    }}\n\n{tests}}}\n"
+        ),
+    )
 }
 
 /// `solidml gas ARTIFACT...`
@@ -295,7 +324,10 @@ pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&
     // transactions, and whether each fits mainnet's init code limit
     let one_tx = |g: &ModelGas| format!("{}{}", g.deploy_txs, if g.initcode_bytes <= MAX_INITCODE { "" } else { " (over EIP-3860)" });
     // runtime B: the model contract's code (data and part contracts not included)
-    println!("{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "model", "layout", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "deploy txs");
+    println!(
+        "{:<24} {:<8} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "model", "layout", "deploy gas", "predictQ", "predict", "runtime B", "initcode B", "MACs", "deploy txs"
+    );
     for path in artifacts {
         let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
         let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: path.display().to_string(), source: e })?;
@@ -331,7 +363,11 @@ pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&
         ] {
             println!("{label:<44} {:>10} {:>8.2} {:>12} {:>7}", g.predict_q, per_mac(g), g.deploy, one_tx(g));
         }
-        println!("ratio: {:.1}x less gas per MAC than the optimized straightforward version ({:.1}x than unoptimized)", per_mac(&c.naive_optimized) / per_mac(&c.generated), per_mac(&c.naive) / per_mac(&c.generated));
+        println!(
+            "ratio: {:.1}x less gas per MAC than the optimized straightforward version ({:.1}x than unoptimized)",
+            per_mac(&c.naive_optimized) / per_mac(&c.generated),
+            per_mac(&c.naive) / per_mac(&c.generated)
+        );
         println!(
             "layouts: compact deploys for {:.1}x less gas than fast and costs {:.1}x its gas per MAC",
             c.generated.deploy as f64 / c.compact.deploy as f64,

@@ -55,7 +55,11 @@ pub fn inspect(path: &Path) -> Result<()> {
 
 /// The SolidML precompile's price of one call under the default schedule (docs/precompile.md).
 fn precompile_price(model: &Model) -> u64 {
-    let (work, inputs, outputs) = (solidml_precompile::gas::work_units(model), solidml_precompile::abi::input_bytes(model), solidml_precompile::abi::output_bytes(model));
+    let (work, inputs, outputs) = (
+        solidml_precompile::gas::work_units(model),
+        solidml_precompile::abi::input_bytes(model),
+        solidml_precompile::abi::output_bytes(model),
+    );
     solidml_precompile::GasSchedule::default().price(work, inputs, outputs)
 }
 
@@ -68,7 +72,12 @@ pub fn render(model: &Model, artifact: &[u8]) -> String {
     let _ = writeln!(s, "artifact   {} bytes (format v{})", artifact.len(), solidml_spec::artifact::FORMAT_VERSION);
     let _ = writeln!(s, "parameters {}", model.parameter_count());
     let _ = writeln!(s, "MACs       {}", model.macs());
-    let _ = writeln!(s, "work       {} units; precompile price {} gas (default schedule)", solidml_precompile::gas::work_units(model), precompile_price(model));
+    let _ = writeln!(
+        s,
+        "work       {} units; precompile price {} gas (default schedule)",
+        solidml_precompile::gas::work_units(model),
+        precompile_price(model)
+    );
     for (label, ids) in [("input ", &model.inputs), ("output", &model.outputs)] {
         for &i in ids.iter() {
             let t = model.tensor(i);
@@ -76,7 +85,11 @@ pub fn render(model: &Model, artifact: &[u8]) -> String {
             let _ = writeln!(s, "{label}     {} {:?} {q}", t.name, t.shape);
         }
     }
-    let _ = writeln!(s, "\n{:<4} {:<28} {:<8} {:<18} {:>12} {:>5} {:>9} {:>10}", "#", "node", "op", "output shape", "scale", "zp", "params", "MACs");
+    let _ = writeln!(
+        s,
+        "\n{:<4} {:<28} {:<8} {:<18} {:>12} {:>5} {:>9} {:>10}",
+        "#", "node", "op", "output shape", "scale", "zp", "params", "MACs"
+    );
     let macs = model.macs_per_node();
     for (k, n) in model.nodes.iter().enumerate() {
         let t = model.tensor(n.outputs[0]);
@@ -87,7 +100,18 @@ pub fn render(model: &Model, artifact: &[u8]) -> String {
         };
         let (scale, zp) = t.quant.map(|q| (format!("{:.5e}", q.scale), q.zero_point.to_string())).unwrap_or(("-".into(), "-".into()));
         let name: String = n.name.chars().take(28).collect();
-        let _ = writeln!(s, "{:<4} {:<28} {:<8} {:<18} {:>12} {:>5} {:>9} {:>10}", k, name, n.op.kind(), format!("{:?}", t.shape), scale, zp, params, macs[k]);
+        let _ = writeln!(
+            s,
+            "{:<4} {:<28} {:<8} {:<18} {:>12} {:>5} {:>9} {:>10}",
+            k,
+            name,
+            n.op.kind(),
+            format!("{:?}", t.shape),
+            scale,
+            zp,
+            params,
+            macs[k]
+        );
     }
     s
 }

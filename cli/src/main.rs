@@ -134,7 +134,9 @@ enum Command {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Compile { model, calibration, name, out, eval, labels, layout } => compile(&model, &calibration, name, &out, &eval, labels.as_deref(), layout),
+        Command::Compile { model, calibration, name, out, eval, labels, layout } => {
+            compile(&model, &calibration, name, &out, &eval, labels.as_deref(), layout)
+        }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
         Command::Precompile { input, models, store, gas_limit, opengradient, backend } => {
             precompile::precompile(precompile::PrecompileArgs { input, models, store, gas_limit, opengradient, backend })
@@ -145,7 +147,15 @@ fn main() -> Result<()> {
     }
 }
 
-fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Path, eval_data: &[PathBuf], labels: Option<&Path>, layout: Layout) -> Result<()> {
+fn compile(
+    model: &Path,
+    calibration: &[PathBuf],
+    name: Option<String>,
+    out: &Path,
+    eval_data: &[PathBuf],
+    labels: Option<&Path>,
+    layout: Layout,
+) -> Result<()> {
     let mut opts = CompileOptions::default();
     if let Some(n) = name {
         opts = opts.with_name(n);
@@ -171,8 +181,10 @@ fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Pa
     };
     let solidity = solidml_compiler::solidity::emit_model(&compiled.model, &compiled.model_id, &SolidityOptions::with_layout(layout));
     // the precompile sibling serves every model, whether or not the pure-EVM contract can
-    let sibling = solidml_compiler::precompile_contract::emit(&compiled.model, &solidml_compiler::solidity::contract_name(&name), &compiled.model_id);
-    let mut files: Vec<(String, String)> = solidml_compiler::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
+    let sibling =
+        solidml_compiler::precompile_contract::emit(&compiled.model, &solidml_compiler::solidity::contract_name(&name), &compiled.model_id);
+    let mut files: Vec<(String, String)> =
+        solidml_compiler::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     files.push(sibling.clone());
     match &solidity {
         Ok(e) => {
@@ -202,7 +214,13 @@ fn compile(model: &Path, calibration: &[PathBuf], name: Option<String>, out: &Pa
     }
     println!("  precompile   {}", out.join(&sibling.0).display());
     println!("  modelId      0x{}", hex::encode(compiled.model_id));
-    println!("  artifact     {} bytes, {} nodes, {} parameters, {} MACs", compiled.artifact.len(), compiled.model.nodes.len(), compiled.model.parameter_count(), compiled.model.macs());
+    println!(
+        "  artifact     {} bytes, {} nodes, {} parameters, {} MACs",
+        compiled.artifact.len(),
+        compiled.model.nodes.len(),
+        compiled.model.parameter_count(),
+        compiled.model.macs()
+    );
     println!("  calibration  {} sample(s)", compiled.calibration_samples);
     if !eval_data.is_empty() {
         evaluate(model, &compiled.model, eval_data, labels)?;
@@ -215,17 +233,31 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
     let shapes = runner::input_shapes(model);
     let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
     let labels = labels.map(data::read_i64).transpose()?;
-    let quantized: Vec<Vec<runner::Output>> = runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
+    let quantized: Vec<Vec<runner::Output>> =
+        runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
     let tract = eval::TractModel::load(onnx, &shapes).map_err(CliError::from)?;
     let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| tract.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
     println!();
-    println!("{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}", "output", "samples", "top-1 agr", "max |err|", "mean |err|", "acc int8", "acc f32");
+    println!(
+        "{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}",
+        "output", "samples", "top-1 agr", "max |err|", "mean |err|", "acc int8", "acc f32"
+    );
     for (i, &o) in model.outputs.iter().enumerate() {
         let q: Vec<_> = quantized.iter().map(|s| s[i].clone()).collect();
         let f: Vec<_> = float.iter().map(|s| s[i].clone()).collect();
         let r = eval::compare(&model.tensor(o).name, &q, &f, labels.as_ref().and_then(|l| l.as_slice()));
-        let (aq, af) = r.accuracy.map(|(a, b)| (format!("{:.2}%", a * 100.0), format!("{:.2}%", b * 100.0))).unwrap_or(("-".into(), "-".into()));
-        println!("{:<16} {:>8} {:>9.2}% {:>12.6} {:>12.6} {:>10} {:>10}", r.name, r.samples, r.top1_agreement * 100.0, r.max_abs_error, r.mean_abs_error, aq, af);
+        let (aq, af) =
+            r.accuracy.map(|(a, b)| (format!("{:.2}%", a * 100.0), format!("{:.2}%", b * 100.0))).unwrap_or(("-".into(), "-".into()));
+        println!(
+            "{:<16} {:>8} {:>9.2}% {:>12.6} {:>12.6} {:>10} {:>10}",
+            r.name,
+            r.samples,
+            r.top1_agreement * 100.0,
+            r.max_abs_error,
+            r.mean_abs_error,
+            aq,
+            af
+        );
     }
     Ok(())
 }
@@ -235,7 +267,11 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
     let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: artifact.display().to_string(), source: e })?;
     let shapes = runner::input_shapes(&model);
     let names: Vec<String> = model.inputs.iter().map(|&i| model.tensor(i).name.clone()).collect();
-    let arrays: Vec<_> = inputs.iter().enumerate().map(|(i, p)| data::read_input(p, names.get(i).map(String::as_str).unwrap_or(""))).collect::<Result<_, _>>()?;
+    let arrays: Vec<_> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| data::read_input(p, names.get(i).map(String::as_str).unwrap_or("")))
+        .collect::<Result<_, _>>()?;
     let single = arrays.iter().zip(&shapes).all(|(a, s)| a.shape() == &s[..]);
     let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
     if fixed {
@@ -265,7 +301,9 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
                 if raw {
                     let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
                     match &rawv[i] {
-                        Value::I8(v) => runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.iter().map(|&x| x as i64).collect()).unwrap()),
+                        Value::I8(v) => {
+                            runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.iter().map(|&x| x as i64).collect()).unwrap())
+                        }
                         Value::I64(v) => runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.clone()).unwrap()),
                     }
                 } else {

@@ -28,10 +28,12 @@ pub fn precompile(args: PrecompileArgs) -> Result<()> {
         store.insert(&bytes).map_err(CliError::from)?;
     }
     let hex_in = args.input.trim();
-    let input = hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("the input is not hex: {e}")))?;
+    let input =
+        hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("the input is not hex: {e}")))?;
     let backend = crate::backend::make(args.backend)?;
     let p = SolidMlPrecompile::new().with_store(store).with_backend(backend);
-    let outcome: Outcome = if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
+    let outcome: Outcome =
+        if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
     match outcome.error() {
         None => {
             println!("output 0x{}", hex::encode(outcome.return_data()));
@@ -50,5 +52,9 @@ pub fn precompile(args: PrecompileArgs) -> Result<()> {
 
 /// The address line printed by `solidml precompile --help`.
 pub fn addresses() -> String {
-    format!("SolidML precompile at 0x{}, OpenGradient entry at 0x{}", hex::encode(abi::SOLIDML_PRECOMPILE), hex::encode(abi::OPENGRADIENT_PRECOMPILE))
+    format!(
+        "SolidML precompile at 0x{}, OpenGradient entry at 0x{}",
+        hex::encode(abi::SOLIDML_PRECOMPILE),
+        hex::encode(abi::OPENGRADIENT_PRECOMPILE)
+    )
 }

@@ -1,7 +1,10 @@
 //! The CLI as users and tools call it: the file contract of `compile` and `run`, `inspect`'s
 //! report (a snapshot: `SOLIDML_BLESS=1` rewrites it), and the errors bad input gets.
 
-use std::{path::{Path, PathBuf}, process::Command};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -33,7 +36,10 @@ fn snapshot(name: &str, actual: &str) {
 fn compile_writes_artifact_and_json_then_run_and_inspect() {
     let dir = tmp("flow");
     let m = repo().join("examples/models");
-    let (ok, out, err) = solidml(&["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"], &dir);
+    let (ok, out, err) = solidml(
+        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
+        &dir,
+    );
     assert!(ok, "{err}");
     assert!(out.contains("modelId      0x"));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/digits_mlp.json")).unwrap()).unwrap();
@@ -44,7 +50,8 @@ fn compile_writes_artifact_and_json_then_run_and_inspect() {
     let bytes = std::fs::read(dir.join("o/digits_mlp.smodel")).unwrap();
     assert_eq!(json["modelId"], format!("0x{}", hex::encode(solidml_spec::keccak256(&bytes))));
 
-    let (ok, _, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", m.join("digits_calib.npy").to_str().unwrap(), "--output", "r"], &dir);
+    let (ok, _, err) =
+        solidml(&["run", "o/digits_mlp.smodel", "--input", m.join("digits_calib.npy").to_str().unwrap(), "--output", "r"], &dir);
     assert!(ok, "{err}");
     let probs = std::fs::read(dir.join("r/probabilities.npy")).unwrap();
     assert!(String::from_utf8_lossy(&probs[..80]).contains("(200, 10)"));
@@ -106,7 +113,9 @@ fn unsupported_models_list_every_node() {
 
 /// An ONNX model (written with onnx-protobuf) using two ops SolidML lacks.
 fn two_unsupported_nodes() -> Vec<u8> {
-    use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, type_proto, tensor_shape_proto};
+    use onnx_protobuf::{
+        GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, tensor_shape_proto, type_proto,
+    };
     let vi = |name: &str| {
         let mut shape = onnx_protobuf::TensorShapeProto::new();
         for d in [1, 4] {

@@ -26,7 +26,13 @@ fn solidml_gas_equals_forge_gas_report() {
     let _ = std::fs::remove_dir_all(&dir);
     // the logreg example, plus the 256×256 dense pair
     let out = Command::new(solidml())
-        .args(["compile", examples().join("digits_logreg.onnx").to_str().unwrap(), "--calibration", examples().join("digits_calib.npy").to_str().unwrap(), "-o"])
+        .args([
+            "compile",
+            examples().join("digits_logreg.onnx").to_str().unwrap(),
+            "--calibration",
+            examples().join("digits_calib.npy").to_str().unwrap(),
+            "-o",
+        ])
         .arg(dir.join("model"))
         .output()
         .unwrap();
@@ -50,7 +56,11 @@ fn solidml_gas_equals_forge_gas_report() {
         let f: Vec<&str> = l.split_whitespace().collect();
         ours.entry(f[0].to_string()).or_default().insert(f[1].to_string(), f[2].parse().unwrap());
     }
-    assert_eq!(ours.values().map(|v| v.len()).sum::<usize>(), 6, "logreg and the generated layer in both layouts, and two straightforward builds: {ours:?}");
+    assert_eq!(
+        ours.values().map(|v| v.len()).sum::<usize>(),
+        6,
+        "logreg and the generated layer in both layouts, and two straightforward builds: {ours:?}"
+    );
 
     for (project, calls) in &ours {
         let report = Command::new(format!("{bin}/forge"))

@@ -65,7 +65,8 @@ pub fn calibrate(g: &Graph, samples: &[Vec<Value>]) -> Result<Ranges> {
         let vals = run_float(g, s)?;
         for (t, v) in vals {
             if let Value::Float(a) = v {
-                let (lo, hi) = a.iter().filter(|x| x.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+                let (lo, hi) =
+                    a.iter().filter(|x| x.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
                 let e = ranges.entry(t).or_insert((f32::INFINITY, f32::NEG_INFINITY));
                 e.0 = e.0.min(lo);
                 e.1 = e.1.max(hi);
@@ -85,7 +86,10 @@ pub fn split_batch(x: &ArrayD<f32>, shape: &[usize]) -> Result<Vec<ArrayD<f32>>>
     let total = x.len();
     let tail_ok = x.ndim() >= 1 && (x.shape()[1..].iter().product::<usize>() == per);
     if per == 0 || !tail_ok {
-        return Err(CompileError::Calibration(format!("data of shape {:?} does not hold samples of shape {shape:?} along its first axis", x.shape())));
+        return Err(CompileError::Calibration(format!(
+            "data of shape {:?} does not hold samples of shape {shape:?} along its first axis",
+            x.shape()
+        )));
     }
     let x = x.as_standard_layout();
     let flat = x.as_slice().unwrap();

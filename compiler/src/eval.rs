@@ -16,7 +16,8 @@ pub struct TractModel {
 
 /// tract is a reference we do not control: a panic inside it becomes an error here.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| Err(CompileError::Tract(format!("tract panicked while {what} the float model"))))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(CompileError::Tract(format!("tract panicked while {what} the float model"))))
 }
 
 impl TractModel {
@@ -27,7 +28,8 @@ impl TractModel {
     fn load_unguarded(path: &std::path::Path, input_shapes: &[Vec<usize>]) -> Result<TractModel> {
         let err = |e: TractError| CompileError::Tract(format!("{e:#}"));
         // intermediate shape annotations may carry the symbolic batch; facts come from the inputs
-        let mut model = tract_onnx::onnx().with_ignore_value_info(true).with_ignore_output_shapes(true).model_for_path(path).map_err(err)?;
+        let mut model =
+            tract_onnx::onnx().with_ignore_value_info(true).with_ignore_output_shapes(true).model_for_path(path).map_err(err)?;
         for (i, s) in input_shapes.iter().enumerate() {
             model = model.with_input_fact(i, f32::fact(s).into()).map_err(err)?;
         }
@@ -82,7 +84,10 @@ fn top1(o: &Output) -> Vec<i64> {
                 .as_slice()
                 .unwrap()
                 .chunks(last)
-                .map(|row| row.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0 as i64)
+                .map(|row| {
+                    row.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
+                        as i64
+                })
                 .collect()
         }
     }

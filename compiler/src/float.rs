@@ -220,11 +220,16 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         ("", "Transpose") => {
             let v = get(0)?;
             let rank = v.shape().len();
-            let perm: Vec<usize> = n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect());
+            let perm: Vec<usize> =
+                n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect());
             if perm.len() != rank || (0..rank).any(|i| !perm.contains(&i)) {
                 return Err(format!("perm {perm:?} is not a permutation of rank {rank}"));
             }
-            one(map_value(v, |a| a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().to_owned(), |a| a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().to_owned()))
+            one(map_value(
+                v,
+                |a| a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().to_owned(),
+                |a| a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().to_owned(),
+            ))
         }
         ("", "Concat") => {
             let axis = norm_axis(n.int("axis", 0), get(0)?.shape().len())?;
@@ -247,7 +252,11 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
             let mut start = 0;
             let mut outs = vec![];
             for len in sizes {
-                outs.push(map_value(v, |a| a.slice_axis(Axis(axis), Slice::from(start..start + len)).to_owned(), |a| a.slice_axis(Axis(axis), Slice::from(start..start + len)).to_owned()));
+                outs.push(map_value(
+                    v,
+                    |a| a.slice_axis(Axis(axis), Slice::from(start..start + len)).to_owned(),
+                    |a| a.slice_axis(Axis(axis), Slice::from(start..start + len)).to_owned(),
+                ));
                 start += len;
             }
             Ok(outs)
@@ -323,8 +332,12 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         ("", "ConstantOfShape") => {
             let shape: Vec<usize> = ints(0)?.iter().map(|&d| d as usize).collect();
             match n.attr("value") {
-                Some(Attr::Tensor(Value::Int(v))) => one(Value::Int(ArrayD::from_elem(IxDyn(&shape), v.iter().next().copied().unwrap_or(0)))),
-                Some(Attr::Tensor(Value::Float(v))) => one(Value::Float(ArrayD::from_elem(IxDyn(&shape), v.iter().next().copied().unwrap_or(0.0)))),
+                Some(Attr::Tensor(Value::Int(v))) => {
+                    one(Value::Int(ArrayD::from_elem(IxDyn(&shape), v.iter().next().copied().unwrap_or(0))))
+                }
+                Some(Attr::Tensor(Value::Float(v))) => {
+                    one(Value::Float(ArrayD::from_elem(IxDyn(&shape), v.iter().next().copied().unwrap_or(0.0))))
+                }
                 _ => one(Value::Float(ArrayD::zeros(IxDyn(&shape)))),
             }
         }
@@ -343,7 +356,8 @@ fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         }
         ("", "Range") => {
             let (s, l, d) = (f(0)?, f(1)?, f(2)?);
-            let (s, l, d) = (s.iter().next().copied().unwrap_or(0.0), l.iter().next().copied().unwrap_or(0.0), d.iter().next().copied().unwrap_or(1.0));
+            let (s, l, d) =
+                (s.iter().next().copied().unwrap_or(0.0), l.iter().next().copied().unwrap_or(0.0), d.iter().next().copied().unwrap_or(1.0));
             let count = ((l - s) / d).ceil().max(0.0) as usize;
             let v: Vec<f32> = (0..count).map(|i| s + i as f32 * d).collect();
             let all_int = !get(0)?.is_float();
@@ -435,7 +449,15 @@ pub fn unary_fn(n: &Node, ins: &[Option<&Value>]) -> R<Option<Box<dyn Fn(f64) ->
         "Floor" => Box::new(f64::floor),
         "Ceil" => Box::new(f64::ceil),
         "Round" => Box::new(f64::round_ties_even),
-        "Sign" => Box::new(|x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 }),
+        "Sign" => Box::new(|x: f64| {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        }),
         "Sin" => Box::new(f64::sin),
         "Cos" => Box::new(f64::cos),
         _ => return Ok(None),
@@ -447,7 +469,8 @@ pub fn unary_fn(n: &Node, ins: &[Option<&Value>]) -> R<Option<Box<dyn Fn(f64) ->
 /// Abramowitz & Stegun 7.1.26 has |error| < 1.5e-7, far below one int8 step).
 pub fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let y = 1.0 - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t + 0.254_829_592) * t * (-x * x).exp();
+    let y =
+        1.0 - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t + 0.254_829_592) * t * (-x * x).exp();
     if x >= 0.0 { y } else { -y }
 }
 
@@ -563,7 +586,9 @@ pub fn reduce(x: &ArrayD<f32>, axes: &[usize], keep: bool, op: &str) -> ArrayD<f
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> R<Vec<usize>> {
     let au: Vec<u32> = a.iter().map(|&d| d as u32).collect();
     let bu: Vec<u32> = b.iter().map(|&d| d as u32).collect();
-    solidml_spec::validate::broadcast_shapes(&au, &bu).map(|v| v.into_iter().map(|d| d as usize).collect()).ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))
+    solidml_spec::validate::broadcast_shapes(&au, &bu)
+        .map(|v| v.into_iter().map(|d| d as usize).collect())
+        .ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))
 }
 
 fn binary(op: &str, a: &Value, b: &Value, int: bool) -> R<Value> {
@@ -578,10 +603,22 @@ fn binary(op: &str, a: &Value, b: &Value, int: bool) -> R<Value> {
                 "Add" | "Sum" | "Mean" => p + q,
                 "Sub" => p - q,
                 "Mul" => p * q,
-                "Div" => if q == 0 { 0 } else { p.div_euclid(q) },
+                "Div" => {
+                    if q == 0 {
+                        0
+                    } else {
+                        p.div_euclid(q)
+                    }
+                }
                 "Max" => p.max(q),
                 "Min" => p.min(q),
-                _ => if p < 0 { p * q } else { p },
+                _ => {
+                    if p < 0 {
+                        p * q
+                    } else {
+                        p
+                    }
+                }
             }
         });
         return Ok(Value::Int(r));
@@ -603,7 +640,13 @@ pub fn binary_f(op: &str, p: f32, q: f32) -> f32 {
         "Pow" => p.powf(q),
         "Max" => p.max(q),
         "Min" => p.min(q),
-        _ => if p < 0.0 { p * q } else { p }, // PRelu
+        _ => {
+            if p < 0.0 {
+                p * q
+            } else {
+                p
+            }
+        } // PRelu
     }
 }
 
@@ -728,9 +771,16 @@ pub fn window(n: &Node, in_spatial: &[usize], kernel: Vec<usize>) -> R<Window> {
 }
 
 pub fn out_len(w: &Window, d: usize, n: usize) -> R<usize> {
-    solidml_spec::validate::window_output_len(n as u32, w.kernel[d] as u32, w.strides[d] as u32, w.dilations[d] as u32, w.pads_begin[d] as u32, w.pads_end[d] as u32)
-        .map(|v| v as usize)
-        .ok_or_else(|| "the window does not fit in the padded input".to_string())
+    solidml_spec::validate::window_output_len(
+        n as u32,
+        w.kernel[d] as u32,
+        w.strides[d] as u32,
+        w.dilations[d] as u32,
+        w.pads_begin[d] as u32,
+        w.pads_end[d] as u32,
+    )
+    .map(|v| v as usize)
+    .ok_or_else(|| "the window does not fit in the padded input".to_string())
 }
 
 /// Calls `f(out_index, taps)` for each output position, `taps` the `(kernel tap, flat spatial
@@ -914,7 +964,12 @@ fn tile<T: Clone>(a: &ArrayD<T>, reps: &[i64]) -> ArrayD<T> {
 
 /// Split sizes along the axis (attribute, input, or equal parts).
 pub fn split_sizes(n: &Node, ins: &[Option<&Value>], dim: usize, parts: usize) -> R<Vec<usize>> {
-    let given = ins.get(1).copied().flatten().map(|v| v.to_i64().iter().map(|&x| x as usize).collect::<Vec<_>>()).or_else(|| n.ints("split").map(|v| v.iter().map(|&x| x as usize).collect()));
+    let given = ins
+        .get(1)
+        .copied()
+        .flatten()
+        .map(|v| v.to_i64().iter().map(|&x| x as usize).collect::<Vec<_>>())
+        .or_else(|| n.ints("split").map(|v| v.iter().map(|&x| x as usize).collect()));
     match given {
         Some(s) if s.iter().sum::<usize>() == dim => Ok(s),
         Some(s) => Err(format!("split sizes {s:?} do not add up to {dim}")),

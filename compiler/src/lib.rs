@@ -75,7 +75,8 @@ pub const SYNTHETIC_SAMPLES: usize = 32;
 /// Compile an ONNX file.
 pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled, CompileError> {
     let mut g = onnx::load(path)?;
-    let name = opts.name.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into()));
+    let name =
+        opts.name.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into()));
     compile_graph(&mut g, &name, opts)
 }
 

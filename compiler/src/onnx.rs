@@ -62,7 +62,12 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
             match &d.value {
                 Some(onnx_protobuf::tensor_shape_proto::dimension::Value::DimValue(v)) if *v >= 0 => shape.push(*v as usize),
                 _ if i == 0 => shape.push(1),
-                _ => return Err(malformed(format!("input `{}` has a symbolic dimension at axis {i}; only the batch axis (0) may be symbolic", vi.name))),
+                _ => {
+                    return Err(malformed(format!(
+                        "input `{}` has a symbolic dimension at axis {i}; only the batch axis (0) may be symbolic",
+                        vi.name
+                    )));
+                }
             }
         }
         let t = g.add_tensor(&vi.name, is_float_type(tt.elem_type));
@@ -82,7 +87,9 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
                 Ok(AttributeType::STRING) => Attr::Str(String::from_utf8_lossy(&a.s).into_owned()),
                 Ok(AttributeType::STRINGS) => Attr::Strs(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()),
                 Ok(AttributeType::TENSOR) => match a.t.as_ref() {
-                    Some(t) => Attr::Tensor(tensor_value(t, dir).map_err(|e| malformed(format!("node `{name}` attribute `{}`: {e}", a.name)))?),
+                    Some(t) => {
+                        Attr::Tensor(tensor_value(t, dir).map_err(|e| malformed(format!("node `{name}` attribute `{}`: {e}", a.name)))?)
+                    }
                     None => return Err(malformed(format!("node `{name}` attribute `{}` has no tensor", a.name))),
                 },
                 _ => continue, // graphs and others: the op that needs them reports it
@@ -95,7 +102,11 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
                 inputs.push(None);
                 continue;
             }
-            let t = *by_name.get(inp).ok_or_else(|| malformed(format!("node `{name}` reads `{inp}`, which no node, input or initializer defines (or the graph is not topologically sorted)")))?;
+            let t = *by_name.get(inp).ok_or_else(|| {
+                malformed(format!(
+                    "node `{name}` reads `{inp}`, which no node, input or initializer defines (or the graph is not topologically sorted)"
+                ))
+            })?;
             inputs.push(Some(t));
         }
         let mut outputs = Vec::with_capacity(n.output.len());
@@ -148,7 +159,8 @@ fn is_float_type(t: i32) -> bool {
 
 /// Decode a TensorProto (raw, typed or external data) into a [`Value`].
 pub fn tensor_value(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<Value, String> {
-    let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<std::result::Result<_, _>>()?;
+    let dims: Vec<usize> =
+        t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<std::result::Result<_, _>>()?;
     let len = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("dimensions overflow")?;
     if len > 1 << 30 {
         return Err(format!("{len} elements is too many"));
@@ -161,7 +173,10 @@ pub fn tensor_value(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<
         let bytes = std::fs::read(dir.join(&loc)).map_err(|e| format!("external data file `{loc}`: {e}"))?;
         let off: usize = get("offset").map(|s| s.parse().map_err(|_| "bad offset")).transpose()?.unwrap_or(0);
         let n: usize = get("length").map(|s| s.parse().map_err(|_| "bad length")).transpose()?.unwrap_or(bytes.len().saturating_sub(off));
-        external = bytes.get(off..off.checked_add(n).ok_or("bad range")?).ok_or(format!("external data file `{loc}` is shorter than offset + length"))?.to_vec();
+        external = bytes
+            .get(off..off.checked_add(n).ok_or("bad range")?)
+            .ok_or(format!("external data file `{loc}` is shorter than offset + length"))?
+            .to_vec();
         &external
     } else {
         &t.raw_data
@@ -236,4 +251,3 @@ fn f16_to_f32(h: u16) -> f32 {
     };
     f32::from_bits(bits)
 }
-

@@ -31,12 +31,19 @@ pub fn emit(model: &Model, name: &str, model_id: &[u8; 32]) -> (String, String) 
             (DType::I8, Some(q)) => {
                 let (m, e) = scale_parts(q.scale);
                 let _ = writeln!(quant, "        // `{}` {:?}: scale {:e}, zero point {}", t.name, t.shape, q.scale, q.zero_point);
-                let _ = writeln!(quant, "        for (uint256 i; i < {n}; ++i) q[{byte} + i] = bytes1(uint8(SolidMLMath.quantizeFixed18(input[{offset} + i], {m}, {e}, {})));", q.zero_point);
+                let _ = writeln!(
+                    quant,
+                    "        for (uint256 i; i < {n}; ++i) q[{byte} + i] = bytes1(uint8(SolidMLMath.quantizeFixed18(input[{offset} + i], {m}, {e}, {})));",
+                    q.zero_point
+                );
                 byte += n;
             }
             _ => {
                 let _ = writeln!(quant, "        // `{}` {:?}: int64, 8 bytes big-endian each", t.name, t.shape);
-                let _ = writeln!(quant, "        for (uint256 i; i < {n}; ++i) {{ uint64 v = uint64(int64(input[{offset} + i])); for (uint256 b; b < 8; ++b) q[{byte} + 8 * i + b] = bytes1(uint8(v >> (56 - 8 * b))); }}");
+                let _ = writeln!(
+                    quant,
+                    "        for (uint256 i; i < {n}; ++i) {{ uint64 v = uint64(int64(input[{offset} + i])); for (uint256 b; b < 8; ++b) q[{byte} + 8 * i + b] = bytes1(uint8(v >> (56 - 8 * b))); }}"
+                );
                 byte += 8 * n;
             }
         }

@@ -18,9 +18,8 @@ use std::collections::HashMap;
 
 use ndarray::{ArrayD, IxDyn};
 use solidml_spec::{
-    Binary, BinaryKind, ConstData, Conv, DType, Dense, Epilogue, Extremum, Lut, Model, Node as QNode, Op, Pad, Pool, Quant, Reduce, ReduceKind, Softmax, TensorId, TensorInfo, View,
-    arith::Multiplier,
-    io::quantize_f32,
+    Binary, BinaryKind, ConstData, Conv, DType, Dense, Epilogue, Extremum, Lut, Model, Node as QNode, Op, Pad, Pool, Quant, Reduce,
+    ReduceKind, Softmax, TensorId, TensorInfo, View, arith::Multiplier, io::quantize_f32,
 };
 
 use crate::{
@@ -50,7 +49,11 @@ pub fn lut_table(f: &dyn Fn(f64) -> f64, qin: Quant, qout: Quant) -> Vec<i8> {
     (-128i32..=127)
         .map(|q| {
             let y = f(qin.real(q));
-            if y.is_nan() { qout.zero_point.clamp(-128, 127) as i8 } else { quantize_f32(y.clamp(-3e38, 3e38) as f32, qout.scale, qout.zero_point) }
+            if y.is_nan() {
+                qout.zero_point.clamp(-128, 127) as i8
+            } else {
+                quantize_f32(y.clamp(-3e38, 3e38) as f32, qout.scale, qout.zero_point)
+            }
         })
         .collect()
 }
@@ -73,7 +76,13 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }
-    let mut l = Lowering { g, ranges, used_ranges: std::cell::Cell::new(false), model: Model { name: name.to_string(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] }, map: HashMap::new() };
+    let mut l = Lowering {
+        g,
+        ranges,
+        used_ranges: std::cell::Cell::new(false),
+        model: Model { name: name.to_string(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] },
+        map: HashMap::new(),
+    };
     for &t in &g.inputs {
         let id = if g.tensors[t].is_float {
             let q = l.range_quant(t).map_err(CompileError::Calibration)?;
@@ -91,7 +100,13 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
             continue; // depends on a node that already failed
         }
         if let Err(reason) = l.lower(n) {
-            failures.push(UnsupportedNode { name: n.name.clone(), op: n.op.clone(), domain: n.domain.clone(), opset: g.opset, reason: Some(reason) });
+            failures.push(UnsupportedNode {
+                name: n.name.clone(),
+                op: n.op.clone(),
+                domain: n.domain.clone(),
+                opset: g.opset,
+                reason: Some(reason),
+            });
         }
     }
     if !failures.is_empty() {
@@ -154,7 +169,12 @@ impl Lowering<'_> {
             return id;
         }
         let info = self.model.tensors[id as usize].clone();
-        let out = self.tensor(&format!("{}.rescaled", info.name), &info.shape.iter().map(|&d| d as usize).collect::<Vec<_>>(), DType::I8, Some(q));
+        let out = self.tensor(
+            &format!("{}.rescaled", info.name),
+            &info.shape.iter().map(|&d| d as usize).collect::<Vec<_>>(),
+            DType::I8,
+            Some(q),
+        );
         let tables = lut_table(&|x| x, qi, q);
         self.emit(&format!("{name}.rescale"), Op::Lut(Lut { axis: None, tables }), vec![id], vec![out]);
         out
@@ -201,7 +221,11 @@ impl Lowering<'_> {
             ("", "Gemm" | "MatMul") => self.dense(n),
             ("", "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Max" | "Min" | "Sum" | "PRelu") => self.elementwise(n),
             ("", "BatchNormalization") => {
-                let get = |k: usize| self.const_value(n.input(k)).map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>()).ok_or("BatchNormalization parameters must be constants");
+                let get = |k: usize| {
+                    self.const_value(n.input(k))
+                        .map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>())
+                        .ok_or("BatchNormalization parameters must be constants")
+                };
                 let (s, b, m, v) = (get(1)?, get(2)?, get(3)?, get(4)?);
                 let eps = n.float("epsilon", 1e-5) as f64;
                 let fs: Vec<Box<dyn Fn(f64) -> f64>> = (0..s.len())
@@ -215,15 +239,26 @@ impl Lowering<'_> {
             }
             ("", "InstanceNormalization") => {
                 let x = self.id(inp(0)?)?;
-                let get = |k: usize| self.const_value(n.input(k)).map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>()).ok_or("InstanceNormalization scale and bias must be constants");
+                let get = |k: usize| {
+                    self.const_value(n.input(k))
+                        .map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>())
+                        .ok_or("InstanceNormalization scale and bias must be constants")
+                };
                 let (gamma, beta) = (get(1)?, get(2)?);
                 let shape = g.shape(inp(0)?).to_vec();
                 let plane: usize = shape[2..].iter().product();
                 let (qi, qo) = (self.quant(x), self.range_quant(y)?);
                 let q16 = |v: f32| ((v as f64 / qo.scale as f64) * 65536.0).round().clamp(-(2f64.powi(36)), 2f64.powi(36)) as i64;
                 let eps = n.float("epsilon", 1e-5) as f64;
-                let epsilon_term = (eps * (plane * plane) as f64 / (qi.scale as f64 * qi.scale as f64)).round().clamp(0.0, 2f64.powi(53)) as i64;
-                let inn = solidml_spec::InstanceNorm { input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, epsilon_term, gamma_q16: gamma.iter().map(|&v| q16(v)).collect(), beta_q16: beta.iter().map(|&v| q16(v)).collect() };
+                let epsilon_term =
+                    (eps * (plane * plane) as f64 / (qi.scale as f64 * qi.scale as f64)).round().clamp(0.0, 2f64.powi(53)) as i64;
+                let inn = solidml_spec::InstanceNorm {
+                    input_zero_point: qi.zero_point,
+                    output_zero_point: qo.zero_point,
+                    epsilon_term,
+                    gamma_q16: gamma.iter().map(|&v| q16(v)).collect(),
+                    beta_q16: beta.iter().map(|&v| q16(v)).collect(),
+                };
                 let o = self.out(y, qo);
                 self.emit(&n.name, Op::InstanceNorm(inn), vec![x], vec![o]);
                 Ok(())
@@ -241,9 +276,22 @@ impl Lowering<'_> {
                         let centre = ((b << sum_shift) as f64) + (((1u64 << sum_shift) - 1) as f64) / 2.0;
                         (65536.0 * (bias + alpha / size as f64 * s_in * s_in * centre).powf(-beta)).round()
                     })
-                    .map(|f| if f.is_finite() && f <= (1 << 23) as f64 { Ok(f as i32) } else { Err("LRN factor out of range (bias too small for this input scale)".to_string()) })
+                    .map(|f| {
+                        if f.is_finite() && f <= (1 << 23) as f64 {
+                            Ok(f as i32)
+                        } else {
+                            Err("LRN factor out of range (bias too small for this input scale)".to_string())
+                        }
+                    })
                     .collect::<R<_>>()?;
-                let l = solidml_spec::Lrn { size, input_zero_point: qi.zero_point, output_zero_point: qo.zero_point, sum_shift, factors, multiplier: multiplier(s_in / (65536.0 * qo.scale as f64))? };
+                let l = solidml_spec::Lrn {
+                    size,
+                    input_zero_point: qi.zero_point,
+                    output_zero_point: qo.zero_point,
+                    sum_shift,
+                    factors,
+                    multiplier: multiplier(s_in / (65536.0 * qo.scale as f64))?,
+                };
                 let o = self.out(y, qo);
                 self.emit(&n.name, Op::Lrn(l), vec![x], vec![o]);
                 Ok(())
@@ -296,7 +344,8 @@ impl Lowering<'_> {
                 let x = self.id(inp(0)?)?;
                 let shape = g.shape(inp(0)?);
                 let rank = shape.len();
-                let perm: Vec<usize> = n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect());
+                let perm: Vec<usize> =
+                    n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect());
                 let st = row_major(shape);
                 let strides = perm.iter().map(|&p| st[p] as i64).collect();
                 self.view(&n.name, x, y, 0, strides);
@@ -322,7 +371,15 @@ impl Lowering<'_> {
             ("", "Tile") => {
                 let x = self.id(inp(0)?)?;
                 let shape = g.shape(inp(0)?).to_vec();
-                let reps: Vec<usize> = ins.get(1).copied().flatten().ok_or("Tile repeats must be constant")?.to_i64().iter().map(|&r| r.max(0) as usize).collect();
+                let reps: Vec<usize> = ins
+                    .get(1)
+                    .copied()
+                    .flatten()
+                    .ok_or("Tile repeats must be constant")?
+                    .to_i64()
+                    .iter()
+                    .map(|&r| r.max(0) as usize)
+                    .collect();
                 let st = row_major(&shape);
                 // out[r0, d0, r1, d1, …] = in[d0, d1, …]: a view with zero strides on the
                 // repeat axes, then a contiguous reshape to [r0·d0, r1·d1, …]
@@ -365,7 +422,17 @@ impl Lowering<'_> {
                 };
                 let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
                 self.map.insert(y, o);
-                self.emit(&n.name, Op::Pad(Pad { pads_begin: pads.iter().map(|p| p.0 as u32).collect(), pads_end: pads.iter().map(|p| p.1 as u32).collect(), mode, value: v }), vec![x], vec![o]);
+                self.emit(
+                    &n.name,
+                    Op::Pad(Pad {
+                        pads_begin: pads.iter().map(|p| p.0 as u32).collect(),
+                        pads_end: pads.iter().map(|p| p.1 as u32).collect(),
+                        mode,
+                        value: v,
+                    }),
+                    vec![x],
+                    vec![o],
+                );
                 Ok(())
             }
             ("", "Concat") => {
@@ -393,7 +460,14 @@ impl Lowering<'_> {
                 let kernel: Vec<usize> = n.ints("kernel_shape").ok_or("kernel_shape missing")?.iter().map(|&k| k as usize).collect();
                 let w = float::window(n, &xs[2..], kernel.clone())?;
                 if n.op == "AveragePool" && n.int("ceil_mode", 0) != 0 {
-                    let plain = float::window(&Node { attrs: n.attrs.iter().filter(|(k, _)| *k != "ceil_mode").map(|(k, v)| (k.clone(), v.clone())).collect(), ..n.clone() }, &xs[2..], kernel)?;
+                    let plain = float::window(
+                        &Node {
+                            attrs: n.attrs.iter().filter(|(k, _)| *k != "ceil_mode").map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            ..n.clone()
+                        },
+                        &xs[2..],
+                        kernel,
+                    )?;
                     if plain.pads_end != w.pads_end {
                         return Err("AveragePool with ceil_mode that adds a partial window is not supported".into());
                     }
@@ -408,7 +482,8 @@ impl Lowering<'_> {
             ("", "GlobalAveragePool" | "GlobalMaxPool" | "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin") => {
                 let x = self.id(inp(0)?)?;
                 let rank = g.shape(inp(0)?).len();
-                let axes: Vec<usize> = if n.op.starts_with("Global") { (2..rank).collect() } else { float::reduce_axes(n, &ins, rank, g.opset)? };
+                let axes: Vec<usize> =
+                    if n.op.starts_with("Global") { (2..rank).collect() } else { float::reduce_axes(n, &ins, rank, g.opset)? };
                 let shape = g.shape(inp(0)?);
                 let count: usize = axes.iter().map(|&a| shape[a]).product();
                 // a mean is lowered as a sum whose multiplier carries 1/count: one rounding
@@ -421,7 +496,13 @@ impl Lowering<'_> {
                 };
                 let (qi, qo) = (self.quant(x), self.range_quant(y)?);
                 let o = self.out(y, qo);
-                let r = Reduce { kind, axes: axes.iter().map(|&a| a as u32).collect(), input_zero_point: qi.zero_point, multiplier: multiplier(qi.scale as f64 / (qo.scale as f64 * divisor))?, output_zero_point: qo.zero_point };
+                let r = Reduce {
+                    kind,
+                    axes: axes.iter().map(|&a| a as u32).collect(),
+                    input_zero_point: qi.zero_point,
+                    multiplier: multiplier(qi.scale as f64 / (qo.scale as f64 * divisor))?,
+                    output_zero_point: qo.zero_point,
+                };
                 self.emit(&n.name, Op::Reduce(r), vec![x], vec![o]);
                 Ok(())
             }
@@ -435,7 +516,12 @@ impl Lowering<'_> {
                     let outer: usize = shape[..axis].iter().product();
                     let inner: usize = shape[axis..].iter().product();
                     let flat = self.tensor(&format!("{}.2d", g.name(y)), &[outer, inner], DType::I8, Some(qi));
-                    self.emit(&format!("{}.flatten", n.name), Op::View(View { offset: 0, strides: vec![inner as i64, 1] }), vec![x], vec![flat]);
+                    self.emit(
+                        &format!("{}.flatten", n.name),
+                        Op::View(View { offset: 0, strides: vec![inner as i64, 1] }),
+                        vec![x],
+                        vec![flat],
+                    );
                     let sm = self.tensor(&format!("{}.2d_softmax", g.name(y)), &[outer, inner], DType::I8, Some(SOFTMAX_QUANT));
                     self.emit(&n.name, Op::Softmax(Softmax { axis: 1, exp_table }), vec![flat], vec![sm]);
                     self.contiguous_view(&format!("{}.unflatten", n.name), sm, y);
@@ -467,7 +553,14 @@ impl Lowering<'_> {
                 if input_scale_q16 > (1 << 22) as f64 {
                     return Err("input scale above 64 is not supported".into());
                 }
-                let ls = solidml_spec::LogSoftmax { axis: axis as u32, exp_table, ln_table, input_scale_q16: input_scale_q16 as i32, multiplier: multiplier(1.0 / (65536.0 * qo.scale as f64))?, output_zero_point: qo.zero_point };
+                let ls = solidml_spec::LogSoftmax {
+                    axis: axis as u32,
+                    exp_table,
+                    ln_table,
+                    input_scale_q16: input_scale_q16 as i32,
+                    multiplier: multiplier(1.0 / (65536.0 * qo.scale as f64))?,
+                    output_zero_point: qo.zero_point,
+                };
                 let o = self.out(y, qo);
                 self.emit(&n.name, Op::LogSoftmax(ls), vec![x], vec![o]);
                 Ok(())
@@ -574,7 +667,12 @@ impl Lowering<'_> {
             }
             let y = n.outputs[0];
             let qo = self.range_quant(y)?;
-            let mm = solidml_spec::MatMul { a_zero_point: qa.zero_point, b_zero_point: qb.zero_point, multiplier: multiplier(qa.scale as f64 * qb.scale as f64 / qo.scale as f64)?, output_zero_point: qo.zero_point };
+            let mm = solidml_spec::MatMul {
+                a_zero_point: qa.zero_point,
+                b_zero_point: qb.zero_point,
+                multiplier: multiplier(qa.scale as f64 * qb.scale as f64 / qo.scale as f64)?,
+                output_zero_point: qo.zero_point,
+            };
             let o = self.out(y, qo);
             self.emit(&n.name, Op::MatMul(mm), vec![x, b], vec![o]);
             return Ok(());
@@ -598,7 +696,14 @@ impl Lowering<'_> {
         let (qi, qo) = (self.quant(x), self.range_quant(y)?);
         let (weights, bias_q, multipliers) = quantize_weights(&w, 0, bias.as_deref(), qi, qo)?;
         let (nout, k) = (w.shape()[0], w.shape()[1]);
-        let d = Dense { in_features: k as u32, out_features: nout as u32, input_zero_point: qi.zero_point, weights, bias: bias_q, epilogue: epilogue(n, multipliers, qo) };
+        let d = Dense {
+            in_features: k as u32,
+            out_features: nout as u32,
+            input_zero_point: qi.zero_point,
+            weights,
+            bias: bias_q,
+            epilogue: epilogue(n, multipliers, qo),
+        };
         let o = self.out(y, qo);
         self.emit(&n.name, Op::Dense(d), vec![x], vec![o]);
         Ok(())
@@ -639,11 +744,16 @@ impl Lowering<'_> {
                 return Err(format!("the constant operand {:?} widens the run-time operand {:?}", c.shape(), g.shape(x)));
             }
             let cb = c.broadcast(IxDyn(&out_shape)).ok_or("constant does not broadcast")?.to_owned();
-            let varying: Vec<usize> = (0..out_shape.len()).filter(|&a| c.ndim() + a >= out_shape.len() && c.shape()[a + c.ndim() - out_shape.len()] > 1).collect();
-            let apply = |cv: f32| -> Box<dyn Fn(f64) -> f64> {
-                let name = op.to_string();
-                Box::new(move |v: f64| if dyn_i == 0 { float::binary_f(&name, v as f32, cv) as f64 } else { float::binary_f(&name, cv, v as f32) as f64 })
-            };
+            let varying: Vec<usize> = (0..out_shape.len())
+                .filter(|&a| c.ndim() + a >= out_shape.len() && c.shape()[a + c.ndim() - out_shape.len()] > 1)
+                .collect();
+            let apply =
+                |cv: f32| -> Box<dyn Fn(f64) -> f64> {
+                    let name = op.to_string();
+                    Box::new(move |v: f64| {
+                        if dyn_i == 0 { float::binary_f(&name, v as f32, cv) as f64 } else { float::binary_f(&name, cv, v as f32) as f64 }
+                    })
+                };
             let all_same = cb.iter().all(|&v| v == cb.iter().next().copied().unwrap_or(0.0));
             if all_same {
                 let f = apply(cb.iter().next().copied().unwrap_or(0.0));
@@ -787,7 +897,18 @@ impl Lowering<'_> {
                 (20, multiplier(sa / twice)?, multiplier(sb / twice)?, multiplier(twice / ((1 << 20) as f64 * so))?)
             }
         };
-        Ok(Binary { kind, a_zero_point: qa.zero_point, b_zero_point: qb.zero_point, left_shift, a_multiplier: am, b_multiplier: bm, output_multiplier: om, output_zero_point: qo.zero_point, clamp_min: -128, clamp_max: 127 })
+        Ok(Binary {
+            kind,
+            a_zero_point: qa.zero_point,
+            b_zero_point: qb.zero_point,
+            left_shift,
+            a_multiplier: am,
+            b_multiplier: bm,
+            output_multiplier: om,
+            output_zero_point: qo.zero_point,
+            clamp_min: -128,
+            clamp_max: 127,
+        })
     }
 
     fn binary_with_const(&mut self, n: &Node, x: Tid, c: &ArrayD<f32>, dyn_i: usize, op: &str) -> R<()> {
@@ -854,7 +975,12 @@ impl Lowering<'_> {
         let shape = g.shape(data).to_vec();
         let axis = if n.op == "Gather" { float::norm_axis(n.int("axis", 0), shape.len())? } else { shape.len() - 1 };
         let d = shape[axis] as i64;
-        let indices: Vec<u32> = iv.to_i64().iter().map(|&i| if i < 0 { i + d } else { i }).map(|i| if (0..d).contains(&i) { Ok(i as u32) } else { Err(format!("index {i} out of range")) }).collect::<R<_>>()?;
+        let indices: Vec<u32> = iv
+            .to_i64()
+            .iter()
+            .map(|&i| if i < 0 { i + d } else { i })
+            .map(|i| if (0..d).contains(&i) { Ok(i as u32) } else { Err(format!("index {i} out of range")) })
+            .collect::<R<_>>()?;
         let info = self.model.tensors[x as usize].clone();
         let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
         self.map.insert(y, o);
@@ -894,7 +1020,15 @@ fn multiplier(real: f64) -> R<Multiplier> {
 }
 
 fn pool_params(w: &Window, count_include_pad: bool, zero_point: i32) -> Pool {
-    Pool { kernel: u32s(&w.kernel), strides: u32s(&w.strides), dilations: u32s(&w.dilations), pads_begin: u32s(&w.pads_begin), pads_end: u32s(&w.pads_end), count_include_pad, zero_point }
+    Pool {
+        kernel: u32s(&w.kernel),
+        strides: u32s(&w.strides),
+        dilations: u32s(&w.dilations),
+        pads_begin: u32s(&w.pads_begin),
+        pads_end: u32s(&w.pads_end),
+        count_include_pad,
+        zero_point,
+    }
 }
 
 fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {

@@ -39,7 +39,10 @@ pub fn dequantize_output(model: &Model, index: usize, v: &Value) -> Output {
     match (t.dtype, v) {
         (DType::I8, Value::I8(q)) => {
             let qp = t.quant.expect("int8 outputs carry quantization");
-            Output::Float(ArrayD::from_shape_vec(IxDyn(&shape), q.iter().map(|&x| io::dequantize_f32(x as i32, qp.scale, qp.zero_point)).collect()).unwrap())
+            Output::Float(
+                ArrayD::from_shape_vec(IxDyn(&shape), q.iter().map(|&x| io::dequantize_f32(x as i32, qp.scale, qp.zero_point)).collect())
+                    .unwrap(),
+            )
         }
         (_, Value::I64(a)) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), a.clone()).unwrap()),
         (_, Value::I8(a)) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), a.iter().map(|&x| x as i64).collect()).unwrap()),
@@ -72,7 +75,11 @@ pub fn run_samples(model: &Model, samples: &[Vec<ArrayD<f32>>]) -> Result<Vec<(V
 
 /// [`run_samples`] with another executor (`solidml run --backend`): `run` takes the quantized
 /// inputs of one sample and returns its raw outputs.
-pub fn run_samples_with(model: &Model, samples: &[Vec<ArrayD<f32>>], mut run: impl FnMut(&[Value]) -> Result<Vec<Value>, String>) -> Result<Vec<(Vec<Value>, Vec<Output>)>> {
+pub fn run_samples_with(
+    model: &Model,
+    samples: &[Vec<ArrayD<f32>>],
+    mut run: impl FnMut(&[Value]) -> Result<Vec<Value>, String>,
+) -> Result<Vec<(Vec<Value>, Vec<Output>)>> {
     samples
         .iter()
         .map(|s| {

@@ -78,7 +78,11 @@ impl Solc {
     /// `$SOLC`, `$FOUNDRY_BIN/solc`, or the project-local wrapper.
     pub fn locate() -> Result<Solc, SolcError> {
         let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-sol/toolchain/bin/solc");
-        let candidates = [std::env::var_os("SOLC").map(PathBuf::from), std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("solc")), Some(local)];
+        let candidates = [
+            std::env::var_os("SOLC").map(PathBuf::from),
+            std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("solc")),
+            Some(local),
+        ];
         candidates.into_iter().flatten().find(|p| p.is_file()).map(Solc::new).ok_or(SolcError::NotFound)
     }
 

@@ -12,7 +12,14 @@ use crate::ir::{Attr, Graph, Node, Value};
 
 fn node(g: &mut Graph, name: String, op: &str, inputs: Vec<usize>, attrs: Vec<(&str, Attr)>) -> (Node, usize) {
     let out = g.add_tensor(&format!("{name}.out"), true);
-    let n = Node { name, op: op.into(), domain: String::new(), attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), inputs: inputs.into_iter().map(Some).collect(), outputs: vec![out] };
+    let n = Node {
+        name,
+        op: op.into(),
+        domain: String::new(),
+        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        inputs: inputs.into_iter().map(Some).collect(),
+        outputs: vec![out],
+    };
     (n, out)
 }
 
@@ -117,7 +124,12 @@ mod tests {
     #[test]
     fn addmm_decomposes() {
         let mut g = graph(&[("a", &[3, 2]), ("b", &[4, 3]), ("c", &[4])]);
-        let y = node_(&mut g, "Gemm", &[0, 1, 2], vec![("transA", Attr::Int(1)), ("transB", Attr::Int(1)), ("alpha", Attr::Float(0.5)), ("beta", Attr::Float(2.0))]);
+        let y = node_(
+            &mut g,
+            "Gemm",
+            &[0, 1, 2],
+            vec![("transA", Attr::Int(1)), ("transB", Attr::Int(1)), ("alpha", Attr::Float(0.5)), ("beta", Attr::Float(2.0))],
+        );
         output(&mut g, y);
         let (g, changed) = check_preserves(g, run);
         assert!(changed);

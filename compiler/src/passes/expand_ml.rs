@@ -64,7 +64,13 @@ pub fn run(g: &mut Graph) -> Result<bool> {
             g.tensors[lt].shape = Some(vec![labels.len()]);
             g.consts.insert(lt, Value::Int(ArrayD::from_shape_vec(IxDyn(&[labels.len()]), labels).unwrap()));
             let idx = g.add_tensor(&format!("{}.argmax", n.name), false);
-            new_nodes.push(mk("ArgMax", format!("{}.argmax", n.name), vec![raw], vec![idx], vec![("axis", Attr::Int(1)), ("keepdims", Attr::Int(0))]));
+            new_nodes.push(mk(
+                "ArgMax",
+                format!("{}.argmax", n.name),
+                vec![raw],
+                vec![idx],
+                vec![("axis", Attr::Int(1)), ("keepdims", Attr::Int(0))],
+            ));
             let mut afe = mk("ArrayFeatureExtractor", format!("{}.label", n.name), vec![lt, idx], vec![n.outputs[0]], vec![]);
             afe.domain = "ai.onnx.ml".into();
             new_nodes.push(afe);

@@ -14,7 +14,8 @@ pub fn run(g: &mut Graph) -> Result<bool> {
     let mut i = 0;
     while i < g.nodes.len() {
         let n = &g.nodes[i];
-        let shape_of_known = matches!(n.op.as_str(), "Shape" | "Size") && n.domain.is_empty() && n.input(0).is_some_and(|t| g.tensors[t].shape.is_some());
+        let shape_of_known =
+            matches!(n.op.as_str(), "Shape" | "Size") && n.domain.is_empty() && n.input(0).is_some_and(|t| g.tensors[t].shape.is_some());
         let all_const = n.inputs.iter().flatten().all(|t| g.is_const(*t)) && !n.inputs.is_empty();
         if !(all_const || shape_of_known) || n.domain == "ai.onnx.ml" && n.op != "ArrayFeatureExtractor" {
             i += 1;

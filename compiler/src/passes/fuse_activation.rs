@@ -12,7 +12,9 @@ pub fn run(g: &mut Graph) -> bool {
         let bounds = match (a.domain.as_str(), a.op.as_str()) {
             ("", "Relu") => Some((0.0, f32::INFINITY)),
             ("", "Clip") => {
-                let c = |k: usize, d: f32| a.input(k).map(|t| g.consts.get(&t).map(|v| v.to_f32().iter().next().copied().unwrap_or(d))).unwrap_or(Some(d));
+                let c = |k: usize, d: f32| {
+                    a.input(k).map(|t| g.consts.get(&t).map(|v| v.to_f32().iter().next().copied().unwrap_or(d))).unwrap_or(Some(d))
+                };
                 if a.attrs.contains_key("min") || a.attrs.contains_key("max") {
                     Some((a.float("min", f32::NEG_INFINITY), a.float("max", f32::INFINITY)))
                 } else {
@@ -30,7 +32,12 @@ pub fn run(g: &mut Graph) -> bool {
         };
         let x = a.input(0).unwrap();
         // only ops whose integer form has an epilogue clamp: constant weights
-        let producer = g.nodes.iter().position(|n| n.outputs.first() == Some(&x) && n.domain.is_empty() && matches!(n.op.as_str(), "Conv" | "ConvTranspose" | "Gemm" | "MatMul") && n.input(1).is_some_and(|w| g.is_const(w)));
+        let producer = g.nodes.iter().position(|n| {
+            n.outputs.first() == Some(&x)
+                && n.domain.is_empty()
+                && matches!(n.op.as_str(), "Conv" | "ConvTranspose" | "Gemm" | "MatMul")
+                && n.input(1).is_some_and(|w| g.is_const(w))
+        });
         match producer {
             Some(j) if g.consumers().get(&x) == Some(&1) && !g.outputs.contains(&x) && !g.nodes[j].attrs.contains_key("solidml.clamp") => {
                 let out = g.nodes[i].outputs[0];

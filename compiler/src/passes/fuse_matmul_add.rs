@@ -14,8 +14,20 @@ pub fn run(g: &mut Graph) -> bool {
             continue;
         }
         let (a, b) = (n.input(0).unwrap(), n.input(1).unwrap());
-        let (x, bias) = if g.is_const(b) { (a, b) } else if g.is_const(a) { (b, a) } else { (usize::MAX, 0) };
-        let producer = g.nodes.iter().position(|p| p.outputs.first() == Some(&x) && p.op == "MatMul" && p.domain.is_empty() && p.inputs.len() == 2 && p.input(1).is_some_and(|w| g.is_const(w) && g.shape(w).len() == 2));
+        let (x, bias) = if g.is_const(b) {
+            (a, b)
+        } else if g.is_const(a) {
+            (b, a)
+        } else {
+            (usize::MAX, 0)
+        };
+        let producer = g.nodes.iter().position(|p| {
+            p.outputs.first() == Some(&x)
+                && p.op == "MatMul"
+                && p.domain.is_empty()
+                && p.inputs.len() == 2
+                && p.input(1).is_some_and(|w| g.is_const(w) && g.shape(w).len() == 2)
+        });
         let Some(j) = producer else {
             i += 1;
             continue;
@@ -23,8 +35,10 @@ pub fn run(g: &mut Graph) -> bool {
         let w = g.nodes[j].input(1).unwrap();
         let n_out = g.shape(w)[1];
         let bshape = g.shape(bias).to_vec();
-        let bias_is_vector = bshape.iter().product::<usize>() == n_out && bshape.last() == Some(&n_out) || bshape.iter().product::<usize>() == 1;
-        if !bias_is_vector || g.consumers().get(&x) != Some(&1) || g.outputs.contains(&x) || g.nodes[j].attrs.contains_key("solidml.clamp") {
+        let bias_is_vector =
+            bshape.iter().product::<usize>() == n_out && bshape.last() == Some(&n_out) || bshape.iter().product::<usize>() == 1;
+        if !bias_is_vector || g.consumers().get(&x) != Some(&1) || g.outputs.contains(&x) || g.nodes[j].attrs.contains_key("solidml.clamp")
+        {
             i += 1;
             continue;
         }

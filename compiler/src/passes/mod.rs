@@ -67,7 +67,14 @@ pub(crate) mod testutil {
     pub fn node(g: &mut Graph, op: &str, inputs: &[Tid], attrs: Vec<(&str, Attr)>) -> Tid {
         let out = g.add_tensor(&format!("{op}_{}", g.nodes.len()), true);
         let attrs: HashMap<String, Attr> = attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        g.nodes.push(Node { name: format!("{op}_{}", g.nodes.len()), op: op.into(), domain: String::new(), attrs, inputs: inputs.iter().map(|&t| Some(t)).collect(), outputs: vec![out] });
+        g.nodes.push(Node {
+            name: format!("{op}_{}", g.nodes.len()),
+            op: op.into(),
+            domain: String::new(),
+            attrs,
+            inputs: inputs.iter().map(|&t| Some(t)).collect(),
+            outputs: vec![out],
+        });
         out
     }
     pub fn output(g: &mut Graph, t: Tid) {

@@ -32,7 +32,8 @@ pub fn run(g: &mut Graph) -> bool {
             continue;
         };
         let q = &g.nodes[j];
-        let (s1, z1, s2, z2) = (scalar(g, q.input(1)), scalar(g, q.input(2)).or(Some(0.0)), scalar(g, dq.input(1)), scalar(g, dq.input(2)).or(Some(0.0)));
+        let (s1, z1, s2, z2) =
+            (scalar(g, q.input(1)), scalar(g, q.input(2)).or(Some(0.0)), scalar(g, dq.input(1)), scalar(g, dq.input(2)).or(Some(0.0)));
         let (Some(s), Some(z)) = (s1, z1) else {
             i += 1;
             continue;

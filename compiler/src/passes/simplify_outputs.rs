@@ -33,7 +33,11 @@ pub fn run(g: &mut Graph) -> bool {
                 let rank = g.shape(x).len() as i64;
                 let norm = |a: i64| if a < 0 { a + rank } else { a };
                 let sm_axis = p.int("axis", if g.opset < 13 { 1 } else { -1 });
-                if p.op == "Softmax" && p.domain.is_empty() && norm(sm_axis) == norm(n.int("axis", 0)) && (g.opset >= 13 || norm(sm_axis) == rank - 1) {
+                if p.op == "Softmax"
+                    && p.domain.is_empty()
+                    && norm(sm_axis) == norm(n.int("axis", 0))
+                    && (g.opset >= 13 || norm(sm_axis) == rank - 1)
+                {
                     let src = p.input(0).unwrap();
                     g.nodes[i].inputs[0] = Some(src);
                     changed = true;

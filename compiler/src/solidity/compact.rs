@@ -141,7 +141,13 @@ impl State {
                 _ => {}
             }
         }
-        State { blob: Vec::with_capacity(blob), inline: !force_data_contracts && blob + code <= MAIN_LAYER_BUDGET, buf: None, buf_size: buf, fns: 0 }
+        State {
+            blob: Vec::with_capacity(blob),
+            inline: !force_data_contracts && blob + code <= MAIN_LAYER_BUDGET,
+            buf: None,
+            buf_size: buf,
+            fns: 0,
+        }
     }
 }
 
@@ -207,7 +213,13 @@ pub fn dot_fn(name: &str, k: usize, xs: usize) -> String {
             }
         };
         let _ = writeln!(y, "    let xp := {xs}");
-        let _ = writeln!(y, "    for {{ let e := add(p, {}) }} lt(p, e) {{ p := add(p, {}) xp := add(xp, {}) }} {{", 32 * UNROLL * iters, 32 * UNROLL, 32 * PER_WORD * UNROLL);
+        let _ = writeln!(
+            y,
+            "    for {{ let e := add(p, {}) }} lt(p, e) {{ p := add(p, {}) xp := add(xp, {}) }} {{",
+            32 * UNROLL * iters,
+            32 * UNROLL,
+            32 * PER_WORD * UNROLL
+        );
         for t in 0..UNROLL {
             let _ = writeln!(y, "        {}", word(t, PER_WORD, &rel(t)));
         }
@@ -263,10 +275,22 @@ fn copy_yul(off: usize, len: usize, to: &str) -> String {
 
 /// The compact counterpart of `emit_layer` (same arguments, same result).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Option<usize>>], row_dst: &[usize], out_stride: usize, yt: TensorId) -> Result<(i32, i32), String> {
+pub(super) fn emit_layer(
+    cx: &mut Ctx,
+    layer: &Layer,
+    src: Loc,
+    y: Loc,
+    row_src: &[Vec<Option<usize>>],
+    row_dst: &[usize],
+    out_stride: usize,
+    yt: TensorId,
+) -> Result<(i32, i32), String> {
     let plan = layer.plan()?;
     if layer.k > MAX_K {
-        return Err(format!("{} inputs per output exceed the compact layout's 32-bit lanes (at most {MAX_K}): use the fast layout", layer.k));
+        return Err(format!(
+            "{} inputs per output exceed the compact layout's 32-bit lanes (at most {MAX_K}): use the fast layout",
+            layer.k
+        ));
     }
     let rows = row_src.len();
     let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
@@ -324,7 +348,8 @@ pub(super) fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src:
             match layer.epilogue_params(&plan, n) {
                 // the shared epilogue function: ~45 code bytes per output instead of ~80
                 Some((mul, nk, z, s)) => {
-                    let _ = writeln!(body, "    {}", store(&format!("{ename}(acc, {}, {}, s7, {mul}, {}, {z}, {s})", 32 * l, lit(c), lit(nk))));
+                    let _ =
+                        writeln!(body, "    {}", store(&format!("{ename}(acc, {}, {}, s7, {mul}, {}, {z}, {s})", 32 * l, lit(c), lit(nk))));
                 }
                 None => {
                     let lane = match l {
@@ -388,13 +413,26 @@ pub fn data_initcode(data: &[u8]) -> Vec<u8> {
 }
 
 pub(super) fn contract_bits(cx: &mut Ctx) -> ContractBits {
-    let mut b = ContractBits { fields: String::new(), deploys: String::new(), helpers: String::new(), forward_pre: String::new(), forward_yul: String::new(), addresses: vec![], slots: vec![], chunks: vec![] };
+    let mut b = ContractBits {
+        fields: String::new(),
+        deploys: String::new(),
+        helpers: String::new(),
+        forward_pre: String::new(),
+        forward_yul: String::new(),
+        addresses: vec![],
+        slots: vec![],
+        chunks: vec![],
+    };
     let Some(st) = cx.compact.as_ref() else { return b };
     if st.blob.is_empty() {
         return b;
     }
     if st.inline {
-        let _ = writeln!(b.fields, "    /// Dense/Conv weights (compact layout: `w + 128`, 8 outputs × 4 inputs per word).\n    bytes private constant WEIGHTS = hex\"{}\";", hex(&st.blob));
+        let _ = writeln!(
+            b.fields,
+            "    /// Dense/Conv weights (compact layout: `w + 128`, 8 outputs × 4 inputs per word).\n    bytes private constant WEIGHTS = hex\"{}\";",
+            hex(&st.blob)
+        );
         b.forward_pre = "        bytes memory wts = WEIGHTS;\n".into();
         b.forward_yul = "let wb := add(wts, 32)\n".into();
         return b;
@@ -463,7 +501,9 @@ mod tests {
         assert!(sol.contains(&format!("WEIGHTS = hex\"{}\"", hex(&layer_blob_of(&m)))), "{sol}");
         assert!(sol.contains("function dot0(p) -> acc") && !sol.contains("extcodecopy"), "{sol}");
         // forced out: one data contract, read with EXTCODECOPY
-        let f = emit_with(&m, &[0; 32], &SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: true, ..Default::default() }).unwrap();
+        let f =
+            emit_with(&m, &[0; 32], &SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: true, ..Default::default() })
+                .unwrap();
         let sol = main(&f);
         assert!(sol.contains("data0 = _data(hex\"61") && sol.contains("extcodecopy(mload(") && !sol.contains("data1"), "{sol}");
         // the fast layout is unchanged by the option
@@ -475,16 +515,31 @@ mod tests {
         let e = crate::solidity::emit_model(&big, &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap();
         assert_eq!(e.split_parts, ["d_D0", "d_D1", "d_D2"], "65,536 bytes in 3 data contracts");
         let sol = main(&e.files);
-        assert!(sol.contains("data2 = _dataAt(parts_, 2, 0x") && !sol.contains("data3 =") && sol.contains("constructor(address[] memory parts_)"), "{sol}");
+        assert!(
+            sol.contains("data2 = _dataAt(parts_, 2, 0x")
+                && !sol.contains("data3 =")
+                && sol.contains("constructor(address[] memory parts_)"),
+            "{sol}"
+        );
         assert!(e.files.iter().any(|(p, t)| p == "dDeploy.sol" && t.contains("p[2] = address(new d_D2());")));
         // K beyond the 32-bit lanes' bound is refused
-        let err = emit_with(&dense_model(MAX_K as u32 + 1, 1), &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap_err();
+        let err =
+            emit_with(&dense_model(MAX_K as u32 + 1, 1), &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap_err();
         assert!(err.contains("32-bit lanes"), "{err}");
     }
 
     fn layer_blob_of(m: &Model) -> Vec<u8> {
         let Op::Dense(d) = &m.nodes[0].op else { unreachable!() };
-        let l = Layer { k: d.in_features as usize, n: d.out_features as usize, weights: &d.weights, bias: &d.bias, input_zero_point: 0, epilogue: &d.epilogue, channel_offset: 0, x_range: (-128, 127) };
+        let l = Layer {
+            k: d.in_features as usize,
+            n: d.out_features as usize,
+            weights: &d.weights,
+            bias: &d.bias,
+            input_zero_point: 0,
+            epilogue: &d.epilogue,
+            channel_offset: 0,
+            x_range: (-128, 127),
+        };
         layer_blob(&l)
     }
 
@@ -492,7 +547,13 @@ mod tests {
     fn dot_fn_unrolls_small_layers_and_loops_over_large_ones() {
         let small = dot_fn("d", 6, 0x100);
         // 2 words, the second with 2 terms, inputs at constant addresses
-        assert!(small.contains("mload(add(p, 32))") && small.contains(&format!("mload({})", 0x100 + 32 * 5)) && !small.contains(&format!("mload({})", 0x100 + 32 * 6)) && !small.contains("for"), "{small}");
+        assert!(
+            small.contains("mload(add(p, 32))")
+                && small.contains(&format!("mload({})", 0x100 + 32 * 5))
+                && !small.contains(&format!("mload({})", 0x100 + 32 * 6))
+                && !small.contains("for"),
+            "{small}"
+        );
         let large = dot_fn("d", UNROLL_MAX_K + 5, 0x100);
         assert!(large.contains("for {") && large.contains("mload(add(xp, 32))"), "{large}");
     }

@@ -190,7 +190,12 @@ impl Layer<'_> {
             // both: one unsigned compare catches either side (v < cmin wraps to a huge value)
             (true, true) => {
                 let v = add_const("v", -cmin);
-                let _ = write!(y, "\nif gt({v}, {}) {{ v := {} }}", cmax - cmin, add_const(&format!("mul(sgt(v, {cmin}), {})", cmax - cmin), cmin));
+                let _ = write!(
+                    y,
+                    "\nif gt({v}, {}) {{ v := {} }}",
+                    cmax - cmin,
+                    add_const(&format!("mul(sgt(v, {cmin}), {})", cmax - cmin), cmin)
+                );
             }
             (true, false) => {
                 let _ = write!(y, "\nif slt(v, {cmin}) {{ v := {cmin} }}");
@@ -228,7 +233,13 @@ impl Layer<'_> {
 
     /// Yul computing the outputs `outs` (a range of features packed into one word of lanes),
     /// `xload(k)` giving the biased input `k`, `store(n, value)` storing output `n`.
-    pub fn group_yul(&self, plan: &Plan, outs: std::ops::Range<usize>, xload: &dyn Fn(usize) -> String, store: &dyn Fn(usize, String) -> String) -> String {
+    pub fn group_yul(
+        &self,
+        plan: &Plan,
+        outs: std::ops::Range<usize>,
+        xload: &dyn Fn(usize) -> String,
+        store: &dyn Fn(usize, String) -> String,
+    ) -> String {
         let mut y = String::new();
         let zpb = self.input_zero_point as i128 + 128;
         let init: Vec<i128> = outs

@@ -186,7 +186,9 @@ impl Ctx<'_> {
     fn wants_words(&self, t: TensorId) -> bool {
         let c = self.consumers(t);
         let producer_ok = self.m.inputs.contains(&t)
-            || self.m.nodes.iter().any(|n| n.outputs.contains(&t) && matches!(n.op, Op::Dense(_) | Op::Conv(_) | Op::View(_) | Op::Pad(_) | Op::Gather { .. }));
+            || self.m.nodes.iter().any(|n| {
+                n.outputs.contains(&t) && matches!(n.op, Op::Dense(_) | Op::Conv(_) | Op::View(_) | Op::Pad(_) | Op::Gather { .. })
+            });
         producer_ok
             && !c.is_empty()
             && !self.m.outputs.contains(&t)
@@ -804,7 +806,9 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
         Op::Binary(_) | Op::Extremum(_) => {
             let y = cx.place_output(yt);
             let (a_t, b_t) = (n.inputs[0], n.inputs[1]);
-            let (Loc::Bytes(a), Loc::Bytes(b), Loc::Bytes(d)) = (cx.at(a_t), cx.at(b_t), y) else { return Err("int8 bytes expected".into()) };
+            let (Loc::Bytes(a), Loc::Bytes(b), Loc::Bytes(d)) = (cx.at(a_t), cx.at(b_t), y) else {
+                return Err("int8 bytes expected".into());
+            };
             let so = &yinfo.shape;
             let total = yinfo.len();
             // broadcast both operands to the output shape (index tables) unless already there
@@ -845,7 +849,10 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
                             if k == BinaryKind::Add { "add" } else { "sub" }
                         ),
                     };
-                    format!("{acc}\n{}", requant_yul(bn.output_multiplier, "acc", bn.output_zero_point, bn.clamp_min as i32, bn.clamp_max as i32))
+                    format!(
+                        "{acc}\n{}",
+                        requant_yul(bn.output_multiplier, "acc", bn.output_zero_point, bn.clamp_min as i32, bn.clamp_max as i32)
+                    )
                 }
                 _ => unreachable!(),
             };
@@ -918,7 +925,16 @@ fn copy_gather_inner(cx: &mut Ctx, src: Loc, dst: Loc, idx: &[Option<usize>], fi
 /// `row_src[r]` (None: the input zero point, i.e. padding) and writes output `n` of the row at
 /// element `row_dst[r] + n·out_stride` of `y`. Returns the raw range of the outputs.
 #[allow(clippy::too_many_arguments)]
-fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Option<usize>>], row_dst: &[usize], out_stride: usize, yt: TensorId) -> Result<(i32, i32), String> {
+fn emit_layer(
+    cx: &mut Ctx,
+    layer: &Layer,
+    src: Loc,
+    y: Loc,
+    row_src: &[Vec<Option<usize>>],
+    row_dst: &[usize],
+    out_stride: usize,
+    yt: TensorId,
+) -> Result<(i32, i32), String> {
     if cx.compact.is_some() {
         return compact::emit_layer(cx, layer, src, y, row_src, row_dst, out_stride, yt);
     }
@@ -929,7 +945,8 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
     while per_group > 1 && layer.group_bytes(&plan, 0..per_group.min(layer.n)) > PART_BUDGET {
         per_group -= 1;
     }
-    let groups: Vec<std::ops::Range<usize>> = (0..layer.n.div_ceil(per_group)).map(|g| g * per_group..((g + 1) * per_group).min(layer.n)).collect();
+    let groups: Vec<std::ops::Range<usize>> =
+        (0..layer.n.div_ceil(per_group)).map(|g| g * per_group..((g + 1) * per_group).min(layer.n)).collect();
     let rows = row_src.len();
     // the row's biased inputs as words: in place when the input already is one row of words
     let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
@@ -948,7 +965,10 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
                 return Err("layer too large for one contract (splitting is implemented for Dense only)".into());
             }
             if b > PART_BUDGET {
-                return Err(format!("one group of {} output lanes needs ~{b} bytes of code, over EIP-170's {MAX_CODE} with the lanes' constants in the code: use the compact layout (`--layout compact`) for rows this long", g.len()));
+                return Err(format!(
+                    "one group of {} output lanes needs ~{b} bytes of code, over EIP-170's {MAX_CODE} with the lanes' constants in the code: use the compact layout (`--layout compact`) for rows this long",
+                    g.len()
+                ));
             }
             if part_size + b > PART_BUDGET || cx.parts.is_empty() || parts.is_empty() {
                 cx.parts.push((format!("{}_P{}", cx.name, cx.parts.len()), String::new()));
@@ -981,7 +1001,11 @@ fn emit_layer(cx: &mut Ctx, layer: &Layer, src: Loc, y: Loc, row_src: &[Vec<Opti
             }
         };
         let body = layer.group_yul(&plan, g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
-            if words_out { format!("mstore(add(o, {}), {v})", 32 * (nn - first)) } else { format!("mstore8(add(o, {}), xor({v}, 0x80))", nn - first) }
+            if words_out {
+                format!("mstore(add(o, {}), {v})", 32 * (nn - first))
+            } else {
+                format!("mstore8(add(o, {}), xor({v}, 0x80))", nn - first)
+            }
         });
         let part = &mut cx.parts[*p].1;
         let _ = writeln!(part, "// outputs {}..{} at offset {}", g.start, g.end, es * (g.start - first));
@@ -1071,11 +1095,7 @@ fn fill_rows_yul(cx: &mut Ctx, layer: &Layer, src: Loc, xs: usize, row_src: &[Ve
         )),
         Loc::Words(s) if contiguous => Ok(format!("mcopy({xs}, add({s}, mul(r, {})), {})", 32 * layer.k, 32 * layer.k)),
         Loc::Bytes(s) => {
-            let all: Vec<u8> = row_src
-                .iter()
-                .flatten()
-                .flat_map(|j| j.map_or(0xffffu16, |j| j as u16).to_be_bytes())
-                .collect();
+            let all: Vec<u8> = row_src.iter().flatten().flat_map(|j| j.map_or(0xffffu16, |j| j as u16).to_be_bytes()).collect();
             if row_src.iter().flatten().flatten().any(|&j| j >= 0xffff) {
                 return Err("input too large for 16-bit gather tables".into());
             }
@@ -1150,10 +1170,16 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
                 let _ = writeln!(unpack, "}}");
             }
             Loc::Words(a) => {
-                let _ = writeln!(unpack, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), xor(byte(0, calldataload(add(q.offset, add({off}, i)))), 0x80)) }}");
+                let _ = writeln!(
+                    unpack,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), xor(byte(0, calldataload(add(q.offset, add({off}, i)))), 0x80)) }}"
+                );
             }
             Loc::I64(a) => {
-                let _ = writeln!(unpack, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, shr(192, calldataload(add(q.offset, add({off}, shl(3, i))))))) }}");
+                let _ = writeln!(
+                    unpack,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, shr(192, calldataload(add(q.offset, add({off}, shl(3, i))))))) }}"
+                );
             }
         }
     }
@@ -1165,7 +1191,11 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
         let info = m.tensor(t);
         match (info.quant, l) {
             (Some(q), _) => {
-                let _ = writeln!(io_doc, "/// @notice Input `{}` {:?}: int8, scale {:e}, zero point {}.", info.name, info.shape, q.scale, q.zero_point);
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Input `{}` {:?}: int8, scale {:e}, zero point {}.",
+                    info.name, info.shape, q.scale, q.zero_point
+                );
                 // element `p / 32 + k` (`p`: the byte offset of a word), in its own block
                 let element = |k: usize| -> Result<String, String> {
                     let store = match l {
@@ -1180,7 +1210,8 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
                 // remainder after the loop
                 let (body, whole) = (element(0)? + "\n" + &element(1)? + "\n" + &element(2)? + "\n" + &element(3)?, len / 4 * 4);
                 if whole > 0 {
-                    let _ = writeln!(quant, "for {{ let p := 0 }} lt(p, {}) {{ p := add(p, 128) }} {{\n{}\n}}", 32 * whole, indent(&body, 4));
+                    let _ =
+                        writeln!(quant, "for {{ let p := 0 }} lt(p, {}) {{ p := add(p, 128) }} {{\n{}\n}}", 32 * whole, indent(&body, 4));
                 }
                 if len > whole {
                     let rest: Vec<String> = (0..len - whole).map(element).collect::<Result<_, _>>()?;
@@ -1188,8 +1219,15 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
                 }
             }
             (None, Loc::I64(a)) => {
-                let _ = writeln!(io_doc, "/// @notice Input `{}` {:?}: int64 (18-decimal values truncated to integers).", info.name, info.shape);
-                let _ = writeln!(quant, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, sdiv(calldataload(add(input.offset, shl(5, add(i, {fin_off})))), 1000000000000000000))) }}");
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Input `{}` {:?}: int64 (18-decimal values truncated to integers).",
+                    info.name, info.shape
+                );
+                let _ = writeln!(
+                    quant,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, sdiv(calldataload(add(input.offset, shl(5, add(i, {fin_off})))), 1000000000000000000))) }}"
+                );
             }
             _ => return Err("internal: input without quantization".into()),
         }
@@ -1210,8 +1248,17 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
         let _ = writeln!(deq, "mstore({arr}, {len})");
         match (info.quant, l) {
             (Some(q), Loc::Bytes(s)) => {
-                let _ = writeln!(io_doc, "/// @notice Output {i} `{}` {:?}: 18-decimal fixed point (int8: scale {:e}, zero point {}).", info.name, info.shape, q.scale, q.zero_point);
-                let _ = writeln!(deq, "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let xb := xor(byte(0, mload(add({s}, i))), 0x80)\n    {}\n    mstore(add({}, shl(5, i)), r)\n}}", dequantize_yul(q.scale, q.zero_point)?.replace('\n', "\n    "), arr + 32);
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Output {i} `{}` {:?}: 18-decimal fixed point (int8: scale {:e}, zero point {}).",
+                    info.name, info.shape, q.scale, q.zero_point
+                );
+                let _ = writeln!(
+                    deq,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let xb := xor(byte(0, mload(add({s}, i))), 0x80)\n    {}\n    mstore(add({}, shl(5, i)), r)\n}}",
+                    dequantize_yul(q.scale, q.zero_point)?.replace('\n', "\n    "),
+                    arr + 32
+                );
             }
             (None, Loc::I64(s)) => {
                 let _ = writeln!(io_doc, "/// @notice Output {i} `{}` {:?}: int64 (plain integers).", info.name, info.shape);
@@ -1237,7 +1284,11 @@ fn emit_contract(cx: &mut Ctx, model_id: &[u8; 32], inputs: &[(TensorId, Loc, us
     for (i, (pname, body)) in cx.parts.iter().enumerate() {
         let (cases, ret) = body.rsplit_once("//RETURN ").expect("every part returns");
         let cases: Vec<&str> = cases.split("//END\n").filter(|s| !s.trim().is_empty()).collect();
-        let switch: String = cases.iter().enumerate().map(|(c, s)| format!("                case {c} {{\n{}\n                }}\n", indent(s, 20))).collect();
+        let switch: String = cases
+            .iter()
+            .enumerate()
+            .map(|(c, s)| format!("                case {c} {{\n{}\n                }}\n", indent(s, 20)))
+            .collect();
         let (n_cases, ret) = (cases.len(), ret.trim());
         let src = format!(
             r#"// SPDX-License-Identifier: MIT
@@ -1260,7 +1311,14 @@ contract {pname} {{
 }}
 "#,
             model = m.name,
-            tag = if split { format!("            // empty calldata: the part's tag, which the model's constructor checks\n            if iszero(calldatasize()) {{ mstore(0, {}) return(0, 32) }}\n", part_tag(model_id, i)) } else { String::new() },
+            tag = if split {
+                format!(
+                    "            // empty calldata: the part's tag, which the model's constructor checks\n            if iszero(calldatasize()) {{ mstore(0, {}) return(0, 32) }}\n",
+                    part_tag(model_id, i)
+                )
+            } else {
+                String::new()
+            },
         );
         files.push((format!("{pname}.sol"), src));
         let _ = writeln!(part_fields, "    address private immutable part{i};");
@@ -1328,7 +1386,11 @@ contract {pname} {{
     } else {
         part_deploys.push_str(&bits.deploys);
         split_parts.clear();
-        if bits.helpers.is_empty() { String::new() } else { format!("\n    /// A data contract (compact layout) could not be created.\n    error DataDeployFailed();\n\n{}", bits.helpers) }
+        if bits.helpers.is_empty() {
+            String::new()
+        } else {
+            format!("\n    /// A data contract (compact layout) could not be created.\n    error DataDeployFailed();\n\n{}", bits.helpers)
+        }
     };
     let part_stores = format!("{}{part_stores}", bits.forward_pre);
     let (constructor_args, deploy_doc) = if split {
@@ -1345,7 +1407,12 @@ contract {pname} {{
     let mem_end = cx.next;
     let model_name = &m.name;
     let n_listed = n_parts + bits.addresses.len();
-    let part_list: String = (0..n_parts).map(|i| format!("part{i}")).chain(bits.addresses.iter().cloned()).enumerate().map(|(i, a)| format!("        p[{i}] = {a};\n")).collect();
+    let part_list: String = (0..n_parts)
+        .map(|i| format!("part{i}"))
+        .chain(bits.addresses.iter().cloned())
+        .enumerate()
+        .map(|(i, a)| format!("        p[{i}] = {a};\n"))
+        .collect();
     let sol = format!(
         r#"// SPDX-License-Identifier: MIT
 // Generated by `solidml compile` from model `{model_name}`. Do not edit.
@@ -1545,11 +1612,7 @@ fn requant_raw_yul(m: Multiplier, x: &str) -> String {
         format!("let r := sar(31, add(mul({x}, {mm}), 0x40000000))")
     } else {
         let e = (-m.shift) as u32;
-        format!(
-            "let r := add(mul({x}, {mm}), 0x40000000)\nr := sar({}, sub(add(r, {}), shl(31, slt(r, 0))))",
-            31 + e,
-            1i128 << (30 + e)
-        )
+        format!("let r := add(mul({x}, {mm}), 0x40000000)\nr := sar({}, sub(add(r, {}), shl(31, slt(r, 0))))", 31 + e, 1i128 << (30 + e))
     }
 }
 
@@ -1573,7 +1636,12 @@ mod tests {
     use super::*;
 
     fn model(op: Op) -> Model {
-        let t = |n: &str, dtype| TensorInfo { name: n.into(), shape: vec![1, 4], dtype, quant: (dtype == DType::I8).then_some(Quant { scale: 0.5, zero_point: 0 }) };
+        let t = |n: &str, dtype| TensorInfo {
+            name: n.into(),
+            shape: vec![1, 4],
+            dtype,
+            quant: (dtype == DType::I8).then_some(Quant { scale: 0.5, zero_point: 0 }),
+        };
         Model {
             name: "m".into(),
             tensors: vec![t("x", DType::I64), t("y", DType::I64)],
@@ -1589,7 +1657,6 @@ mod tests {
         let err = emit(&model(Op::IntBinary { kind: BinaryKind::Add }), &[0; 32]).unwrap_err();
         assert!(err.contains("`the_node`") && err.contains("not supported"), "{err}");
     }
-
 
     #[test]
     fn quantize_and_dequantize_yul_use_the_scale_parts() {

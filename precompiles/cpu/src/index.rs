@@ -13,9 +13,7 @@ pub fn strides(shape: &[u32]) -> Vec<usize> {
 pub fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<usize> {
     let own = strides(shape);
     let lead = out.len() - shape.len();
-    (0..out.len())
-        .map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] })
-        .collect()
+    (0..out.len()).map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] }).collect()
 }
 
 /// Calls `f(offsets)` for every index of `shape` in row-major order, where `offsets[j]` is

@@ -104,7 +104,13 @@ impl<'m> CpuExecutor<'m> {
         for (&id, v) in m.inputs.iter().zip(inputs) {
             let t = m.tensor(id);
             if v.len() != t.len() || v.dtype() != t.dtype {
-                return Err(CpuError::InputMismatch { name: t.name.clone(), expected: t.len(), dtype: t.dtype, got: v.len(), got_dtype: v.dtype() });
+                return Err(CpuError::InputMismatch {
+                    name: t.name.clone(),
+                    expected: t.len(),
+                    dtype: t.dtype,
+                    got: v.len(),
+                    got_dtype: v.dtype(),
+                });
             }
             values[id as usize] = Some(v.clone());
         }

@@ -89,7 +89,12 @@ pub fn gemm_model(m: u32, n: u32, k: u32) -> Model {
         input_zero_point: 3,
         weights,
         bias: (0..n).map(|i| i as i32 - n as i32 / 2).collect(),
-        epilogue: Epilogue { multipliers: vec![Multiplier::from_real(1.0 / (k as f64 * 64.0))], output_zero_point: -2, clamp_min: -128, clamp_max: 127 },
+        epilogue: Epilogue {
+            multipliers: vec![Multiplier::from_real(1.0 / (k as f64 * 64.0))],
+            output_zero_point: -2,
+            clamp_min: -128,
+            clamp_max: 127,
+        },
     };
     Model {
         name: format!("gemm_{m}x{n}x{k}"),

@@ -108,7 +108,14 @@ impl GpuContext {
             return Err(GpuError::NoAdapter { looked_for });
         };
         let info = adapter.get_info();
-        let summary = AdapterSummary { name: info.name.clone(), backend: info.backend, device_type: info.device_type, driver: info.driver.clone(), driver_info: info.driver_info.clone(), packed_dot };
+        let summary = AdapterSummary {
+            name: info.name.clone(),
+            backend: info.backend,
+            device_type: info.device_type,
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+            packed_dot,
+        };
         let default_dot = match dot {
             DotMode::Auto => {
                 if packed_dot {
@@ -117,15 +124,25 @@ impl GpuContext {
                     DotMode::Emulated
                 }
             }
-            DotMode::Packed if !packed_dot => return Err(GpuError::Unsupported("WGSL packed_4x8_integer_dot_product is not available on this instance".into())),
+            DotMode::Packed if !packed_dot => {
+                return Err(GpuError::Unsupported("WGSL packed_4x8_integer_dot_product is not available on this instance".into()));
+            }
             other => other,
         };
         // Everything the adapter allows: large storage bindings in particular.
         let limits = adapter.limits();
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor { label: Some("solidml-gpu"), required_limits: limits.clone(), ..Default::default() }))
-            .map_err(|e| GpuError::Device(format!("requesting a device from {}: {e}", info.name)))?;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("solidml-gpu"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(format!("requesting a device from {}: {e}", info.name)))?;
         let layout = shaders::bind_group_layout(&device);
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("solidml"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("solidml"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
         Ok(GpuContext {
             device,
             queue,
@@ -166,7 +183,9 @@ impl GpuContext {
     pub(crate) fn resolve_dot(&self, dot: DotMode) -> Result<bool, GpuError> {
         match dot {
             DotMode::Auto => Ok(self.default_dot == DotMode::Packed),
-            DotMode::Packed if !self.summary.packed_dot => Err(GpuError::Unsupported("WGSL packed_4x8_integer_dot_product is not available on this instance".into())),
+            DotMode::Packed if !self.summary.packed_dot => {
+                Err(GpuError::Unsupported("WGSL packed_4x8_integer_dot_product is not available on this instance".into()))
+            }
             DotMode::Packed => Ok(true),
             DotMode::Emulated => Ok(false),
         }
@@ -215,7 +234,10 @@ impl GpuContext {
         }
         let source = shaders::source(shader, packed);
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(shader.name()), source: wgpu::ShaderSource::Wgsl(source.into()) });
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(shader.name()),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Shader { shader: shader.name(), message: e.to_string() });
         }

@@ -15,9 +15,9 @@ use std::sync::{Mutex, mpsc};
 use solidml_cpu::{CpuError, Value};
 use solidml_spec::{DType, Model, validate::validate};
 
+use crate::GpuError;
 use crate::context::{DotMode, GpuContext, Pipeline};
 use crate::ops::{self, FailKind};
-use crate::GpuError;
 
 /// One recorded compute dispatch.
 pub(crate) struct Dispatch {
@@ -124,7 +124,12 @@ impl GpuExecutor {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
-        let status_readback = device.create_buffer(&wgpu::BufferDescriptor { label: Some("status readback"), size: status_bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let status_readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("status readback"),
+            size: status_bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut builder = ops::Builder::new(ctx, packed, &tensors, &status);
@@ -150,11 +155,28 @@ impl GpuExecutor {
             .collect();
         let io = ModelIo {
             name: model.name.clone(),
-            inputs: model.inputs.iter().map(|&i| (i as usize, model.tensor(i).name.clone(), model.tensor(i).len(), model.tensor(i).dtype)).collect(),
+            inputs: model
+                .inputs
+                .iter()
+                .map(|&i| (i as usize, model.tensor(i).name.clone(), model.tensor(i).len(), model.tensor(i).dtype))
+                .collect(),
             outputs: model.outputs.iter().map(|&o| (o as usize, model.tensor(o).len(), model.tensor(o).dtype)).collect(),
             node_names: model.nodes.iter().map(|n| n.name.clone()).collect(),
         };
-        Ok(GpuExecutor { device: ctx.device.clone(), queue: ctx.queue.clone(), io, tensors, dispatches, fallible, status, status_readback, readback, packed, run_lock: Mutex::new(()), _owned: owned })
+        Ok(GpuExecutor {
+            device: ctx.device.clone(),
+            queue: ctx.queue.clone(),
+            io,
+            tensors,
+            dispatches,
+            fallible,
+            status,
+            status_readback,
+            readback,
+            packed,
+            run_lock: Mutex::new(()),
+            _owned: owned,
+        })
     }
 
     /// Whether this executor's GEMM-like kernels use `dot4I8Packed`.
@@ -175,7 +197,14 @@ impl GpuExecutor {
         }
         for ((_, name, len, dtype), v) in m.inputs.iter().zip(inputs) {
             if v.len() != *len || v.dtype() != *dtype {
-                return Err(CpuError::InputMismatch { name: name.clone(), expected: *len, dtype: *dtype, got: v.len(), got_dtype: v.dtype() }.into());
+                return Err(CpuError::InputMismatch {
+                    name: name.clone(),
+                    expected: *len,
+                    dtype: *dtype,
+                    got: v.len(),
+                    got_dtype: v.dtype(),
+                }
+                .into());
             }
         }
         let _guard = self.run_lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -196,7 +225,8 @@ impl GpuExecutor {
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("solidml run") });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("solidml model"), timestamp_writes: None });
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("solidml model"), timestamp_writes: None });
             for d in &self.dispatches {
                 pass.set_pipeline(&d.pipeline);
                 pass.set_bind_group(0, &d.bind_group, &[]);
@@ -231,7 +261,9 @@ impl GpuExecutor {
         }
         device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Device(format!("waiting for the GPU: {e}")))?;
         for _ in 0..pending {
-            rx.recv().map_err(|e| GpuError::Device(format!("buffer mapping: {e}")))?.map_err(|e| GpuError::Device(format!("buffer mapping: {e}")))?;
+            rx.recv()
+                .map_err(|e| GpuError::Device(format!("buffer mapping: {e}")))?
+                .map_err(|e| GpuError::Device(format!("buffer mapping: {e}")))?;
         }
         if let Some(e) = pollster::block_on(scope.pop()) {
             for rb in self.readback.iter().chain([&self.status_readback]) {
@@ -239,7 +271,8 @@ impl GpuExecutor {
             }
             return Err(GpuError::Device(format!("running model `{}`: {e}", m.name)));
         }
-        let status: Vec<u32> = bytemuck::cast_slice(&self.status_readback.slice(..).get_mapped_range().map_err(|e| GpuError::Device(e.to_string()))?).to_vec();
+        let status: Vec<u32> =
+            bytemuck::cast_slice(&self.status_readback.slice(..).get_mapped_range().map_err(|e| GpuError::Device(e.to_string()))?).to_vec();
         self.status_readback.unmap();
         let mut outputs = Vec::with_capacity(m.outputs.len());
         for ((&(_, _, dtype), rb), &bytes) in m.outputs.iter().zip(&self.readback).zip(&sizes) {

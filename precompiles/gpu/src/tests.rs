@@ -26,7 +26,13 @@ pub(crate) fn context() -> Option<GpuContext> {
 /// Run one test entry point over `n` elements; returns `out_words` words of the output.
 fn run_raw(ctx: &GpuContext, entry: &'static str, n: usize, in0: &[u32], in1: &[u32], out_words: usize) -> Vec<u32> {
     let dev = &ctx.device;
-    let init = |label, words: &[u32], usage| dev.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: bytemuck::cast_slice(if words.is_empty() { &[0u32; 4][..] } else { words }), usage });
+    let init = |label, words: &[u32], usage| {
+        dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::cast_slice(if words.is_empty() { &[0u32; 4][..] } else { words }),
+            usage,
+        })
+    };
     let params = init("params", &[n as u32], wgpu::BufferUsages::STORAGE);
     let a = init("in0", in0, wgpu::BufferUsages::STORAGE);
     let b = init("in1", in1, wgpu::BufferUsages::STORAGE);
@@ -34,11 +40,30 @@ fn run_raw(ctx: &GpuContext, entry: &'static str, n: usize, in0: &[u32], in1: &[
     let status = init("status", &[0; 4], wgpu::BufferUsages::STORAGE);
     let scratch = init("scratch", &[0; 4], wgpu::BufferUsages::STORAGE);
     let bytes = (out_words * 4) as u64;
-    let out = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("out"), size: bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
-    let rb = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("rb"), size: bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+    let out = dev.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("out"),
+        size: bytes,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    });
+    let rb = dev.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("rb"),
+        size: bytes,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
     let pipeline = ctx.pipeline(Shader::ArithTest, entry, false).unwrap();
-    let bufs = [(shaders::PARAMS, &params), (shaders::OUT, &out), (shaders::IN0, &a), (shaders::IN1, &b), (shaders::DATA, &dummy), (shaders::STATUS, &status), (shaders::SCRATCH, &scratch)];
-    let entries: Vec<wgpu::BindGroupEntry> = bufs.iter().map(|(i, b)| wgpu::BindGroupEntry { binding: *i, resource: b.as_entire_binding() }).collect();
+    let bufs = [
+        (shaders::PARAMS, &params),
+        (shaders::OUT, &out),
+        (shaders::IN0, &a),
+        (shaders::IN1, &b),
+        (shaders::DATA, &dummy),
+        (shaders::STATUS, &status),
+        (shaders::SCRATCH, &scratch),
+    ];
+    let entries: Vec<wgpu::BindGroupEntry> =
+        bufs.iter().map(|(i, b)| wgpu::BindGroupEntry { binding: *i, resource: b.as_entire_binding() }).collect();
     let bg = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &ctx.layout, entries: &entries });
     let mut enc = dev.create_command_encoder(&Default::default());
     {
@@ -67,7 +92,8 @@ impl Rng {
     }
     /// A "interesting" i32: edges, small values, powers of two ± 1, or uniform.
     fn i32(&mut self) -> i32 {
-        const EDGE: [i32; 12] = [i32::MIN, i32::MIN + 1, -(1 << 30), -(1 << 30) - 1, -1, 0, 1, 2, (1 << 30) - 1, 1 << 30, i32::MAX - 1, i32::MAX];
+        const EDGE: [i32; 12] =
+            [i32::MIN, i32::MIN + 1, -(1 << 30), -(1 << 30) - 1, -1, 0, 1, 2, (1 << 30) - 1, 1 << 30, i32::MAX - 1, i32::MAX];
         match self.next() % 5 {
             0 => EDGE[(self.next() % EDGE.len() as u64) as usize],
             1 => (self.next() % 2001) as i32 - 1000,
@@ -202,7 +228,10 @@ fn every_shader_compiles_in_both_dot_modes_and_pipelines_are_cached() {
     let Some(ctx) = context() else { return };
     for &shader in Shader::ALL {
         let src = shaders::source(shader, false);
-        let entries: Vec<&'static str> = ["main", "pack", "report", "check", "stats", "max_pool", "avg_pool"].into_iter().filter(|e| src.contains(&format!("fn {e}("))).collect();
+        let entries: Vec<&'static str> = ["main", "pack", "report", "check", "stats", "max_pool", "avg_pool"]
+            .into_iter()
+            .filter(|e| src.contains(&format!("fn {e}(")))
+            .collect();
         assert!(!entries.is_empty(), "{}", shader.name());
         for e in entries {
             ctx.pipeline(shader, e, false).unwrap_or_else(|err| panic!("{}: {err}", shader.name()));

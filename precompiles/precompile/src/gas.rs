@@ -86,7 +86,9 @@ pub fn work_units(model: &Model) -> u64 {
             let read: u64 = n.inputs.iter().map(|&i| model.tensor(i).len() as u64).sum();
             let written: u64 = n.outputs.iter().map(|&o| model.tensor(o).len() as u64).sum();
             match &n.op {
-                Op::MaxPool(p) | Op::AvgPool(p) => written.saturating_mul(p.kernel.iter().map(|&k| k as u64).product::<u64>()).saturating_add(read),
+                Op::MaxPool(p) | Op::AvgPool(p) => {
+                    written.saturating_mul(p.kernel.iter().map(|&k| k as u64).product::<u64>()).saturating_add(read)
+                }
                 _ => read.saturating_add(written),
             }
         })

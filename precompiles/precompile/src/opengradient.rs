@@ -98,9 +98,10 @@ fn unsupported(msg: impl Into<String>) -> PrecompileError {
 /// Parse `modelCID` as a modelId.
 pub fn parse_model_cid(cid: &str) -> Result<[u8; 32], PrecompileError> {
     let hex_part = cid.strip_prefix("0x").unwrap_or(cid);
-    let bytes = hex::decode(hex_part).ok().filter(|b| b.len() == 32).ok_or_else(|| {
-        unsupported(format!("modelCID `{cid}` is not a SolidML modelId (expected 0x followed by 64 hex digits)"))
-    })?;
+    let bytes = hex::decode(hex_part)
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| unsupported(format!("modelCID `{cid}` is not a SolidML modelId (expected 0x followed by 64 hex digits)")))?;
     Ok(bytes.try_into().expect("32 bytes"))
 }
 
@@ -121,7 +122,11 @@ impl OpenGradientEntry {
         let schedule = self.inner.schedule();
         let early = schedule.early_failure(calldata.len());
         let fail = |gas: u64, e: PrecompileError| {
-            if gas > gas_limit { Outcome { gas_used: gas_limit, status: Status::OutOfGas(e) } } else { Outcome { gas_used: gas, status: Status::Revert(e) } }
+            if gas > gas_limit {
+                Outcome { gas_used: gas_limit, status: Status::OutOfGas(e) }
+            } else {
+                Outcome { gas_used: gas, status: Status::Revert(e) }
+            }
         };
         let request = match runModelInferenceCall::abi_decode(calldata) {
             Ok(c) => c.request,
@@ -129,8 +134,18 @@ impl OpenGradientEntry {
         };
         match request.mode {
             ModelInferenceMode::VANILLA => {}
-            ModelInferenceMode::ZK => return fail(early, unsupported("inference mode ZK is not available on SolidML: use VANILLA (results are exact and re-checkable)")),
-            ModelInferenceMode::TEE => return fail(early, unsupported("inference mode TEE is not available on SolidML: use VANILLA (results are exact and re-checkable)")),
+            ModelInferenceMode::ZK => {
+                return fail(
+                    early,
+                    unsupported("inference mode ZK is not available on SolidML: use VANILLA (results are exact and re-checkable)"),
+                );
+            }
+            ModelInferenceMode::TEE => {
+                return fail(
+                    early,
+                    unsupported("inference mode TEE is not available on SolidML: use VANILLA (results are exact and re-checkable)"),
+                );
+            }
             _ => return fail(early, PrecompileError::Abi("unknown inference mode".into())),
         }
         let id = match parse_model_cid(&request.modelCID) {
@@ -174,10 +189,19 @@ fn convert_inputs(model: &solidml_spec::Model, input: &ModelInput) -> Result<Vec
             };
             let count = tensor.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d as usize)).unwrap_or(usize::MAX);
             if count != t.len() || tensor.values.len() != t.len() {
-                return Err(format!("input `{}` expects {} values (shape {:?}), got shape {:?} with {} values", t.name, t.len(), t.shape, tensor.shape, tensor.values.len()));
+                return Err(format!(
+                    "input `{}` expects {} values (shape {:?}), got shape {:?} with {} values",
+                    t.name,
+                    t.len(),
+                    t.shape,
+                    tensor.shape,
+                    tensor.values.len()
+                ));
             }
             Ok(match (t.dtype, t.quant) {
-                (DType::I8, Some(q)) => Value::I8(tensor.values.iter().map(|n| quantize_number(n, q.scale, q.zero_point)).collect::<Result<_, _>>()?),
+                (DType::I8, Some(q)) => {
+                    Value::I8(tensor.values.iter().map(|n| quantize_number(n, q.scale, q.zero_point)).collect::<Result<_, _>>()?)
+                }
                 _ => Value::I64(tensor.values.iter().map(integer_number).collect::<Result<_, _>>()?),
             })
         })
@@ -193,7 +217,9 @@ fn encode_output(model: &solidml_spec::Model, outputs: &[Value]) -> ModelOutput 
         .map(|(&o, v)| {
             let t = model.tensor(o);
             let values = match (v, t.quant) {
-                (Value::I8(x), Some(q)) => x.iter().map(|&e| Number { value: dequantize_fixed18(e as i32, q.scale, q.zero_point), decimals: 18 }).collect(),
+                (Value::I8(x), Some(q)) => {
+                    x.iter().map(|&e| Number { value: dequantize_fixed18(e as i32, q.scale, q.zero_point), decimals: 18 }).collect()
+                }
                 (Value::I8(x), None) => x.iter().map(|&e| Number { value: e as i128, decimals: 0 }).collect(),
                 (Value::I64(x), _) => x.iter().map(|&e| Number { value: e as i128, decimals: 0 }).collect(),
             };
@@ -218,7 +244,9 @@ mod tests {
     #[test]
     fn number_quantization_is_exact_and_matches_fixed18() {
         // every 18-decimal value quantizes as the fixed-point formula does
-        for (v, s, zp) in [(123_456_789_012_345_678i128, 0.05f32, 3), (-7_500_000_000_000_000, 0.1, 0), (2_500_000_000_000_000, 0.001, -128)] {
+        for (v, s, zp) in
+            [(123_456_789_012_345_678i128, 0.05f32, 3), (-7_500_000_000_000_000, 0.1, 0), (2_500_000_000_000_000, 0.001, -128)]
+        {
             assert_eq!(quantize_number(&Number { value: v, decimals: 18 }, s, zp).unwrap(), quantize_fixed18(v, s, zp));
         }
         // ties to even: 0.25 / 0.5 = 0.5 → 0, 0.75 / 0.5 = 1.5 → 2
@@ -233,7 +261,10 @@ mod tests {
     }
 
     fn request(mode: ModelInferenceMode, cid: String, values: Vec<Number>) -> Vec<u8> {
-        let input = ModelInput { numbers: vec![MultiDimensionalNumberTensor { name: "anything".into(), shape: vec![1, values.len() as u32], values }], strings: vec![] };
+        let input = ModelInput {
+            numbers: vec![MultiDimensionalNumberTensor { name: "anything".into(), shape: vec![1, values.len() as u32], values }],
+            strings: vec![],
+        };
         runModelInferenceCall { request: ModelInferenceRequest { mode, modelCID: cid, input } }.abi_encode()
     }
 
@@ -243,7 +274,8 @@ mod tests {
         let id = keccak256(&bytes);
         let p = SolidMlPrecompile::new().with_store(Arc::new(MemoryStore::new().with_artifact(&bytes).unwrap()));
         let og = OpenGradientEntry::new(p.clone());
-        let values: Vec<Number> = [0.1, -0.2, 0.35, 1.0].iter().map(|&x: &f64| Number { value: (x * 100.0).round() as i128, decimals: 2 }).collect();
+        let values: Vec<Number> =
+            [0.1, -0.2, 0.35, 1.0].iter().map(|&x: &f64| Number { value: (x * 100.0).round() as i128, decimals: 2 }).collect();
         let out = og.call(&request(ModelInferenceMode::VANILLA, format!("0x{}", hex::encode(id)), values.clone()), 1_000_000);
         let Status::Success(data) = &out.status else { panic!("{:?}", out.status) };
         let decoded = ModelOutput::abi_decode(data).unwrap();

@@ -129,7 +129,12 @@ impl SolidMlPrecompile {
         let (id, data) = abi::split_input(input).map_err(|e| (self.schedule.base, e))?;
         let model = self.lookup(&id, input.len())?;
         if data.len() != model.input_bytes {
-            let e = PrecompileError::InputLength { model_id: id, expected: model.input_bytes, got: data.len(), layout: abi::input_layout(&model.model) };
+            let e = PrecompileError::InputLength {
+                model_id: id,
+                expected: model.input_bytes,
+                got: data.len(),
+                layout: abi::input_layout(&model.model),
+            };
             return Err((self.schedule.early_failure(input.len()), e));
         }
         Ok(self.schedule.price(model.work, model.input_bytes, model.output_bytes))

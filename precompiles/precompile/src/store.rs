@@ -43,7 +43,13 @@ impl LoadedModel {
             return Err(StoreError::HashMismatch { expected: e, found: id });
         }
         let model = decode(bytes).map_err(|error| StoreError::Invalid { model_id: id, error })?;
-        Ok(LoadedModel { id, work: gas::work_units(&model), input_bytes: abi::input_bytes(&model), output_bytes: abi::output_bytes(&model), model })
+        Ok(LoadedModel {
+            id,
+            work: gas::work_units(&model),
+            input_bytes: abi::input_bytes(&model),
+            output_bytes: abi::output_bytes(&model),
+            model,
+        })
     }
 }
 

@@ -110,7 +110,9 @@ impl Chain {
     /// Deploy init code (creation bytecode with any constructor arguments appended).
     pub fn deploy(&mut self, initcode: Vec<u8>) -> Result<Deployed, EvmError> {
         match self.transact(TxKind::Create, initcode, DEFAULT_GAS_LIMIT)? {
-            ExecutionResult::Success { output: Output::Create(_, Some(address)), gas, .. } => Ok(Deployed { address, gas: gas.tx_gas_used() }),
+            ExecutionResult::Success { output: Output::Create(_, Some(address)), gas, .. } => {
+                Ok(Deployed { address, gas: gas.tx_gas_used() })
+            }
             ExecutionResult::Success { .. } => Err(EvmError::Deploy { status: "success", detail: "no address".into() }),
             ExecutionResult::Revert { output, .. } => Err(EvmError::Deploy { status: "revert", detail: format!("0x{}", hex(&output)) }),
             ExecutionResult::Halt { reason, .. } => Err(EvmError::Deploy { status: "halt", detail: format!("{reason:?}") }),
@@ -128,9 +130,15 @@ impl Chain {
         let result = self.transact(TxKind::Call(to), data, gas_limit)?;
         let exec = |spent: u64| spent.saturating_sub(intrinsic);
         Ok(match result {
-            ExecutionResult::Success { output, gas, .. } => CallResult { success: true, output: output.into_data().to_vec(), gas: exec(gas.total_gas_spent()), halt: None },
-            ExecutionResult::Revert { output, gas, .. } => CallResult { success: false, output: output.to_vec(), gas: exec(gas.total_gas_spent()), halt: None },
-            ExecutionResult::Halt { reason, gas, .. } => CallResult { success: false, output: vec![], gas: exec(gas.total_gas_spent()), halt: Some(format!("{reason:?}")) },
+            ExecutionResult::Success { output, gas, .. } => {
+                CallResult { success: true, output: output.into_data().to_vec(), gas: exec(gas.total_gas_spent()), halt: None }
+            }
+            ExecutionResult::Revert { output, gas, .. } => {
+                CallResult { success: false, output: output.to_vec(), gas: exec(gas.total_gas_spent()), halt: None }
+            }
+            ExecutionResult::Halt { reason, gas, .. } => {
+                CallResult { success: false, output: vec![], gas: exec(gas.total_gas_spent()), halt: Some(format!("{reason:?}")) }
+            }
         })
     }
 
@@ -142,7 +150,16 @@ impl Chain {
     /// Runtime code at an address.
     pub fn code_len(&mut self, address: Address) -> usize {
         use revm::Database;
-        self.evm.ctx.journaled_state.database.basic(address).ok().flatten().and_then(|a| a.code).map(|c| c.original_bytes().len()).unwrap_or(0)
+        self.evm
+            .ctx
+            .journaled_state
+            .database
+            .basic(address)
+            .ok()
+            .flatten()
+            .and_then(|a| a.code)
+            .map(|c| c.original_bytes().len())
+            .unwrap_or(0)
     }
 }
 

@@ -99,8 +99,7 @@ impl Multiplier {
 
     /// Whether the fields are in the ranges the contract allows.
     pub fn is_valid(self) -> bool {
-        (self.multiplier == 0 || (1 << 30..=i32::MAX).contains(&self.multiplier))
-            && (MIN_SHIFT..=MAX_SHIFT).contains(&self.shift)
+        (self.multiplier == 0 || (1 << 30..=i32::MAX).contains(&self.multiplier)) && (MIN_SHIFT..=MAX_SHIFT).contains(&self.shift)
     }
 }
 

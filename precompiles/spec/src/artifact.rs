@@ -57,8 +57,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, SpecError> {
     if version != FORMAT_VERSION {
         return Err(SpecError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
-    let (model, rest): (Model, &[u8]) =
-        postcard::take_from_bytes(&bytes[10..]).map_err(|e| SpecError::Decode(e.to_string()))?;
+    let (model, rest): (Model, &[u8]) = postcard::take_from_bytes(&bytes[10..]).map_err(|e| SpecError::Decode(e.to_string()))?;
     if !rest.is_empty() {
         return Err(SpecError::TrailingBytes(rest.len()));
     }

@@ -346,30 +346,46 @@ pub enum Op {
     View(View),
     Pad(Pad),
     /// Concatenation along an axis; inputs share the output's quantization.
-    Concat { axis: u32 },
+    Concat {
+        axis: u32,
+    },
     MaxPool(Pool),
     AvgPool(Pool),
     Reduce(Reduce),
     Softmax(Softmax),
     /// Index of the first (or last) maximum along `axis`, as i64.
-    ArgMax { axis: u32, select_last_index: bool },
+    ArgMax {
+        axis: u32,
+        select_last_index: bool,
+    },
     /// `out[i] = table[in[i]]` for i64 inputs (class labels from an argmax).
-    Take { table: Vec<i64> },
+    Take {
+        table: Vec<i64>,
+    },
     /// Gather along `axis` with constant indices (negative indices already resolved).
-    Gather { axis: u32, indices: Vec<u32> },
+    Gather {
+        axis: u32,
+        indices: Vec<u32>,
+    },
     LogSoftmax(LogSoftmax),
     ConvTranspose(ConvTranspose),
     MatMul(MatMul),
     /// Any element-wise function of two int8 tensors (numpy broadcasting), tabulated:
     /// `out = table[(a + 128) · 256 + (b + 128)]` (65536 entries).
-    BinaryLut { table: Vec<i8> },
+    BinaryLut {
+        table: Vec<i8>,
+    },
     /// Gather along `axis` with run-time i64 indices (input 1); negative indices count from
     /// the end; an index outside the axis is a run-time error.
-    GatherDynamic { axis: u32 },
+    GatherDynamic {
+        axis: u32,
+    },
     InstanceNorm(InstanceNorm),
     /// Exact integer arithmetic on two i64 tensors (numpy broadcasting): Add, Sub or Mul;
     /// a result outside i64 is a run-time error.
-    IntBinary { kind: BinaryKind },
+    IntBinary {
+        kind: BinaryKind,
+    },
     Lrn(Lrn),
     Normalize(Normalize),
 }

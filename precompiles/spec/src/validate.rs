@@ -108,9 +108,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
         Ok(())
     };
     let want = |cond: bool, what: &str| if cond { Ok(()) } else { Err(what.to_string()) };
-    let int8_in_out = |node: &crate::Node| {
-        node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I8)
-    };
+    let int8_in_out = |node: &crate::Node| node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I8);
     let clamp_ok = |lo: i8, hi: i8| want(lo <= hi, "clamp_min > clamp_max");
     match &node.op {
         Op::Conv(c) => {
@@ -119,7 +117,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let (x, y) = (&t(0, &node.inputs).shape, &t(0, &node.outputs).shape);
             let s = c.kernel.len();
             want(x.len() == s + 2 && y.len() == s + 2, "rank must be 2 + spatial rank")?;
-            want([c.strides.len(), c.dilations.len(), c.pads_begin.len(), c.pads_end.len()].iter().all(|&l| l == s), "attribute lengths differ from the kernel rank")?;
+            want(
+                [c.strides.len(), c.dilations.len(), c.pads_begin.len(), c.pads_end.len()].iter().all(|&l| l == s),
+                "attribute lengths differ from the kernel rank",
+            )?;
             let (cin, cout, g) = (x[1], y[1], c.groups);
             want(g >= 1 && cin % g == 0 && cout % g == 0 && x[0] == y[0], "groups must divide both channel counts; batch must match")?;
             let klen: u64 = c.kernel.iter().map(|&k| k as u64).product();
@@ -140,18 +141,33 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let (x, y) = (&t(0, &node.inputs).shape, &t(0, &node.outputs).shape);
             let s = c.kernel.len();
             want(x.len() == s + 2 && y.len() == s + 2, "rank must be 2 + spatial rank")?;
-            want([c.strides.len(), c.dilations.len(), c.pads_begin.len(), c.pads_end.len(), c.output_padding.len()].iter().all(|&l| l == s), "attribute lengths differ from the kernel rank")?;
+            want(
+                [c.strides.len(), c.dilations.len(), c.pads_begin.len(), c.pads_end.len(), c.output_padding.len()].iter().all(|&l| l == s),
+                "attribute lengths differ from the kernel rank",
+            )?;
             let (cin, cout, g) = (x[1], y[1], c.groups);
             want(g >= 1 && cin % g == 0 && cout % g == 0 && x[0] == y[0], "groups must divide both channel counts; batch must match")?;
             let klen: u64 = c.kernel.iter().map(|&k| k as u64).product();
-            want(c.weights.len() as u64 == cout as u64 * (cin / g) as u64 * klen && c.bias.len() == cout as usize, "weights or bias length")?;
+            want(
+                c.weights.len() as u64 == cout as u64 * (cin / g) as u64 * klen && c.bias.len() == cout as usize,
+                "weights or bias length",
+            )?;
             epilogue_ok(&c.epilogue, cout)?;
             accumulator_ok(&c.weights, &c.bias)?;
             want((-128..=127).contains(&c.input_zero_point), "input zero point out of int8 range")?;
             for d in 0..s {
-                want(c.strides[d] >= 1 && c.dilations[d] >= 1 && c.kernel[d] >= 1 && x[d + 2] >= 1, "strides, dilations, kernel and input must be ≥ 1")?;
-                let full = (x[d + 2] as i64 - 1) * c.strides[d] as i64 + c.dilations[d] as i64 * (c.kernel[d] as i64 - 1) + 1 + c.output_padding[d] as i64;
-                want(full - c.pads_begin[d] as i64 - c.pads_end[d] as i64 == y[d + 2] as i64, "output spatial shape does not follow from the attributes")?;
+                want(
+                    c.strides[d] >= 1 && c.dilations[d] >= 1 && c.kernel[d] >= 1 && x[d + 2] >= 1,
+                    "strides, dilations, kernel and input must be ≥ 1",
+                )?;
+                let full = (x[d + 2] as i64 - 1) * c.strides[d] as i64
+                    + c.dilations[d] as i64 * (c.kernel[d] as i64 - 1)
+                    + 1
+                    + c.output_padding[d] as i64;
+                want(
+                    full - c.pads_begin[d] as i64 - c.pads_end[d] as i64 == y[d + 2] as i64,
+                    "output spatial shape does not follow from the attributes",
+                )?;
             }
             Ok(())
         }
@@ -162,7 +178,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(!x.is_empty() && x.len() == y.len() && x[..x.len() - 1] == y[..y.len() - 1], "leading axes must match")?;
             want(*x.last().unwrap() == d.in_features && *y.last().unwrap() == d.out_features, "feature counts differ from the shapes")?;
             want(d.in_features >= 1, "in_features must be at least 1")?;
-            want(d.weights.len() as u64 == d.in_features as u64 * d.out_features as u64 && d.bias.len() == d.out_features as usize, "weights or bias length")?;
+            want(
+                d.weights.len() as u64 == d.in_features as u64 * d.out_features as u64 && d.bias.len() == d.out_features as usize,
+                "weights or bias length",
+            )?;
             want((-128..=127).contains(&d.input_zero_point), "input zero point out of int8 range")?;
             accumulator_ok(&d.weights, &d.bias)?;
             epilogue_ok(&d.epilogue, d.out_features)
@@ -170,11 +189,20 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
         Op::Binary(b) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Binary ops take and give int8")?;
-            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")?;
-            want(b.a_multiplier.is_valid() && b.b_multiplier.is_valid() && b.output_multiplier.is_valid() && b.left_shift <= 20, "multiplier out of range")?;
+            want(
+                broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]),
+                "output shape is not the broadcast of the inputs",
+            )?;
+            want(
+                b.a_multiplier.is_valid() && b.b_multiplier.is_valid() && b.output_multiplier.is_valid() && b.left_shift <= 20,
+                "multiplier out of range",
+            )?;
             // |a'|, |b'| ≤ 255·2^20 when the input multipliers are < 1: their sum fits in i32
             want(b.a_multiplier.shift <= 0 && b.b_multiplier.shift <= 0, "Add/Sub input multipliers must be < 1")?;
-            want([b.a_zero_point, b.b_zero_point, b.output_zero_point].iter().all(|z| (-128..=127).contains(z)), "zero point out of range")?;
+            want(
+                [b.a_zero_point, b.b_zero_point, b.output_zero_point].iter().all(|z| (-128..=127).contains(z)),
+                "zero point out of range",
+            )?;
             clamp_ok(b.clamp_min, b.clamp_max)
         }
         Op::MatMul(mm) => {
@@ -188,13 +216,20 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let mut want_shape = batch;
             want_shape.extend([m, nn]);
             want(*y == want_shape, "output shape")?;
-            want(mm.multiplier.is_valid() && [mm.a_zero_point, mm.b_zero_point, mm.output_zero_point].iter().all(|z| (-128..=127).contains(z)), "multiplier or zero points out of range")
+            want(
+                mm.multiplier.is_valid()
+                    && [mm.a_zero_point, mm.b_zero_point, mm.output_zero_point].iter().all(|z| (-128..=127).contains(z)),
+                "multiplier or zero points out of range",
+            )
         }
         Op::BinaryLut { table } => {
             arity(2, 1)?;
             want(int8_in_out(node), "BinaryLut takes and gives int8")?;
             want(table.len() == 65536, "table must have 65536 entries")?;
-            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
+            want(
+                broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]),
+                "output shape is not the broadcast of the inputs",
+            )
         }
         Op::GatherDynamic { axis } => {
             arity(2, 1)?;
@@ -224,7 +259,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
         Op::IntBinary { .. } => {
             arity(2, 1)?;
             want(node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I64), "IntBinary takes and gives i64")?;
-            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
+            want(
+                broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]),
+                "output shape is not the broadcast of the inputs",
+            )
         }
         Op::Lrn(l) => {
             arity(1, 1)?;
@@ -232,23 +270,41 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let x = t(0, &node.inputs);
             want(x.shape == t(0, &node.outputs).shape && x.shape.len() >= 2, "shape must be kept, rank ≥ 2")?;
             want(l.size >= 1 && l.size <= 1 << 12 && l.sum_shift <= 40, "size in 1..=4096, sum_shift ≤ 40")?;
-            want(!l.factors.is_empty() && l.factors.len() <= 4096 && l.factors.iter().all(|&f| (0..=1 << 23).contains(&f)), "factors: 1..=4096 entries in 0..=2^23")?;
-            want(l.multiplier.is_valid() && (-128..=127).contains(&l.input_zero_point) && (-128..=127).contains(&l.output_zero_point), "multiplier or zero points out of range")
+            want(
+                !l.factors.is_empty() && l.factors.len() <= 4096 && l.factors.iter().all(|&f| (0..=1 << 23).contains(&f)),
+                "factors: 1..=4096 entries in 0..=2^23",
+            )?;
+            want(
+                l.multiplier.is_valid() && (-128..=127).contains(&l.input_zero_point) && (-128..=127).contains(&l.output_zero_point),
+                "multiplier or zero points out of range",
+            )
         }
         Op::Normalize(nm) => {
             arity(1, 1)?;
             want(int8_in_out(node), "Normalize takes and gives int8")?;
             let x = t(0, &node.inputs);
-            want(x.shape == t(0, &node.outputs).shape && !x.shape.is_empty() && *x.shape.last().unwrap() <= 1 << 16, "shape must be kept; rows of at most 2^16")?;
-            want(nm.scale_log2 <= 8 && (-128..=127).contains(&nm.input_zero_point) && (-128..=127).contains(&nm.output_zero_point), "scale_log2 ≤ 8, zero points in range")?;
-            want(t(0, &node.outputs).quant.map(|q| q.scale) == Some(1.0 / (1u32 << nm.scale_log2) as f32), "the output scale must be 2^−scale_log2")
+            want(
+                x.shape == t(0, &node.outputs).shape && !x.shape.is_empty() && *x.shape.last().unwrap() <= 1 << 16,
+                "shape must be kept; rows of at most 2^16",
+            )?;
+            want(
+                nm.scale_log2 <= 8 && (-128..=127).contains(&nm.input_zero_point) && (-128..=127).contains(&nm.output_zero_point),
+                "scale_log2 ≤ 8, zero points in range",
+            )?;
+            want(
+                t(0, &node.outputs).quant.map(|q| q.scale) == Some(1.0 / (1u32 << nm.scale_log2) as f32),
+                "the output scale must be 2^−scale_log2",
+            )
         }
         Op::Extremum(_) => {
             arity(2, 1)?;
             want(int8_in_out(node), "Max/Min take and give int8")?;
             let qo = t(0, &node.outputs).quant;
             want(t(0, &node.inputs).quant == qo && t(1, &node.inputs).quant == qo, "inputs must share the output's quantization")?;
-            want(broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]), "output shape is not the broadcast of the inputs")
+            want(
+                broadcast_shapes(&t(0, &node.inputs).shape, &t(1, &node.inputs).shape).as_deref() == Some(&t(0, &node.outputs).shape[..]),
+                "output shape is not the broadcast of the inputs",
+            )
         }
         Op::Lut(l) => {
             arity(1, 1)?;
@@ -281,12 +337,17 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
             want(x.dtype == y.dtype && x.quant == y.quant, "pad keeps type and quantization")?;
             want(p.pads_begin.len() == x.shape.len() && p.pads_end.len() == x.shape.len() && y.shape.len() == x.shape.len(), "pads rank")?;
-            want(x.shape.iter().enumerate().all(|(i, &d)| d as u64 + p.pads_begin[i] as u64 + p.pads_end[i] as u64 == y.shape[i] as u64), "output shape != input + pads")?;
+            want(
+                x.shape.iter().enumerate().all(|(i, &d)| d as u64 + p.pads_begin[i] as u64 + p.pads_end[i] as u64 == y.shape[i] as u64),
+                "output shape != input + pads",
+            )?;
             want(x.dtype != DType::I8 || (-128..=127).contains(&p.value), "pad value out of int8 range")?;
             let fits = |i: usize| match p.mode {
                 crate::PadMode::Constant => true,
                 crate::PadMode::Edge => x.shape[i] > 0 || p.pads_begin[i] + p.pads_end[i] == 0,
-                crate::PadMode::Reflect => p.pads_begin[i] < x.shape[i] && p.pads_end[i] < x.shape[i] || p.pads_begin[i] + p.pads_end[i] == 0,
+                crate::PadMode::Reflect => {
+                    p.pads_begin[i] < x.shape[i] && p.pads_end[i] < x.shape[i] || p.pads_begin[i] + p.pads_end[i] == 0
+                }
             };
             want((0..x.shape.len()).all(fits), "reflect pads must be smaller than the axis (edge: the axis non-empty)")
         }
@@ -298,7 +359,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let mut total = 0u64;
             for &i in &node.inputs {
                 let x = model.tensor(i);
-                want(x.dtype == y.dtype && x.quant == y.quant && x.shape.len() == y.shape.len(), "inputs share the output's type, quantization and rank")?;
+                want(
+                    x.dtype == y.dtype && x.quant == y.quant && x.shape.len() == y.shape.len(),
+                    "inputs share the output's type, quantization and rank",
+                )?;
                 want(x.shape.iter().zip(&y.shape).enumerate().all(|(k, (p, q))| k == a || p == q), "non-axis dimensions differ")?;
                 total += x.shape[a] as u64;
             }
@@ -314,7 +378,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want([p.strides.len(), p.dilations.len(), p.pads_begin.len(), p.pads_end.len()].iter().all(|&l| l == s), "attribute lengths")?;
             for d in 0..s {
                 let o = window_output_len(x.shape[d + 2], p.kernel[d], p.strides[d], p.dilations[d], p.pads_begin[d], p.pads_end[d]);
-                want(o == Some(y.shape[d + 2]) && p.dilations[d] >= 1 && p.kernel[d] >= 1, "output spatial shape does not follow from the attributes")?;
+                want(
+                    o == Some(y.shape[d + 2]) && p.dilations[d] >= 1 && p.kernel[d] >= 1,
+                    "output spatial shape does not follow from the attributes",
+                )?;
                 want(p.pads_begin[d] < p.kernel[d] && p.pads_end[d] < p.kernel[d], "a pad is not smaller than the window")?;
             }
             // bounded windows: a window's sum (Σ(q − zp), |q − zp| ≤ 255) fits in i32, and the
@@ -346,7 +413,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let x = t(0, &node.inputs);
             want(x.shape == t(0, &node.outputs).shape && (s.axis as usize) < x.shape.len(), "shape or axis")?;
             want(x.shape[s.axis as usize] <= 1 << 15, "softmax axis longer than 32768")?;
-            want(s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16, "exp table must have 256 entries ≤ 2^16, the first 2^16")
+            want(
+                s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16,
+                "exp table must have 256 entries ≤ 2^16, the first 2^16",
+            )
         }
         Op::LogSoftmax(s) => {
             arity(1, 1)?;
@@ -354,9 +424,18 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let x = t(0, &node.inputs);
             want(x.shape == t(0, &node.outputs).shape && (s.axis as usize) < x.shape.len(), "shape or axis")?;
             want(x.shape[s.axis as usize] <= 1 << 14, "axis longer than 16384")?;
-            want(s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16, "exp table must have 256 entries ≤ 2^16, the first 2^16")?;
-            want(s.ln_table.len() == 256 && s.ln_table.iter().all(|&l| (0..=LN2_MAX).contains(&l)), "ln table must have 256 entries in 0..=ln2·2^16")?;
-            want((0..=1 << 22).contains(&s.input_scale_q16) && s.multiplier.is_valid() && (-128..=127).contains(&s.output_zero_point), "scale, multiplier or zero point out of range")
+            want(
+                s.exp_table.len() == 256 && s.exp_table.iter().all(|&e| e <= 1 << 16) && s.exp_table[0] == 1 << 16,
+                "exp table must have 256 entries ≤ 2^16, the first 2^16",
+            )?;
+            want(
+                s.ln_table.len() == 256 && s.ln_table.iter().all(|&l| (0..=LN2_MAX).contains(&l)),
+                "ln table must have 256 entries in 0..=ln2·2^16",
+            )?;
+            want(
+                (0..=1 << 22).contains(&s.input_scale_q16) && s.multiplier.is_valid() && (-128..=127).contains(&s.output_zero_point),
+                "scale, multiplier or zero point out of range",
+            )
         }
         Op::ArgMax { axis, .. } => {
             arity(1, 1)?;
@@ -368,7 +447,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
         Op::Take { table } => {
             arity(1, 1)?;
             let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
-            want(x.dtype == DType::I64 && y.dtype == DType::I64 && x.len() == y.len() && !table.is_empty(), "i64 in and out, same length, non-empty table")
+            want(
+                x.dtype == DType::I64 && y.dtype == DType::I64 && x.len() == y.len() && !table.is_empty(),
+                "i64 in and out, same length, non-empty table",
+            )
         }
         Op::Gather { axis, indices } => {
             arity(1, 1)?;

@@ -62,7 +62,12 @@ mod tests {
             let want: Vec<i64> = (0..numel(&lanes))
                 .map(|l| {
                     let mut idx = unravel(l, &lanes);
-                    let lane: Vec<i8> = (0..shape[axis] as usize).map(|j| { idx[axis] = j; x[ravel(&idx, &shape)] }).collect();
+                    let lane: Vec<i8> = (0..shape[axis] as usize)
+                        .map(|j| {
+                            idx[axis] = j;
+                            x[ravel(&idx, &shape)]
+                        })
+                        .collect();
                     let m = *lane.iter().max().unwrap();
                     let hits = (0..lane.len()).filter(|&j| lane[j] == m);
                     (if last { hits.last() } else { hits.min() }).unwrap() as i64

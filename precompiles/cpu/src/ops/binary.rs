@@ -43,7 +43,15 @@ pub fn binary_lut(table: &[i8], sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b:
 }
 
 /// IntBinary (spec §IntBinary): exact i64 Add/Sub/Mul; overflow is a run-time error.
-pub fn int_binary(node: &str, kind: BinaryKind, sa: &[u32], sb: &[u32], so: &[u32], a: &[i64], b: &[i64]) -> Result<Vec<i64>, crate::CpuError> {
+pub fn int_binary(
+    node: &str,
+    kind: BinaryKind,
+    sa: &[u32],
+    sb: &[u32],
+    so: &[u32],
+    a: &[i64],
+    b: &[i64],
+) -> Result<Vec<i64>, crate::CpuError> {
     let (ta, tb) = (broadcast_strides(sa, so), broadcast_strides(sb, so));
     let mut out = Vec::with_capacity(so.iter().map(|&d| d as usize).product());
     let mut overflow = None;
@@ -84,7 +92,18 @@ mod tests {
     fn op(kind: BinaryKind, zps: [i32; 3], left_shift: u32, ma: f64, mb: f64, mo: f64) -> Binary {
         let m = Multiplier::from_real;
         let [a_zero_point, b_zero_point, output_zero_point] = zps;
-        Binary { kind, a_zero_point, b_zero_point, left_shift, a_multiplier: m(ma), b_multiplier: m(mb), output_multiplier: m(mo), output_zero_point, clamp_min: -128, clamp_max: 127 }
+        Binary {
+            kind,
+            a_zero_point,
+            b_zero_point,
+            left_shift,
+            a_multiplier: m(ma),
+            b_multiplier: m(mb),
+            output_multiplier: m(mo),
+            output_zero_point,
+            clamp_min: -128,
+            clamp_max: 127,
+        }
     }
 
     #[test]
@@ -171,7 +190,8 @@ mod tests {
                         if kind == BinaryKind::Add { ra + rb } else { ra - rb }
                     }
                 };
-                (requantize(acc as i32, p.output_multiplier) as i64 + p.output_zero_point as i64).clamp(clamp_min as i64, clamp_max as i64) as i8
+                (requantize(acc as i32, p.output_multiplier) as i64 + p.output_zero_point as i64).clamp(clamp_min as i64, clamp_max as i64)
+                    as i8
             };
             let idx = |i: usize| unravel(i, &so);
             let want: Vec<i8> = (0..numel(&so)).map(|i| f(at(&a, &sa, &idx(i)), at(&b, &sb, &idx(i)))).collect();

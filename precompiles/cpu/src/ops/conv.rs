@@ -26,7 +26,13 @@ pub fn conv(c: &Conv, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> 
             v
         })
         .collect();
-    let params = ConvParams { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups as usize };
+    let params = ConvParams {
+        weights: &c.weights,
+        bias: &c.bias,
+        epilogue: &c.epilogue,
+        input_zero_point: c.input_zero_point,
+        groups: c.groups as usize,
+    };
     let mut out = vec![0i8; out_shape.iter().map(|&d| d as usize).product()];
     let mut opos = vec![0i64; s];
     // (tap, input offset) of each kernel tap inside the input at the current output position
@@ -139,9 +145,12 @@ mod tests {
         while done < 60 {
             let (groups, cin_g, cout_g) = (rng.range(1, 3) as u32, rng.range(1, 3) as u32, rng.range(1, 3) as u32);
             let (n, h, w) = (rng.range(1, 2) as u32, rng.range(1, 7) as u32, rng.range(1, 7) as u32);
-            let mut p = |_| (rng.range(1, 3) as u32, rng.range(1, 4) as u32, rng.range(1, 2) as u32, rng.range(0, 2) as u32, rng.range(0, 2) as u32);
+            let mut p = |_| {
+                (rng.range(1, 3) as u32, rng.range(1, 4) as u32, rng.range(1, 2) as u32, rng.range(0, 2) as u32, rng.range(0, 2) as u32)
+            };
             let (ph, pw) = (p(0), p(1)); // (kernel, stride, dilation, pad_begin, pad_end); stride may exceed the kernel
-            let out_len = |n: u32, (k, s, d, pb, pe): (u32, u32, u32, u32, u32)| (n + pb + pe).checked_sub(d * (k - 1) + 1).map(|r| r / s + 1);
+            let out_len =
+                |n: u32, (k, s, d, pb, pe): (u32, u32, u32, u32, u32)| (n + pb + pe).checked_sub(d * (k - 1) + 1).map(|r| r / s + 1);
             let (Some(oh), Some(ow)) = (out_len(h, ph), out_len(w, pw)) else { continue };
             let (cin, cout) = (groups * cin_g, groups * cout_g);
             let klen = (ph.0 * pw.0) as usize;
@@ -165,7 +174,14 @@ mod tests {
             assert_eq!(got, want, "{c:?} x={x:?}");
             // A 2-d conv whose H axis is trivial is the same 1-d conv over W.
             if h == 1 && ph.0 == 1 && ph.3 == 0 && ph.4 == 0 {
-                let c1 = Conv { kernel: vec![pw.0], strides: vec![pw.1], dilations: vec![pw.2], pads_begin: vec![pw.3], pads_end: vec![pw.4], ..c.clone() };
+                let c1 = Conv {
+                    kernel: vec![pw.0],
+                    strides: vec![pw.1],
+                    dilations: vec![pw.2],
+                    pads_begin: vec![pw.3],
+                    pads_end: vec![pw.4],
+                    ..c.clone()
+                };
                 assert_eq!(conv(&c1, &[n, cin, w], &[n, cout, ow], &x), want, "1-d {c1:?}");
             }
             done += 1;

@@ -36,11 +36,18 @@ pub fn conv_transpose(c: &ConvTranspose, in_shape: &[u32], out_shape: &[u32], x:
         v
     };
     let kidx: Vec<Vec<i64>> = (0..klen).map(|k| unravel(k, &c.kernel)).collect();
-    let params = ConvParams { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups as usize };
+    let params = ConvParams {
+        weights: &c.weights,
+        bias: &c.bias,
+        epilogue: &c.epilogue,
+        input_zero_point: c.input_zero_point,
+        groups: c.groups as usize,
+    };
     let mut out = vec![0i8; out_shape.iter().map(|&d| d as usize).product()];
     for o in 0..out_plane {
         let opos = unravel(o, out_sp);
-        let taps: Vec<(usize, usize)> = kidx.iter().enumerate().filter_map(|(t, k)| tap(c, &in_shape[2..], &in_strides, &opos, k).map(|off| (t, off))).collect();
+        let taps: Vec<(usize, usize)> =
+            kidx.iter().enumerate().filter_map(|(t, k)| tap(c, &in_shape[2..], &in_strides, &opos, k).map(|off| (t, off))).collect();
         accumulate_at(&params, in_shape, out_shape, o, &taps, x, &mut out);
     }
     out

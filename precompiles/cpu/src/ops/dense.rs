@@ -47,7 +47,12 @@ mod tests {
             input_zero_point: 2,
             weights: vec![1, 2, 3, -4, 5, 127],
             bias: vec![10, -20],
-            epilogue: Epilogue { multipliers: vec![Multiplier::from_real(1.0), Multiplier::from_real(0.25)], output_zero_point: -100, clamp_min: -128, clamp_max: 127 },
+            epilogue: Epilogue {
+                multipliers: vec![Multiplier::from_real(1.0), Multiplier::from_real(0.25)],
+                output_zero_point: -100,
+                clamp_min: -128,
+                clamp_max: 127,
+            },
         };
         assert_eq!(dense(&d, &[2, 5, -1, -128, 127, 0]), vec![-93, -128, 24, 118]);
     }
@@ -65,7 +70,12 @@ mod tests {
                 input_zero_point: rng.zero_point(),
                 weights: rng.i8s(n * k),
                 bias: (0..n).map(|_| rng.range(-100_000, 100_000) as i32).collect(),
-                epilogue: Epilogue { multipliers: (0..nmul).map(|_| rng.multiplier()).collect(), output_zero_point: rng.zero_point(), clamp_min, clamp_max },
+                epilogue: Epilogue {
+                    multipliers: (0..nmul).map(|_| rng.multiplier()).collect(),
+                    output_zero_point: rng.zero_point(),
+                    clamp_min,
+                    clamp_max,
+                },
             };
             let x = rng.i8s(rows * k);
             let mut want = vec![];
@@ -88,7 +98,12 @@ mod tests {
     fn zero_in_features_is_rejected() {
         // [2, 0] → [2, 3] would leave the row count undefined (R = len(x)/K): the spec
         // requires K ≥ 1 and validation rejects the model before any executor sees it.
-        let t = |name: &str, shape: Vec<u32>| TensorInfo { name: name.into(), shape, dtype: DType::I8, quant: Some(Quant { scale: 1.0, zero_point: 0 }) };
+        let t = |name: &str, shape: Vec<u32>| TensorInfo {
+            name: name.into(),
+            shape,
+            dtype: DType::I8,
+            quant: Some(Quant { scale: 1.0, zero_point: 0 }),
+        };
         let d = Dense {
             in_features: 0,
             out_features: 3,

@@ -11,7 +11,11 @@ pub fn gather_dynamic(node: &str, axis: u32, shape: &[u32], x: &Value, indices: 
         .iter()
         .map(|&i| {
             let j = if i < 0 { i + dim } else { i };
-            if (0..dim).contains(&j) { Ok(j as u32) } else { Err(CpuError::IndexOutOfRange { node: node.to_string(), index: i, len: dim as usize }) }
+            if (0..dim).contains(&j) {
+                Ok(j as u32)
+            } else {
+                Err(CpuError::IndexOutOfRange { node: node.to_string(), index: i, len: dim as usize })
+            }
         })
         .collect::<Result<_, _>>()?;
     Ok(gather(axis, &resolved, shape, x))
@@ -22,9 +26,8 @@ pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
     let dim = shape[a] as usize;
     let inner: usize = shape[a + 1..].iter().map(|&d| d as usize).product();
     let outer: usize = shape[..a].iter().map(|&d| d as usize).product();
-    let src: Vec<usize> = (0..outer)
-        .flat_map(|o| indices.iter().flat_map(move |&j| (0..inner).map(move |i| (o * dim + j as usize) * inner + i)))
-        .collect();
+    let src: Vec<usize> =
+        (0..outer).flat_map(|o| indices.iter().flat_map(move |&j| (0..inner).map(move |i| (o * dim + j as usize) * inner + i))).collect();
     match x {
         Value::I8(x) => Value::I8(src.iter().map(|&i| x[i]).collect()),
         Value::I64(x) => Value::I64(src.iter().map(|&i| x[i]).collect()),

@@ -64,7 +64,13 @@ mod tests {
             let (n, c, h) = (r.range(1, 2) as usize, r.range(1, 3) as usize, r.range(1, 6) as usize);
             let shape = [n as u32, c as u32, h as u32, 2];
             let x: Vec<i8> = (0..n * c * h * 2).map(|_| r.range(-128, 127) as i8).collect();
-            let p = params(r.range(-128, 127) as i32, r.range(-20, 20) as i32, r.range(0, 5000), (0..c).map(|_| r.range(-(1 << 24), 1 << 24)).collect(), (0..c).map(|_| r.range(-(1 << 24), 1 << 24)).collect());
+            let p = params(
+                r.range(-128, 127) as i32,
+                r.range(-20, 20) as i32,
+                r.range(0, 5000),
+                (0..c).map(|_| r.range(-(1 << 24), 1 << 24)).collect(),
+                (0..c).map(|_| r.range(-(1 << 24), 1 << 24)).collect(),
+            );
             let got = instance_norm(&p, &shape, &x);
             let plane = h * 2;
             for (k, chunk) in x.chunks(plane).enumerate() {
@@ -80,7 +86,11 @@ mod tests {
                     root += 1;
                 }
                 for (j, dj) in d.iter().enumerate() {
-                    let (num, den) = if root == 0 { (p.beta_q16[ch] as i128, 1i128 << 16) } else { (p.gamma_q16[ch] as i128 * (plane as i128 * dj - s1) + p.beta_q16[ch] as i128 * root, root << 16) };
+                    let (num, den) = if root == 0 {
+                        (p.beta_q16[ch] as i128, 1i128 << 16)
+                    } else {
+                        (p.gamma_q16[ch] as i128 * (plane as i128 * dj - s1) + p.beta_q16[ch] as i128 * root, root << 16)
+                    };
                     let q = (2 * num.abs() + den) / (2 * den) * num.signum();
                     assert_eq!(got[k * plane + j] as i128, (q + p.output_zero_point as i128).clamp(-128, 127), "{p:?} plane {k} elem {j}");
                 }

@@ -120,7 +120,8 @@ mod tests {
                 s.input_scale_q16 = rng.range(0, 1 << 22) as i32;
                 s.multiplier = rng.multiplier();
             }
-            let x: Vec<i8> = if rng.one_in(3) { (0..numel(&shape)).map(|_| rng.range(-2, 2) as i8).collect() } else { rng.i8s(numel(&shape)) };
+            let x: Vec<i8> =
+                if rng.one_in(3) { (0..numel(&shape)).map(|_| rng.range(-2, 2) as i8).collect() } else { rng.i8s(numel(&shape)) };
             let mut want = vec![0i8; x.len()];
             for (i, w) in want.iter_mut().enumerate() {
                 let lane: Vec<i64> = (0..shape[axis] as usize)

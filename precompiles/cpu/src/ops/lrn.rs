@@ -44,7 +44,14 @@ mod tests {
         //   size 3: [c − 1, c + 1]      → C = 5: [2, 3, 3, 3, 2]
         //   size 4: [c − 1, c + 2]      → C = 5: [3, 4, 4, 3, 2]
         //   size 9 (wider than C = 3)   → every window is the whole axis: [3, 3, 3]
-        let op = |size| Lrn { size, input_zero_point: -7, output_zero_point: 0, sum_shift: 0, factors: (0..16).collect(), multiplier: Multiplier::from_real(1.0) };
+        let op = |size| Lrn {
+            size,
+            input_zero_point: -7,
+            output_zero_point: 0,
+            sum_shift: 0,
+            factors: (0..16).collect(),
+            multiplier: Multiplier::from_real(1.0),
+        };
         let ones = |c: usize| vec![-6i8; c];
         assert_eq!(lrn(&op(1), &[1, 3], &ones(3)), vec![1, 1, 1]);
         assert_eq!(lrn(&op(2), &[1, 3], &ones(3)), vec![2, 2, 1]);
@@ -70,13 +77,27 @@ mod tests {
         //        c1 {0, 1, 2}: Q = 37 → 0.75 · −6 = −4.5 → −5 (half away from zero)
         //        c2, c3: d = 0 → 0
         // plus zp_out: p = 0 → [0, −7, −3, 0], p = 1 → [−2, −8, −3, −3].
-        let l = Lrn { size: 3, input_zero_point: 10, output_zero_point: -3, sum_shift: 5, factors: vec![65536, 49152, 32768, 16384], multiplier: Multiplier::from_real(1.0 / 65536.0) };
+        let l = Lrn {
+            size: 3,
+            input_zero_point: 10,
+            output_zero_point: -3,
+            sum_shift: 5,
+            factors: vec![65536, 49152, 32768, 16384],
+            multiplier: Multiplier::from_real(1.0 / 65536.0),
+        };
         assert_eq!(l.multiplier, Multiplier { multiplier: 1 << 30, shift: -15 });
         let x = [13, 11, 6, 4, 11, 10, 22, 10];
         assert_eq!(lrn(&l, &[1, 4, 2], &x), vec![0, -2, -7, -8, -3, -3, 0, -3]);
         // A single-entry table: every Q lands in bucket 0; F = 2^23 with |d| = 255 is the largest
         // product (255 · 2^23 < 2^31); M = 2^−16 gives ±255 · 128 → saturates at the int8 ends.
-        let big = Lrn { size: 5, input_zero_point: -128, output_zero_point: 0, sum_shift: 40, factors: vec![1 << 23], multiplier: Multiplier::from_real(1.0 / 65536.0) };
+        let big = Lrn {
+            size: 5,
+            input_zero_point: -128,
+            output_zero_point: 0,
+            sum_shift: 40,
+            factors: vec![1 << 23],
+            multiplier: Multiplier::from_real(1.0 / 65536.0),
+        };
         assert_eq!(lrn(&big, &[1, 2, 1, 1], &[127, -128]), vec![127, 0]);
         let neg = Lrn { input_zero_point: 127, ..big };
         assert_eq!(lrn(&neg, &[1, 2], &[-128, 127]), vec![-128, 0]);
@@ -102,7 +123,11 @@ mod tests {
                     _ => 2f64.powf(23.0 * rng.range(0, 1000) as f64 / 1000.0) as i32, // log-uniform in [1, 2^23]
                 })
                 .collect();
-            let multiplier = if rng.one_in(5) { rng.multiplier() } else { Multiplier::from_real(2f64.powf(-28.0 + 20.0 * rng.range(0, 1000) as f64 / 1000.0)) };
+            let multiplier = if rng.one_in(5) {
+                rng.multiplier()
+            } else {
+                Multiplier::from_real(2f64.powf(-28.0 + 20.0 * rng.range(0, 1000) as f64 / 1000.0))
+            };
             let l = Lrn { size, input_zero_point: rng.zero_point(), output_zero_point: rng.zero_point(), sum_shift, factors, multiplier };
             let x = rng.i8s(numel(&shape));
             let d = |i: usize| x[i] as i64 - l.input_zero_point as i64;

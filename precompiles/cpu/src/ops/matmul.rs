@@ -104,7 +104,12 @@ mod tests {
             let sa: Vec<u32> = ba.iter().copied().chain([m as u32, k as u32]).collect();
             let sb: Vec<u32> = bb.iter().copied().chain([k as u32, n as u32]).collect();
             let so: Vec<u32> = batch.iter().copied().chain([m as u32, n as u32]).collect();
-            let mm = MatMul { a_zero_point: rng.zero_point(), b_zero_point: rng.zero_point(), multiplier: rng.multiplier(), output_zero_point: rng.zero_point() };
+            let mm = MatMul {
+                a_zero_point: rng.zero_point(),
+                b_zero_point: rng.zero_point(),
+                multiplier: rng.multiplier(),
+                output_zero_point: rng.zero_point(),
+            };
             let (a, b) = (rng.i8s(numel(&sa)), rng.i8s(numel(&sb)));
             // explicit broadcasting: an operand's batch index is the output's, right-aligned,
             // with 0 on its size-1 axes

@@ -7,8 +7,8 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod dense;
 pub mod gather;
-pub mod log_softmax;
 pub mod instance_norm;
+pub mod log_softmax;
 pub mod lrn;
 pub mod lut;
 pub mod matmul;
@@ -32,7 +32,9 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::Conv(c) => Value::I8(conv::conv(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
         Op::Dense(d) => Value::I8(dense::dense(d, args[0].as_i8())),
         Op::Binary(b) => Value::I8(binary::binary(b, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
-        Op::Extremum(e) => Value::I8(binary::extremum(*e, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
+        Op::Extremum(e) => {
+            Value::I8(binary::extremum(*e, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))
+        }
         Op::Lut(l) => Value::I8(lut::lut(l, &input(0).shape, args[0].as_i8())),
         Op::View(v) => view::view(v, &output(0).shape, args[0]),
         Op::Pad(p) => pad::pad(p, &input(0).shape, &output(0).shape, args[0]),
@@ -48,11 +50,23 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, C
         Op::Take { table } => Value::I64(take::take(&node.name, table, args[0].as_i64())?),
         Op::Gather { axis, indices } => gather::gather(*axis, indices, &input(0).shape, args[0]),
         Op::ConvTranspose(c) => Value::I8(conv_transpose::conv_transpose(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
-        Op::MatMul(mm) => Value::I8(matmul::matmul(mm, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
-        Op::BinaryLut { table } => Value::I8(binary::binary_lut(table, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
+        Op::MatMul(mm) => {
+            Value::I8(matmul::matmul(mm, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))
+        }
+        Op::BinaryLut { table } => {
+            Value::I8(binary::binary_lut(table, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))
+        }
         Op::GatherDynamic { axis } => gather::gather_dynamic(&node.name, *axis, &input(0).shape, args[0], args[1].as_i64())?,
         Op::InstanceNorm(inn) => Value::I8(instance_norm::instance_norm(inn, &input(0).shape, args[0].as_i8())),
-        Op::IntBinary { kind } => Value::I64(binary::int_binary(&node.name, *kind, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i64(), args[1].as_i64())?),
+        Op::IntBinary { kind } => Value::I64(binary::int_binary(
+            &node.name,
+            *kind,
+            &input(0).shape,
+            &input(1).shape,
+            &output(0).shape,
+            args[0].as_i64(),
+            args[1].as_i64(),
+        )?),
         Op::Lrn(l) => Value::I8(lrn::lrn(l, &input(0).shape, args[0].as_i8())),
         Op::Normalize(nm) => Value::I8(normalize::normalize(nm, &input(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),

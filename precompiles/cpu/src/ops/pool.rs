@@ -79,7 +79,14 @@ mod tests {
     use super::{avg_pool, max_pool};
     use crate::ops::tests::{Rng, numel};
 
-    fn pool(kernel: Vec<u32>, strides: Vec<u32>, dilations: Vec<u32>, pads: (Vec<u32>, Vec<u32>), count_include_pad: bool, zero_point: i32) -> Pool {
+    fn pool(
+        kernel: Vec<u32>,
+        strides: Vec<u32>,
+        dilations: Vec<u32>,
+        pads: (Vec<u32>, Vec<u32>),
+        count_include_pad: bool,
+        zero_point: i32,
+    ) -> Pool {
         Pool { kernel, strides, dilations, pads_begin: pads.0, pads_end: pads.1, count_include_pad, zero_point }
     }
 
@@ -124,11 +131,18 @@ mod tests {
                 k.to_vec(),
                 vec![rng.range(1, 4) as u32, rng.range(1, 4) as u32], // may exceed the kernel
                 vec![rng.range(1, 3) as u32, rng.range(1, 3) as u32],
-                (k.iter().map(|&k| rng.range(0, k as i64 - 1) as u32).collect(), k.iter().map(|&k| rng.range(0, k as i64 - 1) as u32).collect()),
+                (
+                    k.iter().map(|&k| rng.range(0, k as i64 - 1) as u32).collect(),
+                    k.iter().map(|&k| rng.range(0, k as i64 - 1) as u32).collect(),
+                ),
                 rng.one_in(2),
                 rng.zero_point(),
             );
-            let out_len = |n: usize, d: usize| (n + (p.pads_begin[d] + p.pads_end[d]) as usize).checked_sub((p.dilations[d] * (k[d] - 1) + 1) as usize).map(|r| r / p.strides[d] as usize + 1);
+            let out_len = |n: usize, d: usize| {
+                (n + (p.pads_begin[d] + p.pads_end[d]) as usize)
+                    .checked_sub((p.dilations[d] * (k[d] - 1) + 1) as usize)
+                    .map(|r| r / p.strides[d] as usize + 1)
+            };
             let (Some(oh), Some(ow)) = (out_len(h, 0), out_len(w, 1)) else { continue };
             let x = rng.i8s(n * c * h * w);
             let (mut want_max, mut want_avg) = (vec![], vec![]);

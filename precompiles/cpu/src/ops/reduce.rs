@@ -98,13 +98,24 @@ mod tests {
             let shape = rng.shape(1, 4, 5);
             let axes: Vec<u32> = (0..shape.len() as u32).filter(|_| rng.one_in(2)).collect();
             let kind = [ReduceKind::Sum, ReduceKind::Mean, ReduceKind::Max, ReduceKind::Min][case % 4];
-            let r = Reduce { kind, axes: axes.clone(), input_zero_point: rng.zero_point(), multiplier: rng.multiplier(), output_zero_point: rng.zero_point() };
+            let r = Reduce {
+                kind,
+                axes: axes.clone(),
+                input_zero_point: rng.zero_point(),
+                multiplier: rng.multiplier(),
+                output_zero_point: rng.zero_point(),
+            };
             let x = rng.i8s(numel(&shape));
-            let kept = |i: usize| -> Vec<usize> { unravel(i, &shape).into_iter().enumerate().filter(|(d, _)| !axes.contains(&(*d as u32))).map(|(_, k)| k).collect() };
+            let kept = |i: usize| -> Vec<usize> {
+                unravel(i, &shape).into_iter().enumerate().filter(|(d, _)| !axes.contains(&(*d as u32))).map(|(_, k)| k).collect()
+            };
             let kept_shape: Vec<u32> = (0..shape.len()).filter(|d| !axes.contains(&(*d as u32))).map(|d| shape[d]).collect();
             let want: Vec<i8> = (0..numel(&kept_shape))
                 .map(|o| {
-                    let v: Vec<i64> = (0..x.len()).filter(|&i| kept(i) == unravel(o, &kept_shape)).map(|i| x[i] as i64 - r.input_zero_point as i64).collect();
+                    let v: Vec<i64> = (0..x.len())
+                        .filter(|&i| kept(i) == unravel(o, &kept_shape))
+                        .map(|i| x[i] as i64 - r.input_zero_point as i64)
+                        .collect();
                     let n = v.len() as i64;
                     let s: i64 = v.iter().sum();
                     let red = match kind {

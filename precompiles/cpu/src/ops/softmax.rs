@@ -66,7 +66,8 @@ mod tests {
                 exp_table = (0..256).map(|d| if d == 0 { 65536 } else { rng.range(0, 65536) as u32 }).collect(); // not monotonic
             }
             let s = Softmax { axis: axis as u32, exp_table };
-            let x: Vec<i8> = if rng.one_in(3) { (0..numel(&shape)).map(|_| rng.range(-3, 3) as i8).collect() } else { rng.i8s(numel(&shape)) };
+            let x: Vec<i8> =
+                if rng.one_in(3) { (0..numel(&shape)).map(|_| rng.range(-3, 3) as i8).collect() } else { rng.i8s(numel(&shape)) };
             let mut want = vec![0i8; x.len()];
             for i in 0..x.len() {
                 let lane: Vec<i64> = (0..shape[axis] as usize)

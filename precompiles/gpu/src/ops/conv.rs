@@ -10,7 +10,14 @@ use crate::shaders::Shader;
 
 /// The per-spatial-axis block shared by Conv, ConvTranspose and the pools: in_dim, out_dim,
 /// kernel, stride, dilation, pad_begin.
-pub(crate) fn spatial_block(in_shape: &[u32], out_shape: &[u32], kernel: &[u32], strides: &[u32], dilations: &[u32], pads_begin: &[u32]) -> Vec<u32> {
+pub(crate) fn spatial_block(
+    in_shape: &[u32],
+    out_shape: &[u32],
+    kernel: &[u32],
+    strides: &[u32],
+    dilations: &[u32],
+    pads_begin: &[u32],
+) -> Vec<u32> {
     (0..kernel.len()).flat_map(|d| [in_shape[d + 2], out_shape[d + 2], kernel[d], strides[d], dilations[d], pads_begin[d]]).collect()
 }
 

@@ -14,7 +14,16 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, inn: &InstanceNorm) -> Result<
     let plane = numel(&xs[2..]);
     let planes = total / plane.max(1);
     let eps = inn.epsilon_term as u64;
-    let params = [total as u32, planes as u32, plane as u32, xs[1], inn.input_zero_point as u32, inn.output_zero_point as u32, eps as u32, (eps >> 32) as u32];
+    let params = [
+        total as u32,
+        planes as u32,
+        plane as u32,
+        xs[1],
+        inn.input_zero_point as u32,
+        inn.output_zero_point as u32,
+        eps as u32,
+        (eps >> 32) as u32,
+    ];
     let mut data = i64_words(&inn.gamma_q16);
     data.extend(i64_words(&inn.beta_q16));
     let buf = b.data(&format!("{} parameters", n.label()), &data)?;

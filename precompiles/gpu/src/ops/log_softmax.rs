@@ -11,7 +11,15 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, s: &LogSoftmax) -> Result<(), 
     if dim == 0 {
         return Ok(());
     }
-    let params = [l as u32, dim, inner, s.input_scale_q16 as u32, s.multiplier.multiplier as u32, s.multiplier.shift as u32, s.output_zero_point as u32];
+    let params = [
+        l as u32,
+        dim,
+        inner,
+        s.input_scale_q16 as u32,
+        s.multiplier.multiplier as u32,
+        s.multiplier.shift as u32,
+        s.output_zero_point as u32,
+    ];
     let mut data: Vec<u32> = s.exp_table.clone();
     data.extend(s.ln_table.iter().map(|&v| v as u32));
     let buf = b.data(&format!("{} tables", n.label()), &data)?;

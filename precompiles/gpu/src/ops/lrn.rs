@@ -11,7 +11,19 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, l: &Lrn) -> Result<(), GpuErro
     let total = numel(xs);
     let inner = numel(&xs[2..]);
     let (before, after) = ((l.size - 1) / 2, l.size / 2);
-    let params = [total as u32, xs[1], inner as u32, before, after, l.input_zero_point as u32, l.output_zero_point as u32, l.sum_shift, l.factors.len() as u32, l.multiplier.multiplier as u32, l.multiplier.shift as u32];
+    let params = [
+        total as u32,
+        xs[1],
+        inner as u32,
+        before,
+        after,
+        l.input_zero_point as u32,
+        l.output_zero_point as u32,
+        l.sum_shift,
+        l.factors.len() as u32,
+        l.multiplier.multiplier as u32,
+        l.multiplier.shift as u32,
+    ];
     let data: Vec<u32> = l.factors.iter().map(|&f| f as u32).collect();
     let buf = b.data(&format!("{} factors", n.label()), &data)?;
     let mut binds = n.binds(b, 1);

@@ -10,7 +10,17 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, mm: &MatMul) -> Result<(), Gpu
     let (sa, sb, so) = (&n.input(0).shape, &n.input(1).shape, &n.output().shape);
     let (m, k, nn) = (sa[sa.len() - 2], sa[sa.len() - 1], sb[sb.len() - 1]);
     let total = numel(so);
-    let mut params = vec![total as u32, m, k, nn, mm.a_zero_point as u32, mm.b_zero_point as u32, mm.multiplier.multiplier as u32, mm.multiplier.shift as u32, mm.output_zero_point as u32];
+    let mut params = vec![
+        total as u32,
+        m,
+        k,
+        nn,
+        mm.a_zero_point as u32,
+        mm.b_zero_point as u32,
+        mm.multiplier.multiplier as u32,
+        mm.multiplier.shift as u32,
+        mm.output_zero_point as u32,
+    ];
     params.extend(broadcast_block(&sa[..sa.len() - 2], &sb[..sb.len() - 2], &so[..so.len() - 2]));
     b.dispatch(Shader::MatMul, "main", total, &params, n.binds(b, 2))
 }

@@ -26,10 +26,10 @@ pub mod view;
 use solidml_spec::{Model, Node, Op, arith::Multiplier};
 use wgpu::util::DeviceExt;
 
+use crate::GpuError;
 use crate::context::GpuContext;
 use crate::executor::{Dispatch, words};
 use crate::shaders::{self, Shader};
-use crate::GpuError;
 
 /// What a fallible node reports when its status slot records a failure.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +71,9 @@ pub(crate) struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(ctx: &'a GpuContext, packed: bool, tensors: &'a [Option<wgpu::Buffer>], status: &'a wgpu::Buffer) -> Self {
-        let dummy = |label, usage| ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: 16, usage, mapped_at_creation: false });
+        let dummy = |label, usage| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: 16, usage, mapped_at_creation: false })
+        };
         Builder {
             ctx,
             packed,
@@ -107,7 +109,11 @@ impl<'a> Builder<'a> {
         if bytes > max {
             return Err(GpuError::TooLarge { what: what.to_string(), bytes, limit: max });
         }
-        Ok(Some(self.ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(what), contents: bytemuck::cast_slice(words), usage: wgpu::BufferUsages::STORAGE })))
+        Ok(Some(self.ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(what),
+            contents: bytemuck::cast_slice(words),
+            usage: wgpu::BufferUsages::STORAGE,
+        })))
     }
 
     /// A read-write scratch buffer of `words` words.
@@ -117,7 +123,12 @@ impl<'a> Builder<'a> {
         if bytes > max {
             return Err(GpuError::TooLarge { what: "scratch".into(), bytes, limit: max });
         }
-        Ok(self.ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("scratch"), size: bytes, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false }))
+        Ok(self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("scratch"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        }))
     }
 
     /// Keep a buffer alive as long as the executor.
@@ -133,7 +144,14 @@ impl<'a> Builder<'a> {
 
     /// Record a dispatch of `threads` invocations of `entry` (64-thread workgroups; entries with
     /// `@workgroup_size(1)` pass `threads = 1` and get one group). Nothing for 0 threads.
-    pub fn dispatch(&mut self, shader: Shader, entry: &'static str, threads: u64, params: &[u32], binds: Binds<'_>) -> Result<(), GpuError> {
+    pub fn dispatch(
+        &mut self,
+        shader: Shader,
+        entry: &'static str,
+        threads: u64,
+        params: &[u32],
+        binds: Binds<'_>,
+    ) -> Result<(), GpuError> {
         if threads == 0 {
             return Ok(());
         }
@@ -142,10 +160,18 @@ impl<'a> Builder<'a> {
         let x = groups.min(max_dim);
         let y = groups.div_ceil(x);
         if y > max_dim {
-            return Err(GpuError::TooLarge { what: format!("{} dispatch of {threads} threads", shader.name()), bytes: threads, limit: max_dim * max_dim * 64 });
+            return Err(GpuError::TooLarge {
+                what: format!("{} dispatch of {threads} threads", shader.name()),
+                bytes: threads,
+                limit: max_dim * max_dim * 64,
+            });
         }
         let pipeline = self.ctx.pipeline(shader, entry, self.packed)?;
-        let params = self.ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("params"), contents: bytemuck::cast_slice(params), usage: wgpu::BufferUsages::STORAGE });
+        let params = self.ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: bytemuck::cast_slice(params),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
         let entries = [
             (shaders::PARAMS, &params),
             (shaders::OUT, binds.out.unwrap_or(&self.dummy_rw)),
@@ -155,8 +181,13 @@ impl<'a> Builder<'a> {
             (shaders::STATUS, self.status),
             (shaders::SCRATCH, binds.scratch.unwrap_or(&self.dummy_scratch)),
         ];
-        let entries: Vec<wgpu::BindGroupEntry> = entries.iter().map(|(b, buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() }).collect();
-        let bind_group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(shader.name()), layout: &self.ctx.layout, entries: &entries });
+        let entries: Vec<wgpu::BindGroupEntry> =
+            entries.iter().map(|(b, buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() }).collect();
+        let bind_group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(shader.name()),
+            layout: &self.ctx.layout,
+            entries: &entries,
+        });
         self.owned.push(params);
         self.dispatches.push(Dispatch { pipeline, bind_group, groups: (x as u32, y as u32) });
         Ok(())

@@ -17,7 +17,16 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, r: &Reduce) -> Result<(), GpuE
         ReduceKind::Min => 3,
     };
     let st = solidml_cpu::index::strides(xs);
-    let mut params = vec![total as u32, kind, r.input_zero_point as u32, r.multiplier.multiplier as u32, r.multiplier.shift as u32, r.output_zero_point as u32, count as u32, xs.len() as u32];
+    let mut params = vec![
+        total as u32,
+        kind,
+        r.input_zero_point as u32,
+        r.multiplier.multiplier as u32,
+        r.multiplier.shift as u32,
+        r.output_zero_point as u32,
+        count as u32,
+        xs.len() as u32,
+    ];
     for d in 0..xs.len() {
         params.extend([xs[d], r.axes.contains(&(d as u32)) as u32, st[d] as u32]);
     }
