@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use solidml_compiler::{CompileOptions, runner};
-use solidml_cpu::{CpuExecutor, Value};
+use solidml_cpu::CpuExecutor;
+use solidml_exec::Value;
 use solidml_gpu::{DotMode, GpuContext, GpuExecutor};
 use solidml_tests::random_spec::{OpKind, random_inputs, random_model};
 use solidml_tests::*;
@@ -136,7 +137,7 @@ fn random_spec_models_match_the_cpu() {
                 errors += 1;
                 let kind = model.nodes.iter().find(|n| a.to_string().contains(&format!("`{}`", n.name))).map_or("?", |n| n.op.kind());
                 *failing.entry(kind).or_default() += 1;
-                b.into_cpu_error().as_ref() == Some(a)
+                b.into_exec_error().as_ref() == Some(a)
             }
             (Ok(_), Err(b)) => {
                 panic!("model {i} ({mode:?}): the GPU failed where the CPU did not: {b}\n{}", serde_json::to_string(&model).unwrap())
@@ -181,12 +182,42 @@ fn input_errors_match_the_cpu() {
     for inputs in [&good[..0], &wrong_len[..], &wrong_type[..]] {
         let c = cpu.run(inputs).unwrap_err();
         let g = exec.run(inputs).unwrap_err();
-        assert_eq!(g.into_cpu_error(), Some(c));
+        assert_eq!(g.into_exec_error(), Some(c));
     }
     // an invalid model is rejected as the CPU rejects it
     let mut bad = model.clone();
     bad.outputs.push(999);
     let c = CpuExecutor::new(&bad).err().unwrap();
     let g = GpuExecutor::new(ctx, &bad).err().unwrap();
-    assert_eq!(g.into_cpu_error(), Some(c));
+    assert_eq!(g.into_exec_error(), Some(c));
+}
+
+/// The GPU behind the executor interface, as the precompile and `solidml run --backend gpu`
+/// use it: one prepared model per modelId, reused, and equal to the CPU reference.
+#[test]
+fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the_cpu() {
+    use std::sync::Arc;
+
+    use solidml_cpu::CpuBackend;
+    use solidml_exec::{Executor, PreparedCache};
+    use solidml_gpu::GpuBackend;
+
+    if gpu().is_none() {
+        return;
+    }
+    let gpu = Arc::new(GpuBackend::new().unwrap());
+    assert!(gpu.name().starts_with("gpu ("), "{}", gpu.name());
+    let cache = PreparedCache::new(gpu);
+    let compiled = solidml_compiler::compile(&repo().join("examples/models/digits_logreg.onnx"), &CompileOptions::default()).unwrap();
+    let model = Arc::new(compiled.model.clone());
+    let cpu = CpuBackend.prepare(model.clone()).unwrap();
+    for s in 0..4 {
+        let x = [Value::I8((0..64).map(|i| ((i * 7 + s * 13) % 256) as u8 as i8).collect())];
+        assert_eq!(cache.run(&compiled.model_id, &model, &x).unwrap(), cpu.run(&x).unwrap());
+    }
+    assert!(Arc::ptr_eq(&cache.get(&compiled.model_id, &model).unwrap(), &cache.get(&compiled.model_id, &model).unwrap()));
+    assert_eq!(cache.len(), 1);
+    // an input error is the CPU's error, through the interface too
+    let short = [Value::I8(vec![0; 3])];
+    assert_eq!(cache.run(&compiled.model_id, &model, &short).unwrap_err(), cpu.run(&short).unwrap_err());
 }

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use alloy_primitives::{Address, I256};
 use alloy_sol_types::{SolCall, SolError, sol};
 use solidml_compiler::{CompileOptions, precompile_contract, runner, solc::Solc};
-use solidml_cpu::{CpuExecutor, Value};
+use solidml_cpu::{CpuBackend, CpuExecutor};
+use solidml_exec::Value;
 use solidml_precompile::{MemoryStore, ModelStore, SOLIDML_PRECOMPILE, SolidMlPrecompile, abi, opengradient as og};
 use solidml_revm::Chain;
 use solidml_spec::io::dequantize_fixed18;
@@ -64,7 +65,7 @@ fn generated_precompile_contracts_match_the_cpu_reference() {
         models.push((format!("{name}Precompile"), compiled.model));
     }
     let contracts = solc.compile(&sources, &Default::default()).unwrap();
-    let mut chain = Chain::new(SolidMlPrecompile::new().with_store(store));
+    let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(store));
     let all = npy_f32("digits_eval.npy");
     for (contract, model) in &models {
         let address = chain.deploy(contracts[contract].initcode.clone()).unwrap().address;
@@ -118,7 +119,7 @@ fn precompile_errors_bubble_up_and_the_address_is_shared() {
     let mut sources: Vec<(String, String)> = precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     sources.push(precompile_contract::emit(&compiled.model, &name, &compiled.model_id));
     let contracts = solc.compile(&sources, &Default::default()).unwrap();
-    let mut chain = Chain::new(SolidMlPrecompile::new());
+    let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)));
     let address = chain.deploy(contracts[&format!("{name}Precompile")].initcode.clone()).unwrap().address;
     let r = chain.call(address, predictQCall { q: vec![0u8; 64].into() }.abi_encode()).unwrap();
     assert!(!r.success);
@@ -150,7 +151,7 @@ fn an_opengradient_consumer_runs_unchanged_through_the_f4_entry() {
         ("opengradient/OGInference.sol".to_string(), include_str!("../stdlib-sol/src/opengradient/OGInference.sol").to_string()),
     ];
     let contracts = solc.compile(&sources, &Default::default()).unwrap();
-    let mut chain = Chain::new(SolidMlPrecompile::new().with_store(store));
+    let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(store));
     let consumer = chain.deploy(contracts["OGConsumer"].initcode.clone()).unwrap().address;
     let cid = format!("0x{}", hex(&compiled.model_id));
     let exec = CpuExecutor::new(model).unwrap();

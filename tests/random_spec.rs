@@ -19,7 +19,7 @@
 //! in range (Take, GatherDynamic), rarely out of range to exercise the run-time errors, and
 //! IntBinary operands that sometimes overflow.
 
-use solidml_cpu::Value;
+use solidml_exec::Value;
 use solidml_spec::{
     BinaryKind, ConstData, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo,
     arith::Multiplier, validate::validate,
@@ -797,7 +797,7 @@ impl Gen<'_> {
 /// A random view of a tensor of shape `s`: a reshape, a permutation, a strided slice (steps
 /// of either sign) or a broadcast along a new axis. Returns (output shape, offset, strides).
 fn random_view(r: &mut Rng, s: &[u32]) -> (Vec<u32>, u64, Vec<i64>) {
-    let st: Vec<i64> = solidml_cpu::index::strides(s).iter().map(|&x| x as i64).collect();
+    let st: Vec<i64> = solidml_exec::index::strides(s).iter().map(|&x| x as i64).collect();
     let n = numel(s);
     match r.range(0, 3) {
         0 => {
@@ -813,7 +813,7 @@ fn random_view(r: &mut Rng, s: &[u32]) -> (Vec<u32>, u64, Vec<i64>) {
             if rest > 1 || dims.is_empty() || chance(r, 3) {
                 dims.push(rest);
             }
-            let strides = solidml_cpu::index::strides(&dims).iter().map(|&x| x as i64).collect();
+            let strides = solidml_exec::index::strides(&dims).iter().map(|&x| x as i64).collect();
             (dims, 0, strides)
         }
         1 => {

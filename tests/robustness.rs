@@ -39,8 +39,8 @@ fn mutated_artifacts_never_panic() {
         let outcome = catch_unwind(AssertUnwindSafe(|| match solidml_spec::decode(&b) {
             Ok(model) => {
                 // an accepted artifact must also run without panicking
-                let inputs: Vec<solidml_cpu::Value> =
-                    model.inputs.iter().map(|&t| solidml_cpu::Value::I8(vec![3; model.tensor(t).len()])).collect();
+                let inputs: Vec<solidml_exec::Value> =
+                    model.inputs.iter().map(|&t| solidml_exec::Value::I8(vec![3; model.tensor(t).len()])).collect();
                 let _ = solidml_cpu::CpuExecutor::new(&model).and_then(|e| e.run(&inputs));
                 true
             }

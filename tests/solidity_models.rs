@@ -26,7 +26,7 @@ use solidml_compiler::{
     CompileOptions, runner,
     solidity::{SolidityLayout, SolidityOptions},
 };
-use solidml_cpu::Value;
+use solidml_exec::Value;
 use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier, artifact::keccak256};
 use solidml_tests::*;
 

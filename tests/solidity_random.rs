@@ -16,7 +16,8 @@ use solidml_compiler::{
     solc::Solc,
     solidity::{SolidityLayout, SolidityOptions},
 };
-use solidml_cpu::{CpuExecutor, Value};
+use solidml_cpu::{CpuBackend, CpuExecutor};
+use solidml_exec::Value;
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
 use solidml_spec::{DType, Model, Op, io};
@@ -130,7 +131,7 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
     for (name, c) in &contracts {
         assert!(c.runtime.len() <= 24_576, "{name}: {} bytes of code, over EIP-170", c.runtime.len());
     }
-    let mut chain = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(1_000_000);
+    let mut chain = Chain::new(SolidMlPrecompile::new(std::sync::Arc::new(CpuBackend))).with_code_size_limit(1_000_000);
     let (mut calls, mut reverts, mut split_checked) = (0, 0, 0);
     let mut ops_seen: BTreeMap<&'static str, usize> = BTreeMap::new();
     for (name, m) in &models {

@@ -4,7 +4,8 @@
 //! `SOLIDML_BLESS=1` rewrites the files.
 
 use serde_json::json;
-use solidml_cpu::{CpuExecutor, Value};
+use solidml_cpu::CpuExecutor;
+use solidml_exec::Value;
 use solidml_spec::{
     Binary, BinaryKind, Conv, DType, Dense, Epilogue, Extremum, LogSoftmax, Lut, Model, Node, Op, Pad, PadMode, Pool, Quant, Reduce,
     ReduceKind, Softmax, TensorInfo, View, arith::Multiplier,

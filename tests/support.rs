@@ -188,14 +188,14 @@ pub mod onnx_builder {
 pub struct VectorCase {
     pub name: String,
     pub model: solidml_spec::Model,
-    pub inputs: Vec<solidml_cpu::Value>,
+    pub inputs: Vec<solidml_exec::Value>,
     /// Expected outputs, every element as i64.
     pub outputs: Vec<Vec<i64>>,
 }
 
 /// The cases of one spec vector file.
 pub fn vector_cases(path: &std::path::Path) -> Vec<VectorCase> {
-    use solidml_cpu::Value;
+    use solidml_exec::Value;
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let ints = |a: &serde_json::Value| -> Vec<i64> { a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
     v["cases"]
@@ -223,9 +223,9 @@ pub fn vector_cases(path: &std::path::Path) -> Vec<VectorCase> {
 }
 
 /// Every element of a value as i64.
-pub fn value_i64(v: &solidml_cpu::Value) -> Vec<i64> {
+pub fn value_i64(v: &solidml_exec::Value) -> Vec<i64> {
     match v {
-        solidml_cpu::Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
-        solidml_cpu::Value::I64(v) => v.clone(),
+        solidml_exec::Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
+        solidml_exec::Value::I64(v) => v.clone(),
     }
 }

@@ -140,7 +140,7 @@ pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Resul
     );
     if gemm > 0 {
         let model = gemm_model(gemm, gemm, gemm);
-        let x = solidml_cpu::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());
+        let x = solidml_exec::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());
         let exec = CpuExecutor::new(&model).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
         let cpu_us = median_us(
             || {

@@ -29,7 +29,8 @@ use solidml_compiler::{
     solc::{Solc, SolcSettings},
     solidity::{SolidityLayout, SolidityOptions},
 };
-use solidml_cpu::{CpuExecutor, Value};
+use solidml_cpu::CpuExecutor;
+use solidml_exec::Value;
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
 use solidml_spec::{Dense, Epilogue, Model, Op, Quant, arith::Multiplier};
@@ -100,7 +101,8 @@ fn measure(
     let compiled = solc.compile(sources, settings).map_err(|e| err("solc", e))?;
     let get = |name: &str| compiled.get(name).ok_or_else(|| err("solc", format!("no contract `{name}` in the output")));
     let c = get(contract)?;
-    let mut chain = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(MEASURE_CODE_LIMIT);
+    let mut chain =
+        Chain::new(SolidMlPrecompile::new(std::sync::Arc::new(solidml_cpu::CpuBackend))).with_code_size_limit(MEASURE_CODE_LIMIT);
     // a split model: its part and data contracts first, one transaction each, then the model
     // with their addresses (what `NAMEDeploy.deploy()` does)
     let (mut deploy_gas, mut max_initcode, mut addresses) = (0u64, c.initcode.len(), vec![]);

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use miette::Result;
 use solidml_compiler::{CompileOptions, eval, runner};
-use solidml_cpu::Value;
+use solidml_exec::Value;
 
 use crate::error::CliError;
 
@@ -283,14 +283,10 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
         }
         return Ok(());
     }
-    let results = match backend::gpu(backend)? {
-        Some(gpu) => {
-            let exec = gpu.executor(&model).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
-            runner::run_samples_with(&model, &samples, |ins| exec.run(ins).map_err(|e| e.to_string()))
-        }
-        None => runner::run_samples(&model, &samples),
-    }
-    .map_err(CliError::from)?;
+    let executor = backend::make(backend)?;
+    let prepared =
+        executor.prepare(std::sync::Arc::new(model.clone())).map_err(|e| CliError::Usage(format!("{} executor: {e}", executor.name())))?;
+    let results = runner::run_samples_with(&model, &samples, |ins| prepared.run(ins).map_err(|e| e.to_string())).map_err(CliError::from)?;
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
     for (i, &o) in model.outputs.iter().enumerate() {
         let t = model.tensor(o);

@@ -30,8 +30,7 @@ pub fn precompile(args: PrecompileArgs) -> Result<()> {
     let hex_in = args.input.trim();
     let input =
         hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("the input is not hex: {e}")))?;
-    let backend = crate::backend::make(args.backend)?;
-    let p = SolidMlPrecompile::new().with_store(store).with_backend(backend);
+    let p = SolidMlPrecompile::new(crate::backend::make(args.backend)?).with_store(store);
     let outcome: Outcome =
         if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
     match outcome.error() {

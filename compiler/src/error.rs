@@ -39,7 +39,7 @@ pub enum CompileError {
     #[error(transparent)]
     Spec(#[from] solidml_spec::SpecError),
     #[error(transparent)]
-    Cpu(#[from] solidml_cpu::CpuError),
+    Cpu(#[from] solidml_exec::ExecError),
     #[error("executor: {0}")]
     Executor(String),
 }

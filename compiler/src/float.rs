@@ -1014,13 +1014,13 @@ pub fn pad_mode(n: &Node) -> R<solidml_spec::PadMode> {
     }
 }
 
-/// Padding by the index rule the integer kernel uses (`solidml_cpu::ops::pad::source_index`).
+/// Padding by the index rule the integer kernel uses (`solidml_exec::index::pad_source_index`).
 fn pad(x: &ArrayD<f32>, pads: &[(usize, usize)], value: f32, mode: solidml_spec::PadMode) -> ArrayD<f32> {
     let shape: Vec<usize> = x.shape().iter().zip(pads).map(|(&d, &(a, b))| d + a + b).collect();
     ArrayD::from_shape_fn(IxDyn(&shape), |idx| {
         let mut src = vec![0usize; shape.len()];
         for d in 0..shape.len() {
-            match solidml_cpu::ops::pad::source_index(mode, idx[d] as i64 - pads[d].0 as i64, x.shape()[d] as i64) {
+            match solidml_exec::index::pad_source_index(mode, idx[d] as i64 - pads[d].0 as i64, x.shape()[d] as i64) {
                 Some(i) if i >= 0 && (i as usize) < x.shape()[d] => src[d] = i as usize,
                 _ => return value,
             }

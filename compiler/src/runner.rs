@@ -2,7 +2,8 @@
 //! run the CPU reference executor, dequantize the outputs.
 
 use ndarray::{ArrayD, IxDyn};
-use solidml_cpu::{CpuExecutor, Value};
+use solidml_cpu::CpuExecutor;
+use solidml_exec::Value;
 use solidml_spec::{DType, Model, io};
 
 use crate::error::{CompileError, Result};

@@ -5,12 +5,12 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(model) = solidml_spec::decode(data) {
-        let inputs: Vec<solidml_cpu::Value> = model
+        let inputs: Vec<solidml_exec::Value> = model
             .inputs
             .iter()
             .map(|&t| match model.tensor(t).dtype {
-                solidml_spec::DType::I8 => solidml_cpu::Value::I8(vec![1; model.tensor(t).len()]),
-                solidml_spec::DType::I64 => solidml_cpu::Value::I64(vec![0; model.tensor(t).len()]),
+                solidml_spec::DType::I8 => solidml_exec::Value::I8(vec![1; model.tensor(t).len()]),
+                solidml_spec::DType::I64 => solidml_exec::Value::I64(vec![0; model.tensor(t).len()]),
             })
             .collect();
         if model.tensors.iter().map(|t| t.len()).sum::<usize>() < 1 << 20 {

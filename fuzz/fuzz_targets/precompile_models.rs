@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use solidml_cpu::CpuBackend;
 use solidml_precompile::{LoadedModel, MemoryStore, ModelStore, SolidMlPrecompile};
 use solidml_spec::{BinaryKind, DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
 
@@ -75,6 +76,6 @@ pub fn served() -> &'static Served {
                 store.get(&id).expect("store").expect("inserted")
             })
             .collect();
-        Served { precompile: SolidMlPrecompile::new().with_store(store), models }
+        Served { precompile: SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(store), models }
     })
 }

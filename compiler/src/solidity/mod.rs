@@ -605,7 +605,7 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
                 cx.range[yt as usize] = cx.range[x as usize];
                 return Ok(());
             }
-            let idx: Vec<Option<usize>> = solidml_cpu::ops::view::view_indices(v, &yinfo.shape).into_iter().map(Some).collect();
+            let idx: Vec<Option<usize>> = solidml_exec::index::view_indices(v, &yinfo.shape).into_iter().map(Some).collect();
             copy_gather(cx, x, yt, &idx, 0)?;
             cx.range[yt as usize] = cx.range[x as usize];
         }
@@ -619,7 +619,7 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
                     for d in (0..yinfo.shape.len()).rev() {
                         let i = (o % yinfo.shape[d] as usize) as i64 - p.pads_begin[d] as i64;
                         o /= yinfo.shape[d] as usize;
-                        match solidml_cpu::ops::pad::source_index(p.mode, i, xin.shape[d] as i64) {
+                        match solidml_exec::index::pad_source_index(p.mode, i, xin.shape[d] as i64) {
                             Some(s) => off += s as usize * ist[d] as usize,
                             None => inside = false,
                         }
@@ -781,7 +781,7 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
         Op::Reduce(rd) => {
             let (Loc::Bytes(s), Loc::Bytes(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 bytes expected".into()) };
             // the reference's walk: input positions of each output, in input order
-            let lists = solidml_cpu::ops::reduce::groups(&rd.axes, &xin.shape);
+            let lists = solidml_exec::index::reduce_groups(&rd.axes, &xin.shape);
             let out_len = lists.len();
             let count = xin.len() / out_len.max(1);
             if xin.is_empty() || count == 0 {
@@ -817,7 +817,7 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
                 if sh == so {
                     return addr;
                 }
-                let st = solidml_cpu::index::broadcast_strides(sh, so);
+                let st = solidml_exec::index::broadcast_strides(sh, so);
                 let idx: Vec<Option<usize>> = (0..total)
                     .map(|mut o| {
                         let mut off = 0;

@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use solidml_cpu::Value;
+use solidml_exec::Value;
 use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
 
 use crate::{GpuContext, GpuError, GpuExecutor};

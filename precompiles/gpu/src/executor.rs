@@ -3,7 +3,7 @@
 //! `new` validates the model, allocates one storage buffer per defined tensor (int8: one `i32`
 //! per element; i64: two `u32` words, low first), uploads the constants and every node's
 //! parameters and weights once, and records the node list as dispatches. `run` checks the
-//! inputs exactly as `solidml_cpu::CpuExecutor::run` does, uploads them, records the whole model
+//! inputs as every executor does (`solidml_exec::check_inputs`), uploads them, records the whole model
 //! in one command encoder (one compute pass, one dispatch or a few per node), copies the
 //! outputs and the status buffer to staging buffers in the same submission, and reads them
 //! back. Run-time failures (Take and GatherDynamic indices, IntBinary overflow) are written by
@@ -12,7 +12,7 @@
 
 use std::sync::{Mutex, mpsc};
 
-use solidml_cpu::{CpuError, Value};
+use solidml_exec::{ExecError, InputLayout, Value, check_inputs};
 use solidml_spec::{DType, Model, validate::validate};
 
 use crate::GpuError;
@@ -30,8 +30,9 @@ pub(crate) struct Dispatch {
 /// so nodes can cache executors per model).
 struct ModelIo {
     name: String,
-    /// (tensor, name, elements, dtype) per input.
-    inputs: Vec<(usize, String, usize, DType)>,
+    /// The input tensors, in order, and what `run` checks of them.
+    inputs: Vec<usize>,
+    layout: InputLayout,
     /// (tensor, elements, dtype) per output.
     outputs: Vec<(usize, usize, DType)>,
     node_names: Vec<String>,
@@ -73,7 +74,7 @@ impl GpuExecutor {
     /// As [`GpuExecutor::new`], forcing how Dense, Conv and MatMul compute their dot products
     /// (tests run both paths). [`DotMode::Packed`] fails where `dot4I8Packed` is unavailable.
     pub fn with_dot_mode(ctx: &GpuContext, model: &Model, dot: DotMode) -> Result<Self, GpuError> {
-        validate(model).map_err(CpuError::from)?;
+        validate(model).map_err(ExecError::from)?;
         let packed = ctx.resolve_dot(dot)?;
         let device = &ctx.device;
         let max = ctx.max_binding_bytes();
@@ -155,11 +156,8 @@ impl GpuExecutor {
             .collect();
         let io = ModelIo {
             name: model.name.clone(),
-            inputs: model
-                .inputs
-                .iter()
-                .map(|&i| (i as usize, model.tensor(i).name.clone(), model.tensor(i).len(), model.tensor(i).dtype))
-                .collect(),
+            inputs: model.inputs.iter().map(|&i| i as usize).collect(),
+            layout: InputLayout::of(model),
             outputs: model.outputs.iter().map(|&o| (o as usize, model.tensor(o).len(), model.tensor(o).dtype)).collect(),
             node_names: model.nodes.iter().map(|n| n.name.clone()).collect(),
         };
@@ -189,28 +187,14 @@ impl GpuExecutor {
         self.dispatches.len()
     }
 
-    /// Run one inference; returns the model's outputs in order (as `CpuExecutor::run`).
+    /// Run one inference; returns the model's outputs in order (as every executor: `solidml_exec::PreparedModel::run`).
     pub fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, GpuError> {
         let m = &self.io;
-        if inputs.len() != m.inputs.len() {
-            return Err(CpuError::InputCount { expected: m.inputs.len(), got: inputs.len() }.into());
-        }
-        for ((_, name, len, dtype), v) in m.inputs.iter().zip(inputs) {
-            if v.len() != *len || v.dtype() != *dtype {
-                return Err(CpuError::InputMismatch {
-                    name: name.clone(),
-                    expected: *len,
-                    dtype: *dtype,
-                    got: v.len(),
-                    got_dtype: v.dtype(),
-                }
-                .into());
-            }
-        }
+        check_inputs(&m.layout, inputs)?;
         let _guard = self.run_lock.lock().unwrap_or_else(|e| e.into_inner());
         let (device, queue) = (&self.device, &self.queue);
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        for ((id, ..), v) in m.inputs.iter().zip(inputs) {
+        for (id, v) in m.inputs.iter().zip(inputs) {
             let words = match v {
                 Value::I8(x) => i8_words(x),
                 Value::I64(x) => i64_words(x),
@@ -295,8 +279,8 @@ impl GpuExecutor {
                 let value = (status[4 * slot + 1] as u64 | (status[4 * slot + 2] as u64) << 32) as i64;
                 let node = m.node_names[*node].clone();
                 return Err(match *kind {
-                    FailKind::Index { len } => CpuError::IndexOutOfRange { node, index: value, len },
-                    FailKind::Overflow => CpuError::Overflow { node, value },
+                    FailKind::Index { len } => ExecError::IndexOutOfRange { node, index: value, len },
+                    FailKind::Overflow => ExecError::Overflow { node, value },
                 }
                 .into());
             }

@@ -9,10 +9,11 @@
 //! # fn demo(model: &solidml_spec::Model, x: Vec<i8>) -> Result<(), solidml_gpu::GpuError> {
 //! let ctx = solidml_gpu::GpuContext::new()?;          // once per process
 //! let exec = solidml_gpu::GpuExecutor::new(&ctx, model)?; // once per model
-//! let outputs = exec.run(&[solidml_cpu::Value::I8(x)])?;
+//! let outputs = exec.run(&[solidml_gpu::Value::I8(x)])?;
 //! # Ok(()) }
 //! ```
 //!
+//! * [`backend`]: [`GpuBackend`], this executor behind `solidml_exec::Executor`.
 //! * [`context`]: [`GpuContext`] (adapter selection, device, the pipeline cache shared by all
 //!   models) and [`DotMode`].
 //! * [`executor`]: [`GpuExecutor`] (buffers, one submission per run, status → errors).
@@ -32,17 +33,19 @@
 //! `max_storage_buffer_binding_size`, 128 MiB on lavapipe); larger ones fail with
 //! [`GpuError::TooLarge`] instead of being split.
 
+pub mod backend;
 pub mod bench;
 pub mod context;
 pub mod executor;
 pub mod ops;
 pub mod shaders;
 
+pub use backend::GpuBackend;
 pub use context::{AdapterSummary, DotMode, GpuContext};
 pub use executor::GpuExecutor;
-pub use solidml_cpu::Value;
+pub use solidml_exec::Value;
 
-use solidml_cpu::CpuError;
+use solidml_exec::ExecError;
 
 /// Everything the GPU executor can report.
 #[derive(Debug, thiserror::Error)]
@@ -65,13 +68,13 @@ pub enum GpuError {
     /// A failure both executors report the same way (invalid model, wrong inputs, a run-time
     /// index or overflow error), as the CPU executor's error.
     #[error(transparent)]
-    Model(#[from] CpuError),
+    Model(#[from] ExecError),
 }
 
 impl GpuError {
-    /// The CPU executor's error for the same failure, for the variants both executors share
+    /// The executor interface's error for the same failure, for the variants both executors share
     /// (model, input and run-time errors); `None` for GPU-only failures.
-    pub fn into_cpu_error(self) -> Option<CpuError> {
+    pub fn into_exec_error(self) -> Option<ExecError> {
         match self {
             GpuError::Model(e) => Some(e),
             _ => None,

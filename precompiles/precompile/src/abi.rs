@@ -17,7 +17,7 @@
 //! `error SolidMLError(uint8 code, string message)` (selector `0x…`, see [`ERROR_SELECTOR`]);
 //! the codes are [`ErrorCode`]. Running out of gas is a halt, as for every precompile.
 
-use solidml_cpu::Value;
+use solidml_exec::Value;
 use solidml_spec::{DType, Model};
 
 use crate::PrecompileError;

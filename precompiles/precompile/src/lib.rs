@@ -11,22 +11,21 @@
 //!   in and out, charged before any work is done.
 //! * [`store`]: the content-addressed model store ([`ModelStore`]): in memory, or a directory of
 //!   `<modelId>.smodel` files whose hash is checked on load.
-//! * [`backend`]: the executor seam ([`Backend`]): the CPU reference here; the wgpu executor
-//!   plugs in behind the same trait.
+//! * the executor seam is `solidml_exec::Executor`: the host passes the CPU reference
+//!   (`solidml_cpu::CpuBackend`), the wgpu executor (`solidml_gpu::GpuBackend`) or any other;
+//!   models are prepared once per modelId (`solidml_exec::PreparedCache`).
 //! * [`precompile`]: [`SolidMlPrecompile`], which ties them together.
 //! * [`opengradient`]: the OpenGradient-compatible entry at `0x…F4` (`runModelInference`).
 //!
 //! The contract is written out in `docs/precompile.md`.
 
 pub mod abi;
-pub mod backend;
 pub mod gas;
 pub mod opengradient;
 pub mod precompile;
 pub mod store;
 
 pub use abi::{OPENGRADIENT_PRECOMPILE, SOLIDML_PRECOMPILE};
-pub use backend::{Backend, CpuBackend};
 pub use gas::GasSchedule;
 pub use precompile::{Outcome, SolidMlPrecompile};
 pub use store::{DirStore, LoadedModel, MemoryStore, ModelStore};

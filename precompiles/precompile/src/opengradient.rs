@@ -22,7 +22,7 @@
 
 use alloy_primitives::U512;
 use alloy_sol_types::{SolCall, SolValue, sol};
-use solidml_cpu::Value;
+use solidml_exec::Value;
 use solidml_spec::{DType, io::dequantize_fixed18, io::scale_parts};
 
 use crate::{
@@ -233,6 +233,7 @@ fn encode_output(model: &solidml_spec::Model, outputs: &[Value]) -> ModelOutput 
 mod tests {
     use super::*;
     use crate::{MemoryStore, store::tests::tiny_artifact};
+    use solidml_cpu::CpuBackend;
     use solidml_spec::{io::quantize_fixed18, keccak256};
     use std::sync::Arc;
 
@@ -272,7 +273,7 @@ mod tests {
     fn a_request_runs_the_model_and_answers_numbers() {
         let bytes = tiny_artifact();
         let id = keccak256(&bytes);
-        let p = SolidMlPrecompile::new().with_store(Arc::new(MemoryStore::new().with_artifact(&bytes).unwrap()));
+        let p = SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(Arc::new(MemoryStore::new().with_artifact(&bytes).unwrap()));
         let og = OpenGradientEntry::new(p.clone());
         let values: Vec<Number> =
             [0.1, -0.2, 0.35, 1.0].iter().map(|&x: &f64| Number { value: (x * 100.0).round() as i128, decimals: 2 }).collect();

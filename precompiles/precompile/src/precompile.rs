@@ -2,14 +2,14 @@
 //!
 //! Order of a call, each step bounded before the next starts (gas per step: [`crate::gas`]):
 //! split the input ([`crate::abi::split_input`]), look the model up in the store, check the
-//! input length, price the call and compare with the gas limit, then run the backend.
+//! input length, price the call and compare with the gas limit, then run the executor.
 
 use std::sync::Arc;
 
-use solidml_cpu::Value;
+use solidml_exec::{Executor, PreparedCache, Value};
 
 use crate::{
-    Backend, CpuBackend, GasSchedule, LoadedModel, MemoryStore, ModelStore, PrecompileError,
+    GasSchedule, LoadedModel, MemoryStore, ModelStore, PrecompileError,
     abi::{self, encode_error},
     gas::MAX_WORK,
 };
@@ -59,44 +59,50 @@ impl Outcome {
     }
 }
 
-/// The SolidML precompile: a model store, a backend and a gas schedule.
+/// The SolidML precompile: a model store, an executor (with its models prepared once per
+/// modelId) and a gas schedule.
 #[derive(Clone)]
 pub struct SolidMlPrecompile {
     store: Arc<dyn ModelStore>,
-    backend: Arc<dyn Backend>,
+    prepared: Arc<PreparedCache>,
     schedule: GasSchedule,
 }
 
-impl Default for SolidMlPrecompile {
-    fn default() -> Self {
-        SolidMlPrecompile { store: Arc::new(MemoryStore::new()), backend: Arc::new(CpuBackend), schedule: GasSchedule::default() }
-    }
-}
-
 impl SolidMlPrecompile {
-    /// In-memory store, CPU backend, default schedule.
-    pub fn new() -> Self {
-        Self::default()
+    /// A precompile running models on `executor` (the CPU reference,
+    /// `solidml_cpu::CpuBackend`, or any other [`Executor`]), with an empty in-memory store
+    /// and the default schedule.
+    pub fn new(executor: Arc<dyn Executor>) -> Self {
+        SolidMlPrecompile {
+            store: Arc::new(MemoryStore::new()),
+            prepared: Arc::new(PreparedCache::new(executor)),
+            schedule: GasSchedule::default(),
+        }
     }
+
+    /// Serve models from `store`.
     pub fn with_store(mut self, store: Arc<dyn ModelStore>) -> Self {
         self.store = store;
         self
     }
-    pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
-        self.backend = backend;
-        self
-    }
+
+    /// Price calls by `schedule`.
     pub fn with_schedule(mut self, schedule: GasSchedule) -> Self {
         self.schedule = schedule;
         self
     }
 
+    /// The model store.
     pub fn store(&self) -> &dyn ModelStore {
         &*self.store
     }
-    pub fn backend(&self) -> &dyn Backend {
-        &*self.backend
+
+    /// The executor models run on.
+    pub fn executor(&self) -> &dyn Executor {
+        &**self.prepared.executor()
     }
+
+    /// The gas schedule.
     pub fn schedule(&self) -> GasSchedule {
         self.schedule
     }
@@ -115,13 +121,15 @@ impl SolidMlPrecompile {
         Ok(model)
     }
 
-    /// Run a priced inference: out of gas if the limit is below `price`, else the backend.
+    /// Run a priced inference: out of gas if the limit is below `price`, else the executor.
     pub(crate) fn execute(&self, model: &LoadedModel, inputs: &[Value], price: u64, gas_limit: u64) -> Result<Vec<Value>, Outcome> {
         if price > gas_limit {
             let e = PrecompileError::OutOfGas { model_id: model.id, needed: price, limit: gas_limit };
             return Err(Outcome { gas_used: gas_limit, status: Status::OutOfGas(e) });
         }
-        self.backend.run(model, inputs).map_err(|e| Outcome { gas_used: price, status: Status::Revert(PrecompileError::Execution(e)) })
+        self.prepared
+            .run(&model.id, &model.model, inputs)
+            .map_err(|e| Outcome { gas_used: price, status: Status::Revert(PrecompileError::Execution(e.to_string())) })
     }
 
     /// The gas a call with this input would be charged, or the error it would fail with.
@@ -172,7 +180,7 @@ mod tests {
     fn setup() -> (SolidMlPrecompile, [u8; 32]) {
         let bytes = tiny_artifact();
         let store = Arc::new(MemoryStore::new().with_artifact(&bytes).unwrap());
-        (SolidMlPrecompile::new().with_store(store), keccak256(&bytes))
+        (SolidMlPrecompile::new(Arc::new(solidml_cpu::CpuBackend)).with_store(store), keccak256(&bytes))
     }
 
     fn input(id: [u8; 32], x: &[i8]) -> Vec<u8> {
@@ -226,7 +234,7 @@ mod tests {
         let mut model = crate::LoadedModel::from_artifact(&bytes, None).unwrap();
         model.work = MAX_WORK + 1;
         let id = model.id;
-        let p = SolidMlPrecompile::new().with_store(Arc::new(OversizeStore(Arc::new(model))));
+        let p = SolidMlPrecompile::new(Arc::new(solidml_cpu::CpuBackend)).with_store(Arc::new(OversizeStore(Arc::new(model))));
         let out = p.call(&input(id, &[0; 4]), 10_000_000);
         assert_eq!(out.gas_used, GasSchedule::default().early_failure(36));
         assert_eq!(out.error().unwrap().code(), abi::ErrorCode::ModelTooLarge);

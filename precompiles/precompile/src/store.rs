@@ -26,7 +26,7 @@ use crate::{StoreError, abi, gas};
 #[derive(Debug)]
 pub struct LoadedModel {
     pub id: ModelId,
-    pub model: Model,
+    pub model: Arc<Model>,
     /// Work units of one inference ([`gas::work_units`]).
     pub work: u64,
     pub input_bytes: usize,
@@ -48,7 +48,7 @@ impl LoadedModel {
             work: gas::work_units(&model),
             input_bytes: abi::input_bytes(&model),
             output_bytes: abi::output_bytes(&model),
-            model,
+            model: Arc::new(model),
         })
     }
 }

@@ -170,6 +170,7 @@ fn hex(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solidml_cpu::CpuBackend;
     use solidml_precompile::{MemoryStore, SOLIDML_PRECOMPILE, abi};
     use std::sync::Arc;
 
@@ -184,7 +185,7 @@ mod tests {
 
     #[test]
     fn deploys_and_calls_with_execution_gas() {
-        let mut chain = Chain::new(SolidMlPrecompile::new());
+        let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)));
         // runtime: PUSH1 42, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN (3+3+3+3+3 + memory 3 = 18 gas)
         let runtime = [0x60, 42, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3];
         let d = chain.deploy(initcode(&runtime)).unwrap();
@@ -198,19 +199,19 @@ mod tests {
     #[test]
     fn code_size_limits_are_mainnet_unless_lifted() {
         let big = vec![0x00u8; 24_577];
-        assert!(Chain::new(SolidMlPrecompile::new()).deploy(initcode(&big)).is_err(), "EIP-170");
-        let d = Chain::new(SolidMlPrecompile::new()).with_code_size_limit(100_000).deploy(initcode(&big)).unwrap();
+        assert!(Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend))).deploy(initcode(&big)).is_err(), "EIP-170");
+        let d = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend))).with_code_size_limit(100_000).deploy(initcode(&big)).unwrap();
         assert!(d.gas > 200 * 24_577);
         // init code over 49,152 bytes is refused before execution (EIP-3860)
         let mut huge = initcode(&[0x00]);
         huge.resize(49_153, 0);
-        assert!(matches!(Chain::new(SolidMlPrecompile::new()).deploy(huge), Err(EvmError::Rejected(_))));
+        assert!(matches!(Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend))).deploy(huge), Err(EvmError::Rejected(_))));
     }
 
     #[test]
     fn the_precompile_answers_at_its_address_with_its_errors() {
         let store = Arc::new(MemoryStore::new());
-        let mut chain = Chain::new(SolidMlPrecompile::new().with_store(store));
+        let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(store));
         let r = chain.call(Address::from(SOLIDML_PRECOMPILE), vec![1, 2, 3]).unwrap();
         assert!(!r.success);
         assert_eq!(abi::decode_error(&r.output).unwrap().0, abi::ErrorCode::MissingModelId as u8);

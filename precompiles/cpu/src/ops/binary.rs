@@ -11,7 +11,7 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
-use crate::index::{broadcast_strides, for_each_offset};
+use solidml_exec::index::{broadcast_strides, for_each_offset};
 
 pub fn binary_scalar(b: &Binary, qa: i8, qb: i8) -> i8 {
     let (xa, xb) = (qa as i32 - b.a_zero_point, qb as i32 - b.b_zero_point);
@@ -51,7 +51,7 @@ pub fn int_binary(
     so: &[u32],
     a: &[i64],
     b: &[i64],
-) -> Result<Vec<i64>, crate::CpuError> {
+) -> Result<Vec<i64>, solidml_exec::ExecError> {
     let (ta, tb) = (broadcast_strides(sa, so), broadcast_strides(sb, so));
     let mut out = Vec::with_capacity(so.iter().map(|&d| d as usize).product());
     let mut overflow = None;
@@ -67,7 +67,7 @@ pub fn int_binary(
         }));
     });
     match overflow {
-        Some(v) => Err(crate::CpuError::Overflow { node: node.to_string(), value: v }),
+        Some(v) => Err(solidml_exec::ExecError::Overflow { node: node.to_string(), value: v }),
         None => Ok(out),
     }
 }
@@ -282,7 +282,7 @@ mod int_binary_tests {
     use solidml_spec::BinaryKind;
 
     use super::int_binary;
-    use crate::CpuError;
+    use solidml_exec::ExecError;
 
     #[test]
     fn exact_with_broadcasting_and_overflow_is_an_error() {
@@ -292,7 +292,7 @@ mod int_binary_tests {
         assert_eq!(int_binary("n", BinaryKind::Sub, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![-9, 22, -7, 24]);
         assert_eq!(int_binary("n", BinaryKind::Mul, &[2, 2], &[2], &[2, 2], &a, &[1 << 40, -3]).unwrap(), vec![1 << 40, -6, 3 << 40, -12]);
         let err = int_binary("n", BinaryKind::Mul, &[1], &[1], &[1], &[i64::MAX], &[2]).unwrap_err();
-        assert!(matches!(err, CpuError::Overflow { .. }), "{err}");
+        assert!(matches!(err, ExecError::Overflow { .. }), "{err}");
         assert!(int_binary("n", BinaryKind::Add, &[1], &[1], &[1], &[i64::MIN], &[-1]).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Concat (spec §Concat): inputs joined along `axis`, in order; quantization is shared.
 
-use crate::Value;
+use solidml_exec::Value;
 
 pub fn concat(axis: u32, shapes: &[&[u32]], xs: &[&Value]) -> Value {
     let a = axis as usize;

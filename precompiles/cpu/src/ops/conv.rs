@@ -6,7 +6,7 @@
 use solidml_spec::Conv;
 
 use super::{ConvParams, accumulate_at};
-use crate::index::strides;
+use solidml_exec::index::strides;
 
 pub fn conv(c: &Conv, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
     let s = c.kernel.len();

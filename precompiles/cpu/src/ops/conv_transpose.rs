@@ -6,7 +6,7 @@
 use solidml_spec::ConvTranspose;
 
 use super::{ConvParams, accumulate_at};
-use crate::index::strides;
+use solidml_exec::index::strides;
 
 /// Input offset (within a plane) read by kernel tap `k` at output position `o`, if any.
 fn tap(c: &ConvTranspose, in_sp: &[u32], in_strides: &[usize], o: &[i64], k: &[i64]) -> Option<usize> {

@@ -1,11 +1,11 @@
 //! Gather (spec §Gather) with constant indices along `axis`:
 //! `out[o, j, i] = in[o, indices[j], i]` (outer, gathered, inner axes).
 
-use crate::{CpuError, Value};
+use solidml_exec::{ExecError, Value};
 
 /// GatherDynamic (spec §GatherDynamic): `gather` with run-time indices; negative indices
 /// count from the end, others outside the axis are a run-time error.
-pub fn gather_dynamic(node: &str, axis: u32, shape: &[u32], x: &Value, indices: &[i64]) -> Result<Value, CpuError> {
+pub fn gather_dynamic(node: &str, axis: u32, shape: &[u32], x: &Value, indices: &[i64]) -> Result<Value, ExecError> {
     let dim = shape[axis as usize] as i64;
     let resolved: Vec<u32> = indices
         .iter()
@@ -14,7 +14,7 @@ pub fn gather_dynamic(node: &str, axis: u32, shape: &[u32], x: &Value, indices: 
             if (0..dim).contains(&j) {
                 Ok(j as u32)
             } else {
-                Err(CpuError::IndexOutOfRange { node: node.to_string(), index: i, len: dim as usize })
+                Err(ExecError::IndexOutOfRange { node: node.to_string(), index: i, len: dim as usize })
             }
         })
         .collect::<Result<_, _>>()?;
@@ -38,7 +38,7 @@ pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
 mod tests {
     use super::{gather, gather_dynamic};
     use crate::{
-        CpuError, Value,
+        ExecError, Value,
         ops::tests::{Rng, numel, ravel, unravel},
     };
 
@@ -93,7 +93,7 @@ mod tests {
         // The axis has length 3: valid indices are −3..=2. The first bad one is reported with
         // its original (unresolved) value.
         let x = Value::I8((0..6).collect());
-        let err = |index: i64| Err(CpuError::IndexOutOfRange { node: "gd".into(), index, len: 3 });
+        let err = |index: i64| Err(ExecError::IndexOutOfRange { node: "gd".into(), index, len: 3 });
         assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[0, 3]), err(3));
         assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[-4, 1]), err(-4));
         assert_eq!(gather_dynamic("gd", 1, &[2, 3], &x, &[2, -3, 7, -9]), err(7));
@@ -120,7 +120,7 @@ mod tests {
             let got = gather_dynamic("n", axis as u32, &shape, &Value::I8(x.clone()), &indices);
             if let Some(&first_bad) = indices.iter().find(|&&i| !(-dim..dim).contains(&i)) {
                 assert!(bad);
-                assert_eq!(got, Err(CpuError::IndexOutOfRange { node: "n".into(), index: first_bad, len: dim as usize }));
+                assert_eq!(got, Err(ExecError::IndexOutOfRange { node: "n".into(), index: first_bad, len: dim as usize }));
                 continue;
             }
             let mut out = shape.clone();

@@ -7,7 +7,7 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
-use crate::index::for_each_lane;
+use solidml_exec::index::for_each_lane;
 
 /// `ln(S / 2^16)` in Q16 by the spec's table method; `S ≥ 2^16`.
 pub fn ln_q16(s: &LogSoftmax, sum: u32) -> i32 {

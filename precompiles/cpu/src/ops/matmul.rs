@@ -7,7 +7,7 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
-use crate::index::{broadcast_strides, for_each_offset};
+use solidml_exec::index::{broadcast_strides, for_each_offset};
 
 pub fn matmul(mm: &MatMul, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8]) -> Vec<i8> {
     let (m, k, n) = (sa[sa.len() - 2] as usize, sa[sa.len() - 1] as usize, sb[sb.len() - 1] as usize);

@@ -22,10 +22,10 @@ pub mod view;
 
 use solidml_spec::{Epilogue, Model, Node, Op, arith};
 
-use crate::{CpuError, Value};
+use solidml_exec::{ExecError, Value};
 
 /// Evaluate one node on its input values.
-pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, CpuError> {
+pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, ExecError> {
     let input = |i: usize| model.tensor(node.inputs[i]);
     let output = |i: usize| model.tensor(node.outputs[i]);
     let v = match &node.op {

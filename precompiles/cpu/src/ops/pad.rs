@@ -2,21 +2,11 @@
 //! `0..n` maps by the mode: Constant → `value`, Edge → `clamp(i, 0, n − 1)`,
 //! Reflect → `−i` below 0 and `2(n − 1) − i` above.
 
-use solidml_spec::{Pad, PadMode};
+use solidml_spec::Pad;
 
-/// Source index along one axis, or `None` for the constant value.
-pub fn source_index(mode: PadMode, i: i64, n: i64) -> Option<i64> {
-    if (0..n).contains(&i) {
-        return Some(i);
-    }
-    match mode {
-        PadMode::Constant => None,
-        PadMode::Edge => Some(i.clamp(0, n - 1)),
-        PadMode::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i }),
-    }
-}
+use solidml_exec::index::{pad_source_index as source_index, strides};
 
-use crate::{Value, index::strides};
+use solidml_exec::Value;
 
 pub fn pad(p: &Pad, in_shape: &[u32], out_shape: &[u32], x: &Value) -> Value {
     let total: usize = out_shape.iter().map(|&d| d as usize).product();

@@ -8,7 +8,7 @@
 
 use solidml_spec::{Pool, arith::div_round_half_away};
 
-use crate::index::strides;
+use solidml_exec::index::strides;
 
 /// Calls `f(plane, out_offset, taps)` for every output element; `taps` are the input offsets
 /// (within the plane) of the window positions inside the input.

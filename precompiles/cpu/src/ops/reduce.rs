@@ -8,33 +8,7 @@ use solidml_spec::{
     arith::{clamp_i8, div_round_half_away, requantize},
 };
 
-/// The input positions each output reduces, in input order (outputs row-major over the kept
-/// axes). The Solidity emitter gathers by the same lists.
-pub fn groups(axes: &[u32], shape: &[u32]) -> Vec<Vec<usize>> {
-    let rank = shape.len();
-    let reduced: Vec<bool> = (0..rank).map(|i| axes.contains(&(i as u32))).collect();
-    let out_len: usize = (0..rank).filter(|&i| !reduced[i]).map(|i| shape[i] as usize).product();
-    let len: usize = shape.iter().map(|&d| d as usize).product();
-    let mut lists: Vec<Vec<usize>> = vec![Vec::with_capacity(len / out_len.max(1)); out_len];
-    let mut pos = vec![0usize; rank];
-    for i in 0..len {
-        let mut o = 0usize;
-        for a in 0..rank {
-            if !reduced[a] {
-                o = o * shape[a] as usize + pos[a];
-            }
-        }
-        lists[o].push(i);
-        for k in (0..rank).rev() {
-            pos[k] += 1;
-            if pos[k] < shape[k] as usize {
-                break;
-            }
-            pos[k] = 0;
-        }
-    }
-    lists
-}
+use solidml_exec::index::reduce_groups as groups;
 
 pub fn reduce(r: &Reduce, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let acc: Vec<Vec<i32>> = groups(&r.axes, shape).iter().map(|g| g.iter().map(|&i| x[i] as i32 - r.input_zero_point).collect()).collect();

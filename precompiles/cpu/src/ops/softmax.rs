@@ -4,7 +4,7 @@
 
 use solidml_spec::{Softmax, arith::div_round_half_away};
 
-use crate::index::for_each_lane;
+use solidml_exec::index::for_each_lane;
 
 pub fn softmax(s: &Softmax, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let mut out = vec![0i8; x.len()];

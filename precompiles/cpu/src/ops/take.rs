@@ -1,12 +1,12 @@
 //! Take (spec §Take): `out[i] = table[in[i]]` (class labels); an index outside the table is a
 //! run-time error.
 
-use crate::CpuError;
+use solidml_exec::ExecError;
 
-pub fn take(node: &str, table: &[i64], x: &[i64]) -> Result<Vec<i64>, CpuError> {
+pub fn take(node: &str, table: &[i64], x: &[i64]) -> Result<Vec<i64>, ExecError> {
     x.iter()
         .map(|&i| {
-            usize::try_from(i).ok().and_then(|u| table.get(u).copied()).ok_or(CpuError::IndexOutOfRange {
+            usize::try_from(i).ok().and_then(|u| table.get(u).copied()).ok_or(ExecError::IndexOutOfRange {
                 node: node.to_string(),
                 index: i,
                 len: table.len(),
@@ -18,7 +18,7 @@ pub fn take(node: &str, table: &[i64], x: &[i64]) -> Result<Vec<i64>, CpuError> 
 #[cfg(test)]
 mod tests {
     use super::take;
-    use crate::{CpuError, ops::tests::Rng};
+    use crate::{ExecError, ops::tests::Rng};
 
     #[test]
     fn looks_up_labels() {
@@ -31,7 +31,7 @@ mod tests {
     fn out_of_range_is_an_error() {
         // len 3: index 3 and every negative index are out of range; the first bad index is reported.
         let table = [10, 20, 30];
-        let err = |index| Err(CpuError::IndexOutOfRange { node: "labels".into(), index, len: 3 });
+        let err = |index| Err(ExecError::IndexOutOfRange { node: "labels".into(), index, len: 3 });
         assert_eq!(take("labels", &table, &[0, 3, -1]), err(3));
         assert_eq!(take("labels", &table, &[-1]), err(-1));
         assert_eq!(take("labels", &table, &[i64::MIN]), err(i64::MIN));
@@ -46,7 +46,7 @@ mod tests {
             let x: Vec<i64> = (0..rng.range(0, 6)).map(|_| rng.range(-2, table.len() as i64 + 1)).collect();
             let bad = x.iter().find(|&&i| i < 0 || i >= table.len() as i64);
             let want = match bad {
-                Some(&index) => Err(CpuError::IndexOutOfRange { node: "n".into(), index, len: table.len() }),
+                Some(&index) => Err(ExecError::IndexOutOfRange { node: "n".into(), index, len: table.len() }),
                 None => Ok(x.iter().map(|&i| table[i as usize]).collect()),
             };
             assert_eq!(take("n", &table, &x), want, "{table:?} {x:?}");

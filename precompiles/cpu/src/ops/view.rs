@@ -3,30 +3,9 @@
 
 use solidml_spec::View;
 
-use crate::Value;
+use solidml_exec::index::view_indices;
 
-pub fn view_indices(v: &View, out_shape: &[u32]) -> Vec<usize> {
-    let total: usize = out_shape.iter().map(|&d| d as usize).product();
-    let mut idx = Vec::with_capacity(total);
-    let rank = out_shape.len();
-    let mut pos = vec![0u32; rank];
-    let mut off = v.offset as i64;
-    for _ in 0..total {
-        idx.push(off as usize);
-        let mut k = rank;
-        while k > 0 {
-            k -= 1;
-            pos[k] += 1;
-            off += v.strides[k];
-            if pos[k] < out_shape[k] {
-                break;
-            }
-            off -= v.strides[k] * out_shape[k] as i64;
-            pos[k] = 0;
-        }
-    }
-    idx
-}
+use solidml_exec::Value;
 
 pub fn view(v: &View, out_shape: &[u32], x: &Value) -> Value {
     let idx = view_indices(v, out_shape);

@@ -273,7 +273,7 @@ pub(crate) fn broadcast_block(sa: &[u32], sb: &[u32], so: &[u32]) -> Vec<u32> {
     let mut p = vec![so.len() as u32];
     p.extend_from_slice(so);
     for s in [sa, sb] {
-        p.extend(solidml_cpu::index::broadcast_strides(s, so).iter().map(|&x| x as u32));
+        p.extend(solidml_exec::index::broadcast_strides(s, so).iter().map(|&x| x as u32));
     }
     p
 }

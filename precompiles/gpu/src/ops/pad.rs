@@ -14,7 +14,7 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, p: &Pad) -> Result<(), GpuErro
         PadMode::Reflect => 1,
         PadMode::Edge => 2,
     };
-    let ist = solidml_cpu::index::strides(xs);
+    let ist = solidml_exec::index::strides(xs);
     let mut params = vec![total as u32, n.words(), mode, p.value as u64 as u32, (p.value as u64 >> 32) as u32, xs.len() as u32];
     for d in 0..xs.len() {
         params.extend([ys[d], xs[d], ist[d] as u32, p.pads_begin[d]]);

@@ -16,7 +16,7 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, r: &Reduce) -> Result<(), GpuE
         ReduceKind::Max => 2,
         ReduceKind::Min => 3,
     };
-    let st = solidml_cpu::index::strides(xs);
+    let st = solidml_exec::index::strides(xs);
     let mut params = vec![
         total as u32,
         kind,

@@ -1,4 +1,9 @@
-//! Index arithmetic shared by the kernels: row-major strides, broadcasting, odometers.
+//! The index semantics of the spec, defined once for every backend and the compiler:
+//! row-major strides, numpy broadcasting (`docs/spec.md` §Broadcasting), the odometer walks,
+//! View's `offset + Σ i_k · strides[k]` (§View), Pad's per-axis source index (§Pad) and the
+//! input positions each Reduce output visits (§Reduce).
+
+use solidml_spec::{PadMode, View};
 
 /// Row-major strides of a shape.
 pub fn strides(shape: &[u32]) -> Vec<usize> {
@@ -62,6 +67,69 @@ pub fn for_each_lane(shape: &[u32], axis: usize, mut f: impl FnMut(&[usize])) {
             f(&lane);
         }
     }
+}
+
+/// The input position of every output element of a View, in row-major output order.
+pub fn view_indices(v: &View, out_shape: &[u32]) -> Vec<usize> {
+    let total: usize = out_shape.iter().map(|&d| d as usize).product();
+    let mut idx = Vec::with_capacity(total);
+    let rank = out_shape.len();
+    let mut pos = vec![0u32; rank];
+    let mut off = v.offset as i64;
+    for _ in 0..total {
+        idx.push(off as usize);
+        let mut k = rank;
+        while k > 0 {
+            k -= 1;
+            pos[k] += 1;
+            off += v.strides[k];
+            if pos[k] < out_shape[k] {
+                break;
+            }
+            off -= v.strides[k] * out_shape[k] as i64;
+            pos[k] = 0;
+        }
+    }
+    idx
+}
+/// Source index along one axis, or `None` for the constant value.
+pub fn pad_source_index(mode: PadMode, i: i64, n: i64) -> Option<i64> {
+    if (0..n).contains(&i) {
+        return Some(i);
+    }
+    match mode {
+        PadMode::Constant => None,
+        PadMode::Edge => Some(i.clamp(0, n - 1)),
+        PadMode::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i }),
+    }
+}
+
+/// The input positions each output reduces, in input order (outputs row-major over the kept
+/// axes). Every backend gathers by these lists.
+pub fn reduce_groups(axes: &[u32], shape: &[u32]) -> Vec<Vec<usize>> {
+    let rank = shape.len();
+    let reduced: Vec<bool> = (0..rank).map(|i| axes.contains(&(i as u32))).collect();
+    let out_len: usize = (0..rank).filter(|&i| !reduced[i]).map(|i| shape[i] as usize).product();
+    let len: usize = shape.iter().map(|&d| d as usize).product();
+    let mut lists: Vec<Vec<usize>> = vec![Vec::with_capacity(len / out_len.max(1)); out_len];
+    let mut pos = vec![0usize; rank];
+    for i in 0..len {
+        let mut o = 0usize;
+        for a in 0..rank {
+            if !reduced[a] {
+                o = o * shape[a] as usize + pos[a];
+            }
+        }
+        lists[o].push(i);
+        for k in (0..rank).rev() {
+            pos[k] += 1;
+            if pos[k] < shape[k] as usize {
+                break;
+            }
+            pos[k] = 0;
+        }
+    }
+    lists
 }
 
 #[cfg(test)]
