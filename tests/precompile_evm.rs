@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, I256};
 use alloy_sol_types::{SolCall, SolError, sol};
-use solidml_compiler::{CompileOptions, precompile_contract, runner, solc::Solc};
+use solidml_compiler::{CompileOptions, runner};
 use solidml_cpu::{CpuBackend, CpuExecutor};
 use solidml_exec::Value;
 use solidml_precompile::{MemoryStore, ModelStore, SOLIDML_PRECOMPILE, SolidMlPrecompile, abi, opengradient as og};
 use solidml_revm::Chain;
+use solidml_solidity::{precompile_contract, solc::Solc};
 use solidml_spec::io::dequantize_fixed18;
 use solidml_tests::*;
 
@@ -60,7 +61,7 @@ fn generated_precompile_contracts_match_the_cpu_reference() {
         let opts = CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")]);
         let compiled = solidml_compiler::compile(&examples().join(file), &opts).unwrap();
         store.insert(&compiled.artifact).unwrap();
-        let name = solidml_compiler::solidity::contract_name(&compiled.model.name);
+        let name = solidml_solidity::contract_name(&compiled.model.name);
         sources.push(precompile_contract::emit(&compiled.model, &name, &compiled.model_id));
         models.push((format!("{name}Precompile"), compiled.model));
     }
@@ -115,7 +116,7 @@ fn precompile_errors_bubble_up_and_the_address_is_shared() {
         &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")]),
     )
     .unwrap();
-    let name = solidml_compiler::solidity::contract_name(&compiled.model.name);
+    let name = solidml_solidity::contract_name(&compiled.model.name);
     let mut sources: Vec<(String, String)> = precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     sources.push(precompile_contract::emit(&compiled.model, &name, &compiled.model_id));
     let contracts = solc.compile(&sources, &Default::default()).unwrap();

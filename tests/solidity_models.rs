@@ -22,11 +22,9 @@
 
 use std::{fmt::Write, path::Path, process::Command};
 
-use solidml_compiler::{
-    CompileOptions, runner,
-    solidity::{SolidityLayout, SolidityOptions},
-};
+use solidml_compiler::{CompileOptions, runner};
 use solidml_exec::Value;
+use solidml_solidity::{SolidityLayout, SolidityOptions};
 use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier, artifact::keccak256};
 use solidml_tests::*;
 
@@ -101,8 +99,7 @@ fn pack_inputs(ins: &[Value]) -> Vec<u8> {
 /// Writes a model's sources; returns its contract name and, for a model deployed in several
 /// transactions, its part and data contracts.
 fn write_sources(dir: &Path, m: &Model, id: &[u8; 32], layout: SolidityLayout) -> (String, Vec<String>) {
-    let e =
-        solidml_compiler::solidity::emit_model(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name));
+    let e = solidml_solidity::emit_model(m, id, &SolidityOptions::with_layout(layout)).unwrap_or_else(|e| panic!("{}: {e}", m.name));
     for (rel, text) in e.files {
         let p = dir.join("src").join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -247,7 +244,7 @@ fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize, comp
 }
 
 fn example_contract(dir: &Path, m: &Model, id: &[u8; 32], eval: &str, samples: usize, layout: SolidityLayout) -> Result<String, String> {
-    let emitted = solidml_compiler::solidity::emit_model(m, id, &SolidityOptions::with_layout(layout))?;
+    let emitted = solidml_solidity::emit_model(m, id, &SolidityOptions::with_layout(layout)).map_err(|e| e.to_string())?;
     // the example models deploy in one transaction (`new NAME()`)
     assert!(emitted.split_parts.is_empty(), "{}: split deployment", m.name);
     for (rel, text) in emitted.files {
@@ -348,7 +345,7 @@ fn vectors(dir: &Path) -> Vec<(String, usize)> {
         for case in doc["cases"].as_array().unwrap() {
             let mut m: Model = serde_json::from_value(case["model"].clone()).unwrap();
             m.name = format!("V_{}_{}", op, case["name"].as_str().unwrap());
-            let Ok(files) = solidml_compiler::solidity::emit(&m, &[0; 32]) else { continue };
+            let Ok(files) = solidml_solidity::emit(&m, &[0; 32]) else { continue };
             for (rel, text) in files {
                 std::fs::write(dir.join("src").join(rel), text).unwrap();
             }

@@ -12,14 +12,11 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::I256;
 use alloy_sol_types::{SolCall, SolValue, sol};
-use solidml_compiler::{
-    solc::Solc,
-    solidity::{SolidityLayout, SolidityOptions},
-};
 use solidml_cpu::{CpuBackend, CpuExecutor};
 use solidml_exec::Value;
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
+use solidml_solidity::{SolidityLayout, SolidityOptions, solc::Solc};
 use solidml_spec::{DType, Model, Op, io};
 use solidml_tests::{random_spec::*, *};
 
@@ -65,10 +62,10 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
             let mut v = m.clone();
             v.name = format!("Rnd{attempts}{suffix}");
             let opts = SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force, ..Default::default() };
-            (solidml_compiler::solidity::emit_with(&v, &id, &opts), v)
+            (solidml_solidity::emit_with(&v, &id, &opts), v)
         };
         let ((c, mc), (d, md)) = (variant("C", false), variant("D", true));
-        match (solidml_compiler::solidity::emit(&m, &id), c, d) {
+        match (solidml_solidity::emit(&m, &id), c, d) {
             (Ok(files), Ok(cfiles), Ok(dfiles)) => {
                 if m.nodes.iter().any(|x| matches!(x.op, Op::Dense(_) | Op::Conv(_))) {
                     let has = |f: &[(String, String)], what: &str| f.iter().any(|(_, t)| t.contains(what));
@@ -80,10 +77,10 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
                 }
                 sources.extend(files.into_iter().chain(cfiles).chain(dfiles));
                 for v in [m, mc, md] {
-                    models.push((solidml_compiler::solidity::contract_name(&v.name), v));
+                    models.push((solidml_solidity::contract_name(&v.name), v));
                 }
             }
-            (Err(e), _, _) => *refused.entry(e.split(':').next().unwrap_or("").to_string()).or_default() += 1,
+            (Err(e), _, _) => *refused.entry(e.to_string().split(':').next().unwrap_or("").to_string()).or_default() += 1,
             (Ok(_), c, d) => panic!("the compact layout refuses a model the fast layout accepts: {:?} {:?}\n{m:#?}", c.err(), d.err()),
         }
     }
@@ -104,11 +101,11 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
             let opts = SolidityOptions { layout, force_data_contracts: force, force_split_deployment: suffix != "C" };
             if k > 900 && layout == SolidityLayout::Fast {
                 // one output's constants alone outgrow a contract: refused, pointing to compact
-                let e = solidml_compiler::solidity::emit_with(&v, &id, &opts).unwrap_err();
-                assert!(e.contains("compact"), "{}: {e}", v.name);
+                let e = solidml_solidity::emit_with(&v, &id, &opts).unwrap_err();
+                assert!(e.to_string().contains("compact"), "{}: {e}", v.name);
                 continue;
             }
-            let e = solidml_compiler::solidity::emit_model(&v, &id, &opts).unwrap_or_else(|e| panic!("{}: {e}", v.name));
+            let e = solidml_solidity::emit_model(&v, &id, &opts).unwrap_or_else(|e| panic!("{}: {e}", v.name));
             if !e.split_parts.is_empty() {
                 split.insert(e.contract.clone(), e.split_parts.clone());
             }

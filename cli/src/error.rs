@@ -31,6 +31,9 @@ pub enum CliError {
     #[error("model store: {0}")]
     #[diagnostic(code(solidml::store))]
     Store(#[from] solidml_precompile::StoreError),
+    #[error(transparent)]
+    #[diagnostic(code(solidml::solidity))]
+    Solidity(#[from] solidml_solidity::SolidityError),
 }
 
 impl From<CompileError> for CliError {

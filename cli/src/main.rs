@@ -25,7 +25,7 @@ struct Cli {
     command: Command,
 }
 
-/// `--layout` of `compile` (see [`solidml_compiler::solidity::SolidityLayout`]).
+/// `--layout` of `compile` (see [`solidml_solidity::SolidityLayout`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Layout {
     /// Weights as packed PUSH32 constants: least gas per inference (default)
@@ -174,17 +174,16 @@ fn compile(
     let json_path = out.join(format!("{name}.json"));
     let summary = inspect::summary_json(&compiled.model, &compiled.artifact);
     std::fs::write(&json_path, serde_json::to_string_pretty(&summary).unwrap() + "\n").map_err(|e| CliError::io(&json_path, e))?;
-    use solidml_compiler::solidity::{SolidityLayout, SolidityOptions};
+    use solidml_solidity::{SolidityLayout, SolidityOptions};
     let layout = match layout {
         Layout::Fast => SolidityLayout::Fast,
         Layout::Compact => SolidityLayout::Compact,
     };
-    let solidity = solidml_compiler::solidity::emit_model(&compiled.model, &compiled.model_id, &SolidityOptions::with_layout(layout));
+    let solidity = solidml_solidity::emit_model(&compiled.model, &compiled.model_id, &SolidityOptions::with_layout(layout));
     // the precompile sibling serves every model, whether or not the pure-EVM contract can
-    let sibling =
-        solidml_compiler::precompile_contract::emit(&compiled.model, &solidml_compiler::solidity::contract_name(&name), &compiled.model_id);
+    let sibling = solidml_solidity::precompile_contract::emit(&compiled.model, &solidml_solidity::contract_name(&name), &compiled.model_id);
     let mut files: Vec<(String, String)> =
-        solidml_compiler::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
+        solidml_solidity::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     files.push(sibling.clone());
     match &solidity {
         Ok(e) => {

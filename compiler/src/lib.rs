@@ -20,11 +20,8 @@ pub mod ir;
 pub mod ml;
 pub mod onnx;
 pub mod passes;
-pub mod precompile_contract;
 pub mod quantize;
 pub mod runner;
-pub mod solc;
-pub mod solidity;
 pub mod supported;
 
 use std::path::Path;

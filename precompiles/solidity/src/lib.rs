@@ -36,6 +36,9 @@
 
 pub mod compact;
 pub mod dense;
+pub mod gas;
+pub mod precompile_contract;
+pub mod solc;
 
 use std::fmt::Write;
 
@@ -72,6 +75,81 @@ impl SolidityOptions {
     /// Options with `layout`, otherwise the defaults.
     pub fn with_layout(layout: SolidityLayout) -> Self {
         SolidityOptions { layout, ..Default::default() }
+    }
+}
+
+/// Everything the Solidity backend can report.
+#[derive(Debug, thiserror::Error)]
+pub enum SolidityError {
+    /// The backend has no kernel for this node's operator (see [`ops::REFUSED`]).
+    #[error("node `{node}` ({op}): not supported by the Solidity backend yet")]
+    Unsupported {
+        /// The node's name.
+        node: String,
+        /// The spec operator.
+        op: &'static str,
+    },
+    /// The operator is supported, but not this instance of it (a size, a range).
+    #[error("node `{node}` ({op}): {reason}")]
+    Node {
+        /// The node's name.
+        node: String,
+        /// The spec operator.
+        op: &'static str,
+        /// What is out of reach.
+        reason: String,
+    },
+    /// The model as a whole cannot be emitted (constants, too many parts, an IO scale).
+    #[error("{0}")]
+    Model(String),
+    /// No solc executable.
+    #[error("no solc found: set SOLC or FOUNDRY_BIN, or run scripts/foundry-env.sh")]
+    SolcNotFound,
+    /// solc could not be run.
+    #[error("running {path}: {reason}")]
+    SolcRun {
+        /// The solc executable.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// solc reported compile errors.
+    #[error("solc reported errors:\n{0}")]
+    SolcCompile(String),
+    /// A contract missing from solc's output.
+    #[error("contract `{0}` is not in solc's output")]
+    MissingContract(String),
+    /// A gas measurement failed (a deployment or a call reverted, outputs differ).
+    #[error("{0}")]
+    Measure(String),
+    /// A file could not be written.
+    #[error("cannot write `{path}`: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+}
+
+/// Why one node could not be emitted (turned into a [`SolidityError`] naming the node).
+#[derive(Debug)]
+enum NodeFailure {
+    /// No kernel for the operator.
+    Unsupported,
+    /// A reason particular to this node.
+    Reason(String),
+}
+
+impl From<String> for NodeFailure {
+    fn from(reason: String) -> Self {
+        NodeFailure::Reason(reason)
+    }
+}
+
+impl From<&str> for NodeFailure {
+    fn from(reason: &str) -> Self {
+        NodeFailure::Reason(reason.into())
     }
 }
 
@@ -277,17 +355,17 @@ impl Ctx<'_> {
 }
 
 /// Emit `NAME.sol` (and part contracts where needed) for a model, or say which node cannot be.
-pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, String> {
+pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, SolidityError> {
     emit_with(model, model_id, &SolidityOptions::default())
 }
 
 /// [`emit`] with options.
-pub fn emit_with(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Files, String> {
+pub fn emit_with(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Files, SolidityError> {
     emit_model(model, model_id, opts).map(|e| e.files)
 }
 
 /// [`emit_with`], also saying how the model deploys ([`Emitted`]).
-pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Emitted, String> {
+pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Emitted, SolidityError> {
     let name = ident(&model.name);
     let mut cx = Ctx {
         m: model,
@@ -303,7 +381,7 @@ pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) ->
         force_split: opts.force_split_deployment,
     };
     if !model.constants.is_empty() {
-        return Err("the Solidity backend does not support models with constant tensors yet".into());
+        return Err(SolidityError::Model("the Solidity backend does not support models with constant tensors yet".into()));
     }
     // inputs
     let mut in_len = 0usize;
@@ -317,12 +395,15 @@ pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) ->
     }
     for n in &model.nodes {
         cx.line(&format!("// {} ({})", n.name, n.op.kind()));
-        emit_node(&mut cx, n).map_err(|e| format!("node `{}` ({}): {e}", n.name, n.op.kind()))?;
+        emit_node(&mut cx, n).map_err(|e| match e {
+            NodeFailure::Unsupported => SolidityError::Unsupported { node: n.name.clone(), op: n.op.kind() },
+            NodeFailure::Reason(reason) => SolidityError::Node { node: n.name.clone(), op: n.op.kind(), reason },
+        })?;
     }
-    emit_contract(&mut cx, model_id, &inputs, in_len)
+    emit_contract(&mut cx, model_id, &inputs, in_len).map_err(SolidityError::Model)
 }
 
-fn emit_node(cx: &mut Ctx, n: &solidml_spec::Node) -> Result<(), String> {
+fn emit_node(cx: &mut Ctx, n: &solidml_spec::Node) -> Result<(), NodeFailure> {
     let m = cx.m;
     let x = n.inputs.first().copied().unwrap_or(0);
     let xin = m.tensor(x);
@@ -861,7 +942,7 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
                 indent(&f, 4)
             ));
         }
-        _ => return Err("not supported by the Solidity backend yet".into()),
+        _ => return Err(NodeFailure::Unsupported),
     }
     Ok(())
 }
@@ -1655,7 +1736,8 @@ mod tests {
     #[test]
     fn unsupported_ops_name_the_node() {
         let err = emit(&model(Op::IntBinary { kind: BinaryKind::Add }), &[0; 32]).unwrap_err();
-        assert!(err.contains("`the_node`") && err.contains("not supported"), "{err}");
+        assert!(matches!(&err, SolidityError::Unsupported { node, op: "IntBinary" } if node == "the_node"), "{err:?}");
+        assert_eq!(err.to_string(), "node `the_node` (IntBinary): not supported by the Solidity backend yet");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use solidml_spec::{DType, Model, io::scale_parts};
 
 /// The `stdlib-sol` files the sibling imports.
 pub const IMPORTS: &[(&str, &str)] = &[
-    ("SolidML.sol", include_str!("../../stdlib-sol/src/SolidML.sol")),
-    ("SolidMLMath.sol", include_str!("../../stdlib-sol/src/SolidMLMath.sol")),
+    ("SolidML.sol", include_str!("../../../stdlib-sol/src/SolidML.sol")),
+    ("SolidMLMath.sol", include_str!("../../../stdlib-sol/src/SolidMLMath.sol")),
 ];
 
 /// `(file name, source)` of `NAMEPrecompile.sol` for a model whose contract is named `name`.

@@ -20,6 +20,8 @@ use std::{
 
 use serde_json::{Value, json};
 
+use crate::SolidityError;
+
 /// Compile settings (with `with_*` builders).
 #[derive(Debug, Clone)]
 pub struct SolcSettings {
@@ -51,19 +53,6 @@ pub struct CompiledContract {
     pub runtime: Vec<u8>,
 }
 
-/// Errors of a compile run.
-#[derive(Debug, thiserror::Error)]
-pub enum SolcError {
-    #[error("no solc found: set SOLC or FOUNDRY_BIN, or run scripts/foundry-env.sh")]
-    NotFound,
-    #[error("running {path}: {reason}")]
-    Run { path: String, reason: String },
-    #[error("solc reported errors:\n{0}")]
-    Compile(String),
-    #[error("contract `{0}` is not in solc's output")]
-    MissingContract(String),
-}
-
 /// A `solc` executable.
 #[derive(Debug, Clone)]
 pub struct Solc {
@@ -76,19 +65,23 @@ impl Solc {
     }
 
     /// `$SOLC`, `$FOUNDRY_BIN/solc`, or the project-local wrapper.
-    pub fn locate() -> Result<Solc, SolcError> {
-        let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-sol/toolchain/bin/solc");
+    pub fn locate() -> Result<Solc, SolidityError> {
+        let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-sol/toolchain/bin/solc");
         let candidates = [
             std::env::var_os("SOLC").map(PathBuf::from),
             std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("solc")),
             Some(local),
         ];
-        candidates.into_iter().flatten().find(|p| p.is_file()).map(Solc::new).ok_or(SolcError::NotFound)
+        candidates.into_iter().flatten().find(|p| p.is_file()).map(Solc::new).ok_or(SolidityError::SolcNotFound)
     }
 
     /// Compile `sources` (`(path, contents)`); returns every contract by name (the last one
     /// wins when two files define the same name).
-    pub fn compile(&self, sources: &[(String, String)], settings: &SolcSettings) -> Result<BTreeMap<String, CompiledContract>, SolcError> {
+    pub fn compile(
+        &self,
+        sources: &[(String, String)],
+        settings: &SolcSettings,
+    ) -> Result<BTreeMap<String, CompiledContract>, SolidityError> {
         let srcs: serde_json::Map<String, Value> = sources.iter().map(|(p, c)| (p.clone(), json!({ "content": c }))).collect();
         let input = json!({
             "language": "Solidity",
@@ -99,7 +92,7 @@ impl Solc {
                 "outputSelection": { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } }
             }
         });
-        let run_err = |reason: String| SolcError::Run { path: self.path.display().to_string(), reason };
+        let run_err = |reason: String| SolidityError::SolcRun { path: self.path.display().to_string(), reason };
         let mut child = Command::new(&self.path)
             .arg("--standard-json")
             .stdin(Stdio::piped())
@@ -121,7 +114,7 @@ impl Solc {
             .map(|e| e["formattedMessage"].as_str().unwrap_or("?").to_string())
             .collect();
         if !errors.is_empty() {
-            return Err(SolcError::Compile(errors.join("\n")));
+            return Err(SolidityError::SolcCompile(errors.join("\n")));
         }
         let mut contracts = BTreeMap::new();
         for file in output["contracts"].as_object().into_iter().flat_map(|o| o.values()) {

@@ -75,7 +75,7 @@ use std::fmt::Write;
 use solidml_spec::{Model, Op};
 
 use super::{Ctx, Loc, MAIN_LAYER_BUDGET, TensorId, dense::Layer, emit_rows, fill_rows_yul, hex, indent, set_out_range};
-use crate::solidity::dense::add_const;
+use crate::dense::add_const;
 
 /// Output lanes per word.
 const LANES: usize = 8;
@@ -491,7 +491,7 @@ mod tests {
 
     #[test]
     fn weights_go_in_the_contract_or_in_data_contracts() {
-        use crate::solidity::{SolidityLayout, SolidityOptions, emit_with};
+        use crate::{SolidityLayout, SolidityOptions, emit_with};
         let m = dense_model(10, 9);
         let main = |files: &[(String, String)]| files.iter().find(|(p, _)| p == "d.sol").unwrap().1.clone();
         // small: a constant of the contract, 2 groups × 3 words
@@ -507,12 +507,12 @@ mod tests {
         let sol = main(&f);
         assert!(sol.contains("data0 = _data(hex\"61") && sol.contains("extcodecopy(mload(") && !sol.contains("data1"), "{sol}");
         // the fast layout is unchanged by the option
-        assert_eq!(emit_with(&m, &[0; 32], &SolidityOptions::default()).unwrap(), crate::solidity::emit(&m, &[0; 32]).unwrap());
+        assert_eq!(emit_with(&m, &[0; 32], &SolidityOptions::default()).unwrap(), crate::emit(&m, &[0; 32]).unwrap());
         // large: the blob is split into data contracts of at most DATA_MAX bytes, too much init
         // code for one transaction: deployed first (`d_D0.sol`…), their addresses to the
         // constructor, checked by code hash
         let big = dense_model(256, 256);
-        let e = crate::solidity::emit_model(&big, &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap();
+        let e = crate::emit_model(&big, &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap();
         assert_eq!(e.split_parts, ["d_D0", "d_D1", "d_D2"], "65,536 bytes in 3 data contracts");
         let sol = main(&e.files);
         assert!(
@@ -525,7 +525,7 @@ mod tests {
         // K beyond the 32-bit lanes' bound is refused
         let err =
             emit_with(&dense_model(MAX_K as u32 + 1, 1), &[0; 32], &SolidityOptions::with_layout(SolidityLayout::Compact)).unwrap_err();
-        assert!(err.contains("32-bit lanes"), "{err}");
+        assert!(err.to_string().contains("32-bit lanes"), "{err}");
     }
 
     fn layer_blob_of(m: &Model) -> Vec<u8> {
