@@ -59,7 +59,7 @@
 //! **Epilogue.** Each output's requantization is one call of a per-layer Yul function
 //! `epi(acc, lane shift, c, s7, mul, nk, z, s)` computing `sar(s, u·mul − nk − 2^31·[u·mul < z])`
 //! and both clamps (always applied: exact, as clamps that cannot trigger change nothing); the
-//! constants are [`super::dense::Layer::epilogue_params`], those of the Fast layout's
+//! constants are [`crate::layer::Layer::epilogue_params`], those of the Fast layout's
 //! specialised epilogue. Outputs with a zero multiplier or a saturating left shift keep the
 //! Fast layout's inline code. ~50 code bytes per output feature.
 //!
@@ -74,8 +74,9 @@ use std::fmt::Write;
 
 use solidml_spec::{Model, Op};
 
-use super::{Ctx, Loc, MAIN_LAYER_BUDGET, TensorId, dense::Layer, emit_rows, fill_rows_yul, hex, indent, set_out_range};
-use crate::dense::add_const;
+use solidml_spec::TensorId;
+
+use crate::{MAIN_LAYER_BUDGET, layer::*, plan::*, yul::*};
 
 /// Output lanes per word.
 const LANES: usize = 8;

@@ -31,7 +31,9 @@
 
 use std::fmt::Write;
 
-use solidml_spec::{Epilogue, arith};
+use solidml_spec::{Epilogue, TensorId, arith};
+
+use crate::{MAX_CODE, PART_BUDGET, compact, plan::*, yul::*};
 
 /// A 256-bit two's-complement word as a Yul hex literal (leading zeros dropped).
 pub fn word(limbs: [u64; 4]) -> String {
@@ -304,6 +306,202 @@ impl Layer<'_> {
 pub fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
     text.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Straight-line Yul of a dense-like layer over `rows`: row `r` reads the input elements
+/// `row_src[r]` (None: the input zero point, i.e. padding) and writes output `n` of the row at
+/// element `row_dst[r] + n·out_stride` of `y`. Returns the raw range of the outputs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn emit_layer(
+    cx: &mut Ctx,
+    layer: &Layer,
+    src: Loc,
+    y: Loc,
+    row_src: &[Vec<Option<usize>>],
+    row_dst: &[usize],
+    out_stride: usize,
+    yt: TensorId,
+) -> Result<(i32, i32), String> {
+    if cx.compact.is_some() {
+        return compact::emit_layer(cx, layer, src, y, row_src, row_dst, out_stride, yt);
+    }
+    let plan = layer.plan()?;
+    // outputs per group: all the lanes of a word, fewer when such a group's code would not fit
+    // one part contract (long rows: its K constants grow with the lanes they hold)
+    let mut per_group = plan.lanes;
+    while per_group > 1 && layer.group_bytes(&plan, 0..per_group.min(layer.n)) > PART_BUDGET {
+        per_group -= 1;
+    }
+    let groups: Vec<std::ops::Range<usize>> =
+        (0..layer.n.div_ceil(per_group)).map(|g| g * per_group..((g + 1) * per_group).min(layer.n)).collect();
+    let rows = row_src.len();
+    // the row's biased inputs as words: in place when the input already is one row of words
+    let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
+    let xs = if direct { src.addr() } else { cx.alloc(32 * layer.k) };
+    // where each group goes
+    let mut inline = vec![];
+    let mut parts: Vec<(std::ops::Range<usize>, usize)> = vec![]; // (group range, part index)
+    let mut part_size = PART_BUDGET;
+    for g in &groups {
+        let b = layer.group_bytes(&plan, g.clone());
+        if b <= cx.main_budget {
+            cx.main_budget -= b;
+            inline.push(g.clone());
+        } else {
+            if out_stride != 1 {
+                return Err("layer too large for one contract (splitting is implemented for Dense only)".into());
+            }
+            if b > PART_BUDGET {
+                return Err(format!(
+                    "one group of {} output lanes needs ~{b} bytes of code, over EIP-170's {MAX_CODE} with the lanes' constants in the code: use the compact layout (`--layout compact`) for rows this long",
+                    g.len()
+                ));
+            }
+            if part_size + b > PART_BUDGET || cx.parts.is_empty() || parts.is_empty() {
+                cx.parts.push((format!("{}_P{}", cx.name, cx.parts.len()), String::new()));
+                cx.part_bytes.push(0);
+                part_size = 0;
+            }
+            part_size += b;
+            *cx.part_bytes.last_mut().expect("a part was pushed") += b;
+            parts.push((g.clone(), cx.parts.len() - 1));
+        }
+    }
+    let words_out = matches!(y, Loc::Words(_));
+    let yaddr = y.addr();
+    let per_row = rows > 1;
+    // part bodies: input words in calldata; one call computes every group of the part (its
+    // outputs are one contiguous range) and returns them. Each group is one `case` of a switch
+    // in a loop, so an optimizing solc cannot share calldataload values across groups (which
+    // keeps them all live: stack too deep); stores go through an opaque base `o` (= 0).
+    let es = if words_out { 32 } else { 1 };
+    let mut calls: Vec<(usize, usize, usize)> = vec![]; // (part, first output, count)
+    for (g, p) in &parts {
+        let first = match calls.last_mut() {
+            Some((q, first, count)) if q == p => {
+                *count += g.len();
+                *first
+            }
+            _ => {
+                calls.push((*p, g.start, g.len()));
+                g.start
+            }
+        };
+        let body = layer.group_yul(&plan, g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
+            if words_out {
+                format!("mstore(add(o, {}), {v})", 32 * (nn - first))
+            } else {
+                format!("mstore8(add(o, {}), xor({v}, 0x80))", nn - first)
+            }
+        });
+        let part = &mut cx.parts[*p].1;
+        let _ = writeln!(part, "// outputs {}..{} at offset {}", g.start, g.end, es * (g.start - first));
+        let _ = writeln!(part, "{body}");
+        let _ = writeln!(part, "//END");
+    }
+    for &(p, _, count) in &calls {
+        let _ = writeln!(cx.parts[p].1, "//RETURN {}", es * count);
+    }
+    let dst = |nn: usize, v: String, _per_row: bool| -> String {
+        // always through the run-time base `dst` (see the part bodies: constant store
+        // addresses let the optimizer keep every input word live across groups)
+        let off = es * nn * out_stride;
+        let addr = format!("add(dst, {off})");
+        if words_out { format!("mstore({addr}, {v})") } else { format!("mstore8({addr}, xor({v}, 0x80))") }
+    };
+    let fill = fill_rows_yul(cx, layer, src, xs, row_src, direct)?;
+    let mut body = String::new();
+    let _ = writeln!(body, "{fill}");
+    for g in &inline {
+        let code = layer.group_yul(&plan, g.clone(), &|k| format!("mload({})", xs + 32 * k), &|nn, v| dst(nn, v, per_row));
+        let _ = writeln!(body, "{code}");
+    }
+    let sel = selector("PartFailed(uint256)");
+    for &(p, first, count) in &calls {
+        let off = es * first * out_stride;
+        let to = if per_row { format!("add(dst, {off})") } else { (yaddr + off).to_string() };
+        // calldata: the input words
+        let _ = writeln!(
+            body,
+            "if iszero(staticcall(gas(), mload(__PART_{p}__), {xs}, {}, {to}, {})) {{ mstore(0, shl(224, {sel})) mstore(4, {p}) revert(0, 36) }}",
+            32 * layer.k,
+            es * count
+        );
+    }
+    emit_rows(cx, layer, y, row_dst, &body);
+    Ok(set_out_range(cx, layer, &plan, yt))
+}
+
+/// Emit `body` (the Yul of one row of a dense-like layer, storing through `dst`) once, or in a
+/// loop over the rows (`r`), with `dst` the address of the row's first output.
+pub(crate) fn emit_rows(cx: &mut Ctx, layer: &Layer, y: Loc, row_dst: &[usize], body: &str) {
+    let rows = row_dst.len();
+    let es = if matches!(y, Loc::Words(_)) { 32 } else { 1 };
+    let yaddr = y.addr();
+    if rows > 1 {
+        let rd: Vec<u8> = row_dst.iter().flat_map(|&d| (d as u32).to_be_bytes()).collect();
+        let uniform = row_dst.iter().enumerate().all(|(r, &d)| d == r * layer.n);
+        let dst_expr = if uniform {
+            format!("add({yaddr}, mul(r, {}))", es * layer.n)
+        } else {
+            let t = cx.alloc(rd.len());
+            cx.table(t, &rd);
+            format!("add({yaddr}, mul(shr(224, mload(add({t}, shl(2, r)))), {es}))")
+        };
+        cx.line(&format!("for {{ let r := 0 }} lt(r, {rows}) {{ r := add(r, 1) }} {{\n    let dst := {dst_expr}\n{}\n}}", indent(body, 4)));
+    } else {
+        // dst = yaddr, opaque to the optimizer (gas() < 2^255, and gas() is never merged)
+        cx.line(&format!("{{\n    let r := shr(255, gas())\n    let dst := add({yaddr}, r)\n{}\n}}", indent(body, 4)));
+    }
+}
+
+/// Record (and return) the raw range of a dense-like layer's outputs.
+pub(crate) fn set_out_range(cx: &mut Ctx, layer: &Layer, plan: &Plan, yt: TensorId) -> (i32, i32) {
+    let (mut lo, mut hi) = (127, -128);
+    for nn in 0..layer.n {
+        let (a, b) = layer.out_range(plan, nn);
+        lo = lo.min(a);
+        hi = hi.max(b);
+    }
+    cx.range[yt as usize] = (lo, hi);
+    (lo, hi)
+}
+
+/// The Yul filling the row buffer `xs` (biased input words) for row `r` of a dense-like layer
+/// (empty when the layer reads its input words in place).
+pub(crate) fn fill_rows_yul(
+    cx: &mut Ctx,
+    layer: &Layer,
+    src: Loc,
+    xs: usize,
+    row_src: &[Vec<Option<usize>>],
+    direct: bool,
+) -> Result<String, String> {
+    if direct {
+        return Ok(String::new());
+    }
+    let contiguous = row_src.iter().enumerate().all(|(r, s)| s.iter().enumerate().all(|(k, j)| *j == Some(r * layer.k + k)));
+    let zpb = layer.input_zero_point + 128;
+    match src {
+        Loc::Bytes(s) if contiguous => Ok(format!(
+            "for {{ let k := 0 }} lt(k, {kk}) {{ k := add(k, 1) }} {{ mstore(add({xs}, shl(5, k)), xor(byte(0, mload(add({s}, add(mul(r, {kk}), k)))), 0x80)) }}",
+            kk = layer.k
+        )),
+        Loc::Words(s) if contiguous => Ok(format!("mcopy({xs}, add({s}, mul(r, {})), {})", 32 * layer.k, 32 * layer.k)),
+        Loc::Bytes(s) => {
+            let all: Vec<u8> = row_src.iter().flatten().flat_map(|j| j.map_or(0xffffu16, |j| j as u16).to_be_bytes()).collect();
+            if row_src.iter().flatten().flatten().any(|&j| j >= 0xffff) {
+                return Err("input too large for 16-bit gather tables".into());
+            }
+            let t = cx.alloc(all.len());
+            cx.table(t, &all);
+            Ok(format!(
+                "for {{ let k := 0 }} lt(k, {kk}) {{ k := add(k, 1) }} {{\n    let j := shr(240, mload(add({t}, shl(1, add(mul(r, {kk}), k)))))\n    let v := {zpb}\n    if lt(j, 0xffff) {{ v := xor(byte(0, mload(add({s}, j))), 0x80) }}\n    mstore(add({xs}, shl(5, k)), v)\n}}",
+                kk = layer.k
+            ))
+        }
+        _ => Err("internal: unsupported layer input form".into()),
+    }
 }
 
 #[cfg(test)]

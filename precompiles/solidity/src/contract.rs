@@ -1,0 +1,422 @@
+//! The contract shell around the forward pass: `predictQ(bytes)` and `predict(int256[])`
+//! (input length checks, 18-decimal IO quantization), `MODEL_ID`, NatSpec with every shape,
+//! scale and zero point; part contracts (layers over EIP-170) and, in the compact layout, data
+//! contracts; and the split deployment (`constructor(address[])` checking each part's tag or
+//! code hash, `NAMEDeploy.deploy()`) for models over EIP-3860's init code limit.
+
+use std::fmt::Write;
+
+use solidml_spec::{DType, TensorId, artifact::keccak256};
+
+use crate::{Emitted, Files, MAIN_LAYER_BUDGET, SPLIT_INITCODE, compact, layer::*, plan::*, yul::*};
+
+/// Assemble the contract(s).
+pub(crate) fn emit_contract(
+    cx: &mut Ctx,
+    model_id: &[u8; 32],
+    inputs: &[(TensorId, Loc, usize, usize)],
+    in_len: usize,
+) -> Result<Emitted, String> {
+    let m = cx.m;
+    let name = cx.name.clone();
+    let n_parts = cx.parts.len();
+    if n_parts > 64 {
+        return Err("model too large: more than 64 part contracts".into());
+    }
+    // --- outputs of predictQ: concatenated, int8 as bytes, i64 as 8-byte big-endian
+    let mut out_len = 0usize;
+    let mut outs = vec![];
+    for &o in &m.outputs {
+        let t = m.tensor(o);
+        let l = cx.at(o);
+        let w = if t.dtype == DType::I64 { 8 } else { 1 };
+        outs.push((o, l, out_len, t.len()));
+        out_len += w * t.len();
+    }
+    let qbuf = cx.alloc(64 + out_len + 32);
+    let mut pack = String::new();
+    let _ = writeln!(pack, "mstore({qbuf}, 0x20)\nmstore({}, {out_len})", qbuf + 32);
+    // i64 outputs are written as 32-byte stores ending at each element: last element first
+    for &(_, l, off, len) in outs.iter().rev() {
+        let d = qbuf + 64 + off;
+        match l {
+            Loc::I64(s) => {
+                for i in (0..len).rev() {
+                    let _ = writeln!(pack, "mstore({}, and(mload({}), 0xffffffffffffffff))", (d + 8 * i) as i64 - 24, s + 32 * i);
+                }
+            }
+            Loc::Bytes(s) => {
+                let _ = writeln!(pack, "mcopy({d}, {s}, {len})");
+            }
+            Loc::Words(_) => return Err("internal: words-form model output".into()),
+        }
+    }
+    // the i64 stores may clobber the length word when the first output is i64: rewrite it
+    let _ = writeln!(pack, "mstore({qbuf}, 0x20)\nmstore({}, {out_len})\nreturn({qbuf}, {})", qbuf + 32, 64 + out_len.div_ceil(32) * 32);
+    // --- predictQ input unpacking
+    let mut unpack = String::new();
+    for &(t, l, off, len) in inputs {
+        let _ = t;
+        match l {
+            Loc::Bytes(a) => {
+                let _ = writeln!(unpack, "calldatacopy({a}, add(q.offset, {off}), {len})");
+            }
+            Loc::Words(a) if len <= 256 => {
+                // unrolled, one calldataload per 32 codes: ~28 gas per input against ~55 for the
+                // loop; stores through an opaque base `z` (= 0), as in `Ctx::gather`
+                let _ = writeln!(unpack, "{{\nlet z := shr(255, gas())");
+                for c in 0..len.div_ceil(32) {
+                    let _ = writeln!(unpack, "{{\n    let w := calldataload(add(q.offset, {}))", off + 32 * c);
+                    for j in 0..32.min(len - 32 * c) {
+                        let _ = writeln!(unpack, "    mstore(add(z, {}), xor(byte({j}, w), 0x80))", a + 32 * (32 * c + j));
+                    }
+                    let _ = writeln!(unpack, "}}");
+                }
+                let _ = writeln!(unpack, "}}");
+            }
+            Loc::Words(a) => {
+                let _ = writeln!(
+                    unpack,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), xor(byte(0, calldataload(add(q.offset, add({off}, i)))), 0x80)) }}"
+                );
+            }
+            Loc::I64(a) => {
+                let _ = writeln!(
+                    unpack,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, shr(192, calldataload(add(q.offset, add({off}, shl(3, i))))))) }}"
+                );
+            }
+        }
+    }
+    // --- predict: 18-decimal inputs
+    let mut quant = String::new();
+    let mut fin_off = 0usize;
+    let mut io_doc = String::new();
+    for &(t, l, _, len) in inputs {
+        let info = m.tensor(t);
+        match (info.quant, l) {
+            (Some(q), _) => {
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Input `{}` {:?}: int8, scale {:e}, zero point {}.",
+                    info.name, info.shape, q.scale, q.zero_point
+                );
+                // element `p / 32 + k` (`p`: the byte offset of a word), in its own block
+                let element = |k: usize| -> Result<String, String> {
+                    let store = match l {
+                        Loc::Words(a) => format!("mstore(add({}, p), w)", a + 32 * k),
+                        Loc::Bytes(a) => format!("mstore8(add({}, shr(5, p)), xor(w, 0x80))", a + k),
+                        _ => unreachable!(),
+                    };
+                    let x = format!("calldataload(add(input.offset, add(p, {})))", 32 * (fin_off + k));
+                    Ok(format!("{{\n    {}\n    {store}\n}}", quantize_yul(q.scale, q.zero_point, &x)?.replace('\n', "\n    ")))
+                };
+                // four elements per iteration (a loop iteration's own overhead is ~50 gas), the
+                // remainder after the loop
+                let (body, whole) = (element(0)? + "\n" + &element(1)? + "\n" + &element(2)? + "\n" + &element(3)?, len / 4 * 4);
+                if whole > 0 {
+                    let _ =
+                        writeln!(quant, "for {{ let p := 0 }} lt(p, {}) {{ p := add(p, 128) }} {{\n{}\n}}", 32 * whole, indent(&body, 4));
+                }
+                if len > whole {
+                    let rest: Vec<String> = (0..len - whole).map(element).collect::<Result<_, _>>()?;
+                    let _ = writeln!(quant, "{{\n    let p := {}\n{}\n}}", 32 * whole, indent(&rest.join("\n"), 4));
+                }
+            }
+            (None, Loc::I64(a)) => {
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Input `{}` {:?}: int64 (18-decimal values truncated to integers).",
+                    info.name, info.shape
+                );
+                let _ = writeln!(
+                    quant,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, sdiv(calldataload(add(input.offset, shl(5, add(i, {fin_off})))), 1000000000000000000))) }}"
+                );
+            }
+            _ => return Err("internal: input without quantization".into()),
+        }
+        fin_off += len;
+    }
+    // --- predict: outputs as int256[][] (ABI), 18-decimal for int8, plain integers for i64
+    let n_out = outs.len();
+    let total_elems: usize = outs.iter().map(|o| o.3).sum();
+    let pbuf = cx.alloc(64 + 32 * n_out + 32 * (n_out + total_elems));
+    let mut deq = String::new();
+    let _ = writeln!(deq, "mstore({pbuf}, 0x20)\nmstore({}, {n_out})", pbuf + 32);
+    let mut rel = 32 * n_out;
+    for (i, &(o, l, _, len)) in outs.iter().enumerate() {
+        let info = m.tensor(o);
+        let head = pbuf + 64;
+        let _ = writeln!(deq, "mstore({}, {rel})", head + 32 * i);
+        let arr = head + rel;
+        let _ = writeln!(deq, "mstore({arr}, {len})");
+        match (info.quant, l) {
+            (Some(q), Loc::Bytes(s)) => {
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Output {i} `{}` {:?}: 18-decimal fixed point (int8: scale {:e}, zero point {}).",
+                    info.name, info.shape, q.scale, q.zero_point
+                );
+                let _ = writeln!(
+                    deq,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let xb := xor(byte(0, mload(add({s}, i))), 0x80)\n    {}\n    mstore(add({}, shl(5, i)), r)\n}}",
+                    dequantize_yul(q.scale, q.zero_point)?.replace('\n', "\n    "),
+                    arr + 32
+                );
+            }
+            (None, Loc::I64(s)) => {
+                let _ = writeln!(io_doc, "/// @notice Output {i} `{}` {:?}: int64 (plain integers).", info.name, info.shape);
+                let _ = writeln!(deq, "mcopy({}, {s}, {})", arr + 32, 32 * len);
+            }
+            _ => return Err("internal: output kind".into()),
+        }
+        rel += 32 * (len + 1);
+    }
+    let _ = writeln!(deq, "return({pbuf}, {})", 64 + rel);
+    // --- one transaction or several: the init code of `new NAME()` holds every part's and
+    // data contract's code (estimated: layer code as planned, ~8 KB of IO and other code)
+    let data_bytes = cx.compact.as_ref().filter(|st| !st.inline).map_or(0, |st| st.blob.len());
+    let estimate = (MAIN_LAYER_BUDGET - cx.main_budget.min(MAIN_LAYER_BUDGET)) + 8_000 + cx.part_bytes.iter().sum::<usize>() + data_bytes;
+    let split = (cx.force_split || estimate > SPLIT_INITCODE) && (n_parts > 0 || data_bytes > 0);
+    // --- part contracts (their addresses are stored in memory by `_forward`)
+    let parts_base = cx.alloc(32 * n_parts);
+    let mut files: Files = vec![];
+    let mut part_fields = String::new();
+    let mut part_deploys = String::new();
+    let mut part_stores = String::new();
+    let mut imports = String::new();
+    for (i, (pname, body)) in cx.parts.iter().enumerate() {
+        let (cases, ret) = body.rsplit_once("//RETURN ").expect("every part returns");
+        let cases: Vec<&str> = cases.split("//END\n").filter(|s| !s.trim().is_empty()).collect();
+        let switch: String = cases
+            .iter()
+            .enumerate()
+            .map(|(c, s)| format!("                case {c} {{\n{}\n                }}\n", indent(s, 20)))
+            .collect();
+        let (n_cases, ret) = (cases.len(), ret.trim());
+        let src = format!(
+            r#"// SPDX-License-Identifier: MIT
+// Generated by `solidml compile`. Do not edit.
+pragma solidity ^0.8.27;
+
+/// Part {i} of model `{model}`: dense output lanes too large for the main contract (EIP-170).
+/// Calldata: the layer's biased input words (`x + 128`, 32 bytes each); returns the outputs of
+/// its groups of lanes, one contiguous range (bytes, or biased words).
+contract {pname} {{
+    fallback() external {{
+        assembly {{
+{tag}            let o := shr(255, gas())
+            for {{ let c := 0 }} lt(c, {n_cases}) {{ c := add(c, 1) }} {{
+                switch c
+{switch}            }}
+            return(0, {ret})
+        }}
+    }}
+}}
+"#,
+            model = m.name,
+            tag = if split {
+                format!(
+                    "            // empty calldata: the part's tag, which the model's constructor checks\n            if iszero(calldatasize()) {{ mstore(0, {}) return(0, 32) }}\n",
+                    part_tag(model_id, i)
+                )
+            } else {
+                String::new()
+            },
+        );
+        files.push((format!("{pname}.sol"), src));
+        let _ = writeln!(part_fields, "    address private immutable part{i};");
+        if split {
+            let _ = writeln!(part_deploys, "        part{i} = _part(parts_, {i}, {});", part_tag(model_id, i));
+        } else {
+            let _ = writeln!(part_deploys, "        part{i} = address(new {pname}());");
+            let _ = writeln!(imports, "import {{{pname}}} from \"./{pname}.sol\";");
+        }
+        let _ = writeln!(part_stores, "        {{ address p = part{i}; assembly {{ mstore({}, p) }} }}", parts_base + 32 * i);
+    }
+    // the compact layout's weights (a constant, or data contracts listed by `parts()`)
+    let bits = compact::contract_bits(cx);
+    let mut forward = if bits.forward_yul.is_empty() { String::new() } else { indent_block(&bits.forward_yul, 12) };
+    forward.push_str(&cx.code);
+    for p in 0..n_parts {
+        forward = forward.replace(&format!("__PART_{p}__"), &(parts_base + 32 * p).to_string());
+    }
+    for (i, slot) in bits.slots.iter().enumerate() {
+        forward = forward.replace(&format!("__DATA_{i}__"), &slot.to_string());
+    }
+    part_fields.push_str(&bits.fields);
+    let mut split_parts: Vec<String> = cx.parts.iter().map(|(p, _)| p.clone()).collect();
+    let helpers = if split {
+        // data contracts as contracts of their own (runtime `0x00 ++ data`), checked by code hash
+        for (j, chunk) in bits.chunks.iter().enumerate() {
+            let dname = format!("{name}_D{j}");
+            let mut runtime = vec![0u8];
+            runtime.extend_from_slice(chunk);
+            files.push((
+                format!("{dname}.sol"),
+                format!(
+                    "// SPDX-License-Identifier: MIT\n// Generated by `solidml compile`. Do not edit.\npragma solidity ^0.8.27;\n\n/// Data contract {j} of model `{}` (compact layout): its code is `0x00` then {} bytes of\n/// weights, read by the model with EXTCODECOPY (calling it stops at once).\ncontract {dname} {{\n    constructor() {{\n        bytes memory code = hex\"{}\";\n        assembly {{\n            return(add(code, 32), mload(code))\n        }}\n    }}\n}}\n",
+                    m.name,
+                    chunk.len(),
+                    hex(&runtime)
+                ),
+            ));
+            let _ = writeln!(part_deploys, "        data{j} = _dataAt(parts_, {}, 0x{});", n_parts + j, hex(&keccak256(&runtime)));
+            split_parts.push(dname);
+        }
+        let n = split_parts.len();
+        part_deploys.insert_str(0, &format!("        if (parts_.length != {n}) revert PartCount({n}, parts_.length);\n"));
+        format!(
+            r#"
+    /// The constructor got a number of part and data contracts other than this model's.
+    error PartCount(uint256 expected, uint256 got);
+    /// Part or data contract `index` is not the one this model was generated with.
+    error WrongPart(uint256 index, address given);
+
+    /// A part contract answers empty calldata with its tag.
+    function _part(address[] memory p, uint256 i, bytes32 tag) private view returns (address a) {{
+        a = p[i];
+        (bool ok, bytes memory r) = a.staticcall("");
+        if (!ok || r.length != 32 || bytes32(r) != tag) revert WrongPart(i, a);
+    }}
+
+    /// A data contract is known by its code hash.
+    function _dataAt(address[] memory p, uint256 i, bytes32 codehash) private view returns (address a) {{
+        a = p[i];
+        if (a.codehash != codehash) revert WrongPart(i, a);
+    }}
+"#
+        )
+    } else {
+        part_deploys.push_str(&bits.deploys);
+        split_parts.clear();
+        if bits.helpers.is_empty() {
+            String::new()
+        } else {
+            format!("\n    /// A data contract (compact layout) could not be created.\n    error DataDeployFailed();\n\n{}", bits.helpers)
+        }
+    };
+    let part_stores = format!("{}{part_stores}", bits.forward_pre);
+    let (constructor_args, deploy_doc) = if split {
+        (
+            "address[] memory parts_",
+            format!(
+                "\n    /// @param parts_ The part and data contracts, deployed first, in this order: {} (`{name}Deploy.deploy()` does it all). Their code does\n    ///        not fit one transaction with this one's (EIP-3860).",
+                split_parts.join(", ")
+            ),
+        )
+    } else {
+        ("", String::new())
+    };
+    let mem_end = cx.next;
+    let model_name = &m.name;
+    let n_listed = n_parts + bits.addresses.len();
+    let part_list: String = (0..n_parts)
+        .map(|i| format!("part{i}"))
+        .chain(bits.addresses.iter().cloned())
+        .enumerate()
+        .map(|(i, a)| format!("        p[{i}] = {a};\n"))
+        .collect();
+    let sol = format!(
+        r#"// SPDX-License-Identifier: MIT
+// Generated by `solidml compile` from model `{model_name}`. Do not edit.
+// Compile with the optimizer OFF (it gains under 1% of gas on this straight-line Yul and
+// makes solc very slow), or on with high `optimizer_runs` (≥ 10000): low runs make solc
+// replace the PUSH32 weight constants with CODECOPY sequences.
+pragma solidity ^0.8.27;
+
+{imports}
+/// @title {name}: the SolidML model `{model_name}` in pure Solidity, bit-exact with the CPU reference.
+/// @dev Memory is planned at compile time: tensors live at fixed addresses in
+///      [0x80, {mem_end:#x}); the forward pass is straight-line Yul over them.
+{io_doc}contract {name} {{
+    /// keccak256 of the model artifact.
+    bytes32 public constant MODEL_ID = 0x{model_id};
+
+    /// `predictQ`/`predict` got an input of the wrong length.
+    error InputLength(uint256 expected, uint256 got);
+    /// An index produced by the model falls outside a label table.
+    error IndexOutOfRange(int256 index, uint256 length);
+    /// A part contract (weights too large for this one) failed.
+    error PartFailed(uint256 part);
+
+{part_fields}
+    /// Deploys the model.{deploy_doc}
+    constructor({constructor_args}) {{
+{part_deploys}    }}
+{helpers}
+    /// The part contracts this one calls (layers too large for EIP-170's 24,576 bytes), then
+    /// the data contracts it reads (compact layout).
+    function parts() external view returns (address[] memory p) {{
+        p = new address[]({n_listed});
+{part_list}    }}
+
+    /// Raw quantized inputs (int8 codes one byte each, int64 inputs 8 bytes big-endian;
+    /// {in_len} bytes) to the outputs, concatenated: int8 outputs one byte per element, int64
+    /// outputs 8 bytes big-endian per element ({out_len} bytes).
+    function predictQ(bytes calldata q) external view returns (bytes memory) {{
+        if (q.length != {in_len}) revert InputLength({in_len}, q.length);
+        assembly {{
+            mstore(0x40, {mem_end})
+{unpack_i}        }}
+        _forward();
+        assembly {{
+{pack_i}        }}
+    }}
+
+    /// 18-decimal fixed-point inputs (all inputs concatenated) to one array per output
+    /// (18-decimal fixed point; integer outputs as plain integers), by the spec's exact IO
+    /// formulas.
+    function predict(int256[] calldata input) external view returns (int256[][] memory) {{
+        if (input.length != {fin_off}) revert InputLength({fin_off}, input.length);
+        assembly {{
+            mstore(0x40, {mem_end})
+{quant_i}        }}
+        _forward();
+        assembly {{
+{deq_i}        }}
+    }}
+
+    /// The forward pass over the planned memory (inputs already in place).
+    function _forward() private view {{
+{part_stores}        assembly {{
+{forward}        }}
+    }}
+}}
+"#,
+        model_id = hex(model_id),
+        unpack_i = indent_block(&unpack, 12),
+        pack_i = indent_block(&pack, 12),
+        quant_i = indent_block(&quant, 12),
+        deq_i = indent_block(&deq, 12),
+    );
+    files.push((format!("{name}.sol"), sol));
+    if split {
+        let imports: String = split_parts.iter().map(|p| format!("import {{{p}}} from \"./{p}.sol\";\n")).collect();
+        let news: String = split_parts.iter().enumerate().map(|(i, p)| format!("        p[{i}] = address(new {p}());\n")).collect();
+        files.push((
+            format!("{name}Deploy.sol"),
+            format!(
+                "// SPDX-License-Identifier: MIT\n// Generated by `solidml compile`. Do not edit.\npragma solidity ^0.8.27;\n\nimport {{{name}}} from \"./{name}.sol\";\n{imports}\n/// Deploys model `{}`: its part and data contracts, then the model with their addresses. From\n/// a forge script, each `new` is a transaction of its own (the model does not fit one: EIP-3860).\nlibrary {name}Deploy {{\n    function deploy() internal returns ({name} model) {{\n        address[] memory p = new address[]({});\n{news}        model = new {name}(p);\n    }}\n}}\n",
+                m.name,
+                split_parts.len()
+            ),
+        ));
+    }
+    Ok(Emitted { files, contract: name, split_parts })
+}
+
+/// The tag a part contract answers empty calldata with: keccak256(modelId ‖ "solidml part" ‖ i).
+pub(crate) fn part_tag(model_id: &[u8; 32], i: usize) -> String {
+    let mut b = model_id.to_vec();
+    b.extend_from_slice(b"solidml part");
+    b.extend_from_slice(&(i as u32).to_be_bytes());
+    format!("0x{}", hex(&keccak256(&b)))
+}
+
+pub(crate) fn indent_block(s: &str, n: usize) -> String {
+    let mut o = indent(s.trim_end(), n);
+    o.push('\n');
+    o
+}

@@ -1,0 +1,90 @@
+//! Conv (spec §Conv): a Dense per group over an im2col gather (a compile-time table of the taps the CPU reference walks), through the packed-lane layer code.
+
+use solidml_spec::{Conv, DType, Node};
+
+use crate::{NodeFailure, layer::*, plan::*, yul::*};
+
+pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailure> {
+    let m = cx.m;
+    let x = n.inputs.first().copied().unwrap_or(0);
+    let xin = m.tensor(x);
+    let yt = n.outputs[0];
+    let yinfo = m.tensor(yt);
+    if xin.dtype != DType::I8 {
+        return Err("int8 input expected".into());
+    }
+    let (batch, cin, cout) = (xin.shape[0] as usize, xin.shape[1] as usize, yinfo.shape[1] as usize);
+    let g = c.groups as usize;
+    let (cin_g, cout_g) = (cin / g, cout / g);
+    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+    let in_plane: usize = xin.shape[2..].iter().map(|&d| d as usize).product();
+    let out_plane: usize = yinfo.shape[2..].iter().map(|&d| d as usize).product();
+    let s = c.kernel.len();
+    let ist = row_major(&xin.shape[2..]);
+    // taps per output position, as the CPU reference walks them (padding = None)
+    let taps: Vec<Vec<Option<usize>>> = (0..out_plane)
+        .map(|o| {
+            let mut opos = vec![0i64; s];
+            let mut rem = o;
+            for d in (0..s).rev() {
+                opos[d] = (rem % yinfo.shape[d + 2] as usize) as i64;
+                rem /= yinfo.shape[d + 2] as usize;
+            }
+            (0..klen)
+                .map(|mut k| {
+                    let mut kpos = vec![0i64; s];
+                    for d in (0..s).rev() {
+                        kpos[d] = (k % c.kernel[d] as usize) as i64 * c.dilations[d] as i64;
+                        k /= c.kernel[d] as usize;
+                    }
+                    let mut off = 0i64;
+                    for d in 0..s {
+                        let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + kpos[d];
+                        if p < 0 || p >= xin.shape[d + 2] as i64 {
+                            return None;
+                        }
+                        off += p * ist[d];
+                    }
+                    Some(off as usize)
+                })
+                .collect()
+        })
+        .collect();
+    let y = cx.place_output(yt);
+    let src = cx.at(x);
+    let (lo, hi) = cx.range[x as usize];
+    let xr = (lo.min(c.input_zero_point), hi.max(c.input_zero_point));
+    let mut out_lo = 127;
+    let mut out_hi = -128;
+    for gi in 0..g {
+        let wlen = cin_g * klen;
+        let layer = Layer {
+            k: wlen,
+            n: cout_g,
+            weights: &c.weights[gi * cout_g * wlen..(gi + 1) * cout_g * wlen],
+            bias: &c.bias[gi * cout_g..(gi + 1) * cout_g],
+            input_zero_point: c.input_zero_point,
+            epilogue: &c.epilogue,
+            channel_offset: gi * cout_g,
+            x_range: xr,
+        };
+        let mut row_src = vec![];
+        let mut row_dst = vec![];
+        for b in 0..batch {
+            for (o, tap) in taps.iter().enumerate() {
+                let mut r = Vec::with_capacity(wlen);
+                for ci in 0..cin_g {
+                    let base = (b * cin + gi * cin_g + ci) * in_plane;
+                    r.extend(tap.iter().map(|t| t.map(|t| base + t)));
+                }
+                row_src.push(r);
+                row_dst.push((b * cout + gi * cout_g) * out_plane + o);
+            }
+        }
+        let (l2, h2) = emit_layer(cx, &layer, src, y, &row_src, &row_dst, out_plane, yt)?;
+        out_lo = out_lo.min(l2);
+        out_hi = out_hi.max(h2);
+    }
+    cx.range[yt as usize] = (out_lo, out_hi);
+    Ok(())
+}
