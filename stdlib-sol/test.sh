@@ -12,10 +12,7 @@ if [ -z "$FOUNDRY_BIN" ] || [ ! -x "$FOUNDRY_BIN/forge" ] || [ ! -x "$FOUNDRY_BI
     exit 1
 fi
 
-# 2. regenerate the spec-vector replay tests
-python3 script/gen_vectors.py
-
-# 3. forge test, offline, with the solc wrapper (its path is machine-specific: not in foundry.toml)
+# 2. forge test, offline, with the solc wrapper (its path is machine-specific: not in foundry.toml)
 start=$(date +%s.%N)
 "$FOUNDRY_BIN/forge" test --use "$FOUNDRY_BIN/solc" --offline "$@"
 end=$(date +%s.%N)
