@@ -28,7 +28,7 @@ struct Case {
 }
 
 fn run(case: &Case) -> Result<(), String> {
-    let mut r = Rng(0xC0FFEE ^ case.name.len() as u32 * 7919);
+    let mut r = Rng(0xC0FFEE ^ (case.name.len() as u32 * 7919));
     let mut b = Builder::new("x", &case.input);
     let y = (case.build)(&mut b, &mut r);
     let bytes = b.finish(&y, &[], 17);

@@ -367,7 +367,7 @@ impl Gen<'_> {
                     return self.node(op, vec![x], y);
                 }
                 let cin = xs[1];
-                let divisors: Vec<u32> = (1..=cin).filter(|g| cin % g == 0).collect();
+                let divisors: Vec<u32> = (1..=cin).filter(|g| cin.is_multiple_of(*g)).collect();
                 let g = pick(self.r, &divisors);
                 let cout = g * self.r.range(1, 3) as u32;
                 let klen: usize = kernel.iter().map(|&k| k as usize).product();
@@ -412,7 +412,7 @@ impl Gen<'_> {
                     out.push((full - a - b) as u32);
                 }
                 let cin = xs[1];
-                let divisors: Vec<u32> = (1..=cin).filter(|g| cin % g == 0).collect();
+                let divisors: Vec<u32> = (1..=cin).filter(|g| cin.is_multiple_of(*g)).collect();
                 let g = pick(self.r, &divisors);
                 let cout = g * self.r.range(1, 2) as u32;
                 let klen: usize = kernel.iter().map(|&k| k as usize).product();
@@ -805,7 +805,7 @@ fn random_view(r: &mut Rng, s: &[u32]) -> (Vec<u32>, u64, Vec<i64>) {
             let mut dims = vec![];
             let mut rest = n as u32;
             while rest > 1 && dims.len() < 3 {
-                let divs: Vec<u32> = (2..=rest).filter(|d| rest % d == 0).collect();
+                let divs: Vec<u32> = (2..=rest).filter(|d| rest.is_multiple_of(*d)).collect();
                 let d = pick(r, &divs);
                 dims.push(d);
                 rest /= d;

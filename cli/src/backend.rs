@@ -17,14 +17,14 @@ use crate::error::CliError;
 
 /// The `--backend` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendChoice {
+pub(crate) enum BackendChoice {
     Cpu,
     Gpu,
     Auto,
 }
 
 /// The executor a choice asks for (see the module docs).
-pub fn make(choice: BackendChoice) -> Result<Arc<dyn Executor>> {
+pub(crate) fn make(choice: BackendChoice) -> Result<Arc<dyn Executor>> {
     let gpu = match choice {
         BackendChoice::Cpu => None,
         BackendChoice::Gpu => Some(GpuBackend::new().map_err(|e| {

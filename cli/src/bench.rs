@@ -65,7 +65,7 @@ fn rate(macs: u64, us: f64) -> String {
     }
 }
 
-pub fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Result<()> {
+pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Result<()> {
     let gpu = if no_gpu { None } else { GpuContext::new().ok() };
     match &gpu {
         Some(g) => println!("gpu: {} ({:?}, packed int8 dot: {})", g.adapter().name, g.adapter().device_type, g.packed_dot_available()),

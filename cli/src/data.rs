@@ -9,7 +9,7 @@ use solidml_compiler::runner::Output;
 use crate::error::CliError;
 
 /// A float array from `.npy` (any float or integer dtype).
-pub fn read_f32(path: &Path) -> Result<ArrayD<f32>, CliError> {
+pub(crate) fn read_f32(path: &Path) -> Result<ArrayD<f32>, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
     macro_rules! try_as {
         ($t:ty) => {
@@ -28,7 +28,7 @@ pub fn read_f32(path: &Path) -> Result<ArrayD<f32>, CliError> {
 }
 
 /// An integer array from `.npy`.
-pub fn read_i64(path: &Path) -> Result<ArrayD<i64>, CliError> {
+pub(crate) fn read_i64(path: &Path) -> Result<ArrayD<i64>, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
     if let Ok(a) = ArrayD::<i64>::read_npy(&bytes[..]) {
         return Ok(a);
@@ -40,7 +40,7 @@ pub fn read_i64(path: &Path) -> Result<ArrayD<i64>, CliError> {
 }
 
 /// An input from `.npy` or `.json` (a nested array, or an object keyed by input name).
-pub fn read_input(path: &Path, input_name: &str) -> Result<ArrayD<f32>, CliError> {
+pub(crate) fn read_input(path: &Path, input_name: &str) -> Result<ArrayD<f32>, CliError> {
     if path.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::data(path, e))?;
@@ -77,13 +77,13 @@ fn json_array(v: &serde_json::Value, depth: usize, shape: &mut Vec<usize>, flat:
 }
 
 /// A file-system-safe name for an output.
-pub fn file_name(name: &str) -> String {
+pub(crate) fn file_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
 /// Write per-sample outputs: as they are for a single sample, otherwise stacked along the
 /// first axis (an output with a leading axis of 1 is concatenated there).
-pub fn write_batch(path: &Path, per: &[Output], single: bool, as_i8: bool) -> Result<(), CliError> {
+pub(crate) fn write_batch(path: &Path, per: &[Output], single: bool, as_i8: bool) -> Result<(), CliError> {
     let stack = |arrs: Vec<ArrayD<f32>>| -> ArrayD<f32> {
         if single {
             return arrs.into_iter().next().unwrap();

@@ -6,7 +6,7 @@ use miette::Diagnostic;
 use solidml_compiler::CompileError;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
-pub enum CliError {
+pub(crate) enum CliError {
     #[error("{0}")]
     #[diagnostic(code(solidml::unsupported), help("see the supported operators in docs/operators.md"))]
     Unsupported(String),
@@ -46,10 +46,10 @@ impl From<CompileError> for CliError {
 }
 
 impl CliError {
-    pub fn io(path: &Path, e: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> Self {
         CliError::Io { path: path.display().to_string(), reason: e.to_string() }
     }
-    pub fn data(path: &Path, reason: impl std::fmt::Display) -> Self {
+    pub(crate) fn data(path: &Path, reason: impl std::fmt::Display) -> Self {
         CliError::Data { path: path.display().to_string(), reason: reason.to_string() }
     }
 }

@@ -17,7 +17,7 @@ use solidml_solidity::{
 use crate::error::CliError;
 
 /// `solidml gas ARTIFACT...`
-pub fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&Path>) -> Result<()> {
+pub(crate) fn gas(artifacts: &[std::path::PathBuf], dense: u32, forge_project: Option<&Path>) -> Result<()> {
     let solc = Solc::locate().map_err(|e| CliError::Usage(format!("solc: {e}")))?;
     let reference: Arc<dyn Executor> = Arc::new(CpuBackend);
     let mut measured = vec![];

@@ -24,7 +24,7 @@ fn io_json(model: &Model, ids: &[u32]) -> serde_json::Value {
 }
 
 /// The machine-readable summary (`DIR/NAME.json`).
-pub fn summary_json(model: &Model, artifact: &[u8]) -> serde_json::Value {
+pub(crate) fn summary_json(model: &Model, artifact: &[u8]) -> serde_json::Value {
     json!({
         "name": model.name,
         "modelId": format!("0x{}", hex::encode(solidml_spec::keccak256(artifact))),
@@ -39,7 +39,7 @@ pub fn summary_json(model: &Model, artifact: &[u8]) -> serde_json::Value {
     })
 }
 
-pub fn inspect(path: &Path) -> Result<()> {
+pub(crate) fn inspect(path: &Path) -> Result<()> {
     let (model, artifact) = if path.extension().is_some_and(|e| e == "onnx") {
         let c = solidml_compiler::compile(path, &Default::default()).map_err(CliError::from)?;
         eprintln!("note: compiled from ONNX without calibration data; scales below come from synthetic ranges");
@@ -64,7 +64,7 @@ fn precompile_price(model: &Model) -> u64 {
 }
 
 /// The human-readable report (stable: snapshot-tested).
-pub fn render(model: &Model, artifact: &[u8]) -> String {
+pub(crate) fn render(model: &Model, artifact: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "model      {}", model.name);

@@ -9,7 +9,7 @@ use solidml_precompile::{DirStore, MemoryStore, ModelStore, SolidMlPrecompile, a
 use crate::{backend::BackendChoice, error::CliError};
 
 /// Arguments of `solidml precompile`.
-pub struct PrecompileArgs {
+pub(crate) struct PrecompileArgs {
     pub input: String,
     pub models: Vec<PathBuf>,
     pub store: Option<PathBuf>,
@@ -18,7 +18,7 @@ pub struct PrecompileArgs {
     pub backend: BackendChoice,
 }
 
-pub fn precompile(args: PrecompileArgs) -> Result<()> {
+pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
     let store: Arc<dyn ModelStore> = match &args.store {
         Some(dir) => Arc::new(DirStore::open(dir).map_err(CliError::from)?),
         None => Arc::new(MemoryStore::new()),
@@ -50,7 +50,7 @@ pub fn precompile(args: PrecompileArgs) -> Result<()> {
 }
 
 /// The address line printed by `solidml precompile --help`.
-pub fn addresses() -> String {
+pub(crate) fn addresses() -> String {
     format!(
         "SolidML precompile at 0x{}, OpenGradient entry at 0x{}",
         hex::encode(abi::SOLIDML_PRECOMPILE),

@@ -77,8 +77,8 @@ fn run_raw(ctx: &GpuContext, entry: &'static str, n: usize, in0: &[u32], in1: &[
     ctx.queue.submit([enc.finish()]);
     rb.slice(..).map_async(wgpu::MapMode::Read, |r| r.unwrap());
     dev.poll(wgpu::PollType::wait_indefinitely()).unwrap();
-    let v = bytemuck::cast_slice(&rb.slice(..).get_mapped_range().unwrap()).to_vec();
-    v
+
+    bytemuck::cast_slice(&rb.slice(..).get_mapped_range().unwrap()).to_vec()
 }
 
 /// xorshift64 for test values.
@@ -99,7 +99,7 @@ impl Rng {
             1 => (self.next() % 2001) as i32 - 1000,
             2 => {
                 let p = 1i64 << (self.next() % 31);
-                (p + (self.next() % 3) as i64 - 1) as i32 * if self.next() % 2 == 0 { 1 } else { -1 }
+                (p + (self.next() % 3) as i64 - 1) as i32 * if self.next().is_multiple_of(2) { 1 } else { -1 }
             }
             _ => self.next() as i32,
         }
@@ -127,7 +127,7 @@ fn srdhm_matches_the_spec() {
         let t = ((1u32 << 30) - 1 + (i % 3) as u32) & 0x7fff_ffff;
         let bi = t.wrapping_mul(inv) & 0x7fff_ffff;
         a[i] = ai as i32;
-        b[i] = if r.next() % 2 == 0 { bi as i32 } else { (bi as i64 - (1i64 << 31)) as i32 };
+        b[i] = if r.next().is_multiple_of(2) { bi as i32 } else { (bi as i64 - (1i64 << 31)) as i32 };
         assert_eq!(((a[i] as i64 * b[i] as i64).rem_euclid(1 << 31)) as u32, t);
     }
     let out = run_raw(&ctx, "srdhm_test", N, bytemuck::cast_slice(&a), bytemuck::cast_slice(&b), N);
@@ -209,7 +209,7 @@ fn i64_division_and_isqrt_match_the_spec() {
             _ => [i64::MIN + 1, i64::MAX, -(1 << 62), 1 << 62][(r.next() % 4) as usize],
         })
         .collect();
-    let b: Vec<i64> = (0..n).map(|_| ((r.next() >> 1) as i64 >> (r.next() % 62)).max(1).min((1 << 62) - 1)).collect();
+    let b: Vec<i64> = (0..n).map(|_| ((r.next() >> 1) as i64 >> (r.next() % 62)).clamp(1, (1 << 62) - 1)).collect();
     let w = |v: &[i64]| -> Vec<u32> { v.iter().flat_map(|&x| [x as u32, (x as u64 >> 32) as u32]).collect() };
     let out = run_raw(&ctx, "div_test", n, &w(&a), &w(&b), 2 * n);
     for i in 0..n {

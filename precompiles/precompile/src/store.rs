@@ -152,7 +152,7 @@ pub(crate) mod tests {
     use solidml_spec::{Dense, Epilogue, Quant, arith::Multiplier, encode};
 
     /// A 4→2 dense model.
-    pub fn tiny_model() -> Model {
+    pub(crate) fn tiny_model() -> Model {
         let q = Quant { scale: 0.05, zero_point: 1 };
         let dense = Dense {
             in_features: 4,
@@ -165,7 +165,7 @@ pub(crate) mod tests {
         Model::single_dense("tiny", 1, dense, q, q)
     }
 
-    pub fn tiny_artifact() -> Vec<u8> {
+    pub(crate) fn tiny_artifact() -> Vec<u8> {
         encode(&tiny_model()).unwrap()
     }
 

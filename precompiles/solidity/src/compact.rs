@@ -113,7 +113,7 @@ fn layer_bytes(k: usize, n: usize) -> usize {
 
 impl State {
     /// Plan the layout of `m`: blob size, where it goes, the copy buffer.
-    pub fn new(m: &Model, force_data_contracts: bool) -> State {
+    pub(crate) fn new(m: &Model, force_data_contracts: bool) -> State {
         let (mut blob, mut code, mut buf) = (0usize, 0usize, 0usize);
         for n in &m.nodes {
             match &n.op {

@@ -267,27 +267,26 @@ contract {pname} {{
         }
         let n = split_parts.len();
         part_deploys.insert_str(0, &format!("        if (parts_.length != {n}) revert PartCount({n}, parts_.length);\n"));
-        format!(
-            r#"
+        r#"
     /// The constructor got a number of part and data contracts other than this model's.
     error PartCount(uint256 expected, uint256 got);
     /// Part or data contract `index` is not the one this model was generated with.
     error WrongPart(uint256 index, address given);
 
     /// A part contract answers empty calldata with its tag.
-    function _part(address[] memory p, uint256 i, bytes32 tag) private view returns (address a) {{
+    function _part(address[] memory p, uint256 i, bytes32 tag) private view returns (address a) {
         a = p[i];
         (bool ok, bytes memory r) = a.staticcall("");
         if (!ok || r.length != 32 || bytes32(r) != tag) revert WrongPart(i, a);
-    }}
+    }
 
     /// A data contract is known by its code hash.
-    function _dataAt(address[] memory p, uint256 i, bytes32 codehash) private view returns (address a) {{
+    function _dataAt(address[] memory p, uint256 i, bytes32 codehash) private view returns (address a) {
         a = p[i];
         if (a.codehash != codehash) revert WrongPart(i, a);
-    }}
+    }
 "#
-        )
+        .to_string()
     } else {
         part_deploys.push_str(&bits.deploys);
         split_parts.clear();

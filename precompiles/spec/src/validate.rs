@@ -250,7 +250,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             let c = x.shape[1] as usize;
             let plane: usize = x.shape[2..].iter().map(|&d| d as usize).product();
             // bounds keep every product in i64: |d_j| < 2^25, r < 2^24
-            want(plane >= 1 && plane <= 1 << 16, "plane size must be in 1..=2^16")?;
+            want((1..=1 << 16).contains(&plane), "plane size must be in 1..=2^16")?;
             want(inn.gamma_q16.len() == c && inn.beta_q16.len() == c, "one gamma and beta per channel")?;
             want(inn.gamma_q16.iter().chain(&inn.beta_q16).all(|v| v.abs() <= 1 << 36), "gamma/beta out of range")?;
             want((0..=1i64 << 53).contains(&inn.epsilon_term), "epsilon term out of range")?;
@@ -401,7 +401,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
                 seen[a as usize] = true;
             }
             let kept: usize = x.shape.iter().enumerate().filter(|(i, _)| !seen[*i]).map(|(_, &d)| d as usize).product();
-            want(y.len() == kept && x.len() > 0, "output length != product of kept axes")?;
+            want(y.len() == kept && !x.is_empty(), "output length != product of kept axes")?;
             // Σ(q − zp) over the reduced elements must fit in i32
             want(x.len() / kept.max(1) <= (i32::MAX / 255) as usize, "too many reduced elements for an i32 sum")?;
             want((-128..=127).contains(&r.input_zero_point) && (-128..=127).contains(&r.output_zero_point), "zero point out of range")?;

@@ -69,8 +69,8 @@ mod tests {
                         })
                         .collect();
                     let m = *lane.iter().max().unwrap();
-                    let hits = (0..lane.len()).filter(|&j| lane[j] == m);
-                    (if last { hits.last() } else { hits.min() }).unwrap() as i64
+                    let mut hits = (0..lane.len()).filter(|&j| lane[j] == m);
+                    (if last { hits.next_back() } else { hits.min() }).unwrap() as i64
                 })
                 .collect();
             assert_eq!(argmax(axis as u32, last, &shape, &x), want, "{shape:?} axis {axis} last {last}");

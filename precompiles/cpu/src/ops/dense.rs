@@ -7,7 +7,7 @@ use super::apply_epilogue;
 
 pub fn dense(d: &Dense, x: &[i8]) -> Vec<i8> {
     let (k, n) = (d.in_features as usize, d.out_features as usize);
-    let rows = if k == 0 { 0 } else { x.len() / k };
+    let rows = x.len().checked_div(k).unwrap_or(0);
     let mut out = vec![0i8; rows * n];
     for r in 0..rows {
         let row = &x[r * k..(r + 1) * k];

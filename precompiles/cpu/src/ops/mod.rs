@@ -125,34 +125,34 @@ pub(crate) mod tests {
     use solidml_spec::arith::Multiplier;
 
     /// xorshift64 (Marsaglia); deterministic, no dependencies.
-    pub struct Rng(u64);
+    pub(crate) struct Rng(u64);
 
     impl Rng {
-        pub fn new(seed: u64) -> Rng {
+        pub(crate) fn new(seed: u64) -> Rng {
             Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
         }
-        pub fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0
         }
         /// Uniform in `lo..=hi`.
-        pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        pub(crate) fn range(&mut self, lo: i64, hi: i64) -> i64 {
             lo + (self.next() % (hi - lo + 1) as u64) as i64
         }
-        pub fn below(&mut self, n: usize) -> usize {
+        pub(crate) fn below(&mut self, n: usize) -> usize {
             self.range(0, n as i64 - 1) as usize
         }
         /// True with probability `1/n`.
-        pub fn one_in(&mut self, n: u64) -> bool {
-            self.next() % n == 0
+        pub(crate) fn one_in(&mut self, n: u64) -> bool {
+            self.next().is_multiple_of(n)
         }
-        pub fn i8s(&mut self, n: usize) -> Vec<i8> {
+        pub(crate) fn i8s(&mut self, n: usize) -> Vec<i8> {
             (0..n).map(|_| self.range(-128, 127) as i8).collect()
         }
         /// A zero point, the int8 extremes often.
-        pub fn zero_point(&mut self) -> i32 {
+        pub(crate) fn zero_point(&mut self) -> i32 {
             match self.below(4) {
                 0 => -128,
                 1 => 127,
@@ -160,7 +160,7 @@ pub(crate) mod tests {
             }
         }
         /// A multiplier, log-uniform in [2^-12, 2^1.5], sometimes exactly 0 or 1.
-        pub fn multiplier(&mut self) -> Multiplier {
+        pub(crate) fn multiplier(&mut self) -> Multiplier {
             let real = match self.below(10) {
                 0 => 0.0,
                 1 => 1.0,
@@ -169,7 +169,7 @@ pub(crate) mod tests {
             Multiplier::from_real(real)
         }
         /// `(clamp_min, clamp_max)`, the full range half the time.
-        pub fn clamp(&mut self) -> (i8, i8) {
+        pub(crate) fn clamp(&mut self) -> (i8, i8) {
             if self.one_in(2) {
                 return (-128, 127);
             }
@@ -177,18 +177,18 @@ pub(crate) mod tests {
             (a.min(b), a.max(b))
         }
         /// A shape of rank `lo..=hi` with dimensions in `1..=max_dim`.
-        pub fn shape(&mut self, lo: usize, hi: usize, max_dim: u32) -> Vec<u32> {
+        pub(crate) fn shape(&mut self, lo: usize, hi: usize, max_dim: u32) -> Vec<u32> {
             let rank = self.range(lo as i64, hi as i64) as usize;
             (0..rank).map(|_| self.range(1, max_dim as i64) as u32).collect()
         }
     }
 
-    pub fn numel(shape: &[u32]) -> usize {
+    pub(crate) fn numel(shape: &[u32]) -> usize {
         shape.iter().map(|&d| d as usize).product()
     }
 
     /// Row-major multi-index of flat position `i`.
-    pub fn unravel(mut i: usize, shape: &[u32]) -> Vec<usize> {
+    pub(crate) fn unravel(mut i: usize, shape: &[u32]) -> Vec<usize> {
         let mut idx = vec![0; shape.len()];
         for d in (0..shape.len()).rev() {
             idx[d] = i % shape[d] as usize;
@@ -198,7 +198,7 @@ pub(crate) mod tests {
     }
 
     /// Row-major flat position of a multi-index.
-    pub fn ravel(idx: &[usize], shape: &[u32]) -> usize {
+    pub(crate) fn ravel(idx: &[usize], shape: &[u32]) -> usize {
         idx.iter().zip(shape).fold(0, |acc, (&i, &d)| acc * d as usize + i)
     }
 }

@@ -70,7 +70,7 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(ctx: &'a GpuContext, packed: bool, tensors: &'a [Option<wgpu::Buffer>], status: &'a wgpu::Buffer) -> Self {
+    pub(crate) fn new(ctx: &'a GpuContext, packed: bool, tensors: &'a [Option<wgpu::Buffer>], status: &'a wgpu::Buffer) -> Self {
         let dummy = |label, usage| {
             ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: 16, usage, mapped_at_creation: false })
         };
@@ -88,19 +88,19 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub fn finish(self) -> (Vec<Dispatch>, Vec<(usize, FailKind)>, Vec<wgpu::Buffer>) {
+    pub(crate) fn finish(self) -> (Vec<Dispatch>, Vec<(usize, FailKind)>, Vec<wgpu::Buffer>) {
         let mut owned = self.owned;
         owned.extend([self.dummy_read, self.dummy_rw, self.dummy_scratch]);
         (self.dispatches, self.fallible, owned)
     }
 
     /// The buffer of tensor `id` (defined: validation guarantees it).
-    pub fn tensor(&self, id: u32) -> &'a wgpu::Buffer {
+    pub(crate) fn tensor(&self, id: u32) -> &'a wgpu::Buffer {
         self.tensors[id as usize].as_ref().expect("validated: tensor is defined")
     }
 
     /// A read-only buffer of constant words; `None` for no words. Checked against the binding limit.
-    pub fn data(&mut self, what: &str, words: &[u32]) -> Result<Option<wgpu::Buffer>, GpuError> {
+    pub(crate) fn data(&mut self, what: &str, words: &[u32]) -> Result<Option<wgpu::Buffer>, GpuError> {
         if words.is_empty() {
             return Ok(None);
         }
@@ -117,7 +117,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A read-write scratch buffer of `words` words.
-    pub fn scratch(&mut self, words: u64) -> Result<wgpu::Buffer, GpuError> {
+    pub(crate) fn scratch(&mut self, words: u64) -> Result<wgpu::Buffer, GpuError> {
         let bytes = (words * 4).max(16);
         let max = self.ctx.max_binding_bytes();
         if bytes > max {
@@ -132,19 +132,19 @@ impl<'a> Builder<'a> {
     }
 
     /// Keep a buffer alive as long as the executor.
-    pub fn keep(&mut self, b: wgpu::Buffer) {
+    pub(crate) fn keep(&mut self, b: wgpu::Buffer) {
         self.owned.push(b);
     }
 
     /// A status slot for node `index`.
-    pub fn slot(&mut self, index: usize, kind: FailKind) -> u32 {
+    pub(crate) fn slot(&mut self, index: usize, kind: FailKind) -> u32 {
         self.fallible.push((index, kind));
         (self.fallible.len() - 1) as u32
     }
 
     /// Record a dispatch of `threads` invocations of `entry` (64-thread workgroups; entries with
     /// `@workgroup_size(1)` pass `threads = 1` and get one group). Nothing for 0 threads.
-    pub fn dispatch(
+    pub(crate) fn dispatch(
         &mut self,
         shader: Shader,
         entry: &'static str,
@@ -233,18 +233,18 @@ pub(crate) struct NodeRef<'a> {
 }
 
 impl NodeRef<'_> {
-    pub fn input(&self, i: usize) -> &solidml_spec::TensorInfo {
+    pub(crate) fn input(&self, i: usize) -> &solidml_spec::TensorInfo {
         self.model.tensor(self.node.inputs[i])
     }
-    pub fn output(&self) -> &solidml_spec::TensorInfo {
+    pub(crate) fn output(&self) -> &solidml_spec::TensorInfo {
         self.model.tensor(self.node.outputs[0])
     }
     /// Words per element of the output.
-    pub fn words(&self) -> u32 {
+    pub(crate) fn words(&self) -> u32 {
         words(self.output().dtype) as u32
     }
     /// Binds with the node's output and first input(s).
-    pub fn binds<'b>(&self, b: &Builder<'b>, inputs: usize) -> Binds<'b> {
+    pub(crate) fn binds<'b>(&self, b: &Builder<'b>, inputs: usize) -> Binds<'b> {
         Binds {
             out: Some(b.tensor(self.node.outputs[0])),
             in0: (inputs >= 1).then(|| b.tensor(self.node.inputs[0])),
@@ -252,7 +252,7 @@ impl NodeRef<'_> {
             ..Default::default()
         }
     }
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("node `{}` ({})", self.node.name, self.node.op.kind())
     }
 }
