@@ -1,0 +1,129 @@
+//! The layout contract of the backends: every operator of the spec (each `## Op:` section of
+//! `docs/spec.md`) is one file per backend, under the same name everywhere —
+//! `precompiles/cpu/src/ops/<op>.rs`, `precompiles/gpu/src/ops/<op>.rs` with its shader
+//! `precompiles/gpu/src/shaders/<op>.wgsl`, and `precompiles/solidity/src/ops/<op>.rs` — unless
+//! the backend lists the operator as refused (`solidml_solidity::ops::REFUSED`; the CPU
+//! reference and the GPU refuse nothing). Operators of one family share a file (Extremum,
+//! BinaryLut and IntBinary live in `binary.rs`; MaxPool and AvgPool in `pool.rs`;
+//! GatherDynamic in `gather.rs`).
+//!
+//! Fails when the spec gains an operator that a backend neither implements nor refuses, when a
+//! backend keeps a file no operator names, and when the Solidity backend's behaviour (which
+//! spec vectors it emits) disagrees with its refused list.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use solidml_solidity::{SolidityError, ops::REFUSED};
+use solidml_tests::*;
+
+/// Operators that live in another operator's file.
+const FAMILY: &[(&str, &str)] = &[
+    ("Extremum", "binary"),
+    ("BinaryLut", "binary"),
+    ("IntBinary", "binary"),
+    ("MaxPool", "pool"),
+    ("AvgPool", "pool"),
+    ("GatherDynamic", "gather"),
+];
+
+/// `InstanceNorm` → `instance_norm`.
+fn snake(name: &str) -> String {
+    let mut s = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            s.push('_');
+        }
+        s.push(c.to_ascii_lowercase());
+    }
+    s
+}
+
+/// The operators of the spec, in the order of its sections.
+fn spec_ops() -> Vec<String> {
+    let spec = std::fs::read_to_string(repo().join("docs/spec.md")).unwrap();
+    spec.lines().filter_map(|l| l.strip_prefix("## Op: ")).map(|s| s.trim().to_string()).collect()
+}
+
+/// The kernel file (stem) of an operator.
+fn file_of(op: &str) -> String {
+    FAMILY.iter().find(|(o, _)| *o == op).map_or_else(|| snake(op), |(_, f)| f.to_string())
+}
+
+/// The kernel files (stems) in a backend's `ops/` directory, `mod.rs` aside.
+fn files_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("mod.rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn every_spec_operator_has_one_file_per_backend_or_is_refused() {
+    let ops = spec_ops();
+    assert!(ops.len() >= 24, "docs/spec.md lists only {} operators: {ops:?}", ops.len());
+    let root = repo().join("precompiles");
+    let mut missing = vec![];
+    for op in &ops {
+        let file = file_of(op);
+        let shader = if file == "pool" { file.clone() } else { snake(op) };
+        let need = [
+            (format!("cpu/src/ops/{file}.rs"), false),
+            (format!("gpu/src/ops/{file}.rs"), false),
+            (format!("gpu/src/shaders/{shader}.wgsl"), false),
+            (format!("solidity/src/ops/{file}.rs"), REFUSED.contains(&op.as_str())),
+        ];
+        for (path, refused) in need {
+            if !refused && !root.join(&path).is_file() {
+                missing.push(format!("{op}: precompiles/{path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "operators without a kernel file (add it, or list the op as refused):\n{}", missing.join("\n"));
+
+    // every refused operator is an operator of the spec
+    for r in REFUSED {
+        assert!(ops.iter().any(|o| o == r), "solidml_solidity::ops::REFUSED names `{r}`, which docs/spec.md does not define");
+    }
+    // no backend keeps a file that no operator names
+    let named: BTreeSet<String> = ops.iter().map(|o| file_of(o)).collect();
+    for backend in ["cpu", "gpu", "solidity"] {
+        let stray: Vec<_> = files_in(&root.join(backend).join("src/ops")).difference(&named).cloned().collect();
+        assert!(stray.is_empty(), "precompiles/{backend}/src/ops has files no spec operator names: {stray:?}");
+    }
+}
+
+/// The Solidity backend emits every spec vector model whose operator it does not refuse, and
+/// answers the refused ones with `Unsupported` naming the operator.
+#[test]
+fn the_solidity_backend_refuses_exactly_its_refused_list() {
+    let dir = repo().join("docs/spec/vectors");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    files.sort();
+    assert!(files.len() >= 25, "only {} vector files", files.len());
+    let (mut emitted, mut refused) = (BTreeSet::new(), BTreeSet::new());
+    for path in &files {
+        let case = vector_cases(path).into_iter().next().unwrap_or_else(|| panic!("{}: no cases", path.display()));
+        let op = case.model.nodes[0].op.kind();
+        match solidml_solidity::emit(&case.model, &[0; 32]) {
+            Ok(_) => {
+                assert!(!REFUSED.contains(&op), "{}: `{op}` is listed as refused but emits", path.display());
+                emitted.insert(op);
+            }
+            Err(SolidityError::Unsupported { op: o, .. }) => {
+                assert_eq!(o, op);
+                assert!(REFUSED.contains(&op), "{}: `{op}` is refused but not listed in ops::REFUSED", path.display());
+                refused.insert(op);
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+    // every refused operator with vectors was seen refused
+    let with_vectors: BTreeSet<&str> =
+        REFUSED.iter().copied().filter(|r| files.iter().any(|f| f.file_stem().unwrap() == r.to_lowercase().as_str())).collect();
+    assert_eq!(refused, with_vectors);
+    assert!(emitted.len() >= 17, "emitted only {emitted:?}");
+}
