@@ -64,6 +64,8 @@ pub enum SolidityLayout {
 /// Options of the Solidity emitter.
 #[derive(Debug, Clone, Default)]
 pub struct SolidityOptions {
+    /// Where the Dense/Conv weights live: code constants (Fast, the default) or raw bytes
+    /// (Compact).
     pub layout: SolidityLayout,
     /// Compact layout: keep the weights in data contracts even when they fit the model
     /// contract (tests of that path; the default places them by size).
@@ -161,6 +163,8 @@ pub type Files = Vec<(String, String)>;
 /// An emitted model: its files and how it deploys.
 #[derive(Debug, Clone)]
 pub struct Emitted {
+    /// The Solidity files, `(relative path, contents)`: `NAME.sol`, its part and data
+    /// contracts, and `NAMEDeploy.sol` when the deployment is split.
     pub files: Files,
     /// The model contract's name.
     pub contract: String,
