@@ -20,7 +20,7 @@
 //! * [`shaders`]: the WGSL sources, `src/shaders/<op>.wgsl`, with `arith.wgsl` (SRDHM,
 //!   RDBPOT, requantize and 64-bit emulation in 32-bit ops) prepended.
 //! * [`ops`]: one file per operator (parameter packing and dispatch), as in `solidml-cpu`.
-//! * [`bench`]: timing helpers for `solidml bench` (model latency, int8 GEMM MAC/s).
+//! * [`bench`](mod@bench): timing helpers for `solidml bench` (model latency, int8 GEMM MAC/s).
 //!
 //! Storage: an int8 tensor is one `i32` per element, an i64 tensor two `u32` words (low
 //! first). Dense, Conv and MatMul use `dot4I8Packed` on weights packed four to a word when the

@@ -22,7 +22,7 @@
 //!
 //! **Where the weights live.** All the weights of a model form one blob. When the blob and the
 //! layer code fit one contract (EIP-170: 24,576 bytes of runtime code; budget
-//! [`super::MAIN_LAYER_BUDGET`] for both), the blob is a `bytes constant` of the model contract,
+//! `MAIN_LAYER_BUDGET` for both), the blob is a `bytes constant` of the model contract,
 //! which `_forward` copies to memory once per call (solc's CODECOPY). Otherwise the blob is
 //! split into data contracts of at most 24,575 bytes each (SSTORE2-style: runtime code = `0x00`
 //! then the bytes, so calling one stops at once), created by the model's constructor and read

@@ -1,7 +1,7 @@
 //! One file per operator, mirroring `solidml-cpu`'s `ops/`: each packs its node's parameters
 //! (shapes, zero points, multipliers) into a `params` word array and its constant data
-//! (weights, biases, tables) into a `data` buffer, and records its dispatches. [`build`]
-//! dispatches a node to its file; [`Builder`] holds what they share.
+//! (weights, biases, tables) into a `data` buffer, and records its dispatches. `build`
+//! dispatches a node to its file; `Builder` holds what they share.
 
 pub mod argmax;
 pub mod binary;
