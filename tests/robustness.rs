@@ -24,12 +24,12 @@ fn mutated_artifacts_never_panic() {
             1 => {
                 for _ in 0..r.range(1, 4) {
                     let at = r.range(0, b.len() as i64 - 1) as usize;
-                    b[at] = r.next() as u8;
+                    b[at] = r.next_u32() as u8;
                 }
             }
             2 => {
                 let at = r.range(10, b.len() as i64 - 1) as usize;
-                b.insert(at, r.next() as u8);
+                b.insert(at, r.next_u32() as u8);
             }
             _ => {
                 let at = r.range(10, b.len() as i64 - 1) as usize;
@@ -69,7 +69,7 @@ fn damaged_onnx_files_get_errors_not_panics() {
             } else {
                 for _ in 0..r.range(1, 8) {
                     let at = r.range(0, b.len() as i64 - 1) as usize;
-                    b[at] = r.next() as u8;
+                    b[at] = r.next_u32() as u8;
                 }
             }
             let path = dir.join(format!("{i}.onnx"));

@@ -191,7 +191,7 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
 }
 
 /// `predict` on random 18-decimal inputs equals quantize → CPU → dequantize by the spec's formulas.
-fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &str, m: &Model, exec: &CpuExecutor, rng: &mut Rng) {
+fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &str, m: &Model, exec: &CpuExecutor<'_>, rng: &mut Rng) {
     let template = random_inputs(rng, m);
     let mut fixed: Vec<i128> = vec![];
     let mut ins = vec![];

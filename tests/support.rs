@@ -29,7 +29,8 @@ pub fn npy_i64(name: &str) -> ArrayD<i64> {
 pub struct Rng(pub u32);
 
 impl Rng {
-    pub fn next(&mut self) -> u32 {
+    /// The next xorshift32 state: uniform over `1..=u32::MAX` for a non-zero seed.
+    pub fn next_u32(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
@@ -37,13 +38,13 @@ impl Rng {
     }
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() as i64).rem_euclid(hi - lo + 1)
+        lo + (self.next_u32() as i64).rem_euclid(hi - lo + 1)
     }
     pub fn i8s(&mut self, n: usize) -> Vec<i8> {
         (0..n).map(|_| self.range(-128, 127) as i8).collect()
     }
     pub fn f32(&mut self) -> f32 {
-        self.next() as f32 / u32::MAX as f32
+        self.next_u32() as f32 / u32::MAX as f32
     }
 }
 pub mod random_spec;

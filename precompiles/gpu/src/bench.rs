@@ -26,8 +26,11 @@ use crate::{GpuContext, GpuError, GpuExecutor};
 pub struct BenchResult {
     /// Timed runs (after warm-up).
     pub runs: u32,
+    /// Mean wall-clock latency of one timed run (upload, submission, readback).
     pub mean: Duration,
+    /// Fastest timed run.
     pub min: Duration,
+    /// Slowest timed run.
     pub max: Duration,
     /// Time to build the executor (validation, uploads, pipeline lookups / first compilation).
     pub prepare: Duration,

@@ -32,10 +32,16 @@ pub enum DotMode {
 /// Adapter facts worth printing (CLI, test logs).
 #[derive(Debug, Clone)]
 pub struct AdapterSummary {
+    /// Adapter name as the driver reports it (e.g. `llvmpipe (LLVM 17.0.6, 256 bits)`); what
+    /// `SOLIDML_GPU_ADAPTER` is matched against (case-insensitive substring).
     pub name: String,
+    /// Graphics API wgpu drives it through (Vulkan in this build).
     pub backend: wgpu::Backend,
+    /// Discrete, integrated, virtual GPU or CPU (lavapipe/llvmpipe is `Cpu`).
     pub device_type: wgpu::DeviceType,
+    /// Driver name (may be empty).
     pub driver: String,
+    /// Driver version or description (may be empty).
     pub driver_info: String,
     /// Whether WGSL `packed_4x8_integer_dot_product` (`dot4I8Packed`) is available.
     pub packed_dot: bool,

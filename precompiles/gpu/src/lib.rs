@@ -20,7 +20,7 @@
 //! * [`shaders`]: the WGSL sources, `src/shaders/<op>.wgsl`, with `arith.wgsl` (SRDHM,
 //!   RDBPOT, requantize and 64-bit emulation in 32-bit ops) prepended.
 //! * [`ops`]: one file per operator (parameter packing and dispatch), as in `solidml-cpu`.
-//! * [`bench`]: timing helpers for `solidml bench` (model latency, int8 GEMM MAC/s).
+//! * [`bench`](mod@bench): timing helpers for `solidml bench` (model latency, int8 GEMM MAC/s).
 //!
 //! Storage: an int8 tensor is one `i32` per element, an i64 tensor two `u32` words (low
 //! first). Dense, Conv and MatMul use `dot4I8Packed` on weights packed four to a word when the
@@ -52,19 +52,36 @@ use solidml_exec::ExecError;
 pub enum GpuError {
     /// No usable adapter (no Vulkan loader or driver, or none matching `SOLIDML_GPU_ADAPTER`).
     #[error("no GPU adapter found: looked for {looked_for}")]
-    NoAdapter { looked_for: String },
+    NoAdapter {
+        /// What was searched: any adapter, or the `SOLIDML_GPU_ADAPTER` filter.
+        looked_for: String,
+    },
     /// The device could not be created, or wgpu reported an error.
     #[error("GPU device error: {0}")]
     Device(String),
     /// A shader failed to compile (a bug of this crate).
     #[error("WGSL shader `{shader}` failed to compile: {message}")]
-    Shader { shader: &'static str, message: String },
+    Shader {
+        /// The shader's file name, [`shaders::Shader::name`].
+        shader: &'static str,
+        /// The WGSL compiler's diagnostic.
+        message: String,
+    },
     /// A requested feature is missing (e.g. [`DotMode::Packed`] without the WGSL extension).
     #[error("unsupported: {0}")]
     Unsupported(String),
     /// A tensor or constant block exceeds one storage binding.
     #[error("{what} needs {bytes} bytes, over the adapter's limit of {limit}")]
-    TooLarge { what: String, bytes: u64, limit: u64 },
+    TooLarge {
+        /// What needs the binding: a tensor (`` tensor `x` ``), a node's constant data, or
+        /// `scratch`.
+        what: String,
+        /// Bytes it needs in one binding.
+        bytes: u64,
+        /// The largest binding, in bytes ([`GpuContext::max_binding_bytes`]: the adapter's
+        /// `max_storage_buffer_binding_size`, at most `max_buffer_size`).
+        limit: u64,
+    },
     /// A failure both executors report the same way (invalid model, wrong inputs, a run-time
     /// index or overflow error), as the CPU executor's error.
     #[error(transparent)]

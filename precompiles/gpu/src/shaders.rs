@@ -13,10 +13,16 @@ const DOT_PACKED: &str = include_str!("shaders/dot_packed.wgsl");
 const DOT_EMULATED: &str = include_str!("shaders/dot_emulated.wgsl");
 
 macro_rules! shaders {
-    ($($variant:ident => $file:literal, $dot:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $file:literal, $dot:literal;)*) => {
         /// One WGSL op shader.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum Shader { $($variant,)* #[cfg(test)] ArithTest }
+        pub enum Shader {
+            $($(#[$doc])* $variant,)*
+            /// `arith_test.wgsl` (tests only): the `arith.wgsl` primitives element-wise, checked
+            /// against `solidml_spec::arith`.
+            #[cfg(test)]
+            ArithTest,
+        }
 
         impl Shader {
             /// Every op shader.
@@ -44,28 +50,55 @@ macro_rules! shaders {
 }
 
 shaders! {
+    /// `dense.wgsl`: Dense (spec §Op: Dense), uses the `dot4_*` functions.
     Dense => "dense", true;
+    /// `conv.wgsl`: N-d Conv (spec §Op: Conv), one thread per output element; uses `dot4_*`.
     Conv => "conv", true;
+    /// `conv_transpose.wgsl`: N-d ConvTranspose in gather form (spec §Op: ConvTranspose).
     ConvTranspose => "conv_transpose", false;
+    /// `matmul.wgsl`: MatMul of two run-time int8 tensors (spec §Op: MatMul); uses `dot4_*`.
     MatMul => "matmul", true;
+    /// `binary.wgsl`: quantized Add / Sub / Mul with broadcasting (spec §Op: Binary).
     Binary => "binary", false;
+    /// `extremum.wgsl`: element-wise Max / Min with broadcasting (spec §Op: Extremum).
     Extremum => "extremum", false;
+    /// `binary_lut.wgsl`: BinaryLut, a 65536-entry table of two codes (spec §Op: BinaryLut).
     BinaryLut => "binary_lut", false;
+    /// `int_binary.wgsl`: exact i64 Add / Sub / Mul, overflow a run-time error
+    /// (spec §Op: IntBinary).
     IntBinary => "int_binary", false;
+    /// `lut.wgsl`: 256-entry lookup tables, per channel or one (spec §Op: Lut).
     Lut => "lut", false;
+    /// `view.wgsl`: strided View of int8 or i64 tensors (spec §Op: View).
     View => "view", false;
+    /// `pad.wgsl`: Constant / Reflect / Edge padding, int8 or i64 (spec §Op: Pad).
     Pad => "pad", false;
+    /// `concat.wgsl`: Concat, one dispatch per input (spec §Op: Concat).
     Concat => "concat", false;
+    /// `gather.wgsl`: Gather with constant indices (spec §Op: Gather).
     Gather => "gather", false;
+    /// `gather_dynamic.wgsl`: Gather with run-time i64 indices, out-of-range a run-time error
+    /// (spec §Op: GatherDynamic).
     GatherDynamic => "gather_dynamic", false;
+    /// `take.wgsl`: Take, `table[in[i]]` for i64 indices (spec §Op: Take).
     Take => "take", false;
+    /// `argmax.wgsl`: ArgMax along an axis, i64 output (spec §Op: ArgMax).
     ArgMax => "argmax", false;
+    /// `pool.wgsl`: MaxPool and AvgPool (spec §Op: MaxPool, §Op: AvgPool).
     Pool => "pool", false;
+    /// `reduce.wgsl`: Reduce Sum / Mean / Max / Min over a set of axes (spec §Op: Reduce).
     Reduce => "reduce", false;
+    /// `softmax.wgsl`: Softmax along an axis, one thread per lane (spec §Op: Softmax).
     Softmax => "softmax", false;
+    /// `log_softmax.wgsl`: LogSoftmax along an axis, one thread per lane (spec §Op: LogSoftmax).
     LogSoftmax => "log_softmax", false;
+    /// `instance_norm.wgsl`: InstanceNorm in exact integers, i64 emulated on u32 pairs
+    /// (spec §Op: InstanceNorm).
     InstanceNorm => "instance_norm", false;
+    /// `lrn.wgsl`: local response normalization across channels (spec §Op: Lrn).
     Lrn => "lrn", false;
+    /// `normalize.wgsl`: rows scaled to unit L1 or L2 norm, one thread per row
+    /// (spec §Op: Normalize).
     Normalize => "normalize", false;
 }
 

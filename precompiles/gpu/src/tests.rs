@@ -62,7 +62,7 @@ fn run_raw(ctx: &GpuContext, entry: &'static str, n: usize, in0: &[u32], in1: &[
         (shaders::STATUS, &status),
         (shaders::SCRATCH, &scratch),
     ];
-    let entries: Vec<wgpu::BindGroupEntry> =
+    let entries: Vec<wgpu::BindGroupEntry<'_>> =
         bufs.iter().map(|(i, b)| wgpu::BindGroupEntry { binding: *i, resource: b.as_entire_binding() }).collect();
     let bg = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &ctx.layout, entries: &entries });
     let mut enc = dev.create_command_encoder(&Default::default());

@@ -40,19 +40,30 @@ const fn address_from_u16(v: u16) -> [u8; 20] {
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// Input shorter than the 32-byte modelId.
     MissingModelId = 1,
+    /// The store has no model with that id.
     UnknownModel = 2,
+    /// Packed inputs of the wrong length (the message states the layout expected).
     InputLength = 3,
+    /// Call input over [`MAX_INPUT_BYTES`] (16 MiB).
     InputTooLarge = 4,
+    /// The model's work exceeds [`crate::gas::MAX_WORK`] (2^40 units).
     ModelTooLarge = 5,
+    /// A run-time error of the model (e.g. a Gather index out of range).
     Execution = 6,
+    /// The store failed (I/O, or a file whose hash does not match its name).
     Store = 7,
+    /// Malformed ABI input (OpenGradient entry).
     Abi = 8,
+    /// OpenGradient: mode ZK/TEE, a modelCID that is not a modelId, string tensors.
     Unsupported = 9,
+    /// The gas limit is below the price (reported by `solidml precompile`; on chain a halt).
     OutOfGas = 10,
 }
 
 impl PrecompileError {
+    /// The [`ErrorCode`] this error reverts with (docs/precompile.md's table).
     pub fn code(&self) -> ErrorCode {
         match self {
             PrecompileError::MissingModelId { .. } => ErrorCode::MissingModelId,

@@ -47,14 +47,17 @@ impl Default for GasSchedule {
 }
 
 impl GasSchedule {
+    /// This schedule with [`GasSchedule::base`] set to `base`.
     pub fn with_base(mut self, base: u64) -> Self {
         self.base = base;
         self
     }
+    /// This schedule with [`GasSchedule::per_byte`] set to `per_byte`.
     pub fn with_per_byte(mut self, per_byte: u64) -> Self {
         self.per_byte = per_byte;
         self
     }
+    /// This schedule with [`GasSchedule::work_per_gas`] set to `work_per_gas` (at least 1).
     pub fn with_work_per_gas(mut self, work_per_gas: u64) -> Self {
         self.work_per_gas = work_per_gas.max(1);
         self

@@ -36,25 +36,68 @@ use solidml_spec::SpecError;
 /// ([`abi::encode_error`]); the message says what was expected.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PrecompileError {
+    /// The call input is shorter than the 32-byte modelId (code 1).
     #[error("input of {len} bytes is shorter than the 32-byte modelId")]
-    MissingModelId { len: usize },
+    MissingModelId {
+        /// Length of the call input, in bytes (`< 32`).
+        len: usize,
+    },
     #[error("unknown model 0x{}", hex::encode(.0))]
+    /// The store has no model with this modelId (code 2).
     UnknownModel([u8; 32]),
     #[error("model 0x{id} expects {expected} input bytes ({layout}), got {got}", id = hex::encode(.model_id))]
-    InputLength { model_id: [u8; 32], expected: usize, got: usize, layout: String },
+    /// The packed inputs after the modelId have the wrong length (code 3).
+    InputLength {
+        /// The model called.
+        model_id: [u8; 32],
+        /// Bytes of packed inputs the model takes ([`abi::input_bytes`]).
+        expected: usize,
+        /// Bytes of packed inputs the call carries (after the modelId).
+        got: usize,
+        /// The expected layout, input by input ([`abi::input_layout`], e.g. `x: int8[1×64]`).
+        layout: String,
+    },
     #[error("call input of {len} bytes exceeds the limit of {max} bytes")]
-    InputTooLarge { len: usize, max: usize },
+    /// The call input exceeds [`abi::MAX_INPUT_BYTES`] (code 4).
+    InputTooLarge {
+        /// Length of the call input, in bytes.
+        len: usize,
+        /// The limit, [`abi::MAX_INPUT_BYTES`].
+        max: usize,
+    },
     #[error("model 0x{} needs {needed} gas, the call has {limit}", hex::encode(.model_id))]
-    OutOfGas { model_id: [u8; 32], needed: u64, limit: u64 },
+    /// The gas limit is below the call's price (code 10; on chain a halt, not a revert).
+    OutOfGas {
+        /// The model called.
+        model_id: [u8; 32],
+        /// The call's price ([`GasSchedule::price`]).
+        needed: u64,
+        /// The gas limit the call was given.
+        limit: u64,
+    },
     #[error("model 0x{} exceeds the precompile's work limit ({work} > {max} units)", hex::encode(.model_id))]
-    ModelTooLarge { model_id: [u8; 32], work: u64, max: u64 },
+    /// The model's work exceeds [`gas::MAX_WORK`] (code 5).
+    ModelTooLarge {
+        /// The model called.
+        model_id: [u8; 32],
+        /// Its work units per inference ([`gas::work_units`]).
+        work: u64,
+        /// The limit, [`gas::MAX_WORK`].
+        max: u64,
+    },
     #[error("execution failed: {0}")]
+    /// A run-time error of the model, e.g. a Take or Gather index out of range (code 6); holds
+    /// the executor's message.
     Execution(String),
     #[error("model store: {0}")]
+    /// The model store failed (code 7).
     Store(#[from] StoreError),
     #[error("malformed ABI input: {0}")]
+    /// Malformed ABI input to the OpenGradient entry (code 8); holds what was expected.
     Abi(String),
     #[error("{0}")]
+    /// A request the OpenGradient entry cannot serve: mode ZK/TEE, a modelCID that is not a
+    /// modelId, string tensors (code 9); holds the explanation.
     Unsupported(String),
 }
 
@@ -62,9 +105,27 @@ pub enum PrecompileError {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum StoreError {
     #[error("model file {path}: {reason}")]
-    Io { path: String, reason: String },
+    /// Reading or writing a model file failed.
+    Io {
+        /// The file's path.
+        path: String,
+        /// The I/O error's message.
+        reason: String,
+    },
     #[error("artifact hash 0x{} does not match its key 0x{}", hex::encode(.found), hex::encode(.expected))]
-    HashMismatch { expected: [u8; 32], found: [u8; 32] },
+    /// An artifact's keccak256 differs from the modelId it is stored under.
+    HashMismatch {
+        /// The modelId asked for (the file name of a [`DirStore`] entry).
+        expected: [u8; 32],
+        /// The keccak256 of the artifact found.
+        found: [u8; 32],
+    },
     #[error("invalid artifact 0x{}: {error}", hex::encode(.model_id))]
-    Invalid { model_id: [u8; 32], error: SpecError },
+    /// The artifact does not decode or validate (`solidml_spec::decode`).
+    Invalid {
+        /// keccak256 of the rejected artifact.
+        model_id: [u8; 32],
+        /// Why decoding rejected it.
+        error: SpecError,
+    },
 }

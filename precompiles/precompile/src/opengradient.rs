@@ -32,7 +32,14 @@ use crate::{
 
 sol! {
     /// OpenGradient's inference modes.
-    enum ModelInferenceMode { VANILLA, ZK, TEE }
+    enum ModelInferenceMode {
+        /// Plain execution: the only mode SolidML serves (results are exact and re-checkable).
+        VANILLA,
+        /// Zero-knowledge proof of inference: refused with `Unsupported` (code 9).
+        ZK,
+        /// Execution in a trusted enclave: refused with `Unsupported` (code 9).
+        TEE
+    }
     /// `value · 10^-decimals`.
     struct Number { int128 value; int128 decimals; }
     struct MultiDimensionalNumberTensor { string name; Number[] values; uint32[] shape; }
@@ -113,6 +120,7 @@ pub struct OpenGradientEntry {
 }
 
 impl OpenGradientEntry {
+    /// The entry serving `runModelInference` through `inner`'s store, backend and schedule.
     pub fn new(inner: SolidMlPrecompile) -> Self {
         OpenGradientEntry { inner }
     }

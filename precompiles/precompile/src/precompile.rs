@@ -28,7 +28,9 @@ pub enum Status {
 /// A call's result and the gas it charges.
 #[derive(Debug, PartialEq)]
 pub struct Outcome {
+    /// Gas charged: the price, a lower early-failure charge, or the whole limit on out-of-gas.
     pub gas_used: u64,
+    /// Success with the output bytes, a revert, or out-of-gas.
     pub status: Status,
 }
 

@@ -25,11 +25,15 @@ use crate::{StoreError, abi, gas};
 /// A model ready to serve: decoded, validated, priced.
 #[derive(Debug)]
 pub struct LoadedModel {
+    /// keccak256 of the artifact (spec §Artifact format).
     pub id: ModelId,
+    /// The decoded, validated model.
     pub model: Arc<Model>,
     /// Work units of one inference ([`gas::work_units`]).
     pub work: u64,
+    /// Length of the packed inputs a call carries after the modelId ([`abi::input_bytes`]).
     pub input_bytes: usize,
+    /// Length of the packed outputs a call returns ([`abi::output_bytes`]).
     pub output_bytes: usize,
 }
 
@@ -69,6 +73,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

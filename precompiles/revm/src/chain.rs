@@ -40,10 +40,18 @@ pub const DEFAULT_GAS_LIMIT: u64 = 1_000_000_000;
 /// A transaction revm refused to execute (not a revert: those are [`CallResult`]s).
 #[derive(Debug, thiserror::Error)]
 pub enum EvmError {
+    /// revm refused the transaction before executing it (e.g. init code over EIP-3860's
+    /// limit, too little gas for the intrinsic cost); holds revm's message.
     #[error("transaction rejected: {0}")]
     Rejected(String),
+    /// The deployment transaction executed but created no contract.
     #[error("deployment failed ({status}): {detail}")]
-    Deploy { status: &'static str, detail: String },
+    Deploy {
+        /// How it ended: `"revert"`, `"halt"`, or `"success"` without an address.
+        status: &'static str,
+        /// The revert data as `0x…` hex, the halt reason, or `no address`.
+        detail: String,
+    },
 }
 
 /// The result of a call.
@@ -62,6 +70,7 @@ pub struct CallResult {
 /// A deployed contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployed {
+    /// The new contract's address (derived from the sender and its nonce).
     pub address: Address,
     /// Gas of the whole deployment transaction.
     pub gas: u64,

@@ -30,6 +30,8 @@ pub struct SolidMlPrecompiles {
 }
 
 impl SolidMlPrecompiles {
+    /// Ethereum's precompiles of `spec`, plus `solidml` at [`SOLIDML_PRECOMPILE`] and an
+    /// [`OpenGradientEntry`] sharing it at [`OPENGRADIENT_PRECOMPILE`].
     pub fn new(spec: SpecId, solidml: SolidMlPrecompile) -> Self {
         let eth = EthPrecompiles::new(spec);
         let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default() };
@@ -43,6 +45,7 @@ impl SolidMlPrecompiles {
         self.warm.insert(Address::from(OPENGRADIENT_PRECOMPILE));
     }
 
+    /// The SolidML precompile served (its store, backend and schedule).
     pub fn solidml(&self) -> &SolidMlPrecompile {
         &self.solidml
     }

@@ -22,7 +22,7 @@
 //!
 //! **Where the weights live.** All the weights of a model form one blob. When the blob and the
 //! layer code fit one contract (EIP-170: 24,576 bytes of runtime code; budget
-//! [`super::MAIN_LAYER_BUDGET`] for both), the blob is a `bytes constant` of the model contract,
+//! `MAIN_LAYER_BUDGET` for both), the blob is a `bytes constant` of the model contract,
 //! which `_forward` copies to memory once per call (solc's CODECOPY). Otherwise the blob is
 //! split into data contracts of at most 24,575 bytes each (SSTORE2-style: runtime code = `0x00`
 //! then the bytes, so calling one stops at once), created by the model's constructor and read
@@ -153,7 +153,7 @@ impl State {
 }
 
 /// The blob of a layer: per group of 8 outputs, per 4 inputs, one word (see the module docs).
-pub fn layer_blob(layer: &Layer) -> Vec<u8> {
+pub fn layer_blob(layer: &Layer<'_>) -> Vec<u8> {
     let words = layer.k.div_ceil(PER_WORD);
     let mut out = vec![0u8; layer_bytes(layer.k, layer.n)];
     for g in 0..layer.n.div_ceil(LANES) {
@@ -277,8 +277,8 @@ fn copy_yul(off: usize, len: usize, to: &str) -> String {
 /// The compact counterpart of `emit_layer` (same arguments, same result).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn emit_layer(
-    cx: &mut Ctx,
-    layer: &Layer,
+    cx: &mut Ctx<'_>,
+    layer: &Layer<'_>,
     src: Loc,
     y: Loc,
     row_src: &[Vec<Option<usize>>],
@@ -413,7 +413,7 @@ pub fn data_initcode(data: &[u8]) -> Vec<u8> {
     c
 }
 
-pub(super) fn contract_bits(cx: &mut Ctx) -> ContractBits {
+pub(super) fn contract_bits(cx: &mut Ctx<'_>) -> ContractBits {
     let mut b = ContractBits {
         fields: String::new(),
         deploys: String::new(),

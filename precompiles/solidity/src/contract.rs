@@ -12,7 +12,7 @@ use crate::{Emitted, Files, MAIN_LAYER_BUDGET, SPLIT_INITCODE, compact, layer::*
 
 /// Assemble the contract(s).
 pub(crate) fn emit_contract(
-    cx: &mut Ctx,
+    cx: &mut Ctx<'_>,
     model_id: &[u8; 32],
     inputs: &[(TensorId, Loc, usize, usize)],
     in_len: usize,

@@ -44,9 +44,11 @@ sol! {
 
 /// Gas of one model's contract.
 pub struct ModelGas {
-    /// The contract measured, its sources and the `predictQ` input used.
+    /// The contract measured (its Solidity name).
     pub contract: String,
+    /// The sources compiled, `(file name, text)`.
     pub sources: Vec<(String, String)>,
+    /// The packed int8 codes passed to `predictQ`.
     pub input: Vec<i8>,
     /// Compile settings used (the forge project replaying the call uses the same).
     pub settings: SolcSettings,
@@ -56,8 +58,13 @@ pub struct ModelGas {
     pub deploy_txs: usize,
     /// The part and data contracts deployed before the model (split models).
     pub split_parts: Vec<String>,
+    /// Execution gas of one `predictQ` call on [`ModelGas::input`] (transaction gas minus
+    /// intrinsic gas, as forge's gas report lists it).
     pub predict_q: u64,
+    /// Execution gas of one `predict` call (18-decimal fixed-point inputs, all zero), or 0
+    /// when not measured.
     pub predict: u64,
+    /// Deployed code size of the model contract, in bytes (EIP-170 caps it at 24,576).
     pub runtime_bytes: usize,
     /// The largest init code of the deployment's transactions.
     pub initcode_bytes: usize,
@@ -251,6 +258,7 @@ contract NaiveDense {{
 
 /// The reference layer measured four ways (one `predictQ` each) and its MACs.
 pub struct DenseComparison {
+    /// The generated contract in the Fast layout (weights as packed PUSH32 constants).
     pub generated: ModelGas,
     /// The generated contract in the compact layout (weights as raw bytes).
     pub compact: ModelGas,
@@ -258,6 +266,8 @@ pub struct DenseComparison {
     pub naive: ModelGas,
     /// The straightforward version, optimizer on (200 runs).
     pub naive_optimized: ModelGas,
+    /// Multiply-accumulates of one inference of the layer ([`Model::macs`]: `n · n` for the
+    /// `n × n` layer), the divisor of the gas-per-MAC figures.
     pub macs: u64,
 }
 

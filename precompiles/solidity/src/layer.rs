@@ -82,12 +82,17 @@ pub fn add_const(e: &str, k: i128) -> String {
 
 /// A dense-like layer: `acc_n = bias_n + Σ_k w[n,k]·(x_k − zp_in)`, then the epilogue.
 pub struct Layer<'a> {
+    /// Input features per row (`K`: Dense's `in_features`, or a Conv's `C_in/groups · Π kernel`).
     pub k: usize,
+    /// Output features per row (`N`).
     pub n: usize,
     /// `[n, k]` row-major.
     pub weights: &'a [i8],
+    /// `[n]`, the initial accumulator of each output feature.
     pub bias: &'a [i32],
+    /// Zero point of the input (spec §Op: Dense), in `[−128, 127]`.
     pub input_zero_point: i32,
+    /// Requantization of each accumulator to the int8 output (spec §Epilogue).
     pub epilogue: &'a Epilogue,
     /// Channel index of output `j` in the epilogue (per-channel multipliers).
     pub channel_offset: usize,
@@ -97,13 +102,18 @@ pub struct Layer<'a> {
 
 /// Lane layout of a layer.
 pub struct Plan {
+    /// `W`, the lane width in bits: enough for the widest accumulator range `hi_n − lo_n`.
     pub w: u32,
+    /// `L = ⌊256 / W⌋`, output features packed into one 256-bit word.
     pub lanes: usize,
     /// `[lo_n, hi_n]` of `acc_n`.
     pub acc: Vec<(i64, i64)>,
 }
 
 impl Layer<'_> {
+    /// The lane layout: each accumulator's range over the inputs `x_range` allows, and the
+    /// width and lane count packing them (see the module docs). Fails when a range needs more
+    /// than 64 bits.
     pub fn plan(&self) -> Result<Plan, String> {
         let (a, b) = (self.x_range.0 as i64 - self.input_zero_point as i64, self.x_range.1 as i64 - self.input_zero_point as i64);
         let mut acc = Vec::with_capacity(self.n);
@@ -313,8 +323,8 @@ pub fn indent(text: &str, n: usize) -> String {
 /// element `row_dst[r] + n·out_stride` of `y`. Returns the raw range of the outputs.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn emit_layer(
-    cx: &mut Ctx,
-    layer: &Layer,
+    cx: &mut Ctx<'_>,
+    layer: &Layer<'_>,
     src: Loc,
     y: Loc,
     row_src: &[Vec<Option<usize>>],
@@ -434,7 +444,7 @@ pub(crate) fn emit_layer(
 
 /// Emit `body` (the Yul of one row of a dense-like layer, storing through `dst`) once, or in a
 /// loop over the rows (`r`), with `dst` the address of the row's first output.
-pub(crate) fn emit_rows(cx: &mut Ctx, layer: &Layer, y: Loc, row_dst: &[usize], body: &str) {
+pub(crate) fn emit_rows(cx: &mut Ctx<'_>, layer: &Layer<'_>, y: Loc, row_dst: &[usize], body: &str) {
     let rows = row_dst.len();
     let es = if matches!(y, Loc::Words(_)) { 32 } else { 1 };
     let yaddr = y.addr();
@@ -456,7 +466,7 @@ pub(crate) fn emit_rows(cx: &mut Ctx, layer: &Layer, y: Loc, row_dst: &[usize], 
 }
 
 /// Record (and return) the raw range of a dense-like layer's outputs.
-pub(crate) fn set_out_range(cx: &mut Ctx, layer: &Layer, plan: &Plan, yt: TensorId) -> (i32, i32) {
+pub(crate) fn set_out_range(cx: &mut Ctx<'_>, layer: &Layer<'_>, plan: &Plan, yt: TensorId) -> (i32, i32) {
     let (mut lo, mut hi) = (127, -128);
     for nn in 0..layer.n {
         let (a, b) = layer.out_range(plan, nn);
@@ -470,8 +480,8 @@ pub(crate) fn set_out_range(cx: &mut Ctx, layer: &Layer, plan: &Plan, yt: Tensor
 /// The Yul filling the row buffer `xs` (biased input words) for row `r` of a dense-like layer
 /// (empty when the layer reads its input words in place).
 pub(crate) fn fill_rows_yul(
-    cx: &mut Ctx,
-    layer: &Layer,
+    cx: &mut Ctx<'_>,
+    layer: &Layer<'_>,
     src: Loc,
     xs: usize,
     row_src: &[Vec<Option<usize>>],

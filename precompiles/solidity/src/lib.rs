@@ -9,10 +9,10 @@
 //! code does not fit one contract.
 //!
 //! **Values.** int8 tensors live as bytes (their codes), or — when every consumer is a
-//! one-row Dense — as 32-byte words holding the *biased* value `x + 128` (see [`dense`]); i64
+//! one-row Dense — as 32-byte words holding the *biased* value `x + 128` (see [`layer`]); i64
 //! tensors as 32-byte signed words.
 //!
-//! **Dense and Conv** ([`dense`]): weights compiled into the code as PUSH32 constants spread
+//! **Dense and Conv** ([`layer`]): weights compiled into the code as PUSH32 constants spread
 //! into lanes, one MUL per `⌊256/W⌋` MACs, the epilogue specialised per channel. Conv is a
 //! Dense over an im2col gather (a compile-time index table), per group. Layers whose code does
 //! not fit EIP-170's 24,576 bytes go, by groups of output lanes, into part contracts the
@@ -64,6 +64,8 @@ pub enum SolidityLayout {
 /// Options of the Solidity emitter.
 #[derive(Debug, Clone, Default)]
 pub struct SolidityOptions {
+    /// Where the Dense/Conv weights live: code constants (Fast, the default) or raw bytes
+    /// (Compact).
     pub layout: SolidityLayout,
     /// Compact layout: keep the weights in data contracts even when they fit the model
     /// contract (tests of that path; the default places them by size).
@@ -161,6 +163,8 @@ pub type Files = Vec<(String, String)>;
 /// An emitted model: its files and how it deploys.
 #[derive(Debug, Clone)]
 pub struct Emitted {
+    /// The Solidity files, `(relative path, contents)`: `NAME.sol`, its part and data
+    /// contracts, and `NAMEDeploy.sol` when the deployment is split.
     pub files: Files,
     /// The model contract's name.
     pub contract: String,

@@ -152,7 +152,7 @@ impl Ctx<'_> {
 }
 
 /// A gather from `x` to `y` for index ops (int8 bytes or i64 words).
-pub(crate) fn copy_gather(cx: &mut Ctx, x: TensorId, y: TensorId, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
+pub(crate) fn copy_gather(cx: &mut Ctx<'_>, x: TensorId, y: TensorId, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
     let src = cx.at(x);
     let dst = cx.place_output(y);
     if matches!(dst, Loc::Words(_)) {
@@ -166,7 +166,7 @@ pub(crate) fn copy_gather(cx: &mut Ctx, x: TensorId, y: TensorId, idx: &[Option<
     r
 }
 
-pub(crate) fn copy_gather_inner(cx: &mut Ctx, src: Loc, dst: Loc, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
+pub(crate) fn copy_gather_inner(cx: &mut Ctx<'_>, src: Loc, dst: Loc, idx: &[Option<usize>], fill: i64) -> Result<(), String> {
     match (src, dst) {
         (Loc::Bytes(_), Loc::Bytes(_)) | (Loc::I64(_), Loc::I64(_)) => {
             cx.gather(src, dst, idx, if matches!(src, Loc::Bytes(_)) { fill as i8 as i64 } else { fill });

@@ -27,6 +27,7 @@ use crate::SolidityError;
 pub struct SolcSettings {
     /// `None`: optimizer off; `Some(runs)`: on with that many runs.
     pub optimizer_runs: Option<u32>,
+    /// solc's `evmVersion` setting (default `cancun`).
     pub evm_version: String,
 }
 
@@ -60,6 +61,7 @@ pub struct Solc {
 }
 
 impl Solc {
+    /// The solc executable at `path` (not checked until it is run).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Solc { path: path.into() }
     }

@@ -49,12 +49,16 @@ pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
 /// a rounding right shift after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Multiplier {
+    /// Q31 mantissa in `[2^30, 2^31 − 1]`, or `0` for `M = 0` (spec §Multiplier).
     pub multiplier: i32,
+    /// Power-of-two exponent in `[MIN_SHIFT, MAX_SHIFT]`: a left shift before the high
+    /// multiply when positive, a rounding right shift after it when negative.
     pub shift: i32,
 }
 
-/// Smallest and largest `shift` a [`Multiplier`] may carry.
+/// Smallest `shift` a [`Multiplier`] may carry (a rounding right shift by 31 bits).
 pub const MIN_SHIFT: i32 = -31;
+/// Largest `shift` a [`Multiplier`] may carry (a saturating left shift by 30 bits).
 pub const MAX_SHIFT: i32 = 30;
 
 impl Multiplier {

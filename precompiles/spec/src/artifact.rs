@@ -23,6 +23,8 @@ pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
 /// `keccak256` of the artifact bytes.
 pub type ModelId = [u8; 32];
 
+/// Ethereum's Keccak-256 of `bytes` (original Keccak padding, not SHA3-256): the hash behind
+/// the modelId (spec §Artifact format).
 pub fn keccak256(bytes: &[u8]) -> [u8; 32] {
     let mut k = Keccak::v256();
     k.update(bytes);

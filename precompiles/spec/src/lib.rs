@@ -17,22 +17,50 @@ pub use model::*;
 /// Everything that can be wrong with an artifact or a model.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SpecError {
+    /// The bytes are shorter than 10 or do not start with [`artifact::MAGIC`].
     #[error("not a SolidML artifact (missing the `SOLIDML\\0` magic)")]
     BadMagic,
     #[error("artifact format version {found} is not supported (this build reads version {supported})")]
-    UnsupportedVersion { found: u16, supported: u16 },
+    /// The `u16` after the magic is not [`artifact::FORMAT_VERSION`].
+    UnsupportedVersion {
+        /// Version read from the artifact.
+        found: u16,
+        /// The only version this build reads ([`artifact::FORMAT_VERSION`]).
+        supported: u16,
+    },
     #[error("artifact of {len} bytes exceeds the limit of {max} bytes")]
-    TooLarge { len: usize, max: usize },
+    /// The artifact (read or about to be written) exceeds [`artifact::MAX_ARTIFACT_BYTES`].
+    TooLarge {
+        /// Size of the artifact, in bytes.
+        len: usize,
+        /// The limit, [`artifact::MAX_ARTIFACT_BYTES`].
+        max: usize,
+    },
     #[error("artifact is truncated or malformed: {0}")]
+    /// postcard could not decode a [`Model`] after the header; holds postcard's message.
     Decode(String),
     #[error("artifact has {0} trailing bytes after the model")]
+    /// Bytes left after the postcard-encoded model; holds their count.
     TrailingBytes(usize),
     #[error("artifact is not in canonical encoding")]
+    /// Re-encoding the decoded model does not give back the artifact's bytes (e.g. an
+    /// over-long varint): every model has exactly one artifact (spec §Artifact format).
     NotCanonical,
     #[error("could not encode the model: {0}")]
+    /// postcard failed to serialize the model; holds its message.
     Encode(String),
     #[error("invalid model: node {node} ({op}): {reason}")]
-    InvalidNode { node: String, op: &'static str, reason: String },
+    /// A node breaks a per-op rule of spec §Validation rules.
+    InvalidNode {
+        /// [`Node::name`] of the offending node.
+        node: String,
+        /// Its operator, as [`Op::kind`] names it.
+        op: &'static str,
+        /// The rule broken, in words.
+        reason: String,
+    },
     #[error("invalid model: {0}")]
+    /// A model-level rule of spec §Validation rules is broken (tensors, constants, ids,
+    /// definition order, outputs); holds the reason.
     Invalid(String),
 }

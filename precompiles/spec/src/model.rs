@@ -24,12 +24,16 @@ pub enum DType {
 /// Per-tensor affine quantization of an int8 tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Quant {
-    /// Positive, finite; metadata for IO only (no float at run time).
+    /// Real value of one code step: finite and `> 0` (validated). Metadata for the IO
+    /// boundary only: no floating point happens at run time (spec §Conventions).
     pub scale: f32,
+    /// The code that stands for real 0, in `[−128, 127]` (validated; spec §Conventions).
     pub zero_point: i32,
 }
 
 impl Quant {
+    /// The real value `(q − zero_point) · scale` that code `q` stands for, in `f64` (exact for
+    /// int8 codes). For display and tests; the IO conversions are in [`crate::io`].
     pub fn real(&self, q: i32) -> f64 {
         (q - self.zero_point) as f64 * self.scale as f64
     }
@@ -38,17 +42,23 @@ impl Quant {
 /// One tensor of the program.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TensorInfo {
+    /// Name of the ONNX value this tensor came from (diagnostics, generated code); not used by
+    /// execution.
     pub name: String,
+    /// Static shape, row-major: rank ≤ 8 and at most 2^28 elements (spec §Validation rules).
     pub shape: Vec<u32>,
+    /// Element type: int8 codes or plain i64.
     pub dtype: DType,
-    /// Present for `I8` tensors.
+    /// `Some` exactly for `I8` tensors, `None` for `I64` ones (validated).
     pub quant: Option<Quant>,
 }
 
 impl TensorInfo {
+    /// Number of elements, the product of [`TensorInfo::shape`] (1 for a scalar of rank 0).
     pub fn len(&self) -> usize {
         self.shape.iter().map(|&d| d as usize).product()
     }
+    /// Whether some axis has length 0 (the tensor holds no element).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -57,7 +67,9 @@ impl TensorInfo {
 /// A tensor whose value is fixed in the artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ConstData {
+    /// Int8 codes of an `I8` tensor, row-major; read with the tensor's [`Quant`].
     I8(Vec<i8>),
+    /// Values of an `I64` tensor, row-major.
     I64(Vec<i64>),
 }
 
@@ -66,8 +78,12 @@ pub enum ConstData {
 pub struct Node {
     /// Name of the ONNX node this came from (diagnostics, generated code).
     pub name: String,
+    /// The operator and its constant parameters.
     pub op: Op,
+    /// Tensors read, in the order the op defines (e.g. `a`, `b` for Binary; data then indices
+    /// for GatherDynamic); each is defined before this node (spec §Model and execution).
     pub inputs: Vec<TensorId>,
+    /// Tensors written: exactly one for every op in version 1, defined by no other node.
     pub outputs: Vec<TensorId>,
 }
 
@@ -75,27 +91,40 @@ pub struct Node {
 /// output zero point, then the clamp (a fused ReLU or Clip is a tighter clamp).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Epilogue {
-    /// One per output channel, or a single one for all.
+    /// One per output channel, or a single one for all; each valid
+    /// ([`Multiplier::is_valid`]). Compiler: `s_in · s_w[c] / s_out` (spec §Epilogue).
     pub multipliers: Vec<Multiplier>,
+    /// Zero point of the output tensor, in `[−128, 127]`, added (saturating to i32) after
+    /// requantization.
     pub output_zero_point: i32,
+    /// Lower bound of the final clamp (`−128`, or tighter for a fused ReLU/Clip); `≤ clamp_max`.
     pub clamp_min: i8,
+    /// Upper bound of the final clamp (`127`, or tighter for a fused Clip); `≥ clamp_min`.
     pub clamp_max: i8,
 }
 
 /// N-d convolution, `ONNX Conv` semantics on NC(spatial…) layouts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conv {
+    /// Kernel extent per spatial axis (`s = kernel.len()` spatial axes; spec §Op: Conv).
     pub kernel: Vec<u32>,
+    /// Step between output positions per spatial axis, `≥ 1`.
     pub strides: Vec<u32>,
+    /// Spacing between kernel taps per spatial axis, `≥ 1`.
     pub dilations: Vec<u32>,
+    /// Implicit padding before each spatial axis; padded taps contribute 0 (real 0).
     pub pads_begin: Vec<u32>,
+    /// Implicit padding after each spatial axis (enters only the output shape).
     pub pads_end: Vec<u32>,
+    /// Number of channel groups, `≥ 1`, dividing `C_in` and `C_out`.
     pub groups: u32,
+    /// Zero point of the input tensor, in `[−128, 127]`, subtracted from every input code.
     pub input_zero_point: i32,
     /// `[C_out, C_in / groups, kernel…]`, symmetric per output channel.
     pub weights: Vec<i8>,
     /// `[C_out]`, at scale `s_in · s_w[c]`.
     pub bias: Vec<i32>,
+    /// Requantization to the output, one multiplier per output channel or one for all.
     pub epilogue: Epilogue,
 }
 
@@ -108,38 +137,55 @@ pub struct Conv {
 /// `(n − 1) · stride + dilation · (k − 1) + 1 − pad_begin − pad_end + output_padding`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvTranspose {
+    /// Kernel extent per spatial axis, `≥ 1` (spec §Op: ConvTranspose).
     pub kernel: Vec<u32>,
+    /// Upsampling step per spatial axis, `≥ 1`.
     pub strides: Vec<u32>,
+    /// Spacing between kernel taps per spatial axis, `≥ 1`.
     pub dilations: Vec<u32>,
+    /// Positions cropped from the start of each output axis (ONNX `pads` begin half).
     pub pads_begin: Vec<u32>,
+    /// Positions cropped from the end of each output axis (ONNX `pads` end half).
     pub pads_end: Vec<u32>,
+    /// Extra positions appended at the end of each output axis (ONNX `output_padding`).
     pub output_padding: Vec<u32>,
+    /// Number of channel groups, `≥ 1`, dividing `C_in` and `C_out`.
     pub groups: u32,
+    /// Zero point of the input tensor, in `[−128, 127]`, subtracted from every input code.
     pub input_zero_point: i32,
     /// `[C_out, C_in / groups, kernel…]`, symmetric per output channel.
     pub weights: Vec<i8>,
+    /// `[C_out]`, at scale `s_in · s_w[c]`.
     pub bias: Vec<i32>,
+    /// Requantization to the output, one multiplier per output channel or one for all.
     pub epilogue: Epilogue,
 }
 
 /// Dense layer on the last axis: `[…, K] × Wᵀ → […, N]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dense {
+    /// `K`, the length of the input's last axis, `≥ 1` (spec §Op: Dense).
     pub in_features: u32,
+    /// `N`, the length of the output's last axis.
     pub out_features: u32,
+    /// Zero point of the input tensor, in `[−128, 127]`, subtracted from every input code.
     pub input_zero_point: i32,
     /// `[N, K]`, symmetric per output feature.
     pub weights: Vec<i8>,
     /// `[N]`, at scale `s_in · s_w[n]`.
     pub bias: Vec<i32>,
+    /// Requantization to the output, one multiplier per output feature or one for all.
     pub epilogue: Epilogue,
 }
 
 /// Element-wise binary operators between two int8 tensors (numpy broadcasting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinaryKind {
+    /// `a + b` (spec §Op: Binary, §Op: IntBinary).
     Add,
+    /// `a − b`.
     Sub,
+    /// `a · b`.
     Mul,
 }
 
@@ -150,22 +196,38 @@ pub enum BinaryKind {
 /// `b_multiplier` are unused (zero).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binary {
+    /// Which operation combines the two inputs (spec §Op: Binary).
     pub kind: BinaryKind,
+    /// Zero point of input `a`, in `[−128, 127]`.
     pub a_zero_point: i32,
+    /// Zero point of input `b`, in `[−128, 127]`.
     pub b_zero_point: i32,
+    /// Add/Sub: bits both zero-point-corrected inputs are shifted left before rescaling,
+    /// `≤ 20` (the compiler uses 20); unused by Mul.
     pub left_shift: u32,
+    /// Add/Sub: rescales `a` to the common scale (`s_a / t`); `shift ≤ 0`, i.e. `< 1`
+    /// (validated). Zero for Mul.
     pub a_multiplier: Multiplier,
+    /// Add/Sub: rescales `b` to the common scale (`s_b / t`); `shift ≤ 0` (validated). Zero
+    /// for Mul.
     pub b_multiplier: Multiplier,
+    /// Rescales the combined accumulator to the output scale: `t / (2^20 · s_out)` for
+    /// Add/Sub, `s_a · s_b / s_out` for Mul.
     pub output_multiplier: Multiplier,
+    /// Zero point of the output tensor, in `[−128, 127]`.
     pub output_zero_point: i32,
+    /// Lower bound of the final clamp (`≤ clamp_max`).
     pub clamp_min: i8,
+    /// Upper bound of the final clamp (`≥ clamp_min`).
     pub clamp_max: i8,
 }
 
 /// Max or min of two tensors already requantized (through [`Lut`]s) to the output's scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Extremum {
+    /// Element-wise `max(qa, qb)` of the codes (spec §Op: Extremum).
     Max,
+    /// Element-wise `min(qa, qb)` of the codes.
     Min,
 }
 
@@ -173,6 +235,8 @@ pub enum Extremum {
 /// there are several tables (per-channel affine maps, PReLU slopes) and 0 otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lut {
+    /// Axis whose index selects the table (`< rank`), or `None` for a single table
+    /// (spec §Op: Lut).
     pub axis: Option<u32>,
     /// `256 × number of tables`.
     pub tables: Vec<i8>,
@@ -182,7 +246,10 @@ pub struct Lut {
 /// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Slice, Expand and Tile are views.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct View {
+    /// Flat input position of output index `(0, …, 0)` (spec §Op: View).
     pub offset: u64,
+    /// Input step per output axis (one per output axis), in elements; 0 repeats (Expand,
+    /// Tile), negative walks backwards (Slice with negative steps).
     pub strides: Vec<i64>,
 }
 
@@ -200,23 +267,33 @@ pub enum PadMode {
 /// Padding: each output index maps to an input index by the mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pad {
+    /// Positions added before each axis (one per input axis; spec §Op: Pad).
     pub pads_begin: Vec<u32>,
+    /// Positions added after each axis (one per input axis).
     pub pads_end: Vec<u32>,
+    /// How the added positions are filled.
     pub mode: PadMode,
-    /// Used by `PadMode::Constant`.
+    /// Fill value of `PadMode::Constant`: an int8 code in `[−128, 127]` for int8 tensors (checked
+    /// whatever the mode), any i64 for i64 tensors.
     pub value: i64,
 }
 
 /// Sliding-window pooling over the spatial axes of an NC(spatial…) tensor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pool {
+    /// Window extent per spatial axis, `≥ 1` (spec §Op: MaxPool, §Op: AvgPool).
     pub kernel: Vec<u32>,
+    /// Step between windows per spatial axis, `≥ 1`.
     pub strides: Vec<u32>,
+    /// Spacing between window taps per spatial axis, `≥ 1`.
     pub dilations: Vec<u32>,
+    /// Padding before each spatial axis, `< kernel[d]`; padded taps never take part.
     pub pads_begin: Vec<u32>,
+    /// Padding after each spatial axis, `< kernel[d]`.
     pub pads_end: Vec<u32>,
     /// Average pooling only: whether padded positions count in the divisor.
     pub count_include_pad: bool,
+    /// The input's (= output's) zero point (validated); read by AvgPool only.
     pub zero_point: i32,
 }
 
@@ -227,16 +304,25 @@ pub enum ReduceKind {
     Sum,
     /// Σ(q − zp_in) / count rounded half away, requantized by `multiplier`.
     Mean,
+    /// max(q − zp_in), requantized by `multiplier`.
     Max,
+    /// min(q − zp_in), requantized by `multiplier`.
     Min,
 }
 
+/// Reduction of an int8 tensor over some axes, then requantization (spec §Op: Reduce).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reduce {
+    /// How each group of elements is combined.
     pub kind: ReduceKind,
+    /// Reduced axes, each `< rank`, distinct; at most 8 421 504 elements per group.
     pub axes: Vec<u32>,
+    /// Zero point of the input tensor, in `[−128, 127]`.
     pub input_zero_point: i32,
+    /// Scale from input to output units: `s_in / s_out`, or `s_in / (s_out · count)` for a
+    /// mean lowered to `Sum`.
     pub multiplier: Multiplier,
+    /// Zero point of the output tensor, in `[−128, 127]`.
     pub output_zero_point: i32,
 }
 
@@ -245,6 +331,7 @@ pub struct Reduce {
 /// point −128.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Softmax {
+    /// Axis of the lanes (`< rank`, length `≤ 2^15`; spec §Op: Softmax).
     pub axis: u32,
     /// 256 entries, `exp_table[d] = round(2^16 · exp(−d · s_in))`, non-increasing, `[0] = 65536`.
     pub exp_table: Vec<u32>,
@@ -259,6 +346,7 @@ pub const LN2_Q16: i32 = 45426;
 /// `out_j = clamp(requantize(v_j, multiplier) + output_zero_point)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogSoftmax {
+    /// Axis of the lanes (`< rank`, length `≤ 2^14`; spec §Op: LogSoftmax).
     pub axis: u32,
     /// As [`Softmax::exp_table`].
     pub exp_table: Vec<u32>,
@@ -268,6 +356,7 @@ pub struct LogSoftmax {
     pub input_scale_q16: i32,
     /// `1 / (2^16 · s_out)`.
     pub multiplier: Multiplier,
+    /// Zero point of the output tensor, in `[−128, 127]`.
     pub output_zero_point: i32,
 }
 
@@ -276,9 +365,13 @@ pub struct LogSoftmax {
 /// `out = clamp(requantize(acc, multiplier) + output_zero_point)`; `K ≤ 33025` so the sum fits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatMul {
+    /// Zero point of the left operand `a`, in `[−128, 127]` (spec §Op: MatMul).
     pub a_zero_point: i32,
+    /// Zero point of the right operand `b`, in `[−128, 127]`.
     pub b_zero_point: i32,
+    /// `s_a · s_b / s_out`.
     pub multiplier: Multiplier,
+    /// Zero point of the output tensor, in `[−128, 127]`.
     pub output_zero_point: i32,
 }
 
@@ -291,11 +384,15 @@ pub struct MatMul {
 /// `epsilon_term = round(ε·C²/s_in²)`.) Arithmetic in i64.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceNorm {
+    /// Zero point of the input tensor, in `[−128, 127]` (spec §Op: InstanceNorm).
     pub input_zero_point: i32,
+    /// Zero point of the output tensor, in `[−128, 127]`.
     pub output_zero_point: i32,
+    /// `round(ε · C² / s_in²)`, added under the square root; in `[0, 2^53]`.
     pub epsilon_term: i64,
     /// One per channel, `|·| ≤ 2^36`; planes hold at most 2^16 elements.
     pub gamma_q16: Vec<i64>,
+    /// One per channel, `round(2^16 · β / s_out)`, `|·| ≤ 2^36`.
     pub beta_q16: Vec<i64>,
 }
 
@@ -306,19 +403,27 @@ pub struct InstanceNorm {
 /// `2^16 · (bias + α/size · s_in² · Q)^(−β)` at bucket centres; `multiplier = s_in / (2^16 s_out)`.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lrn {
+    /// Channels in the window (ONNX `size`), in `[1, 4096]` (spec §Op: Lrn).
     pub size: u32,
+    /// Zero point of the input tensor, in `[−128, 127]`.
     pub input_zero_point: i32,
+    /// Zero point of the output tensor, in `[−128, 127]`.
     pub output_zero_point: i32,
+    /// Bucket width of the sum of squares in bits: `Q >> sum_shift` indexes `factors`;
+    /// in `[0, 40]`.
     pub sum_shift: u32,
     /// 1 to 4096 entries in `0..=2^23`.
     pub factors: Vec<i32>,
+    /// `s_in / (2^16 · s_out)`.
     pub multiplier: Multiplier,
 }
 
 /// How [`Normalize`] measures a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NormKind {
+    /// Divide by the sum of absolute values (spec §Op: Normalize).
     L1,
+    /// Divide by the Euclidean norm.
     L2,
 }
 
@@ -328,8 +433,12 @@ pub enum NormKind {
 /// a zero row gives `zp_out`. The output scale is exactly `2^−k`. Arithmetic in i64.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Normalize {
+    /// Which norm each row is divided by (spec §Op: Normalize).
     pub kind: NormKind,
+    /// Zero point of the input tensor, in `[−128, 127]`.
     pub input_zero_point: i32,
+    /// Zero point of the output tensor, in `[−128, 127]` (`0`, or `−128` for a non-negative
+    /// input, as the compiler chooses).
     pub output_zero_point: i32,
     /// `k` in `0..=8`.
     pub scale_log2: u32,
@@ -338,55 +447,82 @@ pub struct Normalize {
 /// The operator set. New variants go at the end: the variant index is part of the encoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
+    /// N-d convolution with a constant kernel (spec §Op: Conv).
     Conv(Conv),
+    /// Matrix product of the last axis with a constant matrix (spec §Op: Dense).
     Dense(Dense),
+    /// Quantized Add, Sub or Mul of two int8 tensors (spec §Op: Binary).
     Binary(Binary),
+    /// Max or Min of two int8 tensors of one quantization (spec §Op: Extremum).
     Extremum(Extremum),
+    /// Element-wise 256-entry lookup tables (spec §Op: Lut).
     Lut(Lut),
+    /// Strided re-indexing: reshapes, transposes, slices… (spec §Op: View).
     View(View),
+    /// Constant, reflect or edge padding (spec §Op: Pad).
     Pad(Pad),
     /// Concatenation along an axis; inputs share the output's quantization.
     Concat {
+        /// Axis along which the inputs are joined, `< rank` (spec §Op: Concat).
         axis: u32,
     },
+    /// Maximum over each window (spec §Op: MaxPool).
     MaxPool(Pool),
+    /// Rounded mean over each window (spec §Op: AvgPool).
     AvgPool(Pool),
+    /// Sum, mean, max or min over some axes (spec §Op: Reduce).
     Reduce(Reduce),
+    /// Table-driven softmax to probabilities at scale 1/256 (spec §Op: Softmax).
     Softmax(Softmax),
     /// Index of the first (or last) maximum along `axis`, as i64.
     ArgMax {
+        /// Axis of the lanes, `< rank`, of length `> 0` (spec §Op: ArgMax).
         axis: u32,
+        /// Ties pick the last maximum instead of the first (ONNX `select_last_index`).
         select_last_index: bool,
     },
     /// `out[i] = table[in[i]]` for i64 inputs (class labels from an argmax).
     Take {
+        /// The looked-up values, non-empty; an index outside it is a run-time error
+        /// (spec §Op: Take).
         table: Vec<i64>,
     },
     /// Gather along `axis` with constant indices (negative indices already resolved).
     Gather {
+        /// Axis indexed, `< rank` (spec §Op: Gather).
         axis: u32,
+        /// Positions picked along `axis`, in output order, each `< shape[axis]`.
         indices: Vec<u32>,
     },
+    /// Table-driven log-softmax, requantized to the output (spec §Op: LogSoftmax).
     LogSoftmax(LogSoftmax),
+    /// N-d transposed convolution (spec §Op: ConvTranspose).
     ConvTranspose(ConvTranspose),
+    /// Matrix product of two run-time int8 tensors (spec §Op: MatMul).
     MatMul(MatMul),
     /// Any element-wise function of two int8 tensors (numpy broadcasting), tabulated:
     /// `out = table[(a + 128) · 256 + (b + 128)]` (65536 entries).
     BinaryLut {
+        /// 65536 output codes indexed by `(a + 128) · 256 + (b + 128)` (spec §Op: BinaryLut).
         table: Vec<i8>,
     },
     /// Gather along `axis` with run-time i64 indices (input 1); negative indices count from
     /// the end; an index outside the axis is a run-time error.
     GatherDynamic {
+        /// Axis of the data indexed, `< rank`, of length `> 0` (spec §Op: GatherDynamic).
         axis: u32,
     },
+    /// Integer instance normalization per `(n, c)` plane (spec §Op: InstanceNorm).
     InstanceNorm(InstanceNorm),
     /// Exact integer arithmetic on two i64 tensors (numpy broadcasting): Add, Sub or Mul;
     /// a result outside i64 is a run-time error.
     IntBinary {
+        /// The operation (spec §Op: IntBinary).
         kind: BinaryKind,
     },
+    /// Local response normalization across channels (spec §Op: Lrn).
     Lrn(Lrn),
+    /// Rows scaled to unit L1 or L2 norm (spec §Op: Normalize).
     Normalize(Normalize),
 }
 
@@ -430,17 +566,22 @@ impl Op {
 /// A compiled model: the content of an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
+    /// Name of the model (from the ONNX graph; diagnostics and generated contract names).
     pub name: String,
+    /// Every tensor of the program; a [`TensorId`] indexes this list.
     pub tensors: Vec<TensorInfo>,
     /// Tensors with fixed values.
     pub constants: Vec<(TensorId, ConstData)>,
+    /// Tensors bound by the caller at run time, in argument order (spec §Model and execution).
     pub inputs: Vec<TensorId>,
+    /// Tensors returned, in order; each is defined by a node, a constant or an input.
     pub outputs: Vec<TensorId>,
     /// In execution order.
     pub nodes: Vec<Node>,
 }
 
 impl Model {
+    /// The tensor `id` (panics when `id` is out of range, which validation excludes).
     pub fn tensor(&self, id: TensorId) -> &TensorInfo {
         &self.tensors[id as usize]
     }
@@ -491,6 +632,7 @@ impl Model {
             .collect()
     }
 
+    /// Multiply-accumulate count of one inference: the sum of [`Model::macs_per_node`].
     pub fn macs(&self) -> u64 {
         self.macs_per_node().iter().sum()
     }

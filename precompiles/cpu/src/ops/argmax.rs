@@ -1,6 +1,9 @@
 //! ArgMax (spec §ArgMax): index of the first (or, with `select_last_index`, last) largest
 //! element along `axis`, as i64.
 
+/// ArgMax of the int8 tensor `x` of `shape` along `axis` (spec §ArgMax): one i64 index per
+/// lane, lanes in row-major order of the other axes; ties pick the first maximum, or the last
+/// when `select_last` (ONNX `select_last_index`).
 pub fn argmax(axis: u32, select_last: bool, shape: &[u32], x: &[i8]) -> Vec<i64> {
     let a = axis as usize;
     let dim = shape[a] as usize;

@@ -13,6 +13,7 @@ use solidml_spec::{
 
 use solidml_exec::index::{broadcast_strides, for_each_offset};
 
+/// Binary (spec §Add/Sub/Mul) of one pair of codes `qa`, `qb`: the output code.
 pub fn binary_scalar(b: &Binary, qa: i8, qb: i8) -> i8 {
     let (xa, xb) = (qa as i32 - b.a_zero_point, qb as i32 - b.b_zero_point);
     let acc = match b.kind {
@@ -33,6 +34,8 @@ fn broadcast(sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8], f: impl Fn(
     out
 }
 
+/// Binary (spec §Add/Sub/Mul) of int8 `a` (shape `sa`) and `bv` (shape `sb`), broadcast (numpy
+/// rules) to the output shape `so`: [`binary_scalar`] element by element, row-major.
 pub fn binary(b: &Binary, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], bv: &[i8]) -> Vec<i8> {
     broadcast(sa, sb, so, a, bv, |x, y| binary_scalar(b, x, y))
 }
@@ -72,6 +75,8 @@ pub fn int_binary(
     }
 }
 
+/// Extremum (spec §Max/Min) of int8 `a` (shape `sa`) and `b` (shape `sb`), broadcast to `so`:
+/// the larger (Max) or smaller (Min) code, both inputs being at the output's quantization.
 pub fn extremum(e: Extremum, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8]) -> Vec<i8> {
     match e {
         Extremum::Max => broadcast(sa, sb, so, a, b, |x, y| x.max(y)),

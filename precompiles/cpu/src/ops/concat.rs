@@ -2,6 +2,8 @@
 
 use solidml_exec::Value;
 
+/// Concat (spec §Concat) of `xs` (shapes `shapes`, one dtype) along `axis`: for each outer
+/// index, the inputs' chunks in order. The result has the inputs' dtype.
 pub fn concat(axis: u32, shapes: &[&[u32]], xs: &[&Value]) -> Value {
     let a = axis as usize;
     let outer: usize = shapes[0][..a].iter().map(|&d| d as usize).product();

@@ -8,6 +8,8 @@ use solidml_spec::Conv;
 use super::{ConvParams, accumulate_at};
 use solidml_exec::index::strides;
 
+/// Conv (spec §Conv) of the int8 input `x` of `in_shape` (`[N, C_in, spatial…]`) into the
+/// int8 output of `out_shape` (`[N, C_out, O…]`), row-major.
 pub fn conv(c: &Conv, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
     let s = c.kernel.len();
     let in_sp: Vec<i64> = in_shape[2..].iter().map(|&d| d as i64).collect();

@@ -22,6 +22,8 @@ fn tap(c: &ConvTranspose, in_sp: &[u32], in_strides: &[usize], o: &[i64], k: &[i
     Some(off)
 }
 
+/// ConvTranspose (spec §ConvTranspose) of the int8 input `x` of `in_shape`
+/// (`[N, C_in, spatial…]`) into the int8 output of `out_shape` (`[N, C_out, O…]`), row-major.
 pub fn conv_transpose(c: &ConvTranspose, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
     let out_sp = &out_shape[2..];
     let out_plane: usize = out_sp.iter().map(|&d| d as usize).product();

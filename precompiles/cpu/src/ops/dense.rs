@@ -5,6 +5,8 @@ use solidml_spec::Dense;
 
 use super::apply_epilogue;
 
+/// Dense (spec §Dense) of the int8 input `x`, read as rows of `d.in_features` codes: one row
+/// of `d.out_features` codes per input row.
 pub fn dense(d: &Dense, x: &[i8]) -> Vec<i8> {
     let (k, n) = (d.in_features as usize, d.out_features as usize);
     let rows = x.len().checked_div(k).unwrap_or(0);

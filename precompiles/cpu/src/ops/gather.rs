@@ -21,6 +21,8 @@ pub fn gather_dynamic(node: &str, axis: u32, shape: &[u32], x: &Value, indices: 
     Ok(gather(axis, &resolved, shape, x))
 }
 
+/// Gather (spec §Gather) of `x` (int8 or i64, of `shape`) at the resolved positions `indices`
+/// along `axis`, each `< shape[axis]`; the result keeps `x`'s dtype.
 pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
     let a = axis as usize;
     let dim = shape[a] as usize;

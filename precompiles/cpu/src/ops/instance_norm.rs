@@ -6,6 +6,8 @@
 
 use solidml_spec::{InstanceNorm, arith::div_round_half_away};
 
+/// InstanceNorm (spec §InstanceNorm) of the int8 input `x` of `shape` (`[N, C, spatial…]`),
+/// each `(n, c)` plane on its own; the output has the same shape.
 pub fn instance_norm(p: &InstanceNorm, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let ch = shape[1] as usize;
     let plane: usize = shape[2..].iter().map(|&d| d as usize).product();

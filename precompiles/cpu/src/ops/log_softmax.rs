@@ -16,6 +16,8 @@ pub fn ln_q16(s: &LogSoftmax, sum: u32) -> i32 {
     (k - 16) * LN2_Q16 + s.ln_table[i]
 }
 
+/// LogSoftmax (spec §LogSoftmax) of the int8 input `x` of `shape` along `s.axis`; the output
+/// has the same shape.
 pub fn log_softmax(s: &LogSoftmax, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let mut out = vec![0i8; x.len()];
     for_each_lane(shape, s.axis as usize, |lane| {

@@ -7,6 +7,8 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
+/// Lrn (spec §Lrn) of the int8 input `x` of `shape` (`[N, C, spatial…]`) across channels;
+/// the output has the same shape.
 pub fn lrn(l: &Lrn, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let ch = shape[1] as i64;
     let inner: usize = shape[2..].iter().map(|&d| d as usize).product();

@@ -3,6 +3,8 @@
 
 use solidml_spec::Lut;
 
+/// Lut (spec §Lut) of the int8 input `x` of `shape`: each code through the table of its index
+/// along `l.axis` (the only table without an axis).
 pub fn lut(l: &Lut, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let (dim, inner) = match l.axis {
         Some(a) => (shape[a as usize] as usize, shape[a as usize + 1..].iter().map(|&d| d as usize).product::<usize>()),

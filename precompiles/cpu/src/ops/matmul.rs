@@ -9,6 +9,8 @@ use solidml_spec::{
 
 use solidml_exec::index::{broadcast_strides, for_each_offset};
 
+/// MatMul (spec §MatMul) of int8 `a` (shape `sa`, `[…, M, K]`) and `b` (shape `sb`,
+/// `[…, K, N]`) into the int8 output of shape `so` (`[broadcast batch…, M, N]`).
 pub fn matmul(mm: &MatMul, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8]) -> Vec<i8> {
     let (m, k, n) = (sa[sa.len() - 2] as usize, sa[sa.len() - 1] as usize, sb[sb.len() - 1] as usize);
     let batch = &so[..so.len() - 2];

@@ -78,9 +78,13 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, E
 pub struct ConvParams<'a> {
     /// `[C_out, C_in / groups, taps]`.
     pub weights: &'a [i8],
+    /// `[C_out]`, the initial accumulator of each output channel.
     pub bias: &'a [i32],
+    /// Requantization of each output channel's accumulator to the int8 output.
     pub epilogue: &'a Epilogue,
+    /// Zero point of the input, subtracted from every input code read.
     pub input_zero_point: i32,
+    /// Number of channel groups, `≥ 1`, dividing `C_in` and `C_out`.
     pub groups: usize,
 }
 
@@ -88,7 +92,7 @@ pub struct ConvParams<'a> {
 /// and output channel `c` of group `g`,
 /// `acc = bias[c] + Σ_{i ∈ g} Σ_{(t, off) ∈ taps} w[c, i, t] · (x[i, off] − zp_in)`, then the
 /// epilogue. `taps` pairs a kernel tap index with the input offset it reads (within a plane).
-pub fn accumulate_at(p: &ConvParams, in_shape: &[u32], out_shape: &[u32], o: usize, taps: &[(usize, usize)], x: &[i8], out: &mut [i8]) {
+pub fn accumulate_at(p: &ConvParams<'_>, in_shape: &[u32], out_shape: &[u32], o: usize, taps: &[(usize, usize)], x: &[i8], out: &mut [i8]) {
     let (batch, cin, cout) = (in_shape[0] as usize, in_shape[1] as usize, out_shape[1] as usize);
     let (cin_g, cout_g) = (cin / p.groups, cout / p.groups);
     let in_plane: usize = in_shape[2..].iter().map(|&d| d as usize).product();

@@ -5,6 +5,8 @@
 
 use solidml_spec::{NormKind, Normalize, arith::div_round_half_away};
 
+/// Normalize (spec §Normalize) of the int8 input `x` of `shape`, one row per run of the last
+/// axis; the output has the same shape.
 pub fn normalize(nm: &Normalize, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let row = *shape.last().unwrap() as usize;
     let mut out = Vec::with_capacity(x.len());

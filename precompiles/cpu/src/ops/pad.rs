@@ -8,6 +8,8 @@ use solidml_exec::index::{pad_source_index as source_index, strides};
 
 use solidml_exec::Value;
 
+/// Pad (spec §Pad) of `x` (int8 or i64, of `in_shape`) into `out_shape`
+/// (`in_shape + pads_begin + pads_end`); the result keeps `x`'s dtype.
 pub fn pad(p: &Pad, in_shape: &[u32], out_shape: &[u32], x: &Value) -> Value {
     let total: usize = out_shape.iter().map(|&d| d as usize).product();
     let ist = strides(in_shape);

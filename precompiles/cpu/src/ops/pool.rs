@@ -52,6 +52,8 @@ fn windows(p: &Pool, in_shape: &[u32], out_shape: &[u32], mut f: impl FnMut(usiz
     }
 }
 
+/// MaxPool (spec §MaxPool) of the int8 input `x` of `in_shape` (`[N, C, spatial…]`) into
+/// `out_shape`: the largest code among the taps inside the input, −128 for none.
 pub fn max_pool(p: &Pool, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
     let mut out = vec![0i8; out_shape.iter().map(|&d| d as usize).product()];
     windows(p, in_shape, out_shape, |base, o, taps| {
@@ -60,6 +62,8 @@ pub fn max_pool(p: &Pool, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<
     out
 }
 
+/// AvgPool (spec §AvgPool) of the int8 input `x` of `in_shape` (`[N, C, spatial…]`) into
+/// `out_shape`: the rounded mean of the taps, in the input's quantization.
 pub fn avg_pool(p: &Pool, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> {
     let mut out = vec![0i8; out_shape.iter().map(|&d| d as usize).product()];
     let window: i64 = p.kernel.iter().map(|&k| k as i64).product();

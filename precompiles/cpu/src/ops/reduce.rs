@@ -10,6 +10,8 @@ use solidml_spec::{
 
 use solidml_exec::index::reduce_groups as groups;
 
+/// Reduce (spec §Reduce) of the int8 input `x` of `shape` over `r.axes`: one output code per
+/// group, row-major over the kept axes.
 pub fn reduce(r: &Reduce, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let acc: Vec<Vec<i32>> = groups(&r.axes, shape).iter().map(|g| g.iter().map(|&i| x[i] as i32 - r.input_zero_point).collect()).collect();
     acc.iter()

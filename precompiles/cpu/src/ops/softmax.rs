@@ -6,6 +6,8 @@ use solidml_spec::{Softmax, arith::div_round_half_away};
 
 use solidml_exec::index::for_each_lane;
 
+/// Softmax (spec §Softmax) of the int8 input `x` of `shape` along `s.axis`: codes at scale
+/// 1/256, zero point −128, same shape.
 pub fn softmax(s: &Softmax, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let mut out = vec![0i8; x.len()];
     for_each_lane(shape, s.axis as usize, |lane| {

@@ -3,6 +3,8 @@
 
 use solidml_exec::ExecError;
 
+/// Take (spec §Take): `table[x[i]]` for each i64 index of `x`; an index outside the table is
+/// [`ExecError::IndexOutOfRange`] of node `node`.
 pub fn take(node: &str, table: &[i64], x: &[i64]) -> Result<Vec<i64>, ExecError> {
     x.iter()
         .map(|&i| {

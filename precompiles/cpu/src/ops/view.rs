@@ -7,6 +7,8 @@ use solidml_exec::index::view_indices;
 
 use solidml_exec::Value;
 
+/// View (spec §View) of `x` (int8 or i64) to `out_shape`: every output element read at
+/// `offset + Σ i_k · strides[k]`; the result keeps `x`'s dtype.
 pub fn view(v: &View, out_shape: &[u32], x: &Value) -> Value {
     let idx = view_indices(v, out_shape);
     match x {

@@ -4,7 +4,7 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, axis: u32, select_last: bool) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32, select_last: bool) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let a = axis as usize;
     let inner = numel(&xs[a + 1..]);

@@ -15,11 +15,11 @@ fn kind_word(k: BinaryKind) -> u32 {
     }
 }
 
-fn bcast(n: &NodeRef) -> Vec<u32> {
+fn bcast(n: &NodeRef<'_>) -> Vec<u32> {
     broadcast_block(&n.input(0).shape, &n.input(1).shape, &n.output().shape)
 }
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, bin: &Binary) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, bin: &Binary) -> Result<(), GpuError> {
     let total = numel(&n.output().shape);
     let mut params = vec![total as u32, kind_word(bin.kind), bin.a_zero_point as u32, bin.b_zero_point as u32, bin.left_shift];
     for m in [bin.a_multiplier, bin.b_multiplier, bin.output_multiplier] {
@@ -30,14 +30,14 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, bin: &Binary) -> Result<(), Gp
     b.dispatch(Shader::Binary, "main", total, &params, n.binds(b, 2))
 }
 
-pub(crate) fn build_extremum(b: &mut Builder, n: &NodeRef, e: Extremum) -> Result<(), GpuError> {
+pub(crate) fn build_extremum(b: &mut Builder<'_>, n: &NodeRef<'_>, e: Extremum) -> Result<(), GpuError> {
     let total = numel(&n.output().shape);
     let mut params = vec![total as u32, (e == Extremum::Min) as u32];
     params.extend(bcast(n));
     b.dispatch(Shader::Extremum, "main", total, &params, n.binds(b, 2))
 }
 
-pub(crate) fn build_lut(b: &mut Builder, n: &NodeRef, table: &[i8]) -> Result<(), GpuError> {
+pub(crate) fn build_lut(b: &mut Builder<'_>, n: &NodeRef<'_>, table: &[i8]) -> Result<(), GpuError> {
     let total = numel(&n.output().shape);
     let mut params = vec![total as u32];
     params.extend(bcast(n));
@@ -52,7 +52,7 @@ pub(crate) fn build_lut(b: &mut Builder, n: &NodeRef, table: &[i8]) -> Result<()
     Ok(())
 }
 
-pub(crate) fn build_int(b: &mut Builder, n: &NodeRef, kind: BinaryKind) -> Result<(), GpuError> {
+pub(crate) fn build_int(b: &mut Builder<'_>, n: &NodeRef<'_>, kind: BinaryKind) -> Result<(), GpuError> {
     let total = numel(&n.output().shape);
     let slot = b.slot(n.index, FailKind::Overflow);
     let mut params = vec![total as u32, kind_word(kind), slot];

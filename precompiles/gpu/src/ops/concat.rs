@@ -4,7 +4,7 @@ use super::{Binds, Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, axis: u32) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32) -> Result<(), GpuError> {
     let a = axis as usize;
     let chunk_out = numel(&n.output().shape[a..]);
     let mut prefix = 0u64;

@@ -21,7 +21,7 @@ pub(crate) fn spatial_block(
     (0..kernel.len()).flat_map(|d| [in_shape[d + 2], out_shape[d + 2], kernel[d], strides[d], dilations[d], pads_begin[d]]).collect()
 }
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, c: &Conv) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
     let (cin, cout, g) = (xs[1] as usize, ys[1] as usize, c.groups as usize);
     let (cin_g, cout_g) = (cin / g, cout / g);

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, conv::spatial_block, mult_words, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, c: &ConvTranspose) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
     let (cin, cout, g) = (xs[1] as usize, ys[1] as usize, c.groups as usize);
     let klen: usize = c.kernel.iter().map(|&k| k as usize).product();

@@ -22,7 +22,7 @@ pub(crate) fn folded_bias(bias: &[i32], weights: &[i8], zp: i32) -> Vec<u32> {
         .collect()
 }
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, d: &Dense) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, d: &Dense) -> Result<(), GpuError> {
     let (k, nn) = (d.in_features as usize, d.out_features as usize);
     let kw = k.div_ceil(4);
     let mut data = folded_bias(&d.bias, &d.weights, d.input_zero_point);

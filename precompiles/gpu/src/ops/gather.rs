@@ -5,7 +5,7 @@ use super::{Builder, FailKind, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, axis: u32, indices: &[u32]) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32, indices: &[u32]) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let a = axis as usize;
     let total = numel(&n.output().shape);
@@ -20,7 +20,7 @@ pub(crate) fn build(b: &mut Builder, n: &NodeRef, axis: u32, indices: &[u32]) ->
     Ok(())
 }
 
-pub(crate) fn build_dynamic(b: &mut Builder, n: &NodeRef, axis: u32) -> Result<(), GpuError> {
+pub(crate) fn build_dynamic(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let a = axis as usize;
     let nidx = numel(&n.input(1).shape);

@@ -8,7 +8,7 @@ use crate::GpuError;
 use crate::executor::i64_words;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, inn: &InstanceNorm) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, inn: &InstanceNorm) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let total = numel(xs);
     let plane = numel(&xs[2..]);

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, softmax::lanes};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, s: &LogSoftmax) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &LogSoftmax) -> Result<(), GpuError> {
     let (l, dim, inner) = lanes(&n.input(0).shape, s.axis);
     if dim == 0 {
         return Ok(());

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, l: &Lrn) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, l: &Lrn) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let total = numel(xs);
     let inner = numel(&xs[2..]);

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, l: &Lut) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, l: &Lut) -> Result<(), GpuError> {
     let shape = &n.input(0).shape;
     let (dim, inner) = match l.axis {
         Some(a) => (shape[a as usize] as u64, numel(&shape[a as usize + 1..])),

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, broadcast_block, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, mm: &MatMul) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, mm: &MatMul) -> Result<(), GpuError> {
     let (sa, sb, so) = (&n.input(0).shape, &n.input(1).shape, &n.output().shape);
     let (m, k, nn) = (sa[sa.len() - 2], sa[sa.len() - 1], sb[sb.len() - 1]);
     let total = numel(so);

@@ -1,7 +1,7 @@
 //! One file per operator, mirroring `solidml-cpu`'s `ops/`: each packs its node's parameters
 //! (shapes, zero points, multipliers) into a `params` word array and its constant data
-//! (weights, biases, tables) into a `data` buffer, and records its dispatches. [`build`]
-//! dispatches a node to its file; [`Builder`] holds what they share.
+//! (weights, biases, tables) into a `data` buffer, and records its dispatches. `build`
+//! dispatches a node to its file; `Builder` holds what they share.
 
 pub mod argmax;
 pub mod binary;
@@ -181,7 +181,7 @@ impl<'a> Builder<'a> {
             (shaders::STATUS, self.status),
             (shaders::SCRATCH, binds.scratch.unwrap_or(&self.dummy_scratch)),
         ];
-        let entries: Vec<wgpu::BindGroupEntry> =
+        let entries: Vec<wgpu::BindGroupEntry<'_>> =
             entries.iter().map(|(b, buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() }).collect();
         let bind_group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(shader.name()),
@@ -195,7 +195,7 @@ impl<'a> Builder<'a> {
 }
 
 /// Record the dispatches of node `index`.
-pub(crate) fn build(b: &mut Builder, model: &Model, index: usize, node: &Node) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Node) -> Result<(), GpuError> {
     let n = NodeRef { model, node, index };
     match &node.op {
         Op::Conv(c) => conv::build(b, &n, c),

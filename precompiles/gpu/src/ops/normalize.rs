@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, nm: &Normalize) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, nm: &Normalize) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let row = *xs.last().unwrap() as u64;
     if row == 0 {

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, conv::spatial_block, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, p: &Pool, avg: bool) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
     let total = numel(ys);
     let klen = numel(&p.kernel);

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, r: &Reduce) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, r: &Reduce) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let total = numel(&n.output().shape);
     let count = numel(xs) / total.max(1);

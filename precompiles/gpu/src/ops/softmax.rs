@@ -14,7 +14,7 @@ pub(crate) fn lanes(shape: &[u32], axis: u32) -> (u64, u32, u32) {
     (lanes, shape[a], inner as u32)
 }
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, s: &Softmax) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &Softmax) -> Result<(), GpuError> {
     let (l, dim, inner) = lanes(&n.input(0).shape, s.axis);
     if dim == 0 {
         return Ok(());

@@ -5,7 +5,7 @@ use crate::GpuError;
 use crate::executor::i64_words;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, table: &[i64]) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, table: &[i64]) -> Result<(), GpuError> {
     let total = numel(&n.output().shape);
     let slot = b.slot(n.index, FailKind::Index { len: table.len() });
     let params = [total as u32, table.len().min(u32::MAX as usize) as u32, slot];

@@ -6,7 +6,7 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
-pub(crate) fn build(b: &mut Builder, n: &NodeRef, v: &View) -> Result<(), GpuError> {
+pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, v: &View) -> Result<(), GpuError> {
     let shape = &n.output().shape;
     let total = numel(shape);
     // offsets wrap modulo 2^32 in the kernel; validation keeps the final offset in the input

@@ -16,7 +16,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
     let so = &yinfo.shape;
     let total = yinfo.len();
     // broadcast both operands to the output shape (index tables) unless already there
-    let operand = |cx: &mut Ctx, t: TensorId, addr: usize| -> usize {
+    let operand = |cx: &mut Ctx<'_>, t: TensorId, addr: usize| -> usize {
         let sh = &m.tensor(t).shape;
         if sh == so {
             return addr;

@@ -1,7 +1,7 @@
 //! One file per spec operator, named as in every other backend (`precompiles/cpu/src/ops`,
 //! `precompiles/gpu/src/ops`): `emit` writes the node's Yul into the forward pass.
 //!
-//! [`emit_node`] dispatches with an exhaustive `match` over the spec's operators: a new
+//! `emit_node` dispatches with an exhaustive `match` over the spec's operators: a new
 //! operator does not compile until it has a kernel here or is added to [`REFUSED`], whose
 //! operators have no file and are answered with [`crate::SolidityError::Unsupported`].
 
