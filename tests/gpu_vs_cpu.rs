@@ -8,37 +8,17 @@
 //!    errors where the CPU fails at run time.
 //!
 //! GEMM-like kernels run in both dot-product modes where `dot4I8Packed` is available.
-//! Without a GPU adapter the tests print a note and pass, except under `CI`, where they fail
-//! (CI installs lavapipe with scripts/vulkan-env.sh). `SOLIDML_GPU_RANDOM_MODELS=n` changes the
-//! number of random models (default 1200).
+//! Without a GPU adapter the tests fail (`bash scripts/vulkan-env.sh` installs lavapipe), unless
+//! `SOLIDML_SKIP` lists `gpu` (support's `require_gpu`). `SOLIDML_GPU_RANDOM_MODELS=n` changes
+//! the number of random models (default 1200).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use solidml_compiler::{CompileOptions, runner};
 use solidml_cpu::{CpuExecutor, Value};
 use solidml_gpu::{DotMode, GpuContext, GpuExecutor};
 use solidml_tests::random_spec::{OpKind, random_inputs, random_model};
 use solidml_tests::*;
-
-fn gpu() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Option<GpuContext>> = OnceLock::new();
-    CTX.get_or_init(|| match GpuContext::new() {
-        Ok(c) => {
-            eprintln!("GPU adapter: {}", c.adapter());
-            Some(c)
-        }
-        Err(e) if e.is_no_adapter() => {
-            if std::env::var_os("CI").is_some() {
-                panic!("CI is set but there is no GPU adapter: {e} (install lavapipe: scripts/vulkan-env.sh)");
-            }
-            eprintln!("note: skipping the GPU tests: {e}");
-            None
-        }
-        Err(e) => panic!("GPU context: {e}"),
-    })
-    .as_ref()
-}
 
 /// The dot-product modes to exercise on this context.
 fn modes(ctx: &GpuContext) -> Vec<DotMode> {
@@ -47,7 +27,7 @@ fn modes(ctx: &GpuContext) -> Vec<DotMode> {
 
 #[test]
 fn spec_vectors_replay_on_the_gpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     let dir = repo().join("docs/spec/vectors");
     let mut files: Vec<_> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
@@ -72,7 +52,7 @@ fn spec_vectors_replay_on_the_gpu() {
 
 #[test]
 fn example_models_match_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     // (model, calibration data or none for a prescribed QDQ model, evaluation inputs)
     let models: &[(&str, Option<&str>, &str)] = &[
         ("digits_mlp.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
@@ -111,7 +91,7 @@ fn example_models_match_the_cpu() {
 
 #[test]
 fn random_spec_models_match_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     let n: usize = std::env::var("SOLIDML_GPU_RANDOM_MODELS").ok().and_then(|v| v.parse().ok()).unwrap_or(1200);
     let modes = modes(ctx);
     let mut coverage: HashMap<OpKind, usize> = HashMap::new();
@@ -170,7 +150,7 @@ fn random_spec_models_match_the_cpu() {
 
 #[test]
 fn input_errors_match_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     let mut rng = Rng(42);
     let model = random_model(&mut rng, &[OpKind::Dense]);
     let exec = GpuExecutor::new(ctx, &model).unwrap();

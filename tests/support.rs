@@ -1,5 +1,6 @@
 //! Helpers shared by the cross-crate tests: repository paths, `.npy` loading, a
-//! deterministic PRNG.
+//! deterministic PRNG, the tools some tests need ([`skip`]: a missing tool fails the test
+//! unless `SOLIDML_SKIP` lists it).
 
 use std::path::PathBuf;
 
@@ -47,6 +48,45 @@ impl Rng {
     }
 }
 pub mod random_spec;
+pub mod skip;
+
+pub use skip::{require_forge, require_python, skipping};
+
+/// A solc for the tests that compile Solidity in process: `$SOLC`, `$FOUNDRY_BIN/solc` or the
+/// project-local wrapper ([`Solc::locate`](solidml_compiler::solc::Solc::locate)). `None`:
+/// skipped (`SOLIDML_SKIP=forge`); a missing solc fails the test.
+#[track_caller]
+pub fn require_solc() -> Option<solidml_compiler::solc::Solc> {
+    if skipping("forge") {
+        return None;
+    }
+    match solidml_compiler::solc::Solc::locate() {
+        Ok(s) => Some(s),
+        Err(e) => skip::missing("forge", &e.to_string(), skip::INSTALL_FORGE),
+    }
+}
+
+/// The process's GPU context (created once). `None`: skipped (`SOLIDML_SKIP=gpu`); no adapter
+/// fails the test naming `scripts/vulkan-env.sh`, and so does any other context error.
+#[track_caller]
+pub fn require_gpu() -> Option<&'static solidml_gpu::GpuContext> {
+    static CTX: std::sync::OnceLock<Result<solidml_gpu::GpuContext, String>> = std::sync::OnceLock::new();
+    if skipping("gpu") {
+        return None;
+    }
+    let ctx = CTX.get_or_init(|| match solidml_gpu::GpuContext::new() {
+        Ok(c) => {
+            eprintln!("GPU adapter: {}", c.adapter());
+            Ok(c)
+        }
+        Err(e) if e.is_no_adapter() => Err(format!("{e} (lavapipe is a software Vulkan device)")),
+        Err(e) => panic!("GPU context: {e}"),
+    });
+    match ctx {
+        Ok(c) => Some(c),
+        Err(e) => skip::missing("gpu", e, skip::INSTALL_GPU),
+    }
+}
 
 /// A minimal ONNX writer (onnx-protobuf) for generated test models.
 pub mod onnx_builder {
