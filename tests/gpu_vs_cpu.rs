@@ -28,14 +28,12 @@ fn modes(ctx: &GpuContext) -> Vec<DotMode> {
 #[test]
 fn spec_vectors_replay_on_the_gpu() {
     let Some(ctx) = require_gpu() else { return };
-    let dir = repo().join("docs/spec/vectors");
-    let mut files: Vec<_> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
-    files.sort();
-    let (mut cases, mut runs) = (0, 0);
-    for path in &files {
-        for VectorCase { name, model, inputs, outputs: want } in vector_cases(path) {
-            for mode in modes(ctx) {
+    let modes = modes(ctx);
+    let (mut ran, mut runs) = (vec![], 0);
+    for (op, path, _) in spec_vector_files() {
+        let mut cases = 0;
+        for VectorCase { name, model, inputs, outputs: want } in vector_cases(&path) {
+            for &mode in &modes {
                 let outs = GpuExecutor::with_dot_mode(ctx, &model, mode)
                     .and_then(|e| e.run(&inputs))
                     .unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
@@ -45,9 +43,13 @@ fn spec_vectors_replay_on_the_gpu() {
             }
             cases += 1;
         }
+        ran.push((op, cases));
     }
-    eprintln!("spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs) — all equal", files.len());
-    assert!(files.len() >= 25 && cases >= 190, "expected every spec vector file: {} files, {cases} cases", files.len());
+    let cases: usize = ran.iter().map(|r| r.1).sum();
+    eprintln!("spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs in {modes:?}) — all equal", ran.len());
+    // every file, every case, in every mode
+    assert_eq!(ran, SPEC_VECTORS, "spec vector cases replayed on the GPU, per file");
+    assert_eq!(runs, cases * modes.len());
 }
 
 #[test]
@@ -87,6 +89,7 @@ fn example_models_match_the_cpu() {
         eprintln!("{file}: {} nodes {ops:?}: GPU = CPU on {} samples", model.nodes.len(), BATCH.min(samples.len()));
     }
     eprintln!("example models: {} models, {compared} runs compared byte for byte", models.len());
+    assert_eq!(compared, models.len() * BATCH * modes(ctx).len(), "every model on {BATCH} samples in every mode");
 }
 
 #[test]

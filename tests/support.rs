@@ -224,6 +224,55 @@ pub mod onnx_builder {
     }
 }
 
+/// Every spec vector file (`docs/spec/vectors/<op>.json`, written by tests/spec_vectors.rs) and
+/// its number of cases, in generation order: each replay (CPU, GPU, Solidity) checks it ran
+/// exactly these, so a file or a case that goes missing fails instead of passing unnoticed.
+pub const SPEC_VECTORS: &[(&str, usize)] = &[
+    ("conv", 8),
+    ("convtranspose", 8),
+    ("matmul", 8),
+    // a 64 KiB table per case
+    ("binarylut", 2),
+    ("instancenorm", 8),
+    ("intbinary", 8),
+    ("lrn", 8),
+    ("normalize", 8),
+    ("dense", 8),
+    ("add", 8),
+    ("sub", 8),
+    ("mul", 8),
+    ("max", 8),
+    ("min", 8),
+    ("lut", 8),
+    ("view", 8),
+    ("pad", 8),
+    ("concat", 8),
+    ("maxpool", 8),
+    ("avgpool", 8),
+    ("reduce", 8),
+    ("softmax", 8),
+    ("logsoftmax", 8),
+    ("argmax", 8),
+    ("gather", 8),
+];
+
+/// The spec vector files as `(op, path, cases)`, in [`SPEC_VECTORS`] order, after checking that
+/// `docs/spec/vectors` holds exactly those `.json` files.
+pub fn spec_vector_files() -> Vec<(&'static str, PathBuf, usize)> {
+    let dir = repo().join("docs/spec/vectors");
+    let mut found: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = SPEC_VECTORS.iter().map(|(op, _)| op.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed, "{} holds other vector files than SPEC_VECTORS (tests/support.rs) lists", dir.display());
+    SPEC_VECTORS.iter().map(|&(op, n)| (op, dir.join(format!("{op}.json")), n)).collect()
+}
+
 /// One case of a spec vector file (`docs/spec/vectors/*.json`), decoded.
 pub struct VectorCase {
     pub name: String,
