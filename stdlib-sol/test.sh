@@ -13,7 +13,26 @@ if [ -z "$FOUNDRY_BIN" ] || [ ! -x "$FOUNDRY_BIN/forge" ] || [ ! -x "$FOUNDRY_BI
 fi
 
 # 2. forge test, offline, with the solc wrapper (its path is machine-specific: not in foundry.toml)
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 start=$(date +%s.%N)
-"$FOUNDRY_BIN/forge" test --use "$FOUNDRY_BIN/solc" --offline "$@"
+"$FOUNDRY_BIN/forge" test --use "$FOUNDRY_BIN/solc" --offline "$@" | tee "$log"
 end=$(date +%s.%N)
 python3 -c "import sys; print('test.sh: forge test took %.1f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$end"
+
+# 3. forge ran and passed every test function of test/ (a filter among the extra arguments
+#    narrows the run: no count then)
+case " $* " in
+*" --match"* | *" --no-match"* | *" --m"[tcp]" "* | *" --nm"[tcp]" "*)
+    echo "test.sh: a test filter was given: the test count is not checked"
+    exit 0
+    ;;
+esac
+declared="$(find test -name '*.t.sol' -exec cat {} + | grep -cE '^\s*function test')"
+summary="$(grep -E '[0-9]+ tests passed, [0-9]+ failed, [0-9]+ skipped \([0-9]+ total tests\)' "$log" | tail -n 1)"
+passed="$(sed -nE 's/.* ([0-9]+) tests passed, ([0-9]+) failed, ([0-9]+) skipped \(([0-9]+) total tests\).*/\1 \2 \3 \4/p' <<<"$summary")"
+echo "test.sh: test functions $declared; forge: ${passed:-no summary}"
+if [ "$passed" != "$declared 0 0 $declared" ]; then
+    echo "test.sh: forge must run and pass every test function ($declared); it reported: ${summary:-nothing}" >&2
+    exit 1
+fi

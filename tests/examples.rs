@@ -91,3 +91,35 @@ fn qdq_model_keeps_its_own_quantization() {
     // onnxruntime's exact (unfused) QDQ execution scores 98.22%: within a point
     assert!(r.accuracy.unwrap().0 >= 0.9722, "{r:?}");
 }
+
+/// The modelIds of the five example models, compiled as the tests above compile them (the
+/// digits calibration sets; none for the prescribed QDQ model). A modelId is the keccak256 of
+/// the canonical artifact: these must NOT change unless the artifact format, the spec or the
+/// quantizer changes on purpose (then update them in the same commit and say why). A refactor
+/// that changes one has changed what the compiler produces. (Pinned at commit 71a549b; the
+/// `solidml compile` binary of 8563b93 prints the same ids.)
+const PINNED_MODEL_IDS: &[(&str, Option<&str>, &str)] = &[
+    ("digits_mlp.onnx", Some("digits_calib.npy"), "0x1b09141abb12c206ed6d6a8a34077553b7c7c89efdff14fb262b0138bfd7e69e"),
+    ("digits_logreg.onnx", Some("digits_calib.npy"), "0x4cd79cb2d88419239213393f1e5793ad736088bd5af2381c447778ad93d5ccd2"),
+    ("digits_logreg_ovr.onnx", Some("digits_calib.npy"), "0x368c76aa56ca8856a13a6a295120fcd0a2a34fdbcb1f08633509c1f64fccc973"),
+    ("digits_cnn.onnx", Some("digits_cnn_calib.npy"), "0x3564b9341520323d435402396d24dd5ba7900a47d67adc7b3dec42a6014dbe58"),
+    ("digits_cnn_qdq.onnx", None, "0x78dfdd79ee59ba6a7327d50fa693f96f0200622e88d485b9830e14604b28d8ee"),
+];
+
+#[test]
+fn example_model_ids_are_pinned() {
+    let mut changed = vec![];
+    for &(file, calib, want) in PINNED_MODEL_IDS {
+        let mut opts = CompileOptions::default();
+        if let Some(c) = calib {
+            opts = opts.with_calibration(vec![npy_f32(c)]);
+        }
+        let compiled = solidml_compiler::compile(&examples().join(file), &opts).unwrap();
+        let got: String = compiled.model_id.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(compiled.model_id, solidml_spec::model_id(&compiled.model).unwrap(), "{file}: modelId of its artifact");
+        if format!("0x{got}") != want {
+            changed.push(format!("{file}: 0x{got} (pinned {want})"));
+        }
+    }
+    assert!(changed.is_empty(), "example modelIds changed (a change of the artifacts, see PINNED_MODEL_IDS):\n{}", changed.join("\n"));
+}

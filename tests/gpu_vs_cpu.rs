@@ -8,12 +8,11 @@
 //!    errors where the CPU fails at run time.
 //!
 //! GEMM-like kernels run in both dot-product modes where `dot4I8Packed` is available.
-//! Without a GPU adapter the tests print a note and pass, except under `CI`, where they fail
-//! (CI installs lavapipe with scripts/vulkan-env.sh). `SOLIDML_GPU_RANDOM_MODELS=n` changes the
-//! number of random models (default 1200).
+//! Without a GPU adapter the tests fail (`bash scripts/vulkan-env.sh` installs lavapipe), unless
+//! `SOLIDML_SKIP` lists `gpu` (support's `require_gpu`). `SOLIDML_GPU_RANDOM_MODELS=n` changes
+//! the number of random models (default 1200).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use solidml_compiler::{CompileOptions, runner};
 use solidml_cpu::CpuExecutor;
@@ -22,25 +21,6 @@ use solidml_gpu::{DotMode, GpuContext, GpuExecutor};
 use solidml_tests::random_spec::{OpKind, random_inputs, random_model};
 use solidml_tests::*;
 
-fn gpu() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Option<GpuContext>> = OnceLock::new();
-    CTX.get_or_init(|| match GpuContext::new() {
-        Ok(c) => {
-            eprintln!("GPU adapter: {}", c.adapter());
-            Some(c)
-        }
-        Err(e) if e.is_no_adapter() => {
-            if std::env::var_os("CI").is_some() {
-                panic!("CI is set but there is no GPU adapter: {e} (install lavapipe: scripts/vulkan-env.sh)");
-            }
-            eprintln!("note: skipping the GPU tests: {e}");
-            None
-        }
-        Err(e) => panic!("GPU context: {e}"),
-    })
-    .as_ref()
-}
-
 /// The dot-product modes to exercise on this context.
 fn modes(ctx: &GpuContext) -> Vec<DotMode> {
     if ctx.packed_dot_available() { vec![DotMode::Packed, DotMode::Emulated] } else { vec![DotMode::Emulated] }
@@ -48,15 +28,13 @@ fn modes(ctx: &GpuContext) -> Vec<DotMode> {
 
 #[test]
 fn spec_vectors_replay_on_the_gpu() {
-    let Some(ctx) = gpu() else { return };
-    let dir = repo().join("docs/spec/vectors");
-    let mut files: Vec<_> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
-    files.sort();
-    let (mut cases, mut runs) = (0, 0);
-    for path in &files {
-        for VectorCase { name, model, inputs, outputs: want } in vector_cases(path) {
-            for mode in modes(ctx) {
+    let Some(ctx) = require_gpu() else { return };
+    let modes = modes(ctx);
+    let (mut ran, mut runs) = (vec![], 0);
+    for (op, path, _) in spec_vector_files() {
+        let mut cases = 0;
+        for VectorCase { name, model, inputs, outputs: want } in vector_cases(&path) {
+            for &mode in &modes {
                 let outs = GpuExecutor::with_dot_mode(ctx, &model, mode)
                     .and_then(|e| e.run(&inputs))
                     .unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
@@ -66,14 +44,18 @@ fn spec_vectors_replay_on_the_gpu() {
             }
             cases += 1;
         }
+        ran.push((op, cases));
     }
-    eprintln!("spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs) — all equal", files.len());
-    assert!(files.len() >= 25 && cases >= 190, "expected every spec vector file: {} files, {cases} cases", files.len());
+    let cases: usize = ran.iter().map(|r| r.1).sum();
+    eprintln!("spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs in {modes:?}) — all equal", ran.len());
+    // every file, every case, in every mode
+    assert_eq!(ran, SPEC_VECTORS, "spec vector cases replayed on the GPU, per file");
+    assert_eq!(runs, cases * modes.len());
 }
 
 #[test]
 fn example_models_match_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     // (model, calibration data or none for a prescribed QDQ model, evaluation inputs)
     let models: &[(&str, Option<&str>, &str)] = &[
         ("digits_mlp.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
@@ -108,11 +90,12 @@ fn example_models_match_the_cpu() {
         eprintln!("{file}: {} nodes {ops:?}: GPU = CPU on {} samples", model.nodes.len(), BATCH.min(samples.len()));
     }
     eprintln!("example models: {} models, {compared} runs compared byte for byte", models.len());
+    assert_eq!(compared, models.len() * BATCH * modes(ctx).len(), "every model on {BATCH} samples in every mode");
 }
 
 #[test]
 fn random_spec_models_match_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     let n: usize = std::env::var("SOLIDML_GPU_RANDOM_MODELS").ok().and_then(|v| v.parse().ok()).unwrap_or(1200);
     let modes = modes(ctx);
     let mut coverage: HashMap<OpKind, usize> = HashMap::new();
@@ -171,7 +154,7 @@ fn random_spec_models_match_the_cpu() {
 
 #[test]
 fn input_errors_match_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = require_gpu() else { return };
     let mut rng = Rng(42);
     let model = random_model(&mut rng, &[OpKind::Dense]);
     let exec = GpuExecutor::new(ctx, &model).unwrap();
@@ -202,7 +185,7 @@ fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the
     use solidml_exec::{Executor, PreparedCache};
     use solidml_gpu::GpuBackend;
 
-    if gpu().is_none() {
+    if require_gpu().is_none() {
         return;
     }
     let gpu = Arc::new(GpuBackend::new().unwrap());

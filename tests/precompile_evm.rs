@@ -7,7 +7,8 @@
 //! * a consumer written against OpenGradient's interface runs through the `0x…F4` entry and gets
 //!   the exact dequantized outputs; ZK mode gets a clear error.
 //!
-//! Needs a solc (`FOUNDRY_BIN`, set by scripts/test.sh); fails in CI without one, skips elsewhere.
+//! Needs a solc (`FOUNDRY_BIN`, set by scripts/test.sh): fails without one, unless `SOLIDML_SKIP`
+//! lists `forge`.
 
 use std::sync::Arc;
 
@@ -34,17 +35,6 @@ sol! {
     function classify(string modelCID, uint8 mode, int128[] values, int128 decimals) returns (ModelOutput);
 }
 
-fn solc() -> Option<Solc> {
-    match Solc::locate() {
-        Ok(s) if std::env::var_os("FOUNDRY_BIN").is_some() || std::env::var_os("SOLC").is_some() => Some(s),
-        _ => {
-            assert!(std::env::var("CI").is_err(), "FOUNDRY_BIN must be set in CI (scripts/test.sh sets it)");
-            eprintln!("skipped: no solc (set FOUNDRY_BIN or SOLC)");
-            None
-        }
-    }
-}
-
 fn i256(v: i128) -> I256 {
     I256::try_from(v).unwrap()
 }
@@ -53,7 +43,7 @@ const SAMPLES: usize = 100;
 
 #[test]
 fn generated_precompile_contracts_match_the_cpu_reference() {
-    let Some(solc) = solc() else { return };
+    let Some(solc) = require_solc() else { return };
     let store = Arc::new(MemoryStore::new());
     let mut sources: Vec<(String, String)> = precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     let mut models = vec![];
@@ -109,7 +99,7 @@ fn precompile_errors_bubble_up_and_the_address_is_shared() {
         sol.contains(&format!("PRECOMPILE = 0x{};", Address::from(SOLIDML_PRECOMPILE).to_checksum(None).trim_start_matches("0x"))),
         "SolidML.sol's address differs from SOLIDML_PRECOMPILE"
     );
-    let Some(solc) = solc() else { return };
+    let Some(solc) = require_solc() else { return };
     // a model the node does not hold: the contract bubbles the precompile's SolidMLError
     let compiled = solidml_compiler::compile(
         &examples().join("digits_logreg.onnx"),
@@ -138,7 +128,7 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn an_opengradient_consumer_runs_unchanged_through_the_f4_entry() {
-    let Some(solc) = solc() else { return };
+    let Some(solc) = require_solc() else { return };
     let compiled = solidml_compiler::compile(
         &examples().join("digits_mlp.onnx"),
         &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")]),

@@ -6,7 +6,8 @@
 //! around the CPU reference on 100 inputs each.
 //!
 //! All contracts are compiled in one solc run (solc-js is slow to start). Needs a solc
-//! (`FOUNDRY_BIN`, set by scripts/test.sh): fails in CI without one, skips elsewhere.
+//! (`FOUNDRY_BIN`, set by scripts/test.sh): fails without one, unless `SOLIDML_SKIP` lists
+//! `forge`.
 
 use std::collections::BTreeMap;
 
@@ -35,14 +36,7 @@ const DENSE_HEAVY: &[OpKind] =
 
 #[test]
 fn random_models_in_the_evm_equal_the_cpu_reference() {
-    let solc = match (Solc::locate(), std::env::var_os("FOUNDRY_BIN").or(std::env::var_os("SOLC"))) {
-        (Ok(s), Some(_)) => s,
-        _ => {
-            assert!(std::env::var("CI").is_err(), "FOUNDRY_BIN must be set in CI (scripts/test.sh sets it)");
-            eprintln!("skipped: no solc (set FOUNDRY_BIN or SOLC)");
-            return;
-        }
-    };
+    let Some(solc) = require_solc() else { return };
     let mut rng = Rng(0x5eed_0004);
     let mut models: Vec<(String, Model)> = vec![];
     let mut sources: BTreeMap<String, String> = BTreeMap::new();

@@ -303,38 +303,15 @@ fn generate(op: &str, r: &mut Rng) -> Model {
     }
 }
 
-const OPS: &[&str] = &[
-    "conv",
-    "convtranspose",
-    "matmul",
-    "binarylut",
-    "instancenorm",
-    "intbinary",
-    "lrn",
-    "normalize",
-    "dense",
-    "add",
-    "sub",
-    "mul",
-    "max",
-    "min",
-    "lut",
-    "view",
-    "pad",
-    "concat",
-    "maxpool",
-    "avgpool",
-    "reduce",
-    "softmax",
-    "logsoftmax",
-    "argmax",
-    "gather",
-];
-const CASES: usize = 8;
+/// The ops whose vectors this test writes: every file of [`SPEC_VECTORS`], whose case counts
+/// (fewer for ops whose model is large: a 64 KiB table) every replay checks.
+fn ops() -> impl Iterator<Item = &'static str> {
+    SPEC_VECTORS.iter().map(|(op, _)| *op)
+}
 
-/// Cases per op: fewer for ops whose model is large (a 64 KiB table).
+/// Cases per op.
 fn cases(op: &str) -> usize {
-    if op == "binarylut" { 2 } else { CASES }
+    SPEC_VECTORS.iter().find(|(o, _)| *o == op).unwrap().1
 }
 
 /// Compact JSON, one case per line (readable diffs, small files).
@@ -388,7 +365,7 @@ fn spec_vectors_match_the_committed_files() {
     let dir = repo().join("docs/spec/vectors");
     let bless = std::env::var("SOLIDML_BLESS").is_ok_and(|v| v == "1");
     let mut stale = vec![];
-    for op in OPS {
+    for op in ops() {
         let text = render(&vectors(op));
         let path = dir.join(format!("{op}.json"));
         if bless {
@@ -410,14 +387,18 @@ fn committed_vectors_replay_on_the_cpu_executor() {
     if std::env::var("SOLIDML_BLESS").is_ok_and(|v| v == "1") {
         return; // the files are being rewritten by the other test
     }
-    let dir = repo().join("docs/spec/vectors");
-    let mut count = 0;
-    for op in OPS {
-        for case in vector_cases(&dir.join(format!("{op}.json"))) {
+    // every file of the directory, each with exactly its listed number of cases
+    let mut ran = vec![];
+    for (op, path, _) in spec_vector_files() {
+        let mut count = 0;
+        for case in vector_cases(&path) {
+            assert!(case.name.starts_with(&format!("{op}_")), "{}: case {} of another op", path.display(), case.name);
             let outs = CpuExecutor::new(&case.model).unwrap().run(&case.inputs).unwrap();
             assert_eq!(outs.iter().map(value_i64).collect::<Vec<_>>(), case.outputs, "{}", case.name);
             count += 1;
         }
+        ran.push((op, count));
     }
-    assert_eq!(count, OPS.iter().map(|op| cases(op)).sum::<usize>());
+    assert_eq!(ran, SPEC_VECTORS, "spec vector cases replayed on the CPU, per file");
+    eprintln!("{} cases from {} files replayed on the CPU", ran.iter().map(|r| r.1).sum::<usize>(), ran.len());
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the cross-crate tests: repository paths, `.npy` loading, a
-//! deterministic PRNG.
+//! deterministic PRNG, the tools some tests need ([`skip`]: a missing tool fails the test
+//! unless `SOLIDML_SKIP` lists it).
 
 use std::path::PathBuf;
 
@@ -48,6 +49,45 @@ impl Rng {
     }
 }
 pub mod random_spec;
+pub mod skip;
+
+pub use skip::{require_forge, require_python, skipping};
+
+/// A solc for the tests that compile Solidity in process: `$SOLC`, `$FOUNDRY_BIN/solc` or the
+/// project-local wrapper ([`Solc::locate`](solidml_solidity::solc::Solc::locate)). `None`:
+/// skipped (`SOLIDML_SKIP=forge`); a missing solc fails the test.
+#[track_caller]
+pub fn require_solc() -> Option<solidml_solidity::solc::Solc> {
+    if skipping("forge") {
+        return None;
+    }
+    match solidml_solidity::solc::Solc::locate() {
+        Ok(s) => Some(s),
+        Err(e) => skip::missing("forge", &e.to_string(), skip::INSTALL_FORGE),
+    }
+}
+
+/// The process's GPU context (created once). `None`: skipped (`SOLIDML_SKIP=gpu`); no adapter
+/// fails the test naming `scripts/vulkan-env.sh`, and so does any other context error.
+#[track_caller]
+pub fn require_gpu() -> Option<&'static solidml_gpu::GpuContext> {
+    static CTX: std::sync::OnceLock<Result<solidml_gpu::GpuContext, String>> = std::sync::OnceLock::new();
+    if skipping("gpu") {
+        return None;
+    }
+    let ctx = CTX.get_or_init(|| match solidml_gpu::GpuContext::new() {
+        Ok(c) => {
+            eprintln!("GPU adapter: {}", c.adapter());
+            Ok(c)
+        }
+        Err(e) if e.is_no_adapter() => Err(format!("{e} (lavapipe is a software Vulkan device)")),
+        Err(e) => panic!("GPU context: {e}"),
+    });
+    match ctx {
+        Ok(c) => Some(c),
+        Err(e) => skip::missing("gpu", e, skip::INSTALL_GPU),
+    }
+}
 
 /// A minimal ONNX writer (onnx-protobuf) for generated test models.
 pub mod onnx_builder {
@@ -183,6 +223,55 @@ pub mod onnx_builder {
             m.write_to_bytes().unwrap()
         }
     }
+}
+
+/// Every spec vector file (`docs/spec/vectors/<op>.json`, written by tests/spec_vectors.rs) and
+/// its number of cases, in generation order: each replay (CPU, GPU, Solidity) checks it ran
+/// exactly these, so a file or a case that goes missing fails instead of passing unnoticed.
+pub const SPEC_VECTORS: &[(&str, usize)] = &[
+    ("conv", 8),
+    ("convtranspose", 8),
+    ("matmul", 8),
+    // a 64 KiB table per case
+    ("binarylut", 2),
+    ("instancenorm", 8),
+    ("intbinary", 8),
+    ("lrn", 8),
+    ("normalize", 8),
+    ("dense", 8),
+    ("add", 8),
+    ("sub", 8),
+    ("mul", 8),
+    ("max", 8),
+    ("min", 8),
+    ("lut", 8),
+    ("view", 8),
+    ("pad", 8),
+    ("concat", 8),
+    ("maxpool", 8),
+    ("avgpool", 8),
+    ("reduce", 8),
+    ("softmax", 8),
+    ("logsoftmax", 8),
+    ("argmax", 8),
+    ("gather", 8),
+];
+
+/// The spec vector files as `(op, path, cases)`, in [`SPEC_VECTORS`] order, after checking that
+/// `docs/spec/vectors` holds exactly those `.json` files.
+pub fn spec_vector_files() -> Vec<(&'static str, PathBuf, usize)> {
+    let dir = repo().join("docs/spec/vectors");
+    let mut found: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = SPEC_VECTORS.iter().map(|(op, _)| op.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed, "{} holds other vector files than SPEC_VECTORS (tests/support.rs) lists", dir.display());
+    SPEC_VECTORS.iter().map(|&(op, n)| (op, dir.join(format!("{op}.json")), n)).collect()
 }
 
 /// One case of a spec vector file (`docs/spec/vectors/*.json`), decoded.

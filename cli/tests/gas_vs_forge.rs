@@ -3,9 +3,14 @@
 //! writes a foundry project replaying every measured `predictQ` call, and
 //! `forge test --gas-report --json` must report the same gas per contract.
 //!
-//! Needs `FOUNDRY_BIN` (set by scripts/test.sh); fails in CI without it, skips elsewhere.
+//! Needs forge (`FOUNDRY_BIN`, set by scripts/test.sh): fails without it, unless `SOLIDML_SKIP`
+//! lists `forge` (the policy of `tests/skip.rs`, included here).
 
 use std::{collections::BTreeMap, process::Command};
+
+#[path = "../../tests/skip.rs"]
+#[allow(dead_code)]
+mod skip;
 
 fn solidml() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_solidml"))
@@ -17,11 +22,8 @@ fn examples() -> std::path::PathBuf {
 
 #[test]
 fn solidml_gas_equals_forge_gas_report() {
-    let Ok(bin) = std::env::var("FOUNDRY_BIN") else {
-        assert!(std::env::var("CI").is_err(), "FOUNDRY_BIN must be set in CI (scripts/test.sh sets it)");
-        eprintln!("skipped: FOUNDRY_BIN is not set");
-        return;
-    };
+    let Some(bin) = skip::require_forge() else { return };
+    let bin = bin.to_str().unwrap().to_string();
     let dir = std::env::temp_dir().join(format!("solidml-gas-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     // the logreg example, plus the 256×256 dense pair

@@ -82,3 +82,113 @@ pub fn run(g: &mut Graph) -> Result<bool> {
     }
     Ok(changed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Tid;
+    use crate::passes::testutil::*;
+
+    /// A 3-class linear model over 4 features (`ai.onnx.ml` node `lc`).
+    fn linear(g: &mut Graph, op: &str, post: &str, outputs: Vec<Tid>) {
+        let coefficients: Vec<f32> = (0..12).map(|i| ((i * 7) % 11) as f32 * 0.3 - 1.4).collect();
+        let mut attrs = vec![
+            ("coefficients", Attr::Floats(coefficients)),
+            ("intercepts", Attr::Floats(vec![0.5, -0.25, 0.125])),
+            ("post_transform", Attr::Str(post.into())),
+        ];
+        if op == "LinearClassifier" {
+            attrs.push(("classlabels_ints", Attr::Ints(vec![10, 20, 30])));
+        }
+        g.nodes.push(Node {
+            name: "lc".into(),
+            op: op.into(),
+            domain: "ai.onnx.ml".into(),
+            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            inputs: vec![Some(0)],
+            outputs,
+        });
+    }
+
+    /// `LinearClassifier(x) → (label, scores)`, both graph outputs.
+    fn classifier(post: &str) -> Graph {
+        let mut g = graph(&[("x", &[5, 4])]);
+        let (label, scores) = (g.add_tensor("label", false), g.add_tensor("scores", true));
+        linear(&mut g, "LinearClassifier", post, vec![label, scores]);
+        output(&mut g, label);
+        output(&mut g, scores);
+        g
+    }
+
+    fn ops(g: &Graph) -> Vec<&str> {
+        g.nodes.iter().map(|n| n.op.as_str()).collect()
+    }
+
+    #[test]
+    fn classifiers_become_gemm_post_transform_and_argmax() {
+        for (post, want) in [
+            ("SOFTMAX", &["Gemm", "Softmax", "ArgMax", "ArrayFeatureExtractor"][..]),
+            ("LOGISTIC", &["Gemm", "Sigmoid", "ArgMax", "ArrayFeatureExtractor"][..]),
+            ("NONE", &["Gemm", "ArgMax", "ArrayFeatureExtractor"][..]),
+        ] {
+            // check_preserves compares the labels (as numbers) and the scores
+            let (g, changed) = check_preserves(classifier(post), |g| run(g).unwrap());
+            assert!(changed, "{post}");
+            assert_eq!(ops(&g), want, "{post}");
+            let gemm = &g.nodes[0];
+            assert_eq!((gemm.int("transB", 0), g.shape(gemm.input(1).unwrap())), (1, &[3, 4][..]), "{post}");
+            // the labels come from the argmax of the raw scores, before the post transform
+            let argmax = &g.nodes[want.len() - 2];
+            assert_eq!(argmax.input(0), Some(gemm.outputs[0]), "{post}");
+            assert_eq!(g.nodes.last().unwrap().domain, "ai.onnx.ml");
+        }
+    }
+
+    #[test]
+    fn a_classifier_without_its_scores_output_keeps_only_the_label() {
+        let mut g = graph(&[("x", &[5, 4])]);
+        let label = g.add_tensor("label", false);
+        linear(&mut g, "LinearClassifier", "SOFTMAX", vec![label]);
+        output(&mut g, label);
+        let (g, changed) = check_preserves(g, |g| run(g).unwrap());
+        assert!(changed);
+        assert_eq!(ops(&g), ["Gemm", "ArgMax", "ArrayFeatureExtractor"]);
+    }
+
+    #[test]
+    fn a_regressor_becomes_its_gemm() {
+        for (post, want) in [("NONE", &["Gemm"][..]), ("LOGISTIC", &["Gemm", "Sigmoid"][..])] {
+            let mut g = graph(&[("x", &[5, 4])]);
+            let y = g.add_tensor("y", true);
+            linear(&mut g, "LinearRegressor", post, vec![y]);
+            output(&mut g, y);
+            let (g, changed) = check_preserves(g, |g| run(g).unwrap());
+            assert!(changed, "{post}");
+            assert_eq!(ops(&g), want, "{post}");
+            assert_eq!(g.outputs, [y], "{post}: the graph output is the same tensor");
+        }
+    }
+
+    #[test]
+    fn other_nodes_are_left_alone_and_bad_attributes_fail() {
+        // a Relu and an ai.onnx.ml Normalizer: nothing to expand
+        let mut g = graph(&[("x", &[5, 4])]);
+        let r = node(&mut g, "Relu", &[0], vec![]);
+        let n = node(&mut g, "Normalizer", &[r], vec![("norm", Attr::Str("L1".into()))]);
+        g.nodes[1].domain = "ai.onnx.ml".into();
+        output(&mut g, n);
+        let (_, changed) = check_preserves(g, |g| run(g).unwrap());
+        assert!(!changed);
+
+        // an unsupported post transform
+        let mut g = classifier("PROBIT");
+        let e = run(&mut g).unwrap_err().to_string();
+        assert!(e.contains("post_transform PROBIT is not supported"), "{e}");
+
+        // coefficients that do not split into rows of the feature count
+        let mut g = classifier("NONE");
+        g.tensors[0].shape = Some(vec![5, 5]);
+        let e = run(&mut g).unwrap_err().to_string();
+        assert!(e.contains("do not split into rows of 5 features"), "{e}");
+    }
+}
