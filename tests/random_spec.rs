@@ -57,6 +57,7 @@ pub enum OpKind {
     InstanceNorm,
     Lrn,
     Normalize,
+    CumSum,
 }
 
 impl OpKind {
@@ -89,6 +90,7 @@ impl OpKind {
         OpKind::InstanceNorm,
         OpKind::Lrn,
         OpKind::Normalize,
+        OpKind::CumSum,
     ];
 
     /// The family of an op (for coverage counts).
@@ -123,6 +125,7 @@ impl OpKind {
             Op::InstanceNorm(_) => OpKind::InstanceNorm,
             Op::Lrn(_) => OpKind::Lrn,
             Op::Normalize(_) => OpKind::Normalize,
+            Op::CumSum(_) => OpKind::CumSum,
         }
     }
 }
@@ -789,6 +792,22 @@ impl Gen<'_> {
                     scale_log2: k,
                 };
                 self.node(Op::Normalize(nm), vec![x], y)
+            }
+            OpKind::CumSum => {
+                let x = self.i8_with_rank(cur, 1, 4, 6);
+                let xs = self.info(x).shape;
+                let axis = self.r.range(0, xs.len() as i64 - 1) as u32;
+                let qo = quant(self.r);
+                let y = self.tensor(xs, DType::I8, Some(qo));
+                let c = solidml_spec::CumSum {
+                    axis,
+                    exclusive: chance(self.r, 2),
+                    reverse: chance(self.r, 2),
+                    input_zero_point: zero_point(self.r),
+                    multiplier: multiplier(self.r),
+                    output_zero_point: qo.zero_point,
+                };
+                self.node(Op::CumSum(c), vec![x], y)
             }
         }
     }

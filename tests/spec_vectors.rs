@@ -1,6 +1,6 @@
 //! The spec test vectors: `docs/spec/vectors/<op>.json`, small single-op models with inputs
-//! and the outputs the spec defines. Every executor (CPU here; EVM and WGSL later) replays
-//! them. This test regenerates them deterministically and checks the committed files match;
+//! and the outputs the spec defines. Every executor replays them (CPU here, GPU in
+//! gpu_vs_cpu.rs, the EVM in solidity_models.rs). This test regenerates them deterministically and checks the committed files match;
 //! `SOLIDML_BLESS=1` rewrites the files.
 
 use serde_json::json;
@@ -298,6 +298,19 @@ fn generate(op: &str, r: &mut Rng) -> Model {
         "gather" => {
             let qa = q(r);
             single(Op::Gather { axis: 1, indices: vec![2, 0, 2] }, vec![t8("x", &[2, 3], qa)], t8("y", &[2, 3], qa))
+        }
+        "cumsum" => {
+            let (qi, qo) = (q(r), q(r));
+            let shape = [r.range(1, 3), r.range(1, 5), r.range(1, 3)].map(|d| d as u32);
+            let c = solidml_spec::CumSum {
+                axis: r.range(0, 2) as u32,
+                exclusive: r.range(0, 1) == 1,
+                reverse: r.range(0, 1) == 1,
+                input_zero_point: qi.zero_point,
+                multiplier: Multiplier::from_real(qi.scale as f64 / qo.scale as f64),
+                output_zero_point: qo.zero_point,
+            };
+            single(Op::CumSum(c), vec![t8("x", &shape, qi)], t8("y", &shape, qo))
         }
         other => panic!("no generator for {other}"),
     }

@@ -255,6 +255,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     ("logsoftmax", 8),
     ("argmax", 8),
     ("gather", 8),
+    ("cumsum", 8),
 ];
 
 /// The spec vector files as `(op, path, cases)`, in [`SPEC_VECTORS`] order, after checking that

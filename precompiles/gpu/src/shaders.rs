@@ -100,6 +100,8 @@ shaders! {
     /// `normalize.wgsl`: rows scaled to unit L1 or L2 norm, one thread per row
     /// (spec §Op: Normalize).
     Normalize => "normalize", false;
+    /// Running sums along an axis (`cum_sum.wgsl`, spec §CumSum).
+    CumSum => "cum_sum", false;
 }
 
 /// The full WGSL source of `shader`: arith + bindings (+ dot functions) + the op.

@@ -326,6 +326,26 @@ pub struct Reduce {
     pub output_zero_point: i32,
 }
 
+/// Running sums of an int8 tensor along one axis, then requantization (spec §Op: CumSum):
+/// `out[j] = clamp(requantize(Σ_{i ∈ prefix(j)} (q_i − zp_in), M) + zp_out)` per lane, where
+/// `prefix(j)` is `i ≤ j` (`i < j` when `exclusive`), mirrored (`i ≥ j`, `i > j`) when
+/// `reverse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CumSum {
+    /// The summed axis, `< rank`; at most 8 421 504 elements along it (the sum fits in i32).
+    pub axis: u32,
+    /// Whether an element's own value is left out of its sum (ONNX `exclusive`).
+    pub exclusive: bool,
+    /// Whether sums run from the end of the axis (ONNX `reverse`).
+    pub reverse: bool,
+    /// Zero point of the input tensor, in `[−128, 127]`.
+    pub input_zero_point: i32,
+    /// Scale from input to output units: `s_in / s_out`.
+    pub multiplier: Multiplier,
+    /// Zero point of the output tensor, in `[−128, 127]`.
+    pub output_zero_point: i32,
+}
+
 /// Softmax along `axis`: `e[j] = exp_table[max − q_j]` (Q16 integers computed at compile
 /// time), `out_j = clamp(round_half_away(e_j · 256 / Σe) − 128)`; output scale 1/256, zero
 /// point −128.
@@ -524,6 +544,8 @@ pub enum Op {
     Lrn(Lrn),
     /// Rows scaled to unit L1 or L2 norm (spec §Op: Normalize).
     Normalize(Normalize),
+    /// Running sums along one axis, then requantization (spec §Op: CumSum).
+    CumSum(CumSum),
 }
 
 impl Op {
@@ -559,6 +581,7 @@ impl Op {
             Op::IntBinary { .. } => "IntBinary",
             Op::Lrn(_) => "Lrn",
             Op::Normalize(_) => "Normalize",
+            Op::CumSum(_) => "CumSum",
         }
     }
 }

@@ -407,6 +407,16 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want((-128..=127).contains(&r.input_zero_point) && (-128..=127).contains(&r.output_zero_point), "zero point out of range")?;
             want(r.multiplier.is_valid(), "multiplier out of range")
         }
+        Op::CumSum(c) => {
+            arity(1, 1)?;
+            want(int8_in_out(node), "CumSum takes and gives int8")?;
+            let x = t(0, &node.inputs);
+            want(x.shape == t(0, &node.outputs).shape && (c.axis as usize) < x.shape.len(), "shape must be kept; axis < rank")?;
+            // Σ(q − zp) over a whole lane must fit in i32
+            want(x.shape[c.axis as usize] <= (i32::MAX / 255) as u32, "axis longer than 8,421,504 (an i32 sum)")?;
+            want((-128..=127).contains(&c.input_zero_point) && (-128..=127).contains(&c.output_zero_point), "zero point out of range")?;
+            want(c.multiplier.is_valid(), "multiplier out of range")
+        }
         Op::Softmax(s) => {
             arity(1, 1)?;
             want(int8_in_out(node), "Softmax takes and gives int8")?;

@@ -6,8 +6,8 @@
 //! without a negative test fails too.
 
 use solidml_spec::{
-    Binary, BinaryKind, ConstData, Conv, ConvTranspose, DType, Dense, Epilogue, Extremum, InstanceNorm, LogSoftmax, Lrn, Lut, MatMul,
-    Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError, TensorInfo, View,
+    Binary, BinaryKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, LogSoftmax, Lrn, Lut,
+    MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError, TensorInfo, View,
     arith::Multiplier, validate::validate,
 };
 
@@ -589,6 +589,21 @@ fn all_cases() -> Vec<Case> {
         .node("zero point out of range", |m| op!(m, Reduce).input_zero_point = 128)
         .node("zero point out of range", |m| op!(m, Reduce).output_zero_point = -129)
         .node("multiplier out of range", |m| op!(m, Reduce).multiplier = BAD_M);
+
+    // ---- CumSum ----
+    let cum = CumSum { axis: 1, exclusive: false, reverse: true, input_zero_point: 0, multiplier: M, output_zero_point: 0 };
+    cases_of(out, single(Op::CumSum(cum), vec![t8("x", &[2, 3])], vec![t8("y", &[2, 3])]))
+        .node("expects 1 input(s) and 1 output(s), has 2 and 1", |m| m.nodes[0].inputs = vec![0, 0])
+        .node("CumSum takes and gives int8", |m| m.tensors[1] = t64("y", &[2, 3]))
+        .node("shape must be kept; axis < rank", |m| set_shape(m, 1, &[3, 2]))
+        .node("shape must be kept; axis < rank", |m| op!(m, CumSum).axis = 2)
+        .node("axis longer than 8,421,504 (an i32 sum)", |m| {
+            set_shape(m, 0, &[1, 8_421_505]);
+            set_shape(m, 1, &[1, 8_421_505]);
+        })
+        .node("zero point out of range", |m| op!(m, CumSum).input_zero_point = 128)
+        .node("zero point out of range", |m| op!(m, CumSum).output_zero_point = -129)
+        .node("multiplier out of range", |m| op!(m, CumSum).multiplier = BAD_M);
 
     // ---- Softmax ----
     let exp_table: Vec<u32> = (0..256u32).map(|d| 65536 >> (d / 16)).collect();

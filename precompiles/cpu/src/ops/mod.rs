@@ -5,6 +5,7 @@ pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod conv_transpose;
+pub mod cum_sum;
 pub mod dense;
 pub mod gather;
 pub mod instance_norm;
@@ -69,6 +70,7 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, E
         )?),
         Op::Lrn(l) => Value::I8(lrn::lrn(l, &input(0).shape, args[0].as_i8())),
         Op::Normalize(nm) => Value::I8(normalize::normalize(nm, &input(0).shape, args[0].as_i8())),
+        Op::CumSum(c) => Value::I8(cum_sum::cum_sum(c, &input(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
     };
     Ok(vec![v])

@@ -8,6 +8,7 @@ pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod conv_transpose;
+pub mod cum_sum;
 pub mod dense;
 pub mod gather;
 pub mod instance_norm;
@@ -222,6 +223,7 @@ pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Nod
         Op::InstanceNorm(inn) => instance_norm::build(b, &n, inn),
         Op::Lrn(l) => lrn::build(b, &n, l),
         Op::Normalize(nm) => normalize::build(b, &n, nm),
+        Op::CumSum(c) => cum_sum::build(b, &n, c),
     }
 }
 

@@ -9,6 +9,7 @@ mod argmax;
 mod binary;
 mod concat;
 mod conv;
+mod cum_sum;
 mod dense;
 mod gather;
 mod lut;
@@ -44,6 +45,7 @@ pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
         Op::MaxPool(p) | Op::AvgPool(p) => pool::emit(cx, n, p),
         Op::Reduce(rd) => reduce::emit(cx, n, rd),
         Op::Binary(_) | Op::Extremum(_) => binary::emit(cx, n),
+        Op::CumSum(c) => cum_sum::emit(cx, n, c),
         Op::LogSoftmax(_)
         | Op::ConvTranspose(_)
         | Op::MatMul(_)
