@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# All tests: Rust unit, cross-crate and CLI snapshot tests, then the ONNX backend
-# conformance suite (test cases shipped in the onnx Python package) with a pass floor.
+# All tests: formatting and clippy (warnings are errors), Rust unit, cross-crate and CLI
+# snapshot tests, then the ONNX backend conformance suite (test cases shipped in the onnx
+# Python package) with a pass floor.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/rust-env.sh
@@ -9,7 +10,10 @@ PY=$(bash scripts/python-env.sh | tail -n 1)
 
 # lavapipe (a real, software Vulkan device) for the GPU executor's tests when no GPU exists
 bash scripts/vulkan-env.sh
+# style first: fails in seconds (rustfmt.toml; workspace lints in Cargo.toml)
+cargo fmt --all --check
 cargo build --locked -p solidml
+cargo clippy --locked --workspace --all-targets -- -D warnings
 export FOUNDRY_BIN=$(bash scripts/foundry-env.sh | tail -n 1 | cut -d= -f2)
 cargo test --locked --workspace
 
@@ -18,6 +22,6 @@ cargo test --locked --workspace
 "$PY" tests/conformance/run_onnx_backend.py --solidml "$SOLIDML" --jobs 2 \
   --report "$TARGET_DIR/conformance.json" --min-pass "${CONFORMANCE_FLOOR:-113}"
 
-# stdlib-sol: the Solidity arithmetic library replays the spec vectors under real forge
+# stdlib-sol: the Solidity arithmetic primitives and the precompile interface under real forge
 # (Foundry 1.7.1 and solc-js from the npm registry, installed project-locally)
 bash stdlib-sol/test.sh
