@@ -4,7 +4,7 @@ use std::path::Path;
 
 use miette::Result;
 use serde_json::json;
-use solidml_spec::{Model, Op};
+use solidml_spec::Model;
 
 use crate::error::CliError;
 
@@ -93,11 +93,7 @@ pub(crate) fn render(model: &Model, artifact: &[u8]) -> String {
     let macs = model.macs_per_node();
     for (k, n) in model.nodes.iter().enumerate() {
         let t = model.tensor(n.outputs[0]);
-        let params = match &n.op {
-            Op::Conv(c) => c.weights.len() + c.bias.len(),
-            Op::Dense(d) => d.weights.len() + d.bias.len(),
-            _ => 0,
-        };
+        let params = n.op.parameter_count();
         let (scale, zp) = t.quant.map(|q| (format!("{:.5e}", q.scale), q.zero_point.to_string())).unwrap_or(("-".into(), "-".into()));
         let name: String = n.name.chars().take(28).collect();
         let _ = writeln!(

@@ -549,6 +549,17 @@ pub enum Op {
 }
 
 impl Op {
+    /// Weight and bias parameters the operator carries (Conv, ConvTranspose, Dense; 0 for the
+    /// others, whose tables are not counted as parameters).
+    pub fn parameter_count(&self) -> u64 {
+        match self {
+            Op::Conv(c) => (c.weights.len() + c.bias.len()) as u64,
+            Op::Dense(d) => (d.weights.len() + d.bias.len()) as u64,
+            Op::ConvTranspose(c) => (c.weights.len() + c.bias.len()) as u64,
+            _ => 0,
+        }
+    }
+
     /// Stable, human-readable name of the operator (spec section, CLI output).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -662,16 +673,7 @@ impl Model {
 
     /// Number of weight and bias parameters.
     pub fn parameter_count(&self) -> u64 {
-        let per_node: u64 = self
-            .nodes
-            .iter()
-            .map(|n| match &n.op {
-                Op::Conv(c) => (c.weights.len() + c.bias.len()) as u64,
-                Op::Dense(d) => (d.weights.len() + d.bias.len()) as u64,
-                Op::ConvTranspose(c) => (c.weights.len() + c.bias.len()) as u64,
-                _ => 0,
-            })
-            .sum();
+        let per_node: u64 = self.nodes.iter().map(|n| n.op.parameter_count()).sum();
         let consts: u64 = self
             .constants
             .iter()
