@@ -10,6 +10,7 @@
 //! Needs a solc (`FOUNDRY_BIN`, set by scripts/test.sh): fails without one, unless `SOLIDML_SKIP`
 //! lists `forge`.
 
+use alloy_primitives::hex;
 use std::sync::Arc;
 
 use alloy_primitives::{Address, I256};
@@ -117,13 +118,9 @@ fn precompile_errors_bubble_up_and_the_address_is_shared() {
     assert_eq!(&r.output[..4], &abi::ERROR_SELECTOR);
     let (code, message) = abi::decode_error(&r.output).unwrap();
     assert_eq!(code, abi::ErrorCode::UnknownModel as u8);
-    assert_eq!(message, format!("unknown model 0x{}", hex(&compiled.model_id)));
+    assert_eq!(message, format!("unknown model 0x{}", hex::encode(&compiled.model_id)));
     // the decoded error is also a valid `SolidMLError` for Solidity callers
     assert!(abi::SolidMLError::abi_decode(&r.output).is_ok());
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[test]
@@ -144,7 +141,7 @@ fn an_opengradient_consumer_runs_unchanged_through_the_f4_entry() {
     let contracts = solc.compile(&sources, &Default::default()).unwrap();
     let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(store));
     let consumer = chain.deploy(contracts["OGConsumer"].initcode.clone()).unwrap().address;
-    let cid = format!("0x{}", hex(&compiled.model_id));
+    let cid = format!("0x{}", hex::encode(&compiled.model_id));
     let exec = CpuExecutor::new(model).unwrap();
     let iq = model.tensor(model.inputs[0]).quant.unwrap();
     let oq = model.tensor(model.outputs[1]).quant;

@@ -9,6 +9,7 @@
 //! (`FOUNDRY_BIN`, set by scripts/test.sh): fails without one, unless `SOLIDML_SKIP` lists
 //! `forge`.
 
+use alloy_primitives::hex;
 use std::collections::BTreeMap;
 
 use alloy_primitives::I256;
@@ -157,7 +158,7 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
                     assert!(
                         r.success,
                         "{name} input {k}: predictQ reverted (0x{}) where the CPU succeeds\n{m:#?}\n{ins:?}",
-                        hex(&r.output)
+                        hex::encode(&r.output)
                     );
                     let got = predictQCall::abi_decode_returns(&r.output).unwrap();
                     assert_eq!(
@@ -220,7 +221,7 @@ fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &s
         assert!(!r.success, "{name}: the CPU fails but predict succeeded");
         return;
     };
-    assert!(r.success, "{name}: predict reverted (0x{})", hex(&r.output));
+    assert!(r.success, "{name}: predict reverted (0x{})", hex::encode(&r.output));
     let got = predictCall::abi_decode_returns(&r.output).unwrap();
     let expected: Vec<Vec<I256>> = m
         .outputs
@@ -235,10 +236,6 @@ fn check_predict(chain: &mut Chain, address: alloy_primitives::Address, name: &s
         })
         .collect();
     assert_eq!(got, expected, "{name}: predict differs from the spec's IO around the CPU reference\n{m:#?}");
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// A one-node Dense model `[rows, k] → [rows, n]` with random weights, bias and requantization.

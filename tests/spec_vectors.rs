@@ -3,6 +3,7 @@
 //! gpu_vs_cpu.rs, the EVM in solidity_models.rs). This test regenerates them deterministically and checks the committed files match;
 //! `SOLIDML_BLESS=1` rewrites the files.
 
+use alloy_primitives::hex;
 use serde_json::json;
 use solidml_cpu::CpuExecutor;
 use solidml_exec::Value;
@@ -363,14 +364,10 @@ fn vectors(op: &str) -> serde_json::Value {
                 })
                 .collect();
             let artifact = solidml_spec::encode(&model).unwrap();
-            json!({ "name": format!("{op}_{i}"), "model": model, "artifact": format!("0x{}", hex(&artifact)), "inputs": inputs, "outputs": outs })
+            json!({ "name": format!("{op}_{i}"), "model": model, "artifact": format!("0x{}", hex::encode(&artifact)), "inputs": inputs, "outputs": outs })
         })
         .collect();
     json!({ "op": op, "spec": format!("docs/spec.md#op-{op}"), "cases": cases })
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[test]

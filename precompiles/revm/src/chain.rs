@@ -11,6 +11,7 @@
 //! and from `forge test --gas-report` agree. [`Deployed::gas`] is the whole deployment
 //! transaction, what the deployer pays.
 
+use revm::primitives::hex;
 use revm::{
     Context, ExecuteCommitEvm, Journal, MainBuilder,
     context::{BlockEnv, CfgEnv, Evm, TxEnv},
@@ -123,7 +124,9 @@ impl Chain {
                 Ok(Deployed { address, gas: gas.tx_gas_used() })
             }
             ExecutionResult::Success { .. } => Err(EvmError::Deploy { status: "success", detail: "no address".into() }),
-            ExecutionResult::Revert { output, .. } => Err(EvmError::Deploy { status: "revert", detail: format!("0x{}", hex(&output)) }),
+            ExecutionResult::Revert { output, .. } => {
+                Err(EvmError::Deploy { status: "revert", detail: format!("0x{}", hex::encode(&output)) })
+            }
             ExecutionResult::Halt { reason, .. } => Err(EvmError::Deploy { status: "halt", detail: format!("{reason:?}") }),
         }
     }
@@ -170,10 +173,6 @@ impl Chain {
             .map(|c| c.original_bytes().len())
             .unwrap_or(0)
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]
