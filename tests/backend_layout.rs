@@ -27,6 +27,14 @@ const FAMILY: &[(&str, &str)] = &[
     ("GatherDynamic", "gather"),
 ];
 
+/// Operators whose file name is one word.
+const ONE_WORD: &[(&str, &str)] = &[("MatMul", "matmul"), ("ArgMax", "argmax")];
+
+/// An operator's own file stem: `InstanceNorm` → `instance_norm`, `MatMul` → `matmul`.
+fn stem(op: &str) -> String {
+    ONE_WORD.iter().find(|(o, _)| *o == op).map_or_else(|| snake(op), |(_, f)| f.to_string())
+}
+
 /// `InstanceNorm` → `instance_norm`.
 fn snake(name: &str) -> String {
     let mut s = String::new();
@@ -47,7 +55,7 @@ fn spec_ops() -> Vec<String> {
 
 /// The kernel file (stem) of an operator.
 fn file_of(op: &str) -> String {
-    FAMILY.iter().find(|(o, _)| *o == op).map_or_else(|| snake(op), |(_, f)| f.to_string())
+    FAMILY.iter().find(|(o, _)| *o == op).map_or_else(|| stem(op), |(_, f)| f.to_string())
 }
 
 /// The kernel files (stems) in a backend's `ops/` directory, `mod.rs` aside.
@@ -68,7 +76,7 @@ fn every_spec_operator_has_one_file_per_backend_or_is_refused() {
     let mut missing = vec![];
     for op in &ops {
         let file = file_of(op);
-        let shader = if file == "pool" { file.clone() } else { snake(op) };
+        let shader = if file == "pool" { file.clone() } else { stem(op) };
         let need = [
             (format!("cpu/src/ops/{file}.rs"), false),
             (format!("gpu/src/ops/{file}.rs"), false),
