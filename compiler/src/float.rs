@@ -1,9 +1,10 @@
 //! The float interpreter: ONNX semantics on `f32` (and `i64` for shape arithmetic).
 //!
 //! It serves the passes (constant folding, shape inference), calibration (activation ranges)
-//! and the quantizer (the real functions that lookup tables tabulate). It supports exactly the
-//! ops in [`crate::supported::SUPPORTED_OPS`]; the float reference for accuracy figures is
-//! tract, an independent implementation ([`crate::eval`]).
+//! and the quantizer (the real functions that lookup tables tabulate). Each op's semantics is
+//! found through the op registry ([`crate::ops`]), which lists exactly the supported ops; the
+//! float reference for accuracy figures is tract, an independent implementation
+//! ([`crate::eval`]).
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
 
@@ -15,7 +16,7 @@ type R<T> = std::result::Result<T, String>;
 /// activation (attribute `solidml.clamp`, set by [`crate::passes::fuse_activation`]) clamps the
 /// first output.
 pub fn eval_node(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
-    let mut outs = eval_onnx(g, n, ins)?;
+    let mut outs = crate::ops::eval(g, n, ins)?;
     if let (Some(Attr::Floats(b)), Some(Value::Float(y))) = (n.attr("solidml.clamp"), outs.first_mut()) {
         let (lo, hi) = (b[0], b[1]);
         y.mapv_inplace(|v| v.max(lo).min(hi));
@@ -23,7 +24,7 @@ pub fn eval_node(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(outs)
 }
 
-fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+pub(crate) fn eval_onnx(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let opset = g.opset;
     let get = |i: usize| -> R<&Value> { ins.get(i).copied().flatten().ok_or_else(|| format!("missing input {i}")) };
     let f = |i: usize| -> R<ArrayD<f32>> { Ok(get(i)?.to_f32()) };

@@ -19,13 +19,13 @@ pub mod float;
 pub mod ir;
 pub mod ml;
 pub mod onnx;
+pub mod ops;
 pub mod passes;
 pub mod precompile_contract;
 pub mod quantize;
 pub mod runner;
 pub mod solc;
 pub mod solidity;
-pub mod supported;
 
 use std::path::Path;
 
@@ -82,7 +82,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled, CompileEr
 
 /// Compile an imported graph.
 pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Result<Compiled, CompileError> {
-    let unsupported = supported::unsupported_nodes(g);
+    let unsupported = ops::unsupported_nodes(g);
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }

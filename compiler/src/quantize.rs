@@ -27,7 +27,7 @@ use crate::{
     error::{CompileError, Result, UnsupportedNode},
     float::{self, Window},
     ir::{Attr, Graph, Node, Tid, Value},
-    supported,
+    ops,
 };
 
 /// Quantization of a real range (widened to include 0).
@@ -58,13 +58,15 @@ pub fn lut_table(f: &dyn Fn(f64) -> f64, qin: Quant, qout: Quant) -> Vec<i8> {
         .collect()
 }
 
-struct Lowering<'g> {
-    g: &'g Graph,
+/// The integer model under construction: the lowering functions of [`crate::ops`] add tensors
+/// and nodes to it.
+pub struct Lowering<'g> {
+    pub(crate) g: &'g Graph,
     ranges: &'g Ranges,
     /// Whether any tensor's quantization came from calibrated ranges (not prescribed by QDQ).
     used_ranges: std::cell::Cell<bool>,
-    model: Model,
-    map: HashMap<Tid, TensorId>,
+    pub(crate) model: Model,
+    pub(crate) map: HashMap<Tid, TensorId>,
 }
 
 type R<T> = std::result::Result<T, String>;
@@ -72,7 +74,7 @@ type R<T> = std::result::Result<T, String>;
 /// Quantize a calibrated graph. Also says whether any calibrated range was used (a fully
 /// prescribed QDQ model needs none).
 pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)> {
-    let unsupported = supported::unsupported_nodes(g);
+    let unsupported = ops::unsupported_nodes(g);
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }
@@ -124,17 +126,17 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
     Ok((l.model, l.used_ranges.get()))
 }
 
-fn u32s(v: &[usize]) -> Vec<u32> {
+pub(crate) fn u32s(v: &[usize]) -> Vec<u32> {
     v.iter().map(|&d| d as u32).collect()
 }
 
 impl Lowering<'_> {
-    fn tensor(&mut self, name: &str, shape: &[usize], dtype: DType, quant: Option<Quant>) -> TensorId {
+    pub(crate) fn tensor(&mut self, name: &str, shape: &[usize], dtype: DType, quant: Option<Quant>) -> TensorId {
         self.model.tensors.push(TensorInfo { name: name.to_string(), shape: u32s(shape), dtype, quant });
         (self.model.tensors.len() - 1) as TensorId
     }
 
-    fn range_quant(&self, t: Tid) -> R<Quant> {
+    pub(crate) fn range_quant(&self, t: Tid) -> R<Quant> {
         if let Some(&q) = self.g.prescribed.get(&t) {
             return Ok(q);
         }
@@ -143,27 +145,27 @@ impl Lowering<'_> {
         Ok(quant_from_range(lo, hi))
     }
 
-    fn id(&self, t: Tid) -> R<TensorId> {
+    pub(crate) fn id(&self, t: Tid) -> R<TensorId> {
         self.map.get(&t).copied().ok_or_else(|| format!("tensor `{}` is a constant where a run-time tensor is needed", self.g.name(t)))
     }
 
-    fn quant(&self, id: TensorId) -> Quant {
+    pub(crate) fn quant(&self, id: TensorId) -> Quant {
         self.model.tensors[id as usize].quant.unwrap_or(Quant { scale: 1.0, zero_point: 0 })
     }
 
-    fn emit(&mut self, name: &str, op: Op, inputs: Vec<TensorId>, outputs: Vec<TensorId>) {
+    pub(crate) fn emit(&mut self, name: &str, op: Op, inputs: Vec<TensorId>, outputs: Vec<TensorId>) {
         self.model.nodes.push(QNode { name: name.to_string(), op, inputs, outputs });
     }
 
     /// New int8 output tensor for IR tensor `t` with quantization `q`.
-    fn out(&mut self, t: Tid, q: Quant) -> TensorId {
+    pub(crate) fn out(&mut self, t: Tid, q: Quant) -> TensorId {
         let id = self.tensor(self.g.name(t), self.g.shape(t), DType::I8, Some(q));
         self.map.insert(t, id);
         id
     }
 
     /// `id` requantized to `q` (a table), or `id` itself when it already has it.
-    fn rescale(&mut self, id: TensorId, q: Quant, name: &str) -> TensorId {
+    pub(crate) fn rescale(&mut self, id: TensorId, q: Quant, name: &str) -> TensorId {
         let qi = self.quant(id);
         if qi == q {
             return id;
@@ -181,7 +183,7 @@ impl Lowering<'_> {
     }
 
     /// A view of `x` producing IR tensor `t` (same type and quantization).
-    fn view(&mut self, name: &str, x: TensorId, t: Tid, offset: u64, strides: Vec<i64>) -> TensorId {
+    pub(crate) fn view(&mut self, name: &str, x: TensorId, t: Tid, offset: u64, strides: Vec<i64>) -> TensorId {
         let info = self.model.tensors[x as usize].clone();
         let out = self.tensor(self.g.name(t), self.g.shape(t), info.dtype, info.quant);
         self.emit(name, Op::View(View { offset, strides }), vec![x], vec![out]);
@@ -189,20 +191,27 @@ impl Lowering<'_> {
         out
     }
 
-    fn contiguous_view(&mut self, name: &str, x: TensorId, t: Tid) -> TensorId {
+    pub(crate) fn contiguous_view(&mut self, name: &str, x: TensorId, t: Tid) -> TensorId {
         let strides = row_major(self.g.shape(t)).iter().map(|&s| s as i64).collect();
         self.view(name, x, t, 0, strides)
     }
 
-    fn const_value(&self, t: Option<Tid>) -> Option<&Value> {
+    pub(crate) fn const_value(&self, t: Option<Tid>) -> Option<&Value> {
         t.and_then(|t| self.g.consts.get(&t))
     }
 
+    /// Lower node `n` by its registry entry.
     fn lower(&mut self, n: &Node) -> R<()> {
+        let g = self.g;
+        let ins: Vec<Option<&Value>> = n.inputs.iter().map(|t| t.and_then(|t| g.consts.get(&t))).collect();
+        ops::lower(self, n, &ins)
+    }
+
+    pub(crate) fn lower_legacy(&mut self, n: &Node, ins: &[Option<&Value>]) -> R<()> {
         let g = self.g;
         let inp = |i: usize| n.input(i).ok_or_else(|| format!("input {i} missing"));
         let y = n.outputs[0];
-        let ins: Vec<Option<&Value>> = n.inputs.iter().map(|t| t.and_then(|t| g.consts.get(&t))).collect();
+        let ins = ins.to_vec();
         // unary functions → a table
         if let Some(f) = float::unary_fn(n, &ins)? {
             if n.inputs.iter().skip(1).flatten().any(|t| !g.is_const(*t)) {
@@ -570,7 +579,7 @@ impl Lowering<'_> {
         }
     }
 
-    fn channel_lut(&mut self, n: &Node, x: Tid, y: Tid, axis: usize, fs: &[Box<dyn Fn(f64) -> f64>]) -> R<()> {
+    pub(crate) fn channel_lut(&mut self, n: &Node, x: Tid, y: Tid, axis: usize, fs: &[Box<dyn Fn(f64) -> f64>]) -> R<()> {
         let xi = self.id(x)?;
         if self.g.shape(x).get(axis) != Some(&fs.len()) {
             return Err(format!("{} per-channel parameters for axis {axis} of shape {:?}", fs.len(), self.g.shape(x)));
@@ -882,7 +891,7 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    fn shape_of(&self, id: TensorId) -> Vec<usize> {
+    pub(crate) fn shape_of(&self, id: TensorId) -> Vec<usize> {
         self.model.tensors[id as usize].shape.iter().map(|&d| d as usize).collect()
     }
 
@@ -993,7 +1002,7 @@ fn wt_rows(b: &ArrayD<f32>, n: &Node) -> usize {
     if n.int("transB", 0) != 0 { b.shape()[0] } else { b.shape()[1] }
 }
 
-fn row_major(shape: &[usize]) -> Vec<usize> {
+pub(crate) fn row_major(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1usize; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         s[i] = s[i + 1] * shape[i + 1];
@@ -1001,13 +1010,13 @@ fn row_major(shape: &[usize]) -> Vec<usize> {
     s
 }
 
-fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<i64> {
+pub(crate) fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<i64> {
     let own = row_major(&shape.iter().map(|&d| d as usize).collect::<Vec<_>>());
     let lead = out.len() - shape.len();
     (0..out.len()).map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] as i64 }).collect()
 }
 
-fn multiplier(real: f64) -> R<Multiplier> {
+pub(crate) fn multiplier(real: f64) -> R<Multiplier> {
     // non-finite weights or scales (a damaged or degenerate model) get an error, not a panic
     if !real.is_finite() || real < 0.0 {
         return Err(format!("requantization multiplier {real} is not a finite non-negative number (non-finite weights or scales?)"));
@@ -1031,7 +1040,7 @@ fn pool_params(w: &Window, count_include_pad: bool, zero_point: i32) -> Pool {
     }
 }
 
-fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {
+pub(crate) fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {
     let (mut lo, mut hi) = (-128i8, 127i8);
     if let Some(Attr::Floats(b)) = n.attr("solidml.clamp") {
         if b[0].is_finite() {
@@ -1046,7 +1055,13 @@ fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {
 
 /// Symmetric per-output-channel weights (`axis` is the output channel axis), int32 bias,
 /// and the multipliers `s_in · s_w[c] / s_out`. Checks the int32 accumulator cannot overflow.
-fn quantize_weights(w: &ArrayD<f32>, axis: usize, bias: Option<&[f32]>, qi: Quant, qo: Quant) -> R<(Vec<i8>, Vec<i32>, Vec<Multiplier>)> {
+pub(crate) fn quantize_weights(
+    w: &ArrayD<f32>,
+    axis: usize,
+    bias: Option<&[f32]>,
+    qi: Quant,
+    qo: Quant,
+) -> R<(Vec<i8>, Vec<i32>, Vec<Multiplier>)> {
     let channels = w.shape()[axis];
     let wc = w.as_standard_layout();
     let flat = wc.as_slice().unwrap();
