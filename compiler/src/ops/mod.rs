@@ -11,6 +11,17 @@
 //! attributes once (ONNX defaults and opset differences in one place) and holds both the float
 //! semantics and the lowering of its ops.
 
+pub mod binary;
+pub mod conv;
+pub mod conv_transpose;
+pub mod elementwise;
+pub mod gemm;
+pub mod normalization;
+pub mod pool;
+pub mod reduce;
+pub mod softmax;
+pub mod window;
+
 use std::sync::OnceLock;
 
 use crate::{
@@ -63,7 +74,18 @@ impl OpDef {
 pub fn registry() -> &'static [OpDef] {
     static REGISTRY: OnceLock<Vec<OpDef>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let families: &[&[OpDef]] = &[LEGACY];
+        let families: &[&[OpDef]] = &[
+            elementwise::OPS,
+            binary::OPS,
+            gemm::OPS,
+            conv::OPS,
+            conv_transpose::OPS,
+            pool::OPS,
+            reduce::OPS,
+            softmax::OPS,
+            normalization::OPS,
+            LEGACY,
+        ];
         let mut all: Vec<OpDef> = families.concat();
         all.sort_by_key(|d| (d.domain, d.op_type));
         all
@@ -116,6 +138,11 @@ pub(crate) fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R
     }
 }
 
+/// The input `i`, which must be present.
+pub(crate) fn input<'v>(ins: &[Option<&'v Value>], i: usize) -> R<&'v Value> {
+    ins.get(i).copied().flatten().ok_or_else(|| format!("missing input {i}"))
+}
+
 fn legacy_eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     crate::float::eval_onnx(g, n, ins)
 }
@@ -130,77 +157,25 @@ const fn op(domain: &'static str, op_type: &'static str) -> OpDef {
 
 /// Ops not yet moved into a family module.
 const LEGACY: &[OpDef] = &[
-    op("", "Abs"),
-    op("", "Add"),
-    op("", "ArgMax"),
-    op("", "AveragePool"),
-    op("", "BatchNormalization"),
     op("", "Cast"),
-    op("", "Ceil"),
-    op("", "Clip"),
     op("", "Concat"),
     OpDef::folded("", "Constant", None, "import"),
     OpDef::folded("", "ConstantOfShape", Some(legacy_eval), "constant folding"),
-    op("", "Conv"),
-    op("", "ConvTranspose"),
-    op("", "Cos"),
     OpDef::folded("", "DequantizeLinear", Some(legacy_eval), "passes::qdq and constant folding"),
-    op("", "Div"),
     op("", "Dropout"),
-    op("", "Elu"),
-    op("", "Erf"),
-    op("", "Exp"),
     op("", "Expand"),
     op("", "Flatten"),
-    op("", "Floor"),
     op("", "Gather"),
-    op("", "Gelu"),
-    op("", "Gemm"),
-    op("", "GlobalAveragePool"),
-    op("", "GlobalMaxPool"),
-    op("", "HardSigmoid"),
-    op("", "HardSwish"),
     op("", "Identity"),
-    op("", "InstanceNormalization"),
-    op("", "LeakyRelu"),
-    op("", "LRN"),
-    op("", "Log"),
-    op("", "LogSoftmax"),
-    op("", "MatMul"),
-    op("", "Max"),
-    op("", "MaxPool"),
-    op("", "Min"),
-    op("", "Mul"),
-    op("", "Neg"),
     op("", "Pad"),
-    op("", "Pow"),
     OpDef::folded("", "QuantizeLinear", Some(legacy_eval), "passes::qdq and constant folding"),
-    op("", "PRelu"),
     OpDef::folded("", "Range", Some(legacy_eval), "constant folding"),
-    op("", "Reciprocal"),
-    op("", "ReduceMax"),
-    op("", "ReduceMean"),
-    op("", "ReduceMin"),
-    op("", "ReduceSum"),
-    op("", "Relu"),
     op("", "Reshape"),
-    op("", "Round"),
-    op("", "Selu"),
     OpDef::folded("", "Shape", Some(legacy_eval), "constant folding"),
-    op("", "Sigmoid"),
-    op("", "Sign"),
-    op("", "Sin"),
     OpDef::folded("", "Size", Some(legacy_eval), "constant folding"),
     op("", "Slice"),
-    op("", "Softmax"),
-    op("", "Softplus"),
-    op("", "Softsign"),
     op("", "Split"),
-    op("", "Sqrt"),
     op("", "Squeeze"),
-    op("", "Sub"),
-    op("", "Sum"),
-    op("", "Tanh"),
     op("", "Tile"),
     op("", "Transpose"),
     op("", "Unsqueeze"),
