@@ -17,7 +17,6 @@ pub mod error;
 pub mod eval;
 pub mod float;
 pub mod ir;
-pub mod ml;
 pub mod onnx;
 pub mod ops;
 pub mod passes;

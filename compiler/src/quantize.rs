@@ -1,14 +1,18 @@
 //! Post-training static quantization: the float IR with calibrated ranges becomes a
 //! [`solidml_spec::Model`] (the arithmetic contract).
 //!
+//! [`quantize`] walks the nodes and lowers each by its entry in the op registry
+//! ([`crate::ops`], one lowering per op family); [`Lowering`] is the model under construction
+//! with the quantization rules below, which every family's lowering shares.
+//!
 //! * Activations: per-tensor asymmetric int8, `scale = (max − min) / 255` over the calibrated
 //!   range widened to include 0, `zero_point = round(−128 − min / scale)`; ops that only move
 //!   data (views, pads, max pooling, concatenation) keep their input's quantization.
 //! * Weights: symmetric int8 per output channel (`scale = max|w| / 127`), bias int32 at
 //!   `s_in · s_w[c]`, requantization multipliers `s_in · s_w[c] / s_out` in gemmlowp form.
 //! * Unary functions and element-wise ops with a constant operand become 256-entry tables
-//!   (one per channel when the constant varies along one axis), tabulated here from the float
-//!   semantics: exact everywhere by construction.
+//!   (one per channel when the constant varies along one axis), tabulated ([`lut_table`])
+//!   from the float semantics: exact everywhere by construction.
 //! * Softmax outputs have scale 1/256 and zero point −128.
 //!
 //! Every model output is int8 (dequantized by the runner) or i64 (labels): regression outputs
@@ -18,13 +22,12 @@ use std::collections::HashMap;
 
 use ndarray::ArrayD;
 use solidml_spec::{
-    ConstData, DType, Epilogue, Lut, Model, Node as QNode, Op, Pad, Quant, TensorId, TensorInfo, View, arith::Multiplier, io::quantize_f32,
+    DType, Epilogue, Lut, Model, Node as QNode, Op, Quant, TensorId, TensorInfo, View, arith::Multiplier, io::quantize_f32,
 };
 
 use crate::{
     calibrate::Ranges,
     error::{CompileError, Result, UnsupportedNode},
-    float,
     ir::{Attr, Graph, Node, Tid, Value},
     ops,
 };
@@ -206,172 +209,6 @@ impl Lowering<'_> {
         ops::lower(self, n, &ins)
     }
 
-    pub(crate) fn lower_legacy(&mut self, n: &Node, ins: &[Option<&Value>]) -> R<()> {
-        let g = self.g;
-        let inp = |i: usize| n.input(i).ok_or_else(|| format!("input {i} missing"));
-        let y = n.outputs[0];
-        let ins = ins.to_vec();
-        match (n.domain.as_str(), n.op.as_str()) {
-            ("ai.onnx.ml", "Normalizer") => {
-                let x = self.id(inp(0)?)?;
-                let kind = match n.str("norm", "MAX").as_str() {
-                    "L1" => solidml_spec::NormKind::L1,
-                    "L2" => solidml_spec::NormKind::L2,
-                    other => return Err(format!("norm {other} is not supported (L1 and L2 are)")),
-                };
-                let qi = self.quant(x);
-                // non-negative inputs give outputs in [0, 1]: scale 1/256, zero point −128;
-                // otherwise [−1, 1]: scale 1/128, zero point 0
-                let non_negative = qi.zero_point == -128;
-                let (scale_log2, zo) = if non_negative { (8, -128) } else { (7, 0) };
-                let qo = Quant { scale: 1.0 / (1u32 << scale_log2) as f32, zero_point: zo };
-                let o = self.out(y, qo);
-                let nm = solidml_spec::Normalize { kind, input_zero_point: qi.zero_point, output_zero_point: zo, scale_log2 };
-                self.emit(&n.name, Op::Normalize(nm), vec![x], vec![o]);
-                Ok(())
-            }
-            ("ai.onnx.ml", "Scaler") => {
-                let (off, sc) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
-                let features = *g.shape(inp(0)?).last().ok_or("Scaler input rank")?;
-                let pick = |v: &[f32], j: usize, d: f32| if v.len() == 1 { v[0] } else { *v.get(j).unwrap_or(&d) } as f64;
-                let fs: Vec<Box<dyn Fn(f64) -> f64>> = (0..features)
-                    .map(|j| {
-                        let (o, s) = (pick(&off, j, 0.0), pick(&sc, j, 1.0));
-                        Box::new(move |x: f64| (x - o) * s) as Box<dyn Fn(f64) -> f64>
-                    })
-                    .collect();
-                let axis = g.shape(inp(0)?).len() - 1;
-                self.channel_lut(n, inp(0)?, y, axis, &fs)
-            }
-            ("", "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Identity" | "Dropout" | "Cast") | ("ai.onnx.ml", "Cast") => {
-                let x = self.id(inp(0)?)?;
-                let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
-                let want_float = n.op != "Cast" || matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE");
-                if self.model.tensors[x as usize].dtype == DType::I64 && want_float && n.op == "Cast" {
-                    return Err("casting integers to a real type is not supported".into());
-                }
-                if self.model.tensors[x as usize].dtype == DType::I8 && !want_float {
-                    return Err("casting a quantized real tensor to an integer type is not supported".into());
-                }
-                self.contiguous_view(&n.name, x, y);
-                Ok(())
-            }
-            ("", "Transpose") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?);
-                let rank = shape.len();
-                let perm: Vec<usize> =
-                    n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect());
-                let st = row_major(shape);
-                let strides = perm.iter().map(|&p| st[p] as i64).collect();
-                self.view(&n.name, x, y, 0, strides);
-                Ok(())
-            }
-            ("", "Slice") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let spec = float::slice_spec(n, &ins, &shape, g.opset)?;
-                let st = row_major(&shape);
-                let offset: i64 = spec.iter().zip(&st).map(|(&(s, len, _), &k)| if len == 0 { 0 } else { s * k as i64 }).sum();
-                let strides = spec.iter().zip(&st).map(|(&(_, _, step), &k)| step * k as i64).collect();
-                self.view(&n.name, x, y, offset as u64, strides);
-                Ok(())
-            }
-            ("", "Expand") => {
-                let x = self.id(inp(0)?)?;
-                let (si, so) = (u32s(g.shape(inp(0)?)), u32s(g.shape(y)));
-                let strides = broadcast_strides(&si, &so);
-                self.view(&n.name, x, y, 0, strides);
-                Ok(())
-            }
-            ("", "Tile") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let reps: Vec<usize> = ins
-                    .get(1)
-                    .copied()
-                    .flatten()
-                    .ok_or("Tile repeats must be constant")?
-                    .to_i64()
-                    .iter()
-                    .map(|&r| r.max(0) as usize)
-                    .collect();
-                let st = row_major(&shape);
-                // out[r0, d0, r1, d1, …] = in[d0, d1, …]: a view with zero strides on the
-                // repeat axes, then a contiguous reshape to [r0·d0, r1·d1, …]
-                let mut mid_shape = vec![];
-                let mut strides = vec![];
-                for (k, &d) in shape.iter().enumerate() {
-                    mid_shape.extend([reps[k], d]);
-                    strides.extend([0i64, st[k] as i64]);
-                }
-                let info = self.model.tensors[x as usize].clone();
-                let mid = self.tensor(&format!("{}.tiled", g.name(y)), &mid_shape, info.dtype, info.quant);
-                self.emit(&format!("{}.repeat", n.name), Op::View(View { offset: 0, strides }), vec![x], vec![mid]);
-                self.contiguous_view(&n.name, mid, y);
-                Ok(())
-            }
-            ("", "Split") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let axis = float::norm_axis(n.int("axis", 0), shape.len())?;
-                let sizes = float::split_sizes(n, &ins, shape[axis], n.outputs.len())?;
-                let st = row_major(&shape);
-                let mut start = 0;
-                for (k, &o) in n.outputs.iter().enumerate() {
-                    let strides = st.iter().map(|&s| s as i64).collect();
-                    self.view(&format!("{}.{k}", n.name), x, o, (start * st[axis]) as u64, strides);
-                    start += sizes[k];
-                }
-                Ok(())
-            }
-            ("", "Gather") | ("ai.onnx.ml", "ArrayFeatureExtractor") => self.gather(n, &ins),
-            ("", "Pad") => {
-                let x = self.id(inp(0)?)?;
-                let rank = g.shape(inp(0)?).len();
-                let (pads, value) = float::pad_spec(n, &ins, rank, g.opset)?;
-                let mode = float::pad_mode(n)?;
-                let info = self.model.tensors[x as usize].clone();
-                let v = match info.quant {
-                    Some(q) => quantize_f32(value, q.scale, q.zero_point) as i64,
-                    None => value as i64,
-                };
-                let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
-                self.map.insert(y, o);
-                self.emit(
-                    &n.name,
-                    Op::Pad(Pad {
-                        pads_begin: pads.iter().map(|p| p.0 as u32).collect(),
-                        pads_end: pads.iter().map(|p| p.1 as u32).collect(),
-                        mode,
-                        value: v,
-                    }),
-                    vec![x],
-                    vec![o],
-                );
-                Ok(())
-            }
-            ("", "Concat") => {
-                let xs: Vec<TensorId> = n.inputs.iter().flatten().map(|&t| self.id(t)).collect::<R<_>>()?;
-                let axis = float::norm_axis(n.int("axis", 0), g.shape(y).len())? as u32;
-                let dtype = self.model.tensors[xs[0] as usize].dtype;
-                let (o, xs) = if dtype == DType::I8 {
-                    let q = self.range_quant(y)?;
-                    let xs: Vec<TensorId> = xs.iter().map(|&x| self.rescale(x, q, &n.name)).collect();
-                    (self.out(y, q), xs)
-                } else {
-                    let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
-                    self.map.insert(y, o);
-                    (o, xs)
-                };
-                self.emit(&n.name, Op::Concat { axis }, xs, vec![o]);
-                Ok(())
-            }
-            ("", other) => Err(format!("{other} in this form is not supported")),
-            (d, other) => Err(format!("{d}:{other} in this form is not supported")),
-        }
-    }
-
     pub(crate) fn channel_lut(&mut self, n: &Node, x: Tid, y: Tid, axis: usize, fs: &[Box<dyn Fn(f64) -> f64>]) -> R<()> {
         let xi = self.id(x)?;
         if self.g.shape(x).get(axis) != Some(&fs.len()) {
@@ -386,61 +223,6 @@ impl Lowering<'_> {
 
     pub(crate) fn shape_of(&self, id: TensorId) -> Vec<usize> {
         self.model.tensors[id as usize].shape.iter().map(|&d| d as usize).collect()
-    }
-
-    fn gather(&mut self, n: &Node, ins: &[Option<&'_ Value>]) -> R<()> {
-        let g = self.g;
-        let (data, idx) = (n.input(0).ok_or("data missing")?, n.input(1).ok_or("indices missing")?);
-        let y = n.outputs[0];
-        if g.is_const(data) && !g.is_const(idx) && !g.consts[&data].is_float() {
-            // class labels picked by a run-time index: `Take`
-            let table: Vec<i64> = g.consts[&data].to_i64().iter().copied().collect();
-            let x = self.id(idx)?;
-            let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
-            self.map.insert(y, o);
-            self.emit(&n.name, Op::Take { table }, vec![x], vec![o]);
-            return Ok(());
-        }
-        let Some(iv) = ins.get(1).copied().flatten() else {
-            if n.op != "Gather" {
-                return Err("ArrayFeatureExtractor with run-time indices on run-time data is not supported".into());
-            }
-            // run-time indices: the data is a run-time tensor or a constant table (embeddings)
-            let shape = g.shape(data).to_vec();
-            let axis = float::norm_axis(n.int("axis", 0), shape.len())?;
-            let x = match self.map.get(&data) {
-                Some(&x) => x,
-                None => {
-                    let c = g.consts[&data].to_f32();
-                    let (lo, hi) = c.iter().fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
-                    let qc = quant_from_range(lo, hi);
-                    let ct = self.tensor(g.name(data), &shape, DType::I8, Some(qc));
-                    self.model.constants.push((ct, ConstData::I8(c.iter().map(|&v| quantize_f32(v, qc.scale, qc.zero_point)).collect())));
-                    ct
-                }
-            };
-            let idx = self.id(idx)?;
-            let info = self.model.tensors[x as usize].clone();
-            let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
-            self.map.insert(y, o);
-            self.emit(&n.name, Op::GatherDynamic { axis: axis as u32 }, vec![x, idx], vec![o]);
-            return Ok(());
-        };
-        let x = self.id(data)?;
-        let shape = g.shape(data).to_vec();
-        let axis = if n.op == "Gather" { float::norm_axis(n.int("axis", 0), shape.len())? } else { shape.len() - 1 };
-        let d = shape[axis] as i64;
-        let indices: Vec<u32> = iv
-            .to_i64()
-            .iter()
-            .map(|&i| if i < 0 { i + d } else { i })
-            .map(|i| if (0..d).contains(&i) { Ok(i as u32) } else { Err(format!("index {i} out of range")) })
-            .collect::<R<_>>()?;
-        let info = self.model.tensors[x as usize].clone();
-        let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
-        self.map.insert(y, o);
-        self.emit(&n.name, Op::Gather { axis: axis as u32, indices }, vec![x], vec![o]);
-        Ok(())
     }
 }
 

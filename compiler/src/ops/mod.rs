@@ -12,13 +12,21 @@
 //! semantics and the lowering of its ops.
 
 pub mod binary;
+pub mod concat;
+pub mod constant;
 pub mod conv;
 pub mod conv_transpose;
 pub mod elementwise;
+pub mod gather;
 pub mod gemm;
+pub mod ml;
 pub mod normalization;
+pub mod pad;
 pub mod pool;
+pub mod qdq;
 pub mod reduce;
+pub mod shape;
+pub mod slice;
 pub mod softmax;
 pub mod window;
 
@@ -84,7 +92,14 @@ pub fn registry() -> &'static [OpDef] {
             reduce::OPS,
             softmax::OPS,
             normalization::OPS,
-            LEGACY,
+            shape::OPS,
+            constant::OPS,
+            slice::OPS,
+            concat::OPS,
+            gather::OPS,
+            pad::OPS,
+            qdq::OPS,
+            ml::OPS,
         ];
         let mut all: Vec<OpDef> = families.concat();
         all.sort_by_key(|d| (d.domain, d.op_type));
@@ -142,50 +157,6 @@ pub(crate) fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R
 pub(crate) fn input<'v>(ins: &[Option<&'v Value>], i: usize) -> R<&'v Value> {
     ins.get(i).copied().flatten().ok_or_else(|| format!("missing input {i}"))
 }
-
-fn legacy_eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
-    crate::float::eval_onnx(g, n, ins)
-}
-
-fn legacy_lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
-    l.lower_legacy(n, ins)
-}
-
-const fn op(domain: &'static str, op_type: &'static str) -> OpDef {
-    OpDef::new(domain, op_type, legacy_eval, legacy_lower)
-}
-
-/// Ops not yet moved into a family module.
-const LEGACY: &[OpDef] = &[
-    op("", "Cast"),
-    op("", "Concat"),
-    OpDef::folded("", "Constant", None, "import"),
-    OpDef::folded("", "ConstantOfShape", Some(legacy_eval), "constant folding"),
-    OpDef::folded("", "DequantizeLinear", Some(legacy_eval), "passes::qdq and constant folding"),
-    op("", "Dropout"),
-    op("", "Expand"),
-    op("", "Flatten"),
-    op("", "Gather"),
-    op("", "Identity"),
-    op("", "Pad"),
-    OpDef::folded("", "QuantizeLinear", Some(legacy_eval), "passes::qdq and constant folding"),
-    OpDef::folded("", "Range", Some(legacy_eval), "constant folding"),
-    op("", "Reshape"),
-    OpDef::folded("", "Shape", Some(legacy_eval), "constant folding"),
-    OpDef::folded("", "Size", Some(legacy_eval), "constant folding"),
-    op("", "Slice"),
-    op("", "Split"),
-    op("", "Squeeze"),
-    op("", "Tile"),
-    op("", "Transpose"),
-    op("", "Unsqueeze"),
-    op("ai.onnx.ml", "ArrayFeatureExtractor"),
-    op("ai.onnx.ml", "Cast"),
-    OpDef::folded("ai.onnx.ml", "LinearClassifier", Some(legacy_eval), "passes::expand_ml"),
-    OpDef::folded("ai.onnx.ml", "LinearRegressor", Some(legacy_eval), "passes::expand_ml"),
-    op("ai.onnx.ml", "Normalizer"),
-    op("ai.onnx.ml", "Scaler"),
-];
 
 #[cfg(test)]
 mod tests {
