@@ -10,7 +10,10 @@
 //! 4. [`quantize`] — lowering to the operator set of the arithmetic contract
 //!    ([`solidml_spec::Model`]), which the artifact stores and every executor runs.
 //!
-//! [`eval`] compares the result with tract's float execution of the original model.
+//! Every ONNX op the compiler imports is an entry of the op registry ([`ops`]), grouped in
+//! families that parse their attributes once and hold the op's float semantics (stages 2 and
+//! 3) and its lowering (stage 4); the registry is also the supported-op list checked after
+//! loading. [`eval`] compares the result with tract's float execution of the original model.
 
 pub mod calibrate;
 pub mod error;

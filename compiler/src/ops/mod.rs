@@ -9,7 +9,8 @@
 //!
 //! Ops are grouped in families by shared attributes; each family module parses its
 //! attributes once (ONNX defaults and opset differences in one place) and holds both the float
-//! semantics and the lowering of its ops.
+//! semantics and the lowering of its ops. [`window`] is not a family: it holds the
+//! sliding-window attributes that [`conv`] and [`pool`] share.
 
 pub mod binary;
 pub mod concat;
@@ -131,14 +132,14 @@ pub const SUPPORTED_DOC: &str = "docs/operators.md";
 pub fn unsupported_nodes(g: &Graph) -> Vec<UnsupportedNode> {
     g.nodes
         .iter()
-        .filter(|n| !is_supported(&n.domain, &n.op))
+        .filter(|n| n.def().is_none())
         .map(|n| UnsupportedNode { name: n.name.clone(), op: n.op.clone(), domain: n.domain.clone(), opset: g.opset, reason: None })
         .collect()
 }
 
 /// Float semantics of node `n` by its registry entry.
 pub(crate) fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
-    match lookup(&n.domain, &n.op).and_then(|d| d.eval) {
+    match n.def().and_then(|d| d.eval) {
         Some(f) => f(g, n, ins),
         None => Err(format!("no float implementation of {}:{}", n.domain, n.op)),
     }
@@ -146,7 +147,7 @@ pub(crate) fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>>
 
 /// Lowering of node `n` by its registry entry.
 pub(crate) fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
-    match lookup(&n.domain, &n.op).map(|d| d.lower) {
+    match n.def().map(|d| d.lower) {
         Some(Lower::Fn(f)) => f(l, n, ins),
         _ if n.domain.is_empty() => Err(format!("{} in this form is not supported", n.op)),
         _ => Err(format!("{}:{} in this form is not supported", n.domain, n.op)),

@@ -21,7 +21,7 @@ pub(crate) const OPS: &[OpDef] = &[
 ];
 
 /// `epsilon` of BatchNormalization and InstanceNormalization.
-fn epsilon(n: &Node) -> f32 {
+pub fn epsilon(n: &Node) -> f32 {
     n.float("epsilon", 1e-5)
 }
 

@@ -30,7 +30,7 @@ pub(crate) const OPS: &[OpDef] = &[
 ];
 
 /// ONNX `TensorProto.DataType`s of the real types (float, float16, double, bfloat16).
-pub(crate) fn is_float_type(to: i64) -> bool {
+pub fn is_float_type(to: i64) -> bool {
     matches!(to, 1 | 10 | 11 | 16)
 }
 
