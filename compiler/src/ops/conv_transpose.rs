@@ -65,7 +65,7 @@ pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTran
     let a = ConvTransposeAttrs::parse(n);
     let s = xs.len() - 2;
     let groups = a.groups;
-    if xs[1] != ws[0] || xs[1] % groups != 0 {
+    if xs[1] != ws[0] || !xs[1].is_multiple_of(groups) {
         return Err(format!("ConvTranspose channels: input {:?}, weights {ws:?}, group {groups}", xs[1]));
     }
     let kernel = ws[2..].to_vec();

@@ -108,7 +108,7 @@ impl Unary {
             "Relu" => Unary::Relu,
             "LeakyRelu" => Unary::LeakyRelu { alpha: alpha(0.01) },
             "Elu" => Unary::Elu { alpha: alpha(1.0) },
-            "Selu" => Unary::Selu { alpha: alpha(1.673_263_192_176_818_8), gamma: n.float("gamma", 1.050_701_0) as f64 },
+            "Selu" => Unary::Selu { alpha: alpha(1.673_263_192_176_818_8), gamma: n.float("gamma", 1.050_701) as f64 },
             "Clip" => {
                 let (lo, hi) = if n.attrs.contains_key("min") || n.attrs.contains_key("max") {
                     (n.float("min", f32::NEG_INFINITY) as f64, n.float("max", f32::INFINITY) as f64)

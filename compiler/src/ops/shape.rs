@@ -75,7 +75,7 @@ pub fn reshape_target(input: &[usize], target: &[i64], allow_zero: bool) -> R<Ve
     }
     if let Some(i) = infer {
         let known: usize = out.iter().product();
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot infer -1 reshaping {input:?} to {target:?}"));
         }
         out[i] = total / known;
