@@ -1,10 +1,14 @@
-//! The typed graph IR the passes work on.
+//! The graph IR the passes work on.
 //!
-//! ONNX's graph, normalised: tensors are numbered, attributes typed, constants (initializers,
-//! `Constant` nodes, folded subgraphs) are values in [`Graph::consts`], and every tensor gets a
-//! static shape once [`crate::calibrate::infer_shapes`] has run. Node semantics stay ONNX's
-//! (`op` and `domain`), so every pass is checked against the float interpreter
-//! ([`crate::float`]) with the very same semantics.
+//! ONNX's graph, normalised: tensors are numbered, attribute values typed ([`Attr`]), constants
+//! (initializers, `Constant` nodes, folded subgraphs) are values in [`Graph::consts`], and every
+//! tensor gets a static shape once [`crate::calibrate::infer_shapes`] has run.
+//!
+//! Ops stay ONNX's `(domain, op)` strings (passes create and match nodes by name) and keep
+//! ONNX's semantics, so every pass is checked against the float interpreter ([`crate::float`])
+//! with the very same semantics. What an op means comes from the op registry ([`crate::ops`]):
+//! [`Node::def`] is a node's entry, and its family module parses the attributes into a typed
+//! struct where the op is evaluated or lowered; the node itself keeps the raw attributes.
 
 use std::collections::HashMap;
 
@@ -118,6 +122,10 @@ impl Node {
     }
     pub fn input(&self, i: usize) -> Option<Tid> {
         self.inputs.get(i).copied().flatten()
+    }
+    /// The op's registry entry (`None` for an unsupported op).
+    pub fn def(&self) -> Option<&'static crate::ops::OpDef> {
+        crate::ops::lookup(&self.domain, &self.op)
     }
 }
 

@@ -10,19 +10,21 @@
 //! 4. [`quantize`] — lowering to the operator set of the arithmetic contract
 //!    ([`solidml_spec::Model`]), which the artifact stores and every executor runs.
 //!
-//! [`eval`] compares the result with tract's float execution of the original model.
+//! Every ONNX op the compiler imports is an entry of the op registry ([`ops`]), grouped in
+//! families that parse their attributes once and hold the op's float semantics (stages 2 and
+//! 3) and its lowering (stage 4); the registry is also the supported-op list checked after
+//! loading. [`eval`] compares the result with tract's float execution of the original model.
 
 pub mod calibrate;
 pub mod error;
 pub mod eval;
 pub mod float;
 pub mod ir;
-pub mod ml;
 pub mod onnx;
+pub mod ops;
 pub mod passes;
 pub mod quantize;
 pub mod runner;
-pub mod supported;
 
 use std::path::Path;
 
@@ -79,7 +81,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled, CompileEr
 
 /// Compile an imported graph.
 pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Result<Compiled, CompileError> {
-    let unsupported = supported::unsupported_nodes(g);
+    let unsupported = ops::unsupported_nodes(g);
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }

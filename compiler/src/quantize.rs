@@ -1,14 +1,18 @@
 //! Post-training static quantization: the float IR with calibrated ranges becomes a
 //! [`solidml_spec::Model`] (the arithmetic contract).
 //!
+//! [`quantize`] walks the nodes and lowers each by its entry in the op registry
+//! ([`crate::ops`], one lowering per op family); [`Lowering`] is the model under construction
+//! with the quantization rules below, which every family's lowering shares.
+//!
 //! * Activations: per-tensor asymmetric int8, `scale = (max − min) / 255` over the calibrated
 //!   range widened to include 0, `zero_point = round(−128 − min / scale)`; ops that only move
 //!   data (views, pads, max pooling, concatenation) keep their input's quantization.
 //! * Weights: symmetric int8 per output channel (`scale = max|w| / 127`), bias int32 at
 //!   `s_in · s_w[c]`, requantization multipliers `s_in · s_w[c] / s_out` in gemmlowp form.
 //! * Unary functions and element-wise ops with a constant operand become 256-entry tables
-//!   (one per channel when the constant varies along one axis), tabulated here from the float
-//!   semantics: exact everywhere by construction.
+//!   (one per channel when the constant varies along one axis), tabulated ([`lut_table`])
+//!   from the float semantics: exact everywhere by construction.
 //! * Softmax outputs have scale 1/256 and zero point −128.
 //!
 //! Every model output is int8 (dequantized by the runner) or i64 (labels): regression outputs
@@ -16,18 +20,16 @@
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use solidml_spec::{
-    Binary, BinaryKind, ConstData, Conv, DType, Dense, Epilogue, Extremum, Lut, Model, Node as QNode, Op, Pad, Pool, Quant, Reduce,
-    ReduceKind, Softmax, TensorId, TensorInfo, View, arith::Multiplier, io::quantize_f32,
+    DType, Epilogue, Lut, Model, Node as QNode, Op, Quant, TensorId, TensorInfo, View, arith::Multiplier, io::quantize_f32,
 };
 
 use crate::{
     calibrate::Ranges,
     error::{CompileError, Result, UnsupportedNode},
-    float::{self, Window},
     ir::{Attr, Graph, Node, Tid, Value},
-    supported,
+    ops,
 };
 
 /// Quantization of a real range (widened to include 0).
@@ -58,13 +60,15 @@ pub fn lut_table(f: &dyn Fn(f64) -> f64, qin: Quant, qout: Quant) -> Vec<i8> {
         .collect()
 }
 
-struct Lowering<'g> {
-    g: &'g Graph,
+/// The integer model under construction: the lowering functions of [`crate::ops`] add tensors
+/// and nodes to it.
+pub struct Lowering<'g> {
+    pub(crate) g: &'g Graph,
     ranges: &'g Ranges,
     /// Whether any tensor's quantization came from calibrated ranges (not prescribed by QDQ).
     used_ranges: std::cell::Cell<bool>,
-    model: Model,
-    map: HashMap<Tid, TensorId>,
+    pub(crate) model: Model,
+    pub(crate) map: HashMap<Tid, TensorId>,
 }
 
 type R<T> = std::result::Result<T, String>;
@@ -72,7 +76,7 @@ type R<T> = std::result::Result<T, String>;
 /// Quantize a calibrated graph. Also says whether any calibrated range was used (a fully
 /// prescribed QDQ model needs none).
 pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)> {
-    let unsupported = supported::unsupported_nodes(g);
+    let unsupported = ops::unsupported_nodes(g);
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }
@@ -124,17 +128,17 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
     Ok((l.model, l.used_ranges.get()))
 }
 
-fn u32s(v: &[usize]) -> Vec<u32> {
+pub(crate) fn u32s(v: &[usize]) -> Vec<u32> {
     v.iter().map(|&d| d as u32).collect()
 }
 
 impl Lowering<'_> {
-    fn tensor(&mut self, name: &str, shape: &[usize], dtype: DType, quant: Option<Quant>) -> TensorId {
+    pub(crate) fn tensor(&mut self, name: &str, shape: &[usize], dtype: DType, quant: Option<Quant>) -> TensorId {
         self.model.tensors.push(TensorInfo { name: name.to_string(), shape: u32s(shape), dtype, quant });
         (self.model.tensors.len() - 1) as TensorId
     }
 
-    fn range_quant(&self, t: Tid) -> R<Quant> {
+    pub(crate) fn range_quant(&self, t: Tid) -> R<Quant> {
         if let Some(&q) = self.g.prescribed.get(&t) {
             return Ok(q);
         }
@@ -143,27 +147,27 @@ impl Lowering<'_> {
         Ok(quant_from_range(lo, hi))
     }
 
-    fn id(&self, t: Tid) -> R<TensorId> {
+    pub(crate) fn id(&self, t: Tid) -> R<TensorId> {
         self.map.get(&t).copied().ok_or_else(|| format!("tensor `{}` is a constant where a run-time tensor is needed", self.g.name(t)))
     }
 
-    fn quant(&self, id: TensorId) -> Quant {
+    pub(crate) fn quant(&self, id: TensorId) -> Quant {
         self.model.tensors[id as usize].quant.unwrap_or(Quant { scale: 1.0, zero_point: 0 })
     }
 
-    fn emit(&mut self, name: &str, op: Op, inputs: Vec<TensorId>, outputs: Vec<TensorId>) {
+    pub(crate) fn emit(&mut self, name: &str, op: Op, inputs: Vec<TensorId>, outputs: Vec<TensorId>) {
         self.model.nodes.push(QNode { name: name.to_string(), op, inputs, outputs });
     }
 
     /// New int8 output tensor for IR tensor `t` with quantization `q`.
-    fn out(&mut self, t: Tid, q: Quant) -> TensorId {
+    pub(crate) fn out(&mut self, t: Tid, q: Quant) -> TensorId {
         let id = self.tensor(self.g.name(t), self.g.shape(t), DType::I8, Some(q));
         self.map.insert(t, id);
         id
     }
 
     /// `id` requantized to `q` (a table), or `id` itself when it already has it.
-    fn rescale(&mut self, id: TensorId, q: Quant, name: &str) -> TensorId {
+    pub(crate) fn rescale(&mut self, id: TensorId, q: Quant, name: &str) -> TensorId {
         let qi = self.quant(id);
         if qi == q {
             return id;
@@ -181,7 +185,7 @@ impl Lowering<'_> {
     }
 
     /// A view of `x` producing IR tensor `t` (same type and quantization).
-    fn view(&mut self, name: &str, x: TensorId, t: Tid, offset: u64, strides: Vec<i64>) -> TensorId {
+    pub(crate) fn view(&mut self, name: &str, x: TensorId, t: Tid, offset: u64, strides: Vec<i64>) -> TensorId {
         let info = self.model.tensors[x as usize].clone();
         let out = self.tensor(self.g.name(t), self.g.shape(t), info.dtype, info.quant);
         self.emit(name, Op::View(View { offset, strides }), vec![x], vec![out]);
@@ -189,388 +193,23 @@ impl Lowering<'_> {
         out
     }
 
-    fn contiguous_view(&mut self, name: &str, x: TensorId, t: Tid) -> TensorId {
+    pub(crate) fn contiguous_view(&mut self, name: &str, x: TensorId, t: Tid) -> TensorId {
         let strides = row_major(self.g.shape(t)).iter().map(|&s| s as i64).collect();
         self.view(name, x, t, 0, strides)
     }
 
-    fn const_value(&self, t: Option<Tid>) -> Option<&Value> {
+    pub(crate) fn const_value(&self, t: Option<Tid>) -> Option<&Value> {
         t.and_then(|t| self.g.consts.get(&t))
     }
 
+    /// Lower node `n` by its registry entry.
     fn lower(&mut self, n: &Node) -> R<()> {
         let g = self.g;
-        let inp = |i: usize| n.input(i).ok_or_else(|| format!("input {i} missing"));
-        let y = n.outputs[0];
         let ins: Vec<Option<&Value>> = n.inputs.iter().map(|t| t.and_then(|t| g.consts.get(&t))).collect();
-        // unary functions → a table
-        if let Some(f) = float::unary_fn(n, &ins)? {
-            if n.inputs.iter().skip(1).flatten().any(|t| !g.is_const(*t)) {
-                return Err("bounds must be constants".into());
-            }
-            let x = self.id(inp(0)?)?;
-            let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-            let tables = lut_table(&*f, qi, qo);
-            let o = self.out(y, qo);
-            self.emit(&n.name, Op::Lut(Lut { axis: None, tables }), vec![x], vec![o]);
-            return Ok(());
-        }
-        match (n.domain.as_str(), n.op.as_str()) {
-            ("", "Conv") => self.conv(n),
-            ("", "ConvTranspose") => self.conv_transpose(n),
-            ("", "Gemm" | "MatMul") => self.dense(n),
-            ("", "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Max" | "Min" | "Sum" | "PRelu") => self.elementwise(n),
-            ("", "BatchNormalization") => {
-                let get = |k: usize| {
-                    self.const_value(n.input(k))
-                        .map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>())
-                        .ok_or("BatchNormalization parameters must be constants")
-                };
-                let (s, b, m, v) = (get(1)?, get(2)?, get(3)?, get(4)?);
-                let eps = n.float("epsilon", 1e-5) as f64;
-                let fs: Vec<Box<dyn Fn(f64) -> f64>> = (0..s.len())
-                    .map(|c| {
-                        let k = s[c] as f64 / (v[c] as f64 + eps).sqrt();
-                        let (bb, mm) = (b[c] as f64, m[c] as f64);
-                        Box::new(move |x: f64| (x - mm) * k + bb) as Box<dyn Fn(f64) -> f64>
-                    })
-                    .collect();
-                self.channel_lut(n, inp(0)?, y, 1, &fs)
-            }
-            ("", "InstanceNormalization") => {
-                let x = self.id(inp(0)?)?;
-                let get = |k: usize| {
-                    self.const_value(n.input(k))
-                        .map(|v| v.to_f32().iter().copied().collect::<Vec<f32>>())
-                        .ok_or("InstanceNormalization scale and bias must be constants")
-                };
-                let (gamma, beta) = (get(1)?, get(2)?);
-                let shape = g.shape(inp(0)?).to_vec();
-                let plane: usize = shape[2..].iter().product();
-                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-                let q16 = |v: f32| ((v as f64 / qo.scale as f64) * 65536.0).round().clamp(-(2f64.powi(36)), 2f64.powi(36)) as i64;
-                let eps = n.float("epsilon", 1e-5) as f64;
-                let epsilon_term =
-                    (eps * (plane * plane) as f64 / (qi.scale as f64 * qi.scale as f64)).round().clamp(0.0, 2f64.powi(53)) as i64;
-                let inn = solidml_spec::InstanceNorm {
-                    input_zero_point: qi.zero_point,
-                    output_zero_point: qo.zero_point,
-                    epsilon_term,
-                    gamma_q16: gamma.iter().map(|&v| q16(v)).collect(),
-                    beta_q16: beta.iter().map(|&v| q16(v)).collect(),
-                };
-                let o = self.out(y, qo);
-                self.emit(&n.name, Op::InstanceNorm(inn), vec![x], vec![o]);
-                Ok(())
-            }
-            ("", "LRN") => {
-                let x = self.id(inp(0)?)?;
-                let size = n.int("size", 1).max(1) as u32;
-                let (alpha, beta, bias) = (n.float("alpha", 1e-4) as f64, n.float("beta", 0.75) as f64, n.float("bias", 1.0) as f64);
-                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-                let q_max = size as u64 * 255 * 255;
-                let sum_shift = (0..=40).find(|&s| q_max >> s < 1024).unwrap_or(40);
-                let s_in = qi.scale as f64;
-                let factors: Vec<i32> = (0..=(q_max >> sum_shift))
-                    .map(|b| {
-                        let centre = ((b << sum_shift) as f64) + (((1u64 << sum_shift) - 1) as f64) / 2.0;
-                        (65536.0 * (bias + alpha / size as f64 * s_in * s_in * centre).powf(-beta)).round()
-                    })
-                    .map(|f| {
-                        if f.is_finite() && f <= (1 << 23) as f64 {
-                            Ok(f as i32)
-                        } else {
-                            Err("LRN factor out of range (bias too small for this input scale)".to_string())
-                        }
-                    })
-                    .collect::<R<_>>()?;
-                let l = solidml_spec::Lrn {
-                    size,
-                    input_zero_point: qi.zero_point,
-                    output_zero_point: qo.zero_point,
-                    sum_shift,
-                    factors,
-                    multiplier: multiplier(s_in / (65536.0 * qo.scale as f64))?,
-                };
-                let o = self.out(y, qo);
-                self.emit(&n.name, Op::Lrn(l), vec![x], vec![o]);
-                Ok(())
-            }
-            ("ai.onnx.ml", "Normalizer") => {
-                let x = self.id(inp(0)?)?;
-                let kind = match n.str("norm", "MAX").as_str() {
-                    "L1" => solidml_spec::NormKind::L1,
-                    "L2" => solidml_spec::NormKind::L2,
-                    other => return Err(format!("norm {other} is not supported (L1 and L2 are)")),
-                };
-                let qi = self.quant(x);
-                // non-negative inputs give outputs in [0, 1]: scale 1/256, zero point −128;
-                // otherwise [−1, 1]: scale 1/128, zero point 0
-                let non_negative = qi.zero_point == -128;
-                let (scale_log2, zo) = if non_negative { (8, -128) } else { (7, 0) };
-                let qo = Quant { scale: 1.0 / (1u32 << scale_log2) as f32, zero_point: zo };
-                let o = self.out(y, qo);
-                let nm = solidml_spec::Normalize { kind, input_zero_point: qi.zero_point, output_zero_point: zo, scale_log2 };
-                self.emit(&n.name, Op::Normalize(nm), vec![x], vec![o]);
-                Ok(())
-            }
-            ("ai.onnx.ml", "Scaler") => {
-                let (off, sc) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
-                let features = *g.shape(inp(0)?).last().ok_or("Scaler input rank")?;
-                let pick = |v: &[f32], j: usize, d: f32| if v.len() == 1 { v[0] } else { *v.get(j).unwrap_or(&d) } as f64;
-                let fs: Vec<Box<dyn Fn(f64) -> f64>> = (0..features)
-                    .map(|j| {
-                        let (o, s) = (pick(&off, j, 0.0), pick(&sc, j, 1.0));
-                        Box::new(move |x: f64| (x - o) * s) as Box<dyn Fn(f64) -> f64>
-                    })
-                    .collect();
-                let axis = g.shape(inp(0)?).len() - 1;
-                self.channel_lut(n, inp(0)?, y, axis, &fs)
-            }
-            ("", "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Identity" | "Dropout" | "Cast") | ("ai.onnx.ml", "Cast") => {
-                let x = self.id(inp(0)?)?;
-                let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
-                let want_float = n.op != "Cast" || matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE");
-                if self.model.tensors[x as usize].dtype == DType::I64 && want_float && n.op == "Cast" {
-                    return Err("casting integers to a real type is not supported".into());
-                }
-                if self.model.tensors[x as usize].dtype == DType::I8 && !want_float {
-                    return Err("casting a quantized real tensor to an integer type is not supported".into());
-                }
-                self.contiguous_view(&n.name, x, y);
-                Ok(())
-            }
-            ("", "Transpose") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?);
-                let rank = shape.len();
-                let perm: Vec<usize> =
-                    n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect());
-                let st = row_major(shape);
-                let strides = perm.iter().map(|&p| st[p] as i64).collect();
-                self.view(&n.name, x, y, 0, strides);
-                Ok(())
-            }
-            ("", "Slice") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let spec = float::slice_spec(n, &ins, &shape, g.opset)?;
-                let st = row_major(&shape);
-                let offset: i64 = spec.iter().zip(&st).map(|(&(s, len, _), &k)| if len == 0 { 0 } else { s * k as i64 }).sum();
-                let strides = spec.iter().zip(&st).map(|(&(_, _, step), &k)| step * k as i64).collect();
-                self.view(&n.name, x, y, offset as u64, strides);
-                Ok(())
-            }
-            ("", "Expand") => {
-                let x = self.id(inp(0)?)?;
-                let (si, so) = (u32s(g.shape(inp(0)?)), u32s(g.shape(y)));
-                let strides = broadcast_strides(&si, &so);
-                self.view(&n.name, x, y, 0, strides);
-                Ok(())
-            }
-            ("", "Tile") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let reps: Vec<usize> = ins
-                    .get(1)
-                    .copied()
-                    .flatten()
-                    .ok_or("Tile repeats must be constant")?
-                    .to_i64()
-                    .iter()
-                    .map(|&r| r.max(0) as usize)
-                    .collect();
-                let st = row_major(&shape);
-                // out[r0, d0, r1, d1, …] = in[d0, d1, …]: a view with zero strides on the
-                // repeat axes, then a contiguous reshape to [r0·d0, r1·d1, …]
-                let mut mid_shape = vec![];
-                let mut strides = vec![];
-                for (k, &d) in shape.iter().enumerate() {
-                    mid_shape.extend([reps[k], d]);
-                    strides.extend([0i64, st[k] as i64]);
-                }
-                let info = self.model.tensors[x as usize].clone();
-                let mid = self.tensor(&format!("{}.tiled", g.name(y)), &mid_shape, info.dtype, info.quant);
-                self.emit(&format!("{}.repeat", n.name), Op::View(View { offset: 0, strides }), vec![x], vec![mid]);
-                self.contiguous_view(&n.name, mid, y);
-                Ok(())
-            }
-            ("", "Split") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let axis = float::norm_axis(n.int("axis", 0), shape.len())?;
-                let sizes = float::split_sizes(n, &ins, shape[axis], n.outputs.len())?;
-                let st = row_major(&shape);
-                let mut start = 0;
-                for (k, &o) in n.outputs.iter().enumerate() {
-                    let strides = st.iter().map(|&s| s as i64).collect();
-                    self.view(&format!("{}.{k}", n.name), x, o, (start * st[axis]) as u64, strides);
-                    start += sizes[k];
-                }
-                Ok(())
-            }
-            ("", "Gather") | ("ai.onnx.ml", "ArrayFeatureExtractor") => self.gather(n, &ins),
-            ("", "Pad") => {
-                let x = self.id(inp(0)?)?;
-                let rank = g.shape(inp(0)?).len();
-                let (pads, value) = float::pad_spec(n, &ins, rank, g.opset)?;
-                let mode = float::pad_mode(n)?;
-                let info = self.model.tensors[x as usize].clone();
-                let v = match info.quant {
-                    Some(q) => quantize_f32(value, q.scale, q.zero_point) as i64,
-                    None => value as i64,
-                };
-                let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
-                self.map.insert(y, o);
-                self.emit(
-                    &n.name,
-                    Op::Pad(Pad {
-                        pads_begin: pads.iter().map(|p| p.0 as u32).collect(),
-                        pads_end: pads.iter().map(|p| p.1 as u32).collect(),
-                        mode,
-                        value: v,
-                    }),
-                    vec![x],
-                    vec![o],
-                );
-                Ok(())
-            }
-            ("", "Concat") => {
-                let xs: Vec<TensorId> = n.inputs.iter().flatten().map(|&t| self.id(t)).collect::<R<_>>()?;
-                let axis = float::norm_axis(n.int("axis", 0), g.shape(y).len())? as u32;
-                let dtype = self.model.tensors[xs[0] as usize].dtype;
-                let (o, xs) = if dtype == DType::I8 {
-                    let q = self.range_quant(y)?;
-                    let xs: Vec<TensorId> = xs.iter().map(|&x| self.rescale(x, q, &n.name)).collect();
-                    (self.out(y, q), xs)
-                } else {
-                    let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
-                    self.map.insert(y, o);
-                    (o, xs)
-                };
-                self.emit(&n.name, Op::Concat { axis }, xs, vec![o]);
-                Ok(())
-            }
-            ("", "MaxPool" | "AveragePool") => {
-                if n.outputs.len() > 1 {
-                    return Err("MaxPool's Indices output is not supported".into());
-                }
-                let x = self.id(inp(0)?)?;
-                let xs = g.shape(inp(0)?).to_vec();
-                let kernel: Vec<usize> = n.ints("kernel_shape").ok_or("kernel_shape missing")?.iter().map(|&k| k as usize).collect();
-                let w = float::window(n, &xs[2..], kernel.clone())?;
-                if n.op == "AveragePool" && n.int("ceil_mode", 0) != 0 {
-                    let plain = float::window(
-                        &Node {
-                            attrs: n.attrs.iter().filter(|(k, _)| *k != "ceil_mode").map(|(k, v)| (k.clone(), v.clone())).collect(),
-                            ..n.clone()
-                        },
-                        &xs[2..],
-                        kernel,
-                    )?;
-                    if plain.pads_end != w.pads_end {
-                        return Err("AveragePool with ceil_mode that adds a partial window is not supported".into());
-                    }
-                }
-                let q = self.quant(x);
-                let pool = pool_params(&w, n.int("count_include_pad", 0) != 0, q.zero_point);
-                let o = self.out(y, q);
-                let op = if n.op == "MaxPool" { Op::MaxPool(pool) } else { Op::AvgPool(pool) };
-                self.emit(&n.name, op, vec![x], vec![o]);
-                Ok(())
-            }
-            ("", "GlobalAveragePool" | "GlobalMaxPool" | "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin") => {
-                let x = self.id(inp(0)?)?;
-                let rank = g.shape(inp(0)?).len();
-                let axes: Vec<usize> =
-                    if n.op.starts_with("Global") { (2..rank).collect() } else { float::reduce_axes(n, &ins, rank, g.opset)? };
-                let shape = g.shape(inp(0)?);
-                let count: usize = axes.iter().map(|&a| shape[a]).product();
-                // a mean is lowered as a sum whose multiplier carries 1/count: one rounding
-                // (the spec's Mean kind rounds to input units first, then requantizes)
-                let (kind, divisor) = match n.op.as_str() {
-                    "GlobalAveragePool" | "ReduceMean" => (ReduceKind::Sum, count.max(1) as f64),
-                    "ReduceSum" => (ReduceKind::Sum, 1.0),
-                    "GlobalMaxPool" | "ReduceMax" => (ReduceKind::Max, 1.0),
-                    _ => (ReduceKind::Min, 1.0),
-                };
-                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-                let o = self.out(y, qo);
-                let r = Reduce {
-                    kind,
-                    axes: axes.iter().map(|&a| a as u32).collect(),
-                    input_zero_point: qi.zero_point,
-                    multiplier: multiplier(qi.scale as f64 / (qo.scale as f64 * divisor))?,
-                    output_zero_point: qo.zero_point,
-                };
-                self.emit(&n.name, Op::Reduce(r), vec![x], vec![o]);
-                Ok(())
-            }
-            ("", "Softmax") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let (axis, flatten) = float::softmax_axis(n, shape.len(), g.opset)?;
-                let qi = self.quant(x);
-                let exp_table: Vec<u32> = (0..256).map(|d| ((-(d as f64) * qi.scale as f64).exp() * 65536.0).round() as u32).collect();
-                if flatten {
-                    let outer: usize = shape[..axis].iter().product();
-                    let inner: usize = shape[axis..].iter().product();
-                    let flat = self.tensor(&format!("{}.2d", g.name(y)), &[outer, inner], DType::I8, Some(qi));
-                    self.emit(
-                        &format!("{}.flatten", n.name),
-                        Op::View(View { offset: 0, strides: vec![inner as i64, 1] }),
-                        vec![x],
-                        vec![flat],
-                    );
-                    let sm = self.tensor(&format!("{}.2d_softmax", g.name(y)), &[outer, inner], DType::I8, Some(SOFTMAX_QUANT));
-                    self.emit(&n.name, Op::Softmax(Softmax { axis: 1, exp_table }), vec![flat], vec![sm]);
-                    self.contiguous_view(&format!("{}.unflatten", n.name), sm, y);
-                } else {
-                    let o = self.out(y, SOFTMAX_QUANT);
-                    self.emit(&n.name, Op::Softmax(Softmax { axis: axis as u32, exp_table }), vec![x], vec![o]);
-                }
-                Ok(())
-            }
-            ("", "ArgMax") => {
-                let x = self.id(inp(0)?)?;
-                let axis = float::norm_axis(n.int("axis", 0), g.shape(inp(0)?).len())? as u32;
-                let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
-                self.map.insert(y, o);
-                self.emit(&n.name, Op::ArgMax { axis, select_last_index: n.int("select_last_index", 0) != 0 }, vec![x], vec![o]);
-                Ok(())
-            }
-            ("", "LogSoftmax") => {
-                let x = self.id(inp(0)?)?;
-                let shape = g.shape(inp(0)?).to_vec();
-                let (axis, flatten) = float::softmax_axis(n, shape.len(), g.opset)?;
-                if flatten {
-                    return Err("LogSoftmax over several trailing axes (opset < 13 with axis not last) is not supported".into());
-                }
-                let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-                let exp_table: Vec<u32> = (0..256).map(|d| ((-(d as f64) * qi.scale as f64).exp() * 65536.0).round() as u32).collect();
-                let ln_table: Vec<i32> = (0..256).map(|i| ((1.0 + i as f64 / 256.0).ln() * 65536.0).round() as i32).collect();
-                let input_scale_q16 = (qi.scale as f64 * 65536.0).round();
-                if input_scale_q16 > (1 << 22) as f64 {
-                    return Err("input scale above 64 is not supported".into());
-                }
-                let ls = solidml_spec::LogSoftmax {
-                    axis: axis as u32,
-                    exp_table,
-                    ln_table,
-                    input_scale_q16: input_scale_q16 as i32,
-                    multiplier: multiplier(1.0 / (65536.0 * qo.scale as f64))?,
-                    output_zero_point: qo.zero_point,
-                };
-                let o = self.out(y, qo);
-                self.emit(&n.name, Op::LogSoftmax(ls), vec![x], vec![o]);
-                Ok(())
-            }
-            ("", other) => Err(format!("{other} in this form is not supported")),
-            (d, other) => Err(format!("{d}:{other} in this form is not supported")),
-        }
+        ops::lower(self, n, &ins)
     }
 
-    fn channel_lut(&mut self, n: &Node, x: Tid, y: Tid, axis: usize, fs: &[Box<dyn Fn(f64) -> f64>]) -> R<()> {
+    pub(crate) fn channel_lut(&mut self, n: &Node, x: Tid, y: Tid, axis: usize, fs: &[Box<dyn Fn(f64) -> f64>]) -> R<()> {
         let xi = self.id(x)?;
         if self.g.shape(x).get(axis) != Some(&fs.len()) {
             return Err(format!("{} per-channel parameters for axis {axis} of shape {:?}", fs.len(), self.g.shape(x)));
@@ -582,418 +221,12 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    fn conv(&mut self, n: &Node) -> R<()> {
-        let g = self.g;
-        let xt = n.input(0).ok_or("input missing")?;
-        let x = self.id(xt)?;
-        let w = self.const_value(n.input(1)).ok_or("Conv weights must be constants")?.to_f32();
-        if n.input(2).is_some() && self.const_value(n.input(2)).is_none() {
-            return Err("Conv bias must be a constant".into());
-        }
-        let bias = self.const_value(n.input(2)).map(|b| b.to_f32().iter().copied().collect::<Vec<_>>());
-        let xs = g.shape(xt).to_vec();
-        let ws = w.shape().to_vec();
-        let win = float::window(n, &xs[2..], ws[2..].to_vec())?;
-        let y = n.outputs[0];
-        let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-        let (weights, bias_q, multipliers) = quantize_weights(&w, 0, bias.as_deref(), qi, qo)?;
-        let epilogue = epilogue(n, multipliers, qo);
-        let conv = Conv {
-            kernel: u32s(&win.kernel),
-            strides: u32s(&win.strides),
-            dilations: u32s(&win.dilations),
-            pads_begin: u32s(&win.pads_begin),
-            pads_end: u32s(&win.pads_end),
-            groups: n.int("group", 1) as u32,
-            input_zero_point: qi.zero_point,
-            weights,
-            bias: bias_q,
-            epilogue,
-        };
-        let o = self.out(y, qo);
-        self.emit(&n.name, Op::Conv(conv), vec![x], vec![o]);
-        Ok(())
-    }
-
-    fn conv_transpose(&mut self, n: &Node) -> R<()> {
-        let g = self.g;
-        let xt = n.input(0).ok_or("input missing")?;
-        let x = self.id(xt)?;
-        let w = self.const_value(n.input(1)).ok_or("ConvTranspose weights must be constants")?.to_f32();
-        if n.input(2).is_some() && self.const_value(n.input(2)).is_none() {
-            return Err("ConvTranspose bias must be a constant".into());
-        }
-        let bias = self.const_value(n.input(2)).map(|b| b.to_f32().iter().copied().collect::<Vec<_>>());
-        let p = float::conv_transpose_params(n, g.shape(xt), w.shape())?;
-        let wt = float::conv_transpose_weights(&w, p.groups)?;
-        let y = n.outputs[0];
-        let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-        let (weights, bias_q, multipliers) = quantize_weights(&wt, 0, bias.as_deref(), qi, qo)?;
-        let ct = solidml_spec::ConvTranspose {
-            kernel: u32s(&p.kernel),
-            strides: u32s(&p.strides),
-            dilations: u32s(&p.dilations),
-            pads_begin: u32s(&p.pads_begin),
-            pads_end: u32s(&p.pads_end),
-            output_padding: u32s(&p.output_padding),
-            groups: p.groups as u32,
-            input_zero_point: qi.zero_point,
-            weights,
-            bias: bias_q,
-            epilogue: epilogue(n, multipliers, qo),
-        };
-        let o = self.out(y, qo);
-        self.emit(&n.name, Op::ConvTranspose(ct), vec![x], vec![o]);
-        Ok(())
-    }
-
-    fn dense(&mut self, n: &Node) -> R<()> {
-        let g = self.g;
-        let at = n.input(0).ok_or("input missing")?;
-        if g.is_const(at) {
-            return Err("a constant left operand is not supported (only run-time × constant)".into());
-        }
-        let x = self.id(at)?;
-        let bt = n.input(1).ok_or("input missing")?;
-        if n.op == "MatMul" && !g.is_const(bt) {
-            // two run-time tensors
-            if n.input(2).is_some() {
-                return Err("a bias on a product of two run-time tensors is not supported".into());
-            }
-            let b = self.id(bt)?;
-            let (qa, qb) = (self.quant(x), self.quant(b));
-            if g.shape(at).len() < 2 || g.shape(bt).len() < 2 {
-                return Err("MatMul of run-time tensors needs operands of rank ≥ 2".into());
-            }
-            let y = n.outputs[0];
-            let qo = self.range_quant(y)?;
-            let mm = solidml_spec::MatMul {
-                a_zero_point: qa.zero_point,
-                b_zero_point: qb.zero_point,
-                multiplier: multiplier(qa.scale as f64 * qb.scale as f64 / qo.scale as f64)?,
-                output_zero_point: qo.zero_point,
-            };
-            let o = self.out(y, qo);
-            self.emit(&n.name, Op::MatMul(mm), vec![x, b], vec![o]);
-            return Ok(());
-        }
-        let b = self.const_value(n.input(1)).ok_or("products of two run-time tensors are not supported for Gemm")?.to_f32();
-        if b.ndim() != 2 {
-            return Err(format!("the constant operand must be a matrix, it has shape {:?}", b.shape()));
-        }
-        let (w, bias): (ArrayD<f32>, Option<Vec<f32>>) = if n.op == "Gemm" {
-            if n.int("transA", 0) != 0 {
-                return Err("Gemm with transA=1 is not supported".into());
-            }
-            let wt = if n.int("transB", 0) != 0 { b.clone() } else { b.t().to_owned() };
-            let wt = wt * n.float("alpha", 1.0);
-            (wt, self.bias_vector(n, wt_rows(&b, n), n.float("beta", 1.0))?)
-        } else {
-            let cols = b.shape()[1];
-            (b.t().to_owned(), self.bias_vector(n, cols, 1.0)?)
-        };
-        let y = n.outputs[0];
-        let (qi, qo) = (self.quant(x), self.range_quant(y)?);
-        let (weights, bias_q, multipliers) = quantize_weights(&w, 0, bias.as_deref(), qi, qo)?;
-        let (nout, k) = (w.shape()[0], w.shape()[1]);
-        let d = Dense {
-            in_features: k as u32,
-            out_features: nout as u32,
-            input_zero_point: qi.zero_point,
-            weights,
-            bias: bias_q,
-            epilogue: epilogue(n, multipliers, qo),
-        };
-        let o = self.out(y, qo);
-        self.emit(&n.name, Op::Dense(d), vec![x], vec![o]);
-        Ok(())
-    }
-
-    fn bias_vector(&self, n: &Node, outs: usize, beta: f32) -> R<Option<Vec<f32>>> {
-        let Some(t) = n.input(2) else { return Ok(None) };
-        let c = self.const_value(Some(t)).ok_or("the bias must be a constant")?.to_f32();
-        let v: Vec<f32> = c.iter().map(|&x| x * beta).collect();
-        if v.len() == outs {
-            Ok(Some(v))
-        } else if v.len() == 1 {
-            Ok(Some(vec![v[0]; outs]))
-        } else {
-            Err(format!("bias of shape {:?} is not a vector over the {outs} outputs", c.shape()))
-        }
-    }
-
-    fn elementwise(&mut self, n: &Node) -> R<()> {
-        let g = self.g;
-        let y = n.outputs[0];
-        let args: Vec<Tid> = n.inputs.iter().flatten().copied().collect();
-        let consts: Vec<bool> = args.iter().map(|&t| g.is_const(t)).collect();
-        let op = n.op.as_str();
-        if !g.tensors[y].is_float {
-            return self.int_elementwise(n, &args);
-        }
-        if args.len() == 2 && consts[0] != consts[1] {
-            // one run-time operand, one constant
-            let (dyn_i, c_i) = if consts[0] { (1, 0) } else { (0, 1) };
-            let x = args[dyn_i];
-            let mut c = g.consts[&args[c_i]].to_f32();
-            if op == "PRelu" {
-                c = float::align_prelu_slope(g.shape(x), c);
-            }
-            let out_shape = g.shape(y).to_vec();
-            if out_shape != g.shape(x) {
-                return Err(format!("the constant operand {:?} widens the run-time operand {:?}", c.shape(), g.shape(x)));
-            }
-            let cb = c.broadcast(IxDyn(&out_shape)).ok_or("constant does not broadcast")?.to_owned();
-            let varying: Vec<usize> = (0..out_shape.len())
-                .filter(|&a| c.ndim() + a >= out_shape.len() && c.shape()[a + c.ndim() - out_shape.len()] > 1)
-                .collect();
-            let apply =
-                |cv: f32| -> Box<dyn Fn(f64) -> f64> {
-                    let name = op.to_string();
-                    Box::new(move |v: f64| {
-                        if dyn_i == 0 { float::binary_f(&name, v as f32, cv) as f64 } else { float::binary_f(&name, cv, v as f32) as f64 }
-                    })
-                };
-            let all_same = cb.iter().all(|&v| v == cb.iter().next().copied().unwrap_or(0.0));
-            if all_same {
-                let f = apply(cb.iter().next().copied().unwrap_or(0.0));
-                let xi = self.id(x)?;
-                let (qi, qo) = (self.quant(xi), self.range_quant(y)?);
-                let o = self.out(y, qo);
-                self.emit(&n.name, Op::Lut(Lut { axis: None, tables: lut_table(&*f, qi, qo) }), vec![xi], vec![o]);
-                return Ok(());
-            }
-            if varying.len() == 1 {
-                let a = varying[0];
-                let per: Vec<f32> = (0..out_shape[a]).map(|k| *cb.index_axis(ndarray::Axis(a), k).iter().next().unwrap()).collect();
-                let fs: Vec<Box<dyn Fn(f64) -> f64>> = per.iter().map(|&cv| apply(cv)).collect();
-                return self.channel_lut(n, x, y, a, &fs);
-            }
-            if op == "Div" && dyn_i == 1 {
-                return Err("dividing a constant tensor by a run-time tensor is not supported".into());
-            }
-            if op == "Div" {
-                // x / c = x · (1/c)
-                let recip = c.mapv(|v| 1.0 / v);
-                return self.binary_with_const(n, x, &recip, dyn_i, "Mul");
-            }
-            return self.binary_with_const(n, x, &c, dyn_i, op);
-        }
-        if consts.iter().any(|&c| c) {
-            return Err("constant operands of a variadic op are not supported".into());
-        }
-        let xs: Vec<TensorId> = args.iter().map(|&t| self.id(t)).collect::<R<_>>()?;
-        match op {
-            "Add" | "Sub" | "Mul" | "Sum" if !xs.is_empty() => {
-                let kind = match op {
-                    "Sub" => BinaryKind::Sub,
-                    "Mul" => BinaryKind::Mul,
-                    _ => BinaryKind::Add,
-                };
-                let qo = self.range_quant(y)?;
-                let mut acc = xs[0];
-                for (k, &b) in xs.iter().enumerate().skip(1) {
-                    let last = k == xs.len() - 1;
-                    let o = if last {
-                        self.out(y, qo)
-                    } else {
-                        let shape = float::broadcast_shape(&self.shape_of(acc), &self.shape_of(b))?;
-                        self.tensor(&format!("{}.partial{k}", g.name(y)), &shape, DType::I8, Some(qo))
-                    };
-                    let bin = self.binary_params(kind, acc, b, qo)?;
-                    self.emit(&n.name, Op::Binary(bin), vec![acc, b], vec![o]);
-                    acc = o;
-                }
-                if xs.len() == 1 {
-                    let o = self.rescale(xs[0], qo, &n.name);
-                    self.map.insert(y, o);
-                }
-                Ok(())
-            }
-            "Max" | "Min" => {
-                let qo = self.range_quant(y)?;
-                let e = if op == "Max" { Extremum::Max } else { Extremum::Min };
-                let xs: Vec<TensorId> = xs.iter().map(|&x| self.rescale(x, qo, &n.name)).collect();
-                let mut acc = xs[0];
-                for (k, &b) in xs.iter().enumerate().skip(1) {
-                    let o = if k == xs.len() - 1 {
-                        self.out(y, qo)
-                    } else {
-                        let shape = float::broadcast_shape(&self.shape_of(acc), &self.shape_of(b))?;
-                        self.tensor(&format!("{}.partial{k}", g.name(y)), &shape, DType::I8, Some(qo))
-                    };
-                    self.emit(&n.name, Op::Extremum(e), vec![acc, b], vec![o]);
-                    acc = o;
-                }
-                if xs.len() == 1 {
-                    self.map.insert(y, xs[0]);
-                }
-                Ok(())
-            }
-            "Div" | "Pow" | "PRelu" if xs.len() == 2 => {
-                // any function of two int8 tensors: a 65536-entry table
-                let (qa, qb) = (self.quant(xs[0]), self.quant(xs[1]));
-                let qo = self.range_quant(y)?;
-                let table: Vec<i8> = (-128i32..=127)
-                    .flat_map(|a| (-128i32..=127).map(move |b| (a, b)))
-                    .map(|(a, b)| {
-                        let v = float::binary_f(op, qa.real(a) as f32, qb.real(b) as f32) as f64;
-                        lut_table(&|_| v, Quant { scale: 1.0, zero_point: 0 }, qo)[0]
-                    })
-                    .collect();
-                let o = self.out(y, qo);
-                self.emit(&n.name, Op::BinaryLut { table }, xs, vec![o]);
-                Ok(())
-            }
-            _ => Err(format!("{op} of two run-time tensors is not supported")),
-        }
-    }
-
-    /// Integer arithmetic on i64 tensors (indices, counts): exact, no quantization.
-    fn int_elementwise(&mut self, n: &Node, args: &[Tid]) -> R<()> {
-        let g = self.g;
-        let kind = match n.op.as_str() {
-            "Add" | "Sum" => BinaryKind::Add,
-            "Sub" => BinaryKind::Sub,
-            "Mul" => BinaryKind::Mul,
-            other => return Err(format!("{other} on integer tensors is not supported")),
-        };
-        if args.len() != 2 {
-            return Err("integer ops take two operands".into());
-        }
-        let ids: Vec<TensorId> = args
-            .iter()
-            .map(|&t| match g.consts.get(&t) {
-                Some(v) => {
-                    let id = self.tensor(g.name(t), g.shape(t), DType::I64, None);
-                    self.model.constants.push((id, ConstData::I64(v.to_i64().iter().copied().collect())));
-                    Ok(id)
-                }
-                None => self.id(t),
-            })
-            .collect::<R<_>>()?;
-        if ids.iter().any(|&i| self.model.tensors[i as usize].dtype != DType::I64) {
-            return Err("mixing integer and real operands is not supported".into());
-        }
-        let y = n.outputs[0];
-        let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
-        self.map.insert(y, o);
-        self.emit(&n.name, Op::IntBinary { kind }, ids, vec![o]);
-        Ok(())
-    }
-
-    fn shape_of(&self, id: TensorId) -> Vec<usize> {
+    pub(crate) fn shape_of(&self, id: TensorId) -> Vec<usize> {
         self.model.tensors[id as usize].shape.iter().map(|&d| d as usize).collect()
     }
-
-    fn binary_params(&self, kind: BinaryKind, a: TensorId, b: TensorId, qo: Quant) -> R<Binary> {
-        let (qa, qb) = (self.quant(a), self.quant(b));
-        let (sa, sb, so) = (qa.scale as f64, qb.scale as f64, qo.scale as f64);
-        let zero = Multiplier { multiplier: 0, shift: 0 };
-        let (left_shift, am, bm, om) = match kind {
-            BinaryKind::Mul => (0, zero, zero, multiplier(sa * sb / so)?),
-            _ => {
-                let twice = 2.0 * sa.max(sb);
-                (20, multiplier(sa / twice)?, multiplier(sb / twice)?, multiplier(twice / ((1 << 20) as f64 * so))?)
-            }
-        };
-        Ok(Binary {
-            kind,
-            a_zero_point: qa.zero_point,
-            b_zero_point: qb.zero_point,
-            left_shift,
-            a_multiplier: am,
-            b_multiplier: bm,
-            output_multiplier: om,
-            output_zero_point: qo.zero_point,
-            clamp_min: -128,
-            clamp_max: 127,
-        })
-    }
-
-    fn binary_with_const(&mut self, n: &Node, x: Tid, c: &ArrayD<f32>, dyn_i: usize, op: &str) -> R<()> {
-        let kind = match op {
-            "Add" | "Sum" => BinaryKind::Add,
-            "Sub" => BinaryKind::Sub,
-            "Mul" => BinaryKind::Mul,
-            other => return Err(format!("{other} with a constant tensor operand is not supported")),
-        };
-        let (lo, hi) = c.iter().fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
-        let qc = quant_from_range(lo, hi);
-        let data: Vec<i8> = c.iter().map(|&v| quantize_f32(v, qc.scale, qc.zero_point)).collect();
-        let ct = self.tensor(&format!("{}.const", n.name), c.shape(), DType::I8, Some(qc));
-        self.model.constants.push((ct, ConstData::I8(data)));
-        let xi = self.id(x)?;
-        let y = n.outputs[0];
-        let qo = self.range_quant(y)?;
-        let (a, b) = if dyn_i == 0 { (xi, ct) } else { (ct, xi) };
-        let bin = self.binary_params(kind, a, b, qo)?;
-        let o = self.out(y, qo);
-        self.emit(&n.name, Op::Binary(bin), vec![a, b], vec![o]);
-        Ok(())
-    }
-
-    fn gather(&mut self, n: &Node, ins: &[Option<&'_ Value>]) -> R<()> {
-        let g = self.g;
-        let (data, idx) = (n.input(0).ok_or("data missing")?, n.input(1).ok_or("indices missing")?);
-        let y = n.outputs[0];
-        if g.is_const(data) && !g.is_const(idx) && !g.consts[&data].is_float() {
-            // class labels picked by a run-time index: `Take`
-            let table: Vec<i64> = g.consts[&data].to_i64().iter().copied().collect();
-            let x = self.id(idx)?;
-            let o = self.tensor(g.name(y), g.shape(y), DType::I64, None);
-            self.map.insert(y, o);
-            self.emit(&n.name, Op::Take { table }, vec![x], vec![o]);
-            return Ok(());
-        }
-        let Some(iv) = ins.get(1).copied().flatten() else {
-            if n.op != "Gather" {
-                return Err("ArrayFeatureExtractor with run-time indices on run-time data is not supported".into());
-            }
-            // run-time indices: the data is a run-time tensor or a constant table (embeddings)
-            let shape = g.shape(data).to_vec();
-            let axis = float::norm_axis(n.int("axis", 0), shape.len())?;
-            let x = match self.map.get(&data) {
-                Some(&x) => x,
-                None => {
-                    let c = g.consts[&data].to_f32();
-                    let (lo, hi) = c.iter().fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
-                    let qc = quant_from_range(lo, hi);
-                    let ct = self.tensor(g.name(data), &shape, DType::I8, Some(qc));
-                    self.model.constants.push((ct, ConstData::I8(c.iter().map(|&v| quantize_f32(v, qc.scale, qc.zero_point)).collect())));
-                    ct
-                }
-            };
-            let idx = self.id(idx)?;
-            let info = self.model.tensors[x as usize].clone();
-            let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
-            self.map.insert(y, o);
-            self.emit(&n.name, Op::GatherDynamic { axis: axis as u32 }, vec![x, idx], vec![o]);
-            return Ok(());
-        };
-        let x = self.id(data)?;
-        let shape = g.shape(data).to_vec();
-        let axis = if n.op == "Gather" { float::norm_axis(n.int("axis", 0), shape.len())? } else { shape.len() - 1 };
-        let d = shape[axis] as i64;
-        let indices: Vec<u32> = iv
-            .to_i64()
-            .iter()
-            .map(|&i| if i < 0 { i + d } else { i })
-            .map(|i| if (0..d).contains(&i) { Ok(i as u32) } else { Err(format!("index {i} out of range")) })
-            .collect::<R<_>>()?;
-        let info = self.model.tensors[x as usize].clone();
-        let o = self.tensor(g.name(y), g.shape(y), info.dtype, info.quant);
-        self.map.insert(y, o);
-        self.emit(&n.name, Op::Gather { axis: axis as u32, indices }, vec![x], vec![o]);
-        Ok(())
-    }
 }
 
-fn wt_rows(b: &ArrayD<f32>, n: &Node) -> usize {
-    if n.int("transB", 0) != 0 { b.shape()[0] } else { b.shape()[1] }
-}
-
-fn row_major(shape: &[usize]) -> Vec<usize> {
+pub(crate) fn row_major(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1usize; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         s[i] = s[i + 1] * shape[i + 1];
@@ -1001,13 +234,13 @@ fn row_major(shape: &[usize]) -> Vec<usize> {
     s
 }
 
-fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<i64> {
+pub(crate) fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<i64> {
     let own = row_major(&shape.iter().map(|&d| d as usize).collect::<Vec<_>>());
     let lead = out.len() - shape.len();
     (0..out.len()).map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] as i64 }).collect()
 }
 
-fn multiplier(real: f64) -> R<Multiplier> {
+pub(crate) fn multiplier(real: f64) -> R<Multiplier> {
     // non-finite weights or scales (a damaged or degenerate model) get an error, not a panic
     if !real.is_finite() || real < 0.0 {
         return Err(format!("requantization multiplier {real} is not a finite non-negative number (non-finite weights or scales?)"));
@@ -1019,19 +252,7 @@ fn multiplier(real: f64) -> R<Multiplier> {
     Ok(m)
 }
 
-fn pool_params(w: &Window, count_include_pad: bool, zero_point: i32) -> Pool {
-    Pool {
-        kernel: u32s(&w.kernel),
-        strides: u32s(&w.strides),
-        dilations: u32s(&w.dilations),
-        pads_begin: u32s(&w.pads_begin),
-        pads_end: u32s(&w.pads_end),
-        count_include_pad,
-        zero_point,
-    }
-}
-
-fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {
+pub(crate) fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {
     let (mut lo, mut hi) = (-128i8, 127i8);
     if let Some(Attr::Floats(b)) = n.attr("solidml.clamp") {
         if b[0].is_finite() {
@@ -1046,7 +267,13 @@ fn epilogue(n: &Node, multipliers: Vec<Multiplier>, qo: Quant) -> Epilogue {
 
 /// Symmetric per-output-channel weights (`axis` is the output channel axis), int32 bias,
 /// and the multipliers `s_in · s_w[c] / s_out`. Checks the int32 accumulator cannot overflow.
-fn quantize_weights(w: &ArrayD<f32>, axis: usize, bias: Option<&[f32]>, qi: Quant, qo: Quant) -> R<(Vec<i8>, Vec<i32>, Vec<Multiplier>)> {
+pub(crate) fn quantize_weights(
+    w: &ArrayD<f32>,
+    axis: usize,
+    bias: Option<&[f32]>,
+    qi: Quant,
+    qo: Quant,
+) -> R<(Vec<i8>, Vec<i32>, Vec<Multiplier>)> {
     let channels = w.shape()[axis];
     let wc = w.as_standard_layout();
     let flat = wc.as_slice().unwrap();

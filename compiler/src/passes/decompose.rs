@@ -8,7 +8,10 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::ir::{Attr, Graph, Node, Value};
+use crate::{
+    ir::{Attr, Graph, Node, Value},
+    ops::gemm::GemmAttrs,
+};
 
 fn node(g: &mut Graph, name: String, op: &str, inputs: Vec<usize>, attrs: Vec<(&str, Attr)>) -> (Node, usize) {
     let out = g.add_tensor(&format!("{name}.out"), true);
@@ -70,6 +73,7 @@ pub fn run(g: &mut Graph) -> bool {
             i += 1;
             continue;
         }
+        let ga = GemmAttrs::parse(&n);
         let mut new = vec![];
         let mut operand = |g: &mut Graph, t: usize, trans: bool, tag: &str| -> usize {
             if !trans {
@@ -79,18 +83,18 @@ pub fn run(g: &mut Graph) -> bool {
             new.push(nd);
             out
         };
-        let a = operand(g, n.input(0).unwrap(), n.int("transA", 0) != 0, "a");
-        let b = operand(g, n.input(1).unwrap(), n.int("transB", 0) != 0, "b");
+        let a = operand(g, n.input(0).unwrap(), ga.trans_a, "a");
+        let b = operand(g, n.input(1).unwrap(), ga.trans_b, "b");
         let (mm, mut y) = node(g, format!("{}.matmul", n.name), "MatMul", vec![a, b], vec![]);
         new.push(mm);
-        let alpha = n.float("alpha", 1.0);
+        let alpha = ga.alpha;
         if alpha != 1.0 {
             let k = scalar(g, &format!("{}.alpha", n.name), alpha);
             let (nd, out) = node(g, format!("{}.alpha", n.name), "Mul", vec![y, k], vec![]);
             new.push(nd);
             y = out;
         }
-        let beta = n.float("beta", 1.0);
+        let beta = ga.beta;
         if let Some(c) = n.input(2).filter(|_| beta != 0.0) {
             let c = if beta == 1.0 {
                 c

@@ -12,7 +12,7 @@ use ndarray::{ArrayD, IxDyn};
 use crate::{
     error::{CompileError, Result},
     ir::{Attr, Graph, Node, Value},
-    ml,
+    ops::ml,
 };
 
 pub fn run(g: &mut Graph) -> Result<bool> {

@@ -5,7 +5,10 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
-use crate::ir::{Graph, Value};
+use crate::{
+    ir::{Graph, Value},
+    ops::{gemm::GemmAttrs, normalization},
+};
 
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
@@ -41,17 +44,17 @@ fn fold(g: &mut Graph, j: usize, i: usize) {
     let bn = g.nodes[i].clone();
     let get = |k: usize| g.consts[&bn.input(k).unwrap()].to_f32().iter().copied().collect::<Vec<f32>>();
     let (scale, bias, mean, var) = (get(1), get(2), get(3), get(4));
-    let eps = bn.float("epsilon", 1e-5);
+    let eps = normalization::epsilon(&bn);
     let k: Vec<f32> = scale.iter().zip(&var).map(|(s, v)| s / (v + eps).sqrt()).collect();
     let p = g.nodes[j].clone();
     let wt = p.input(1).unwrap();
     let mut w = g.consts[&wt].to_f32();
     // output channel axis of the weights: 0 for Conv and Gemm with transB, 1 for plain Gemm
-    let axis = if p.op == "Gemm" && p.int("transB", 0) == 0 { 1 } else { 0 };
+    let axis = if p.op == "Gemm" && !GemmAttrs::parse(&p).trans_b { 1 } else { 0 };
     for (c, &kc) in k.iter().enumerate() {
         w.index_axis_mut(Axis(axis), c).mapv_inplace(|v| v * kc);
     }
-    let beta = if p.op == "Gemm" { p.float("beta", 1.0) } else { 1.0 };
+    let beta = if p.op == "Gemm" { GemmAttrs::parse(&p).beta } else { 1.0 };
     let old_b: Vec<f32> = match p.input(2) {
         Some(t) => {
             let b = g.consts[&t].to_f32() * beta;

@@ -42,7 +42,7 @@ pub fn run(g: &mut Graph) -> bool {
             i += 1;
             continue;
         }
-        let (lo, hi) = crate::float::qdq_range(g, q);
+        let (lo, hi) = crate::ops::qdq::qdq_range(g, q);
         if !matches!((lo as i32, hi as i32), (0, 255) | (-128, 127)) {
             i += 1; // 16-bit QDQ: not an int8 prescription
             continue;

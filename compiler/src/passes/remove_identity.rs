@@ -7,7 +7,7 @@ fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
     match (n.domain.as_str(), n.op.as_str()) {
         ("", "Identity" | "Dropout") => true,
         ("", "Cast") => {
-            let to_float = matches!(n.int("to", 1), 1 | 10 | 11 | 16);
+            let to_float = crate::ops::shape::is_float_type(n.int("to", 1));
             n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)
         }
         ("ai.onnx.ml", "Cast") => {

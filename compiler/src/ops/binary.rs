@@ -1,0 +1,377 @@
+//! Binary and variadic element-wise ops with numpy broadcasting: `Add`, `Sub`, `Mul`, `Div`,
+//! `Pow`, `Max`, `Min`, `Sum`, `PRelu` ([`BinaryOp`]).
+//!
+//! Float semantics: a left fold over the operands, in `i64` when every operand is an integer
+//! (except `Pow`), in `f32` otherwise; PRelu's opset ≤ 6 per-channel slope is aligned to the
+//! channel axis ([`align_prelu_slope`]). Lowering: a table (one per channel) for a constant
+//! operand that is uniform or varies along one axis, `Binary` with an int8 constant otherwise,
+//! `Binary`/`Extremum` chains or a 65536-entry `BinaryLut` for run-time operands, `IntBinary`
+//! on integer tensors.
+
+use ndarray::{ArrayD, IxDyn, Zip};
+use solidml_spec::{Binary, BinaryKind, ConstData, DType, Extremum, Lut, Op, Quant, TensorId, arith::Multiplier, io::quantize_f32};
+
+use super::{OpDef, R, input};
+use crate::{
+    float::broadcast_shape,
+    ir::{Graph, Node, Tid, Value},
+    quantize::{Lowering, lut_table, multiplier, quant_from_range},
+};
+
+pub(crate) const OPS: &[OpDef] = &[
+    binary_op("Add"),
+    binary_op("Div"),
+    binary_op("Max"),
+    binary_op("Min"),
+    binary_op("Mul"),
+    binary_op("Pow"),
+    binary_op("PRelu"),
+    binary_op("Sub"),
+    binary_op("Sum"),
+];
+
+const fn binary_op(op_type: &'static str) -> OpDef {
+    OpDef::new("", op_type, eval, lower)
+}
+
+/// The element-wise binary ops (`Sum` is `Add` over any number of operands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sum,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Max,
+    Min,
+    PRelu,
+}
+
+impl BinaryOp {
+    pub fn parse(op_type: &str) -> Option<BinaryOp> {
+        Some(match op_type {
+            "Add" => BinaryOp::Add,
+            "Sum" => BinaryOp::Sum,
+            "Sub" => BinaryOp::Sub,
+            "Mul" => BinaryOp::Mul,
+            "Div" => BinaryOp::Div,
+            "Pow" => BinaryOp::Pow,
+            "Max" => BinaryOp::Max,
+            "Min" => BinaryOp::Min,
+            "PRelu" => BinaryOp::PRelu,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "Add",
+            BinaryOp::Sum => "Sum",
+            BinaryOp::Sub => "Sub",
+            BinaryOp::Mul => "Mul",
+            BinaryOp::Div => "Div",
+            BinaryOp::Pow => "Pow",
+            BinaryOp::Max => "Max",
+            BinaryOp::Min => "Min",
+            BinaryOp::PRelu => "PRelu",
+        }
+    }
+
+    /// Scalar float semantics.
+    pub fn apply_f32(self, p: f32, q: f32) -> f32 {
+        match self {
+            BinaryOp::Add | BinaryOp::Sum => p + q,
+            BinaryOp::Sub => p - q,
+            BinaryOp::Mul => p * q,
+            BinaryOp::Div => p / q,
+            BinaryOp::Pow => p.powf(q),
+            BinaryOp::Max => p.max(q),
+            BinaryOp::Min => p.min(q),
+            BinaryOp::PRelu => {
+                if p < 0.0 {
+                    p * q
+                } else {
+                    p
+                }
+            }
+        }
+    }
+
+    /// Scalar integer semantics (division floors; by zero gives 0).
+    fn apply_i64(self, p: i64, q: i64) -> i64 {
+        match self {
+            BinaryOp::Add | BinaryOp::Sum => p + q,
+            BinaryOp::Sub => p - q,
+            BinaryOp::Mul => p * q,
+            BinaryOp::Div => {
+                if q == 0 {
+                    0
+                } else {
+                    p.div_euclid(q)
+                }
+            }
+            BinaryOp::Max => p.max(q),
+            BinaryOp::Min => p.min(q),
+            BinaryOp::Pow | BinaryOp::PRelu => {
+                if p < 0 {
+                    p * q
+                } else {
+                    p
+                }
+            }
+        }
+    }
+}
+
+fn parse(n: &Node) -> R<BinaryOp> {
+    BinaryOp::parse(&n.op).ok_or_else(|| format!("{} is not a binary element-wise op", n.op))
+}
+
+fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let op = parse(n)?;
+    let all_int = ins.iter().flatten().all(|v| !v.is_float()) && op != BinaryOp::Pow;
+    if op == BinaryOp::PRelu {
+        let x = input(ins, 0)?.to_f32();
+        let slope = align_prelu_slope(x.shape(), input(ins, 1)?.to_f32());
+        return Ok(vec![binary(op, &Value::Float(x), &Value::Float(slope), false)?]);
+    }
+    let mut acc = input(ins, 0)?.clone();
+    for i in 1..ins.len() {
+        acc = binary(op, &acc, input(ins, i)?, all_int)?;
+    }
+    Ok(vec![acc])
+}
+
+fn binary(op: BinaryOp, a: &Value, b: &Value, int: bool) -> R<Value> {
+    let out = broadcast_shape(&a.shape(), &b.shape())?;
+    let sh = IxDyn(&out);
+    if int {
+        let (x, y) = (a.to_i64(), b.to_i64());
+        let (x, y) = (x.broadcast(sh.clone()).unwrap(), y.broadcast(sh).unwrap());
+        let mut r = ArrayD::<i64>::zeros(IxDyn(&out));
+        Zip::from(&mut r).and(&x).and(&y).for_each(|r, &p, &q| *r = op.apply_i64(p, q));
+        return Ok(Value::Int(r));
+    }
+    let (x, y) = (a.to_f32(), b.to_f32());
+    let (x, y) = (x.broadcast(sh.clone()).unwrap(), y.broadcast(sh).unwrap());
+    let mut r = ArrayD::<f32>::zeros(IxDyn(&out));
+    Zip::from(&mut r).and(&x).and(&y).for_each(|r, &p, &q| *r = op.apply_f32(p, q));
+    Ok(Value::Float(r))
+}
+
+/// PRelu's slope as ONNX opset ≤ 6 exporters wrote it (`[C]` for an `N×C×…` input) aligned
+/// to the channel axis; slopes that already broadcast are returned unchanged.
+pub fn align_prelu_slope(x_shape: &[usize], slope: ArrayD<f32>) -> ArrayD<f32> {
+    if broadcast_shape(x_shape, slope.shape()).is_ok_and(|s| s == x_shape) {
+        return slope;
+    }
+    if slope.ndim() == 1 && x_shape.len() >= 2 && slope.len() == x_shape[1] {
+        let mut s = vec![1; x_shape.len() - 1];
+        s[0] = slope.len();
+        return slope.into_shape_with_order(IxDyn(&s)).unwrap();
+    }
+    slope
+}
+
+fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let op = parse(n)?;
+    let g = l.g;
+    let y = n.outputs[0];
+    let args: Vec<Tid> = n.inputs.iter().flatten().copied().collect();
+    let consts: Vec<bool> = args.iter().map(|&t| g.is_const(t)).collect();
+    if !g.tensors[y].is_float {
+        return int_elementwise(l, n, op, &args);
+    }
+    if args.len() == 2 && consts[0] != consts[1] {
+        // one run-time operand, one constant
+        let (dyn_i, c_i) = if consts[0] { (1, 0) } else { (0, 1) };
+        let x = args[dyn_i];
+        let mut c = g.consts[&args[c_i]].to_f32();
+        if op == BinaryOp::PRelu {
+            c = align_prelu_slope(g.shape(x), c);
+        }
+        let out_shape = g.shape(y).to_vec();
+        if out_shape != g.shape(x) {
+            return Err(format!("the constant operand {:?} widens the run-time operand {:?}", c.shape(), g.shape(x)));
+        }
+        let cb = c.broadcast(IxDyn(&out_shape)).ok_or("constant does not broadcast")?.to_owned();
+        let varying: Vec<usize> =
+            (0..out_shape.len()).filter(|&a| c.ndim() + a >= out_shape.len() && c.shape()[a + c.ndim() - out_shape.len()] > 1).collect();
+        let apply = |cv: f32| -> Box<dyn Fn(f64) -> f64> {
+            Box::new(move |v: f64| if dyn_i == 0 { op.apply_f32(v as f32, cv) as f64 } else { op.apply_f32(cv, v as f32) as f64 })
+        };
+        let all_same = cb.iter().all(|&v| v == cb.iter().next().copied().unwrap_or(0.0));
+        if all_same {
+            let f = apply(cb.iter().next().copied().unwrap_or(0.0));
+            let xi = l.id(x)?;
+            let (qi, qo) = (l.quant(xi), l.range_quant(y)?);
+            let o = l.out(y, qo);
+            l.emit(&n.name, Op::Lut(Lut { axis: None, tables: lut_table(&*f, qi, qo) }), vec![xi], vec![o]);
+            return Ok(());
+        }
+        if varying.len() == 1 {
+            let a = varying[0];
+            let per: Vec<f32> = (0..out_shape[a]).map(|k| *cb.index_axis(ndarray::Axis(a), k).iter().next().unwrap()).collect();
+            let fs: Vec<Box<dyn Fn(f64) -> f64>> = per.iter().map(|&cv| apply(cv)).collect();
+            return l.channel_lut(n, x, y, a, &fs);
+        }
+        if op == BinaryOp::Div && dyn_i == 1 {
+            return Err("dividing a constant tensor by a run-time tensor is not supported".into());
+        }
+        if op == BinaryOp::Div {
+            // x / c = x · (1/c)
+            let recip = c.mapv(|v| 1.0 / v);
+            return binary_with_const(l, n, x, &recip, dyn_i, BinaryOp::Mul);
+        }
+        return binary_with_const(l, n, x, &c, dyn_i, op);
+    }
+    if consts.iter().any(|&c| c) {
+        return Err("constant operands of a variadic op are not supported".into());
+    }
+    let xs: Vec<TensorId> = args.iter().map(|&t| l.id(t)).collect::<R<_>>()?;
+    match op {
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Sum if !xs.is_empty() => {
+            let kind = match op {
+                BinaryOp::Sub => BinaryKind::Sub,
+                BinaryOp::Mul => BinaryKind::Mul,
+                _ => BinaryKind::Add,
+            };
+            let qo = l.range_quant(y)?;
+            let mut acc = xs[0];
+            for (k, &b) in xs.iter().enumerate().skip(1) {
+                let last = k == xs.len() - 1;
+                let o = if last {
+                    l.out(y, qo)
+                } else {
+                    let shape = broadcast_shape(&l.shape_of(acc), &l.shape_of(b))?;
+                    l.tensor(&format!("{}.partial{k}", g.name(y)), &shape, DType::I8, Some(qo))
+                };
+                let bin = binary_params(l, kind, acc, b, qo)?;
+                l.emit(&n.name, Op::Binary(bin), vec![acc, b], vec![o]);
+                acc = o;
+            }
+            if xs.len() == 1 {
+                let o = l.rescale(xs[0], qo, &n.name);
+                l.map.insert(y, o);
+            }
+            Ok(())
+        }
+        BinaryOp::Max | BinaryOp::Min => {
+            let qo = l.range_quant(y)?;
+            let e = if op == BinaryOp::Max { Extremum::Max } else { Extremum::Min };
+            let xs: Vec<TensorId> = xs.iter().map(|&x| l.rescale(x, qo, &n.name)).collect();
+            let mut acc = xs[0];
+            for (k, &b) in xs.iter().enumerate().skip(1) {
+                let o = if k == xs.len() - 1 {
+                    l.out(y, qo)
+                } else {
+                    let shape = broadcast_shape(&l.shape_of(acc), &l.shape_of(b))?;
+                    l.tensor(&format!("{}.partial{k}", g.name(y)), &shape, DType::I8, Some(qo))
+                };
+                l.emit(&n.name, Op::Extremum(e), vec![acc, b], vec![o]);
+                acc = o;
+            }
+            if xs.len() == 1 {
+                l.map.insert(y, xs[0]);
+            }
+            Ok(())
+        }
+        BinaryOp::Div | BinaryOp::Pow | BinaryOp::PRelu if xs.len() == 2 => {
+            // any function of two int8 tensors: a 65536-entry table
+            let (qa, qb) = (l.quant(xs[0]), l.quant(xs[1]));
+            let qo = l.range_quant(y)?;
+            let table: Vec<i8> = (-128i32..=127)
+                .flat_map(|a| (-128i32..=127).map(move |b| (a, b)))
+                .map(|(a, b)| {
+                    let v = op.apply_f32(qa.real(a) as f32, qb.real(b) as f32) as f64;
+                    lut_table(&|_| v, Quant { scale: 1.0, zero_point: 0 }, qo)[0]
+                })
+                .collect();
+            let o = l.out(y, qo);
+            l.emit(&n.name, Op::BinaryLut { table }, xs, vec![o]);
+            Ok(())
+        }
+        _ => Err(format!("{} of two run-time tensors is not supported", op.name())),
+    }
+}
+
+/// Integer arithmetic on i64 tensors (indices, counts): exact, no quantization.
+fn int_elementwise(l: &mut Lowering<'_>, n: &Node, op: BinaryOp, args: &[Tid]) -> R<()> {
+    let g = l.g;
+    let kind = match op {
+        BinaryOp::Add | BinaryOp::Sum => BinaryKind::Add,
+        BinaryOp::Sub => BinaryKind::Sub,
+        BinaryOp::Mul => BinaryKind::Mul,
+        other => return Err(format!("{} on integer tensors is not supported", other.name())),
+    };
+    if args.len() != 2 {
+        return Err("integer ops take two operands".into());
+    }
+    let ids: Vec<TensorId> = args
+        .iter()
+        .map(|&t| match g.consts.get(&t) {
+            Some(v) => {
+                let id = l.tensor(g.name(t), g.shape(t), DType::I64, None);
+                l.model.constants.push((id, ConstData::I64(v.to_i64().iter().copied().collect())));
+                Ok(id)
+            }
+            None => l.id(t),
+        })
+        .collect::<R<_>>()?;
+    if ids.iter().any(|&i| l.model.tensors[i as usize].dtype != DType::I64) {
+        return Err("mixing integer and real operands is not supported".into());
+    }
+    let y = n.outputs[0];
+    let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);
+    l.map.insert(y, o);
+    l.emit(&n.name, Op::IntBinary { kind }, ids, vec![o]);
+    Ok(())
+}
+
+fn binary_params(l: &Lowering<'_>, kind: BinaryKind, a: TensorId, b: TensorId, qo: Quant) -> R<Binary> {
+    let (qa, qb) = (l.quant(a), l.quant(b));
+    let (sa, sb, so) = (qa.scale as f64, qb.scale as f64, qo.scale as f64);
+    let zero = Multiplier { multiplier: 0, shift: 0 };
+    let (left_shift, am, bm, om) = match kind {
+        BinaryKind::Mul => (0, zero, zero, multiplier(sa * sb / so)?),
+        _ => {
+            let twice = 2.0 * sa.max(sb);
+            (20, multiplier(sa / twice)?, multiplier(sb / twice)?, multiplier(twice / ((1 << 20) as f64 * so))?)
+        }
+    };
+    Ok(Binary {
+        kind,
+        a_zero_point: qa.zero_point,
+        b_zero_point: qb.zero_point,
+        left_shift,
+        a_multiplier: am,
+        b_multiplier: bm,
+        output_multiplier: om,
+        output_zero_point: qo.zero_point,
+        clamp_min: -128,
+        clamp_max: 127,
+    })
+}
+
+fn binary_with_const(l: &mut Lowering<'_>, n: &Node, x: Tid, c: &ArrayD<f32>, dyn_i: usize, op: BinaryOp) -> R<()> {
+    let kind = match op {
+        BinaryOp::Add | BinaryOp::Sum => BinaryKind::Add,
+        BinaryOp::Sub => BinaryKind::Sub,
+        BinaryOp::Mul => BinaryKind::Mul,
+        other => return Err(format!("{} with a constant tensor operand is not supported", other.name())),
+    };
+    let (lo, hi) = c.iter().fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
+    let qc = quant_from_range(lo, hi);
+    let data: Vec<i8> = c.iter().map(|&v| quantize_f32(v, qc.scale, qc.zero_point)).collect();
+    let ct = l.tensor(&format!("{}.const", n.name), c.shape(), DType::I8, Some(qc));
+    l.model.constants.push((ct, ConstData::I8(data)));
+    let xi = l.id(x)?;
+    let y = n.outputs[0];
+    let qo = l.range_quant(y)?;
+    let (a, b) = if dyn_i == 0 { (xi, ct) } else { (ct, xi) };
+    let bin = binary_params(l, kind, a, b, qo)?;
+    let o = l.out(y, qo);
+    l.emit(&n.name, Op::Binary(bin), vec![a, b], vec![o]);
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! Unary element-wise ops (`Relu`, `Clip`, `Sigmoid`, `Exp`, …): a real function of one real
+//! input ([`Unary`], attributes and Clip's constant bounds resolved once).
+//!
+//! Float semantics: the function in `f64`, applied to each element. Lowering: a 256-entry
+//! table (spec `Lut`) tabulated from the same function, exact by construction.
+
+use super::{OpDef, R, input};
+use crate::{
+    ir::{Node, Value},
+    quantize::{Lowering, lut_table},
+};
+use solidml_spec::{Lut, Op};
+
+pub(crate) const OPS: &[OpDef] = &[
+    unary("Abs"),
+    unary("Ceil"),
+    unary("Clip"),
+    unary("Cos"),
+    unary("Elu"),
+    unary("Erf"),
+    unary("Exp"),
+    unary("Floor"),
+    unary("Gelu"),
+    unary("HardSigmoid"),
+    unary("HardSwish"),
+    unary("LeakyRelu"),
+    unary("Log"),
+    unary("Neg"),
+    unary("Reciprocal"),
+    unary("Relu"),
+    unary("Round"),
+    unary("Selu"),
+    unary("Sigmoid"),
+    unary("Sign"),
+    unary("Sin"),
+    unary("Softplus"),
+    unary("Softsign"),
+    unary("Sqrt"),
+    unary("Tanh"),
+];
+
+const fn unary(op_type: &'static str) -> OpDef {
+    OpDef::new("", op_type, eval, lower)
+}
+
+/// A unary function with its attributes resolved (ONNX defaults where absent).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unary {
+    Relu,
+    LeakyRelu {
+        alpha: f64,
+    },
+    Elu {
+        alpha: f64,
+    },
+    Selu {
+        alpha: f64,
+        gamma: f64,
+    },
+    /// Bounds from the attributes (opset < 11) or the constant inputs 1 and 2.
+    Clip {
+        lo: f64,
+        hi: f64,
+    },
+    Sigmoid,
+    HardSigmoid {
+        alpha: f64,
+        beta: f64,
+    },
+    HardSwish,
+    Tanh,
+    Softplus,
+    Softsign,
+    Erf,
+    /// `approximate = "tanh"`, or the exact form.
+    Gelu {
+        tanh: bool,
+    },
+    Exp,
+    Log,
+    Sqrt,
+    Neg,
+    Abs,
+    Reciprocal,
+    Floor,
+    Ceil,
+    Round,
+    Sign,
+    Sin,
+    Cos,
+}
+
+impl Unary {
+    /// The function of node `n` (constant extra inputs such as Clip's bounds in `ins`), or
+    /// `None` when `n` is not a unary element-wise op.
+    pub fn parse(n: &Node, ins: &[Option<&Value>]) -> Option<Unary> {
+        if !n.domain.is_empty() {
+            return None;
+        }
+        // an explicit NaN alpha is the ONNX default too
+        let alpha = |default: f64| {
+            let a = n.float("alpha", f32::NAN) as f64;
+            if a.is_nan() { default } else { a }
+        };
+        let scalar_in =
+            |i: usize| -> Option<f64> { ins.get(i).copied().flatten().and_then(|v| v.to_f32().iter().next().map(|&x| x as f64)) };
+        Some(match n.op.as_str() {
+            "Relu" => Unary::Relu,
+            "LeakyRelu" => Unary::LeakyRelu { alpha: alpha(0.01) },
+            "Elu" => Unary::Elu { alpha: alpha(1.0) },
+            "Selu" => Unary::Selu { alpha: alpha(1.673_263_192_176_818_8), gamma: n.float("gamma", 1.050_701) as f64 },
+            "Clip" => {
+                let (lo, hi) = if n.attrs.contains_key("min") || n.attrs.contains_key("max") {
+                    (n.float("min", f32::NEG_INFINITY) as f64, n.float("max", f32::INFINITY) as f64)
+                } else {
+                    (scalar_in(1).unwrap_or(f64::NEG_INFINITY), scalar_in(2).unwrap_or(f64::INFINITY))
+                };
+                Unary::Clip { lo, hi }
+            }
+            "Sigmoid" => Unary::Sigmoid,
+            "HardSigmoid" => Unary::HardSigmoid { alpha: alpha(0.2), beta: n.float("beta", 0.5) as f64 },
+            "HardSwish" => Unary::HardSwish,
+            "Tanh" => Unary::Tanh,
+            "Softplus" => Unary::Softplus,
+            "Softsign" => Unary::Softsign,
+            "Erf" => Unary::Erf,
+            "Gelu" => Unary::Gelu { tanh: n.str("approximate", "none") == "tanh" },
+            "Exp" => Unary::Exp,
+            "Log" => Unary::Log,
+            "Sqrt" => Unary::Sqrt,
+            "Neg" => Unary::Neg,
+            "Abs" => Unary::Abs,
+            "Reciprocal" => Unary::Reciprocal,
+            "Floor" => Unary::Floor,
+            "Ceil" => Unary::Ceil,
+            "Round" => Unary::Round,
+            "Sign" => Unary::Sign,
+            "Sin" => Unary::Sin,
+            "Cos" => Unary::Cos,
+            _ => return None,
+        })
+    }
+
+    /// The real function.
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Unary::Relu => x.max(0.0),
+            Unary::LeakyRelu { alpha } => {
+                if x < 0.0 {
+                    alpha * x
+                } else {
+                    x
+                }
+            }
+            Unary::Elu { alpha } => {
+                if x < 0.0 {
+                    alpha * (x.exp() - 1.0)
+                } else {
+                    x
+                }
+            }
+            Unary::Selu { alpha, gamma } => gamma * if x <= 0.0 { alpha * (x.exp() - 1.0) } else { x },
+            Unary::Clip { lo, hi } => x.max(lo).min(hi),
+            Unary::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Unary::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
+            Unary::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            Unary::Tanh => x.tanh(),
+            Unary::Softplus => {
+                if x > 30.0 {
+                    x
+                } else {
+                    x.exp().ln_1p()
+                }
+            }
+            Unary::Softsign => x / (1.0 + x.abs()),
+            Unary::Erf => erf(x),
+            Unary::Gelu { tanh: true } => 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh()),
+            Unary::Gelu { tanh: false } => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
+            Unary::Exp => x.exp(),
+            Unary::Log => x.ln(),
+            Unary::Sqrt => x.sqrt(),
+            Unary::Neg => -x,
+            Unary::Abs => x.abs(),
+            Unary::Reciprocal => 1.0 / x,
+            Unary::Floor => x.floor(),
+            Unary::Ceil => x.ceil(),
+            Unary::Round => x.round_ties_even(),
+            Unary::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            Unary::Sin => x.sin(),
+            Unary::Cos => x.cos(),
+        }
+    }
+}
+
+/// Error function (W. J. Cody's rational approximations are overkill for int8 tables:
+/// Abramowitz & Stegun 7.1.26 has |error| < 1.5e-7, far below one int8 step).
+pub fn erf(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let y =
+        1.0 - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t + 0.254_829_592) * t * (-x * x).exp();
+    if x >= 0.0 { y } else { -y }
+}
+
+fn parse(n: &Node, ins: &[Option<&Value>]) -> R<Unary> {
+    Unary::parse(n, ins).ok_or_else(|| format!("{} is not a unary element-wise op", n.op))
+}
+
+fn eval(_: &crate::ir::Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let u = parse(n, ins)?;
+    Ok(vec![Value::Float(input(ins, 0)?.to_f32().mapv(|x| u.apply(x as f64) as f32))])
+}
+
+fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
+    let u = parse(n, ins)?;
+    if n.inputs.iter().skip(1).flatten().any(|t| !l.g.is_const(*t)) {
+        return Err("bounds must be constants".into());
+    }
+    let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
+    let y = n.outputs[0];
+    let (qi, qo) = (l.quant(x), l.range_quant(y)?);
+    let tables = lut_table(&|v| u.apply(v), qi, qo);
+    let o = l.out(y, qo);
+    l.emit(&n.name, Op::Lut(Lut { axis: None, tables }), vec![x], vec![o]);
+    Ok(())
+}

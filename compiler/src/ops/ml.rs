@@ -1,0 +1,211 @@
+//! `ai.onnx.ml`: the operators scikit-learn's linear models and MLPs export through skl2onnx.
+//!
+//! * LinearClassifier / LinearRegressor ([`linear_params`]): float semantics here; expanded
+//!   into core ops by [`crate::passes::expand_ml`] before calibration, never lowered.
+//! * Normalizer (`norm`): lowered to spec `Normalize` (L1, L2) with a fixed output
+//!   quantization.
+//! * Scaler (`offset`, `scale` per feature of the last axis): one table per feature.
+//! * ArrayFeatureExtractor: a gather on the last axis, lowered as Gather ([`super::gather`]).
+//! * Cast (`cast_to`): removed between real types or between integer types
+//!   ([`super::shape`]).
+
+use ndarray::{Array2, ArrayD, Axis, IxDyn};
+use solidml_spec::{Op, Quant};
+
+use super::{OpDef, R, input};
+use crate::{
+    float::{map_value, to2d},
+    ir::{Attr, Graph, Node, Value},
+    quantize::Lowering,
+};
+
+pub(crate) const OPS: &[OpDef] = &[
+    OpDef::new(ML, "ArrayFeatureExtractor", eval_array_feature_extractor, super::gather::lower),
+    OpDef::new(ML, "Cast", eval_cast, super::shape::lower_reshape),
+    OpDef::folded(ML, "LinearClassifier", Some(eval_linear_node), "passes::expand_ml"),
+    OpDef::folded(ML, "LinearRegressor", Some(eval_linear_node), "passes::expand_ml"),
+    OpDef::new(ML, "Normalizer", eval_normalizer, lower_normalizer),
+    OpDef::new(ML, "Scaler", eval_scaler, lower_scaler),
+];
+
+const ML: &str = "ai.onnx.ml";
+
+/// Coefficients `[targets, features]`, intercepts `[targets]` and class labels of a
+/// LinearClassifier / LinearRegressor.
+pub struct Linear {
+    pub weights: Array2<f32>,
+    pub intercepts: Vec<f32>,
+    pub labels: Option<Vec<i64>>,
+    pub post_transform: String,
+}
+
+pub fn linear_params(n: &Node, features: usize) -> Result<Linear, String> {
+    let coef = n.floats("coefficients").ok_or("coefficients missing")?;
+    if features == 0 || coef.len() % features != 0 {
+        return Err(format!("{} coefficients do not split into rows of {features} features", coef.len()));
+    }
+    let rows = coef.len() / features;
+    let mut intercepts = n.floats("intercepts").unwrap_or_default();
+    if intercepts.is_empty() {
+        intercepts = vec![0.0; rows];
+    }
+    if intercepts.len() != rows {
+        return Err(format!("{} intercepts for {rows} rows", intercepts.len()));
+    }
+    let labels = match n.attr("classlabels_ints") {
+        Some(Attr::Ints(v)) => Some(v.clone()),
+        _ if n.attr("classlabels_strings").is_some() => return Err("string class labels are not supported (integer labels only)".into()),
+        _ => None,
+    };
+    if n.op == "LinearClassifier" {
+        let count = labels.as_ref().map_or(0, |l| l.len());
+        if count != rows {
+            return Err(format!("{rows} coefficient rows for {count} classes (binary classifiers with one row are not supported yet)"));
+        }
+    }
+    Ok(Linear {
+        weights: Array2::from_shape_vec((rows, features), coef).map_err(|e| e.to_string())?,
+        intercepts,
+        labels,
+        post_transform: n.str("post_transform", "NONE"),
+    })
+}
+
+/// Scores after the post transform.
+pub fn post_transform(kind: &str, scores: &mut Array2<f32>) -> Result<(), String> {
+    match kind {
+        "NONE" => {}
+        "LOGISTIC" => scores.mapv_inplace(|v| 1.0 / (1.0 + (-v).exp())),
+        "SOFTMAX" => {
+            for mut row in scores.rows_mut() {
+                let m = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                let s: f32 = row.iter().map(|&v| (v - m).exp()).sum();
+                row.mapv_inplace(|v| (v - m).exp() / s);
+            }
+        }
+        other => return Err(format!("post_transform {other} is not supported")),
+    }
+    Ok(())
+}
+
+pub fn eval_linear(n: &Node, x: &ArrayD<f32>) -> Result<Vec<Value>, String> {
+    let x2 = to2d(x.clone())?;
+    let p = linear_params(n, x2.shape()[1])?;
+    let mut scores = x2.dot(&p.weights.t());
+    for mut row in scores.rows_mut() {
+        for (v, b) in row.iter_mut().zip(&p.intercepts) {
+            *v += b;
+        }
+    }
+    if n.op == "LinearRegressor" {
+        post_transform(&p.post_transform, &mut scores)?;
+        return Ok(vec![Value::Float(scores.into_dyn())]);
+    }
+    let labels = p.labels.unwrap_or_default();
+    let best: Vec<i64> = scores
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let mut b = 0;
+            for (j, &v) in r.iter().enumerate() {
+                if v > r[b] {
+                    b = j;
+                }
+            }
+            labels[b]
+        })
+        .collect();
+    post_transform(&p.post_transform, &mut scores)?;
+    let n_rows = best.len();
+    Ok(vec![Value::Int(ArrayD::from_shape_vec(IxDyn(&[n_rows]), best).unwrap()), Value::Float(scores.into_dyn())])
+}
+
+/// Normalizer: rows scaled to unit MAX, L1 or L2 norm.
+pub fn normalize(norm: &str, x: &ArrayD<f32>) -> ArrayD<f32> {
+    let mut y = x.clone();
+    let last = y.ndim() - 1;
+    for mut row in y.lanes_mut(Axis(last)) {
+        let d = match norm {
+            "L1" => row.iter().map(|v| v.abs()).sum::<f32>(),
+            "L2" => row.iter().map(|v| v * v).sum::<f32>().sqrt(),
+            _ => row.iter().fold(0f32, |a, &b| a.max(b)),
+        };
+        if d != 0.0 {
+            row.mapv_inplace(|v| v / d);
+        }
+    }
+    y
+}
+
+fn eval_linear_node(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    eval_linear(n, &input(ins, 0)?.to_f32())
+}
+
+fn eval_cast(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    Ok(vec![input(ins, 0)?.clone()])
+}
+
+fn eval_normalizer(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    Ok(vec![Value::Float(normalize(&n.str("norm", "MAX"), &to2d(input(ins, 0)?.to_f32())?.into_dyn()))])
+}
+
+fn eval_array_feature_extractor(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let x = input(ins, 0)?;
+    let idx: Vec<usize> = input(ins, 1)?.to_i64().iter().map(|&i| i as usize).collect();
+    let last = x.shape().len() - 1;
+    if idx.iter().any(|&i| i >= x.shape()[last]) {
+        return Err("index out of range".into());
+    }
+    Ok(vec![map_value(x, |a| a.select(Axis(last), &idx), |a| a.select(Axis(last), &idx))])
+}
+
+/// Scaler's `offset` and `scale` for feature `j` (one value applies to every feature; missing
+/// ones are 0 and 1).
+fn scaler_param(v: &[f32], j: usize, default: f32) -> f32 {
+    if v.len() == 1 { v[0] } else { *v.get(j).unwrap_or(&default) }
+}
+
+fn eval_scaler(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let x = to2d(input(ins, 0)?.to_f32())?;
+    let (off, sc) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
+    let mut y = x.clone();
+    for (j, mut col) in y.columns_mut().into_iter().enumerate() {
+        let (o, s) = (scaler_param(&off, j, 0.0), scaler_param(&sc, j, 1.0));
+        col.mapv_inplace(|v| (v - o) * s);
+    }
+    Ok(vec![Value::Float(y.into_dyn())])
+}
+
+fn lower_normalizer(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
+    let kind = match n.str("norm", "MAX").as_str() {
+        "L1" => solidml_spec::NormKind::L1,
+        "L2" => solidml_spec::NormKind::L2,
+        other => return Err(format!("norm {other} is not supported (L1 and L2 are)")),
+    };
+    let qi = l.quant(x);
+    // non-negative inputs give outputs in [0, 1]: scale 1/256, zero point −128;
+    // otherwise [−1, 1]: scale 1/128, zero point 0
+    let non_negative = qi.zero_point == -128;
+    let (scale_log2, zo) = if non_negative { (8, -128) } else { (7, 0) };
+    let qo = Quant { scale: 1.0 / (1u32 << scale_log2) as f32, zero_point: zo };
+    let o = l.out(n.outputs[0], qo);
+    let nm = solidml_spec::Normalize { kind, input_zero_point: qi.zero_point, output_zero_point: zo, scale_log2 };
+    l.emit(&n.name, Op::Normalize(nm), vec![x], vec![o]);
+    Ok(())
+}
+
+fn lower_scaler(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let (off, sc) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
+    let features = *g.shape(xt).last().ok_or("Scaler input rank")?;
+    let fs: Vec<Box<dyn Fn(f64) -> f64>> = (0..features)
+        .map(|j| {
+            let (o, s) = (scaler_param(&off, j, 0.0) as f64, scaler_param(&sc, j, 1.0) as f64);
+            Box::new(move |x: f64| (x - o) * s) as Box<dyn Fn(f64) -> f64>
+        })
+        .collect();
+    let axis = g.shape(xt).len() - 1;
+    l.channel_lut(n, xt, n.outputs[0], axis, &fs)
+}

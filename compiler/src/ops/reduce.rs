@@ -1,0 +1,176 @@
+//! Reductions: `ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin` ([`ReduceAttrs`]: axes
+//! from the attribute or, opset ≥ 13/18, the constant input 1, `keepdims`,
+//! `noop_with_empty_axes`), `GlobalAveragePool` and `GlobalMaxPool` (the spatial axes, kept),
+//! and `ArgMax` ([`ArgMaxAttrs`]).
+//!
+//! Float semantics in `f32`. Lowering: spec `Reduce`; a mean is a sum whose multiplier
+//! carries `1/count` (one rounding). ArgMax becomes spec `ArgMax` with an i64 output.
+
+use ndarray::{ArrayD, Axis};
+use solidml_spec::{DType, Op, Reduce, ReduceKind};
+
+use super::{OpDef, R, input};
+use crate::{
+    float::norm_axis,
+    ir::{Graph, Node, Value},
+    quantize::{Lowering, multiplier},
+};
+
+pub(crate) const OPS: &[OpDef] = &[
+    OpDef::new("", "ArgMax", eval_argmax, lower_argmax),
+    OpDef::new("", "GlobalAveragePool", eval, lower),
+    OpDef::new("", "GlobalMaxPool", eval, lower),
+    OpDef::new("", "ReduceMax", eval, lower),
+    OpDef::new("", "ReduceMean", eval, lower),
+    OpDef::new("", "ReduceMin", eval, lower),
+    OpDef::new("", "ReduceSum", eval, lower),
+];
+
+/// The reduction a node computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Mean,
+    Max,
+    Min,
+}
+
+/// A reduction's attributes, axes resolved against the input rank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReduceAttrs {
+    pub op: ReduceOp,
+    /// Sorted, distinct.
+    pub axes: Vec<usize>,
+    pub keepdims: bool,
+}
+
+impl ReduceAttrs {
+    pub fn parse(n: &Node, ins: &[Option<&Value>], rank: usize) -> R<ReduceAttrs> {
+        let op = match n.op.as_str() {
+            "ReduceSum" => ReduceOp::Sum,
+            "ReduceMean" | "GlobalAveragePool" => ReduceOp::Mean,
+            "ReduceMax" | "GlobalMaxPool" => ReduceOp::Max,
+            "ReduceMin" => ReduceOp::Min,
+            other => return Err(format!("{other} is not a reduction")),
+        };
+        if n.op.starts_with("Global") {
+            return Ok(ReduceAttrs { op, axes: (2..rank).collect(), keepdims: true });
+        }
+        Ok(ReduceAttrs { op, axes: reduce_axes(n, ins, rank)?, keepdims: n.int("keepdims", 1) != 0 })
+    }
+}
+
+/// The reduced axes: input 1 when present, else the `axes` attribute; none given means all
+/// axes, or none with `noop_with_empty_axes`.
+fn reduce_axes(n: &Node, ins: &[Option<&Value>], rank: usize) -> R<Vec<usize>> {
+    let axes: Vec<i64> = match ins.get(1).copied().flatten() {
+        Some(v) => v.to_i64().iter().copied().collect(),
+        None => n.ints("axes").unwrap_or_default(),
+    };
+    if axes.is_empty() {
+        return Ok(if n.int("noop_with_empty_axes", 0) != 0 { vec![] } else { (0..rank).collect() });
+    }
+    let mut v: Vec<usize> = axes.iter().map(|&a| norm_axis(a, rank)).collect::<R<_>>()?;
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
+fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let x = input(ins, 0)?.to_f32();
+    let a = ReduceAttrs::parse(n, ins, x.ndim())?;
+    Ok(vec![Value::Float(reduce(&x, &a.axes, a.keepdims, a.op))])
+}
+
+pub fn reduce(x: &ArrayD<f32>, axes: &[usize], keep: bool, op: ReduceOp) -> ArrayD<f32> {
+    let mut y = x.clone();
+    for &a in axes.iter().rev() {
+        y = match op {
+            ReduceOp::Sum => y.sum_axis(Axis(a)),
+            ReduceOp::Mean => y.mean_axis(Axis(a)).unwrap_or_else(|| y.sum_axis(Axis(a))),
+            ReduceOp::Max => y.fold_axis(Axis(a), f32::NEG_INFINITY, |m, &v| m.max(v)),
+            ReduceOp::Min => y.fold_axis(Axis(a), f32::INFINITY, |m, &v| m.min(v)),
+        };
+        if keep {
+            y.insert_axis_inplace(Axis(a));
+        }
+    }
+    y
+}
+
+fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let x = l.id(xt)?;
+    let shape = g.shape(xt);
+    let a = ReduceAttrs::parse(n, ins, shape.len())?;
+    let count: usize = a.axes.iter().map(|&a| shape[a]).product();
+    // a mean is lowered as a sum whose multiplier carries 1/count: one rounding
+    // (the spec's Mean kind rounds to input units first, then requantizes)
+    let (kind, divisor) = match a.op {
+        ReduceOp::Mean => (ReduceKind::Sum, count.max(1) as f64),
+        ReduceOp::Sum => (ReduceKind::Sum, 1.0),
+        ReduceOp::Max => (ReduceKind::Max, 1.0),
+        ReduceOp::Min => (ReduceKind::Min, 1.0),
+    };
+    let y = n.outputs[0];
+    let (qi, qo) = (l.quant(x), l.range_quant(y)?);
+    let o = l.out(y, qo);
+    let r = Reduce {
+        kind,
+        axes: a.axes.iter().map(|&a| a as u32).collect(),
+        input_zero_point: qi.zero_point,
+        multiplier: multiplier(qi.scale as f64 / (qo.scale as f64 * divisor))?,
+        output_zero_point: qo.zero_point,
+    };
+    l.emit(&n.name, Op::Reduce(r), vec![x], vec![o]);
+    Ok(())
+}
+
+/// ArgMax's attributes (defaults: axis 0, keepdims, first index on ties).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArgMaxAttrs {
+    pub axis: usize,
+    pub keepdims: bool,
+    pub select_last_index: bool,
+}
+
+impl ArgMaxAttrs {
+    pub fn parse(n: &Node, rank: usize) -> R<ArgMaxAttrs> {
+        Ok(ArgMaxAttrs {
+            axis: norm_axis(n.int("axis", 0), rank)?,
+            keepdims: n.int("keepdims", 1) != 0,
+            select_last_index: n.int("select_last_index", 0) != 0,
+        })
+    }
+}
+
+fn eval_argmax(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let x = input(ins, 0)?.to_f32();
+    let a = ArgMaxAttrs::parse(n, x.ndim())?;
+    let mut r = x.map_axis(Axis(a.axis), |lane| {
+        let mut best = 0usize;
+        for (j, &v) in lane.iter().enumerate() {
+            if v > lane[best] || (a.select_last_index && v == lane[best]) {
+                best = j;
+            }
+        }
+        best as i64
+    });
+    if a.keepdims {
+        r.insert_axis_inplace(Axis(a.axis));
+    }
+    Ok(vec![Value::Int(r)])
+}
+
+fn lower_argmax(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let x = l.id(xt)?;
+    let a = ArgMaxAttrs::parse(n, g.shape(xt).len())?;
+    let y = n.outputs[0];
+    let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);
+    l.map.insert(y, o);
+    l.emit(&n.name, Op::ArgMax { axis: a.axis as u32, select_last_index: a.select_last_index }, vec![x], vec![o]);
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Ops that only move data: `Reshape` (`allowzero`), `Flatten` (`axis`), `Squeeze` and
+//! `Unsqueeze` (axes from the attribute, or the constant input 1 from opset 13), `Transpose`
+//! (`perm`, default reversed), `Expand` and `Tile` (constant shape / repeats), and the
+//! pass-through ops `Identity`, `Dropout` (inference mode) and `Cast`.
+//!
+//! Float semantics on `f32` or `i64` values alike. Lowering: spec `View`s (strided reads of
+//! the input, which keep its type and quantization).
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use solidml_spec::{DType, Op, View};
+
+use super::{OpDef, R, input};
+use crate::{
+    float::{broadcast_shape, map_value, norm_axis, reshape},
+    ir::{Graph, Node, Value},
+    quantize::{Lowering, broadcast_strides, row_major, u32s},
+};
+
+pub(crate) const OPS: &[OpDef] = &[
+    OpDef::new("", "Cast", eval_cast, lower_reshape),
+    OpDef::new("", "Dropout", eval_identity, lower_reshape),
+    OpDef::new("", "Expand", eval_expand, lower_expand),
+    OpDef::new("", "Flatten", eval_flatten, lower_reshape),
+    OpDef::new("", "Identity", eval_identity, lower_reshape),
+    OpDef::new("", "Reshape", eval_reshape, lower_reshape),
+    OpDef::new("", "Squeeze", eval_squeeze, lower_reshape),
+    OpDef::new("", "Tile", eval_tile, lower_tile),
+    OpDef::new("", "Transpose", eval_transpose, lower_transpose),
+    OpDef::new("", "Unsqueeze", eval_squeeze, lower_reshape),
+];
+
+/// ONNX `TensorProto.DataType`s of the real types (float, float16, double, bfloat16).
+pub fn is_float_type(to: i64) -> bool {
+    matches!(to, 1 | 10 | 11 | 16)
+}
+
+fn eval_cast(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    Ok(vec![if is_float_type(n.int("to", 1)) { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
+}
+
+fn eval_identity(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?.clone();
+    let mut outs = vec![v.clone()];
+    if n.outputs.len() > 1 {
+        // Dropout's mask: all kept
+        outs.push(Value::Int(ArrayD::from_elem(IxDyn(&v.shape()), 1)));
+    }
+    Ok(outs)
+}
+
+fn eval_reshape(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    let target: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
+    let shape = reshape_target(&v.shape(), &target, n.int("allowzero", 0) != 0)?;
+    Ok(vec![reshape(v, &shape)?])
+}
+
+/// Reshape's target shape resolved against the input shape (`-1` inferred, `0` copies the
+/// input dimension unless `allowzero`).
+pub fn reshape_target(input: &[usize], target: &[i64], allow_zero: bool) -> R<Vec<usize>> {
+    let total: usize = input.iter().product();
+    let mut out: Vec<usize> = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (i, &d) in target.iter().enumerate() {
+        match d {
+            -1 => {
+                infer = Some(i);
+                out.push(1);
+            }
+            0 if !allow_zero => out.push(*input.get(i).ok_or("reshape 0 beyond input rank")?),
+            d if d >= 0 => out.push(d as usize),
+            _ => return Err(format!("bad reshape dimension {d}")),
+        }
+    }
+    if let Some(i) = infer {
+        let known: usize = out.iter().product();
+        if known == 0 || !total.is_multiple_of(known) {
+            return Err(format!("cannot infer -1 reshaping {input:?} to {target:?}"));
+        }
+        out[i] = total / known;
+    }
+    if out.iter().product::<usize>() != total {
+        return Err(format!("cannot reshape {input:?} to {target:?}"));
+    }
+    Ok(out)
+}
+
+fn eval_flatten(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    let s = v.shape();
+    let a = norm_axis_incl(n.int("axis", 1), s.len())?;
+    Ok(vec![reshape(v, &[s[..a].iter().product(), s[a..].iter().product()])?])
+}
+
+/// An axis in `[-rank, rank]` (Flatten's axis may equal the rank).
+fn norm_axis_incl(a: i64, rank: usize) -> R<usize> {
+    let r = rank as i64;
+    let v = if a < 0 { a + r } else { a };
+    if v < 0 || v > r {
+        return Err(format!("axis {a} out of range for rank {rank}"));
+    }
+    Ok(v as usize)
+}
+
+fn eval_squeeze(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    let s = v.shape();
+    let axes = match ins.get(1).copied().flatten() {
+        Some(a) => a.to_i64().iter().copied().collect(),
+        None => n.ints("axes").unwrap_or_default(),
+    };
+    let shape = if n.op == "Squeeze" {
+        let axes: Vec<usize> = axes.iter().map(|&a| norm_axis(a, s.len())).collect::<R<_>>()?;
+        s.iter().enumerate().filter(|(i, d)| if axes.is_empty() { **d != 1 } else { !axes.contains(i) }).map(|(_, &d)| d).collect()
+    } else {
+        let rank = s.len() + axes.len();
+        let axes: Vec<usize> = axes.iter().map(|&a| norm_axis(a, rank)).collect::<R<_>>()?;
+        let mut it = s.iter();
+        (0..rank).map(|i| if axes.contains(&i) { 1 } else { *it.next().unwrap_or(&1) }).collect::<Vec<_>>()
+    };
+    Ok(vec![reshape(v, &shape)?])
+}
+
+/// Transpose's `perm` (default: the axes reversed).
+fn perm(n: &Node, rank: usize) -> Vec<usize> {
+    n.ints("perm").map(|p| p.iter().map(|&a| a as usize).collect()).unwrap_or_else(|| (0..rank).rev().collect())
+}
+
+fn eval_transpose(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    let rank = v.shape().len();
+    let perm = perm(n, rank);
+    if perm.len() != rank || (0..rank).any(|i| !perm.contains(&i)) {
+        return Err(format!("perm {perm:?} is not a permutation of rank {rank}"));
+    }
+    Ok(vec![map_value(
+        v,
+        |a| a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().to_owned(),
+        |a| a.view().permuted_axes(IxDyn(&perm)).as_standard_layout().to_owned(),
+    )])
+}
+
+fn eval_tile(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    let reps: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
+    Ok(vec![map_value(v, |a| tile(a, &reps), |a| tile(a, &reps))])
+}
+
+fn tile<T: Clone>(a: &ArrayD<T>, reps: &[i64]) -> ArrayD<T> {
+    let mut r = a.clone();
+    for (ax, &k) in reps.iter().enumerate() {
+        let views: Vec<_> = (0..k.max(0)).map(|_| r.view()).collect();
+        r = ndarray::concatenate(Axis(ax), &views).unwrap_or(r.clone());
+    }
+    r
+}
+
+fn eval_expand(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let v = input(ins, 0)?;
+    let shape: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
+    let out = broadcast_shape(&v.shape(), &shape.iter().map(|&d| d as usize).collect::<Vec<_>>())?;
+    Ok(vec![map_value(v, |a| a.broadcast(IxDyn(&out)).unwrap().to_owned(), |a| a.broadcast(IxDyn(&out)).unwrap().to_owned())])
+}
+
+/// Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout and the Casts that keep the kind
+/// of value (real or integer): a contiguous View.
+pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
+    let y = n.outputs[0];
+    let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
+    let want_float = n.op != "Cast" || matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE");
+    if l.model.tensors[x as usize].dtype == DType::I64 && want_float && n.op == "Cast" {
+        return Err("casting integers to a real type is not supported".into());
+    }
+    if l.model.tensors[x as usize].dtype == DType::I8 && !want_float {
+        return Err("casting a quantized real tensor to an integer type is not supported".into());
+    }
+    l.contiguous_view(&n.name, x, y);
+    Ok(())
+}
+
+fn lower_transpose(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let x = l.id(xt)?;
+    let shape = g.shape(xt);
+    let perm = perm(n, shape.len());
+    let st = row_major(shape);
+    let strides = perm.iter().map(|&p| st[p] as i64).collect();
+    l.view(&n.name, x, n.outputs[0], 0, strides);
+    Ok(())
+}
+
+fn lower_expand(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let x = l.id(xt)?;
+    let y = n.outputs[0];
+    let (si, so) = (u32s(g.shape(xt)), u32s(g.shape(y)));
+    let strides = broadcast_strides(&si, &so);
+    l.view(&n.name, x, y, 0, strides);
+    Ok(())
+}
+
+fn lower_tile(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let x = l.id(xt)?;
+    let y = n.outputs[0];
+    let shape = g.shape(xt).to_vec();
+    let reps: Vec<usize> =
+        ins.get(1).copied().flatten().ok_or("Tile repeats must be constant")?.to_i64().iter().map(|&r| r.max(0) as usize).collect();
+    let st = row_major(&shape);
+    // out[r0, d0, r1, d1, …] = in[d0, d1, …]: a view with zero strides on the
+    // repeat axes, then a contiguous reshape to [r0·d0, r1·d1, …]
+    let mut mid_shape = vec![];
+    let mut strides = vec![];
+    for (k, &d) in shape.iter().enumerate() {
+        mid_shape.extend([reps[k], d]);
+        strides.extend([0i64, st[k] as i64]);
+    }
+    let info = l.model.tensors[x as usize].clone();
+    let mid = l.tensor(&format!("{}.tiled", g.name(y)), &mid_shape, info.dtype, info.quant);
+    l.emit(&format!("{}.repeat", n.name), Op::View(View { offset: 0, strides }), vec![x], vec![mid]);
+    l.contiguous_view(&n.name, mid, y);
+    Ok(())
+}
