@@ -494,6 +494,26 @@ fn cases() -> Vec<Case> {
             check: Check::Steps(2.0),
         },
         Case {
+            name: "cumsum",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let a = b.constant_i64(&[], vec![-1]);
+                b.node("CumSum", &["x", &a], vec![])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
+            name: "cumsum_exclusive_reverse",
+            input: vec![1, 3, 4, 5],
+            range: (-2.0, 2.0),
+            build: |b, _| {
+                let a = b.constant_i64(&[], vec![1]);
+                b.node("CumSum", &["x", &a], vec![("exclusive", A::I(1)), ("reverse", A::I(1))])
+            },
+            check: Check::Steps(2.0),
+        },
+        Case {
             name: "reducemax",
             input: vec![1, 3, 4, 5],
             range: (-2.0, 2.0),

@@ -17,6 +17,7 @@ pub mod concat;
 pub mod constant;
 pub mod conv;
 pub mod conv_transpose;
+pub mod cum_sum;
 pub mod elementwise;
 pub mod gather;
 pub mod gemm;
@@ -91,6 +92,7 @@ pub fn registry() -> &'static [OpDef] {
             conv_transpose::OPS,
             pool::OPS,
             reduce::OPS,
+            cum_sum::OPS,
             softmax::OPS,
             normalization::OPS,
             shape::OPS,
