@@ -20,7 +20,7 @@ use solidml_cpu::{CpuBackend, CpuExecutor};
 use solidml_exec::Value;
 use solidml_precompile::{MemoryStore, ModelStore, SOLIDML_PRECOMPILE, SolidMlPrecompile, abi, opengradient as og};
 use solidml_revm::Chain;
-use solidml_solidity::{precompile_contract, solc::Solc};
+use solidml_solidity::precompile_contract;
 use solidml_spec::io::dequantize_fixed18;
 use solidml_tests::*;
 
@@ -118,7 +118,7 @@ fn precompile_errors_bubble_up_and_the_address_is_shared() {
     assert_eq!(&r.output[..4], &abi::ERROR_SELECTOR);
     let (code, message) = abi::decode_error(&r.output).unwrap();
     assert_eq!(code, abi::ErrorCode::UnknownModel as u8);
-    assert_eq!(message, format!("unknown model 0x{}", hex::encode(&compiled.model_id)));
+    assert_eq!(message, format!("unknown model 0x{}", hex::encode(compiled.model_id)));
     // the decoded error is also a valid `SolidMLError` for Solidity callers
     assert!(abi::SolidMLError::abi_decode(&r.output).is_ok());
 }
@@ -141,7 +141,7 @@ fn an_opengradient_consumer_runs_unchanged_through_the_f4_entry() {
     let contracts = solc.compile(&sources, &Default::default()).unwrap();
     let mut chain = Chain::new(SolidMlPrecompile::new(Arc::new(CpuBackend)).with_store(store));
     let consumer = chain.deploy(contracts["OGConsumer"].initcode.clone()).unwrap().address;
-    let cid = format!("0x{}", hex::encode(&compiled.model_id));
+    let cid = format!("0x{}", hex::encode(compiled.model_id));
     let exec = CpuExecutor::new(model).unwrap();
     let iq = model.tensor(model.inputs[0]).quant.unwrap();
     let oq = model.tensor(model.outputs[1]).quant;

@@ -18,7 +18,7 @@ use solidml_cpu::{CpuBackend, CpuExecutor};
 use solidml_exec::Value;
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
-use solidml_solidity::{SolidityLayout, SolidityOptions, solc::Solc};
+use solidml_solidity::{SolidityLayout, SolidityOptions};
 use solidml_spec::{DType, Model, Op, io};
 use solidml_tests::{random_spec::*, *};
 

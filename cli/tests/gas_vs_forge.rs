@@ -8,6 +8,8 @@
 
 use std::{collections::BTreeMap, process::Command};
 
+// pub items: the file is also a module of the tests crate, where they are used from other files
+#[allow(unreachable_pub)]
 #[path = "../../tests/skip.rs"]
 #[allow(dead_code)]
 mod skip;

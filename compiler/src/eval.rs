@@ -21,6 +21,7 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 impl TractModel {
+    /// Load an ONNX file into tract with these input shapes (panics inside tract become errors).
     pub fn load(path: &std::path::Path, input_shapes: &[Vec<usize>]) -> Result<TractModel> {
         guarded("loading", || Self::load_unguarded(path, input_shapes))
     }
@@ -64,12 +65,16 @@ impl TractModel {
 /// Accuracy figures of one model output over an evaluation set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutputReport {
+    /// The output's name.
     pub name: String,
+    /// Samples compared.
     pub samples: usize,
     /// Fraction of samples whose top-1 (argmax over the last axis, or the integer label)
     /// agrees between the quantized and the float model.
     pub top1_agreement: f64,
+    /// Largest absolute difference between the dequantized and the float output.
     pub max_abs_error: f64,
+    /// Mean absolute difference over every element of every sample.
     pub mean_abs_error: f64,
     /// Accuracies against labels, when labels are given: (quantized, float).
     pub accuracy: Option<(f64, f64)>,

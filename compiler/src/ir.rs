@@ -20,29 +20,35 @@ pub type Tid = usize;
 /// A value: float or integer (ONNX bool and all integer types become `Int`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// ONNX float, double and half tensors, as `f32`.
     Float(ArrayD<f32>),
+    /// ONNX integer and bool tensors, as `i64`.
     Int(ArrayD<i64>),
 }
 
 impl Value {
+    /// The tensor's shape.
     pub fn shape(&self) -> Vec<usize> {
         match self {
             Value::Float(a) => a.shape().to_vec(),
             Value::Int(a) => a.shape().to_vec(),
         }
     }
+    /// The elements as `f32` (integers converted).
     pub fn to_f32(&self) -> ArrayD<f32> {
         match self {
             Value::Float(a) => a.clone(),
             Value::Int(a) => a.mapv(|v| v as f32),
         }
     }
+    /// The elements as `i64` (floats truncated toward zero, as ONNX Cast does).
     pub fn to_i64(&self) -> ArrayD<i64> {
         match self {
             Value::Float(a) => a.mapv(|v| v as i64),
             Value::Int(a) => a.clone(),
         }
     }
+    /// Whether this is a float tensor.
     pub fn is_float(&self) -> bool {
         matches!(self, Value::Float(_))
     }
@@ -51,17 +57,26 @@ impl Value {
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attr {
+    /// `INT`.
     Int(i64),
+    /// `FLOAT`.
     Float(f32),
+    /// `INTS`.
     Ints(Vec<i64>),
+    /// `FLOATS`.
     Floats(Vec<f32>),
+    /// `STRING` (UTF-8).
     Str(String),
+    /// `STRINGS`.
     Strs(Vec<String>),
+    /// `TENSOR` (a `Constant` node's value).
     Tensor(Value),
 }
 
+/// A tensor of the graph: its ONNX name and what is known of its type and shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorDef {
+    /// The ONNX tensor name (unique in the graph).
     pub name: String,
     /// Static shape, once known.
     pub shape: Option<Vec<usize>>,
@@ -72,27 +87,37 @@ pub struct TensorDef {
     pub onnx_type: i32,
 }
 
+/// An ONNX node: its operator (resolved through the op registry by [`Node::def`]), typed
+/// attributes and tensor ids.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// The node's name (generated when the ONNX file has none), used in error messages.
     pub name: String,
+    /// The ONNX `op_type`.
     pub op: String,
+    /// The operator's domain, `""` for `ai.onnx`.
     pub domain: String,
+    /// Attributes by name.
     pub attrs: HashMap<String, Attr>,
     /// `None` for an omitted optional input.
     pub inputs: Vec<Option<Tid>>,
+    /// Output tensors.
     pub outputs: Vec<Tid>,
 }
 
 impl Node {
+    /// The attribute `k`, if set.
     pub fn attr(&self, k: &str) -> Option<&Attr> {
         self.attrs.get(k)
     }
+    /// The `INT` attribute `k`, or `default` when unset.
     pub fn int(&self, k: &str, default: i64) -> i64 {
         match self.attrs.get(k) {
             Some(Attr::Int(i)) => *i,
             _ => default,
         }
     }
+    /// The `FLOAT` attribute `k` (an `INT` converted), or `default` when unset.
     pub fn float(&self, k: &str, default: f32) -> f32 {
         match self.attrs.get(k) {
             Some(Attr::Float(f)) => *f,
@@ -100,6 +125,7 @@ impl Node {
             _ => default,
         }
     }
+    /// The `INTS` attribute `k` (a single `INT` as one element).
     pub fn ints(&self, k: &str) -> Option<Vec<i64>> {
         match self.attrs.get(k) {
             Some(Attr::Ints(v)) => Some(v.clone()),
@@ -107,6 +133,7 @@ impl Node {
             _ => None,
         }
     }
+    /// The `FLOATS` attribute `k` (a single `FLOAT` as one element).
     pub fn floats(&self, k: &str) -> Option<Vec<f32>> {
         match self.attrs.get(k) {
             Some(Attr::Floats(v)) => Some(v.clone()),
@@ -114,12 +141,14 @@ impl Node {
             _ => None,
         }
     }
+    /// The `STRING` attribute `k`, or `default` when unset.
     pub fn str(&self, k: &str, default: &str) -> String {
         match self.attrs.get(k) {
             Some(Attr::Str(s)) => s.clone(),
             _ => default.to_string(),
         }
     }
+    /// Input `i`, `None` when omitted or absent.
     pub fn input(&self, i: usize) -> Option<Tid> {
         self.inputs.get(i).copied().flatten()
     }
@@ -132,11 +161,17 @@ impl Node {
 /// The graph.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
+    /// The graph's (model's) name.
     pub name: String,
+    /// Every tensor, indexed by [`Tid`].
     pub tensors: Vec<TensorDef>,
+    /// Constant values: initializers, `Constant` nodes and folded subgraphs.
     pub consts: HashMap<Tid, Value>,
+    /// Nodes in topological order.
     pub nodes: Vec<Node>,
+    /// Run-time inputs (initializers excluded), in ONNX order.
     pub inputs: Vec<Tid>,
+    /// Graph outputs, in ONNX order.
     pub outputs: Vec<Tid>,
     /// The ONNX names of the graph outputs (kept when a pass rewires an output).
     pub output_names: Vec<String>,
@@ -148,16 +183,20 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// A new tensor named `name`; its shape is unknown until shape inference.
     pub fn add_tensor(&mut self, name: &str, is_float: bool) -> Tid {
         self.tensors.push(TensorDef { name: name.to_string(), shape: None, is_float, onnx_type: 0 });
         self.tensors.len() - 1
     }
+    /// Tensor `t`'s ONNX name.
     pub fn name(&self, t: Tid) -> &str {
         &self.tensors[t].name
     }
+    /// Tensor `t`'s static shape (empty before shape inference).
     pub fn shape(&self, t: Tid) -> &[usize] {
         self.tensors[t].shape.as_deref().unwrap_or(&[])
     }
+    /// Whether tensor `t` has a constant value.
     pub fn is_const(&self, t: Tid) -> bool {
         self.consts.contains_key(&t)
     }

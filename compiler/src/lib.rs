@@ -41,16 +41,19 @@ pub mod prelude {
 /// Options of [`compile`], with `with_*` builders.
 #[derive(Debug, Clone, Default)]
 pub struct CompileOptions {
+    /// The model's name (default: the file stem).
     pub name: Option<String>,
     /// One array per model input, samples along the first axis.
     pub calibration: Option<Vec<ArrayD<f32>>>,
 }
 
 impl CompileOptions {
+    /// Name the model.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
+    /// Calibrate on `data`: one array per model input, samples along the first axis.
     pub fn with_calibration(mut self, data: Vec<ArrayD<f32>>) -> Self {
         self.calibration = Some(data);
         self
@@ -59,8 +62,11 @@ impl CompileOptions {
 
 /// The result of [`compile`].
 pub struct Compiled {
+    /// The quantized model.
     pub model: solidml_spec::Model,
+    /// Its canonical artifact (`NAME.smodel`).
     pub artifact: Vec<u8>,
+    /// `keccak256(artifact)`.
     pub model_id: solidml_spec::ModelId,
     /// Things the user should know (e.g. no calibration data).
     pub warnings: Vec<String>,

@@ -11,11 +11,14 @@ use crate::error::{CompileError, Result};
 /// One output of one sample, real-valued (dequantized) or integer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
+    /// A dequantized int8 output.
     Float(ArrayD<f32>),
+    /// An integer output (labels, indices).
     Int(ArrayD<i64>),
 }
 
 impl Output {
+    /// The elements as `f32`.
     pub fn to_f32(&self) -> ArrayD<f32> {
         match self {
             Output::Float(a) => a.clone(),
@@ -96,10 +99,13 @@ pub fn run_samples_with(
 /// 18-decimal fixed point, quantized by the fixed-point rule, and the outputs dequantized to
 /// 18-decimal fixed point (integer outputs as plain integers).
 pub struct FixedRun {
+    /// Per input, the 18-decimal fixed-point values `predict` takes.
     pub inputs: Vec<Vec<i128>>,
+    /// Per output, the values `predict` returns.
     pub outputs: Vec<Vec<i128>>,
 }
 
+/// Run one sample as a pure-EVM `predict` would (see [`FixedRun`]).
 pub fn run_fixed(model: &Model, sample: &[ArrayD<f32>]) -> Result<FixedRun> {
     let exec = CpuExecutor::new(model)?;
     let fixed: Vec<Vec<i128>> = sample.iter().map(|x| x.iter().map(|&v| io::f32_to_fixed18(v)).collect()).collect();

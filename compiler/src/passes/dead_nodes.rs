@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use crate::ir::Graph;
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut live: HashSet<usize> = g.outputs.iter().copied().collect();
     let mut keep = vec![false; g.nodes.len()];

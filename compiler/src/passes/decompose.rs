@@ -63,6 +63,7 @@ pub fn variadic(g: &mut Graph) -> bool {
     changed
 }
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;

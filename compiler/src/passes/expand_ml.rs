@@ -15,6 +15,8 @@ use crate::{
     ops::ml,
 };
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph, or why
+/// the graph cannot be handled.
 pub fn run(g: &mut Graph) -> Result<bool> {
     let mut changed = false;
     let mut i = 0;

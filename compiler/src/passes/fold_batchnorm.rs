@@ -10,6 +10,7 @@ use crate::{
     ops::{gemm::GemmAttrs, normalization},
 };
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;

@@ -4,6 +4,7 @@
 
 use crate::ir::Graph;
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;

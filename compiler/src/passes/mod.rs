@@ -49,7 +49,7 @@ pub(crate) mod testutil {
 
     use crate::ir::{Attr, Graph, Node, Tid, Value};
 
-    pub fn graph(inputs: &[(&str, &[usize])]) -> Graph {
+    pub(crate) fn graph(inputs: &[(&str, &[usize])]) -> Graph {
         let mut g = Graph { opset: 17, ..Default::default() };
         for (name, shape) in inputs {
             let t = g.add_tensor(name, true);
@@ -58,13 +58,13 @@ pub(crate) mod testutil {
         }
         g
     }
-    pub fn constant(g: &mut Graph, name: &str, shape: &[usize], data: Vec<f32>) -> Tid {
+    pub(crate) fn constant(g: &mut Graph, name: &str, shape: &[usize], data: Vec<f32>) -> Tid {
         let t = g.add_tensor(name, true);
         g.tensors[t].shape = Some(shape.to_vec());
         g.consts.insert(t, Value::Float(ArrayD::from_shape_vec(IxDyn(shape), data).unwrap()));
         t
     }
-    pub fn node(g: &mut Graph, op: &str, inputs: &[Tid], attrs: Vec<(&str, Attr)>) -> Tid {
+    pub(crate) fn node(g: &mut Graph, op: &str, inputs: &[Tid], attrs: Vec<(&str, Attr)>) -> Tid {
         let out = g.add_tensor(&format!("{op}_{}", g.nodes.len()), true);
         let attrs: HashMap<String, Attr> = attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         g.nodes.push(Node {
@@ -77,12 +77,12 @@ pub(crate) mod testutil {
         });
         out
     }
-    pub fn output(g: &mut Graph, t: Tid) {
+    pub(crate) fn output(g: &mut Graph, t: Tid) {
         g.outputs.push(t);
         g.output_names.push(g.tensors[t].name.clone());
     }
     /// Deterministic pseudo-random input.
-    pub fn input(shape: &[usize], seed: u32) -> Value {
+    pub(crate) fn input(shape: &[usize], seed: u32) -> Value {
         let n: usize = shape.iter().product();
         let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
         let v = (0..n)
@@ -96,7 +96,7 @@ pub(crate) mod testutil {
         Value::Float(ArrayD::from_shape_vec(IxDyn(shape), v).unwrap())
     }
     /// Assert a pass keeps the outputs (within float tolerance) and returns what it returned.
-    pub fn check_preserves(mut g: Graph, pass: impl Fn(&mut Graph) -> bool) -> (Graph, bool) {
+    pub(crate) fn check_preserves(mut g: Graph, pass: impl Fn(&mut Graph) -> bool) -> (Graph, bool) {
         crate::calibrate::infer_shapes(&mut g).unwrap();
         let inputs: Vec<Value> = g.inputs.iter().enumerate().map(|(i, &t)| input(g.shape(t), i as u32)).collect();
         let before = crate::calibrate::run_float(&g, &inputs).unwrap();

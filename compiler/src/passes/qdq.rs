@@ -17,6 +17,7 @@ fn scalar(g: &Graph, t: Option<usize>) -> Option<f32> {
     (v.shape().iter().product::<usize>() == 1).then(|| v.to_f32().iter().next().copied())?
 }
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;
@@ -38,7 +39,7 @@ pub fn run(g: &mut Graph) -> bool {
             i += 1;
             continue;
         };
-        if s1 != s2 || z1 != z2 || !(s > 0.0) || g.consumers().get(&q_out) != Some(&1) {
+        if s1 != s2 || z1 != z2 || s.is_nan() || s <= 0.0 || g.consumers().get(&q_out) != Some(&1) {
             i += 1;
             continue;
         }

@@ -18,6 +18,7 @@ fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
     }
 }
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;

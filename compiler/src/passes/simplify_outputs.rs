@@ -22,6 +22,7 @@ fn is_softmax_rows(g: &Graph, t: usize) -> bool {
     })
 }
 
+/// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
     for i in 0..g.nodes.len() {
