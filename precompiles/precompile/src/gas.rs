@@ -92,7 +92,31 @@ pub fn work_units(model: &Model) -> u64 {
                 Op::MaxPool(p) | Op::AvgPool(p) => {
                     written.saturating_mul(p.kernel.iter().map(|&k| k as u64).product::<u64>()).saturating_add(read)
                 }
-                _ => read.saturating_add(written),
+                // one pass over what the node reads and writes (MAC operators reach here only
+                // with no MACs: empty tensors); a new operator decides its work here
+                Op::Conv(_)
+                | Op::Dense(_)
+                | Op::ConvTranspose(_)
+                | Op::MatMul(_)
+                | Op::Binary(_)
+                | Op::Extremum(_)
+                | Op::BinaryLut { .. }
+                | Op::IntBinary { .. }
+                | Op::Lut(_)
+                | Op::View(_)
+                | Op::Pad(_)
+                | Op::Concat { .. }
+                | Op::Reduce(_)
+                | Op::Softmax(_)
+                | Op::LogSoftmax(_)
+                | Op::ArgMax { .. }
+                | Op::Take { .. }
+                | Op::Gather { .. }
+                | Op::GatherDynamic { .. }
+                | Op::InstanceNorm(_)
+                | Op::Lrn(_)
+                | Op::Normalize(_)
+                | Op::CumSum(_) => read.saturating_add(written),
             }
         })
         .fold(0u64, u64::saturating_add)

@@ -116,30 +116,27 @@ impl State {
     pub(crate) fn new(m: &Model, force_data_contracts: bool) -> State {
         let (mut blob, mut code, mut buf) = (0usize, 0usize, 0usize);
         for n in &m.nodes {
-            match &n.op {
-                Op::Dense(d) => {
-                    let (k, nn) = (d.in_features as usize, d.out_features as usize);
-                    let rows = m.tensor(n.inputs[0]).len() / k.max(1);
-                    let b = layer_bytes(k, nn);
-                    blob += b;
-                    code += CODE_PER_LAYER + dot_bytes(k) + CODE_PER_OUTPUT * nn;
-                    buf = buf.max(if rows > 1 { b } else { layer_bytes(k, LANES) });
+            // only Dense and Conv carry a weight blob
+            if let Op::Dense(d) = &n.op {
+                let (k, nn) = (d.in_features as usize, d.out_features as usize);
+                let rows = m.tensor(n.inputs[0]).len() / k.max(1);
+                let b = layer_bytes(k, nn);
+                blob += b;
+                code += CODE_PER_LAYER + dot_bytes(k) + CODE_PER_OUTPUT * nn;
+                buf = buf.max(if rows > 1 { b } else { layer_bytes(k, LANES) });
+            } else if let Op::Conv(c) = &n.op {
+                let xin = m.tensor(n.inputs[0]);
+                let yinfo = m.tensor(n.outputs[0]);
+                if xin.shape.len() < 2 || yinfo.shape.len() < 2 {
+                    continue;
                 }
-                Op::Conv(c) => {
-                    let xin = m.tensor(n.inputs[0]);
-                    let yinfo = m.tensor(n.outputs[0]);
-                    if xin.shape.len() < 2 || yinfo.shape.len() < 2 {
-                        continue;
-                    }
-                    let g = c.groups.max(1) as usize;
-                    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
-                    let (cin_g, cout_g) = (xin.shape[1] as usize / g, yinfo.shape[1] as usize / g);
-                    let b = layer_bytes(cin_g * klen, cout_g);
-                    blob += g * b;
-                    code += g * (CODE_PER_LAYER + dot_bytes(cin_g * klen) + CODE_PER_OUTPUT * cout_g);
-                    buf = buf.max(b);
-                }
-                _ => {}
+                let g = c.groups.max(1) as usize;
+                let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+                let (cin_g, cout_g) = (xin.shape[1] as usize / g, yinfo.shape[1] as usize / g);
+                let b = layer_bytes(cin_g * klen, cout_g);
+                blob += g * b;
+                code += g * (CODE_PER_LAYER + dot_bytes(cin_g * klen) + CODE_PER_OUTPUT * cout_g);
+                buf = buf.max(b);
             }
         }
         State {

@@ -67,10 +67,7 @@ impl Ctx<'_> {
         producer_ok
             && !c.is_empty()
             && !self.m.outputs.contains(&t)
-            && c.iter().all(|n| match &n.op {
-                Op::Dense(d) => self.m.tensor(t).len() == d.in_features as usize,
-                _ => false,
-            })
+            && c.iter().all(|n| matches!(&n.op, Op::Dense(d) if self.m.tensor(t).len() == d.in_features as usize))
     }
 
     pub(crate) fn place_output(&mut self, t: TensorId) -> Loc {

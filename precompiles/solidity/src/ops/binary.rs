@@ -1,10 +1,18 @@
 //! Binary (Add, Sub, Mul with real scales) and Extremum (Min, Max) (spec §Binary, §Extremum): both operands broadcast to the output through index tables where needed, one loop over the output.
 
-use solidml_spec::{BinaryKind, Extremum, Node, Op, TensorId};
+use solidml_spec::{Binary, BinaryKind, Extremum, Node, TensorId};
 
 use crate::{NodeFailure, layer::*, plan::*, yul::*};
 
-pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
+/// The two operators this file emits.
+pub(crate) enum Form<'a> {
+    /// Add, Sub, Mul with real scales.
+    Binary(&'a Binary),
+    /// Max or Min.
+    Extremum(Extremum),
+}
+
+pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, form: Form<'_>) -> Result<(), NodeFailure> {
     let m = cx.m;
     let yt = n.outputs[0];
     let yinfo = m.tensor(yt);
@@ -38,10 +46,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
     };
     let a = operand(cx, a_t, a);
     let b = operand(cx, b_t, b);
-    let f = match &n.op {
-        Op::Extremum(Extremum::Max) => "let r := va if gt(vb, va) { r := vb }".to_string(),
-        Op::Extremum(Extremum::Min) => "let r := va if lt(vb, va) { r := vb }".to_string(),
-        Op::Binary(bn) => {
+    let f = match form {
+        Form::Extremum(Extremum::Max) => "let r := va if gt(vb, va) { r := vb }".to_string(),
+        Form::Extremum(Extremum::Min) => "let r := va if lt(vb, va) { r := vb }".to_string(),
+        Form::Binary(bn) => {
             let xa = add_const("va", -(bn.a_zero_point as i128 + 128));
             let xb = add_const("vb", -(bn.b_zero_point as i128 + 128));
             let acc = match bn.kind {
@@ -55,7 +63,6 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
             };
             format!("{acc}\n{}", requant_yul(bn.output_multiplier, "acc", bn.output_zero_point, bn.clamp_min as i32, bn.clamp_max as i32))
         }
-        _ => unreachable!(),
     };
     cx.line(&format!(
                 "for {{ let i := 0 }} lt(i, {total}) {{ i := add(i, 1) }} {{\n    let va := xor(byte(0, mload(add({a}, i))), 0x80)\n    let vb := xor(byte(0, mload(add({b}, i))), 0x80)\n{}\n    mstore8(add({d}, i), xor(r, 0x80))\n}}",

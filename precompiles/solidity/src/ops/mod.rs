@@ -44,7 +44,8 @@ pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
         Op::Concat { axis } => concat::emit(cx, n, axis),
         Op::MaxPool(p) | Op::AvgPool(p) => pool::emit(cx, n, p),
         Op::Reduce(rd) => reduce::emit(cx, n, rd),
-        Op::Binary(_) | Op::Extremum(_) => binary::emit(cx, n),
+        Op::Binary(b) => binary::emit(cx, n, binary::Form::Binary(b)),
+        Op::Extremum(e) => binary::emit(cx, n, binary::Form::Extremum(*e)),
         Op::CumSum(c) => cum_sum::emit(cx, n, c),
         Op::LogSoftmax(_)
         | Op::ConvTranspose(_)
