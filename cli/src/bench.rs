@@ -6,13 +6,14 @@
 
 use std::{
     path::{Path, PathBuf},
-    time::Instant,
+    sync::Arc,
 };
 
 use miette::Result;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use solidml_compiler::{eval::TractModel, runner};
-use solidml_cpu::CpuExecutor;
+use solidml_cpu::CpuBackend;
+use solidml_exec::{Executor, bench::median_us};
 use solidml_gpu::{
     GpuContext,
     bench::{bench_model, gemm_model},
@@ -24,25 +25,6 @@ use crate::{data, error::CliError};
 /// Time budget of one measurement: at most `iters` runs, fewer once this much time is spent
 /// (at least 3), so large models (a 224×224 CNN) do not hold the bench for minutes.
 const BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
-
-fn median_us(mut f: impl FnMut(), iters: usize) -> f64 {
-    let start = Instant::now();
-    for _ in 0..iters.min(10) {
-        f();
-        if start.elapsed() > BUDGET / 3 {
-            break;
-        }
-    }
-    let start = Instant::now();
-    let mut t: Vec<f64> = Vec::with_capacity(iters.max(1));
-    while t.len() < iters.max(1) && (t.len() < 3 || start.elapsed() < BUDGET) {
-        let s = Instant::now();
-        f();
-        t.push(s.elapsed().as_secs_f64() * 1e6);
-    }
-    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    t[t.len() / 2]
-}
 
 fn calibration_for(model: &Path) -> Option<PathBuf> {
     let dir = model.parent()?;
@@ -97,12 +79,13 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
         let inputs: Vec<ArrayD<f32>> =
             shapes.iter().map(|s| ArrayD::from_shape_fn(IxDyn(s), |i| (i.slice().iter().sum::<usize>() % 7) as f32 * 0.3)).collect();
         let q: Vec<_> = inputs.iter().enumerate().map(|(i, x)| runner::quantize_input(model, i, x)).collect();
-        let exec = CpuExecutor::new(model).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
+        let exec = CpuBackend.prepare(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
         let ours = median_us(
             || {
                 std::hint::black_box(exec.run(&q).unwrap());
             },
             iters,
+            BUDGET,
         );
         let tract = TractModel::load(path, &shapes).map_err(CliError::from)?;
         let theirs = median_us(
@@ -110,6 +93,7 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
                 std::hint::black_box(tract.run(&inputs).unwrap());
             },
             iters,
+            BUDGET,
         );
         let (gpu_us, gpu_rate) = match &gpu {
             Some(ctx) => {
@@ -141,12 +125,13 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
     if gemm > 0 {
         let model = gemm_model(gemm, gemm, gemm);
         let x = solidml_exec::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());
-        let exec = CpuExecutor::new(&model).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
+        let exec = CpuBackend.prepare(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
         let cpu_us = median_us(
             || {
                 std::hint::black_box(exec.run(std::slice::from_ref(&x)).unwrap());
             },
             3,
+            BUDGET,
         );
         println!();
         println!("int8 GEMM {gemm}x{gemm}x{gemm} ({} MACs):", model.macs());

@@ -15,11 +15,13 @@
 //! * [`Executor`] / [`PreparedModel`]: prepare a model once, run it many times. Both are
 //!   `Send + Sync`, so a node shares one executor between threads. [`PreparedCache`] keeps
 //!   prepared models per modelId with a bound, for hosts that run stored models by id.
+//! * [`bench`]: timing any executor the same way (`solidml bench`).
 //!
 //! Contract: for every validated model and every input, every implementation of [`Executor`]
 //! returns exactly the outputs (or exactly the [`ExecError`]) of the CPU reference executor.
 //! The spec vectors (`docs/spec/vectors`) and the randomized cross-executor tests check it.
 
+pub mod bench;
 pub mod cache;
 pub mod index;
 
