@@ -33,6 +33,9 @@ pub(crate) fn map_value(v: &Value, ff: impl Fn(&ArrayD<f32>) -> ArrayD<f32>, fi:
     }
 }
 
+/// `v` with its elements, in row-major order, laid out in `shape` (ONNX `Reshape` with the
+/// target shape already resolved: no `0` or `-1` entries); an error when the element counts
+/// differ.
 pub fn reshape(v: &Value, shape: &[usize]) -> R<Value> {
     let err = |e: ndarray::ShapeError| format!("cannot reshape {:?} to {shape:?}: {e}", v.shape());
     Ok(match v {

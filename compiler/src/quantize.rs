@@ -18,7 +18,7 @@
 //! Every model output is int8 (dequantized by the runner) or i64 (labels): regression outputs
 //! are not kept at int32 precision in this version.
 
-use std::collections::HashMap;
+use std::{cmp::Ordering, collections::HashMap};
 
 use ndarray::ArrayD;
 use solidml_spec::{
@@ -35,7 +35,8 @@ use crate::{
 /// Quantization of a real range (widened to include 0).
 pub fn quant_from_range(lo: f32, hi: f32) -> Quant {
     let (lo, hi) = (lo.min(0.0) as f64, hi.max(0.0) as f64);
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    // `hi` not strictly above `lo`, incomparable included: a NaN bound also falls back
+    if hi.partial_cmp(&lo) != Some(Ordering::Greater) || !lo.is_finite() || !hi.is_finite() {
         return Quant { scale: 1.0, zero_point: 0 };
     }
     let scale = ((hi - lo) / 255.0) as f32;

@@ -37,18 +37,29 @@ const fn binary_op(op_type: &'static str) -> OpDef {
 /// The element-wise binary ops (`Sum` is `Add` over any number of operands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
+    /// ONNX `Add`: `a + b`.
     Add,
+    /// ONNX `Sum`: the sum of one or more operands, folded left as repeated `Add`.
     Sum,
+    /// ONNX `Sub`: `a − b`.
     Sub,
+    /// ONNX `Mul`: `a · b`.
     Mul,
+    /// ONNX `Div`: `a / b`; on integers it floors (Euclidean division) and division by zero
+    /// gives 0.
     Div,
+    /// ONNX `Pow`: `a` raised to `b`; its float semantics are in `f32` even on integer operands.
     Pow,
+    /// ONNX `Max`: the element-wise maximum of one or more operands.
     Max,
+    /// ONNX `Min`: the element-wise minimum of one or more operands.
     Min,
+    /// ONNX `PRelu`: `x` where `x ≥ 0`, `slope · x` where `x < 0` (operand 1 is the slope).
     PRelu,
 }
 
 impl BinaryOp {
+    /// The op of an ONNX `op_type` (default domain), or `None` when it is not one of these.
     pub fn parse(op_type: &str) -> Option<BinaryOp> {
         Some(match op_type {
             "Add" => BinaryOp::Add,
@@ -64,6 +75,7 @@ impl BinaryOp {
         })
     }
 
+    /// The ONNX `op_type` of the op (the inverse of [`BinaryOp::parse`]).
     pub fn name(self) -> &'static str {
         match self {
             BinaryOp::Add => "Add",

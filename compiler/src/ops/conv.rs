@@ -23,10 +23,14 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "Conv", eval, lower)];
 pub struct ConvAttrs {
     /// `group` as given (default 1).
     pub group: i64,
+    /// The sliding-window attributes (`kernel_shape`, `strides`, `dilations`, `pads`,
+    /// `auto_pad`), shared with the pooling ops.
     pub window: WindowAttrs,
 }
 
 impl ConvAttrs {
+    /// The attributes of Conv node `n`, with ONNX defaults where absent (not yet checked
+    /// against the input and weight shapes).
     pub fn parse(n: &Node) -> ConvAttrs {
         ConvAttrs { group: n.int("group", 1), window: WindowAttrs::parse(n) }
     }

@@ -21,16 +21,27 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "ConvTranspose", eval, lower)]
 pub struct ConvTransposeAttrs {
     /// `group` (default 1, at least 1).
     pub groups: usize,
+    /// `strides`, one per spatial axis (default 1 each); negative entries read as 0.
     pub strides: Option<Vec<usize>>,
+    /// `dilations`, one per spatial axis (default 1 each); negative entries read as 0.
     pub dilations: Option<Vec<usize>>,
+    /// `output_padding`: extra elements appended at the end of each spatial axis of the full
+    /// transposed convolution (default 0 each).
     pub output_padding: Option<Vec<usize>>,
-    /// `auto_pad` (read only with `output_shape`, or SAME without it).
+    /// `auto_pad` (default `NOTSET`; read only with `output_shape`, or SAME without it).
+    /// `VALID` ignores `pads`.
     pub auto_pad: String,
+    /// `output_shape`: the spatial output size (its last `rank − 2` entries are used); the
+    /// pads are derived from it and take precedence over `pads`.
     pub output_shape: Option<Vec<i64>>,
+    /// `pads`: `[begin…, end…]`, two per spatial axis, cropped from the full transposed
+    /// convolution (default 0).
     pub pads: Option<Vec<i64>>,
 }
 
 impl ConvTransposeAttrs {
+    /// The attributes of ConvTranspose node `n` as given (defaults applied later, by
+    /// [`conv_transpose_params`], once the spatial rank is known).
     pub fn parse(n: &Node) -> ConvTransposeAttrs {
         let get = |k: &str| n.ints(k).map(|v| v.iter().map(|&x| x.max(0) as usize).collect::<Vec<_>>());
         ConvTransposeAttrs {
@@ -48,16 +59,30 @@ impl ConvTransposeAttrs {
 /// Resolved ConvTranspose attributes and output shape.
 #[derive(Debug, Clone)]
 pub struct ConvTransposeParams {
+    /// Kernel size per spatial axis (the weights' `k…` dimensions).
     pub kernel: Vec<usize>,
+    /// Stride per spatial axis, at least 1.
     pub strides: Vec<usize>,
+    /// Dilation per spatial axis, at least 1.
     pub dilations: Vec<usize>,
+    /// Elements cropped at the start of each spatial axis of the full transposed convolution.
     pub pads_begin: Vec<usize>,
+    /// Elements cropped at the end of each spatial axis of the full transposed convolution.
     pub pads_end: Vec<usize>,
+    /// `output_padding` per spatial axis (already included in [`Self::out_shape`]).
     pub output_padding: Vec<usize>,
+    /// Number of channel groups (`group`, at least 1).
     pub groups: usize,
+    /// The output shape `[N, C_out, spatial…]`, with spatial size
+    /// `(in − 1) · stride + dilation · (k − 1) + 1 + output_padding − pads_begin − pads_end`.
     pub out_shape: Vec<usize>,
 }
 
+/// ConvTranspose node `n`'s attributes resolved against input shape `xs` (`[N, C_in,
+/// spatial…]`) and weight shape `ws` (`[C_in, C_out/group, k…]`): defaults filled in, pads
+/// derived from `output_shape` or SAME `auto_pad` (the odd element at the end for
+/// `SAME_UPPER`, at the start otherwise) or taken from `pads`, and the output shape. An error
+/// for mismatched ranks or channels, or pads that remove the whole output.
 pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTransposeParams> {
     if xs.len() < 3 || ws.len() != xs.len() {
         return Err(format!("ConvTranspose input {xs:?} and weights {ws:?} ranks"));

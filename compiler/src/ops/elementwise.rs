@@ -46,47 +46,82 @@ const fn unary(op_type: &'static str) -> OpDef {
 /// A unary function with its attributes resolved (ONNX defaults where absent).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Unary {
+    /// ONNX `Relu`: `max(x, 0)`.
     Relu,
+    /// ONNX `LeakyRelu`: `x` for `x ≥ 0`, `alpha · x` below.
     LeakyRelu {
+        /// Slope for negative inputs (attribute `alpha`, default 0.01).
         alpha: f64,
     },
+    /// ONNX `Elu`: `x` for `x ≥ 0`, `alpha · (eˣ − 1)` below.
     Elu {
+        /// Scale of the negative branch (attribute `alpha`, default 1.0).
         alpha: f64,
     },
+    /// ONNX `Selu`: `gamma · x` for `x > 0`, `gamma · alpha · (eˣ − 1)` otherwise.
     Selu {
+        /// Scale of the negative branch (attribute `alpha`, default 1.6732632).
         alpha: f64,
+        /// Overall output scale (attribute `gamma`, default 1.0507010).
         gamma: f64,
     },
-    /// Bounds from the attributes (opset < 11) or the constant inputs 1 and 2.
+    /// ONNX `Clip`: `min(max(x, lo), hi)`. Bounds from the attributes (opset < 11) or the
+    /// constant inputs 1 and 2.
     Clip {
+        /// Lower bound (attribute or input `min`; −∞ when absent).
         lo: f64,
+        /// Upper bound (attribute or input `max`; +∞ when absent).
         hi: f64,
     },
+    /// ONNX `Sigmoid`: `1 / (1 + e⁻ˣ)`.
     Sigmoid,
+    /// ONNX `HardSigmoid`: `clamp(alpha · x + beta, 0, 1)`.
     HardSigmoid {
+        /// Slope (attribute `alpha`, default 0.2).
         alpha: f64,
+        /// Offset (attribute `beta`, default 0.5).
         beta: f64,
     },
+    /// ONNX `HardSwish`: `x · clamp(x / 6 + 1/2, 0, 1)`.
     HardSwish,
+    /// ONNX `Tanh`: the hyperbolic tangent.
     Tanh,
+    /// ONNX `Softplus`: `ln(1 + eˣ)` (taken as `x` above 30, where the difference is below
+    /// `f64` precision).
     Softplus,
+    /// ONNX `Softsign`: `x / (1 + |x|)`.
     Softsign,
+    /// ONNX `Erf`: the error function, by [`erf`].
     Erf,
-    /// `approximate = "tanh"`, or the exact form.
+    /// ONNX `Gelu` (opset 20): `x · Φ(x)`, with `Φ` the standard normal CDF.
     Gelu {
+        /// `approximate = "tanh"` (the tanh approximation of `Φ`); `false` for the default
+        /// `"none"`, the exact form through [`erf`].
         tanh: bool,
     },
+    /// ONNX `Exp`: `eˣ`.
     Exp,
+    /// ONNX `Log`: the natural logarithm (NaN below 0, −∞ at 0).
     Log,
+    /// ONNX `Sqrt`: the square root (NaN below 0).
     Sqrt,
+    /// ONNX `Neg`: `−x`.
     Neg,
+    /// ONNX `Abs`: `|x|`.
     Abs,
+    /// ONNX `Reciprocal`: `1 / x`.
     Reciprocal,
+    /// ONNX `Floor`: rounds toward −∞.
     Floor,
+    /// ONNX `Ceil`: rounds toward +∞.
     Ceil,
+    /// ONNX `Round`: rounds to the nearest integer, halves to even.
     Round,
+    /// ONNX `Sign`: −1, 0 or 1 by the sign of `x`.
     Sign,
+    /// ONNX `Sin`: the sine (radians).
     Sin,
+    /// ONNX `Cos`: the cosine (radians).
     Cos,
 }
 

@@ -20,13 +20,19 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "Gemm", eval_gemm, lower), OpD
 /// Gemm's attributes (ONNX defaults: `alpha = beta = 1`, no transposition).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GemmAttrs {
+    /// Scale of the product `A' · B'` (attribute `alpha`, default 1.0).
     pub alpha: f32,
+    /// Scale of the bias `C` (attribute `beta`, default 1.0).
     pub beta: f32,
+    /// Whether `A` is transposed before the product (attribute `transA`, default 0).
     pub trans_a: bool,
+    /// Whether `B` is transposed before the product (attribute `transB`, default 0).
     pub trans_b: bool,
 }
 
 impl GemmAttrs {
+    /// The attributes of Gemm node `n`, ONNX defaults where absent (a non-zero `transA` or
+    /// `transB` is true).
     pub fn parse(n: &Node) -> GemmAttrs {
         GemmAttrs {
             alpha: n.float("alpha", 1.0),

@@ -33,12 +33,23 @@ const ML: &str = "ai.onnx.ml";
 /// Coefficients `[targets, features]`, intercepts `[targets]` and class labels of a
 /// LinearClassifier / LinearRegressor.
 pub struct Linear {
+    /// Attribute `coefficients` (row-major, required) as a `[targets, features]` matrix: row
+    /// `t` holds the weights of class or target `t`.
     pub weights: Array2<f32>,
+    /// Attribute `intercepts`, one per target (all 0 when absent or empty).
     pub intercepts: Vec<f32>,
+    /// Attribute `classlabels_ints` (LinearClassifier only; string labels are rejected):
+    /// the label of each coefficient row.
     pub labels: Option<Vec<i64>>,
+    /// Attribute `post_transform` applied to the scores (default `"NONE"`; see
+    /// [`post_transform`]).
     pub post_transform: String,
 }
 
+/// The parameters of LinearClassifier / LinearRegressor node `n` for inputs with `features`
+/// features (the last axis). An error when the coefficients do not split into rows of
+/// `features`, the intercepts do not match the rows, the labels are strings, or a classifier
+/// has not one row per class (the one-row binary form is not supported).
 pub fn linear_params(n: &Node, features: usize) -> Result<Linear, String> {
     let coef = n.floats("coefficients").ok_or("coefficients missing")?;
     if features == 0 || coef.len() % features != 0 {
@@ -71,7 +82,9 @@ pub fn linear_params(n: &Node, features: usize) -> Result<Linear, String> {
     })
 }
 
-/// Scores after the post transform.
+/// Applies the ONNX-ML `post_transform` `kind` to `scores` (`[rows, targets]`) in place:
+/// `NONE` leaves them, `LOGISTIC` is the sigmoid of each score, `SOFTMAX` the softmax of each
+/// row (max-subtracted); any other kind (`SOFTMAX_ZERO`, `PROBIT`) is an error.
 pub fn post_transform(kind: &str, scores: &mut Array2<f32>) -> Result<(), String> {
     match kind {
         "NONE" => {}
@@ -88,6 +101,11 @@ pub fn post_transform(kind: &str, scores: &mut Array2<f32>) -> Result<(), String
     Ok(())
 }
 
+/// Float semantics of LinearClassifier / LinearRegressor node `n` on input `x` (as a matrix:
+/// the last axis is the features): `scores = x · Wᵀ + intercepts`. A regressor returns the
+/// post-transformed scores `[rows, targets]`; a classifier returns `[labels (i64, [rows]),
+/// scores]`, the label of each row being that of its highest raw score (first one on ties),
+/// chosen before the post transform.
 pub fn eval_linear(n: &Node, x: &ArrayD<f32>) -> Result<Vec<Value>, String> {
     let x2 = to2d(x.clone())?;
     let p = linear_params(n, x2.shape()[1])?;
@@ -120,7 +138,9 @@ pub fn eval_linear(n: &Node, x: &ArrayD<f32>) -> Result<Vec<Value>, String> {
     Ok(vec![Value::Int(ArrayD::from_shape_vec(IxDyn(&[n_rows]), best).unwrap()), Value::Float(scores.into_dyn())])
 }
 
-/// Normalizer: rows scaled to unit MAX, L1 or L2 norm.
+/// Normalizer (attribute `norm`): each lane of the last axis divided by its L1 norm (`"L1"`),
+/// its L2 norm (`"L2"`) or, for any other value (`"MAX"`), its largest element floored at 0;
+/// a lane whose divisor is 0 is left unchanged.
 pub fn normalize(norm: &str, x: &ArrayD<f32>) -> ArrayD<f32> {
     let mut y = x.clone();
     let last = y.ndim() - 1;

@@ -63,18 +63,26 @@ pub enum Lower {
 /// One registered ONNX operator.
 #[derive(Clone, Copy)]
 pub struct OpDef {
-    /// `""` for `ai.onnx`.
+    /// The ONNX operator-set domain (`NodeProto.domain`): `""` for `ai.onnx` (the importer
+    /// normalises `"ai.onnx"` to `""`), `"ai.onnx.ml"` for the ML ops.
     pub domain: &'static str,
+    /// The ONNX operator name (`NodeProto.op_type`), case-sensitive, e.g. `"Conv"`.
     pub op_type: &'static str,
     /// Float semantics; `None` only for ops the importer resolves (`Constant`).
     pub eval: Option<EvalFn>,
+    /// How the op reaches the integer model: its lowering onto spec ops, or the stage that
+    /// folds it away before quantization.
     pub lower: Lower,
 }
 
 impl OpDef {
+    /// An op with float semantics `eval` that the quantizer lowers with `lower`.
     pub const fn new(domain: &'static str, op_type: &'static str, eval: EvalFn, lower: LowerFn) -> Self {
         OpDef { domain, op_type, eval: Some(eval), lower: Lower::Fn(lower) }
     }
+
+    /// An op that is never lowered: the stage `by` (named in the "not supported in this form"
+    /// message) folds it away before quantization; `eval` is its float semantics, if any.
     pub const fn folded(domain: &'static str, op_type: &'static str, eval: Option<EvalFn>, by: &'static str) -> Self {
         OpDef { domain, op_type, eval, lower: Lower::Folded(by) }
     }
@@ -123,6 +131,8 @@ pub fn supported_ops() -> impl Iterator<Item = (&'static str, &'static str)> {
     registry().iter().map(|d| (d.domain, d.op_type))
 }
 
+/// Whether `(domain, op_type)` is registered (`"ai.onnx"` and `""` are the same domain). A
+/// registered op may still be rejected by the quantizer in an unsupported form.
 pub fn is_supported(domain: &str, op_type: &str) -> bool {
     lookup(domain, op_type).is_some()
 }

@@ -29,13 +29,20 @@ pub fn epsilon(n: &Node) -> f32 {
 /// as at least 1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LrnAttrs {
+    /// Number of channels summed over, centred on each channel (attribute `size`).
     pub size: usize,
+    /// Scale of the sum of squares (attribute `alpha`, default 1e-4; ONNX divides it by
+    /// `size`).
     pub alpha: f32,
+    /// Exponent of the divisor (attribute `beta`, default 0.75).
     pub beta: f32,
+    /// Additive constant of the divisor (attribute `bias`, default 1.0).
     pub bias: f32,
 }
 
 impl LrnAttrs {
+    /// The attributes of LRN node `n`, ONNX defaults where absent: `y = x / (bias +
+    /// alpha / size · Σ x²)^beta` over the `size` neighbouring channels (spec `Lrn`).
     pub fn parse(n: &Node) -> LrnAttrs {
         LrnAttrs {
             size: n.int("size", 1).max(1) as usize,

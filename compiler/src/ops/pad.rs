@@ -22,11 +22,18 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "Pad", eval, lower)];
 pub struct PadAttrs {
     /// (begin, end) per axis.
     pub pads: Vec<(usize, usize)>,
+    /// The fill value of `constant` mode (attribute `value` before opset 11, then input 2;
+    /// default 0.0), in real units.
     pub value: f32,
+    /// Attribute `mode`: `constant` (default), `reflect` or `edge`; `wrap` is rejected.
     pub mode: PadMode,
 }
 
 impl PadAttrs {
+    /// Pad node `n` resolved against input rank `rank` under `opset`: `pads` (`paddings` in
+    /// opset 1) and `value` from the attributes before opset 11, from constant inputs 1 and 2
+    /// since, with the optional `axes` input 3 (opset 18) selecting the padded axes (all by
+    /// default). Negative pads are an error.
     pub fn parse(n: &Node, ins: &[Option<&Value>], rank: usize, opset: i64) -> R<PadAttrs> {
         let (pads, value) = pad_spec(n, ins, rank, opset)?;
         Ok(PadAttrs { pads, value, mode: pad_mode(n)? })

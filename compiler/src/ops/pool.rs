@@ -22,14 +22,21 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "AveragePool", eval, lower), O
 /// A pooling node's attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolAttrs {
+    /// `true` for `MaxPool`, `false` for `AveragePool`.
     pub max: bool,
     /// `kernel_shape`, required.
     pub kernel: Vec<i64>,
+    /// AveragePool's `count_include_pad` (default 0): whether padded positions count in the
+    /// divisor (spec `AvgPool`).
     pub count_include_pad: bool,
+    /// The sliding-window attributes (`strides`, `dilations`, `pads`, `auto_pad`,
+    /// `ceil_mode`), shared with Conv.
     pub window: WindowAttrs,
 }
 
 impl PoolAttrs {
+    /// The attributes of MaxPool / AveragePool node `n`; an error when `kernel_shape` is
+    /// missing.
     pub fn parse(n: &Node) -> R<PoolAttrs> {
         Ok(PoolAttrs {
             max: n.op == "MaxPool",

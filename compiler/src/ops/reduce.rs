@@ -29,22 +29,35 @@ pub(crate) const OPS: &[OpDef] = &[
 /// The reduction a node computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReduceOp {
+    /// `ReduceSum`: the sum over the reduced axes.
     Sum,
+    /// `ReduceMean` and `GlobalAveragePool`: the arithmetic mean over the reduced axes
+    /// (lowered as a sum with `1/count` in the multiplier).
     Mean,
+    /// `ReduceMax` and `GlobalMaxPool`: the maximum over the reduced axes.
     Max,
+    /// `ReduceMin`: the minimum over the reduced axes.
     Min,
 }
 
 /// A reduction's attributes, axes resolved against the input rank.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReduceAttrs {
+    /// The reduction, from the node's `op_type`.
     pub op: ReduceOp,
     /// Sorted, distinct.
     pub axes: Vec<usize>,
+    /// Whether reduced axes stay as size-1 axes (attribute `keepdims`, default 1; always true
+    /// for the global pools).
     pub keepdims: bool,
 }
 
 impl ReduceAttrs {
+    /// The attributes of reduction node `n` over an input of rank `rank` (constant inputs in
+    /// `ins`): the global pools reduce axes `2..rank`; the `Reduce*` ops take their axes from
+    /// input 1 when present, else from attribute `axes` (empty: all axes, or none with
+    /// `noop_with_empty_axes = 1`). An error for another op or an axis outside
+    /// `[-rank, rank)`.
     pub fn parse(n: &Node, ins: &[Option<&Value>], rank: usize) -> R<ReduceAttrs> {
         let op = match n.op.as_str() {
             "ReduceSum" => ReduceOp::Sum,
@@ -82,6 +95,9 @@ fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(vec![Value::Float(reduce(&x, &a.axes, a.keepdims, a.op))])
 }
 
+/// Float semantics of a reduction: `x` reduced with `op` over `axes` (sorted, distinct, in
+/// range), each kept as a size-1 axis when `keep`. A mean over an empty axis is 0; max and
+/// min over one are −∞ and +∞.
 pub fn reduce(x: &ArrayD<f32>, axes: &[usize], keep: bool, op: ReduceOp) -> ArrayD<f32> {
     let mut y = x.clone();
     for &a in axes.iter().rev() {
@@ -130,12 +146,18 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
 /// ArgMax's attributes (defaults: axis 0, keepdims, first index on ties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArgMaxAttrs {
+    /// The reduced axis (attribute `axis`, default 0), made non-negative.
     pub axis: usize,
+    /// Whether the reduced axis stays as a size-1 axis (attribute `keepdims`, default 1).
     pub keepdims: bool,
+    /// On ties, the last maximal index rather than the first (attribute
+    /// `select_last_index`, opset ≥ 12, default 0).
     pub select_last_index: bool,
 }
 
 impl ArgMaxAttrs {
+    /// The attributes of ArgMax node `n` over an input of rank `rank`; an error when `axis`
+    /// is outside `[-rank, rank)`.
     pub fn parse(n: &Node, rank: usize) -> R<ArgMaxAttrs> {
         Ok(ArgMaxAttrs {
             axis: norm_axis(n.int("axis", 0), rank)?,

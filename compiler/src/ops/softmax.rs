@@ -20,6 +20,7 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "LogSoftmax", eval, lower_log_
 /// The softmax axis of a node over an input of rank `rank`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SoftmaxAttrs {
+    /// The normalised axis (attribute `axis`), made non-negative.
     pub axis: usize,
     /// Opset < 13 with a non-last axis: softmax over the flattened trailing axes `axis..`.
     pub flatten: bool,

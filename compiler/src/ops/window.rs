@@ -10,8 +10,12 @@ use crate::ir::Node;
 pub enum AutoPad {
     /// `NOTSET` (and any unknown value): the explicit `pads`.
     NotSet,
+    /// `VALID`: no padding; `pads` is ignored.
     Valid,
+    /// `SAME_UPPER`: output size `ceil(in / stride)`, the padding split evenly with the odd
+    /// element at the end; `pads` is ignored.
     SameUpper,
+    /// `SAME_LOWER`: as `SAME_UPPER`, with the odd element at the start.
     SameLower,
 }
 
@@ -19,14 +23,24 @@ pub enum AutoPad {
 /// pads 0, `NOTSET`, floor mode).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowAttrs {
+    /// `strides`, one per spatial axis (default 1 each); negative entries read as 0 and are
+    /// rejected by [`WindowAttrs::resolve`].
     pub strides: Option<Vec<usize>>,
+    /// `dilations`, one per spatial axis (default 1 each); negative entries read as 0 and are
+    /// rejected by [`WindowAttrs::resolve`].
     pub dilations: Option<Vec<usize>>,
+    /// `pads`: `[begin…, end…]`, two per spatial axis (default 0), used only with
+    /// [`AutoPad::NotSet`].
     pub pads: Option<Vec<i64>>,
+    /// `auto_pad` (default `NOTSET`).
     pub auto_pad: AutoPad,
+    /// `ceil_mode` (pooling, default 0): output sizes rounded up, the last partial window
+    /// kept when it starts inside the input or the begin padding.
     pub ceil_mode: bool,
 }
 
 impl WindowAttrs {
+    /// The window attributes of node `n` as given (an unknown `auto_pad` reads as `NOTSET`).
     pub fn parse(n: &Node) -> WindowAttrs {
         let get = |k: &str| n.ints(k).map(|v| v.iter().map(|&x| x.max(0) as usize).collect::<Vec<_>>());
         let auto_pad = match n.str("auto_pad", "NOTSET").as_str() {
@@ -106,10 +120,16 @@ impl WindowAttrs {
 /// Spatial attributes of Conv and pooling, with `auto_pad` resolved.
 #[derive(Debug, Clone)]
 pub struct Window {
+    /// Kernel size per spatial axis.
     pub kernel: Vec<usize>,
+    /// Stride per spatial axis, at least 1.
     pub strides: Vec<usize>,
+    /// Dilation per spatial axis, at least 1: taps are `dilation` input elements apart.
     pub dilations: Vec<usize>,
+    /// Padding before each spatial axis, in input elements.
     pub pads_begin: Vec<usize>,
+    /// Padding after each spatial axis, in input elements (with `ceil_mode`, extended so the
+    /// last partial window exists).
     pub pads_end: Vec<usize>,
 }
 
@@ -118,6 +138,9 @@ pub fn window(n: &Node, in_spatial: &[usize], kernel: Vec<usize>) -> R<Window> {
     WindowAttrs::parse(n).resolve(in_spatial, kernel)
 }
 
+/// The output length of spatial axis `d` of window `w` over an input of length `n`:
+/// `(n + pads_begin + pads_end − (dilation · (kernel − 1) + 1)) / stride + 1` (the spec's
+/// window output length); an error when the dilated kernel does not fit in the padded input.
 pub fn out_len(w: &Window, d: usize, n: usize) -> R<usize> {
     solidml_spec::validate::window_output_len(
         n as u32,
