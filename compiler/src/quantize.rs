@@ -227,6 +227,8 @@ impl Lowering<'_> {
     }
 }
 
+/// Row-major strides of a graph shape (`usize` dimensions, before they are checked to fit the
+/// spec's `u32`; `solidml_exec::index::strides` is the same rule on spec shapes).
 pub(crate) fn row_major(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1usize; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
@@ -235,10 +237,10 @@ pub(crate) fn row_major(shape: &[usize]) -> Vec<usize> {
     s
 }
 
+/// The strides that read `shape` broadcast to `out` (the spec's rule,
+/// `solidml_exec::index::broadcast_strides`), as a View's signed strides.
 pub(crate) fn broadcast_strides(shape: &[u32], out: &[u32]) -> Vec<i64> {
-    let own = row_major(&shape.iter().map(|&d| d as usize).collect::<Vec<_>>());
-    let lead = out.len() - shape.len();
-    (0..out.len()).map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] as i64 }).collect()
+    solidml_exec::index::broadcast_strides(shape, out).into_iter().map(|s| s as i64).collect()
 }
 
 pub(crate) fn multiplier(real: f64) -> R<Multiplier> {
