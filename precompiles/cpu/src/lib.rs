@@ -16,7 +16,7 @@ pub mod ops;
 
 use std::sync::Arc;
 
-use solidml_exec::{ExecError, Executor, InputLayout, PreparedModel, Value, check_inputs};
+use solidml_exec::{ExecError, Executor, PreparedModel, Value, check_model_inputs};
 use solidml_spec::{ConstData, Model, validate::validate};
 
 /// Runs a validated model on the CPU.
@@ -47,7 +47,7 @@ impl<'m> CpuExecutor<'m> {
     /// `None` for tensors never computed). Used for per-layer comparison and debugging.
     pub fn run_traced(&self, inputs: &[Value]) -> Result<(Vec<Option<Value>>, Vec<Value>), ExecError> {
         let m = self.model;
-        check_inputs(&InputLayout::of(m), inputs)?;
+        check_model_inputs(m, inputs)?;
         let mut values: Vec<Option<Value>> = vec![None; m.tensors.len()];
         for (&id, v) in m.inputs.iter().zip(inputs) {
             values[id as usize] = Some(v.clone());

@@ -8,8 +8,9 @@
 //! * [`ExecError`]: the one run-time error every executor returns. Its `Display` text is
 //!   consensus-relevant (the precompile returns it as revert data), so every executor must
 //!   report a failure with the same variant and fields as the CPU reference.
-//! * [`InputLayout`] / [`check_inputs`]: the input checks every executor performs first, in
-//!   the same order (count, then per input its element count and dtype).
+//! * [`InputLayout`] / [`check_inputs`] / [`check_model_inputs`]: the input checks every
+//!   executor performs first, in the same order (count, then per input its element count and
+//!   dtype).
 //! * [`index`]: the index semantics of the spec (row-major strides, numpy broadcasting, the
 //!   View, Pad and Reduce walks), one definition used by every backend and by the compiler.
 //! * [`Executor`] / [`PreparedModel`]: prepare a model once, run it many times. Both are
@@ -167,18 +168,29 @@ impl InputLayout {
 /// The checks every executor makes before running: the input count, then each input's length
 /// and dtype in order; the first failure is the error.
 pub fn check_inputs(layout: &InputLayout, inputs: &[Value]) -> Result<(), ExecError> {
-    if inputs.len() != layout.0.len() {
-        return Err(ExecError::InputCount { expected: layout.0.len(), got: inputs.len() });
+    check(layout.0.iter().map(|s| (s.name.as_str(), s.len, s.dtype)), inputs)
+}
+
+/// [`check_inputs`] against the inputs `model` declares, without building an [`InputLayout`]
+/// (no allocation unless an input is wrong): for executors that run a model they borrow.
+pub fn check_model_inputs(model: &Model, inputs: &[Value]) -> Result<(), ExecError> {
+    check(
+        model.inputs.iter().map(|&id| {
+            let t = model.tensor(id);
+            (t.name.as_str(), t.len(), t.dtype)
+        }),
+        inputs,
+    )
+}
+
+/// The one definition of the input checks: `expected` gives (name, elements, dtype) per input.
+fn check<'a>(expected: impl ExactSizeIterator<Item = (&'a str, usize, DType)>, inputs: &[Value]) -> Result<(), ExecError> {
+    if inputs.len() != expected.len() {
+        return Err(ExecError::InputCount { expected: expected.len(), got: inputs.len() });
     }
-    for (spec, v) in layout.0.iter().zip(inputs) {
-        if v.len() != spec.len || v.dtype() != spec.dtype {
-            return Err(ExecError::InputMismatch {
-                name: spec.name.clone(),
-                expected: spec.len,
-                dtype: spec.dtype,
-                got: v.len(),
-                got_dtype: v.dtype(),
-            });
+    for ((name, len, dtype), v) in expected.zip(inputs) {
+        if v.len() != len || v.dtype() != dtype {
+            return Err(ExecError::InputMismatch { name: name.to_string(), expected: len, dtype, got: v.len(), got_dtype: v.dtype() });
         }
     }
     Ok(())
@@ -223,6 +235,28 @@ mod tests {
             "input `x` expects 2 I8 elements, got 1 I8 elements"
         );
         assert_eq!(check_inputs(&layout, &[Value::I8(vec![1, 2]), Value::I64(vec![3])]), Ok(()));
+    }
+
+    #[test]
+    fn checks_against_a_model_equal_checks_against_its_layout() {
+        let t = |name: &str, shape: Vec<u32>, dtype| solidml_spec::TensorInfo { name: name.into(), shape, dtype, quant: None };
+        let model = Model {
+            name: "m".into(),
+            tensors: vec![t("x", vec![2], DType::I8), t("ids", vec![1], DType::I64)],
+            constants: vec![],
+            inputs: vec![0, 1],
+            outputs: vec![],
+            nodes: vec![],
+        };
+        let layout = InputLayout::of(&model);
+        for inputs in [
+            vec![Value::I8(vec![1, 2])],
+            vec![Value::I8(vec![1, 2]), Value::I8(vec![3])],
+            vec![Value::I8(vec![1]), Value::I64(vec![3])],
+            vec![Value::I8(vec![1, 2]), Value::I64(vec![3])],
+        ] {
+            assert_eq!(check_model_inputs(&model, &inputs), check_inputs(&layout, &inputs), "{inputs:?}");
+        }
     }
 
     #[test]

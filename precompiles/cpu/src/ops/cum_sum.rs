@@ -12,9 +12,9 @@ use solidml_spec::{
 pub fn cum_sum(c: &CumSum, shape: &[u32], x: &[i8]) -> Vec<i8> {
     let mut out = vec![0i8; x.len()];
     for_each_lane(shape, c.axis as usize, |lane| {
-        let order: Vec<usize> = if c.reverse { lane.iter().rev().copied().collect() } else { lane.to_vec() };
         let mut sum = 0i32;
-        for p in order {
+        for k in 0..lane.len() {
+            let p = if c.reverse { lane[lane.len() - 1 - k] } else { lane[k] };
             let v = x[p] as i32 - c.input_zero_point;
             if !c.exclusive {
                 sum += v;
