@@ -263,7 +263,10 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
 
 fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, backend: backend::BackendChoice) -> Result<()> {
     let bytes = std::fs::read(artifact).map_err(|e| CliError::io(artifact, e))?;
-    let model = solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: artifact.display().to_string(), source: e })?;
+    // shared with the executor, which keeps what it needs of the model for every run
+    let model = std::sync::Arc::new(
+        solidml_spec::decode(&bytes).map_err(|e| CliError::Artifact { path: artifact.display().to_string(), source: e })?,
+    );
     let shapes = runner::input_shapes(&model);
     let names: Vec<String> = model.inputs.iter().map(|&i| model.tensor(i).name.clone()).collect();
     let arrays: Vec<_> = inputs
@@ -283,8 +286,7 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
         return Ok(());
     }
     let executor = backend::make(backend)?;
-    let prepared =
-        executor.prepare(std::sync::Arc::new(model.clone())).map_err(|e| CliError::Usage(format!("{} executor: {e}", executor.name())))?;
+    let prepared = executor.prepare(model.clone()).map_err(|e| CliError::Usage(format!("{} executor: {e}", executor.name())))?;
     let results = runner::run_samples_with(&model, &samples, |ins| prepared.run(ins).map_err(|e| e.to_string())).map_err(CliError::from)?;
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
     for (i, &o) in model.outputs.iter().enumerate() {
