@@ -79,14 +79,17 @@ pub fn view_indices(v: &View, out_shape: &[u32]) -> Vec<usize> {
     for _ in 0..total {
         idx.push(off as usize);
         let mut k = rank;
+        // Step to the next multi-index without ever forming an offset outside the view: a
+        // stride on an axis of length 1 is never multiplied by a non-zero index (it may be any
+        // i64, spec §View), and on a longer axis `(d − 1) · stride` is bounded by validation.
         while k > 0 {
             k -= 1;
             pos[k] += 1;
-            off += v.strides[k];
             if pos[k] < out_shape[k] {
+                off += v.strides[k];
                 break;
             }
-            off -= v.strides[k] * out_shape[k] as i64;
+            off -= v.strides[k] * (out_shape[k] as i64 - 1);
             pos[k] = 0;
         }
     }
@@ -144,5 +147,18 @@ mod tests {
         for_each_offset(&[2, 3], [&a, &b], |[i, j]| seen.push((i, j)));
         assert_eq!(seen, vec![(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
         assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
+    }
+
+    #[test]
+    fn view_strides_on_unit_axes_are_never_applied() {
+        // Validation accepts any stride on an axis of length 1 (it is multiplied by index 0 only):
+        // the walk must not form `offset + stride` on such an axis (it overflowed i64 here once).
+        for s in [i64::MAX, i64::MIN, -1] {
+            let v = View { offset: 3, strides: vec![s, 1, s] };
+            assert_eq!(view_indices(&v, &[1, 2, 1]), vec![3, 4]);
+        }
+        // Longer axes step by their stride and return by `(d − 1) · stride`.
+        let v = View { offset: 5, strides: vec![-3, 1] };
+        assert_eq!(view_indices(&v, &[2, 2]), vec![5, 6, 2, 3]);
     }
 }
