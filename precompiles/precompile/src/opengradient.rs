@@ -138,7 +138,9 @@ impl OpenGradientEntry {
         };
         let request = match runModelInferenceCall::abi_decode(calldata) {
             Ok(c) => c.request,
-            Err(e) => return fail(early, PrecompileError::Abi(format!("runModelInference(ModelInferenceRequest) expected: {e}"))),
+            // the revert data reaches the chain, so the message is fixed (spec: docs/precompile.md
+            // §Errors), not the ABI decoder's description of what it met
+            Err(_) => return fail(early, PrecompileError::Abi("calldata is not a runModelInference(ModelInferenceRequest) call".into())),
         };
         match request.mode {
             ModelInferenceMode::VANILLA => {}
@@ -164,6 +166,9 @@ impl OpenGradientEntry {
             Ok(m) => m,
             Err((gas, e)) => return fail(gas, e),
         };
+        if !request.input.strings.is_empty() {
+            return fail(early, unsupported("string tensors are not supported: SolidML models take numbers only"));
+        }
         let inputs = match convert_inputs(&model.model, &request.input) {
             Ok(v) => v,
             Err(e) => return fail(early, PrecompileError::Abi(e)),
@@ -179,9 +184,6 @@ impl OpenGradientEntry {
 
 /// Map the request's number tensors onto the model inputs.
 fn convert_inputs(model: &solidml_spec::Model, input: &ModelInput) -> Result<Vec<Value>, String> {
-    if !input.strings.is_empty() {
-        return Err("string tensors are not supported: SolidML models take numbers only".into());
-    }
     if input.numbers.len() != model.inputs.len() {
         return Err(format!("the model takes {} input tensor(s), the request has {}", model.inputs.len(), input.numbers.len()));
     }

@@ -46,7 +46,8 @@ pub fn scale_parts(scale: f32) -> (i128, i32) {
 fn div_round_half_even(num: i128, den: i128) -> i128 {
     let q = num.div_euclid(den);
     let r = num.rem_euclid(den);
-    match (2 * r).cmp(&den) {
+    // `r` against `den − r` rather than `2r` against `den`: `den` may be close to 2^127
+    match r.cmp(&(den - r)) {
         std::cmp::Ordering::Less => q,
         std::cmp::Ordering::Greater => q + 1,
         std::cmp::Ordering::Equal => q + (q & 1),
@@ -104,6 +105,17 @@ pub fn f32_to_fixed18(x: f32) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed18_quantization_of_huge_scales_does_not_overflow() {
+        // 1e20 = m · 2^43: the denominator 10^18 · m · 2^43 is just under 2^127 (twice the
+        // remainder overflowed i128 here once)
+        for x in [0, 1, -1, 1 << 100, -(1 << 100), i128::MAX, i128::MIN] {
+            assert_eq!(quantize_fixed18(x, 1e20, 3), 3, "{x}");
+        }
+        assert_eq!(div_round_half_even(i128::MAX - 1, i128::MAX), 1);
+        assert_eq!(div_round_half_even(i128::MAX / 2, i128::MAX), 0);
+    }
 
     #[test]
     fn quantize_ties_to_even() {

@@ -50,8 +50,10 @@ pub enum SpecError {
     /// postcard failed to serialize the model; holds its message.
     Encode(String),
     #[error("invalid model: node {node} ({op}): {reason}")]
-    /// A node breaks a per-op rule of spec §Validation rules.
+    /// A node breaks a per-op rule of spec §Validation rules, or the definition order.
     InvalidNode {
+        /// The rule broken: [`validate::Rule::Op`] or [`validate::Rule::Order`].
+        rule: validate::Rule,
         /// [`Node::name`] of the offending node.
         node: String,
         /// Its operator, as [`Op::kind`] names it.
@@ -59,8 +61,30 @@ pub enum SpecError {
         /// The rule broken, in words.
         reason: String,
     },
-    #[error("invalid model: {0}")]
+    #[error("invalid model: {reason}")]
     /// A model-level rule of spec §Validation rules is broken (tensors, constants, ids,
-    /// definition order, outputs); holds the reason.
-    Invalid(String),
+    /// outputs).
+    Invalid {
+        /// The rule broken.
+        rule: validate::Rule,
+        /// The rule broken, in words.
+        reason: String,
+    },
+}
+
+impl SpecError {
+    /// The rule of spec §Artifact format / §Validation rules that rejected the artifact or
+    /// model; `None` for [`SpecError::Encode`] (a serializer failure, not a rule).
+    pub fn rule(&self) -> Option<validate::Rule> {
+        use validate::Rule;
+        Some(match self {
+            SpecError::BadMagic => Rule::ArtifactMagic,
+            SpecError::UnsupportedVersion { .. } => Rule::ArtifactVersion,
+            SpecError::TooLarge { .. } => Rule::ArtifactSize,
+            SpecError::Decode(_) | SpecError::TrailingBytes(_) => Rule::ArtifactDecode,
+            SpecError::NotCanonical => Rule::ArtifactCanonical,
+            SpecError::Encode(_) => return None,
+            SpecError::InvalidNode { rule, .. } | SpecError::Invalid { rule, .. } => *rule,
+        })
+    }
 }

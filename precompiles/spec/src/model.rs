@@ -560,7 +560,18 @@ impl Op {
         }
     }
 
-    /// Stable, human-readable name of the operator (spec section, CLI output).
+    /// The spec section that defines the operator (`## Op: <section>` of `docs/spec.md`): the
+    /// variant's name, so `Add`, `Sub` and `Mul` are `Binary` and `Max`, `Min` are `Extremum`.
+    pub fn section(&self) -> &'static str {
+        match self {
+            Op::Binary(_) => "Binary",
+            Op::Extremum(_) => "Extremum",
+            other => other.kind(),
+        }
+    }
+
+    /// Stable, human-readable name of the operator (CLI output, error messages): the spec
+    /// section, except that Binary and Extremum name their kind (`Add`, `Max`…).
     pub fn kind(&self) -> &'static str {
         match self {
             Op::Conv(_) => "Conv",

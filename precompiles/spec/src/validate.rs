@@ -41,25 +41,87 @@ pub fn broadcast_shapes(a: &[u32], b: &[u32]) -> Option<Vec<u32>> {
     Some(out)
 }
 
+/// A rule of spec §Validation rules (and of §Artifact format's decoding steps), as errors and the
+/// validation vectors (`docs/spec/validation.json`) name it. The spec decides only
+/// whether an artifact is accepted; the rule says which check rejected it, so an implementation
+/// that rejects for another reason is caught by the vectors. Messages are informative only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// `artifact.size`: the artifact is longer than `MAX_ARTIFACT_BYTES`.
+    ArtifactSize,
+    /// `artifact.magic`: shorter than 10 bytes, or no `SOLIDML\0` magic.
+    ArtifactMagic,
+    /// `artifact.version`: the format version is not 1.
+    ArtifactVersion,
+    /// `artifact.decode`: the bytes after the header are not one postcard `Model` (truncated,
+    /// an invalid variant index, invalid UTF-8, a varint out of its type's range, trailing bytes).
+    ArtifactDecode,
+    /// `artifact.canonical`: re-encoding the model does not give back the bytes.
+    ArtifactCanonical,
+    /// `model.tensor`: a tensor's rank, element count, dtype or quantization.
+    Tensor,
+    /// `model.id`: a tensor id out of range.
+    TensorId,
+    /// `model.constant`: a constant's data, or a constant bound twice or to a model input.
+    Constant,
+    /// `model.order`: a node reads a tensor not yet defined, or defines one already defined.
+    Order,
+    /// `model.output`: a model output that nothing defines.
+    Output,
+    /// `op.<Op>`: a per-op rule of the operator of that spec section ([`Op::section`]).
+    Op(&'static str),
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = match self {
+            Rule::ArtifactSize => "artifact.size",
+            Rule::ArtifactMagic => "artifact.magic",
+            Rule::ArtifactVersion => "artifact.version",
+            Rule::ArtifactDecode => "artifact.decode",
+            Rule::ArtifactCanonical => "artifact.canonical",
+            Rule::Tensor => "model.tensor",
+            Rule::TensorId => "model.id",
+            Rule::Constant => "model.constant",
+            Rule::Order => "model.order",
+            Rule::Output => "model.output",
+            Rule::Op(op) => return write!(f, "op.{op}"),
+        };
+        f.write_str(id)
+    }
+}
+
 /// Validate a whole model.
 pub fn validate(model: &Model) -> Result<(), SpecError> {
     let n = model.tensors.len();
     let mut defined = vec![false; n];
     let check_id = |id: TensorId| -> Result<usize, SpecError> {
-        if (id as usize) < n { Ok(id as usize) } else { Err(SpecError::Invalid(format!("tensor id {id} out of range ({n} tensors)"))) }
+        if (id as usize) < n {
+            Ok(id as usize)
+        } else {
+            Err(SpecError::Invalid { rule: Rule::TensorId, reason: format!("tensor id {id} out of range ({n} tensors)") })
+        }
     };
     for t in &model.tensors {
         if t.shape.len() > MAX_RANK {
-            return Err(SpecError::Invalid(format!("tensor `{}` has rank {} > {MAX_RANK}", t.name, t.shape.len())));
+            return Err(SpecError::Invalid {
+                rule: Rule::Tensor,
+                reason: format!("tensor `{}` has rank {} > {MAX_RANK}", t.name, t.shape.len()),
+            });
         }
         let len = t.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize));
         if !matches!(len, Some(l) if l <= MAX_TENSOR_ELEMENTS) {
-            return Err(SpecError::Invalid(format!("tensor `{}` has too many elements", t.name)));
+            return Err(SpecError::Invalid { rule: Rule::Tensor, reason: format!("tensor `{}` has too many elements", t.name) });
         }
         match (t.dtype, t.quant) {
             (DType::I8, Some(q)) if q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero_point) => {}
             (DType::I64, None) => {}
-            _ => return Err(SpecError::Invalid(format!("tensor `{}` has an invalid type or quantization", t.name))),
+            _ => {
+                return Err(SpecError::Invalid {
+                    rule: Rule::Tensor,
+                    reason: format!("tensor `{}` has an invalid type or quantization", t.name),
+                });
+            }
         }
     }
     for &i in &model.inputs {
@@ -72,12 +134,13 @@ pub fn validate(model: &Model) -> Result<(), SpecError> {
             crate::ConstData::I64(v) => t.dtype == DType::I64 && v.len() == t.len(),
         };
         if !ok || defined[*id as usize] {
-            return Err(SpecError::Invalid(format!("constant `{}` does not match its tensor", t.name)));
+            return Err(SpecError::Invalid { rule: Rule::Constant, reason: format!("constant `{}` does not match its tensor", t.name) });
         }
         defined[*id as usize] = true;
     }
     for node in &model.nodes {
-        let fail = |reason: String| SpecError::InvalidNode { node: node.name.clone(), op: node.op.kind(), reason };
+        let fail_as = |rule: Rule, reason: String| SpecError::InvalidNode { rule, node: node.name.clone(), op: node.op.kind(), reason };
+        let fail = |reason: String| fail_as(Rule::Order, reason);
         for &i in &node.inputs {
             if !defined[check_id(i)?] {
                 return Err(fail(format!("input tensor {i} is used before it is defined")));
@@ -89,11 +152,11 @@ pub fn validate(model: &Model) -> Result<(), SpecError> {
             }
             defined[o as usize] = true;
         }
-        validate_node(model, node).map_err(fail)?;
+        validate_node(model, node).map_err(|reason| fail_as(Rule::Op(node.op.section()), reason))?;
     }
     for &o in &model.outputs {
         if !defined[check_id(o)?] {
-            return Err(SpecError::Invalid(format!("model output {o} is never computed")));
+            return Err(SpecError::Invalid { rule: Rule::Output, reason: format!("model output {o} is never computed") });
         }
     }
     Ok(())

@@ -8,7 +8,8 @@
 use solidml_spec::{
     Binary, BinaryKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, LogSoftmax, Lrn, Lut,
     MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError, TensorInfo, View,
-    arith::Multiplier, validate::validate,
+    arith::Multiplier,
+    validate::{Rule, validate},
 };
 
 const Q: Quant = Quant { scale: 0.1, zero_point: 0 };
@@ -44,10 +45,10 @@ fn epilogue(channels: usize) -> Epilogue {
 
 /// What a broken model must be rejected with.
 enum Want {
-    /// `SpecError::Invalid(message)`.
-    Model(String),
-    /// `SpecError::InvalidNode { node: "op", op, reason }`.
-    Node(&'static str, String),
+    /// `SpecError::Invalid { rule, reason: message }`.
+    Model(Rule, String),
+    /// `SpecError::InvalidNode { rule, node: "op", op, reason }`.
+    Node(&'static str, Rule, String),
 }
 
 struct Case {
@@ -64,20 +65,28 @@ struct Cases<'a> {
 }
 
 impl Cases<'_> {
-    /// The base model with `f` applied must fail with `reason` on node `op`.
+    /// The base model with `f` applied must fail with `reason` on node `op`, by a rule of its op.
     fn node(&mut self, reason: &str, f: impl FnOnce(&mut Model)) -> &mut Self {
+        self.node_rule(Rule::Op(self.base.nodes[0].op.section()), reason, f)
+    }
+    /// The base model with `f` applied must fail with `reason` on node `op`, by the definition
+    /// order rule.
+    fn order(&mut self, reason: &str, f: impl FnOnce(&mut Model)) -> &mut Self {
+        self.node_rule(Rule::Order, reason, f)
+    }
+    fn node_rule(&mut self, rule: Rule, reason: &str, f: impl FnOnce(&mut Model)) -> &mut Self {
         let mut model = self.base.clone();
         f(&mut model);
         let label = format!("{}: {reason}", self.op);
-        self.out.push(Case { label, model, want: Want::Node(self.op, reason.into()) });
+        self.out.push(Case { label, model, want: Want::Node(self.op, rule, reason.into()) });
         self
     }
-    /// The base model with `f` applied must fail with the model-level `message`.
-    fn model(&mut self, message: &str, f: impl FnOnce(&mut Model)) -> &mut Self {
+    /// The base model with `f` applied must fail by the model-level `rule` with `message`.
+    fn model(&mut self, rule: Rule, message: &str, f: impl FnOnce(&mut Model)) -> &mut Self {
         let mut model = self.base.clone();
         f(&mut model);
         let label = format!("{} (model): {message}", self.op);
-        self.out.push(Case { label, model, want: Want::Model(message.into()) });
+        self.out.push(Case { label, model, want: Want::Model(rule, message.into()) });
         self
     }
 }
@@ -126,57 +135,65 @@ fn all_cases() -> Vec<Case> {
     let mut dense_model = Model::single_dense("rule", 1, dense, Q, Q);
     dense_model.nodes[0].name = "op".into();
     cases_of(out, dense_model.clone())
-        .model("tensor id 7 out of range (2 tensors)", |m| m.inputs = vec![7])
-        .model("tensor id 9 out of range (2 tensors)", |m| m.constants = vec![(9, ConstData::I8(vec![]))])
-        .model("tensor id 5 out of range (2 tensors)", |m| m.nodes[0].inputs = vec![5])
-        .model("tensor id 6 out of range (2 tensors)", |m| m.nodes[0].outputs = vec![6])
-        .model("tensor id 8 out of range (2 tensors)", |m| m.outputs = vec![8])
-        .model("tensor `x` has rank 9 > 8", |m| set_shape(m, 0, &[1; 9]))
-        .model("tensor `x` has too many elements", |m| set_shape(m, 0, &[1 << 15, 1 << 14]))
-        .model("tensor `x` has too many elements", |m| set_shape(m, 0, &[u32::MAX; 8]))
-        .model("tensor `x` has an invalid type or quantization", |m| m.tensors[0].quant = None)
-        .model("tensor `x` has an invalid type or quantization", |m| m.tensors[0].quant = Some(Quant { scale: 0.0, zero_point: 0 }))
-        .model("tensor `x` has an invalid type or quantization", |m| m.tensors[0].quant = Some(Quant { scale: f32::NAN, zero_point: 0 }))
-        .model("tensor `x` has an invalid type or quantization", |m| {
+        .model(Rule::TensorId, "tensor id 7 out of range (2 tensors)", |m| m.inputs = vec![7])
+        .model(Rule::TensorId, "tensor id 9 out of range (2 tensors)", |m| m.constants = vec![(9, ConstData::I8(vec![]))])
+        .model(Rule::TensorId, "tensor id 5 out of range (2 tensors)", |m| m.nodes[0].inputs = vec![5])
+        .model(Rule::TensorId, "tensor id 6 out of range (2 tensors)", |m| m.nodes[0].outputs = vec![6])
+        .model(Rule::TensorId, "tensor id 8 out of range (2 tensors)", |m| m.outputs = vec![8])
+        .model(Rule::Tensor, "tensor `x` has rank 9 > 8", |m| set_shape(m, 0, &[1; 9]))
+        .model(Rule::Tensor, "tensor `x` has too many elements", |m| set_shape(m, 0, &[1 << 15, 1 << 14]))
+        .model(Rule::Tensor, "tensor `x` has too many elements", |m| set_shape(m, 0, &[u32::MAX; 8]))
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| m.tensors[0].quant = None)
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
+            m.tensors[0].quant = Some(Quant { scale: 0.0, zero_point: 0 })
+        })
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
+            m.tensors[0].quant = Some(Quant { scale: f32::NAN, zero_point: 0 })
+        })
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
             m.tensors[0].quant = Some(Quant { scale: f32::INFINITY, zero_point: 0 })
         })
-        .model("tensor `x` has an invalid type or quantization", |m| m.tensors[0].quant = Some(Quant { scale: 0.1, zero_point: 128 }))
-        .model("tensor `y` has an invalid type or quantization", |m| m.tensors[1] = TensorInfo { quant: Some(Q), ..t64("y", &[1, 2]) })
-        .model("constant `x` does not match its tensor", |m| {
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
+            m.tensors[0].quant = Some(Quant { scale: 0.1, zero_point: 128 })
+        })
+        .model(Rule::Tensor, "tensor `y` has an invalid type or quantization", |m| {
+            m.tensors[1] = TensorInfo { quant: Some(Q), ..t64("y", &[1, 2]) }
+        })
+        .model(Rule::Constant, "constant `x` does not match its tensor", |m| {
             // an input cannot also be a constant
             m.constants = vec![(0, ConstData::I8(vec![0; 3]))]
         })
-        .model("constant `c` does not match its tensor", |m| {
+        .model(Rule::Constant, "constant `c` does not match its tensor", |m| {
             m.tensors.push(t8("c", &[2]));
             m.constants = vec![(2, ConstData::I8(vec![0; 3]))]
         })
-        .model("constant `c` does not match its tensor", |m| {
+        .model(Rule::Constant, "constant `c` does not match its tensor", |m| {
             m.tensors.push(t8("c", &[2]));
             m.constants = vec![(2, ConstData::I64(vec![0; 2]))]
         })
-        .model("constant `c` does not match its tensor", |m| {
+        .model(Rule::Constant, "constant `c` does not match its tensor", |m| {
             m.tensors.push(t64("c", &[2]));
             m.constants = vec![(2, ConstData::I8(vec![0; 2]))]
         })
-        .model("constant `c` does not match its tensor", |m| {
+        .model(Rule::Constant, "constant `c` does not match its tensor", |m| {
             m.tensors.push(t8("c", &[2]));
             m.constants = vec![(2, ConstData::I8(vec![0; 2])), (2, ConstData::I8(vec![0; 2]))]
         })
-        .model("model output 0 is never computed", |m| {
+        .model(Rule::Output, "model output 0 is never computed", |m| {
             m.inputs = vec![];
             m.nodes.clear();
             m.outputs = vec![0];
         })
-        .model("model output 2 is never computed", |m| {
+        .model(Rule::Output, "model output 2 is never computed", |m| {
             m.tensors.push(t8("z", &[1, 2]));
             m.outputs.push(2);
         })
-        .node("input tensor 2 is used before it is defined", |m| {
+        .order("input tensor 2 is used before it is defined", |m| {
             m.tensors.push(t8("z", &[1, 3]));
             m.nodes[0].inputs = vec![2];
         })
-        .node("output tensor 0 is defined twice", |m| m.nodes[0].outputs = vec![0])
-        .node("output tensor 1 is defined twice", |m| {
+        .order("output tensor 0 is defined twice", |m| m.nodes[0].outputs = vec![0])
+        .order("output tensor 1 is defined twice", |m| {
             // the second node (named `op`, as every case expects) defines `y` again
             m.nodes.insert(0, Node { name: "first".into(), ..m.nodes[0].clone() });
         })
@@ -687,9 +704,9 @@ fn every_broken_model_is_rejected_by_its_rule() {
     for c in &cases {
         let got = validate(&c.model);
         let ok = match (&got, &c.want) {
-            (Err(SpecError::Invalid(msg)), Want::Model(want)) => msg == want,
-            (Err(SpecError::InvalidNode { node, op, reason }), Want::Node(want_op, want)) => {
-                node == "op" && op == want_op && reason == want
+            (Err(SpecError::Invalid { rule, reason }), Want::Model(want_rule, want)) => rule == want_rule && reason == want,
+            (Err(SpecError::InvalidNode { rule, node, op, reason }), Want::Node(want_op, want_rule, want)) => {
+                node == "op" && op == want_op && rule == want_rule && reason == want
             }
             _ => false,
         };
@@ -762,11 +779,101 @@ fn every_message_of_validate_rs_has_a_negative_case() {
     let expected: Vec<String> = all_cases()
         .into_iter()
         .map(|c| match c.want {
-            Want::Model(m) | Want::Node(_, m) => m,
+            Want::Model(_, m) | Want::Node(_, _, m) => m,
         })
         .collect();
     let messages = messages_in_source();
     assert!(messages.len() > 80, "the scan of validate.rs found only {} literals", messages.len());
     let uncovered: Vec<&String> = messages.iter().filter(|t| !expected.iter().any(|m| instance_of(m, t))).collect();
     assert!(uncovered.is_empty(), "messages of validate.rs that no negative case expects: {uncovered:#?}");
+}
+
+// ---- validation vectors: docs/spec/validation.json ----
+
+/// `MAGIC ++ version ++ postcard(model)` without validating (what `encode` refuses to write).
+fn raw_artifact(model: &Model) -> Vec<u8> {
+    let mut bytes = solidml_spec::artifact::MAGIC.to_vec();
+    bytes.extend_from_slice(&solidml_spec::artifact::FORMAT_VERSION.to_le_bytes());
+    bytes.extend(postcard::to_stdvec(model).expect("postcard encodes every model"));
+    bytes
+}
+
+/// The artifact-level cases of spec §Artifact format's decoding steps, on a valid base
+/// artifact: `(name, bytes, rule)`. `artifact.size` has no vector (a 256 MiB file); its bound
+/// is a constant any reader checks first.
+fn artifact_cases() -> Vec<(String, Vec<u8>, Rule)> {
+    let base = all_cases().remove(0).model;
+    let mut base = base;
+    base.inputs = vec![0];
+    base.outputs = vec![1];
+    base.tensors.truncate(2);
+    base.constants.clear();
+    base.nodes.truncate(1);
+    base.nodes[0].inputs = vec![0];
+    base.nodes[0].outputs = vec![1];
+    base.tensors[1].shape = vec![1, 2];
+    let good = solidml_spec::artifact::encode(&base).expect("the base artifact is valid");
+    let name_len = base.name.len() as u8;
+    assert_eq!(good[10], name_len, "the model name's length is the first postcard byte");
+    let edit = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = good.clone();
+        f(&mut b);
+        b
+    };
+    // the node's op variant index: the byte after the node name (`op`: 0x02 'o' 'p')
+    let op_at = good.windows(3).position(|w| w == [2, b'o', b'p']).expect("node named `op`") + 3;
+    assert_eq!(good[op_at], 1, "the base node is a Dense (variant 1)");
+    vec![
+        ("empty".into(), vec![], Rule::ArtifactMagic),
+        ("magic_only_9_bytes".into(), good[..9].to_vec(), Rule::ArtifactMagic),
+        ("magic_wrong_byte".into(), edit(&|b| b[6] = b'X'), Rule::ArtifactMagic),
+        ("version_0".into(), edit(&|b| b[8] = 0), Rule::ArtifactVersion),
+        ("version_2".into(), edit(&|b| b[8] = 2), Rule::ArtifactVersion),
+        ("version_256".into(), edit(&|b| b[9] = 1), Rule::ArtifactVersion),
+        ("header_only".into(), good[..10].to_vec(), Rule::ArtifactDecode),
+        ("truncated_last_byte".into(), good[..good.len() - 1].to_vec(), Rule::ArtifactDecode),
+        ("trailing_byte".into(), edit(&|b| b.push(0)), Rule::ArtifactDecode),
+        ("op_variant_out_of_range".into(), edit(&|b| b[op_at] = 25), Rule::ArtifactDecode),
+        ("name_not_utf8".into(), edit(&|b| b[11] = 0xff), Rule::ArtifactDecode),
+        ("name_length_overlong_varint".into(), edit(&|b| b.splice(10..11, [name_len | 0x80, 0]).for_each(drop)), Rule::ArtifactCanonical),
+    ]
+}
+
+fn validation_vectors_text() -> String {
+    let mut lines = vec![];
+    let mut push = |name: &str, bytes: &[u8], rule: Rule, err: String| {
+        let case =
+            serde_json::json!({"name": name, "artifact": format!("0x{}", hex::encode(bytes)), "rule": rule.to_string(), "error": err});
+        lines.push(serde_json::to_string(&case).unwrap());
+    };
+    for (name, bytes, rule) in artifact_cases() {
+        let err = solidml_spec::artifact::decode(&bytes).expect_err(&name);
+        assert_eq!(err.rule(), Some(rule), "{name}: {err}");
+        push(&name, &bytes, rule, err.to_string());
+    }
+    for (i, c) in all_cases().iter().enumerate() {
+        let bytes = raw_artifact(&c.model);
+        let err = solidml_spec::artifact::decode(&bytes).expect_err(&c.label);
+        let rule = err.rule().expect("a rule");
+        let want = match &c.want {
+            Want::Model(r, _) | Want::Node(_, r, _) => *r,
+        };
+        assert_eq!(rule, want, "{}: {err}", c.label);
+        push(&format!("{}_{i}", rule.to_string().replace('.', "_").to_lowercase()), &bytes, rule, err.to_string());
+    }
+    format!("{{\"kind\": \"validation\", \"spec\": \"docs/spec.md#validation-rules\", \"cases\": [\n{}\n]}}\n", lines.join(",\n"))
+}
+
+/// Regenerates `docs/spec/validation.json` (every broken model of this file, as an
+/// artifact, plus the artifact-level cases) and checks the committed file equals it;
+/// `SOLIDML_BLESS=1` rewrites it. Each case is also decoded here: it must be rejected by its rule.
+#[test]
+fn validation_vectors_match_the_committed_file() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/spec/validation.json");
+    let text = validation_vectors_text();
+    if std::env::var_os("SOLIDML_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == text, "{} differs from the generated vectors (SOLIDML_BLESS=1 rewrites it)", path.display());
 }

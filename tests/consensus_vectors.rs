@@ -1,0 +1,569 @@
+//! The consensus vectors beside the op vectors (spec §Test vectors): what every node must agree
+//! on besides outputs.
+//!
+//! * `docs/spec/validation.json` (written by `precompiles/spec/tests/validate_rules.rs`):
+//!   artifacts every loader must reject, each with the rule that rejects it. Replayed here
+//!   through the precompile's model store, the path a node loads models by.
+//! * `docs/spec/calls.json`: precompile calls (SolidML entry `0x…501D` and the
+//!   OpenGradient-compatible `0x…F4`) with the gas limit, and the gas charged, the status and the
+//!   exact return or revert bytes: the gas schedule and the error encoding of
+//!   `docs/precompile.md`. Generated from the precompile over the CPU reference and replayed
+//!   over the CPU and the GPU executors.
+//! * `docs/spec/io.json`: the IO conversions of spec §IO quantization (f32 and 18-decimal
+//!   fixed point, and the OpenGradient `Number` path), random and edge cases.
+//!
+//! The generated files must equal the committed ones; `SOLIDML_BLESS=1` rewrites them after a
+//! deliberate change.
+
+use std::sync::Arc;
+
+use alloy_primitives::hex;
+use alloy_sol_types::SolCall;
+use serde_json::{Value as Json, json};
+use solidml_cpu::CpuBackend;
+use solidml_exec::Executor;
+use solidml_precompile::{
+    MemoryStore, ModelStore, SolidMlPrecompile, StoreError,
+    opengradient::{
+        ModelInferenceMode, ModelInferenceRequest, ModelInput, MultiDimensionalNumberTensor, Number, OpenGradientEntry, StringTensor,
+        quantize_number, runModelInferenceCall,
+    },
+    precompile::Outcome,
+};
+use solidml_spec::{
+    BinaryKind, DType, Model, Node, Op, Pool, Quant, TensorInfo,
+    artifact::{encode, keccak256},
+    io,
+};
+use solidml_tests::*;
+
+const SOLIDML: &str = "0x000000000000000000000000000000000000501d";
+const OPENGRADIENT: &str = "0x00000000000000000000000000000000000000f4";
+
+fn bless() -> bool {
+    std::env::var("SOLIDML_BLESS").is_ok_and(|v| v == "1")
+}
+
+/// Compare `text` with the committed file (or rewrite it under `SOLIDML_BLESS=1`).
+fn check_committed(rel: &str, text: &str) {
+    let path = repo().join(rel);
+    if bless() {
+        std::fs::write(&path, text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == text, "{rel} differs from the generated vectors (SOLIDML_BLESS=1 rewrites it after a deliberate change)");
+}
+
+/// A vector file: a header object and one case per line.
+fn vector_file(header: &[(&str, Json)], cases: &[Json]) -> String {
+    let head: Vec<String> = header.iter().map(|(k, v)| format!("{}: {}", json!(k), v)).collect();
+    let lines: Vec<String> = cases.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
+    format!("{{{}, \"cases\": [\n{}\n]}}\n", head.join(", "), lines.join(",\n"))
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    hex::decode(s.trim_start_matches("0x")).unwrap()
+}
+
+// ---- validation ----
+
+#[test]
+fn validation_vectors_are_rejected_by_the_store_with_their_rule() {
+    let text = std::fs::read_to_string(repo().join("docs/spec/validation.json")).unwrap();
+    let file: Json = serde_json::from_str(&text).unwrap();
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 250, "only {} validation cases", cases.len());
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let bytes = unhex(case["artifact"].as_str().unwrap());
+        let store = MemoryStore::new();
+        match store.insert(&bytes) {
+            Err(StoreError::Invalid { model_id, error }) => {
+                assert_eq!(model_id, keccak256(&bytes), "{name}");
+                assert_eq!(error.rule().map(|r| r.to_string()).as_deref(), case["rule"].as_str(), "{name}: {error}");
+                assert_eq!(error.to_string(), case["error"].as_str().unwrap(), "{name}");
+            }
+            other => panic!("{name}: the store answered {other:?}, not a rejection"),
+        }
+    }
+    eprintln!("{} validation vectors rejected by the store, each by its rule", cases.len());
+}
+
+// ---- calls: gas and errors ----
+
+fn t8(name: &str, shape: &[u32], quant: Quant) -> TensorInfo {
+    TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I8, quant: Some(quant) }
+}
+
+fn t64(name: &str, shape: &[u32]) -> TensorInfo {
+    TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I64, quant: None }
+}
+
+fn single(name: &str, op: Op, inputs: Vec<TensorInfo>, output: TensorInfo) -> Model {
+    let n = inputs.len() as u32;
+    let mut tensors = inputs;
+    tensors.push(output);
+    Model {
+        name: name.into(),
+        tensors,
+        constants: vec![],
+        inputs: (0..n).collect(),
+        outputs: vec![n],
+        nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }],
+    }
+}
+
+/// The models the call vectors use, by name: case 0 of every op vector file (each op's work
+/// formula priced once), and models for the run-time errors and the work limit.
+fn call_models() -> Vec<(String, Model)> {
+    let mut models = vec![];
+    for (op, path, _) in spec_vector_files() {
+        if op == "binarylut" {
+            continue; // a 64 KiB table adds nothing to the gas formula of a plain element-wise op
+        }
+        let case = vector_cases(&path).into_iter().next().unwrap();
+        models.push((case.name, case.model));
+    }
+    let q = Quant { scale: 0.5, zero_point: 3 };
+    models.push(("take".into(), single("take", Op::Take { table: vec![10, -20, 30] }, vec![t64("x", &[4])], t64("y", &[4]))));
+    models.push((
+        "gather_dynamic".into(),
+        single("gather_dynamic", Op::GatherDynamic { axis: 0 }, vec![t8("x", &[3, 2], q), t64("i", &[2])], t8("y", &[2, 2], q)),
+    ));
+    models.push((
+        "int_add".into(),
+        single("int_add", Op::IntBinary { kind: BinaryKind::Add }, vec![t64("a", &[2]), t64("b", &[2])], t64("y", &[2])),
+    ));
+    // 2^28 outputs × a 4,096-tap window = 2^40 taps (the most validation allows), plus the 2^28
+    // elements read: over the 2^40 work units a call may carry
+    let pool = Pool {
+        kernel: vec![4096],
+        strides: vec![1],
+        dilations: vec![1],
+        pads_begin: vec![2047],
+        pads_end: vec![2048],
+        count_include_pad: false,
+        zero_point: 0,
+    };
+    let big = Quant { scale: 1.0, zero_point: 0 };
+    models.push((
+        "too_much_work".into(),
+        single("too_much_work", Op::MaxPool(pool), vec![t8("x", &[1, 1, 1 << 28], big)], t8("y", &[1, 1, 1 << 28], big)),
+    ));
+    models
+}
+
+/// The packed input bytes of a model for inputs `codes` (int8 codes or i64 values, per input).
+fn pack(model: &Model, codes: &[Vec<i64>]) -> Vec<u8> {
+    let mut out = vec![];
+    for (&i, v) in model.inputs.iter().zip(codes) {
+        for &x in v {
+            match model.tensor(i).dtype {
+                DType::I8 => out.push(x as i8 as u8),
+                DType::I64 => out.extend_from_slice(&x.to_be_bytes()),
+            }
+        }
+    }
+    out
+}
+
+struct Call {
+    name: String,
+    address: &'static str,
+    input: Vec<u8>,
+    /// Zero bytes appended to `input` (a call over the input limit without a 16 MiB line).
+    zero_padding: usize,
+    gas_limit: u64,
+}
+
+/// One OpenGradient request for `model_id` with its tensors.
+fn og_calldata(mode: ModelInferenceMode, cid: String, numbers: Vec<MultiDimensionalNumberTensor>, strings: Vec<StringTensor>) -> Vec<u8> {
+    runModelInferenceCall { request: ModelInferenceRequest { mode, modelCID: cid, input: ModelInput { numbers, strings } } }.abi_encode()
+}
+
+fn number_tensor(name: &str, shape: &[u32], values: Vec<(i128, i128)>) -> MultiDimensionalNumberTensor {
+    MultiDimensionalNumberTensor {
+        name: name.into(),
+        values: values.into_iter().map(|(value, decimals)| Number { value, decimals }).collect(),
+        shape: shape.to_vec(),
+    }
+}
+
+fn calls(models: &[(String, Model)]) -> Vec<Call> {
+    let id = |name: &str| {
+        let m = &models.iter().find(|(n, _)| n == name).unwrap().1;
+        keccak256(&encode(m).unwrap())
+    };
+    let model = |name: &str| &models.iter().find(|(n, _)| n == name).unwrap().1;
+    let cid = |name: &str| format!("0x{}", hex::encode(id(name)));
+    let with_id = |name: &str, data: &[u8]| [id(name).as_slice(), data].concat();
+    let mut calls = vec![];
+    let mut push = |name: String, address: &'static str, input: Vec<u8>, zero_padding: usize, gas_limit: u64| {
+        calls.push(Call { name, address, input, zero_padding, gas_limit })
+    };
+    // every op's model at exactly its price, and one gas short of it (a halt)
+    for (name, m) in models.iter().filter(|(n, _)| !["take", "gather_dynamic", "int_add", "too_much_work"].contains(&n.as_str())) {
+        let case = spec_vector_files()
+            .into_iter()
+            .flat_map(|(_, p, _)| vector_cases(&p))
+            .find(|c| &c.name == name)
+            .expect("the model's vector case");
+        let input = with_id(name, &pack(m, &case.inputs.iter().map(value_i64).collect::<Vec<_>>()));
+        push(format!("{name}_at_price"), SOLIDML, input.clone(), 0, u64::MAX);
+        push(format!("{name}_one_gas_short"), SOLIDML, input, 0, 0);
+    }
+    // errors of the SolidML entry, one per code a call can reach
+    push("missing_model_id_empty".into(), SOLIDML, vec![], 0, 1_000_000);
+    push("missing_model_id_31_bytes".into(), SOLIDML, vec![7; 31], 0, 1_000_000);
+    push("unknown_model".into(), SOLIDML, [[0xab; 32].as_slice(), &[1, 2, 3]].concat(), 0, 1_000_000);
+    let dense = models.iter().find(|(n, _)| n.starts_with("dense")).unwrap().0.clone();
+    let dense_in = solidml_precompile::abi::input_bytes(model(&dense));
+    push("input_length_short".into(), SOLIDML, with_id(&dense, &vec![1; dense_in - 1]), 0, 1_000_000);
+    push("input_length_long".into(), SOLIDML, with_id(&dense, &vec![1; dense_in + 1]), 0, 1_000_000);
+    push("input_length_none".into(), SOLIDML, id(&dense).to_vec(), 0, 1_000_000);
+    push("input_length_early_failure_out_of_gas".into(), SOLIDML, with_id(&dense, &[1]), 0, 100);
+    push("input_too_large".into(), SOLIDML, id(&dense).to_vec(), (16 << 20) + 1 - 32, 1_000_000_000);
+    push("input_at_the_limit_is_priced".into(), SOLIDML, id(&dense).to_vec(), (16 << 20) - 32, 1_000_000_000);
+    push("model_too_large".into(), SOLIDML, with_id("too_much_work", &[]), 0, 1_000_000);
+    let take = |xs: [i64; 4]| with_id("take", &pack(model("take"), &[xs.to_vec()]));
+    push("take_ok".into(), SOLIDML, take([0, 1, 2, 1]), 0, 1_000_000);
+    push("take_negative_index".into(), SOLIDML, take([0, -1, 2, 1]), 0, 1_000_000);
+    push("take_index_out_of_range".into(), SOLIDML, take([0, 3, 9, 1]), 0, 1_000_000);
+    push("take_index_below_minus_len".into(), SOLIDML, take([-4, 0, 0, 0]), 0, 1_000_000);
+    let gd = |i: [i64; 2]| with_id("gather_dynamic", &pack(model("gather_dynamic"), &[vec![1, 2, 3, 4, 5, 6], i.to_vec()]));
+    push("gather_dynamic_ok".into(), SOLIDML, gd([2, -3]), 0, 1_000_000);
+    push("gather_dynamic_out_of_range".into(), SOLIDML, gd([1, 3]), 0, 1_000_000);
+    push("gather_dynamic_out_of_range_one_gas_short".into(), SOLIDML, gd([1, 3]), 0, 0);
+    let add = |a: [i64; 2], b: [i64; 2]| with_id("int_add", &pack(model("int_add"), &[a.to_vec(), b.to_vec()]));
+    push("int_add_ok".into(), SOLIDML, add([i64::MAX - 1, i64::MIN], [1, 0]), 0, 1_000_000);
+    push("int_add_overflow".into(), SOLIDML, add([5, i64::MAX], [-5, 1]), 0, 1_000_000);
+    push("int_add_underflow".into(), SOLIDML, add([i64::MIN, 0], [-1, 0]), 0, 1_000_000);
+
+    // the OpenGradient entry
+    let dm = model(&dense);
+    let dx = dm.tensor(dm.inputs[0]);
+    let n = dx.len();
+    let values = |f: &dyn Fn(usize) -> (i128, i128)| (0..n).map(f).collect::<Vec<_>>();
+    let vanilla = ModelInferenceMode::VANILLA;
+    let og = |cid: String, numbers, strings| og_calldata(vanilla, cid, numbers, strings);
+    let shape = dx.shape.clone();
+    push(
+        "og_ok_mixed_decimals".into(),
+        OPENGRADIENT,
+        og(cid(&dense), vec![number_tensor("any", &shape, values(&|i| ((i as i128 * 7919 % 401) - 200, (i % 5) as i128 - 1)))], vec![]),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_ok_extreme_numbers".into(),
+        OPENGRADIENT,
+        og(
+            cid(&dense),
+            vec![number_tensor(
+                "x",
+                &shape,
+                values(&|i| [(i128::MAX, 38), (i128::MIN, -38), (1, 38), (-5, 1), (0, 0), (i128::MAX, 0)][i % 6]),
+            )],
+            vec![],
+        ),
+        0,
+        1_000_000,
+    );
+    let ok_numbers = || vec![number_tensor("x", &shape, values(&|i| (i as i128, 0)))];
+    push("og_one_gas_short".into(), OPENGRADIENT, og(cid(&dense), ok_numbers(), vec![]), 0, 2_000);
+    push("og_mode_zk".into(), OPENGRADIENT, og_calldata(ModelInferenceMode::ZK, cid(&dense), ok_numbers(), vec![]), 0, 1_000_000);
+    push("og_mode_tee".into(), OPENGRADIENT, og_calldata(ModelInferenceMode::TEE, cid(&dense), ok_numbers(), vec![]), 0, 1_000_000);
+    push("og_cid_not_a_model_id".into(), OPENGRADIENT, og("QmHash".into(), ok_numbers(), vec![]), 0, 1_000_000);
+    push("og_unknown_model".into(), OPENGRADIENT, og(format!("0x{}", "ab".repeat(32)), ok_numbers(), vec![]), 0, 1_000_000);
+    push(
+        "og_string_tensor".into(),
+        OPENGRADIENT,
+        og(cid(&dense), ok_numbers(), vec![StringTensor { name: "s".into(), values: vec!["a".into()] }]),
+        0,
+        1_000_000,
+    );
+    push("og_no_tensor".into(), OPENGRADIENT, og(cid(&dense), vec![], vec![]), 0, 1_000_000);
+    push(
+        "og_wrong_value_count".into(),
+        OPENGRADIENT,
+        og(cid(&dense), vec![number_tensor("x", &shape, values(&|i| (i as i128, 0))[1..].to_vec())], vec![]),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_decimals_out_of_range".into(),
+        OPENGRADIENT,
+        og(cid(&dense), vec![number_tensor("x", &shape, values(&|i| (1, if i == 0 { 39 } else { 0 })))], vec![]),
+        0,
+        1_000_000,
+    );
+    let ok = og(cid(&dense), ok_numbers(), vec![]);
+    push("og_truncated_calldata".into(), OPENGRADIENT, ok[..ok.len() - 1].to_vec(), 0, 1_000_000);
+    push("og_wrong_selector".into(), OPENGRADIENT, [[0xde, 0xad, 0xbe, 0xef].as_slice(), &ok[4..]].concat(), 0, 1_000_000);
+    push("og_empty_calldata".into(), OPENGRADIENT, vec![], 0, 1_000_000);
+    let add_shape = [2u32];
+    let int_numbers =
+        |a: Vec<(i128, i128)>, b: Vec<(i128, i128)>| vec![number_tensor("b", &add_shape, b), number_tensor("a", &add_shape, a)];
+    push(
+        "og_int_inputs_by_name".into(),
+        OPENGRADIENT,
+        og(cid("int_add"), int_numbers(vec![(5, 0), (-70, 1)], vec![(300, 2), (0, 0)]), vec![]),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_int_input_not_an_integer".into(),
+        OPENGRADIENT,
+        og(cid("int_add"), int_numbers(vec![(5, 1), (0, 0)], vec![(1, 0), (0, 0)]), vec![]),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_int_input_name_missing".into(),
+        OPENGRADIENT,
+        og(
+            cid("int_add"),
+            vec![number_tensor("a", &add_shape, vec![(1, 0), (2, 0)]), number_tensor("c", &add_shape, vec![(1, 0), (2, 0)])],
+            vec![],
+        ),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_int_overflow".into(),
+        OPENGRADIENT,
+        og(cid("int_add"), int_numbers(vec![(i64::MAX as i128, 0), (0, 0)], vec![(1, 0), (0, 0)]), vec![]),
+        0,
+        1_000_000,
+    );
+    calls
+}
+
+fn outcome_json(o: &Outcome) -> (String, Json) {
+    use solidml_precompile::precompile::Status;
+    let status = match o.status {
+        Status::Success(_) => "success",
+        Status::Revert(_) => "revert",
+        Status::OutOfGas(_) => "halt",
+    };
+    (status.into(), json!(format!("0x{}", hex::encode(o.return_data()))))
+}
+
+fn run_call(sol: &SolidMlPrecompile, og: &OpenGradientEntry, c: &Call) -> Outcome {
+    let mut input = c.input.clone();
+    input.resize(input.len() + c.zero_padding, 0);
+    match c.address {
+        SOLIDML => sol.call(&input, c.gas_limit),
+        _ => og.call(&input, c.gas_limit),
+    }
+}
+
+/// The generated `docs/spec/calls.json`, from the precompile over `executor`.
+fn calls_text(executor: Arc<dyn Executor>) -> String {
+    let models = call_models();
+    let store = Arc::new(MemoryStore::new());
+    for (_, m) in &models {
+        store.insert(&encode(m).unwrap()).unwrap();
+    }
+    let sol = SolidMlPrecompile::new(executor).with_store(store.clone());
+    let og = OpenGradientEntry::new(sol.clone());
+    let mut cases = vec![];
+    for c in calls(&models) {
+        // the exact price is found by a first call with an unbounded limit
+        let mut c = c;
+        if c.name.ends_with("_at_price") || c.name.ends_with("_one_gas_short") {
+            let probe = run_call(&sol, &og, &Call { gas_limit: u64::MAX, ..c.clone_shallow() });
+            c.gas_limit = if c.name.ends_with("_at_price") { probe.gas_used } else { probe.gas_used - 1 };
+        }
+        let o = run_call(&sol, &og, &c);
+        let (status, output) = outcome_json(&o);
+        let mut case = json!({"name": c.name, "address": c.address, "input": format!("0x{}", hex::encode(&c.input)), "gas_limit": c.gas_limit, "gas_used": o.gas_used, "status": status, "output": output});
+        if c.zero_padding > 0 {
+            case["zero_padding"] = json!(c.zero_padding);
+        }
+        cases.push(case);
+    }
+    let models_json: serde_json::Map<String, Json> =
+        models.iter().map(|(n, m)| (n.clone(), json!(format!("0x{}", hex::encode(encode(m).unwrap()))))).collect();
+    vector_file(&[("kind", json!("calls")), ("spec", json!("docs/precompile.md")), ("models", Json::Object(models_json))], &cases)
+}
+
+impl Call {
+    fn clone_shallow(&self) -> Call {
+        Call {
+            name: self.name.clone(),
+            address: self.address,
+            input: self.input.clone(),
+            zero_padding: self.zero_padding,
+            gas_limit: self.gas_limit,
+        }
+    }
+}
+
+#[test]
+fn call_vectors_match_the_precompile_over_the_cpu() {
+    check_committed("docs/spec/calls.json", &calls_text(Arc::new(CpuBackend)));
+}
+
+/// Replays the committed `calls.json` as a node would: a store of its `models`, then every call
+/// with its gas limit; gas charged, status and bytes must be equal.
+fn replay_calls(executor: Arc<dyn Executor>) -> usize {
+    let file: Json = serde_json::from_str(&std::fs::read_to_string(repo().join("docs/spec/calls.json")).unwrap()).unwrap();
+    let store = Arc::new(MemoryStore::new());
+    for (_, artifact) in file["models"].as_object().unwrap() {
+        store.insert(&unhex(artifact.as_str().unwrap())).unwrap();
+    }
+    let sol = SolidMlPrecompile::new(executor).with_store(store);
+    let og = OpenGradientEntry::new(sol.clone());
+    let cases = file["cases"].as_array().unwrap();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let address = if case["address"] == SOLIDML { SOLIDML } else { OPENGRADIENT };
+        let call = Call {
+            name: name.into(),
+            address,
+            input: unhex(case["input"].as_str().unwrap()),
+            zero_padding: case["zero_padding"].as_u64().unwrap_or(0) as usize,
+            gas_limit: case["gas_limit"].as_u64().unwrap(),
+        };
+        let o = run_call(&sol, &og, &call);
+        let (status, output) = outcome_json(&o);
+        assert_eq!(
+            (o.gas_used, status.as_str(), &output),
+            (case["gas_used"].as_u64().unwrap(), case["status"].as_str().unwrap(), &case["output"]),
+            "{name}"
+        );
+    }
+    cases.len()
+}
+
+#[test]
+fn call_vectors_replay_on_the_gpu() {
+    let Some(_) = require_gpu() else { return };
+    let backend = solidml_gpu::GpuBackend::new().expect("GPU backend");
+    let n = replay_calls(Arc::new(backend));
+    eprintln!("{n} call vectors replayed over the GPU executor");
+}
+
+#[test]
+fn call_vectors_replay_on_the_cpu() {
+    let n = replay_calls(Arc::new(CpuBackend));
+    assert!(n >= 60, "only {n} call vectors");
+}
+
+// ---- IO ----
+
+fn f32_hex(x: f32) -> String {
+    format!("0x{:08x}", x.to_bits())
+}
+
+/// The scales the IO vectors use: ordinary, powers of two, subnormal, the largest finite, and
+/// scales around the fixed-point clamp bound (`2^100 / (255 · 10^18) ≈ 5.0 · 10^9`).
+fn io_scales(r: &mut Rng) -> Vec<f32> {
+    let mut s = vec![
+        0.1,
+        1.0,
+        0.5,
+        1.0 / 256.0,
+        0.003_921_568_6,
+        1e-45,
+        f32::MIN_POSITIVE,
+        3.0e-39,
+        f32::MAX,
+        4.9e9,
+        5.0e9,
+        5.1e9,
+        1e12,
+        6.7e17,
+        1e20,
+    ];
+    for _ in 0..9 {
+        s.push(2f32.powf(r.f32() * 40.0 - 30.0));
+    }
+    s
+}
+
+fn io_text() -> String {
+    let mut r = Rng(0x10_5eed);
+    let mut cases = vec![];
+    let scales = io_scales(&mut r);
+    for (si, &scale) in scales.iter().enumerate() {
+        let zp = [0, -128, 127, 5, -7][si % 5];
+        // f32 inputs: halves, around the clamp, non-finite, random
+        let mut xs: Vec<f32> = vec![
+            0.0,
+            -0.0,
+            0.5 * scale,
+            -0.5 * scale,
+            1.5 * scale,
+            2.5 * scale,
+            -2.5 * scale,
+            127.5 * scale,
+            200.0 * scale,
+            -300.0 * scale,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+        ];
+        for _ in 0..4 {
+            xs.push((r.f32() * 2.0 - 1.0) * 200.0 * scale);
+        }
+        for x in xs {
+            let q = io::quantize_f32(x, scale, zp);
+            cases.push(json!({"fn": "quantize_f32", "scale": f32_hex(scale), "zero_point": zp, "x": f32_hex(x), "q": q}));
+        }
+        for q in [-128, -1, 0, 1, 127, zp] {
+            cases.push(json!({"fn": "dequantize_f32", "scale": f32_hex(scale), "zero_point": zp, "q": q, "x": f32_hex(io::dequantize_f32(q, scale, zp))}));
+        }
+        // 18-decimal inputs: exact halves of the scale, the clamp bound, random magnitudes
+        let (m, e) = io::scale_parts(scale);
+        let mut fixed: Vec<i128> = vec![0, 1, -1, 1 << 100, -(1 << 100), (1 << 100) + 1, -(1 << 100) - 1, i128::MAX, i128::MIN];
+        // X = (k / 2) · s · 10^18 = k · m · 10^18 · 2^(e − 1), where it is an integer: a tie
+        // that round half to even decides
+        for k in [1i128, 3, 5, -1, -3, 255, 256] {
+            let num = k * m * 10i128.pow(18);
+            let sh = e - 1;
+            let x = if sh >= 0 { (sh <= 30).then(|| num << sh) } else { (-sh < 120 && num % (1i128 << -sh) == 0).then(|| num >> -sh) };
+            fixed.extend(x);
+        }
+        for _ in 0..4 {
+            let mag = r.range(0, 120) as u32;
+            let v = ((r.next_u32() as i128) << 64 | r.next_u32() as i128) >> (100 - mag.min(100));
+            fixed.push(if r.range(0, 1) == 0 { v } else { -v });
+        }
+        for x in fixed {
+            let q = io::quantize_fixed18(x, scale, zp);
+            cases.push(json!({"fn": "quantize_fixed18", "scale": f32_hex(scale), "zero_point": zp, "x": x.to_string(), "q": q}));
+        }
+        if scale < 6.7e17 {
+            for q in [-128, -1, 0, 1, 127] {
+                cases.push(json!({"fn": "dequantize_fixed18", "scale": f32_hex(scale), "zero_point": zp, "q": q, "x": io::dequantize_fixed18(q, scale, zp).to_string()}));
+            }
+        }
+        // OpenGradient Numbers: value · 10^-decimals, exact, no clamp
+        for (value, decimals) in [
+            (1i128, 0i128),
+            (-1, 0),
+            (5, 1),
+            (15, 1),
+            (25, 1),
+            (i128::MAX, 38),
+            (i128::MIN, 38),
+            (i128::MAX, -38),
+            (1, -38),
+            (1, 38),
+            (7, 0),
+        ] {
+            let q = quantize_number(&Number { value, decimals }, scale, zp).unwrap();
+            cases.push(json!({"fn": "quantize_number", "scale": f32_hex(scale), "zero_point": zp, "value": value.to_string(), "decimals": decimals.to_string(), "q": q}));
+        }
+    }
+    vector_file(&[("kind", json!("io")), ("spec", json!("docs/spec.md#io-quantization"))], &cases)
+}
+
+#[test]
+fn io_vectors_match_the_committed_file() {
+    check_committed("docs/spec/io.json", &io_text());
+}
