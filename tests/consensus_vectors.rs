@@ -236,6 +236,7 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
     push("gather_dynamic_out_of_range_one_gas_short".into(), SOLIDML, gd([1, 3]), 0, 0);
     let add = |a: [i64; 2], b: [i64; 2]| with_id("int_add", &pack(model("int_add"), &[a.to_vec(), b.to_vec()]));
     push("int_add_ok".into(), SOLIDML, add([i64::MAX - 1, i64::MIN], [1, 0]), 0, 1_000_000);
+    push("input_length_two_inputs".into(), SOLIDML, with_id("int_add", &[0; 31]), 0, 1_000_000);
     push("int_add_overflow".into(), SOLIDML, add([5, i64::MAX], [-5, 1]), 0, 1_000_000);
     push("int_add_underflow".into(), SOLIDML, add([i64::MIN, 0], [-1, 0]), 0, 1_000_000);
 
@@ -301,6 +302,11 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
     push("og_truncated_calldata".into(), OPENGRADIENT, ok[..ok.len() - 1].to_vec(), 0, 1_000_000);
     push("og_wrong_selector".into(), OPENGRADIENT, [[0xde, 0xad, 0xbe, 0xef].as_slice(), &ok[4..]].concat(), 0, 1_000_000);
     push("og_empty_calldata".into(), OPENGRADIENT, vec![], 0, 1_000_000);
+    // the request tuple is dynamic: its head starts after the selector and one offset word, and
+    // the mode is its first word
+    let mut unknown_mode = ok.clone();
+    unknown_mode[4 + 32 + 31] = 3;
+    push("og_mode_unknown".into(), OPENGRADIENT, unknown_mode, 0, 1_000_000);
     let add_shape = [2u32];
     let int_numbers =
         |a: Vec<(i128, i128)>, b: Vec<(i128, i128)>| vec![number_tensor("b", &add_shape, b), number_tensor("a", &add_shape, a)];
