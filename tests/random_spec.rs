@@ -867,7 +867,7 @@ fn random_view(r: &mut Rng, s: &[u32]) -> (Vec<u32>, u64, Vec<i64>) {
             let mut strides = st.clone();
             dims.insert(at, r.range(1, 3) as u32);
             // a size-1 axis may carry any stride (it is never stepped)
-            strides.insert(at, if dims[at] == 1 && chance(r, 2) { pick(r, &[1i64 << 40, -7, 1 << 31]) } else { 0 });
+            strides.insert(at, if dims[at] == 1 && chance(r, 2) { pick(r, &[1i64 << 40, -7, 1 << 31, i64::MAX, i64::MIN]) } else { 0 });
             (dims, 0, strides)
         }
     }
