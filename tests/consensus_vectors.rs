@@ -571,5 +571,35 @@ fn io_text() -> String {
 
 #[test]
 fn io_vectors_match_the_committed_file() {
-    check_committed("docs/spec/io.json", &io_text());
+    let text = io_text();
+    check_committed("docs/spec/io.json", &text);
+    check_committed("stdlib-sol/test/data/io_fixed18.hex", &fixed18_records(&text));
+}
+
+/// The 18-decimal cases of `io.json` as fixed 41-byte records for the forge replay
+/// (`stdlib-sol/test/IoVectors.t.sol`, which reads this file: forge cannot decode the JSON's
+/// mixed case objects): `tag (0 quantize, 1 dequantize) ++ x (int256) ++ m (uint32) ++ e (int16)
+/// ++ zero point (int8) ++ q (int8)`, big-endian, as one hex line.
+fn fixed18_records(io_json: &str) -> String {
+    let file: Json = serde_json::from_str(io_json).unwrap();
+    let mut out = vec![];
+    for c in file["cases"].as_array().unwrap() {
+        let tag = match c["fn"].as_str().unwrap() {
+            "quantize_fixed18" => 0u8,
+            "dequantize_fixed18" => 1,
+            _ => continue,
+        };
+        let scale = f32::from_bits(u32::from_str_radix(c["scale"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap());
+        let (m, e) = io::scale_parts(scale);
+        let x: i128 = c["x"].as_str().unwrap().parse().unwrap();
+        out.push(tag);
+        out.extend_from_slice(&[if x < 0 { 0xff } else { 0 }; 16]);
+        out.extend_from_slice(&x.to_be_bytes());
+        out.extend_from_slice(&(m as u32).to_be_bytes());
+        out.extend_from_slice(&(e as i16).to_be_bytes());
+        out.push(c["zero_point"].as_i64().unwrap() as i8 as u8);
+        out.push(c["q"].as_i64().unwrap() as i8 as u8);
+    }
+    // no newline: forge's parseBytes takes the whole file as the hex string
+    format!("0x{}", hex::encode(out))
 }
