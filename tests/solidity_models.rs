@@ -374,7 +374,8 @@ fn dense_256(dir: &Path) -> Vec<String> {
 /// The spec vector files (`docs/spec/vectors/<op>.json`) the Solidity backend refuses: every
 /// case of these, and of no other file. A change either way fails the test until this list
 /// follows it.
-const SOLIDITY_REFUSED: &[&str] = &["convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "logsoftmax", "gatherdynamic"];
+const SOLIDITY_REFUSED: &[&str] =
+    &["convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "logsoftmax", "gatherdynamic"];
 
 /// Every spec vector case of the ops the backend supports, as contracts; returns the case
 /// count per op file, and the contract names. Fails on a case of another file the backend
@@ -509,7 +510,8 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
         }
         assert!(out.status.success(), "forge test failed:\n{part}");
         // forge's summary: "… N tests passed, 0 failed, 0 skipped (N total tests)"
-        let summary = part.lines().rev().find(|l| l.contains(" tests passed, ")).unwrap_or_else(|| panic!("no summary in the forge output"));
+        let summary =
+            part.lines().rev().find(|l| l.contains(" tests passed, ")).unwrap_or_else(|| panic!("no summary in the forge output"));
         let figure = |key: &str| -> usize {
             let at = summary.find(key).unwrap_or_else(|| panic!("no `{key}` in `{summary}`"));
             summary[..at].rsplit([' ', '(']).next().unwrap().parse().unwrap()

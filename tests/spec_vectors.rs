@@ -14,8 +14,7 @@ use serde_json::json;
 use solidml_cpu::CpuExecutor;
 use solidml_exec::{ExecError, Value};
 use solidml_spec::{
-    Binary, BinaryKind, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo,
-    View,
+    Binary, BinaryKind, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo, View,
     arith::Multiplier,
     validate::{broadcast_shapes, window_output_len},
 };
@@ -82,7 +81,7 @@ fn weights_bias(r: &mut Rng, channels: usize, per: usize) -> (Vec<i8>, Vec<i32>)
     let b = (0..channels)
         .map(|c| {
             let used: i64 = w[c * per..(c + 1) * per].iter().map(|&x| (x as i64).abs() * 255).sum();
-            let room = (i32::MAX as i64 - used).max(0).min(1 << 30);
+            let room = (i32::MAX as i64 - used).clamp(0, 1 << 30);
             if chance(r, 5) { r.range(-room, room) as i32 } else { r.range(-5000, 5000) as i32 }
         })
         .collect();
@@ -112,7 +111,18 @@ fn shape(r: &mut Rng, lo: usize, hi: usize, max: u32) -> Vec<u32> {
 /// A shape that broadcasts with `s` both ways: each aligned axis equal, 1, or (where `s` has 1)
 /// larger; sometimes fewer or more leading axes.
 fn partner(r: &mut Rng, s: &[u32]) -> Vec<u32> {
-    let mut out: Vec<u32> = s.iter().map(|&d| if d == 1 { r.range(1, 3) as u32 } else if chance(r, 3) { 1 } else { d }).collect();
+    let mut out: Vec<u32> = s
+        .iter()
+        .map(|&d| {
+            if d == 1 {
+                r.range(1, 3) as u32
+            } else if chance(r, 3) {
+                1
+            } else {
+                d
+            }
+        })
+        .collect();
     if !out.is_empty() && chance(r, 3) {
         let drop = r.range(1, out.len() as i64) as usize;
         out.drain(..drop);
@@ -309,7 +319,8 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             b.node(Op::Conv(c), vec![x], y)
         }
         "convtranspose" => {
-            let (mut kernel, mut strides, mut dil, mut pb, mut pe, mut opad, mut out) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+            let (mut kernel, mut strides, mut dil, mut pb, mut pe, mut opad, mut out) =
+                (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
             for &h in &xs[2..] {
                 let h = h as i64;
                 let (k, st, dl) = (r.range(1, 3), r.range(1, 3), r.range(1, 2));
@@ -489,8 +500,18 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             let kind = pick(r, &[ReduceKind::Sum, ReduceKind::Mean, ReduceKind::Max, ReduceKind::Min]);
             let (qi, qo) = (t.quant.unwrap(), q(r));
             let count = numel(&xs) / numel(&ys);
-            let real = if kind == ReduceKind::Sum { qi.scale as f64 / (qo.scale as f64 * count as f64) } else { qi.scale as f64 / qo.scale as f64 };
-            let rd = solidml_spec::Reduce { kind, axes, input_zero_point: qi.zero_point, multiplier: ratio(r, real), output_zero_point: qo.zero_point };
+            let real = if kind == ReduceKind::Sum {
+                qi.scale as f64 / (qo.scale as f64 * count as f64)
+            } else {
+                qi.scale as f64 / qo.scale as f64
+            };
+            let rd = solidml_spec::Reduce {
+                kind,
+                axes,
+                input_zero_point: qi.zero_point,
+                multiplier: ratio(r, real),
+                output_zero_point: qo.zero_point,
+            };
             let y = b.i8(ys, qo);
             b.node(Op::Reduce(rd), vec![x], y)
         }
@@ -562,7 +583,9 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             let c = xs[1] as usize;
             let big = chance(r, 4);
             let lim = if big { 1i64 << 36 } else { 1 << 22 };
-            let vals = |r: &mut Rng| -> Vec<i64> { (0..c).map(|_| if big && chance(r, 2) { pick(r, &[-lim, lim]) } else { r.range(-lim, lim) }).collect() };
+            let vals = |r: &mut Rng| -> Vec<i64> {
+                (0..c).map(|_| if big && chance(r, 2) { pick(r, &[-lim, lim]) } else { r.range(-lim, lim) }).collect()
+            };
             let (gamma_q16, beta_q16) = (vals(r), vals(r));
             let epsilon_term = match r.range(0, 4) {
                 0 => 0,
@@ -716,8 +739,26 @@ fn generate(op: &str, r: &mut Rng) -> Model {
 /// The ops a chain draws from: those the Solidity backend supports (every executor replays
 /// `chain.json`).
 const CHAIN_OPS: &[&str] = &[
-    "conv", "dense", "add", "sub", "mul", "max", "min", "lut", "view", "pad", "concat", "maxpool", "avgpool", "reduce", "softmax",
-    "argmax", "take", "gather", "normalize", "cumsum",
+    "conv",
+    "dense",
+    "add",
+    "sub",
+    "mul",
+    "max",
+    "min",
+    "lut",
+    "view",
+    "pad",
+    "concat",
+    "maxpool",
+    "avgpool",
+    "reduce",
+    "softmax",
+    "argmax",
+    "take",
+    "gather",
+    "normalize",
+    "cumsum",
 ];
 
 /// Whether `op` applies to a tensor `t` in a chain (small tensors only).
@@ -792,7 +833,8 @@ fn draw_inputs(r: &mut Rng, model: &Model) -> Vec<Value> {
                     _ => r.i8s(n),
                 }),
                 DType::I64 => {
-                    let consumer = model.nodes.iter().find(|nd| nd.inputs.contains(&id)).map(|nd| (&nd.op, nd.inputs.iter().position(|&i| i == id)));
+                    let consumer =
+                        model.nodes.iter().find(|nd| nd.inputs.contains(&id)).map(|nd| (&nd.op, nd.inputs.iter().position(|&i| i == id)));
                     Value::I64(match consumer {
                         Some((Op::Take { table }, _)) => (0..n).map(|_| r.range(0, table.len() as i64 - 1)).collect(),
                         Some((Op::GatherDynamic { axis }, Some(1))) => {
@@ -919,7 +961,12 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 input_zero_point: 5,
                 weights: vec![90, -90],
                 bias: vec![700, -1300],
-                epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.01)], output_zero_point: 3, clamp_min: -128, clamp_max: 127 },
+                epilogue: Epilogue {
+                    multipliers: vec![Multiplier::from_real(0.01)],
+                    output_zero_point: 3,
+                    clamp_min: -128,
+                    clamp_max: 127,
+                },
             };
             let m = single(Op::Conv(c), vec![t8("x", &[2, 1, 3], qz(5))], t8("y", &[2, 2, 7], qz(3)));
             e.push(("windows_in_padding_give_the_bias", m, vec![Value::I8(r.i8s(6))]));
@@ -949,7 +996,12 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 input_zero_point: -6,
                 weights,
                 bias,
-                epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.003)], output_zero_point: 0, clamp_min: -128, clamp_max: 127 },
+                epilogue: Epilogue {
+                    multipliers: vec![Multiplier::from_real(0.003)],
+                    output_zero_point: 0,
+                    clamp_min: -128,
+                    clamp_max: 127,
+                },
             };
             let m = single(Op::Conv(c), vec![t8("x", &[1, 3, 2, 2], qz(-6))], t8("y", &[1, 3, 1, 1], qz(0)));
             e.push(("groups_one_output_position", m, vec![Value::I8(r.i8s(12))]));
@@ -967,7 +1019,12 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 input_zero_point: -4,
                 weights: vec![77],
                 bias: vec![-2500],
-                epilogue: Epilogue { multipliers: vec![Multiplier::from_real(0.004)], output_zero_point: 11, clamp_min: -128, clamp_max: 127 },
+                epilogue: Epilogue {
+                    multipliers: vec![Multiplier::from_real(0.004)],
+                    output_zero_point: 11,
+                    clamp_min: -128,
+                    clamp_max: 127,
+                },
             };
             let m = single(Op::ConvTranspose(c), vec![t8("x", &[1, 1, 2, 2], qz(-4))], t8("y", &[1, 1, 6, 6], qz(11)));
             e.push(("positions_without_taps_give_the_bias", m, vec![Value::I8(r.i8s(4))]));
@@ -979,8 +1036,14 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
         "matmul" => {
             // K at its bound with every product at its extreme: |acc| = 255² · 33025, just under 2^31
             const K: usize = 33025;
-            let mm = solidml_spec::MatMul { a_zero_point: -128, b_zero_point: 127, multiplier: Multiplier::from_real(1.0 / 33554432.0), output_zero_point: 10 };
-            let m = single(Op::MatMul(mm), vec![t8("a", &[1, K as u32], qz(-128)), t8("b", &[K as u32, 1], qz(127))], t8("y", &[1, 1], qz(10)));
+            let mm = solidml_spec::MatMul {
+                a_zero_point: -128,
+                b_zero_point: 127,
+                multiplier: Multiplier::from_real(1.0 / 33554432.0),
+                output_zero_point: 10,
+            };
+            let m =
+                single(Op::MatMul(mm), vec![t8("a", &[1, K as u32], qz(-128)), t8("b", &[K as u32, 1], qz(127))], t8("y", &[1, 1], qz(10)));
             e.push(("largest_k_extreme_accumulator", m, vec![Value::I8(vec![127; K]), Value::I8(vec![-128; K])]));
             let mm = solidml_spec::MatMul { a_zero_point: 0, b_zero_point: 0, multiplier: HUGE, output_zero_point: 127 };
             let m = single(Op::MatMul(mm), vec![t8("a", &[2, 2], qz(0)), t8("b", &[2, 2], qz(0))], t8("y", &[2, 2], qz(127)));
@@ -1033,7 +1096,8 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
             e.push(("largest_epsilon_and_parameters", m, vec![i8s(&[127, -128, 127, -128, 127, 127, 127, -128])]));
         }
         "intbinary" => {
-            let ib = |kind, sa: &[u32], sb: &[u32], so: &[u32]| single(Op::IntBinary { kind }, vec![t64("a", sa), t64("b", sb)], t64("y", so));
+            let ib =
+                |kind, sa: &[u32], sb: &[u32], so: &[u32]| single(Op::IntBinary { kind }, vec![t64("a", sa), t64("b", sb)], t64("y", so));
             let (max, min) = (i64::MAX, i64::MIN);
             e.push((
                 "add_at_the_i64_bounds",
@@ -1045,7 +1109,11 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 ib(BinaryKind::Mul, &[4], &[4], &[4]),
                 vec![Value::I64(vec![-(1 << 32), -1, min, 3037000499]), Value::I64(vec![1 << 31, max, 1, 3037000499])],
             ));
-            e.push(("add_overflow_error", ib(BinaryKind::Add, &[2, 2], &[2], &[2, 2]), vec![Value::I64(vec![1, 2, max, min]), Value::I64(vec![1, 1])]));
+            e.push((
+                "add_overflow_error",
+                ib(BinaryKind::Add, &[2, 2], &[2], &[2, 2]),
+                vec![Value::I64(vec![1, 2, max, min]), Value::I64(vec![1, 1])],
+            ));
             e.push(("sub_overflow_error", ib(BinaryKind::Sub, &[3], &[1], &[3]), vec![Value::I64(vec![0, min, min]), Value::I64(vec![1])]));
             e.push((
                 "mul_overflow_error",
@@ -1059,7 +1127,8 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
             e.push(("scalar_output", m, vec![Value::I8(r.i8s(6))]));
             let m = single(Op::View(View { offset: 1, strides: vec![0, 0, 0] }), vec![t64("x", &[2])], t64("y", &[2, 3, 2]));
             e.push(("broadcast_one_element_i64", m, vec![Value::I64(vec![-7, i64::MAX])]));
-            let m = single(Op::View(View { offset: 11, strides: vec![-1, 1 << 40, -4] }), vec![t8("x", &[3, 4], qa)], t8("y", &[4, 1, 3], qa));
+            let m =
+                single(Op::View(View { offset: 11, strides: vec![-1, 1 << 40, -4] }), vec![t8("x", &[3, 4], qa)], t8("y", &[4, 1, 3], qa));
             e.push(("transpose_reversed_size_one_axis", m, vec![Value::I8(r.i8s(12))]));
         }
         "pad" => {
@@ -1103,7 +1172,8 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 Op::Reduce(solidml_spec::Reduce { kind, axes, input_zero_point: 0, multiplier, output_zero_point: zo })
             };
             // means of exact halves round away from zero: (1 + 0)/2 → 1, (−1 + 0)/2 → −1, (3 + 4)/2 → 4
-            let m = single(rd(ReduceKind::Mean, vec![1], Multiplier::from_real(1.0), 0), vec![t8("x", &[4, 2], qz(0))], t8("y", &[4], qz(0)));
+            let m =
+                single(rd(ReduceKind::Mean, vec![1], Multiplier::from_real(1.0), 0), vec![t8("x", &[4, 2], qz(0))], t8("y", &[4], qz(0)));
             e.push(("mean_halves_away_from_zero", m, vec![i8s(&[1, 0, -1, 0, 3, 4, -3, -4])]));
             let m = single(rd(ReduceKind::Sum, vec![0, 1], HUGE, 127), vec![t8("x", &[2, 3], qz(0))], t8("y", &[], qz(127)));
             e.push(("sum_saturates_to_a_scalar", m, vec![Value::I8(vec![127, 127, 127, 127, 127, 100])]));
@@ -1159,9 +1229,17 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 single(Op::GatherDynamic { axis }, vec![x, t64("idx", is)], y)
             };
             e.push(("negative_indices", gd(1, &[2, 3], &[4], &[2, 4], false), vec![Value::I8(r.i8s(6)), Value::I64(vec![-1, -3, -2, 0])]));
-            e.push(("scalar_index_i64_data", gd(0, &[3, 2], &[], &[2], true), vec![Value::I64(vec![1, 2, 3, 4, i64::MIN, i64::MAX]), Value::I64(vec![-1])]));
+            e.push((
+                "scalar_index_i64_data",
+                gd(0, &[3, 2], &[], &[2], true),
+                vec![Value::I64(vec![1, 2, 3, 4, i64::MIN, i64::MAX]), Value::I64(vec![-1])],
+            ));
             e.push(("index_equal_to_length_error", gd(0, &[3], &[2], &[2], false), vec![Value::I8(r.i8s(3)), Value::I64(vec![2, 3])]));
-            e.push(("index_below_minus_length_error", gd(1, &[2, 3], &[2, 1], &[2, 2, 1], false), vec![Value::I8(r.i8s(6)), Value::I64(vec![-3, -4])]));
+            e.push((
+                "index_below_minus_length_error",
+                gd(1, &[2, 3], &[2, 1], &[2, 2, 1], false),
+                vec![Value::I8(r.i8s(6)), Value::I64(vec![-3, -4])],
+            ));
         }
         "gather" => {
             let m = single(Op::Gather { axis: 0, indices: vec![3, 3, 0] }, vec![t64("x", &[4])], t64("y", &[3]));
@@ -1169,7 +1247,14 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
         }
         "cumsum" => {
             for (name, excl, rev) in [("exclusive_empty_prefix", true, false), ("exclusive_reverse_empty_prefix", true, true)] {
-                let c = solidml_spec::CumSum { axis: 1, exclusive: excl, reverse: rev, input_zero_point: 0, multiplier: HUGE, output_zero_point: 127 };
+                let c = solidml_spec::CumSum {
+                    axis: 1,
+                    exclusive: excl,
+                    reverse: rev,
+                    input_zero_point: 0,
+                    multiplier: HUGE,
+                    output_zero_point: 127,
+                };
                 let m = single(Op::CumSum(c), vec![t8("x", &[2, 3], qz(0))], t8("y", &[2, 3], qz(127)));
                 e.push((name, m, vec![i8s(&[1, -1, 0, -128, 127, 127])]));
             }
