@@ -115,6 +115,9 @@ fn the_solidity_backend_refuses_exactly_its_refused_list() {
     let (mut emitted, mut refused) = (BTreeSet::new(), BTreeSet::new());
     for path in &files {
         let case = vector_cases(path).into_iter().next().unwrap_or_else(|| panic!("{}: no cases", path.display()));
+        if case.model.nodes.len() != 1 {
+            continue; // models of several nodes (chain.json)
+        }
         let op = case.model.nodes[0].op.kind();
         match solidml_solidity::emit(&case.model, &[0; 32]) {
             Ok(_) => {

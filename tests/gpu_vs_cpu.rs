@@ -1,7 +1,8 @@
 //! The GPU executor (`solidml-gpu`, WGSL on wgpu/Vulkan) against the spec and the CPU
 //! reference, byte for byte:
 //!
-//! 1. every case of every `docs/spec/vectors/*.json` file replayed from its artifact;
+//! 1. every case of every `docs/spec/vectors/*.json` file replayed from its artifact (outputs,
+//!    or the run-time error a case expects);
 //! 2. every example model (`examples/models`, compiled as tests/examples.rs does) on a batch
 //!    of evaluation inputs, GPU outputs equal to CPU outputs;
 //! 3. randomized valid spec models over every op (`random_spec.rs`), equal outputs, or equal
@@ -30,16 +31,25 @@ fn modes(ctx: &GpuContext) -> Vec<DotMode> {
 fn spec_vectors_replay_on_the_gpu() {
     let Some(ctx) = require_gpu() else { return };
     let modes = modes(ctx);
-    let (mut ran, mut runs) = (vec![], 0);
+    let (mut ran, mut runs, mut errors) = (vec![], 0, 0);
     for (op, path, _) in spec_vector_files() {
         let mut cases = 0;
-        for VectorCase { name, model, inputs, outputs: want } in vector_cases(&path) {
+        for VectorCase { name, model, inputs, expected } in vector_cases(&path) {
             for &mode in &modes {
-                let outs = GpuExecutor::with_dot_mode(ctx, &model, mode)
-                    .and_then(|e| e.run(&inputs))
-                    .unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
-                let got: Vec<Vec<i64>> = outs.iter().map(value_i64).collect();
-                assert_eq!(got, want, "{name} ({mode:?})");
+                let exec = GpuExecutor::with_dot_mode(ctx, &model, mode).unwrap_or_else(|e| panic!("{name} ({mode:?}): {e}"));
+                match (exec.run(&inputs), &expected) {
+                    (Ok(outs), Expected::Outputs(want)) => {
+                        let got: Vec<Vec<i64>> = outs.iter().map(value_i64).collect();
+                        assert_eq!(&got, want, "{name} ({mode:?})");
+                    }
+                    // a run-time error: the CPU's ExecError, the same text
+                    (Err(e), Expected::Error(want)) => {
+                        assert_eq!(e.into_exec_error().map(|e| e.to_string()).as_ref(), Some(want), "{name} ({mode:?})");
+                        errors += 1;
+                    }
+                    (Ok(_), Expected::Error(want)) => panic!("{name} ({mode:?}): the GPU ran where the spec fails with `{want}`"),
+                    (Err(e), Expected::Outputs(_)) => panic!("{name} ({mode:?}): {e}"),
+                }
                 runs += 1;
             }
             cases += 1;
@@ -47,7 +57,10 @@ fn spec_vectors_replay_on_the_gpu() {
         ran.push((op, cases));
     }
     let cases: usize = ran.iter().map(|r| r.1).sum();
-    eprintln!("spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs in {modes:?}) — all equal", ran.len());
+    eprintln!(
+        "spec vectors: {cases} cases from {} files replayed on the GPU ({runs} runs in {modes:?}, {errors} of them equal run-time errors) — all equal",
+        ran.len()
+    );
     // every file, every case, in every mode
     assert_eq!(ran, SPEC_VECTORS, "spec vector cases replayed on the GPU, per file");
     assert_eq!(runs, cases * modes.len());

@@ -1,11 +1,13 @@
 //! The pure-Solidity contracts `solidml compile` writes, under real forge (Foundry 1.7.1,
-//! solc-js 0.8.30 from npm), in ONE forge project (solc-js compiles slowly: one compile):
+//! solc-js 0.8.30 from npm), in two forge projects (solc-js compiles slowly: one compile each;
+//! one compile of everything exceeds its memory): the models, and the spec vectors:
 //!
 //! * every example model the backend supports: `predictQ` equals the CPU reference byte for
 //!   byte on 100 digits, `predict` equals `solidml run --fixed`'s exact int256 values
 //!   (`runner::run_fixed`) on 100 digits, a wrong input length reverts with `InputLength`;
 //! * the spec vectors (`docs/spec/vectors/*.json`) of every op the backend supports, each case
-//!   emitted as its own contract, replayed through `predictQ`;
+//!   emitted as its own contract, replayed through `predictQ` (a case that expects a run-time
+//!   error must revert with `IndexOutOfRange` and the CPU's index and length);
 //! * a 256×256 int8 dense layer with requantization (gas per MAC);
 //! * all of the above in both Solidity layouts: fast (weights as PUSH32 constants) and
 //!   compact (weights as raw bytes: `NAME_compact`, `Dense256Compact`), whose deployment gas
@@ -229,6 +231,43 @@ contract {name}Test {{
     )
 }
 
+/// A test contract for a spec vector case whose run fails: `predictQ` on the input of
+/// `data/NAME.q` reverts with `IndexOutOfRange(index, len)`.
+fn revert_test_contract(name: &str, in_len: usize, index: i64, len: usize) -> String {
+    format!(
+        r#"// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+import {{{name}}} from "../src/{name}.sol";
+
+interface Vm {{
+    function readFileBinary(string calldata path) external view returns (bytes memory);
+}}
+
+contract {name}Test {{
+    Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    {name} model;
+
+    function setUp() public {{
+        model = new {name}();
+    }}
+
+    function test_predictQ_reverts_as_the_cpu_reference_fails() public view {{
+        (bytes memory qin,) = abi.decode(vm.readFileBinary("data/{name}.q"), (bytes, bytes));
+        require(qin.length == {in_len}, "case data");
+        (bool ok, bytes memory err) = address(model).staticcall(abi.encodeCall({name}.predictQ, (qin)));
+        require(!ok && err.length == 68 && bytes4(err) == {name}.IndexOutOfRange.selector, "expected IndexOutOfRange");
+        bytes memory args = new bytes(64);
+        assembly {{ mcopy(add(args, 32), add(err, 36), 64) }}
+        (int256 index, uint256 len) = abi.decode(args, (int256, uint256));
+        require(index == {index} && len == {len}, "IndexOutOfRange arguments differ from the CPU reference");
+    }}
+}}
+"#
+    )
+}
+
 /// An example model: contract, 100 predictQ cases and 100 predict cases; in the compact
 /// layout too (contract `NAME_compact`, same cases) when `compact`. Returns the contract names.
 fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize, compact: bool) -> Result<Vec<String>, String> {
@@ -335,7 +374,8 @@ fn dense_256(dir: &Path) -> Vec<String> {
 /// The spec vector files (`docs/spec/vectors/<op>.json`) the Solidity backend refuses: every
 /// case of these, and of no other file. A change either way fails the test until this list
 /// follows it.
-const SOLIDITY_REFUSED: &[&str] = &["convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "logsoftmax"];
+const SOLIDITY_REFUSED: &[&str] =
+    &["convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "logsoftmax", "gatherdynamic"];
 
 /// Every spec vector case of the ops the backend supports, as contracts; returns the case
 /// count per op file, and the contract names. Fails on a case of another file the backend
@@ -370,15 +410,22 @@ fn vectors(dir: &Path) -> (Vec<(&'static str, usize)>, Vec<String>) {
                     .collect()
             };
             let ins = values(&case["inputs"], &m.inputs);
-            let outs = values(&case["outputs"], &m.outputs);
+            let qin = pack_inputs(&ins);
             // the vectors are the spec; the CPU agrees with them (tests/spec_vectors.rs)
-            let (qin, qout) = (pack_inputs(&ins), pack_outputs(&outs));
-            std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &qout)).unwrap();
-            std::fs::write(
-                dir.join(format!("test/{}.t.sol", m.name)),
-                test_contract(&m.name, 1, qin.len(), qout.len(), false, false, false),
-            )
-            .unwrap();
+            let test = if let Some(err) = case.get("error") {
+                // a run-time error: predictQ reverts with IndexOutOfRange(index, length), the
+                // CPU's first bad index (the only run-time error of the ops the backend supports)
+                let (index, len) = Expected::Error(err.as_str().unwrap().into())
+                    .index_error()
+                    .unwrap_or_else(|| panic!("{}: the EVM has no revert for `{err}`", m.name));
+                std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &[])).unwrap();
+                revert_test_contract(&m.name, qin.len(), index, len)
+            } else {
+                let qout = pack_outputs(&values(&case["outputs"], &m.outputs));
+                std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &qout)).unwrap();
+                test_contract(&m.name, 1, qin.len(), qout.len(), false, false, false)
+            };
+            std::fs::write(dir.join(format!("test/{}.t.sol", m.name)), test).unwrap();
             names.push(m.name);
             count += 1;
         }
@@ -395,16 +442,22 @@ fn vectors(dir: &Path) -> (Vec<(&'static str, usize)>, Vec<String>) {
 #[test]
 fn generated_contracts_match_the_cpu_reference_under_forge() {
     let Some(bin) = require_forge() else { return };
-    let dir = std::env::temp_dir().join(format!("solidml-sol-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for d in ["src", "test", "data"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    std::fs::write(
-        dir.join("foundry.toml"),
-        "[profile.default]\nsrc = \"src\"\ntest = \"test\"\nout = \"out\"\nlibs = []\noptimizer = false\nevm_version = \"cancun\"\noffline = true\ngas_limit = 4000000000\ncode_size_limit = 1000000\nfs_permissions = [{ access = \"read\", path = \"./data\" }]\n\n[lint]\nlint_on_build = false\n",
-    )
-    .unwrap();
+    // two forge projects, one compile each: the example models and the benchmark layer, and
+    // the spec vectors (one compile of everything exceeds solc-js's memory)
+    let project = |tag: &str| {
+        let dir = std::env::temp_dir().join(format!("solidml-sol-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in ["src", "test", "data"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::write(
+            dir.join("foundry.toml"),
+            "[profile.default]\nsrc = \"src\"\ntest = \"test\"\nout = \"out\"\nlibs = []\noptimizer = false\nevm_version = \"cancun\"\noffline = true\ngas_limit = 4000000000\ncode_size_limit = 1000000\nfs_permissions = [{ access = \"read\", path = \"./data\" }]\n\n[lint]\nlint_on_build = false\n",
+        )
+        .unwrap();
+        dir
+    };
+    let (dir, vdir) = (project("models"), project("vectors"));
     // SOLIDML_SOL_ONLY=a,b (model names, `Dense256`, `vectors`) restricts the run while
     // developing; the assertions below then fail on what was left out
     let only: Option<Vec<String>> = std::env::var("SOLIDML_SOL_ONLY").ok().map(|v| v.split(',').map(String::from).collect());
@@ -430,41 +483,49 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     if wanted("Dense256") {
         names.extend(dense_256(&dir));
     }
-    let (ops, vector_contracts) = if wanted("vectors") { vectors(&dir) } else { (vec![], vec![]) };
-    // every test function written, which forge must run and pass
-    let written: usize = std::fs::read_dir(dir.join("test"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().matches("    function test_").count())
-        .sum();
+    let (ops, vector_contracts) = if wanted("vectors") { vectors(&vdir) } else { (vec![], vec![]) };
     println!("examples: {names:?}\nnot supported yet: {unsupported:#?}\nspec vectors replayed: {ops:?}");
-    let out = Command::new(Path::new(&bin).join("forge"))
-        .args(["test", "-vv", "--offline", "--use"])
-        .arg(Path::new(&bin).join("solc"))
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    if std::env::var("SOLIDML_SOL_KEEP").is_err() {
-        let _ = std::fs::remove_dir_all(&dir);
-    } else {
-        println!("kept {}", dir.display());
+    let mut text = String::new();
+    for dir in [&dir, &vdir] {
+        // every test function written, which forge must run and pass
+        let written: usize = std::fs::read_dir(dir.join("test"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().matches("    function test_").count())
+            .sum();
+        if written == 0 {
+            continue; // left out by SOLIDML_SOL_ONLY
+        }
+        let out = Command::new(Path::new(&bin).join("forge"))
+            .args(["test", "-vv", "--offline", "--use"])
+            .arg(Path::new(&bin).join("solc"))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let part = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        println!("{part}");
+        if std::env::var("SOLIDML_SOL_KEEP").is_err() {
+            let _ = std::fs::remove_dir_all(dir);
+        } else {
+            println!("kept {}", dir.display());
+        }
+        assert!(out.status.success(), "forge test failed:\n{part}");
+        // forge's summary: "… N tests passed, 0 failed, 0 skipped (N total tests)"
+        let summary =
+            part.lines().rev().find(|l| l.contains(" tests passed, ")).unwrap_or_else(|| panic!("no summary in the forge output"));
+        let figure = |key: &str| -> usize {
+            let at = summary.find(key).unwrap_or_else(|| panic!("no `{key}` in `{summary}`"));
+            summary[..at].rsplit([' ', '(']).next().unwrap().parse().unwrap()
+        };
+        assert_eq!(
+            (figure(" tests passed"), figure(" failed"), figure(" skipped"), figure(" total tests")),
+            (written, 0, 0, written),
+            "forge ran other tests than the {written} written: {summary}"
+        );
+        text.push_str(&part);
     }
-    assert!(out.status.success(), "forge test failed:\n{text}");
     for n in names.iter().chain(&vector_contracts) {
         assert!(text.contains(&format!("{n}Test")), "{n} tests did not run");
     }
-    // forge's summary: "… N tests passed, 0 failed, 0 skipped (N total tests)"
-    let summary = text.lines().rev().find(|l| l.contains(" tests passed, ")).unwrap_or_else(|| panic!("no summary in the forge output"));
-    let figure = |key: &str| -> usize {
-        let at = summary.find(key).unwrap_or_else(|| panic!("no `{key}` in `{summary}`"));
-        summary[..at].rsplit([' ', '(']).next().unwrap().parse().unwrap()
-    };
-    assert_eq!(
-        (figure(" tests passed"), figure(" failed"), figure(" skipped"), figure(" total tests")),
-        (written, 0, 0, written),
-        "forge ran other tests than the {written} written: {summary}"
-    );
     // the models the backend must support, and the gas targets of issue 4
     // every example model (all run unless SOLIDML_SOL_ONLY narrows the run)
     assert!(unsupported.is_empty(), "example models the Solidity backend refuses: {unsupported:?}");

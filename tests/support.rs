@@ -226,36 +226,41 @@ pub mod onnx_builder {
 }
 
 /// Every spec vector file (`docs/spec/vectors/<op>.json`, written by tests/spec_vectors.rs) and
-/// its number of cases, in generation order: each replay (CPU, GPU, Solidity) checks it ran
-/// exactly these, so a file or a case that goes missing fails instead of passing unnoticed.
+/// its number of cases (random cases, then the fixed edge cases), in generation order: each
+/// replay (CPU, GPU, Solidity) checks it ran exactly these, so a file or a case that goes
+/// missing fails instead of passing unnoticed.
 pub const SPEC_VECTORS: &[(&str, usize)] = &[
-    ("conv", 8),
-    ("convtranspose", 8),
-    ("matmul", 8),
+    ("conv", 13),
+    ("convtranspose", 11),
+    ("matmul", 12),
     // a 64 KiB table per case
-    ("binarylut", 2),
-    ("instancenorm", 8),
-    ("intbinary", 8),
-    ("lrn", 8),
-    ("normalize", 8),
-    ("dense", 8),
-    ("add", 8),
-    ("sub", 8),
-    ("mul", 8),
-    ("max", 8),
-    ("min", 8),
-    ("lut", 8),
-    ("view", 8),
-    ("pad", 8),
-    ("concat", 8),
-    ("maxpool", 8),
-    ("avgpool", 8),
-    ("reduce", 8),
-    ("softmax", 8),
-    ("logsoftmax", 8),
-    ("argmax", 8),
-    ("gather", 8),
-    ("cumsum", 8),
+    ("binarylut", 3),
+    ("instancenorm", 13),
+    ("intbinary", 15),
+    ("lrn", 12),
+    ("normalize", 12),
+    ("dense", 12),
+    ("add", 12),
+    ("sub", 12),
+    ("mul", 12),
+    ("max", 10),
+    ("min", 10),
+    ("lut", 10),
+    ("view", 13),
+    ("pad", 13),
+    ("concat", 11),
+    ("maxpool", 12),
+    ("avgpool", 12),
+    ("reduce", 12),
+    ("softmax", 13),
+    ("logsoftmax", 12),
+    ("argmax", 12),
+    ("take", 12),
+    ("gather", 11),
+    ("gatherdynamic", 14),
+    ("cumsum", 12),
+    // models of several nodes
+    ("chain", 19),
 ];
 
 /// The spec vector files as `(op, path, cases)`, in [`SPEC_VECTORS`] order, after checking that
@@ -280,8 +285,27 @@ pub struct VectorCase {
     pub name: String,
     pub model: solidml_spec::Model,
     pub inputs: Vec<solidml_exec::Value>,
-    /// Expected outputs, every element as i64.
-    pub outputs: Vec<Vec<i64>>,
+    pub expected: Expected,
+}
+
+/// What a spec vector case expects of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// The outputs (`outputs`), every element as i64.
+    Outputs(Vec<Vec<i64>>),
+    /// A run-time error (`error`): the text of the `solidml_exec::ExecError` every executor
+    /// fails with (IndexOutOfRange of Take and GatherDynamic, Overflow of IntBinary).
+    Error(String),
+}
+
+impl Expected {
+    /// The `IndexOutOfRange` index and length of an expected error (what the EVM reverts with).
+    pub fn index_error(&self) -> Option<(i64, usize)> {
+        let Expected::Error(text) = self else { return None };
+        let rest = text.split("index ").nth(1)?;
+        let (index, len) = rest.split_once(" out of range 0..")?;
+        Some((index.parse().ok()?, len.parse().ok()?))
+    }
 }
 
 /// The cases of one spec vector file.
@@ -307,8 +331,13 @@ pub fn vector_cases(path: &std::path::Path) -> Vec<VectorCase> {
                     solidml_spec::DType::I64 => Value::I64(ints(a)),
                 })
                 .collect();
-            let outputs = case["outputs"].as_array().unwrap().iter().map(ints).collect();
-            VectorCase { name: case["name"].as_str().unwrap_or("?").to_string(), model, inputs, outputs }
+            let name = case["name"].as_str().unwrap_or("?").to_string();
+            let expected = match (case.get("outputs"), case.get("error")) {
+                (Some(o), None) => Expected::Outputs(o.as_array().unwrap().iter().map(ints).collect()),
+                (None, Some(e)) => Expected::Error(e.as_str().unwrap().to_string()),
+                _ => panic!("{}: case {name} needs exactly one of `outputs` and `error`", path.display()),
+            };
+            VectorCase { name, model, inputs, expected }
         })
         .collect()
 }

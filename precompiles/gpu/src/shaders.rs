@@ -88,7 +88,8 @@ shaders! {
     Pool => "pool", false;
     /// `reduce.wgsl`: Reduce Sum / Mean / Max / Min over a set of axes (spec §Op: Reduce).
     Reduce => "reduce", false;
-    /// `softmax.wgsl`: Softmax along an axis, one thread per lane (spec §Op: Softmax).
+    /// `softmax.wgsl`: Softmax along an axis: max and sum passes per lane, then one thread per
+    /// element (spec §Op: Softmax).
     Softmax => "softmax", false;
     /// `log_softmax.wgsl`: LogSoftmax along an axis, one thread per lane (spec §Op: LogSoftmax).
     LogSoftmax => "log_softmax", false;

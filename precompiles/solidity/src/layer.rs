@@ -460,8 +460,10 @@ pub(crate) fn emit_rows(cx: &mut Ctx<'_>, layer: &Layer<'_>, y: Loc, row_dst: &[
         };
         cx.line(&format!("for {{ let r := 0 }} lt(r, {rows}) {{ r := add(r, 1) }} {{\n    let dst := {dst_expr}\n{}\n}}", indent(body, 4)));
     } else {
-        // dst = yaddr, opaque to the optimizer (gas() < 2^255, and gas() is never merged)
-        cx.line(&format!("{{\n    let r := shr(255, gas())\n    let dst := add({yaddr}, r)\n{}\n}}", indent(body, 4)));
+        // dst = the row's first output (not always the tensor's first element: a Conv group
+        // after the first), opaque to the optimizer (gas() < 2^255, and gas() is never merged)
+        let first = yaddr + row_dst.first().copied().unwrap_or(0) * es;
+        cx.line(&format!("{{\n    let r := shr(255, gas())\n    let dst := add({first}, r)\n{}\n}}", indent(body, 4)));
     }
 }
 

@@ -1,4 +1,5 @@
-//! Softmax (`shaders/softmax.wgsl`): one thread per lane.
+//! Softmax (`shaders/softmax.wgsl`): a max pass and a sum pass per lane into a scratch
+//! buffer, then one thread per element.
 
 use solidml_spec::Softmax;
 
@@ -19,13 +20,20 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &Softmax) -> Result
     if dim == 0 {
         return Ok(());
     }
-    let params = [l as u32, dim, inner];
+    let total = l * dim as u64;
+    let params = [l as u32, dim, inner, total as u32];
     let buf = b.data(&format!("{} table", n.label()), &s.exp_table)?;
+    // per lane: its max, then its sum of exponentials
+    let scratch = b.scratch(2 * l)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
-    b.dispatch(Shader::Softmax, "main", l, &params, binds)?;
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::Softmax, "lane_max", l, &params, binds)?;
+    b.dispatch(Shader::Softmax, "lane_sum", l, &params, binds)?;
+    b.dispatch(Shader::Softmax, "main", total, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
+    b.keep(scratch);
     Ok(())
 }
