@@ -17,6 +17,12 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 export FOUNDRY_BIN=$(bash scripts/foundry-env.sh | tail -n 1 | cut -d= -f2)
 cargo test --locked --workspace
 
+# the executable specification (execspec/, Python from docs/spec.md alone): its unit tests and
+# the replay of every vector (op outputs, validation, gas and errors, IO); its randomized
+# differential run against the CPU executor is tests/execspec_diff.rs, in cargo test above
+"$PY" -m unittest discover -s execspec/tests
+PYTHONPATH=execspec "$PY" -m solidml_execspec replay docs/spec
+
 # conformance: every case compiled (calibrated on its own input), run, compared with the
 # expected output; the floor is the count reached when it was last raised (see README)
 "$PY" tests/conformance/run_onnx_backend.py --solidml "$SOLIDML" --jobs 2 \

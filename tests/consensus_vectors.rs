@@ -125,6 +125,21 @@ fn call_models() -> Vec<(String, Model)> {
         models.push((case.name, case.model));
     }
     let q = Quant { scale: 0.5, zero_point: 3 };
+    // the worked example of spec §Gas: a fixed model, so regenerating the op vectors never moves it
+    let gas_dense = solidml_spec::Dense {
+        in_features: 6,
+        out_features: 1,
+        input_zero_point: 0,
+        weights: vec![1, -2, 3, -4, 5, -6],
+        bias: vec![7],
+        epilogue: solidml_spec::Epilogue {
+            multipliers: vec![solidml_spec::arith::Multiplier::from_real(0.01)],
+            output_zero_point: 0,
+            clamp_min: -128,
+            clamp_max: 127,
+        },
+    };
+    models.push(("gas_example".into(), Model::single_dense("gas_example", 1, gas_dense, q, q)));
     models.push(("take".into(), single("take", Op::Take { table: vec![10, -20, 30] }, vec![t64("x", &[4])], t64("y", &[4]))));
     models.push((
         "gather_dynamic".into(),
@@ -145,6 +160,20 @@ fn call_models() -> Vec<(String, Model)> {
         count_include_pad: false,
         zero_point: 0,
     };
+    // what a model may contain (spec §Model and execution): empty and repeated names, an input
+    // bound twice (the last binding wins), an output returned twice, an unused tensor whose
+    // partial element products exceed 2^28 before its 0 axis, an unused constant
+    let first_dense = models.iter().find(|(n, _)| n.starts_with("dense")).expect("a dense vector").1.clone();
+    let mut contents = first_dense;
+    contents.name = String::new();
+    contents.inputs = vec![0, 0];
+    contents.outputs = vec![1, 1];
+    contents.nodes[0].name = "x".into();
+    contents.tensors[1].name = "x".into();
+    contents.tensors.push(t8("", &[1 << 20, 1 << 20, 0], q));
+    contents.tensors.push(t64("", &[2]));
+    contents.constants.push((3, solidml_spec::ConstData::I64(vec![-1, 1])));
+    models.push(("model_contents".into(), contents));
     let big = Quant { scale: 1.0, zero_point: 0 };
     models.push((
         "too_much_work".into(),
@@ -202,7 +231,10 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
         calls.push(Call { name, address, input, zero_padding, gas_limit })
     };
     // every op's model at exactly its price, and one gas short of it (a halt)
-    for (name, m) in models.iter().filter(|(n, _)| !["take", "gather_dynamic", "int_add", "too_much_work"].contains(&n.as_str())) {
+    for (name, m) in models
+        .iter()
+        .filter(|(n, _)| !["take", "gather_dynamic", "int_add", "too_much_work", "model_contents", "gas_example"].contains(&n.as_str()))
+    {
         let case = spec_vector_files()
             .into_iter()
             .flat_map(|(_, p, _)| vector_cases(&p))
@@ -212,6 +244,14 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
         push(format!("{name}_at_price"), SOLIDML, input.clone(), 0, u64::MAX);
         push(format!("{name}_one_gas_short"), SOLIDML, input, 0, 0);
     }
+    push("gas_example_at_price".into(), SOLIDML, with_id("gas_example", &[1, 2, 3, 4, 5, 6]), 0, 2_043);
+    push("gas_example_one_gas_short".into(), SOLIDML, with_id("gas_example", &[1, 2, 3, 4, 5, 6]), 0, 2_042);
+    push("gas_example_input_length".into(), SOLIDML, with_id("gas_example", &[1, 2, 3, 4, 5, 6, 7]), 0, 1_000_000);
+    push("too_much_work".into(), SOLIDML, with_id("too_much_work", &[]), 0, 1_000_000);
+    let mc = model("model_contents");
+    let half = solidml_precompile::abi::input_bytes(mc) / 2;
+    let twice: Vec<u8> = (0..half).map(|i| i as u8).chain((0..half).map(|i| (i as u8).wrapping_mul(37) ^ 0x80)).collect();
+    push("model_contents_last_binding_wins".into(), SOLIDML, with_id("model_contents", &twice), 0, 1_000_000);
     // errors of the SolidML entry, one per code a call can reach
     push("missing_model_id_empty".into(), SOLIDML, vec![], 0, 1_000_000);
     push("missing_model_id_31_bytes".into(), SOLIDML, vec![7; 31], 0, 1_000_000);
@@ -543,7 +583,7 @@ fn io_text() -> String {
             let q = io::quantize_fixed18(x, scale, zp);
             cases.push(json!({"fn": "quantize_fixed18", "scale": f32_hex(scale), "zero_point": zp, "x": x.to_string(), "q": q}));
         }
-        if scale < 6.7e17 {
+        {
             for q in [-128, -1, 0, 1, 127] {
                 cases.push(json!({"fn": "dequantize_fixed18", "scale": f32_hex(scale), "zero_point": zp, "q": q, "x": io::dequantize_fixed18(q, scale, zp).to_string()}));
             }
@@ -602,4 +642,18 @@ fn fixed18_records(io_json: &str) -> String {
     }
     // no newline: forge's parseBytes takes the whole file as the hex string
     format!("0x{}", hex::encode(out))
+}
+
+/// The worked examples of spec §Gas are what the precompile charges.
+#[test]
+fn the_spec_gas_examples_hold() {
+    let file: Json = serde_json::from_str(&std::fs::read_to_string(repo().join("docs/spec/calls.json")).unwrap()).unwrap();
+    let gas = |name: &str| file["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["gas_used"].as_u64().unwrap();
+    assert_eq!(gas("gas_example_at_price"), 2_043);
+    assert_eq!(gas("gas_example_input_length"), 2_234);
+    assert_eq!(gas("too_much_work"), 2_192);
+    let spec = std::fs::read_to_string(repo().join("docs/spec.md")).unwrap();
+    for s in ["= 2,043`", "= 2,234`", "2,000 + 6 · 32 = 2,192"] {
+        assert!(spec.contains(s), "spec §Gas states `{s}`");
+    }
 }

@@ -67,6 +67,7 @@ fn bias_at_bound(weights: &[i8], negative: bool) -> i32 {
 fn extremize(model: &mut Model, i: usize, r: &mut Rng) {
     let before = model.nodes[i].op.clone();
     let neg = r.range(0, 1) == 0;
+    let out_shape = model.tensors[model.nodes[i].outputs[0] as usize].shape.clone();
     match &mut model.nodes[i].op {
         Op::Conv(c) => {
             let k = c.weights.len() / c.bias.len().max(1);
@@ -119,8 +120,7 @@ fn extremize(model: &mut Model, i: usize, r: &mut Rng) {
         Op::Normalize(nm) => nm.scale_log2 = 8,
         Op::Softmax(s) => s.exp_table.iter_mut().for_each(|e| *e = 1 << 16),
         Op::View(v) => {
-            let shape = model.tensors[model.nodes[i].outputs[0] as usize].shape.clone();
-            for (s, &d) in v.strides.iter_mut().zip(&shape) {
+            for (s, &d) in v.strides.iter_mut().zip(&out_shape) {
                 if d == 1 {
                     *s = if neg { i64::MIN } else { i64::MAX };
                 }

@@ -161,9 +161,11 @@ library SolidMLMath {
         }
     }
 
-    /// io.rs `dequantize_fixed18`: `round_half_even((q - zp) · m · 1e18 · 2^e)` (for `e < 0` the
-    /// reference divides by `2^min(-e, 126)`). Reverts where the reference's i128 arithmetic
-    /// would not be exact (`Fixed18OutOfRange`; spec: undefined in version 1).
+    /// io.rs `dequantize_fixed18`: `round_half_even((q - zp) · m · 1e18 · 2^e)`, saturated to the
+    /// int128 range (spec §IO quantization; reached only for scales above ≈ 6.7e17). For `e < 0`
+    /// the reference divides by `2^min(-e, 126)` (the same result: |v| < 2^125). Reverts
+    /// (`Fixed18OutOfRange`) only when `q - zp` leaves the i32 range, which no valid model's
+    /// zero point allows.
     function dequantizeFixed18(int8 q, uint256 scaleMantissa, int256 scaleExp, int256 zeroPoint)
         internal
         pure
@@ -176,17 +178,14 @@ library SolidMLMath {
             if (d < INT32_MIN || d > INT32_MAX) revert Fixed18OutOfRange(q, scaleMantissa, scaleExp, zeroPoint);
             int256 v = d * int256(scaleMantissa) * FIXED18_ONE; // < 2^32 · 2^24 · 2^60: exact
             if (scaleExp >= 0) {
-                uint256 sh = uint256(scaleExp);
-                if (sh > 60) sh = 60;
-                r = v << sh; // < 2^176: exact
+                r = v << uint256(scaleExp); // < 2^116 · 2^104: exact in int256
             } else {
                 uint256 sh = uint256(-scaleExp);
                 if (sh > 126) sh = 126;
                 r = _divRoundHalfEven(v, int256(1) << sh);
             }
-            if (r < type(int128).min || r > type(int128).max || (scaleExp > 60 && v != 0)) {
-                revert Fixed18OutOfRange(q, scaleMantissa, scaleExp, zeroPoint);
-            }
+            if (r > type(int128).max) r = type(int128).max;
+            else if (r < type(int128).min) r = type(int128).min;
         }
     }
 

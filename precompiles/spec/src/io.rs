@@ -79,11 +79,24 @@ pub fn quantize_fixed18(x: i128, scale: f32, zero_point: i32) -> i8 {
     q.clamp(-128, 127) as i8
 }
 
-/// Dequantize to 18-decimal fixed point: `round_half_even((q − zp) · s · 10^18)`.
+/// Dequantize to 18-decimal fixed point: `round_half_even((q − zp) · s · 10^18)`, saturated to
+/// the i128 range `[−2^127, 2^127 − 1]` (reached only for scales above `≈ 6.7 · 10^17`).
 pub fn dequantize_fixed18(q: i32, scale: f32, zero_point: i32) -> i128 {
     let (m, e) = scale_parts(scale);
-    let v = (q - zero_point) as i128 * m * FIXED18_ONE;
-    if e >= 0 { v << e.min(60) } else { div_round_half_even(v, 1i128 << (-e).min(126)) }
+    // |q − zp| < 2^33 (any i32s), m < 2^24, 10^18 < 2^60: |v| < 2^117, exact
+    let v = (q as i128 - zero_point as i128) * m * FIXED18_ONE;
+    if e < 0 {
+        // 2^−e > 2^126 > |v| · 2 for the exponents below −126: the quotient rounds to 0 either way
+        return div_round_half_even(v, 1i128 << (-e).min(126));
+    }
+    // v · 2^e is an integer: exact while |v| · 2^e < 2^127, i.e. e < leading_zeros(|v|)
+    if v == 0 || (e as u32) < v.unsigned_abs().leading_zeros() {
+        v << e
+    } else if v > 0 {
+        i128::MAX
+    } else {
+        i128::MIN
+    }
 }
 
 /// The 18-decimal fixed-point value nearest to an `f32` (halves to even), saturating at
@@ -105,6 +118,17 @@ pub fn f32_to_fixed18(x: f32) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed18_dequantization_saturates_beyond_i128() {
+        // s = f32::MAX = (2^24 − 1) · 2^104: (q − zp) · s · 10^18 is far beyond 2^127
+        assert_eq!(dequantize_fixed18(6, f32::MAX, 5), i128::MAX);
+        assert_eq!(dequantize_fixed18(4, f32::MAX, 5), i128::MIN);
+        assert_eq!(dequantize_fixed18(5, f32::MAX, 5), 0);
+        // 2^60 · 10^18 · 2^3 < 2^127 (exact); 2^60 · 10^18 · 255 · 2^3 is not
+        assert_eq!(dequantize_fixed18(1, 2f32.powi(60), 0), (1i128 << 60) * FIXED18_ONE);
+        assert_eq!(dequantize_fixed18(127, 2f32.powi(60), -128), i128::MAX);
+    }
 
     #[test]
     fn fixed18_quantization_of_huge_scales_does_not_overflow() {

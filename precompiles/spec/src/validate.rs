@@ -531,7 +531,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(x.dtype == y.dtype && x.quant == y.quant, "gather keeps type and quantization")?;
             let d = *x.shape.get(*axis as usize).ok_or("axis out of range")?;
             want(indices.iter().all(|&i| i < d), "index out of range")?;
-            want(y.len() as u64 * d as u64 == x.len() as u64 * indices.len() as u64, "output length")
+            // len(y) = len(x) / d · len(indices); an empty axis (d = 0, so no index) gives an
+            // empty output (the product form alone would accept any output then)
+            let ok = if d == 0 { y.len() == 0 } else { y.len() as u64 * d as u64 == x.len() as u64 * indices.len() as u64 };
+            want(ok, "output length")
         }
     }
 }

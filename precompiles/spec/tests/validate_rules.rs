@@ -143,6 +143,11 @@ fn all_cases() -> Vec<Case> {
         .model(Rule::Tensor, "tensor `x` has rank 9 > 8", |m| set_shape(m, 0, &[1; 9]))
         .model(Rule::Tensor, "tensor `x` has too many elements", |m| set_shape(m, 0, &[1 << 15, 1 << 14]))
         .model(Rule::Tensor, "tensor `x` has too many elements", |m| set_shape(m, 0, &[u32::MAX; 8]))
+        // the partial products overflow u64 before the 0 is met (a 0 earlier would be accepted)
+        .model(Rule::Tensor, "tensor `x` has too many elements", |m| set_shape(m, 0, &[u32::MAX, u32::MAX, u32::MAX, 0]))
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
+            m.tensors[0].quant = Some(Quant { scale: -0.0, zero_point: 0 })
+        })
         .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| m.tensors[0].quant = None)
         .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
             m.tensors[0].quant = Some(Quant { scale: 0.0, zero_point: 0 })
@@ -692,7 +697,14 @@ fn all_cases() -> Vec<Case> {
         .node("gather keeps type and quantization", |m| m.tensors[1].quant = Some(Quant { scale: 0.1, zero_point: 9 }))
         .node("axis out of range", |m| m.nodes[0].op = Op::Gather { axis: 2, indices: vec![0, 1] })
         .node("index out of range", |m| m.nodes[0].op = Op::Gather { axis: 0, indices: vec![0, 4] })
-        .node("output length", |m| set_shape(m, 1, &[3, 3]));
+        .node("output length", |m| set_shape(m, 1, &[3, 3]))
+        .node("output length", |m| {
+            // an empty gathered axis takes no index and gives no element: a 12-element output
+            // would be left undefined
+            set_shape(m, 0, &[0, 1]);
+            set_shape(m, 1, &[2, 2, 1, 3]);
+            m.nodes[0].op = Op::Gather { axis: 0, indices: vec![] };
+        });
 
     std::mem::take(out)
 }
@@ -820,6 +832,10 @@ fn artifact_cases() -> Vec<(String, Vec<u8>, Rule)> {
         f(&mut b);
         b
     };
+    // the first dimension of tensor `x`: after the tensor count, its name `01 'x'` and its rank
+    let dim_at = 10 + 1 + name_len as usize + 1 + 2 + 1;
+    assert_eq!(&good[dim_at - 3..dim_at], &[1, b'x', 2], "tensor `x` of rank 2 after the model name");
+    assert_eq!(good[dim_at], 1, "x's first dimension is 1");
     // the node's op variant index: the byte after the node name (`op`: 0x02 'o' 'p')
     let op_at = good.windows(3).position(|w| w == [2, b'o', b'p']).expect("node named `op`") + 3;
     assert_eq!(good[op_at], 1, "the base node is a Dense (variant 1)");
@@ -836,6 +852,33 @@ fn artifact_cases() -> Vec<(String, Vec<u8>, Rule)> {
         ("op_variant_out_of_range".into(), edit(&|b| b[op_at] = 25), Rule::ArtifactDecode),
         ("name_not_utf8".into(), edit(&|b| b[11] = 0xff), Rule::ArtifactDecode),
         ("name_length_overlong_varint".into(), edit(&|b| b.splice(10..11, [name_len | 0x80, 0]).for_each(drop)), Rule::ArtifactCanonical),
+        // a length varint may take up to 10 bytes (over-long: canonical), not 11 (decode)
+        (
+            "name_length_varint_10_bytes".into(),
+            edit(&|b| b.splice(10..11, [name_len | 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0]).for_each(drop)),
+            Rule::ArtifactCanonical,
+        ),
+        (
+            "name_length_varint_11_bytes".into(),
+            edit(&|b| b.splice(10..11, [name_len | 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0]).for_each(drop)),
+            Rule::ArtifactDecode,
+        ),
+        // a u32 (the first dimension of tensor `x`) takes at most 5 bytes
+        (
+            "u32_varint_5_bytes".into(),
+            edit(&|b| b.splice(dim_at..dim_at + 1, [0x81, 0x80, 0x80, 0x80, 0]).for_each(drop)),
+            Rule::ArtifactCanonical,
+        ),
+        (
+            "u32_varint_6_bytes".into(),
+            edit(&|b| b.splice(dim_at..dim_at + 1, [0x81, 0x80, 0x80, 0x80, 0x80, 0]).for_each(drop)),
+            Rule::ArtifactDecode,
+        ),
+        (
+            "u32_varint_above_u32_max".into(),
+            edit(&|b| b.splice(dim_at..dim_at + 1, [0xff, 0xff, 0xff, 0xff, 0x1f]).for_each(drop)),
+            Rule::ArtifactDecode,
+        ),
     ]
 }
 

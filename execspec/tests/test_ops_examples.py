@@ -1,0 +1,64 @@
+"""Worked examples of the op sections, and IO quantization."""
+
+import unittest
+
+import _path  # noqa: F401
+from solidml_execspec import io
+from solidml_execspec import model as M
+from solidml_execspec.ops import normalize
+from solidml_execspec.validate import window_output_len
+
+
+def t8(shape, scale=1.0, zp=0):
+    return M.TensorInfo("t", shape, "I8", M.Quant(scale, zp))
+
+
+class Normalize(unittest.TestCase):
+    def test_l2_example(self):
+        # §Op: Normalize: d = [1, 2], k = 7: r = isqrt(327680) = 572, y_1 = round(65536/572) = 115
+        op = M.Normalize("L2", 0, 0, 7)
+        y = normalize.run(op, [t8([2])], t8([2], 1 / 128), [[1, 2]], None)
+        self.assertEqual(y[1], 115)
+        self.assertEqual(y[0], 57)  # 32768 / 572 = 57.29
+
+    def test_zero_row(self):
+        op = M.Normalize("L1", 5, -3, 7)
+        self.assertEqual(normalize.run(op, [t8([3])], t8([3]), [[5, 5, 5]], None), [-3, -3, -3])
+
+
+class Shapes(unittest.TestCase):
+    def test_window_output_len(self):
+        self.assertEqual(window_output_len(4, 3, 2, 1, 1, 1), 2)
+        self.assertIsNone(window_output_len(4, 0, 1, 1, 0, 0))
+        self.assertIsNone(window_output_len(4, 3, 0, 1, 0, 0))
+        self.assertIsNone(window_output_len(1, 3, 1, 1, 0, 0))
+
+
+class IoQuantization(unittest.TestCase):
+    def test_scale_parts(self):
+        self.assertEqual(io.scale_parts(0x3F800000), (1 << 23, -23))  # 1.0
+        self.assertEqual(io.scale_parts(0x00000001), (1, -149))  # smallest subnormal
+
+    def test_quantize_half_to_even(self):
+        s = io.f32_to_bits(0.5)
+        self.assertEqual(io.quantize_f32(io.f32_to_bits(0.25), s, 0), 0)  # 0.5 → 0
+        self.assertEqual(io.quantize_f32(io.f32_to_bits(0.75), s, 0), 2)  # 1.5 → 2
+        self.assertEqual(io.quantize_fixed18(25 * 10**16, s, 0), 0)
+        self.assertEqual(io.quantize_fixed18(75 * 10**16, s, 0), 2)
+        self.assertEqual(io.quantize_f32(0x7FC00000, s, 3), 3)  # NaN → zp
+        self.assertEqual(io.quantize_f32(0xFF800000, s, 3), -128)  # −∞ saturates
+
+    def test_fixed18_bound(self):
+        # X beyond ±2^100 is quantized as if at the bound: visible only for huge scales
+        s = io.f32_to_bits(1e10)
+        self.assertEqual(io.quantize_fixed18(1 << 120, s, 0), io.quantize_fixed18(1 << 100, s, 0))
+        self.assertEqual(io.quantize_fixed18(1 << 100, s, 0), round((1 << 100) / 10**18 / 1e10))
+
+    def test_dequantize(self):
+        s = io.f32_to_bits(0.1)
+        self.assertEqual(io.dequantize_fixed18(-128, s, 0), -12800000190734863281)
+        self.assertEqual(io.dequantize_f32(10, 0x3F800000, 0), 10.0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,268 @@
+"""Self-fuzzing: random models from the wire schema; every model that validation accepts must
+run without an exception other than the defined run-time errors (spec.md §What validation
+guarantees: "An accepted model cannot make an executor index out of bounds … no intermediate
+… leaves its stated width"). Any other exception is a gap of the text or a bug here.
+
+    PYTHONPATH=execspec python3 execspec/tools/selffuzz.py [TRIALS] [SEED]
+"""
+
+import random
+import sys
+import traceback
+from collections import Counter
+
+from solidml_execspec import artifact, postcard
+from solidml_execspec import model as M
+from solidml_execspec.errors import ExecutionError, ValidationError
+from solidml_execspec.run import run
+
+R = random.Random()
+
+
+def small_int(lo, hi):
+    c = R.random()
+    if c < 0.7:
+        return R.randint(max(lo, -3), min(hi, 4))
+    if c < 0.85:
+        return R.choice([lo, hi])
+    return R.randint(lo, hi)
+
+
+def gen(t, field=""):
+    if isinstance(t, str):
+        if t == "bool":
+            return R.random() < 0.5
+        if t == "f32":
+            return 0.5
+        if t == "str":
+            return "n"
+        lo, hi = postcard.INT_RANGE[t]
+        if "zero_point" in field:
+            return R.randint(-128, 127) if R.random() < 0.95 else small_int(lo, hi)
+        return small_int(lo, hi)
+    if isinstance(t, postcard.Vec):
+        n = R.choice([0, 1, 1, 2, 2, 3, 4])
+        if field in ("table",):
+            n = 65536 if R.random() < 0.1 else n
+        if field in ("exp_table", "ln_table"):
+            n = 256 if R.random() < 0.9 else n
+        if field == "tables":
+            n = 256 * R.choice([1, 2, 3]) if R.random() < 0.9 else n
+        return [gen(t.elem, field) for _ in range(n)]
+    if isinstance(t, postcard.Opt):
+        return None if R.random() < 0.5 else gen(t.elem, field)
+    if isinstance(t, postcard.Struct):
+        if t.cls is M.Multiplier:
+            return M.Multiplier(R.choice([0, 1 << 30, (1 << 31) - 1, R.randint(1 << 30, (1 << 31) - 1)]), R.randint(-31, 30) if R.random() < 0.95 else 99)
+        return t.cls(**{n: gen(ft, n) for n, ft in t.cls.WIRE})
+    if isinstance(t, postcard.UnitEnum):
+        return R.choice(t.names)
+    raise TypeError(t)
+
+
+def fix_op(op):
+    """Nudge some fields into their valid ranges so that more models are accepted."""
+    if isinstance(op, (M.Softmax, M.LogSoftmax)) and op.exp_table:
+        op.exp_table[0] = 1 << 16
+        op.exp_table = [min(e, 1 << 16) for e in op.exp_table]
+    if isinstance(op, M.LogSoftmax):
+        op.ln_table = [e % 45427 for e in op.ln_table]
+    if isinstance(op, (M.Conv, M.ConvTranspose, M.Dense)):
+        op.weights = [w % 8 for w in op.weights]
+        op.bias = [b % 100 for b in op.bias]
+    if isinstance(op, M.Lrn):
+        op.factors = [f % (1 << 23) for f in op.factors] or [1]
+    return op
+
+
+def rand_shape():
+    return [R.choice([0, 1, 1, 2, 2, 3]) for _ in range(R.choice([0, 1, 2, 2, 3, 3, 4]))]
+
+
+def candidate_models(op):
+    n_in = 2 if isinstance(op, (M.Binary, M.Extremum, M.BinaryLut, M.IntBinary, M.MatMul, M.GatherDynamic)) else (R.choice([1, 2, 3]) if isinstance(op, M.Concat) else 1)
+    i64_in = isinstance(op, (M.IntBinary, M.Take))
+    ins = []
+    base = rand_shape()
+    for k in range(n_in):
+        s = list(base) if R.random() < 0.6 else rand_shape()
+        dt = "I64" if i64_in or (isinstance(op, M.GatherDynamic) and k == 1) else ("I64" if R.random() < 0.1 else "I8")
+        ins.append((s, dt))
+    outs = [list(base), rand_shape()]
+    if n_in == 2:
+        from solidml_execspec.validate import broadcast_shapes
+        b = broadcast_shapes(ins[0][0], ins[1][0])
+        if b is not None:
+            outs.append(b)
+    if isinstance(op, (M.Pad,)):
+        outs.append([d + (op.pads_begin[i] if i < len(op.pads_begin) else 0) + (op.pads_end[i] if i < len(op.pads_end) else 0) for i, d in enumerate(base)])
+    for os_ in outs:
+        out_dt = "I64" if isinstance(op, (M.ArgMax, M.IntBinary, M.Take)) else ins[0][1]
+        quant = M.Quant(0.5, 0)
+        tensors = [M.TensorInfo(f"x{k}", s, dt, quant if dt == "I8" else None) for k, (s, dt) in enumerate(ins)]
+        oq = quant if out_dt == "I8" else None
+        if isinstance(op, M.Normalize) and oq:
+            oq = M.Quant(2.0 ** -op.scale_log2 if op.scale_log2 <= 8 else 1.0, 0)
+        tensors.append(M.TensorInfo("y", os_, out_dt, oq))
+        yield M.Model("f", tensors, [], list(range(n_in)), [n_in], [M.Node("op", op, list(range(n_in)), [n_in])])
+
+
+def _epi(c):
+    mults = [gen(M.MULT) for _ in range(R.choice([1, c]) if c else R.choice([0, 1]))]
+    lo, hi = sorted([R.randint(-128, 127), R.randint(-128, 127)])
+    return M.Epilogue(mults, R.randint(-128, 127), lo, hi)
+
+
+def _spatial_params(s, transpose=False):
+    kernel = [R.choice([1, 1, 2, 3]) for _ in range(s)]
+    strides = [R.choice([1, 1, 2, 3]) for _ in range(s)]
+    dil = [R.choice([1, 1, 2]) for _ in range(s)]
+    pb = [R.choice([0, 0, 1, 2]) for _ in range(s)]
+    pe = [R.choice([0, 0, 1, 2]) for _ in range(s)]
+    return kernel, strides, dil, pb, pe
+
+
+def targeted_model(cls):
+    """A model whose shapes follow the op's parameters (most of them valid)."""
+    from solidml_execspec.validate import window_output_len
+    quant = M.Quant(0.5, R.randint(-128, 127))
+    s = R.choice([0, 1, 1, 2, 2, 3])
+    n = R.choice([0, 1, 1, 2])
+    if cls in (M.Conv, M.ConvTranspose):
+        g = R.choice([1, 1, 2])
+        cin, cout = g * R.choice([1, 2]), g * R.choice([1, 2])
+        kernel, strides, dil, pb, pe = _spatial_params(s)
+        h = [R.choice([0, 1, 2, 3, 4, 5]) if cls is M.Conv else R.choice([1, 2, 3]) for _ in range(s)]
+        K = M.numel(kernel)
+        w = [R.randint(-127, 127) for _ in range(cout * (cin // g) * K)]
+        b = [R.randint(-5000, 5000) for _ in range(cout)]
+        if cls is M.Conv:
+            o = [window_output_len(h[d], kernel[d], strides[d], dil[d], pb[d], pe[d]) for d in range(s)]
+            if any(v is None for v in o):
+                return None
+            op = M.Conv(kernel, strides, dil, pb, pe, g, R.randint(-128, 127), w, b, _epi(cout))
+        else:
+            op_ = [R.choice([0, 0, 1]) for _ in range(s)]
+            o = [(h[d] - 1) * strides[d] + dil[d] * (kernel[d] - 1) + 1 + op_[d] - pb[d] - pe[d] for d in range(s)]
+            if any(v < 0 for v in o):
+                return None
+            op = M.ConvTranspose(kernel, strides, dil, pb, pe, op_, g, R.randint(-128, 127), w, b, _epi(cout))
+        xs, ys = [n, cin, *h], [n, cout, *o]
+    elif cls is M.Dense:
+        lead = rand_shape()[:2]
+        k, nn = R.choice([1, 2, 3]), R.choice([0, 1, 2, 3])
+        op = M.Dense(k, nn, R.randint(-128, 127), [R.randint(-127, 127) for _ in range(k * nn)], [R.randint(-999, 999) for _ in range(nn)], _epi(nn))
+        xs, ys = lead + [k], lead + [nn]
+    elif cls in (M.MaxPool, M.AvgPool):
+        kernel, strides, dil, pb, pe = _spatial_params(s)
+        pb = [min(p, k - 1) for p, k in zip(pb, kernel)]
+        pe = [min(p, k - 1) for p, k in zip(pe, kernel)]
+        h = [R.choice([0, 1, 2, 3, 4, 5]) for _ in range(s)]
+        o = [window_output_len(h[d], kernel[d], strides[d], dil[d], pb[d], pe[d]) for d in range(s)]
+        if any(v is None for v in o):
+            return None
+        op = cls(kernel, strides, dil, pb, pe, R.random() < 0.5, quant.zero_point)
+        c = R.choice([0, 1, 2])
+        xs, ys = [n, c, *h], [n, c, *o]
+    elif cls is M.InstanceNorm:
+        c = R.choice([0, 1, 2])
+        sp = [R.choice([1, 2, 3]) for _ in range(R.choice([1, 2]))]
+        op = M.InstanceNorm(R.randint(-128, 127), R.randint(-128, 127), R.choice([0, 1, 1000, 1 << 53]),
+                            [R.randint(-(1 << 36), 1 << 36) for _ in range(c)], [R.randint(-(1 << 36), 1 << 36) for _ in range(c)])
+        xs = ys = [n, c, *sp]
+    elif cls is M.Reduce:
+        xs = [R.choice([1, 2, 3]) for _ in range(R.choice([0, 1, 2, 3]))]
+        axes = [a for a in range(len(xs)) if R.random() < 0.5]
+        R.shuffle(axes)
+        ys = [d for i, d in enumerate(xs) if i not in axes] if R.random() < 0.5 else [1 if i in axes else d for i, d in enumerate(xs)]
+        op = M.Reduce(R.choice(M.REDUCE_KIND.names), axes, R.randint(-128, 127), gen(M.MULT), R.randint(-128, 127))
+    elif cls is M.Lut:
+        xs = rand_shape()
+        axis = R.randrange(len(xs)) if xs and R.random() < 0.5 else None
+        op = M.Lut(axis, [R.randint(-128, 127) for _ in range(256 * (xs[axis] if axis is not None else 1))])
+        ys = xs
+    elif cls is M.Pad:
+        xs = rand_shape()
+        pb = [R.choice([0, 0, 1, 2]) for _ in xs]
+        pe = [R.choice([0, 0, 1, 2]) for _ in xs]
+        op = M.Pad(pb, pe, R.choice(M.PAD_MODE.names), R.randint(-128, 127))
+        ys = [d + a + b for d, a, b in zip(xs, pb, pe)]
+    elif cls is M.View:
+        xs = rand_shape()
+        ys = rand_shape()
+        nx = M.numel(xs)
+        strides = [R.choice([0, 1, -1, 2, -2, 3, (1 << 63) - 1]) for _ in ys]
+        op = M.View(R.randint(0, max(nx - 1, 0)), strides)
+    elif cls is M.Gather:
+        xs = rand_shape()
+        if not xs:
+            return None
+        axis = R.randrange(len(xs))
+        idx = [R.randrange(xs[axis]) for _ in range(R.choice([0, 1, 2, 3]))] if xs[axis] else []
+        ys = xs[:axis] + [len(idx)] + xs[axis + 1:]
+        op = M.Gather(axis, idx)
+    else:
+        return None
+    dt = "I8"
+    yq = quant if cls in (M.MaxPool, M.AvgPool, M.Pad, M.View, M.Gather) else M.Quant(0.25, R.randint(-128, 127))
+    tensors = [M.TensorInfo("x", xs, dt, quant), M.TensorInfo("y", ys, dt, yq)]
+    return M.Model("f", tensors, [], [0], [1], [M.Node("op", op, [0], [1])])
+
+
+def known_gap(m) -> bool:
+    """GAPS.md §1: a Gather on an axis of length 0 accepts any output shape."""
+    op = m.nodes[0].op
+    return isinstance(op, M.Gather) and m.tensors[m.nodes[0].inputs[0]].shape[op.axis] == 0
+
+
+def main():
+    trials = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    R.seed(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    accepted, problems = Counter(), 0
+    for _ in range(trials):
+        cls = R.choice(M.OP_VARIANTS)
+        tm = targeted_model(cls) if R.random() < 0.7 else None
+        if tm is not None:
+            models = [tm]
+        else:
+            op = fix_op(cls(**{n: gen(ft, n) for n, ft in cls.WIRE}))
+            models = candidate_models(op)
+        for m in models:
+            try:
+                raw = artifact.encode(m)
+                m2 = artifact.decode(raw)
+            except (ValidationError, ValueError):
+                continue
+            accepted[cls.__name__] += 1
+            inputs = []
+            for tid in m2.inputs:
+                t = m2.tensors[tid]
+                n = M.numel(t.shape)
+                inputs.append([R.randint(-128, 127) for _ in range(n)] if t.dtype == "I8" else [R.randint(-3, 5) for _ in range(n)])
+            try:
+                run(m2, inputs)
+            except ExecutionError:
+                pass
+            except AssertionError:
+                if known_gap(m2):
+                    accepted["known gap: Gather on an empty axis (GAPS.md §1)"] += 1
+                    break
+                problems += 1
+                print("PROBLEM", cls.__name__, m2, inputs)
+                traceback.print_exc()
+                if problems > 5:
+                    return 1
+            except Exception:
+                problems += 1
+                print("PROBLEM", cls.__name__, m2, inputs)
+                traceback.print_exc()
+                if problems > 5:
+                    return 1
+            break
+    print("accepted per op:", dict(sorted(accepted.items())))
+    print("problems:", problems)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
