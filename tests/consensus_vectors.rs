@@ -382,6 +382,63 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
         0,
         1_000_000,
     );
+    // how strict the ABI decoding is (spec §Gas, OpenGradient step 1): a mode word with dirty
+    // high bits, bytes after the encoding, upper-case and unprefixed modelCIDs
+    let mut dirty_mode = ok.clone();
+    dirty_mode[4 + 32] = 1;
+    push("og_mode_dirty_high_bits".into(), OPENGRADIENT, dirty_mode, 0, 1_000_000);
+    push("og_trailing_bytes".into(), OPENGRADIENT, [ok.as_slice(), &[0; 32]].concat(), 0, 1_000_000);
+    // an int128 word whose high 16 bytes are not its sign extension, and a tensor name that is
+    // not UTF-8 (a single-input model ignores it)
+    let marked = og(cid(&dense), vec![number_tensor("\u{e9}", &shape, values(&|i| (if i == 0 { 0x5eed_5eed } else { 3 }, 0)))], vec![]);
+    let word = [[0u8; 28].as_slice(), &0x5eed_5eedu32.to_be_bytes()].concat();
+    let at = marked.windows(32).position(|w| w == word.as_slice()).expect("the marked Number");
+    let mut dirty_int = marked.clone();
+    dirty_int[at] = 0x77;
+    push("og_int128_dirty_high_bytes".into(), OPENGRADIENT, dirty_int, 0, 1_000_000);
+    let name_at = marked.windows(2).position(|w| w == [0xc3, 0xa9]).expect("the UTF-8 name");
+    let mut bad_name = marked;
+    bad_name[name_at] = 0xff;
+    push("og_name_not_utf8".into(), OPENGRADIENT, bad_name, 0, 1_000_000);
+    push("og_cid_upper_case".into(), OPENGRADIENT, og(cid(&dense).to_uppercase().replace("0X", "0x"), ok_numbers(), vec![]), 0, 1_000_000);
+    push("og_cid_upper_case_prefix".into(), OPENGRADIENT, og(cid(&dense).replace("0x", "0X"), ok_numbers(), vec![]), 0, 1_000_000);
+    push("og_cid_no_prefix".into(), OPENGRADIENT, og(cid(&dense)[2..].to_string(), ok_numbers(), vec![]), 0, 1_000_000);
+    push(
+        "og_int_input_negative_decimals".into(),
+        OPENGRADIENT,
+        og(cid("int_add"), int_numbers(vec![(5, -3), (7, -1)], vec![(1, -2), (0, 0)]), vec![]),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_int_input_fraction_negative_value".into(),
+        OPENGRADIENT,
+        og(cid("int_add"), int_numbers(vec![(-15, 1), (0, 0)], vec![(1, 0), (0, 0)]), vec![]),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_extra_tensor".into(),
+        OPENGRADIENT,
+        og(
+            cid("int_add"),
+            [int_numbers(vec![(1, 0), (2, 0)], vec![(1, 0), (2, 0)]), vec![number_tensor("c", &add_shape, vec![(1, 0), (2, 0)])]].concat(),
+            vec![],
+        ),
+        0,
+        1_000_000,
+    );
+    push(
+        "og_shape_disagrees_with_values".into(),
+        OPENGRADIENT,
+        og(
+            cid("int_add"),
+            vec![number_tensor("a", &[3], vec![(1, 0), (2, 0)]), number_tensor("b", &add_shape, vec![(1, 0), (2, 0)])],
+            vec![],
+        ),
+        0,
+        1_000_000,
+    );
     calls
 }
 

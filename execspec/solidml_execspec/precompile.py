@@ -209,12 +209,11 @@ class AbiError(Exception):
 
 
 class _Abi:
-    """A strict reader of Solidity ABI data (``data`` without the selector).
-
-    The text does not say how strict the decoder is (GAPS.md §7); here: every word, offset and
-    length must lie inside the data; an ``int128`` word must be the sign extension of an
-    int128, a ``uint32`` word must have zero high bits; strings must be UTF-8. Bytes after the
-    encoding are ignored (as Solidity's ``abi.decode``)."""
+    """A reader of Solidity ABI data (``data`` without the selector), as lenient as §Errors
+    "The OpenGradient request, exactly" says: every word, offset and length must lie inside the
+    data; narrow types are read from the low-order bytes of their word (``int128``: the last 16
+    bytes as two's complement; ``uint32``: the last 4); strings are UTF-8 with each maximal
+    invalid subsequence replaced by U+FFFD; bytes after the encoding are ignored."""
 
     def __init__(self, data: bytes):
         self.data = data
@@ -231,26 +230,17 @@ class _Abi:
         return base + off
 
     def int128(self, pos: int) -> int:
-        w = self.word(pos)
-        v = w - (1 << 256) if w >> 255 else w
-        if not I128_MIN <= v <= I128_MAX:
-            raise AbiError("int128 out of range")
-        return v
+        low = self.word(pos) & ((1 << 128) - 1)  # the high 16 bytes are ignored
+        return low - (1 << 128) if low >> 127 else low
 
     def uint32(self, pos: int) -> int:
-        w = self.word(pos)
-        if w >> 32:
-            raise AbiError("uint32 out of range")
-        return w
+        return self.word(pos) & 0xFFFFFFFF  # the high 28 bytes are ignored
 
     def string(self, start: int) -> str:
         n = self.word(start)
         if start + 32 + n > len(self.data):
             raise AbiError("string out of bounds")
-        try:
-            return self.data[start + 32 : start + 32 + n].decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise AbiError("invalid utf-8") from e
+        return self.data[start + 32 : start + 32 + n].decode("utf-8", errors="replace")
 
     def array(self, start: int, elem):
         """A dynamic array at ``start``: length, then the elements' heads (``elem(base, pos)``)."""
@@ -268,7 +258,7 @@ def decode_og_request(calldata: bytes):
         raise AbiError("selector")
     a = _Abi(calldata[4:])
     req = a.offset(0, 0)  # the one (dynamic) tuple argument
-    mode = a.word(req)  # uint8 enum; checked at step 2
+    mode = a.word(req) & 0xFF  # the enum's last byte; checked at step 2
     cid = a.string(a.offset(req, req + 32))
     inp = a.offset(req, req + 64)
 
