@@ -125,7 +125,7 @@ pub enum StoreError {
     Invalid {
         /// keccak256 of the rejected artifact.
         model_id: [u8; 32],
-        /// Why decoding rejected it.
-        error: SpecError,
+        /// Why decoding rejected it (boxed: it is the largest error, and call results carry it).
+        error: Box<SpecError>,
     },
 }

@@ -46,7 +46,7 @@ impl LoadedModel {
         {
             return Err(StoreError::HashMismatch { expected: e, found: id });
         }
-        let model = decode(bytes).map_err(|error| StoreError::Invalid { model_id: id, error })?;
+        let model = decode(bytes).map_err(|error| StoreError::Invalid { model_id: id, error: Box::new(error) })?;
         Ok(LoadedModel {
             id,
             work: gas::work_units(&model),

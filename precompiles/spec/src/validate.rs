@@ -533,7 +533,7 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(indices.iter().all(|&i| i < d), "index out of range")?;
             // len(y) = len(x) / d · len(indices); an empty axis (d = 0, so no index) gives an
             // empty output (the product form alone would accept any output then)
-            let ok = if d == 0 { y.len() == 0 } else { y.len() as u64 * d as u64 == x.len() as u64 * indices.len() as u64 };
+            let ok = if d == 0 { y.is_empty() } else { y.len() as u64 * d as u64 == x.len() as u64 * indices.len() as u64 };
             want(ok, "output length")
         }
     }
