@@ -276,6 +276,11 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
         .collect::<Result<_, _>>()?;
     let single = arrays.iter().zip(&shapes).all(|(a, s)| a.shape() == &s[..]);
     let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
+    if samples.is_empty() {
+        // checked before anything is written: no empty output files are left behind
+        let path = inputs.first().map(|p| p.as_path()).unwrap_or(artifact);
+        return Err(CliError::data(path, "holds 0 samples: nothing to run").into());
+    }
     if fixed {
         // int256 values as decimal strings: exact, and what `cast` and Solidity tests take
         let strs = |v: &[Vec<i128>]| -> Vec<Vec<String>> { v.iter().map(|t| t.iter().map(|x| x.to_string()).collect()).collect() };

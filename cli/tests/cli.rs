@@ -97,6 +97,39 @@ fn malformed_files_get_clear_errors() {
 
     let (ok, _, err) = solidml(&["run", "missing.smodel", "--input", "x.npy"], &dir);
     assert!(!ok && err.contains("cannot read or write `missing.smodel`"), "{err}");
+
+    // a .npy header claiming 1e9×64 float32 over 256 bytes of data: refused before allocating
+    let m = repo().join("examples/models");
+    let (ok, _, err) = solidml(
+        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
+        &dir,
+    );
+    assert!(ok, "{err}");
+    std::fs::write(dir.join("lie.npy"), npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 64), }", 256)).unwrap();
+    let (ok, _, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", "lie.npy", "--output", "r1"], &dir);
+    // miette wraps long messages: compare with the frame and line breaks taken out
+    let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!ok && flat.contains("declares shape [1000000000, 64]") && flat.contains("holds 256 bytes"), "{err}");
+    assert!(!err.contains("panicked") && !dir.join("r1").exists(), "{err}");
+    // zero samples: refused, and no empty output file left behind
+    std::fs::write(dir.join("empty.npy"), npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 64), }", 0)).unwrap();
+    let (ok, _, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", "empty.npy", "--output", "r2"], &dir);
+    assert!(!ok && err.contains("holds 0 samples"), "{err}");
+    assert!(!err.contains("panicked") && !dir.join("r2").exists(), "{err}");
+}
+
+/// A version-1.0 `.npy` file: `header` (a dict literal) padded to 64 bytes, then `data` zeros.
+fn npy(header: &str, data: usize) -> Vec<u8> {
+    let mut h = header.to_string();
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    b.extend_from_slice(h.as_bytes());
+    b.resize(b.len() + data, 0);
+    b
 }
 
 #[test]
