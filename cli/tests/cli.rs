@@ -121,7 +121,7 @@ fn malformed_files_get_clear_errors() {
 /// A version-1.0 `.npy` file: `header` (a dict literal) padded to 64 bytes, then `data` zeros.
 fn npy(header: &str, data: usize) -> Vec<u8> {
     let mut h = header.to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
+    while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');
     }
     h.push('\n');
