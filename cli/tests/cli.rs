@@ -188,3 +188,82 @@ fn two_unsupported_nodes() -> Vec<u8> {
     m.graph = Some(g).into();
     m.write_to_bytes().unwrap()
 }
+
+/// Sizes read from a model are checked before anything that large is allocated (issue: a Pad of
+/// 1e9 hung, an Expand to 1e5×1e5 and an input of 2^40 elements aborted): each compile fails
+/// at once with the element cap in its message, and writes nothing.
+#[test]
+fn oversized_tensors_are_refused_before_allocation() {
+    let dir = tmp("oversized");
+    let cases: [(&str, Vec<i64>, &str, Vec<i64>); 5] = [
+        ("Pad", vec![1, 4], "pads", vec![0, 0, 0, 1_000_000_000]),
+        ("Expand", vec![1, 1], "shape", vec![100_000, 100_000]),
+        ("Tile", vec![1, 4], "repeats", vec![1_000_000_000, 1]),
+        ("ConstantOfShape", vec![1, 4], "shape", vec![1 << 20, 1 << 20]),
+        ("Relu", vec![1, 1 << 40], "", vec![]),
+    ];
+    for (op, x_dims, param, values) in cases {
+        std::fs::write(dir.join("m.onnx"), one_node_model(op, &x_dims, param, &values)).unwrap();
+        let started = std::time::Instant::now();
+        let (ok, _, err) = solidml(&["compile", "m.onnx", "-o", "out"], &dir);
+        let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(!ok && flat.contains("more than the 268435456 a tensor may hold"), "{op}: {err}");
+        assert!(!err.contains("panicked") && !dir.join("out").exists(), "{op}: {err}");
+        // a budget for the whole process, far above what the check takes (not a benchmark)
+        assert!(started.elapsed().as_secs() < 10, "{op}: {:?}", started.elapsed());
+    }
+}
+
+/// `y = op(x[, param])`, opset 17, with `param` an int64 initializer when named (ConstantOfShape
+/// reads only its shape: `x` is an unused input).
+fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<u8> {
+    use onnx_protobuf::{
+        GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto, tensor_shape_proto,
+        type_proto,
+    };
+    let vi = |name: &str, dims: &[i64]| {
+        let mut shape = onnx_protobuf::TensorShapeProto::new();
+        for &d in dims {
+            let mut dim = tensor_shape_proto::Dimension::new();
+            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+            shape.dim.push(dim);
+        }
+        let mut tt = type_proto::Tensor::new();
+        tt.elem_type = 1;
+        tt.shape = Some(shape).into();
+        let mut tp = TypeProto::new();
+        tp.value = Some(type_proto::Value::TensorType(tt));
+        let mut v = ValueInfoProto::new();
+        v.name = name.into();
+        v.type_ = Some(tp).into();
+        v
+    };
+    let mut n = NodeProto::new();
+    n.name = "n".into();
+    n.op_type = op.into();
+    let mut g = GraphProto::new();
+    g.name = "g".into();
+    g.input.push(vi("x", x_dims));
+    if op != "ConstantOfShape" {
+        n.input.push("x".into());
+    }
+    if !param.is_empty() {
+        let mut t = TensorProto::new();
+        t.name = param.into();
+        t.data_type = 7; // int64
+        t.dims = vec![values.len() as i64];
+        t.int64_data = values.to_vec();
+        g.initializer.push(t);
+        n.input.push(param.into());
+    }
+    n.output.push("y".into());
+    g.node.push(n);
+    g.output.push(vi("y", &[]));
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    let mut opset = OperatorSetIdProto::new();
+    opset.version = 17;
+    m.opset_import.push(opset);
+    m.graph = Some(g).into();
+    m.write_to_bytes().unwrap()
+}

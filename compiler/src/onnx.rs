@@ -70,6 +70,7 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
                 }
             }
         }
+        crate::ops::check_elements(&shape, &format!("input `{}`", vi.name)).map_err(malformed)?;
         let t = g.add_tensor(&vi.name, is_float_type(tt.elem_type));
         g.tensors[t].shape = Some(shape);
         g.inputs.push(t);

@@ -31,7 +31,12 @@ fn eval_size(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
 }
 
 fn eval_constant_of_shape(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
-    let shape: Vec<usize> = input(ins, 0)?.to_i64().iter().map(|&d| d as usize).collect();
+    let shape: Vec<usize> = input(ins, 0)?
+        .to_i64()
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| format!("ConstantOfShape with a negative dimension {d}")))
+        .collect::<R<_>>()?;
+    super::check_elements(&shape, "the ConstantOfShape output")?;
     Ok(vec![match n.attr("value") {
         Some(Attr::Tensor(Value::Int(v))) => Value::Int(ArrayD::from_elem(IxDyn(&shape), v.iter().next().copied().unwrap_or(0))),
         Some(Attr::Tensor(Value::Float(v))) => Value::Float(ArrayD::from_elem(IxDyn(&shape), v.iter().next().copied().unwrap_or(0.0))),
@@ -44,7 +49,12 @@ fn eval_range(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let (s, l, d) = (f(0)?, f(1)?, f(2)?);
     let (s, l, d) =
         (s.iter().next().copied().unwrap_or(0.0), l.iter().next().copied().unwrap_or(0.0), d.iter().next().copied().unwrap_or(1.0));
-    let count = ((l - s) / d).ceil().max(0.0) as usize;
+    let count = ((l - s) / d).ceil().max(0.0);
+    // NaN (d = 0 with l = s), ∞ and huge counts are refused before the loop
+    if !count.is_finite() || count > solidml_spec::validate::MAX_TENSOR_ELEMENTS as f32 {
+        return Err(format!("Range from {s} to {l} by {d} has {count} elements, more than a tensor may hold"));
+    }
+    let count = count as usize;
     let v: Vec<f32> = (0..count).map(|i| s + i as f32 * d).collect();
     let all_int = !input(ins, 0)?.is_float();
     let a = ArrayD::from_shape_vec(IxDyn(&[count]), v).unwrap();

@@ -166,6 +166,21 @@ pub(crate) fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R
     }
 }
 
+/// Refuse a tensor of `shape` that is larger than the spec allows (`MAX_TENSOR_ELEMENTS`,
+/// 2^28), before anything of that size is allocated: the ops that can grow a tensor by an
+/// amount read from the model (Pad, Expand, Tile, ConstantOfShape, Range) and the importer
+/// call it, so a hostile amount gives an error naming it instead of an abort or a hang.
+pub(crate) fn check_elements(shape: &[usize], what: &str) -> R<()> {
+    let max = solidml_spec::validate::MAX_TENSOR_ELEMENTS;
+    match shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+        Some(n) if n <= max => Ok(()),
+        n => Err(format!(
+            "{what} of shape {shape:?} has {} elements, more than the {max} a tensor may hold",
+            n.map_or("more than 2^64".to_string(), |n| n.to_string())
+        )),
+    }
+}
+
 /// The input `i`, which must be present.
 pub(crate) fn input<'v>(ins: &[Option<&'v Value>], i: usize) -> R<&'v Value> {
     ins.get(i).copied().flatten().ok_or_else(|| format!("missing input {i}"))

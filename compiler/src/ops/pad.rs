@@ -76,6 +76,8 @@ fn pad_mode(n: &Node) -> R<PadMode> {
 fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let x = input(ins, 0)?;
     let a = PadAttrs::parse(n, ins, x.shape().len(), g.opset)?;
+    let shape: Vec<usize> = x.shape().iter().zip(&a.pads).map(|(&d, &(p, q))| d.saturating_add(p).saturating_add(q)).collect();
+    super::check_elements(&shape, "the padded output")?;
     Ok(vec![Value::Float(pad(&x.to_f32(), &a.pads, a.value, a.mode))])
 }
 

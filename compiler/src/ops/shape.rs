@@ -144,6 +144,9 @@ fn eval_transpose(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> 
 fn eval_tile(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
     let reps: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
+    let shape: Vec<usize> =
+        v.shape().iter().zip(reps.iter().chain(std::iter::repeat(&1))).map(|(&d, &k)| d.saturating_mul(k.max(0) as usize)).collect();
+    super::check_elements(&shape, "the tiled output")?;
     Ok(vec![map_value(v, |a| tile(a, &reps), |a| tile(a, &reps))])
 }
 
@@ -159,7 +162,10 @@ fn tile<T: Clone>(a: &ArrayD<T>, reps: &[i64]) -> ArrayD<T> {
 fn eval_expand(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
     let shape: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
-    let out = broadcast_shape(&v.shape(), &shape.iter().map(|&d| d as usize).collect::<Vec<_>>())?;
+    let shape: Vec<usize> =
+        shape.iter().map(|&d| usize::try_from(d).map_err(|_| format!("Expand to a negative dimension {d}"))).collect::<R<_>>()?;
+    let out = broadcast_shape(&v.shape(), &shape)?;
+    super::check_elements(&out, "the expanded output")?;
     Ok(vec![map_value(v, |a| a.broadcast(IxDyn(&out)).unwrap().to_owned(), |a| a.broadcast(IxDyn(&out)).unwrap().to_owned())])
 }
 
