@@ -85,7 +85,8 @@ enum Command {
     /// precompile's error
     #[command(after_help = precompile::addresses())]
     Precompile {
-        /// Call input in hex (0x optional)
+        /// Call input in hex (0x optional); `-` reads the hex from standard input, `@FILE` from a
+        /// file (inputs beyond the command line's ~128 KiB)
         input: String,
         /// Artifacts to load into the store (NAME.smodel); repeatable
         #[arg(long = "model")]

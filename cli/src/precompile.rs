@@ -27,9 +27,7 @@ pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
         let bytes = std::fs::read(m).map_err(|e| CliError::io(m, e))?;
         store.insert(&bytes).map_err(CliError::from)?;
     }
-    let hex_in = args.input.trim();
-    let input =
-        hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("the input is not hex: {e}")))?;
+    let input = call_input(&args.input)?;
     let p = SolidMlPrecompile::new(crate::backend::make(args.backend)?).with_store(store);
     let outcome: Outcome =
         if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
@@ -47,6 +45,23 @@ pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
             Err(CliError::Precompile { code: e.code() as u8, gas: outcome.gas_used, message: e.to_string() }.into())
         }
     }
+}
+
+/// The call input: hex on the command line, or `-` (standard input) or `@FILE` holding hex —
+/// a command line holds about 128 KiB, far below the precompile's 16 MiB input limit.
+fn call_input(arg: &str) -> Result<Vec<u8>, CliError> {
+    let (text, from) = if arg == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| CliError::io(std::path::Path::new("<stdin>"), e))?;
+        (s, "standard input".to_string())
+    } else if let Some(path) = arg.strip_prefix('@') {
+        let p = std::path::Path::new(path);
+        (std::fs::read_to_string(p).map_err(|e| CliError::io(p, e))?, format!("`{path}`"))
+    } else {
+        (arg.to_string(), "the input".to_string())
+    };
+    let hex_in = text.trim();
+    hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("{from} is not hex: {e}")))
 }
 
 /// The address line printed by `solidml precompile --help`.

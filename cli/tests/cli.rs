@@ -267,3 +267,42 @@ fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<
     m.graph = Some(g).into();
     m.write_to_bytes().unwrap()
 }
+
+/// `solidml precompile`: input from the command line, a file (`@FILE`) or standard input
+/// (`-`), the same answer each way; a `--store` directory that does not exist is an error, and
+/// a store file named `0x<id>.smodel` (as printed) is found.
+#[test]
+fn precompile_input_sources_and_store_directories() {
+    let dir = tmp("precompile");
+    let m = repo().join("examples/models");
+    let (ok, _, err) = solidml(
+        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
+        &dir,
+    );
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/digits_mlp.json")).unwrap()).unwrap();
+    let id = json["modelId"].as_str().unwrap().to_string();
+    let input = format!("{id}{}", "05".repeat(64));
+    let (ok, by_arg, err) = solidml(&["precompile", &input, "--model", "o/digits_mlp.smodel"], &dir);
+    assert!(ok && by_arg.starts_with("output 0x"), "{err}");
+    std::fs::write(dir.join("call.hex"), format!("{input}\n")).unwrap();
+    let (ok, by_file, err) = solidml(&["precompile", "@call.hex", "--model", "o/digits_mlp.smodel"], &dir);
+    assert!(ok && by_file == by_arg, "{err}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_solidml"))
+        .args(["precompile", "-", "--model", "o/digits_mlp.smodel"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout) == by_arg);
+
+    let (ok, _, err) = solidml(&["precompile", &input, "--store", "no-such-dir"], &dir);
+    assert!(!ok && err.contains("no-such-dir") && !dir.join("no-such-dir").exists(), "{err}");
+    std::fs::create_dir_all(dir.join("store")).unwrap();
+    std::fs::copy(dir.join("o/digits_mlp.smodel"), dir.join(format!("store/{id}.smodel"))).unwrap();
+    let (ok, by_store, err) = solidml(&["precompile", &input, "--store", "store"], &dir);
+    assert!(ok && by_store == by_arg, "{err}");
+}

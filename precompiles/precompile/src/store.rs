@@ -105,16 +105,33 @@ pub struct DirStore {
 }
 
 impl DirStore {
-    /// A store over `dir` (created if missing).
+    /// A store over the existing directory `dir`. A missing directory is an error (a typo in
+    /// a path must not silently give an empty store); [`DirStore::create`] makes one.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-        Ok(DirStore { dir, cache: MemoryStore::new() })
+        match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => Ok(DirStore { dir, cache: MemoryStore::new() }),
+            Ok(_) => Err(StoreError::Io { path: dir.display().to_string(), reason: "is not a directory".into() }),
+            Err(e) => Err(io_error(&dir, e)),
+        }
     }
 
-    /// The file a model id is stored in.
+    /// A store over `dir`, created (with its parents) if missing.
+    pub fn create(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        Self::open(dir)
+    }
+
+    /// The file a model id is stored in (and written to): `<modelId hex>.smodel`.
     pub fn path_of(&self, id: &ModelId) -> PathBuf {
         self.dir.join(format!("{}.smodel", hex::encode(id)))
+    }
+
+    /// Where a model id may be found: `<hex>.smodel`, or `0x<hex>.smodel` (the form the CLI
+    /// prints), in that order.
+    fn candidates(&self, id: &ModelId) -> [PathBuf; 2] {
+        [self.path_of(id), self.dir.join(format!("0x{}.smodel", hex::encode(id)))]
     }
 }
 
@@ -127,12 +144,18 @@ impl ModelStore for DirStore {
         if let Some(m) = self.cache.get(id)? {
             return Ok(Some(m));
         }
-        let path = self.path_of(id);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error(&path, e)),
-        };
+        let mut found = None;
+        for path in self.candidates(id) {
+            match std::fs::read(&path) {
+                Ok(b) => {
+                    found = Some(b);
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error(&path, e)),
+            }
+        }
+        let Some(bytes) = found else { return Ok(None) };
         let m = Arc::new(LoadedModel::from_artifact(&bytes, Some(*id))?);
         self.cache.models.write().expect("store lock").insert(*id, m.clone());
         Ok(Some(m))
@@ -203,5 +226,23 @@ pub(crate) mod tests {
         let jid = keccak256(&junk);
         std::fs::write(fresh.path_of(&jid), &junk).unwrap();
         assert!(matches!(fresh.get(&jid), Err(StoreError::Invalid { .. })));
+    }
+
+    #[test]
+    fn dir_store_needs_its_directory_and_reads_0x_names() {
+        let dir = tempfile::tempdir().unwrap();
+        // a missing directory is an error, not an empty store; create() makes it
+        let missing = dir.path().join("typo");
+        assert!(matches!(DirStore::open(&missing), Err(StoreError::Io { .. })));
+        assert!(!missing.exists());
+        let store = DirStore::create(&missing).unwrap();
+        assert!(missing.is_dir());
+        // a file named `0x<id>.smodel`, the form the CLI prints, is found
+        let bytes = tiny_artifact();
+        let id = keccak256(&bytes);
+        std::fs::write(missing.join(format!("0x{}.smodel", hex::encode(id))), &bytes).unwrap();
+        assert_eq!(store.get(&id).unwrap().unwrap().id, id);
+        let file = missing.join("0x00.smodel");
+        assert!(matches!(DirStore::open(&file), Err(StoreError::Io { .. })));
     }
 }
