@@ -19,7 +19,8 @@ pub(crate) enum CliError {
     #[error("`{path}` is not usable data: {reason}")]
     #[diagnostic(code(solidml::data), help("inputs are .npy files (float32/float64/int) or JSON arrays, samples along the first axis"))]
     Data { path: String, reason: String },
-    #[error("`{path}` is not a valid SolidML artifact: {source}")]
+    // the reason is the error's source: miette prints it once, under the message
+    #[error("`{path}` is not a valid SolidML artifact")]
     #[diagnostic(code(solidml::artifact), help("artifacts are written by `solidml compile` (NAME.smodel)"))]
     Artifact { path: String, source: solidml_spec::SpecError },
     #[error("precompile error (code {code}, {gas} gas charged): {message}")]
@@ -28,7 +29,7 @@ pub(crate) enum CliError {
     #[error("{0}")]
     #[diagnostic(code(solidml::usage))]
     Usage(String),
-    #[error("model store: {0}")]
+    #[error("model store")]
     #[diagnostic(code(solidml::store))]
     Store(#[from] solidml_precompile::StoreError),
     #[error(transparent)]
