@@ -1,8 +1,9 @@
 //! `--backend cpu|gpu|auto`: which executor runs models for `run` and `precompile`.
 //!
 //! `gpu` takes the best Vulkan adapter (a real GPU, else lavapipe) and fails with a clear error
-//! when there is none; `auto` takes it when present and falls back to the CPU reference
-//! otherwise. Every executor is bit-exact with the CPU reference, so the choice changes speed,
+//! when there is none; `auto` takes a hardware adapter when present and the CPU reference
+//! otherwise: a software Vulkan device (lavapipe, `DeviceType::Cpu`) emulates the GPU on the
+//! CPU, about 13× slower than the CPU executor here, so `auto` never picks it. Every executor is bit-exact with the CPU reference, so the choice changes speed,
 //! never results. The executors themselves live in their crates (`solidml-cpu`,
 //! `solidml-gpu`); this module only maps the flag onto one.
 
@@ -32,7 +33,7 @@ pub(crate) fn make(choice: BackendChoice) -> Result<Arc<dyn Executor>> {
                 "--backend gpu: {e} (install a Vulkan driver, e.g. `bash scripts/vulkan-env.sh` for lavapipe, or use --backend cpu)"
             ))
         })?),
-        BackendChoice::Auto => GpuBackend::new().ok(),
+        BackendChoice::Auto => GpuBackend::new().ok().filter(|g| !g.context().adapter().is_software()),
     };
     Ok(match gpu {
         Some(g) => Arc::new(g),

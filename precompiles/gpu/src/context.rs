@@ -47,6 +47,14 @@ pub struct AdapterSummary {
     pub packed_dot: bool,
 }
 
+impl AdapterSummary {
+    /// Whether the adapter is a software emulation on the CPU (lavapipe/llvmpipe):
+    /// [`wgpu::DeviceType::Cpu`].
+    pub fn is_software(&self) -> bool {
+        self.device_type == wgpu::DeviceType::Cpu
+    }
+}
+
 impl std::fmt::Display for AdapterSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({:?}, {:?}", self.name, self.backend, self.device_type)?;
