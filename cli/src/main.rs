@@ -7,6 +7,7 @@ mod data;
 mod error;
 mod gas;
 mod inspect;
+mod name;
 mod precompile;
 
 use std::path::{Path, PathBuf};
@@ -66,7 +67,7 @@ enum Command {
         /// Input data (.npy or .json), samples along the first axis; once per model input
         #[arg(long, required = true)]
         input: Vec<PathBuf>,
-        #[arg(long, default_value = "out")]
+        #[arg(short = 'o', long, default_value = "out")]
         output: PathBuf,
         /// Write the quantized integers instead of dequantized values
         #[arg(long)]
@@ -159,6 +160,9 @@ fn compile(
 ) -> Result<()> {
     let mut opts = CompileOptions::default();
     if let Some(n) = name {
+        if let Some(why) = name::invalid_reason(&n) {
+            return Err(CliError::Usage(format!("--name: {why}")).into());
+        }
         opts = opts.with_name(n);
     }
     if !calibration.is_empty() {
@@ -210,7 +214,7 @@ fn compile(
     }
     println!("compiled {} → {}", model.display(), artifact_path.display());
     if solidity.is_ok() {
-        println!("  solidity     {}", out.join(format!("{name}.sol")).display());
+        println!("  solidity     {}", out.join(format!("{}.sol", solidml_solidity::contract_name(&name))).display());
     }
     println!("  precompile   {}", out.join(&sibling.0).display());
     println!("  modelId      0x{}", hex::encode(compiled.model_id));
@@ -295,9 +299,13 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
     let prepared = executor.prepare(model.clone()).map_err(|e| CliError::Usage(format!("{} executor: {e}", executor.name())))?;
     let results = runner::run_samples_with(&model, &samples, |ins| prepared.run(ins).map_err(|e| e.to_string())).map_err(CliError::from)?;
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    let mut used = std::collections::HashSet::new();
     for (i, &o) in model.outputs.iter().enumerate() {
         let t = model.tensor(o);
-        let path = out.join(format!("{}.npy", data::file_name(&t.name)));
+        // outputs whose names map to the same file name (`a/b`, `a_b`) get `_2`, `_3`…
+        let base = data::file_name(&t.name);
+        let stem = (1..).map(|k| if k == 1 { base.clone() } else { format!("{base}_{k}") }).find(|s| used.insert(s.clone())).unwrap();
+        let path = out.join(format!("{stem}.npy"));
         let per: Vec<runner::Output> = results
             .iter()
             .map(|(rawv, deq)| {

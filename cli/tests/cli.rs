@@ -306,3 +306,23 @@ fn precompile_input_sources_and_store_directories() {
     let (ok, by_store, err) = solidml(&["precompile", &input, "--store", "store"], &dir);
     assert!(ok && by_store == by_arg, "{err}");
 }
+
+/// `--name` is a Solidity identifier that no library file uses: a path, a keyword, a leading
+/// digit or `SolidML` is refused before anything is written.
+#[test]
+fn compile_names_are_checked() {
+    let dir = tmp("names");
+    let m = repo().join("examples/models/digits_mlp.onnx");
+    for bad in ["../x", "contract", "1model", "SolidML"] {
+        let (ok, _, err) = solidml(&["compile", m.to_str().unwrap(), "--name", bad, "-o", "o"], &dir);
+        assert!(!ok && err.contains("--name") && !err.contains("panicked"), "{bad}: {err}");
+        assert!(!dir.join("o").exists() && !dir.join("x.smodel").exists(), "{bad}: something was written");
+    }
+    let (ok, out, err) = solidml(&["compile", m.to_str().unwrap(), "--name", "Digits_2", "-o", "o"], &dir);
+    assert!(ok, "{err}");
+    // the printed paths are the files written
+    for line in out.lines().filter(|l| l.contains("solidity") || l.contains("precompile")) {
+        let path = line.split_whitespace().last().unwrap();
+        assert!(dir.join(path).is_file(), "{line}");
+    }
+}
