@@ -173,12 +173,14 @@ fn compile(
         eprintln!("warning: {w}");
     }
     let name = compiled.model.name.clone();
-    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    // the evaluation runs before anything is written: a failing --eval leaves no output
+    let evaluation = if eval_data.is_empty() { None } else { Some(evaluate(model, &compiled.model, eval_data, labels)?) };
     let artifact_path = out.join(format!("{name}.smodel"));
-    std::fs::write(&artifact_path, &compiled.artifact).map_err(|e| CliError::io(&artifact_path, e))?;
-    let json_path = out.join(format!("{name}.json"));
     let summary = inspect::summary_json(&compiled.model, &compiled.artifact);
-    std::fs::write(&json_path, serde_json::to_string_pretty(&summary).unwrap() + "\n").map_err(|e| CliError::io(&json_path, e))?;
+    let mut outputs: Vec<(String, Vec<u8>)> = vec![
+        (format!("{name}.smodel"), compiled.artifact.clone()),
+        (format!("{name}.json"), (serde_json::to_string_pretty(&summary).unwrap() + "\n").into_bytes()),
+    ];
     use solidml_solidity::{SolidityLayout, SolidityOptions};
     let layout = match layout {
         Layout::Fast => SolidityLayout::Fast,
@@ -205,13 +207,8 @@ fn compile(
         }
         Err(why) => eprintln!("note: no pure-Solidity contract: {why}"),
     }
-    for (rel, text) in &files {
-        let p = out.join(rel);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
-        }
-        std::fs::write(&p, text).map_err(|e| CliError::io(&p, e))?;
-    }
+    outputs.extend(files.iter().map(|(rel, text)| (rel.clone(), text.clone().into_bytes())));
+    write_all(out, &outputs)?;
     println!("compiled {} → {}", model.display(), artifact_path.display());
     if solidity.is_ok() {
         println!("  solidity     {}", out.join(format!("{}.sol", solidml_solidity::contract_name(&name))).display());
@@ -226,13 +223,46 @@ fn compile(
         compiled.model.macs()
     );
     println!("  calibration  {} sample(s)", compiled.calibration_samples);
-    if !eval_data.is_empty() {
-        evaluate(model, &compiled.model, eval_data, labels)?;
+    if let Some(table) = evaluation {
+        print!("{table}");
     }
     Ok(())
 }
 
-fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], labels: Option<&Path>) -> Result<()> {
+/// Write `files` (paths relative to `out`) all or nothing: into a fresh directory inside `out`
+/// first, then renamed into place one by one (renames within one file system), so a failure
+/// leaves no partial set of outputs behind.
+fn write_all(out: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    let created = !out.exists();
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    let staging = out.join(format!(".solidml-staging-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        for (rel, bytes) in files {
+            let p = staging.join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
+            }
+            std::fs::write(&p, bytes).map_err(|e| CliError::io(&p, e))?;
+        }
+        for (rel, _) in files {
+            let to = out.join(rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
+            }
+            std::fs::rename(staging.join(rel), &to).map_err(|e| CliError::io(&to, e))?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&staging);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir_all(out);
+    }
+    result
+}
+
+/// The float-vs-int8 comparison table of `--eval`, as text.
+fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], labels: Option<&Path>) -> Result<String> {
+    use std::fmt::Write;
     let arrays: Vec<_> = eval_data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
     let shapes = runner::input_shapes(model);
     let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
@@ -241,8 +271,10 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
         runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
     let tract = eval::TractModel::load(onnx, &shapes).map_err(CliError::from)?;
     let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| tract.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
-    println!();
-    println!(
+    let mut table = String::new();
+    let _ = writeln!(table);
+    let _ = writeln!(
+        table,
         "{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}",
         "output", "samples", "top-1 agr", "max |err|", "mean |err|", "acc int8", "acc f32"
     );
@@ -252,7 +284,8 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
         let r = eval::compare(&model.tensor(o).name, &q, &f, labels.as_ref().and_then(|l| l.as_slice()));
         let (aq, af) =
             r.accuracy.map(|(a, b)| (format!("{:.2}%", a * 100.0), format!("{:.2}%", b * 100.0))).unwrap_or(("-".into(), "-".into()));
-        println!(
+        let _ = writeln!(
+            table,
             "{:<16} {:>8} {:>9.2}% {:>12.6} {:>12.6} {:>10} {:>10}",
             r.name,
             r.samples,
@@ -263,7 +296,7 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
             af
         );
     }
-    Ok(())
+    Ok(table)
 }
 
 fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, backend: backend::BackendChoice) -> Result<()> {

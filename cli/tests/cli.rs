@@ -326,3 +326,45 @@ fn compile_names_are_checked() {
         assert!(dir.join(path).is_file(), "{line}");
     }
 }
+
+/// A compile whose `--eval` fails writes nothing (the evaluation runs before the files are
+/// written, and the files are staged then renamed into place).
+#[test]
+fn a_failed_compile_leaves_no_output() {
+    let dir = tmp("failed_compile");
+    let m = repo().join("examples/models");
+    // evaluation data of the wrong width: [200, 64] is expected, [3, 5] given
+    std::fs::write(dir.join("bad_eval.json"), "[[1,2,3,4,5],[1,2,3,4,5],[1,2,3,4,5]]").unwrap();
+    let (ok, _, err) = solidml(
+        &[
+            "compile",
+            m.join("digits_mlp.onnx").to_str().unwrap(),
+            "--calibration",
+            m.join("digits_calib.npy").to_str().unwrap(),
+            "--eval",
+            "bad_eval.json",
+            "-o",
+            "o",
+        ],
+        &dir,
+    );
+    assert!(!ok && !err.contains("panicked"), "{err}");
+    assert!(!dir.join("o").exists(), "a failed compile left {:?}", std::fs::read_dir(dir.join("o")).map(|d| d.count()));
+    let (ok, out, err) = solidml(
+        &[
+            "compile",
+            m.join("digits_mlp.onnx").to_str().unwrap(),
+            "--calibration",
+            m.join("digits_calib.npy").to_str().unwrap(),
+            "--eval",
+            m.join("digits_calib.npy").to_str().unwrap(),
+            "-o",
+            "o",
+        ],
+        &dir,
+    );
+    assert!(ok && out.contains("top-1 agr"), "{err}");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.join("o")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.starts_with(".solidml-staging")), "{names:?}");
+}
