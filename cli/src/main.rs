@@ -266,7 +266,23 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
     let arrays: Vec<_> = eval_data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
     let shapes = runner::input_shapes(model);
     let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
-    let labels = labels.map(data::read_i64).transpose()?;
+    if samples.is_empty() {
+        return Err(CliError::data(&eval_data[0], "holds 0 samples: nothing to evaluate").into());
+    }
+    let labels = match labels {
+        Some(path) => {
+            let l = data::read_i64(path)?;
+            if l.len() != samples.len() {
+                return Err(CliError::data(
+                    path,
+                    format!("holds {} labels for {} evaluation samples (one label per sample)", l.len(), samples.len()),
+                )
+                .into());
+            }
+            Some(l)
+        }
+        None => None,
+    };
     let quantized: Vec<Vec<runner::Output>> =
         runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
     let tract = eval::TractModel::load(onnx, &shapes).map_err(CliError::from)?;

@@ -364,6 +364,25 @@ fn a_failed_compile_leaves_no_output() {
         &dir,
     );
     assert!(ok && out.contains("top-1 agr"), "{err}");
+    // labels of the wrong length are refused (they gave a bogus accuracy), and nothing is written
+    std::fs::write(dir.join("labels.npy"), npy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", 24)).unwrap();
+    let (ok, _, err) = solidml(
+        &[
+            "compile",
+            m.join("digits_mlp.onnx").to_str().unwrap(),
+            "--calibration",
+            m.join("digits_calib.npy").to_str().unwrap(),
+            "--eval",
+            m.join("digits_calib.npy").to_str().unwrap(),
+            "--labels",
+            "labels.npy",
+            "-o",
+            "o2",
+        ],
+        &dir,
+    );
+    let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!ok && flat.contains("holds 3 labels for 200 evaluation samples") && !dir.join("o2").exists(), "{err}");
     let names: Vec<String> =
         std::fs::read_dir(dir.join("o")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(!names.iter().any(|n| n.starts_with(".solidml-staging")), "{names:?}");
