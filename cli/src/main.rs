@@ -285,10 +285,11 @@ fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], lab
     };
     let quantized: Vec<Vec<runner::Output>> =
         runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
-    let tract = eval::TractModel::load(onnx, &shapes).map_err(CliError::from)?;
-    let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| tract.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
+    let reference = eval::FloatReference::load(onnx, &shapes).map_err(CliError::from)?;
+    let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| reference.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
     let mut table = String::new();
     let _ = writeln!(table);
+    let _ = writeln!(table, "float reference: {}", reference.describe());
     let _ = writeln!(
         table,
         "{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}",

@@ -387,3 +387,74 @@ fn a_failed_compile_leaves_no_output() {
         std::fs::read_dir(dir.join("o")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(!names.iter().any(|n| n.starts_with(".solidml-staging")), "{names:?}");
 }
+
+/// `--eval` on a model tract cannot load (an `ai.onnx.ml` Scaler) compares against the
+/// compiler's own float interpreter instead of failing, and says so.
+#[test]
+fn eval_works_where_tract_lacks_an_op() {
+    use onnx_protobuf::{
+        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, attribute_proto,
+        tensor_shape_proto, type_proto,
+    };
+    let dir = tmp("scaler_eval");
+    let vi = |name: &str| {
+        let mut shape = onnx_protobuf::TensorShapeProto::new();
+        for d in [1, 4] {
+            let mut dim = tensor_shape_proto::Dimension::new();
+            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+            shape.dim.push(dim);
+        }
+        let mut tt = type_proto::Tensor::new();
+        tt.elem_type = 1;
+        tt.shape = Some(shape).into();
+        let mut tp = TypeProto::new();
+        tp.value = Some(type_proto::Value::TensorType(tt));
+        let mut v = ValueInfoProto::new();
+        v.name = name.into();
+        v.type_ = Some(tp).into();
+        v
+    };
+    let floats = |name: &str, v: &[f32]| {
+        let mut a = AttributeProto::new();
+        a.name = name.into();
+        a.type_ = attribute_proto::AttributeType::FLOATS.into();
+        a.floats = v.to_vec();
+        a
+    };
+    let mut n = NodeProto::new();
+    n.name = "scale".into();
+    n.op_type = "Scaler".into();
+    n.domain = "ai.onnx.ml".into();
+    n.input.push("x".into());
+    n.output.push("y".into());
+    n.attribute.push(floats("offset", &[1.0, -2.0, 0.5, 0.0]));
+    n.attribute.push(floats("scale", &[0.5, 2.0, 1.0, 0.25]));
+    let mut g = GraphProto::new();
+    g.name = "g".into();
+    g.input.push(vi("x"));
+    g.output.push(vi("y"));
+    g.node.push(n);
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    for (domain, version) in [("", 17), ("ai.onnx.ml", 3)] {
+        let mut op = OperatorSetIdProto::new();
+        op.domain = domain.into();
+        op.version = version;
+        m.opset_import.push(op);
+    }
+    m.graph = Some(g).into();
+    std::fs::write(dir.join("scaler.onnx"), m.write_to_bytes().unwrap()).unwrap();
+    let data: Vec<f32> = (0..64 * 4).map(|i| ((i * 37 % 101) as f32) / 10.0 - 5.0).collect();
+    std::fs::write(dir.join("x.npy"), npy_f32(&[64, 4], &data)).unwrap();
+    let (ok, out, err) = solidml(&["compile", "scaler.onnx", "--calibration", "x.npy", "--eval", "x.npy", "-o", "o"], &dir);
+    assert!(ok, "{err}");
+    assert!(out.contains("float reference: the compiler's float interpreter") && out.contains("top-1 agr"), "{out}");
+}
+
+/// A version-1.0 `.npy` file of float32 values.
+fn npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let mut b = npy(&format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", dims.join(", ")), 0);
+    b.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    b
+}

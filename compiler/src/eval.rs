@@ -62,6 +62,66 @@ impl TractModel {
     }
 }
 
+/// The float model `--eval` compares against: tract, an independent ONNX implementation, when
+/// it can load the model, else the compiler's own float interpreter (the semantics the
+/// quantizer calibrates with, after the graph passes), for the ops tract lacks (`ai.onnx.ml`
+/// Scaler, for one).
+pub enum FloatReference {
+    /// tract's optimized plan.
+    Tract(TractModel),
+    /// The compiler's interpreter over the imported graph; holds why tract could not be used.
+    Interpreter {
+        /// The graph after [`crate::passes::run_all`].
+        graph: Box<crate::ir::Graph>,
+        /// tract's error, for the report.
+        tract_error: String,
+    },
+}
+
+impl FloatReference {
+    /// tract if it loads `path` with these input shapes, else the compiler's interpreter.
+    pub fn load(path: &std::path::Path, input_shapes: &[Vec<usize>]) -> Result<FloatReference> {
+        match TractModel::load(path, input_shapes) {
+            Ok(t) => Ok(FloatReference::Tract(t)),
+            Err(e) => {
+                let mut graph = crate::onnx::load(path)?;
+                crate::passes::run_all(&mut graph)?;
+                Ok(FloatReference::Interpreter { graph: Box::new(graph), tract_error: e.to_string() })
+            }
+        }
+    }
+
+    /// Which reference this is, in words (printed beside the table).
+    pub fn describe(&self) -> String {
+        match self {
+            FloatReference::Tract(_) => "tract".into(),
+            FloatReference::Interpreter { tract_error, .. } => {
+                format!("the compiler's float interpreter (tract cannot run this model: {tract_error})")
+            }
+        }
+    }
+
+    /// Run one sample.
+    pub fn run(&self, inputs: &[ArrayD<f32>]) -> Result<Vec<Output>> {
+        match self {
+            FloatReference::Tract(t) => t.run(inputs),
+            FloatReference::Interpreter { graph, .. } => {
+                let ins: Vec<crate::ir::Value> = inputs.iter().map(|a| crate::ir::Value::Float(a.clone())).collect();
+                let vals = crate::calibrate::run_float(graph, &ins)?;
+                graph
+                    .outputs
+                    .iter()
+                    .map(|t| match vals.get(t) {
+                        Some(crate::ir::Value::Float(a)) => Ok(Output::Float(a.clone())),
+                        Some(crate::ir::Value::Int(a)) => Ok(Output::Int(a.clone())),
+                        None => Err(CompileError::Tract(format!("the interpreter computed no value for output {t}"))),
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 /// Accuracy figures of one model output over an evaluation set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutputReport {
