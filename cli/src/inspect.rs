@@ -24,14 +24,23 @@ fn io_json(model: &Model, ids: &[u32]) -> serde_json::Value {
 }
 
 /// The machine-readable summary (`DIR/NAME.json`).
-pub(crate) fn summary_json(model: &Model, artifact: &[u8]) -> serde_json::Value {
+pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(String, Vec<String>)]) -> serde_json::Value {
+    let mut outputs = io_json(model, &model.outputs);
+    // the class labels of a ZipMap output: its probabilities' columns, in order
+    if let Some(list) = outputs.as_array_mut() {
+        for o in list {
+            if let Some((_, labels)) = class_labels.iter().find(|(name, _)| o["name"] == name.as_str()) {
+                o["class_labels"] = json!(labels);
+            }
+        }
+    }
     json!({
         "name": model.name,
         "modelId": format!("0x{}", hex::encode(solidml_spec::keccak256(artifact))),
         "format_version": solidml_spec::artifact::FORMAT_VERSION,
         "artifact_bytes": artifact.len(),
         "inputs": io_json(model, &model.inputs),
-        "outputs": io_json(model, &model.outputs),
+        "outputs": outputs,
         "macs": model.macs(),
         "parameters": model.parameter_count(),
         "work_units": solidml_precompile::gas::work_units(model),

@@ -176,7 +176,7 @@ fn compile(
     // the evaluation runs before anything is written: a failing --eval leaves no output
     let evaluation = if eval_data.is_empty() { None } else { Some(evaluate(model, &compiled.model, eval_data, labels)?) };
     let artifact_path = out.join(format!("{name}.smodel"));
-    let summary = inspect::summary_json(&compiled.model, &compiled.artifact);
+    let summary = inspect::summary_json(&compiled.model, &compiled.artifact, &compiled.class_labels);
     let mut outputs: Vec<(String, Vec<u8>)> = vec![
         (format!("{name}.smodel"), compiled.artifact.clone()),
         (format!("{name}.json"), (serde_json::to_string_pretty(&summary).unwrap() + "\n").into_bytes()),

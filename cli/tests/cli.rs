@@ -458,3 +458,68 @@ fn npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
     b.extend(values.iter().flat_map(|v| v.to_le_bytes()));
     b
 }
+
+/// skl2onnx's default export ends in a ZipMap: it compiles, the probabilities come back as a
+/// tensor and the class labels are recorded in NAME.json.
+#[test]
+fn zip_map_outputs_compile_with_their_labels() {
+    use onnx_protobuf::{
+        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, attribute_proto,
+        tensor_shape_proto, type_proto,
+    };
+    let dir = tmp("zipmap");
+    let mut shape = onnx_protobuf::TensorShapeProto::new();
+    for d in [1, 3] {
+        let mut dim = tensor_shape_proto::Dimension::new();
+        dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+        shape.dim.push(dim);
+    }
+    let mut tt = type_proto::Tensor::new();
+    tt.elem_type = 1;
+    tt.shape = Some(shape).into();
+    let mut tp = TypeProto::new();
+    tp.value = Some(type_proto::Value::TensorType(tt));
+    let mut x = ValueInfoProto::new();
+    x.name = "x".into();
+    x.type_ = Some(tp).into();
+    let mut y = ValueInfoProto::new();
+    y.name = "output_probability".into();
+    let mut softmax = NodeProto::new();
+    softmax.op_type = "Softmax".into();
+    softmax.input.push("x".into());
+    softmax.output.push("p".into());
+    let mut zip = NodeProto::new();
+    zip.op_type = "ZipMap".into();
+    zip.domain = "ai.onnx.ml".into();
+    zip.input.push("p".into());
+    zip.output.push("output_probability".into());
+    let mut labels = AttributeProto::new();
+    labels.name = "classlabels_int64s".into();
+    labels.type_ = attribute_proto::AttributeType::INTS.into();
+    labels.ints = vec![3, 7, 9];
+    zip.attribute.push(labels);
+    let mut g = GraphProto::new();
+    g.name = "g".into();
+    g.input.push(x);
+    g.output.push(y);
+    g.node.push(softmax);
+    g.node.push(zip);
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    for (domain, version) in [("", 17), ("ai.onnx.ml", 3)] {
+        let mut op = OperatorSetIdProto::new();
+        op.domain = domain.into();
+        op.version = version;
+        m.opset_import.push(op);
+    }
+    m.graph = Some(g).into();
+    std::fs::write(dir.join("clf.onnx"), m.write_to_bytes().unwrap()).unwrap();
+    let data: Vec<f32> = (0..32 * 3).map(|i| ((i * 13 % 29) as f32) / 7.0 - 2.0).collect();
+    std::fs::write(dir.join("x.npy"), npy_f32(&[32, 3], &data)).unwrap();
+    let (ok, _, err) = solidml(&["compile", "clf.onnx", "--calibration", "x.npy", "-o", "o"], &dir);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/clf.json")).unwrap()).unwrap();
+    assert_eq!(json["outputs"][0]["name"], "output_probability");
+    assert_eq!(json["outputs"][0]["class_labels"], serde_json::json!(["3", "7", "9"]));
+    assert_eq!(json["outputs"][0]["shape"], serde_json::json!([1, 3]));
+}

@@ -72,6 +72,9 @@ pub struct Compiled {
     pub warnings: Vec<String>,
     /// Calibration samples used.
     pub calibration_samples: usize,
+    /// Class labels of the outputs that a ZipMap produced (`(output name, labels)`): the
+    /// output is the probabilities tensor, its columns in this label order.
+    pub class_labels: Vec<(String, Vec<String>)>,
 }
 
 /// Number of synthetic samples used when no calibration data is given.
@@ -91,6 +94,16 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }
+    // ZipMap's labels, recorded before the passes rewrite the graph (the node itself becomes a View)
+    let class_labels: Vec<(String, Vec<String>)> = g
+        .nodes
+        .iter()
+        .filter(|n| n.domain == "ai.onnx.ml" && n.op == "ZipMap")
+        .filter_map(|n| {
+            let at = g.outputs.iter().position(|&t| t == n.outputs[0])?;
+            Some((g.output_names[at].clone(), ops::ml::zip_map_labels(n)?))
+        })
+        .collect();
     passes::run_all(g)?;
     let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|&t| g.shape(t).to_vec()).collect();
     let mut warnings = vec![];
@@ -111,7 +124,7 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     }
     let artifact = solidml_spec::encode(&model)?;
     let model_id = solidml_spec::keccak256(&artifact);
-    Ok(Compiled { model, artifact, model_id, warnings, calibration_samples: samples.len() })
+    Ok(Compiled { model, artifact, model_id, warnings, calibration_samples: samples.len(), class_labels })
 }
 
 fn synthetic_samples(shapes: &[Vec<usize>]) -> Vec<Vec<ir::Value>> {

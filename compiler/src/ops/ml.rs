@@ -26,7 +26,31 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef::folded(ML, "LinearRegressor", Some(eval_linear_node), "passes::expand_ml"),
     OpDef::new(ML, "Normalizer", eval_normalizer, lower_normalizer),
     OpDef::new(ML, "Scaler", eval_scaler, lower_scaler),
+    OpDef::new(ML, "ZipMap", eval_zip_map, super::shape::lower_reshape),
 ];
+
+/// ZipMap (skl2onnx's default classifier output): the probabilities `[N, C]` as they are. ONNX
+/// turns them into a sequence of maps keyed by the class labels; SolidML returns the tensor and
+/// the compiler records the labels ([`zip_map_labels`]) for `NAME.json`.
+fn eval_zip_map(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let x = super::input(ins, 0)?;
+    if !x.is_float() || x.shape().len() > 2 {
+        return Err(format!("ZipMap takes a real tensor of shape [C] or [N, C], got {:?}", x.shape()));
+    }
+    Ok(vec![x.clone()])
+}
+
+/// The class labels of a ZipMap node (`classlabels_int64s` as decimal strings, or
+/// `classlabels_strings`), in class order.
+pub fn zip_map_labels(n: &Node) -> Option<Vec<String>> {
+    if let Some(ints) = n.ints("classlabels_int64s") {
+        return Some(ints.iter().map(|i| i.to_string()).collect());
+    }
+    match n.attr("classlabels_strings") {
+        Some(crate::ir::Attr::Strs(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
 
 const ML: &str = "ai.onnx.ml";
 
