@@ -523,3 +523,21 @@ fn zip_map_outputs_compile_with_their_labels() {
     assert_eq!(json["outputs"][0]["class_labels"], serde_json::json!(["3", "7", "9"]));
     assert_eq!(json["outputs"][0]["shape"], serde_json::json!([1, 3]));
 }
+
+/// NaN and infinite calibration values are reported (how many, which input), and a calibration
+/// file with no finite value is refused instead of giving a junk model.
+#[test]
+fn non_finite_calibration_values_are_reported() {
+    let dir = tmp("nan_calibration");
+    let m = repo().join("examples/models/digits_mlp.onnx");
+    let mut data: Vec<f32> = (0..8 * 64).map(|i| (i % 17) as f32).collect();
+    data[5] = f32::NAN;
+    data[70] = f32::INFINITY;
+    std::fs::write(dir.join("some_nan.npy"), npy_f32(&[8, 64], &data)).unwrap();
+    let (ok, _, err) = solidml(&["compile", m.to_str().unwrap(), "--calibration", "some_nan.npy", "-o", "o"], &dir);
+    assert!(ok && err.contains("2 of 512 values are NaN or infinite"), "{err}");
+    std::fs::write(dir.join("all_nan.npy"), npy_f32(&[2, 64], &[f32::NAN; 128])).unwrap();
+    let (ok, _, err) = solidml(&["compile", m.to_str().unwrap(), "--calibration", "all_nan.npy", "-o", "o2"], &dir);
+    let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!ok && flat.contains("all 128 values are NaN or infinite") && !dir.join("o2").exists(), "{err}");
+}

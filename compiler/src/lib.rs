@@ -108,6 +108,23 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|&t| g.shape(t).to_vec()).collect();
     let mut warnings = vec![];
     let synthetic = opts.calibration.is_none();
+    // non-finite calibration values never reach a range (calibrate skips them): say how many,
+    // and refuse data with no finite value at all
+    if let Some(data) = &opts.calibration {
+        for (i, x) in data.iter().enumerate() {
+            let bad = x.iter().filter(|v| !v.is_finite()).count();
+            let input = g.inputs.get(i).map_or_else(|| format!("#{i}"), |&t| format!("`{}`", g.tensors[t].name));
+            if bad > 0 && bad == x.len() {
+                return Err(CompileError::Calibration(format!("calibration input {input}: all {bad} values are NaN or infinite")));
+            }
+            if bad > 0 {
+                warnings.push(format!(
+                    "calibration input {input}: {bad} of {} values are NaN or infinite; they are left out of the ranges",
+                    x.len()
+                ));
+            }
+        }
+    }
     let samples: Vec<Vec<ir::Value>> = match &opts.calibration {
         Some(data) => runner::samples(&shapes, data)?.into_iter().map(|s| s.into_iter().map(ir::Value::Float).collect()).collect(),
         None => synthetic_samples(&shapes),
