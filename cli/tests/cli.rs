@@ -541,3 +541,23 @@ fn non_finite_calibration_values_are_reported() {
     let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(!ok && flat.contains("all 128 values are NaN or infinite") && !dir.join("o2").exists(), "{err}");
 }
+
+/// One 3e38 among the digits' pixel values (it took the MLP from 99.1% to 9.9% agreement,
+/// silently) fails the compile, naming the value and where it is.
+#[test]
+fn a_calibration_outlier_fails_the_compile_naming_it() {
+    let dir = tmp("outlier");
+    let m = repo().join("examples/models");
+    let mut data: Vec<f32> = (0..16 * 64).map(|i| (i % 17) as f32).collect();
+    data[3 * 64 + 10] = 3e38;
+    std::fs::write(dir.join("outlier.npy"), npy_f32(&[16, 64], &data)).unwrap();
+    let (ok, _, err) = solidml(&["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", "outlier.npy", "-o", "o"], &dir);
+    let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!ok && flat.contains("3e38 (sample 3, element 10)") && !dir.join("o").exists(), "{err}");
+    // the real calibration data has no outlier
+    let (ok, _, err) = solidml(
+        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
+        &dir,
+    );
+    assert!(ok, "{err}");
+}
