@@ -217,3 +217,102 @@ fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the
     let short = [Value::I8(vec![0; 3])];
     assert_eq!(cache.run(&compiled.model_id, &model, &short).unwrap_err(), cpu.run(&short).unwrap_err());
 }
+
+/// Kernels that loop over a long axis inside one invocation, at the lengths validation allows:
+/// the GPU must still equal the CPU (lavapipe stops a shader's loops after about 65,535
+/// iterations in all, which once left the tail of a 2^15-element Softmax lane unwritten).
+#[test]
+fn long_axes_match_the_cpu() {
+    use solidml_spec::{
+        CumSum, DType, InstanceNorm, Model, Node, NormKind, Normalize, Op, Pool, Quant, Reduce, ReduceKind, TensorInfo, arith::Multiplier,
+    };
+    let Some(ctx) = require_gpu() else { return };
+    let q = Quant { scale: 0.05, zero_point: 3 };
+    let t = |name: &str, shape: &[u32], q: Quant| TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I8, quant: Some(q) };
+    let single = |op: Op, x: &[u32], y: &[u32], qy: Quant| Model {
+        name: "long".into(),
+        tensors: vec![t("x", x, q), t("y", y, qy)],
+        constants: vec![],
+        inputs: vec![0],
+        outputs: vec![1],
+        nodes: vec![Node { name: "op".into(), op, inputs: vec![0], outputs: vec![1] }],
+    };
+    let m = Multiplier::from_real(0.01);
+    let pool = |k: u32| Pool {
+        kernel: vec![k, k],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![0, 0],
+        pads_end: vec![0, 0],
+        count_include_pad: false,
+        zero_point: 3,
+    };
+    let cases: Vec<(&str, Model)> = vec![
+        (
+            "instance_norm_plane_2_pow_16",
+            single(
+                Op::InstanceNorm(InstanceNorm { input_zero_point: 3, output_zero_point: -5, epsilon_term: 7, gamma_q16: vec![1 << 20], beta_q16: vec![1 << 18] }),
+                &[1, 1, 256, 256],
+                &[1, 1, 256, 256],
+                Quant { scale: 0.02, zero_point: -5 },
+            ),
+        ),
+        (
+            "normalize_row_2_pow_16",
+            single(
+                Op::Normalize(Normalize { kind: NormKind::L2, input_zero_point: 3, output_zero_point: 0, scale_log2: 7 }),
+                &[1, 1 << 16],
+                &[1, 1 << 16],
+                Quant { scale: 1.0 / 128.0, zero_point: 0 },
+            ),
+        ),
+        (
+            "cum_sum_lane_200k",
+            single(
+                Op::CumSum(CumSum { axis: 1, exclusive: false, reverse: true, input_zero_point: 3, multiplier: Multiplier::from_real(0.001), output_zero_point: 1 }),
+                &[1, 200_000],
+                &[1, 200_000],
+                Quant { scale: 0.05, zero_point: 1 },
+            ),
+        ),
+        (
+            "reduce_sum_200k",
+            single(
+                Op::Reduce(Reduce { kind: ReduceKind::Sum, axes: vec![1], input_zero_point: 3, multiplier: Multiplier::from_real(0.0001), output_zero_point: 0 }),
+                &[2, 200_000],
+                &[2, 1],
+                q,
+            ),
+        ),
+        (
+            "reduce_max_200k",
+            single(
+                Op::Reduce(Reduce { kind: ReduceKind::Max, axes: vec![1], input_zero_point: 3, multiplier: m, output_zero_point: 0 }),
+                &[2, 200_000],
+                &[2, 1],
+                q,
+            ),
+        ),
+        ("max_pool_window_300x300", single(Op::MaxPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
+        ("avg_pool_window_300x300", single(Op::AvgPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
+    ];
+    let mut rng = Rng(0x10_9e37);
+    let mut wrong = vec![];
+    for (name, model) in cases {
+        solidml_spec::validate::validate(&model).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let n = model.tensor(0).len();
+        // the last element is the extreme one, so a loop that stops early shows
+        let mut x = rng.i8s(n);
+        x[n - 1] = 127;
+        let inputs = vec![Value::I8(x)];
+        let cpu = CpuExecutor::new(&model).unwrap().run(&inputs).unwrap();
+        let gpu = GpuExecutor::new(ctx, &model).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if cpu != gpu {
+            let (a, b) = (value_i64(&cpu[0]), value_i64(&gpu[0]));
+            let first = a.iter().zip(&b).position(|(x, y)| x != y);
+            wrong.push(format!("{name}: first difference at {first:?} of {}", a.len()));
+        }
+    }
+    assert!(wrong.is_empty(), "the GPU differs from the CPU on long axes:\n{}", wrong.join("\n"));
+}
+
