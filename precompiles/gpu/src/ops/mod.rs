@@ -32,6 +32,12 @@ use crate::context::GpuContext;
 use crate::executor::{Dispatch, words};
 use crate::shaders::{self, Shader};
 
+/// The longest walk one invocation makes along a reduced or scanned axis. lavapipe (llvmpipe)
+/// ends an invocation's loops after about 65,535 loop iterations in all, so kernels that walk a
+/// long axis split it into chunks of at most `CHUNK` elements, with partial results in scratch
+/// (Reduce, Normalize, InstanceNorm, CumSum, MaxPool / AvgPool; Softmax walks ≤ 2^15).
+pub(crate) const CHUNK: u64 = 4096;
+
 /// What a fallible node reports when its status slot records a failure.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FailKind {

@@ -1,8 +1,11 @@
-//! Reduce Sum / Mean / Max / Min (`shaders/reduce.wgsl`).
+//! Reduce Sum / Mean / Max / Min (`shaders/reduce.wgsl`): one thread per output when it reduces
+//! at most `CHUNK` (4,096) elements; longer ones in two passes, a partial per chunk of 4,096
+//! into scratch and then one thread per output folding its partials, so that no invocation walks
+//! more than 4,096 elements (≤ 4,096 · 9 loop iterations) or folds more than 2,057 partials.
 
 use solidml_spec::{Reduce, ReduceKind};
 
-use super::{Builder, NodeRef, numel};
+use super::{Builder, CHUNK, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -26,9 +29,22 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, r: &Reduce) -> Result<
         r.output_zero_point as u32,
         count as u32,
         xs.len() as u32,
+        count.div_ceil(CHUNK) as u32,
+        CHUNK as u32,
     ];
     for d in 0..xs.len() {
         params.extend([xs[d], r.axes.contains(&(d as u32)) as u32, st[d] as u32]);
     }
-    b.dispatch(Shader::Reduce, "main", total, &params, n.binds(b, 1))
+    if count <= CHUNK {
+        return b.dispatch(Shader::Reduce, "main", total, &params, n.binds(b, 1));
+    }
+    // count > CHUNK: total ≤ 2^28 / CHUNK outputs, so the partials are few
+    let chunks = count.div_ceil(CHUNK);
+    let scratch = b.scratch(total * chunks)?;
+    let mut binds = n.binds(b, 1);
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::Reduce, "partial", total * chunks, &params, binds)?;
+    b.dispatch(Shader::Reduce, "combine", total, &params, binds)?;
+    b.keep(scratch);
+    Ok(())
 }
