@@ -224,7 +224,8 @@ fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the
 #[test]
 fn long_axes_match_the_cpu() {
     use solidml_spec::{
-        CumSum, DType, InstanceNorm, Model, Node, NormKind, Normalize, Op, Pool, Quant, Reduce, ReduceKind, TensorInfo, arith::Multiplier,
+        Conv, CumSum, DType, Dense, Epilogue, InstanceNorm, LogSoftmax, Lrn, MatMul, Model, Node, NormKind, Normalize, Op, Pool, Quant,
+        Reduce, ReduceKind, TensorInfo, arith::Multiplier,
     };
     let Some(ctx) = require_gpu() else { return };
     let q = Quant { scale: 0.05, zero_point: 3 };
@@ -247,11 +248,70 @@ fn long_axes_match_the_cpu() {
         count_include_pad: false,
         zero_point: 3,
     };
+    let epilogue =
+        |c: usize| Epilogue { multipliers: vec![Multiplier::from_real(0.0005); c], output_zero_point: 2, clamp_min: -128, clamp_max: 127 };
+    // weights of ±1 (the accumulator bound holds for any K ≤ 8,421,504)
+    let signs = |n: usize| (0..n).map(|i| if (i * 7 + i / 3) % 5 < 2 { -1 } else { 1 }).collect::<Vec<i8>>();
+    let dense = |k: u32, nn: u32| Dense {
+        in_features: k,
+        out_features: nn,
+        input_zero_point: 3,
+        weights: signs((k * nn) as usize),
+        bias: vec![-1000; nn as usize],
+        epilogue: epilogue(1),
+    };
+    let conv = |k: u32, cin: u32, cout: u32| Conv {
+        kernel: vec![k, k],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![0, 0],
+        pads_end: vec![0, 1],
+        groups: 1,
+        input_zero_point: 3,
+        weights: signs((k * k * cin * cout) as usize),
+        bias: vec![77; cout as usize],
+        epilogue: epilogue(cout as usize),
+    };
+    let log_softmax = |axis: u32| LogSoftmax {
+        axis,
+        exp_table: (0..256).map(|d| (65536.0 * (-(d as f64) * 0.05).exp()).round() as u32).collect(),
+        ln_table: (0..256).map(|i| (65536.0 * (1.0 + i as f64 / 256.0).ln()).round() as i32).collect(),
+        input_scale_q16: (0.05f64 * 65536.0).round() as i32,
+        multiplier: Multiplier::from_real(1.0 / (65536.0 * 0.0625)),
+        output_zero_point: 127,
+    };
+    let lrn = |size: u32| Lrn {
+        size,
+        input_zero_point: 3,
+        output_zero_point: -2,
+        sum_shift: 12,
+        factors: (0..4096).map(|i| (1 << 23) / (i + 1)).collect(),
+        multiplier: Multiplier::from_real(0.05 / (65536.0 * 0.05)),
+    };
+    let matmul = |k: u32| Model {
+        name: "long".into(),
+        tensors: vec![t("a", &[2, k], q), t("b", &[k, 3], q), t("y", &[2, 3], q)],
+        constants: vec![],
+        inputs: vec![0, 1],
+        outputs: vec![2],
+        nodes: vec![Node {
+            name: "op".into(),
+            op: Op::MatMul(MatMul { a_zero_point: 3, b_zero_point: 3, multiplier: Multiplier::from_real(0.00001), output_zero_point: 0 }),
+            inputs: vec![0, 1],
+            outputs: vec![2],
+        }],
+    };
     let cases: Vec<(&str, Model)> = vec![
         (
             "instance_norm_plane_2_pow_16",
             single(
-                Op::InstanceNorm(InstanceNorm { input_zero_point: 3, output_zero_point: -5, epsilon_term: 7, gamma_q16: vec![1 << 20], beta_q16: vec![1 << 18] }),
+                Op::InstanceNorm(InstanceNorm {
+                    input_zero_point: 3,
+                    output_zero_point: -5,
+                    epsilon_term: 7,
+                    gamma_q16: vec![1 << 20],
+                    beta_q16: vec![1 << 18],
+                }),
                 &[1, 1, 256, 256],
                 &[1, 1, 256, 256],
                 Quant { scale: 0.02, zero_point: -5 },
@@ -269,7 +329,14 @@ fn long_axes_match_the_cpu() {
         (
             "cum_sum_lane_200k",
             single(
-                Op::CumSum(CumSum { axis: 1, exclusive: false, reverse: true, input_zero_point: 3, multiplier: Multiplier::from_real(0.001), output_zero_point: 1 }),
+                Op::CumSum(CumSum {
+                    axis: 1,
+                    exclusive: false,
+                    reverse: true,
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.001),
+                    output_zero_point: 1,
+                }),
                 &[1, 200_000],
                 &[1, 200_000],
                 Quant { scale: 0.05, zero_point: 1 },
@@ -278,7 +345,13 @@ fn long_axes_match_the_cpu() {
         (
             "reduce_sum_200k",
             single(
-                Op::Reduce(Reduce { kind: ReduceKind::Sum, axes: vec![1], input_zero_point: 3, multiplier: Multiplier::from_real(0.0001), output_zero_point: 0 }),
+                Op::Reduce(Reduce {
+                    kind: ReduceKind::Sum,
+                    axes: vec![1],
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.0001),
+                    output_zero_point: 0,
+                }),
                 &[2, 200_000],
                 &[2, 1],
                 q,
@@ -295,16 +368,30 @@ fn long_axes_match_the_cpu() {
         ),
         ("max_pool_window_300x300", single(Op::MaxPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
         ("avg_pool_window_300x300", single(Op::AvgPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
+        ("dense_in_features_300k", single(Op::Dense(dense(300_000, 3)), &[2, 300_000], &[2, 3], q)),
+        ("conv_window_40x40_by_64_channels", single(Op::Conv(conv(40, 64, 2)), &[1, 64, 41, 40], &[1, 2, 2, 2], q)),
+        (
+            "log_softmax_lane_2_pow_14",
+            single(Op::LogSoftmax(log_softmax(1)), &[2, 1 << 14], &[2, 1 << 14], Quant { scale: 0.0625, zero_point: 127 }),
+        ),
+        ("lrn_size_4096", single(Op::Lrn(lrn(4096)), &[1, 8192, 3], &[1, 8192, 3], q)),
+        ("matmul_k_33025", matmul(33_025)),
     ];
     let mut rng = Rng(0x10_9e37);
     let mut wrong = vec![];
     for (name, model) in cases {
         solidml_spec::validate::validate(&model).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let n = model.tensor(0).len();
         // the last element is the extreme one, so a loop that stops early shows
-        let mut x = rng.i8s(n);
-        x[n - 1] = 127;
-        let inputs = vec![Value::I8(x)];
+        let inputs: Vec<Value> = model
+            .inputs
+            .iter()
+            .map(|&id| {
+                let n = model.tensor(id).len();
+                let mut x = rng.i8s(n);
+                x[n - 1] = 127;
+                Value::I8(x)
+            })
+            .collect();
         let cpu = CpuExecutor::new(&model).unwrap().run(&inputs).unwrap();
         let gpu = GpuExecutor::new(ctx, &model).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{name}: {e}"));
         if cpu != gpu {
@@ -315,4 +402,3 @@ fn long_axes_match_the_cpu() {
     }
     assert!(wrong.is_empty(), "the GPU differs from the CPU on long axes:\n{}", wrong.join("\n"));
 }
-
