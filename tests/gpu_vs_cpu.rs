@@ -301,6 +301,10 @@ fn long_axes_match_the_cpu() {
             outputs: vec![2],
         }],
     };
+    let arg_max = |select_last_index: bool| Model {
+        tensors: vec![t("x", &[2, 200_000], q), TensorInfo { name: "y".into(), shape: vec![2, 1], dtype: DType::I64, quant: None }],
+        ..single(Op::ArgMax { axis: 1, select_last_index }, &[2, 200_000], &[2, 1], q)
+    };
     let cases: Vec<(&str, Model)> = vec![
         (
             "instance_norm_plane_2_pow_16",
@@ -376,6 +380,8 @@ fn long_axes_match_the_cpu() {
         ),
         ("lrn_size_4096", single(Op::Lrn(lrn(4096)), &[1, 8192, 3], &[1, 8192, 3], q)),
         ("matmul_k_33025", matmul(33_025)),
+        ("arg_max_first_lane_200k", arg_max(false)),
+        ("arg_max_last_lane_200k", arg_max(true)),
     ];
     let mut rng = Rng(0x10_9e37);
     let mut wrong = vec![];
