@@ -224,8 +224,8 @@ fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the
 #[test]
 fn long_axes_match_the_cpu() {
     use solidml_spec::{
-        Conv, CumSum, DType, Dense, Epilogue, InstanceNorm, LogSoftmax, Lrn, MatMul, Model, Node, NormKind, Normalize, Op, Pool, Quant,
-        Reduce, ReduceKind, TensorInfo, arith::Multiplier,
+        Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, InstanceNorm, LogSoftmax, Lrn, MatMul, Model, Node, NormKind, Normalize, Op,
+        Pool, Quant, Reduce, ReduceKind, TensorInfo, arith::Multiplier,
     };
     let Some(ctx) = require_gpu() else { return };
     let q = Quant { scale: 0.05, zero_point: 3 };
@@ -248,8 +248,12 @@ fn long_axes_match_the_cpu() {
         count_include_pad: false,
         zero_point: 3,
     };
-    let epilogue =
-        |c: usize| Epilogue { multipliers: vec![Multiplier::from_real(0.0005); c], output_zero_point: 2, clamp_min: -128, clamp_max: 127 };
+    let epilogue = |c: usize, m: f64| Epilogue {
+        multipliers: vec![Multiplier::from_real(m); c],
+        output_zero_point: 2,
+        clamp_min: -128,
+        clamp_max: 127,
+    };
     // weights of ±1 (the accumulator bound holds for any K ≤ 8,421,504)
     let signs = |n: usize| (0..n).map(|i| if (i * 7 + i / 3) % 5 < 2 { -1 } else { 1 }).collect::<Vec<i8>>();
     let dense = |k: u32, nn: u32| Dense {
@@ -258,7 +262,7 @@ fn long_axes_match_the_cpu() {
         input_zero_point: 3,
         weights: signs((k * nn) as usize),
         bias: vec![-1000; nn as usize],
-        epilogue: epilogue(1),
+        epilogue: epilogue(1, 0.0005),
     };
     let conv = |k: u32, cin: u32, cout: u32| Conv {
         kernel: vec![k, k],
@@ -270,7 +274,22 @@ fn long_axes_match_the_cpu() {
         input_zero_point: 3,
         weights: signs((k * k * cin * cout) as usize),
         bias: vec![77; cout as usize],
-        epilogue: epilogue(cout as usize),
+        epilogue: epilogue(cout as usize, 0.0005),
+    };
+    // a 300×300 kernel over a 2×2 input, cropped to the 2×2 centre: 90,000 taps per output
+    let conv_transpose = |k: u32, cin: u32, cout: u32| ConvTranspose {
+        kernel: vec![k, k],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![k / 2, k / 2],
+        pads_end: vec![k / 2 - 1, k / 2 - 1],
+        output_padding: vec![0, 0],
+        groups: 1,
+        input_zero_point: 3,
+        weights: signs((k * k * cin * cout) as usize),
+        bias: vec![-5; cout as usize],
+        // 12 taps land on each output: a larger multiplier
+        epilogue: epilogue(cout as usize, 0.1),
     };
     let log_softmax = |axis: u32| LogSoftmax {
         axis,
@@ -374,6 +393,9 @@ fn long_axes_match_the_cpu() {
         ("avg_pool_window_300x300", single(Op::AvgPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
         ("dense_in_features_300k", single(Op::Dense(dense(300_000, 3)), &[2, 300_000], &[2, 3], q)),
         ("conv_window_40x40_by_64_channels", single(Op::Conv(conv(40, 64, 2)), &[1, 64, 41, 40], &[1, 2, 2, 2], q)),
+        // 3 input channels: chunks of the reduction start inside a tap
+        ("conv_window_200x200_by_3_channels", single(Op::Conv(conv(200, 3, 2)), &[1, 3, 201, 200], &[1, 2, 2, 2], q)),
+        ("conv_transpose_kernel_300x300", single(Op::ConvTranspose(conv_transpose(300, 3, 2)), &[1, 3, 2, 2], &[1, 2, 2, 2], q)),
         (
             "log_softmax_lane_2_pow_14",
             single(Op::LogSoftmax(log_softmax(1)), &[2, 1 << 14], &[2, 1 << 14], Quant { scale: 0.0625, zero_point: 127 }),
