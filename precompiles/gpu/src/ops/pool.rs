@@ -1,12 +1,16 @@
 //! MaxPool and AvgPool (`shaders/pool.wgsl`): one thread per output for windows of at most
-//! `CHUNK` (4,096) taps; larger windows in two passes per batch of outputs — a partial per chunk
-//! of 4,096 taps into scratch, then one thread per output over its ≤ 2,057 partials (windows
-//! ≤ 8,421,504 taps) — so that no invocation walks more than 4,096 taps. A batch holds at most
-//! `BATCH_PARTIALS` partials, bounding the scratch buffer.
+//! `SPAN` (2,048) taps; larger windows in two passes per batch of outputs — a partial per span
+//! of 2,048 taps into scratch, then one thread per output over its ≤ 4,113 partials (windows
+//! ≤ 8,421,504 taps) — so that no invocation walks more than 2,048 taps (each costs 1 + s ≤ 7
+//! loop iterations: ≤ 14,336). A batch holds at most `BATCH_PARTIALS` partials, bounding the
+//! scratch buffer.
 
 use solidml_spec::Pool;
 
 use super::{Builder, CHUNK, NodeRef, conv::spatial_block, numel};
+
+/// Taps per partial: half of `CHUNK`, as each costs up to 7 loop iterations.
+const SPAN: u64 = CHUNK / 2;
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -20,7 +24,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -
     if klen > u32::MAX as u64 {
         return Err(GpuError::TooLarge { what: format!("{} window", n.label()), bytes: klen, limit: u32::MAX as u64 });
     }
-    let chunks = klen.div_ceil(CHUNK);
+    let chunks = klen.div_ceil(SPAN);
     // the count_include_pad divisor, as the CPU computes it (i64)
     let window = p.kernel.iter().fold(1i64, |acc, &k| acc.wrapping_mul(k as i64)) as u64;
     let mut params = vec![
@@ -34,7 +38,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -
         (window >> 32) as u32,
         klen as u32,
         chunks as u32,
-        CHUNK as u32,
+        SPAN as u32,
         0,
         0,
         avg as u32,

@@ -1,11 +1,15 @@
 //! Reduce Sum / Mean / Max / Min (`shaders/reduce.wgsl`): one thread per output when it reduces
-//! at most `CHUNK` (4,096) elements; longer ones in two passes, a partial per chunk of 4,096
+//! at most `SPAN` (1,024) elements; longer ones in two passes, a partial per span of 1,024
 //! into scratch and then one thread per output folding its partials, so that no invocation walks
-//! more than 4,096 elements (≤ 4,096 · 9 loop iterations) or folds more than 2,057 partials.
+//! more than 1,024 elements (each costs 1 + rank ≤ 9 loop iterations: ≤ 9,216) or folds more
+//! than 8,225 partials (≤ 8,421,504 reduced elements per output).
 
 use solidml_spec::{Reduce, ReduceKind};
 
 use super::{Builder, CHUNK, NodeRef, numel};
+
+/// Reduced elements per partial: a quarter of `CHUNK`, as each costs up to 9 loop iterations.
+const SPAN: u64 = CHUNK / 4;
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -29,17 +33,17 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, r: &Reduce) -> Result<
         r.output_zero_point as u32,
         count as u32,
         xs.len() as u32,
-        count.div_ceil(CHUNK) as u32,
-        CHUNK as u32,
+        count.div_ceil(SPAN) as u32,
+        SPAN as u32,
     ];
     for d in 0..xs.len() {
         params.extend([xs[d], r.axes.contains(&(d as u32)) as u32, st[d] as u32]);
     }
-    if count <= CHUNK {
+    if count <= SPAN {
         return b.dispatch(Shader::Reduce, "main", total, &params, n.binds(b, 1));
     }
-    // count > CHUNK: total ≤ 2^28 / CHUNK outputs, so the partials are few
-    let chunks = count.div_ceil(CHUNK);
+    // count > SPAN: total ≤ 2^28 / SPAN outputs, so total · chunks ≤ 2^19
+    let chunks = count.div_ceil(SPAN);
     let scratch = b.scratch(total * chunks)?;
     let mut binds = n.binds(b, 1);
     binds.scratch = Some(&scratch);

@@ -1,12 +1,12 @@
 // pool.wgsl — MaxPool and AvgPool over the spatial axes of NC(spatial…)
 // (docs/spec.md#op-maxpool, #op-avgpool). `max_pool` / `avg_pool`: one thread per output
-// element, for windows of at most 4,096 taps. Larger windows (≤ 8,421,504 taps: a window's sum
+// element, for windows of at most 2,048 taps. Larger windows (≤ 8,421,504 taps: a window's sum
 // fits in i32) in two passes over batches of outputs, so that no invocation walks more than
-// 4,096 taps (each costs 1 + s ≤ 7 loop iterations; lavapipe ends an invocation's loops after
+// 2,048 taps (each costs 1 + s ≤ 7 loop iterations; lavapipe ends an invocation's loops after
 // about 65,535 iterations in all):
-//   partial:                  one thread per (output of the batch, chunk of 4,096 taps):
+//   partial:                  one thread per (output of the batch, chunk of 2,048 taps):
 //                             [max or Σ(x − zp), taps inside] → scratch[2t..]
-//   max_combine, avg_combine: one thread per output of the batch, over its ≤ 2,057 partials.
+//   max_combine, avg_combine: one thread per output of the batch, over its ≤ 4,113 partials.
 //
 // params: 0 total, 1 s (spatial rank), 2 in_plane, 3 out_plane, 4 count_include_pad,
 //         5 zero point, 6 window lo, 7 window hi (Π kernel as i64), 8 klen (taps),

@@ -1,10 +1,10 @@
 // reduce.wgsl — Reduce Sum / Mean / Max / Min over a set of axes (docs/spec.md#op-reduce).
-// `main`: one thread per output element walks its reduced elements (count ≤ CHUNK = 4,096).
+// `main`: one thread per output element walks its reduced elements (count ≤ 1,024).
 // Longer reductions (count ≤ 8,421,504: the sum fits in i32) run in two passes so that no
-// invocation walks more than 4,096 elements (lavapipe ends an invocation's loops after about
+// invocation walks more than 1,024 elements (lavapipe ends an invocation's loops after about
 // 65,535 iterations in all; each element costs 1 + rank ≤ 9 of them):
-//   partial: one thread per (output, chunk of 4,096 reduced elements) → scratch[o·chunks + c]
-//   combine: one thread per output folds its ≤ 2,057 partials (sums exact), then requantizes.
+//   partial: one thread per (output, chunk of 1,024 reduced elements) → scratch[o·chunks + c]
+//   combine: one thread per output folds its ≤ 8,225 partials (sums exact), then requantizes.
 //
 // params: 0 total (outputs), 1 kind (0 Sum, 1 Mean, 2 Max, 3 Min), 2 input zp, 3 multiplier,
 //         4 shift, 5 output zp, 6 count (reduced elements per output), 7 rank, 8 chunks,
