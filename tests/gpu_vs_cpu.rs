@@ -324,6 +324,15 @@ fn long_axes_match_the_cpu() {
         tensors: vec![t("x", &[2, 200_000], q), TensorInfo { name: "y".into(), shape: vec![2, 1], dtype: DType::I64, quant: None }],
         ..single(Op::ArgMax { axis: 1, select_last_index }, &[2, 200_000], &[2, 1], q)
     };
+    let padded = |count_include_pad: bool| Pool {
+        kernel: vec![100, 100],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![3, 3],
+        pads_end: vec![2, 2],
+        count_include_pad,
+        zero_point: 3,
+    };
     let cases: Vec<(&str, Model)> = vec![
         (
             "instance_norm_plane_2_pow_16",
@@ -389,6 +398,75 @@ fn long_axes_match_the_cpu() {
                 q,
             ),
         ),
+        // chunked paths off the simplest layout: reduced axes around a kept one, an inner axis,
+        // chunk boundaries inside lanes, padding and several outputs per window
+        (
+            "reduce_mean_axes_0_2",
+            single(
+                Op::Reduce(Reduce {
+                    kind: ReduceKind::Mean,
+                    axes: vec![0, 2],
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.9),
+                    output_zero_point: 1,
+                }),
+                &[3, 5, 70_001],
+                &[1, 5, 1],
+                q,
+            ),
+        ),
+        (
+            "reduce_min_axes_0_2",
+            single(
+                Op::Reduce(Reduce { kind: ReduceKind::Min, axes: vec![0, 2], input_zero_point: 3, multiplier: m, output_zero_point: 0 }),
+                &[3, 5, 70_001],
+                &[1, 5, 1],
+                q,
+            ),
+        ),
+        (
+            "cum_sum_exclusive_inner_3",
+            single(
+                Op::CumSum(CumSum {
+                    axis: 1,
+                    exclusive: true,
+                    reverse: false,
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.01),
+                    output_zero_point: -1,
+                }),
+                &[2, 10_001, 3],
+                &[2, 10_001, 3],
+                Quant { scale: 0.05, zero_point: -1 },
+            ),
+        ),
+        (
+            "normalize_l1_rows_50001",
+            single(
+                Op::Normalize(Normalize { kind: NormKind::L1, input_zero_point: 3, output_zero_point: 0, scale_log2: 8 }),
+                &[3, 50_001],
+                &[3, 50_001],
+                Quant { scale: 1.0 / 256.0, zero_point: 0 },
+            ),
+        ),
+        (
+            "instance_norm_planes_250x250",
+            single(
+                Op::InstanceNorm(InstanceNorm {
+                    input_zero_point: 3,
+                    output_zero_point: -5,
+                    epsilon_term: 7,
+                    gamma_q16: vec![1 << 20, -(1 << 19)],
+                    beta_q16: vec![1 << 18, 3 << 16],
+                }),
+                &[2, 2, 250, 250],
+                &[2, 2, 250, 250],
+                Quant { scale: 0.02, zero_point: -5 },
+            ),
+        ),
+        ("avg_pool_padded_window_100x100", single(Op::AvgPool(padded(true)), &[1, 2, 120, 110], &[1, 2, 26, 16], q)),
+        ("avg_pool_padded_window_100x100_excluding_pad", single(Op::AvgPool(padded(false)), &[1, 2, 120, 110], &[1, 2, 26, 16], q)),
+        ("max_pool_padded_window_100x100", single(Op::MaxPool(padded(false)), &[1, 2, 120, 110], &[1, 2, 26, 16], q)),
         ("max_pool_window_300x300", single(Op::MaxPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
         ("avg_pool_window_300x300", single(Op::AvgPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
         ("dense_in_features_300k", single(Op::Dense(dense(300_000, 3)), &[2, 300_000], &[2, 3], q)),
