@@ -478,6 +478,10 @@ fn long_axes_match_the_cpu() {
             "log_softmax_lane_2_pow_14",
             single(Op::LogSoftmax(log_softmax(1)), &[2, 1 << 14], &[2, 1 << 14], Quant { scale: 0.0625, zero_point: 127 }),
         ),
+        (
+            "log_softmax_axis_0_inner_3",
+            single(Op::LogSoftmax(log_softmax(0)), &[5_000, 3], &[5_000, 3], Quant { scale: 0.0625, zero_point: 127 }),
+        ),
         ("lrn_size_4096", single(Op::Lrn(lrn(4096)), &[1, 8192, 3], &[1, 8192, 3], q)),
         ("matmul_k_33025", matmul(33_025)),
         ("arg_max_first_lane_200k", arg_max(false)),
