@@ -217,3 +217,298 @@ fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the
     let short = [Value::I8(vec![0; 3])];
     assert_eq!(cache.run(&compiled.model_id, &model, &short).unwrap_err(), cpu.run(&short).unwrap_err());
 }
+
+/// Kernels that loop over a long axis inside one invocation, at the lengths validation allows:
+/// the GPU must still equal the CPU (lavapipe stops a shader's loops after about 65,535
+/// iterations in all, which once left the tail of a 2^15-element Softmax lane unwritten).
+#[test]
+fn long_axes_match_the_cpu() {
+    use solidml_spec::{
+        Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, InstanceNorm, LogSoftmax, Lrn, MatMul, Model, Node, NormKind, Normalize, Op,
+        Pool, Quant, Reduce, ReduceKind, TensorInfo, arith::Multiplier,
+    };
+    let Some(ctx) = require_gpu() else { return };
+    let q = Quant { scale: 0.05, zero_point: 3 };
+    let t = |name: &str, shape: &[u32], q: Quant| TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I8, quant: Some(q) };
+    let single = |op: Op, x: &[u32], y: &[u32], qy: Quant| Model {
+        name: "long".into(),
+        tensors: vec![t("x", x, q), t("y", y, qy)],
+        constants: vec![],
+        inputs: vec![0],
+        outputs: vec![1],
+        nodes: vec![Node { name: "op".into(), op, inputs: vec![0], outputs: vec![1] }],
+    };
+    let m = Multiplier::from_real(0.01);
+    let pool = |k: u32| Pool {
+        kernel: vec![k, k],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![0, 0],
+        pads_end: vec![0, 0],
+        count_include_pad: false,
+        zero_point: 3,
+    };
+    let epilogue = |c: usize, m: f64| Epilogue {
+        multipliers: vec![Multiplier::from_real(m); c],
+        output_zero_point: 2,
+        clamp_min: -128,
+        clamp_max: 127,
+    };
+    // weights of ±1 (the accumulator bound holds for any K ≤ 8,421,504)
+    let signs = |n: usize| (0..n).map(|i| if (i * 7 + i / 3) % 5 < 2 { -1 } else { 1 }).collect::<Vec<i8>>();
+    let dense = |k: u32, nn: u32| Dense {
+        in_features: k,
+        out_features: nn,
+        input_zero_point: 3,
+        weights: signs((k * nn) as usize),
+        bias: vec![-1000; nn as usize],
+        epilogue: epilogue(1, 0.0005),
+    };
+    let conv = |k: u32, cin: u32, cout: u32| Conv {
+        kernel: vec![k, k],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![0, 0],
+        pads_end: vec![0, 1],
+        groups: 1,
+        input_zero_point: 3,
+        weights: signs((k * k * cin * cout) as usize),
+        bias: vec![77; cout as usize],
+        epilogue: epilogue(cout as usize, 0.0005),
+    };
+    // a 300×300 kernel over a 2×2 input, cropped to the 2×2 centre: 90,000 taps per output
+    let conv_transpose = |k: u32, cin: u32, cout: u32| ConvTranspose {
+        kernel: vec![k, k],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![k / 2, k / 2],
+        pads_end: vec![k / 2 - 1, k / 2 - 1],
+        output_padding: vec![0, 0],
+        groups: 1,
+        input_zero_point: 3,
+        weights: signs((k * k * cin * cout) as usize),
+        bias: vec![-5; cout as usize],
+        // 12 taps land on each output: a larger multiplier
+        epilogue: epilogue(cout as usize, 0.1),
+    };
+    let log_softmax = |axis: u32| LogSoftmax {
+        axis,
+        exp_table: (0..256).map(|d| (65536.0 * (-(d as f64) * 0.05).exp()).round() as u32).collect(),
+        ln_table: (0..256).map(|i| (65536.0 * (1.0 + i as f64 / 256.0).ln()).round() as i32).collect(),
+        input_scale_q16: (0.05f64 * 65536.0).round() as i32,
+        multiplier: Multiplier::from_real(1.0 / (65536.0 * 0.0625)),
+        output_zero_point: 127,
+    };
+    let lrn = |size: u32| Lrn {
+        size,
+        input_zero_point: 3,
+        output_zero_point: -2,
+        sum_shift: 12,
+        factors: (0..4096).map(|i| (1 << 23) / (i + 1)).collect(),
+        multiplier: Multiplier::from_real(0.05 / (65536.0 * 0.05)),
+    };
+    let matmul = |k: u32| Model {
+        name: "long".into(),
+        tensors: vec![t("a", &[2, k], q), t("b", &[k, 3], q), t("y", &[2, 3], q)],
+        constants: vec![],
+        inputs: vec![0, 1],
+        outputs: vec![2],
+        nodes: vec![Node {
+            name: "op".into(),
+            op: Op::MatMul(MatMul { a_zero_point: 3, b_zero_point: 3, multiplier: Multiplier::from_real(0.00001), output_zero_point: 0 }),
+            inputs: vec![0, 1],
+            outputs: vec![2],
+        }],
+    };
+    let arg_max = |select_last_index: bool| Model {
+        tensors: vec![t("x", &[2, 200_000], q), TensorInfo { name: "y".into(), shape: vec![2, 1], dtype: DType::I64, quant: None }],
+        ..single(Op::ArgMax { axis: 1, select_last_index }, &[2, 200_000], &[2, 1], q)
+    };
+    let padded = |count_include_pad: bool| Pool {
+        kernel: vec![100, 100],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![3, 3],
+        pads_end: vec![2, 2],
+        count_include_pad,
+        zero_point: 3,
+    };
+    let cases: Vec<(&str, Model)> = vec![
+        (
+            "instance_norm_plane_2_pow_16",
+            single(
+                Op::InstanceNorm(InstanceNorm {
+                    input_zero_point: 3,
+                    output_zero_point: -5,
+                    epsilon_term: 7,
+                    gamma_q16: vec![1 << 20],
+                    beta_q16: vec![1 << 18],
+                }),
+                &[1, 1, 256, 256],
+                &[1, 1, 256, 256],
+                Quant { scale: 0.02, zero_point: -5 },
+            ),
+        ),
+        (
+            "normalize_row_2_pow_16",
+            single(
+                Op::Normalize(Normalize { kind: NormKind::L2, input_zero_point: 3, output_zero_point: 0, scale_log2: 7 }),
+                &[1, 1 << 16],
+                &[1, 1 << 16],
+                Quant { scale: 1.0 / 128.0, zero_point: 0 },
+            ),
+        ),
+        (
+            "cum_sum_lane_200k",
+            single(
+                Op::CumSum(CumSum {
+                    axis: 1,
+                    exclusive: false,
+                    reverse: true,
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.001),
+                    output_zero_point: 1,
+                }),
+                &[1, 200_000],
+                &[1, 200_000],
+                Quant { scale: 0.05, zero_point: 1 },
+            ),
+        ),
+        (
+            "reduce_sum_200k",
+            single(
+                Op::Reduce(Reduce {
+                    kind: ReduceKind::Sum,
+                    axes: vec![1],
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.0001),
+                    output_zero_point: 0,
+                }),
+                &[2, 200_000],
+                &[2, 1],
+                q,
+            ),
+        ),
+        (
+            "reduce_max_200k",
+            single(
+                Op::Reduce(Reduce { kind: ReduceKind::Max, axes: vec![1], input_zero_point: 3, multiplier: m, output_zero_point: 0 }),
+                &[2, 200_000],
+                &[2, 1],
+                q,
+            ),
+        ),
+        // chunked paths off the simplest layout: reduced axes around a kept one, an inner axis,
+        // chunk boundaries inside lanes, padding and several outputs per window
+        (
+            "reduce_mean_axes_0_2",
+            single(
+                Op::Reduce(Reduce {
+                    kind: ReduceKind::Mean,
+                    axes: vec![0, 2],
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.9),
+                    output_zero_point: 1,
+                }),
+                &[3, 5, 70_001],
+                &[1, 5, 1],
+                q,
+            ),
+        ),
+        (
+            "reduce_min_axes_0_2",
+            single(
+                Op::Reduce(Reduce { kind: ReduceKind::Min, axes: vec![0, 2], input_zero_point: 3, multiplier: m, output_zero_point: 0 }),
+                &[3, 5, 70_001],
+                &[1, 5, 1],
+                q,
+            ),
+        ),
+        (
+            "cum_sum_exclusive_inner_3",
+            single(
+                Op::CumSum(CumSum {
+                    axis: 1,
+                    exclusive: true,
+                    reverse: false,
+                    input_zero_point: 3,
+                    multiplier: Multiplier::from_real(0.01),
+                    output_zero_point: -1,
+                }),
+                &[2, 10_001, 3],
+                &[2, 10_001, 3],
+                Quant { scale: 0.05, zero_point: -1 },
+            ),
+        ),
+        (
+            "normalize_l1_rows_50001",
+            single(
+                Op::Normalize(Normalize { kind: NormKind::L1, input_zero_point: 3, output_zero_point: 0, scale_log2: 8 }),
+                &[3, 50_001],
+                &[3, 50_001],
+                Quant { scale: 1.0 / 256.0, zero_point: 0 },
+            ),
+        ),
+        (
+            "instance_norm_planes_250x250",
+            single(
+                Op::InstanceNorm(InstanceNorm {
+                    input_zero_point: 3,
+                    output_zero_point: -5,
+                    epsilon_term: 7,
+                    gamma_q16: vec![1 << 20, -(1 << 19)],
+                    beta_q16: vec![1 << 18, 3 << 16],
+                }),
+                &[2, 2, 250, 250],
+                &[2, 2, 250, 250],
+                Quant { scale: 0.02, zero_point: -5 },
+            ),
+        ),
+        ("avg_pool_padded_window_100x100", single(Op::AvgPool(padded(true)), &[1, 2, 120, 110], &[1, 2, 26, 16], q)),
+        ("avg_pool_padded_window_100x100_excluding_pad", single(Op::AvgPool(padded(false)), &[1, 2, 120, 110], &[1, 2, 26, 16], q)),
+        ("max_pool_padded_window_100x100", single(Op::MaxPool(padded(false)), &[1, 2, 120, 110], &[1, 2, 26, 16], q)),
+        ("max_pool_window_300x300", single(Op::MaxPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
+        ("avg_pool_window_300x300", single(Op::AvgPool(pool(300)), &[1, 1, 300, 300], &[1, 1, 1, 1], q)),
+        ("dense_in_features_300k", single(Op::Dense(dense(300_000, 3)), &[2, 300_000], &[2, 3], q)),
+        ("conv_window_40x40_by_64_channels", single(Op::Conv(conv(40, 64, 2)), &[1, 64, 41, 40], &[1, 2, 2, 2], q)),
+        // 3 input channels: chunks of the reduction start inside a tap
+        ("conv_window_200x200_by_3_channels", single(Op::Conv(conv(200, 3, 2)), &[1, 3, 201, 200], &[1, 2, 2, 2], q)),
+        ("conv_transpose_kernel_300x300", single(Op::ConvTranspose(conv_transpose(300, 3, 2)), &[1, 3, 2, 2], &[1, 2, 2, 2], q)),
+        (
+            "log_softmax_lane_2_pow_14",
+            single(Op::LogSoftmax(log_softmax(1)), &[2, 1 << 14], &[2, 1 << 14], Quant { scale: 0.0625, zero_point: 127 }),
+        ),
+        (
+            "log_softmax_axis_0_inner_3",
+            single(Op::LogSoftmax(log_softmax(0)), &[5_000, 3], &[5_000, 3], Quant { scale: 0.0625, zero_point: 127 }),
+        ),
+        ("lrn_size_4096", single(Op::Lrn(lrn(4096)), &[1, 8192, 3], &[1, 8192, 3], q)),
+        ("matmul_k_33025", matmul(33_025)),
+        ("arg_max_first_lane_200k", arg_max(false)),
+        ("arg_max_last_lane_200k", arg_max(true)),
+    ];
+    let mut rng = Rng(0x10_9e37);
+    let mut wrong = vec![];
+    for (name, model) in cases {
+        solidml_spec::validate::validate(&model).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // the last element is the extreme one, so a loop that stops early shows
+        let inputs: Vec<Value> = model
+            .inputs
+            .iter()
+            .map(|&id| {
+                let n = model.tensor(id).len();
+                let mut x = rng.i8s(n);
+                x[n - 1] = 127;
+                Value::I8(x)
+            })
+            .collect();
+        let cpu = CpuExecutor::new(&model).unwrap().run(&inputs).unwrap();
+        let gpu = GpuExecutor::new(ctx, &model).and_then(|e| e.run(&inputs)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if cpu != gpu {
+            let (a, b) = (value_i64(&cpu[0]), value_i64(&gpu[0]));
+            let first = a.iter().zip(&b).position(|(x, y)| x != y);
+            wrong.push(format!("{name}: first difference at {first:?} of {}", a.len()));
+        }
+    }
+    assert!(wrong.is_empty(), "the GPU differs from the CPU on long axes:\n{}", wrong.join("\n"));
+}

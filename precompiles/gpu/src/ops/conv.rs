@@ -1,6 +1,10 @@
 //! Conv (`shaders/conv.wgsl`): per output channel, the reduction over (tap, input channel of the
 //! group) is packed tap-major four int8 lanes to a word; the input zero point is folded into
-//! the bias (taps outside the input read the zero point, which the fold cancels).
+//! the bias (taps outside the input read the zero point, which the fold cancels). One thread per
+//! output when its reduction is at most 2,048 MACs; longer ones in chunks of `chunk` reduction
+//! indices (2,048, doubled while fewer than the chunks), partial accumulators in scratch, then
+//! one thread per output summing them, over batches of ≤ 2^21 partials: no invocation loops
+//! more than max(2,048, 2·√(klen·Cg_in)) · (s + 2) times.
 
 use solidml_spec::Conv;
 
@@ -21,6 +25,11 @@ pub(crate) fn spatial_block(
     (0..kernel.len()).flat_map(|d| [in_shape[d + 2], out_shape[d + 2], kernel[d], strides[d], dilations[d], pads_begin[d]]).collect()
 }
 
+/// The shortest chunk of an output's reduction (a multiple of 4).
+const FIRST_CHUNK: u64 = 2048;
+/// The most (output, chunk) partials of one batch.
+const BATCH_PARTIALS: u64 = 1 << 21;
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
     let (cin, cout, g) = (xs[1] as usize, ys[1] as usize, c.groups as usize);
@@ -37,6 +46,14 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<()
         pack_row((0..klen).flat_map(|t| (0..cin_g).map(move |ci| w[ci * klen + t])), kw, &mut data);
     }
     let total = numel(ys);
+    // the reduction (klen · Cg_in) in chunks of `chunk` ≥ 2,048 indices, doubled while fewer
+    // than the chunks: one invocation loops ≤ chunk · (s + 2) times, a combine ≤ chunk
+    let flat = (klen * cin_g) as u64;
+    let mut chunk = FIRST_CHUNK;
+    while chunk * chunk < flat {
+        chunk *= 2;
+    }
+    let chunks = flat.div_ceil(chunk);
     let e = &c.epilogue;
     let mut params = vec![
         total as u32,
@@ -56,12 +73,32 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<()
         e.output_zero_point as u32,
         e.clamp_min as i32 as u32,
         e.clamp_max as i32 as u32,
+        chunks as u32,
+        chunk as u32,
+        0,
+        0,
     ];
     params.extend(spatial_block(xs, ys, &c.kernel, &c.strides, &c.dilations, &c.pads_begin));
     let buf = b.data(&format!("{} weights", n.label()), &data)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
-    b.dispatch(Shader::Conv, "main", total, &params, binds)?;
+    if chunks <= 1 {
+        b.dispatch(Shader::Conv, "main", total, &params, binds)?;
+    } else {
+        let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
+        let scratch = b.scratch(batch * chunks)?;
+        binds.scratch = Some(&scratch);
+        let mut first = 0;
+        while first < total {
+            let len = batch.min(total - first);
+            params[19] = first as u32;
+            params[20] = len as u32;
+            b.dispatch(Shader::Conv, "partial", len * chunks, &params, binds)?;
+            b.dispatch(Shader::Conv, "combine", len, &params, binds)?;
+            first += len;
+        }
+        b.keep(scratch);
+    }
     if let Some(buf) = buf {
         b.keep(buf);
     }

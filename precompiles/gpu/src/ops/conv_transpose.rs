@@ -1,10 +1,19 @@
-//! ConvTranspose (`shaders/conv_transpose.wgsl`), gather form; weights one i32 each.
+//! ConvTranspose (`shaders/conv_transpose.wgsl`), gather form; weights one i32 each. One
+//! thread per output when its reduction (klen · Cg_in) is at most 2,048; longer ones in chunks
+//! of `chunk` reduction indices (2,048, doubled while fewer than the chunks), partial
+//! accumulators in scratch, then one thread per output summing them, over batches of ≤ 2^21
+//! partials: no invocation loops more than max(2,048, 2·√(klen·Cg_in)) · (s + 2) times.
 
 use solidml_spec::ConvTranspose;
 
 use super::{Builder, NodeRef, conv::spatial_block, mult_words, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
+
+/// The shortest chunk of an output's reduction.
+const FIRST_CHUNK: u64 = 2048;
+/// The most (output, chunk) partials of one batch.
+const BATCH_PARTIALS: u64 = 1 << 21;
 
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
@@ -16,6 +25,12 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> 
     let w_off = data.len();
     data.extend(c.weights.iter().map(|&w| w as i32 as u32));
     let total = numel(ys);
+    let flat = (klen * (cin / g)) as u64;
+    let mut chunk = FIRST_CHUNK;
+    while chunk * chunk < flat {
+        chunk *= 2;
+    }
+    let chunks = flat.div_ceil(chunk);
     let e = &c.epilogue;
     let mut params = vec![
         total as u32,
@@ -34,12 +49,32 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> 
         e.output_zero_point as u32,
         e.clamp_min as i32 as u32,
         e.clamp_max as i32 as u32,
+        chunks as u32,
+        chunk as u32,
+        0,
+        0,
     ];
     params.extend(spatial_block(xs, ys, &c.kernel, &c.strides, &c.dilations, &c.pads_begin));
     let buf = b.data(&format!("{} weights", n.label()), &data)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
-    b.dispatch(Shader::ConvTranspose, "main", total, &params, binds)?;
+    if chunks <= 1 {
+        b.dispatch(Shader::ConvTranspose, "main", total, &params, binds)?;
+    } else {
+        let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
+        let scratch = b.scratch(batch * chunks)?;
+        binds.scratch = Some(&scratch);
+        let mut first = 0;
+        while first < total {
+            let len = batch.min(total - first);
+            params[18] = first as u32;
+            params[19] = len as u32;
+            b.dispatch(Shader::ConvTranspose, "partial", len * chunks, &params, binds)?;
+            b.dispatch(Shader::ConvTranspose, "combine", len, &params, binds)?;
+            first += len;
+        }
+        b.keep(scratch);
+    }
     if let Some(buf) = buf {
         b.keep(buf);
     }

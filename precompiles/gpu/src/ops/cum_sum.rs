@@ -1,9 +1,11 @@
-//! CumSum (`shaders/cum_sum.wgsl`): one thread per lane along the axis, walking it in order
-//! (or in reverse) with the running sum.
+//! CumSum (`shaders/cum_sum.wgsl`): one thread per lane when the lane is at most `CHUNK`
+//! (4,096) long; a longer lane as a chunked scan — each chunk's total into scratch, then per
+//! lane the exclusive prefix of its chunk totals (≤ 2,057: dim ≤ 8,421,504), then each chunk's
+//! running sum from its prefix — so that no invocation loops more than 4,096 times.
 
 use solidml_spec::CumSum;
 
-use super::{Builder, NodeRef, softmax::lanes};
+use super::{Builder, CHUNK, NodeRef, softmax::lanes};
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -12,6 +14,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &CumSum) -> Result<
     if dim == 0 || l == 0 {
         return Ok(());
     }
+    let chunks = (dim as u64).div_ceil(CHUNK);
     let params = [
         l as u32,
         dim,
@@ -22,6 +25,19 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &CumSum) -> Result<
         c.multiplier.multiplier as u32,
         c.multiplier.shift as u32,
         c.output_zero_point as u32,
+        chunks as u32,
+        CHUNK as u32,
     ];
-    b.dispatch(Shader::CumSum, "main", l, &params, n.binds(b, 1))
+    if chunks == 1 {
+        return b.dispatch(Shader::CumSum, "main", l, &params, n.binds(b, 1));
+    }
+    // dim > CHUNK: l · chunks ≤ 2 · 2^28 / CHUNK words
+    let scratch = b.scratch(l * chunks)?;
+    let mut binds = n.binds(b, 1);
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::CumSum, "chunk_total", l * chunks, &params, binds)?;
+    b.dispatch(Shader::CumSum, "chunk_prefix", l, &params, binds)?;
+    b.dispatch(Shader::CumSum, "chunk_scan", l * chunks, &params, binds)?;
+    b.keep(scratch);
+    Ok(())
 }

@@ -1,11 +1,15 @@
 //! Dense (`shaders/dense.wgsl`): weights packed four int8 lanes to a word (column-major, so
 //! neighbouring threads read neighbouring words), the input zero point folded into the bias so
 //! the kernel's dot products take raw int8 codes. A first dispatch packs the input rows four
-//! codes to a word (scratch), the second computes one column for 4 rows per thread.
+//! codes to a word (scratch), the second computes one column for 4 rows per thread. When
+//! `in_features` exceeds `CHUNK` (4,096), the dot products run in chunks of 1,024 packed words
+//! (doubled until a chunk is at least √kw words long), partials in scratch after the packed
+//! input, then one thread per 4 outputs sums its partials: no invocation loops more than
+//! max(1,024, 2·√kw) times (16,384 at the 2^28-element cap; 1,024 for K ≤ 2^22).
 
 use solidml_spec::Dense;
 
-use super::{Builder, NodeRef, mult_words, numel, pack_row};
+use super::{Builder, CHUNK, NodeRef, mult_words, numel, pack_row};
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -38,6 +42,13 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, d: &Dense) -> Result<(
     let total = numel(&n.output().shape);
     let rows = total / nn.max(1) as u64;
     let threads = rows.div_ceil(4) * nn as u64;
+    // chunks of 1,024 words, doubled while fewer than the chunks (so both loops stay ≤ 2·√kw)
+    let mut chunk_words = CHUNK / 4;
+    while chunk_words * chunk_words < kw as u64 {
+        chunk_words *= 2;
+    }
+    let chunks = (kw as u64).div_ceil(chunk_words);
+    let partials = if chunks > 1 { threads * chunks * 4 } else { 0 };
     let e = &d.epilogue;
     let params = [
         threads as u32,
@@ -51,14 +62,22 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, d: &Dense) -> Result<(
         e.clamp_min as i32 as u32,
         e.clamp_max as i32 as u32,
         rows as u32,
+        chunks as u32,
+        chunk_words as u32,
+        (rows * kw as u64) as u32,
     ];
     let buf = b.data(&format!("{} weights", n.label()), &data)?;
-    let packed_x = b.scratch(rows * kw as u64)?;
+    let packed_x = b.scratch(rows * kw as u64 + partials)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     binds.scratch = Some(&packed_x);
     b.dispatch(Shader::Dense, "pack", rows * kw as u64, &params, binds)?;
-    b.dispatch(Shader::Dense, "main", threads, &params, binds)?;
+    if chunks > 1 {
+        b.dispatch(Shader::Dense, "partial", threads * chunks, &params, binds)?;
+        b.dispatch(Shader::Dense, "combine", threads, &params, binds)?;
+    } else {
+        b.dispatch(Shader::Dense, "main", threads, &params, binds)?;
+    }
     if let Some(buf) = buf {
         b.keep(buf);
     }

@@ -1,9 +1,10 @@
-//! InstanceNorm (`shaders/instance_norm.wgsl`): a statistics pass per plane into a scratch
-//! buffer, then one thread per element.
+//! InstanceNorm (`shaders/instance_norm.wgsl`): partial sums per chunk of `CHUNK` (4,096)
+//! elements of a plane into a scratch buffer, a statistics pass per plane over its ≤ 16 partials
+//! (planes ≤ 2^16), then one thread per element: no invocation walks more than 4,096 elements.
 
 use solidml_spec::InstanceNorm;
 
-use super::{Builder, NodeRef, numel};
+use super::{Builder, CHUNK, NodeRef, numel};
 use crate::GpuError;
 use crate::executor::i64_words;
 use crate::shaders::Shader;
@@ -13,6 +14,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, inn: &InstanceNorm) ->
     let total = numel(xs);
     let plane = numel(&xs[2..]);
     let planes = total / plane.max(1);
+    let chunks = plane.div_ceil(CHUNK);
     let eps = inn.epsilon_term as u64;
     let params = [
         total as u32,
@@ -23,14 +25,17 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, inn: &InstanceNorm) ->
         inn.output_zero_point as u32,
         eps as u32,
         (eps >> 32) as u32,
+        chunks as u32,
+        CHUNK as u32,
     ];
     let mut data = i64_words(&inn.gamma_q16);
     data.extend(i64_words(&inn.beta_q16));
     let buf = b.data(&format!("{} parameters", n.label()), &data)?;
-    let scratch = b.scratch(planes * 4)?;
+    let scratch = b.scratch(planes * (4 + 2 * chunks))?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     binds.scratch = Some(&scratch);
+    b.dispatch(Shader::InstanceNorm, "partial", planes * chunks, &params, binds)?;
     b.dispatch(Shader::InstanceNorm, "stats", planes, &params, binds)?;
     b.dispatch(Shader::InstanceNorm, "main", total, &params, binds)?;
     if let Some(buf) = buf {

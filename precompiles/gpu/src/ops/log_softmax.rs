@@ -1,8 +1,11 @@
-//! LogSoftmax (`shaders/log_softmax.wgsl`): one thread per lane.
+//! LogSoftmax (`shaders/log_softmax.wgsl`): one thread per lane when the lane is at most
+//! `CHUNK` (4,096) long (3 · 4,096 loop iterations); longer lanes as Softmax, a max pass and a
+//! log-sum pass per lane into a scratch buffer, then one thread per element: no invocation loops
+//! more than max(3 · 4,096, `dim` ≤ 2^14) times.
 
 use solidml_spec::LogSoftmax;
 
-use super::{Builder, NodeRef, softmax::lanes};
+use super::{Builder, CHUNK, NodeRef, softmax::lanes};
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -19,15 +22,31 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &LogSoftmax) -> Res
         s.multiplier.multiplier as u32,
         s.multiplier.shift as u32,
         s.output_zero_point as u32,
+        (l * dim as u64) as u32,
     ];
     let mut data: Vec<u32> = s.exp_table.clone();
     data.extend(s.ln_table.iter().map(|&v| v as u32));
     let buf = b.data(&format!("{} tables", n.label()), &data)?;
+    if dim as u64 <= CHUNK {
+        let mut binds = n.binds(b, 1);
+        binds.data = buf.as_ref();
+        b.dispatch(Shader::LogSoftmax, "lane", l, &params, binds)?;
+        if let Some(buf) = buf {
+            b.keep(buf);
+        }
+        return Ok(());
+    }
+    // per lane (l ≤ 2^28 / CHUNK): its max, then L
+    let scratch = b.scratch(2 * l)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
-    b.dispatch(Shader::LogSoftmax, "main", l, &params, binds)?;
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::LogSoftmax, "lane_max", l, &params, binds)?;
+    b.dispatch(Shader::LogSoftmax, "lane_ln", l, &params, binds)?;
+    b.dispatch(Shader::LogSoftmax, "main", l * dim as u64, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
+    b.keep(scratch);
     Ok(())
 }

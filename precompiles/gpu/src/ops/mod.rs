@@ -32,6 +32,17 @@ use crate::context::GpuContext;
 use crate::executor::{Dispatch, words};
 use crate::shaders::{self, Shader};
 
+/// The unit of the long-axis splits. lavapipe (llvmpipe, the software Vulkan device CI uses)
+/// ends an invocation's loops after about 65,535 loop iterations in all (nested ones included),
+/// so no kernel walks a long axis in one invocation: Reduce (spans of `CHUNK / 4`), MaxPool /
+/// AvgPool (`CHUNK / 2` taps), Normalize, InstanceNorm, CumSum (`CHUNK`), ArgMax (`CHUNK`,
+/// doubled up to √dim), Dense (`CHUNK / 4` words, doubled up to √kw), Conv and ConvTranspose
+/// (`CHUNK / 2` reduction indices, doubled up to √) put partial results in scratch and combine
+/// them in a further pass; Softmax and LogSoftmax walk lanes ≤ 2^15 once per pass. Each op's
+/// module doc states its per-invocation bound: at most 16,384 loop iterations, except Conv /
+/// ConvTranspose reductions over 2^22 MACs per output (chunk · (s + 2) with chunk ≤ 2·√MACs).
+pub(crate) const CHUNK: u64 = 4096;
+
 /// What a fallible node reports when its status slot records a failure.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FailKind {

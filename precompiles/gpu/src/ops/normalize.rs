@@ -1,8 +1,11 @@
-//! Normalize (`shaders/normalize.wgsl`): one thread per row of the last axis.
+//! Normalize (`shaders/normalize.wgsl`): one thread per row of the last axis when the row is at
+//! most `CHUNK` (4,096) long; a longer row (≤ 2^16) in three passes — partial sums per chunk of
+//! 4,096 into scratch, the row's denominator from its ≤ 16 partials, then one thread per
+//! element — so that no invocation walks more than 4,096 elements.
 
 use solidml_spec::{NormKind, Normalize};
 
-use super::{Builder, NodeRef, numel};
+use super::{Builder, CHUNK, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -17,6 +20,27 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, nm: &Normalize) -> Res
         NormKind::L1 => 0,
         NormKind::L2 => 1,
     };
-    let params = [rows as u32, row as u32, kind, nm.input_zero_point as u32, nm.output_zero_point as u32, nm.scale_log2];
-    b.dispatch(Shader::Normalize, "main", rows, &params, n.binds(b, 1))
+    let chunks = row.div_ceil(CHUNK);
+    let params = [
+        rows as u32,
+        row as u32,
+        kind,
+        nm.input_zero_point as u32,
+        nm.output_zero_point as u32,
+        nm.scale_log2,
+        chunks as u32,
+        CHUNK as u32,
+    ];
+    if chunks == 1 {
+        return b.dispatch(Shader::Normalize, "main", rows, &params, n.binds(b, 1));
+    }
+    // row > CHUNK: rows ≤ 2^28 / CHUNK
+    let scratch = b.scratch(rows * (2 * chunks + 1))?;
+    let mut binds = n.binds(b, 1);
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::Normalize, "partial", rows * chunks, &params, binds)?;
+    b.dispatch(Shader::Normalize, "den", rows, &params, binds)?;
+    b.dispatch(Shader::Normalize, "apply", rows * row, &params, binds)?;
+    b.keep(scratch);
+    Ok(())
 }

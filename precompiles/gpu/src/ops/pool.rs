@@ -1,10 +1,21 @@
-//! MaxPool and AvgPool (`shaders/pool.wgsl`).
+//! MaxPool and AvgPool (`shaders/pool.wgsl`): one thread per output for windows of at most
+//! `SPAN` (2,048) taps; larger windows in two passes per batch of outputs — a partial per span
+//! of 2,048 taps into scratch, then one thread per output over its ≤ 4,113 partials (windows
+//! ≤ 8,421,504 taps) — so that no invocation walks more than 2,048 taps (each costs 1 + s ≤ 7
+//! loop iterations: ≤ 14,336). A batch holds at most `BATCH_PARTIALS` partials, bounding the
+//! scratch buffer.
 
 use solidml_spec::Pool;
 
-use super::{Builder, NodeRef, conv::spatial_block, numel};
+use super::{Builder, CHUNK, NodeRef, conv::spatial_block, numel};
+
+/// Taps per partial: half of `CHUNK`, as each costs up to 7 loop iterations.
+const SPAN: u64 = CHUNK / 2;
 use crate::GpuError;
 use crate::shaders::Shader;
+
+/// The most (output, chunk) partials of one batch (two words each).
+const BATCH_PARTIALS: u64 = 1 << 21;
 
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
@@ -13,6 +24,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -
     if klen > u32::MAX as u64 {
         return Err(GpuError::TooLarge { what: format!("{} window", n.label()), bytes: klen, limit: u32::MAX as u64 });
     }
+    let chunks = klen.div_ceil(SPAN);
     // the count_include_pad divisor, as the CPU computes it (i64)
     let window = p.kernel.iter().fold(1i64, |acc, &k| acc.wrapping_mul(k as i64)) as u64;
     let mut params = vec![
@@ -25,7 +37,29 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -
         window as u32,
         (window >> 32) as u32,
         klen as u32,
+        chunks as u32,
+        SPAN as u32,
+        0,
+        0,
+        avg as u32,
     ];
     params.extend(spatial_block(xs, ys, &p.kernel, &p.strides, &p.dilations, &p.pads_begin));
-    b.dispatch(Shader::Pool, if avg { "avg_pool" } else { "max_pool" }, total, &params, n.binds(b, 1))
+    if chunks <= 1 {
+        return b.dispatch(Shader::Pool, if avg { "avg_pool" } else { "max_pool" }, total, &params, n.binds(b, 1));
+    }
+    let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
+    let scratch = b.scratch(2 * batch * chunks)?;
+    let mut binds = n.binds(b, 1);
+    binds.scratch = Some(&scratch);
+    let mut first = 0;
+    while first < total {
+        let len = batch.min(total - first);
+        params[11] = first as u32;
+        params[12] = len as u32;
+        b.dispatch(Shader::Pool, "partial", len * chunks, &params, binds)?;
+        b.dispatch(Shader::Pool, if avg { "avg_combine" } else { "max_combine" }, len, &params, binds)?;
+        first += len;
+    }
+    b.keep(scratch);
+    Ok(())
 }

@@ -1,8 +1,15 @@
-//! Reduce Sum / Mean / Max / Min (`shaders/reduce.wgsl`).
+//! Reduce Sum / Mean / Max / Min (`shaders/reduce.wgsl`): one thread per output when it reduces
+//! at most `SPAN` (1,024) elements; longer ones in two passes, a partial per span of 1,024
+//! into scratch and then one thread per output folding its partials, so that no invocation walks
+//! more than 1,024 elements (each costs 1 + rank ≤ 9 loop iterations: ≤ 9,216) or folds more
+//! than 8,225 partials (≤ 8,421,504 reduced elements per output).
 
 use solidml_spec::{Reduce, ReduceKind};
 
-use super::{Builder, NodeRef, numel};
+use super::{Builder, CHUNK, NodeRef, numel};
+
+/// Reduced elements per partial: a quarter of `CHUNK`, as each costs up to 9 loop iterations.
+const SPAN: u64 = CHUNK / 4;
 use crate::GpuError;
 use crate::shaders::Shader;
 
@@ -26,9 +33,22 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, r: &Reduce) -> Result<
         r.output_zero_point as u32,
         count as u32,
         xs.len() as u32,
+        count.div_ceil(SPAN) as u32,
+        SPAN as u32,
     ];
     for d in 0..xs.len() {
         params.extend([xs[d], r.axes.contains(&(d as u32)) as u32, st[d] as u32]);
     }
-    b.dispatch(Shader::Reduce, "main", total, &params, n.binds(b, 1))
+    if count <= SPAN {
+        return b.dispatch(Shader::Reduce, "main", total, &params, n.binds(b, 1));
+    }
+    // count > SPAN: total ≤ 2^28 / SPAN outputs, so total · chunks ≤ 2^19
+    let chunks = count.div_ceil(SPAN);
+    let scratch = b.scratch(total * chunks)?;
+    let mut binds = n.binds(b, 1);
+    binds.scratch = Some(&scratch);
+    b.dispatch(Shader::Reduce, "partial", total * chunks, &params, binds)?;
+    b.dispatch(Shader::Reduce, "combine", total, &params, binds)?;
+    b.keep(scratch);
+    Ok(())
 }

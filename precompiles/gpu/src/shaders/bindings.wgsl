@@ -8,7 +8,8 @@
 //   4 data     per-node constant data: packed weights, biases, multipliers, tables
 //   5 status   run-time errors: per fallible node a slot of 4 words
 //              [first failing element (atomicMin, 0xffffffff = none), value lo, value hi, 0]
-//   6 scratch  per-node intermediate values (InstanceNorm's plane statistics)
+//   6 scratch  per-node intermediate values: statistics and partial results of the kernels that
+//              split a long axis over several dispatches (ops/mod.rs, `CHUNK`)
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out_buf: array<u32>;

@@ -1,13 +1,40 @@
 // instance_norm.wgsl — InstanceNorm in exact integers (docs/spec.md#op-instancenorm), with
-// i64 emulated on u32 pairs. `stats` (one thread per (n, c) plane) computes S1 = Σd,
-// S2 = Σd² (< 2^32), r = isqrt(C·S2 − S1² + epsilon_term) into scratch; `main` (one thread per
-// element) computes out_j = clamp(zp_out + round_half_away((γ·d_j + β·r) / (r·2^16))), with
-// d_j = C·(q_j − zp_in) − S1, or round_half_away(β / 2^16) when r = 0.
+// i64 emulated on u32 pairs. `partial` (one thread per (plane, chunk of 4,096 elements)) sums
+// d = q − zp_in and d² over its chunk into scratch; `stats` (one thread per (n, c) plane) adds
+// the plane's ≤ 16 partials (C ≤ 2^16) into S1 = Σd, S2 = Σd² (< 2^32) and computes
+// r = isqrt(C·S2 − S1² + epsilon_term) into scratch; `main` (one thread per element) computes
+// out_j = clamp(zp_out + round_half_away((γ·d_j + β·r) / (r·2^16))), with
+// d_j = C·(q_j − zp_in) − S1, or round_half_away(β / 2^16) when r = 0. No invocation walks more
+// than 4,096 elements (lavapipe ends an invocation's loops after about 65,535 iterations in all).
 //
 // params:  0 total, 1 planes, 2 plane size C, 3 channels, 4 input zp, 5 output zp,
-//          6 epsilon_term lo, 7 epsilon_term hi
+//          6 epsilon_term lo, 7 epsilon_term hi, 8 chunks per plane, 9 chunk length
 // data:    gamma_q16 as i64 pairs [channels], then beta_q16 [channels]
-// scratch: per plane [S1, r, 0, 0]
+// scratch: per plane [S1, r, 0, 0], then per (plane, chunk) [Σd, Σd²]
+
+@compute @workgroup_size(64)
+fn partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = thread_index(gid, nwg);
+    let chunks = p_u32(8u);
+    if (t >= p_u32(1u) * chunks) {
+        return;
+    }
+    let plane = p_u32(2u);
+    let zp = p_i32(4u);
+    let k = t / chunks;
+    let start = k * plane + (t % chunks) * p_u32(9u);
+    let end = k * plane + min((t % chunks + 1u) * p_u32(9u), plane);
+    var s1 = 0;
+    var s2 = 0u;
+    for (var j = start; j < end; j++) {
+        let d = in0_i32(j) - zp;
+        s1 += d;
+        s2 += u32(d * d);
+    }
+    let at = 4u * p_u32(1u) + 2u * t;
+    scratch[at] = bitcast<u32>(s1);
+    scratch[at + 1u] = s2;
+}
 
 @compute @workgroup_size(64)
 fn stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -16,13 +43,13 @@ fn stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
         return;
     }
     let plane = p_u32(2u);
-    let zp = p_i32(4u);
+    let chunks = p_u32(8u);
     var s1 = 0;
     var s2 = 0u;
-    for (var j = 0u; j < plane; j++) {
-        let d = in0_i32(k * plane + j) - zp;
-        s1 += d;
-        s2 += u32(d * d);
+    for (var c = 0u; c < chunks; c++) {
+        let at = 4u * p_u32(1u) + 2u * (k * chunks + c);
+        s1 += bitcast<i32>(scratch[at]);
+        s2 += scratch[at + 1u];
     }
     // C·S2 − S1² + ε ≥ 0 (Cauchy–Schwarz)
     let cs2 = mul_u32_wide(plane, s2);
