@@ -146,26 +146,7 @@ fn unsupported_models_list_every_node() {
 
 /// An ONNX model (written with onnx-protobuf) using two ops SolidML lacks.
 fn two_unsupported_nodes() -> Vec<u8> {
-    use onnx_protobuf::{
-        GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, tensor_shape_proto, type_proto,
-    };
-    let vi = |name: &str| {
-        let mut shape = onnx_protobuf::TensorShapeProto::new();
-        for d in [1, 4] {
-            let mut dim = tensor_shape_proto::Dimension::new();
-            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
-            shape.dim.push(dim);
-        }
-        let mut tt = type_proto::Tensor::new();
-        tt.elem_type = 1;
-        tt.shape = Some(shape).into();
-        let mut tp = TypeProto::new();
-        tp.value = Some(type_proto::Value::TensorType(tt));
-        let mut v = ValueInfoProto::new();
-        v.name = name.into();
-        v.type_ = Some(tp).into();
-        v
-    };
+    use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto};
     let node = |name: &str, op: &str, i: &str, o: &str| {
         let mut n = NodeProto::new();
         n.name = name.into();
@@ -176,8 +157,8 @@ fn two_unsupported_nodes() -> Vec<u8> {
     };
     let mut g = GraphProto::new();
     g.name = "g".into();
-    g.input.push(vi("x"));
-    g.output.push(vi("z"));
+    g.input.push(value_info("x", &[1, 4]));
+    g.output.push(value_info("z", &[1, 4]));
     g.node.push(node("first", "Hardmax", "x", "y"));
     g.node.push(node("second", "Celu", "y", "z"));
     let mut m = ModelProto::new();
@@ -217,33 +198,13 @@ fn oversized_tensors_are_refused_before_allocation() {
 /// `y = op(x[, param])`, opset 17, with `param` an int64 initializer when named (ConstantOfShape
 /// reads only its shape: `x` is an unused input).
 fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<u8> {
-    use onnx_protobuf::{
-        GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto, tensor_shape_proto,
-        type_proto,
-    };
-    let vi = |name: &str, dims: &[i64]| {
-        let mut shape = onnx_protobuf::TensorShapeProto::new();
-        for &d in dims {
-            let mut dim = tensor_shape_proto::Dimension::new();
-            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
-            shape.dim.push(dim);
-        }
-        let mut tt = type_proto::Tensor::new();
-        tt.elem_type = 1;
-        tt.shape = Some(shape).into();
-        let mut tp = TypeProto::new();
-        tp.value = Some(type_proto::Value::TensorType(tt));
-        let mut v = ValueInfoProto::new();
-        v.name = name.into();
-        v.type_ = Some(tp).into();
-        v
-    };
+    use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto};
     let mut n = NodeProto::new();
     n.name = "n".into();
     n.op_type = op.into();
     let mut g = GraphProto::new();
     g.name = "g".into();
-    g.input.push(vi("x", x_dims));
+    g.input.push(value_info("x", x_dims));
     if op != "ConstantOfShape" {
         n.input.push("x".into());
     }
@@ -258,7 +219,7 @@ fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<
     }
     n.output.push("y".into());
     g.node.push(n);
-    g.output.push(vi("y", &[]));
+    g.output.push(value_info("y", &[]));
     let mut m = ModelProto::new();
     m.ir_version = 8;
     let mut opset = OperatorSetIdProto::new();
@@ -392,28 +353,8 @@ fn a_failed_compile_leaves_no_output() {
 /// compiler's own float interpreter instead of failing, and says so.
 #[test]
 fn eval_works_where_tract_lacks_an_op() {
-    use onnx_protobuf::{
-        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, attribute_proto,
-        tensor_shape_proto, type_proto,
-    };
+    use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, attribute_proto};
     let dir = tmp("scaler_eval");
-    let vi = |name: &str| {
-        let mut shape = onnx_protobuf::TensorShapeProto::new();
-        for d in [1, 4] {
-            let mut dim = tensor_shape_proto::Dimension::new();
-            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
-            shape.dim.push(dim);
-        }
-        let mut tt = type_proto::Tensor::new();
-        tt.elem_type = 1;
-        tt.shape = Some(shape).into();
-        let mut tp = TypeProto::new();
-        tp.value = Some(type_proto::Value::TensorType(tt));
-        let mut v = ValueInfoProto::new();
-        v.name = name.into();
-        v.type_ = Some(tp).into();
-        v
-    };
     let floats = |name: &str, v: &[f32]| {
         let mut a = AttributeProto::new();
         a.name = name.into();
@@ -431,8 +372,8 @@ fn eval_works_where_tract_lacks_an_op() {
     n.attribute.push(floats("scale", &[0.5, 2.0, 1.0, 0.25]));
     let mut g = GraphProto::new();
     g.name = "g".into();
-    g.input.push(vi("x"));
-    g.output.push(vi("y"));
+    g.input.push(value_info("x", &[1, 4]));
+    g.output.push(value_info("y", &[1, 4]));
     g.node.push(n);
     let mut m = ModelProto::new();
     m.ir_version = 8;
@@ -463,25 +404,9 @@ fn npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
 /// tensor and the class labels are recorded in NAME.json.
 #[test]
 fn zip_map_outputs_compile_with_their_labels() {
-    use onnx_protobuf::{
-        AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto, attribute_proto,
-        tensor_shape_proto, type_proto,
-    };
+    use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, ValueInfoProto, attribute_proto};
     let dir = tmp("zipmap");
-    let mut shape = onnx_protobuf::TensorShapeProto::new();
-    for d in [1, 3] {
-        let mut dim = tensor_shape_proto::Dimension::new();
-        dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
-        shape.dim.push(dim);
-    }
-    let mut tt = type_proto::Tensor::new();
-    tt.elem_type = 1;
-    tt.shape = Some(shape).into();
-    let mut tp = TypeProto::new();
-    tp.value = Some(type_proto::Value::TensorType(tt));
-    let mut x = ValueInfoProto::new();
-    x.name = "x".into();
-    x.type_ = Some(tp).into();
+    let x = value_info("x", &[1, 3]);
     let mut y = ValueInfoProto::new();
     y.name = "output_probability".into();
     let mut softmax = NodeProto::new();
@@ -560,4 +485,24 @@ fn a_calibration_outlier_fails_the_compile_naming_it() {
         &dir,
     );
     assert!(ok, "{err}");
+}
+
+/// A float32 graph input or output named `name` with static dimensions `dims`.
+fn value_info(name: &str, dims: &[i64]) -> onnx_protobuf::ValueInfoProto {
+    use onnx_protobuf::{TypeProto, ValueInfoProto, tensor_shape_proto, type_proto};
+    let mut shape = onnx_protobuf::TensorShapeProto::new();
+    for &d in dims {
+        let mut dim = tensor_shape_proto::Dimension::new();
+        dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+        shape.dim.push(dim);
+    }
+    let mut tt = type_proto::Tensor::new();
+    tt.elem_type = 1;
+    tt.shape = Some(shape).into();
+    let mut tp = TypeProto::new();
+    tp.value = Some(type_proto::Value::TensorType(tt));
+    let mut v = ValueInfoProto::new();
+    v.name = name.into();
+    v.type_ = Some(tp).into();
+    v
 }
