@@ -27,8 +27,6 @@ pub(crate) fn spatial_block(
 
 /// The shortest chunk of an output's reduction (a multiple of 4).
 const FIRST_CHUNK: u64 = 2048;
-/// The most (output, chunk) partials of one batch.
-const BATCH_PARTIALS: u64 = 1 << 21;
 
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
@@ -85,19 +83,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<()
     if chunks <= 1 {
         b.dispatch(Shader::Conv, "main", total, &params, binds)?;
     } else {
-        let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
-        let scratch = b.scratch(batch * chunks)?;
-        binds.scratch = Some(&scratch);
-        let mut first = 0;
-        while first < total {
-            let len = batch.min(total - first);
-            params[19] = first as u32;
-            params[20] = len as u32;
-            b.dispatch(Shader::Conv, "partial", len * chunks, &params, binds)?;
-            b.dispatch(Shader::Conv, "combine", len, &params, binds)?;
-            first += len;
-        }
-        b.keep(scratch);
+        super::dispatch_batched(b, Shader::Conv, ("partial", "combine"), total, chunks, 1, &mut params, 19, binds)?;
     }
     if let Some(buf) = buf {
         b.keep(buf);

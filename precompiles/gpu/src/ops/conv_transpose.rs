@@ -12,8 +12,6 @@ use crate::shaders::Shader;
 
 /// The shortest chunk of an output's reduction.
 const FIRST_CHUNK: u64 = 2048;
-/// The most (output, chunk) partials of one batch.
-const BATCH_PARTIALS: u64 = 1 << 21;
 
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
@@ -61,19 +59,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> 
     if chunks <= 1 {
         b.dispatch(Shader::ConvTranspose, "main", total, &params, binds)?;
     } else {
-        let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
-        let scratch = b.scratch(batch * chunks)?;
-        binds.scratch = Some(&scratch);
-        let mut first = 0;
-        while first < total {
-            let len = batch.min(total - first);
-            params[18] = first as u32;
-            params[19] = len as u32;
-            b.dispatch(Shader::ConvTranspose, "partial", len * chunks, &params, binds)?;
-            b.dispatch(Shader::ConvTranspose, "combine", len, &params, binds)?;
-            first += len;
-        }
-        b.keep(scratch);
+        super::dispatch_batched(b, Shader::ConvTranspose, ("partial", "combine"), total, chunks, 1, &mut params, 18, binds)?;
     }
     if let Some(buf) = buf {
         b.keep(buf);

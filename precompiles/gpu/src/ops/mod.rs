@@ -43,6 +43,43 @@ use crate::shaders::{self, Shader};
 /// ConvTranspose reductions over 2^22 MACs per output (chunk · (s + 2) with chunk ≤ 2·√MACs).
 pub(crate) const CHUNK: u64 = 4096;
 
+/// The most (output, chunk) partials one batch of [`dispatch_batched`] holds: bounds its
+/// scratch buffer.
+pub(crate) const BATCH_PARTIALS: u64 = 1 << 21;
+
+/// The two passes of a chunked reduction over `total` outputs of `chunks` partials each, in
+/// batches of at most [`BATCH_PARTIALS`] partials: entry `partial` (one invocation per partial)
+/// then `combine` (one per output of the batch). `params[first_at]` and `params[first_at + 1]`
+/// are set to the batch's first output and its length; the scratch holds `words_per_partial`
+/// words per partial of a batch.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dispatch_batched(
+    b: &mut Builder<'_>,
+    shader: Shader,
+    (partial, combine): (&'static str, &'static str),
+    total: u64,
+    chunks: u64,
+    words_per_partial: u64,
+    params: &mut [u32],
+    first_at: usize,
+    binds: Binds<'_>,
+) -> Result<(), GpuError> {
+    let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
+    let scratch = b.scratch(words_per_partial * batch * chunks)?;
+    let binds = Binds { scratch: Some(&scratch), ..binds };
+    let mut first = 0;
+    while first < total {
+        let len = batch.min(total - first);
+        params[first_at] = first as u32;
+        params[first_at + 1] = len as u32;
+        b.dispatch(shader, partial, len * chunks, params, binds)?;
+        b.dispatch(shader, combine, len, params, binds)?;
+        first += len;
+    }
+    b.keep(scratch);
+    Ok(())
+}
+
 /// What a fallible node reports when its status slot records a failure.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FailKind {

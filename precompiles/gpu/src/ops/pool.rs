@@ -2,8 +2,7 @@
 //! `SPAN` (2,048) taps; larger windows in two passes per batch of outputs — a partial per span
 //! of 2,048 taps into scratch, then one thread per output over its ≤ 4,113 partials (windows
 //! ≤ 8,421,504 taps) — so that no invocation walks more than 2,048 taps (each costs 1 + s ≤ 7
-//! loop iterations: ≤ 14,336). A batch holds at most `BATCH_PARTIALS` partials, bounding the
-//! scratch buffer.
+//! loop iterations: ≤ 14,336). Batches: `super::dispatch_batched`.
 
 use solidml_spec::Pool;
 
@@ -13,9 +12,6 @@ use super::{Builder, CHUNK, NodeRef, conv::spatial_block, numel};
 const SPAN: u64 = CHUNK / 2;
 use crate::GpuError;
 use crate::shaders::Shader;
-
-/// The most (output, chunk) partials of one batch (two words each).
-const BATCH_PARTIALS: u64 = 1 << 21;
 
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
@@ -47,19 +43,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -
     if chunks <= 1 {
         return b.dispatch(Shader::Pool, if avg { "avg_pool" } else { "max_pool" }, total, &params, n.binds(b, 1));
     }
-    let batch = (BATCH_PARTIALS / chunks).max(1).min(total);
-    let scratch = b.scratch(2 * batch * chunks)?;
-    let mut binds = n.binds(b, 1);
-    binds.scratch = Some(&scratch);
-    let mut first = 0;
-    while first < total {
-        let len = batch.min(total - first);
-        params[11] = first as u32;
-        params[12] = len as u32;
-        b.dispatch(Shader::Pool, "partial", len * chunks, &params, binds)?;
-        b.dispatch(Shader::Pool, if avg { "avg_combine" } else { "max_combine" }, len, &params, binds)?;
-        first += len;
-    }
-    b.keep(scratch);
-    Ok(())
+    // two words per partial
+    let combine = if avg { "avg_combine" } else { "max_combine" };
+    super::dispatch_batched(b, Shader::Pool, ("partial", combine), total, chunks, 2, &mut params, 11, n.binds(b, 1))
 }
