@@ -36,10 +36,7 @@ fn snapshot(name: &str, actual: &str) {
 fn compile_writes_artifact_and_json_then_run_and_inspect() {
     let dir = tmp("flow");
     let m = repo().join("examples/models");
-    let (ok, out, err) = solidml(
-        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
-        &dir,
-    );
+    let (ok, out, err) = compile_digits_mlp(&dir, "o");
     assert!(ok, "{err}");
     assert!(out.contains("modelId      0x"));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/digits_mlp.json")).unwrap()).unwrap();
@@ -99,11 +96,7 @@ fn malformed_files_get_clear_errors() {
     assert!(!ok && err.contains("cannot read or write `missing.smodel`"), "{err}");
 
     // a .npy header claiming 1e9×64 float32 over 256 bytes of data: refused before allocating
-    let m = repo().join("examples/models");
-    let (ok, _, err) = solidml(
-        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
-        &dir,
-    );
+    let (ok, _, err) = compile_digits_mlp(&dir, "o");
     assert!(ok, "{err}");
     std::fs::write(dir.join("lie.npy"), npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 64), }", 256)).unwrap();
     let (ok, _, err) = solidml(&["run", "o/digits_mlp.smodel", "--input", "lie.npy", "--output", "r1"], &dir);
@@ -146,7 +139,7 @@ fn unsupported_models_list_every_node() {
 
 /// An ONNX model (written with onnx-protobuf) using two ops SolidML lacks.
 fn two_unsupported_nodes() -> Vec<u8> {
-    use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto};
+    use onnx_protobuf::{GraphProto, NodeProto};
     let node = |name: &str, op: &str, i: &str, o: &str| {
         let mut n = NodeProto::new();
         n.name = name.into();
@@ -161,13 +154,7 @@ fn two_unsupported_nodes() -> Vec<u8> {
     g.output.push(value_info("z", &[1, 4]));
     g.node.push(node("first", "Hardmax", "x", "y"));
     g.node.push(node("second", "Celu", "y", "z"));
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    let mut op = OperatorSetIdProto::new();
-    op.version = 17;
-    m.opset_import.push(op);
-    m.graph = Some(g).into();
-    m.write_to_bytes().unwrap()
+    onnx_bytes(g)
 }
 
 /// Sizes read from a model are checked before anything that large is allocated (issue: a Pad of
@@ -198,7 +185,7 @@ fn oversized_tensors_are_refused_before_allocation() {
 /// `y = op(x[, param])`, opset 17, with `param` an int64 initializer when named (ConstantOfShape
 /// reads only its shape: `x` is an unused input).
 fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<u8> {
-    use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto};
+    use onnx_protobuf::{GraphProto, NodeProto, TensorProto};
     let mut n = NodeProto::new();
     n.name = "n".into();
     n.op_type = op.into();
@@ -220,13 +207,7 @@ fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<
     n.output.push("y".into());
     g.node.push(n);
     g.output.push(value_info("y", &[]));
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    let mut opset = OperatorSetIdProto::new();
-    opset.version = 17;
-    m.opset_import.push(opset);
-    m.graph = Some(g).into();
-    m.write_to_bytes().unwrap()
+    onnx_bytes(g)
 }
 
 /// `solidml precompile`: input from the command line, a file (`@FILE`) or standard input
@@ -235,11 +216,7 @@ fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i64]) -> Vec<
 #[test]
 fn precompile_input_sources_and_store_directories() {
     let dir = tmp("precompile");
-    let m = repo().join("examples/models");
-    let (ok, _, err) = solidml(
-        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
-        &dir,
-    );
+    let (ok, _, err) = compile_digits_mlp(&dir, "o");
     assert!(ok, "{err}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/digits_mlp.json")).unwrap()).unwrap();
     let id = json["modelId"].as_str().unwrap().to_string();
@@ -353,7 +330,7 @@ fn a_failed_compile_leaves_no_output() {
 /// compiler's own float interpreter instead of failing, and says so.
 #[test]
 fn eval_works_where_tract_lacks_an_op() {
-    use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, attribute_proto};
+    use onnx_protobuf::{AttributeProto, GraphProto, NodeProto, attribute_proto};
     let dir = tmp("scaler_eval");
     let floats = |name: &str, v: &[f32]| {
         let mut a = AttributeProto::new();
@@ -375,16 +352,7 @@ fn eval_works_where_tract_lacks_an_op() {
     g.input.push(value_info("x", &[1, 4]));
     g.output.push(value_info("y", &[1, 4]));
     g.node.push(n);
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    for (domain, version) in [("", 17), ("ai.onnx.ml", 3)] {
-        let mut op = OperatorSetIdProto::new();
-        op.domain = domain.into();
-        op.version = version;
-        m.opset_import.push(op);
-    }
-    m.graph = Some(g).into();
-    std::fs::write(dir.join("scaler.onnx"), m.write_to_bytes().unwrap()).unwrap();
+    std::fs::write(dir.join("scaler.onnx"), onnx_bytes(g)).unwrap();
     let data: Vec<f32> = (0..64 * 4).map(|i| ((i * 37 % 101) as f32) / 10.0 - 5.0).collect();
     std::fs::write(dir.join("x.npy"), npy_f32(&[64, 4], &data)).unwrap();
     let (ok, out, err) = solidml(&["compile", "scaler.onnx", "--calibration", "x.npy", "--eval", "x.npy", "-o", "o"], &dir);
@@ -404,7 +372,7 @@ fn npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
 /// tensor and the class labels are recorded in NAME.json.
 #[test]
 fn zip_map_outputs_compile_with_their_labels() {
-    use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, ValueInfoProto, attribute_proto};
+    use onnx_protobuf::{AttributeProto, GraphProto, NodeProto, ValueInfoProto, attribute_proto};
     let dir = tmp("zipmap");
     let x = value_info("x", &[1, 3]);
     let mut y = ValueInfoProto::new();
@@ -429,16 +397,7 @@ fn zip_map_outputs_compile_with_their_labels() {
     g.output.push(y);
     g.node.push(softmax);
     g.node.push(zip);
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    for (domain, version) in [("", 17), ("ai.onnx.ml", 3)] {
-        let mut op = OperatorSetIdProto::new();
-        op.domain = domain.into();
-        op.version = version;
-        m.opset_import.push(op);
-    }
-    m.graph = Some(g).into();
-    std::fs::write(dir.join("clf.onnx"), m.write_to_bytes().unwrap()).unwrap();
+    std::fs::write(dir.join("clf.onnx"), onnx_bytes(g)).unwrap();
     let data: Vec<f32> = (0..32 * 3).map(|i| ((i * 13 % 29) as f32) / 7.0 - 2.0).collect();
     std::fs::write(dir.join("x.npy"), npy_f32(&[32, 3], &data)).unwrap();
     let (ok, _, err) = solidml(&["compile", "clf.onnx", "--calibration", "x.npy", "-o", "o"], &dir);
@@ -480,10 +439,7 @@ fn a_calibration_outlier_fails_the_compile_naming_it() {
     let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(!ok && flat.contains("3e38 (sample 3, element 10)") && !dir.join("o").exists(), "{err}");
     // the real calibration data has no outlier
-    let (ok, _, err) = solidml(
-        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", "o"],
-        &dir,
-    );
+    let (ok, _, err) = compile_digits_mlp(&dir, "o");
     assert!(ok, "{err}");
 }
 
@@ -505,4 +461,28 @@ fn value_info(name: &str, dims: &[i64]) -> onnx_protobuf::ValueInfoProto {
     v.name = name.into();
     v.type_ = Some(tp).into();
     v
+}
+
+/// A model file (IR 8, opsets 17 and `ai.onnx.ml` 3) holding `g`.
+fn onnx_bytes(g: onnx_protobuf::GraphProto) -> Vec<u8> {
+    use onnx_protobuf::{Message, ModelProto, OperatorSetIdProto};
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    for (domain, version) in [("", 17), ("ai.onnx.ml", 3)] {
+        let mut op = OperatorSetIdProto::new();
+        op.domain = domain.into();
+        op.version = version;
+        m.opset_import.push(op);
+    }
+    m.graph = Some(g).into();
+    m.write_to_bytes().unwrap()
+}
+
+/// `solidml compile` of the example digits MLP with its calibration data into `dir/out`.
+fn compile_digits_mlp(dir: &Path, out: &str) -> (bool, String, String) {
+    let m = repo().join("examples/models");
+    solidml(
+        &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", out],
+        dir,
+    )
 }
