@@ -31,7 +31,7 @@ use solidml_precompile::{
     precompile::Outcome,
 };
 use solidml_spec::{
-    BinaryKind, DType, Model, Node, Op, Pool, Quant, TensorInfo,
+    BinaryKind, DType, Model, Op, Pool, Quant,
     artifact::{encode, keccak256},
     io,
 };
@@ -91,28 +91,6 @@ fn validation_vectors_are_rejected_by_the_store_with_their_rule() {
 
 // ---- calls: gas and errors ----
 
-fn t8(name: &str, shape: &[u32], quant: Quant) -> TensorInfo {
-    TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I8, quant: Some(quant) }
-}
-
-fn t64(name: &str, shape: &[u32]) -> TensorInfo {
-    TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I64, quant: None }
-}
-
-fn single(name: &str, op: Op, inputs: Vec<TensorInfo>, output: TensorInfo) -> Model {
-    let n = inputs.len() as u32;
-    let mut tensors = inputs;
-    tensors.push(output);
-    Model {
-        name: name.into(),
-        tensors,
-        constants: vec![],
-        inputs: (0..n).collect(),
-        outputs: vec![n],
-        nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }],
-    }
-}
-
 /// The models the call vectors use, by name: case 0 of every op vector file (each op's work
 /// formula priced once), and models for the run-time errors and the work limit.
 fn call_models() -> Vec<(String, Model)> {
@@ -140,14 +118,14 @@ fn call_models() -> Vec<(String, Model)> {
         },
     };
     models.push(("gas_example".into(), Model::single_dense("gas_example", 1, gas_dense, q, q)));
-    models.push(("take".into(), single("take", Op::Take { table: vec![10, -20, 30] }, vec![t64("x", &[4])], t64("y", &[4]))));
+    models.push(("take".into(), single_op_model("take", Op::Take { table: vec![10, -20, 30] }, vec![t64("x", &[4])], t64("y", &[4]))));
     models.push((
         "gather_dynamic".into(),
-        single("gather_dynamic", Op::GatherDynamic { axis: 0 }, vec![t8("x", &[3, 2], q), t64("i", &[2])], t8("y", &[2, 2], q)),
+        single_op_model("gather_dynamic", Op::GatherDynamic { axis: 0 }, vec![t8("x", &[3, 2], q), t64("i", &[2])], t8("y", &[2, 2], q)),
     ));
     models.push((
         "int_add".into(),
-        single("int_add", Op::IntBinary { kind: BinaryKind::Add }, vec![t64("a", &[2]), t64("b", &[2])], t64("y", &[2])),
+        single_op_model("int_add", Op::IntBinary { kind: BinaryKind::Add }, vec![t64("a", &[2]), t64("b", &[2])], t64("y", &[2])),
     ));
     // 2^28 outputs × a 4,096-tap window = 2^40 taps (the most validation allows), plus the 2^28
     // elements read: over the 2^40 work units a call may carry
@@ -177,7 +155,7 @@ fn call_models() -> Vec<(String, Model)> {
     let big = Quant { scale: 1.0, zero_point: 0 };
     models.push((
         "too_much_work".into(),
-        single("too_much_work", Op::MaxPool(pool), vec![t8("x", &[1, 1, 1 << 28], big)], t8("y", &[1, 1, 1 << 28], big)),
+        single_op_model("too_much_work", Op::MaxPool(pool), vec![t8("x", &[1, 1, 1 << 28], big)], t8("y", &[1, 1, 1 << 28], big)),
     ));
     models
 }

@@ -850,27 +850,9 @@ fn draw_inputs(r: &mut Rng, model: &Model) -> Vec<Value> {
         .collect()
 }
 
-fn t8(name: &str, shape: &[u32], quant: Quant) -> TensorInfo {
-    TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I8, quant: Some(quant) }
-}
-
-fn t64(name: &str, shape: &[u32]) -> TensorInfo {
-    TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I64, quant: None }
-}
-
 /// A single-op model `inputs → op → output` (node `op`).
 fn single(op: Op, inputs: Vec<TensorInfo>, output: TensorInfo) -> Model {
-    let n = inputs.len() as u32;
-    let mut tensors = inputs;
-    tensors.push(output);
-    let m = Model {
-        name: "vector".into(),
-        tensors,
-        constants: vec![],
-        inputs: (0..n).collect(),
-        outputs: vec![n],
-        nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }],
-    };
+    let m = single_op_model("vector", op, inputs, output);
     solidml_spec::validate::validate(&m).unwrap_or_else(|e| panic!("invalid edge case: {e}\n{m:?}"));
     m
 }

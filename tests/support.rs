@@ -349,3 +349,34 @@ pub fn value_i64(v: &solidml_exec::Value) -> Vec<i64> {
         solidml_exec::Value::I64(v) => v.clone(),
     }
 }
+
+/// An int8 tensor `name` of `shape`, quantized by `quant`.
+pub fn t8(name: &str, shape: &[u32], quant: solidml_spec::Quant) -> solidml_spec::TensorInfo {
+    solidml_spec::TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: solidml_spec::DType::I8, quant: Some(quant) }
+}
+
+/// An i64 tensor `name` of `shape`.
+pub fn t64(name: &str, shape: &[u32]) -> solidml_spec::TensorInfo {
+    solidml_spec::TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: solidml_spec::DType::I64, quant: None }
+}
+
+/// A single-op model named `name`: `inputs → op (node "op") → output`, tensors numbered
+/// inputs first (not validated).
+pub fn single_op_model(
+    name: &str,
+    op: solidml_spec::Op,
+    inputs: Vec<solidml_spec::TensorInfo>,
+    output: solidml_spec::TensorInfo,
+) -> solidml_spec::Model {
+    let n = inputs.len() as u32;
+    let mut tensors = inputs;
+    tensors.push(output);
+    solidml_spec::Model {
+        name: name.into(),
+        tensors,
+        constants: vec![],
+        inputs: (0..n).collect(),
+        outputs: vec![n],
+        nodes: vec![solidml_spec::Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }],
+    }
+}
