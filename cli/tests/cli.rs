@@ -237,6 +237,17 @@ fn precompile_input_sources_and_store_directories() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout) == by_arg);
 
+    // malformed, empty and missing inputs: a clear error each, no panic
+    std::fs::write(dir.join("bad.hex"), "0xzz").unwrap();
+    std::fs::write(dir.join("empty.hex"), "").unwrap();
+    for (arg, want) in
+        [("@bad.hex", "`bad.hex` is not hex"), ("@no-such.hex", "cannot read or write `no-such.hex`"), ("0x1", "the input is not hex")]
+    {
+        let (ok, _, err) = solidml(&["precompile", arg, "--model", "o/digits_mlp.smodel"], &dir);
+        assert!(!ok && err.contains(want) && !err.contains("panicked"), "{arg}: {err}");
+    }
+    let (ok, _, err) = solidml(&["precompile", "@empty.hex", "--model", "o/digits_mlp.smodel"], &dir);
+    assert!(!ok && err.contains("code 1") && !err.contains("panicked"), "empty input: {err}");
     let (ok, _, err) = solidml(&["precompile", &input, "--store", "no-such-dir"], &dir);
     assert!(!ok && err.contains("no-such-dir") && !dir.join("no-such-dir").exists(), "{err}");
     std::fs::create_dir_all(dir.join("store")).unwrap();
