@@ -15,4 +15,4 @@ pub mod chain;
 pub mod provider;
 
 pub use chain::{CallResult, Chain, EvmError};
-pub use provider::SolidMlPrecompiles;
+pub use provider::{CallRecord, Observer, SolidMlPrecompiles};

@@ -4,6 +4,10 @@
 //! [`SolidMlPrecompile::call`] / [`OpenGradientEntry::call`] with the call's gas limit; their
 //! [`Outcome`] maps onto revm's precompile result: success returns the outputs, a revert
 //! returns `SolidMLError(code, message)` and keeps the unspent gas, out of gas halts.
+//!
+//! A host that wants to see each call (a node's log) installs an [`Observer`] with
+//! [`SolidMlPrecompiles::with_observer`]: it is told the entry, the caller, the input, the
+//! outcome and the wall time of the executor, after the call.
 
 use revm::{
     context::Cfg,
@@ -19,6 +23,23 @@ use solidml_precompile::{
     precompile::{Outcome, Status},
 };
 
+/// One call to a SolidML entry, as an [`Observer`] sees it.
+pub struct CallRecord<'a> {
+    /// The entry called: [`SOLIDML_PRECOMPILE`] or [`OPENGRADIENT_PRECOMPILE`].
+    pub entry: Address,
+    /// The address that called it.
+    pub caller: Address,
+    /// The call's input.
+    pub input: &'a [u8],
+    /// What it answered and charged.
+    pub outcome: &'a Outcome,
+    /// Wall time of the call.
+    pub elapsed: std::time::Duration,
+}
+
+/// Told of every call to a SolidML entry (see [`SolidMlPrecompiles::with_observer`]).
+pub type Observer = std::sync::Arc<dyn Fn(&CallRecord<'_>) + Send + Sync>;
+
 /// Ethereum's precompiles for the spec in force, plus the SolidML precompile and the
 /// OpenGradient-compatible entry.
 #[derive(Clone)]
@@ -27,6 +48,7 @@ pub struct SolidMlPrecompiles {
     solidml: SolidMlPrecompile,
     opengradient: OpenGradientEntry,
     warm: AddressSet,
+    observer: Option<Observer>,
 }
 
 impl SolidMlPrecompiles {
@@ -34,7 +56,7 @@ impl SolidMlPrecompiles {
     /// [`OpenGradientEntry`] sharing it at [`OPENGRADIENT_PRECOMPILE`].
     pub fn new(spec: SpecId, solidml: SolidMlPrecompile) -> Self {
         let eth = EthPrecompiles::new(spec);
-        let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default() };
+        let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default(), observer: None };
         p.refresh_warm();
         p
     }
@@ -43,6 +65,19 @@ impl SolidMlPrecompiles {
         self.warm.clone_from(self.eth.warm_addresses());
         self.warm.insert(Address::from(SOLIDML_PRECOMPILE));
         self.warm.insert(Address::from(OPENGRADIENT_PRECOMPILE));
+    }
+
+    /// These precompiles, telling `observer` of every SolidML call.
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// These precompiles without an observer (for executions nobody should hear of, such as
+    /// the trial runs of a gas estimate).
+    pub fn without_observer(mut self) -> Self {
+        self.observer = None;
+        self
     }
 
     /// The SolidML precompile served (its store, backend and schedule).
@@ -76,13 +111,17 @@ where
 
     fn run(&mut self, context: &mut CTX, inputs: &CallInputs) -> Result<Option<InterpreterResult>, String> {
         let address = inputs.bytecode_address;
-        let outcome = if address == Address::from(SOLIDML_PRECOMPILE) {
-            self.solidml.call(&inputs.input.as_bytes(context), inputs.gas_limit)
-        } else if address == Address::from(OPENGRADIENT_PRECOMPILE) {
-            self.opengradient.call(&inputs.input.as_bytes(context), inputs.gas_limit)
-        } else {
+        let is_solidml = address == Address::from(SOLIDML_PRECOMPILE);
+        if !is_solidml && address != Address::from(OPENGRADIENT_PRECOMPILE) {
             return <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, context, inputs);
-        };
+        }
+        let input = inputs.input.as_bytes(context);
+        let start = std::time::Instant::now();
+        let outcome =
+            if is_solidml { self.solidml.call(&input, inputs.gas_limit) } else { self.opengradient.call(&input, inputs.gas_limit) };
+        if let Some(observer) = &self.observer {
+            observer(&CallRecord { entry: address, caller: inputs.caller, input: &input, outcome: &outcome, elapsed: start.elapsed() });
+        }
         Ok(Some(precompile_output_to_interpreter_result(to_output(outcome, inputs.reservoir), inputs.gas_limit)))
     }
 

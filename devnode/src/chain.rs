@@ -1,0 +1,733 @@
+//! The chain: accounts and contracts (revm's in-memory database), blocks, mined transactions
+//! with their receipts, the transaction pool, snapshots, and the clock.
+//!
+//! **Mining.** A block takes the ready transactions of the pool (each sender's transactions in
+//! nonce order from its account nonce; between senders, first come first served) until the block
+//! gas limit; a transaction revm refuses at mining time is dropped, as anvil drops it. With
+//! automine a block is mined whenever a transaction becomes ready, so a transaction with a nonce
+//! gap waits in the pool until the gap is filled. Base fees follow EIP-1559 from the genesis base
+//! fee; timestamps increase strictly; each block writes its parent's hash to the EIP-2935 history
+//! contract, as anvil does.
+//!
+//! **History.** The state after each of the last [`HISTORY`] blocks is kept, so calls and reads
+//! at a block tag within that range see that block's state; older tags answer an error.
+//!
+//! **Snapshots.** `evm_snapshot` keeps a copy of everything but the snapshots themselves;
+//! `evm_revert(id)` restores it and drops that snapshot and every later one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use alloy_consensus::{
+    EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _, TxEnvelope, TxReceipt,
+    constants::EMPTY_ROOT_HASH, proofs::calculate_receipt_root, proofs::calculate_transaction_root,
+};
+use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718, eip7685::EMPTY_REQUESTS_HASH};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
+use revm::{
+    bytecode::Bytecode,
+    context_interface::result::{EVMError, ExecutionResult, InvalidTransaction, Output},
+    database::{CacheDB, EmptyDB},
+    inspector::NoOpInspector,
+    state::AccountInfo,
+};
+use revm::{Database, DatabaseCommit};
+use solidml_revm::SolidMlPrecompiles;
+
+use crate::evm::{ExecEnv, transact, tx_env};
+
+/// revm's in-memory database: the world state.
+pub type Db = CacheDB<EmptyDB>;
+
+/// How many past block states are kept for reads at a block tag.
+pub const HISTORY: u64 = 256;
+
+/// The deterministic-deployment proxy (Arachnid's CREATE2 factory, used by `forge script` for
+/// CREATE2 deployments), present from genesis as on anvil.
+pub const CREATE2_DEPLOYER: Address = alloy_primitives::address!("4e59b44847b379578588920ca78fbf26c0b4956c");
+const CREATE2_DEPLOYER_CODE: &str = "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3";
+/// EIP-2935's block hash history contract, present from genesis (Prague) as on anvil.
+pub const HISTORY_STORAGE: Address = alloy_primitives::address!("0000f90827f1c53a10cb7a02335b175320002935");
+const HISTORY_STORAGE_CODE: &str = "3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff81430311604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500";
+/// EIP-2935's ring buffer size.
+const HISTORY_SERVE_WINDOW: u64 = 8191;
+
+/// A mined block.
+#[derive(Debug, Clone)]
+pub struct MinedBlock {
+    /// Its header.
+    pub header: Header,
+    /// keccak256 of the RLP header.
+    pub hash: B256,
+    /// Hashes of its transactions, in order.
+    pub transactions: Vec<B256>,
+}
+
+/// The receipt of a mined transaction.
+#[derive(Debug, Clone)]
+pub struct StoredReceipt {
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Gas it used.
+    pub gas_used: u64,
+    /// Gas used by the block up to and including it.
+    pub cumulative_gas_used: u64,
+    /// Price per gas it paid.
+    pub effective_gas_price: u128,
+    /// The contract it created.
+    pub contract_address: Option<Address>,
+    /// Logs it emitted.
+    pub logs: Vec<Log>,
+    /// Index in the block of its first log.
+    pub first_log_index: u64,
+    /// Return (or revert) data; kept for the dump (`out`).
+    pub output: Bytes,
+}
+
+impl StoredReceipt {
+    /// The consensus receipt (status, cumulative gas, logs, bloom), typed like its transaction.
+    pub fn envelope(&self, tx: &TxEnvelope) -> ReceiptEnvelope {
+        let receipt = Receipt { status: self.success.into(), cumulative_gas_used: self.cumulative_gas_used, logs: self.logs.clone() };
+        let r = ReceiptWithBloom::from(receipt);
+        match tx {
+            TxEnvelope::Legacy(_) => ReceiptEnvelope::Legacy(r),
+            TxEnvelope::Eip2930(_) => ReceiptEnvelope::Eip2930(r),
+            TxEnvelope::Eip4844(_) => ReceiptEnvelope::Eip4844(r),
+            TxEnvelope::Eip7702(_) => ReceiptEnvelope::Eip7702(r),
+            _ => ReceiptEnvelope::Eip1559(r),
+        }
+    }
+}
+
+/// A mined transaction.
+#[derive(Debug, Clone)]
+pub struct MinedTx {
+    /// The transaction (for an impersonated sender, with a placeholder signature).
+    pub tx: TxEnvelope,
+    /// Its sender.
+    pub from: Address,
+    /// Its hash (for an impersonated sender: made unique by the sender, see [`impersonated_hash`]).
+    pub hash: B256,
+    /// Whether the sender was impersonated.
+    pub impersonated: bool,
+    /// Block it is in.
+    pub block_number: u64,
+    /// That block's hash.
+    pub block_hash: B256,
+    /// Its index in the block.
+    pub index: u64,
+    /// Its receipt.
+    pub receipt: StoredReceipt,
+}
+
+/// A transaction waiting in the pool.
+#[derive(Debug, Clone)]
+pub struct PoolTx {
+    /// The transaction.
+    pub tx: TxEnvelope,
+    /// Its sender.
+    pub from: Address,
+    /// Its hash.
+    pub hash: B256,
+    /// Whether the sender is impersonated (no valid signature).
+    pub impersonated: bool,
+    /// Arrival order.
+    seq: u64,
+}
+
+/// The hash of a transaction sent from an impersonated account: its signed hash would not
+/// depend on the sender (the signature is a placeholder), so the sender is hashed in.
+pub fn impersonated_hash(tx: &TxEnvelope, from: Address) -> B256 {
+    let mut buf = tx.encoded_2718();
+    buf.extend_from_slice(from.as_slice());
+    keccak256(buf)
+}
+
+/// The node's clock: an offset to wall time (`evm_increaseTime`) and an optional fixed
+/// timestamp for the next block (`evm_setNextBlockTimestamp`).
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// Seconds added to wall time.
+    pub offset: i64,
+    /// The next block's timestamp, once.
+    pub next: Option<u64>,
+}
+
+impl Clock {
+    fn now() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    }
+
+    /// The current time as the node sees it.
+    pub fn current(&self) -> u64 {
+        (Self::now() as i64 + self.offset).max(0) as u64
+    }
+
+    fn next_timestamp(&mut self, parent: u64) -> u64 {
+        match self.next.take() {
+            Some(t) => t,
+            None => self.current().max(parent + 1),
+        }
+    }
+}
+
+/// Why a transaction was not accepted into the pool, or not executed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// The nonce is below the sender's account nonce.
+    #[error("nonce too low")]
+    NonceTooLow,
+    /// The sender cannot pay `gas × price + value`.
+    #[error("Insufficient funds for gas * price + value")]
+    InsufficientFunds,
+    /// The gas limit is below the intrinsic gas.
+    #[error("intrinsic gas too low")]
+    IntrinsicGasTooLow,
+    /// The gas limit is above the block's.
+    #[error("exceeds block gas limit")]
+    GasLimitTooHigh,
+    /// `maxFeePerGas` is below the block's base fee.
+    #[error("max fee per gas less than block base fee")]
+    FeeCapTooLow,
+    /// `maxPriorityFeePerGas` above `maxFeePerGas`.
+    #[error("max priority fee per gas higher than max fee per gas")]
+    TipAboveFeeCap,
+    /// Signed for another chain.
+    #[error("invalid chain id for signer")]
+    WrongChainId,
+    /// The same transaction is already known.
+    #[error("transaction already imported")]
+    AlreadyKnown,
+    /// Blob and set-code transactions.
+    #[error("transaction type not supported")]
+    UnsupportedType,
+    /// Anything else revm refuses, with its message.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Everything a snapshot restores.
+#[derive(Clone)]
+struct ChainData {
+    state: Db,
+    states: BTreeMap<u64, Db>,
+    blocks: Vec<MinedBlock>,
+    block_numbers: HashMap<B256, u64>,
+    txs: HashMap<B256, MinedTx>,
+    pool: Vec<PoolTx>,
+    next_base_fee: u64,
+    clock: Clock,
+}
+
+/// The chain.
+pub struct Chain {
+    chain_id: u64,
+    gas_limit: u64,
+    precompiles: SolidMlPrecompiles,
+    data: ChainData,
+    snapshots: BTreeMap<u64, ChainData>,
+    next_snapshot: u64,
+    next_seq: u64,
+    /// Accounts anyone may send transactions from without a signature.
+    pub impersonated: HashSet<Address>,
+}
+
+/// What the chain needs to start: its parameters and the genesis accounts.
+#[derive(Debug, Clone)]
+pub struct Genesis {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Genesis base fee.
+    pub base_fee: u64,
+    /// Genesis timestamp.
+    pub timestamp: u64,
+    /// Funded accounts.
+    pub balances: Vec<(Address, U256)>,
+    /// Contracts present from genesis (address, runtime code).
+    pub contracts: Vec<(Address, Bytes)>,
+}
+
+fn code(hex_code: &str) -> Bytes {
+    Bytes::from(hex::decode(hex_code).expect("constant bytecode"))
+}
+
+/// A state root over `state` (the Merkle-Patricia trie of the accounts, with storage tries).
+pub fn state_root(state: &Db) -> B256 {
+    use alloy_trie::{HashBuilder, Nibbles, TrieAccount};
+    fn root(mut leaves: Vec<(B256, Vec<u8>)>) -> B256 {
+        leaves.sort_by_key(|l| l.0);
+        let mut hb = HashBuilder::default();
+        for (k, v) in leaves {
+            hb.add_leaf(Nibbles::unpack(k), &v);
+        }
+        hb.root()
+    }
+    let leaves = state
+        .cache
+        .accounts
+        .iter()
+        .filter(|(_, a)| !matches!(a.account_state, revm::database::AccountState::NotExisting))
+        .map(|(address, a)| {
+            let storage_root = root(
+                a.storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v)))
+                    .collect(),
+            );
+            let account = TrieAccount { nonce: a.info.nonce, balance: a.info.balance, storage_root, code_hash: a.info.code_hash };
+            (keccak256(address), alloy_rlp::encode(account))
+        })
+        .collect();
+    root(leaves)
+}
+
+impl Chain {
+    /// A chain at its genesis block.
+    pub fn new(genesis: Genesis, precompiles: SolidMlPrecompiles) -> Self {
+        let mut state = Db::new(EmptyDB::default());
+        for (address, balance) in &genesis.balances {
+            state.insert_account_info(*address, AccountInfo { balance: *balance, ..Default::default() });
+        }
+        let mut contracts = vec![(CREATE2_DEPLOYER, code(CREATE2_DEPLOYER_CODE)), (HISTORY_STORAGE, code(HISTORY_STORAGE_CODE))];
+        contracts.extend(genesis.contracts.iter().cloned());
+        for (address, runtime) in contracts {
+            let bytecode = Bytecode::new_raw(runtime);
+            state.insert_account_info(address, AccountInfo { code_hash: bytecode.hash_slow(), code: Some(bytecode), nonce: 0, ..Default::default() });
+        }
+        let header = Header {
+            parent_hash: B256::ZERO,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: Address::ZERO,
+            state_root: state_root(&state),
+            transactions_root: EMPTY_ROOT_HASH,
+            receipts_root: EMPTY_ROOT_HASH,
+            logs_bloom: Bloom::ZERO,
+            difficulty: U256::ZERO,
+            number: 0,
+            gas_limit: genesis.gas_limit,
+            gas_used: 0,
+            timestamp: genesis.timestamp,
+            extra_data: Bytes::new(),
+            mix_hash: B256::ZERO,
+            nonce: Default::default(),
+            base_fee_per_gas: Some(genesis.base_fee),
+            withdrawals_root: Some(EMPTY_ROOT_HASH),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: Some(EMPTY_REQUESTS_HASH),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let block = MinedBlock { header, hash, transactions: vec![] };
+        let mut states = BTreeMap::new();
+        states.insert(0, state.clone());
+        Chain {
+            chain_id: genesis.chain_id,
+            gas_limit: genesis.gas_limit,
+            precompiles,
+            data: ChainData {
+                state,
+                states,
+                block_numbers: HashMap::from([(hash, 0)]),
+                blocks: vec![block],
+                txs: HashMap::new(),
+                pool: vec![],
+                next_base_fee: genesis.base_fee,
+                clock: Clock::default(),
+            },
+            snapshots: BTreeMap::new(),
+            next_snapshot: 0,
+            next_seq: 0,
+            impersonated: HashSet::new(),
+        }
+    }
+
+    /// A chain rebuilt from loaded parts (see `dump`): current state, blocks, transactions.
+    pub(crate) fn restore(&mut self, state: Db, blocks: Vec<MinedBlock>, txs: Vec<MinedTx>) {
+        let best = blocks.len().saturating_sub(1) as u64;
+        let d = &mut self.data;
+        d.block_numbers = blocks.iter().map(|b| (b.hash, b.header.number)).collect();
+        d.txs = txs.into_iter().map(|t| (t.hash, t)).collect();
+        if let Some(last) = blocks.last() {
+            d.next_base_fee = next_base_fee(&last.header);
+        }
+        d.blocks = blocks;
+        d.states = BTreeMap::from([(best, state.clone())]);
+        d.state = state;
+        d.pool.clear();
+    }
+
+    /// Chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// Block gas limit.
+    pub fn gas_limit(&self) -> u64 {
+        self.gas_limit
+    }
+
+    /// The precompiles every execution uses.
+    pub fn precompiles(&self) -> &SolidMlPrecompiles {
+        &self.precompiles
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &Db {
+        &self.data.state
+    }
+
+    /// The current state, to change it (cheat codes).
+    pub fn state_mut(&mut self) -> &mut Db {
+        &mut self.data.state
+    }
+
+    /// The state after block `number`, if still kept.
+    pub fn state_at(&self, number: u64) -> Option<&Db> {
+        if number == self.best_number() { Some(&self.data.state) } else { self.data.states.get(&number) }
+    }
+
+    /// Number of the latest block.
+    pub fn best_number(&self) -> u64 {
+        self.data.blocks.len() as u64 - 1
+    }
+
+    /// The latest block.
+    pub fn best_block(&self) -> &MinedBlock {
+        self.data.blocks.last().expect("genesis exists")
+    }
+
+    /// Block by number.
+    pub fn block(&self, number: u64) -> Option<&MinedBlock> {
+        self.data.blocks.get(number as usize)
+    }
+
+    /// Block by hash.
+    pub fn block_by_hash(&self, hash: &B256) -> Option<&MinedBlock> {
+        self.data.block_numbers.get(hash).and_then(|n| self.block(*n))
+    }
+
+    /// All blocks, oldest first.
+    pub fn blocks(&self) -> &[MinedBlock] {
+        &self.data.blocks
+    }
+
+    /// A mined transaction.
+    pub fn transaction(&self, hash: &B256) -> Option<&MinedTx> {
+        self.data.txs.get(hash)
+    }
+
+    /// A pending transaction.
+    pub fn pending(&self, hash: &B256) -> Option<&PoolTx> {
+        self.data.pool.iter().find(|t| t.hash == *hash)
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &[PoolTx] {
+        &self.data.pool
+    }
+
+    /// The base fee of the next block.
+    pub fn next_base_fee(&self) -> u64 {
+        self.data.next_base_fee
+    }
+
+    /// The clock.
+    pub fn clock(&mut self) -> &mut Clock {
+        &mut self.data.clock
+    }
+
+    /// Account nonce in the current state.
+    pub fn nonce(&self, address: Address) -> u64 {
+        self.data.state.cache.accounts.get(&address).map(|a| a.info.nonce).unwrap_or(0)
+    }
+
+    /// Account balance in the current state.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.data.state.cache.accounts.get(&address).map(|a| a.info.balance).unwrap_or_default()
+    }
+
+    /// The nonce the sender's next transaction takes: the account nonce plus its consecutive
+    /// pending transactions.
+    pub fn pending_nonce(&self, address: Address) -> u64 {
+        let mut n = self.nonce(address);
+        while self.data.pool.iter().any(|t| t.from == address && t.tx.nonce() == n) {
+            n += 1;
+        }
+        n
+    }
+
+    /// The environment of the next block (for pending-state calls) or of block `number`.
+    pub fn env_at(&self, number: Option<u64>) -> ExecEnv {
+        let (n, ts, base_fee) = match number.and_then(|n| self.block(n)) {
+            Some(b) => (b.header.number, b.header.timestamp, b.header.base_fee_per_gas.unwrap_or_default()),
+            None => {
+                let best = &self.best_block().header;
+                (best.number + 1, self.data.clock.current().max(best.timestamp + 1), self.data.next_base_fee)
+            }
+        };
+        ExecEnv::new(self.chain_id, self.precompiles.clone(), n, ts, self.gas_limit, base_fee)
+    }
+
+    /// Check a transaction against the current state and add it to the pool. Returns whether it
+    /// is ready (its nonce is the sender's next).
+    pub fn add_to_pool(&mut self, tx: TxEnvelope, from: Address, hash: B256, impersonated: bool) -> Result<bool, TxError> {
+        if matches!(tx, TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_)) {
+            return Err(TxError::UnsupportedType);
+        }
+        if tx.chain_id().is_some_and(|id| id != self.chain_id) {
+            return Err(TxError::WrongChainId);
+        }
+        if self.data.txs.contains_key(&hash) || self.pending(&hash).is_some() {
+            return Err(TxError::AlreadyKnown);
+        }
+        let nonce = self.nonce(from);
+        if tx.nonce() < nonce {
+            return Err(TxError::NonceTooLow);
+        }
+        if tx.gas_limit() > self.gas_limit {
+            return Err(TxError::GasLimitTooHigh);
+        }
+        let intrinsic = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+            crate::evm::SPEC,
+            tx.input(),
+            tx.kind().is_create(),
+            tx.access_list().map(|l| l.len() as u64).unwrap_or(0),
+            tx.access_list().map(|l| l.iter().map(|i| i.storage_keys.len() as u64).sum()).unwrap_or(0),
+            0,
+            None,
+        );
+        if tx.gas_limit() < intrinsic.initial_regular_gas.max(intrinsic.floor_gas) {
+            return Err(TxError::IntrinsicGasTooLow);
+        }
+        if let Some(tip) = tx.max_priority_fee_per_gas()
+            && tip > tx.max_fee_per_gas()
+        {
+            return Err(TxError::TipAboveFeeCap);
+        }
+        if tx.max_fee_per_gas() < self.data.next_base_fee as u128 {
+            return Err(TxError::FeeCapTooLow);
+        }
+        let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
+        if cost > self.balance(from) {
+            return Err(TxError::InsufficientFunds);
+        }
+        // a transaction replacing a pending one with the same nonce takes its place
+        self.data.pool.retain(|t| !(t.from == from && t.tx.nonce() == tx.nonce()));
+        let ready = tx.nonce() == self.pending_nonce(from);
+        self.data.pool.push(PoolTx { tx, from, hash, impersonated, seq: self.next_seq });
+        self.next_seq += 1;
+        Ok(ready)
+    }
+
+    /// Whether any pooled transaction is ready to be mined.
+    pub fn has_ready(&self) -> bool {
+        self.data.pool.iter().any(|t| t.tx.nonce() == self.nonce(t.from))
+    }
+
+    /// Drop a pending transaction; returns whether it was there.
+    pub fn drop_pending(&mut self, hash: &B256) -> bool {
+        let before = self.data.pool.len();
+        self.data.pool.retain(|t| t.hash != *hash);
+        before != self.data.pool.len()
+    }
+
+    /// The next ready transaction: the earliest to arrive among each sender's next nonce.
+    fn take_ready(&mut self, nonces: &HashMap<Address, u64>, gas_left: u64) -> Option<PoolTx> {
+        let nonce_of = |a: &Address| nonces.get(a).copied().unwrap_or_else(|| self.nonce(*a));
+        let i = self
+            .data
+            .pool
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.tx.nonce() == nonce_of(&t.from) && t.tx.gas_limit() <= gas_left)
+            .min_by_key(|(_, t)| t.seq)
+            .map(|(i, _)| i)?;
+        Some(self.data.pool.remove(i))
+    }
+
+    /// Mine one block with the ready transactions (none with `empty`), at `timestamp` if given.
+    /// Returns the new block's number.
+    pub fn mine(&mut self, timestamp: Option<u64>, empty: bool) -> u64 {
+        let parent = self.best_block().clone();
+        if let Some(t) = timestamp {
+            self.data.clock.next = Some(t);
+        }
+        let number = parent.header.number + 1;
+        let ts = self.data.clock.next_timestamp(parent.header.timestamp);
+        let base_fee = self.data.next_base_fee;
+        let env = ExecEnv::new(self.chain_id, self.precompiles.clone(), number, ts, self.gas_limit, base_fee);
+        // EIP-2935: the parent's hash into the history contract's ring buffer
+        let slot = U256::from((number - 1) % HISTORY_SERVE_WINDOW);
+        let _ = self.data.state.insert_account_storage(HISTORY_STORAGE, slot, U256::from_be_bytes(parent.hash.0));
+
+        let mut mined: Vec<(PoolTx, StoredReceipt)> = vec![];
+        let mut cumulative = 0u64;
+        let mut log_index = 0u64;
+        let mut nonces = HashMap::new();
+        while !empty {
+            let Some(ptx) = self.take_ready(&nonces, self.gas_limit - cumulative) else { break };
+            let result = transact(&mut self.data.state, &env, tx_env(&ptx.tx, ptx.from), NoOpInspector);
+            let Ok(result) = result else { continue };
+            self.data.state.commit(result.state);
+            nonces.insert(ptx.from, ptx.tx.nonce() + 1);
+            let gas_used = result.result.tx_gas_used();
+            cumulative += gas_used;
+            let effective_gas_price = ptx.tx.effective_gas_price(Some(base_fee));
+            let (success, logs, contract_address, output) = match result.result {
+                ExecutionResult::Success { logs, output, .. } => {
+                    let created = match &output {
+                        Output::Create(_, address) => *address,
+                        Output::Call(_) => None,
+                    };
+                    (true, logs, created, output.into_data())
+                }
+                ExecutionResult::Revert { output, .. } => (false, vec![], None, output),
+                ExecutionResult::Halt { .. } => (false, vec![], None, Bytes::new()),
+            };
+            let n_logs = logs.len() as u64;
+            let receipt = StoredReceipt {
+                success,
+                gas_used,
+                cumulative_gas_used: cumulative,
+                effective_gas_price,
+                contract_address,
+                logs,
+                first_log_index: log_index,
+                output,
+            };
+            log_index += n_logs;
+            mined.push((ptx, receipt));
+        }
+        let envelopes: Vec<ReceiptEnvelope> = mined.iter().map(|(t, r)| r.envelope(&t.tx)).collect();
+        let mut bloom = Bloom::ZERO;
+        for e in &envelopes {
+            bloom.accrue_bloom(&e.bloom());
+        }
+        let txs: Vec<&TxEnvelope> = mined.iter().map(|(t, _)| &t.tx).collect();
+        let header = Header {
+            parent_hash: parent.hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: Address::ZERO,
+            state_root: state_root(&self.data.state),
+            transactions_root: if txs.is_empty() { EMPTY_ROOT_HASH } else { calculate_transaction_root(&txs) },
+            receipts_root: if envelopes.is_empty() { EMPTY_ROOT_HASH } else { calculate_receipt_root(&envelopes) },
+            logs_bloom: bloom,
+            difficulty: U256::ZERO,
+            number,
+            gas_limit: self.gas_limit,
+            gas_used: cumulative,
+            timestamp: ts,
+            extra_data: Bytes::new(),
+            mix_hash: keccak256([number.to_be_bytes(), ts.to_be_bytes()].concat()),
+            nonce: Default::default(),
+            base_fee_per_gas: Some(base_fee),
+            withdrawals_root: Some(EMPTY_ROOT_HASH),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: Some(EMPTY_REQUESTS_HASH),
+            block_access_list_hash: None,
+            slot_number: None,
+        };
+        let hash = header.hash_slow();
+        self.data.next_base_fee = next_base_fee(&header);
+        let mut hashes = vec![];
+        for (index, (ptx, receipt)) in mined.into_iter().enumerate() {
+            hashes.push(ptx.hash);
+            let mined = MinedTx {
+                tx: ptx.tx,
+                from: ptx.from,
+                hash: ptx.hash,
+                impersonated: ptx.impersonated,
+                block_number: number,
+                block_hash: hash,
+                index: index as u64,
+                receipt,
+            };
+            self.data.txs.insert(ptx.hash, mined);
+        }
+        self.data.blocks.push(MinedBlock { header, hash, transactions: hashes });
+        self.data.block_numbers.insert(hash, number);
+        self.data.states.insert(number, self.data.state.clone());
+        while self.data.states.len() as u64 > HISTORY {
+            self.data.states.pop_first();
+        }
+        number
+    }
+
+    /// Keep a snapshot; returns its id.
+    pub fn snapshot(&mut self) -> u64 {
+        let id = self.next_snapshot;
+        self.next_snapshot += 1;
+        self.snapshots.insert(id, self.data.clone());
+        id
+    }
+
+    /// Go back to snapshot `id`, dropping it and every later one; `false` if there is none.
+    pub fn revert(&mut self, id: u64) -> bool {
+        let Some(data) = self.snapshots.remove(&id) else { return false };
+        self.snapshots.retain(|&k, _| k < id);
+        self.data = data;
+        true
+    }
+
+    /// Set an account's code (cheat code).
+    pub fn set_code(&mut self, address: Address, runtime: Bytes) {
+        let mut info = self.account_info(address);
+        let bytecode = Bytecode::new_raw(runtime);
+        info.code_hash = bytecode.hash_slow();
+        info.code = Some(bytecode);
+        self.data.state.insert_account_info(address, info);
+    }
+
+    /// Set an account's balance (cheat code).
+    pub fn set_balance(&mut self, address: Address, balance: U256) {
+        let mut info = self.account_info(address);
+        info.balance = balance;
+        self.data.state.insert_account_info(address, info);
+    }
+
+    /// Set an account's nonce (cheat code).
+    pub fn set_nonce(&mut self, address: Address, nonce: u64) {
+        let mut info = self.account_info(address);
+        info.nonce = nonce;
+        self.data.state.insert_account_info(address, info);
+    }
+
+    /// Set a storage slot (cheat code).
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
+        let info = self.account_info(address);
+        self.data.state.insert_account_info(address, info);
+        let _ = self.data.state.insert_account_storage(address, slot, value);
+    }
+
+    fn account_info(&mut self, address: Address) -> AccountInfo {
+        self.data.state.basic(address).ok().flatten().unwrap_or_default()
+    }
+}
+
+/// The base fee of the block after `header` (EIP-1559 with Ethereum's parameters).
+pub fn next_base_fee(header: &Header) -> u64 {
+    BaseFeeParams::ethereum().next_block_base_fee(header.gas_used, header.gas_limit, header.base_fee_per_gas.unwrap_or_default())
+}
+
+/// revm's refusal of a transaction, as a [`TxError`].
+pub fn tx_error<E: std::fmt::Display>(e: &EVMError<E>) -> TxError {
+    match e {
+        EVMError::Transaction(t) => match t {
+            InvalidTransaction::NonceTooLow { .. } => TxError::NonceTooLow,
+            InvalidTransaction::LackOfFundForMaxFee { .. } => TxError::InsufficientFunds,
+            InvalidTransaction::CallGasCostMoreThanGasLimit { .. } | InvalidTransaction::GasFloorMoreThanGasLimit { .. } => {
+                TxError::IntrinsicGasTooLow
+            }
+            InvalidTransaction::GasPriceLessThanBasefee => TxError::FeeCapTooLow,
+            InvalidTransaction::CallerGasLimitMoreThanBlock => TxError::GasLimitTooHigh,
+            other => TxError::Invalid(other.to_string()),
+        },
+        other => TxError::Invalid(other.to_string()),
+    }
+}

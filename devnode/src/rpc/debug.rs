@@ -1,0 +1,73 @@
+//! `debug_traceTransaction` and `debug_traceCall` with geth's tracers (the call tracer, the
+//! prestate tracer, the default struct logger), by revm-inspectors' `DebugInspector`. A mined
+//! transaction is traced by replaying its block up to it on the parent block's state. Calls to
+//! the SolidML precompiles appear in call traces like any other call.
+
+use alloy_primitives::B256;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_rpc_types_trace::geth::{GethDebugTracingCallOptions, GethDebugTracingOptions, GethTrace};
+use jsonrpsee::RpcModule;
+use revm::{database::CacheDB, inspector::NoOpInspector};
+use revm_inspectors::tracing::{DebugInspector, TransactionContext};
+
+use super::{Args, method};
+use crate::{
+    chain::tx_error,
+    error::RpcError,
+    evm::{call_env, transact, tx_env},
+    node::Node,
+};
+
+pub(crate) fn register(m: &mut RpcModule<Node>) {
+    method(m, &["debug_traceTransaction"], trace_transaction);
+    method(m, &["debug_traceCall"], trace_call);
+}
+
+fn inspector(opts: GethDebugTracingOptions) -> Result<DebugInspector, RpcError> {
+    DebugInspector::new(opts).map_err(|e| RpcError::invalid_params(e.to_string()))
+}
+
+fn trace_transaction(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
+    let hash: B256 = a.next()?;
+    let opts: GethDebugTracingOptions = a.opt()?.unwrap_or_default();
+    let chain = n.chain.read();
+    let tx = chain.transaction(&hash).ok_or_else(|| RpcError::invalid_input(format!("transaction {hash} not found")))?;
+    let block = chain.block(tx.block_number).ok_or_else(RpcError::block_not_found)?;
+    let parent = chain
+        .state_at(tx.block_number - 1)
+        .ok_or_else(|| RpcError::internal(format!("historical state for block {} is no longer kept", tx.block_number - 1)))?;
+    let env = chain.env_at(Some(tx.block_number));
+    let mut db = CacheDB::new(parent);
+    for earlier in block.transactions.iter().take(tx.index as usize) {
+        let t = chain.transaction(earlier).ok_or_else(|| RpcError::internal("block transaction missing"))?;
+        let r = transact(&mut db, &env, tx_env(&t.tx, t.from), NoOpInspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
+        revm::DatabaseCommit::commit(&mut db, r.state);
+    }
+    let tx_env = tx_env(&tx.tx, tx.from);
+    let mut insp = inspector(opts)?;
+    let res = transact(&mut db, &env, tx_env.clone(), &mut insp).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
+    let context = TransactionContext { block_hash: Some(block.hash), tx_hash: Some(hash), tx_index: Some(tx.index as usize) };
+    insp.get_result(Some(context), &tx_env, &env.block, &res, &mut db).map_err(|e| RpcError::internal(e.to_string()))
+}
+
+fn trace_call(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
+    let req: TransactionRequest = a.next()?;
+    let at = n.resolve(a.opt()?)?;
+    let opts: GethDebugTracingCallOptions = a.opt()?.unwrap_or_default();
+    let chain = n.chain.read();
+    let state = match at {
+        None => chain.state(),
+        Some(num) => chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?,
+    };
+    let env = n.call_env_for(&chain, &req, at);
+    let from = req.from.unwrap_or_default();
+    let nonce = state.cache.accounts.get(&from).map(|x| x.info.nonce).unwrap_or(0);
+    let tx = call_env(&req, req.gas.unwrap_or(chain.gas_limit()), nonce, chain.chain_id());
+    let mut db = CacheDB::new(state);
+    if let Some(o) = &opts.state_overrides {
+        crate::node::apply_overrides(&mut db, o)?;
+    }
+    let mut insp = inspector(opts.tracing_options)?;
+    let res = transact(&mut db, &env, tx.clone(), &mut insp).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
+    insp.get_result(None, &tx, &env.block, &res, &mut db).map_err(|e| RpcError::internal(e.to_string()))
+}

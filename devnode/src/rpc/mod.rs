@@ -1,0 +1,79 @@
+//! The JSON-RPC surface, served by jsonrpsee over HTTP and WebSocket on one port (batches
+//! included): `eth_*`, `net_*`, `web3_*` ([`eth`]), anvil's `anvil_*`/`evm_*` with their
+//! `hardhat_*` aliases ([`anvil`]), `debug_trace*` ([`debug`]) and `solidml_*` ([`solidml`]).
+//!
+//! Every method runs on tokio's blocking pool (an `eth_call` may run a model), takes its
+//! positional parameters through [`Args`], and answers an [`RpcError`] with anvil's code and
+//! message when it fails.
+
+pub mod anvil;
+pub mod convert;
+pub mod debug;
+pub mod eth;
+pub mod solidml;
+
+use std::sync::Arc;
+
+use jsonrpsee::{RpcModule, types::Params};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{error::RpcError, node::Node};
+
+/// The positional parameters of a call.
+pub struct Args<'a> {
+    seq: jsonrpsee::types::params::ParamsSequence<'a>,
+}
+
+impl<'a> Args<'a> {
+    fn new(params: &'a Params<'a>) -> Self {
+        Args { seq: params.sequence() }
+    }
+
+    /// The next parameter, which must be there.
+    pub fn next<T: DeserializeOwned>(&mut self) -> Result<T, RpcError> {
+        self.seq.next::<T>().map_err(|e| RpcError::invalid_params(params_message(e)))
+    }
+
+    /// The next parameter, absent or `null` allowed.
+    pub fn opt<T: DeserializeOwned>(&mut self) -> Result<Option<T>, RpcError> {
+        self.seq.optional_next::<T>().map_err(|e| RpcError::invalid_params(params_message(e)))
+    }
+}
+
+fn params_message(e: jsonrpsee::types::ErrorObjectOwned) -> String {
+    match e.data() {
+        Some(d) => format!("{}: {}", e.message(), d.get().trim_matches('"')),
+        None => e.message().to_string(),
+    }
+}
+
+/// The module of every method.
+pub fn module(node: Arc<Node>) -> RpcModule<Node> {
+    let mut m = RpcModule::from_arc(node);
+    eth::register(&mut m);
+    anvil::register(&mut m);
+    debug::register(&mut m);
+    solidml::register(&mut m);
+    m
+}
+
+/// Register `f` under each of `names`.
+pub(crate) fn method<R, F>(m: &mut RpcModule<Node>, names: &[&'static str], f: F)
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(&Node, &mut Args<'_>) -> Result<R, RpcError> + Clone + Send + Sync + 'static,
+{
+    for &name in names {
+        let f = f.clone();
+        m.register_blocking_method(name, move |params, node, _| {
+            let mut args = Args::new(&params);
+            f(&node, &mut args).map_err(jsonrpsee::types::ErrorObjectOwned::from)
+        })
+        .unwrap_or_else(|e| panic!("method {name} registered twice: {e}"));
+    }
+}
+
+/// A number as a `0x…` quantity.
+pub fn quantity(n: impl Into<u128>) -> String {
+    format!("0x{:x}", n.into())
+}
