@@ -36,3 +36,14 @@ if [ "$passed" != "$declared 0 0 $declared" ]; then
     echo "test.sh: forge must run and pass every test function ($declared); it reported: ${summary:-nothing}" >&2
     exit 1
 fi
+
+# 4. the devnode places ModelRegistry's runtime code at genesis from a committed copy
+#    (devnode/genesis/ModelRegistry.runtime.hex): it must be what this source compiles to
+want="$("$FOUNDRY_BIN/forge" inspect --use "$FOUNDRY_BIN/solc" --offline ModelRegistry deployedBytecode | tr -d '\n' | sed 's/^0x//')"
+have="$(tr -d '\n' < ../devnode/genesis/ModelRegistry.runtime.hex)"
+if [ "$want" != "$have" ]; then
+    echo "test.sh: devnode/genesis/ModelRegistry.runtime.hex is stale; regenerate it with:" >&2
+    echo "  (cd stdlib-sol && \"\$FOUNDRY_BIN/forge\" inspect --use \"\$FOUNDRY_BIN/solc\" --offline ModelRegistry deployedBytecode) | tr -d '\\n' | sed 's/^0x//' > devnode/genesis/ModelRegistry.runtime.hex" >&2
+    exit 1
+fi
+echo "test.sh: devnode/genesis/ModelRegistry.runtime.hex matches ModelRegistry.sol"

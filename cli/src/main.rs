@@ -1,5 +1,6 @@
 //! `solidml`: the command line. Subcommands follow the user's workflow: `compile` an ONNX
-//! model, `inspect` it, `run` it on data, `bench` it against tract. Errors are miette reports.
+//! model, `inspect` it, `run` it on data, `bench` it against tract, serve it from a `devnode`.
+//! Errors are miette reports.
 
 mod backend;
 mod bench;
@@ -131,6 +132,9 @@ enum Command {
         #[arg(long)]
         no_gpu: bool,
     },
+    /// Run an anvil-compatible dev node whose EVM runs models through the precompile (anvil's
+    /// flags and defaults, plus --backend and --models); the same as `solidml-devnode`
+    Devnode(Box<solidml_devnode::NodeArgs>),
 }
 
 fn main() -> Result<()> {
@@ -146,6 +150,7 @@ fn main() -> Result<()> {
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
         Command::Bench { models, iters, gemm, no_gpu } => bench::bench(&models, iters, gemm, no_gpu),
+        Command::Devnode(args) => Ok(solidml_devnode::run((*args).into()).map_err(CliError::Devnode)?),
     }
 }
 

@@ -6,7 +6,8 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
-use solidml_precompile::{SOLIDML_PRECOMPILE, SolidMlPrecompile, precompile::Status};
+use alloy_primitives::Address;
+use solidml_precompile::{SOLIDML_PRECOMPILE, SolidMlPrecompile, access::MODEL_REGISTRY, precompile::Status};
 use solidml_revm::{CallRecord, SolidMlPrecompiles};
 
 use crate::{
@@ -21,6 +22,14 @@ use crate::{
     node::Node,
     rpc,
 };
+
+/// `ModelRegistry`'s runtime code (stdlib-sol/src/ModelRegistry.sol, compiled by solc 0.8.30;
+/// `stdlib-sol/test.sh` checks this copy against the source).
+const MODEL_REGISTRY_RUNTIME: &str = include_str!("../genesis/ModelRegistry.runtime.hex");
+
+fn model_registry_code() -> alloy_primitives::Bytes {
+    alloy_primitives::Bytes::from(hex::decode(MODEL_REGISTRY_RUNTIME.trim()).expect("committed hex"))
+}
 
 /// Largest request body accepted (an artifact upload or a large deployment fits).
 pub const MAX_REQUEST_BYTES: u32 = 100 * 1024 * 1024;
@@ -53,8 +62,8 @@ impl RunningNode {
 
 fn log_call(record: &CallRecord<'_>, backend: &str, models: &NodeModels) {
     use solidml_precompile::ModelStore;
-    let entry = if record.entry == alloy_primitives::Address::from(SOLIDML_PRECOMPILE) { "solidml" } else { "opengradient" };
-    let model = (record.entry == alloy_primitives::Address::from(SOLIDML_PRECOMPILE) && record.input.len() >= 32)
+    let entry = if record.entry == Address::from(SOLIDML_PRECOMPILE) { "solidml" } else { "opengradient" };
+    let model = (record.entry == Address::from(SOLIDML_PRECOMPILE) && record.input.len() >= 32)
         .then(|| <[u8; 32]>::try_from(&record.input[..32]).ok())
         .flatten();
     let (id, macs) = match model {
@@ -88,7 +97,8 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
         }
     }
     let precompile = SolidMlPrecompile::new(executor).with_store(models.clone());
-    let mut precompiles = SolidMlPrecompiles::new(SPEC, precompile);
+    let registry = Address::from(MODEL_REGISTRY);
+    let mut precompiles = SolidMlPrecompiles::new(SPEC, precompile).with_registry(registry);
     if !config.quiet {
         let models = models.clone();
         precompiles = precompiles.with_observer(Arc::new(move |r: &CallRecord<'_>| log_call(r, &backend, &models)));
@@ -100,7 +110,7 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
         base_fee: config.base_fee,
         timestamp,
         balances: accounts.iter().map(|a| (a.address, config.balance)).collect(),
-        contracts: vec![],
+        contracts: vec![(registry, model_registry_code())],
     };
     let node = Node::new(genesis, precompiles, models, accounts, config.clone());
     if let Some(path) = &config.load_state {

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     Unsupported = 9,
     /// The gas limit is below the price (reported by `solidml precompile`; on chain a halt).
     OutOfGas = 10,
+    /// The model is private in the model registry and the caller is not allowed.
+    ModelNotAllowed = 11,
 }
 
 impl PrecompileError {
@@ -76,6 +78,7 @@ impl PrecompileError {
             PrecompileError::Abi(_) => ErrorCode::Abi,
             PrecompileError::Unsupported(_) => ErrorCode::Unsupported,
             PrecompileError::OutOfGas { .. } => ErrorCode::OutOfGas,
+            PrecompileError::NotAllowed { .. } => ErrorCode::ModelNotAllowed,
         }
     }
 }

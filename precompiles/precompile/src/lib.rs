@@ -20,6 +20,7 @@
 //! The contract is written out in `docs/precompile.md`.
 
 pub mod abi;
+pub mod access;
 pub mod gas;
 pub mod opengradient;
 pub mod precompile;
@@ -95,6 +96,14 @@ pub enum PrecompileError {
     #[error("malformed ABI input: {0}")]
     /// Malformed ABI input to the OpenGradient entry (code 8); holds what was expected.
     Abi(String),
+    #[error("model 0x{} is private and caller 0x{} is not allowed", hex::encode(.model_id), hex::encode(.caller))]
+    /// The model is private in the model registry and the caller is not allowed (code 11).
+    NotAllowed {
+        /// The model called.
+        model_id: [u8; 32],
+        /// The address that called the precompile.
+        caller: [u8; 20],
+    },
     #[error("{0}")]
     /// A request the OpenGradient entry cannot serve: mode ZK/TEE, a modelCID that is not a
     /// modelId, string tensors (code 9); holds the explanation.

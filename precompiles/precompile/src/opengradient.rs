@@ -125,6 +125,16 @@ impl OpenGradientEntry {
         OpenGradientEntry { inner }
     }
 
+    /// The modelId a call asks for, if the call gets as far as reading it (its ABI decodes,
+    /// its mode is VANILLA, its modelCID is a modelId): where the host checks access.
+    pub fn requested_model(calldata: &[u8]) -> Option<[u8; 32]> {
+        let request = runModelInferenceCall::abi_decode(calldata).ok()?.request;
+        if !matches!(request.mode, ModelInferenceMode::VANILLA) {
+            return None;
+        }
+        parse_model_cid(&request.modelCID).ok()
+    }
+
     /// One `runModelInference` call (selector included in `calldata`).
     pub fn call(&self, calldata: &[u8], gas_limit: u64) -> Outcome {
         let schedule = self.inner.schedule();

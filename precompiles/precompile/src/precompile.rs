@@ -134,6 +134,12 @@ impl SolidMlPrecompile {
             .map_err(|e| Outcome { gas_used: price, status: Status::Revert(PrecompileError::Execution(e.to_string())) })
     }
 
+    /// A call refused by the host before the store lookup (a private model and a caller not
+    /// allowed, `crate::access`), charged the early-failure price of its input length.
+    pub fn refuse(&self, input_len: usize, gas_limit: u64, error: PrecompileError) -> Outcome {
+        Outcome::fail(self.schedule.early_failure(input_len), gas_limit, error)
+    }
+
     /// The gas a call with this input would be charged, or the error it would fail with.
     pub fn quote(&self, input: &[u8]) -> Result<u64, (u64, PrecompileError)> {
         let (id, data) = abi::split_input(input).map_err(|e| (self.schedule.base, e))?;

@@ -11,14 +11,16 @@
 
 use revm::{
     context::Cfg,
-    context_interface::ContextTr,
+    context_interface::{ContextTr, JournalTr},
+    Database,
     handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_interpreter_result},
     interpreter::{CallInputs, InterpreterResult},
     precompile::{PrecompileHalt, PrecompileOutput, PrecompileStatus},
-    primitives::{Address, AddressSet, Bytes, hardfork::SpecId},
+    primitives::{Address, AddressSet, Bytes, U256, hardfork::SpecId},
+    state::EvmState,
 };
 use solidml_precompile::{
-    OPENGRADIENT_PRECOMPILE, SOLIDML_PRECOMPILE, SolidMlPrecompile,
+    OPENGRADIENT_PRECOMPILE, PrecompileError, SOLIDML_PRECOMPILE, SolidMlPrecompile, access,
     opengradient::OpenGradientEntry,
     precompile::{Outcome, Status},
 };
@@ -49,6 +51,7 @@ pub struct SolidMlPrecompiles {
     opengradient: OpenGradientEntry,
     warm: AddressSet,
     observer: Option<Observer>,
+    registry: Option<Address>,
 }
 
 impl SolidMlPrecompiles {
@@ -56,7 +59,7 @@ impl SolidMlPrecompiles {
     /// [`OpenGradientEntry`] sharing it at [`OPENGRADIENT_PRECOMPILE`].
     pub fn new(spec: SpecId, solidml: SolidMlPrecompile) -> Self {
         let eth = EthPrecompiles::new(spec);
-        let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default(), observer: None };
+        let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default(), observer: None, registry: None };
         p.refresh_warm();
         p
     }
@@ -73,6 +76,15 @@ impl SolidMlPrecompiles {
         self
     }
 
+    /// These precompiles enforcing private models: before a call reaches the store, the caller
+    /// must be allowed by the `ModelRegistry` at `registry` (its storage read from the state the
+    /// call runs in; `solidml_precompile::access`), else the call reverts with code 11 at the
+    /// early-failure price.
+    pub fn with_registry(mut self, registry: Address) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
     /// These precompiles without an observer (for executions nobody should hear of, such as
     /// the trial runs of a gas estimate).
     pub fn without_observer(mut self) -> Self {
@@ -84,6 +96,19 @@ impl SolidMlPrecompiles {
     pub fn solidml(&self) -> &SolidMlPrecompile {
         &self.solidml
     }
+}
+
+/// A storage word of `address` as the running transaction sees it: the journal's value when the
+/// transaction touched the slot, else the database's. Read without warming anything, so the
+/// check changes no gas accounting.
+fn read_storage<CTX: ContextTr<Journal: JournalTr<State = EvmState>>>(context: &mut CTX, address: Address, slot: &[u8; 32]) -> [u8; 32] {
+    let key = U256::from_be_bytes(*slot);
+    let journaled = context.journal_ref().evm_state().get(&address).and_then(|a| a.storage.get(&key)).map(|s| s.present_value);
+    let value = match journaled {
+        Some(v) => v,
+        None => context.db_mut().storage(address, key).unwrap_or_default(),
+    };
+    value.to_be_bytes()
 }
 
 /// revm's form of an [`Outcome`].
@@ -99,7 +124,7 @@ fn to_output(outcome: Outcome, reservoir: u64) -> PrecompileOutput {
 
 impl<CTX> PrecompileProvider<CTX> for SolidMlPrecompiles
 where
-    CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>,
+    CTX: ContextTr<Cfg: Cfg<Spec = SpecId>, Journal: JournalTr<State = EvmState>>,
 {
     type Output = InterpreterResult;
 
@@ -115,10 +140,22 @@ where
         if !is_solidml && address != Address::from(OPENGRADIENT_PRECOMPILE) {
             return <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, context, inputs);
         }
-        let input = inputs.input.as_bytes(context);
+        let input = inputs.input.as_bytes(context).to_vec();
         let start = std::time::Instant::now();
-        let outcome =
-            if is_solidml { self.solidml.call(&input, inputs.gas_limit) } else { self.opengradient.call(&input, inputs.gas_limit) };
+        let requested = if is_solidml { input.get(..32).and_then(|id| <[u8; 32]>::try_from(id).ok()) } else { OpenGradientEntry::requested_model(&input) };
+        let refused = match (self.registry, requested) {
+            (Some(registry), Some(id)) => {
+                let caller = inputs.caller.into_array();
+                let allowed = access::is_allowed(&id, &caller, |slot| read_storage(context, registry, slot));
+                (!allowed).then_some(PrecompileError::NotAllowed { model_id: id, caller })
+            }
+            _ => None,
+        };
+        let outcome = match refused {
+            Some(e) => self.solidml.refuse(input.len(), inputs.gas_limit, e),
+            None if is_solidml => self.solidml.call(&input, inputs.gas_limit),
+            None => self.opengradient.call(&input, inputs.gas_limit),
+        };
         if let Some(observer) = &self.observer {
             observer(&CallRecord { entry: address, caller: inputs.caller, input: &input, outcome: &outcome, elapsed: start.elapsed() });
         }
