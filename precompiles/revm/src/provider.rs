@@ -142,7 +142,12 @@ where
         }
         let input = inputs.input.as_bytes(context).to_vec();
         let start = std::time::Instant::now();
-        let requested = if is_solidml { input.get(..32).and_then(|id| <[u8; 32]>::try_from(id).ok()) } else { OpenGradientEntry::requested_model(&input) };
+        // the access check comes after the input length checks (docs/spec.md §Gas, step 2b / 3b)
+        let requested = if is_solidml {
+            input.get(..32).filter(|_| input.len() <= solidml_precompile::abi::MAX_INPUT_BYTES).and_then(|id| <[u8; 32]>::try_from(id).ok())
+        } else {
+            OpenGradientEntry::requested_model(&input)
+        };
         let refused = match (self.registry, requested) {
             (Some(registry), Some(id)) => {
                 let caller = inputs.caller.into_array();
