@@ -6,14 +6,15 @@
 //! gas limit; a transaction revm refuses at mining time is dropped, as anvil drops it. With
 //! automine a block is mined whenever a transaction becomes ready, so a transaction with a nonce
 //! gap waits in the pool until the gap is filled. Base fees follow EIP-1559 from the genesis base
-//! fee; timestamps increase strictly; each block writes its parent's hash to the EIP-2935 history
+//! fee; timestamps never decrease (blocks in one second may share one, as on anvil); each block writes its parent's hash to the EIP-2935 history
 //! contract, as anvil does.
 //!
 //! **History.** The state after each of the last [`HISTORY`] blocks is kept, so calls and reads
 //! at a block tag within that range see that block's state; older tags answer an error.
 //!
 //! **Snapshots.** `evm_snapshot` keeps a copy of everything but the snapshots themselves;
-//! `evm_revert(id)` restores it and drops that snapshot and every later one.
+//! `evm_revert(id)` restores it (all but the next block's base fee, which anvil does not roll
+//! back either) and drops that snapshot and every later one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -21,7 +22,7 @@ use alloy_consensus::{
     EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _, TxEnvelope, TxReceipt,
     constants::EMPTY_ROOT_HASH, proofs::calculate_receipt_root, proofs::calculate_transaction_root,
 };
-use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718, eip7685::EMPTY_REQUESTS_HASH};
+use alloy_eips::{eip1559::BaseFeeParams, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
 use revm::{
     bytecode::Bytecode,
@@ -135,9 +136,11 @@ pub struct PoolTx {
 }
 
 /// The hash of a transaction sent from an impersonated account: its signed hash would not
-/// depend on the sender (the signature is a placeholder), so the sender is hashed in.
+/// depend on the sender (the signature is a placeholder), so the sender is hashed in, as anvil
+/// does it (keccak256 of the network encoding followed by the sender), so both give one hash.
 pub fn impersonated_hash(tx: &TxEnvelope, from: Address) -> B256 {
-    let mut buf = tx.encoded_2718();
+    let mut buf = vec![];
+    alloy_rlp::Encodable::encode(tx, &mut buf);
     buf.extend_from_slice(from.as_slice());
     keccak256(buf)
 }
@@ -162,11 +165,27 @@ impl Clock {
         (Self::now() as i64 + self.offset).max(0) as u64
     }
 
+    /// A clock whose current time is `timestamp` now (anvil's start: the offset is the genesis
+    /// timestamp less wall time, so that blocks go on from a `--timestamp` in the past or future).
+    pub fn starting_at(timestamp: u64) -> Self {
+        Clock { offset: timestamp as i64 - Self::now() as i64, next: None }
+    }
+
+    /// The next block's timestamp, as anvil picks it: the fixed one if set, else the current
+    /// time; never below the parent's (equal is allowed, as in anvil).
+    fn peek(&self, parent: u64) -> u64 {
+        let ts = self.next.unwrap_or_else(|| self.current());
+        if ts < parent { parent + 1 } else { ts }
+    }
+
+    /// [`Self::peek`], consuming a fixed timestamp; the clock then goes on from it (the offset
+    /// becomes that timestamp less wall time), as anvil's does.
     fn next_timestamp(&mut self, parent: u64) -> u64 {
-        match self.next.take() {
-            Some(t) => t,
-            None => self.current().max(parent + 1),
+        let ts = self.peek(parent);
+        if self.next.take().is_some() {
+            self.offset = ts as i64 - Self::now() as i64;
         }
+        ts
     }
 }
 
@@ -183,7 +202,7 @@ pub enum TxError {
     #[error("intrinsic gas too low")]
     IntrinsicGasTooLow,
     /// The gas limit is above the block's.
-    #[error("exceeds block gas limit")]
+    #[error("intrinsic gas too high -- tx.gas_limit > env.block.gas_limit")]
     GasLimitTooHigh,
     /// `maxFeePerGas` is below the block's base fee.
     #[error("max fee per gas less than block base fee")]
@@ -336,7 +355,7 @@ impl Chain {
                 txs: HashMap::new(),
                 pool: vec![],
                 next_base_fee: genesis.base_fee,
-                clock: Clock::default(),
+                clock: Clock::starting_at(genesis.timestamp),
             },
             snapshots: BTreeMap::new(),
             next_snapshot: 0,
@@ -435,6 +454,21 @@ impl Chain {
         self.data.next_base_fee
     }
 
+    /// The priority fee to suggest, as anvil does: the lowest tip paid in the latest block, at
+    /// least 1 gwei.
+    pub fn suggested_tip(&self) -> u128 {
+        let best = self.best_block();
+        let base_fee = best.header.base_fee_per_gas.unwrap_or_default();
+        let lowest = best.transactions.iter().filter_map(|h| self.transaction(h)).map(|t| t.tx.effective_tip_per_gas(base_fee).unwrap_or(0)).min();
+        lowest.unwrap_or(0).max(crate::node::SUGGESTED_PRIORITY_FEE)
+    }
+
+    /// The gas price to suggest (`eth_gasPrice`, and the fee cap `eth_sendTransaction` fills in):
+    /// the next block's base fee plus [`Self::suggested_tip`].
+    pub fn gas_price(&self) -> u128 {
+        self.next_base_fee() as u128 + self.suggested_tip()
+    }
+
     /// The clock.
     pub fn clock(&mut self) -> &mut Clock {
         &mut self.data.clock
@@ -466,7 +500,7 @@ impl Chain {
             Some(b) => (b.header.number, b.header.timestamp, b.header.base_fee_per_gas.unwrap_or_default()),
             None => {
                 let best = &self.best_block().header;
-                (best.number + 1, self.data.clock.current().max(best.timestamp + 1), self.data.next_base_fee)
+                (best.number + 1, self.data.clock.peek(best.timestamp), self.data.next_base_fee)
             }
         };
         ExecEnv::new(self.chain_id, self.precompiles.clone(), n, ts, self.gas_limit, base_fee)
@@ -481,12 +515,13 @@ impl Chain {
         if tx.chain_id().is_some_and(|id| id != self.chain_id) {
             return Err(TxError::WrongChainId);
         }
-        if self.data.txs.contains_key(&hash) || self.pending(&hash).is_some() {
-            return Err(TxError::AlreadyKnown);
-        }
+        // a mined transaction sent again is refused for its nonce, as anvil does
         let nonce = self.nonce(from);
         if tx.nonce() < nonce {
             return Err(TxError::NonceTooLow);
+        }
+        if self.data.txs.contains_key(&hash) || self.pending(&hash).is_some() {
+            return Err(TxError::AlreadyKnown);
         }
         if tx.gas_limit() > self.gas_limit {
             return Err(TxError::GasLimitTooHigh);
@@ -671,7 +706,10 @@ impl Chain {
     pub fn revert(&mut self, id: u64) -> bool {
         let Some(data) = self.snapshots.remove(&id) else { return false };
         self.snapshots.retain(|&k, _| k < id);
+        // as anvil: the next base fee is not rolled back with the chain
+        let next_base_fee = self.data.next_base_fee;
         self.data = data;
+        self.data.next_base_fee = next_base_fee;
         true
     }
 

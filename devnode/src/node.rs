@@ -125,7 +125,7 @@ impl Node {
             BlockId::Number(n) => match n {
                 BlockNumberOrTag::Pending => None,
                 BlockNumberOrTag::Earliest => Some(0),
-                BlockNumberOrTag::Number(n) if n > best => return Err(RpcError::block_not_found()),
+                BlockNumberOrTag::Number(n) if n > best => return Err(RpcError::block_out_of_range(best, n)),
                 BlockNumberOrTag::Number(n) => Some(n),
                 _ => Some(best),
             },
@@ -149,8 +149,8 @@ impl Node {
 
     /// Accept a signed transaction (RLP, EIP-2718).
     pub fn send_raw(&self, raw: &[u8]) -> Result<B256, RpcError> {
-        let tx = TxEnvelope::decode_2718(&mut &raw[..]).map_err(|e| RpcError::invalid_input(format!("failed to decode signed transaction: {e}")))?;
-        let from = tx.recover_signer().map_err(|_| RpcError::invalid_input("invalid signature"))?;
+        let tx = TxEnvelope::decode_2718(&mut &raw[..]).map_err(|_| RpcError::invalid_params("Failed to decode transaction"))?;
+        let from = tx.recover_signer().map_err(|_| RpcError::invalid_params("Failed to recover the signer"))?;
         let hash = *tx.tx_hash();
         self.submit(tx, from, hash, false)
     }
@@ -174,9 +174,13 @@ impl Node {
         let mut chain = self.chain.write();
         let mut ts = timestamp;
         for _ in 0..blocks {
-            let n = chain.mine(ts, false);
+            let n = chain.mine(ts.take(), false);
             let _ = self.new_blocks.send(n);
-            ts = interval.map(|i| chain.best_block().header.timestamp + i);
+            // as anvil: the clock moves on by the interval after each block
+            if let Some(i) = interval {
+                let clock = chain.clock();
+                clock.offset = clock.offset.saturating_add(i64::try_from(i).unwrap_or(i64::MAX));
+            }
         }
         chain.best_number()
     }
@@ -190,18 +194,19 @@ impl Node {
         if signer.is_none() && !impersonated {
             return Err(RpcError::no_signer());
         }
-        let (nonce, base_fee, chain_id) = {
+        let (nonce, gas_price_suggestion, chain_id) = {
             let chain = self.chain.read();
-            (req.nonce.unwrap_or_else(|| chain.pending_nonce(from)), chain.next_base_fee(), chain.chain_id())
+            (req.nonce.unwrap_or_else(|| chain.pending_nonce(from)), chain.gas_price(), chain.chain_id())
         };
+        // as anvil: the estimate, or the block gas limit when the estimate fails (a transaction
+        // that reverts is still sent, and mined as a failure)
         let gas = match req.gas {
             Some(g) => g,
-            None => self.estimate_gas(&TransactionRequest { from: Some(from), ..req.clone() }, None)?,
+            None => self.estimate_gas(&TransactionRequest { from: Some(from), ..req.clone() }, None).unwrap_or(self.chain.read().gas_limit()),
         };
         let to = req.to.unwrap_or(TxKind::Create);
         let input = req.input.input().cloned().unwrap_or_default();
         let value = req.value.unwrap_or_default();
-        let gas_price_suggestion = base_fee as u128 + SUGGESTED_PRIORITY_FEE;
         let unsigned: UnsignedTx = if let Some(gas_price) = req.gas_price {
             if let Some(access_list) = req.access_list.clone() {
                 UnsignedTx::Eip2930(TxEip2930 { chain_id, nonce, gas_price, gas_limit: gas, to, value, access_list, input })
@@ -230,7 +235,8 @@ impl Node {
                 (tx, hash)
             }
             _ => {
-                let tx = unsigned.sign(|_| Ok(Signature::test_signature()))?;
+                // anvil's placeholder signature for impersonated senders: r = s = 0
+                let tx = unsigned.sign(|_| Ok(Signature::new(U256::ZERO, U256::ZERO, false)))?;
                 let hash = impersonated_hash(&tx, from);
                 (tx, hash)
             }
@@ -285,6 +291,17 @@ impl Node {
     /// between the gas it used minus one and the cap), or the error it fails with at the cap.
     pub fn estimate_gas(&self, req: &TransactionRequest, number: Option<u64>) -> Result<u64, RpcError> {
         let block_limit = self.chain.read().gas_limit();
+        // as anvil: a plain transfer (no data, no access list) to an account without code costs
+        // the base 21,000 without running it
+        if req.input.input().is_none_or(|d| d.is_empty())
+            && req.access_list.is_none()
+            && let Some(TxKind::Call(to)) = req.to
+        {
+            let no_code = self.with_state(number, |s, _| s.cache.accounts.get(&to).and_then(|a| a.info.code.as_ref()).is_none_or(|c| c.is_empty()))?;
+            if no_code {
+                return Ok(21_000);
+            }
+        }
         let mut highest = req.gas.unwrap_or(block_limit).min(block_limit);
         // with a price, the sender's balance caps the gas it can buy
         let price = req.gas_price.or(req.max_fee_per_gas).unwrap_or(0);

@@ -24,6 +24,13 @@ enum MineOptions {
     },
 }
 
+/// The fork's name as anvil writes it (`Prague`).
+fn hardfork_name() -> String {
+    let lower = format!("{SPEC:?}").to_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 pub(crate) fn register(m: &mut RpcModule<Node>) {
     method(m, &["evm_mine"], |n, a| {
         let (timestamp, blocks) = match a.opt::<MineOptions>()? {
@@ -62,10 +69,8 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let ts: u64 = ts.try_into().map_err(|_| RpcError::invalid_params("timestamp out of range"))?;
         let mut chain = n.chain.write();
         let last = chain.best_block().header.timestamp;
-        if ts <= last {
-            return Err(RpcError::invalid_input(format!(
-                "Timestamp error: {ts} is lower than or equal to previous block's timestamp {last}"
-            )));
+        if ts < last {
+            return Err(RpcError::invalid_params(format!("Timestamp error: {ts} is lower than previous block's timestamp")));
         }
         chain.clock().next = Some(ts);
         Ok(Value::Null)
@@ -149,16 +154,16 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let chain = n.chain.read();
         let best = chain.best_block();
         Ok(json!({
-            "currentBlockNumber": best.header.number,
+            "currentBlockNumber": quantity(best.header.number),
             "currentBlockTimestamp": best.header.timestamp,
             "currentBlockHash": best.hash,
-            "hardFork": format!("{SPEC:?}").to_lowercase(),
+            "hardFork": hardfork_name(),
             "transactionOrder": "fees",
             "environment": {
-                "baseFee": chain.next_base_fee(),
+                "baseFee": quantity(chain.next_base_fee()),
                 "chainId": chain.chain_id(),
-                "gasLimit": chain.gas_limit(),
-                "gasPrice": chain.next_base_fee() as u128 + crate::node::SUGGESTED_PRIORITY_FEE,
+                "gasLimit": quantity(chain.gas_limit()),
+                "gasPrice": quantity(chain.gas_price()),
             },
             "forkConfig": { "forkUrl": null, "forkBlockNumber": null, "forkRetryBackoff": null },
         }))

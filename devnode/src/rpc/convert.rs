@@ -11,26 +11,26 @@ use crate::chain::{Chain, MinedBlock, MinedTx, PoolTx};
 
 /// A mined transaction as JSON (`hash` is the node's hash, which for an impersonated sender
 /// differs from the envelope's).
-pub fn transaction(t: &MinedTx) -> Value {
+pub fn transaction(t: &MinedTx, block_timestamp: Option<u64>) -> Value {
     let rpc = RpcTransaction {
         inner: Recovered::new_unchecked(t.tx.clone(), t.from),
         block_hash: Some(t.block_hash),
         block_number: Some(t.block_number),
         transaction_index: Some(t.index),
         effective_gas_price: Some(t.receipt.effective_gas_price),
-        block_timestamp: None,
+        block_timestamp,
     };
     with_hash(serde_json::to_value(rpc).unwrap_or(Value::Null), t.hash)
 }
 
-/// A pending transaction as JSON.
-pub fn pending_transaction(t: &PoolTx) -> Value {
+/// A pending transaction as JSON (its `gasPrice`: what it would pay at `base_fee`, as anvil shows).
+pub fn pending_transaction(t: &PoolTx, base_fee: u64) -> Value {
     let rpc = RpcTransaction {
         inner: Recovered::new_unchecked(t.tx.clone(), t.from),
         block_hash: None,
         block_number: None,
         transaction_index: None,
-        effective_gas_price: None,
+        effective_gas_price: Some(t.tx.effective_gas_price(Some(base_fee))),
         block_timestamp: None,
     };
     with_hash(serde_json::to_value(rpc).unwrap_or(Value::Null), t.hash)
@@ -84,7 +84,8 @@ pub fn receipt(t: &MinedTx, block: &MinedBlock) -> Value {
         gas_used: r.gas_used,
         effective_gas_price: r.effective_gas_price,
         blob_gas_used: None,
-        blob_gas_price: None,
+        // anvil reports the blob base fee (1 wei) on every receipt
+        blob_gas_price: Some(1),
         from: t.from,
         to: t.tx.to(),
         contract_address: r.contract_address,
@@ -95,13 +96,14 @@ pub fn receipt(t: &MinedTx, block: &MinedBlock) -> Value {
 /// A block with its transactions' hashes, or in full.
 pub fn block(chain: &Chain, b: &MinedBlock, full: bool) -> Value {
     let mined: Vec<&MinedTx> = b.transactions.iter().filter_map(|h| chain.transaction(h)).collect();
-    let body = BlockBody::<TxEnvelope> { transactions: mined.iter().map(|t| t.tx.clone()).collect(), ommers: vec![], withdrawals: Some(Default::default()) };
+    // the size as anvil counts it: header and transactions, no withdrawals list
+    let body = BlockBody::<TxEnvelope> { transactions: mined.iter().map(|t| t.tx.clone()).collect(), ommers: vec![], withdrawals: None };
     let size = alloy_consensus::Block { header: b.header.clone(), body }.length() as u64;
     let header = RpcHeader { hash: b.hash, inner: b.header.clone(), total_difficulty: Some(Default::default()), size: Some(alloy_primitives::U256::from(size)) };
     let block = Block::<Value, RpcHeader> {
         header,
         uncles: vec![],
-        transactions: if full { BlockTransactions::Full(mined.iter().map(|t| transaction(t)).collect()) } else { BlockTransactions::Hashes(b.transactions.clone()) },
+        transactions: if full { BlockTransactions::Full(mined.iter().map(|t| transaction(t, Some(b.header.timestamp))).collect()) } else { BlockTransactions::Hashes(b.transactions.clone()) },
         withdrawals: Some(Default::default()),
     };
     serde_json::to_value(block).unwrap_or(Value::Null)

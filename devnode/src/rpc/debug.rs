@@ -14,7 +14,7 @@ use super::{Args, method};
 use crate::{
     chain::tx_error,
     error::RpcError,
-    evm::{call_env, transact, tx_env},
+    evm::{call_env, initial_gas, transact, tx_env},
     node::Node,
 };
 
@@ -47,7 +47,8 @@ fn trace_transaction(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> 
     let mut insp = inspector(opts)?;
     let res = transact(&mut db, &env, tx_env.clone(), &mut insp).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
     let context = TransactionContext { block_hash: Some(block.hash), tx_hash: Some(hash), tx_index: Some(tx.index as usize) };
-    insp.get_result(Some(context), &tx_env, &env.block, &res, &mut db).map_err(|e| RpcError::internal(e.to_string()))
+    let trace = insp.get_result(Some(context), &tx_env, &env.block, &res, &mut db).map_err(|e| RpcError::internal(e.to_string()))?;
+    Ok(with_frame_gas(trace, &tx_env))
 }
 
 fn trace_call(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
@@ -69,5 +70,18 @@ fn trace_call(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
     }
     let mut insp = inspector(opts.tracing_options)?;
     let res = transact(&mut db, &env, tx.clone(), &mut insp).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
-    insp.get_result(None, &tx, &env.block, &res, &mut db).map_err(|e| RpcError::internal(e.to_string()))
+    let trace = insp.get_result(None, &tx, &env.block, &res, &mut db).map_err(|e| RpcError::internal(e.to_string()))?;
+    Ok(with_frame_gas(trace, &tx))
+}
+
+/// The call tracer's top frame with the gas its call was given (the gas limit less the
+/// intrinsic gas), as anvil reports it, rather than the transaction's gas limit.
+fn with_frame_gas(trace: GethTrace, tx: &revm::context::TxEnv) -> GethTrace {
+    match trace {
+        GethTrace::CallTracer(mut frame) => {
+            frame.gas = alloy_primitives::U256::from(tx.gas_limit.saturating_sub(initial_gas(tx)));
+            GethTrace::CallTracer(frame)
+        }
+        other => other,
+    }
 }

@@ -22,7 +22,7 @@ use crate::{
     chain::{Chain, tx_error},
     error::RpcError,
     evm::{call_env, transact},
-    node::{InstalledFilter, Node, SUGGESTED_PRIORITY_FEE},
+    node::{InstalledFilter, Node},
 };
 
 /// The client version string.
@@ -43,8 +43,8 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
     method(m, &["eth_coinbase"], |_, _| Ok(Address::ZERO));
     method(m, &["eth_accounts"], |n, _| Ok(n.accounts.iter().map(|a| a.address).collect::<Vec<_>>()));
     method(m, &["eth_blockNumber"], |n, _| Ok(quantity(n.chain.read().best_number())));
-    method(m, &["eth_gasPrice"], |n, _| Ok(quantity(n.chain.read().next_base_fee() as u128 + SUGGESTED_PRIORITY_FEE)));
-    method(m, &["eth_maxPriorityFeePerGas"], |_, _| Ok(quantity(SUGGESTED_PRIORITY_FEE)));
+    method(m, &["eth_gasPrice"], |n, _| Ok(quantity(n.chain.read().gas_price())));
+    method(m, &["eth_maxPriorityFeePerGas"], |n, _| Ok(quantity(n.chain.read().suggested_tip())));
     method(m, &["eth_blobBaseFee"], |_, _| Ok(quantity(1u8)));
     method(m, &["eth_feeHistory"], fee_history);
 
@@ -101,8 +101,8 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let hash: B256 = a.next()?;
         let chain = n.chain.read();
         Ok(match chain.transaction(&hash) {
-            Some(t) => convert::transaction(t),
-            None => chain.pending(&hash).map(convert::pending_transaction).unwrap_or(Value::Null),
+            Some(t) => convert::transaction(t, chain.block(t.block_number).map(|b| b.header.timestamp)),
+            None => chain.pending(&hash).map(|t| convert::pending_transaction(t, chain.next_base_fee())).unwrap_or(Value::Null),
         })
     });
     method(m, &["eth_getTransactionReceipt"], |n, a| {
@@ -117,6 +117,9 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let tag: BlockNumberOrTag = a.next()?;
         let full: bool = a.opt()?.unwrap_or(false);
         let chain = n.chain.read();
+        if tag == BlockNumberOrTag::Pending {
+            return Ok(convert::block(&chain, &pending_block(&chain), full));
+        }
         Ok(number_of(&chain, tag).and_then(|num| chain.block(num)).map(|b| convert::block(&chain, b, full)).unwrap_or(Value::Null))
     });
     method(m, &["eth_getBlockByHash"], |n, a| {
@@ -151,14 +154,16 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let index: alloy_rpc_types_eth::Index = a.next()?;
         let chain = n.chain.read();
         let b = number_of(&chain, tag).and_then(|num| chain.block(num));
-        Ok(b.and_then(|b| b.transactions.get(index.0)).and_then(|h| chain.transaction(h)).map(convert::transaction).unwrap_or(Value::Null))
+        Ok(b.and_then(|b| b.transactions.get(index.0).and_then(|h| chain.transaction(h)).map(|t| convert::transaction(t, Some(b.header.timestamp))))
+            .unwrap_or(Value::Null))
     });
     method(m, &["eth_getTransactionByBlockHashAndIndex"], |n, a| {
         let hash: B256 = a.next()?;
         let index: alloy_rpc_types_eth::Index = a.next()?;
         let chain = n.chain.read();
         let b = chain.block_by_hash(&hash);
-        Ok(b.and_then(|b| b.transactions.get(index.0)).and_then(|h| chain.transaction(h)).map(convert::transaction).unwrap_or(Value::Null))
+        Ok(b.and_then(|b| b.transactions.get(index.0).and_then(|h| chain.transaction(h)).map(|t| convert::transaction(t, Some(b.header.timestamp))))
+            .unwrap_or(Value::Null))
     });
     method(m, &["eth_getUncleCountByBlockNumber", "eth_getUncleCountByBlockHash"], |_, _| Ok("0x0"));
 
@@ -194,7 +199,7 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let id: U256 = a.next()?;
         let filter = match n.filters.lock().get(&id) {
             Some(InstalledFilter::Logs { filter, .. }) => filter.clone(),
-            _ => return Err(RpcError::new(-32602, "filter not found")),
+            _ => return Err(RpcError::invalid_input("filter not found")),
         };
         logs(n, &filter)
     });
@@ -233,6 +238,25 @@ fn number_of(chain: &Chain, tag: BlockNumberOrTag) -> Option<u64> {
         BlockNumberOrTag::Earliest => Some(0),
         _ => Some(chain.best_number()),
     }
+}
+
+/// The pending block as anvil shows it: the next block, empty (with automine nothing ready
+/// waits), at the next base fee and the clock's time.
+fn pending_block(chain: &Chain) -> crate::chain::MinedBlock {
+    let best = chain.best_block();
+    let env = chain.env_at(None);
+    let header = alloy_consensus::Header {
+        parent_hash: best.hash,
+        number: best.header.number + 1,
+        timestamp: env.block.timestamp.saturating_to(),
+        base_fee_per_gas: Some(chain.next_base_fee()),
+        gas_used: 0,
+        logs_bloom: Default::default(),
+        transactions_root: alloy_consensus::constants::EMPTY_ROOT_HASH,
+        receipts_root: alloy_consensus::constants::EMPTY_ROOT_HASH,
+        ..best.header.clone()
+    };
+    crate::chain::MinedBlock { hash: header.hash_slow(), header, transactions: vec![] }
 }
 
 fn sign_hash(n: &Node, address: Address, hash: B256) -> Result<Bytes, RpcError> {
@@ -282,7 +306,7 @@ fn filter_changes(n: &Node, a: &mut Args<'_>) -> Result<Value, RpcError> {
     let chain = n.chain.read();
     let best = chain.best_number();
     let mut filters = n.filters.lock();
-    let Some(f) = filters.get_mut(&id) else { return Err(RpcError::new(-32602, "filter not found")) };
+    let Some(f) = filters.get_mut(&id) else { return Err(RpcError::invalid_input("filter not found")) };
     Ok(match f {
         InstalledFilter::Logs { filter, next_block } => {
             let logs = logs_in(&chain, filter, *next_block, best);
@@ -309,7 +333,7 @@ fn fee_history(n: &Node, a: &mut Args<'_>) -> Result<FeeHistory, RpcError> {
     let newest: BlockNumberOrTag = a.next()?;
     let percentiles: Option<Vec<f64>> = a.opt()?;
     if let Some(p) = &percentiles
-        && (p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]))
+        && p.iter().any(|x| !(0.0..=100.0).contains(x))
     {
         return Err(RpcError::invalid_params("invalid reward percentiles"));
     }
@@ -358,7 +382,8 @@ fn fee_history(n: &Node, a: &mut Args<'_>) -> Result<FeeHistory, RpcError> {
         history.base_fee_per_gas.push(b.header.base_fee_per_gas.unwrap_or_default() as u128);
     }
     history.base_fee_per_blob_gas.push(1);
-    history.reward = percentiles.map(|_| rewards);
+    // anvil answers `reward: []` when no percentiles are asked for
+    history.reward = Some(rewards);
     Ok(history)
 }
 
@@ -375,23 +400,24 @@ fn create_access_list(n: &Node, a: &mut Args<'_>) -> Result<AccessListResult, Rp
     let env = n.call_env_for(&chain, &req, at);
     let from = req.from.unwrap_or_default();
     let nonce = state.cache.accounts.get(&from).map(|x| x.info.nonce).unwrap_or(0);
-    let to = req.to.and_then(|k| k.to().copied());
     let precompiles: Vec<Address> = revm::handler::PrecompileProvider::<crate::evm::EvmContext<revm::database::CacheDB<&crate::chain::Db>>>::warm_addresses(&env.precompiles).iter().copied().collect();
     let mut inspector = AccessListInspector::new(req.access_list.clone().unwrap_or_default());
     let gas = req.gas.unwrap_or(chain.gas_limit());
     let tx = call_env(&req, gas, nonce, chain.chain_id());
     transact(revm::database::CacheDB::new(state), &env, tx, &mut inspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
     let mut list = inspector.into_access_list();
-    list.0.retain(|item| item.address != from && Some(item.address) != to && !precompiles.contains(&item.address));
+    // as anvil: the recipient stays in the list (with the slots it touched)
+    list.0.retain(|item| item.address != from && !precompiles.contains(&item.address));
     let with_list = TransactionRequest { access_list: Some(list.clone()), ..req.clone() };
     let tx = call_env(&with_list, gas, nonce, chain.chain_id());
     let result = transact(revm::database::CacheDB::new(state), &env, tx, NoOpInspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
-    let error = match &result.result {
-        revm::context_interface::result::ExecutionResult::Revert { output, .. } => Some(RpcError::revert(output.clone()).message),
-        revm::context_interface::result::ExecutionResult::Halt { reason, .. } => Some(format!("{reason:?}")),
-        _ => None,
-    };
-    Ok(AccessListResult { access_list: list, gas_used: U256::from(result.result.tx_gas_used()), error })
+    // as anvil: a revert or a halt is an error answer, not a result with `error`
+    match &result.result {
+        revm::context_interface::result::ExecutionResult::Revert { output, .. } => return Err(RpcError::revert(output.clone())),
+        revm::context_interface::result::ExecutionResult::Halt { reason, .. } => return Err(RpcError::halt(reason)),
+        _ => {}
+    }
+    Ok(AccessListResult { access_list: list, gas_used: U256::from(result.result.tx_gas_used()), error: None })
 }
 
 /// `eth_subscribe("newHeads")` and `eth_subscribe("logs", filter)`.
