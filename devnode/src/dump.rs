@@ -235,9 +235,12 @@ pub fn load(n: &Node, d: StateDump) -> Result<(), DevnodeError> {
         return Ok(());
     }
     let infos: BTreeMap<B256, &TxDump> = d.transactions.iter().map(|t| (t.info.transaction_hash, t)).collect();
+    // anvil writes its blocks in no particular order (newest first, in 1.7)
+    let mut ordered: Vec<&BlockDump> = d.blocks.iter().collect();
+    ordered.sort_by_key(|b| b.header.number);
     let mut blocks = vec![];
     let mut txs = vec![];
-    for (i, b) in d.blocks.iter().enumerate() {
+    for (i, b) in ordered.into_iter().enumerate() {
         if b.header.number != i as u64 {
             return Err(bad(format!("block {i} has number {}", b.header.number)));
         }

@@ -257,6 +257,11 @@ fn compare(step: &str, mode: Mode, path: &str, a: Option<&Value>, b: Option<&Val
             for k in keys {
                 let keep_time = mode == Mode::WithTimestamps && k == "timestamp";
                 if (IGNORED_KEYS.iter().any(|(i, _)| i == k) && !keep_time) || (is_block && k == "hash") {
+                    // not compared, but there on both sides or on neither
+                    if x.contains_key(k) != y.contains_key(k) {
+                        let p = format!("{path}.{k}");
+                        out.push(Diff { step: step.into(), path: p, anvil: show(x.get(k)), ours: show(y.get(k)) });
+                    }
                     continue;
                 }
                 // anvil lists an access list in hash-map order (it varies from run to run)
@@ -841,4 +846,153 @@ fn script(s: &mut Session) {
     // last: anvil mines a legacy transaction signed for another chain (we refuse it), which
     // would shift every later block and base fee
     send(s, "wrong chain id legacy", legacy(k1, Some(1), n1, dev2, 1, 21_000));
+}
+
+// ---------------------------------------------------------------------------------------------
+// state dumps, both ways
+
+/// Differences accepted between a node's reads and the reads of the other node after it loaded
+/// the first one's dump, as (direction, path prefix, reason).
+const DUMP_ALLOWED: &[(&str, &str, &str)] = &[];
+
+/// Send `raw` and wait until it is mined.
+fn send_mined(node: &Proc, raw: &Bytes) -> Value {
+    let hash = node.rpc("eth_sendRawTransaction", json!([raw]));
+    wait_receipt(node, &hash);
+    hash
+}
+
+fn wait_receipt(node: &Proc, hash: &Value) -> Value {
+    let start = Instant::now();
+    loop {
+        let r = node.rpc("eth_getTransactionReceipt", json!([hash]));
+        if !r.is_null() {
+            return r;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{}: {hash} not mined", node.name);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Some activity: deployments, a store, logs, a transfer, a dev-account and an impersonated
+/// `eth_sendTransaction`. Returns the addresses and transaction hashes to read back.
+fn activity(node: &Proc) -> (Vec<Address>, Vec<Value>) {
+    let k1 = signer(DEV_KEYS[1]);
+    let (dev0, dev1, dev2) = (signer(DEV_KEYS[0]).address(), k1.address(), signer(DEV_KEYS[2]).address());
+    let mut hashes = vec![];
+    hashes.push(send_mined(node, &tx1559(&k1, CHAIN_ID, 0, None, 0, deploy_code(&storer()), 200_000)));
+    hashes.push(send_mined(node, &tx1559(&k1, CHAIN_ID, 1, None, 0, deploy_code(&logger()), 200_000)));
+    let (storer_c, logger_c) = (dev1.create(0), dev1.create(1));
+    hashes.push(send_mined(node, &tx1559(&k1, CHAIN_ID, 2, Some(storer_c), 0, word(42).to_vec().into(), 100_000)));
+    hashes.push(send_mined(node, &tx1559(&k1, CHAIN_ID, 3, Some(logger_c), 0, Bytes::from(vec![0xab; 5]), 100_000)));
+    hashes.push(send_mined(node, &legacy(&k1, Some(CHAIN_ID), 4, dev2, 12345, 21_000)));
+    let h = node.rpc("eth_sendTransaction", json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(7)))}]));
+    wait_receipt(node, &h);
+    hashes.push(h);
+    let whale = Address::repeat_byte(0xbe);
+    node.rpc("anvil_setBalance", json!([whale, "0xde0b6b3a7640000"]));
+    node.rpc("anvil_impersonateAccount", json!([whale]));
+    let h = node.rpc("eth_sendTransaction", json!([{"from": whale, "to": dev2, "value": "0x10"}]));
+    wait_receipt(node, &h);
+    hashes.push(h);
+    node.rpc("evm_mine", json!([]));
+    (vec![dev0, dev1, dev2, storer_c, logger_c, whale], hashes)
+}
+
+/// What a node says about the accounts, every block (in full) and the transactions.
+fn reads(node: &Proc, addresses: &[Address], hashes: &[Value]) -> Value {
+    let mut out = serde_json::Map::new();
+    for a in addresses {
+        out.insert(
+            format!("account {a}"),
+            json!({
+                "balance": node.rpc("eth_getBalance", json!([a, "latest"])),
+                "nonce": node.rpc("eth_getTransactionCount", json!([a, "latest"])),
+                "code": node.rpc("eth_getCode", json!([a, "latest"])),
+                "slot0": node.rpc("eth_getStorageAt", json!([a, "0x0", "latest"])),
+            }),
+        );
+    }
+    let best = node.rpc("eth_blockNumber", json!([]));
+    out.insert("blockNumber".into(), best.clone());
+    let best = u64::from_str_radix(best.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16).unwrap_or(0);
+    for n in 0..=best {
+        out.insert(format!("block {n}"), node.rpc("eth_getBlockByNumber", json!([format!("0x{n:x}"), true])));
+    }
+    for h in hashes {
+        out.insert(format!("tx {h}"), node.rpc("eth_getTransactionByHash", json!([h])));
+        out.insert(format!("receipt {h}"), node.rpc("eth_getTransactionReceipt", json!([h])));
+    }
+    Value::Object(out)
+}
+
+/// Compare everything, hashes and timestamps included (a loaded chain is the same chain).
+fn compare_strict(direction: &str, path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Diff>) {
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                compare_strict(direction, &format!("{path}.{k}"), x.get(k), y.get(k), out);
+            }
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) if x.len() == y.len() => {
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                compare_strict(direction, &format!("{path}[{i}]"), Some(u), Some(v), out);
+            }
+        }
+        (Some(u), Some(v)) if u == v => {}
+        _ => out.push(Diff { step: direction.into(), path: path.into(), anvil: show(a), ours: show(b) }),
+    }
+}
+
+/// Run [`activity`] on `from`, stop it (it writes its dump), start `to` on the dump, compare.
+fn cross_load(direction: &str, from: (&'static str, &Path), to: (&'static str, &Path), file: &Path, diffs: &mut Vec<Diff>) {
+    let prague = |name: &str| if name == "anvil" { vec!["--hardfork", "prague"] } else { vec![] };
+    let mut args = prague(from.0);
+    args.extend(["--dump-state", file.to_str().expect("utf-8 path")]);
+    let node = Proc::start(from.0, from.1, &args);
+    let (addresses, hashes) = activity(&node);
+    let before = reads(&node, &addresses, &hashes);
+    node.terminate();
+    assert!(file.exists(), "{direction}: {} wrote no state file at {}", from.0, file.display());
+    let mut args = prague(to.0);
+    args.extend(["--load-state", file.to_str().expect("utf-8 path")]);
+    let loaded = Proc::start(to.0, to.1, &args);
+    let after = reads(&loaded, &addresses, &hashes);
+    // the two sides are (writer, loader); `Diff` names them anvil/ours
+    compare_strict(direction, "", Some(&before), Some(&after), diffs);
+    // the loaded chain goes on: dev1's next transaction (nonce 5) is mined on top
+    let k1 = signer(DEV_KEYS[1]);
+    let h = loaded.rpc("eth_sendRawTransaction", json!([tx1559(&k1, CHAIN_ID, 5, Some(k1.address()), 1, Bytes::new(), 21_000)]));
+    let receipt = wait_receipt(&loaded, &h);
+    let expected = before.get("blockNumber").and_then(Value::as_str).and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok()).map(|b| b + 1);
+    let got = receipt.get("blockNumber").and_then(Value::as_str).and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok());
+    compare_strict(&format!("{direction} (next block)"), ".blockNumber", expected.map(Value::from).as_ref(), got.map(Value::from).as_ref(), diffs);
+    compare_strict(&format!("{direction} (next block)"), ".status", Some(&json!("0x1")), receipt.get("status"), diffs);
+}
+
+#[test]
+fn state_dumps_load_both_ways() {
+    let Some(anvil) = require_anvil() else { return };
+    let dir = std::env::temp_dir().join(format!("solidml-devnode-dumps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ours = devnode_bin();
+    let mut diffs = vec![];
+    cross_load("devnode dump -> anvil", ("solidml-devnode", &ours), ("anvil", &anvil), &dir.join("devnode.json"), &mut diffs);
+    cross_load("anvil dump -> devnode", ("anvil", &anvil), ("solidml-devnode", &ours), &dir.join("anvil.json"), &mut diffs);
+    let _ = std::fs::remove_dir_all(&dir);
+    let allowed = |d: &Diff| DUMP_ALLOWED.iter().find(|(dir, path, _)| d.step.starts_with(dir) && d.path.starts_with(path)).map(|a| a.2);
+    for d in diffs.iter().filter(|d| allowed(d).is_some()) {
+        println!("  allowed  {}  {}: written {}  loaded {}  ({})", d.step, d.path, d.anvil, d.ours, allowed(d).unwrap_or(""));
+    }
+    let failing: Vec<&Diff> = diffs.iter().filter(|d| allowed(d).is_none()).collect();
+    if !failing.is_empty() {
+        let mut msg = format!("{} difference(s) between a node and the other node loading its dump:\n", failing.len());
+        for d in failing {
+            msg.push_str(&format!("  {}  {}\n      written by: {}\n      loaded:     {}\n", d.step, d.path, d.anvil, d.ours));
+        }
+        panic!("{msg}");
+    }
 }

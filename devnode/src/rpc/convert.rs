@@ -90,7 +90,12 @@ pub fn receipt(t: &MinedTx, block: &MinedBlock) -> Value {
         to: t.tx.to(),
         contract_address: r.contract_address,
     };
-    serde_json::to_value(rpc).unwrap_or(Value::Null)
+    let mut v = serde_json::to_value(rpc).unwrap_or(Value::Null);
+    // anvil adds the block's timestamp, as a JSON number
+    if let Some(o) = v.as_object_mut() {
+        o.insert("blockTimestamp".into(), Value::from(block.header.timestamp));
+    }
+    v
 }
 
 /// A block with its transactions' hashes, or in full.
