@@ -24,6 +24,7 @@ use alloy_consensus::{
 };
 use alloy_eips::{eip1559::BaseFeeParams, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
+use revm::{Database, DatabaseCommit};
 use revm::{
     bytecode::Bytecode,
     context_interface::result::{EVMError, ExecutionResult, InvalidTransaction, Output},
@@ -31,7 +32,6 @@ use revm::{
     inspector::NoOpInspector,
     state::AccountInfo,
 };
-use revm::{Database, DatabaseCommit};
 use solidml_revm::SolidMlPrecompiles;
 
 use crate::evm::{ExecEnv, transact, tx_env};
@@ -313,7 +313,10 @@ impl Chain {
         contracts.extend(genesis.contracts.iter().cloned());
         for (address, runtime) in contracts {
             let bytecode = Bytecode::new_raw(runtime);
-            state.insert_account_info(address, AccountInfo { code_hash: bytecode.hash_slow(), code: Some(bytecode), nonce: 0, ..Default::default() });
+            state.insert_account_info(
+                address,
+                AccountInfo { code_hash: bytecode.hash_slow(), code: Some(bytecode), nonce: 0, ..Default::default() },
+            );
         }
         let header = Header {
             parent_hash: B256::ZERO,
@@ -459,7 +462,8 @@ impl Chain {
     pub fn suggested_tip(&self) -> u128 {
         let best = self.best_block();
         let base_fee = best.header.base_fee_per_gas.unwrap_or_default();
-        let lowest = best.transactions.iter().filter_map(|h| self.transaction(h)).map(|t| t.tx.effective_tip_per_gas(base_fee).unwrap_or(0)).min();
+        let lowest =
+            best.transactions.iter().filter_map(|h| self.transaction(h)).map(|t| t.tx.effective_tip_per_gas(base_fee).unwrap_or(0)).min();
         lowest.unwrap_or(0).max(crate::node::SUGGESTED_PRIORITY_FEE)
     }
 
@@ -603,8 +607,8 @@ impl Chain {
         let mut cumulative = 0u64;
         let mut log_index = 0u64;
         let mut nonces = HashMap::new();
-        while !empty {
-            let Some(ptx) = self.take_ready(&nonces, self.gas_limit - cumulative) else { break };
+        loop {
+            let Some(ptx) = (!empty).then(|| self.take_ready(&nonces, self.gas_limit - cumulative)).flatten() else { break };
             let result = transact(&mut self.data.state, &env, tx_env(&ptx.tx, ptx.from), NoOpInspector);
             let Ok(result) = result else { continue };
             self.data.state.commit(result.state);

@@ -258,7 +258,10 @@ pub fn load(n: &Node, d: StateDump) -> Result<(), DevnodeError> {
                 }
             };
             // anvil records the impersonated hash under its own scheme: take the record's hash
-            let info = infos.get(&tx_hash).copied().or_else(|| d.transactions.iter().find(|t| t.block_number == i as u64 && t.info.transaction_index == index as u64));
+            let info = infos
+                .get(&tx_hash)
+                .copied()
+                .or_else(|| d.transactions.iter().find(|t| t.block_number == i as u64 && t.info.transaction_index == index as u64));
             let Some(info) = info else { return Err(bad(format!("block {i} transaction {index} has no receipt"))) };
             let logs = info.receipt.logs().to_vec();
             let n_logs = logs.len() as u64;

@@ -139,5 +139,6 @@ pub fn call_env(req: &TransactionRequest, gas: u64, nonce: u64, chain_id: u64) -
 pub fn initial_gas(tx: &TxEnv) -> u64 {
     let accounts = tx.access_list.len() as u64;
     let slots = tx.access_list.iter().map(|i| i.storage_keys.len() as u64).sum();
-    revm::context_interface::cfg::gas::calculate_initial_tx_gas(SPEC, &tx.data, tx.kind.is_create(), accounts, slots, 0, None).initial_regular_gas
+    revm::context_interface::cfg::gas::calculate_initial_tx_gas(SPEC, &tx.data, tx.kind.is_create(), accounts, slots, 0, None)
+        .initial_regular_gas
 }

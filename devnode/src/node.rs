@@ -27,10 +27,10 @@ use tokio::sync::broadcast;
 use crate::{
     accounts::DevAccount,
     chain::{Chain, Genesis, TxError, impersonated_hash, tx_error},
-    models::NodeModels,
     config::{Mining, NodeConfig},
     error::RpcError,
     evm::{ExecEnv, call_env, transact},
+    models::NodeModels,
 };
 
 /// The suggested priority fee (anvil's minimum suggestion, 1 gwei).
@@ -80,7 +80,13 @@ pub struct Node {
 
 impl Node {
     /// A node at `genesis`, its precompiles serving `models`.
-    pub fn new(genesis: Genesis, precompiles: SolidMlPrecompiles, models: Arc<NodeModels>, accounts: Vec<DevAccount>, config: NodeConfig) -> Arc<Self> {
+    pub fn new(
+        genesis: Genesis,
+        precompiles: SolidMlPrecompiles,
+        models: Arc<NodeModels>,
+        accounts: Vec<DevAccount>,
+        config: NodeConfig,
+    ) -> Arc<Self> {
         let automine = config.mining == Mining::Auto;
         let (new_blocks, _) = broadcast::channel(1024);
         Arc::new(Node {
@@ -121,7 +127,7 @@ impl Node {
         let chain = self.chain.read();
         let best = chain.best_number();
         Ok(match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
-            BlockId::Hash(h) => Some(chain.block_by_hash(&h.block_hash).ok_or_else(|| RpcError::block_not_found())?.header.number),
+            BlockId::Hash(h) => Some(chain.block_by_hash(&h.block_hash).ok_or_else(RpcError::block_not_found)?.header.number),
             BlockId::Number(n) => match n {
                 BlockNumberOrTag::Pending => None,
                 BlockNumberOrTag::Earliest => Some(0),
@@ -188,7 +194,8 @@ impl Node {
     /// `eth_sendTransaction`: fill the request's blanks like anvil, sign with a dev key or use a
     /// placeholder signature for an impersonated sender.
     pub fn send_transaction(&self, req: TransactionRequest) -> Result<B256, RpcError> {
-        let from = req.from.or_else(|| self.accounts.first().map(|a| a.address)).ok_or_else(|| RpcError::invalid_input("no from address"))?;
+        let from =
+            req.from.or_else(|| self.accounts.first().map(|a| a.address)).ok_or_else(|| RpcError::invalid_input("no from address"))?;
         let signer = self.accounts.iter().find(|a| a.address == from).map(|a| a.signer.clone());
         let impersonated = self.chain.read().impersonated.contains(&from);
         if signer.is_none() && !impersonated {
@@ -202,7 +209,9 @@ impl Node {
         // that reverts is still sent, and mined as a failure)
         let gas = match req.gas {
             Some(g) => g,
-            None => self.estimate_gas(&TransactionRequest { from: Some(from), ..req.clone() }, None).unwrap_or(self.chain.read().gas_limit()),
+            None => {
+                self.estimate_gas(&TransactionRequest { from: Some(from), ..req.clone() }, None).unwrap_or(self.chain.read().gas_limit())
+            }
         };
         let to = req.to.unwrap_or(TxKind::Create);
         let input = req.input.input().cloned().unwrap_or_default();
@@ -297,7 +306,8 @@ impl Node {
             && req.access_list.is_none()
             && let Some(TxKind::Call(to)) = req.to
         {
-            let no_code = self.with_state(number, |s, _| s.cache.accounts.get(&to).and_then(|a| a.info.code.as_ref()).is_none_or(|c| c.is_empty()))?;
+            let no_code =
+                self.with_state(number, |s, _| s.cache.accounts.get(&to).and_then(|a| a.info.code.as_ref()).is_none_or(|c| c.is_empty()))?;
             if no_code {
                 return Ok(21_000);
             }
@@ -376,7 +386,8 @@ pub fn apply_overrides<DB: revm::DatabaseRef>(db: &mut CacheDB<DB>, overrides: &
         }
         if let Some(diff) = &o.state_diff {
             for (k, v) in diff {
-                db.insert_account_storage(*address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0)).map_err(|e| RpcError::internal(e.to_string()))?;
+                db.insert_account_storage(*address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))
+                    .map_err(|e| RpcError::internal(e.to_string()))?;
             }
         }
     }
@@ -418,4 +429,3 @@ impl RpcError {
         }
     }
 }
-

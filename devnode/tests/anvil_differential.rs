@@ -334,7 +334,8 @@ impl Session {
 
     fn call_mode(&mut self, step: &str, mode: Mode, method: &str, params: Value) -> [Value; 2] {
         self.id += 1;
-        let bodies = [0, 1].map(|i| json!({"jsonrpc": "2.0", "id": self.id, "method": method, "params": self.subst(i, &params)}).to_string().into_bytes());
+        let bodies = [0, 1]
+            .map(|i| json!({"jsonrpc": "2.0", "id": self.id, "method": method, "params": self.subst(i, &params)}).to_string().into_bytes());
         let [a, b] = self.raw(step, mode, bodies);
         let result = |v: Value| v.get("result").cloned().unwrap_or_else(|| v.get("error").cloned().unwrap_or(v));
         let (a, b) = (result(a), result(b));
@@ -507,7 +508,15 @@ fn tx1559(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: Option<Address>
 
 /// A signed legacy transaction (EIP-155 with `chain_id`).
 fn legacy(key: &PrivateKeySigner, chain_id: Option<u64>, nonce: u64, to: Address, value: u128, gas: u64) -> Bytes {
-    let tx = TxLegacy { chain_id, nonce, gas_price: 10 * GWEI, gas_limit: gas, to: TxKind::Call(to), value: U256::from(value), input: Bytes::new() };
+    let tx = TxLegacy {
+        chain_id,
+        nonce,
+        gas_price: 10 * GWEI,
+        gas_limit: gas,
+        to: TxKind::Call(to),
+        value: U256::from(value),
+        input: Bytes::new(),
+    };
     let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
     TxEnvelope::Legacy(tx.into_signed(sig)).encoded_2718().into()
 }
@@ -572,7 +581,7 @@ fn script(s: &mut Session) {
     for (name, runtime) in &contracts {
         let raw = tx1559(k1, CHAIN_ID, n1, None, 0, deploy_code(runtime), 200_000);
         let h = send(s, &format!("deploy {name}"), raw);
-    s.save("h", h);
+        s.save("h", h);
         s.call(&format!("deploy {name} receipt"), "eth_getTransactionReceipt", json!(["$h"]));
         addr.insert(*name, dev1.create(n1));
         n1 += 1;
@@ -584,15 +593,27 @@ fn script(s: &mut Session) {
 
     // --- estimates and calls
     s.call("estimate transfer", "eth_estimateGas", json!([{"from": dev0, "to": dev2, "value": "0x1"}]));
-    s.call("estimate store", "eth_estimateGas", json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(5)))}]));
+    s.call(
+        "estimate store",
+        "eth_estimateGas",
+        json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(5)))}]),
+    );
     s.call("estimate log", "eth_estimateGas", json!([{"from": dev0, "to": logger_c, "data": "0x1234"}]));
     s.call("estimate proxy", "eth_estimateGas", json!([{"from": dev0, "to": proxy_c, "data": "0x1234"}]));
     s.call("estimate deploy", "eth_estimateGas", json!([{"from": dev0, "data": deploy_code(&storer())}]));
-    s.call("estimate no from", "eth_estimateGas", json!([{"to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(5)))}]));
+    s.call(
+        "estimate no from",
+        "eth_estimateGas",
+        json!([{"to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(5)))}]),
+    );
     s.call("estimate revert string", "eth_estimateGas", json!([{"from": dev0, "to": reverter}]));
     s.call("estimate revert custom", "eth_estimateGas", json!([{"from": dev0, "to": custom_c}]));
     s.call("estimate revert panic", "eth_estimateGas", json!([{"from": dev0, "to": panic_c}]));
-    s.call("estimate too poor", "eth_estimateGas", json!([{"from": "0x000000000000000000000000000000000000dEaD", "to": dev2, "value": "0x1"}]));
+    s.call(
+        "estimate too poor",
+        "eth_estimateGas",
+        json!([{"from": "0x000000000000000000000000000000000000dEaD", "to": dev2, "value": "0x1"}]),
+    );
     s.call("call revert string", "eth_call", json!([{"from": dev0, "to": reverter}, "latest"]));
     s.call("call revert custom", "eth_call", json!([{"from": dev0, "to": custom_c}, "latest"]));
     s.call("call revert panic", "eth_call", json!([{"from": dev0, "to": panic_c}, "latest"]));
@@ -666,7 +687,11 @@ fn script(s: &mut Session) {
     s.save("hp", hp);
     s.call("proxy tx receipt", "eth_getTransactionReceipt", json!(["$hp"]));
     s.call("proxy tx trace", "debug_traceTransaction", json!(["$hp", {"tracer": "callTracer"}]));
-    s.call("proxy tx trace with logs", "debug_traceTransaction", json!(["$hp", {"tracer": "callTracer", "tracerConfig": {"withLog": true}}]));
+    s.call(
+        "proxy tx trace with logs",
+        "debug_traceTransaction",
+        json!(["$hp", {"tracer": "callTracer", "tracerConfig": {"withLog": true}}]),
+    );
     s.call("getLogs address", "eth_getLogs", json!([{"address": logger_c, "fromBlock": "0x0", "toBlock": "latest"}]));
     s.call("getLogs topic0", "eth_getLogs", json!([{"fromBlock": "earliest", "topics": [ping_topic()]}]));
     s.call("getLogs topic1", "eth_getLogs", json!([{"fromBlock": "0x0", "topics": [null, B256::from(word(7))]}]));
@@ -738,18 +763,34 @@ fn script(s: &mut Session) {
     s.save("h", h);
     s.call("sendTransaction dev0 tx", "eth_getTransactionByHash", json!(["$h"]));
     s.call("sendTransaction dev0 receipt", "eth_getTransactionReceipt", json!(["$h"]));
-    let h = s.call("sendTransaction store", "eth_sendTransaction", json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(99)))}]));
+    let h = s.call(
+        "sendTransaction store",
+        "eth_sendTransaction",
+        json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(99)))}]),
+    );
     s.save("h", h);
     s.call("sendTransaction store receipt", "eth_getTransactionReceipt", json!(["$h"]));
-    s.call("sendTransaction legacy", "eth_sendTransaction", json!([{"from": dev0, "to": dev2, "gasPrice": "0x4a817c800", "gas": "0x5208"}]));
+    s.call(
+        "sendTransaction legacy",
+        "eth_sendTransaction",
+        json!([{"from": dev0, "to": dev2, "gasPrice": "0x4a817c800", "gas": "0x5208"}]),
+    );
     s.call("sendTransaction revert", "eth_sendTransaction", json!([{"from": dev0, "to": reverter}]));
-    s.call("sendTransaction unknown sender", "eth_sendTransaction", json!([{"from": "0x1000000000000000000000000000000000000002", "to": dev2}]));
+    s.call(
+        "sendTransaction unknown sender",
+        "eth_sendTransaction",
+        json!([{"from": "0x1000000000000000000000000000000000000002", "to": dev2}]),
+    );
 
     // --- impersonation
     let whale = "0x000000000000000000000000000000000000bEEF";
     s.call("setBalance whale", "anvil_setBalance", json!([whale, "0x56bc75e2d63100000"]));
     s.call("impersonate", "anvil_impersonateAccount", json!([whale]));
-    let h = s.call("impersonated send", "eth_sendTransaction", json!([{"from": whale, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(77)))}]));
+    let h = s.call(
+        "impersonated send",
+        "eth_sendTransaction",
+        json!([{"from": whale, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(77)))}]),
+    );
     s.save("h", h);
     s.call("impersonated tx", "eth_getTransactionByHash", json!(["$h"]));
     s.call("impersonated receipt", "eth_getTransactionReceipt", json!(["$h"]));
@@ -762,7 +803,11 @@ fn script(s: &mut Session) {
     s.set("latest", latest.clone());
     s.call("block hashes", "eth_getBlockByNumber", json!(["latest", false]));
     s.call("block full", "eth_getBlockByNumber", json!(["latest", true]));
-    s.call("block full with log tx", "eth_getBlockByNumber", json!([format!("0x{:x}", after_deploys.as_str().map(|x| u64::from_str_radix(&x[2..], 16).unwrap_or(0)).unwrap_or(0) + 4), true]));
+    s.call(
+        "block full with log tx",
+        "eth_getBlockByNumber",
+        json!([format!("0x{:x}", after_deploys.as_str().map(|x| u64::from_str_radix(&x[2..], 16).unwrap_or(0)).unwrap_or(0) + 4), true]),
+    );
     s.call("block earliest", "eth_getBlockByNumber", json!(["earliest", false]));
     s.call("block pending", "eth_getBlockByNumber", json!(["pending", false]));
     s.call("block missing", "eth_getBlockByNumber", json!(["0x999", false]));
@@ -778,13 +823,21 @@ fn script(s: &mut Session) {
     s.call("feeHistory bad percentiles", "eth_feeHistory", json!(["0x2", "latest", [50, 10]]));
     s.call("gasPrice later", "eth_gasPrice", json!([]));
     s.call("access list proxy", "eth_createAccessList", json!([{"from": dev0, "to": proxy_c, "data": "0x12"}, "latest"]));
-    s.call("access list store", "eth_createAccessList", json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(3)))}]));
+    s.call(
+        "access list store",
+        "eth_createAccessList",
+        json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(3)))}]),
+    );
     s.call("access list revert", "eth_createAccessList", json!([{"from": dev0, "to": reverter}]));
 
     // --- snapshots
     let r = s.call("snapshot", "evm_snapshot", json!([]));
     s.save("snap", r);
-    s.call("snapshot store", "eth_sendTransaction", json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(1234)))}]));
+    s.call(
+        "snapshot store",
+        "eth_sendTransaction",
+        json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(1234)))}]),
+    );
     s.call("snapshot slot", "eth_getStorageAt", json!([storer_c, "0x0", "latest"]));
     s.call("revert", "evm_revert", json!(["$snap"]));
     s.call("reverted slot", "eth_getStorageAt", json!([storer_c, "0x0", "latest"]));
@@ -795,7 +848,11 @@ fn script(s: &mut Session) {
     let cheat = "0x2000000000000000000000000000000000000002";
     s.call("setBalance", "anvil_setBalance", json!([cheat, "0x1234"]));
     s.call("setCode", "anvil_setCode", json!([cheat, format!("0x{}", alloy_primitives::hex::encode(storer()))]));
-    s.call("setStorageAt", "anvil_setStorageAt", json!([cheat, "0x0", "0x00000000000000000000000000000000000000000000000000000000000000aa"]));
+    s.call(
+        "setStorageAt",
+        "anvil_setStorageAt",
+        json!([cheat, "0x0", "0x00000000000000000000000000000000000000000000000000000000000000aa"]),
+    );
     s.call("setNonce", "anvil_setNonce", json!([cheat, "0x5"]));
     s.call("cheat balance", "eth_getBalance", json!([cheat, "latest"]));
     s.call("cheat code", "eth_getCode", json!([cheat, "latest"]));
@@ -886,7 +943,10 @@ fn activity(node: &Proc) -> (Vec<Address>, Vec<Value>) {
     hashes.push(send_mined(node, &tx1559(&k1, CHAIN_ID, 2, Some(storer_c), 0, word(42).to_vec().into(), 100_000)));
     hashes.push(send_mined(node, &tx1559(&k1, CHAIN_ID, 3, Some(logger_c), 0, Bytes::from(vec![0xab; 5]), 100_000)));
     hashes.push(send_mined(node, &legacy(&k1, Some(CHAIN_ID), 4, dev2, 12345, 21_000)));
-    let h = node.rpc("eth_sendTransaction", json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(7)))}]));
+    let h = node.rpc(
+        "eth_sendTransaction",
+        json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(7)))}]),
+    );
     wait_receipt(node, &h);
     hashes.push(h);
     let whale = Address::repeat_byte(0xbe);
@@ -967,9 +1027,19 @@ fn cross_load(direction: &str, from: (&'static str, &Path), to: (&'static str, &
     let k1 = signer(DEV_KEYS[1]);
     let h = loaded.rpc("eth_sendRawTransaction", json!([tx1559(&k1, CHAIN_ID, 5, Some(k1.address()), 1, Bytes::new(), 21_000)]));
     let receipt = wait_receipt(&loaded, &h);
-    let expected = before.get("blockNumber").and_then(Value::as_str).and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok()).map(|b| b + 1);
+    let expected = before
+        .get("blockNumber")
+        .and_then(Value::as_str)
+        .and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok())
+        .map(|b| b + 1);
     let got = receipt.get("blockNumber").and_then(Value::as_str).and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok());
-    compare_strict(&format!("{direction} (next block)"), ".blockNumber", expected.map(Value::from).as_ref(), got.map(Value::from).as_ref(), diffs);
+    compare_strict(
+        &format!("{direction} (next block)"),
+        ".blockNumber",
+        expected.map(Value::from).as_ref(),
+        got.map(Value::from).as_ref(),
+        diffs,
+    );
     compare_strict(&format!("{direction} (next block)"), ".status", Some(&json!("0x1")), receipt.get("status"), diffs);
 }
 

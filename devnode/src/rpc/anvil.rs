@@ -36,7 +36,9 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let (timestamp, blocks) = match a.opt::<MineOptions>()? {
             None => (None, 1),
             Some(MineOptions::Timestamp(t)) => (Some(t.saturating_to()), 1),
-            Some(MineOptions::Options { timestamp, blocks }) => (timestamp.map(|t| t.saturating_to()), blocks.map(|b| b.saturating_to()).unwrap_or(1)),
+            Some(MineOptions::Options { timestamp, blocks }) => {
+                (timestamp.map(|t| t.saturating_to()), blocks.map(|b| b.saturating_to()).unwrap_or(1))
+            }
         };
         n.mine(blocks, None, timestamp);
         Ok("0x0")

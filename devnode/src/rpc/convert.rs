@@ -4,7 +4,9 @@
 use alloy_consensus::{BlockBody, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _, TxEnvelope, transaction::Recovered};
 use alloy_primitives::B256;
 use alloy_rlp::Encodable;
-use alloy_rpc_types_eth::{Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction as RpcTransaction, TransactionReceipt};
+use alloy_rpc_types_eth::{
+    Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction as RpcTransaction, TransactionReceipt,
+};
 use serde_json::Value;
 
 use crate::chain::{Chain, MinedBlock, MinedTx, PoolTx};
@@ -67,7 +69,10 @@ pub fn receipt(t: &MinedTx, block: &MinedBlock) -> Value {
     let r = &t.receipt;
     let with_bloom = |logs| {
         let consensus = r.envelope(&t.tx);
-        ReceiptWithBloom { receipt: Receipt { status: r.success.into(), cumulative_gas_used: r.cumulative_gas_used, logs }, logs_bloom: *consensus.logs_bloom() }
+        ReceiptWithBloom {
+            receipt: Receipt { status: r.success.into(), cumulative_gas_used: r.cumulative_gas_used, logs },
+            logs_bloom: *consensus.logs_bloom(),
+        }
     };
     let logs = logs(t, block);
     let inner = match &t.tx {
@@ -104,11 +109,20 @@ pub fn block(chain: &Chain, b: &MinedBlock, full: bool) -> Value {
     // the size as anvil counts it: header and transactions, no withdrawals list
     let body = BlockBody::<TxEnvelope> { transactions: mined.iter().map(|t| t.tx.clone()).collect(), ommers: vec![], withdrawals: None };
     let size = alloy_consensus::Block { header: b.header.clone(), body }.length() as u64;
-    let header = RpcHeader { hash: b.hash, inner: b.header.clone(), total_difficulty: Some(Default::default()), size: Some(alloy_primitives::U256::from(size)) };
+    let header = RpcHeader {
+        hash: b.hash,
+        inner: b.header.clone(),
+        total_difficulty: Some(Default::default()),
+        size: Some(alloy_primitives::U256::from(size)),
+    };
     let block = Block::<Value, RpcHeader> {
         header,
         uncles: vec![],
-        transactions: if full { BlockTransactions::Full(mined.iter().map(|t| transaction(t, Some(b.header.timestamp))).collect()) } else { BlockTransactions::Hashes(b.transactions.clone()) },
+        transactions: if full {
+            BlockTransactions::Full(mined.iter().map(|t| transaction(t, Some(b.header.timestamp))).collect())
+        } else {
+            BlockTransactions::Hashes(b.transactions.clone())
+        },
         withdrawals: Some(Default::default()),
     };
     serde_json::to_value(block).unwrap_or(Value::Null)

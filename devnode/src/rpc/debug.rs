@@ -58,7 +58,9 @@ fn trace_call(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
     let chain = n.chain.read();
     let state = match at {
         None => chain.state(),
-        Some(num) => chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?,
+        Some(num) => {
+            chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?
+        }
     };
     let env = n.call_env_for(&chain, &req, at);
     let from = req.from.unwrap_or_default();

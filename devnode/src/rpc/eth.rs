@@ -108,10 +108,7 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
     method(m, &["eth_getTransactionReceipt"], |n, a| {
         let hash: B256 = a.next()?;
         let chain = n.chain.read();
-        Ok(chain
-            .transaction(&hash)
-            .and_then(|t| chain.block(t.block_number).map(|b| convert::receipt(t, b)))
-            .unwrap_or(Value::Null))
+        Ok(chain.transaction(&hash).and_then(|t| chain.block(t.block_number).map(|b| convert::receipt(t, b))).unwrap_or(Value::Null))
     });
     method(m, &["eth_getBlockByNumber"], |n, a| {
         let tag: BlockNumberOrTag = a.next()?;
@@ -154,16 +151,20 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let index: alloy_rpc_types_eth::Index = a.next()?;
         let chain = n.chain.read();
         let b = number_of(&chain, tag).and_then(|num| chain.block(num));
-        Ok(b.and_then(|b| b.transactions.get(index.0).and_then(|h| chain.transaction(h)).map(|t| convert::transaction(t, Some(b.header.timestamp))))
-            .unwrap_or(Value::Null))
+        Ok(b.and_then(|b| {
+            b.transactions.get(index.0).and_then(|h| chain.transaction(h)).map(|t| convert::transaction(t, Some(b.header.timestamp)))
+        })
+        .unwrap_or(Value::Null))
     });
     method(m, &["eth_getTransactionByBlockHashAndIndex"], |n, a| {
         let hash: B256 = a.next()?;
         let index: alloy_rpc_types_eth::Index = a.next()?;
         let chain = n.chain.read();
         let b = chain.block_by_hash(&hash);
-        Ok(b.and_then(|b| b.transactions.get(index.0).and_then(|h| chain.transaction(h)).map(|t| convert::transaction(t, Some(b.header.timestamp))))
-            .unwrap_or(Value::Null))
+        Ok(b.and_then(|b| {
+            b.transactions.get(index.0).and_then(|h| chain.transaction(h)).map(|t| convert::transaction(t, Some(b.header.timestamp)))
+        })
+        .unwrap_or(Value::Null))
     });
     method(m, &["eth_getUncleCountByBlockNumber", "eth_getUncleCountByBlockHash"], |_, _| Ok("0x0"));
 
@@ -395,12 +396,20 @@ fn create_access_list(n: &Node, a: &mut Args<'_>) -> Result<AccessListResult, Rp
     let chain = n.chain.read();
     let state = match at {
         None => chain.state(),
-        Some(num) => chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?,
+        Some(num) => {
+            chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?
+        }
     };
     let env = n.call_env_for(&chain, &req, at);
     let from = req.from.unwrap_or_default();
     let nonce = state.cache.accounts.get(&from).map(|x| x.info.nonce).unwrap_or(0);
-    let precompiles: Vec<Address> = revm::handler::PrecompileProvider::<crate::evm::EvmContext<revm::database::CacheDB<&crate::chain::Db>>>::warm_addresses(&env.precompiles).iter().copied().collect();
+    let precompiles: Vec<Address> =
+        revm::handler::PrecompileProvider::<crate::evm::EvmContext<revm::database::CacheDB<&crate::chain::Db>>>::warm_addresses(
+            &env.precompiles,
+        )
+        .iter()
+        .copied()
+        .collect();
     let mut inspector = AccessListInspector::new(req.access_list.clone().unwrap_or_default());
     let gas = req.gas.unwrap_or(chain.gas_limit());
     let tx = call_env(&req, gas, nonce, chain.chain_id());
@@ -421,7 +430,12 @@ fn create_access_list(n: &Node, a: &mut Args<'_>) -> Result<AccessListResult, Rp
 }
 
 /// `eth_subscribe("newHeads")` and `eth_subscribe("logs", filter)`.
-async fn subscribe(params: jsonrpsee::types::Params<'static>, pending: PendingSubscriptionSink, node: std::sync::Arc<Node>, _: jsonrpsee::Extensions) -> jsonrpsee::core::SubscriptionResult {
+async fn subscribe(
+    params: jsonrpsee::types::Params<'static>,
+    pending: PendingSubscriptionSink,
+    node: std::sync::Arc<Node>,
+    _: jsonrpsee::Extensions,
+) -> jsonrpsee::core::SubscriptionResult {
     let mut seq = params.sequence();
     let kind: String = seq.next()?;
     let filter: Option<Filter> = seq.optional_next()?;
