@@ -457,6 +457,11 @@ impl Chain {
         self.data.next_base_fee
     }
 
+    /// Set the next block's base fee (`anvil_setNextBlockBaseFeePerGas`); EIP-1559 goes on from it.
+    pub fn set_next_base_fee(&mut self, base_fee: u64) {
+        self.data.next_base_fee = base_fee;
+    }
+
     /// The priority fee to suggest, as anvil does: the lowest tip paid in the latest block, at
     /// least 1 gwei.
     pub fn suggested_tip(&self) -> u128 {

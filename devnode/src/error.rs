@@ -96,9 +96,9 @@ impl RpcError {
         Self::new(-32603, format!("EVM error {}", halt_name(reason)))
     }
 
-    /// Out of gas at the cap while estimating.
+    /// Out of gas at the cap while estimating (anvil's `-32003`).
     pub fn out_of_gas(cap: u64) -> Self {
-        Self::new(-32000, format!("Out of gas: gas required exceeds allowance: {cap}"))
+        Self::new(-32003, format!("Out of gas: gas required exceeds allowance: {cap}"))
     }
 
     /// Whether this is the refusal of a gas limit below the intrinsic gas.

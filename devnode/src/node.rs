@@ -321,7 +321,11 @@ impl Node {
             let available = balance.saturating_sub(req.value.unwrap_or_default()) / U256::from(price);
             highest = highest.min(available.saturating_to());
         }
-        let first = self.execute_call(req, number, Some(highest), None, false)?;
+        // as anvil: a cap below the intrinsic gas (or the calldata floor) is out of gas
+        let first = match self.execute_call(req, number, Some(highest), None, false) {
+            Err(e) if e.is_intrinsic() => return Err(RpcError::out_of_gas(highest)),
+            other => other?,
+        };
         let used = match first.result {
             ExecutionResult::Success { gas, .. } => gas.tx_gas_used(),
             ExecutionResult::Revert { output, .. } => return Err(RpcError::revert(output)),

@@ -240,9 +240,10 @@ enum Mode {
     WithTimestamps,
     /// As `Fields`, every 32-byte value taken as a hash and not compared (block filter changes).
     MaskHashes,
-    /// As `Fields`, numbers equal within one (a time offset: each node measures its start
-    /// against wall time, and a second may tick between the two readings).
-    WithinOneSecond,
+    /// As `Fields`, numbers equal within a few (a time offset: each node measures its offset
+    /// against wall time, at moments a second or two apart under load; the step between two
+    /// answers is compared exactly instead).
+    WithinSeconds,
 }
 
 fn compare(step: &str, mode: Mode, path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Diff>) {
@@ -284,7 +285,7 @@ fn compare(step: &str, mode: Mode, path: &str, a: Option<&Value>, b: Option<&Val
         }
         (Some(u), Some(v)) if mode == Mode::MaskHashes && is_hash(u) && is_hash(v) => {}
         (Some(Value::Number(u)), Some(Value::Number(v)))
-            if mode == Mode::WithinOneSecond && u.as_i64().zip(v.as_i64()).is_some_and(|(u, v)| (u - v).abs() <= 1) => {}
+            if mode == Mode::WithinSeconds && u.as_i64().zip(v.as_i64()).is_some_and(|(u, v)| (u - v).abs() <= 5) => {}
         (Some(u), Some(v)) if u == v => {}
         _ => diff(out),
     }
@@ -333,6 +334,11 @@ impl Session {
     }
 
     fn call_mode(&mut self, step: &str, mode: Mode, method: &str, params: Value) -> [Value; 2] {
+        // anvil's fee history (behind these answers) is filled by a background task after each
+        // block: give it a moment, or under load it answers from an older block
+        if matches!(method, "eth_feeHistory" | "eth_gasPrice" | "eth_maxPriorityFeePerGas" | "eth_sendTransaction" | "anvil_nodeInfo") {
+            std::thread::sleep(Duration::from_millis(250));
+        }
         self.id += 1;
         let bodies = [0, 1]
             .map(|i| json!({"jsonrpc": "2.0", "id": self.id, "method": method, "params": self.subst(i, &params)}).to_string().into_bytes());
@@ -680,7 +686,11 @@ fn script(s: &mut Session) {
     n1 += 1;
     let h = send(s, "log tx", raw);
     s.save("h", h);
-    s.call("log tx receipt", "eth_getTransactionReceipt", json!(["$h"]));
+    let r = s.call("log tx receipt", "eth_getTransactionReceipt", json!(["$h"]));
+    s.save("log_block", r.map(|r| r.get("blockHash").cloned().unwrap_or_default()));
+    s.call("getLogs blockHash", "eth_getLogs", json!([{"blockHash": "$log_block"}]));
+    s.call("block by hash", "eth_getBlockByHash", json!(["$log_block", true]));
+    s.call("block receipts by hash", "eth_getBlockReceipts", json!(["$log_block"]));
     let raw = tx1559(k1, CHAIN_ID, n1, Some(proxy_c), 0, Bytes::from(vec![0xcd; 3]), 150_000);
     n1 += 1;
     let hp = send(s, "proxy tx", raw);
@@ -728,6 +738,9 @@ fn script(s: &mut Session) {
     s.call("nonce gap count after", "eth_getTransactionCount", json!([dev1, "pending"]));
     s.call("nonce gap block after", "eth_blockNumber", json!([]));
     s.call("revert nonce gap", "evm_revert", json!(["$snap"]));
+    // evm_revert keeps the next base fee on anvil, which its extra block may have lowered: set it
+    s.call("set next base fee", "anvil_setNextBlockBaseFeePerGas", json!(["0x3b9aca00"]));
+    s.call("gasPrice after set base fee", "eth_gasPrice", json!([]));
     n1 -= 2;
 
     // --- refusals
@@ -802,6 +815,20 @@ fn script(s: &mut Session) {
     let latest = Session::one(s.call("blockNumber now", "eth_blockNumber", json!([])));
     s.set("latest", latest.clone());
     s.call("block hashes", "eth_getBlockByNumber", json!(["latest", false]));
+    s.call(
+        "estimate out of gas at cap",
+        "eth_estimateGas",
+        json!([{"from": dev0, "to": storer_c, "data": format!("0x{}", alloy_primitives::hex::encode(word(5))), "gas": "0x5300"}]),
+    );
+    let invalid = json!({"0x1000000000000000000000000000000000000003": {"code": "0xfe"}});
+    s.call(
+        "call invalid opcode",
+        "eth_call",
+        json!([{"from": dev0, "to": "0x1000000000000000000000000000000000000003"}, "latest", invalid]),
+    );
+    s.call("traceCall", "debug_traceCall", json!([{"from": dev0, "to": proxy_c, "data": "0x12"}, "latest", {"tracer": "callTracer"}]));
+    s.call("traceCall revert", "debug_traceCall", json!([{"from": dev0, "to": custom_c}, "latest", {"tracer": "callTracer"}]));
+    s.call("blockNumber tag call", "eth_call", json!([{"to": storer_c}, {"blockNumber": "0x1"}]));
     s.call("block full", "eth_getBlockByNumber", json!(["latest", true]));
     s.call(
         "block full with log tx",
@@ -865,8 +892,8 @@ fn script(s: &mut Session) {
     s.call("anvil_mine", "anvil_mine", json!(["0x3"]));
     s.call("anvil_mine interval", "anvil_mine", json!(["0x2", "0x10"]));
     s.call("blockNumber mined", "eth_blockNumber", json!([]));
-    let first = s.call_mode("increaseTime", Mode::WithinOneSecond, "evm_increaseTime", json!([60]));
-    let second = s.call_mode("increaseTime again", Mode::WithinOneSecond, "evm_increaseTime", json!(["0x3c"]));
+    let first = s.call_mode("increaseTime", Mode::WithinSeconds, "evm_increaseTime", json!([60]));
+    let second = s.call_mode("increaseTime again", Mode::WithinSeconds, "evm_increaseTime", json!(["0x3c"]));
     // the answer is the whole offset: exactly 60 more on both
     let step = |i: usize| Some(Value::from(second[i].as_i64()? - first[i].as_i64()?));
     compare("increaseTime step", Mode::Fields, "", step(0).as_ref(), step(1).as_ref(), &mut s.diffs);

@@ -98,6 +98,12 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         }
         Ok(Value::Null)
     });
+    method(m, &["anvil_setNextBlockBaseFeePerGas", "hardhat_setNextBlockBaseFeePerGas"], |n, a| {
+        let fee: U256 = a.next()?;
+        let fee: u64 = fee.try_into().map_err(|_| RpcError::invalid_params("base fee out of range"))?;
+        n.chain.write().set_next_base_fee(fee);
+        Ok(Value::Null)
+    });
     method(m, &["anvil_getAutomine", "hardhat_getAutomine"], |n, _| Ok(n.automine.load(Ordering::Relaxed)));
     method(m, &["anvil_setBalance", "hardhat_setBalance"], |n, a| {
         let address: Address = a.next()?;
