@@ -10,10 +10,17 @@ use solidml_spec::ModelId;
 
 use crate::DevnodeError;
 
+/// A model with its artifact and its arrival order.
+struct Entry {
+    model: Arc<LoadedModel>,
+    artifact: Arc<Vec<u8>>,
+    seq: u64,
+}
+
 /// Models by id, with their artifacts.
 #[derive(Default)]
 pub struct NodeModels {
-    models: RwLock<BTreeMap<ModelId, (Arc<LoadedModel>, Arc<Vec<u8>>, u64)>>,
+    models: RwLock<BTreeMap<ModelId, Entry>>,
     uploads: std::sync::atomic::AtomicU64,
 }
 
@@ -40,14 +47,14 @@ impl NodeModels {
     /// The ids of all models, in the order they arrived.
     pub fn ids(&self) -> Vec<ModelId> {
         let models = self.models.read();
-        let mut v: Vec<_> = models.iter().map(|(id, (_, _, seq))| (*seq, *id)).collect();
+        let mut v: Vec<_> = models.iter().map(|(id, e)| (e.seq, *id)).collect();
         v.sort();
         v.into_iter().map(|(_, id)| id).collect()
     }
 
     /// A model's artifact bytes.
     pub fn artifact(&self, id: &ModelId) -> Option<Arc<Vec<u8>>> {
-        self.models.read().get(id).map(|m| m.1.clone())
+        self.models.read().get(id).map(|e| e.artifact.clone())
     }
 
     /// How many models are loaded.
@@ -63,14 +70,14 @@ impl NodeModels {
 
 impl ModelStore for NodeModels {
     fn get(&self, id: &ModelId) -> Result<Option<Arc<LoadedModel>>, StoreError> {
-        Ok(self.models.read().get(id).map(|m| m.0.clone()))
+        Ok(self.models.read().get(id).map(|e| e.model.clone()))
     }
 
     fn insert(&self, artifact: &[u8]) -> Result<ModelId, StoreError> {
         let loaded = LoadedModel::from_artifact(artifact, None)?;
         let id = loaded.id;
         let seq = self.uploads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.models.write().entry(id).or_insert_with(|| (Arc::new(loaded), Arc::new(artifact.to_vec()), seq));
+        self.models.write().entry(id).or_insert_with(|| Entry { model: Arc::new(loaded), artifact: Arc::new(artifact.to_vec()), seq });
         Ok(id)
     }
 }

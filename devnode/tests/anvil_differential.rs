@@ -4,8 +4,8 @@
 //! [`ALLOWED`] with its reason. A second test cross-loads state dumps both ways.
 //!
 //! Needs anvil: `FOUNDRY_BIN` (the directory holding it) or `stdlib-sol/toolchain/bin/anvil`
-//! (`bash scripts/foundry-env.sh` installs it). `SOLIDML_SKIP_FOUNDRY=1` skips the tests when
-//! anvil is missing.
+//! (`bash scripts/foundry-env.sh` installs it); without it the tests fail, unless `SOLIDML_SKIP`
+//! lists `forge` (tests/skip.rs).
 //!
 //! anvil runs with `--hardfork prague`: the devnode implements Prague (what solc 0.8.30 and
 //! forge 1.7 target), while anvil 1.7's default is the latest fork (Osaka with its blob
@@ -87,20 +87,26 @@ fn anvil_bin() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// anvil's path, `None` to skip (only with `SOLIDML_SKIP_FOUNDRY=1`); panics with the install
-/// command otherwise.
+/// The project's skip policy (`SOLIDML_SKIP=forge` skips; a missing tool fails naming its
+/// install command), shared with the workspace's cross-crate tests.
+#[path = "../../tests/skip.rs"]
+#[allow(dead_code)]
+mod skip;
+
+/// anvil's path, `None` when `SOLIDML_SKIP` lists `forge`; a missing anvil fails the test with
+/// the install command.
 fn require_anvil() -> Option<PathBuf> {
-    if let Some(p) = anvil_bin() {
-        return Some(p);
-    }
-    if std::env::var("SOLIDML_SKIP_FOUNDRY").as_deref() == Ok("1") {
-        eprintln!("anvil not found: skipped (SOLIDML_SKIP_FOUNDRY=1)");
+    if skip::skipping("forge") {
         return None;
     }
-    panic!(
-        "anvil not found (neither $FOUNDRY_BIN/anvil nor stdlib-sol/toolchain/bin/anvil): install it with \
-         `bash scripts/foundry-env.sh`, or set SOLIDML_SKIP_FOUNDRY=1 to skip"
-    );
+    match anvil_bin() {
+        Some(p) => Some(p),
+        None => skip::missing(
+            "forge",
+            "anvil not found (neither $FOUNDRY_BIN/anvil nor stdlib-sol/toolchain/bin/anvil)",
+            skip::INSTALL_FORGE,
+        ),
+    }
 }
 
 fn devnode_bin() -> PathBuf {

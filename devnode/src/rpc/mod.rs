@@ -30,6 +30,8 @@ impl<'a> Args<'a> {
     }
 
     /// The next parameter, which must be there.
+    // not an Iterator: each call asks for its own type
+    #[allow(clippy::should_implement_trait)]
     pub fn next<T: DeserializeOwned>(&mut self) -> Result<T, RpcError> {
         self.seq.next::<T>().map_err(|e| RpcError::invalid_params(params_message(e)))
     }
