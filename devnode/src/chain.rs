@@ -248,6 +248,10 @@ pub struct Chain {
     next_seq: u64,
     /// Accounts anyone may send transactions from without a signature.
     pub impersonated: HashSet<Address>,
+    /// Storage roots of accounts whose storage did not change since they were computed (the
+    /// EIP-2935 history contract alone grows by a slot per block: recomputing every storage
+    /// trie every block made mining quadratic).
+    storage_roots: HashMap<Address, B256>,
 }
 
 /// What the chain needs to start: its parameters and the genesis accounts.
@@ -271,8 +275,9 @@ fn code(hex_code: &str) -> Bytes {
     Bytes::from(hex::decode(hex_code).expect("constant bytecode"))
 }
 
-/// A state root over `state` (the Merkle-Patricia trie of the accounts, with storage tries).
-pub fn state_root(state: &Db) -> B256 {
+/// A state root over `state` (the Merkle-Patricia trie of the accounts, with storage tries),
+/// taking the storage roots in `cache` as they are and adding the missing ones.
+pub fn state_root(state: &Db, cache: &mut HashMap<Address, B256>) -> B256 {
     use alloy_trie::{HashBuilder, Nibbles, TrieAccount};
     fn root(mut leaves: Vec<(B256, Vec<u8>)>) -> B256 {
         leaves.sort_by_key(|l| l.0);
@@ -288,13 +293,15 @@ pub fn state_root(state: &Db) -> B256 {
         .iter()
         .filter(|(_, a)| !matches!(a.account_state, revm::database::AccountState::NotExisting))
         .map(|(address, a)| {
-            let storage_root = root(
-                a.storage
-                    .iter()
-                    .filter(|(_, v)| !v.is_zero())
-                    .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v)))
-                    .collect(),
-            );
+            let storage_root = *cache.entry(*address).or_insert_with(|| {
+                root(
+                    a.storage
+                        .iter()
+                        .filter(|(_, v)| !v.is_zero())
+                        .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v)))
+                        .collect(),
+                )
+            });
             let account = TrieAccount { nonce: a.info.nonce, balance: a.info.balance, storage_root, code_hash: a.info.code_hash };
             (keccak256(address), alloy_rlp::encode(account))
         })
@@ -322,7 +329,7 @@ impl Chain {
             parent_hash: B256::ZERO,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: Address::ZERO,
-            state_root: state_root(&state),
+            state_root: state_root(&state, &mut HashMap::new()),
             transactions_root: EMPTY_ROOT_HASH,
             receipts_root: EMPTY_ROOT_HASH,
             logs_bloom: Bloom::ZERO,
@@ -364,12 +371,14 @@ impl Chain {
             next_snapshot: 0,
             next_seq: 0,
             impersonated: HashSet::new(),
+            storage_roots: HashMap::new(),
         }
     }
 
     /// A chain rebuilt from loaded parts (see `dump`): current state, blocks, transactions.
     pub(crate) fn restore(&mut self, state: Db, blocks: Vec<MinedBlock>, txs: Vec<MinedTx>) {
         let best = blocks.len().saturating_sub(1) as u64;
+        self.storage_roots.clear();
         let d = &mut self.data;
         d.block_numbers = blocks.iter().map(|b| (b.hash, b.header.number)).collect();
         d.txs = txs.into_iter().map(|t| (t.hash, t)).collect();
@@ -404,6 +413,7 @@ impl Chain {
 
     /// The current state, to change it (cheat codes).
     pub fn state_mut(&mut self) -> &mut Db {
+        self.storage_roots.clear();
         &mut self.data.state
     }
 
@@ -616,6 +626,11 @@ impl Chain {
             let Some(ptx) = (!empty).then(|| self.take_ready(&nonces, self.gas_limit - cumulative)).flatten() else { break };
             let result = transact(&mut self.data.state, &env, tx_env(&ptx.tx, ptx.from), NoOpInspector);
             let Ok(result) = result else { continue };
+            for (address, account) in &result.state {
+                if !account.storage.is_empty() || account.is_selfdestructed() {
+                    self.storage_roots.remove(address);
+                }
+            }
             self.data.state.commit(result.state);
             nonces.insert(ptx.from, ptx.tx.nonce() + 1);
             let gas_used = result.result.tx_gas_used();
@@ -656,7 +671,10 @@ impl Chain {
             parent_hash: parent.hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: Address::ZERO,
-            state_root: state_root(&self.data.state),
+            state_root: {
+                self.storage_roots.remove(&HISTORY_STORAGE);
+                state_root(&self.data.state, &mut self.storage_roots)
+            },
             transactions_root: if txs.is_empty() { EMPTY_ROOT_HASH } else { calculate_transaction_root(&txs) },
             receipts_root: if envelopes.is_empty() { EMPTY_ROOT_HASH } else { calculate_receipt_root(&envelopes) },
             logs_bloom: bloom,
@@ -719,6 +737,7 @@ impl Chain {
         let next_base_fee = self.data.next_base_fee;
         self.data = data;
         self.data.next_base_fee = next_base_fee;
+        self.storage_roots.clear();
         true
     }
 
@@ -747,6 +766,7 @@ impl Chain {
 
     /// Set a storage slot (cheat code).
     pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
+        self.storage_roots.remove(&address);
         let info = self.account_info(address);
         self.data.state.insert_account_info(address, info);
         let _ = self.data.state.insert_account_storage(address, slot, value);

@@ -74,7 +74,10 @@ impl Drop for Node {
 fn rpc(port: u16, method: &str, params: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    s.set_nodelay(true).unwrap();
+    // one write: a request split over several small writes meets Nagle and delayed ACKs (40 ms)
+    let request = format!("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    s.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     s.read_to_string(&mut response).unwrap();
     let (_, payload) = response.split_once("\r\n\r\n").unwrap();
