@@ -186,7 +186,19 @@ fn run_node(bin: &Path, backend: BackendChoice, compiled: &solidml_compiler::Com
     tool(
         bin,
         "forge",
-        &["script", "script/Deploy.s.sol:Deploy", "--broadcast", "--rpc-url", &url, "--private-key", KEY0, "--offline", "--use", solc.to_str().unwrap(), "--slow"],
+        &[
+            "script",
+            "script/Deploy.s.sol:Deploy",
+            "--broadcast",
+            "--rpc-url",
+            &url,
+            "--private-key",
+            KEY0,
+            "--offline",
+            "--use",
+            solc.to_str().unwrap(),
+            "--slow",
+        ],
         Some(&dir),
     );
     let addresses = deployed(&dir, 31337);
@@ -217,13 +229,17 @@ fn run_node(bin: &Path, backend: BackendChoice, compiled: &solidml_compiler::Com
     let refused = cast_fails(bin, &[&["call", &consumer, "both(bytes)(bytes,bytes)", &q], &rpc[..]].concat()).to_lowercase();
     let mut caller = [0u8; 20];
     caller.copy_from_slice(&hex::decode(caller_contract.trim_start_matches("0x")).unwrap());
-    let not_allowed = solidml_precompile::abi::encode_error(&solidml_precompile::PrecompileError::NotAllowed { model_id: compiled.model_id, caller });
+    let not_allowed =
+        solidml_precompile::abi::encode_error(&solidml_precompile::PrecompileError::NotAllowed { model_id: compiled.model_id, caller });
     assert!(refused.contains(&hex::encode(&not_allowed)), "the revert data must be SolidMLError(11, …): {refused}");
     send(&["allow(bytes32,address,bool)", &id, &caller_contract, "true"]);
     let allowed = cast(&["call", &consumer, "both(bytes)(bytes,bytes)", &q]);
     assert_eq!(allowed.lines().count(), 2, "{allowed}");
     // a published version is bound forever
-    let again = cast_fails(bin, &[&["send", "--private-key", KEY0, REGISTRY, "publish(string,uint32,uint32,bytes32)", "digits", "1", "0", &id], &rpc[..]].concat());
+    let again = cast_fails(
+        bin,
+        &[&["send", "--private-key", KEY0, REGISTRY, "publish(string,uint32,uint32,bytes32)", "digits", "1", "0", &id], &rpc[..]].concat(),
+    );
     let selector = tool(bin, "cast", &["sig", "VersionExists(string,uint32,uint32,bytes32)"], None);
     assert!(again.contains(&selector), "publishing 1.0 again must revert with VersionExists ({selector}): {again}");
 

@@ -134,7 +134,16 @@ enum Command {
     },
     /// Run an anvil-compatible dev node whose EVM runs models through the precompile (anvil's
     /// flags and defaults, plus --backend and --models); the same as `solidml-devnode`
-    Devnode(Box<solidml_devnode::NodeArgs>),
+    Devnode(Box<solidml_devnode::DevnodeCommand>),
+}
+
+/// The model `solidml devnode bench` times when given none: the bundled digits MLP, compiled
+/// with its calibration data (from the repository root).
+fn bench_model() -> Option<Vec<u8>> {
+    let dir = Path::new("examples/models");
+    let calibration = data::read_f32(&dir.join("digits_calib.npy")).ok()?;
+    let opts = CompileOptions::default().with_calibration(vec![calibration]);
+    solidml_compiler::compile(&dir.join("digits_mlp.onnx"), &opts).ok().map(|c| c.artifact)
 }
 
 fn main() -> Result<()> {
@@ -150,7 +159,7 @@ fn main() -> Result<()> {
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
         Command::Bench { models, iters, gemm, no_gpu } => bench::bench(&models, iters, gemm, no_gpu),
-        Command::Devnode(args) => Ok(solidml_devnode::run((*args).into()).map_err(CliError::Devnode)?),
+        Command::Devnode(cmd) => Ok(solidml_devnode::run_command(*cmd, bench_model).map_err(CliError::Devnode)?),
     }
 }
 

@@ -252,6 +252,9 @@ pub struct Chain {
     /// EIP-2935 history contract alone grows by a slot per block: recomputing every storage
     /// trie every block made mining quadratic).
     storage_roots: HashMap<Address, B256>,
+    /// keccak256 of storage slot numbers met so far (the history contract's ring buffer
+    /// reuses its 8,191 slots forever).
+    hashed_slots: HashMap<U256, B256>,
 }
 
 /// What the chain needs to start: its parameters and the genesis accounts.
@@ -277,7 +280,7 @@ fn code(hex_code: &str) -> Bytes {
 
 /// A state root over `state` (the Merkle-Patricia trie of the accounts, with storage tries),
 /// taking the storage roots in `cache` as they are and adding the missing ones.
-pub fn state_root(state: &Db, cache: &mut HashMap<Address, B256>) -> B256 {
+pub fn state_root(state: &Db, cache: &mut HashMap<Address, B256>, hashed_slots: &mut HashMap<U256, B256>) -> B256 {
     use alloy_trie::{HashBuilder, Nibbles, TrieAccount};
     fn root(mut leaves: Vec<(B256, Vec<u8>)>) -> B256 {
         leaves.sort_by_key(|l| l.0);
@@ -298,7 +301,7 @@ pub fn state_root(state: &Db, cache: &mut HashMap<Address, B256>) -> B256 {
                     a.storage
                         .iter()
                         .filter(|(_, v)| !v.is_zero())
-                        .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v)))
+                        .map(|(k, v)| (*hashed_slots.entry(*k).or_insert_with(|| keccak256(k.to_be_bytes::<32>())), alloy_rlp::encode(v)))
                         .collect(),
                 )
             });
@@ -329,7 +332,7 @@ impl Chain {
             parent_hash: B256::ZERO,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: Address::ZERO,
-            state_root: state_root(&state, &mut HashMap::new()),
+            state_root: state_root(&state, &mut HashMap::new(), &mut HashMap::new()),
             transactions_root: EMPTY_ROOT_HASH,
             receipts_root: EMPTY_ROOT_HASH,
             logs_bloom: Bloom::ZERO,
@@ -372,6 +375,7 @@ impl Chain {
             next_seq: 0,
             impersonated: HashSet::new(),
             storage_roots: HashMap::new(),
+            hashed_slots: HashMap::new(),
         }
     }
 
@@ -673,7 +677,7 @@ impl Chain {
             beneficiary: Address::ZERO,
             state_root: {
                 self.storage_roots.remove(&HISTORY_STORAGE);
-                state_root(&self.data.state, &mut self.storage_roots)
+                state_root(&self.data.state, &mut self.storage_roots, &mut self.hashed_slots)
             },
             transactions_root: if txs.is_empty() { EMPTY_ROOT_HASH } else { calculate_transaction_root(&txs) },
             receipts_root: if envelopes.is_empty() { EMPTY_ROOT_HASH } else { calculate_receipt_root(&envelopes) },

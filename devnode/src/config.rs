@@ -247,3 +247,65 @@ impl From<NodeArgs> for NodeConfig {
         }
     }
 }
+
+/// `solidml devnode [FLAGS]` runs a node; `solidml devnode bench` measures one against anvil.
+#[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DevnodeCommand {
+    /// `bench`, or nothing to run the node
+    #[command(subcommand)]
+    pub command: Option<DevnodeSubcommand>,
+    /// The node's flags.
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// What `devnode` does besides running a node.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DevnodeSubcommand {
+    /// The same workload against real anvil and against the devnode, in one run, with ratios:
+    /// eth_call/s, eth_sendRawTransaction/s (automine), and a model inference through eth_call
+    Bench(BenchArgs),
+}
+
+/// `devnode bench`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// anvil's binary (default: $FOUNDRY_BIN/anvil, else stdlib-sol/toolchain/bin/anvil, else
+    /// `anvil` on the PATH)
+    #[arg(long)]
+    pub anvil: Option<PathBuf>,
+    /// Concurrent clients
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// eth_calls per client per round
+    #[arg(long, default_value_t = 2000)]
+    pub calls: usize,
+    /// Signed transactions per client per round
+    #[arg(long, default_value_t = 200)]
+    pub transactions: usize,
+    /// Rounds; the median is reported
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// A model artifact (.smodel) for the inference latency (`solidml devnode bench` compiles
+    /// the bundled digits MLP when none is given)
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Backends to time the inference on
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendChoice::Cpu, BackendChoice::Gpu])]
+    pub backends: Vec<BackendChoice>,
+}
+
+impl BenchArgs {
+    /// anvil's path: the flag, `$FOUNDRY_BIN/anvil`, the project-local install, the PATH.
+    pub fn anvil_path(&self) -> PathBuf {
+        if let Some(p) = &self.anvil {
+            return p.clone();
+        }
+        let local = [
+            std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("anvil")),
+            Some(PathBuf::from("stdlib-sol/toolchain/bin/anvil")),
+        ];
+        local.into_iter().flatten().find(|p| p.is_file()).unwrap_or_else(|| PathBuf::from("anvil"))
+    }
+}

@@ -17,6 +17,7 @@
 
 pub mod accounts;
 pub mod banner;
+pub mod bench;
 pub mod chain;
 pub mod config;
 pub mod dump;
@@ -27,7 +28,30 @@ pub mod node;
 pub mod rpc;
 pub mod server;
 
-pub use config::{NodeArgs, NodeConfig};
+pub use config::{DevnodeCommand, NodeArgs, NodeConfig};
 pub use error::{DevnodeError, RpcError};
 pub use node::Node;
 pub use server::{RunningNode, run, spawn};
+
+/// `devnode [FLAGS]` or `devnode bench`: run the node, or benchmark it against anvil
+/// (`default_model` gives the artifact to time when `--model` is absent).
+pub fn run_command(cmd: DevnodeCommand, default_model: impl FnOnce() -> Option<Vec<u8>>) -> Result<(), DevnodeError> {
+    match cmd.command {
+        None => run(NodeConfig::from(cmd.node)),
+        Some(config::DevnodeSubcommand::Bench(b)) => {
+            let artifact = match &b.model {
+                Some(p) => Some(std::fs::read(p).map_err(|e| DevnodeError::Models(format!("{}: {e}", p.display())))?),
+                None => default_model(),
+            };
+            let options = bench::BenchOptions {
+                anvil: b.anvil_path(),
+                clients: b.clients.max(1),
+                calls: b.calls.max(1),
+                transactions: b.transactions.max(1),
+                rounds: b.rounds.max(1),
+                model: artifact.map(|a| (a, b.backends.clone())),
+            };
+            bench::bench(&options)
+        }
+    }
+}

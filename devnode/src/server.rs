@@ -5,8 +5,8 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
 use alloy_primitives::Address;
+use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
 use solidml_precompile::{SOLIDML_PRECOMPILE, SolidMlPrecompile, access::MODEL_REGISTRY, precompile::Status};
 use solidml_revm::{CallRecord, SolidMlPrecompiles};
 
@@ -67,7 +67,9 @@ fn log_call(record: &CallRecord<'_>, backend: &str, models: &NodeModels) {
         .then(|| <[u8; 32]>::try_from(&record.input[..32]).ok())
         .flatten();
     let (id, macs) = match model {
-        Some(id) => (format!("0x{}", hex::encode(id)), models.get(&id).ok().flatten().map(|m| m.model.macs().to_string()).unwrap_or("-".into())),
+        Some(id) => {
+            (format!("0x{}", hex::encode(id)), models.get(&id).ok().flatten().map(|m| m.model.macs().to_string()).unwrap_or("-".into()))
+        }
         None => ("-".into(), "-".into()),
     };
     let status = match &record.outcome.status {
@@ -117,7 +119,8 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
         dump::read_file(&node, path)?;
     }
 
-    let limits = ServerConfig::builder().max_request_body_size(MAX_REQUEST_BYTES).max_response_body_size(u32::MAX).max_connections(10_000).build();
+    let limits =
+        ServerConfig::builder().max_request_body_size(MAX_REQUEST_BYTES).max_response_body_size(u32::MAX).max_connections(10_000).build();
     let server = Server::builder()
         .set_config(limits)
         .build(SocketAddr::new(config.host, config.port))
@@ -171,7 +174,8 @@ pub fn run(config: NodeConfig) -> Result<(), DevnodeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| DevnodeError::Server(e.to_string()))?;
     runtime.block_on(async move {
         let running = spawn(config).await?;
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| DevnodeError::Server(e.to_string()))?;
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| DevnodeError::Server(e.to_string()))?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

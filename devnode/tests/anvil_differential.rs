@@ -89,8 +89,9 @@ fn anvil_bin() -> Option<PathBuf> {
 
 /// The project's skip policy (`SOLIDML_SKIP=forge` skips; a missing tool fails naming its
 /// install command), shared with the workspace's cross-crate tests.
+// pub items: the file is also a module of the tests crate, where they are used from other files
+#[allow(unreachable_pub, dead_code)]
 #[path = "../../tests/skip.rs"]
-#[allow(dead_code)]
 mod skip;
 
 /// anvil's path, `None` when `SOLIDML_SKIP` lists `forge`; a missing anvil fails the test with
@@ -101,11 +102,9 @@ fn require_anvil() -> Option<PathBuf> {
     }
     match anvil_bin() {
         Some(p) => Some(p),
-        None => skip::missing(
-            "forge",
-            "anvil not found (neither $FOUNDRY_BIN/anvil nor stdlib-sol/toolchain/bin/anvil)",
-            skip::INSTALL_FORGE,
-        ),
+        None => {
+            skip::missing("forge", "anvil not found (neither $FOUNDRY_BIN/anvil nor stdlib-sol/toolchain/bin/anvil)", skip::INSTALL_FORGE)
+        }
     }
 }
 

@@ -76,7 +76,10 @@ fn rpc(port: u16, method: &str, params: Value) -> Value {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_nodelay(true).unwrap();
     // one write: a request split over several small writes meets Nagle and delayed ACKs (40 ms)
-    let request = format!("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     s.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     s.read_to_string(&mut response).unwrap();
@@ -105,7 +108,11 @@ fn signed(key: &alloy_signer_local::PrivateKeySigner, nonce: u64, to: TxKind, in
 }
 
 fn keys(n: u32) -> Vec<alloy_signer_local::PrivateKeySigner> {
-    derive(solidml_devnode::config::DEFAULT_MNEMONIC, solidml_devnode::config::DEFAULT_DERIVATION_PATH, n).unwrap().into_iter().map(|a| a.signer).collect()
+    derive(solidml_devnode::config::DEFAULT_MNEMONIC, solidml_devnode::config::DEFAULT_DERIVATION_PATH, n)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.signer)
+        .collect()
 }
 
 #[test]
@@ -123,7 +130,12 @@ fn five_thousand_transactions_from_eight_clients_none_lost() {
                 s.spawn(move || {
                     let sink = TxKind::Call(Address::with_last_byte(0xB0 + i as u8));
                     (0..PER_CLIENT)
-                        .map(|nonce| rpc(port, "eth_sendRawTransaction", json!([signed(&key, nonce, sink, vec![], 1, 21_000)])).as_str().unwrap().to_string())
+                        .map(|nonce| {
+                            rpc(port, "eth_sendRawTransaction", json!([signed(&key, nonce, sink, vec![], 1, 21_000)]))
+                                .as_str()
+                                .unwrap()
+                                .to_string()
+                        })
                         .collect()
                 })
             })
@@ -149,7 +161,12 @@ fn five_thousand_transactions_from_eight_clients_none_lost() {
         let sink = node.rpc("eth_getBalance", json!([Address::with_last_byte(0xB0 + i as u8), "latest"]));
         assert_eq!(sink, json!(format!("0x{PER_CLIENT:x}")));
     }
-    println!("{} transactions from {CLIENTS} clients in {:.2} s ({:.0} tx/s), {best} blocks, every receipt there", all.len(), sent.as_secs_f64(), all.len() as f64 / sent.as_secs_f64());
+    println!(
+        "{} transactions from {CLIENTS} clients in {:.2} s ({:.0} tx/s), {best} blocks, every receipt there",
+        all.len(),
+        sent.as_secs_f64(),
+        all.len() as f64 / sent.as_secs_f64()
+    );
 }
 
 /// Init code that deploys `runtime`.
@@ -222,7 +239,19 @@ fn state_survives_sigkill_after_a_periodic_write_and_a_restart() {
     let key = &keys(1)[0];
     // a contract with storage, a transfer, an impersonated transaction, a model
     node.rpc("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Create, deploy_code(&STORER), 0, 100_000)]));
-    let storer = Address::from_slice(&hex::decode(node.rpc("eth_getTransactionReceipt", json!([node.rpc("eth_getBlockByNumber", json!(["latest", false]))["transactions"][0]]))["contractAddress"].as_str().unwrap().trim_start_matches("0x")).unwrap());
+    let storer =
+        Address::from_slice(
+            &hex::decode(
+                node.rpc(
+                    "eth_getTransactionReceipt",
+                    json!([node.rpc("eth_getBlockByNumber", json!(["latest", false]))["transactions"][0]]),
+                )["contractAddress"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("0x"),
+            )
+            .unwrap(),
+        );
     let mut call = [0u8; 64];
     call[31] = 7;
     call[63] = 42;

@@ -97,7 +97,9 @@ mod tests {
         let friend = [2u8; 20];
         let stranger = [3u8; 20];
         let mut storage: HashMap<[u8; 32], [u8; 32]> = HashMap::new();
-        let read = |s: &HashMap<[u8; 32], [u8; 32]>| move |slot: &[u8; 32]| s.get(slot).copied().unwrap_or_default();
+        fn read(s: &HashMap<[u8; 32], [u8; 32]>) -> impl FnMut(&[u8; 32]) -> [u8; 32] + '_ {
+            move |slot| s.get(slot).copied().unwrap_or_default()
+        }
         assert!(is_allowed(&id, &stranger, read(&storage)), "a model the registry does not know is public");
         storage.insert(private_slot(&id), word(1));
         storage.insert(publisher_slot(&id), pad32(&publisher));

@@ -10,9 +10,9 @@
 //! outcome and the wall time of the executor, after the call.
 
 use revm::{
+    Database,
     context::Cfg,
     context_interface::{ContextTr, JournalTr},
-    Database,
     handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_interpreter_result},
     interpreter::{CallInputs, InterpreterResult},
     precompile::{PrecompileHalt, PrecompileOutput, PrecompileStatus},
@@ -59,7 +59,14 @@ impl SolidMlPrecompiles {
     /// [`OpenGradientEntry`] sharing it at [`OPENGRADIENT_PRECOMPILE`].
     pub fn new(spec: SpecId, solidml: SolidMlPrecompile) -> Self {
         let eth = EthPrecompiles::new(spec);
-        let mut p = SolidMlPrecompiles { opengradient: OpenGradientEntry::new(solidml.clone()), solidml, eth, warm: AddressSet::default(), observer: None, registry: None };
+        let mut p = SolidMlPrecompiles {
+            opengradient: OpenGradientEntry::new(solidml.clone()),
+            solidml,
+            eth,
+            warm: AddressSet::default(),
+            observer: None,
+            registry: None,
+        };
         p.refresh_warm();
         p
     }
