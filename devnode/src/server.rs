@@ -121,8 +121,14 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
 
     let limits =
         ServerConfig::builder().max_request_body_size(MAX_REQUEST_BYTES).max_response_body_size(u32::MAX).max_connections(10_000).build();
+    // CORS as anvil: any origin, any method and header (a dev node serves local dapps)
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods(tower_http::cors::Any)
+        .allow_headers(tower_http::cors::Any);
     let server = Server::builder()
         .set_config(limits)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
         .build(SocketAddr::new(config.host, config.port))
         .await
         .map_err(|e| DevnodeError::Server(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
