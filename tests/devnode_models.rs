@@ -10,6 +10,7 @@
 //!   contracts in transactions of their own, then the model), its precompile caller, and a
 //!   consumer that asks both for a prediction; the precompile's answer, the pure-EVM `predictQ`
 //!   answer and the CPU reference agree byte for byte on several digits;
+//! * `debug_traceCall` with the call tracer shows the precompile call inside the consumer's;
 //! * private models (`ModelRegistry` at `0x…50DE` from genesis): the publisher registers a name,
 //!   publishes version 1.0 and makes the model private; the consumer's call is refused with
 //!   `SolidMLError` code 11 until the publisher allows the calling contract; version 1.0 cannot
@@ -156,6 +157,20 @@ fn deployed(dir: &Path, chain_id: u64) -> std::collections::HashMap<String, Stri
     out
 }
 
+/// Calldata of `Consumer.both(bytes q)`.
+fn both_calldata(q: &[u8]) -> Vec<u8> {
+    let mut data = solidml_spec::keccak256(b"both(bytes)")[..4].to_vec();
+    let mut word = [0u8; 32];
+    word[31] = 32;
+    data.extend(word);
+    let mut len = [0u8; 32];
+    len[24..].copy_from_slice(&(q.len() as u64).to_be_bytes());
+    data.extend(len);
+    data.extend(q);
+    data.resize(4 + 64 + q.len().div_ceil(32) * 32, 0);
+    data
+}
+
 fn run_node(bin: &Path, backend: BackendChoice, compiled: &solidml_compiler::Compiled, samples: &[Value]) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let node = rt
@@ -215,6 +230,13 @@ fn run_node(bin: &Path, backend: BackendChoice, compiled: &solidml_compiler::Com
         let lines: Vec<&str> = got.lines().collect();
         assert_eq!(lines, vec![want.as_str(), want.as_str()], "{backend:?}: pure EVM, precompile, CPU reference");
     }
+
+    // the call tracer shows the precompile call inside the consumer's call
+    let call = serde_json::json!({"to": consumer, "data": format!("0x{}", hex::encode(both_calldata(&packed(&samples[..1]))))});
+    let trace: serde_json::Value =
+        serde_json::from_str(&cast(&["rpc", "debug_traceCall", &call.to_string(), "latest", r#"{"tracer":"callTracer"}"#])).unwrap();
+    let text = trace.to_string().to_lowercase();
+    assert!(text.contains("0x000000000000000000000000000000000000501d"), "no precompile call in the trace: {trace}");
 
     // private models: register, publish 1.0, make private → refused; allow the caller → runs
     let id = hex0x(&compiled.model_id);

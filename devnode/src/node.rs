@@ -141,10 +141,7 @@ impl Node {
     /// Run `f` on the state after block `number` (the current state for the pending block).
     pub fn with_state<T>(&self, number: Option<u64>, f: impl FnOnce(&crate::chain::Db, &Chain) -> T) -> Result<T, RpcError> {
         let chain = self.chain.read();
-        let state = match number {
-            None => chain.state(),
-            Some(n) => chain.state_at(n).ok_or_else(|| RpcError::internal(format!("historical state for block {n} is no longer kept")))?,
-        };
+        let state = kept_state(&chain, number)?;
         Ok(f(state, &chain))
     }
 
@@ -263,22 +260,33 @@ impl Node {
         observed: bool,
     ) -> Result<ResultAndState, RpcError> {
         let chain = self.chain.read();
-        let state = match number {
-            None => chain.state(),
-            Some(n) => chain.state_at(n).ok_or_else(|| RpcError::internal(format!("historical state for block {n} is no longer kept")))?,
-        };
-        let mut env = self.call_env_for(&chain, req, number);
+        let CallSetup { state, mut env, tx } = self.call_setup(&chain, req, number, gas)?;
         if !observed {
             env.precompiles = env.precompiles.without_observer();
         }
-        let from = req.from.unwrap_or_default();
-        let nonce = state.cache.accounts.get(&from).map(|a| a.info.nonce).unwrap_or(0);
-        let tx = call_env(req, gas.or(req.gas).unwrap_or(chain.gas_limit()), nonce, chain.chain_id());
         let mut db = CacheDB::new(state);
         if let Some(o) = overrides {
             apply_overrides(&mut db, o)?;
         }
         transact(db, &env, tx, NoOpInspector).map_err(|e| RpcError::from_tx(tx_error(&e)))
+    }
+
+    /// What a call request runs with at block `number` (pending: the current state): the kept
+    /// state, the block's environment for a call, the request in revm's form with `gas` (else
+    /// its own, else the block gas limit) and the sender's nonce.
+    pub(crate) fn call_setup<'a>(
+        &self,
+        chain: &'a Chain,
+        req: &TransactionRequest,
+        number: Option<u64>,
+        gas: Option<u64>,
+    ) -> Result<CallSetup<'a>, RpcError> {
+        let state = kept_state(chain, number)?;
+        let env = self.call_env_for(chain, req, number);
+        let from = req.from.unwrap_or_default();
+        let nonce = state.cache.accounts.get(&from).map(|a| a.info.nonce).unwrap_or(0);
+        let tx = call_env(req, gas.or(req.gas).unwrap_or(chain.gas_limit()), nonce, chain.chain_id());
+        Ok(CallSetup { state, env, tx })
     }
 
     pub(crate) fn call_env_for(&self, chain: &Chain, req: &TransactionRequest, number: Option<u64>) -> ExecEnv {
@@ -360,6 +368,24 @@ impl Node {
             Err(e) if e.is_intrinsic() => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// What a call request runs with ([`Node::call_setup`]).
+pub(crate) struct CallSetup<'a> {
+    /// The state it reads.
+    pub(crate) state: &'a crate::chain::Db,
+    /// The block environment.
+    pub(crate) env: ExecEnv,
+    /// The request in revm's form.
+    pub(crate) tx: revm::context::TxEnv,
+}
+
+/// The state after block `number` (the current one for the pending block), if still kept.
+pub(crate) fn kept_state(chain: &Chain, number: Option<u64>) -> Result<&crate::chain::Db, RpcError> {
+    match number {
+        None => Ok(chain.state()),
+        Some(n) => chain.state_at(n).ok_or_else(|| RpcError::internal(format!("historical state for block {n} is no longer kept"))),
     }
 }
 

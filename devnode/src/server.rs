@@ -34,6 +34,24 @@ fn model_registry_code() -> alloy_primitives::Bytes {
 /// Largest request body accepted (an artifact upload or a large deployment fits).
 pub const MAX_REQUEST_BYTES: u32 = 100 * 1024 * 1024;
 
+/// Subscription ids as geth and anvil write them: `0x` and 32 hex digits (jsonrpsee's default is
+/// a JSON number, which some clients refuse). Unpredictable: a counter through std's randomly
+/// keyed SipHash.
+#[derive(Debug, Default)]
+struct HexSubscriptionIds {
+    next: std::sync::atomic::AtomicU64,
+    keys: std::collections::hash_map::RandomState,
+}
+
+impl jsonrpsee::core::traits::IdProvider for HexSubscriptionIds {
+    fn next_id(&self) -> jsonrpsee::types::SubscriptionId<'static> {
+        use std::hash::BuildHasher;
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (a, b) = (self.keys.hash_one((n, 0u8)), self.keys.hash_one((n, 1u8)));
+        jsonrpsee::types::SubscriptionId::Str(format!("0x{a:016x}{b:016x}").into())
+    }
+}
+
 /// A node serving on an address.
 pub struct RunningNode {
     /// The node.
@@ -119,8 +137,12 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
         dump::read_file(&node, path)?;
     }
 
-    let limits =
-        ServerConfig::builder().max_request_body_size(MAX_REQUEST_BYTES).max_response_body_size(u32::MAX).max_connections(10_000).build();
+    let limits = ServerConfig::builder()
+        .max_request_body_size(MAX_REQUEST_BYTES)
+        .max_response_body_size(u32::MAX)
+        .max_connections(10_000)
+        .set_id_provider(HexSubscriptionIds::default())
+        .build();
     // CORS as anvil: any origin, any method and header (a dev node serves local dapps)
     let cors = tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)

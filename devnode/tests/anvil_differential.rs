@@ -932,6 +932,28 @@ fn script(s: &mut Session) {
     }
     s.call("final proxy slot 1", "eth_getStorageAt", json!([proxy_c, "0x1", "latest"]));
 
+    // --- signing with the dev keys (RFC 6979: the same key and message give the same bytes)
+    s.call("eth_sign", "eth_sign", json!([dev0, "0xdeadbeef"]));
+    s.call("personal_sign", "personal_sign", json!(["0x68656c6c6f", dev1]));
+    let typed = json!({
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+            "Mail": [{"name": "to", "type": "address"}, {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "SolidML", "chainId": 31337},
+        "message": {"to": dev1, "contents": "hello"}
+    });
+    s.call("signTypedData_v4", "eth_signTypedData_v4", json!([dev0, typed]));
+    s.call("sign unknown account", "eth_sign", json!([storer_c, "0xdeadbeef"]));
+    s.call("syncing", "eth_syncing", json!([]));
+    // hardhat's aliases and automine switching
+    s.call("hardhat_setBalance", "hardhat_setBalance", json!([dev2, "0x1234"]));
+    s.call("balance after hardhat_setBalance", "eth_getBalance", json!([dev2, "latest"]));
+    s.call("automine off", "evm_setAutomine", json!([false]));
+    s.call("automine state", "anvil_getAutomine", json!([]));
+    s.call("automine on", "evm_setAutomine", json!([true]));
+
     // last: anvil mines a legacy transaction signed for another chain (we refuse it), which
     // would shift every later block and base fee
     send(s, "wrong chain id legacy", legacy(k1, Some(1), n1, dev2, 1, 21_000));

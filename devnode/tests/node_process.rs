@@ -296,3 +296,89 @@ fn state_survives_sigkill_after_a_periodic_write_and_a_restart() {
     assert_eq!(v["blocks"].as_array().unwrap().len(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn interval_mining_and_config_out() {
+    let dir = std::env::temp_dir().join(format!("solidml-devnode-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.json");
+    let node = Node::start(&["-b", "1", "--config-out", config.to_str().unwrap(), "-a", "3"]);
+    let c: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert_eq!(c["available_accounts"][0], "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    assert_eq!(c["private_keys"].as_array().unwrap().len(), 3);
+    assert_eq!(c["wallet"]["mnemonic"], solidml_devnode::config::DEFAULT_MNEMONIC);
+    // no automine: a transaction waits for the next interval block
+    let key = &keys(1)[0];
+    let hash = node.rpc("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Call(Address::with_last_byte(1)), vec![], 1, 21_000)]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while node.rpc("eth_getTransactionReceipt", json!([hash])).is_null() {
+        assert!(Instant::now() < deadline, "no interval block mined the transaction");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(2_200));
+    let best = u64::from_str_radix(node.rpc("eth_blockNumber", json!([])).as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    assert!(best >= 2, "blocks keep coming every second, empty or not: {best}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Read the next subscription notification (skipping other messages).
+fn next_notification(ws: &mut tungstenite::WebSocket<std::net::TcpStream>) -> Value {
+    loop {
+        let msg = ws.read().expect("websocket read");
+        if let tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["method"] == "eth_subscription" {
+                return v["params"]["result"].clone();
+            }
+        }
+    }
+}
+
+#[test]
+fn websocket_subscriptions_to_new_heads_and_logs() {
+    let node = Node::start(&[]);
+    let key = &keys(1)[0];
+    // a contract that emits LOG1(topic 0x…07) with no data on every call
+    let emitter = [0x60, 0x07, 0x5f, 0x5f, 0xa1, 0x00];
+    node.rpc("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Create, deploy_code(&emitter), 0, 100_000)]));
+    let block1 = node.rpc("eth_getBlockByNumber", json!(["0x1", false]));
+    let address = node.rpc("eth_getTransactionReceipt", json!([block1["transactions"][0]]))["contractAddress"].clone();
+
+    let stream = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (mut ws, _) = tungstenite::client(format!("ws://127.0.0.1:{}", node.port), stream).expect("websocket handshake");
+    let subscribe = |ws: &mut tungstenite::WebSocket<TcpStream>, id: u64, params: Value| {
+        ws.send(tungstenite::Message::text(json!({"jsonrpc": "2.0", "id": id, "method": "eth_subscribe", "params": params}).to_string()))
+            .unwrap();
+        loop {
+            if let tungstenite::Message::Text(t) = ws.read().unwrap() {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["id"] == id {
+                    assert!(v["result"].is_string(), "subscription id: {v}");
+                    return;
+                }
+            }
+        }
+    };
+    subscribe(&mut ws, 1, json!(["newHeads"]));
+    node.rpc("evm_mine", json!([]));
+    let head = next_notification(&mut ws);
+    assert_eq!(head["number"], "0x2", "{head}");
+    assert_eq!(head["hash"], node.rpc("eth_getBlockByNumber", json!(["0x2", false]))["hash"]);
+
+    let (mut logs_ws, _) =
+        tungstenite::client(format!("ws://127.0.0.1:{}", node.port), TcpStream::connect(("127.0.0.1", node.port)).unwrap()).unwrap();
+    logs_ws.get_ref().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let topic = format!("0x{:064x}", 7);
+    subscribe(&mut logs_ws, 2, json!(["logs", {"address": address, "topics": [topic]}]));
+    node.rpc(
+        "eth_sendRawTransaction",
+        json!([signed(key, 1, TxKind::Call(serde_json::from_value(address.clone()).unwrap()), vec![], 0, 50_000)]),
+    );
+    let log = next_notification(&mut logs_ws);
+    assert_eq!(log["address"].as_str().unwrap().to_lowercase(), address.as_str().unwrap().to_lowercase());
+    assert_eq!(log["topics"][0], topic);
+    assert_eq!(log["blockNumber"], "0x3");
+    // the heads subscription saw that block too
+    assert_eq!(next_notification(&mut ws)["number"], "0x3");
+}

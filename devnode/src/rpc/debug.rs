@@ -14,7 +14,7 @@ use super::{Args, method};
 use crate::{
     chain::tx_error,
     error::RpcError,
-    evm::{call_env, initial_gas, transact, tx_env},
+    evm::{initial_gas, transact, tx_env},
     node::Node,
 };
 
@@ -56,16 +56,7 @@ fn trace_call(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
     let at = n.resolve(a.opt()?)?;
     let opts: GethDebugTracingCallOptions = a.opt()?.unwrap_or_default();
     let chain = n.chain.read();
-    let state = match at {
-        None => chain.state(),
-        Some(num) => {
-            chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?
-        }
-    };
-    let env = n.call_env_for(&chain, &req, at);
-    let from = req.from.unwrap_or_default();
-    let nonce = state.cache.accounts.get(&from).map(|x| x.info.nonce).unwrap_or(0);
-    let tx = call_env(&req, req.gas.unwrap_or(chain.gas_limit()), nonce, chain.chain_id());
+    let crate::node::CallSetup { state, env, tx } = n.call_setup(&chain, &req, at, None)?;
     let mut db = CacheDB::new(state);
     if let Some(o) = &opts.state_overrides {
         crate::node::apply_overrides(&mut db, o)?;

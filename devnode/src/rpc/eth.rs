@@ -394,15 +394,8 @@ fn create_access_list(n: &Node, a: &mut Args<'_>) -> Result<AccessListResult, Rp
     let req: TransactionRequest = a.next()?;
     let at = n.resolve(a.opt()?)?;
     let chain = n.chain.read();
-    let state = match at {
-        None => chain.state(),
-        Some(num) => {
-            chain.state_at(num).ok_or_else(|| RpcError::internal(format!("historical state for block {num} is no longer kept")))?
-        }
-    };
-    let env = n.call_env_for(&chain, &req, at);
+    let crate::node::CallSetup { state, env, tx } = n.call_setup(&chain, &req, at, None)?;
     let from = req.from.unwrap_or_default();
-    let nonce = state.cache.accounts.get(&from).map(|x| x.info.nonce).unwrap_or(0);
     let precompiles: Vec<Address> =
         revm::handler::PrecompileProvider::<crate::evm::EvmContext<revm::database::CacheDB<&crate::chain::Db>>>::warm_addresses(
             &env.precompiles,
@@ -411,8 +404,7 @@ fn create_access_list(n: &Node, a: &mut Args<'_>) -> Result<AccessListResult, Rp
         .copied()
         .collect();
     let mut inspector = AccessListInspector::new(req.access_list.clone().unwrap_or_default());
-    let gas = req.gas.unwrap_or(chain.gas_limit());
-    let tx = call_env(&req, gas, nonce, chain.chain_id());
+    let (gas, nonce) = (tx.gas_limit, tx.nonce);
     transact(revm::database::CacheDB::new(state), &env, tx, &mut inspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
     let mut list = inspector.into_access_list();
     // as anvil: the recipient stays in the list (with the slots it touched)
