@@ -75,6 +75,8 @@ pub struct Node {
     pub new_blocks: broadcast::Sender<u64>,
     /// The models the precompiles serve.
     pub models: Arc<NodeModels>,
+    /// Held while mining for automine (see [`Node::submit`]).
+    miner: Mutex<()>,
     genesis: Genesis,
 }
 
@@ -93,6 +95,7 @@ impl Node {
             chain: RwLock::new(Chain::new(genesis.clone(), precompiles)),
             genesis,
             models,
+            miner: Mutex::new(()),
             accounts,
             config,
             automine: AtomicBool::new(automine),
@@ -159,10 +162,18 @@ impl Node {
     }
 
     /// Add a transaction to the pool and, with automine, mine what is ready.
+    ///
+    /// Automine is a group commit: the sender waits until its transaction is mined, and
+    /// transactions that arrive while a block is being mined go into the next block together
+    /// (as anvil's miner takes every ready transaction), so concurrent senders share blocks
+    /// while a lone sender gets a block per transaction.
     pub fn submit(&self, tx: TxEnvelope, from: Address, hash: B256, impersonated: bool) -> Result<B256, RpcError> {
-        let mut chain = self.chain.write();
-        let ready = chain.add_to_pool(tx, from, hash, impersonated).map_err(RpcError::from_tx)?;
+        let ready = self.chain.write().add_to_pool(tx, from, hash, impersonated).map_err(RpcError::from_tx)?;
         if ready && self.automine.load(Ordering::Relaxed) {
+            // one miner at a time; by the time this one gets its turn, an earlier miner may have
+            // mined this transaction with its own
+            let _turn = self.miner.lock();
+            let mut chain = self.chain.write();
             while chain.has_ready() {
                 let n = chain.mine(None, false);
                 let _ = self.new_blocks.send(n);
