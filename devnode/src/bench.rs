@@ -284,8 +284,8 @@ pub fn bench(options: &BenchOptions) -> Result<(), DevnodeError> {
         let (mut calls, mut txs, mut stalls) = (vec![], vec![], 0);
         for _ in 0..options.rounds {
             calls.push(calls_per_second(port, target, options.clients, options.calls).map_err(|e| fail(format!("{name}: {e}")))?);
-            let (rate, s) =
-                transactions_per_second(port, options.clients, options.transactions, &mut nonce).map_err(|e| fail(format!("{name}: {e}")))?;
+            let (rate, s) = transactions_per_second(port, options.clients, options.transactions, &mut nonce)
+                .map_err(|e| fail(format!("{name}: {e}")))?;
             txs.push(rate);
             stalls += s;
         }

@@ -75,8 +75,8 @@ pub struct Node {
     pub new_blocks: broadcast::Sender<u64>,
     /// The models the precompiles serve.
     pub models: Arc<NodeModels>,
-    /// Held while mining for automine (see [`Node::submit`]).
-    miner: Mutex<()>,
+    /// Signalled when a transaction becomes ready with automine on (see [`Node::submit`]).
+    pub ready: tokio::sync::Notify,
     genesis: Genesis,
 }
 
@@ -95,7 +95,7 @@ impl Node {
             chain: RwLock::new(Chain::new(genesis.clone(), precompiles)),
             genesis,
             models,
-            miner: Mutex::new(()),
+            ready: tokio::sync::Notify::new(),
             accounts,
             config,
             automine: AtomicBool::new(automine),
@@ -161,25 +161,26 @@ impl Node {
         self.submit(tx, from, hash, false)
     }
 
-    /// Add a transaction to the pool and, with automine, mine what is ready.
+    /// Add a transaction to the pool and, with automine, wake the miner.
     ///
-    /// Automine is a group commit: the sender waits until its transaction is mined, and
-    /// transactions that arrive while a block is being mined go into the next block together
-    /// (as anvil's miner takes every ready transaction), so concurrent senders share blocks
-    /// while a lone sender gets a block per transaction.
+    /// As anvil: the answer comes once the transaction is in the pool; the miner task
+    /// ([`Node::mine_ready`], started by the server) then mines every ready transaction into one
+    /// block, so transactions that arrive while a block is being mined share the next one.
     pub fn submit(&self, tx: TxEnvelope, from: Address, hash: B256, impersonated: bool) -> Result<B256, RpcError> {
         let ready = self.chain.write().add_to_pool(tx, from, hash, impersonated).map_err(RpcError::from_tx)?;
         if ready && self.automine.load(Ordering::Relaxed) {
-            // one miner at a time; by the time this one gets its turn, an earlier miner may have
-            // mined this transaction with its own
-            let _turn = self.miner.lock();
-            let mut chain = self.chain.write();
-            while chain.has_ready() {
-                let n = chain.mine(None, false);
-                let _ = self.new_blocks.send(n);
-            }
+            self.ready.notify_one();
         }
         Ok(hash)
+    }
+
+    /// Mine blocks until no pooled transaction is ready (the automine step).
+    pub fn mine_ready(&self) {
+        let mut chain = self.chain.write();
+        while chain.has_ready() {
+            let n = chain.mine(None, false);
+            let _ = self.new_blocks.send(n);
+        }
     }
 
     /// Mine `blocks` blocks (with the pool's ready transactions), `interval` seconds apart when

@@ -168,6 +168,17 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
         print!("{}", banner::banner(&config, &backend_name, &node.accounts, genesis_ts, genesis_number));
         println!("Listening on {addr}");
     }
+    {
+        // the automine task: mines whatever became ready (Node::submit wakes it)
+        let node = node.clone();
+        tokio::spawn(async move {
+            loop {
+                node.ready.notified().await;
+                let n = node.clone();
+                let _ = tokio::task::spawn_blocking(move || n.mine_ready()).await;
+            }
+        });
+    }
     if let Mining::Interval(secs) = config.mining {
         let node = node.clone();
         tokio::spawn(async move {

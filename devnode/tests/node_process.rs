@@ -56,6 +56,21 @@ impl Node {
         rpc(self.port, method, params)
     }
 
+    /// Send, then wait until mined (automine answers once the transaction is in the pool, as
+    /// anvil does): the receipt.
+    fn mined(&self, method: &str, params: Value) -> Value {
+        let hash = self.rpc(method, params);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = self.rpc("eth_getTransactionReceipt", json!([hash]));
+            if !r.is_null() {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "{hash} was never mined");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn signal(&self, sig: &str) {
         let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap().success();
         assert!(ok, "kill {sig}");
@@ -145,6 +160,14 @@ fn five_thousand_transactions_from_eight_clients_none_lost() {
     let sent = start.elapsed();
     let all: Vec<&String> = hashes.iter().flatten().collect();
     assert_eq!(all.len(), CLIENTS * PER_CLIENT as usize);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for h in &all {
+        while node.rpc("eth_getTransactionReceipt", json!([h])).is_null() {
+            assert!(Instant::now() < deadline, "{h} was never mined");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let mined = start.elapsed();
     let mut in_blocks = 0;
     let best = u64::from_str_radix(node.rpc("eth_blockNumber", json!([])).as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
     for n in 1..=best {
@@ -162,10 +185,11 @@ fn five_thousand_transactions_from_eight_clients_none_lost() {
         assert_eq!(sink, json!(format!("0x{PER_CLIENT:x}")));
     }
     println!(
-        "{} transactions from {CLIENTS} clients in {:.2} s ({:.0} tx/s), {best} blocks, every receipt there",
+        "{} transactions from {CLIENTS} clients: sent in {:.2} s, all mined in {:.2} s ({:.0} tx/s), {best} blocks, every receipt there",
         all.len(),
         sent.as_secs_f64(),
-        all.len() as f64 / sent.as_secs_f64()
+        mined.as_secs_f64(),
+        all.len() as f64 / mined.as_secs_f64()
     );
 }
 
@@ -238,30 +262,18 @@ fn state_survives_sigkill_after_a_periodic_write_and_a_restart() {
     let node = Node::start(&["--dump-state", file_arg, "--state-interval", "1"]);
     let key = &keys(1)[0];
     // a contract with storage, a transfer, an impersonated transaction, a model
-    node.rpc("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Create, deploy_code(&STORER), 0, 100_000)]));
-    let storer =
-        Address::from_slice(
-            &hex::decode(
-                node.rpc(
-                    "eth_getTransactionReceipt",
-                    json!([node.rpc("eth_getBlockByNumber", json!(["latest", false]))["transactions"][0]]),
-                )["contractAddress"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("0x"),
-            )
-            .unwrap(),
-        );
+    let deployed = node.mined("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Create, deploy_code(&STORER), 0, 100_000)]));
+    let storer: Address = serde_json::from_value(deployed["contractAddress"].clone()).unwrap();
     let mut call = [0u8; 64];
     call[31] = 7;
     call[63] = 42;
-    node.rpc("eth_sendRawTransaction", json!([signed(key, 1, TxKind::Call(storer), call.to_vec(), 0, 100_000)]));
+    node.mined("eth_sendRawTransaction", json!([signed(key, 1, TxKind::Call(storer), call.to_vec(), 0, 100_000)]));
     let friend = Address::with_last_byte(0x77);
-    node.rpc("eth_sendRawTransaction", json!([signed(key, 2, TxKind::Call(friend), vec![], 5_000, 21_000)]));
+    node.mined("eth_sendRawTransaction", json!([signed(key, 2, TxKind::Call(friend), vec![], 5_000, 21_000)]));
     let whale = Address::with_last_byte(0x99);
     node.rpc("anvil_setBalance", json!([whale, "0xde0b6b3a7640000"]));
     node.rpc("anvil_impersonateAccount", json!([whale]));
-    node.rpc("eth_sendTransaction", json!([{"from": whale, "to": friend, "value": "0x3"}]));
+    node.mined("eth_sendTransaction", json!([{"from": whale, "to": friend, "value": "0x3"}]));
     let model = node.rpc("solidml_uploadModel", json!([format!("0x{}", hex::encode(tiny_artifact()))]));
     let accounts = [key.address(), storer, friend, whale, Address::ZERO];
     let slots = [(storer, 7u64)];
@@ -283,7 +295,7 @@ fn state_survives_sigkill_after_a_periodic_write_and_a_restart() {
     let after = snapshot(&again, &accounts, &slots);
     assert_eq!(before, after, "state, blocks, receipts and models after --load-state");
     // it goes on from there
-    again.rpc("eth_sendRawTransaction", json!([signed(key, 3, TxKind::Call(friend), vec![], 1, 21_000)]));
+    again.mined("eth_sendRawTransaction", json!([signed(key, 3, TxKind::Call(friend), vec![], 1, 21_000)]));
     assert_eq!(again.rpc("eth_blockNumber", json!([])), json!("0x5"));
     drop(again);
 
@@ -340,9 +352,9 @@ fn websocket_subscriptions_to_new_heads_and_logs() {
     let key = &keys(1)[0];
     // a contract that emits LOG1(topic 0x…07) with no data on every call
     let emitter = [0x60, 0x07, 0x5f, 0x5f, 0xa1, 0x00];
-    node.rpc("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Create, deploy_code(&emitter), 0, 100_000)]));
-    let block1 = node.rpc("eth_getBlockByNumber", json!(["0x1", false]));
-    let address = node.rpc("eth_getTransactionReceipt", json!([block1["transactions"][0]]))["contractAddress"].clone();
+    let address =
+        node.mined("eth_sendRawTransaction", json!([signed(key, 0, TxKind::Create, deploy_code(&emitter), 0, 100_000)]))["contractAddress"]
+            .clone();
 
     let stream = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
