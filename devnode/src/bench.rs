@@ -201,7 +201,7 @@ fn calls_per_second(port: u16, target: Address, clients: usize, calls: usize) ->
 /// Signed transfers per second, until the last receipt, and how often the node left a ready
 /// transaction unmined (anvil's miner sometimes does under concurrent sends: after a second
 /// without the receipt the bench mines a block with `evm_mine`, and that second is not counted).
-fn transactions_per_second(port: u16, clients: usize, per_client: usize, first_nonce: &mut u64) -> Result<(f64, usize), String> {
+fn transactions_per_second(port: u16, clients: usize, per_client: usize, first_nonce: &mut u64) -> Result<(f64, usize, usize), String> {
     let keys: Vec<_> = derive(crate::config::DEFAULT_MNEMONIC, crate::config::DEFAULT_DERIVATION_PATH, clients as u32 + 1)
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -249,18 +249,22 @@ fn transactions_per_second(port: u16, clients: usize, per_client: usize, first_n
         handles.into_iter().map(|h| h.join().map_err(|_| "client panicked".to_string())?).collect::<Result<Vec<_>, String>>()
     })?;
     let mut c = Conn::open(port)?;
-    let (mut stalls, patience) = (0, Duration::from_secs(1));
+    let (mut stalls, mut lost, patience) = (0, 0, Duration::from_secs(1));
     for h in &last {
+        let mut nudges = 0;
         while wait_receipt_for(&mut c, h, patience).is_err() {
             stalls += 1;
-            if stalls > 100 {
-                return Err(format!("{h} is never mined"));
+            nudges += 1;
+            if nudges > 5 {
+                // never mined: counted as lost, and reported
+                lost += 1;
+                break;
             }
             c.call("evm_mine", json!([]))?;
         }
     }
     let elapsed = start.elapsed().saturating_sub(patience * stalls as u32);
-    Ok(((clients * per_client) as f64 / elapsed.as_secs_f64(), stalls))
+    Ok(((clients * per_client) as f64 / elapsed.as_secs_f64(), stalls, lost))
 }
 
 /// Run the benchmark and print the table.
@@ -281,13 +285,19 @@ pub fn bench(options: &BenchOptions) -> Result<(), DevnodeError> {
         let mut c = Conn::open(port).map_err(fail)?;
         let target = deploy(&mut c, deployer).map_err(|e| fail(format!("{name}: {e}")))?;
         let mut nonce = 0;
-        let (mut calls, mut txs, mut stalls) = (vec![], vec![], 0);
+        let (mut calls, mut txs, mut stalls, mut lost) = (vec![], vec![], 0, 0);
         for _ in 0..options.rounds {
             calls.push(calls_per_second(port, target, options.clients, options.calls).map_err(|e| fail(format!("{name}: {e}")))?);
-            let (rate, s) = transactions_per_second(port, options.clients, options.transactions, &mut nonce)
+            let (rate, s, l) = transactions_per_second(port, options.clients, options.transactions, &mut nonce)
                 .map_err(|e| fail(format!("{name}: {e}")))?;
             txs.push(rate);
             stalls += s;
+            lost += l;
+        }
+        if lost > 0 {
+            println!(
+                "({name} never mined the last transaction of {lost} client(s) in a round, even after evm_mine: the rate counts them as sent)"
+            );
         }
         if stalls > 0 {
             println!("({name} left a ready transaction unmined {stalls} time(s): nudged with evm_mine, the waiting second not counted)");
