@@ -394,3 +394,57 @@ fn websocket_subscriptions_to_new_heads_and_logs() {
     // the heads subscription saw that block too
     assert_eq!(next_notification(&mut ws)["number"], "0x3");
 }
+
+#[test]
+fn hostile_models_and_state_files_get_clear_errors() {
+    let node = Node::start(&[]);
+    let raw = |method: &str, params: Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        let v: Value = serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1.trim()).unwrap();
+        v["error"].clone()
+    };
+    // empty, garbage, truncated and 8 MiB of zeros: refused with the reason, the node serves on
+    let artifact = tiny_artifact();
+    for (what, hex_artifact) in [
+        ("empty", "0x".to_string()),
+        ("garbage", "0xdeadbeef".to_string()),
+        ("truncated", format!("0x{}", hex::encode(&artifact[..artifact.len() / 2]))),
+        ("huge", format!("0x{}", "00".repeat(8 << 20))),
+    ] {
+        let e = raw("solidml_uploadModel", json!([hex_artifact]));
+        assert_eq!(e["code"], -32602, "{what}: {e}");
+        assert!(e["message"].as_str().unwrap().starts_with("artifact refused: "), "{what}: {e}");
+    }
+    assert_eq!(raw("solidml_uploadModel", json!(["not hex"]))["code"], -32602);
+    assert_eq!(node.rpc("solidml_listModels", json!([])), json!([]));
+    assert!(node.rpc("solidml_getModel", json!([format!("0x{}", "00".repeat(32))])).is_null());
+    let e = raw("anvil_loadState", json!(["0x1f8b0000"]));
+    assert_eq!(e["code"], -32602, "a torn gzip state: {e}");
+    assert_eq!(node.rpc("eth_chainId", json!([])), "0x7a69");
+    drop(node);
+
+    // a state file that is not one, and a model directory with a file whose hash is not its name
+    let dir = std::env::temp_dir().join(format!("solidml-devnode-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    std::fs::write(dir.join("bad.json"), b"{\"accounts\": {\"0x01\": ").unwrap();
+    std::fs::write(dir.join("models").join(format!("{}.smodel", "11".repeat(32))), &artifact).unwrap();
+    for (args, want) in [
+        (vec!["--load-state", dir.join("bad.json").to_str().unwrap()], "bad.json"),
+        (vec!["--models", dir.join("models").to_str().unwrap()], "does not match"),
+        (vec!["--models", dir.join("missing").to_str().unwrap()], "missing"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_solidml-devnode")).args(["-p", "0", "--backend", "cpu"]).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.starts_with("Error: ") && err.contains(want), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
