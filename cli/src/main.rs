@@ -4,6 +4,7 @@
 
 mod backend;
 mod bench;
+mod build;
 mod data;
 mod error;
 mod gas;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use miette::Result;
-use solidml_compiler::{CompileOptions, eval, runner};
+use solidml_compiler::{CompileOptions, runner};
 use solidml_exec::Value;
 
 use crate::error::CliError;
@@ -103,6 +104,11 @@ enum Command {
         opengradient: bool,
         #[arg(long, value_enum, default_value = "cpu")]
         backend: backend::BackendChoice,
+        /// Print one hex string `status ‖ gas ‖ data` (status 0 return, 1 revert, 2 halt; two
+        /// 32-byte words, then the return data) and exit 0 whatever the call's outcome: the
+        /// format SolidMLTest's native route reads through `vm.ffi`
+        #[arg(long)]
+        abi: bool,
     },
     /// Gas of the generated pure-Solidity contracts (deployment, predictQ, predict), measured in
     /// revm, and a 256×256 dense layer next to straightforward Solidity, same run
@@ -153,8 +159,8 @@ fn main() -> Result<()> {
             compile(&model, &calibration, name, &out, &eval, labels.as_deref(), layout)
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
-        Command::Precompile { input, models, store, gas_limit, opengradient, backend } => {
-            precompile::precompile(precompile::PrecompileArgs { input, models, store, gas_limit, opengradient, backend })
+        Command::Precompile { input, models, store, gas_limit, opengradient, backend, abi } => {
+            precompile::precompile(precompile::PrecompileArgs { input, models, store, gas_limit, opengradient, backend, abi })
         }
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
@@ -172,62 +178,23 @@ fn compile(
     labels: Option<&Path>,
     layout: Layout,
 ) -> Result<()> {
-    let mut opts = CompileOptions::default();
-    if let Some(n) = name {
-        if let Some(why) = name::invalid_reason(&n) {
-            return Err(CliError::Usage(format!("--name: {why}")).into());
-        }
-        opts = opts.with_name(n);
-    }
-    if !calibration.is_empty() {
-        opts = opts.with_calibration(calibration.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?);
-    }
-    let compiled = solidml_compiler::compile(model, &opts).map_err(CliError::from)?;
-    for w in &compiled.warnings {
+    let built = build::build_model(model, calibration, name, layout)?;
+    for w in &built.compiled.warnings {
         eprintln!("warning: {w}");
     }
-    let name = compiled.model.name.clone();
+    for n in &built.notes {
+        eprintln!("note: {n}");
+    }
     // the evaluation runs before anything is written: a failing --eval leaves no output
-    let evaluation = if eval_data.is_empty() { None } else { Some(evaluate(model, &compiled.model, eval_data, labels)?) };
-    let artifact_path = out.join(format!("{name}.smodel"));
-    let summary = inspect::summary_json(&compiled.model, &compiled.artifact, &compiled.class_labels);
-    let mut outputs: Vec<(String, Vec<u8>)> = vec![
-        (format!("{name}.smodel"), compiled.artifact.clone()),
-        (format!("{name}.json"), (serde_json::to_string_pretty(&summary).unwrap() + "\n").into_bytes()),
-    ];
-    use solidml_solidity::{SolidityLayout, SolidityOptions};
-    let layout = match layout {
-        Layout::Fast => SolidityLayout::Fast,
-        Layout::Compact => SolidityLayout::Compact,
-    };
-    let solidity = solidml_solidity::emit_model(&compiled.model, &compiled.model_id, &SolidityOptions::with_layout(layout));
-    // the precompile sibling serves every model, whether or not the pure-EVM contract can
-    let sibling = solidml_solidity::precompile_contract::emit(&compiled.model, &solidml_solidity::contract_name(&name), &compiled.model_id);
-    let mut files: Vec<(String, String)> =
-        solidml_solidity::precompile_contract::IMPORTS.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
-    files.push(sibling.clone());
-    match &solidity {
-        Ok(e) => {
-            files.extend(e.files.iter().cloned());
-            if !e.split_parts.is_empty() {
-                eprintln!(
-                    "note: {}.sol is too large for one creation transaction (EIP-3860): deploy {} first, then {}(addresses); {}Deploy.deploy() does it from a forge script",
-                    e.contract,
-                    e.split_parts.join(", "),
-                    e.contract,
-                    e.contract
-                );
-            }
-        }
-        Err(why) => eprintln!("note: no pure-Solidity contract: {why}"),
+    let evaluation =
+        if eval_data.is_empty() { None } else { Some(build::evaluation_table(&build::evaluate(model, &built.compiled.model, eval_data, labels)?)) };
+    build::write_all(out, &built.files)?;
+    let compiled = &built.compiled;
+    println!("compiled {} → {}", model.display(), out.join(format!("{}.smodel", compiled.model.name)).display());
+    if let Some(c) = &built.evm_contract {
+        println!("  solidity     {}", out.join(format!("{c}.sol")).display());
     }
-    outputs.extend(files.iter().map(|(rel, text)| (rel.clone(), text.clone().into_bytes())));
-    write_all(out, &outputs)?;
-    println!("compiled {} → {}", model.display(), artifact_path.display());
-    if solidity.is_ok() {
-        println!("  solidity     {}", out.join(format!("{}.sol", solidml_solidity::contract_name(&name))).display());
-    }
-    println!("  precompile   {}", out.join(&sibling.0).display());
+    println!("  precompile   {}", out.join(&built.precompile_sibling).display());
     println!("  modelId      0x{}", hex::encode(compiled.model_id));
     println!(
         "  artifact     {} bytes, {} nodes, {} parameters, {} MACs",
@@ -241,93 +208,6 @@ fn compile(
         print!("{table}");
     }
     Ok(())
-}
-
-/// Write `files` (paths relative to `out`) all or nothing: into a fresh directory inside `out`
-/// first, then renamed into place one by one (renames within one file system), so a failure
-/// leaves no partial set of outputs behind.
-fn write_all(out: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    let created = !out.exists();
-    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
-    let staging = out.join(format!(".solidml-staging-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        for (rel, bytes) in files {
-            let p = staging.join(rel);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
-            }
-            std::fs::write(&p, bytes).map_err(|e| CliError::io(&p, e))?;
-        }
-        for (rel, _) in files {
-            let to = out.join(rel);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
-            }
-            std::fs::rename(staging.join(rel), &to).map_err(|e| CliError::io(&to, e))?;
-        }
-        Ok(())
-    })();
-    let _ = std::fs::remove_dir_all(&staging);
-    if result.is_err() && created {
-        let _ = std::fs::remove_dir_all(out);
-    }
-    result
-}
-
-/// The float-vs-int8 comparison table of `--eval`, as text.
-fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], labels: Option<&Path>) -> Result<String> {
-    use std::fmt::Write;
-    let arrays: Vec<_> = eval_data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
-    let shapes = runner::input_shapes(model);
-    let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
-    if samples.is_empty() {
-        return Err(CliError::data(&eval_data[0], "holds 0 samples: nothing to evaluate").into());
-    }
-    let labels = match labels {
-        Some(path) => {
-            let l = data::read_i64(path)?;
-            if l.len() != samples.len() {
-                return Err(CliError::data(
-                    path,
-                    format!("holds {} labels for {} evaluation samples (one label per sample)", l.len(), samples.len()),
-                )
-                .into());
-            }
-            Some(l)
-        }
-        None => None,
-    };
-    let quantized: Vec<Vec<runner::Output>> =
-        runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
-    let reference = eval::FloatReference::load(onnx, &shapes).map_err(CliError::from)?;
-    let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| reference.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
-    let mut table = String::new();
-    let _ = writeln!(table);
-    let _ = writeln!(table, "float reference: {}", reference.describe());
-    let _ = writeln!(
-        table,
-        "{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}",
-        "output", "samples", "top-1 agr", "max |err|", "mean |err|", "acc int8", "acc f32"
-    );
-    for (i, &o) in model.outputs.iter().enumerate() {
-        let q: Vec<_> = quantized.iter().map(|s| s[i].clone()).collect();
-        let f: Vec<_> = float.iter().map(|s| s[i].clone()).collect();
-        let r = eval::compare(&model.tensor(o).name, &q, &f, labels.as_ref().and_then(|l| l.as_slice()));
-        let (aq, af) =
-            r.accuracy.map(|(a, b)| (format!("{:.2}%", a * 100.0), format!("{:.2}%", b * 100.0))).unwrap_or(("-".into(), "-".into()));
-        let _ = writeln!(
-            table,
-            "{:<16} {:>8} {:>9.2}% {:>12.6} {:>12.6} {:>10} {:>10}",
-            r.name,
-            r.samples,
-            r.top1_agreement * 100.0,
-            r.max_abs_error,
-            r.mean_abs_error,
-            aq,
-            af
-        );
-    }
-    Ok(table)
 }
 
 fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, backend: backend::BackendChoice) -> Result<()> {

@@ -4,7 +4,7 @@
 use std::{path::PathBuf, sync::Arc};
 
 use miette::Result;
-use solidml_precompile::{DirStore, MemoryStore, ModelStore, SolidMlPrecompile, abi, opengradient::OpenGradientEntry, precompile::Outcome};
+use solidml_precompile::{DirStore, MemoryStore, ModelStore, SolidMlPrecompile, abi, opengradient::OpenGradientEntry, precompile::{Outcome, Status}};
 
 use crate::{backend::BackendChoice, error::CliError};
 
@@ -16,6 +16,7 @@ pub(crate) struct PrecompileArgs {
     pub gas_limit: u64,
     pub opengradient: bool,
     pub backend: BackendChoice,
+    pub abi: bool,
 }
 
 pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
@@ -31,6 +32,20 @@ pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
     let p = SolidMlPrecompile::new(crate::backend::make(args.backend)?).with_store(store);
     let outcome: Outcome =
         if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
+    if args.abi {
+        // what SolidMLTest's native route reads through vm.ffi (stdlib-sol/src/test/SolidMLTest.sol):
+        // status (0 return, 1 revert, 2 halt) ‖ gas charged ‖ return data, as one hex string
+        let status: u8 = match &outcome.status {
+            Status::Success(_) => 0,
+            Status::Revert(_) => 1,
+            Status::OutOfGas(_) => 2,
+        };
+        let mut word = [0u8; 64];
+        word[31] = status;
+        word[56..64].copy_from_slice(&outcome.gas_used.to_be_bytes());
+        println!("0x{}{}", hex::encode(word), hex::encode(outcome.return_data()));
+        return Ok(());
+    }
     match outcome.error() {
         None => {
             println!("output 0x{}", hex::encode(outcome.return_data()));

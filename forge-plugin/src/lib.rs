@@ -1,0 +1,60 @@
+//! `solidml-forge`: SolidML inside a foundry project.
+//!
+//! Foundry has no plugin system: its extensions are binaries and Solidity libraries. This crate
+//! holds the parts of `solidml init` and `solidml check` that do not compile models (the CLI
+//! does that): the `solidml.toml` schema with errors that point into the file ([`config`]),
+//! the generated `SolidMLModels.sol` that `SolidMLTest` routes by ([`models_sol`]), the files
+//! `init` lays out ([`project`]), and `check`'s figures, snapshot and reports ([`check`]).
+
+pub mod check;
+pub mod config;
+pub mod models_sol;
+pub mod project;
+
+pub use config::{Config, ModelConfig};
+
+/// What can go wrong in the foundry integration; each variant says where.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ForgeError {
+    /// `solidml.toml` is malformed or names something that is not there: the report shows the
+    /// file with the offending span labelled.
+    #[error("{path}: {message}")]
+    #[diagnostic(code(solidml::config))]
+    Config {
+        /// The configuration file.
+        path: String,
+        /// What is wrong.
+        message: String,
+        /// The file's text, for the report.
+        #[source_code]
+        source_code: miette::NamedSource<String>,
+        /// Where in the file.
+        #[label("{label}")]
+        span: miette::SourceSpan,
+        /// The label at the span.
+        label: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A snapshot file is not what `solidml check --update` writes.
+    #[error("snapshot {path}: {message}")]
+    Snapshot {
+        /// The snapshot file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ForgeError {
+    /// An I/O error on `path`.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> ForgeError {
+        ForgeError::Io { path: path.display().to_string(), source }
+    }
+}

@@ -1,0 +1,88 @@
+//! `SolidMLModels.sol`: the models of `solidml.toml` as Solidity, for `SolidMLTest` and the
+//! project's own contracts.
+//!
+//! Per model: a `bytes32` constant (its modelId, named after the model in upper case) and an
+//! entry of `all()`: artifact path (the native route's `--model`), `NAME.sol:NAME` (the EVM
+//! route's `vm.deployCode`), and what the EVM route needs to answer like the precompile: work
+//! units, input and output bytes, the input layout its InputLength error names
+//! (`solidml_precompile::abi`, `solidml_precompile::gas::work_units`). `ROUTE` is
+//! `[project] route`.
+
+use solidml_precompile::{abi, gas::work_units};
+use solidml_spec::Model;
+
+use crate::config::Route;
+
+/// One model of the generated file.
+pub struct ModelEntry<'a> {
+    /// The model's name (`[models.NAME]`).
+    pub name: &'a str,
+    /// The compiled model.
+    pub model: &'a Model,
+    /// Its modelId.
+    pub model_id: [u8; 32],
+    /// The artifact, relative to the project root.
+    pub artifact: String,
+    /// The pure-Solidity contract's name, when there is one.
+    pub evm_contract: Option<String>,
+}
+
+/// The constant naming a model's id: `digits_mlp` → `DIGITS_MLP`.
+pub fn id_constant(name: &str) -> String {
+    name.to_ascii_uppercase()
+}
+
+/// The text of `SolidMLModels.sol`.
+pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
+    let mut s = String::from(
+        "// SPDX-License-Identifier: MIT\n// Written by `solidml init` / `solidml build` from solidml.toml: edits are overwritten.\npragma solidity ^0.8.20;\n\n",
+    );
+    s += "import {SolidMLModel, SolidMLRoute} from \"solidml/test/SolidMLTest.sol\";\n\n";
+    s += "/// The project's SolidML models: ids, and what SolidMLTest's routes need to serve them.\nlibrary SolidMLModels {\n";
+    for m in models {
+        s += &format!(
+            "    /// `{}`: {} input bytes ({}), {} output bytes, {} work units.\n    bytes32 internal constant {} = 0x{};\n",
+            m.name,
+            abi::input_bytes(m.model),
+            abi::input_layout(m.model),
+            abi::output_bytes(m.model),
+            work_units(m.model),
+            id_constant(m.name),
+            hex::encode(m.model_id)
+        );
+    }
+    let route = match route {
+        Route::Evm => "Evm",
+        Route::Native => "Native",
+    };
+    s += &format!("\n    /// `[project] route` of solidml.toml: SolidMLTest's default.\n    SolidMLRoute internal constant ROUTE = SolidMLRoute.{route};\n\n");
+    s += "    /// Every model, for `solidmlSetUp(SolidMLModels.all(), SolidMLModels.ROUTE)`.\n";
+    s += "    function all() internal pure returns (SolidMLModel[] memory m) {\n";
+    s += &format!("        m = new SolidMLModel[]({});\n", models.len());
+    for (i, m) in models.iter().enumerate() {
+        let evm = m.evm_contract.as_ref().map(|c| format!("{c}.sol:{c}")).unwrap_or_default();
+        s += &format!(
+            "        m[{i}] = SolidMLModel({{\n            id: {},\n            artifact: \"{}\",\n            evmContract: \"{}\",\n            work: {},\n            inputBytes: {},\n            outputBytes: {},\n            inputLayout: unicode\"{}\"\n        }});\n",
+            id_constant(m.name),
+            m.artifact,
+            evm,
+            work_units(m.model),
+            abi::input_bytes(m.model),
+            abi::output_bytes(m.model),
+            abi::input_layout(m.model).replace('"', "\\\"")
+        );
+    }
+    s += "    }\n}\n";
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_are_upper_case_names() {
+        assert_eq!(id_constant("digits_mlp"), "DIGITS_MLP");
+        assert_eq!(id_constant("Credit2"), "CREDIT2");
+    }
+}
