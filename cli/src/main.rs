@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod data;
 mod error;
+mod foundry;
 mod gas;
 mod inspect;
 mod name;
@@ -138,6 +139,50 @@ enum Command {
         #[arg(long)]
         no_gpu: bool,
     },
+    /// Lay SolidML into a foundry project (or create one in DIR): the Solidity library in
+    /// lib/solidml with its remapping, solidml.toml, the models compiled into src/models with
+    /// SolidMLModels.sol, and an example test. Safe to run twice; never overwrites a file of
+    /// yours without --force (and says which it skipped)
+    Init {
+        /// A new project's directory (default: the current foundry project)
+        dir: Option<PathBuf>,
+        /// ONNX models to add (default: the bundled digits MLP); only when solidml.toml is new
+        #[arg(long = "model")]
+        models: Vec<PathBuf>,
+        /// Calibration data, one per --model, in order
+        #[arg(long)]
+        calibration: Vec<PathBuf>,
+        /// Overwrite files that exist with other contents
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compile solidml.toml's models into its `[project] out` (src/models), with SolidMLModels.sol
+    Build {
+        #[arg(long, default_value = "solidml.toml")]
+        config: PathBuf,
+    },
+    /// The CI gate: compile solidml.toml's models, measure accuracy against the float model and
+    /// gas through real forge, compare with the budgets, floors and the snapshot; non-zero on
+    /// any regression, naming model, figure, limit and change
+    Check {
+        #[arg(long, default_value = "solidml.toml")]
+        config: PathBuf,
+        /// Rewrite the snapshot with the figures measured (budgets and floors still apply)
+        #[arg(long)]
+        update: bool,
+        /// Percent a figure may move from the snapshot (default: solidml.toml's tolerance)
+        #[arg(long)]
+        tolerance: Option<f64>,
+        /// Also write the report as JSON
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Also write the report as markdown (a pull-request comment)
+        #[arg(long = "md")]
+        markdown: Option<PathBuf>,
+        /// Also write the report as JUnit XML (what CI systems display)
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
     /// Run an anvil-compatible dev node whose EVM runs models through the precompile (anvil's
     /// flags and defaults, plus --backend and --models); the same as `solidml-devnode`
     Devnode(Box<solidml_devnode::DevnodeCommand>),
@@ -165,6 +210,11 @@ fn main() -> Result<()> {
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
         Command::Bench { models, iters, gemm, no_gpu } => bench::bench(&models, iters, gemm, no_gpu),
+        Command::Init { dir, models, calibration, force } => foundry::init(foundry::InitArgs { dir, models, calibration, force }),
+        Command::Build { config } => foundry::build(&config),
+        Command::Check { config, update, tolerance, json, markdown, junit } => {
+            foundry::check(foundry::CheckArgs { config, update, tolerance, json, markdown, junit })
+        }
         Command::Devnode(cmd) => Ok(solidml_devnode::run_command(*cmd, bench_model).map_err(CliError::Devnode)?),
     }
 }

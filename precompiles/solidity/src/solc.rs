@@ -66,6 +66,11 @@ impl Solc {
         Solc { path: path.into() }
     }
 
+    /// The executable.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// `$SOLC`, `$FOUNDRY_BIN/solc`, or the project-local wrapper.
     pub fn locate() -> Result<Solc, SolidityError> {
         let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-sol/toolchain/bin/solc");
