@@ -129,7 +129,7 @@ pragma solidity ^0.8.20;
 // it without --force).
 
 import {{SolidML}} from "solidml/SolidML.sol";
-import {{SolidMLTest, SOLIDML_VM}} from "solidml/test/SolidMLTest.sol";
+import {{SolidMLTest, SolidMLRoute, SOLIDML_VM}} from "solidml/test/SolidMLTest.sol";
 import {{SolidMLModels}} from "../src/models/SolidMLModels.sol";
 
 interface IPredictQ {{
