@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title SolidMLTest: the SolidML precompile inside `forge test`.
+/// @notice Inherit it and call `solidmlSetUp(models, route)` in `setUp`: the SolidML address
+///         (0x…501D) and the OpenGradient-compatible entry (0x…F4) then answer as on a SolidML
+///         node, by one of two routes:
+///         - `SolidMLRoute.Native`: each call goes through `vm.ffi` to `solidml precompile`, the
+///           executor a node runs (needs `ffi = true` in foundry.toml, or `forge test --ffi`, and
+///           the `solidml` binary: `$SOLIDML_BIN`, else `solidml` on the PATH);
+///         - `SolidMLRoute.Evm`: no ffi; each modelId is routed to its generated pure-Solidity
+///           contract (`src/models/NAME.sol`), deployed here.
+///         `models` is `SolidMLModels.all()` from `src/models/SolidMLModels.sol`, which
+///         `solidml init` (and `solidml build`) writes from `solidml.toml`.
+/// @dev    Contract of both routes (docs/foundry.md §Routes):
+///         - Bytes: the same return data as the precompile; failures revert with the same
+///           `SolidMLError(code, message)` bytes. Exceptions, on the EVM route only: a run-time
+///           error inside a generated contract reverts with code 6 and that contract's revert
+///           data in the message; the OpenGradient entry is served by the native route only.
+///         - Gas: the frame at the address consumes exactly the precompile's charge
+///           (docs/precompile.md §Gas schedule): the work runs with gas metering paused, then a
+///           hand-assembled wrapper (stdlib-sol/tools/route_wrapper.py) burns the charge to the
+///           unit. What remains is EIP-2929's access cost, which a node never charges for its
+///           precompiles: forge does not know 0x…501D is one, so a transaction's first call to
+///           it pays 2,600 gas of cold access instead of 100; and the wrapper's own call to the
+///           cheatcode address costs 2,600 while that address is cold (the first SolidML call,
+///           or any call after one that reverted: a revert rolls the warm set back), so a
+///           charge below ~3,000 gas (a base-only failure, the smallest models) is then
+///           exceeded. `solidmlWarm()` at the start of a test warms the three addresses: from
+///           then on the gas of every call equals the node's exactly
+///           (stdlib-sol/test/SolidMLTest.t.sol checks it to the unit).
+abstract contract SolidMLTest {
+    /// The SolidML precompile (docs/precompile.md).
+    address internal constant SOLIDML_ADDRESS = 0x000000000000000000000000000000000000501d;
+    /// The OpenGradient-compatible entry.
+    address internal constant SOLIDML_OG_ADDRESS = 0x00000000000000000000000000000000000000F4;
+
+    /// How the SolidML addresses answer, per test contract.
+    SolidMLRoute internal solidmlRoute;
+
+    /// Etch the wrappers and deploy the routes for `models`.
+    function solidmlSetUp(SolidMLModel[] memory models, SolidMLRoute route) internal {
+        solidmlRoute = route;
+        SolidMLRouter main = new SolidMLRouter(models, route, false);
+        SolidMLRouter og = new SolidMLRouter(models, route, true);
+        SOLIDML_VM.etch(SOLIDML_ADDRESS, SolidMLWrapper.code(address(main)));
+        SOLIDML_VM.etch(SOLIDML_OG_ADDRESS, SolidMLWrapper.code(address(og)));
+    }
+
+    /// Make the SolidML addresses and the cheatcode address warm in this transaction (EIP-2929),
+    /// as a node's precompile addresses always are: call it first in a test whose gas figures
+    /// must equal a node's from the first SolidML call on.
+    function solidmlWarm() internal view {
+        SOLIDML_VM.envOr("SOLIDML_WARM", string(""));
+        // calls with no gas: they fail at once, but the accounts they touch stay warm (and a
+        // call, unlike extcodesize, is never optimized away)
+        assembly ("memory-safe") {
+            pop(staticcall(0, SOLIDML_ADDRESS, 0, 0, 0, 0))
+            pop(staticcall(0, SOLIDML_OG_ADDRESS, 0, 0, 0, 0))
+        }
+    }
+
+    /// The precompile's price for a call to `modelId` (docs/precompile.md §Gas schedule).
+    function solidmlPrice(SolidMLModel memory m) internal pure returns (uint256) {
+        return SolidMLGas.price(m.work, m.inputBytes, m.outputBytes);
+    }
+}
+
+/// The route a test picks for the SolidML addresses.
+enum SolidMLRoute {
+    /// Generated pure-Solidity contracts, no ffi.
+    Evm,
+    /// `solidml precompile` through `vm.ffi`: the node's executor.
+    Native
+}
+
+/// One model the routes serve (written by `solidml init` / `solidml build` into
+/// `src/models/SolidMLModels.sol`).
+struct SolidMLModel {
+    /// keccak256 of the artifact.
+    bytes32 id;
+    /// The artifact, relative to the project root (`src/models/NAME.smodel`): the native route.
+    string artifact;
+    /// `NAME.sol:NAME` for `vm.deployCode`: the EVM route ("" when the model has none).
+    string evmContract;
+    /// Work units of one inference (docs/precompile.md §Gas schedule).
+    uint256 work;
+    /// Packed input bytes (after the modelId).
+    uint256 inputBytes;
+    /// Packed output bytes.
+    uint256 outputBytes;
+    /// The input layout the precompile names in its InputLength error (`x: int8[1×64]`).
+    string inputLayout;
+}
+
+/// The gas schedule's formula (docs/precompile.md): `base + per_byte · bytes + ⌈work / 8⌉`.
+library SolidMLGas {
+    uint256 internal constant BASE = 2_000;
+    uint256 internal constant PER_BYTE = 6;
+    uint256 internal constant WORK_PER_GAS = 8;
+
+    function price(uint256 work, uint256 inputBytes, uint256 outputBytes) internal pure returns (uint256) {
+        return BASE + PER_BYTE * (inputBytes + outputBytes) + (work + WORK_PER_GAS - 1) / WORK_PER_GAS;
+    }
+
+    /// The charge of a call refused before any work: unknown model, wrong input length.
+    function earlyFailure(uint256 callBytes) internal pure returns (uint256) {
+        return BASE + PER_BYTE * callBytes;
+    }
+}
+
+/// The cheatcodes used here (a subset of forge-std's `Vm`, declared here so that the library
+/// needs no forge-std).
+interface SolidMLVm {
+    function etch(address target, bytes calldata code) external;
+    function ffi(string[] calldata command) external returns (bytes memory);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory);
+    function deployCode(string calldata artifactPath) external returns (address);
+}
+
+SolidMLVm constant SOLIDML_VM = SolidMLVm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+/// The gas-exact wrapper etched at the SolidML addresses: hand-assembled by
+/// `stdlib-sol/tools/route_wrapper.py` (which documents every instruction); the route's address
+/// goes between the two halves.
+library SolidMLWrapper {
+    bytes internal constant PREFIX =
+        hex"5a30331460de5763d1a5b36f60e01b60005260006000600460006000737109709ecfa91a80626ff3989d68f67f5b1dd12d5af150600281016000523660006020376000600036602001600073";
+    bytes internal constant SUFFIX =
+        hex"5afa3d600060003e606f573d6000fd5b3d632bcd50e060e01b3d526000600060043d6000737109709ecfa91a80626ff3989d68f67f5b1dd12d5af1505a60005160021460dc578260ec01036000510160205181811160bf575050600060c1565b035b6000808080803086f1505060409003604060005160da57f35bfd5bfe5bfe";
+
+    function code(address route) internal pure returns (bytes memory) {
+        return abi.encodePacked(PREFIX, route, SUFFIX);
+    }
+}
+
+/// What a route answers the wrapper: `status ‖ charge ‖ data`, status 0 return, 1 revert,
+/// 2 halt (the price exceeds the gas at entry). Runs with gas metering paused.
+contract SolidMLRouter {
+    /// The SolidML precompile's error (stdlib-sol/src/SolidML.sol).
+    error SolidMLError(uint8 code, string message);
+    /// The native route could not run `solidml precompile`.
+    error SolidMLNativeRouteFailed(string hint, bytes reason);
+    /// A model's generated contract could not be deployed for the EVM route.
+    error SolidMLEvmRouteDeploy(string evmContract);
+
+    uint256 internal constant MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+    struct Entry {
+        address target;
+        uint256 work;
+        uint256 inputBytes;
+        uint256 outputBytes;
+        string inputLayout;
+        bool known;
+    }
+
+    SolidMLRoute public route;
+    bool public openGradient;
+    string[] internal modelArgs;
+    mapping(bytes32 => Entry) internal entries;
+
+    constructor(SolidMLModel[] memory models, SolidMLRoute route_, bool openGradient_) {
+        route = route_;
+        openGradient = openGradient_;
+        for (uint256 i; i < models.length; ++i) {
+            SolidMLModel memory m = models[i];
+            modelArgs.push("--model");
+            modelArgs.push(m.artifact);
+            address target;
+            if (route_ == SolidMLRoute.Evm && !openGradient_ && bytes(m.evmContract).length != 0) {
+                try SOLIDML_VM.deployCode(m.evmContract) returns (address a) {
+                    target = a;
+                } catch {
+                    revert SolidMLEvmRouteDeploy(m.evmContract);
+                }
+            }
+            entries[m.id] = Entry(target, m.work, m.inputBytes, m.outputBytes, m.inputLayout, true);
+        }
+    }
+
+    fallback(bytes calldata input) external returns (bytes memory) {
+        uint256 gasAtEntry = uint256(bytes32(input[:32]));
+        bytes calldata callData = input[32:];
+        if (route == SolidMLRoute.Native) return native(gasAtEntry, callData);
+        if (openGradient) {
+            return answer(gasAtEntry, 1, SolidMLGas.BASE, error_(9, "the EVM route of SolidMLTest does not serve the OpenGradient entry: use SolidMLRoute.Native"));
+        }
+        return evm(gasAtEntry, callData);
+    }
+
+    /// `solidml precompile --abi` answers in this contract's format already.
+    function native(uint256 gasAtEntry, bytes calldata callData) internal returns (bytes memory) {
+        string[] memory cmd = new string[](6 + modelArgs.length + (openGradient ? 1 : 0));
+        uint256 k;
+        cmd[k++] = SOLIDML_VM.envOr("SOLIDML_BIN", string("solidml"));
+        cmd[k++] = "precompile";
+        cmd[k++] = "--abi";
+        cmd[k++] = "--gas-limit";
+        cmd[k++] = decimal(gasAtEntry);
+        if (openGradient) cmd[k++] = "--opengradient";
+        for (uint256 i; i < modelArgs.length; ++i) cmd[k++] = modelArgs[i];
+        cmd[k++] = string.concat("0x", hexString(callData));
+        (bool ok, bytes memory ret) = address(SOLIDML_VM).call(abi.encodeCall(SolidMLVm.ffi, (cmd)));
+        if (!ok || ret.length < 64 + 64) {
+            revert SolidMLNativeRouteFailed(
+                "the native route runs `solidml precompile` through vm.ffi: set `ffi = true` in foundry.toml (or pass --ffi) and put `solidml` on the PATH or in $SOLIDML_BIN",
+                ret
+            );
+        }
+        return abi.decode(ret, (bytes));
+    }
+
+    /// The precompile's checks in its order (docs/spec.md §Gas), then the generated contract.
+    function evm(uint256 gasAtEntry, bytes calldata callData) internal view returns (bytes memory) {
+        uint256 len = callData.length;
+        if (len > MAX_INPUT_BYTES) {
+            return answer(gasAtEntry, 1, SolidMLGas.BASE, error_(4, string.concat("call input of ", decimal(len), " bytes exceeds the limit of ", decimal(MAX_INPUT_BYTES), " bytes")));
+        }
+        if (len < 32) {
+            return answer(gasAtEntry, 1, SolidMLGas.BASE, error_(1, string.concat("input of ", decimal(len), " bytes is shorter than the 32-byte modelId")));
+        }
+        bytes32 id = bytes32(callData[:32]);
+        Entry storage e = entries[id];
+        if (!e.known) {
+            return answer(gasAtEntry, 1, SolidMLGas.earlyFailure(len), error_(2, string.concat("unknown model 0x", hexString(abi.encodePacked(id)))));
+        }
+        if (len - 32 != e.inputBytes) {
+            return answer(
+                gasAtEntry,
+                1,
+                SolidMLGas.earlyFailure(len),
+                error_(3, string.concat("model 0x", hexString(abi.encodePacked(id)), " expects ", decimal(e.inputBytes), " input bytes (", e.inputLayout, "), got ", decimal(len - 32)))
+            );
+        }
+        uint256 price = SolidMLGas.price(e.work, e.inputBytes, e.outputBytes);
+        if (e.target == address(0)) {
+            return answer(gasAtEntry, 1, price, error_(9, string.concat("model 0x", hexString(abi.encodePacked(id)), " has no pure-Solidity contract (an operator the Solidity backend refuses): use SolidMLRoute.Native")));
+        }
+        if (price > gasAtEntry) return abi.encodePacked(uint256(2), gasAtEntry);
+        (bool ok, bytes memory ret) = e.target.staticcall(abi.encodeWithSignature("predictQ(bytes)", callData[32:]));
+        if (!ok) return answer(gasAtEntry, 1, price, error_(6, string.concat("execution failed: the pure-EVM contract reverted 0x", hexString(ret))));
+        return answer(gasAtEntry, 0, price, abi.decode(ret, (bytes)));
+    }
+
+    /// `status ‖ charge ‖ data`, or a halt when the charge exceeds the gas at entry.
+    function answer(uint256 gasAtEntry, uint256 status, uint256 charge, bytes memory data) internal pure returns (bytes memory) {
+        if (charge > gasAtEntry) return abi.encodePacked(uint256(2), gasAtEntry);
+        return abi.encodePacked(status, charge, data);
+    }
+
+    function error_(uint8 code, string memory message) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(SolidMLError.selector, code, message);
+    }
+
+    function decimal(uint256 v) internal pure returns (string memory s) {
+        if (v == 0) return "0";
+        uint256 n;
+        for (uint256 t = v; t != 0; t /= 10) ++n;
+        bytes memory b = new bytes(n);
+        for (; v != 0; v /= 10) b[--n] = bytes1(uint8(48 + v % 10));
+        return string(b);
+    }
+
+    function hexString(bytes memory data) internal pure returns (string memory) {
+        bytes memory digits = "0123456789abcdef";
+        bytes memory s = new bytes(2 * data.length);
+        for (uint256 i; i < data.length; ++i) {
+            s[2 * i] = digits[uint8(data[i]) >> 4];
+            s[2 * i + 1] = digits[uint8(data[i]) & 15];
+        }
+        return string(s);
+    }
+}
