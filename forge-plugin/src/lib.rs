@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod config;
+pub mod lint;
 pub mod models_sol;
 pub mod project;
 
