@@ -5,7 +5,11 @@
 //! equal the node's precompile on the CPU reference executor, byte for byte, and the gas the
 //! frame consumes must equal the precompile's charge (docs/precompile.md §Gas schedule) to the
 //! unit. Errors too: an unknown model and a wrong input length revert with the node's exact
-//! bytes and charge, by both routes.
+//! bytes and charge, by both routes. The OpenGradient entry (0x…F4) likewise: 20 requests per
+//! model with numbers of every decimals from −38 to 38, and the malformed ones (ZK and TEE
+//! modes, a mode beyond TEE, a modelCID that is no modelId, an unknown model, string tensors,
+//! a wrong tensor count, shape or value count, decimals out of range, calldata that is not
+//! the call), each answered with the node's exact bytes and gas.
 //!
 //! Needs forge (`FOUNDRY_BIN`, set by scripts/test.sh): fails without it, unless `SOLIDML_SKIP`
 //! lists `forge` (the policy of `tests/skip.rs`, included here).
@@ -16,7 +20,14 @@ use std::{
     sync::Arc,
 };
 
-use solidml_precompile::{MemoryStore, ModelStore, SolidMlPrecompile};
+use alloy_sol_types::SolCall;
+use solidml_precompile::{
+    MemoryStore, ModelStore, SolidMlPrecompile,
+    opengradient::{
+        ModelInferenceMode, ModelInferenceRequest, ModelInput, MultiDimensionalNumberTensor, Number, OpenGradientEntry, StringTensor,
+        runModelInferenceCall,
+    },
+};
 
 #[allow(unreachable_pub)]
 #[path = "../../tests/skip.rs"]
@@ -24,6 +35,8 @@ use solidml_precompile::{MemoryStore, ModelStore, SolidMlPrecompile};
 mod skip;
 
 const INPUTS: usize = 100;
+/// OpenGradient requests per model: 20 valid, 12 malformed.
+const OG_RECORDS: usize = 32;
 
 /// The example models and their calibration data.
 const MODELS: &[(&str, &str)] = &[
@@ -111,6 +124,7 @@ fn both_routes_equal_the_node_on_every_example_model() {
             assert!(o.error().is_some());
             errors.push((call, o.gas_used, o.return_data()));
         }
+        std::fs::write(dir.join(format!("test/data/{name}.og")), og_records(&node, &model, &id, i as u64)).unwrap();
         cases.push(Case { name: name.clone(), input_bytes, output_bytes, price, errors });
     }
     let toml = std::fs::read_to_string(dir.join("foundry.toml")).unwrap();
@@ -130,6 +144,83 @@ fn both_routes_equal_the_node_on_every_example_model() {
     let want = format!("{} tests passed, 0 failed", 2 * MODELS.len());
     assert!(text.contains(&want), "expected `{want}`:\n{text}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `runModelInference` calldata.
+fn og_call(mode: ModelInferenceMode, cid: String, numbers: Vec<MultiDimensionalNumberTensor>, strings: Vec<StringTensor>) -> Vec<u8> {
+    runModelInferenceCall { request: ModelInferenceRequest { mode, modelCID: cid, input: ModelInput { numbers, strings } } }.abi_encode()
+}
+
+/// OpenGradient requests for `model` and the node's answers, as records the Solidity test
+/// replays: `u32 call length ‖ call ‖ u8 ok ‖ u64 gas ‖ u32 return length ‖ return data`.
+fn og_records(node: &SolidMlPrecompile, model: &solidml_spec::Model, id: &[u8; 32], seed: u64) -> Vec<u8> {
+    let entry = OpenGradientEntry::new(node.clone());
+    let cid = format!("0x{}", hex::encode(id));
+    let tensors = |seed: u64, decimals: &dyn Fn(usize) -> i128| -> Vec<MultiDimensionalNumberTensor> {
+        model
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| {
+                let t = model.tensor(i);
+                let r = bytes(seed * 31 + j as u64, 16 * t.len());
+                let values = (0..t.len())
+                    .map(|k| {
+                        let w = i128::from_le_bytes(r[16 * k..16 * k + 16].try_into().unwrap());
+                        let d = decimals(k);
+                        // magnitudes around the input range at these decimals, some far beyond
+                        let value = if d >= 0 { w % 10i128.pow((d as u32 + 2).min(37)) } else { w % 100 };
+                        Number { value, decimals: d }
+                    })
+                    .collect();
+                MultiDimensionalNumberTensor { name: t.name.clone(), values, shape: t.shape.clone() }
+            })
+            .collect()
+    };
+    let mut calls: Vec<Vec<u8>> = vec![];
+    for k in 0..20u64 {
+        let fixed = [0i128, 1, 2, 18, 38, -1, -38][k as usize % 7];
+        let per_value = k >= 7;
+        let d = move |i: usize| if per_value { (i as i128 * 7 + k as i128) % 77 - 38 } else { fixed };
+        calls.push(og_call(ModelInferenceMode::VANILLA, if k % 2 == 0 { cid.clone() } else { cid[2..].to_uppercase() }, tensors(seed * 100 + k, &d), vec![]));
+    }
+    let good = tensors(seed, &|_| 2);
+    let mut wrong_shape = good.clone();
+    wrong_shape[0].shape.push(2);
+    let mut short = good.clone();
+    short[0].values.pop();
+    let mut bad_decimals = good.clone();
+    bad_decimals[0].values[3].decimals = 39;
+    calls.extend([
+        og_call(ModelInferenceMode::ZK, cid.clone(), good.clone(), vec![]),
+        og_call(ModelInferenceMode::TEE, cid.clone(), good.clone(), vec![]),
+        og_call(ModelInferenceMode::VANILLA, "QmNotAModelId".into(), good.clone(), vec![]),
+        og_call(ModelInferenceMode::VANILLA, format!("0x{}", "ab".repeat(32)), good.clone(), vec![]),
+        og_call(ModelInferenceMode::VANILLA, cid.clone(), good.clone(), vec![StringTensor { name: "s".into(), values: vec!["x".into()] }]),
+        og_call(ModelInferenceMode::VANILLA, cid.clone(), vec![], vec![]),
+        og_call(ModelInferenceMode::VANILLA, cid.clone(), wrong_shape, vec![]),
+        og_call(ModelInferenceMode::VANILLA, cid.clone(), short, vec![]),
+        og_call(ModelInferenceMode::VANILLA, cid.clone(), bad_decimals, vec![]),
+        vec![0x72, 0x89, 0xe9, 0xc2, 1, 2, 3],
+        b"not a call at all".to_vec(),
+    ]);
+    // a mode beyond TEE: the enum's word set to 3
+    let mut beyond = og_call(ModelInferenceMode::VANILLA, cid.clone(), good, vec![]);
+    beyond[4 + 32 + 31] = 3;
+    calls.push(beyond);
+    assert_eq!(calls.len(), OG_RECORDS);
+    let mut out = vec![];
+    for call in calls {
+        let o = entry.call(&call, 30_000_000);
+        let ret = o.return_data();
+        out.extend((call.len() as u32).to_be_bytes());
+        out.extend(&call);
+        out.push(o.error().is_none() as u8);
+        out.extend(o.gas_used.to_be_bytes());
+        out.extend((ret.len() as u32).to_be_bytes());
+        out.extend(ret);
+    }
+    out
 }
 
 fn routes_test(cases: &[Case]) -> String {
@@ -203,6 +294,39 @@ abstract contract RoutesBase is SolidMLTest {
         }
     }
 
+    function word(bytes memory b, uint256 at, uint256 len) internal pure returns (uint256 v) {
+        for (uint256 i; i < len; ++i) v = (v << 8) | uint8(b[at + i]);
+    }
+
+    /// Replay the OpenGradient records of `name` at 0x…F4: each answer and its gas equal the node's.
+    function replayOpenGradient(string memory name, uint256 records) internal {
+        solidmlWarm();
+        measure(EMPTY, "");
+        bytes memory recs = FileVm(address(SOLIDML_VM)).readFileBinary(string.concat("test/data/", name, ".og"));
+        uint256 at;
+        uint256 k;
+        for (; at < recs.length; ++k) {
+            uint256 n = word(recs, at, 4);
+            bytes memory input = slice(recs, at + 4, n);
+            at += 4 + n;
+            bool wantOk = recs[at] != 0;
+            uint256 gasWanted = word(recs, at + 1, 8);
+            uint256 m = word(recs, at + 9, 4);
+            bytes memory want = slice(recs, at + 13, m);
+            at += 13 + m;
+            solidmlWarm();
+            (uint256 used, bool ok, bytes memory ret) = measure(SOLIDML_OG_ADDRESS, input);
+            (uint256 baseline,,) = measure(EMPTY, input);
+            string memory which = string.concat(name, ": OpenGradient request ", FileVm(address(SOLIDML_VM)).toString(k));
+            require(ok == wantOk, string.concat(which, ": success differs from the node's"));
+            if (keccak256(ret) != keccak256(want)) revert(string.concat(which, ": answer differs from the node's: ", string(ret)));
+            if (used - baseline != gasWanted) {
+                revert(string.concat(which, " costs ", FileVm(address(SOLIDML_VM)).toString(used - baseline), " gas, the node charges ", FileVm(address(SOLIDML_VM)).toString(gasWanted)));
+            }
+        }
+        require(k == records, "record count");
+    }
+
     function failure(bytes memory input, uint256 charge, bytes memory revertData) internal {
         solidmlWarm();
         measure(EMPTY, "");
@@ -227,7 +351,7 @@ abstract contract RoutesBase is SolidMLTest {
         for (input, gas, data) in &c.errors {
             s += &format!("        failure(hex\"{}\", {gas}, hex\"{}\");\n", hex::encode(input), hex::encode(data));
         }
-        s += "    }\n";
+        s += &format!("        replayOpenGradient(\"{}\", {OG_RECORDS});\n    }}\n", c.name);
     }
     s += "}\n\ncontract RoutesEvmTest is RoutesBase {\n    function route() internal pure override returns (SolidMLRoute) {\n        return SolidMLRoute.Evm;\n    }\n}\n";
     s += "\ncontract RoutesNativeTest is RoutesBase {\n    function route() internal pure override returns (SolidMLRoute) {\n        return SolidMLRoute.Native;\n    }\n}\n";

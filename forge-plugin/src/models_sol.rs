@@ -5,11 +5,14 @@
 //! entry of `all()`: artifact path (the native route's `--model`), `NAME.sol:NAME` (the EVM
 //! route's `vm.deployCode`), and what the EVM route needs to answer like the precompile: work
 //! units, input and output bytes, the input layout its InputLength error names
-//! (`solidml_precompile::abi`, `solidml_precompile::gas::work_units`). `ROUTE` is
+//! (`solidml_precompile::abi`, `solidml_precompile::gas::work_units`), and for the
+//! OpenGradient entry every input and output tensor ([`tensors_abi`]). `ROUTE` is
 //! `[project] route`.
 
+use alloy_primitives::{I256, U256};
+use alloy_sol_types::{SolValue, sol};
 use solidml_precompile::{abi, gas::work_units};
-use solidml_spec::Model;
+use solidml_spec::{DType, Model, io::scale_parts};
 
 use crate::config::Route;
 
@@ -25,6 +28,43 @@ pub struct ModelEntry<'a> {
     pub artifact: String,
     /// The pure-Solidity contract's name, when there is one.
     pub evm_contract: Option<String>,
+}
+
+sol! {
+    /// One model tensor as SolidMLTest's OpenGradient route reads it
+    /// (`stdlib-sol/src/test/SolidMLTest.sol`, `SolidMLTensor`): the scale as the spec's
+    /// `m · 2^e` (`solidml_spec::io::scale_parts`).
+    struct SolidMLTensor {
+        string name;
+        uint32[] shape;
+        bool isInt64;
+        uint256 scaleMantissa;
+        int256 scaleExp;
+        int256 zeroPoint;
+    }
+}
+
+fn tensor(model: &Model, i: u32) -> SolidMLTensor {
+    let t = model.tensor(i);
+    let (int64, (m, e), zp) = match (t.dtype, t.quant) {
+        (DType::I8, Some(q)) => (false, scale_parts(q.scale), q.zero_point),
+        _ => (true, (0, 0), 0),
+    };
+    SolidMLTensor {
+        name: t.name.clone(),
+        shape: t.shape.clone(),
+        isInt64: int64,
+        scaleMantissa: U256::from(m as u128),
+        scaleExp: I256::try_from(e).unwrap(),
+        zeroPoint: I256::try_from(zp).unwrap(),
+    }
+}
+
+/// `abi.encode(SolidMLTensor[] inputs, SolidMLTensor[] outputs)` of `model`.
+pub fn tensors_abi(model: &Model) -> Vec<u8> {
+    let ins: Vec<SolidMLTensor> = model.inputs.iter().map(|&i| tensor(model, i)).collect();
+    let outs: Vec<SolidMLTensor> = model.outputs.iter().map(|&i| tensor(model, i)).collect();
+    (ins, outs).abi_encode_params()
 }
 
 /// The constant naming a model's id: `digits_mlp` → `DIGITS_MLP`.
@@ -62,14 +102,15 @@ pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
     for (i, m) in models.iter().enumerate() {
         let evm = m.evm_contract.as_ref().map(|c| format!("{c}.sol:{c}")).unwrap_or_default();
         s += &format!(
-            "        m[{i}] = SolidMLModel({{\n            id: {},\n            artifact: \"{}\",\n            evmContract: \"{}\",\n            work: {},\n            inputBytes: {},\n            outputBytes: {},\n            inputLayout: unicode\"{}\"\n        }});\n",
+            "        m[{i}] = SolidMLModel({{\n            id: {},\n            artifact: \"{}\",\n            evmContract: \"{}\",\n            work: {},\n            inputBytes: {},\n            outputBytes: {},\n            inputLayout: unicode\"{}\",\n            tensors: hex\"{}\"\n        }});\n",
             id_constant(m.name),
             m.artifact,
             evm,
             work_units(m.model),
             abi::input_bytes(m.model),
             abi::output_bytes(m.model),
-            abi::input_layout(m.model).replace('"', "\\\"")
+            abi::input_layout(m.model).replace('"', "\\\""),
+            hex::encode(tensors_abi(m.model))
         );
     }
     s += "    }\n}\n";

@@ -21,6 +21,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("ModelRegistry.sol", include_str!("../../stdlib-sol/src/ModelRegistry.sol")),
     ("opengradient/OGInference.sol", include_str!("../../stdlib-sol/src/opengradient/OGInference.sol")),
     ("test/SolidMLTest.sol", include_str!("../../stdlib-sol/src/test/SolidMLTest.sol")),
+    ("test/SolidMLOpenGradient.sol", include_str!("../../stdlib-sol/src/test/SolidMLOpenGradient.sol")),
 ];
 
 /// What happened to one file.
@@ -248,9 +249,27 @@ mod tests {
 
     #[test]
     fn the_embedded_library_is_the_repository_s() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-sol/src");
         for (rel, text) in LIBRARY {
-            let on_disk = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-sol/src").join(rel)).unwrap();
+            let on_disk = std::fs::read_to_string(src.join(rel)).unwrap();
             assert_eq!(&on_disk, text, "{rel}");
         }
+        // and every source of the library is embedded
+        fn walk(root: &Path, d: &Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(root, &p, out);
+                } else if p.extension().is_some_and(|x| x == "sol") {
+                    out.push(relative(root, &p));
+                }
+            }
+        }
+        let mut files = vec![];
+        walk(&src, &src, &mut files);
+        files.sort();
+        let mut embedded: Vec<String> = LIBRARY.iter().map(|(r, _)| r.to_string()).collect();
+        embedded.sort();
+        assert_eq!(files, embedded, "stdlib-sol/src and project::LIBRARY differ");
     }
 }
