@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {SolidMLOpenGradient, SolidMLTensor, SolidMLOgRequest} from "./SolidMLOpenGradient.sol";
+
 /// @title SolidMLTest: the SolidML precompile inside `forge test`.
 /// @notice Inherit it and call `solidmlSetUp(models, route)` in `setUp`: the SolidML address
 ///         (0x…501D) and the OpenGradient-compatible entry (0x…F4) then answer as on a SolidML
@@ -13,10 +15,12 @@ pragma solidity ^0.8.20;
 ///         `models` is `SolidMLModels.all()` from `src/models/SolidMLModels.sol`, which
 ///         `solidml init` (and `solidml build`) writes from `solidml.toml`.
 /// @dev    Contract of both routes (docs/foundry.md §Routes):
-///         - Bytes: the same return data as the precompile; failures revert with the same
-///           `SolidMLError(code, message)` bytes. Exceptions, on the EVM route only: a run-time
-///           error inside a generated contract reverts with code 6 and that contract's revert
-///           data in the message; the OpenGradient entry is served by the native route only.
+///         - Bytes: the same return data as the precompile, at both addresses; failures revert
+///           with the same `SolidMLError(code, message)` bytes. Exceptions, on the EVM route
+///           only: a run-time error inside a generated contract reverts with code 6 and that
+///           contract's revert data in the message; a model the Solidity backend refuses has no
+///           contract to route to (code 9, saying so); OpenGradient calldata that Solidity's
+///           ABI decoder rejects but alloy's accepts (or the reverse) gets code 8 either way.
 ///         - Gas: the frame at the address consumes exactly the precompile's charge
 ///           (docs/precompile.md §Gas schedule): the work runs with gas metering paused, then a
 ///           hand-assembled wrapper (stdlib-sol/tools/route_wrapper.py) burns the charge to the
@@ -91,6 +95,9 @@ struct SolidMLModel {
     uint256 outputBytes;
     /// The input layout the precompile names in its InputLength error (`x: int8[1×64]`).
     string inputLayout;
+    /// `abi.encode(SolidMLTensor[] inputs, SolidMLTensor[] outputs)`: what the OpenGradient
+    /// entry needs (names, shapes, scales, zero points).
+    bytes tensors;
 }
 
 /// The gas schedule's formula (docs/precompile.md): `base + per_byte · bytes + ⌈work / 8⌉`.
@@ -152,6 +159,7 @@ contract SolidMLRouter {
         uint256 inputBytes;
         uint256 outputBytes;
         string inputLayout;
+        bytes tensors;
         bool known;
     }
 
@@ -168,14 +176,14 @@ contract SolidMLRouter {
             modelArgs.push("--model");
             modelArgs.push(m.artifact);
             address target;
-            if (route_ == SolidMLRoute.Evm && !openGradient_ && bytes(m.evmContract).length != 0) {
+            if (route_ == SolidMLRoute.Evm && bytes(m.evmContract).length != 0) {
                 try SOLIDML_VM.deployCode(m.evmContract) returns (address a) {
                     target = a;
                 } catch {
                     revert SolidMLEvmRouteDeploy(m.evmContract);
                 }
             }
-            entries[m.id] = Entry(target, m.work, m.inputBytes, m.outputBytes, m.inputLayout, true);
+            entries[m.id] = Entry(target, m.work, m.inputBytes, m.outputBytes, m.inputLayout, m.tensors, true);
         }
     }
 
@@ -183,9 +191,7 @@ contract SolidMLRouter {
         uint256 gasAtEntry = uint256(bytes32(input[:32]));
         bytes calldata callData = input[32:];
         if (route == SolidMLRoute.Native) return native(gasAtEntry, callData);
-        if (openGradient) {
-            return answer(gasAtEntry, 1, SolidMLGas.BASE, error_(9, "the EVM route of SolidMLTest does not serve the OpenGradient entry: use SolidMLRoute.Native"));
-        }
+        if (openGradient) return openGradientEvm(gasAtEntry, callData);
         return evm(gasAtEntry, callData);
     }
 
@@ -241,6 +247,71 @@ contract SolidMLRouter {
         (bool ok, bytes memory ret) = e.target.staticcall(abi.encodeWithSignature("predictQ(bytes)", callData[32:]));
         if (!ok) return answer(gasAtEntry, 1, price, error_(6, string.concat("execution failed: the pure-EVM contract reverted 0x", hexString(ret))));
         return answer(gasAtEntry, 0, price, abi.decode(ret, (bytes)));
+    }
+
+    /// Decode `runModelInference`'s argument (an external call, so that a malformed request is
+    /// caught rather than reverting the route).
+    function decodeOpenGradient(bytes calldata args) external pure returns (SolidMLOgRequest memory) {
+        return abi.decode(args, (SolidMLOgRequest));
+    }
+
+    /// The OpenGradient entry's checks in the node's order (opengradient.rs `call`), then the
+    /// generated contract on the packed inputs.
+    function openGradientEvm(uint256 gasAtEntry, bytes calldata callData) internal view returns (bytes memory) {
+        (bytes memory refused, bytes32 id, SolidMLOgRequest memory r) = openGradientChecks(gasAtEntry, callData);
+        if (refused.length != 0) return refused;
+        Entry storage e = entries[id];
+        (SolidMLTensor[] memory ins, SolidMLTensor[] memory outs) = abi.decode(e.tensors, (SolidMLTensor[], SolidMLTensor[]));
+        (bool okIn, bytes memory packed, string memory why) = SolidMLOpenGradient.packInputs(r.input, ins);
+        if (!okIn) return answer(gasAtEntry, 1, SolidMLGas.earlyFailure(callData.length), error_(8, string.concat("malformed ABI input: ", why)));
+        uint256 price = SolidMLGas.price(e.work, callData.length, SolidMLOpenGradient.outputElements(outs) * SolidMLOpenGradient.OUTPUT_BYTES_PER_ELEMENT);
+        return openGradientRun(gasAtEntry, id, e.target, price, packed, outs);
+    }
+
+    /// Up to the model lookup: the refusal (empty when the request passes), the model and the
+    /// request.
+    function openGradientChecks(uint256 gasAtEntry, bytes calldata callData)
+        internal
+        view
+        returns (bytes memory refused, bytes32 id, SolidMLOgRequest memory r)
+    {
+        uint256 early = SolidMLGas.earlyFailure(callData.length);
+        bool decoded;
+        if (callData.length >= 4 && bytes4(callData[:4]) == SolidMLOpenGradient.SELECTOR) {
+            try this.decodeOpenGradient(callData[4:]) returns (SolidMLOgRequest memory x) {
+                (r, decoded) = (x, true);
+            } catch {}
+        }
+        if (!decoded) return (answer(gasAtEntry, 1, early, error_(8, "malformed ABI input: calldata is not a runModelInference(ModelInferenceRequest) call")), 0, r);
+        if (r.mode == 1 || r.mode == 2) {
+            string memory mode = r.mode == 1 ? "ZK" : "TEE";
+            return (answer(gasAtEntry, 1, early, error_(9, string.concat("inference mode ", mode, " is not available on SolidML: use VANILLA (results are exact and re-checkable)"))), 0, r);
+        }
+        if (r.mode > 2) return (answer(gasAtEntry, 1, early, error_(8, "malformed ABI input: unknown inference mode")), 0, r);
+        bool okId;
+        (okId, id) = SolidMLOpenGradient.parseCid(r.modelCID);
+        if (!okId) {
+            return (answer(gasAtEntry, 1, early, error_(9, string.concat("modelCID `", r.modelCID, "` is not a SolidML modelId (expected 0x followed by 64 hex digits)"))), 0, r);
+        }
+        if (!entries[id].known) return (answer(gasAtEntry, 1, early, error_(2, string.concat("unknown model 0x", hexString(abi.encodePacked(id))))), 0, r);
+        if (r.input.strings.length != 0) {
+            return (answer(gasAtEntry, 1, early, error_(9, "string tensors are not supported: SolidML models take numbers only")), 0, r);
+        }
+    }
+
+    /// Run the generated contract on `packed` and encode the `ModelOutput`.
+    function openGradientRun(uint256 gasAtEntry, bytes32 id, address target, uint256 price, bytes memory packed, SolidMLTensor[] memory outs)
+        internal
+        view
+        returns (bytes memory)
+    {
+        if (target == address(0)) {
+            return answer(gasAtEntry, 1, price, error_(9, string.concat("model 0x", hexString(abi.encodePacked(id)), " has no pure-Solidity contract (an operator the Solidity backend refuses): use SolidMLRoute.Native")));
+        }
+        if (price > gasAtEntry) return abi.encodePacked(uint256(2), gasAtEntry);
+        (bool ok, bytes memory ret) = target.staticcall(abi.encodeWithSignature("predictQ(bytes)", packed));
+        if (!ok) return answer(gasAtEntry, 1, price, error_(6, string.concat("execution failed: the pure-EVM contract reverted 0x", hexString(ret))));
+        return answer(gasAtEntry, 0, price, SolidMLOpenGradient.encodeOutputs(abi.decode(ret, (bytes)), outs));
     }
 
     /// `status ‖ charge ‖ data`, or a halt when the charge exceeds the gas at entry.
