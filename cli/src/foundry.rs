@@ -41,6 +41,7 @@ fn report(root: &Path, path: &Path, action: &Action) {
         Action::Unchanged => println!("  unchanged   {rel}"),
         Action::Overwritten => println!("  overwritten {rel} (--force)"),
         Action::Appended => println!("  updated     {rel} (added {})", project::REMAPPING),
+        Action::Updated => println!("  updated     {rel}"),
         Action::Skipped => println!("  skipped     {rel}: it exists with other contents (yours; --force overwrites it)"),
     }
 }
@@ -48,6 +49,14 @@ fn report(root: &Path, path: &Path, action: &Action) {
 fn write(root: &Path, rel: &str, contents: &[u8], force: bool) -> Result<Action> {
     let path = root.join(rel);
     let action = project::write_file(&path, contents, force).map_err(forge_err)?;
+    report(root, &path, &action);
+    Ok(action)
+}
+
+/// Write a file `init` manages (see [`project::write_managed`]).
+fn write_managed(root: &Path, rel: &str, contents: &[u8]) -> Result<Action> {
+    let path = root.join(rel);
+    let action = project::write_managed(&path, contents).map_err(forge_err)?;
     report(root, &path, &action);
     Ok(action)
 }
@@ -84,7 +93,7 @@ pub(crate) fn init(args: InitArgs) -> Result<()> {
         write(&root, "foundry.toml", project::FOUNDRY_TOML.as_bytes(), false)?;
     }
     for (rel, text) in project::LIBRARY {
-        write(&root, &format!("lib/solidml/src/{rel}"), text.as_bytes(), args.force)?;
+        write_managed(&root, &format!("lib/solidml/src/{rel}"), text.as_bytes())?;
     }
     let remap = project::ensure_remapping(&root).map_err(forge_err)?;
     report(&root, &root.join("remappings.txt"), &remap);
@@ -115,7 +124,7 @@ pub(crate) fn init(args: InitArgs) -> Result<()> {
     }
     let config = Config::load(&config_path).map_err(forge_err)?;
     let built = build_models(&config, false)?;
-    write_models(&config, &built, args.force)?;
+    write_models(&config, &built)?;
     if let Some(first) = built.first() {
         let test = project::example_test(
             &models_sol::id_constant(&first.name),
@@ -214,12 +223,12 @@ fn model_files(route: Route, built: &[BuiltModel], artifact_dir: &str) -> Vec<(S
     files
 }
 
-/// Write the compiled models into `[project] out` (generated files: replaced when they change).
-fn write_models(config: &Config, built: &[BuiltModel], _force: bool) -> Result<()> {
+/// Write the compiled models into `[project] out` (managed files: replaced when they change).
+fn write_models(config: &Config, built: &[BuiltModel]) -> Result<()> {
     let root = config.root();
     let out = config.project.out.trim_end_matches('/').to_string();
     for (rel, bytes) in model_files(config.project.route, built, &out) {
-        write(&root, &format!("{out}/{rel}"), &bytes, true)?;
+        write_managed(&root, &format!("{out}/{rel}"), &bytes)?;
     }
     Ok(())
 }
@@ -228,7 +237,7 @@ fn write_models(config: &Config, built: &[BuiltModel], _force: bool) -> Result<(
 pub(crate) fn build(config_path: &Path) -> Result<()> {
     let config = Config::load(config_path).map_err(forge_err)?;
     let built = build_models(&config, true)?;
-    write_models(&config, &built, true)
+    write_models(&config, &built)
 }
 
 /// `solidml check` arguments.
@@ -251,7 +260,11 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
     let built = build_models(&config, true)?;
     let mut figures: Vec<ModelFigures> = built
         .iter()
-        .map(|b| ModelFigures { name: b.name.clone(), model_id: format!("0x{}", hex::encode(b.built.compiled.model_id)), figures: Default::default() })
+        .map(|b| ModelFigures {
+            name: b.name.clone(),
+            model_id: format!("0x{}", hex::encode(b.built.compiled.model_id)),
+            figures: Default::default(),
+        })
         .collect();
     for (b, f) in built.iter().zip(&mut figures) {
         if b.config.eval.is_empty() {
@@ -315,7 +328,8 @@ fn round4(v: f64) -> f64 {
 /// forge and the solc it should use: `$FOUNDRY_BIN/forge` (else `forge` on the PATH) and the
 /// solc `solidml gas` uses when there is one (then offline).
 fn forge_command() -> (PathBuf, Option<PathBuf>) {
-    let forge = std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("forge")).filter(|p| p.is_file()).unwrap_or_else(|| "forge".into());
+    let forge =
+        std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("forge")).filter(|p| p.is_file()).unwrap_or_else(|| "forge".into());
     let solc = solidml_solidity::solc::Solc::locate().ok().map(|s| s.path().to_path_buf());
     (forge, solc)
 }
@@ -330,10 +344,8 @@ fn forge_gas(config: &Config, built: &[BuiltModel]) -> Result<Vec<(String, u64)>
     // the EVM route when every model has a pure-Solidity contract (no ffi needed); the charge
     // is the same either way
     let route = if built.iter().all(|b| b.built.evm_contract.is_some()) { Route::Evm } else { Route::Native };
-    let mut files: Vec<(String, Vec<u8>)> = model_files(route, built, "src")
-        .into_iter()
-        .map(|(rel, b)| (format!("src/{rel}"), b))
-        .collect();
+    let mut files: Vec<(String, Vec<u8>)> =
+        model_files(route, built, "src").into_iter().map(|(rel, b)| (format!("src/{rel}"), b)).collect();
     for (rel, text) in project::LIBRARY {
         files.push((format!("lib/solidml/src/{rel}"), text.as_bytes().to_vec()));
     }

@@ -236,8 +236,11 @@ fn compile(
         eprintln!("note: {n}");
     }
     // the evaluation runs before anything is written: a failing --eval leaves no output
-    let evaluation =
-        if eval_data.is_empty() { None } else { Some(build::evaluation_table(&build::evaluate(model, &built.compiled.model, eval_data, labels)?)) };
+    let evaluation = if eval_data.is_empty() {
+        None
+    } else {
+        Some(build::evaluation_table(&build::evaluate(model, &built.compiled.model, eval_data, labels)?))
+    };
     build::write_all(out, &built.files)?;
     let compiled = &built.compiled;
     println!("compiled {} → {}", model.display(), out.join(format!("{}.smodel", compiled.model.name)).display());

@@ -4,7 +4,11 @@
 use std::{path::PathBuf, sync::Arc};
 
 use miette::Result;
-use solidml_precompile::{DirStore, MemoryStore, ModelStore, SolidMlPrecompile, abi, opengradient::OpenGradientEntry, precompile::{Outcome, Status}};
+use solidml_precompile::{
+    DirStore, MemoryStore, ModelStore, SolidMlPrecompile, abi,
+    opengradient::OpenGradientEntry,
+    precompile::{Outcome, Status},
+};
 
 use crate::{backend::BackendChoice, error::CliError};
 

@@ -128,7 +128,11 @@ fn both_routes_equal_the_node_on_every_example_model() {
         cases.push(Case { name: name.clone(), input_bytes, output_bytes, price, errors });
     }
     let toml = std::fs::read_to_string(dir.join("foundry.toml")).unwrap();
-    std::fs::write(dir.join("foundry.toml"), format!("{toml}ffi = true\nfs_permissions = [{{ access = \"read\", path = \"./test/data\" }}]\n")).unwrap();
+    std::fs::write(
+        dir.join("foundry.toml"),
+        format!("{toml}ffi = true\nfs_permissions = [{{ access = \"read\", path = \"./test/data\" }}]\n"),
+    )
+    .unwrap();
     std::fs::write(dir.join("test/Routes.t.sol"), routes_test(&cases)).unwrap();
 
     let out = Command::new(foundry.join("forge"))
@@ -182,7 +186,12 @@ fn og_records(node: &SolidMlPrecompile, model: &solidml_spec::Model, id: &[u8; 3
         let fixed = [0i128, 1, 2, 18, 38, -1, -38][k as usize % 7];
         let per_value = k >= 7;
         let d = move |i: usize| if per_value { (i as i128 * 7 + k as i128) % 77 - 38 } else { fixed };
-        calls.push(og_call(ModelInferenceMode::VANILLA, if k % 2 == 0 { cid.clone() } else { cid[2..].to_uppercase() }, tensors(seed * 100 + k, &d), vec![]));
+        calls.push(og_call(
+            ModelInferenceMode::VANILLA,
+            if k % 2 == 0 { cid.clone() } else { cid[2..].to_uppercase() },
+            tensors(seed * 100 + k, &d),
+            vec![],
+        ));
     }
     let good = tensors(seed, &|_| 2);
     let mut wrong_shape = good.clone();

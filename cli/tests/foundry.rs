@@ -197,7 +197,11 @@ fn bad_configurations_point_at_their_line_and_write_no_snapshot() {
     let cases: &[(&str, &str, &str)] = &[
         ("layuot = \"fast\"\n", "unknown field `layuot`", "9 │ layuot"),
         ("budgets = { predict_gas = \"many\" }\n", "invalid type: string \"many\", expected u64", "9 │ budgets"),
-        ("\n[models.other]\nonnx = \"models/missing.onnx\"\n", "ONNX file `models/missing.onnx` of model `other` does not exist", "11 │ onnx"),
+        (
+            "\n[models.other]\nonnx = \"models/missing.onnx\"\n",
+            "ONNX file `models/missing.onnx` of model `other` does not exist",
+            "11 │ onnx",
+        ),
         ("\n[models.broken]\nonnx = \"models/broken.onnx\"\n", "model `broken` does not compile", "11 │ onnx"),
     ];
     for (extra, message, line) in cases {

@@ -45,9 +45,10 @@ impl Snapshot {
     /// Read `path`; `None` when it does not exist.
     pub fn load(path: &std::path::Path) -> Result<Option<Snapshot>, ForgeError> {
         match std::fs::read_to_string(path) {
-            Ok(s) => serde_json::from_str(&s)
-                .map(Some)
-                .map_err(|e| ForgeError::Snapshot { path: path.display().to_string(), message: format!("{e} (rewrite it with `solidml check --update`)") }),
+            Ok(s) => serde_json::from_str(&s).map(Some).map_err(|e| ForgeError::Snapshot {
+                path: path.display().to_string(),
+                message: format!("{e} (rewrite it with `solidml check --update`)"),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(ForgeError::io(path, e)),
         }
@@ -127,7 +128,15 @@ pub fn compare(config: &Config, figures: &[ModelFigures], snapshot: Option<&Snap
                 } else {
                     format!("{}: {figure} {} exceeds its budget {} by {}", m.name, fmt(value), fmt(limit as f64), fmt(value - limit as f64))
                 };
-                out.push(Finding { model: m.name.clone(), figure: figure.into(), rule: Rule::Budget, value, limit: Some(limit as f64), ok, message });
+                out.push(Finding {
+                    model: m.name.clone(),
+                    figure: figure.into(),
+                    rule: Rule::Budget,
+                    value,
+                    limit: Some(limit as f64),
+                    ok,
+                    message,
+                });
             }
         }
         for (figure, floor) in [("agreement", mc.floors.agreement), ("accuracy", mc.floors.accuracy)] {
@@ -138,14 +147,24 @@ pub fn compare(config: &Config, figures: &[ModelFigures], snapshot: Option<&Snap
                 } else {
                     format!("{}: {figure} {value:.2}% is below its floor {limit:.2}% by {:.2} points", m.name, limit - value)
                 };
-                out.push(Finding { model: m.name.clone(), figure: figure.into(), rule: Rule::Floor, value, limit: Some(limit), ok, message });
+                out.push(Finding {
+                    model: m.name.clone(),
+                    figure: figure.into(),
+                    rule: Rule::Floor,
+                    value,
+                    limit: Some(limit),
+                    ok,
+                    message,
+                });
             }
         }
         let snap = snapshot.and_then(|s| s.models.get(&m.name));
         for (figure, &value) in &m.figures {
             let previous = snap.and_then(|s| s.get(figure)).copied();
             let (ok, message) = match previous {
-                None => (false, format!("{}: {figure} {} is not in the snapshot (record it with `solidml check --update`)", m.name, fmt(value))),
+                None => {
+                    (false, format!("{}: {figure} {} is not in the snapshot (record it with `solidml check --update`)", m.name, fmt(value)))
+                }
                 Some(p) => {
                     let change = if p == 0.0 { if value == 0.0 { 0.0 } else { f64::INFINITY } } else { (value - p) / p.abs() * 100.0 };
                     let ok = change.abs() <= tolerance;
@@ -190,7 +209,8 @@ fn cell(m: &ModelFigures, figure: &str) -> String {
 /// The terminal table: one row per model, then the failures.
 pub fn table(figures: &[ModelFigures], findings: &[Finding]) -> String {
     let cols: Vec<&str> = GAS.iter().chain(ACCURACY).copied().collect();
-    let mut rows: Vec<Vec<String>> = vec![std::iter::once("model".to_string()).chain(cols.iter().map(|c| c.to_string())).chain(["status".into()]).collect()];
+    let mut rows: Vec<Vec<String>> =
+        vec![std::iter::once("model".to_string()).chain(cols.iter().map(|c| c.to_string())).chain(["status".into()]).collect()];
     for m in figures {
         let failed = findings.iter().filter(|f| f.model == m.name && !f.ok).count();
         let status = if failed == 0 { "ok".to_string() } else { format!("{failed} FAILED") };
@@ -199,7 +219,8 @@ pub fn table(figures: &[ModelFigures], findings: &[Finding]) -> String {
     let widths: Vec<usize> = (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap()).collect();
     let mut s = String::new();
     for r in &rows {
-        let line: Vec<String> = r.iter().zip(&widths).enumerate().map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") }).collect();
+        let line: Vec<String> =
+            r.iter().zip(&widths).enumerate().map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") }).collect();
         s += line.join("  ").trim_end();
         s += "\n";
     }
@@ -213,7 +234,11 @@ pub fn table(figures: &[ModelFigures], findings: &[Finding]) -> String {
 pub fn markdown(figures: &[ModelFigures], findings: &[Finding]) -> String {
     let failed: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
     let mut s = String::from("## SolidML check\n\n");
-    s += &if failed.is_empty() { format!("All {} checks pass.\n\n", findings.len()) } else { format!("**{} of {} checks fail.**\n\n", failed.len(), findings.len()) };
+    s += &if failed.is_empty() {
+        format!("All {} checks pass.\n\n", findings.len())
+    } else {
+        format!("**{} of {} checks fail.**\n\n", failed.len(), findings.len())
+    };
     s += "| model | deploy gas | predict gas | predictQ gas | precompile gas | agreement | accuracy | max error | mean error |\n";
     s += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for m in figures {
@@ -232,7 +257,9 @@ pub fn markdown(figures: &[ModelFigures], findings: &[Finding]) -> String {
 /// The JSON report: figures and every comparison.
 pub fn json(figures: &[ModelFigures], findings: &[Finding]) -> String {
     let failed = findings.iter().filter(|f| !f.ok).count();
-    serde_json::to_string_pretty(&serde_json::json!({ "ok": failed == 0, "failed": failed, "models": figures, "checks": findings })).unwrap() + "\n"
+    serde_json::to_string_pretty(&serde_json::json!({ "ok": failed == 0, "failed": failed, "models": figures, "checks": findings }))
+        .unwrap()
+        + "\n"
 }
 
 /// The JUnit XML report: one test suite per model, one test case per comparison.
@@ -274,7 +301,8 @@ mod tests {
     }
 
     fn figures(predict: f64, accuracy: f64) -> Vec<ModelFigures> {
-        let figures = [("predict_gas", predict), ("accuracy", accuracy), ("agreement", 100.0)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let figures =
+            [("predict_gas", predict), ("accuracy", accuracy), ("agreement", 100.0)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         vec![ModelFigures { name: "digits".into(), model_id: "0x00".into(), figures }]
     }
 

@@ -29,7 +29,7 @@ use std::{
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::ForgeError;
+use crate::{ConfigError, ForgeError};
 
 /// The configuration file's name, at the foundry project's root.
 pub const FILE_NAME: &str = "solidml.toml";
@@ -195,7 +195,10 @@ impl Config {
                     path,
                     &text,
                     name.span(),
-                    format!("model name `{}` is not a Solidity identifier (letters, digits, `_`, not starting with a digit): it names the generated contract", name.get_ref()),
+                    format!(
+                        "model name `{}` is not a Solidity identifier (letters, digits, `_`, not starting with a digit): it names the generated contract",
+                        name.get_ref()
+                    ),
                     "not an identifier",
                 ));
             }
@@ -204,7 +207,13 @@ impl Config {
                 if p.is_file() {
                     Ok(p)
                 } else {
-                    Err(config_error(path, &text, s.span(), format!("{what} `{}` of model `{}` does not exist ({})", s.get_ref(), name.get_ref(), p.display()), "no such file"))
+                    Err(config_error(
+                        path,
+                        &text,
+                        s.span(),
+                        format!("{what} `{}` of model `{}` does not exist ({})", s.get_ref(), name.get_ref(), p.display()),
+                        "no such file",
+                    ))
                 }
             };
             let onnx = file(&m.onnx, "ONNX file")?;
@@ -213,7 +222,13 @@ impl Config {
             let labels = m.labels.as_ref().map(|c| file(c, "labels file")).transpose()?;
             if labels.is_some() && eval.is_empty() {
                 let s = m.labels.as_ref().unwrap().span();
-                return Err(config_error(path, &text, s, format!("model `{}` has labels but no `eval` data to score them on", name.get_ref()), "labels without eval"));
+                return Err(config_error(
+                    path,
+                    &text,
+                    s,
+                    format!("model `{}` has labels but no `eval` data to score them on", name.get_ref()),
+                    "labels without eval",
+                ));
             }
             let floors_span = m.floors.as_ref().map(|f| f.span()).unwrap_or_else(|| m.onnx.span());
             let floors = m.floors.map(|f| f.into_inner()).unwrap_or_default();
@@ -221,14 +236,32 @@ impl Config {
                 if let Some(v) = v
                     && !(0.0..=100.0).contains(&v)
                 {
-                    return Err(config_error(path, &text, floors_span.clone(), format!("floor `{what}` of model `{}` is {v}: a percentage, 0 to 100", name.get_ref()), "out of range"));
+                    return Err(config_error(
+                        path,
+                        &text,
+                        floors_span.clone(),
+                        format!("floor `{what}` of model `{}` is {v}: a percentage, 0 to 100", name.get_ref()),
+                        "out of range",
+                    ));
                 }
             }
             if (floors.agreement.is_some() || floors.accuracy.is_some()) && eval.is_empty() {
-                return Err(config_error(path, &text, floors_span.clone(), format!("model `{}` has accuracy floors but no `eval` data to measure them on", name.get_ref()), "floors without eval"));
+                return Err(config_error(
+                    path,
+                    &text,
+                    floors_span.clone(),
+                    format!("model `{}` has accuracy floors but no `eval` data to measure them on", name.get_ref()),
+                    "floors without eval",
+                ));
             }
             if floors.accuracy.is_some() && labels.is_none() {
-                return Err(config_error(path, &text, floors_span.clone(), format!("model `{}` has an `accuracy` floor but no `labels`", name.get_ref()), "accuracy without labels"));
+                return Err(config_error(
+                    path,
+                    &text,
+                    floors_span.clone(),
+                    format!("model `{}` has an `accuracy` floor but no `labels`", name.get_ref()),
+                    "accuracy without labels",
+                ));
             }
             models.push(ModelConfig {
                 name: name.get_ref().clone(),
@@ -244,7 +277,13 @@ impl Config {
         }
         if !(raw.project.tolerance >= 0.0 && raw.project.tolerance.is_finite()) {
             let at = text.find("tolerance").unwrap_or(0);
-            return Err(config_error(path, &text, at..at + 9, format!("tolerance {} is not a percentage ≥ 0", raw.project.tolerance), "negative"));
+            return Err(config_error(
+                path,
+                &text,
+                at..at + 9,
+                format!("tolerance {} is not a percentage ≥ 0", raw.project.tolerance),
+                "negative",
+            ));
         }
         Ok(Config { path: path.to_path_buf(), text, project: raw.project, models })
     }
@@ -266,13 +305,13 @@ fn short_label(message: &str) -> String {
 
 fn config_error(path: &Path, text: &str, span: std::ops::Range<usize>, message: String, label: impl Into<String>) -> ForgeError {
     let len = span.end.saturating_sub(span.start);
-    ForgeError::Config {
+    ForgeError::Config(Box::new(ConfigError {
         path: path.display().to_string(),
         message,
         source_code: miette::NamedSource::new(path.display().to_string(), text.to_string()),
         span: (span.start, len).into(),
         label: label.into(),
-    }
+    }))
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -302,14 +341,16 @@ mod tests {
     /// The line a config error points at.
     fn error_line(r: Result<Config, ForgeError>) -> (usize, String) {
         match r {
-            Err(ForgeError::Config { span, source_code, message, .. }) => (line_of(source_code.inner(), span.offset()), message),
+            Err(ForgeError::Config(e)) => (line_of(e.source_code.inner(), e.span.offset()), e.message),
             other => panic!("expected a config error, got {other:?}"),
         }
     }
 
     #[test]
     fn a_full_file_parses_with_defaults() {
-        let (_d, r) = project("[models.digits]\nonnx = \"m.onnx\"\neval = [\"x.npy\"]\nlabels = \"x.npy\"\nbudgets = { predict_gas = 5 }\nfloors = { accuracy = 90 }\n");
+        let (_d, r) = project(
+            "[models.digits]\nonnx = \"m.onnx\"\neval = [\"x.npy\"]\nlabels = \"x.npy\"\nbudgets = { predict_gas = 5 }\nfloors = { accuracy = 90 }\n",
+        );
         let c = r.unwrap();
         assert_eq!(c.project.out, "src/models");
         assert_eq!(c.project.route, Route::Evm);

@@ -18,23 +18,10 @@ pub use config::{Config, ModelConfig};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ForgeError {
     /// `solidml.toml` is malformed or names something that is not there: the report shows the
-    /// file with the offending span labelled.
-    #[error("{path}: {message}")]
-    #[diagnostic(code(solidml::config))]
-    Config {
-        /// The configuration file.
-        path: String,
-        /// What is wrong.
-        message: String,
-        /// The file's text, for the report.
-        #[source_code]
-        source_code: miette::NamedSource<String>,
-        /// Where in the file.
-        #[label("{label}")]
-        span: miette::SourceSpan,
-        /// The label at the span.
-        label: String,
-    },
+    /// file with the offending span labelled (boxed: the source text makes it large).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(Box<ConfigError>),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -51,6 +38,25 @@ pub enum ForgeError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// A configuration error pointing into `solidml.toml`.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{path}: {message}")]
+#[diagnostic(code(solidml::config))]
+pub struct ConfigError {
+    /// The configuration file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// The file's text, for the report.
+    #[source_code]
+    pub source_code: miette::NamedSource<String>,
+    /// Where in the file.
+    #[label("{label}")]
+    pub span: miette::SourceSpan,
+    /// The label at the span.
+    pub label: String,
 }
 
 impl ForgeError {

@@ -158,9 +158,6 @@ pub const SKIPPED_DIRS: [&str; 5] = ["lib", "out", "cache", "node_modules", "bro
 /// `root`: the generated models directory, `[project] out` of `solidml.toml`). A directory of
 /// `dirs` that does not exist is passed over; symbolic links are not followed. Files are read
 /// in path order and reported relative to `root`; a file that is not UTF-8 is a finding.
-// `ForgeError` is large (its `Config` variant carries the file's text for the report), as
-// everywhere in this crate.
-#[allow(clippy::result_large_err)]
 pub fn lint_project(root: &Path, dirs: &[&str], skip: &[&str], models: &[KnownModel]) -> Result<LintReport, ForgeError> {
     let skipped: Vec<PathBuf> =
         SKIPPED_DIRS.iter().chain(skip).map(|d| normalize(Path::new(d))).filter(|d| !d.as_os_str().is_empty()).collect();
@@ -197,9 +194,6 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Push the `*.sol` files under `root/rel` (paths relative to `root`).
-// `ForgeError` is large (its `Config` variant carries the file's text for the report), as
-// everywhere in this crate.
-#[allow(clippy::result_large_err)]
 fn collect_sol(root: &Path, rel: &Path, skipped: &[PathBuf], files: &mut Vec<PathBuf>) -> Result<(), ForgeError> {
     let dir = root.join(rel);
     let entries = std::fs::read_dir(&dir).map_err(|e| ForgeError::io(&dir, e))?;

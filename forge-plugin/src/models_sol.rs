@@ -77,7 +77,7 @@ pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
     let mut s = String::from(
         "// SPDX-License-Identifier: MIT\n// Written by `solidml init` / `solidml build` from solidml.toml: edits are overwritten.\npragma solidity ^0.8.20;\n\n",
     );
-    s += "import {SolidMLModel, SolidMLRoute} from \"solidml/test/SolidMLTest.sol\";\n\n";
+    s += "import {SolidMLModel, SolidMLRoute} from \"solidml/SolidMLModel.sol\";\n\n";
     s += "/// The project's SolidML models: ids, and what SolidMLTest's routes need to serve them.\nlibrary SolidMLModels {\n";
     for m in models {
         s += &format!(
@@ -95,7 +95,9 @@ pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
         Route::Evm => "Evm",
         Route::Native => "Native",
     };
-    s += &format!("\n    /// `[project] route` of solidml.toml: SolidMLTest's default.\n    SolidMLRoute internal constant ROUTE = SolidMLRoute.{route};\n\n");
+    s += &format!(
+        "\n    /// `[project] route` of solidml.toml: SolidMLTest's default.\n    SolidMLRoute internal constant ROUTE = SolidMLRoute.{route};\n\n"
+    );
     s += "    /// Every model, for `solidmlSetUp(SolidMLModels.all(), SolidMLModels.ROUTE)`.\n";
     s += "    function all() internal pure returns (SolidMLModel[] memory m) {\n";
     s += &format!("        m = new SolidMLModel[]({});\n", models.len());

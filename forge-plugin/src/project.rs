@@ -1,6 +1,9 @@
-//! The files `solidml init` lays out in a foundry project, and how it writes them: a file that
-//! exists with other contents is the user's and is skipped (reported) unless `--force`; one
-//! with the same contents is left alone, so a second `init` changes nothing.
+//! The files `solidml init` lays out in a foundry project, and how it writes them: a file of
+//! the user's (`solidml.toml`, the example test, `foundry.toml`) that exists with other
+//! contents is skipped (reported) unless `--force`; the files `init` manages — the library in
+//! `lib/solidml/` (an installed dependency, as `forge install` leaves one) and the compiled
+//! models — are brought to this version's contents (reported as updated). A file with the same
+//! contents is left alone, so a second `init` changes nothing.
 //!
 //! Layout, as `forge install` would leave it (without network): the Solidity library in
 //! `lib/solidml/src/` (the same sources as `stdlib-sol/src`, embedded in the binary), the
@@ -18,6 +21,7 @@ pub const REMAPPING: &str = "solidml/=lib/solidml/src/";
 pub const LIBRARY: &[(&str, &str)] = &[
     ("SolidML.sol", include_str!("../../stdlib-sol/src/SolidML.sol")),
     ("SolidMLMath.sol", include_str!("../../stdlib-sol/src/SolidMLMath.sol")),
+    ("SolidMLModel.sol", include_str!("../../stdlib-sol/src/SolidMLModel.sol")),
     ("ModelRegistry.sol", include_str!("../../stdlib-sol/src/ModelRegistry.sol")),
     ("opengradient/OGInference.sol", include_str!("../../stdlib-sol/src/opengradient/OGInference.sol")),
     ("test/SolidMLTest.sol", include_str!("../../stdlib-sol/src/test/SolidMLTest.sol")),
@@ -37,6 +41,9 @@ pub enum Action {
     Overwritten,
     /// A line was added to it (`remappings.txt`).
     Appended,
+    /// A file `init` manages (the library in `lib/solidml`, the compiled models) had other
+    /// contents: replaced with this version's.
+    Updated,
 }
 
 /// Write `contents` to `path` unless it holds something else (see [`Action`]); atomic (a
@@ -51,6 +58,14 @@ pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<Action, F
     };
     write_atomic(path, contents)?;
     Ok(action)
+}
+
+/// Write a file `init` manages: created, left alone when equal, else replaced ([`Action::Updated`]).
+pub fn write_managed(path: &Path, contents: &[u8]) -> Result<Action, ForgeError> {
+    match write_file(path, contents, true)? {
+        Action::Overwritten => Ok(Action::Updated),
+        other => Ok(other),
+    }
 }
 
 /// Write through a temporary sibling and a rename.
@@ -240,7 +255,10 @@ mod tests {
         let d = tmp("remap");
         std::fs::write(d.join("remappings.txt"), "forge-std/=lib/forge-std/src/").unwrap();
         assert_eq!(ensure_remapping(&d).unwrap(), Action::Appended);
-        assert_eq!(std::fs::read_to_string(d.join("remappings.txt")).unwrap(), "forge-std/=lib/forge-std/src/\nsolidml/=lib/solidml/src/\n");
+        assert_eq!(
+            std::fs::read_to_string(d.join("remappings.txt")).unwrap(),
+            "forge-std/=lib/forge-std/src/\nsolidml/=lib/solidml/src/\n"
+        );
         assert_eq!(ensure_remapping(&d).unwrap(), Action::Unchanged);
         std::fs::write(d.join("remappings.txt"), "solidml/=vendor/solidml/\n").unwrap();
         assert_eq!(ensure_remapping(&d).unwrap(), Action::Skipped);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {SolidMLModel, SolidMLRoute} from "../SolidMLModel.sol";
 import {SolidMLOpenGradient, SolidMLTensor, SolidMLOgRequest} from "./SolidMLOpenGradient.sol";
 
 /// @title SolidMLTest: the SolidML precompile inside `forge test`.
@@ -68,36 +69,6 @@ abstract contract SolidMLTest {
     function solidmlPrice(SolidMLModel memory m) internal pure returns (uint256) {
         return SolidMLGas.price(m.work, m.inputBytes, m.outputBytes);
     }
-}
-
-/// The route a test picks for the SolidML addresses.
-enum SolidMLRoute {
-    /// Generated pure-Solidity contracts, no ffi.
-    Evm,
-    /// `solidml precompile` through `vm.ffi`: the node's executor.
-    Native
-}
-
-/// One model the routes serve (written by `solidml init` / `solidml build` into
-/// `src/models/SolidMLModels.sol`).
-struct SolidMLModel {
-    /// keccak256 of the artifact.
-    bytes32 id;
-    /// The artifact, relative to the project root (`src/models/NAME.smodel`): the native route.
-    string artifact;
-    /// `NAME.sol:NAME` for `vm.deployCode`: the EVM route ("" when the model has none).
-    string evmContract;
-    /// Work units of one inference (docs/precompile.md §Gas schedule).
-    uint256 work;
-    /// Packed input bytes (after the modelId).
-    uint256 inputBytes;
-    /// Packed output bytes.
-    uint256 outputBytes;
-    /// The input layout the precompile names in its InputLength error (`x: int8[1×64]`).
-    string inputLayout;
-    /// `abi.encode(SolidMLTensor[] inputs, SolidMLTensor[] outputs)`: what the OpenGradient
-    /// entry needs (names, shapes, scales, zero points).
-    bytes tensors;
 }
 
 /// The gas schedule's formula (docs/precompile.md): `base + per_byte · bytes + ⌈work / 8⌉`.

@@ -2,7 +2,7 @@
 // Written by `solidml init` / `solidml build` from solidml.toml: edits are overwritten.
 pragma solidity ^0.8.20;
 
-import {SolidMLModel, SolidMLRoute} from "solidml/test/SolidMLTest.sol";
+import {SolidMLModel, SolidMLRoute} from "solidml/SolidMLModel.sol";
 
 /// The project's SolidML models: ids, and what SolidMLTest's routes need to serve them.
 library SolidMLModels {
