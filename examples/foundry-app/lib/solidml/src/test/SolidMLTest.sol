@@ -220,10 +220,13 @@ contract SolidMLRouter {
         return answer(gasAtEntry, 0, price, abi.decode(ret, (bytes)));
     }
 
-    /// Decode `runModelInference`'s argument (an external call, so that a malformed request is
-    /// caught rather than reverting the route).
-    function decodeOpenGradient(bytes calldata args) external pure returns (SolidMLOgRequest memory) {
-        return abi.decode(args, (SolidMLOgRequest));
+    /// Whether `runModelInference`'s argument decodes (an external call, so that a malformed
+    /// request is caught rather than reverting the route; the route then decodes it from
+    /// calldata: decoding this nested struct from memory, as a `returns` would, is too deep a
+    /// stack for solc's legacy code generator with the optimizer on).
+    function checkOpenGradient(bytes calldata args) external pure returns (bool) {
+        abi.decode(args, (SolidMLOgRequest));
+        return true;
     }
 
     /// The OpenGradient entry's checks in the node's order (opengradient.rs `call`), then the
@@ -249,11 +252,12 @@ contract SolidMLRouter {
         uint256 early = SolidMLGas.earlyFailure(callData.length);
         bool decoded;
         if (callData.length >= 4 && bytes4(callData[:4]) == SolidMLOpenGradient.SELECTOR) {
-            try this.decodeOpenGradient(callData[4:]) returns (SolidMLOgRequest memory x) {
-                (r, decoded) = (x, true);
+            try this.checkOpenGradient(callData[4:]) returns (bool ok) {
+                decoded = ok;
             } catch {}
         }
         if (!decoded) return (answer(gasAtEntry, 1, early, error_(8, "malformed ABI input: calldata is not a runModelInference(ModelInferenceRequest) call")), 0, r);
+        r = abi.decode(callData[4:], (SolidMLOgRequest));
         if (r.mode == 1 || r.mode == 2) {
             string memory mode = r.mode == 1 ? "ZK" : "TEE";
             return (answer(gasAtEntry, 1, early, error_(9, string.concat("inference mode ", mode, " is not available on SolidML: use VANILLA (results are exact and re-checkable)"))), 0, r);
