@@ -15,6 +15,7 @@ use solidml_forge::{
     Config, ForgeError, ModelConfig,
     check::{self, ModelFigures, Snapshot},
     config::{self, Layout as ConfigLayout, Route},
+    lint,
     models_sol::{self, ModelEntry},
     project::{self, Action},
 };
@@ -284,6 +285,8 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
         let mean = e.outputs.iter().map(|o| o.mean_abs_error).sum::<f64>() / e.outputs.len().max(1) as f64;
         f.figures.insert("mean_error".into(), round4(mean));
     }
+    let lint = lint_project(&config, &built)?;
+    print_call_sites(&lint);
     let bar = spinner("measuring gas with forge".into());
     let gas = forge_gas(&config, &built)?;
     bar.finish_and_clear();
@@ -296,6 +299,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
     }
     let tolerance = args.tolerance.unwrap_or(config.project.tolerance);
     let mut findings = check::compare(&config, &figures, snapshot.as_ref(), tolerance);
+    findings.extend(check::lint_findings(&lint));
     if args.update {
         // snapshot rules are what --update resets; budgets and floors still apply
         findings.retain(|f| f.rule != check::Rule::Snapshot);
@@ -318,6 +322,57 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
         Ok(())
     } else {
         Err(CliError::Usage(format!("solidml check: {} of {} checks fail (FAIL lines above)", failed.len(), findings.len())).into())
+    }
+}
+
+/// Lint the project's Solidity (src, test, script; not lib/ nor the generated models) against
+/// the compiled models.
+fn lint_project(config: &Config, built: &[BuiltModel]) -> Result<lint::LintReport> {
+    let models: Vec<lint::KnownModel> = built
+        .iter()
+        .map(|b| {
+            lint::KnownModel::new(
+                &b.name,
+                b.built.compiled.model_id,
+                solidml_precompile::abi::input_bytes(&b.built.compiled.model),
+                b.built.evm_contract.clone(),
+            )
+        })
+        .collect();
+    let out = config.project.out.trim_end_matches('/').to_string();
+    lint::lint_project(&config.root(), &["src", "test", "script"], &[&out], &models).map_err(forge_err)
+}
+
+fn print_call_sites(report: &lint::LintReport) {
+    println!("SolidML call sites: {}", report.calls.len());
+    for c in &report.calls {
+        println!(
+            "  {}:{}:{}  {}  {}  {}",
+            c.file.display(),
+            c.line,
+            c.column,
+            c.kind,
+            c.model.as_deref().unwrap_or("(model not known before run time)"),
+            c.text
+        );
+    }
+}
+
+/// `solidml lint`: every SolidML call site of the project and the mistakes visible before run
+/// time; non-zero when there is one.
+pub(crate) fn lint(config_path: &Path) -> Result<()> {
+    let config = Config::load(config_path).map_err(forge_err)?;
+    let built = build_models(&config, true)?;
+    let report = lint_project(&config, &built)?;
+    print_call_sites(&report);
+    for f in &report.findings {
+        println!("error: {f}");
+    }
+    if report.findings.is_empty() {
+        println!("solidml lint: no findings");
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!("solidml lint: {} finding(s) (listed above)", report.findings.len())).into())
     }
 }
 

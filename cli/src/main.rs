@@ -183,6 +183,13 @@ enum Command {
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// Every call site of the SolidML library, OGInference and the generated contracts in the
+    /// project's Solidity (src, test, script), the model each calls, and the mistakes visible
+    /// before run time (an unknown modelId, a fixed input of the wrong length); non-zero on any
+    Lint {
+        #[arg(long, default_value = "solidml.toml")]
+        config: PathBuf,
+    },
     /// Run an anvil-compatible dev node whose EVM runs models through the precompile (anvil's
     /// flags and defaults, plus --backend and --models); the same as `solidml-devnode`
     Devnode(Box<solidml_devnode::DevnodeCommand>),
@@ -212,6 +219,7 @@ fn main() -> Result<()> {
         Command::Bench { models, iters, gemm, no_gpu } => bench::bench(&models, iters, gemm, no_gpu),
         Command::Init { dir, models, calibration, force } => foundry::init(foundry::InitArgs { dir, models, calibration, force }),
         Command::Build { config } => foundry::build(&config),
+        Command::Lint { config } => foundry::lint(&config),
         Command::Check { config, update, tolerance, json, markdown, junit } => {
             foundry::check(foundry::CheckArgs { config, update, tolerance, json, markdown, junit })
         }

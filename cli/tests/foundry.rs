@@ -185,6 +185,20 @@ fn check_passes_then_fails_on_budget_floor_and_snapshot() {
     // within a tolerance given on the command line, it passes
     let (out, text) = solidml_in(&dir, &foundry, &["check", "--tolerance", "2.5"]);
     assert!(out.status.success(), "{text}");
+    assert!(text.contains("test/SolidMLExample.t.sol:29:28  SolidML  digits  SolidML.run(SolidMLModels.DIGITS, sampleInput())"), "{text}");
+
+    // a mistake in the project's Solidity, seen before run time: lint and check both fail on it
+    std::fs::write(
+        dir.join("src/Bad.sol"),
+        "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\nimport {SolidML} from \"solidml/SolidML.sol\";\nimport {SolidMLModels} from \"./models/SolidMLModels.sol\";\ncontract Bad {\n    function f() external view returns (bytes memory) {\n        return SolidML.run(SolidMLModels.DIGITS, new bytes(63));\n    }\n}\n",
+    )
+    .unwrap();
+    let want = "src/Bad.sol:7:50: SolidML.run(SolidMLModels.DIGITS, …) passes 63 input bytes; model `digits` takes 64";
+    for cmd in [&["lint"][..], &["check", "--tolerance", "2.5"]] {
+        let (out, text) = solidml_in(&dir, &foundry, cmd);
+        assert!(!out.status.success(), "{cmd:?}: {text}");
+        assert!(text.contains(want), "{cmd:?}: expected `{want}` in:\n{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -70,6 +70,8 @@ pub enum Rule {
     Floor,
     /// The snapshot, within the tolerance.
     Snapshot,
+    /// A mistake in the project's Solidity found before run time ([`crate::lint`]).
+    Lint,
 }
 
 /// One comparison.
@@ -195,6 +197,23 @@ pub fn compare(config: &Config, figures: &[ModelFigures], snapshot: Option<&Snap
     out
 }
 
+/// Lint findings as failed checks (`model` is the source file, `figure` its position).
+pub fn lint_findings(report: &crate::lint::LintReport) -> Vec<Finding> {
+    report
+        .findings
+        .iter()
+        .map(|f| Finding {
+            model: f.file.display().to_string(),
+            figure: format!("{}:{}", f.line, f.column),
+            rule: Rule::Lint,
+            value: f64::NAN,
+            limit: None,
+            ok: false,
+            message: format!("lint {f}"),
+        })
+        .collect()
+}
+
 const GAS: &[&str] = &["deploy_gas", "predict_gas", "predictq_gas", "precompile_gas"];
 const ACCURACY: &[&str] = &["agreement", "accuracy", "max_error", "mean_error"];
 
@@ -278,6 +297,18 @@ pub fn junit(figures: &[ModelFigures], findings: &[Finding]) -> String {
             };
             let mut case = TestCase::new(format!("{} ({:?})", f.figure, f.rule).to_lowercase(), status);
             case.set_classname(format!("solidml.{}", m.name));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    let lint: Vec<&Finding> = findings.iter().filter(|f| f.rule == Rule::Lint).collect();
+    if !lint.is_empty() {
+        let mut suite = TestSuite::new("lint");
+        for f in lint {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(f.message.clone());
+            let mut case = TestCase::new(format!("{}:{}", f.model, f.figure), s);
+            case.set_classname("solidml.lint");
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);
