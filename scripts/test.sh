@@ -31,3 +31,7 @@ PYTHONPATH=execspec "$PY" -m solidml_execspec replay docs/spec
 # stdlib-sol: the Solidity arithmetic primitives and the precompile interface under real forge
 # (Foundry 1.7.1 and solc-js from the npm registry, installed project-locally)
 bash stdlib-sol/test.sh
+
+# the example foundry app (examples/foundry-app): `solidml init` there changes nothing, its
+# forge tests pass through both SolidMLTest routes, and `solidml check` (the CI gate) passes
+SOLIDML="$SOLIDML" PYTHON="$PY" bash examples/foundry-app/test.sh
