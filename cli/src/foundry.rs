@@ -285,6 +285,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
         let mean = e.outputs.iter().map(|o| o.mean_abs_error).sum::<f64>() / e.outputs.len().max(1) as f64;
         f.figures.insert("mean_error".into(), round4(mean));
     }
+    let compiled = compile_project(&config)?;
     let lint = lint_project(&config, &built)?;
     print_call_sites(&lint);
     let bar = spinner("measuring gas with forge".into());
@@ -299,6 +300,7 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
     }
     let tolerance = args.tolerance.unwrap_or(config.project.tolerance);
     let mut findings = check::compare(&config, &figures, snapshot.as_ref(), tolerance);
+    findings.extend(check::compile_findings(&compiled));
     findings.extend(check::lint_findings(&lint));
     if args.update {
         // snapshot rules are what --update resets; budgets and floors still apply
@@ -323,6 +325,36 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
     } else {
         Err(CliError::Usage(format!("solidml check: {} of {} checks fail (FAIL lines above)", failed.len(), findings.len())).into())
     }
+}
+
+/// Compile the project as forge would (foundry-compilers, its foundry.toml and remappings, the
+/// toolchain's solc), and say what it gave.
+fn compile_project(config: &Config) -> Result<solidml_forge::compile::ProjectBuild> {
+    let (_, solc) = forge_command();
+    let solc = match solc {
+        Some(s) => s,
+        None => {
+            return Err(CliError::Usage(
+                "no solc to compile the project with: set SOLC or FOUNDRY_BIN (`bash scripts/foundry-env.sh` in the SolidML repository installs one)".into(),
+            )
+            .into());
+        }
+    };
+    let bar = spinner("compiling the project (foundry-compilers)".into());
+    let build = solidml_forge::compile::compile_project(&config.root(), &solc).map_err(forge_err)?;
+    bar.finish_and_clear();
+    println!(
+        "project: {} sources, {} contracts, {} warning(s), {} error(s) (foundry-compilers, solc {})",
+        build.sources,
+        build.contracts,
+        build.warnings,
+        build.errors.len(),
+        build.solc_version
+    );
+    for e in &build.errors {
+        println!("{e}");
+    }
+    Ok(build)
 }
 
 /// Lint the project's Solidity (src, test, script; not lib/ nor the generated models) against

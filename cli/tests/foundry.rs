@@ -199,6 +199,23 @@ fn check_passes_then_fails_on_budget_floor_and_snapshot() {
         assert!(!out.status.success(), "{cmd:?}: {text}");
         assert!(text.contains(want), "{cmd:?}: expected `{want}` in:\n{text}");
     }
+
+    // the project's own compilation (foundry-compilers, its settings, the toolchain's solc):
+    // a type error solang-parser cannot see fails check with solc's message
+    std::fs::remove_file(dir.join("src/Bad.sol")).unwrap();
+    let (out, text) = solidml_in(&dir, &foundry, &["check", "--tolerance", "2.5"]);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("0 error(s) (foundry-compilers, solc 0.8.30"), "{text}");
+    std::fs::write(
+        dir.join("src/Typo.sol"),
+        "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\ncontract Typo {\n    function f() external pure returns (uint256) {\n        return \"x\";\n    }\n}\n",
+    )
+    .unwrap();
+    let (out, text) = solidml_in(&dir, &foundry, &["check", "--tolerance", "2.5", "--junit", "r.xml"]);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("FAIL the project does not compile (solc 0.8.30") && text.contains("TypeError"), "{text}");
+    assert!(text.contains("src/Typo.sol:5:16"), "{text}");
+    assert!(std::fs::read_to_string(dir.join("r.xml")).unwrap().contains("the project does not compile"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -361,20 +361,23 @@ impl Session {
         self.call_mode(step, Mode::Fields, method, params)
     }
 
-    /// anvil mines after it answers a send: wait (a second at most: a transaction behind a nonce
-    /// gap is not mined) for the transaction's receipt. Ours mines before it answers.
+    /// Both nodes mine after they answer a send (anvil's miner, and ours, take the pooled
+    /// transaction into the next block): wait (a second at most per node: a transaction behind
+    /// a nonce gap is not mined) for the transaction's receipt on each.
     fn wait_mined(&self, hash: &Value) {
         if !is_hash(hash) {
             return;
         }
         let body = json!({"jsonrpc": "2.0", "id": 0, "method": "eth_getTransactionReceipt", "params": [hash]}).to_string();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(1) {
-            let (_, text) = post(self.nodes[0].port, body.as_bytes());
-            if serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("result").cloned()).is_some_and(|r| !r.is_null()) {
-                return;
+        for node in &self.nodes {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(1) {
+                let (_, text) = post(node.port, body.as_bytes());
+                if serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("result").cloned()).is_some_and(|r| !r.is_null()) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
     }
 

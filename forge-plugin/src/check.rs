@@ -72,6 +72,8 @@ pub enum Rule {
     Snapshot,
     /// A mistake in the project's Solidity found before run time ([`crate::lint`]).
     Lint,
+    /// The project does not compile ([`crate::compile`]).
+    Compile,
 }
 
 /// One comparison.
@@ -214,6 +216,24 @@ pub fn lint_findings(report: &crate::lint::LintReport) -> Vec<Finding> {
         .collect()
 }
 
+/// solc's errors on the project as failed checks.
+pub fn compile_findings(build: &crate::compile::ProjectBuild) -> Vec<Finding> {
+    build
+        .errors
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Finding {
+            model: "project".into(),
+            figure: format!("solc error {}", i + 1),
+            rule: Rule::Compile,
+            value: f64::NAN,
+            limit: None,
+            ok: false,
+            message: format!("the project does not compile (solc {}): {e}", build.solc_version),
+        })
+        .collect()
+}
+
 const GAS: &[&str] = &["deploy_gas", "predict_gas", "predictq_gas", "precompile_gas"];
 const ACCURACY: &[&str] = &["agreement", "accuracy", "max_error", "mean_error"];
 
@@ -301,7 +321,7 @@ pub fn junit(figures: &[ModelFigures], findings: &[Finding]) -> String {
         }
         report.add_test_suite(suite);
     }
-    let lint: Vec<&Finding> = findings.iter().filter(|f| f.rule == Rule::Lint).collect();
+    let lint: Vec<&Finding> = findings.iter().filter(|f| matches!(f.rule, Rule::Lint | Rule::Compile)).collect();
     if !lint.is_empty() {
         let mut suite = TestSuite::new("lint");
         for f in lint {

@@ -290,7 +290,10 @@ impl Config {
 
     /// The project root (the directory holding `solidml.toml`).
     pub fn root(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     }
 
     /// An error about `model`, pointing at its `onnx = …` line.

@@ -4,9 +4,12 @@
 //! holds the parts of `solidml init` and `solidml check` that do not compile models (the CLI
 //! does that): the `solidml.toml` schema with errors that point into the file ([`config`]),
 //! the generated `SolidMLModels.sol` that `SolidMLTest` routes by ([`models_sol`]), the files
-//! `init` lays out ([`project`]), and `check`'s figures, snapshot and reports ([`check`]).
+//! `init` lays out ([`project`]), `check`'s figures, snapshot and reports ([`check`]), the
+//! project's own compilation through foundry-compilers ([`compile`]) and the reading of its
+//! Solidity with solang-parser ([`lint`]).
 
 pub mod check;
+pub mod compile;
 pub mod config;
 pub mod lint;
 pub mod models_sol;
@@ -29,6 +32,13 @@ pub enum ForgeError {
         path: String,
         /// The cause.
         source: std::io::Error,
+    },
+    /// The project's own compilation could not run (its solc, its foundry.toml, its remappings).
+    #[error("compiling the project: {message}")]
+    #[diagnostic(code(solidml::compile_project))]
+    Compile {
+        /// What went wrong.
+        message: String,
     },
     /// A snapshot file is not what `solidml check --update` writes.
     #[error("snapshot {path}: {message}")]
