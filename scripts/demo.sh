@@ -2,7 +2,8 @@
 # The main job, end to end on the bundled digits MLP (scikit-learn → skl2onnx → SolidML):
 # compile with calibration and evaluate against the float model (tract), inspect the
 # artifact, run it on samples (CPU and GPU), call the precompile, measure the generated
-# contracts' gas in the EVM, and benchmark the executors against tract.
+# contracts' gas in the EVM, use the model from a foundry project (forge test, solidml check),
+# and benchmark the executors against tract.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/rust-env.sh
@@ -59,6 +60,15 @@ fi
 echo
 echo "== gas: the pure-Solidity contracts in the EVM (revm), and a 256x256 dense layer vs plain Solidity =="
 $SOLIDML gas "$OUT/digits_mlp.smodel" "$OUT/digits_logreg.smodel"
+echo
+echo "== foundry: a fresh project (forge init), solidml init, forge test through both routes, solidml check =="
+APP="$(cd "$OUT" && pwd)/foundry-app"
+rm -rf "$APP"
+"$FOUNDRY_BIN/forge" init --offline --no-git --empty "$APP" >/dev/null
+SOLIDML_ABS="$(cd "$(dirname "$SOLIDML")" && pwd)/$(basename "$SOLIDML")"
+(cd "$APP" && "$SOLIDML_ABS" init --model "$OLDPWD/$M/digits_mlp.onnx" --calibration "$OLDPWD/$M/digits_calib.npy")
+(cd "$APP" && SOLIDML_BIN="$SOLIDML_ABS" "$FOUNDRY_BIN/forge" test --ffi --offline --use "$FOUNDRY_BIN/solc")
+(cd "$APP" && "$SOLIDML_ABS" check --update && "$SOLIDML_ABS" check)
 echo
 echo "== bench: CPU and GPU executors vs tract f32 (the examples and a SqueezeNet-class CNN at 224x224), and an int8 GEMM =="
 PY=$(bash scripts/python-env.sh | tail -n 1)

@@ -319,7 +319,10 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
         }
     }
     let failed: Vec<&check::Finding> = findings.iter().filter(|f| !f.ok).collect();
-    if failed.is_empty() {
+    if findings.is_empty() {
+        println!("solidml check: snapshot written; no budgets or floors to check");
+        Ok(())
+    } else if failed.is_empty() {
         println!("solidml check: {} checks pass", findings.len());
         Ok(())
     } else {
@@ -327,29 +330,28 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
     }
 }
 
-/// Compile the project as forge would (foundry-compilers, its foundry.toml and remappings, the
-/// toolchain's solc), and say what it gave.
+/// Compile the project itself: `forge build` in it, with its own foundry.toml and remappings
+/// (and the toolchain's solc when there is one), and say what it gave.
 fn compile_project(config: &Config) -> Result<solidml_forge::compile::ProjectBuild> {
-    let (_, solc) = forge_command();
-    let solc = match solc {
-        Some(s) => s,
-        None => {
-            return Err(CliError::Usage(
-                "no solc to compile the project with: set SOLC or FOUNDRY_BIN (`bash scripts/foundry-env.sh` in the SolidML repository installs one)".into(),
-            )
-            .into());
-        }
-    };
-    let bar = spinner("compiling the project (foundry-compilers)".into());
-    let build = solidml_forge::compile::compile_project(&config.root(), &solc).map_err(forge_err)?;
+    let (forge, solc) = forge_command();
+    let bar = spinner("compiling the project (forge build)".into());
+    let mut cmd = Command::new(&forge);
+    cmd.current_dir(config.root()).arg("build");
+    if let Some(s) = &solc {
+        cmd.arg("--use").arg(s).arg("--offline");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| CliError::Usage(format!("cannot run forge ({}): {e}. Install Foundry or set FOUNDRY_BIN", forge.display())))?;
     bar.finish_and_clear();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let build = solidml_forge::compile::parse_build(&text, out.status.success());
     println!(
-        "project: {} sources, {} contracts, {} warning(s), {} error(s) (foundry-compilers, solc {})",
-        build.sources,
-        build.contracts,
+        "project: {} file(s) compiled, {} warning(s), {} error(s) (forge build, solc {})",
+        build.files.map(|n| n.to_string()).unwrap_or_else(|| "no".into()),
         build.warnings,
         build.errors.len(),
-        build.solc_version
+        build.solc_version.as_deref().unwrap_or("unchanged since the last build")
     );
     for e in &build.errors {
         println!("{e}");

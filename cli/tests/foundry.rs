@@ -111,6 +111,29 @@ fn init_makes_a_fresh_project_pass_forge_test_and_is_idempotent() {
     let _ = std::fs::remove_dir_all(&empty);
 }
 
+/// The acceptance case as a user meets it: a fresh empty project made by real `forge init`,
+/// then `solidml init` in it, then `forge test`; a second `init` changes no file.
+#[test]
+fn init_in_a_project_forge_init_made() {
+    let Some(foundry) = skip::require_forge() else { return };
+    let dir = scratch("forge-init");
+    let (out, text) = run(Command::new(foundry.join("forge")).args(["init", "--offline", "--no-git", "--empty"]).arg(&dir));
+    assert!(out.status.success(), "forge init: {text}");
+    let (out, text) = solidml_in(&dir, &foundry, &["init"]);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("unchanged   foundry.toml") || !text.contains("foundry.toml"),
+        "init must not touch forge's foundry.toml: {text}"
+    );
+    let text = forge_test(&dir, &foundry);
+    assert!(text.contains("3 tests passed, 0 failed"), "{text}");
+    let before = checksums(&dir);
+    let (out, text) = solidml_in(&dir, &foundry, &["init"]);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(checksums(&dir), before, "a second init changed files:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A project with the digits MLP, its evaluation data and labels.
 fn check_project(foundry: &Path, tag: &str) -> PathBuf {
     let dir = scratch(tag);
@@ -200,12 +223,12 @@ fn check_passes_then_fails_on_budget_floor_and_snapshot() {
         assert!(text.contains(want), "{cmd:?}: expected `{want}` in:\n{text}");
     }
 
-    // the project's own compilation (foundry-compilers, its settings, the toolchain's solc):
-    // a type error solang-parser cannot see fails check with solc's message
+    // the project's own compilation (forge build with its settings, the toolchain's solc): a
+    // type error solang-parser cannot see fails check with solc's message
     std::fs::remove_file(dir.join("src/Bad.sol")).unwrap();
     let (out, text) = solidml_in(&dir, &foundry, &["check", "--tolerance", "2.5"]);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("0 error(s) (foundry-compilers, solc 0.8.30"), "{text}");
+    assert!(text.contains("0 error(s) (forge build, solc"), "{text}");
     std::fs::write(
         dir.join("src/Typo.sol"),
         "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\ncontract Typo {\n    function f() external pure returns (uint256) {\n        return \"x\";\n    }\n}\n",
@@ -213,7 +236,7 @@ fn check_passes_then_fails_on_budget_floor_and_snapshot() {
     .unwrap();
     let (out, text) = solidml_in(&dir, &foundry, &["check", "--tolerance", "2.5", "--junit", "r.xml"]);
     assert!(!out.status.success(), "{text}");
-    assert!(text.contains("FAIL the project does not compile (solc 0.8.30") && text.contains("TypeError"), "{text}");
+    assert!(text.contains("FAIL the project does not compile (solc 0.8.30): Error (6359): Return argument type"), "{text}");
     assert!(text.contains("src/Typo.sol:5:16"), "{text}");
     assert!(std::fs::read_to_string(dir.join("r.xml")).unwrap().contains("the project does not compile"));
     let _ = std::fs::remove_dir_all(&dir);

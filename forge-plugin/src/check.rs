@@ -229,7 +229,7 @@ pub fn compile_findings(build: &crate::compile::ProjectBuild) -> Vec<Finding> {
             value: f64::NAN,
             limit: None,
             ok: false,
-            message: format!("the project does not compile (solc {}): {e}", build.solc_version),
+            message: format!("the project does not compile (solc {}): {e}", build.solc_version.as_deref().unwrap_or("as configured")),
         })
         .collect()
 }

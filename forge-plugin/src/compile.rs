@@ -1,183 +1,96 @@
-//! The project's own compilation, as `forge build` would run it, through
-//! [`foundry_compilers`] (Foundry's compiler driver, the crate forge itself uses): its source,
-//! test and script directories, its libraries and remappings, its EVM version, optimizer and
-//! via-IR settings, and the solc given (the toolchain's: `solidml check` passes the one it
-//! finds, `$SOLC` / `$FOUNDRY_BIN/solc`). Offline, no cache and no artifacts written: the
-//! project's `out/` and `cache/` are forge's alone.
+//! The project's own compilation: `forge build` in the project, which reads its
+//! `foundry.toml` (paths, libraries, remappings, solc version, EVM version, optimizer, via-IR)
+//! and compiles through foundry-compilers exactly as `forge test` will; [`parse_build`] turns
+//! its output into a [`ProjectBuild`].
 //!
-//! The settings are read from `foundry.toml`'s `[profile.default]` (`FOUNDRY_PROFILE` is not
-//! followed): `src` (default `src`), `test` (`test`), `script` (`script`), `libs` (`["lib"]`),
-//! `remappings`, `evm_version`, `optimizer`, `optimizer_runs`, `via_ir`; other keys are left
-//! to forge. Remappings: `foundry.toml`'s, then `remappings.txt`'s, then those
-//! foundry-compilers finds in the libraries (as forge does, the first mapping of a prefix
-//! wins). Foundry's own configuration crate is not published on crates.io, hence this small
-//! reader.
-
-use std::path::{Path, PathBuf};
-
-use foundry_compilers::{
-    ConfigurableArtifacts, ProjectBuilder, ProjectPathsConfig,
-    artifacts::{EvmVersion, Optimizer, Remapping, Settings, Severity, output_selection::OutputSelection},
-    compilers::solc::{SolcCompiler, SolcLanguage, SolcSettings},
-    solc::Solc,
-};
-use serde::Deserialize;
-
-use crate::ForgeError;
-
-/// The keys of `[profile.default]` the compilation follows.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct FoundryProfile {
-    /// Contract sources.
-    pub src: String,
-    /// Tests.
-    pub test: String,
-    /// Scripts.
-    pub script: String,
-    /// Library directories.
-    pub libs: Vec<String>,
-    /// `prefix=target` remappings.
-    pub remappings: Vec<String>,
-    /// `paris`, `cancun`, `prague`…
-    pub evm_version: Option<String>,
-    /// Whether the optimizer runs.
-    pub optimizer: bool,
-    /// Its `runs`.
-    pub optimizer_runs: usize,
-    /// Whether to compile through Yul IR.
-    pub via_ir: bool,
-}
-
-impl Default for FoundryProfile {
-    fn default() -> Self {
-        FoundryProfile {
-            src: "src".into(),
-            test: "test".into(),
-            script: "script".into(),
-            libs: vec!["lib".into()],
-            remappings: vec![],
-            evm_version: None,
-            optimizer: false,
-            optimizer_runs: 200,
-            via_ir: false,
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct FoundryToml {
-    #[serde(default)]
-    profile: Profiles,
-}
-
-#[derive(Deserialize, Default)]
-struct Profiles {
-    #[serde(default)]
-    default: FoundryProfile,
-}
-
-impl FoundryProfile {
-    /// `[profile.default]` of `root/foundry.toml` (defaults when the file or keys are absent).
-    pub fn load(root: &Path) -> Result<FoundryProfile, ForgeError> {
-        let path = root.join("foundry.toml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FoundryProfile::default()),
-            Err(e) => return Err(ForgeError::io(&path, e)),
-        };
-        let parsed: FoundryToml =
-            toml::from_str(&text).map_err(|e| ForgeError::Compile { message: format!("{}: {}", path.display(), e.message()) })?;
-        Ok(parsed.profile.default)
-    }
-}
+//! Why forge and not the foundry-compilers crate linked in: foundry-compilers 0.21 turns on
+//! serde_json's `arbitrary_precision` feature unconditionally, and Cargo unifies features, so
+//! linking it changes how every JSON document SolidML writes prints its floats (a model's
+//! scales, the spec's test vectors: `tests/execspec_diff.rs` caught it). forge is the same
+//! driver with the project's own settings, and `solidml check` runs forge anyway.
 
 /// What the compilation gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectBuild {
-    /// The solc version used.
-    pub solc_version: String,
-    /// Source files compiled (the project's and their imports).
-    pub sources: usize,
-    /// Contracts, libraries and interfaces produced.
-    pub contracts: usize,
-    /// solc's errors, formatted as solc prints them (empty: it compiles).
+    /// The solc version forge used, when it compiled anything (`None`: nothing had changed).
+    pub solc_version: Option<String>,
+    /// Files compiled (`None`: nothing had changed since forge's last build).
+    pub files: Option<usize>,
+    /// solc's errors, each as solc prints it (message, location, excerpt).
     pub errors: Vec<String>,
     /// How many warnings solc gave.
     pub warnings: usize,
 }
 
-fn remappings(root: &Path, profile: &FoundryProfile) -> Result<Vec<Remapping>, ForgeError> {
-    let mut lines: Vec<String> = profile.remappings.clone();
-    match std::fs::read_to_string(root.join("remappings.txt")) {
-        Ok(t) => lines.extend(t.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(ForgeError::io(&root.join("remappings.txt"), e)),
-    }
-    let mut out: Vec<Remapping> = vec![];
-    for l in lines {
-        let r: Remapping = l.parse().map_err(|e| ForgeError::Compile { message: format!("remapping `{l}`: {e}") })?;
-        out.push(r);
-    }
-    for lib in &profile.libs {
-        out.extend(Remapping::find_many(&root.join(lib)));
-    }
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|r| seen.insert((r.context.clone(), r.name.clone())));
-    for r in &mut out {
-        // targets relative to the root, as forge resolves them
-        if !Path::new(&r.path).is_absolute() {
-            r.path = root.join(&r.path).display().to_string();
+/// Read `forge build`'s output (`text`: stdout and stderr) and exit status.
+pub fn parse_build(text: &str, success: bool) -> ProjectBuild {
+    let solc_version = text.lines().find_map(|l| {
+        let rest = l.split_once("with Solc ").map(|(_, r)| r).or_else(|| l.strip_prefix("Solc "))?;
+        rest.split_whitespace().next().map(String::from)
+    });
+    let files = text.lines().find_map(|l| l.strip_prefix("Compiling ")?.split_whitespace().next()?.parse().ok());
+    let is_diagnostic = |l: &str, kind: &str| {
+        l.strip_prefix(kind)
+            .and_then(|r| r.strip_prefix(" ("))
+            .is_some_and(|r| r.split_once("):").is_some_and(|(code, _)| code.chars().all(|c| c.is_ascii_digit())))
+            || l.starts_with(&format!("{kind}:")) && !l.contains("Compiler run")
+    };
+    let mut errors: Vec<String> = vec![];
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if is_diagnostic(line, "Error") || is_diagnostic(line, "TypeError") || is_diagnostic(line, "ParserError") {
+            if let Some(block) = current.take() {
+                errors.push(block);
+            }
+            current = Some(line.to_string());
+        } else if let Some(block) = current.as_mut() {
+            if line.trim().is_empty() || is_diagnostic(line, "Warning") {
+                errors.push(current.take().unwrap());
+            } else {
+                block.push('\n');
+                block.push_str(line);
+            }
         }
     }
-    Ok(out)
+    errors.extend(current);
+    if !success && errors.is_empty() {
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        errors.push(format!("forge build failed:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+    }
+    let warnings = text.lines().filter(|l| is_diagnostic(l, "Warning")).count();
+    ProjectBuild { solc_version, files, errors, warnings }
 }
 
-/// Compile the foundry project at `root` with `solc`.
-pub fn compile_project(root: &Path, solc: &Path) -> Result<ProjectBuild, ForgeError> {
-    let fail = |message: String| ForgeError::Compile { message };
-    let profile = FoundryProfile::load(root)?;
-    let root = std::fs::canonicalize(root).map_err(|e| ForgeError::io(root, e))?;
-    let paths = ProjectPathsConfig::builder()
-        .sources(root.join(&profile.src))
-        .tests(root.join(&profile.test))
-        .scripts(root.join(&profile.script))
-        .libs(profile.libs.iter().map(|l| root.join(l)).collect::<Vec<PathBuf>>())
-        .remappings(remappings(&root, &profile)?)
-        .build_with_root::<SolcLanguage>(&root);
-    // ABIs only: solc's AST of the generated models' straight-line Yul nests deeper than
-    // serde_json's recursion limit, and nothing here reads it
-    let mut settings = Settings { output_selection: OutputSelection::common_output_selection(["abi".to_string()]), ..Default::default() };
-    settings.optimizer = Optimizer { enabled: Some(profile.optimizer), runs: Some(profile.optimizer_runs), details: None };
-    if let Some(v) = &profile.evm_version {
-        settings.evm_version = Some(v.parse::<EvmVersion>().map_err(|_| fail(format!("foundry.toml: unknown evm_version `{v}`")))?);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_build_gives_each_error_with_its_location() {
+        let text = "Compiling 1 files with Solc 0.8.30\nSolc 0.8.30 finished in 456.75ms\nError: Compiler run failed:\nError (6359): Return argument type literal_string \"x\" is not implicitly convertible to expected type (type of first return variable) uint256.\n --> src/Typo.sol:6:16:\n  |\n6 |         return \"x\";\n  |                ^^^\n";
+        let b = parse_build(text, false);
+        assert_eq!(b.solc_version.as_deref(), Some("0.8.30"));
+        assert_eq!(b.files, Some(1));
+        assert_eq!(b.errors.len(), 1);
+        assert!(b.errors[0].starts_with("Error (6359): Return argument type"));
+        assert!(b.errors[0].contains("--> src/Typo.sol:6:16:"));
+        assert!(b.errors[0].ends_with("^^^"));
     }
-    settings.via_ir = profile.via_ir.then_some(true);
-    let solc = Solc::new(solc).map_err(|e| fail(format!("solc at {}: {e}", solc.display())))?;
-    let version = solc.version.to_string();
-    let project = ProjectBuilder::<SolcCompiler, ConfigurableArtifacts>::new(ConfigurableArtifacts::default())
-        .paths(paths)
-        .settings(SolcSettings { settings, ..Default::default() })
-        .set_offline(true)
-        .set_cached(false)
-        .no_artifacts()
-        .build(SolcCompiler::Specific(solc))
-        .map_err(|e| fail(format!("{}: {e}", root.display())))?;
-    let output = project.compile().map_err(|e| fail(format!("{}: {e}", root.display())))?;
-    let has_errors = output.has_compiler_errors();
-    let aggregated = output.into_output();
-    let errors: Vec<String> = aggregated
-        .errors
-        .iter()
-        .filter(|e| e.severity == Severity::Error)
-        .map(|e| e.formatted_message.clone().unwrap_or_else(|| e.message.clone()).trim_end().to_string())
-        .collect();
-    debug_assert_eq!(has_errors, !errors.is_empty());
-    Ok(ProjectBuild {
-        solc_version: version,
-        sources: aggregated.sources.len(),
-        contracts: aggregated.contracts.len(),
-        warnings: aggregated.errors.iter().filter(|e| e.severity == Severity::Warning).count(),
-        errors,
-    })
+
+    #[test]
+    fn warnings_are_counted_and_a_cached_build_has_no_version() {
+        let text = "Compiling 2 files with Solc 0.8.30\nSolc 0.8.30 finished in 1.00s\nCompiler run successful with warnings:\nWarning (2072): Unused local-variable.\n --> src/A.sol:5:9:\n  |\n\nWarning (2018): Function state mutability can be restricted to pure\n --> src/A.sol:9:5:\n";
+        let b = parse_build(text, true);
+        assert!(b.errors.is_empty());
+        assert_eq!(b.warnings, 2);
+        let cached = parse_build("No files changed, compilation skipped\n", true);
+        assert_eq!(cached, ProjectBuild { solc_version: None, files: None, errors: vec![], warnings: 0 });
+    }
+
+    #[test]
+    fn a_failure_without_a_diagnostic_keeps_forge_s_words() {
+        let b = parse_build("Error: failed to resolve file: \"lib/x.sol\": No such file or directory\n", false);
+        assert_eq!(b.errors.len(), 1);
+        assert!(b.errors[0].contains("failed to resolve file"), "{:?}", b.errors);
+    }
 }

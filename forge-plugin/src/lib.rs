@@ -5,7 +5,7 @@
 //! does that): the `solidml.toml` schema with errors that point into the file ([`config`]),
 //! the generated `SolidMLModels.sol` that `SolidMLTest` routes by ([`models_sol`]), the files
 //! `init` lays out ([`project`]), `check`'s figures, snapshot and reports ([`check`]), the
-//! project's own compilation through foundry-compilers ([`compile`]) and the reading of its
+//! project's own compilation by forge ([`compile`]) and the reading of its
 //! Solidity with solang-parser ([`lint`]).
 
 pub mod check;
@@ -32,13 +32,6 @@ pub enum ForgeError {
         path: String,
         /// The cause.
         source: std::io::Error,
-    },
-    /// The project's own compilation could not run (its solc, its foundry.toml, its remappings).
-    #[error("compiling the project: {message}")]
-    #[diagnostic(code(solidml::compile_project))]
-    Compile {
-        /// What went wrong.
-        message: String,
     },
     /// A snapshot file is not what `solidml check --update` writes.
     #[error("snapshot {path}: {message}")]

@@ -299,13 +299,8 @@ contract SolidMLRouter {
         return abi.encodeWithSelector(SolidMLError.selector, code, message);
     }
 
-    function decimal(uint256 v) internal pure returns (string memory s) {
-        if (v == 0) return "0";
-        uint256 n;
-        for (uint256 t = v; t != 0; t /= 10) ++n;
-        bytes memory b = new bytes(n);
-        for (; v != 0; v /= 10) b[--n] = bytes1(uint8(48 + v % 10));
-        return string(b);
+    function decimal(uint256 v) internal pure returns (string memory) {
+        return SolidMLOpenGradient.decimal(v);
     }
 
     function hexString(bytes memory data) internal pure returns (string memory) {
