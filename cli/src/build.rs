@@ -22,8 +22,14 @@ pub(crate) struct Built {
 }
 
 /// Compile `model` and emit every file of its set, writing nothing.
-pub(crate) fn build_model(model: &Path, calibration: &[PathBuf], name: Option<String>, layout: Layout) -> Result<Built> {
-    let mut opts = CompileOptions::default();
+pub(crate) fn build_model(
+    model: &Path,
+    calibration: &[PathBuf],
+    name: Option<String>,
+    layout: Layout,
+    method: solidml_compiler::calibrate::CalibrationMethod,
+) -> Result<Built> {
+    let mut opts = CompileOptions::default().with_calibration_method(method);
     if let Some(n) = name {
         if let Some(why) = name::invalid_reason(&n) {
             return Err(CliError::Usage(format!("--name: {why}")).into());

@@ -161,6 +161,15 @@ fn in_project(root: &Path, path: &Path, dest: &str, force: bool) -> Result<Strin
     Ok(dest.to_string())
 }
 
+fn calibration_method(m: &ModelConfig) -> solidml_compiler::calibrate::CalibrationMethod {
+    use solidml_compiler::calibrate::CalibrationMethod;
+    match m.calibrate {
+        config::Calibrate::Minmax => CalibrationMethod::MinMax,
+        config::Calibrate::Percentile => CalibrationMethod::Percentile(m.percentile),
+        config::Calibrate::Entropy => CalibrationMethod::Entropy,
+    }
+}
+
 /// One model of solidml.toml, compiled.
 struct BuiltModel {
     name: String,
@@ -192,7 +201,7 @@ fn build_models(config: &Config, progress: bool) -> Result<Vec<BuiltModel>> {
     let mut out = vec![];
     for m in &config.models {
         let bar = if progress { spinner(format!("compiling {}", m.name)) } else { indicatif::ProgressBar::hidden() };
-        let built = build::build_model(&m.onnx, &m.calibration, Some(m.name.clone()), layout(m.layout))
+        let built = build::build_model(&m.onnx, &m.calibration, Some(m.name.clone()), layout(m.layout), calibration_method(m))
             .map_err(|e| forge_err(config.model_error(m, format!("model `{}` does not compile: {e}", m.name))))?;
         bar.finish_and_clear();
         out.push(BuiltModel { name: m.name.clone(), config: m.clone(), built });

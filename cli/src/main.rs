@@ -38,6 +38,17 @@ enum Layout {
     Compact,
 }
 
+/// `--calibrate` of `compile` (see [`solidml_compiler::calibrate::CalibrationMethod`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Calibrate {
+    /// The observed [min, max]
+    Minmax,
+    /// The central --percentile of the values
+    Percentile,
+    /// The KL-divergence threshold
+    Entropy,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Quantize an ONNX model into a content-addressed artifact (DIR/NAME.smodel + DIR/NAME.json)
@@ -63,6 +74,14 @@ enum Command {
         /// for about 2× the gas per inference (`solidml gas` prints both)
         #[arg(long, value_enum, default_value = "fast")]
         layout: Layout,
+        /// How activation ranges are chosen from the calibration data: `minmax` (the observed
+        /// range), `percentile` (the central --percentile of the values), `entropy` (the
+        /// KL-divergence threshold, as onnxruntime's and TensorRT's entropy calibrators)
+        #[arg(long, value_enum, default_value = "minmax")]
+        calibrate: Calibrate,
+        /// The share of values `--calibrate percentile` keeps, in percent
+        #[arg(long, default_value_t = 99.99)]
+        percentile: f64,
     },
     /// Run an artifact on data; writes one DIR/<output>.npy per model output
     Run {
@@ -207,8 +226,17 @@ fn bench_model() -> Option<Vec<u8>> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Compile { model, calibration, name, out, eval, labels, layout } => {
-            compile(&model, &calibration, name, &out, &eval, labels.as_deref(), layout)
+        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile } => {
+            use solidml_compiler::calibrate::CalibrationMethod;
+            let method = match calibrate {
+                Calibrate::Minmax => CalibrationMethod::MinMax,
+                Calibrate::Percentile if percentile > 0.0 && percentile <= 100.0 => CalibrationMethod::Percentile(percentile),
+                Calibrate::Percentile => {
+                    return Err(CliError::Usage(format!("--percentile {percentile}: a share in percent, above 0 and at most 100")).into());
+                }
+                Calibrate::Entropy => CalibrationMethod::Entropy,
+            };
+            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method })
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
         Command::Precompile { input, models, store, gas_limit, opengradient, backend, abi } => {
@@ -227,16 +255,22 @@ fn main() -> Result<()> {
     }
 }
 
-fn compile(
-    model: &Path,
-    calibration: &[PathBuf],
+/// What `solidml compile` was asked.
+struct CompileRequest {
+    model: PathBuf,
+    calibration: Vec<PathBuf>,
     name: Option<String>,
-    out: &Path,
-    eval_data: &[PathBuf],
-    labels: Option<&Path>,
+    out: PathBuf,
+    eval: Vec<PathBuf>,
+    labels: Option<PathBuf>,
     layout: Layout,
-) -> Result<()> {
-    let built = build::build_model(model, calibration, name, layout)?;
+    method: solidml_compiler::calibrate::CalibrationMethod,
+}
+
+fn compile(req: CompileRequest) -> Result<()> {
+    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method } = req;
+    let (model, out, labels, eval_data) = (model.as_path(), out.as_path(), labels.as_deref(), eval_data.as_slice());
+    let built = build::build_model(model, &calibration, name, layout, method)?;
     for w in &built.compiled.warnings {
         eprintln!("warning: {w}");
     }

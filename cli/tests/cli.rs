@@ -454,6 +454,56 @@ fn a_calibration_outlier_fails_the_compile_naming_it() {
     assert!(ok, "{err}");
 }
 
+/// `--calibrate`: a moderate outlier (400 among pixels of 0–16, under the refusal bound)
+/// stretches min/max's input range and percentile clips it; entropy keeps it (one value in
+/// 12,800 weighs less in KL than coarser steps for the rest: the method fits distributions,
+/// it does not remove outliers); every method keeps the digits MLP above 99% agreement.
+#[test]
+fn calibration_methods_narrow_an_outlier_s_range() {
+    let dir = tmp("calibrate");
+    let m = repo().join("examples/models");
+    let mut data: Vec<f32> = (0..200 * 64).map(|i| ((i * 7) % 17) as f32).collect();
+    data[3 * 64 + 10] = 400.0;
+    std::fs::write(dir.join("cal.npy"), npy_f32(&[200, 64], &data)).unwrap();
+    let input_scale = |out: &str| -> f64 {
+        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("digits_mlp.json")).unwrap()).unwrap();
+        j["inputs"][0]["scale"].as_f64().unwrap()
+    };
+    let model = m.join("digits_mlp.onnx");
+    let eval = m.join("digits_eval.npy");
+    let mut scales = vec![];
+    for (method, out) in [
+        (&["--calibrate", "minmax"][..], "mm"),
+        (&["--calibrate", "percentile", "--percentile", "99.9"], "pc"),
+        (&["--calibrate", "entropy"], "en"),
+    ] {
+        let args =
+            [&["compile", model.to_str().unwrap(), "--calibration", "cal.npy", "-o", out, "--eval", eval.to_str().unwrap()][..], method]
+                .concat();
+        let (ok, stdout, err) = solidml(&args, &dir);
+        assert!(ok, "{method:?}: {err}");
+        let agreement: f64 = stdout
+            .lines()
+            .find(|l| l.starts_with("label"))
+            .unwrap()
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
+        assert!(agreement > 99.0, "{method:?}: {stdout}");
+        scales.push(input_scale(out));
+    }
+    // min/max spans 0..400; percentile clips the outlier (about 0..16); entropy never widens
+    assert!(scales[0] > 1.5, "{scales:?}");
+    assert!(scales[1] < 0.1, "{scales:?}");
+    assert!(scales[2] <= scales[0], "{scales:?}");
+    let (ok, _, err) =
+        solidml(&["compile", model.to_str().unwrap(), "--calibration", "cal.npy", "--calibrate", "percentile", "--percentile", "0"], &dir);
+    assert!(!ok && err.contains("--percentile 0: a share in percent"), "{err}");
+}
+
 /// A float32 graph input or output named `name` with static dimensions `dims`.
 fn value_info(name: &str, dims: &[i64]) -> onnx_protobuf::ValueInfoProto {
     use onnx_protobuf::{TypeProto, ValueInfoProto, tensor_shape_proto, type_proto};

@@ -45,6 +45,8 @@ pub struct CompileOptions {
     pub name: Option<String>,
     /// One array per model input, samples along the first axis.
     pub calibration: Option<Vec<ArrayD<f32>>>,
+    /// How ranges are chosen from the calibration data (default: min/max).
+    pub calibration_method: calibrate::CalibrationMethod,
 }
 
 impl CompileOptions {
@@ -56,6 +58,11 @@ impl CompileOptions {
     /// Calibrate on `data`: one array per model input, samples along the first axis.
     pub fn with_calibration(mut self, data: Vec<ArrayD<f32>>) -> Self {
         self.calibration = Some(data);
+        self
+    }
+    /// Choose ranges by `method` ([`calibrate::CalibrationMethod`]).
+    pub fn with_calibration_method(mut self, method: calibrate::CalibrationMethod) -> Self {
+        self.calibration_method = method;
         self
     }
 }
@@ -137,7 +144,7 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     if samples.is_empty() {
         return Err(CompileError::Calibration("the calibration data holds no sample".into()));
     }
-    let ranges = calibrate::calibrate(g, &samples)?;
+    let ranges = calibrate::calibrate_with(g, &samples, opts.calibration_method)?;
     let (model, used_ranges) = quantize::quantize(g, &ranges, name)?;
     if synthetic && used_ranges {
         warnings.push(format!(

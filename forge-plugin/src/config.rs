@@ -13,6 +13,7 @@
 //! eval = ["models/digits_eval.npy"]
 //! labels = "models/digits_eval_labels.npy"
 //! layout = "fast"                             # or "compact"
+//! calibrate = "minmax"                        # or "percentile" (with percentile = 99.99), "entropy"
 //! budgets = { predict_gas = 60000, predictq_gas = 45000, deploy_gas = 8000000, precompile_gas = 3400 }
 //! floors = { agreement = 99.0, accuracy = 98.0 }   # percent
 //! ```
@@ -101,6 +102,19 @@ pub enum Layout {
     Compact,
 }
 
+/// `calibrate` of a model (`solidml compile --calibrate`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Calibrate {
+    /// The observed range.
+    #[default]
+    Minmax,
+    /// The central `percentile` percent of the values.
+    Percentile,
+    /// The KL-divergence threshold.
+    Entropy,
+}
+
 /// Gas budgets of one model: `check` fails when a figure exceeds one.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,6 +151,9 @@ struct RawModel {
     #[serde(default)]
     layout: Layout,
     #[serde(default)]
+    calibrate: Calibrate,
+    percentile: Option<Spanned<f64>>,
+    #[serde(default)]
     budgets: Budgets,
     floors: Option<Spanned<Floors>>,
 }
@@ -165,6 +182,10 @@ pub struct ModelConfig {
     pub labels: Option<PathBuf>,
     /// The pure-Solidity layout.
     pub layout: Layout,
+    /// The calibration method.
+    pub calibrate: Calibrate,
+    /// The share `Calibrate::Percentile` keeps, in percent (default 99.99).
+    pub percentile: f64,
     /// Gas budgets.
     pub budgets: Budgets,
     /// Accuracy floors.
@@ -263,6 +284,32 @@ impl Config {
                     "accuracy without labels",
                 ));
             }
+            let percentile = match &m.percentile {
+                Some(p) if !(*p.get_ref() > 0.0 && *p.get_ref() <= 100.0) => {
+                    return Err(config_error(
+                        path,
+                        &text,
+                        p.span(),
+                        format!("percentile {} of model `{}`: a share in percent, above 0 and at most 100", p.get_ref(), name.get_ref()),
+                        "out of range",
+                    ));
+                }
+                Some(p) if m.calibrate != Calibrate::Percentile => {
+                    return Err(config_error(
+                        path,
+                        &text,
+                        p.span(),
+                        format!(
+                            "model `{}` sets `percentile` but calibrates by {:?}: add calibrate = \"percentile\"",
+                            name.get_ref(),
+                            m.calibrate
+                        ),
+                        "unused",
+                    ));
+                }
+                Some(p) => *p.get_ref(),
+                None => 99.99,
+            };
             models.push(ModelConfig {
                 name: name.get_ref().clone(),
                 onnx,
@@ -270,6 +317,8 @@ impl Config {
                 eval,
                 labels,
                 layout: m.layout,
+                calibrate: m.calibrate,
+                percentile,
                 budgets: m.budgets,
                 floors,
                 span: m.onnx.span(),
