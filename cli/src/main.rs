@@ -224,6 +224,8 @@ fn bench_model() -> Option<Vec<u8>> {
 }
 
 fn main() -> Result<()> {
+    // SAFETY: the first thing main does, before any thread exists
+    unsafe { solidml_backends::prepare_environment() };
     let cli = Cli::parse();
     match cli.command {
         Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile } => {

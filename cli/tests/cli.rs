@@ -6,6 +6,11 @@ use std::{
     process::Command,
 };
 
+#[allow(unreachable_pub)]
+#[path = "../../tests/skip.rs"]
+#[allow(dead_code)]
+mod skip;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
@@ -546,4 +551,29 @@ fn compile_digits_mlp(dir: &Path, out: &str) -> (bool, String, String) {
         &["compile", m.join("digits_mlp.onnx").to_str().unwrap(), "--calibration", m.join("digits_calib.npy").to_str().unwrap(), "-o", out],
         dir,
     )
+}
+
+/// A GPU run where `XDG_RUNTIME_DIR` is not set (containers, CI) prints no Wayland noise: the
+/// binary points the variable at a private directory before the Vulkan loader starts.
+#[test]
+fn gpu_runs_print_no_window_system_noise() {
+    if skip::skipping("gpu") {
+        return;
+    }
+    let dir = tmp("xdg");
+    let (ok, _, err) = compile_digits_mlp(&dir, "o");
+    assert!(ok, "{err}");
+    let eval = repo().join("examples/models/digits_eval.npy");
+    let out = Command::new(env!("CARGO_BIN_EXE_solidml"))
+        .args(["run", "o/digits_mlp.smodel", "--input", eval.to_str().unwrap(), "-o", "r", "--backend", "gpu"])
+        .current_dir(&dir)
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("Vulkan") {
+        skip::missing("gpu", &format!("no Vulkan device: {err}"), skip::INSTALL_GPU);
+    }
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "window-system noise on stderr:\n{err}");
 }

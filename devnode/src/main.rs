@@ -11,6 +11,8 @@ struct Cli {
 }
 
 fn main() -> std::process::ExitCode {
+    // SAFETY: the first thing main does, before any thread exists
+    unsafe { solidml_backends::prepare_environment() };
     let cli = Cli::parse();
     match solidml_devnode::run_command(cli.command, || None) {
         Ok(()) => std::process::ExitCode::SUCCESS,

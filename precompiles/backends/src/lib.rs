@@ -19,6 +19,41 @@ use solidml_cpu::CpuBackend;
 use solidml_exec::Executor;
 use solidml_gpu::GpuBackend;
 
+/// Prepare the process environment for the Vulkan loader, once, at the very start of `main`.
+///
+/// Mesa's Vulkan drivers (lavapipe included) load their window-system support, whose Wayland
+/// client library prints `error: XDG_RUNTIME_DIR is invalid or not set in the environment.`
+/// twice when that variable is missing (containers, CI, cron): noise on every GPU run, nothing
+/// is wrong. When it is unset or not a directory, this points it at a private directory under
+/// the temporary directory (created mode 0700, as the XDG spec asks), where no display socket
+/// exists, so the library stays quiet. A set, valid value is left alone.
+///
+/// # Safety
+///
+/// It sets an environment variable: call it before the process starts any thread (first thing
+/// in `main`), as `std::env::set_var` requires.
+pub unsafe fn prepare_environment() {
+    let valid = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
+    if valid {
+        return;
+    }
+    #[cfg(unix)]
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0)
+    };
+    #[cfg(not(unix))]
+    let uid = 0;
+    let dir = std::env::temp_dir().join(format!("solidml-runtime-{uid}"));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    if builder.create(&dir).is_ok() || dir.is_dir() {
+        // SAFETY: the caller guarantees no other thread runs yet
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
 /// The `--backend` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
