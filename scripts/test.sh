@@ -10,6 +10,13 @@ PY=$(bash scripts/python-env.sh | tail -n 1)
 
 # lavapipe (a real, software Vulkan device) for the GPU executor's tests when no GPU exists
 bash scripts/vulkan-env.sh
+# the tests that create the GPU executor in process: Mesa's Wayland client prints two lines per
+# instance when XDG_RUNTIME_DIR is unset (the binaries set it themselves,
+# solidml_backends::prepare_environment; cli/tests/cli.rs checks that with it removed)
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d)"
+  export XDG_RUNTIME_DIR
+fi
 # style first: fails in seconds (rustfmt.toml; workspace lints in Cargo.toml)
 cargo fmt --all --check
 cargo build --locked -p solidml
