@@ -35,6 +35,9 @@ import {SolidMLOpenGradient, SolidMLTensor, SolidMLOgRequest} from "./SolidMLOpe
 ///           then on the gas of every call equals the node's exactly
 ///           (stdlib-sol/test/SolidMLTest.t.sol checks it to the unit).
 abstract contract SolidMLTest {
+    /// A model's generated contract could not be deployed for the EVM route.
+    error SolidMLEvmRouteDeploy(string evmContract);
+
     /// The SolidML precompile (docs/precompile.md).
     address internal constant SOLIDML_ADDRESS = 0x000000000000000000000000000000000000501d;
     /// The OpenGradient-compatible entry.
@@ -46,8 +49,18 @@ abstract contract SolidMLTest {
     /// Etch the wrappers and deploy the routes for `models`.
     function solidmlSetUp(SolidMLModel[] memory models, SolidMLRoute route) internal {
         solidmlRoute = route;
-        SolidMLRouter main = new SolidMLRouter(models, route, false);
-        SolidMLRouter og = new SolidMLRouter(models, route, true);
+        // the EVM route's contracts, deployed once for both addresses
+        address[] memory targets = new address[](models.length);
+        for (uint256 i; route == SolidMLRoute.Evm && i < models.length; ++i) {
+            if (bytes(models[i].evmContract).length == 0) continue;
+            try SOLIDML_VM.deployCode(models[i].evmContract) returns (address a) {
+                targets[i] = a;
+            } catch {
+                revert SolidMLEvmRouteDeploy(models[i].evmContract);
+            }
+        }
+        SolidMLRouter main = new SolidMLRouter(models, targets, route, false);
+        SolidMLRouter og = new SolidMLRouter(models, targets, route, true);
         SOLIDML_VM.etch(SOLIDML_ADDRESS, SolidMLWrapper.code(address(main)));
         SOLIDML_VM.etch(SOLIDML_OG_ADDRESS, SolidMLWrapper.code(address(og)));
     }
@@ -119,9 +132,6 @@ contract SolidMLRouter {
     error SolidMLError(uint8 code, string message);
     /// The native route could not run `solidml precompile`.
     error SolidMLNativeRouteFailed(string hint, bytes reason);
-    /// A model's generated contract could not be deployed for the EVM route.
-    error SolidMLEvmRouteDeploy(string evmContract);
-
     uint256 internal constant MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
     struct Entry {
@@ -139,22 +149,15 @@ contract SolidMLRouter {
     string[] internal modelArgs;
     mapping(bytes32 => Entry) internal entries;
 
-    constructor(SolidMLModel[] memory models, SolidMLRoute route_, bool openGradient_) {
+    /// `targets[i]`: `models[i]`'s generated contract on the EVM route (zero: none).
+    constructor(SolidMLModel[] memory models, address[] memory targets, SolidMLRoute route_, bool openGradient_) {
         route = route_;
         openGradient = openGradient_;
         for (uint256 i; i < models.length; ++i) {
             SolidMLModel memory m = models[i];
             modelArgs.push("--model");
             modelArgs.push(m.artifact);
-            address target;
-            if (route_ == SolidMLRoute.Evm && bytes(m.evmContract).length != 0) {
-                try SOLIDML_VM.deployCode(m.evmContract) returns (address a) {
-                    target = a;
-                } catch {
-                    revert SolidMLEvmRouteDeploy(m.evmContract);
-                }
-            }
-            entries[m.id] = Entry(target, m.work, m.inputBytes, m.outputBytes, m.inputLayout, m.tensors, true);
+            entries[m.id] = Entry(targets[i], m.work, m.inputBytes, m.outputBytes, m.inputLayout, m.tensors, true);
         }
     }
 
