@@ -108,7 +108,7 @@ pub(crate) fn init(args: InitArgs) -> Result<()> {
             entries.push(("digits".to_string(), "models/digits.onnx".to_string(), vec!["models/digits_calib.npy".to_string()]));
         }
         for (i, m) in args.models.iter().enumerate() {
-            let name = model_name(m)?;
+            let name = model_name(m);
             let onnx = in_project(&root, m, &format!("models/{name}.onnx"), args.force)?;
             let cal = match args.calibration.get(i) {
                 Some(c) => vec![in_project(&root, c, &format!("models/{name}_calib.npy"), args.force)?],
@@ -140,13 +140,13 @@ pub(crate) fn init(args: InitArgs) -> Result<()> {
 }
 
 /// A model name from a file name: its stem, made an identifier.
-fn model_name(path: &Path) -> Result<String> {
+fn model_name(path: &Path) -> String {
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let mut name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 'm');
     }
-    Ok(name)
+    name
 }
 
 /// `path` relative to the project when it is inside it; otherwise copied to `dest`.
@@ -236,8 +236,8 @@ fn model_files(route: Route, built: &[BuiltModel], artifact_dir: &str) -> Vec<(S
 /// Write the compiled models into `[project] out` (managed files: replaced when they change).
 fn write_models(config: &Config, built: &[BuiltModel]) -> Result<()> {
     let root = config.root();
-    let out = config.project.out.trim_end_matches('/').to_string();
-    for (rel, bytes) in model_files(config.project.route, built, &out) {
+    let out = config.project.out_dir();
+    for (rel, bytes) in model_files(config.project.route, built, out) {
         write_managed(&root, &format!("{out}/{rel}"), &bytes)?;
     }
     Ok(())
@@ -342,16 +342,8 @@ pub(crate) fn check(args: CheckArgs) -> Result<()> {
 /// Compile the project itself: `forge build` in it, with its own foundry.toml and remappings
 /// (and the toolchain's solc when there is one), and say what it gave.
 fn compile_project(config: &Config) -> Result<solidml_forge::compile::ProjectBuild> {
-    let (forge, solc) = forge_command();
     let bar = spinner("compiling the project (forge build)".into());
-    let mut cmd = Command::new(&forge);
-    cmd.current_dir(config.root()).arg("build");
-    if let Some(s) = &solc {
-        cmd.arg("--use").arg(s).arg("--offline");
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| CliError::Usage(format!("cannot run forge ({}): {e}. Install Foundry or set FOUNDRY_BIN", forge.display())))?;
+    let out = run_forge(&config.root(), &["build"])?;
     bar.finish_and_clear();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let build = solidml_forge::compile::parse_build(&text, out.status.success());
@@ -382,8 +374,7 @@ fn lint_project(config: &Config, built: &[BuiltModel]) -> Result<lint::LintRepor
             )
         })
         .collect();
-    let out = config.project.out.trim_end_matches('/').to_string();
-    lint::lint_project(&config.root(), &["src", "test", "script"], &[&out], &models).map_err(forge_err)
+    lint::lint_project(&config.root(), &["src", "test", "script"], &[config.project.out_dir()], &models).map_err(forge_err)
 }
 
 fn print_call_sites(report: &lint::LintReport) {
@@ -423,13 +414,26 @@ fn round4(v: f64) -> f64 {
     (v * 10_000.0).round() / 10_000.0
 }
 
-/// forge and the solc it should use: `$FOUNDRY_BIN/forge` (else `forge` on the PATH) and the
-/// solc `solidml gas` uses when there is one (then offline).
-fn forge_command() -> (PathBuf, Option<PathBuf>) {
+/// Run forge in `dir` with `args`: `$FOUNDRY_BIN/forge` (else `forge` on the PATH), with the
+/// solc `solidml gas` uses when there is one (then offline), and this binary as `SOLIDML_BIN`
+/// for SolidMLTest's native route.
+fn run_forge(dir: &Path, args: &[&str]) -> Result<std::process::Output> {
     let forge =
         std::env::var_os("FOUNDRY_BIN").map(|d| PathBuf::from(d).join("forge")).filter(|p| p.is_file()).unwrap_or_else(|| "forge".into());
-    let solc = solidml_solidity::solc::Solc::locate().ok().map(|s| s.path().to_path_buf());
-    (forge, solc)
+    let mut cmd = Command::new(&forge);
+    cmd.current_dir(dir).args(args);
+    if let Ok(me) = std::env::current_exe() {
+        cmd.env("SOLIDML_BIN", me);
+    }
+    if let Ok(solc) = solidml_solidity::solc::Solc::locate() {
+        cmd.arg("--use").arg(solc.path()).arg("--offline");
+    }
+    Ok(cmd.output().map_err(|e| {
+        CliError::Usage(format!(
+            "cannot run forge ({}): {e}. Install Foundry (https://getfoundry.sh, or `bash scripts/foundry-env.sh` in the SolidML repository) or set FOUNDRY_BIN",
+            forge.display()
+        ))
+    })?)
 }
 
 /// Gas figures measured by real forge in a scratch foundry project (`cache/solidml-check/` of
@@ -456,21 +460,7 @@ fn forge_gas(config: &Config, built: &[BuiltModel]) -> Result<Vec<(String, u64)>
     for (rel, bytes) in &files {
         project::write_file(&dir.join(rel), bytes, true).map_err(forge_err)?;
     }
-    let (forge, solc) = forge_command();
-    let mut cmd = Command::new(&forge);
-    cmd.current_dir(&dir).args(["test", "--match-contract", "SolidMLCheck"]);
-    if let Ok(me) = std::env::current_exe() {
-        cmd.env("SOLIDML_BIN", me);
-    }
-    if let Some(s) = &solc {
-        cmd.arg("--use").arg(s).arg("--offline");
-    }
-    let out = cmd.output().map_err(|e| {
-        CliError::Usage(format!(
-            "cannot run forge ({}): {e}. Install Foundry (https://getfoundry.sh, or `bash scripts/foundry-env.sh` in the SolidML repository) or set FOUNDRY_BIN",
-            forge.display()
-        ))
-    })?;
+    let out = run_forge(&dir, &["test", "--match-contract", "SolidMLCheck"])?;
     if !out.status.success() {
         return Err(CliError::Usage(format!(
             "forge test failed in {} while measuring gas:\n{}{}",

@@ -49,26 +49,41 @@ pub struct Config {
 }
 
 /// `[project]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ProjectConfig {
     /// Where models compile to, relative to the project root.
-    #[serde(default = "default_out")]
     pub out: String,
     /// SolidMLTest's default route.
-    #[serde(default)]
     pub route: Route,
     /// The snapshot file of `solidml check`.
-    #[serde(default = "default_snapshot")]
     pub snapshot: String,
     /// Percent a figure may move from the snapshot before `check` fails.
-    #[serde(default)]
     pub tolerance: f64,
 }
 
-impl Default for ProjectConfig {
+impl ProjectConfig {
+    /// `out` without a trailing `/`, as paths are joined to it.
+    pub fn out_dir(&self) -> &str {
+        self.out.trim_end_matches('/')
+    }
+}
+
+/// `[project]` as written (the tolerance's span kept for its error).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    #[serde(default = "default_out")]
+    out: String,
+    #[serde(default)]
+    route: Route,
+    #[serde(default = "default_snapshot")]
+    snapshot: String,
+    tolerance: Option<Spanned<f64>>,
+}
+
+impl Default for RawProject {
     fn default() -> Self {
-        ProjectConfig { out: default_out(), route: Route::default(), snapshot: default_snapshot(), tolerance: 0.0 }
+        RawProject { out: default_out(), route: Route::default(), snapshot: default_snapshot(), tolerance: None }
     }
 }
 
@@ -162,7 +177,7 @@ struct RawModel {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
-    project: ProjectConfig,
+    project: RawProject,
     #[serde(default)]
     models: BTreeMap<Spanned<String>, RawModel>,
 }
@@ -324,17 +339,15 @@ impl Config {
                 span: m.onnx.span(),
             });
         }
-        if !(raw.project.tolerance >= 0.0 && raw.project.tolerance.is_finite()) {
-            let at = text.find("tolerance").unwrap_or(0);
-            return Err(config_error(
-                path,
-                &text,
-                at..at + 9,
-                format!("tolerance {} is not a percentage ≥ 0", raw.project.tolerance),
-                "negative",
-            ));
-        }
-        Ok(Config { path: path.to_path_buf(), text, project: raw.project, models })
+        let tolerance = match &raw.project.tolerance {
+            Some(t) if !(*t.get_ref() >= 0.0 && t.get_ref().is_finite()) => {
+                return Err(config_error(path, &text, t.span(), format!("tolerance {} is not a percentage ≥ 0", t.get_ref()), "negative"));
+            }
+            Some(t) => *t.get_ref(),
+            None => 0.0,
+        };
+        let RawProject { out, route, snapshot, .. } = raw.project;
+        Ok(Config { path: path.to_path_buf(), text, project: ProjectConfig { out, route, snapshot, tolerance }, models })
     }
 
     /// The project root (the directory holding `solidml.toml`).
@@ -446,6 +459,11 @@ mod tests {
         assert!(msg.contains("not a Solidity identifier"), "{msg}");
         let (_d, r) = project("[project]\nroute = \"gpu\"\n");
         assert!(error_line(r).1.contains("unknown variant `gpu`"));
+        // a comment naming the key does not mislead the span
+        let (_d, r) = project("# tolerance: see below\n[project]\ntolerance = -1.0\n");
+        let (line, msg) = error_line(r);
+        assert_eq!(line, 3, "{msg}");
+        assert!(msg.contains("tolerance -1 is not a percentage"), "{msg}");
     }
 
     /// A temporary directory removed on drop (no dependency for one test helper).
