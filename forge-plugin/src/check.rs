@@ -385,6 +385,23 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_snapshot_file_is_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("solidml-forge-snap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("s.json");
+        assert_eq!(Snapshot::load(&p).unwrap(), None, "absent: no snapshot yet");
+        for bad in [&b""[..], b"{", b"\xff\xfe", b"[1, 2]", b"{\"models\": {\"m\": {\"predict_gas\": \"many\"}}}"] {
+            std::fs::write(&p, bad).unwrap();
+            match Snapshot::load(&p) {
+                Err(ForgeError::Snapshot { message, .. }) => assert!(message.contains("solidml check --update"), "{message}"),
+                Err(ForgeError::Io { .. }) if bad == b"\xff\xfe" => {}
+                other => panic!("{:?}: expected a snapshot error, got {other:?}", String::from_utf8_lossy(bad)),
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn reports_carry_every_failure() {
         let (dir, c) = config("budgets = { predict_gas = 1 }\n");
         let fig = figures(48_225.0, 99.11);
