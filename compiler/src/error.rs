@@ -30,12 +30,14 @@ impl std::fmt::Display for UnsupportedNode {
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     /// A file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    // the OS error is part of the message, not a `source`: a report printing the source chain
+    // (miette) would give the reason twice
+    #[error("cannot read `{path}`: {error}")]
     Io {
         /// The file.
         path: String,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a valid ONNX model (protobuf, graph structure, external data).
     #[error("`{path}` is not a valid ONNX model: {reason}")]

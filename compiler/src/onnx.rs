@@ -18,7 +18,7 @@ use crate::{
 
 /// Load an ONNX file.
 pub fn load(path: &Path) -> Result<Graph> {
-    let bytes = std::fs::read(path).map_err(|source| CompileError::Io { path: path.display().to_string(), source })?;
+    let bytes = std::fs::read(path).map_err(|error| CompileError::Io { path: path.display().to_string(), error })?;
     parse(&bytes, path.parent(), &path.display().to_string())
 }
 

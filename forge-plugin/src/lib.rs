@@ -26,12 +26,13 @@ pub enum ForgeError {
     #[diagnostic(transparent)]
     Config(Box<ConfigError>),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    // the cause is part of the message, not a `source`: miette would print it twice
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A snapshot file is not what `solidml check --update` writes.
     #[error("snapshot {path}: {message}")]
@@ -64,7 +65,7 @@ pub struct ConfigError {
 
 impl ForgeError {
     /// An I/O error on `path`.
-    pub fn io(path: &std::path::Path, source: std::io::Error) -> ForgeError {
-        ForgeError::Io { path: path.display().to_string(), source }
+    pub fn io(path: &std::path::Path, error: std::io::Error) -> ForgeError {
+        ForgeError::Io { path: path.display().to_string(), error }
     }
 }
