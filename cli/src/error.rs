@@ -29,8 +29,8 @@ pub(crate) enum CliError {
     #[error("{0}")]
     #[diagnostic(code(solidml::usage))]
     Usage(String),
-    #[error("model store")]
-    #[diagnostic(code(solidml::store))]
+    #[error(transparent)]
+    #[diagnostic(code(solidml::store), help("a model store is an existing directory of <modelId>.smodel files (`0x` prefix optional)"))]
     Store(#[from] solidml_precompile::StoreError),
     #[error(transparent)]
     #[diagnostic(code(solidml::solidity))]

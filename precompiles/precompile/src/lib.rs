@@ -113,6 +113,15 @@ pub enum PrecompileError {
 /// Errors of the model store.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum StoreError {
+    #[error("store directory `{path}`: {reason}")]
+    /// The store's directory is missing or not a directory ([`DirStore::open`]), or cannot be
+    /// created ([`DirStore::create`]).
+    Directory {
+        /// The directory's path.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     #[error("model file {path}: {reason}")]
     /// Reading or writing a model file failed.
     Io {

@@ -109,17 +109,18 @@ impl DirStore {
     /// a path must not silently give an empty store); [`DirStore::create`] makes one.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let dir = dir.into();
+        let error = |reason: String| StoreError::Directory { path: dir.display().to_string(), reason };
         match std::fs::metadata(&dir) {
             Ok(m) if m.is_dir() => Ok(DirStore { dir, cache: MemoryStore::new() }),
-            Ok(_) => Err(StoreError::Io { path: dir.display().to_string(), reason: "is not a directory".into() }),
-            Err(e) => Err(io_error(&dir, e)),
+            Ok(_) => Err(error("not a directory".into())),
+            Err(e) => Err(error(e.to_string())),
         }
     }
 
     /// A store over `dir`, created (with its parents) if missing.
     pub fn create(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Directory { path: dir.display().to_string(), reason: e.to_string() })?;
         Self::open(dir)
     }
 
@@ -233,7 +234,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         // a missing directory is an error, not an empty store; create() makes it
         let missing = dir.path().join("typo");
-        assert!(matches!(DirStore::open(&missing), Err(StoreError::Io { .. })));
+        assert!(matches!(DirStore::open(&missing), Err(StoreError::Directory { .. })));
         assert!(!missing.exists());
         let store = DirStore::create(&missing).unwrap();
         assert!(missing.is_dir());
@@ -243,6 +244,6 @@ pub(crate) mod tests {
         std::fs::write(missing.join(format!("0x{}.smodel", hex::encode(id))), &bytes).unwrap();
         assert_eq!(store.get(&id).unwrap().unwrap().id, id);
         let file = missing.join("0x00.smodel");
-        assert!(matches!(DirStore::open(&file), Err(StoreError::Io { .. })));
+        assert!(matches!(DirStore::open(&file), Err(StoreError::Directory { .. })));
     }
 }
