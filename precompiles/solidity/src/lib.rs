@@ -38,6 +38,7 @@ pub mod compact;
 mod contract;
 pub mod gas;
 pub mod layer;
+pub mod names;
 pub mod ops;
 mod plan;
 pub mod precompile_contract;
@@ -188,7 +189,10 @@ pub(crate) const MAIN_LAYER_BUDGET: usize = 17_000;
 /// Budget for one part contract.
 pub(crate) const PART_BUDGET: usize = 22_500;
 
-/// The Solidity contract name `solidml compile` gives a model (its name, made an identifier).
+/// The Solidity contract name `solidml compile` gives a model: its name made an identifier
+/// (other characters become `_`; a name that starts with a digit, or is a keyword or an
+/// imported library's name ([`names::reserved`]), gets an `M` in front: `1model` →
+/// `M1model`, `contract` → `Mcontract`, `SolidML` → `MSolidML`).
 pub fn contract_name(model_name: &str) -> String {
     ident(model_name)
 }

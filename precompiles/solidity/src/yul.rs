@@ -9,7 +9,7 @@ use crate::layer::*;
 
 pub(crate) fn ident(name: &str) -> String {
     let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    if s.chars().next().is_none_or(|c| c.is_ascii_digit()) {
+    if s.chars().next().is_none_or(|c| c.is_ascii_digit()) || crate::names::reserved(&s).is_some() {
         s.insert(0, 'M');
     }
     s
