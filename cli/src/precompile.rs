@@ -1,11 +1,16 @@
 //! `solidml precompile`: call the SolidML precompile (or its OpenGradient entry) from the
 //! command line, exactly as a node does, and print the output and the gas charged.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use miette::Result;
 use solidml_precompile::{
     DirStore, MemoryStore, ModelStore, SolidMlPrecompile, abi,
+    abi::MAX_INPUT_BYTES,
     opengradient::OpenGradientEntry,
     precompile::{Outcome, Status},
 };
@@ -70,17 +75,33 @@ pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
 /// a command line holds about 128 KiB, far below the precompile's 16 MiB input limit.
 fn call_input(arg: &str) -> Result<Vec<u8>, CliError> {
     let (text, from) = if arg == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| CliError::io(std::path::Path::new("<stdin>"), e))?;
-        (s, "standard input".to_string())
+        (read_hex_text(std::io::stdin().lock(), "standard input", Path::new("<stdin>"))?, "standard input".to_string())
     } else if let Some(path) = arg.strip_prefix('@') {
-        let p = std::path::Path::new(path);
-        (std::fs::read_to_string(p).map_err(|e| CliError::io(p, e))?, format!("`{path}`"))
+        let p = Path::new(path);
+        let from = format!("`{path}`");
+        (read_hex_text(std::fs::File::open(p).map_err(|e| CliError::io(p, e))?, &from, p)?, from)
     } else {
         (arg.to_string(), "the input".to_string())
     };
     let hex_in = text.trim();
     hex::decode(hex_in.strip_prefix("0x").unwrap_or(hex_in)).map_err(|e| CliError::Usage(format!("{from} is not hex: {e}")))
+}
+
+/// The most text `-` and `@FILE` read: the hex of an input one byte over the precompile's limit
+/// (which the precompile answers with its own error, code 4), a `0x` and some whitespace.
+/// Anything longer is refused unread (`@/dev/zero` would otherwise fill the memory).
+const MAX_HEX_TEXT: u64 = 2 * (MAX_INPUT_BYTES as u64 + 1) + 2 + 4096;
+
+fn read_hex_text(source: impl Read, from: &str, path: &Path) -> Result<String, CliError> {
+    let mut bytes = vec![];
+    source.take(MAX_HEX_TEXT + 1).read_to_end(&mut bytes).map_err(|e| CliError::io(path, e))?;
+    if bytes.len() as u64 > MAX_HEX_TEXT {
+        return Err(CliError::Usage(format!(
+            "{from} holds more than {MAX_HEX_TEXT} bytes: a call input is at most {MAX_INPUT_BYTES} bytes, {} hex digits",
+            2 * MAX_INPUT_BYTES
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| CliError::Usage(format!("{from} is not hex: it is not UTF-8 text")))
 }
 
 /// The address line printed by `solidml precompile --help`.
