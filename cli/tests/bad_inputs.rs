@@ -52,7 +52,7 @@ struct Case {
     /// `{M}`: the example models' directory; `{S}`: the shared compile's; `{CALL}`: a valid
     /// precompile call of the shared model in hex.
     args: &'static [&'static str],
-    /// A file of the case's directory fed to standard input (otherwise none).
+    /// A file fed to standard input (relative to the case's directory; otherwise none).
     stdin: Option<&'static str>,
     expect: Expect,
 }
@@ -297,7 +297,7 @@ fn cases() -> Vec<Case> {
             setup: none,
             args: &["compile", "missing.onnx", "-o", "o"],
             stdin: None,
-            expect: Error(&["missing.onnx"]),
+            expect: Error(&["cannot read `missing.onnx`: No such file or directory"]),
         },
         Case {
             name: "a truncated artifact header",
@@ -353,7 +353,7 @@ fn cases() -> Vec<Case> {
             setup: none,
             args: &["precompile", "{CALL}", "--store", "no-such-dir"],
             stdin: None,
-            expect: Error(&["no-such-dir"]),
+            expect: Error(&["store directory `no-such-dir`: No such file or directory"]),
         },
         Case {
             name: "precompile @FILE holding no hex",
