@@ -112,8 +112,8 @@ pub(crate) fn write_all(out: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     result
 }
 
-/// The float-vs-int8 comparison of `--eval`: the float reference's description and one report
-/// per model output.
+/// The float-vs-int8 comparison of `--eval` and of the accuracy guard: the float reference's
+/// description and one report per model output.
 pub(crate) struct Evaluation {
     pub reference: String,
     pub outputs: Vec<eval::OutputReport>,
@@ -121,30 +121,44 @@ pub(crate) struct Evaluation {
 
 /// Run the quantized model (CPU reference) and the float one (tract) on the evaluation data.
 pub(crate) fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[PathBuf], labels: Option<&Path>) -> Result<Evaluation> {
-    let arrays: Vec<_> = eval_data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
-    let shapes = runner::input_shapes(model);
-    let samples = runner::samples(&shapes, &arrays).map_err(CliError::from)?;
+    let samples = read_samples(model, eval_data)?;
+    let labels = read_labels(labels, samples.len())?;
+    evaluate_samples(onnx, model, &samples, labels.as_ref().and_then(|l| l.as_slice()))
+}
+
+/// The samples of `data` (one file per model input); 0 samples is an error.
+fn read_samples(model: &solidml_spec::Model, data: &[PathBuf]) -> Result<Vec<Vec<ndarray::ArrayD<f32>>>> {
+    let arrays: Vec<_> = data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
+    let samples = runner::samples(&runner::input_shapes(model), &arrays).map_err(CliError::from)?;
     if samples.is_empty() {
-        return Err(CliError::data(&eval_data[0], "holds 0 samples: nothing to evaluate").into());
+        return Err(CliError::data(&data[0], "holds 0 samples: nothing to evaluate").into());
     }
-    let labels = match labels {
-        Some(path) => {
-            let l = data::read_i64(path)?;
-            if l.len() != samples.len() {
-                return Err(CliError::data(
-                    path,
-                    format!("holds {} labels for {} evaluation samples (one label per sample)", l.len(), samples.len()),
-                )
-                .into());
-            }
-            Some(l)
-        }
-        None => None,
-    };
+    Ok(samples)
+}
+
+/// The labels file, checked to hold one label per sample.
+fn read_labels(labels: Option<&Path>, samples: usize) -> Result<Option<ndarray::ArrayD<i64>>> {
+    let Some(path) = labels else { return Ok(None) };
+    let l = data::read_i64(path)?;
+    if l.len() != samples {
+        return Err(
+            CliError::data(path, format!("holds {} labels for {samples} evaluation samples (one label per sample)", l.len())).into()
+        );
+    }
+    Ok(Some(l))
+}
+
+/// [`evaluate`] on samples already read.
+fn evaluate_samples(
+    onnx: &Path,
+    model: &solidml_spec::Model,
+    samples: &[Vec<ndarray::ArrayD<f32>>],
+    labels: Option<&[i64]>,
+) -> Result<Evaluation> {
     let quantized: Vec<Vec<runner::Output>> =
-        runner::run_samples(model, &samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
-    let reference = eval::FloatReference::load(onnx, &shapes).map_err(CliError::from)?;
-    let float: Vec<Vec<runner::Output>> = samples.iter().map(|s| reference.run(s)).collect::<Result<_, _>>().map_err(CliError::from)?;
+        runner::run_samples(model, samples).map_err(CliError::from)?.into_iter().map(|(_, o)| o).collect();
+    let reference = eval::FloatReference::load(onnx, &runner::input_shapes(model)).map_err(CliError::from)?;
+    let (reference, float) = reference.run_all(onnx, samples).map_err(CliError::from)?;
     let outputs = model
         .outputs
         .iter()
@@ -152,37 +166,235 @@ pub(crate) fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[Pa
         .map(|(i, &o)| {
             let q: Vec<_> = quantized.iter().map(|s| s[i].clone()).collect();
             let f: Vec<_> = float.iter().map(|s| s[i].clone()).collect();
-            eval::compare(&model.tensor(o).name, &q, &f, labels.as_ref().and_then(|l| l.as_slice()))
+            let t = model.tensor(o);
+            let mut r = eval::compare_quantized(&t.name, &q, &f, labels, t.quant);
+            r.classification = eval::class_output(model, i);
+            r
         })
         .collect();
     Ok(Evaluation { reference: reference.describe(), outputs })
+}
+
+/// The accuracy guard of `compile`: the int8 model against the float one on the `--eval` data
+/// (all of it) or else the calibration data (its first [`eval::GUARD_SAMPLES`] finite
+/// samples), per output, with the thresholds checked ([`eval::guard_failure`]) and, when one
+/// is crossed, the error of every quantized tensor.
+pub(crate) struct Guard {
+    /// Which samples, in words (`200 calibration samples (digits_calib.npy)`).
+    pub data: String,
+    pub evaluation: Evaluation,
+    /// Why the guard fails (empty: it passes).
+    pub failures: Vec<String>,
+    /// Per quantized tensor, worst first: when the guard fails.
+    pub layers: Vec<eval::LayerError>,
+}
+
+/// Run the accuracy guard on `eval_data` (with `labels`) if given, else on `calibration`;
+/// `None` when there is neither.
+pub(crate) fn guard(
+    onnx: &Path,
+    model: &solidml_spec::Model,
+    calibration: &[PathBuf],
+    eval_data: &[PathBuf],
+    labels: Option<&Path>,
+) -> Result<Option<Guard>> {
+    let files = |paths: &[PathBuf]| paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", ");
+    let (samples, labels, data) = if !eval_data.is_empty() {
+        let samples = read_samples(model, eval_data)?;
+        let labels = read_labels(labels, samples.len())?;
+        let data = format!("{} evaluation sample(s) ({})", samples.len(), files(eval_data));
+        (samples, labels, data)
+    } else if !calibration.is_empty() {
+        let all = read_samples(model, calibration)?;
+        let total = all.len();
+        // samples with NaN or infinite values (reported by the compiler) are no test of accuracy
+        let finite: Vec<_> = all.into_iter().filter(|s| s.iter().all(|a| a.iter().all(|v| v.is_finite()))).collect();
+        let skipped = total - finite.len();
+        let used = finite.len().min(eval::GUARD_SAMPLES);
+        let samples: Vec<_> = finite.into_iter().take(eval::GUARD_SAMPLES).collect();
+        let mut data = if used < total - skipped {
+            format!("the first {used} of {} calibration samples ({})", total - skipped, files(calibration))
+        } else {
+            format!("{used} calibration sample(s) ({})", files(calibration))
+        };
+        if skipped > 0 {
+            data += &format!("; {skipped} sample(s) with NaN or infinite values left out");
+        }
+        if samples.is_empty() {
+            return Err(CliError::data(
+                &calibration[0],
+                "holds no sample without NaN or infinite values: the accuracy guard has nothing to run",
+            )
+            .into());
+        }
+        (samples, None, data)
+    } else {
+        return Ok(None);
+    };
+    let evaluation = evaluate_samples(onnx, model, &samples, labels.as_ref().and_then(|l| l.as_slice()))?;
+    let failures: Vec<String> = evaluation.outputs.iter().filter_map(eval::guard_failure).collect();
+    let layers = if failures.is_empty() { vec![] } else { eval::layer_errors(onnx, model, &samples).map_err(CliError::from)? };
+    Ok(Some(Guard { data, evaluation, failures, layers }))
+}
+
+/// The line `compile` prints when the guard could not run.
+pub(crate) const GUARD_NOT_RUN: &str =
+    "accuracy guard: not run (no data: give --calibration or --eval samples to compare the int8 model with the float one)";
+
+/// The guard's report on stdout: which data, the per-output table, the verdict.
+pub(crate) fn guard_table(g: &Guard) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s);
+    let _ = writeln!(s, "accuracy guard: {}", g.data);
+    s += &evaluation_table(&g.evaluation);
+    if g.evaluation.outputs.iter().any(|r| !r.classification && r.values > 1) {
+        let _ = writeln!(s, "(a top-1 agreement in parentheses: an output that is not class scores, not held to the 99% floor)");
+    }
+    if g.failures.is_empty() {
+        let _ = writeln!(
+            s,
+            "passed: top-1 agreement ≥ {}% on class outputs and 99th-percentile error ≤ {} output steps",
+            eval::GUARD_MIN_AGREEMENT * 100.0,
+            eval::GUARD_MAX_STEPS
+        );
+    } else {
+        let _ = writeln!(s, "FAILED: {}", g.failures.join("; "));
+    }
+    s
+}
+
+/// Rows of the per-tensor table printed when the guard fails (a larger model shows its worst
+/// tensors, the first lossy one and the outputs).
+const LAYER_ROWS: usize = 24;
+
+/// The worst (lowest SQNR) tensors, at most `n`, as indices into `layers`.
+fn worst(layers: &[eval::LayerError], n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by(|&a, &b| layers[a].sqnr_db.total_cmp(&layers[b].sqnr_db));
+    order.truncate(n);
+    order
+}
+
+/// The float-vs-int8 error of the quantized tensors in execution order (the guard's failure
+/// report), the first lossy tensor and the three worst marked.
+pub(crate) fn layer_table(layers: &[eval::LayerError]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ =
+        writeln!(s, "\nfloat vs int8 per quantized tensor, in execution order (SQNR: signal-to-quantization-noise ratio in dB, higher is");
+    let _ = writeln!(s, "better; steps: max |err| in the tensor's quantization steps; clipped: float values outside its int8 range):");
+    let _ = writeln!(
+        s,
+        "  {:<24} {:<9} {:>8} {:>11} {:>8} {:>22} {:>22} {:>8}  note",
+        "tensor", "op", "SQNR dB", "max |err|", "steps", "float range", "int8 range", "clipped"
+    );
+    let worst3 = worst(layers, 3);
+    let first = eval::first_lossy(layers).map(|l| l as *const _);
+    // a long model: its worst tensors, the first lossy one and the rest up to LAYER_ROWS
+    let keep: std::collections::HashSet<usize> = if layers.len() <= LAYER_ROWS {
+        (0..layers.len()).collect()
+    } else {
+        let mut k: std::collections::HashSet<usize> = worst(layers, LAYER_ROWS - 1).into_iter().collect();
+        k.extend(layers.iter().position(|l| Some(l as *const _) == first));
+        k
+    };
+    let range = |(a, b): (f32, f32)| format!("[{a:.4}, {b:.4}]");
+    for (i, l) in layers.iter().enumerate().filter(|(i, _)| keep.contains(i)) {
+        let sqnr = if l.sqnr_db.is_finite() { format!("{:.1}", l.sqnr_db) } else { "exact".into() };
+        let mut note = vec![];
+        if Some(l as *const _) == first {
+            note.push("the loss starts here".to_string());
+        }
+        if let Some(k) = worst3.iter().position(|&w| w == i) {
+            note.push(format!("worst #{}", k + 1));
+        }
+        let row = format!(
+            "  {:<24} {:<9} {:>8} {:>11.5} {:>8.1} {:>22} {:>22} {:>7.2}%  {}",
+            l.name,
+            l.op,
+            sqnr,
+            l.max_abs_error,
+            l.max_error_steps,
+            range(l.float_range),
+            range(l.quant_range),
+            l.clipped * 100.0,
+            note.join(", ")
+        );
+        let _ = writeln!(s, "{}", row.trim_end());
+    }
+    if layers.len() > keep.len() {
+        let _ = writeln!(s, "  … {} more tensor(s), each with a higher SQNR than those shown", layers.len() - keep.len());
+    }
+    s
 }
 
 /// The table `compile --eval` prints.
 pub(crate) fn evaluation_table(e: &Evaluation) -> String {
     use std::fmt::Write;
     let mut table = String::new();
-    let _ = writeln!(table);
     let _ = writeln!(table, "float reference: {}", e.reference);
     let _ = writeln!(
         table,
-        "{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}",
-        "output", "samples", "top-1 agr", "max |err|", "mean |err|", "acc int8", "acc f32"
+        "{:<16} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "output", "samples", "top-1 agr", "max |err|", "mean |err|", "max steps", "p99 steps", "acc int8", "acc f32"
     );
     for r in &e.outputs {
         let (aq, af) =
             r.accuracy.map(|(a, b)| (format!("{:.2}%", a * 100.0), format!("{:.2}%", b * 100.0))).unwrap_or(("-".into(), "-".into()));
+        let steps = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |s| format!("{s:.1}"));
+        // top-1 of a regression output means little: its figure in parentheses, not held to
+        // the guard's floor (a single value always "agrees": no figure)
+        let agreement = if r.classification {
+            format!("{:.2}%", r.top1_agreement * 100.0)
+        } else if r.samples > 0 && r.top1_agreement.is_finite() && r.values > 1 {
+            format!("({:.2}%)", r.top1_agreement * 100.0)
+        } else {
+            "-".into()
+        };
         let _ = writeln!(
             table,
-            "{:<16} {:>8} {:>9.2}% {:>12.6} {:>12.6} {:>10} {:>10}",
+            "{:<16} {:>8} {:>10} {:>12.6} {:>12.6} {:>10} {:>10} {:>10} {:>10}",
             r.name,
             r.samples,
-            r.top1_agreement * 100.0,
+            agreement,
             r.max_abs_error,
             r.mean_abs_error,
+            steps(r.max_error_steps),
+            steps(r.p99_error_steps),
             aq,
             af
         );
     }
     table
+}
+
+/// The guard's failure as a miette report: a warning, or under `--strict` the error `compile`
+/// exits with. Names the tensor where the loss starts and those that lose most (marked in
+/// [`layer_table`]).
+pub(crate) fn guard_report(g: &Guard, strict: bool) -> miette::Report {
+    let describe = |l: &eval::LayerError| {
+        let clipped = if l.clipped > 0.0 { format!(", {:.1}% of its values clipped", l.clipped * 100.0) } else { String::new() };
+        let op = if l.op == "input" { "model input" } else { &l.op };
+        format!("`{}` ({op}, SQNR {:.1} dB{clipped})", l.name, l.sqnr_db)
+    };
+    let mut names = vec![];
+    if let Some(l) = eval::first_lossy(&g.layers) {
+        names.push(format!("the loss starts at {}", describe(l)));
+    }
+    let worst: Vec<String> = worst(&g.layers, 3).into_iter().map(|i| describe(&g.layers[i])).collect();
+    if !worst.is_empty() {
+        names.push(format!("the tensors that lose most: {}", worst.join(", ")));
+    }
+    let message = format!("accuracy guard: the int8 model departs from the float model on {}: {}", g.data, g.failures.join("; "));
+    let help = format!(
+        "{} (per-tensor table on stderr). Calibrate on data like the model's real inputs, scaled as it expects, or try another --calibrate method; {}",
+        if names.is_empty() { "no tensor of the artifact matched the ONNX graph by name".to_string() } else { names.join("; ") },
+        if strict { "without --strict this is a warning" } else { "--strict makes this an error" }
+    );
+    if strict {
+        miette::miette!(code = "solidml::accuracy", help = help, "{message}")
+    } else {
+        miette::miette!(severity = miette::Severity::Warning, code = "solidml::accuracy", help = help, "{message}")
+    }
 }

@@ -82,6 +82,12 @@ enum Command {
         /// The share of values `--calibrate percentile` keeps, in percent
         #[arg(long, default_value_t = 99.99)]
         percentile: f64,
+        /// Make the accuracy guard's warning an error: when the int8 model departs from the
+        /// float model on the --eval or calibration data (top-1 agreement below 99%, or the
+        /// 99th-percentile error of an output beyond 8 of its quantization steps), exit
+        /// non-zero and write nothing
+        #[arg(long)]
+        strict: bool,
     },
     /// Run an artifact on data; writes one DIR/<output>.npy per model output
     Run {
@@ -228,7 +234,7 @@ fn main() -> Result<()> {
     unsafe { solidml_backends::prepare_environment() };
     let cli = Cli::parse();
     match cli.command {
-        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile } => {
+        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile, strict } => {
             use solidml_compiler::calibrate::CalibrationMethod;
             let method = match calibrate {
                 Calibrate::Minmax => CalibrationMethod::MinMax,
@@ -238,7 +244,7 @@ fn main() -> Result<()> {
                 }
                 Calibrate::Entropy => CalibrationMethod::Entropy,
             };
-            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method })
+            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict })
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
         Command::Precompile { input, models, store, gas_limit, opengradient, backend, abi } => {
@@ -267,10 +273,11 @@ struct CompileRequest {
     labels: Option<PathBuf>,
     layout: Layout,
     method: solidml_compiler::calibrate::CalibrationMethod,
+    strict: bool,
 }
 
 fn compile(req: CompileRequest) -> Result<()> {
-    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method } = req;
+    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, strict } = req;
     let (model, out, labels, eval_data) = (model.as_path(), out.as_path(), labels.as_deref(), eval_data.as_slice());
     let built = build::build_model(model, &calibration, name, layout, method)?;
     for w in &built.compiled.warnings {
@@ -279,12 +286,14 @@ fn compile(req: CompileRequest) -> Result<()> {
     for n in &built.notes {
         eprintln!("note: {n}");
     }
-    // the evaluation runs before anything is written: a failing --eval leaves no output
-    let evaluation = if eval_data.is_empty() {
-        None
-    } else {
-        Some(build::evaluation_table(&build::evaluate(model, &built.compiled.model, eval_data, labels)?))
-    };
+    // the guard (and --eval) runs before anything is written: a failing --eval, or a failed
+    // guard under --strict, leaves no output
+    let guard = build::guard(model, &built.compiled.model, &calibration, eval_data, labels)?;
+    if let Some(g) = guard.as_ref().filter(|g| strict && !g.failures.is_empty()) {
+        print!("{}", build::guard_table(g));
+        eprint!("{}", build::layer_table(&g.layers));
+        return Err(build::guard_report(g, true));
+    }
     build::write_all(out, &built.files)?;
     let compiled = &built.compiled;
     println!("compiled {} → {}", model.display(), out.join(format!("{}.smodel", compiled.model.name)).display());
@@ -301,8 +310,15 @@ fn compile(req: CompileRequest) -> Result<()> {
         compiled.model.macs()
     );
     println!("  calibration  {} sample(s)", compiled.calibration_samples);
-    if let Some(table) = evaluation {
-        print!("{table}");
+    match &guard {
+        None => println!("\n{}", build::GUARD_NOT_RUN),
+        Some(g) => {
+            print!("{}", build::guard_table(g));
+            if !g.failures.is_empty() {
+                eprintln!("\n{:?}", build::guard_report(g, false));
+                eprint!("{}", build::layer_table(&g.layers));
+            }
+        }
     }
     Ok(())
 }
@@ -326,6 +342,17 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
         // checked before anything is written: no empty output files are left behind
         let path = inputs.first().map(|p| p.as_path()).unwrap_or(artifact);
         return Err(CliError::data(path, "holds 0 samples: nothing to run").into());
+    }
+    // values outside an input's quantization range are clamped: the model sees other values
+    for (i, name) in names.iter().enumerate() {
+        let saturated: usize = samples.iter().map(|s| runner::count_saturated(&model, i, &s[i])).sum();
+        if saturated > 0 {
+            let total: usize = samples.iter().map(|s| s[i].len()).sum();
+            let (lo, hi) = runner::input_range(&model, i).unwrap_or_default();
+            eprintln!(
+                "warning: {saturated} of {total} input values saturated (input `{name}`): its quantization represents [{lo}, {hi}] and clamps values beyond (inputs scaled as in calibration?)"
+            );
+        }
     }
     if fixed {
         // int256 values as decimal strings: exact, and what `cast` and Solidity tests take

@@ -36,6 +36,27 @@ pub fn quantize_input(model: &Model, index: usize, x: &ArrayD<f32>) -> Value {
     }
 }
 
+/// How many values of one sample of input `index` saturate when quantized: a real value whose
+/// code `round(x / scale) + zero_point` falls outside `[-128, 127]` (infinities included) is
+/// clamped to the nearest end of the input's range, so the model sees another value. NaN is
+/// not counted (it quantizes to the zero point), nor are integer inputs (not quantized).
+pub fn count_saturated(model: &Model, index: usize, x: &ArrayD<f32>) -> usize {
+    let Some(q) = model.tensor(model.inputs[index]).quant else { return 0 };
+    x.iter()
+        .filter(|&&v| {
+            let code = (v as f64 / q.scale as f64).round_ties_even() + q.zero_point as f64;
+            !(-128.0..=127.0).contains(&code) && !code.is_nan()
+        })
+        .count()
+}
+
+/// The real range input `index` represents, `[(−128 − zp) · scale, (127 − zp) · scale]`
+/// (`None` for an integer input).
+pub fn input_range(model: &Model, index: usize) -> Option<(f32, f32)> {
+    let q = model.tensor(model.inputs[index]).quant?;
+    Some((io::dequantize_f32(-128, q.scale, q.zero_point), io::dequantize_f32(127, q.scale, q.zero_point)))
+}
+
 /// Dequantize one output value (or pass integers through).
 pub fn dequantize_output(model: &Model, index: usize, v: &Value) -> Output {
     let t = model.tensor(model.outputs[index]);
@@ -128,4 +149,29 @@ pub fn run_fixed(model: &Model, sample: &[ArrayD<f32>]) -> Result<FixedRun> {
         })
         .collect();
     Ok(FixedRun { inputs: fixed, outputs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solidml_spec::{Quant, TensorInfo};
+
+    #[test]
+    fn saturated_inputs_are_those_whose_code_leaves_int8() {
+        // scale 1/255, zero point -128: [0, 1] is representable
+        let quant = Some(Quant { scale: 1.0 / 255.0, zero_point: -128 });
+        let model = Model {
+            name: "m".into(),
+            tensors: vec![TensorInfo { name: "x".into(), shape: vec![1, 6], dtype: DType::I8, quant }],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![0],
+            nodes: vec![],
+        };
+        let x = ArrayD::from_shape_vec(IxDyn(&[1, 6]), vec![0.0, 1.0, 1.001, -0.5, f32::INFINITY, f32::NAN]).unwrap();
+        // 1.001 still rounds to 127; -0.5 and +inf saturate; NaN quantizes to the zero point
+        assert_eq!(count_saturated(&model, 0, &x), 2);
+        let (lo, hi) = input_range(&model, 0).unwrap();
+        assert!(lo == 0.0 && (hi - 1.0).abs() < 1e-6, "{lo} {hi}");
+    }
 }
