@@ -189,57 +189,72 @@ pub(crate) struct Guard {
     pub layers: Vec<eval::LayerError>,
 }
 
-/// Run the accuracy guard on `eval_data` (with `labels`) if given, else on `calibration`;
-/// `None` when there is neither.
+/// What became of the accuracy guard.
+pub(crate) enum GuardOutcome {
+    Ran(Guard),
+    /// Why it did not run (no data; no finite calibration sample; the float reference failed on
+    /// the calibration data).
+    NotRun(String),
+}
+
+/// Run the accuracy guard on `eval_data` (with `labels`) if given, else on `calibration`.
+/// Bad `--eval` data is an error, as `--eval` always was; on calibration data, which the
+/// compile accepted, a guard that cannot run says why instead of failing the compile.
 pub(crate) fn guard(
     onnx: &Path,
     model: &solidml_spec::Model,
     calibration: &[PathBuf],
     eval_data: &[PathBuf],
     labels: Option<&Path>,
-) -> Result<Option<Guard>> {
+) -> Result<GuardOutcome> {
     let files = |paths: &[PathBuf]| paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", ");
-    let (samples, labels, data) = if !eval_data.is_empty() {
+    if !eval_data.is_empty() {
         let samples = read_samples(model, eval_data)?;
         let labels = read_labels(labels, samples.len())?;
         let data = format!("{} evaluation sample(s) ({})", samples.len(), files(eval_data));
-        (samples, labels, data)
-    } else if !calibration.is_empty() {
-        let all = read_samples(model, calibration)?;
-        let total = all.len();
-        // samples with NaN or infinite values (reported by the compiler) are no test of accuracy
-        let finite: Vec<_> = all.into_iter().filter(|s| s.iter().all(|a| a.iter().all(|v| v.is_finite()))).collect();
-        let skipped = total - finite.len();
-        let used = finite.len().min(eval::GUARD_SAMPLES);
-        let samples: Vec<_> = finite.into_iter().take(eval::GUARD_SAMPLES).collect();
-        let mut data = if used < total - skipped {
-            format!("the first {used} of {} calibration samples ({})", total - skipped, files(calibration))
-        } else {
-            format!("{used} calibration sample(s) ({})", files(calibration))
-        };
-        if skipped > 0 {
-            data += &format!("; {skipped} sample(s) with NaN or infinite values left out");
-        }
-        if samples.is_empty() {
-            return Err(CliError::data(
-                &calibration[0],
-                "holds no sample without NaN or infinite values: the accuracy guard has nothing to run",
-            )
-            .into());
-        }
-        (samples, None, data)
+        return Ok(GuardOutcome::Ran(run_guard(onnx, model, &samples, labels.as_ref().and_then(|l| l.as_slice()), data)?));
+    }
+    if calibration.is_empty() {
+        return Ok(GuardOutcome::NotRun(
+            "no data: give --calibration or --eval samples to compare the int8 model with the float one".into(),
+        ));
+    }
+    let all = read_samples(model, calibration)?;
+    let total = all.len();
+    // samples with NaN or infinite values (reported by the compiler) are no test of accuracy
+    let finite: Vec<_> = all.into_iter().filter(|s| s.iter().all(|a| a.iter().all(|v| v.is_finite()))).collect();
+    let skipped = total - finite.len();
+    if finite.is_empty() {
+        return Ok(GuardOutcome::NotRun(format!("no calibration sample is free of NaN and infinite values ({})", files(calibration))));
+    }
+    let used = finite.len().min(eval::GUARD_SAMPLES);
+    let samples: Vec<_> = finite.into_iter().take(eval::GUARD_SAMPLES).collect();
+    let mut data = if used < total - skipped {
+        format!("the first {used} of {} calibration samples ({})", total - skipped, files(calibration))
     } else {
-        return Ok(None);
+        format!("{used} calibration sample(s) ({})", files(calibration))
     };
-    let evaluation = evaluate_samples(onnx, model, &samples, labels.as_ref().and_then(|l| l.as_slice()))?;
-    let failures: Vec<String> = evaluation.outputs.iter().filter_map(eval::guard_failure).collect();
-    let layers = if failures.is_empty() { vec![] } else { eval::layer_errors(onnx, model, &samples).map_err(CliError::from)? };
-    Ok(Some(Guard { data, evaluation, failures, layers }))
+    if skipped > 0 {
+        data += &format!("; {skipped} sample(s) with NaN or infinite values left out");
+    }
+    Ok(match run_guard(onnx, model, &samples, None, data) {
+        Ok(g) => GuardOutcome::Ran(g),
+        Err(e) => GuardOutcome::NotRun(format!("the float reference failed on the calibration data: {e}")),
+    })
 }
 
-/// The line `compile` prints when the guard could not run.
-pub(crate) const GUARD_NOT_RUN: &str =
-    "accuracy guard: not run (no data: give --calibration or --eval samples to compare the int8 model with the float one)";
+fn run_guard(
+    onnx: &Path,
+    model: &solidml_spec::Model,
+    samples: &[Vec<ndarray::ArrayD<f32>>],
+    labels: Option<&[i64]>,
+    data: String,
+) -> Result<Guard> {
+    let evaluation = evaluate_samples(onnx, model, samples, labels)?;
+    let failures: Vec<String> = evaluation.outputs.iter().filter_map(eval::guard_failure).collect();
+    let layers = if failures.is_empty() { vec![] } else { eval::layer_errors(onnx, model, samples).map_err(CliError::from)? };
+    Ok(Guard { data, evaluation, failures, layers })
+}
 
 /// The guard's report on stdout: which data, the per-output table, the verdict.
 pub(crate) fn guard_table(g: &Guard) -> String {

@@ -85,7 +85,7 @@ enum Command {
         /// Make the accuracy guard's warning an error: when the int8 model departs from the
         /// float model on the --eval or calibration data (top-1 agreement below 99%, or the
         /// 99th-percentile error of an output beyond 8 of its quantization steps), exit
-        /// non-zero and write nothing
+        /// non-zero and write nothing; without data to run the guard on, an error too
         #[arg(long)]
         strict: bool,
     },
@@ -289,10 +289,18 @@ fn compile(req: CompileRequest) -> Result<()> {
     // the guard (and --eval) runs before anything is written: a failing --eval, or a failed
     // guard under --strict, leaves no output
     let guard = build::guard(model, &built.compiled.model, &calibration, eval_data, labels)?;
-    if let Some(g) = guard.as_ref().filter(|g| strict && !g.failures.is_empty()) {
-        print!("{}", build::guard_table(g));
-        eprint!("{}", build::layer_table(&g.layers));
-        return Err(build::guard_report(g, true));
+    if strict {
+        match &guard {
+            build::GuardOutcome::Ran(g) if !g.failures.is_empty() => {
+                print!("{}", build::guard_table(g));
+                eprint!("{}", build::layer_table(&g.layers));
+                return Err(build::guard_report(g, true));
+            }
+            build::GuardOutcome::NotRun(why) => {
+                return Err(CliError::Usage(format!("--strict: the accuracy guard cannot run: {why}")).into());
+            }
+            build::GuardOutcome::Ran(_) => {}
+        }
     }
     build::write_all(out, &built.files)?;
     let compiled = &built.compiled;
@@ -311,8 +319,8 @@ fn compile(req: CompileRequest) -> Result<()> {
     );
     println!("  calibration  {} sample(s)", compiled.calibration_samples);
     match &guard {
-        None => println!("\n{}", build::GUARD_NOT_RUN),
-        Some(g) => {
+        build::GuardOutcome::NotRun(why) => println!("\naccuracy guard: not run ({why})"),
+        build::GuardOutcome::Ran(g) => {
             print!("{}", build::guard_table(g));
             if !g.failures.is_empty() {
                 eprintln!("\n{:?}", build::guard_report(g, false));

@@ -66,6 +66,9 @@ fn a_model_that_keeps_its_accuracy_passes_the_guard() {
     let (ok, out, err) = solidml(&["compile", &model("digits_mlp.onnx"), "-o", "o2"], &dir);
     assert!(ok, "{err}");
     assert!(out.contains("accuracy guard: not run (no data") && !out.contains("top-1 agr"), "{out}");
+    // --strict asks for the guard: without data it is an error, and nothing is written
+    let (ok, _, err) = solidml(&["compile", &model("digits_mlp.onnx"), "-o", "o4", "--strict"], &dir);
+    assert!(!ok && flat(&err).contains("--strict: the accuracy guard cannot run: no data") && !dir.join("o4").exists(), "{err}");
 
     let (ok, out, err) = solidml(&["compile", &model("digits_mlp.onnx"), "--calibration", &model("digits_eval.npy"), "-o", "o3"], &dir);
     assert!(ok, "{err}");
