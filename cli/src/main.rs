@@ -61,7 +61,8 @@ enum Command {
         name: Option<String>,
         #[arg(short = 'o', long = "out", default_value = "out")]
         out: PathBuf,
-        /// Evaluation data (.npy): compare the quantized model with the float one (tract)
+        /// Evaluation data (.npy): compare the quantized model with the float one (tract, or the
+        /// compiler's interpreter); the accuracy guard runs on it instead of the calibration data
         #[arg(long)]
         eval: Vec<PathBuf>,
         /// Integer labels of the evaluation samples (.npy), for accuracies
