@@ -118,6 +118,30 @@ fn call_models() -> Vec<(String, Model)> {
         },
     };
     models.push(("gas_example".into(), Model::single_dense("gas_example", 1, gas_dense, q, q)));
+    // per-axis input quantization (artifact version 2): one scale and zero point per feature,
+    // zero points beyond int8 and at the ±2^24 bounds, a subnormal and a huge scale
+    // (an identity Dense: every input code shows in the output)
+    let identity = solidml_spec::Dense {
+        in_features: 6,
+        out_features: 6,
+        input_zero_point: 0,
+        weights: (0..36).map(|i| i8::from(i % 7 == 0)).collect(),
+        bias: vec![0; 6],
+        epilogue: solidml_spec::Epilogue {
+            multipliers: vec![solidml_spec::arith::Multiplier::from_real(1.0)],
+            output_zero_point: 0,
+            clamp_min: -128,
+            clamp_max: 127,
+        },
+    };
+    let mut per_axis = Model::single_dense("per_axis_input", 2, identity, q, q);
+    let params = [(0.25, -3), (8.0, 1 << 24), (1e-3, -(1 << 24)), (f32::from_bits(1), 0), (3e9, 127), (0.1, -300)];
+    per_axis.input_quant = vec![solidml_spec::InputQuant {
+        input: 0,
+        axis: 1,
+        params: params.iter().map(|&(scale, zero_point)| Quant { scale, zero_point }).collect(),
+    }];
+    models.push(("per_axis_input".into(), per_axis));
     models.push(("take".into(), single_op_model("take", Op::Take { table: vec![10, -20, 30] }, vec![t64("x", &[4])], t64("y", &[4]))));
     models.push((
         "gather_dynamic".into(),
@@ -209,10 +233,9 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
         calls.push(Call { name, address, input, zero_padding, gas_limit })
     };
     // every op's model at exactly its price, and one gas short of it (a halt)
-    for (name, m) in models
-        .iter()
-        .filter(|(n, _)| !["take", "gather_dynamic", "int_add", "too_much_work", "model_contents", "gas_example"].contains(&n.as_str()))
-    {
+    for (name, m) in models.iter().filter(|(n, _)| {
+        !["take", "gather_dynamic", "int_add", "too_much_work", "model_contents", "gas_example", "per_axis_input"].contains(&n.as_str())
+    }) {
         let case = spec_vector_files()
             .into_iter()
             .flat_map(|(_, p, _)| vector_cases(&p))
@@ -226,6 +249,14 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
     push("gas_example_one_gas_short".into(), SOLIDML, with_id("gas_example", &[1, 2, 3, 4, 5, 6]), 0, 2_042);
     push("gas_example_input_length".into(), SOLIDML, with_id("gas_example", &[1, 2, 3, 4, 5, 6, 7]), 0, 1_000_000);
     push("too_much_work".into(), SOLIDML, with_id("too_much_work", &[]), 0, 1_000_000);
+    // the SolidML entry takes codes: the per-axis input quantization plays no part
+    push(
+        "per_axis_input_codes".into(),
+        SOLIDML,
+        with_id("per_axis_input", &[1, 2, 3, 4, 5, 6, 250, 251, 252, 253, 254, 255]),
+        0,
+        1_000_000,
+    );
     let mc = model("model_contents");
     let half = solidml_precompile::abi::input_bytes(mc) / 2;
     let twice: Vec<u8> = (0..half).map(|i| i as u8).chain((0..half).map(|i| (i as u8).wrapping_mul(37) ^ 0x80)).collect();
@@ -282,6 +313,29 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
                 "x",
                 &shape,
                 values(&|i| [(i128::MAX, 38), (i128::MIN, -38), (1, 38), (-5, 1), (0, 0), (i128::MAX, 0)][i % 6]),
+            )],
+            vec![],
+        ),
+        0,
+        1_000_000,
+    );
+    // every element of a [2, 6] input through its feature's parameters
+    let pa = model("per_axis_input");
+    let pa_shape = pa.tensor(pa.inputs[0]).shape.clone();
+    push(
+        "og_per_axis_input".into(),
+        OPENGRADIENT,
+        og(
+            cid("per_axis_input"),
+            vec![number_tensor(
+                "x",
+                &pa_shape,
+                (0..12)
+                    .map(|i| {
+                        let (v, d) = [(3, 0), (-1234, 2), (7, -9), (1, 38), (-6, 0), (-25, 0)][i % 6];
+                        (v * (1 + i as i128 / 6), d)
+                    })
+                    .collect(),
             )],
             vec![],
         ),

@@ -123,3 +123,45 @@ fn example_model_ids_are_pinned() {
     }
     assert!(changed.is_empty(), "example modelIds changed (a change of the artifacts, see PINNED_MODEL_IDS):\n{}", changed.join("\n"));
 }
+
+/// Issue 15's acceptance: the scikit-learn `StandardScaler + LogisticRegression` pipeline on the
+/// breast-cancer data, exported by skl2onnx as it comes (Scaler, LinearClassifier, ZipMap), keeps
+/// ≥ 99% label agreement with the float model (onnxruntime's labels of the same file) on all
+/// 569 samples. Its raw features span 0 to 4,254: quantized per tensor, agreement was 70%; the
+/// compiler folds the Scaler into a per-feature input quantization (artifact version 2). The
+/// export keeps skl2onnx's default ZipMap (issue 15 item 4).
+#[test]
+fn breast_cancer_scaler_pipeline_keeps_its_small_features() {
+    let path = examples().join("breast_cancer.onnx");
+    let opts = CompileOptions::default().with_calibration(vec![npy_f32("breast_cancer_calib.npy")]);
+    let compiled = solidml_compiler::compile(&path, &opts).unwrap();
+    assert_eq!(&compiled.artifact[8..10], &[2, 0], "a version-2 artifact");
+    // skl2onnx's default ZipMap: the probabilities tensor as it is, its class labels recorded
+    assert_eq!(compiled.class_labels, vec![("output_probability".to_string(), vec!["0".to_string(), "1".to_string()])]);
+    let iq = &compiled.model.input_quant;
+    assert_eq!((iq.len(), iq[0].axis, iq[0].params.len()), (1, 1, 30), "one scale per feature");
+    let m = &compiled.model;
+    let reader = m.nodes.iter().find(|n| n.inputs.contains(&m.inputs[0])).unwrap();
+    assert_eq!(reader.op.kind(), "Dense", "the Scaler is folded: the classifier reads the input");
+    let shapes = runner::input_shapes(&compiled.model);
+    let samples = runner::samples(&shapes, &[npy_f32("breast_cancer_eval.npy")]).unwrap();
+    let float_labels = npy_i64("breast_cancer_eval_float_labels.npy");
+    let truth = npy_i64("breast_cancer_eval_labels.npy");
+    let runs = runner::run_samples(&compiled.model, &samples).unwrap();
+    let labels: Vec<i64> = runs.iter().map(|(_, o)| o[0].to_f32().iter().next().copied().unwrap() as i64).collect();
+    let agree = labels.iter().zip(float_labels.iter()).filter(|(a, b)| a == b).count();
+    let correct = labels.iter().zip(truth.iter()).filter(|(a, b)| a == b).count();
+    println!(
+        "breast cancer: label agreement {agree}/{} = {:.2}%, int8 accuracy {:.2}%",
+        labels.len(),
+        100.0 * agree as f64 / labels.len() as f64,
+        100.0 * correct as f64 / labels.len() as f64
+    );
+    assert_eq!(labels.len(), 569);
+    assert!(agree as f64 >= 0.99 * labels.len() as f64, "label agreement {agree}/569 below 99%");
+    // the 18-decimal path (what `predict` and the OpenGradient entry compute) gives the same labels
+    for (s, want) in samples.iter().zip(&labels).step_by(7) {
+        let fixed = runner::run_fixed(&compiled.model, s).unwrap();
+        assert_eq!(fixed.outputs[0], vec![*want as i128]);
+    }
+}

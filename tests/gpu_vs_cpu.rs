@@ -237,6 +237,7 @@ fn long_axes_match_the_cpu() {
         inputs: vec![0],
         outputs: vec![1],
         nodes: vec![Node { name: "op".into(), op, inputs: vec![0], outputs: vec![1] }],
+        input_quant: vec![],
     };
     let m = Multiplier::from_real(0.01);
     let pool = |k: u32| Pool {
@@ -319,6 +320,7 @@ fn long_axes_match_the_cpu() {
             inputs: vec![0, 1],
             outputs: vec![2],
         }],
+        input_quant: vec![],
     };
     let arg_max = |select_last_index: bool| Model {
         tensors: vec![t("x", &[2, 200_000], q), TensorInfo { name: "y".into(), shape: vec![2, 1], dtype: DType::I64, quant: None }],

@@ -878,7 +878,15 @@ pub fn random_model(rng: &mut Rng, ops: &[OpKind]) -> Model {
     assert!(!ops.is_empty(), "random_model needs at least one op kind");
     let mut g = Gen {
         r: rng,
-        m: Model { name: "random".into(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] },
+        m: Model {
+            name: "random".into(),
+            tensors: vec![],
+            constants: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            nodes: vec![],
+            input_quant: vec![],
+        },
     };
     let steps = g.r.range(1, 4);
     let mut cur: Option<TensorId> = None;

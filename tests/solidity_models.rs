@@ -333,6 +333,7 @@ fn dense_256(dir: &Path) -> Vec<String> {
         inputs: vec![0],
         outputs: vec![1],
         nodes: vec![Node { name: "dense".into(), op: Op::Dense(d), inputs: vec![0], outputs: vec![1] }],
+        input_quant: vec![],
     };
     let exec = solidml_cpu::CpuExecutor::new(&m).unwrap();
     let (mut qin, mut qout) = (vec![], vec![]);
@@ -470,6 +471,8 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
         ("digits_logreg_ovr.onnx", "digits_calib.npy", "digits_eval.npy"),
         ("digits_cnn.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy"),
         ("digits_cnn_qdq.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy"),
+        // per-feature input quantization (artifact version 2) in `predict`
+        ("breast_cancer.onnx", "breast_cancer_calib.npy", "breast_cancer_eval.npy"),
     ] {
         if !wanted(file) {
             continue;
@@ -529,7 +532,7 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     // the models the backend must support, and the gas targets of issue 4
     // every example model (all run unless SOLIDML_SOL_ONLY narrows the run)
     assert!(unsupported.is_empty(), "example models the Solidity backend refuses: {unsupported:?}");
-    for must in ["digits_mlp", "digits_logreg", "digits_logreg_ovr", "digits_cnn", "digits_cnn_qdq"] {
+    for must in ["digits_mlp", "digits_logreg", "digits_logreg_ovr", "digits_cnn", "digits_cnn_qdq", "breast_cancer"] {
         assert!(names.iter().any(|n| n == must), "{must} did not run");
         assert!(names.iter().any(|n| *n == format!("{must}_compact")), "{must} (compact layout) did not run");
     }

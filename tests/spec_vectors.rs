@@ -142,7 +142,15 @@ struct B<'r> {
 
 impl<'r> B<'r> {
     fn new(r: &'r mut Rng) -> Self {
-        let m = Model { name: "vector".into(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] };
+        let m = Model {
+            name: "vector".into(),
+            tensors: vec![],
+            constants: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            nodes: vec![],
+            input_quant: vec![],
+        };
         B { r, m, bound: vec![] }
     }
     fn tensor(&mut self, shape: Vec<u32>, dtype: DType, quant: Option<Quant>) -> TensorId {

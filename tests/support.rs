@@ -378,5 +378,6 @@ pub fn single_op_model(
         inputs: (0..n).collect(),
         outputs: vec![n],
         nodes: vec![solidml_spec::Node { name: "op".into(), op, inputs: (0..n).collect(), outputs: vec![n] }],
+        input_quant: vec![],
     }
 }

@@ -8,24 +8,35 @@ use solidml_spec::Model;
 
 use crate::error::CliError;
 
-fn io_json(model: &Model, ids: &[u32]) -> serde_json::Value {
+/// Inputs or outputs (`inputs`: whether `ids` are the model inputs, which may carry a per-axis
+/// input quantization, spec §IO quantization).
+fn io_json(model: &Model, ids: &[u32], inputs: bool) -> serde_json::Value {
     ids.iter()
-        .map(|&i| {
+        .enumerate()
+        .map(|(position, &i)| {
             let t = model.tensor(i);
-            json!({
+            let mut entry = json!({
                 "name": t.name,
                 "shape": t.shape,
                 "dtype": match t.dtype { solidml_spec::DType::I8 => "int8", solidml_spec::DType::I64 => "int64" },
                 "scale": t.quant.map(|q| q.scale),
                 "zero_point": t.quant.map(|q| q.zero_point),
-            })
+            });
+            if let Some(iq) = model.input_quant.iter().find(|q| inputs && q.input as usize == position) {
+                entry["input_quantization"] = json!({
+                    "axis": iq.axis,
+                    "scales": iq.params.iter().map(|p| p.scale).collect::<Vec<_>>(),
+                    "zero_points": iq.params.iter().map(|p| p.zero_point).collect::<Vec<_>>(),
+                });
+            }
+            entry
         })
         .collect()
 }
 
 /// The machine-readable summary (`DIR/NAME.json`).
 pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(String, Vec<String>)]) -> serde_json::Value {
-    let mut outputs = io_json(model, &model.outputs);
+    let mut outputs = io_json(model, &model.outputs, false);
     // the class labels of a ZipMap output: its probabilities' columns, in order
     if let Some(list) = outputs.as_array_mut() {
         for o in list {
@@ -37,9 +48,9 @@ pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(Stri
     json!({
         "name": model.name,
         "modelId": format!("0x{}", hex::encode(solidml_spec::keccak256(artifact))),
-        "format_version": solidml_spec::artifact::FORMAT_VERSION,
+        "format_version": u16::from_le_bytes([artifact[8], artifact[9]]),
         "artifact_bytes": artifact.len(),
-        "inputs": io_json(model, &model.inputs),
+        "inputs": io_json(model, &model.inputs, true),
         "outputs": outputs,
         "macs": model.macs(),
         "parameters": model.parameter_count(),
@@ -88,10 +99,19 @@ pub(crate) fn render(model: &Model, artifact: &[u8]) -> String {
         precompile_price(model)
     );
     for (label, ids) in [("input ", &model.inputs), ("output", &model.outputs)] {
-        for &i in ids.iter() {
+        for (position, &i) in ids.iter().enumerate() {
             let t = model.tensor(i);
             let q = t.quant.map(|q| format!("scale {:e} zero_point {}", q.scale, q.zero_point)).unwrap_or_else(|| "int64".into());
             let _ = writeln!(s, "{label}     {} {:?} {q}", t.name, t.shape);
+            if let Some(iq) = model.input_quant.iter().find(|q| label == "input " && q.input as usize == position) {
+                let (lo, hi) = iq.params.iter().fold((f32::MAX, 0f32), |(lo, hi), p| (lo.min(p.scale), hi.max(p.scale)));
+                let _ = writeln!(
+                    s,
+                    "           reals quantized per index of axis {} ({} scales, {lo:e} to {hi:e}; spec §IO quantization)",
+                    iq.axis,
+                    iq.params.len()
+                );
+            }
         }
     }
     let _ = writeln!(

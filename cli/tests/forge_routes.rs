@@ -1,5 +1,5 @@
 //! SolidMLTest's two routes inside real forge (1.7.1, solc-js 0.8.30), on every example model:
-//! `solidml init` compiles the five models into a fresh foundry project; for each, 100 random
+//! `solidml init` compiles the six models into a fresh foundry project; for each, 100 random
 //! inputs go through the SolidML address (0x…501D) by the pure-EVM route (the generated
 //! contract) and by the native route (`vm.ffi` → `solidml precompile`), and every answer must
 //! equal the node's precompile on the CPU reference executor, byte for byte, and the gas the
@@ -45,6 +45,8 @@ const MODELS: &[(&str, &str)] = &[
     ("digits_logreg_ovr", "digits_calib.npy"),
     ("digits_cnn", "digits_cnn_calib.npy"),
     ("digits_cnn_qdq", "digits_cnn_calib.npy"),
+    // a per-feature input quantization (artifact version 2) on the OpenGradient entry's numbers
+    ("breast_cancer", "breast_cancer_calib.npy"),
 ];
 
 fn solidml() -> PathBuf {

@@ -85,11 +85,37 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
         g,
         ranges,
         used_ranges: std::cell::Cell::new(false),
-        model: Model { name: name.to_string(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![] },
+        model: Model {
+            name: name.to_string(),
+            tensors: vec![],
+            constants: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            nodes: vec![],
+            input_quant: vec![],
+        },
         map: HashMap::new(),
     };
-    for &t in &g.inputs {
-        let id = if g.tensors[t].is_float {
+    for (position, &t) in g.inputs.iter().enumerate() {
+        // a Scaler right after the input moves ahead of quantization: the input's codes are the
+        // Scaler's output codes, reached per feature by the input quantization (spec §IO
+        // quantization), when every parameter is in the validated range
+        let folded = ops::ml::fold_input_scaler(&l, t).and_then(|(scaler, params)| {
+            let y = scaler.outputs[0];
+            let qy = l.range_quant(y).ok()?;
+            let params = params(qy);
+            let valid = |q: &Quant| {
+                q.scale.is_finite() && q.scale > 0.0 && q.zero_point.unsigned_abs() <= solidml_spec::MAX_INPUT_ZERO_POINT as u32
+            };
+            params.iter().all(valid).then_some((y, qy, params))
+        });
+        let id = if let Some((y, qy, params)) = folded {
+            let id = l.tensor(g.name(t), g.shape(t), DType::I8, Some(qy));
+            l.map.insert(y, id);
+            let axis = (g.shape(t).len() - 1) as u32;
+            l.model.input_quant.push(solidml_spec::InputQuant { input: position as u32, axis, params });
+            id
+        } else if g.tensors[t].is_float {
             let q = l.range_quant(t).map_err(CompileError::Calibration)?;
             l.tensor(g.name(t), g.shape(t), DType::I8, Some(q))
         } else {
@@ -103,6 +129,9 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
     for n in &g.nodes {
         if n.inputs.iter().flatten().any(|t| !g.is_const(*t) && !l.map.contains_key(t)) {
             continue; // depends on a node that already failed
+        }
+        if n.outputs.iter().all(|t| l.map.contains_key(t)) {
+            continue; // folded into the input quantization
         }
         if let Err(reason) = l.lower(n) {
             failures.push(UnsupportedNode {

@@ -27,11 +27,14 @@ impl Output {
     }
 }
 
-/// Quantize one sample of one input.
+/// Quantize one sample of one input (per element with [`Model::input_element_quant`]: the
+/// tensor's quantization, or its per-axis input quantization).
 pub fn quantize_input(model: &Model, index: usize, x: &ArrayD<f32>) -> Value {
-    let t = model.tensor(model.inputs[index]);
-    match t.quant {
-        Some(q) => Value::I8(x.iter().map(|&v| io::quantize_f32(v, q.scale, q.zero_point)).collect()),
+    let quant = model.input_element_quant(index);
+    match model.tensor(model.inputs[index]).quant {
+        Some(_) => {
+            Value::I8(x.iter().enumerate().map(|(i, &v)| quant(i).map_or(0, |q| io::quantize_f32(v, q.scale, q.zero_point))).collect())
+        }
         None => Value::I64(x.iter().map(|&v| v as i64).collect()),
     }
 }
@@ -133,9 +136,15 @@ pub fn run_fixed(model: &Model, sample: &[ArrayD<f32>]) -> Result<FixedRun> {
     let ins: Vec<Value> = fixed
         .iter()
         .zip(&model.inputs)
-        .map(|(xs, &id)| match model.tensor(id).quant {
-            Some(q) => Value::I8(xs.iter().map(|&x| io::quantize_fixed18(x, q.scale, q.zero_point)).collect()),
-            None => Value::I64(xs.iter().map(|&x| (x / io::FIXED18_ONE) as i64).collect()),
+        .enumerate()
+        .map(|(position, (xs, &id))| {
+            let quant = model.input_element_quant(position);
+            match model.tensor(id).quant {
+                Some(_) => Value::I8(
+                    xs.iter().enumerate().map(|(i, &x)| quant(i).map_or(0, |q| io::quantize_fixed18(x, q.scale, q.zero_point))).collect(),
+                ),
+                None => Value::I64(xs.iter().map(|&x| (x / io::FIXED18_ONE) as i64).collect()),
+            }
         })
         .collect();
     let outs = exec.run(&ins)?;

@@ -12,7 +12,7 @@
 use alloy_primitives::{I256, U256};
 use alloy_sol_types::{SolValue, sol};
 use solidml_precompile::{abi, gas::work_units};
-use solidml_spec::{DType, Model, io::scale_parts};
+use solidml_spec::{DType, InputQuant, Model, io::scale_parts};
 
 use crate::config::Route;
 
@@ -41,15 +41,22 @@ sol! {
         uint256 scaleMantissa;
         int256 scaleExp;
         int256 zeroPoint;
+        uint256 axisStride;
+        uint256[] axisMantissas;
+        int256[] axisExps;
+        int256[] axisZeroPoints;
     }
 }
 
-fn tensor(model: &Model, i: u32) -> SolidMLTensor {
+/// Tensor `i`; `per_axis`: the per-axis input quantization of the input it is bound to, if any.
+fn tensor(model: &Model, i: u32, per_axis: Option<&InputQuant>) -> SolidMLTensor {
     let t = model.tensor(i);
     let (int64, (m, e), zp) = match (t.dtype, t.quant) {
         (DType::I8, Some(q)) => (false, scale_parts(q.scale), q.zero_point),
         _ => (true, (0, 0), 0),
     };
+    let stride = per_axis.map_or(0, |q| t.shape[q.axis as usize + 1..].iter().map(|&d| d as u64).product::<u64>());
+    let params = per_axis.map_or(&[][..], |q| &q.params[..]);
     SolidMLTensor {
         name: t.name.clone(),
         shape: t.shape.clone(),
@@ -57,13 +64,22 @@ fn tensor(model: &Model, i: u32) -> SolidMLTensor {
         scaleMantissa: U256::from(m as u128),
         scaleExp: I256::try_from(e).unwrap(),
         zeroPoint: I256::try_from(zp).unwrap(),
+        axisStride: U256::from(stride),
+        axisMantissas: params.iter().map(|p| U256::from(scale_parts(p.scale).0 as u128)).collect(),
+        axisExps: params.iter().map(|p| I256::try_from(scale_parts(p.scale).1).unwrap()).collect(),
+        axisZeroPoints: params.iter().map(|p| I256::try_from(p.zero_point).unwrap()).collect(),
     }
 }
 
 /// `abi.encode(SolidMLTensor[] inputs, SolidMLTensor[] outputs)` of `model`.
 pub fn tensors_abi(model: &Model) -> Vec<u8> {
-    let ins: Vec<SolidMLTensor> = model.inputs.iter().map(|&i| tensor(model, i)).collect();
-    let outs: Vec<SolidMLTensor> = model.outputs.iter().map(|&i| tensor(model, i)).collect();
+    let ins: Vec<SolidMLTensor> = model
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(position, &i)| tensor(model, i, model.input_quant.iter().find(|q| q.input as usize == position)))
+        .collect();
+    let outs: Vec<SolidMLTensor> = model.outputs.iter().map(|&i| tensor(model, i, None)).collect();
     (ins, outs).abi_encode_params()
 }
 

@@ -40,6 +40,7 @@ pub fn dense() -> Model {
             inputs: vec![0],
             outputs: vec![1],
         }],
+        input_quant: vec![],
     }
 }
 
@@ -55,6 +56,7 @@ pub fn gather() -> Model {
             Node { name: "gather".into(), op: Op::GatherDynamic { axis: 1 }, inputs: vec![0, 1], outputs: vec![2] },
             Node { name: "double".into(), op: Op::IntBinary { kind: BinaryKind::Add }, inputs: vec![1, 1], outputs: vec![3] },
         ],
+        input_quant: vec![],
     }
 }
 

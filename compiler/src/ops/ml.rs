@@ -15,7 +15,7 @@ use solidml_spec::{Op, Quant};
 use super::{OpDef, R, input};
 use crate::{
     float::{map_value, to2d},
-    ir::{Attr, Graph, Node, Value},
+    ir::{Attr, Graph, Node, Tid, Value},
     quantize::Lowering,
 };
 
@@ -237,6 +237,43 @@ fn lower_normalizer(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<(
     let nm = solidml_spec::Normalize { kind, input_zero_point: qi.zero_point, output_zero_point: zo, scale_log2 };
     l.emit(&n.name, Op::Normalize(nm), vec![x], vec![o]);
     Ok(())
+}
+
+/// Whether model input `x` can take its only consumer, a Scaler, into its quantization (spec
+/// §IO quantization, per-axis input quantization): with `y = (x − o_j)·k_j` quantized by
+/// `(s_y, zp_y)`, `zp_y + round(y / s_y) = zp_y − round(o_j·k_j / s_y) + round(x / (s_y / k_j))`
+/// up to one rounding, so feature `j` of `x` is quantized with scale `s_y / k_j` and zero point
+/// `zp_y − round(o_j·k_j / s_y)`: every feature keeps 256 codes over its own standardized range,
+/// where one per-tensor scale over raw features spanning 0.05 to 4,254 (breast-cancer data)
+/// leaves the small ones a single code. Returns the Scaler and the parameters as a function of
+/// `(s_y, zp_y)`; `None` when `x` is read elsewhere or is an output, or a `k_j` is not positive
+/// (the Scaler then lowers to tables as usual; so does it when the caller finds a parameter out
+/// of the validated range).
+#[allow(clippy::type_complexity)]
+pub(crate) fn fold_input_scaler<'g>(l: &Lowering<'g>, x: Tid) -> Option<(&'g Node, Box<dyn Fn(Quant) -> Vec<Quant> + 'g>)> {
+    let g = l.g;
+    let mut readers = g.nodes.iter().filter(|n| n.inputs.contains(&Some(x)));
+    let scaler = readers.next()?;
+    if readers.next().is_some() || g.outputs.contains(&x) || !g.tensors[x].is_float || scaler.domain != ML || scaler.op != "Scaler" {
+        return None;
+    }
+    let features = *g.shape(x).last()?;
+    let (off, sc) = (scaler.floats("offset").unwrap_or_default(), scaler.floats("scale").unwrap_or_default());
+    let affine: Vec<(f64, f64)> = (0..features).map(|j| (scaler_param(&off, j, 0.0) as f64, scaler_param(&sc, j, 1.0) as f64)).collect();
+    if affine.iter().any(|&(o, k)| !(k > 0.0 && k.is_finite() && o.is_finite())) {
+        return None;
+    }
+    let params = move |qy: Quant| -> Vec<Quant> {
+        affine
+            .iter()
+            .map(|&(o, k)| Quant {
+                scale: (qy.scale as f64 / k) as f32,
+                zero_point: (qy.zero_point as f64 - (o * k / qy.scale as f64).round_ties_even()).clamp(i32::MIN as f64, i32::MAX as f64)
+                    as i32,
+            })
+            .collect()
+    };
+    Some((scaler, Box::new(params)))
 }
 
 fn lower_scaler(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {

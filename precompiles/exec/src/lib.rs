@@ -247,6 +247,7 @@ mod tests {
             inputs: vec![0, 1],
             outputs: vec![],
             nodes: vec![],
+            input_quant: vec![],
         };
         let layout = InputLayout::of(&model);
         for inputs in [

@@ -109,6 +109,7 @@ pub fn gemm_model(m: u32, n: u32, k: u32) -> Model {
         inputs: vec![0],
         outputs: vec![1],
         nodes: vec![Node { name: "gemm".into(), op: Op::Dense(dense), inputs: vec![0], outputs: vec![1] }],
+        input_quant: vec![],
     }
 }
 

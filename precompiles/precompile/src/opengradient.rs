@@ -10,8 +10,9 @@
 //!   model input and `values.length` must equal that count. String tensors are refused.
 //! * A `Number { value, decimals }` is the real `value · 10^-decimals` (`|decimals| ≤ 38`); it
 //!   becomes int8 by the spec's quantization `clamp(zp + round_half_even(x / scale))`, computed
-//!   exactly in 512-bit integers ([`quantize_number`]). For int64 model inputs the number must
-//!   be an integer.
+//!   exactly in 512-bit integers ([`quantize_number`]), with the element's per-axis input
+//!   quantization where the model has one (`Model::input_element_quant`). For int64 model
+//!   inputs the number must be an integer.
 //! * Outputs: one number tensor per model output, named and shaped as in the model; int8
 //!   outputs as `Number { dequantize_fixed18(q), 18 }` (18 decimals, rounded half to even,
 //!   exactly what the generated contract's `predict` returns), int64 outputs with 0 decimals.
@@ -200,7 +201,8 @@ fn convert_inputs(model: &solidml_spec::Model, input: &ModelInput) -> Result<Vec
     model
         .inputs
         .iter()
-        .map(|&i| {
+        .enumerate()
+        .map(|(position, &i)| {
             let t = model.tensor(i);
             let tensor = if model.inputs.len() == 1 {
                 &input.numbers[0]
@@ -219,8 +221,17 @@ fn convert_inputs(model: &solidml_spec::Model, input: &ModelInput) -> Result<Vec
                 ));
             }
             Ok(match (t.dtype, t.quant) {
-                (DType::I8, Some(q)) => {
-                    Value::I8(tensor.values.iter().map(|n| quantize_number(n, q.scale, q.zero_point)).collect::<Result<_, _>>()?)
+                (DType::I8, Some(_)) => {
+                    // per element: the tensor's quantization or its per-axis input quantization
+                    let quant = model.input_element_quant(position);
+                    Value::I8(
+                        tensor
+                            .values
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| quant(i).map_or(Ok(0), |q| quantize_number(n, q.scale, q.zero_point)))
+                            .collect::<Result<_, _>>()?,
+                    )
                 }
                 _ => Value::I64(tensor.values.iter().map(integer_number).collect::<Result<_, _>>()?),
             })

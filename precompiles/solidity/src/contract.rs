@@ -10,6 +10,48 @@ use solidml_spec::{DType, TensorId, artifact::keccak256};
 
 use crate::{Emitted, Files, MAIN_LAYER_BUDGET, SPLIT_INITCODE, compact, layer::*, plan::*, yul::*};
 
+/// `predict`'s quantization of an input with a per-axis input quantization (spec §IO
+/// quantization): for each index `c` of the axis, a loop over the elements with that index
+/// (`outer` runs of `inner` contiguous elements, `dim · inner` apart), quantized with
+/// `params[c]` by the same Yul as the per-tensor case. `fin_off`: the input's first word in
+/// `predict`'s argument.
+fn per_axis_quantization(info: &solidml_spec::TensorInfo, iq: &solidml_spec::InputQuant, l: Loc, fin_off: usize) -> Result<String, String> {
+    let axis = iq.axis as usize;
+    let dim = info.shape[axis] as usize;
+    let inner: usize = info.shape[axis + 1..].iter().map(|&d| d as usize).product();
+    let outer: usize = info.shape[..axis].iter().map(|&d| d as usize).product();
+    let mut code = String::new();
+    if dim * inner * outer == 0 {
+        return Ok(code);
+    }
+    for (c, q) in iq.params.iter().enumerate() {
+        // `p`: the byte offset of an element's word (element index · 32)
+        let store = match l {
+            Loc::Words(a) => format!("mstore(add({a}, p), w)"),
+            Loc::Bytes(a) => format!("mstore8(add({a}, shr(5, p)), xor(w, 0x80))"),
+            _ => return Err("internal: per-axis input in the i64 form".into()),
+        };
+        let x = format!("calldataload(add(input.offset, add(p, {})))", 32 * fin_off);
+        let element = format!("{}\n{store}", quantize_yul(q.scale, q.zero_point, &x)?);
+        let (first, run, step) = (32 * c * inner, 32 * inner, 32 * dim * inner);
+        let body = if inner == 1 {
+            format!("let p := add(o, {first})\n{element}")
+        } else {
+            format!(
+                "for {{ let p := add(o, {first}) }} lt(p, add(o, {})) {{ p := add(p, 32) }} {{\n{}\n}}",
+                first + run,
+                indent(&element, 4)
+            )
+        };
+        if outer == 1 {
+            let _ = writeln!(code, "{{\n    let o := 0\n{}\n}}", indent(&body, 4));
+        } else {
+            let _ = writeln!(code, "for {{ let o := 0 }} lt(o, {}) {{ o := add(o, {step}) }} {{\n{}\n}}", step * outer, indent(&body, 4));
+        }
+    }
+    Ok(code)
+}
+
 /// Assemble the contract(s).
 pub(crate) fn emit_contract(
     cx: &mut Ctx<'_>,
@@ -92,9 +134,23 @@ pub(crate) fn emit_contract(
     let mut quant = String::new();
     let mut fin_off = 0usize;
     let mut io_doc = String::new();
-    for &(t, l, _, len) in inputs {
+    for (position, &(t, l, _, len)) in inputs.iter().enumerate() {
         let info = m.tensor(t);
+        let per_axis = m.input_quant.iter().find(|q| q.input as usize == position);
         match (info.quant, l) {
+            (Some(_), _) if per_axis.is_some() => {
+                let iq = per_axis.unwrap();
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Input `{}` {:?}: int8, quantized per index of axis {} (scales {:e} … {:e}).",
+                    info.name,
+                    info.shape,
+                    iq.axis,
+                    iq.params.first().map_or(0.0, |p| p.scale),
+                    iq.params.last().map_or(0.0, |p| p.scale)
+                );
+                quant.push_str(&per_axis_quantization(info, iq, l, fin_off)?);
+            }
             (Some(q), _) => {
                 let _ = writeln!(
                     io_doc,

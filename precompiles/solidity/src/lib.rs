@@ -267,6 +267,7 @@ mod tests {
             inputs: vec![0],
             outputs: vec![1],
             nodes: vec![Node { name: "the_node".into(), op, inputs: vec![0, 0], outputs: vec![1] }],
+            input_quant: vec![],
         }
     }
 

@@ -20,12 +20,13 @@ pub enum SpecError {
     /// The bytes are shorter than 10 or do not start with [`artifact::MAGIC`].
     #[error("not a SolidML artifact (missing the `SOLIDML\\0` magic)")]
     BadMagic,
-    #[error("artifact format version {found} is not supported (this build reads version {supported})")]
-    /// The `u16` after the magic is not [`artifact::FORMAT_VERSION`].
+    #[error("artifact format version {found} is not supported (this build reads versions 1 to {supported})")]
+    /// The `u16` after the magic is neither [`artifact::FORMAT_VERSION`] nor
+    /// [`artifact::FORMAT_VERSION_INPUT_QUANT`].
     UnsupportedVersion {
         /// Version read from the artifact.
         found: u16,
-        /// The only version this build reads ([`artifact::FORMAT_VERSION`]).
+        /// The newest version this build reads ([`artifact::FORMAT_VERSION_INPUT_QUANT`]).
         supported: u16,
     },
     #[error("artifact of {len} bytes exceeds the limit of {max} bytes")]

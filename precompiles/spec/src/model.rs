@@ -623,9 +623,52 @@ pub struct Model {
     pub outputs: Vec<TensorId>,
     /// In execution order.
     pub nodes: Vec<Node>,
+    /// Per-axis quantization of model inputs' real values (spec §IO quantization, "Per-axis
+    /// input quantization"), sorted by input position; empty for most models. Not part of the
+    /// postcard `Model` body: an artifact carries it after the body, in format version 2
+    /// ([`crate::artifact`]), so every model without it keeps its version-1 bytes and modelId.
+    #[serde(skip)]
+    pub input_quant: Vec<InputQuant>,
 }
 
+/// How the real values of one model input become int8 codes when the quantization depends on
+/// the index along one axis (ONNX `QuantizeLinear` with a 1-D scale and `axis`): element `i`
+/// of input position [`InputQuant::input`] is quantized with `params[c]`, `c` its index along
+/// [`InputQuant::axis`], instead of the tensor's own [`Quant`]. The codes mean to the program
+/// what the tensor's `Quant` says: the compiler uses this to fold a per-feature affine map
+/// (scikit-learn's `StandardScaler`, ONNX-ML `Scaler`) ahead of quantization, so features of
+/// very different ranges keep their resolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputQuant {
+    /// Position in [`Model::inputs`].
+    pub input: u32,
+    /// The axis whose index selects the parameters (`< rank`).
+    pub axis: u32,
+    /// One per index along `axis`: scale finite and `> 0`, zero point in `[−2^24, 2^24]`
+    /// (validated; wider than a tensor's, because it absorbs the folded offset).
+    pub params: Vec<Quant>,
+}
+
+/// Largest `|zero_point|` of an [`InputQuant`] parameter.
+pub const MAX_INPUT_ZERO_POINT: i32 = 1 << 24;
+
 impl Model {
+    /// The quantization that converts element `flat` (row-major) of input position `position`
+    /// from a real value: its [`InputQuant`] parameter when the input has one, otherwise the
+    /// tensor's own [`Quant`] (`None` for i64 inputs). `position` must be in range.
+    pub fn input_element_quant(&self, position: usize) -> impl Fn(usize) -> Option<Quant> + '_ {
+        let t = self.tensor(self.inputs[position]);
+        let per_axis = self.input_quant.iter().find(|q| q.input as usize == position).map(|q| {
+            let axis = q.axis as usize;
+            let inner: usize = t.shape[axis + 1..].iter().map(|&d| d as usize).product();
+            (q, inner, t.shape[axis] as usize)
+        });
+        move |flat| match per_axis {
+            Some((q, inner, dim)) => Some(q.params[(flat / inner.max(1)) % dim.max(1)]),
+            None => t.quant,
+        }
+    }
+
     /// The tensor `id` (panics when `id` is out of range, which validation excludes).
     pub fn tensor(&self, id: TensorId) -> &TensorInfo {
         &self.tensors[id as usize]
@@ -646,6 +689,7 @@ impl Model {
             inputs: vec![0],
             outputs: vec![1],
             nodes: vec![Node { name: "fc".into(), op: Op::Dense(dense), inputs: vec![0], outputs: vec![1] }],
+            input_quant: vec![],
         }
     }
 

@@ -68,6 +68,9 @@ pub enum Rule {
     Order,
     /// `model.output`: a model output that nothing defines.
     Output,
+    /// `model.input_quant`: a per-axis input quantization entry (its position, order, tensor
+    /// type, axis, parameter count or a parameter's range).
+    InputQuant,
     /// `op.<Op>`: a per-op rule of the operator of that spec section ([`Op::section`]).
     Op(&'static str),
 }
@@ -85,10 +88,45 @@ impl std::fmt::Display for Rule {
             Rule::Constant => "model.constant",
             Rule::Order => "model.order",
             Rule::Output => "model.output",
+            Rule::InputQuant => "model.input_quant",
             Rule::Op(op) => return write!(f, "op.{op}"),
         };
         f.write_str(id)
     }
+}
+
+/// Rule `model.input_quant` (spec §IO quantization, "Per-axis input quantization"): entries in
+/// strictly increasing input position, each naming an int8 input, an axis of its rank and one
+/// parameter per index of that axis, with finite positive scales and zero points within
+/// `±2^24`. Runs after the tensors and the input ids are checked.
+fn validate_input_quant(model: &Model) -> Result<(), SpecError> {
+    let fail = |reason: String| Err(SpecError::Invalid { rule: Rule::InputQuant, reason });
+    let mut previous: Option<u32> = None;
+    for q in &model.input_quant {
+        if previous.is_some_and(|p| q.input <= p) {
+            return fail(format!("input position {} is not after {} (entries sorted, one per input)", q.input, previous.unwrap()));
+        }
+        previous = Some(q.input);
+        let Some(&id) = model.inputs.get(q.input as usize) else {
+            return fail(format!("input position {} out of range ({} inputs)", q.input, model.inputs.len()));
+        };
+        let t = model.tensor(id);
+        if t.dtype != DType::I8 {
+            return fail(format!("input `{}` is not int8", t.name));
+        }
+        let Some(&dim) = t.shape.get(q.axis as usize) else {
+            return fail(format!("axis {} out of range for input `{}` of rank {}", q.axis, t.name, t.shape.len()));
+        };
+        if q.params.len() != dim as usize {
+            return fail(format!("{} parameters for axis {} of input `{}` of length {dim}", q.params.len(), q.axis, t.name));
+        }
+        if let Some((c, p)) = q.params.iter().enumerate().find(|(_, p)| {
+            !(p.scale.is_finite() && p.scale > 0.0 && (-crate::MAX_INPUT_ZERO_POINT..=crate::MAX_INPUT_ZERO_POINT).contains(&p.zero_point))
+        }) {
+            return fail(format!("parameter {c} of input `{}`: scale {:e}, zero point {} out of range", t.name, p.scale, p.zero_point));
+        }
+    }
+    Ok(())
 }
 
 /// Validate a whole model.
@@ -127,6 +165,7 @@ pub fn validate(model: &Model) -> Result<(), SpecError> {
     for &i in &model.inputs {
         defined[check_id(i)?] = true;
     }
+    validate_input_quant(model)?;
     for (id, data) in &model.constants {
         let t = &model.tensors[check_id(*id)?];
         let ok = match data {

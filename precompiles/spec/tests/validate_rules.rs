@@ -20,6 +20,11 @@ fn t8(name: &str, shape: &[u32]) -> TensorInfo {
     TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I8, quant: Some(Q) }
 }
 
+/// A per-axis input quantization of input position `input` along `axis` with `n` parameters.
+fn per_axis(input: u32, axis: u32, n: usize) -> solidml_spec::InputQuant {
+    solidml_spec::InputQuant { input, axis, params: (0..n).map(|i| Quant { scale: 0.1 * (i + 1) as f32, zero_point: 0 }).collect() }
+}
+
 fn t64(name: &str, shape: &[u32]) -> TensorInfo {
     TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I64, quant: None }
 }
@@ -36,6 +41,7 @@ fn single(op: Op, inputs: Vec<TensorInfo>, outputs: Vec<TensorInfo>) -> Model {
         inputs: (0..ni).collect(),
         outputs: (ni..ni + no).collect(),
         nodes: vec![Node { name: "op".into(), op, inputs: (0..ni).collect(), outputs: (ni..ni + no).collect() }],
+        input_quant: vec![],
     }
 }
 
@@ -192,6 +198,28 @@ fn all_cases() -> Vec<Case> {
         .model(Rule::Output, "model output 2 is never computed", |m| {
             m.tensors.push(t8("z", &[1, 2]));
             m.outputs.push(2);
+        })
+        .model(Rule::InputQuant, "input position 0 is not after 0 (entries sorted, one per input)", |m| {
+            m.input_quant = vec![per_axis(0, 1, 3), per_axis(0, 1, 3)]
+        })
+        .model(Rule::InputQuant, "input position 1 out of range (1 inputs)", |m| m.input_quant = vec![per_axis(1, 1, 3)])
+        .model(Rule::InputQuant, "input `x` is not int8", |m| {
+            m.tensors[0] = t64("x", &[1, 3]);
+            m.input_quant = vec![per_axis(0, 1, 3)]
+        })
+        .model(Rule::InputQuant, "axis 2 out of range for input `x` of rank 2", |m| m.input_quant = vec![per_axis(0, 2, 3)])
+        .model(Rule::InputQuant, "2 parameters for axis 1 of input `x` of length 3", |m| m.input_quant = vec![per_axis(0, 1, 2)])
+        .model(Rule::InputQuant, "parameter 2 of input `x`: scale 0e0, zero point 0 out of range", |m| {
+            m.input_quant = vec![per_axis(0, 1, 3)];
+            m.input_quant[0].params[2].scale = 0.0
+        })
+        .model(Rule::InputQuant, "parameter 1 of input `x`: scale inf, zero point 0 out of range", |m| {
+            m.input_quant = vec![per_axis(0, 1, 3)];
+            m.input_quant[0].params[1].scale = f32::INFINITY
+        })
+        .model(Rule::InputQuant, "parameter 0 of input `x`: scale 1e-1, zero point -16777217 out of range", |m| {
+            m.input_quant = vec![per_axis(0, 1, 3)];
+            m.input_quant[0].params[0].zero_point = -(1 << 24) - 1
         })
         .order("input tensor 2 is used before it is defined", |m| {
             m.tensors.push(t8("z", &[1, 3]));
@@ -802,11 +830,17 @@ fn every_message_of_validate_rs_has_a_negative_case() {
 
 // ---- validation vectors: docs/spec/validation.json ----
 
-/// `MAGIC ++ version ++ postcard(model)` without validating (what `encode` refuses to write).
+/// `MAGIC ++ version ++ postcard(model)` (version 2: `++ postcard(input_quant)`) without
+/// validating (what `encode` refuses to write).
 fn raw_artifact(model: &Model) -> Vec<u8> {
     let mut bytes = solidml_spec::artifact::MAGIC.to_vec();
-    bytes.extend_from_slice(&solidml_spec::artifact::FORMAT_VERSION.to_le_bytes());
+    let per_axis = !model.input_quant.is_empty();
+    let version = if per_axis { solidml_spec::artifact::FORMAT_VERSION_INPUT_QUANT } else { solidml_spec::artifact::FORMAT_VERSION };
+    bytes.extend_from_slice(&version.to_le_bytes());
     bytes.extend(postcard::to_stdvec(model).expect("postcard encodes every model"));
+    if per_axis {
+        bytes.extend(postcard::to_stdvec(&model.input_quant).expect("postcard encodes every list"));
+    }
     bytes
 }
 
@@ -844,7 +878,17 @@ fn artifact_cases() -> Vec<(String, Vec<u8>, Rule)> {
         ("magic_only_9_bytes".into(), good[..9].to_vec(), Rule::ArtifactMagic),
         ("magic_wrong_byte".into(), edit(&|b| b[6] = b'X'), Rule::ArtifactMagic),
         ("version_0".into(), edit(&|b| b[8] = 0), Rule::ArtifactVersion),
-        ("version_2".into(), edit(&|b| b[8] = 2), Rule::ArtifactVersion),
+        ("version_3".into(), edit(&|b| b[8] = 3), Rule::ArtifactVersion),
+        // version 2 carries a non-empty per-axis input quantization after the body
+        ("version_2_without_input_quant".into(), edit(&|b| b[8] = 2), Rule::ArtifactDecode),
+        (
+            "version_2_empty_input_quant".into(),
+            edit(&|b| {
+                b[8] = 2;
+                b.push(0)
+            }),
+            Rule::ArtifactCanonical,
+        ),
         ("version_256".into(), edit(&|b| b[9] = 1), Rule::ArtifactVersion),
         ("header_only".into(), good[..10].to_vec(), Rule::ArtifactDecode),
         ("truncated_last_byte".into(), good[..good.len() - 1].to_vec(), Rule::ArtifactDecode),

@@ -30,6 +30,7 @@ fn the_spec_worked_example_encodes_to_the_listed_bytes() {
             inputs: vec![0],
             outputs: vec![1],
         }],
+        input_quant: vec![],
     };
     let listed = "534f4c49444d4c00 0100 06766563746f72 02 0178 03010301 00 010862c43d 15 0179 03010301 00 012cc1153d 8f01 \
                   00 0100 0101 01 026f70 18 010000 15 b6a0ebbe0a04 8f01 0100 0101";

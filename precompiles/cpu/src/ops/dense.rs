@@ -121,6 +121,7 @@ mod tests {
             inputs: vec![0],
             outputs: vec![1],
             nodes: vec![Node { name: "d".into(), op: Op::Dense(d), inputs: vec![0], outputs: vec![1] }],
+            input_quant: vec![],
         };
         let err = CpuExecutor::new(&model).err().expect("rejected");
         assert!(err.to_string().contains("in_features must be at least 1"), "{err}");
