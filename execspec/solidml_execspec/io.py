@@ -110,3 +110,44 @@ def dequantize_fixed18(q: int, scale, zero_point: int) -> int:
     m, e = scale_parts(scale)
     exact = round_half_even((q - zero_point) * m * TEN18 * Fraction(2) ** e)
     return max(-(1 << 127), min((1 << 127) - 1, exact))
+
+
+# ---------------------------------------------------------------- per-axis input quantization
+
+
+def input_params(model, position: int) -> list:
+    """§IO quantization, "Per-axis input quantization": the ``(scale, zero_point)`` with which
+    each element (flat, row-major) of the int8 model input at ``position`` of ``inputs`` turns a
+    real into its code. With an ``InputQuant`` entry for that position, the element at flat
+    position ``i`` uses ``params[c]``, ``c = ⌊i / stride_axis⌋ mod d_axis``
+    (``stride_axis = d_{axis+1} · … · d_{r−1}``); without one, every element uses the tensor's
+    ``Quant``."""
+    t = model.tensors[model.inputs[position]]
+    assert t.dtype == "I8", "reals convert into codes only for int8 inputs"
+    n = 1
+    for d in t.shape:
+        n *= d
+    entry = next((iq for iq in model.input_quant if iq.input == position), None)
+    if entry is None:
+        return [(t.quant.scale, t.quant.zero_point)] * n
+    d_axis = t.shape[entry.axis]
+    stride_axis = 1
+    for d in t.shape[entry.axis + 1 :]:
+        stride_axis *= d
+    out = []
+    for i in range(n):
+        q = entry.params[(i // stride_axis) % d_axis]
+        out.append((q.scale, q.zero_point))
+    return out
+
+
+def quantize_input_f32(model, position: int, xs: list) -> list:
+    """``quantize_f32`` of a whole int8 model input (row-major), each element with its own
+    parameters (``input_params``)."""
+    return [quantize_f32(x, s, zp) for x, (s, zp) in zip(xs, input_params(model, position), strict=True)]
+
+
+def quantize_input_fixed18(model, position: int, Xs: list) -> list:
+    """``quantize_fixed18`` (the generated contract's ``predict``) of a whole int8 model input,
+    each element with its own parameters."""
+    return [quantize_fixed18(X, s, zp) for X, (s, zp) in zip(Xs, input_params(model, position), strict=True)]

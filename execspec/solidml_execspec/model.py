@@ -10,7 +10,7 @@ the order, but decoding every committed artifact and comparing with its JSON mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from .postcard import Enum, Opt, Struct, Tuple, UnitEnum, Vec, check_wire
@@ -449,23 +449,45 @@ class Node:
 
 
 @dataclass
+class InputQuant:
+    """§IO quantization, "Per-axis input quantization" (version 2):
+    ``InputQuant { input: u32, axis: u32, params: Vec<Quant> }``: the model input at position
+    ``input`` of ``inputs`` converts the real of the element whose index along ``axis`` is ``c``
+    with ``params[c]`` instead of its tensor's ``Quant``."""
+
+    input: int
+    axis: int
+    params: list
+    WIRE = [("input", "u32"), ("axis", "u32"), ("params", Vec(Struct(Quant)))]
+
+
+@dataclass
 class Model:
+    """``Model { name, tensors, constants, inputs, outputs, nodes, input_quant }``.
+
+    ``WIRE`` is the postcard **body** (§Artifact format: "The ``Model`` body never contains
+    ``input_quant`` (its fields are ``name`` … ``nodes``)"); ``input_quant`` follows the body in
+    a version-2 artifact (``INPUT_QUANT_LIST``) and is empty for version 1."""
+
     name: str
     tensors: list
     constants: list  # of (tensor id, ConstI8 | ConstI64)
     inputs: list
     outputs: list
     nodes: list
+    input_quant: list = field(default_factory=list)  # of InputQuant; not in the postcard body
     WIRE = [
         ("name", "str"), ("tensors", Vec(Struct(TensorInfo))),
         ("constants", Vec(Tuple(("u32", CONST_DATA)))), ("inputs", Vec("u32")),
         ("outputs", Vec("u32")), ("nodes", Vec(Struct(Node))),
     ]
+    EXTRA = [("input_quant", Vec(Struct(InputQuant)))]  # fields outside the postcard body
 
 
 MODEL = Struct(Model)
+INPUT_QUANT_LIST = Vec(Struct(InputQuant))  # version 2: written after the body
 
-for _cls in (Multiplier, Epilogue, *OP_VARIANTS, Quant, TensorInfo, ConstI8, ConstI64, Node, Model):
+for _cls in (Multiplier, Epilogue, *OP_VARIANTS, Quant, TensorInfo, ConstI8, ConstI64, Node, InputQuant, Model):
     check_wire(_cls)
 
 
@@ -517,7 +539,12 @@ def to_json(t, v):
 
 
 def model_to_json(m: Model) -> dict:
-    return to_json(MODEL, m)
+    """The body's fields, and ``input_quant`` only when it is non-empty (GAPS.md §21: the text
+    does not say how an empty list is written; every version-1 vector omits the key)."""
+    j = to_json(MODEL, m)
+    if m.input_quant:
+        j["input_quant"] = to_json(INPUT_QUANT_LIST, m.input_quant)
+    return j
 
 
 def from_json(t, j):
@@ -562,4 +589,5 @@ def model_from_json(j) -> Model:
     """A ``Model`` from the vectors' JSON form (§Test vectors: "or load the model from JSON")."""
     m = from_json(MODEL, j)
     m.constants = [tuple(c) for c in m.constants]
+    m.input_quant = from_json(INPUT_QUANT_LIST, j.get("input_quant", []))
     return m

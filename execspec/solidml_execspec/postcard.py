@@ -279,6 +279,7 @@ def decode(t, data: bytes) -> tuple[Any, int]:
 
 
 def check_wire(cls) -> None:
-    """Consistency check: a dataclass's WIRE names exactly its fields, in order."""
+    """Consistency check: a dataclass's WIRE (then its EXTRA fields, outside the wire body, if
+    any) names exactly its fields, in order."""
     names = [f.name for f in fields(cls)]
-    assert names == [n for n, _ in cls.WIRE], (cls.__name__, names)
+    assert names == [n for n, _ in cls.WIRE + getattr(cls, "EXTRA", [])], (cls.__name__, names)

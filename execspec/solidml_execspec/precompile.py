@@ -321,8 +321,10 @@ def encode_og_output(m: M.Model, outputs: list) -> bytes:
     return abi_word(32) + head + numbers + strings + jsons
 
 
-def _number_to_int8(value: int, decimals: int, t: M.TensorInfo) -> int:
-    return io.quantize_number(value, decimals, t.quant.scale, t.quant.zero_point)
+def _number_to_int8(value: int, decimals: int, scale, zero_point: int) -> int:
+    """The ``Number`` path with the element's parameters: its per-axis ones where the input has
+    an ``InputQuant`` entry, else the tensor's ``Quant`` (§IO quantization)."""
+    return io.quantize_number(value, decimals, scale, zero_point)
 
 
 def _number_to_i64(value: int, decimals: int):
@@ -370,7 +372,7 @@ def call_opengradient(store: Store, calldata: bytes, gas_limit: int) -> Outcome:
     if len(numbers) != n_in:
         return fail(ABI, f"malformed ABI input: the model takes {n_in} input tensor(s), the request has {len(numbers)}")
     inputs = []
-    for tid in m.inputs:
+    for position, tid in enumerate(m.inputs):
         t = m.tensors[tid]
         if n_in == 1:
             req = numbers[0]
@@ -383,11 +385,12 @@ def call_opengradient(store: Store, calldata: bytes, gas_limit: int) -> Outcome:
         if numel(shape) != n or len(values) != n:
             return fail(ABI, f"malformed ABI input: input `{t.name}` expects {n} values (shape {_shape(t.shape)}), got shape {_shape(shape)} with {len(values)} values")
         row = []
-        for value, decimals in values:
+        params = io.input_params(m, position) if t.dtype == "I8" else None
+        for i, (value, decimals) in enumerate(values):
             if not -38 <= decimals <= 38:
                 return fail(ABI, f"malformed ABI input: Number decimals {decimals} out of range -38..=38")
             if t.dtype == "I8":
-                row.append(_number_to_int8(value, decimals, t))
+                row.append(_number_to_int8(value, decimals, *params[i]))
             else:
                 v = _number_to_i64(value, decimals)
                 if v is None:

@@ -1,10 +1,11 @@
 """spec.md §Validation rules.
 
 ``validate(model)`` raises ``ValidationError(rule, message)`` for the first rule a model breaks.
-The order is the text's ("tensors first, then model inputs, constants, nodes in order,
-outputs"; in a node, inputs before outputs, then the op's row), and the rule id is part of the
-contract: "an implementation that rejects a vector by another rule has a bug". Per tensor id,
-the id check (``model.id``) comes right before the definition check (GAPS.md §12).
+The order is the text's ("tensors first, then model inputs, the per-axis input quantization,
+constants, nodes in order, outputs"; in a node, inputs before outputs, then the op's row), and
+the rule id is part of the contract: "an implementation that rejects a vector by another rule
+has a bug". Per tensor id, the id check (``model.id``) comes right before the definition check
+(GAPS.md §12).
 """
 
 from __future__ import annotations
@@ -492,11 +493,42 @@ def _tensor_ok(t: M.TensorInfo) -> str | None:
     return None
 
 
+MAX_INPUT_QUANT_ZERO_POINT = 1 << 24  # a per-axis zero point lies in [−2^24, 2^24]
+
+
+def _input_quant_error(model: M.Model) -> str | None:
+    """[model.input_quant] The entries, in list order: ``input`` strictly greater than the
+    previous entry's (one entry per input position, sorted); ``input < len(inputs)``; the tensor
+    ``inputs[input]`` is ``I8``; ``axis < rank``; ``len(params) = shape[axis]``; every
+    parameter's scale a finite f32 strictly greater than 0 (as ``model.tensor``) and its zero
+    point in ``[−2^24, 2^24]``. Within an entry the checks are made in the order listed, the
+    parameters in index order (GAPS.md §23)."""
+    previous = None
+    for k, iq in enumerate(model.input_quant):
+        if previous is not None and iq.input <= previous:
+            return f"input_quant entry {k}: input position {iq.input} is not after {previous} (entries sorted, one per input)"
+        previous = iq.input
+        if iq.input >= len(model.inputs):
+            return f"input_quant entry {k}: input position {iq.input} out of range ({len(model.inputs)} inputs)"
+        t = model.tensors[model.inputs[iq.input]]
+        if t.dtype != "I8":
+            return f"input_quant entry {k}: input {t.name!r} is not int8"
+        if iq.axis >= len(t.shape):
+            return f"input_quant entry {k}: axis {iq.axis} out of range for input {t.name!r} of rank {len(t.shape)}"
+        if len(iq.params) != t.shape[iq.axis]:
+            return f"input_quant entry {k}: {len(iq.params)} parameters for axis {iq.axis} of input {t.name!r} of length {t.shape[iq.axis]}"
+        for c, q in enumerate(iq.params):
+            if not (math.isfinite(q.scale) and q.scale > 0
+                    and -MAX_INPUT_QUANT_ZERO_POINT <= q.zero_point <= MAX_INPUT_QUANT_ZERO_POINT):
+                return f"input_quant entry {k}: parameter {c} of input {t.name!r}: scale {q.scale!r}, zero point {q.zero_point} out of range"
+    return None
+
+
 def validate(model: M.Model) -> None:
     """Run every rule of §Validation rules, "checked in this order (tensors first, then model
-    inputs, constants, nodes in order, outputs; the first broken rule rejects)"; a tensor id is
-    checked (``model.id``) where it is met. Raises ``ValidationError`` naming the first broken
-    rule."""
+    inputs, the per-axis input quantization, constants, nodes in order, outputs; the first
+    broken rule rejects)"; a tensor id is checked (``model.id``) where it is met. Raises
+    ``ValidationError`` naming the first broken rule."""
     n = len(model.tensors)
 
     def check_id(i: int):
@@ -511,6 +543,10 @@ def validate(model: M.Model) -> None:
     # model inputs
     for i in model.inputs:
         check_id(i)
+    # [model.input_quant] (after every model input's id passed model.id)
+    err = _input_quant_error(model)
+    if err:
+        raise ValidationError("model.input_quant", err)
     defined = set(model.inputs)
     # [model.constant]
     for tid, data in model.constants:

@@ -79,7 +79,12 @@ class DecodingSteps(unittest.TestCase):
         self.assertEqual(self.rule(b""), "artifact.magic")
         self.assertEqual(self.rule(raw[:9]), "artifact.magic")
         self.assertEqual(self.rule(b"X" + raw[1:]), "artifact.magic")
-        self.assertEqual(self.rule(raw[:8] + b"\x02\x00" + raw[10:]), "artifact.version")
+        self.assertEqual(self.rule(raw[:8] + b"\x00\x00" + raw[10:]), "artifact.version")
+        self.assertEqual(self.rule(raw[:8] + b"\x03\x00" + raw[10:]), "artifact.version")
+        # version 2 exists: the same body lacks its input_quant list (step 4), or has an empty
+        # one, which version 1 encodes (step 6)
+        self.assertEqual(self.rule(raw[:8] + b"\x02\x00" + raw[10:]), "artifact.decode")
+        self.assertEqual(self.rule(raw[:8] + b"\x02\x00" + raw[10:] + b"\x00"), "artifact.canonical")
 
     def test_truncated(self):
         raw = cumsum_1()

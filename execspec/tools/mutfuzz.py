@@ -20,6 +20,7 @@ from solidml_execspec.run import run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "..", "docs", "spec", "vectors", "*.json")
+CALLS = os.path.join(HERE, "..", "..", "docs", "spec", "calls.json")  # its models (version 2 among them)
 
 
 def main():
@@ -30,9 +31,17 @@ def main():
         if "binarylut" in f:
             continue
         seeds += [bytes.fromhex(c["artifact"][2:]) for c in json.load(open(f))["cases"]]
+    if os.path.exists(CALLS):
+        for name, a in json.load(open(CALLS))["models"].items():
+            if name != "too_much_work" and len(a) < 200_000:
+                seeds += [bytes.fromhex(a[2:])] * 20  # weighted: few models, some of version 2
     outcome, problems = Counter(), 0
     for _ in range(trials):
         b = bytearray(rng.choice(seeds))
+        if rng.random() < 0.05:  # the other format version (1 ↔ 2), sometimes with a list appended
+            b[8] = 3 - b[8] if b[8] in (1, 2) else b[8]
+            if b[8] == 2 and rng.random() < 0.5:
+                b += bytes([1, 0, rng.randrange(3), 1]) + bytes(rng.randrange(256) for _ in range(5))
         for _ in range(rng.choice([1, 1, 2, 3])):
             k = rng.randrange(10, len(b))
             r = rng.random()

@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections import Counter
 
-from solidml_execspec import artifact, postcard
+from solidml_execspec import artifact, io, postcard
 from solidml_execspec import model as M
 from solidml_execspec.errors import ExecutionError, ValidationError
 from solidml_execspec.run import run
@@ -209,6 +209,49 @@ def targeted_model(cls):
     return M.Model("f", tensors, [], [0], [1], [M.Node("op", op, [0], [1])])
 
 
+def random_input_quant(m):
+    """Version 2: a random ``input_quant`` list for ``m`` (mostly valid: sorted int8 positions,
+    an axis of the input, one parameter per index, scales and zero points of every size)."""
+    out = []
+    for pos, tid in enumerate(m.inputs):
+        t = m.tensors[tid]
+        if R.random() < 0.5 or (t.dtype != "I8" and R.random() < 0.9) or (not t.shape and R.random() < 0.9):
+            continue
+        axis = R.randrange(len(t.shape)) if t.shape else 0
+        n = t.shape[axis] if t.shape else 1
+        if R.random() < 0.05:
+            n += R.choice([-1, 1])
+        params = []
+        for _ in range(max(n, 0)):
+            scale = R.choice([0.5, 1.0, 3.0e-3, 2.0 ** -149, 3.0e38, 1.0e10, 0.1])
+            zp = R.choice([0, R.randint(-128, 127), R.randint(-(1 << 24), 1 << 24), 1 << 24, -(1 << 24)])
+            if R.random() < 0.02:
+                scale = R.choice([0.0, -1.0, float("inf")])
+            if R.random() < 0.02:
+                zp = R.choice([(1 << 24) + 1, -(1 << 24) - 1])
+            params.append(M.Quant(scale, zp))
+        out.append(M.InputQuant(pos, axis, params))
+    if len(out) > 1 and R.random() < 0.05:
+        out.reverse()
+    return out
+
+
+REALS_F32 = [0.0, -0.0, 1.0, -1.5, 0.25, 3.0e38, -3.0e38, 1.0e-45, float("inf"), float("-inf"), float("nan"), 12345.678]
+
+
+def convert_inputs(m):
+    """Every conversion of reals into codes of §IO quantization, with the elements' parameters
+    (quantize_f32, quantize_fixed18, the Number path); the width and f64 assertions must hold."""
+    for pos, tid in enumerate(m.inputs):
+        if m.tensors[tid].dtype != "I8":
+            continue
+        n = M.numel(m.tensors[tid].shape)
+        io.quantize_input_f32(m, pos, [io.f32_from_bits(io.f32_to_bits(R.choice(REALS_F32))) for _ in range(n)])
+        io.quantize_input_fixed18(m, pos, [R.choice([0, 1, -1, 10**18, -(10**30), 1 << 101, R.randint(-(1 << 127), (1 << 127) - 1)]) for _ in range(n)])
+        for (s, zp) in io.input_params(m, pos):
+            io.quantize_number(R.randint(-(1 << 127), (1 << 127) - 1), R.randint(-38, 38), s, zp)
+
+
 def known_gap(m) -> bool:
     """GAPS.md §1: a Gather on an axis of length 0 accepts any output shape."""
     op = m.nodes[0].op
@@ -228,12 +271,22 @@ def main():
             op = fix_op(cls(**{n: gen(ft, n) for n, ft in cls.WIRE}))
             models = candidate_models(op)
         for m in models:
+            if R.random() < 0.3:
+                m.input_quant = random_input_quant(m)
             try:
                 raw = artifact.encode(m)
                 m2 = artifact.decode(raw)
             except (ValidationError, ValueError):
                 continue
             accepted[cls.__name__] += 1
+            if m2.input_quant:
+                accepted["with input_quant (version 2)"] += 1
+                try:
+                    convert_inputs(m2)
+                except Exception:
+                    problems += 1
+                    print("PROBLEM (input conversion)", m2.input_quant)
+                    traceback.print_exc()
             inputs = []
             for tid in m2.inputs:
                 t = m2.tensors[tid]
