@@ -83,8 +83,9 @@ pub fn quantize_number(n: &Number, scale: f32, zero_point: i32) -> Result<i8, St
         num <<= (-e) as usize;
     }
     let q = div_round_half_even(num, den);
-    // anything beyond ±1000 saturates either way
-    let q = if q > U512::from(1000u16) { 1000 } else { q.to::<u64>() as i64 };
+    // |zp| ≤ 2^24 (a per-axis input parameter; 128 otherwise): a quotient of 2^25 or more
+    // saturates whatever the zero point
+    let q = if q > U512::from(1u64 << 25) { 1 << 25 } else { q.to::<u64>() as i64 };
     Ok((zero_point as i64 + if neg { -q } else { q }).clamp(-128, 127) as i8)
 }
 
@@ -287,6 +288,11 @@ mod tests {
         // negative decimals and saturation
         assert_eq!(quantize_number(&Number { value: 3, decimals: -2 }, 1.0, 0).unwrap(), 127);
         assert_eq!(quantize_number(&Number { value: i128::MIN, decimals: 0 }, 1e-30, 0).unwrap(), -128);
+        // per-axis input zero points reach ±2^24: the quotient is not capped below that
+        // (execspec found a cap at 1,000 applied before the zero point)
+        assert_eq!(quantize_number(&Number { value: 7, decimals: -9 }, 1e-3, -(1 << 24)).unwrap(), 127);
+        assert_eq!(quantize_number(&Number { value: -7, decimals: -9 }, 1e-3, 1 << 24).unwrap(), -128);
+        assert_eq!(quantize_number(&Number { value: 16_777_200, decimals: 0 }, 1.0, -(1 << 24)).unwrap(), -16);
         assert!(quantize_number(&Number { value: 1, decimals: 39 }, 1.0, 0).is_err());
         assert_eq!(integer_number(&Number { value: 500, decimals: 2 }), Ok(5));
         assert!(integer_number(&Number { value: 501, decimals: 2 }).is_err());
