@@ -357,9 +357,12 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
         let saturated: usize = samples.iter().map(|s| runner::count_saturated(&model, i, &s[i])).sum();
         if saturated > 0 {
             let total: usize = samples.iter().map(|s| s[i].len()).sum();
-            let (lo, hi) = runner::input_range(&model, i).unwrap_or_default();
+            let range = runner::input_range(&model, i).map_or_else(
+                || "its per-feature quantization represents a range per feature".to_string(),
+                |(lo, hi)| format!("its quantization represents [{lo}, {hi}]"),
+            );
             eprintln!(
-                "warning: {saturated} of {total} input values saturated (input `{name}`): its quantization represents [{lo}, {hi}] and clamps values beyond (inputs scaled as in calibration?)"
+                "warning: {saturated} of {total} input values saturated (input `{name}`): {range} and clamps values beyond (inputs scaled as in calibration?)"
             );
         }
     }

@@ -44,9 +44,12 @@ pub fn quantize_input(model: &Model, index: usize, x: &ArrayD<f32>) -> Value {
 /// clamped to the nearest end of the input's range, so the model sees another value. NaN is
 /// not counted (it quantizes to the zero point), nor are integer inputs (not quantized).
 pub fn count_saturated(model: &Model, index: usize, x: &ArrayD<f32>) -> usize {
-    let Some(q) = model.tensor(model.inputs[index]).quant else { return 0 };
+    // per element: the tensor's quantization or its per-axis input quantization
+    let quant = model.input_element_quant(index);
     x.iter()
-        .filter(|&&v| {
+        .enumerate()
+        .filter(|&(i, &v)| {
+            let Some(q) = quant(i) else { return false };
             let code = (v as f64 / q.scale as f64).round_ties_even() + q.zero_point as f64;
             !(-128.0..=127.0).contains(&code) && !code.is_nan()
         })
@@ -54,8 +57,11 @@ pub fn count_saturated(model: &Model, index: usize, x: &ArrayD<f32>) -> usize {
 }
 
 /// The real range input `index` represents, `[(−128 − zp) · scale, (127 − zp) · scale]`
-/// (`None` for an integer input).
+/// (`None` for an integer input, or one quantized per axis: a range per index).
 pub fn input_range(model: &Model, index: usize) -> Option<(f32, f32)> {
+    if model.input_quant.iter().any(|q| q.input as usize == index) {
+        return None;
+    }
     let q = model.tensor(model.inputs[index]).quant?;
     Some((io::dequantize_f32(-128, q.scale, q.zero_point), io::dequantize_f32(127, q.scale, q.zero_point)))
 }

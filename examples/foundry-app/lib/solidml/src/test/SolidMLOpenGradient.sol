@@ -6,7 +6,10 @@ import {TensorLib, ModelOutput} from "../opengradient/OGInference.sol";
 
 /// One model tensor, as the OpenGradient entry needs it (written by `solidml init` into
 /// `SolidMLModels.sol`, `solidml_forge::models_sol::tensors_abi`): the scale is the spec's
-/// `m · 2^e`.
+/// `m · 2^e`. An input with a per-axis input quantization (spec §IO quantization) lists one
+/// scale and zero point per index of that axis in `axisMantissas`, `axisExps`,
+/// `axisZeroPoints` (empty otherwise), `axisStride` being the axis's row-major stride: element
+/// `k` is quantized with entry `(k / axisStride) % axisMantissas.length`.
 struct SolidMLTensor {
     string name;
     uint32[] shape;
@@ -14,6 +17,10 @@ struct SolidMLTensor {
     uint256 scaleMantissa;
     int256 scaleExp;
     int256 zeroPoint;
+    uint256 axisStride;
+    uint256[] axisMantissas;
+    int256[] axisExps;
+    int256[] axisZeroPoints;
 }
 
 /// `runModelInference`'s request as the route decodes it: `mode` as a plain integer, so that a
@@ -72,11 +79,13 @@ library SolidMLOpenGradient {
             else q = divRoundHalfEven(num, den << uint256(e));
         } else {
             uint256 sh = uint256(-e);
-            // num · 2^sh ≥ 2^256 while den < 2^151: the quotient is far beyond 1,000
-            if (sh >= 256 || num > type(uint256).max >> sh) q = 1000;
+            // num · 2^sh ≥ 2^256 while den < 2^151: the quotient is far beyond 2^25
+            if (sh >= 256 || num > type(uint256).max >> sh) q = 1 << 25;
             else q = divRoundHalfEven(num << sh, den);
         }
-        if (q > 1000) q = 1000;
+        // |zp| ≤ 2^24 (per-axis input parameters; 128 otherwise): a quotient of 2^25 or more
+        // saturates whatever the zero point
+        if (q > 1 << 25) q = 1 << 25;
         int256 v = zp + (neg ? -int256(q) : int256(q));
         return (true, int8(v < -128 ? -128 : (v > 127 ? int256(127) : v)), "");
     }
@@ -128,13 +137,20 @@ library SolidMLOpenGradient {
                     if (!ok) return (false, "", e);
                     packed = abi.encodePacked(packed, v);
                 } else {
-                    (bool ok, int8 q, string memory e) = quantize(x.values[k], t.scaleMantissa, t.scaleExp, t.zeroPoint);
+                    (bool ok, int8 q, string memory e) = t.axisMantissas.length == 0
+                        ? quantize(x.values[k], t.scaleMantissa, t.scaleExp, t.zeroPoint)
+                        : quantizeAt(x.values[k], t, (k / t.axisStride) % t.axisMantissas.length);
                     if (!ok) return (false, "", e);
                     packed = abi.encodePacked(packed, q);
                 }
             }
         }
         return (true, packed, "");
+    }
+
+    /// `quantize` with the per-axis parameters of index `c`.
+    function quantizeAt(TensorLib.Number memory n, SolidMLTensor memory t, uint256 c) private pure returns (bool, int8, string memory) {
+        return quantize(n, t.axisMantissas[c], t.axisExps[c], t.axisZeroPoints[c]);
     }
 
     /// The packed outputs as the entry's `ModelOutput`, ABI-encoded.
