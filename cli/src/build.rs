@@ -126,10 +126,24 @@ pub(crate) fn evaluate(onnx: &Path, model: &solidml_spec::Model, eval_data: &[Pa
     evaluate_samples(onnx, model, &samples, labels.as_ref().and_then(|l| l.as_slice()))
 }
 
+/// `arrays` (read from `files`, one per model input) split into samples, an error naming the
+/// file when one does not hold samples of its input's shape (`run`, `--eval`).
+pub(crate) fn split_samples(
+    model: &solidml_spec::Model,
+    arrays: &[ndarray::ArrayD<f32>],
+    files: &[PathBuf],
+) -> Result<Vec<Vec<ndarray::ArrayD<f32>>>> {
+    runner::samples(&runner::input_shapes(model), arrays).map_err(|e| match (e, files.first()) {
+        // runner::samples words its errors for calibration data; here the data is the user's file
+        (solidml_compiler::CompileError::Calibration(reason), Some(path)) => CliError::data(path, reason).into(),
+        (e, _) => CliError::from(e).into(),
+    })
+}
+
 /// The samples of `data` (one file per model input); 0 samples is an error.
 fn read_samples(model: &solidml_spec::Model, data: &[PathBuf]) -> Result<Vec<Vec<ndarray::ArrayD<f32>>>> {
     let arrays: Vec<_> = data.iter().map(|p| data::read_f32(p)).collect::<Result<_, _>>()?;
-    let samples = runner::samples(&runner::input_shapes(model), &arrays).map_err(CliError::from)?;
+    let samples = split_samples(model, &arrays, data)?;
     if samples.is_empty() {
         return Err(CliError::data(&data[0], "holds 0 samples: nothing to evaluate").into());
     }

@@ -246,7 +246,8 @@ fn lower_normalizer(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<(
 /// `zp_y − round(o_j·k_j / s_y)`: every feature keeps 256 codes over its own standardized range,
 /// where one per-tensor scale over raw features spanning 0.05 to 4,254 (breast-cancer data)
 /// leaves the small ones a single code. Returns the Scaler and the parameters as a function of
-/// `(s_y, zp_y)`; `None` when `x` is read elsewhere or is an output, or a `k_j` is not positive
+/// `(s_y, zp_y)`; `None` when `x` is read elsewhere, `x` or `y` is a model output, or a `k_j` is
+/// not positive
 /// (the Scaler then lowers to tables as usual; so does it when the caller finds a parameter out
 /// of the validated range).
 #[allow(clippy::type_complexity)]
@@ -255,6 +256,11 @@ pub(crate) fn fold_input_scaler<'g>(l: &Lowering<'g>, x: Tid) -> Option<(&'g Nod
     let mut readers = g.nodes.iter().filter(|n| n.inputs.contains(&Some(x)));
     let scaler = readers.next()?;
     if readers.next().is_some() || g.outputs.contains(&x) || !g.tensors[x].is_float || scaler.domain != ML || scaler.op != "Scaler" {
+        return None;
+    }
+    // a Scaler whose output is a model output stays a node: the output keeps its own tensor
+    // (and name), and the input its name, which the OpenGradient entry matches by
+    if g.outputs.contains(&scaler.outputs[0]) {
         return None;
     }
     let features = *g.shape(x).last()?;
