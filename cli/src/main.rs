@@ -346,7 +346,7 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
         .map(|(i, p)| data::read_input(p, names.get(i).map(String::as_str).unwrap_or("")))
         .collect::<Result<_, _>>()?;
     let single = arrays.iter().zip(&shapes).all(|(a, s)| a.shape() == &s[..]);
-    let samples = build::split_samples(&model, &arrays, &inputs)?;
+    let samples = build::split_samples(&model, &arrays, inputs)?;
     if samples.is_empty() {
         // checked before anything is written: no empty output files are left behind
         let path = inputs.first().map(|p| p.as_path()).unwrap_or(artifact);

@@ -174,7 +174,8 @@ mod tests {
     #[test]
     fn saturated_inputs_are_those_whose_code_leaves_int8() {
         // scale 1/255, zero point -128: [0, 1] is representable
-        let quant = Some(Quant { scale: 1.0 / 255.0, zero_point: -128 });
+        let unit = Quant { scale: 1.0 / 255.0, zero_point: -128 };
+        let quant = Some(unit);
         let model = Model {
             name: "m".into(),
             tensors: vec![TensorInfo { name: "x".into(), shape: vec![1, 6], dtype: DType::I8, quant }],
@@ -182,11 +183,19 @@ mod tests {
             inputs: vec![0],
             outputs: vec![0],
             nodes: vec![],
+            input_quant: vec![],
         };
         let x = ArrayD::from_shape_vec(IxDyn(&[1, 6]), vec![0.0, 1.0, 1.001, -0.5, f32::INFINITY, f32::NAN]).unwrap();
         // 1.001 still rounds to 127; -0.5 and +inf saturate; NaN quantizes to the zero point
         assert_eq!(count_saturated(&model, 0, &x), 2);
         let (lo, hi) = input_range(&model, 0).unwrap();
         assert!(lo == 0.0 && (hi - 1.0).abs() < 1e-6, "{lo} {hi}");
+        // per-axis input parameters: each element against its own feature's range
+        let mut per_axis = model.clone();
+        let wide = Quant { scale: 1.0, zero_point: 0 };
+        per_axis.input_quant = vec![solidml_spec::InputQuant { input: 0, axis: 1, params: vec![unit, wide, wide, wide, wide, wide] }];
+        // 1.001, -0.5 within [-128, 127]; +inf saturates; element 0 (0.0) fits feature 0
+        assert_eq!(count_saturated(&per_axis, 0, &x), 1);
+        assert_eq!(input_range(&per_axis, 0), None);
     }
 }
