@@ -60,6 +60,10 @@ pub enum CompileError {
         /// What is out of reach.
         reason: String,
     },
+    /// A `.npy` file that is malformed, holds another size than its header declares, or has
+    /// a dtype the reader does not take (the reason names which; [`crate::npy`]).
+    #[error("{0}")]
+    Npy(String),
     /// Calibration or evaluation data that does not fit the model.
     #[error("calibration data: {0}")]
     Calibration(String),

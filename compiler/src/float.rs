@@ -44,11 +44,11 @@ pub fn reshape(v: &Value, shape: &[usize]) -> R<Value> {
     })
 }
 
-/// An axis in `[-rank, rank)` as a non-negative index.
+/// An axis in `[-rank, rank)` as a non-negative index (a scalar has none).
 pub fn norm_axis(a: i64, rank: usize) -> R<usize> {
     let r = rank as i64;
     let v = if a < 0 { a + r } else { a };
-    if v < 0 || v >= r.max(1) {
+    if v < 0 || v >= r {
         return Err(format!("axis {a} out of range for rank {rank}"));
     }
     Ok(v as usize)
@@ -56,17 +56,23 @@ pub fn norm_axis(a: i64, rank: usize) -> R<usize> {
 
 /// The numpy broadcast of two shapes.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> R<Vec<usize>> {
-    let au: Vec<u32> = a.iter().map(|&d| d as u32).collect();
-    let bu: Vec<u32> = b.iter().map(|&d| d as u32).collect();
-    solidml_spec::validate::broadcast_shapes(&au, &bu)
+    let u32s = |s: &[usize]| s.iter().map(|&d| u32::try_from(d).ok()).collect::<Option<Vec<u32>>>();
+    let (Some(au), Some(bu)) = (u32s(a), u32s(b)) else {
+        return Err(format!("shapes {a:?} and {b:?}: a dimension of 2^32 or more"));
+    };
+    let out: Vec<usize> = solidml_spec::validate::broadcast_shapes(&au, &bu)
         .map(|v| v.into_iter().map(|d| d as usize).collect())
-        .ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))
+        .ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))?;
+    // the broadcast of two tensors can be far larger than either ([n, 1] and [1, n])
+    crate::ops::check_elements(&out, &format!("the broadcast of {a:?} and {b:?}"))?;
+    Ok(out)
 }
 
 /// A tensor as a matrix: the last axis is the columns (a vector is one row).
 pub fn to2d(a: ArrayD<f32>) -> R<ndarray::Array2<f32>> {
     let s = a.shape().to_vec();
     match s.len() {
+        0 => Err("a scalar is not a matrix".into()),
         2 => a.into_dimensionality().map_err(|e| e.to_string()),
         1 => a.into_shape_with_order((1, s[0])).map_err(|e| e.to_string()),
         _ => {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod eval;
 pub mod float;
 pub mod ir;
+pub mod npy;
 pub mod onnx;
 pub mod ops;
 pub mod passes;

@@ -162,10 +162,9 @@ fn is_float_type(t: i32) -> bool {
 pub fn tensor_value(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<Value, String> {
     let dims: Vec<usize> =
         t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<std::result::Result<_, _>>()?;
-    let len = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("dimensions overflow")?;
-    if len > 1 << 30 {
-        return Err(format!("{len} elements is too many"));
-    }
+    // the element cap (and no absurd axes on an empty tensor) before any data is converted
+    crate::ops::check_elements(&dims, "the tensor")?;
+    let len: usize = dims.iter().product();
     let external;
     let raw: &[u8] = if t.data_location.value() == 1 {
         let get = |k: &str| t.external_data.iter().find(|e| e.key == k).map(|e| e.value.clone());

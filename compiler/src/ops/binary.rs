@@ -110,24 +110,25 @@ impl BinaryOp {
         }
     }
 
-    /// Scalar integer semantics (division floors; by zero gives 0).
+    /// Scalar integer semantics (division floors; by zero gives 0), wrapping on overflow as
+    /// ONNX runtimes' int64 arithmetic does (never a panic on constants read from a model).
     fn apply_i64(self, p: i64, q: i64) -> i64 {
         match self {
-            BinaryOp::Add | BinaryOp::Sum => p + q,
-            BinaryOp::Sub => p - q,
-            BinaryOp::Mul => p * q,
+            BinaryOp::Add | BinaryOp::Sum => p.wrapping_add(q),
+            BinaryOp::Sub => p.wrapping_sub(q),
+            BinaryOp::Mul => p.wrapping_mul(q),
             BinaryOp::Div => {
                 if q == 0 {
                     0
                 } else {
-                    p.div_euclid(q)
+                    p.wrapping_div_euclid(q)
                 }
             }
             BinaryOp::Max => p.max(q),
             BinaryOp::Min => p.min(q),
             BinaryOp::Pow | BinaryOp::PRelu => {
                 if p < 0 {
-                    p * q
+                    p.wrapping_mul(q)
                 } else {
                     p
                 }

@@ -16,6 +16,11 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "Concat", eval, lower)];
 fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let axis = norm_axis(n.int("axis", 0), input(ins, 0)?.shape().len())?;
     let vals: Vec<&Value> = ins.iter().flatten().copied().collect();
+    // the output before any input is converted: one tensor listed many times can concatenate
+    // to far more than the element cap
+    let mut out = input(ins, 0)?.shape();
+    out[axis] = vals.iter().try_fold(0usize, |a, v| a.checked_add(v.shape().get(axis).copied().unwrap_or(0))).unwrap_or(usize::MAX);
+    super::check_elements(&out, "the Concat output")?;
     if vals.iter().all(|v| !v.is_float()) {
         let arrs: Vec<ArrayD<i64>> = vals.iter().map(|v| v.to_i64()).collect();
         let views: Vec<_> = arrs.iter().map(|a| a.view()).collect();

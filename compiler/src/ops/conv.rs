@@ -46,28 +46,34 @@ fn conv(a: &ConvAttrs, x: &ArrayD<f32>, wt: &ArrayD<f32>, b: Option<ArrayD<f32>>
     if xs.len() < 3 || ws.len() != xs.len() {
         return Err(format!("Conv input {xs:?} and weights {ws:?} ranks"));
     }
-    let g = a.group.max(1) as usize;
+    let g = usize::try_from(a.group.max(1)).unwrap_or(usize::MAX);
     let (nb, cin, cout) = (xs[0], xs[1], ws[0]);
-    if cin % g != 0 || cout % g != 0 || ws[1] * g != cin {
+    if cin % g != 0 || cout % g != 0 || ws[1].checked_mul(g) != Some(cin) {
         return Err(format!("Conv channels: input {cin}, weights {ws:?}, group {g}"));
     }
+    let bias = b.map(|b| b.iter().copied().collect::<Vec<_>>());
+    if let Some(b) = bias.as_ref().filter(|b| b.len() != cout) {
+        return Err(format!("Conv bias of {} values for {cout} output channels", b.len()));
+    }
     let w = a.window.resolve(&xs[2..], ws[2..].to_vec())?;
+    let out_sp = super::window::out_shape(&w, &xs[2..])?;
+    let mut shape = vec![nb, cout];
+    shape.extend(&out_sp);
+    super::check_elements(&shape, "the Conv output")?;
+    let total: usize = out_sp.iter().product();
+    let klen: usize = ws[2..].iter().product();
+    let (cin_g, cout_g) = (cin / g, cout / g);
+    super::check_work(&[nb, cout, total, cin_g, klen], &format!("Conv of {ws:?} over {xs:?}"))?;
     let x = x.as_standard_layout();
     let wt = wt.as_standard_layout();
     let (xd, wd) = (x.as_slice().unwrap(), wt.as_slice().unwrap());
     let in_plane: usize = xs[2..].iter().product();
-    let klen: usize = ws[2..].iter().product();
-    let (cin_g, cout_g) = (cin / g, cout / g);
-    // (kernel tap, input offset) pairs per output position
-    let mut positions: Vec<Vec<(usize, usize)>> = vec![];
-    let out_sp = for_windows(&w, &xs[2..], |_, taps| positions.push(taps.to_vec()))?;
-    let total: usize = out_sp.iter().product();
     let mut out = vec![0f32; nb * cout * total];
-    let bias = b.map(|b| b.iter().copied().collect::<Vec<_>>());
-    for bn in 0..nb {
-        for co in 0..cout {
-            let gi = co / cout_g;
-            for (o, taps) in positions.iter().enumerate() {
+    // per output position, its (kernel tap, input offset) pairs, for every sample and channel
+    for_windows(&w, &xs[2..], |o, taps| {
+        for bn in 0..nb {
+            for co in 0..cout {
+                let gi = co / cout_g;
                 let mut acc = bias.as_ref().map_or(0.0, |b| b[co]);
                 for ci in 0..cin_g {
                     let xb = (bn * cin + gi * cin_g + ci) * in_plane;
@@ -79,9 +85,7 @@ fn conv(a: &ConvAttrs, x: &ArrayD<f32>, wt: &ArrayD<f32>, b: Option<ArrayD<f32>>
                 out[(bn * cout + co) * total + o] = acc;
             }
         }
-    }
-    let mut shape = vec![nb, cout];
-    shape.extend(out_sp);
+    })?;
     ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| e.to_string())
 }
 

@@ -99,7 +99,20 @@ pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTran
     if strides.len() != s || dilations.len() != s || output_padding.len() != s || strides.contains(&0) || dilations.contains(&0) {
         return Err("strides/dilations/output_padding do not match the kernel rank".into());
     }
-    let full: Vec<usize> = (0..s).map(|d| (xs[d + 2] - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 + output_padding[d]).collect();
+    // the spec stores these as u32s; within that, the sizes below cannot overflow
+    let fits = |v: &[usize]| v.iter().all(|&x| (1..=u32::MAX as usize).contains(&x));
+    if !fits(&kernel) || !fits(&strides) || !fits(&dilations) || !fits(&xs[2..]) || output_padding.iter().any(|&p| p > u32::MAX as usize) {
+        return Err(format!(
+            "ConvTranspose of kernel {kernel:?}, strides {strides:?}, dilations {dilations:?} and output_padding {output_padding:?} over {xs:?}: each must be 1 to 2^32 − 1"
+        ));
+    }
+    let full: Vec<usize> = (0..s)
+        .map(|d| {
+            let span = dilations[d].checked_mul(kernel[d] - 1)?;
+            (xs[d + 2] - 1).checked_mul(strides[d])?.checked_add(span)?.checked_add(1 + output_padding[d])
+        })
+        .collect::<Option<_>>()
+        .ok_or("the full transposed convolution is longer than 2^64")?;
     let (mut pb, mut pe) = (vec![0; s], vec![0; s]);
     let auto = a.auto_pad.as_str();
     let target = a.output_shape.as_ref().map(|t| t.iter().rev().take(s).rev().map(|&x| x as usize).collect::<Vec<_>>()).or_else(|| {
@@ -121,15 +134,20 @@ pub fn conv_transpose_params(n: &Node, xs: &[usize], ws: &[usize]) -> R<ConvTran
             }
         }
     } else if let Some(p) = a.pads.as_ref().filter(|_| auto != "VALID") {
-        if p.len() != 2 * s || p.iter().any(|&x| x < 0) {
+        if p.len() != 2 * s || p.iter().any(|&x| !(0..=u32::MAX as i64).contains(&x)) {
             return Err(format!("pads {p:?}"));
         }
         pb = p[..s].iter().map(|&x| x as usize).collect();
         pe = p[s..].iter().map(|&x| x as usize).collect();
     }
-    let mut out_shape = vec![xs[0], ws[1] * groups];
+    let cout = ws[1].checked_mul(groups).ok_or_else(|| format!("ConvTranspose weights {ws:?} in {groups} groups"))?;
+    let mut out_shape = vec![xs[0], cout];
     for d in 0..s {
         out_shape.push(full[d].checked_sub(pb[d] + pe[d]).filter(|&v| v > 0).ok_or("pads remove the whole output")?);
+    }
+    super::check_elements(&out_shape, "the ConvTranspose output")?;
+    if pb.iter().chain(&pe).any(|&p| p > u32::MAX as usize) {
+        return Err(format!("ConvTranspose pads {pb:?}, {pe:?}: each must be below 2^32"));
     }
     Ok(ConvTransposeParams { kernel, strides, dilations, pads_begin: pb, pads_end: pe, output_padding, groups, out_shape })
 }
@@ -162,6 +180,15 @@ fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let p = conv_transpose_params(n, x.shape(), w.shape())?;
     let wt = conv_transpose_weights(&w, p.groups)?;
     let bias = ins.get(2).copied().flatten().map(|b| b.to_f32().iter().copied().collect::<Vec<_>>());
+    let cout = p.out_shape[1];
+    if let Some(b) = bias.as_ref().filter(|b| b.len() != cout) {
+        return Err(format!("ConvTranspose bias of {} values for {cout} output channels", b.len()));
+    }
+    let (out_plane, klen) = (p.out_shape[2..].iter().product(), p.kernel.iter().product());
+    let (nb, cin_g) = (x.shape()[0], x.shape()[1] / p.groups);
+    // the tap search per output position, then every tap for every sample and channel
+    super::check_work(&[out_plane, klen], "the ConvTranspose window")?;
+    super::check_work(&[nb, cout, out_plane, cin_g, klen], &format!("ConvTranspose of {:?} over {:?}", w.shape(), x.shape()))?;
     Ok(vec![Value::Float(conv_transpose(&p, &x, &wt, bias.as_deref()))])
 }
 

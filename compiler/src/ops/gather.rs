@@ -34,6 +34,7 @@ fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let mut out_shape = s[..axis].to_vec();
     out_shape.extend_from_slice(idx.shape());
     out_shape.extend_from_slice(&s[axis + 1..]);
+    super::check_elements(&out_shape, "the Gather output")?;
     let g = map_value(v, |a| a.select(Axis(axis), &resolved), |a| a.select(Axis(axis), &resolved));
     Ok(vec![reshape(&g, &out_shape)?])
 }

@@ -45,7 +45,12 @@ impl GemmAttrs {
 
 fn eval_gemm(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let at = GemmAttrs::parse(n);
-    let (mut a, mut b) = (to2d(input(ins, 0)?.to_f32())?, to2d(input(ins, 1)?.to_f32())?);
+    let b = input(ins, 1)?;
+    if b.shape().len() != 2 {
+        // the BatchNormalization fold and the lowering read B's axes as [K, N] (or [N, K])
+        return Err(format!("Gemm B of shape {:?} is not a matrix", b.shape()));
+    }
+    let (mut a, mut b) = (to2d(input(ins, 0)?.to_f32())?, to2d(b.to_f32())?);
     if at.trans_a {
         a = a.reversed_axes();
     }
@@ -55,35 +60,52 @@ fn eval_gemm(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     if a.ncols() != b.nrows() {
         return Err(format!("Gemm operands {:?} × {:?} (after transposition) do not multiply", a.shape(), b.shape()));
     }
-    let mut y = a.dot(&b) * at.alpha;
+    let (m, k, nc) = (a.nrows(), a.ncols(), b.ncols());
+    super::check_elements(&[m, nc], "the Gemm output")?;
+    super::check_work(&[m, k, nc], &format!("Gemm {:?} × {:?}", a.shape(), b.shape()))?;
+    let mut y = (a.dot(&b) * at.alpha).into_dyn();
     if let Some(c) = ins.get(2).copied().flatten() {
         let c = c.to_f32() * at.beta;
-        y = (&y + &c).into_dimensionality().map_err(|e| e.to_string())?;
+        y = add_bias(&y, &c)?;
+        if y.ndim() != 2 {
+            return Err(format!("the Gemm bias {:?} widens the product {:?}", c.shape(), [m, nc]));
+        }
     }
-    Ok(vec![Value::Float(y.into_dyn())])
+    Ok(vec![Value::Float(y)])
+}
+
+/// `y + c`, broadcast (an error, not ndarray's panic, when the shapes do not broadcast).
+fn add_bias(y: &ArrayD<f32>, c: &ArrayD<f32>) -> R<ArrayD<f32>> {
+    broadcast_shape(y.shape(), c.shape())?;
+    Ok(y + c)
 }
 
 fn eval_matmul(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let y = matmul(&input(ins, 0)?.to_f32(), &input(ins, 1)?.to_f32())?;
     // a bias input is added by `passes::fuse_matmul_add`
     Ok(vec![Value::Float(match ins.get(2).copied().flatten() {
-        Some(b) => &y + &b.to_f32(),
+        Some(b) => add_bias(&y, &b.to_f32())?,
         None => y,
     })])
 }
 
 fn matmul(a: &ArrayD<f32>, b: &ArrayD<f32>) -> R<ArrayD<f32>> {
+    if a.ndim() == 0 || b.ndim() == 0 {
+        return Err("MatMul of a scalar".into());
+    }
     if b.ndim() == 2 {
         let k = b.shape()[0];
         let lead = &a.shape()[..a.ndim() - 1];
         if *a.shape().last().unwrap_or(&0) != k {
             return Err(format!("MatMul shapes {:?} × {:?}", a.shape(), b.shape()));
         }
+        let mut shape = lead.to_vec();
+        shape.push(b.shape()[1]);
+        super::check_elements(&shape, "the MatMul output")?;
+        super::check_work(&[lead.iter().product(), k, b.shape()[1]], &format!("MatMul {:?} × {:?}", a.shape(), b.shape()))?;
         let a2 = to2d(a.clone())?;
         let b2: ndarray::Array2<f32> = b.clone().into_dimensionality().unwrap();
         let y = a2.dot(&b2);
-        let mut shape = lead.to_vec();
-        shape.push(b.shape()[1]);
         return y.into_shape_with_order(IxDyn(&shape)).map_err(|e| e.to_string());
     }
     if a.ndim() < 2 || b.ndim() < 2 {
@@ -98,6 +120,12 @@ fn matmul(a: &ArrayD<f32>, b: &ArrayD<f32>) -> R<ArrayD<f32>> {
     sa.extend([m, k]);
     let mut sb = batch.clone();
     sb.extend([k, n]);
+    let mut so = batch.clone();
+    so.extend([m, n]);
+    for (s, what) in [(&sa, "the broadcast MatMul operand A"), (&sb, "the broadcast MatMul operand B"), (&so, "the MatMul output")] {
+        super::check_elements(s, what)?;
+    }
+    super::check_work(&[batch.iter().product(), m, k, n], &format!("MatMul {:?} × {:?}", a.shape(), b.shape()))?;
     let ab = a.broadcast(IxDyn(&sa)).ok_or("broadcast")?.as_standard_layout().into_owned();
     let bb = b.broadcast(IxDyn(&sb)).ok_or("broadcast")?.as_standard_layout().into_owned();
     let nb: usize = batch.iter().product();
@@ -107,8 +135,6 @@ fn matmul(a: &ArrayD<f32>, b: &ArrayD<f32>) -> R<ArrayD<f32>> {
     for i in 0..nb {
         out.index_axis_mut(Axis(0), i).assign(&a3.index_axis(Axis(0), i).dot(&b3.index_axis(Axis(0), i)));
     }
-    let mut so = batch;
-    so.extend([m, n]);
     out.into_shape_with_order(IxDyn(&so)).map_err(|e| e.to_string())
 }
 

@@ -167,16 +167,51 @@ pub(crate) fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R
 }
 
 /// Refuse a tensor of `shape` that is larger than the spec allows (`MAX_TENSOR_ELEMENTS`,
-/// 2^28), before anything of that size is allocated: the ops that can grow a tensor by an
-/// amount read from the model (Pad, Expand, Tile, ConstantOfShape, Range) and the importer
-/// call it, so a hostile amount gives an error naming it instead of an abort or a hang.
+/// 2^28, and rank [`MAX_EVAL_RANK`]), before anything of that size is allocated: the ops that
+/// can grow a tensor by an amount read from the model (Pad, Expand, Tile, ConstantOfShape,
+/// Range, Reshape, Gather, Concat, the matrix products, broadcasting) and the importer call it,
+/// so a hostile amount gives an error naming it instead of an abort or a hang.
+///
+/// An empty tensor's other axes count too (as if its zero-length axes were 1): `[0, 2^62, 4]`
+/// holds nothing, but ndarray refuses (panics on) a shape whose non-zero axes multiply past
+/// `isize::MAX`, and no model needs such axes.
 pub(crate) fn check_elements(shape: &[usize], what: &str) -> R<()> {
     let max = solidml_spec::validate::MAX_TENSOR_ELEMENTS;
-    match shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
-        Some(n) if n <= max => Ok(()),
-        n => Err(format!(
+    if shape.len() > MAX_EVAL_RANK {
+        return Err(format!("{what} has rank {}, more than the {MAX_EVAL_RANK} the compiler handles", shape.len()));
+    }
+    let product = |zero_as_one: bool| shape.iter().try_fold(1usize, |a, &d| a.checked_mul(if zero_as_one { d.max(1) } else { d }));
+    match (product(false), product(true)) {
+        (Some(n), Some(m)) if n <= max && m <= max => Ok(()),
+        (Some(0), _) => Err(format!(
+            "{what} of shape {shape:?} is empty, but its other axes multiply to more than the {max} elements a tensor may hold"
+        )),
+        (n, _) => Err(format!(
             "{what} of shape {shape:?} has {} elements, more than the {max} a tensor may hold",
             n.map_or("more than 2^64".to_string(), |n| n.to_string())
+        )),
+    }
+}
+
+/// Largest rank of a tensor the float interpreter builds (the spec's limit, `MAX_RANK`, is 8;
+/// constant subgraphs that fold away may go higher). A reshape to a constant of 2^28 ones
+/// would otherwise make every later shape walk quadratic in it.
+pub const MAX_EVAL_RANK: usize = 64;
+
+/// Most multiply-adds (or window taps) the float interpreter spends on one node: 2^32, about
+/// twice the largest layer of VGG-16 at 224×224 (shape inference and every calibration sample
+/// evaluate the whole graph, so more would hang the compiler on a hostile model instead of
+/// refusing it).
+pub const MAX_NODE_WORK: u64 = 1 << 32;
+
+/// Refuse a node whose float evaluation takes the product of `factors` multiply-adds (or
+/// taps), before any of it is done, when that is more than [`MAX_NODE_WORK`].
+pub(crate) fn check_work(factors: &[usize], what: &str) -> R<()> {
+    match factors.iter().try_fold(1u128, |a, &f| a.checked_mul(f as u128)) {
+        Some(w) if w <= MAX_NODE_WORK as u128 => Ok(()),
+        w => Err(format!(
+            "{what} takes {} multiply-adds, more than the {MAX_NODE_WORK} the compiler evaluates per node",
+            w.map_or("more than 2^128".to_string(), |w| w.to_string())
         )),
     }
 }
@@ -247,5 +282,145 @@ mod tests {
             Vec::<&(String, String)>::new(),
             "in {SUPPORTED_DOC} but not registered"
         );
+    }
+
+    /// An int64 vector constant.
+    fn ints(g: &mut Graph, name: &str, v: &[i64]) -> usize {
+        let t = g.add_tensor(name, false);
+        g.tensors[t].shape = Some(vec![v.len()]);
+        g.consts.insert(t, Value::Int(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[v.len()]), v.to_vec()).unwrap()));
+        t
+    }
+
+    /// Shape inference of a graph whose output is `out` (the float interpreter on zeros).
+    fn infer(mut g: Graph, out: usize) -> Result<Vec<usize>, String> {
+        crate::passes::testutil::output(&mut g, out);
+        crate::calibrate::infer_shapes(&mut g).map_err(|e| e.to_string())?;
+        Ok(g.shape(out).to_vec())
+    }
+
+    /// Sizes, counts and attributes read from a model that used to panic (index out of
+    /// bounds, arithmetic overflow, ndarray's broadcast and shape asserts), allocate far past
+    /// the element cap or hang: each is an error naming what is wrong, checked before the work.
+    #[test]
+    fn hostile_sizes_and_attributes_are_errors() {
+        use crate::{
+            ir::Attr,
+            passes::testutil::{constant, graph, node},
+        };
+        let scalar: &[usize] = &[];
+        let fails = |g: Graph, out: usize, want: &str| {
+            let e = infer(g, out).unwrap_err();
+            assert!(e.contains(want), "expected `{want}` in: {e}");
+        };
+        // Gather on a scalar (axis 0 of rank 0)
+        let mut g = graph(&[("x", scalar)]);
+        let i = ints(&mut g, "i", &[0]);
+        let y = node(&mut g, "Gather", &[0, i], vec![]);
+        fails(g, y, "out of range for rank 0");
+        // one tensor concatenated 512 times: 2^29 elements
+        let mut g = graph(&[("x", &[1, 1 << 20])]);
+        let y = node(&mut g, "Concat", &[0; 512], vec![("axis", Attr::Int(1))]);
+        fails(g, y, "the Concat output");
+        // a Gemm bias that does not broadcast, a MatMul of a scalar, a Gemm B of rank 3
+        let mut g = graph(&[("x", &[1, 4])]);
+        let (b, c) = (constant(&mut g, "b", &[4, 3], vec![0.0; 12]), constant(&mut g, "c", &[5], vec![0.0; 5]));
+        let y = node(&mut g, "Gemm", &[0, b, c], vec![]);
+        fails(g, y, "do not broadcast");
+        let mut g = graph(&[("x", scalar)]);
+        let b = constant(&mut g, "b", &[1, 1], vec![0.0]);
+        let y = node(&mut g, "MatMul", &[0, b], vec![]);
+        fails(g, y, "MatMul of a scalar");
+        let mut g = graph(&[("x", &[1, 4])]);
+        let b = constant(&mut g, "b", &[2, 2, 3], vec![0.0; 12]);
+        let y = node(&mut g, "Gemm", &[0, b], vec![]);
+        fails(g, y, "not a matrix");
+        // per-channel parameters that do not match the input
+        let mut g = graph(&[("x", &[4])]);
+        let p: Vec<usize> = (0..4).map(|k| constant(&mut g, &format!("p{k}"), &[4], vec![1.0; 4])).collect();
+        let y = node(&mut g, "BatchNormalization", &[0, p[0], p[1], p[2], p[3]], vec![]);
+        fails(g, y, "rank ≥ 2");
+        let mut g = graph(&[("x", &[2, 3])]);
+        let s = constant(&mut g, "s", &[4], vec![1.0; 4]);
+        let y = node(&mut g, "DequantizeLinear", &[0, s], vec![]);
+        fails(g, y, "parameters of 4 values");
+        // Slice: lists of different lengths; a step of i64::MAX takes one element
+        let mut g = graph(&[("x", &[4])]);
+        let (st, en) = (ints(&mut g, "st", &[0, 0]), ints(&mut g, "en", &[1]));
+        let y = node(&mut g, "Slice", &[0, st, en], vec![]);
+        fails(g, y, "2 starts, 1 ends");
+        let mut g = graph(&[("x", &[4])]);
+        let (st, en, ax, sp) =
+            (ints(&mut g, "st", &[0]), ints(&mut g, "en", &[4]), ints(&mut g, "ax", &[0]), ints(&mut g, "sp", &[i64::MAX]));
+        let y = node(&mut g, "Slice", &[0, st, en, ax, sp], vec![]);
+        assert_eq!(infer(g, y).unwrap(), vec![1]);
+        // Split sizes whose sum overflows; a Reshape whose target overflows
+        let mut g = graph(&[("x", &[4])]);
+        let s = ints(&mut g, "s", &[i64::MAX, i64::MAX]);
+        let y = node(&mut g, "Split", &[0, s], vec![]);
+        let second = g.add_tensor("second", true);
+        g.nodes[0].outputs.push(second);
+        fails(g, y, "do not add up to 4");
+        let mut g = graph(&[("x", &[4])]);
+        let s = ints(&mut g, "s", &[i64::MAX, i64::MAX]);
+        let y = node(&mut g, "Reshape", &[0, s], vec![]);
+        fails(g, y, "cannot reshape");
+        // Unsqueeze to rank 101
+        let mut g = graph(&[("x", &[1])]);
+        let a = ints(&mut g, "a", &(0..100).collect::<Vec<_>>());
+        let y = node(&mut g, "Unsqueeze", &[0, a], vec![]);
+        fails(g, y, "rank 101");
+        // an empty tensor tiled 2^40 times is empty at once; Expand past 2^32 on one axis
+        let mut g = graph(&[("x", &[0, 4])]);
+        let r = ints(&mut g, "r", &[1 << 40, 1]);
+        let y = node(&mut g, "Tile", &[0, r], vec![]);
+        assert_eq!(infer(g, y).unwrap(), vec![0, 4]);
+        let mut g = graph(&[("x", &[1])]);
+        let s = ints(&mut g, "s", &[1 << 33]);
+        let y = node(&mut g, "Expand", &[0, s], vec![]);
+        fails(g, y, "2^32 or more");
+        // Conv: a group count that overflows, a bias of the wrong length
+        let mut g = graph(&[("x", &[1, 2, 4, 4])]);
+        let w = constant(&mut g, "w", &[1, 1, 1, 1], vec![1.0]);
+        let y = node(&mut g, "Conv", &[0, w], vec![("group", Attr::Int(i64::MAX))]);
+        fails(g, y, "Conv channels");
+        let mut g = graph(&[("x", &[1, 1, 4, 4])]);
+        let (w, b) = (constant(&mut g, "w", &[1, 1, 1, 1], vec![1.0]), constant(&mut g, "b", &[3], vec![0.0; 3]));
+        let y = node(&mut g, "Conv", &[0, w, b], vec![]);
+        fails(g, y, "Conv bias of 3 values");
+        // pooling windows of 2^62 taps (padded to fit), and past the spec's u32 parameters
+        let mut g = graph(&[("x", &[1, 1, 1, 1])]);
+        let y = node(
+            &mut g,
+            "MaxPool",
+            &[0],
+            vec![
+                ("kernel_shape", Attr::Ints(vec![1 << 31, 1 << 31])),
+                ("strides", Attr::Ints(vec![1 << 31, 1 << 31])),
+                ("pads", Attr::Ints(vec![(1 << 31) - 1; 4])),
+            ],
+        );
+        fails(g, y, "multiply-adds");
+        let mut g = graph(&[("x", &[1, 1, 1])]);
+        let y = node(&mut g, "MaxPool", &[0], vec![("kernel_shape", Attr::Ints(vec![1 << 33]))]);
+        fails(g, y, "each must be 1 to 2^32");
+        // ConvTranspose: strides and dilations at the u32 bound give 2^66 outputs
+        let mut g = graph(&[("x", &[1, 1, 2, 2])]);
+        let w = constant(&mut g, "w", &[1, 1, 2, 2], vec![1.0; 4]);
+        let big = Attr::Ints(vec![u32::MAX as i64; 2]);
+        let y = node(&mut g, "ConvTranspose", &[0, w], vec![("strides", big.clone()), ("dilations", big)]);
+        fails(g, y, "the ConvTranspose output");
+        // LRN over 4096 channels with size 4096: 2^36 multiply-adds
+        let mut g = graph(&[("x", &[1, 4096, 64, 64])]);
+        let y = node(&mut g, "LRN", &[0], vec![("size", Attr::Int(4096))]);
+        fails(g, y, "multiply-adds");
+        // int64 arithmetic on constants wraps (ONNX runtimes do), never an overflow panic
+        let mut g = graph(&[("x", &[1])]);
+        let (a, b) = (ints(&mut g, "a", &[i64::MAX]), ints(&mut g, "b", &[1]));
+        let y = node(&mut g, "Add", &[a, b], vec![]);
+        assert_eq!(infer(g, y).unwrap(), vec![1]);
+        // empty tensors whose other axes overflow ndarray's size
+        assert!(check_elements(&[0, 1 << 62, 4], "x").unwrap_err().contains("is empty"));
+        assert!(check_elements(&[1; 65], "x").unwrap_err().contains("rank 65"));
     }
 }

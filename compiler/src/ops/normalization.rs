@@ -58,7 +58,7 @@ fn eval_batchnorm(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> 
     let x = f(0)?;
     let (scale, bias, mean, var) = (f(1)?, f(2)?, f(3)?, f(4)?);
     let eps = epsilon(n);
-    let c = x.shape()[1];
+    let c = channels(&x, &[&scale, &bias, &mean, &var], "BatchNormalization")?;
     let mut y = x.clone();
     for ch in 0..c {
         let k = scale[[ch]] / (var[[ch]] + eps).sqrt();
@@ -75,6 +75,8 @@ fn eval_lrn(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         return Err("LRN needs rank ≥ 2".into());
     }
     let ch = x.shape()[1];
+    // each element sums the squares of up to `size` channels
+    super::check_work(&[x.len(), size.min(ch)], "LRN")?;
     let mut y = x.clone();
     for (idx, v) in y.indexed_iter_mut() {
         let c = idx[1];
@@ -94,6 +96,7 @@ fn eval_instancenorm(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value
     let x = input(ins, 0)?.to_f32();
     let (scale, bias) = (input(ins, 1)?.to_f32(), input(ins, 2)?.to_f32());
     let eps = epsilon(n);
+    channels(&x, &[&scale, &bias], "InstanceNormalization")?;
     let mut y = x.clone();
     for nb in 0..x.shape()[0] {
         for ch in 0..x.shape()[1] {
@@ -107,6 +110,16 @@ fn eval_instancenorm(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value
         }
     }
     Ok(vec![Value::Float(y)])
+}
+
+/// The channel count of `x` (axis 1), once every per-channel parameter is checked to be a
+/// vector of that length.
+fn channels(x: &ndarray::ArrayD<f32>, params: &[&ndarray::ArrayD<f32>], op: &str) -> R<usize> {
+    let c = *x.shape().get(1).ok_or_else(|| format!("{op} needs an input of rank ≥ 2, got {:?}", x.shape()))?;
+    if let Some(p) = params.iter().find(|p| p.shape() != [c]) {
+        return Err(format!("{op} parameters of shape {:?} for {c} channels", p.shape()));
+    }
+    Ok(c)
 }
 
 /// The constant input `k` as a vector.

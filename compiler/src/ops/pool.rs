@@ -58,18 +58,21 @@ fn pool(a: &PoolAttrs, x: &ArrayD<f32>) -> R<ArrayD<f32>> {
         return Err("pooling rank".into());
     }
     let w = a.window.resolve(&xs[2..], kernel)?;
+    let out_sp = super::window::out_shape(&w, &xs[2..])?;
+    let mut shape = xs[..2].to_vec();
+    shape.extend(&out_sp);
+    super::check_elements(&shape, "the pooled output")?;
+    let total: usize = out_sp.iter().product();
+    let planes = xs[0] * xs[1];
+    let klen: usize = w.kernel.iter().product();
+    super::check_work(&[planes, total, klen], &format!("pooling {:?} over {xs:?}", w.kernel))?;
     let x = x.as_standard_layout();
     let xd = x.as_slice().unwrap();
     let in_plane: usize = xs[2..].iter().product();
-    let planes = xs[0] * xs[1];
-    let klen: usize = w.kernel.iter().product();
-    let mut results: Vec<(usize, Vec<usize>)> = vec![];
-    let out_sp = for_windows(&w, &xs[2..], |o, taps| results.push((o, taps.iter().map(|&(_, off)| off).collect())))?;
-    let total: usize = out_sp.iter().product();
     let mut out = vec![0f32; planes * total];
-    for p in 0..planes {
-        for (o, taps) in &results {
-            let vals = taps.iter().map(|&t| xd[p * in_plane + t]);
+    for_windows(&w, &xs[2..], |o, taps| {
+        for p in 0..planes {
+            let vals = taps.iter().map(|&(_, t)| xd[p * in_plane + t]);
             out[p * total + o] = if a.max {
                 vals.fold(f32::NEG_INFINITY, f32::max)
             } else {
@@ -77,9 +80,7 @@ fn pool(a: &PoolAttrs, x: &ArrayD<f32>) -> R<ArrayD<f32>> {
                 s / if a.count_include_pad { klen as f32 } else { taps.len().max(1) as f32 }
             };
         }
-    }
-    let mut shape = xs[..2].to_vec();
-    shape.extend(out_sp);
+    })?;
     ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| e.to_string())
 }
 

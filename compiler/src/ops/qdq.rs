@@ -29,6 +29,9 @@ fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         if p.len() <= 1 || x.ndim() == 0 {
             return Ok(ArrayD::from_elem(IxDyn(&[]), p.iter().next().copied().unwrap_or(0.0)));
         }
+        if p.len() != x.shape()[axis] {
+            return Err(format!("{} parameters of {} values for axis {axis} of {:?}", n.op, p.len(), x.shape()));
+        }
         let mut s = vec![1; x.ndim()];
         s[axis] = p.len();
         p.into_shape_with_order(IxDyn(&s)).map_err(|e| e.to_string())

@@ -6,7 +6,7 @@
 //! Float semantics on `f32` or `i64` values alike. Lowering: spec `View`s (strided reads of
 //! the input, which keep its type and quantization).
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use solidml_spec::{DType, Op, View};
 
 use super::{OpDef, R, input};
@@ -73,14 +73,18 @@ pub fn reshape_target(input: &[usize], target: &[i64], allow_zero: bool) -> R<Ve
             _ => return Err(format!("bad reshape dimension {d}")),
         }
     }
+    if target.len() > super::MAX_EVAL_RANK {
+        return Err(format!("cannot reshape {input:?} to rank {}", target.len()));
+    }
+    let product = |s: &[usize]| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     if let Some(i) = infer {
-        let known: usize = out.iter().product();
+        let known = product(&out).unwrap_or(0);
         if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot infer -1 reshaping {input:?} to {target:?}"));
         }
         out[i] = total / known;
     }
-    if out.iter().product::<usize>() != total {
+    if product(&out) != Some(total) {
         return Err(format!("cannot reshape {input:?} to {target:?}"));
     }
     Ok(out)
@@ -115,6 +119,9 @@ fn eval_squeeze(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         s.iter().enumerate().filter(|(i, d)| if axes.is_empty() { **d != 1 } else { !axes.contains(i) }).map(|(_, &d)| d).collect()
     } else {
         let rank = s.len() + axes.len();
+        if rank > super::MAX_EVAL_RANK {
+            return Err(format!("Unsqueeze of {s:?} by {} axes: rank {rank}, more than {}", axes.len(), super::MAX_EVAL_RANK));
+        }
         let axes: Vec<usize> = axes.iter().map(|&a| norm_axis(a, rank)).collect::<R<_>>()?;
         let mut it = s.iter();
         (0..rank).map(|i| if axes.contains(&i) { 1 } else { *it.next().unwrap_or(&1) }).collect::<Vec<_>>()
@@ -144,19 +151,26 @@ fn eval_transpose(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> 
 fn eval_tile(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
     let reps: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
+    if reps.len() != v.shape().len() {
+        return Err(format!("Tile of {:?} with {} repeats (one per axis)", v.shape(), reps.len()));
+    }
     let shape: Vec<usize> =
         v.shape().iter().zip(reps.iter().chain(std::iter::repeat(&1))).map(|(&d, &k)| d.saturating_mul(k.max(0) as usize)).collect();
     super::check_elements(&shape, "the tiled output")?;
-    Ok(vec![map_value(v, |a| tile(a, &reps), |a| tile(a, &reps))])
+    Ok(vec![map_value(v, |a| tile(a, &shape), |a| tile(a, &shape))])
 }
 
-fn tile<T: Clone>(a: &ArrayD<T>, reps: &[i64]) -> ArrayD<T> {
-    let mut r = a.clone();
-    for (ax, &k) in reps.iter().enumerate() {
-        let views: Vec<_> = (0..k.max(0)).map(|_| r.view()).collect();
-        r = ndarray::concatenate(Axis(ax), &views).unwrap_or(r.clone());
-    }
-    r
+/// `a` repeated to `shape` (each axis a multiple of `a`'s): one pass over the output, so an
+/// empty input repeated any number of times costs nothing.
+fn tile<T: Clone>(a: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+    let src = a.shape();
+    let mut at = vec![0usize; src.len()];
+    ArrayD::from_shape_fn(IxDyn(shape), |idx| {
+        for (d, i) in at.iter_mut().enumerate() {
+            *i = idx[d] % src[d];
+        }
+        a[IxDyn(&at)].clone()
+    })
 }
 
 fn eval_expand(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {

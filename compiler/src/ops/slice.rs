@@ -26,16 +26,27 @@ pub fn slice_spec(n: &Node, ins: &[Option<&Value>], shape: &[usize], opset: i64)
     };
     let axes: Vec<i64> = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
     let steps = steps.unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return Err(format!(
+            "Slice with {} starts, {} ends, {} axes and {} steps (all must be as many)",
+            starts.len(),
+            ends.len(),
+            axes.len(),
+            steps.len()
+        ));
+    }
     let mut spec: Vec<(i64, usize, i64)> = shape.iter().map(|&d| (0, d, 1)).collect();
     for i in 0..starts.len() {
         let a = norm_axis(axes[i], rank)?;
         let d = shape[a] as i64;
-        let step = steps[i];
+        // a step longer than the axis takes at most one element, as `±(d + 1)` does (and
+        // keeps the arithmetic below far from overflowing)
+        let step = steps[i].clamp(-d - 1, d + 1);
         if step == 0 {
             return Err("slice step 0".into());
         }
         let clamp = |v: i64, lo: i64, hi: i64| v.clamp(lo, hi);
-        let fix = |v: i64| if v < 0 { v + d } else { v };
+        let fix = |v: i64| if v < 0 { v.saturating_add(d) } else { v };
         let (start, end) = if step > 0 {
             (clamp(fix(starts[i]), 0, d), clamp(fix(ends[i]), 0, d))
         } else {
@@ -69,17 +80,18 @@ fn eval_slice(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
 
 /// Split sizes along the axis (attribute, input, or equal parts).
 pub fn split_sizes(n: &Node, ins: &[Option<&Value>], dim: usize, parts: usize) -> R<Vec<usize>> {
-    let given = ins
-        .get(1)
-        .copied()
-        .flatten()
-        .map(|v| v.to_i64().iter().map(|&x| x as usize).collect::<Vec<_>>())
-        .or_else(|| n.ints("split").map(|v| v.iter().map(|&x| x as usize).collect()));
+    let given = ins.get(1).copied().flatten().map(|v| v.to_i64().iter().copied().collect::<Vec<_>>()).or_else(|| n.ints("split"));
     match given {
-        Some(s) if s.iter().sum::<usize>() == dim => Ok(s),
+        Some(s) if s.len() != parts => Err(format!("{} split sizes for {parts} outputs", s.len())),
+        Some(s) if s.iter().all(|&x| x >= 0) && s.iter().try_fold(0usize, |a, &x| a.checked_add(x as usize)) == Some(dim) => {
+            Ok(s.iter().map(|&x| x as usize).collect())
+        }
         Some(s) => Err(format!("split sizes {s:?} do not add up to {dim}")),
         None => {
             let k = n.int("num_outputs", parts as i64).max(1) as usize;
+            if k != parts.max(1) {
+                return Err(format!("Split into {k} parts with {parts} outputs"));
+            }
             let chunk = dim.div_ceil(k);
             Ok((0..k).map(|i| chunk.min(dim.saturating_sub(i * chunk))).collect())
         }

@@ -66,6 +66,14 @@ impl WindowAttrs {
         if strides.len() != s || dilations.len() != s || strides.contains(&0) || dilations.contains(&0) || in_spatial.len() != s {
             return Err("strides/dilations do not match the kernel rank".into());
         }
+        // the spec stores every window parameter as a u32; within that, no sum or product
+        // below overflows
+        let fits = |v: &[usize]| v.iter().all(|&x| x <= u32::MAX as usize);
+        if kernel.contains(&0) || !fits(&kernel) || !fits(&strides) || !fits(&dilations) || !fits(in_spatial) {
+            return Err(format!(
+                "window of kernel {kernel:?}, strides {strides:?} and dilations {dilations:?} over {in_spatial:?}: each must be 1 to 2^32 − 1"
+            ));
+        }
         let mut pb = vec![0; s];
         let mut pe = vec![0; s];
         match self.auto_pad {
@@ -73,7 +81,7 @@ impl WindowAttrs {
                 for d in 0..s {
                     let out = in_spatial[d].div_ceil(strides[d]);
                     let span = dilations[d] * (kernel[d] - 1) + 1;
-                    let total = ((out - 1) * strides[d] + span).saturating_sub(in_spatial[d]);
+                    let total = (out.saturating_sub(1) * strides[d] + span).saturating_sub(in_spatial[d]);
                     let small = total / 2;
                     if self.auto_pad == AutoPad::SameUpper {
                         pb[d] = small;
@@ -89,6 +97,9 @@ impl WindowAttrs {
                 if let Some(p) = &self.pads {
                     if p.len() != 2 * s || p.iter().any(|&x| x < 0) {
                         return Err(format!("pads {p:?} do not match the kernel rank {s}"));
+                    }
+                    if p.iter().any(|&x| x > u32::MAX as i64) {
+                        return Err(format!("pads {p:?}: each must be below 2^32"));
                     }
                     pb = p[..s].iter().map(|&x| x as usize).collect();
                     pe = p[s..].iter().map(|&x| x as usize).collect();
@@ -142,26 +153,37 @@ pub fn window(n: &Node, in_spatial: &[usize], kernel: Vec<usize>) -> R<Window> {
 /// `(n + pads_begin + pads_end − (dilation · (kernel − 1) + 1)) / stride + 1` (the spec's
 /// window output length); an error when the dilated kernel does not fit in the padded input.
 pub fn out_len(w: &Window, d: usize, n: usize) -> R<usize> {
+    let u = |v: usize| u32::try_from(v).map_err(|_| format!("window parameter {v} is not below 2^32"));
     solidml_spec::validate::window_output_len(
-        n as u32,
-        w.kernel[d] as u32,
-        w.strides[d] as u32,
-        w.dilations[d] as u32,
-        w.pads_begin[d] as u32,
-        w.pads_end[d] as u32,
+        u(n)?,
+        u(w.kernel[d])?,
+        u(w.strides[d])?,
+        u(w.dilations[d])?,
+        u(w.pads_begin[d])?,
+        u(w.pads_end[d])?,
     )
     .map(|v| v as usize)
     .ok_or_else(|| "the window does not fit in the padded input".to_string())
 }
 
+/// The output spatial shape of window `w` over `in_sp`.
+pub fn out_shape(w: &Window, in_sp: &[usize]) -> R<Vec<usize>> {
+    (0..w.kernel.len()).map(|d| out_len(w, d, in_sp[d])).collect()
+}
+
 /// Calls `f(out_index, taps)` for each output position, `taps` the `(kernel tap, flat spatial
 /// input offset)` pairs of the window taps inside the input (padding omitted); returns the
 /// output spatial shape. Shared by convolution and pooling.
+///
+/// The walk visits every (output position, kernel tap) pair: an error before it starts when
+/// that is more than [`super::MAX_NODE_WORK`] (or the output more than the element cap).
 pub fn for_windows(w: &Window, in_sp: &[usize], mut f: impl FnMut(usize, &[(usize, usize)])) -> R<Vec<usize>> {
     let s = w.kernel.len();
-    let out_sp: Vec<usize> = (0..s).map(|d| out_len(w, d, in_sp[d])).collect::<R<_>>()?;
+    let out_sp = out_shape(w, in_sp)?;
+    super::check_elements(&out_sp, "the window output")?;
     let total: usize = out_sp.iter().product();
-    let klen: usize = w.kernel.iter().product();
+    let klen = w.kernel.iter().try_fold(1usize, |a, &k| a.checked_mul(k)).unwrap_or(usize::MAX);
+    super::check_work(&[total, klen], &format!("a window of {:?} over {in_sp:?}", w.kernel))?;
     let mut taps = Vec::with_capacity(klen);
     for o in 0..total {
         let mut pos = vec![0usize; s];
