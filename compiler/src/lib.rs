@@ -85,8 +85,18 @@ pub struct Compiled {
     pub class_labels: Vec<(String, Vec<String>)>,
 }
 
-/// Number of synthetic samples used when no calibration data is given.
+/// Number of synthetic samples used when no calibration data is given (fewer for inputs of
+/// more than 2^23 values, [`synthetic_count`]).
 pub const SYNTHETIC_SAMPLES: usize = 32;
+
+/// How many synthetic samples inputs of `shapes` get: [`SYNTHETIC_SAMPLES`], or fewer (at
+/// least one) so that all of them together hold at most `MAX_TENSOR_ELEMENTS` values: every
+/// sample is allocated before calibration starts, and 32 copies of an input at the element
+/// cap would be 32 GiB.
+fn synthetic_count(shapes: &[Vec<usize>]) -> usize {
+    let per_sample: usize = shapes.iter().map(|s| s.iter().product::<usize>()).fold(0, usize::saturating_add);
+    (solidml_spec::validate::MAX_TENSOR_ELEMENTS / per_sample.max(1)).clamp(1, SYNTHETIC_SAMPLES)
+}
 
 /// Compile an ONNX file.
 pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled, CompileError> {
@@ -140,7 +150,7 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     }
     let samples: Vec<Vec<ir::Value>> = match &opts.calibration {
         Some(data) => runner::samples(&shapes, data)?.into_iter().map(|s| s.into_iter().map(ir::Value::Float).collect()).collect(),
-        None => synthetic_samples(&shapes),
+        None => synthetic_samples(&shapes, synthetic_count(&shapes)),
     };
     if samples.is_empty() {
         return Err(CompileError::Calibration("the calibration data holds no sample".into()));
@@ -149,7 +159,8 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
     let (model, used_ranges) = quantize::quantize(g, &ranges, name)?;
     if synthetic && used_ranges {
         warnings.push(format!(
-            "no calibration data given (--calibration X.npy): activation ranges come from {SYNTHETIC_SAMPLES} synthetic samples uniform in [-1, 1], which rarely match real inputs; expect poor accuracy"
+            "no calibration data given (--calibration X.npy): activation ranges come from {} synthetic samples uniform in [-1, 1], which rarely match real inputs; expect poor accuracy",
+            samples.len()
         ));
     }
     let artifact = solidml_spec::encode(&model)?;
@@ -180,9 +191,9 @@ fn outlier(x: &ndarray::ArrayD<f32>) -> Option<String> {
     None
 }
 
-fn synthetic_samples(shapes: &[Vec<usize>]) -> Vec<Vec<ir::Value>> {
+fn synthetic_samples(shapes: &[Vec<usize>], count: usize) -> Vec<Vec<ir::Value>> {
     let mut state = 0x9E37_79B9u32;
-    (0..SYNTHETIC_SAMPLES)
+    (0..count)
         .map(|_| {
             shapes
                 .iter()
