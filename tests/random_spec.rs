@@ -876,18 +876,7 @@ fn random_view(r: &mut Rng, s: &[u32]) -> (Vec<u32>, u64, Vec<i64>) {
 /// A random valid model of 1 to 4 steps drawn from `ops` (non-empty).
 pub fn random_model(rng: &mut Rng, ops: &[OpKind]) -> Model {
     assert!(!ops.is_empty(), "random_model needs at least one op kind");
-    let mut g = Gen {
-        r: rng,
-        m: Model {
-            name: "random".into(),
-            tensors: vec![],
-            constants: vec![],
-            inputs: vec![],
-            outputs: vec![],
-            nodes: vec![],
-            input_quant: vec![],
-        },
-    };
+    let mut g = Gen { r: rng, m: Model::empty("random") };
     let steps = g.r.range(1, 4);
     let mut cur: Option<TensorId> = None;
     for _ in 0..steps {

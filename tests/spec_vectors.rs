@@ -142,15 +142,7 @@ struct B<'r> {
 
 impl<'r> B<'r> {
     fn new(r: &'r mut Rng) -> Self {
-        let m = Model {
-            name: "vector".into(),
-            tensors: vec![],
-            constants: vec![],
-            inputs: vec![],
-            outputs: vec![],
-            nodes: vec![],
-            input_quant: vec![],
-        };
+        let m = Model::empty("vector");
         B { r, m, bound: vec![] }
     }
     fn tensor(&mut self, shape: Vec<u32>, dtype: DType, quant: Option<Quant>) -> TensorId {

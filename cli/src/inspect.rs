@@ -22,7 +22,7 @@ fn io_json(model: &Model, ids: &[u32], inputs: bool) -> serde_json::Value {
                 "scale": t.quant.map(|q| q.scale),
                 "zero_point": t.quant.map(|q| q.zero_point),
             });
-            if let Some(iq) = model.input_quant.iter().find(|q| inputs && q.input as usize == position) {
+            if let Some(iq) = model.input_quant_of(position).filter(|_| inputs) {
                 entry["input_quantization"] = json!({
                     "axis": iq.axis,
                     "scales": iq.params.iter().map(|p| p.scale).collect::<Vec<_>>(),
@@ -103,7 +103,7 @@ pub(crate) fn render(model: &Model, artifact: &[u8]) -> String {
             let t = model.tensor(i);
             let q = t.quant.map(|q| format!("scale {:e} zero_point {}", q.scale, q.zero_point)).unwrap_or_else(|| "int64".into());
             let _ = writeln!(s, "{label}     {} {:?} {q}", t.name, t.shape);
-            if let Some(iq) = model.input_quant.iter().find(|q| label == "input " && q.input as usize == position) {
+            if let Some(iq) = model.input_quant_of(position).filter(|_| label == "input ") {
                 let (lo, hi) = iq.params.iter().fold((f32::MAX, 0f32), |(lo, hi), p| (lo.min(p.scale), hi.max(p.scale)));
                 let _ = writeln!(
                     s,

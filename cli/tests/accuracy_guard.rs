@@ -167,31 +167,8 @@ fn unscaled_inputs_are_caught_by_the_guard_and_counted_by_run() {
 /// precision (98.44% here, at 0.9 steps of error), which is no loss of accuracy.
 #[test]
 fn a_regression_output_is_held_to_the_error_ceiling_not_to_agreement() {
-    use onnx_protobuf::{AttributeProto, GraphProto, NodeProto, attribute_proto};
     let dir = tmp("regression");
-    let floats = |name: &str, v: &[f32]| {
-        let mut a = AttributeProto::new();
-        a.name = name.into();
-        a.type_ = attribute_proto::AttributeType::FLOATS.into();
-        a.floats = v.to_vec();
-        a
-    };
-    let mut n = NodeProto::new();
-    n.name = "scale".into();
-    n.op_type = "Scaler".into();
-    n.domain = "ai.onnx.ml".into();
-    n.input.push("x".into());
-    n.output.push("y".into());
-    n.attribute.push(floats("offset", &[1.0, -2.0, 0.5, 0.0]));
-    n.attribute.push(floats("scale", &[0.5, 2.0, 1.0, 0.25]));
-    let mut g = GraphProto::new();
-    g.name = "g".into();
-    g.input.push(common::value_info("x", &[1, 4]));
-    g.output.push(common::value_info("y", &[1, 4]));
-    g.node.push(n);
-    std::fs::write(dir.join("scaler.onnx"), common::onnx_bytes(g)).unwrap();
-    let data: Vec<f32> = (0..64 * 4).map(|i| ((i * 37 % 101) as f32) / 10.0 - 5.0).collect();
-    std::fs::write(dir.join("x.npy"), common::npy_f32(&[64, 4], &data)).unwrap();
+    common::write_scaler_model(&dir);
     let (ok, out, err) = solidml(&["compile", "scaler.onnx", "--calibration", "x.npy", "-o", "o", "--strict"], &dir);
     assert!(ok, "{err}");
     let row = out.lines().find(|l| l.starts_with('y')).unwrap();

@@ -10,7 +10,7 @@ use std::{
     process::Command,
 };
 
-use common::{npy_f32, onnx_bytes, value_info};
+use common::{npy_f32, onnx_bytes, value_info, write_scaler_model};
 
 #[allow(unreachable_pub)]
 #[path = "../../tests/skip.rs"]
@@ -124,31 +124,8 @@ fn two_unsupported_nodes() -> Vec<u8> {
 /// compiler's own float interpreter instead of failing, and says so.
 #[test]
 fn eval_works_where_tract_lacks_an_op() {
-    use onnx_protobuf::{AttributeProto, GraphProto, NodeProto, attribute_proto};
     let dir = tmp("scaler_eval");
-    let floats = |name: &str, v: &[f32]| {
-        let mut a = AttributeProto::new();
-        a.name = name.into();
-        a.type_ = attribute_proto::AttributeType::FLOATS.into();
-        a.floats = v.to_vec();
-        a
-    };
-    let mut n = NodeProto::new();
-    n.name = "scale".into();
-    n.op_type = "Scaler".into();
-    n.domain = "ai.onnx.ml".into();
-    n.input.push("x".into());
-    n.output.push("y".into());
-    n.attribute.push(floats("offset", &[1.0, -2.0, 0.5, 0.0]));
-    n.attribute.push(floats("scale", &[0.5, 2.0, 1.0, 0.25]));
-    let mut g = GraphProto::new();
-    g.name = "g".into();
-    g.input.push(value_info("x", &[1, 4]));
-    g.output.push(value_info("y", &[1, 4]));
-    g.node.push(n);
-    std::fs::write(dir.join("scaler.onnx"), onnx_bytes(g)).unwrap();
-    let data: Vec<f32> = (0..64 * 4).map(|i| ((i * 37 % 101) as f32) / 10.0 - 5.0).collect();
-    std::fs::write(dir.join("x.npy"), npy_f32(&[64, 4], &data)).unwrap();
+    write_scaler_model(&dir);
     let (ok, out, err) = solidml(&["compile", "scaler.onnx", "--calibration", "x.npy", "--eval", "x.npy", "-o", "o"], &dir);
     assert!(ok, "{err}");
     assert!(out.contains("float reference: the compiler's float interpreter") && out.contains("top-1 agr"), "{out}");

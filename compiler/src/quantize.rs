@@ -81,29 +81,15 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str) -> Result<(Model, bool)>
     if !unsupported.is_empty() {
         return Err(CompileError::Unsupported(unsupported));
     }
-    let mut l = Lowering {
-        g,
-        ranges,
-        used_ranges: std::cell::Cell::new(false),
-        model: Model {
-            name: name.to_string(),
-            tensors: vec![],
-            constants: vec![],
-            inputs: vec![],
-            outputs: vec![],
-            nodes: vec![],
-            input_quant: vec![],
-        },
-        map: HashMap::new(),
-    };
+    let mut l = Lowering { g, ranges, used_ranges: std::cell::Cell::new(false), model: Model::empty(name), map: HashMap::new() };
     for (position, &t) in g.inputs.iter().enumerate() {
         // a Scaler right after the input moves ahead of quantization: the input's codes are the
         // Scaler's output codes, reached per feature by the input quantization (spec §IO
         // quantization), when every parameter is in the validated range
-        let folded = ops::ml::fold_input_scaler(&l, t).and_then(|(scaler, params)| {
+        let folded = ops::ml::fold_input_scaler(&l, t).and_then(|(scaler, affine)| {
             let y = scaler.outputs[0];
             let qy = l.range_quant(y).ok()?;
-            let params = params(qy);
+            let params = ops::ml::folded_input_params(&affine, qy);
             let valid = |q: &Quant| {
                 q.scale.is_finite() && q.scale > 0.0 && q.zero_point.unsigned_abs() <= solidml_spec::MAX_INPUT_ZERO_POINT as u32
             };

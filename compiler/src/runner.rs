@@ -59,7 +59,7 @@ pub fn count_saturated(model: &Model, index: usize, x: &ArrayD<f32>) -> usize {
 /// The real range input `index` represents, `[(−128 − zp) · scale, (127 − zp) · scale]`
 /// (`None` for an integer input, or one quantized per axis: a range per index).
 pub fn input_range(model: &Model, index: usize) -> Option<(f32, f32)> {
-    if model.input_quant.iter().any(|q| q.input as usize == index) {
+    if model.input_quant_of(index).is_some() {
         return None;
     }
     let q = model.tensor(model.inputs[index]).quant?;

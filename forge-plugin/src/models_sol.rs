@@ -73,12 +73,8 @@ fn tensor(model: &Model, i: u32, per_axis: Option<&InputQuant>) -> SolidMLTensor
 
 /// `abi.encode(SolidMLTensor[] inputs, SolidMLTensor[] outputs)` of `model`.
 pub fn tensors_abi(model: &Model) -> Vec<u8> {
-    let ins: Vec<SolidMLTensor> = model
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(position, &i)| tensor(model, i, model.input_quant.iter().find(|q| q.input as usize == position)))
-        .collect();
+    let ins: Vec<SolidMLTensor> =
+        model.inputs.iter().enumerate().map(|(position, &i)| tensor(model, i, model.input_quant_of(position))).collect();
     let outs: Vec<SolidMLTensor> = model.outputs.iter().map(|&i| tensor(model, i, None)).collect();
     (ins, outs).abi_encode_params()
 }

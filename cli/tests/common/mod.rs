@@ -94,3 +94,32 @@ pub(crate) fn one_node_model(op: &str, x_dims: &[i64], param: &str, values: &[i6
     g.output.push(value_info("y", &[]));
     onnx_bytes(g)
 }
+
+/// A 4-feature `ai.onnx.ml` Scaler (`x` → `y`, both `[1, 4]`), which tract cannot load, and 64
+/// calibration samples for it: `DIR/scaler.onnx` and `DIR/x.npy`.
+pub(crate) fn write_scaler_model(dir: &std::path::Path) {
+    use onnx_protobuf::{AttributeProto, GraphProto, NodeProto, attribute_proto};
+    let floats = |name: &str, v: &[f32]| {
+        let mut a = AttributeProto::new();
+        a.name = name.into();
+        a.type_ = attribute_proto::AttributeType::FLOATS.into();
+        a.floats = v.to_vec();
+        a
+    };
+    let mut n = NodeProto::new();
+    n.name = "scale".into();
+    n.op_type = "Scaler".into();
+    n.domain = "ai.onnx.ml".into();
+    n.input.push("x".into());
+    n.output.push("y".into());
+    n.attribute.push(floats("offset", &[1.0, -2.0, 0.5, 0.0]));
+    n.attribute.push(floats("scale", &[0.5, 2.0, 1.0, 0.25]));
+    let mut g = GraphProto::new();
+    g.name = "g".into();
+    g.input.push(value_info("x", &[1, 4]));
+    g.output.push(value_info("y", &[1, 4]));
+    g.node.push(n);
+    std::fs::write(dir.join("scaler.onnx"), onnx_bytes(g)).unwrap();
+    let data: Vec<f32> = (0..64 * 4).map(|i| ((i * 37 % 101) as f32) / 10.0 - 5.0).collect();
+    std::fs::write(dir.join("x.npy"), npy_f32(&[64, 4], &data)).unwrap();
+}

@@ -240,46 +240,41 @@ fn lower_normalizer(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<(
 }
 
 /// Whether model input `x` can take its only consumer, a Scaler, into its quantization (spec
-/// §IO quantization, per-axis input quantization): with `y = (x − o_j)·k_j` quantized by
-/// `(s_y, zp_y)`, `zp_y + round(y / s_y) = zp_y − round(o_j·k_j / s_y) + round(x / (s_y / k_j))`
-/// up to one rounding, so feature `j` of `x` is quantized with scale `s_y / k_j` and zero point
-/// `zp_y − round(o_j·k_j / s_y)`: every feature keeps 256 codes over its own standardized range,
-/// where one per-tensor scale over raw features spanning 0.05 to 4,254 (breast-cancer data)
-/// leaves the small ones a single code. Returns the Scaler and the parameters as a function of
-/// `(s_y, zp_y)`; `None` when `x` is read elsewhere, `x` or `y` is a model output, or a `k_j` is
-/// not positive
-/// (the Scaler then lowers to tables as usual; so does it when the caller finds a parameter out
-/// of the validated range).
-#[allow(clippy::type_complexity)]
-pub(crate) fn fold_input_scaler<'g>(l: &Lowering<'g>, x: Tid) -> Option<(&'g Node, Box<dyn Fn(Quant) -> Vec<Quant> + 'g>)> {
+/// §IO quantization, per-axis input quantization): the Scaler and its per-feature `(o_j, k_j)`
+/// of `y = (x − o_j)·k_j`, or `None` when `x` is read elsewhere, `x` or `y` is a model output
+/// (the output would take the input's tensor and name, which the OpenGradient entry matches
+/// inputs by), or a `k_j` is not positive. The Scaler then lowers to tables as usual; so it
+/// does when [`folded_input_params`] leaves the validated range.
+pub(crate) fn fold_input_scaler<'g>(l: &Lowering<'g>, x: Tid) -> Option<(&'g Node, Vec<(f64, f64)>)> {
     let g = l.g;
     let mut readers = g.nodes.iter().filter(|n| n.inputs.contains(&Some(x)));
     let scaler = readers.next()?;
     if readers.next().is_some() || g.outputs.contains(&x) || !g.tensors[x].is_float || scaler.domain != ML || scaler.op != "Scaler" {
         return None;
     }
-    // a Scaler whose output is a model output stays a node: the output keeps its own tensor
-    // (and name), and the input its name, which the OpenGradient entry matches by
     if g.outputs.contains(&scaler.outputs[0]) {
         return None;
     }
     let features = *g.shape(x).last()?;
     let (off, sc) = (scaler.floats("offset").unwrap_or_default(), scaler.floats("scale").unwrap_or_default());
     let affine: Vec<(f64, f64)> = (0..features).map(|j| (scaler_param(&off, j, 0.0) as f64, scaler_param(&sc, j, 1.0) as f64)).collect();
-    if affine.iter().any(|&(o, k)| !(k > 0.0 && k.is_finite() && o.is_finite())) {
-        return None;
-    }
-    let params = move |qy: Quant| -> Vec<Quant> {
-        affine
-            .iter()
-            .map(|&(o, k)| Quant {
-                scale: (qy.scale as f64 / k) as f32,
-                zero_point: (qy.zero_point as f64 - (o * k / qy.scale as f64).round_ties_even()).clamp(i32::MIN as f64, i32::MAX as f64)
-                    as i32,
-            })
-            .collect()
-    };
-    Some((scaler, Box::new(params)))
+    affine.iter().all(|&(o, k)| k > 0.0 && k.is_finite() && o.is_finite()).then_some((scaler, affine))
+}
+
+/// The per-feature input parameters that fold `y = (x − o_j)·k_j` quantized by `qy = (s_y,
+/// zp_y)`: `zp_y + round(y / s_y) = zp_y − round(o_j·k_j / s_y) + round(x / (s_y / k_j))` up to
+/// one rounding, so feature `j` gets scale `s_y / k_j` and zero point `zp_y − round(o_j·k_j /
+/// s_y)`: every feature keeps 256 codes over its own standardized range, where one per-tensor
+/// scale over raw features spanning 0.05 to 4,254 (breast-cancer data) leaves the small ones a
+/// single code.
+pub(crate) fn folded_input_params(affine: &[(f64, f64)], qy: Quant) -> Vec<Quant> {
+    affine
+        .iter()
+        .map(|&(o, k)| Quant {
+            scale: (qy.scale as f64 / k) as f32,
+            zero_point: (qy.zero_point as f64 - (o * k / qy.scale as f64).round_ties_even()).clamp(i32::MIN as f64, i32::MAX as f64) as i32,
+        })
+        .collect()
 }
 
 fn lower_scaler(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {

@@ -100,15 +100,7 @@ mod tests {
     fn prepares_once_per_id_and_stays_bounded() {
         let echo = Arc::new(Echo(AtomicUsize::new(0)));
         let cache = PreparedCache::with_capacity(echo.clone(), 2);
-        let model = Arc::new(Model {
-            name: "m".into(),
-            tensors: vec![],
-            constants: vec![],
-            inputs: vec![],
-            outputs: vec![],
-            nodes: vec![],
-            input_quant: vec![],
-        });
+        let model = Arc::new(Model::empty("m"));
         let x = [Value::I8(vec![1, 2])];
         for _ in 0..3 {
             assert_eq!(cache.run(&[1; 32], &model, &x).unwrap(), x.to_vec());

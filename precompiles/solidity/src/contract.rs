@@ -136,7 +136,7 @@ pub(crate) fn emit_contract(
     let mut io_doc = String::new();
     for (position, &(t, l, _, len)) in inputs.iter().enumerate() {
         let info = m.tensor(t);
-        let per_axis = m.input_quant.iter().find(|q| q.input as usize == position);
+        let per_axis = m.input_quant_of(position);
         match (info.quant, l) {
             (Some(_), _) if per_axis.is_some() => {
                 let iq = per_axis.unwrap();

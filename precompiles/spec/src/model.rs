@@ -653,12 +653,17 @@ pub struct InputQuant {
 pub const MAX_INPUT_ZERO_POINT: i32 = 1 << 24;
 
 impl Model {
+    /// The per-axis input quantization of input position `position`, if it has one.
+    pub fn input_quant_of(&self, position: usize) -> Option<&InputQuant> {
+        self.input_quant.iter().find(|q| q.input as usize == position)
+    }
+
     /// The quantization that converts element `flat` (row-major) of input position `position`
     /// from a real value: its [`InputQuant`] parameter when the input has one, otherwise the
     /// tensor's own [`Quant`] (`None` for i64 inputs). `position` must be in range.
     pub fn input_element_quant(&self, position: usize) -> impl Fn(usize) -> Option<Quant> + '_ {
         let t = self.tensor(self.inputs[position]);
-        let per_axis = self.input_quant.iter().find(|q| q.input as usize == position).map(|q| {
+        let per_axis = self.input_quant_of(position).map(|q| {
             let axis = q.axis as usize;
             let inner: usize = t.shape[axis + 1..].iter().map(|&d| d as usize).product();
             (q, inner, t.shape[axis] as usize)
@@ -667,6 +672,12 @@ impl Model {
             Some((q, inner, dim)) => Some(q.params[(flat / inner.max(1)) % dim.max(1)]),
             None => t.quant,
         }
+    }
+
+    /// A model named `name` with nothing in it: no tensor, input, output, node or input
+    /// quantization (valid; a builder's starting point).
+    pub fn empty(name: impl Into<String>) -> Model {
+        Model { name: name.into(), tensors: vec![], constants: vec![], inputs: vec![], outputs: vec![], nodes: vec![], input_quant: vec![] }
     }
 
     /// The tensor `id` (panics when `id` is out of range, which validation excludes).
