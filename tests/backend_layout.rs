@@ -3,7 +3,8 @@
 //! `precompiles/cpu/src/ops/<op>.rs`, `precompiles/gpu/src/ops/<op>.rs` with its shader
 //! `precompiles/gpu/src/shaders/<op>.wgsl`, and `precompiles/solidity/src/ops/<op>.rs` — unless
 //! the backend lists the operator as refused (`solidml_solidity::ops::REFUSED`; the CPU
-//! reference and the GPU refuse nothing). Operators of one family share a file (Extremum,
+//! reference and the GPU refuse nothing), and `precompiles/jit/src/ops/<op>.rs` unless the JIT
+//! runs the operator on its fallback executor (`solidml_jit::ON_FALLBACK`). Operators of one family share a file (Extremum,
 //! BinaryLut and IntBinary live in `binary.rs`; MaxPool and AvgPool in `pool.rs`;
 //! GatherDynamic in `gather.rs`).
 //!
@@ -82,6 +83,7 @@ fn every_spec_operator_has_one_file_per_backend_or_is_refused() {
             (format!("gpu/src/ops/{file}.rs"), false),
             (format!("gpu/src/shaders/{shader}.wgsl"), false),
             (format!("solidity/src/ops/{file}.rs"), REFUSED.contains(&op.as_str())),
+            (format!("jit/src/ops/{file}.rs"), solidml_jit::ON_FALLBACK.contains(&op.as_str())),
         ];
         for (path, refused) in need {
             if !refused && !root.join(&path).is_file() {
@@ -97,7 +99,10 @@ fn every_spec_operator_has_one_file_per_backend_or_is_refused() {
     }
     // no backend keeps a file that no operator names
     let named: BTreeSet<String> = ops.iter().map(|o| file_of(o)).collect();
-    for backend in ["cpu", "gpu", "solidity"] {
+    for r in solidml_jit::ON_FALLBACK {
+        assert!(ops.iter().any(|o| o == r), "solidml_jit::ON_FALLBACK names `{r}`, which docs/spec.md does not define");
+    }
+    for backend in ["cpu", "gpu", "solidity", "jit"] {
         let stray: Vec<_> = files_in(&root.join(backend).join("src/ops")).difference(&named).cloned().collect();
         assert!(stray.is_empty(), "precompiles/{backend}/src/ops has files no spec operator names: {stray:?}");
     }

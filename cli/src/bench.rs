@@ -1,8 +1,10 @@
-//! `solidml bench`: per model, the CPU reference executor and the wgpu GPU executor (latency
-//! and MAC/s) next to tract's optimized f32 plan on the same model, and a 1024×1024×1024 int8
-//! GEMM on CPU and GPU, all measured in the same run (machines here are shared and noisy:
-//! compare ratios). Also the precompile's price per model and the gas per second it amounts to
-//! at the CPU executor's measured speed (the calibration of docs/precompile.md).
+//! `solidml bench`: per model, the CPU reference executor, the JIT and the wgpu GPU executor
+//! (latency and MAC/s) next to tract's optimized f32 plan on the same model, and a
+//! 1024×1024×1024 int8 GEMM on each executor, all measured in the same run, single-threaded on
+//! the CPU (machines here are shared and noisy: compare ratios). Also the precompile's price per
+//! model and the gas per second it amounts to at the CPU executor's measured speed (the
+//! calibration of docs/precompile.md). `--json FILE` writes every figure as
+//! `[{ "model", "macs", "backend", "median_us" }]` for tools.
 
 use std::{
     path::{Path, PathBuf},
@@ -13,7 +15,7 @@ use miette::Result;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use solidml_compiler::{eval::TractModel, runner};
 use solidml_cpu::CpuBackend;
-use solidml_exec::{Executor, bench::median_us};
+use solidml_exec::{Executor, PreparedModel, Value, bench::median_us};
 use solidml_gpu::{
     GpuContext,
     bench::{bench_model, gemm_model},
@@ -47,7 +49,61 @@ fn rate(macs: u64, us: f64) -> String {
     }
 }
 
-pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -> Result<()> {
+/// One measured figure (a row of `--json`).
+#[derive(serde::Serialize)]
+struct Figure {
+    model: String,
+    macs: u64,
+    backend: &'static str,
+    median_us: f64,
+}
+
+fn prepared(exec: &dyn Executor, model: &solidml_spec::Model) -> Result<std::sync::Arc<dyn PreparedModel>> {
+    Ok(exec.prepare(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?)
+}
+
+fn time(exec: &dyn PreparedModel, inputs: &[Value], iters: usize) -> f64 {
+    median_us(
+        || {
+            std::hint::black_box(exec.run(inputs).unwrap());
+        },
+        iters,
+        BUDGET,
+    )
+}
+
+/// onnxruntime's single-threaded medians `(f32, int8)` for a model, from
+/// `scripts/bench_onnxruntime.py` in the repository's Python environment (`$SOLIDML_PYTHON`,
+/// else `.venv/bin/python`); an error text when it cannot run.
+fn onnxruntime(model: &Path, calib: Option<&Path>, iters: usize) -> std::result::Result<(f64, Option<f64>), String> {
+    let py = std::env::var_os("SOLIDML_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
+    let script = Path::new("scripts/bench_onnxruntime.py");
+    if !py.exists() || !script.exists() {
+        return Err(format!(
+            "no {} or {} here (run from the repository after `bash scripts/python-env.sh`)",
+            py.display(),
+            script.display()
+        ));
+    }
+    let mut cmd = std::process::Command::new(&py);
+    cmd.arg(script).arg(model).arg("--iters").arg(iters.to_string()).arg("--budget").arg(BUDGET.as_secs_f64().to_string());
+    if let Some(c) = calib {
+        cmd.arg("--calib").arg(c);
+    }
+    let out = cmd.output().map_err(|e| format!("{}: {e}", py.display()))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_string());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("bench_onnxruntime.py printed no JSON: {e}"))?;
+    if let Some(e) = v["int8_error"].as_str() {
+        eprintln!("onnxruntime int8 of {}: {e}", model.display());
+    }
+    Ok((v["f32_us"].as_f64().ok_or("no f32_us")?, v["int8_us"].as_f64()))
+}
+
+pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, json: Option<&Path>) -> Result<()> {
+    let mut figures: Vec<Figure> = vec![];
+    let jit = solidml_backends::jit();
     let gpu = if no_gpu { None } else { GpuContext::new().ok() };
     match &gpu {
         Some(g) => println!("gpu: {} ({:?}, packed int8 dot: {})", g.adapter().name, g.adapter().device_type, g.packed_dot_available()),
@@ -64,9 +120,24 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
     } else {
         models.to_vec()
     };
+    println!("jit: {}", jit.name());
     println!(
-        "{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>9} {:>9} {:>10}",
-        "model", "MACs", "cpu µs", "cpu MAC/s", "gpu µs", "gpu MAC/s", "tract f32 µs", "cpu/tract", "gas", "Mgas/s@cpu"
+        "{:<20} {:>10} {:>11} {:>11} {:>10} {:>10} {:>10} {:>12} {:>11} {:>11} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "model",
+        "MACs",
+        "cpu µs",
+        "jit µs",
+        "jit MAC/s",
+        "gpu µs",
+        "gpu MAC/s",
+        "tract f32 µs",
+        "ort f32 µs",
+        "ort int8 µs",
+        "cpu/tract",
+        "jit/tract",
+        "jit/ort8",
+        "gas",
+        "Mgas/s@cpu"
     );
     for path in &models {
         let mut opts = solidml_compiler::CompileOptions::default();
@@ -79,14 +150,8 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
         let inputs: Vec<ArrayD<f32>> =
             shapes.iter().map(|s| ArrayD::from_shape_fn(IxDyn(s), |i| (i.slice().iter().sum::<usize>() % 7) as f32 * 0.3)).collect();
         let q: Vec<_> = inputs.iter().enumerate().map(|(i, x)| runner::quantize_input(model, i, x)).collect();
-        let exec = CpuBackend.prepare(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
-        let ours = median_us(
-            || {
-                std::hint::black_box(exec.run(&q).unwrap());
-            },
-            iters,
-            BUDGET,
-        );
+        let ours = time(&*prepared(&CpuBackend, model)?, &q, iters);
+        let fast = time(&*prepared(&jit, model)?, &q, iters);
         let tract = TractModel::load(path, &shapes).map_err(CliError::from)?;
         let theirs = median_us(
             || {
@@ -95,6 +160,13 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
             iters,
             BUDGET,
         );
+        let (ort_f32, ort_int8) = match onnxruntime(path, calibration_for(path).as_deref(), iters) {
+            Ok((f, i)) => (Some(f), i),
+            Err(e) => {
+                eprintln!("onnxruntime: {e}");
+                (None, None)
+            }
+        };
         let (gpu_us, gpu_rate) = match &gpu {
             Some(ctx) => {
                 let r = bench_model(ctx, model, &q, iters.min(50) as u32).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
@@ -106,41 +178,61 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool) -
         let price = GasSchedule::default().price(work_units(model), abi::input_bytes(model), abi::output_bytes(model));
         let name = path.file_stem().unwrap().to_string_lossy();
         println!(
-            "{:<20} {:>10} {:>12.1} {:>10} {:>12} {:>10} {:>12.1} {:>8.2}x {:>9} {:>10.1}",
+            "{:<20} {:>10} {:>11.1} {:>11.1} {:>10} {:>10} {:>10} {:>12.1} {:>11} {:>11} {:>8.2}x {:>8.2}x {:>9} {:>9} {:>10.1}",
             name,
             model.macs(),
             ours,
-            rate(model.macs(), ours),
+            fast,
+            rate(model.macs(), fast),
             gpu_us,
             gpu_rate,
             theirs,
+            ort_f32.map_or("-".into(), |v| format!("{v:.1}")),
+            ort_int8.map_or("-".into(), |v| format!("{v:.1}")),
             ours / theirs,
+            fast / theirs,
+            ort_int8.map_or("-".into(), |v| format!("{:.2}x", fast / v)),
             price,
             price as f64 / ours
         );
+        for (backend, median_us) in [
+            ("cpu", Some(ours)),
+            ("jit", Some(fast)),
+            ("gpu", gpu_us.parse().ok()),
+            ("tract-f32", Some(theirs)),
+            ("onnxruntime-f32", ort_f32),
+            ("onnxruntime-int8", ort_int8),
+        ] {
+            if let Some(median_us) = median_us {
+                figures.push(Figure { model: name.to_string(), macs: model.macs(), backend, median_us });
+            }
+        }
     }
     println!(
-        "cpu/tract: lower is faster for solidml; medians of up to {iters} runs, 3 s per measurement at most (gpu: means); gas: the precompile's price for one call"
+        "cpu/tract, jit/tract, jit/ort8 (onnxruntime's int8): lower is faster for solidml; single-threaded medians of up to {iters} runs, 3 s per measurement at most (gpu: means); gas: the precompile's price for one call"
     );
     if gemm > 0 {
         let model = gemm_model(gemm, gemm, gemm);
         let x = solidml_exec::Value::I8((0..(gemm as usize * gemm as usize)).map(|i| (i % 251) as i8).collect());
-        let exec = CpuBackend.prepare(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
-        let cpu_us = median_us(
-            || {
-                std::hint::black_box(exec.run(std::slice::from_ref(&x)).unwrap());
-            },
-            3,
-            BUDGET,
-        );
+        let cpu_us = time(&*prepared(&CpuBackend, &model)?, std::slice::from_ref(&x), 3);
+        let jit_us = time(&*prepared(&jit, &model)?, std::slice::from_ref(&x), 20);
+        let name = format!("gemm{gemm}");
         println!();
         println!("int8 GEMM {gemm}x{gemm}x{gemm} ({} MACs):", model.macs());
         println!("  cpu  {:>12.1} µs  {:>10}MAC/s", cpu_us, rate(model.macs(), cpu_us));
+        println!("  jit  {:>12.1} µs  {:>10}MAC/s  ({:.1}x the cpu)", jit_us, rate(model.macs(), jit_us), cpu_us / jit_us);
+        figures.push(Figure { model: name.clone(), macs: model.macs(), backend: "cpu", median_us: cpu_us });
+        figures.push(Figure { model: name.clone(), macs: model.macs(), backend: "jit", median_us: jit_us });
         if let Some(ctx) = &gpu {
             let r = bench_model(ctx, &model, std::slice::from_ref(&x), 10).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
             let us = r.mean.as_secs_f64() * 1e6;
             println!("  gpu  {:>12.1} µs  {:>10}MAC/s  ({:.1}x the cpu)", us, rate(model.macs(), us), cpu_us / us);
+            figures.push(Figure { model: name.clone(), macs: model.macs(), backend: "gpu", median_us: us });
         }
+    }
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&figures).expect("figures serialize");
+        std::fs::write(path, text + "\n").map_err(|e| CliError::io(path, e))?;
     }
     Ok(())
 }

@@ -164,6 +164,9 @@ enum Command {
         /// Leave the GPU executor out
         #[arg(long)]
         no_gpu: bool,
+        /// Also write every figure to this file as JSON (`[{model, macs, backend, median_us}]`)
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
     /// Lay SolidML into a foundry project (or create one in DIR): the Solidity library in
     /// lib/solidml with its remapping, solidml.toml, the models compiled into src/models with
@@ -253,7 +256,7 @@ fn main() -> Result<()> {
         }
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
-        Command::Bench { models, iters, gemm, no_gpu } => bench::bench(&models, iters, gemm, no_gpu),
+        Command::Bench { models, iters, gemm, no_gpu, json } => bench::bench(&models, iters, gemm, no_gpu, json.as_deref()),
         Command::Init { dir, models, calibration, force } => foundry::init(foundry::InitArgs { dir, models, calibration, force }),
         Command::Build { config } => foundry::build(&config),
         Command::Lint { config } => foundry::lint(&config),

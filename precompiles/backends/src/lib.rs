@@ -1,10 +1,12 @@
 //! # solidml-backends
 //!
-//! `--backend cpu|gpu|auto`: which executor runs models, for every host that lets its user
+//! `--backend cpu|jit|gpu|auto`: which executor runs models, for every host that lets its user
 //! choose (the CLI's `run`, `precompile` and `bench`, the devnode). Executors never depend on
 //! each other; this crate is the one place that knows them all.
 //!
 //! * `cpu`: the CPU reference (`solidml_cpu::CpuBackend`).
+//! * `jit`: the fast CPU executor (`solidml_jit::JitBackend`), with the CPU reference as its
+//!   fallback for the nodes it does not specialize.
 //! * `gpu`: the wgpu executor on the best Vulkan adapter (a real GPU, else lavapipe); an error
 //!   when there is none.
 //! * `auto`: a hardware adapter when present, the CPU reference otherwise. A software Vulkan
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use solidml_cpu::CpuBackend;
 use solidml_exec::Executor;
 use solidml_gpu::GpuBackend;
+use solidml_jit::JitBackend;
 
 /// Prepare the process environment for the Vulkan loader, once, at the very start of `main`.
 ///
@@ -60,6 +63,8 @@ pub unsafe fn prepare_environment() {
 pub enum BackendChoice {
     /// The CPU reference executor.
     Cpu,
+    /// The fast CPU executor (the reference runs the nodes it does not specialize).
+    Jit,
     /// The wgpu executor (lavapipe when there is no GPU); fails when there is no Vulkan device.
     Gpu,
     /// A hardware GPU when present, else the CPU (never a software Vulkan device).
@@ -72,6 +77,7 @@ pub enum BackendChoice {
 pub fn make(choice: BackendChoice) -> Result<Arc<dyn Executor>, String> {
     let gpu = match choice {
         BackendChoice::Cpu => None,
+        BackendChoice::Jit => return Ok(Arc::new(jit())),
         BackendChoice::Gpu => Some(GpuBackend::new().map_err(|e| {
             format!("--backend gpu: {e} (install a Vulkan driver, e.g. `bash scripts/vulkan-env.sh` for lavapipe, or use --backend cpu)")
         })?),
@@ -83,6 +89,11 @@ pub fn make(choice: BackendChoice) -> Result<Arc<dyn Executor>, String> {
     })
 }
 
+/// The JIT with the CPU reference as its fallback.
+pub fn jit() -> JitBackend {
+    JitBackend::new().with_fallback(Arc::new(CpuBackend))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +101,6 @@ mod tests {
     #[test]
     fn cpu_is_the_reference() {
         assert_eq!(make(BackendChoice::Cpu).unwrap().name(), "cpu");
+        assert!(make(BackendChoice::Jit).unwrap().name().starts_with("jit"));
     }
 }

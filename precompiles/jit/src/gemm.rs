@@ -1,0 +1,256 @@
+//! The exact int8 GEMM core: `C[i][j] = Σ_k A[i][k] · B[k][j]` over int8-range operands held
+//! as i16, accumulated in wrapping i32.
+//!
+//! Contract: every product and partial sum is an integer, so the result is exact whatever the
+//! instruction, as long as the true sum fits in i32 — which the spec's accumulator rule
+//! guarantees for Conv and Dense (`Σ|w|·255 + |bias| ≤ i32::MAX` per output channel; the
+//! callers fold the input zero point into the bias, so their sums are smaller still). Wrapping
+//! arithmetic then gives the true value whatever the order of the additions.
+//!
+//! Layouts (both built once per operand, the weights at prepare time):
+//! * [`Broadcast`] (the `A` side, rows `i`): blocks of [`MR`] rows; per block, for each pair of
+//!   `k` (`kp`), the [`MR`] rows' pairs `(A[i][2kp], A[i][2kp+1])` as one i32 each (low half
+//!   the even `k`). Missing rows and the odd tail of `k` are zeros.
+//! * [`Lanes`] (the `B` side, columns `j`): blocks of [`NR`] columns; per block, for each `kp`,
+//!   the [`NR`] columns' pairs `(B[2kp][j], B[2kp+1][j])` as two i16 each. Missing columns and
+//!   the odd tail of `k` are zeros.
+//!
+//! A tile is [`MR`] × [`NR`] accumulators: per `kp`, each row's pair is broadcast and multiplied
+//! pairwise with the block's lanes (`vpmaddwd`: 16 exact MACs per 256-bit instruction with
+//! AVX2), or the same sums in portable scalar code on other CPUs ([`Kernel`]).
+
+/// Rows per tile (broadcast side).
+pub const MR: usize = 6;
+/// Columns per tile (lane side): two 256-bit vectors of eight i32.
+pub const NR: usize = 16;
+
+/// The accumulators of one tile, row-major.
+pub type Tile = [[i32; NR]; MR];
+
+/// Which implementation of the tile kernel runs. Every one gives the same exact sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// AVX2 `vpmaddwd` (x86-64 with AVX2, detected at run time).
+    Avx2,
+    /// Plain Rust loops (any CPU).
+    Portable,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU runs.
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Kernel::Avx2;
+        }
+        Kernel::Portable
+    }
+
+    /// Every kernel this CPU can run (the tests compare them).
+    pub fn available() -> Vec<Kernel> {
+        let mut v = vec![Kernel::Portable];
+        if Kernel::detect() == Kernel::Avx2 {
+            v.push(Kernel::Avx2);
+        }
+        v
+    }
+
+    /// `acc = Σ_kp` of one tile: `a` is one [`Broadcast`] block (`kp · MR` pairs), `b` one
+    /// [`Lanes`] block (`kp · NR · 2` values); `acc` is overwritten.
+    #[inline]
+    pub fn tile(self, a: &[i32], b: &[i16], acc: &mut Tile) {
+        let kp = a.len() / MR;
+        assert!(a.len() == kp * MR && b.len() == kp * NR * 2, "tile operands of {kp} pairs");
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2 (`detect`), and the
+            // lengths were checked above.
+            Kernel::Avx2 => unsafe { avx2::tile(a, b, kp, acc) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => unreachable!("AVX2 is x86-64 only"),
+            Kernel::Portable => portable_tile(a, b, kp, acc),
+        }
+    }
+}
+
+fn portable_tile(a: &[i32], b: &[i16], kp: usize, acc: &mut Tile) {
+    *acc = [[0; NR]; MR];
+    for p in 0..kp {
+        let lanes = &b[p * NR * 2..(p + 1) * NR * 2];
+        for (r, row) in acc.iter_mut().enumerate() {
+            let pair = a[p * MR + r];
+            let (lo, hi) = (pair as i16 as i32, (pair >> 16) as i16 as i32);
+            for (j, c) in row.iter_mut().enumerate() {
+                *c = c.wrapping_add(lanes[2 * j] as i32 * lo + lanes[2 * j + 1] as i32 * hi);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{MR, NR, Tile};
+
+    /// The AVX2 tile: 12 accumulators (6 rows × 2 vectors of 8 columns).
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn tile(a: &[i32], b: &[i16], kp: usize, acc: &mut Tile) {
+        let mut c = [[_mm256_setzero_si256(); 2]; MR];
+        let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
+        for _ in 0..kp {
+            // SAFETY (whole loop): the caller checked a.len() = kp·MR and b.len() = kp·NR·2.
+            unsafe {
+                let b0 = _mm256_loadu_si256(pb as *const __m256i);
+                let b1 = _mm256_loadu_si256(pb.add(NR) as *const __m256i);
+                for (r, cr) in c.iter_mut().enumerate() {
+                    let w = _mm256_set1_epi32(*pa.add(r));
+                    cr[0] = _mm256_add_epi32(cr[0], _mm256_madd_epi16(b0, w));
+                    cr[1] = _mm256_add_epi32(cr[1], _mm256_madd_epi16(b1, w));
+                }
+                pa = pa.add(MR);
+                pb = pb.add(NR * 2);
+            }
+        }
+        for (r, cr) in c.iter().enumerate() {
+            // SAFETY: each row of `acc` holds NR = 16 i32, two vectors.
+            unsafe {
+                _mm256_storeu_si256(acc[r].as_mut_ptr() as *mut __m256i, cr[0]);
+                _mm256_storeu_si256(acc[r].as_mut_ptr().add(8) as *mut __m256i, cr[1]);
+            }
+        }
+    }
+}
+
+/// Pairs of `k` for a reduction of length `k`.
+pub fn pairs(k: usize) -> usize {
+    k.div_ceil(2)
+}
+
+/// The broadcast side of a GEMM: `rows × k` values packed in blocks of [`MR`] rows (see the
+/// module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Broadcast {
+    /// Blocks of `pairs(k) · MR` i32 pairs.
+    pub data: Vec<i32>,
+    /// Pairs of `k`.
+    pub kp: usize,
+    /// Rows.
+    pub rows: usize,
+}
+
+impl Broadcast {
+    /// Pack `rows × k` values given by `at(i, k)`.
+    pub fn pack(rows: usize, k: usize, at: impl Fn(usize, usize) -> i16) -> Broadcast {
+        let kp = pairs(k);
+        let blocks = rows.div_ceil(MR);
+        let mut data = vec![0i32; blocks * kp * MR];
+        for i in 0..rows {
+            let (blk, r) = (i / MR, i % MR);
+            let base = blk * kp * MR;
+            for p in 0..kp {
+                let lo = at(i, 2 * p) as u16 as u32;
+                let hi = if 2 * p + 1 < k { at(i, 2 * p + 1) as u16 as u32 } else { 0 };
+                data[base + p * MR + r] = (lo | hi << 16) as i32;
+            }
+        }
+        Broadcast { data, kp, rows }
+    }
+
+    /// Pack the rows of a row-major int8 matrix `rows × k`.
+    pub fn pack_rows_i8(x: &[i8], rows: usize, k: usize) -> Broadcast {
+        Broadcast::pack(rows, k, |i, j| x[i * k + j] as i16)
+    }
+
+    /// Block `b` (rows `b·MR..`).
+    pub fn block(&self, b: usize) -> &[i32] {
+        &self.data[b * self.kp * MR..(b + 1) * self.kp * MR]
+    }
+
+    /// Number of row blocks.
+    pub fn blocks(&self) -> usize {
+        self.rows.div_ceil(MR)
+    }
+}
+
+/// The lane side of a GEMM: `k × cols` values packed in blocks of [`NR`] columns (see the
+/// module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Lanes {
+    /// Blocks of `pairs(k) · NR · 2` values.
+    pub data: Vec<i16>,
+    /// Pairs of `k`.
+    pub kp: usize,
+    /// Columns.
+    pub cols: usize,
+}
+
+impl Lanes {
+    /// Pack `k × cols` values given by `at(k, j)`.
+    pub fn pack(k: usize, cols: usize, at: impl Fn(usize, usize) -> i16) -> Lanes {
+        let kp = pairs(k);
+        let blocks = cols.div_ceil(NR);
+        let mut data = vec![0i16; blocks * kp * NR * 2];
+        for j in 0..cols {
+            let (blk, c) = (j / NR, j % NR);
+            let base = blk * kp * NR * 2;
+            for kk in 0..k {
+                data[base + (kk / 2) * NR * 2 + c * 2 + kk % 2] = at(kk, j);
+            }
+        }
+        Lanes { data, kp, cols }
+    }
+
+    /// Block `b` (columns `b·NR..`).
+    pub fn block(&self, b: usize) -> &[i16] {
+        &self.data[b * self.kp * NR * 2..(b + 1) * self.kp * NR * 2]
+    }
+
+    /// Number of column blocks.
+    pub fn blocks(&self) -> usize {
+        self.cols.div_ceil(NR)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xorshift(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    #[test]
+    fn every_kernel_computes_the_exact_product() {
+        let mut s = 0x1234_5678_9abc_def1u64;
+        for (m, n, k) in [(1, 1, 1), (6, 16, 2), (7, 17, 3), (13, 40, 129), (2, 3, 1000)] {
+            let a: Vec<i16> = (0..m * k).map(|_| (xorshift(&mut s) % 257) as i16 - 128).collect();
+            let b: Vec<i16> = (0..k * n).map(|_| (xorshift(&mut s) % 257) as i16 - 128).collect();
+            let pa = Broadcast::pack(m, k, |i, kk| a[i * k + kk]);
+            let pb = Lanes::pack(k, n, |kk, j| b[kk * n + j]);
+            for kernel in Kernel::available() {
+                let mut got = vec![0i32; m * n];
+                for jb in 0..pb.blocks() {
+                    for ib in 0..pa.blocks() {
+                        let mut t = [[0; NR]; MR];
+                        kernel.tile(pa.block(ib), pb.block(jb), &mut t);
+                        for (r, row) in t.iter().enumerate() {
+                            for (c, v) in row.iter().enumerate() {
+                                let (i, j) = (ib * MR + r, jb * NR + c);
+                                if i < m && j < n {
+                                    got[i * n + j] = *v;
+                                }
+                            }
+                        }
+                    }
+                }
+                let want: Vec<i32> =
+                    (0..m * n).map(|ij| (0..k).map(|kk| a[ij / n * k + kk] as i32 * b[kk * n + ij % n] as i32).sum()).collect();
+                assert_eq!(got, want, "{kernel:?} {m}x{n}x{k}");
+            }
+        }
+    }
+}

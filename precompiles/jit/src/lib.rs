@@ -1,0 +1,254 @@
+//! # solidml-jit
+//!
+//! SolidML's fast CPU executor: each model is specialized once, at prepare, into a plan whose
+//! hot operators run on exact int8 microkernels, and is bit-exact with the CPU reference (the
+//! readable definition).
+//!
+//! * **Specialized** ([`ops`]): Conv and Dense as GEMMs ([`gemm`]) — weights pre-packed for the
+//!   inner kernel, the input zero point folded into the bias, the tap table of each convolution
+//!   computed once (no whole im2col matrix), the requantization applied per tile
+//!   ([`epilogue`]). The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or portable
+//!   Rust; integer sums are exact whatever the instruction, so every kernel gives the same
+//!   bytes.
+//! * **Everything else** runs on a fallback executor given by the host
+//!   ([`JitBackend::with_fallback`], the CPU reference in `solidml-backends`), one node at a
+//!   time as a one-node model — this crate depends on the executor interface only. Without a
+//!   fallback, a model with such a node is refused.
+//! * **Bounded**: a node whose plan would hold more than [`JitBackend::with_max_plan_bytes`]
+//!   bytes is not specialized (it runs on the fallback), so preparing costs time and memory
+//!   linear in the model and capped per node.
+//!
+//! Still to come (issue 12): native code generation of the loop drivers with cranelift, the
+//! remaining operators, an AVX-512 VNNI tile. Contract: the one of [`solidml_exec`] — for every
+//! validated model and input, the outputs (or the [`ExecError`]) of the CPU reference.
+
+pub mod epilogue;
+pub mod gemm;
+mod ops;
+
+use std::{borrow::Cow, sync::Arc};
+
+use solidml_exec::{ExecError, Executor, PreparedModel, Value, check_model_inputs};
+use solidml_spec::{ConstData, Model, Node, TensorId, validate::validate};
+
+pub use gemm::Kernel;
+
+/// The spec operators (`Op::kind`) the JIT does not specialize yet: their nodes run on the
+/// fallback executor. Every other operator has its file in `src/ops/` (tests/backend_layout.rs
+/// checks both ways).
+pub const ON_FALLBACK: &[&str] = &[
+    "Binary",
+    "Extremum",
+    "Lut",
+    "View",
+    "Pad",
+    "Concat",
+    "MaxPool",
+    "AvgPool",
+    "Reduce",
+    "Softmax",
+    "ArgMax",
+    "Take",
+    "Gather",
+    "ConvTranspose",
+    "MatMul",
+    "BinaryLut",
+    "GatherDynamic",
+    "InstanceNorm",
+    "IntBinary",
+    "Lrn",
+    "Normalize",
+    "CumSum",
+    "LogSoftmax",
+];
+
+/// Whether the JIT specializes `op` (its spec operator is not [`ON_FALLBACK`]); a node of such
+/// an op is still left to the fallback when its plan would pass the size cap.
+pub fn specializes(op: &solidml_spec::Op) -> bool {
+    let spec_op = match op {
+        solidml_spec::Op::Binary(_) => "Binary",
+        solidml_spec::Op::Extremum(_) => "Extremum",
+        op => op.kind(),
+    };
+    !ON_FALLBACK.contains(&spec_op)
+}
+
+/// Default cap of one node's plan: 256 MiB (packed weights and tap tables).
+pub const DEFAULT_MAX_PLAN_BYTES: usize = 256 << 20;
+
+/// The JIT behind the [`Executor`] interface.
+#[derive(Clone)]
+pub struct JitBackend {
+    fallback: Option<Arc<dyn Executor>>,
+    kernel: Kernel,
+    max_plan_bytes: usize,
+}
+
+impl Default for JitBackend {
+    fn default() -> Self {
+        JitBackend::new()
+    }
+}
+
+impl JitBackend {
+    /// A JIT with the fastest kernel of this CPU and no fallback.
+    pub fn new() -> JitBackend {
+        JitBackend { fallback: None, kernel: Kernel::detect(), max_plan_bytes: DEFAULT_MAX_PLAN_BYTES }
+    }
+
+    /// Run the nodes the JIT does not specialize on `fallback`, one node at a time.
+    pub fn with_fallback(mut self, fallback: Arc<dyn Executor>) -> JitBackend {
+        self.fallback = Some(fallback);
+        self
+    }
+
+    /// Use this tile kernel (the tests compare every kernel the CPU runs).
+    pub fn with_kernel(mut self, kernel: Kernel) -> JitBackend {
+        self.kernel = kernel;
+        self
+    }
+
+    /// Specialize no node whose plan takes more than `bytes`.
+    pub fn with_max_plan_bytes(mut self, bytes: usize) -> JitBackend {
+        self.max_plan_bytes = bytes;
+        self
+    }
+
+    /// Validate and specialize `model`; [`JitModel::summary`] says which nodes were
+    /// specialized.
+    pub fn compile(&self, model: Arc<Model>) -> Result<JitModel, ExecError> {
+        validate(&model)?;
+        let mut steps = Vec::with_capacity(model.nodes.len());
+        for node in &model.nodes {
+            let step = match ops::compile(&model, node, self.max_plan_bytes) {
+                Ok(plan) => Step::Plan(plan),
+                Err(why) => {
+                    let Some(fallback) = &self.fallback else {
+                        return Err(ExecError::Backend(match why {
+                            ops::NotCompiled::Op(op) => format!("the JIT has no kernel for {op} (node `{}`) and no fallback", node.name),
+                            ops::NotCompiled::TooLarge { bytes } => {
+                                format!("node `{}` would take {bytes} bytes in the JIT, over its cap, and there is no fallback", node.name)
+                            }
+                        }));
+                    };
+                    let (sub, inputs) = single_node_model(&model, node);
+                    Step::Fallback { prepared: fallback.prepare(Arc::new(sub))?, inputs }
+                }
+            };
+            steps.push(step);
+        }
+        let constants = model
+            .constants
+            .iter()
+            .map(|(id, c)| {
+                (
+                    *id,
+                    match c {
+                        ConstData::I8(v) => Value::I8(v.clone()),
+                        ConstData::I64(v) => Value::I64(v.clone()),
+                    },
+                )
+            })
+            .collect();
+        Ok(JitModel { model, steps, constants, kernel: self.kernel })
+    }
+}
+
+impl Executor for JitBackend {
+    fn name(&self) -> String {
+        format!("jit ({:?})", self.kernel).to_lowercase()
+    }
+
+    fn prepare(&self, model: Arc<Model>) -> Result<Arc<dyn PreparedModel>, ExecError> {
+        Ok(Arc::new(self.compile(model)?))
+    }
+}
+
+/// How one node runs.
+enum Step {
+    /// Specialized by the JIT.
+    Plan(ops::Plan),
+    /// On the fallback executor, as a one-node model whose inputs are `inputs`.
+    Fallback { prepared: Arc<dyn PreparedModel>, inputs: Vec<TensorId> },
+}
+
+/// A model specialized by [`JitBackend`].
+pub struct JitModel {
+    model: Arc<Model>,
+    steps: Vec<Step>,
+    constants: Vec<(TensorId, Value)>,
+    kernel: Kernel,
+}
+
+impl JitModel {
+    /// `(specialized nodes, nodes on the fallback, bytes the plans hold)`.
+    pub fn summary(&self) -> (usize, usize, usize) {
+        let plans: Vec<&ops::Plan> = self.steps.iter().filter_map(|s| if let Step::Plan(p) = s { Some(p) } else { None }).collect();
+        (plans.len(), self.steps.len() - plans.len(), plans.iter().map(|p| p.bytes()).sum())
+    }
+}
+
+impl PreparedModel for JitModel {
+    fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, ExecError> {
+        let m = &self.model;
+        check_model_inputs(m, inputs)?;
+        let mut values: Vec<Option<Cow<'_, Value>>> = vec![None; m.tensors.len()];
+        for (&id, v) in m.inputs.iter().zip(inputs) {
+            values[id as usize] = Some(Cow::Borrowed(v));
+        }
+        for (id, v) in &self.constants {
+            values[*id as usize] = Some(Cow::Borrowed(v));
+        }
+        for (node, step) in m.nodes.iter().zip(&self.steps) {
+            let outs = match step {
+                Step::Plan(plan) => {
+                    let args: Vec<&Value> = node.inputs.iter().map(|&i| values[i as usize].as_deref().expect("validated")).collect();
+                    vec![plan.run(self.kernel, &args)?]
+                }
+                Step::Fallback { prepared, inputs } => {
+                    let args: Vec<Value> = inputs.iter().map(|&i| values[i as usize].as_deref().expect("validated").clone()).collect();
+                    prepared.run(&args)?
+                }
+            };
+            for (&o, v) in node.outputs.iter().zip(outs) {
+                values[o as usize] = Some(Cow::Owned(v));
+            }
+        }
+        Ok(m.outputs.iter().map(|&o| values[o as usize].as_deref().expect("validated").clone()).collect())
+    }
+}
+
+/// `node` as a model of its own: its non-constant inputs (first occurrence order) are the
+/// model's inputs, the constants it reads stay constants, its outputs are the outputs. Returns
+/// the model and the original ids of its inputs.
+fn single_node_model(model: &Model, node: &Node) -> (Model, Vec<TensorId>) {
+    let mut ids: Vec<TensorId> = vec![];
+    let local = |id: TensorId, ids: &mut Vec<TensorId>| match ids.iter().position(|&x| x == id) {
+        Some(i) => i as TensorId,
+        None => {
+            ids.push(id);
+            (ids.len() - 1) as TensorId
+        }
+    };
+    let inputs: Vec<TensorId> = node.inputs.iter().map(|&i| local(i, &mut ids)).collect();
+    let outputs: Vec<TensorId> = node.outputs.iter().map(|&o| local(o, &mut ids)).collect();
+    let constant = |id: TensorId| model.constants.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone());
+    let mut sub = Model::empty(&model.name);
+    sub.tensors = ids.iter().map(|&i| model.tensor(i).clone()).collect();
+    let mut bound = vec![];
+    for (&local_id, &orig) in inputs.iter().zip(&node.inputs) {
+        if sub.inputs.contains(&local_id) || sub.constants.iter().any(|(c, _)| *c == local_id) {
+            continue;
+        }
+        match constant(orig) {
+            Some(data) => sub.constants.push((local_id, data)),
+            None => {
+                sub.inputs.push(local_id);
+                bound.push(orig);
+            }
+        }
+    }
+    sub.nodes = vec![Node { name: node.name.clone(), op: node.op.clone(), inputs, outputs: outputs.clone() }];
+    sub.outputs = outputs;
+    (sub, bound)
+}

@@ -1,0 +1,268 @@
+//! The JIT (`solidml-jit`) against the spec and the CPU reference, byte for byte, with every
+//! tile kernel this CPU runs (AVX2 and portable here):
+//!
+//! 1. every case of every `docs/spec/vectors/*.json` file replayed from its artifact (outputs,
+//!    or the run-time error a case expects);
+//! 2. every example model on a batch of evaluation inputs;
+//! 3. randomized valid spec models over every op (`random_spec.rs`), and more over the ops the
+//!    JIT specializes (Conv, Dense), at larger sizes so tiles have partial edges;
+//! 4. the JIT's own failures: a model with a node it cannot specialize is refused without a
+//!    fallback, input errors equal the CPU's.
+//!
+//! The SqueezeNet-class CNN is compared in imagenet_cnn.rs. `SOLIDML_JIT_RANDOM_MODELS=n`
+//! changes the number of random models (default 1200).
+
+use std::{collections::HashMap, sync::Arc};
+
+use solidml_compiler::{CompileOptions, runner};
+use solidml_cpu::{CpuBackend, CpuExecutor};
+use solidml_exec::{ExecError, Executor, PreparedModel, Value};
+use solidml_jit::{JitBackend, Kernel};
+use solidml_spec::Model;
+use solidml_tests::random_spec::{OpKind, random_inputs, random_model};
+use solidml_tests::*;
+
+fn jit(kernel: Kernel) -> JitBackend {
+    JitBackend::new().with_kernel(kernel).with_fallback(Arc::new(CpuBackend))
+}
+
+fn prepare(kernel: Kernel, model: &Model) -> Result<Arc<dyn PreparedModel>, ExecError> {
+    jit(kernel).prepare(Arc::new(model.clone()))
+}
+
+#[test]
+fn every_kernel_this_cpu_runs_is_exercised() {
+    let kernels = Kernel::available();
+    assert!(kernels.contains(&Kernel::Portable));
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        assert!(kernels.contains(&Kernel::Avx2));
+    }
+}
+
+#[test]
+fn spec_vectors_replay_on_the_jit() {
+    let kernels = Kernel::available();
+    let (mut ran, mut runs, mut errors) = (vec![], 0, 0);
+    for (op, path, _) in spec_vector_files() {
+        let mut cases = 0;
+        for VectorCase { name, model, inputs, expected } in vector_cases(&path) {
+            // the JIT specializes exactly the nodes whose op is not on its fallback list
+            let on_fallback = model.nodes.iter().filter(|n| !solidml_jit::specializes(&n.op)).count();
+            let (specialized, fallback, _) = jit(Kernel::detect()).compile(Arc::new(model.clone())).unwrap().summary();
+            assert_eq!((specialized, fallback), (model.nodes.len() - on_fallback, on_fallback), "{name}");
+            for &kernel in &kernels {
+                let exec = prepare(kernel, &model).unwrap_or_else(|e| panic!("{name} ({kernel:?}): {e}"));
+                match (exec.run(&inputs), &expected) {
+                    (Ok(outs), Expected::Outputs(want)) => {
+                        let got: Vec<Vec<i64>> = outs.iter().map(value_i64).collect();
+                        assert_eq!(&got, want, "{name} ({kernel:?})");
+                    }
+                    (Err(e), Expected::Error(want)) => {
+                        assert_eq!(&e.to_string(), want, "{name} ({kernel:?})");
+                        errors += 1;
+                    }
+                    (Ok(_), Expected::Error(want)) => panic!("{name} ({kernel:?}): the JIT ran where the spec fails with `{want}`"),
+                    (Err(e), Expected::Outputs(_)) => panic!("{name} ({kernel:?}): {e}"),
+                }
+                runs += 1;
+            }
+            cases += 1;
+        }
+        ran.push((op, cases));
+    }
+    let cases: usize = ran.iter().map(|r| r.1).sum();
+    eprintln!(
+        "spec vectors: {cases} cases from {} files replayed on the JIT ({runs} runs in {kernels:?}, {errors} equal run-time errors)",
+        ran.len()
+    );
+    assert_eq!(ran, SPEC_VECTORS, "spec vector cases replayed on the JIT, per file");
+    assert_eq!(runs, cases * kernels.len());
+}
+
+#[test]
+fn example_models_match_the_cpu() {
+    let models: &[(&str, Option<&str>, &str)] = &[
+        ("digits_mlp.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
+        ("digits_logreg.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
+        ("digits_logreg_ovr.onnx", Some("digits_calib.npy"), "digits_eval.npy"),
+        ("digits_cnn.onnx", Some("digits_cnn_calib.npy"), "digits_cnn_eval.npy"),
+        ("digits_cnn_qdq.onnx", None, "digits_cnn_eval.npy"),
+        ("breast_cancer.onnx", Some("breast_cancer_calib.npy"), "breast_cancer_eval.npy"),
+    ];
+    const BATCH: usize = 48;
+    let mut compared = 0;
+    for &(file, calib, eval_data) in models {
+        let mut opts = CompileOptions::default();
+        if let Some(c) = calib {
+            opts = opts.with_calibration(vec![npy_f32(c)]);
+        }
+        let compiled = solidml_compiler::compile(&examples().join(file), &opts).unwrap();
+        let model = &compiled.model;
+        let samples = runner::samples(&runner::input_shapes(model), &[npy_f32(eval_data)]).unwrap();
+        let cpu = CpuExecutor::new(model).unwrap();
+        for kernel in Kernel::available() {
+            let jit = jit(kernel).compile(Arc::new(model.clone())).unwrap();
+            let (specialized, fallback, _) = jit.summary();
+            for (i, s) in samples.iter().take(BATCH).enumerate() {
+                let inputs: Vec<Value> = s.iter().enumerate().map(|(j, x)| runner::quantize_input(model, j, x)).collect();
+                assert_eq!(jit.run(&inputs).unwrap(), cpu.run(&inputs).unwrap(), "{file} sample {i} ({kernel:?})");
+                compared += 1;
+            }
+            eprintln!("{file} ({kernel:?}): {specialized} nodes specialized, {fallback} on the fallback: JIT = CPU");
+        }
+    }
+    assert_eq!(compared, models.len() * BATCH * Kernel::available().len(), "every model on {BATCH} samples with every kernel");
+}
+
+/// Compare `n` random models drawn from `ops` (seeded by `salt`); returns (equal outputs,
+/// equal run-time errors, nodes per op).
+fn random_models(n: usize, salt: u32, ops: &[OpKind]) -> (usize, usize, HashMap<OpKind, usize>) {
+    let kernels = Kernel::available();
+    let mut coverage: HashMap<OpKind, usize> = HashMap::new();
+    let (mut ok, mut errors) = (0, 0);
+    for i in 0..n {
+        let mut rng = Rng(salt ^ (i as u32).wrapping_mul(0x85eb_ca6b) | 1);
+        let model = random_model(&mut rng, ops);
+        let inputs = random_inputs(&mut rng, &model);
+        for node in &model.nodes {
+            *coverage.entry(OpKind::of(&node.op)).or_default() += 1;
+        }
+        let kernel = kernels[i % kernels.len()];
+        let cpu = CpuExecutor::new(&model).unwrap().run(&inputs);
+        let got = prepare(kernel, &model).and_then(|e| e.run(&inputs));
+        match (&cpu, &got) {
+            (Ok(_), Ok(_)) => ok += 1,
+            (Err(_), Err(_)) => errors += 1,
+            _ => {}
+        }
+        assert_eq!(
+            got,
+            cpu,
+            "random model {i} ({kernel:?}) differs:\nmodel: {}\ninputs: {inputs:?}",
+            serde_json::to_string(&model).unwrap()
+        );
+    }
+    (ok, errors, coverage)
+}
+
+#[test]
+fn random_spec_models_match_the_cpu() {
+    let n: usize = std::env::var("SOLIDML_JIT_RANDOM_MODELS").ok().and_then(|v| v.parse().ok()).unwrap_or(1200);
+    let (ok, errors, coverage) = random_models(n, 0x51d3_11a7, OpKind::ALL);
+    eprintln!("random spec models: {n} compared ({ok} equal outputs, {errors} equal run-time errors); nodes per op: {coverage:?}");
+    for k in OpKind::ALL {
+        assert!(coverage.get(k).copied().unwrap_or(0) >= 10, "op {k:?} drawn only {:?} times", coverage.get(k));
+    }
+    assert!(errors > 0, "no run-time error was exercised");
+}
+
+#[test]
+fn random_conv_and_dense_models_match_the_cpu() {
+    let (ok, _, coverage) = random_models(600, 0x0c0f_fee5, &[OpKind::Conv, OpKind::Dense]);
+    eprintln!("random Conv/Dense models: {ok} equal; nodes per op: {coverage:?}");
+    assert!(coverage[&OpKind::Conv] >= 300 && coverage[&OpKind::Dense] >= 300, "{coverage:?}");
+}
+
+/// Larger layers than the random spec models draw: many output channels and positions, so
+/// tiles have partial rows and columns, odd reductions, groups, strides, dilation, padding.
+#[test]
+fn large_conv_and_dense_layers_match_the_cpu() {
+    use solidml_spec::{Conv, DType, Dense, Epilogue, Node, Op, Quant, TensorInfo, arith::Multiplier};
+    let mut rng = Rng(0xfeed_beef);
+    let t = |name: &str, shape: Vec<u32>| TensorInfo {
+        name: name.into(),
+        shape,
+        dtype: DType::I8,
+        quant: Some(Quant { scale: 0.1, zero_point: 0 }),
+    };
+    let mut checked = 0;
+    for case in 0..24 {
+        let zp = rng.range(-128, 127) as i32;
+        let epilogue = |rng: &mut Rng, ch: usize| Epilogue {
+            multipliers: (0..ch).map(|_| Multiplier::from_real(0.0005 + rng.f32() as f64 * 0.01)).collect(),
+            output_zero_point: rng.range(-20, 20) as i32,
+            clamp_min: -128,
+            clamp_max: 127,
+        };
+        let (op, sin, sout) = if case % 3 == 0 {
+            let (rows, k, n) = (rng.range(1, 40) as u32, rng.range(1, 300) as u32, rng.range(1, 70) as u32);
+            let d = Dense {
+                in_features: k,
+                out_features: n,
+                input_zero_point: zp,
+                weights: rng.i8s((k * n) as usize),
+                bias: (0..n).map(|_| rng.range(-50_000, 50_000) as i32).collect(),
+                epilogue: epilogue(&mut rng, n as usize),
+            };
+            (Op::Dense(d), vec![rows, k], vec![rows, n])
+        } else {
+            let groups = [1, 1, 2, 4][rng.range(0, 3) as usize] as u32;
+            let (cin, cout) = (groups * rng.range(1, 9) as u32, groups * rng.range(1, 12) as u32);
+            let (kh, kw) = (rng.range(1, 4) as u32, rng.range(1, 4) as u32);
+            let (s, dil, pad) = (rng.range(1, 2) as u32, rng.range(1, 2) as u32, rng.range(0, 2) as u32);
+            let (h, w) = (rng.range(6, 30) as u32, rng.range(6, 30) as u32);
+            let o = |n: u32, k: u32| (n + 2 * pad - dil * (k - 1) - 1) / s + 1;
+            let klen = (kh * kw) as usize;
+            let c = Conv {
+                kernel: vec![kh, kw],
+                strides: vec![s, s],
+                dilations: vec![dil, dil],
+                pads_begin: vec![pad, pad],
+                pads_end: vec![pad, pad],
+                groups,
+                input_zero_point: zp,
+                weights: rng.i8s((cout * cin / groups) as usize * klen),
+                bias: (0..cout).map(|_| rng.range(-50_000, 50_000) as i32).collect(),
+                epilogue: epilogue(&mut rng, if case % 2 == 0 { 1 } else { cout as usize }),
+            };
+            let batch = rng.range(1, 2) as u32;
+            (Op::Conv(c), vec![batch, cin, h, w], vec![batch, cout, o(h, kh), o(w, kw)])
+        };
+        let n: usize = sin.iter().map(|&d| d as usize).product();
+        let model = Model {
+            name: format!("large{case}"),
+            tensors: vec![t("x", sin), t("y", sout)],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "n".into(), op, inputs: vec![0], outputs: vec![1] }],
+            input_quant: vec![],
+        };
+        let x = [Value::I8(rng.i8s(n))];
+        let want = CpuExecutor::new(&model).unwrap().run(&x).unwrap();
+        for kernel in Kernel::available() {
+            let jit = JitBackend::new().with_kernel(kernel).compile(Arc::new(model.clone())).unwrap();
+            assert_eq!(jit.summary().0, 1, "case {case}: specialized without a fallback");
+            assert_eq!(jit.run(&x).unwrap(), want, "case {case} ({kernel:?}): {}", serde_json::to_string(&model).unwrap());
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 24 * Kernel::available().len());
+}
+
+#[test]
+fn a_node_it_cannot_specialize_needs_a_fallback_and_input_errors_equal_the_cpu() {
+    let mut rng = Rng(42);
+    let model = random_model(&mut rng, &[OpKind::Lut]);
+    let err = JitBackend::new().prepare(Arc::new(model.clone())).err().expect("refused");
+    assert!(matches!(&err, ExecError::Backend(m) if m.contains("no kernel for Lut") && m.contains("no fallback")), "{err}");
+
+    let model = random_model(&mut rng, &[OpKind::Dense]);
+    let cpu = CpuExecutor::new(&model).unwrap();
+    let jit = prepare(Kernel::detect(), &model).unwrap();
+    let good = random_inputs(&mut rng, &model);
+    let wrong_len: Vec<Value> = good.iter().map(|v| Value::I8(vec![0; v.len() + 1])).collect();
+    let wrong_type: Vec<Value> = good.iter().map(|v| Value::I64(vec![0; v.len()])).collect();
+    for inputs in [&good[..0], &wrong_len[..], &wrong_type[..]] {
+        assert_eq!(jit.run(inputs).unwrap_err(), cpu.run(inputs).unwrap_err());
+    }
+    // an invalid model is rejected as the CPU rejects it
+    let mut bad = model.clone();
+    bad.outputs.push(999);
+    assert_eq!(prepare(Kernel::detect(), &bad).err().unwrap(), CpuExecutor::new(&bad).err().unwrap());
+    // a cap of zero bytes specializes nothing: everything runs on the fallback, still equal
+    let capped = JitBackend::new().with_fallback(Arc::new(CpuBackend)).with_max_plan_bytes(0).compile(Arc::new(model.clone())).unwrap();
+    assert_eq!(capped.summary().0, 0);
+    assert_eq!(capped.run(&good), cpu.run(&good));
+}
