@@ -101,7 +101,28 @@ fn onnxruntime(model: &Path, calib: Option<&Path>, iters: usize) -> std::result:
     Ok((v["f32_us"].as_f64().ok_or("no f32_us")?, v["int8_us"].as_f64()))
 }
 
-pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, json: Option<&Path>) -> Result<()> {
+/// The JIT's time per op kind on one model (the median of 5 profiled runs per node), to
+/// stderr.
+fn print_profile(jit: &solidml_jit::JitBackend, model: &solidml_spec::Model, inputs: &[Value]) -> Result<()> {
+    let compiled = jit.compile(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
+    let runs: Vec<_> = (0..5).map(|_| compiled.run_profiled(inputs).expect("ran before").1).collect();
+    let mut per_kind: std::collections::BTreeMap<&str, (usize, f64)> = Default::default();
+    for node in 0..runs[0].len() {
+        let mut us: Vec<f64> = runs.iter().map(|r| r[node].2.as_secs_f64() * 1e6).collect();
+        us.sort_by(f64::total_cmp);
+        let e = per_kind.entry(runs[0][node].1).or_default();
+        e.0 += 1;
+        e.1 += us[2];
+    }
+    let (specialized, fallback, _) = compiled.summary();
+    eprintln!("  jit profile of {} ({specialized} nodes specialized, {fallback} on the fallback):", model.name);
+    for (kind, (n, us)) in per_kind {
+        eprintln!("    {kind:<14} {n:>4} nodes {us:>12.1} µs");
+    }
+    Ok(())
+}
+
+pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, json: Option<&Path>, profile: bool) -> Result<()> {
     let mut figures: Vec<Figure> = vec![];
     let jit = solidml_backends::jit();
     let gpu = if no_gpu { None } else { GpuContext::new().ok() };
@@ -152,6 +173,9 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, j
         let q: Vec<_> = inputs.iter().enumerate().map(|(i, x)| runner::quantize_input(model, i, x)).collect();
         let ours = time(&*prepared(&CpuBackend, model)?, &q, iters);
         let fast = time(&*prepared(&jit, model)?, &q, iters);
+        if profile {
+            print_profile(&jit, model, &q)?;
+        }
         let tract = TractModel::load(path, &shapes).map_err(CliError::from)?;
         let theirs = median_us(
             || {

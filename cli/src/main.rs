@@ -167,6 +167,9 @@ enum Command {
         /// Also write every figure to this file as JSON (`[{model, macs, backend, median_us}]`)
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Print the JIT's time per op kind for each model (to stderr)
+        #[arg(long)]
+        profile: bool,
     },
     /// Lay SolidML into a foundry project (or create one in DIR): the Solidity library in
     /// lib/solidml with its remapping, solidml.toml, the models compiled into src/models with
@@ -256,7 +259,9 @@ fn main() -> Result<()> {
         }
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
-        Command::Bench { models, iters, gemm, no_gpu, json } => bench::bench(&models, iters, gemm, no_gpu, json.as_deref()),
+        Command::Bench { models, iters, gemm, no_gpu, json, profile } => {
+            bench::bench(&models, iters, gemm, no_gpu, json.as_deref(), profile)
+        }
         Command::Init { dir, models, calibration, force } => foundry::init(foundry::InitArgs { dir, models, calibration, force }),
         Command::Build { config } => foundry::build(&config),
         Command::Lint { config } => foundry::lint(&config),

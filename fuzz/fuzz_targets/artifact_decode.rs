@@ -1,4 +1,5 @@
-//! The artifact decoder and, for accepted artifacts, the CPU executor: no input may panic.
+//! The artifact decoder and, for accepted artifacts, the CPU executor and the JIT: no input may
+//! panic, and the JIT's outputs (or error) equal the reference's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
             })
             .collect();
         if model.tensors.iter().map(|t| t.len()).sum::<usize>() < 1 << 20 {
-            let _ = solidml_cpu::CpuExecutor::new(&model).and_then(|e| e.run(&inputs));
+            let want = solidml_cpu::CpuExecutor::new(&model).and_then(|e| e.run(&inputs));
+            // the JIT (the reference as its fallback) fails or runs exactly as the reference
+            let jit = solidml_jit::JitBackend::new().with_fallback(std::sync::Arc::new(solidml_cpu::CpuBackend));
+            let got = solidml_exec::Executor::prepare(&jit, std::sync::Arc::new(model.clone())).and_then(|p| p.run(&inputs));
+            assert_eq!(got, want, "JIT ≠ reference");
         }
     }
 });

@@ -2,7 +2,8 @@
 //! drives `tests/random_spec.rs`'s generator (every op, parameters over their whole valid ranges),
 //! then pushes parameters to the bounds validation allows (multipliers, biases at the
 //! accumulator bound, left shifts, InstanceNorm and Lrn parameter limits, extreme strides), keeps
-//! each change only if the model stays valid, and runs it: the CPU reference on random inputs,
+//! each change only if the model stays valid, and runs it: the CPU reference on random inputs
+//! (and the JIT, whose outputs or error must equal the reference's),
 //! the Solidity backend's emitter and the precompile's gas work units. Built with debug
 //! assertions, so any intermediate overflow is a finding.
 #![no_main]
@@ -143,7 +144,11 @@ fuzz_target!(|data: &[u8]| {
     }
     validate(&model).expect("extremize keeps models valid");
     let inputs = random_spec::random_inputs(&mut r, &model);
-    let _ = solidml_cpu::CpuExecutor::new(&model).expect("a valid model prepares").run(&inputs);
+    let want = solidml_cpu::CpuExecutor::new(&model).expect("a valid model prepares").run(&inputs);
+    // the JIT (the reference as its fallback) returns exactly the reference's outputs or error
+    let jit = solidml_jit::JitBackend::new().with_fallback(std::sync::Arc::new(solidml_cpu::CpuBackend));
+    let got = solidml_exec::Executor::prepare(&jit, std::sync::Arc::new(model.clone())).expect("the JIT prepares a valid model").run(&inputs);
+    assert_eq!(got, want, "JIT ≠ reference");
     let _ = solidml_precompile::gas::work_units(&model);
     let _ = solidml_solidity::emit(&model, &[0; 32]);
 });

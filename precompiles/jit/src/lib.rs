@@ -4,7 +4,7 @@
 //! hot operators run on exact int8 microkernels, and is bit-exact with the CPU reference (the
 //! readable definition).
 //!
-//! * **Specialized** ([`ops`]): Conv and Dense as GEMMs ([`gemm`]) — weights pre-packed for the
+//! * **Specialized** ([`ops`]): Lut; Reduce and the pools through tables computed at prepare; Conv and Dense as GEMMs ([`gemm`]) — weights pre-packed for the
 //!   inner kernel, the input zero point folded into the bias, the tap table of each convolution
 //!   computed once (no whole im2col matrix), the requantization applied per tile
 //!   ([`epilogue`]). The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or portable
@@ -39,13 +39,9 @@ pub use gemm::Kernel;
 pub const ON_FALLBACK: &[&str] = &[
     "Binary",
     "Extremum",
-    "Lut",
     "View",
     "Pad",
     "Concat",
-    "MaxPool",
-    "AvgPool",
-    "Reduce",
     "Softmax",
     "ArgMax",
     "Take",
@@ -188,8 +184,19 @@ impl JitModel {
     }
 }
 
-impl PreparedModel for JitModel {
-    fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, ExecError> {
+/// The time one node took: `(node name, op, wall time)`.
+pub type NodeTime = (String, &'static str, std::time::Duration);
+
+impl JitModel {
+    /// One inference that also times each node: `(node name, op, wall time)` in node order
+    /// (`solidml bench --profile`).
+    pub fn run_profiled(&self, inputs: &[Value]) -> Result<(Vec<Value>, Vec<NodeTime>), ExecError> {
+        let mut times = Vec::with_capacity(self.steps.len());
+        let outs = self.run_inner(inputs, Some(&mut times))?;
+        Ok((outs, times))
+    }
+
+    fn run_inner(&self, inputs: &[Value], mut times: Option<&mut Vec<NodeTime>>) -> Result<Vec<Value>, ExecError> {
         let m = &self.model;
         check_model_inputs(m, inputs)?;
         let mut values: Vec<Option<Cow<'_, Value>>> = vec![None; m.tensors.len()];
@@ -200,6 +207,7 @@ impl PreparedModel for JitModel {
             values[*id as usize] = Some(Cow::Borrowed(v));
         }
         for (node, step) in m.nodes.iter().zip(&self.steps) {
+            let start = times.as_ref().map(|_| std::time::Instant::now());
             let outs = match step {
                 Step::Plan(plan) => {
                     let args: Vec<&Value> = node.inputs.iter().map(|&i| values[i as usize].as_deref().expect("validated")).collect();
@@ -210,11 +218,20 @@ impl PreparedModel for JitModel {
                     prepared.run(&args)?
                 }
             };
+            if let (Some(t), Some(start)) = (times.as_deref_mut(), start) {
+                t.push((node.name.clone(), node.op.kind(), start.elapsed()));
+            }
             for (&o, v) in node.outputs.iter().zip(outs) {
                 values[o as usize] = Some(Cow::Owned(v));
             }
         }
         Ok(m.outputs.iter().map(|&o| values[o as usize].as_deref().expect("validated").clone()).collect())
+    }
+}
+
+impl PreparedModel for JitModel {
+    fn run(&self, inputs: &[Value]) -> Result<Vec<Value>, ExecError> {
+        self.run_inner(inputs, None)
     }
 }
 

@@ -4,16 +4,14 @@
 //! through a tap table computed at prepare (no whole im2col matrix). A tap outside the input
 //! reads the input zero point, which the folded bias cancels (it contributes real 0).
 
-use solidml_exec::{ExecError, Value, index::strides};
+use solidml_exec::{ExecError, Value};
 use solidml_spec::Conv;
 
+use super::{PADDING, Window, window_taps};
 use crate::{
     epilogue::{Lanes16, Requant, VectorConstants},
     gemm::{Broadcast, Kernel, MR, NR, Tile, pairs},
 };
-
-/// Marks a tap that falls in the padding.
-const PADDING: u32 = u32::MAX;
 
 /// A Conv node ready to run.
 pub(crate) struct ConvPlan {
@@ -59,7 +57,15 @@ impl ConvPlan {
             out_plane,
             input_zero_point: c.input_zero_point as i16,
             weights,
-            taps: if identity { vec![] } else { tap_table(c, &in_shape[2..], &out_shape[2..]) },
+            taps: if identity {
+                vec![]
+            } else {
+                window_taps(
+                    &Window { kernel: &c.kernel, strides: &c.strides, dilations: &c.dilations, pads_begin: &c.pads_begin },
+                    &in_shape[2..],
+                    &out_shape[2..],
+                )
+            },
             vector: requant.vector_constants(),
             requant,
         }
@@ -121,39 +127,4 @@ impl ConvPlan {
             }
         }
     }
-}
-
-/// For each kernel tap `t` and output position `o`, the input offset it reads within a plane
-/// (spec §Conv: `o·stride − pad_begin + k·dilation` per axis), or [`PADDING`].
-fn tap_table(c: &Conv, in_sp: &[u32], out_sp: &[u32]) -> Vec<u32> {
-    let s = c.kernel.len();
-    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
-    let out_plane: usize = out_sp.iter().map(|&d| d as usize).product();
-    let in_strides = strides(in_sp);
-    let mut table = vec![PADDING; klen * out_plane];
-    let (mut kpos, mut opos) = (vec![0i64; s], vec![0i64; s]);
-    for t in 0..klen {
-        let mut rem = t;
-        for d in (0..s).rev() {
-            kpos[d] = (rem % c.kernel[d] as usize) as i64 * c.dilations[d] as i64;
-            rem /= c.kernel[d] as usize;
-        }
-        'o: for o in 0..out_plane {
-            let mut rem = o;
-            for d in (0..s).rev() {
-                opos[d] = (rem % out_sp[d] as usize) as i64;
-                rem /= out_sp[d] as usize;
-            }
-            let mut off = 0usize;
-            for d in 0..s {
-                let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + kpos[d];
-                if p < 0 || p >= in_sp[d] as i64 {
-                    continue 'o;
-                }
-                off += p as usize * in_strides[d];
-            }
-            table[t * out_plane + o] = off as u32;
-        }
-    }
-    table
 }

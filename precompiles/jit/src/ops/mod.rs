@@ -4,8 +4,11 @@
 
 pub(crate) mod conv;
 pub(crate) mod dense;
+pub(crate) mod lut;
+pub(crate) mod pool;
+pub(crate) mod reduce;
 
-use solidml_exec::{ExecError, Value};
+use solidml_exec::{ExecError, Value, index::strides};
 use solidml_spec::{Model, Node, Op};
 
 use crate::gemm::Kernel;
@@ -14,6 +17,9 @@ use crate::gemm::Kernel;
 pub(crate) enum Plan {
     Conv(conv::ConvPlan),
     Dense(dense::DensePlan),
+    Pool(pool::PoolPlan),
+    Lut(lut::LutPlan),
+    Reduce(reduce::ReducePlan),
 }
 
 impl Plan {
@@ -22,6 +28,9 @@ impl Plan {
         match self {
             Plan::Conv(p) => p.packed_bytes(),
             Plan::Dense(p) => p.packed_bytes(),
+            Plan::Pool(p) => p.packed_bytes(),
+            Plan::Lut(p) => p.packed_bytes(),
+            Plan::Reduce(p) => p.packed_bytes(),
         }
     }
 
@@ -30,6 +39,9 @@ impl Plan {
         match self {
             Plan::Conv(p) => p.run(kernel, args[0].as_i8()),
             Plan::Dense(p) => p.run(kernel, args[0].as_i8()),
+            Plan::Pool(p) => Ok(p.run(args[0].as_i8())),
+            Plan::Lut(p) => Ok(p.run(args[0].as_i8())),
+            Plan::Reduce(p) => Ok(p.run(args[0].as_i8())),
         }
     }
 }
@@ -63,6 +75,24 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
             within(gemm_bytes(k, cout).saturating_add(klen.saturating_mul(out_plane).saturating_mul(4)))?;
             Ok(Plan::Conv(conv::ConvPlan::new(c, sin, sout)))
         }
+        Op::MaxPool(p) | Op::AvgPool(p) => {
+            let (sin, sout) = (shape(node.inputs[0]), shape(node.outputs[0]));
+            let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
+            if numel(&sin[2..]) >= u32::MAX as usize {
+                return Err(NotCompiled::TooLarge { bytes: numel(&sin[2..]) });
+            }
+            within(numel(&p.kernel).saturating_mul(numel(&sout[2..])).saturating_mul(8))?;
+            Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout)))
+        }
+        Op::Lut(l) => {
+            within(l.tables.len())?;
+            Ok(Plan::Lut(lut::LutPlan::new(l, shape(node.inputs[0]))))
+        }
+        Op::Reduce(r) => {
+            let sin = shape(node.inputs[0]);
+            within(sin.iter().map(|&d| d as usize).product::<usize>().saturating_mul(4))?;
+            reduce::ReducePlan::new(r, sin).map(Plan::Reduce).ok_or(NotCompiled::TooLarge { bytes: usize::MAX })
+        }
         op => Err(NotCompiled::Op(op.kind())),
     }
 }
@@ -70,4 +100,51 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
 /// An upper bound of the bytes a `k × n` operand takes packed (padding to whole blocks).
 fn gemm_bytes(k: usize, n: usize) -> usize {
     (k + 2).saturating_mul(n + 16).saturating_mul(2)
+}
+
+/// Marks a window tap that falls in the padding.
+pub(crate) const PADDING: u32 = u32::MAX;
+
+/// A sliding window over the spatial axes (Conv, pools).
+pub(crate) struct Window<'a> {
+    pub(crate) kernel: &'a [u32],
+    pub(crate) strides: &'a [u32],
+    pub(crate) dilations: &'a [u32],
+    pub(crate) pads_begin: &'a [u32],
+}
+
+/// For each window tap `t` and output position `o`, `table[t · out_plane + o]`: the input offset
+/// within a plane the tap reads (spec: `o·stride − pad_begin + k·dilation` per axis), or
+/// [`PADDING`].
+pub(crate) fn window_taps(w: &Window<'_>, in_sp: &[u32], out_sp: &[u32]) -> Vec<u32> {
+    let s = w.kernel.len();
+    let klen: usize = w.kernel.iter().map(|&k| k as usize).product();
+    let out_plane: usize = out_sp.iter().map(|&d| d as usize).product();
+    let in_strides = strides(in_sp);
+    let mut table = vec![PADDING; klen * out_plane];
+    let (mut kpos, mut opos) = (vec![0i64; s], vec![0i64; s]);
+    for t in 0..klen {
+        let mut rem = t;
+        for d in (0..s).rev() {
+            kpos[d] = (rem % w.kernel[d] as usize) as i64 * w.dilations[d] as i64;
+            rem /= w.kernel[d] as usize;
+        }
+        'o: for o in 0..out_plane {
+            let mut rem = o;
+            for d in (0..s).rev() {
+                opos[d] = (rem % out_sp[d] as usize) as i64;
+                rem /= out_sp[d] as usize;
+            }
+            let mut off = 0usize;
+            for d in 0..s {
+                let p = opos[d] * w.strides[d] as i64 - w.pads_begin[d] as i64 + kpos[d];
+                if p < 0 || p >= in_sp[d] as i64 {
+                    continue 'o;
+                }
+                off += p as usize * in_strides[d];
+            }
+            table[t * out_plane + o] = off as u32;
+        }
+    }
+    table
 }
