@@ -289,6 +289,7 @@ fn models_on_the_devnode_through_cast_and_forge_script() {
     let all = runner::samples(&shapes, &[npy_f32("digits_eval.npy")]).unwrap();
     let samples: Vec<Value> = all[..4].iter().map(|s| runner::quantize_input(&compiled.model, 0, &s[0])).collect();
     run_node(&bin, BackendChoice::Cpu, &compiled, &samples);
+    run_node(&bin, BackendChoice::Jit, &compiled, &samples);
     if require_gpu().is_some() {
         run_node(&bin, BackendChoice::Gpu, &compiled, &samples);
     }

@@ -158,7 +158,7 @@ fn random_spec_models_match_the_cpu() {
 }
 
 /// The ops the JIT specializes (not on its fallback list).
-const SPECIALIZED: &[OpKind] = &[OpKind::Conv, OpKind::Dense, OpKind::MaxPool, OpKind::AvgPool, OpKind::Lut, OpKind::Reduce];
+const SPECIALIZED: &[OpKind] = &[OpKind::Conv, OpKind::Dense, OpKind::MaxPool, OpKind::AvgPool, OpKind::Lut, OpKind::Reduce, OpKind::Concat];
 
 #[test]
 fn random_models_of_the_specialized_ops_match_the_cpu() {

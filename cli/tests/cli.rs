@@ -254,3 +254,28 @@ fn gpu_runs_print_no_window_system_noise() {
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("XDG_RUNTIME_DIR"), "window-system noise on stderr:\n{err}");
 }
+
+/// `solidml run --backend jit` writes exactly the files the CPU reference writes (digits CNN:
+/// Conv, MaxPool, Dense on the JIT, the rest on its fallback).
+#[test]
+fn the_jit_backend_runs_like_the_reference() {
+    let dir = tmp("jit");
+    let m = repo().join("examples/models");
+    let (ok, _, err) = solidml(
+        &["compile", m.join("digits_cnn.onnx").to_str().unwrap(), "--calibration", m.join("digits_cnn_calib.npy").to_str().unwrap(), "-o", "o"],
+        &dir,
+    );
+    assert!(ok, "{err}");
+    let eval = m.join("digits_cnn_eval.npy");
+    for backend in ["cpu", "jit"] {
+        let (ok, _, err) = solidml(&["run", "o/digits_cnn.smodel", "--input", eval.to_str().unwrap(), "-o", backend, "--backend", backend], &dir);
+        assert!(ok, "--backend {backend}: {err}");
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("cpu")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for f in &files {
+        let (a, b) = (std::fs::read(dir.join("cpu").join(f)).unwrap(), std::fs::read(dir.join("jit").join(f)).unwrap());
+        assert!(a == b && !a.is_empty(), "{f:?} differs between --backend cpu and --backend jit");
+    }
+}

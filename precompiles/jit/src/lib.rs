@@ -4,7 +4,7 @@
 //! hot operators run on exact int8 microkernels, and is bit-exact with the CPU reference (the
 //! readable definition).
 //!
-//! * **Specialized** ([`ops`]): Lut; Reduce and the pools through tables computed at prepare; Conv and Dense as GEMMs ([`gemm`]) — weights pre-packed for the
+//! * **Specialized** ([`ops`]): Lut, Concat; Reduce and the pools through tables computed at prepare; Conv and Dense as GEMMs ([`gemm`]) — weights pre-packed for the
 //!   inner kernel, the input zero point folded into the bias, the tap table of each convolution
 //!   computed once (no whole im2col matrix), the requantization applied per tile
 //!   ([`epilogue`]). The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or portable
@@ -41,7 +41,6 @@ pub const ON_FALLBACK: &[&str] = &[
     "Extremum",
     "View",
     "Pad",
-    "Concat",
     "Softmax",
     "ArgMax",
     "Take",

@@ -2,6 +2,7 @@
 //! has no file here yet (or whose plan would pass the size cap) runs on the host's fallback
 //! executor, one node at a time (`crate::JitBackend::with_fallback`).
 
+pub(crate) mod concat;
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub(crate) mod lut;
@@ -20,6 +21,7 @@ pub(crate) enum Plan {
     Pool(pool::PoolPlan),
     Lut(lut::LutPlan),
     Reduce(reduce::ReducePlan),
+    Concat(concat::ConcatPlan),
 }
 
 impl Plan {
@@ -31,6 +33,7 @@ impl Plan {
             Plan::Pool(p) => p.packed_bytes(),
             Plan::Lut(p) => p.packed_bytes(),
             Plan::Reduce(p) => p.packed_bytes(),
+            Plan::Concat(p) => p.packed_bytes(),
         }
     }
 
@@ -42,6 +45,7 @@ impl Plan {
             Plan::Pool(p) => Ok(p.run(args[0].as_i8())),
             Plan::Lut(p) => Ok(p.run(args[0].as_i8())),
             Plan::Reduce(p) => Ok(p.run(args[0].as_i8())),
+            Plan::Concat(p) => Ok(p.run(args)),
         }
     }
 }
@@ -77,11 +81,12 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
         }
         Op::MaxPool(p) | Op::AvgPool(p) => {
             let (sin, sout) = (shape(node.inputs[0]), shape(node.outputs[0]));
-            let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
-            if numel(&sin[2..]) >= u32::MAX as usize {
-                return Err(NotCompiled::TooLarge { bytes: numel(&sin[2..]) });
+            let padded: u64 = pool::padded_extents(p, &sin[2..], &sout[2..]).iter().try_fold(1u64, |a, &d| a.checked_mul(d)).unwrap_or(u64::MAX);
+            if padded >= u32::MAX as u64 {
+                return Err(NotCompiled::TooLarge { bytes: padded as usize });
             }
-            within(numel(&p.kernel).saturating_mul(numel(&sout[2..])).saturating_mul(8))?;
+            let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
+            within((padded as usize).saturating_add(numel(&sout[2..]).saturating_mul(12)).saturating_add(numel(&p.kernel).saturating_mul(4)))?;
             Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout)))
         }
         Op::Lut(l) => {
@@ -92,6 +97,10 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
             let sin = shape(node.inputs[0]);
             within(sin.iter().map(|&d| d as usize).product::<usize>().saturating_mul(4))?;
             reduce::ReducePlan::new(r, sin).map(Plan::Reduce).ok_or(NotCompiled::TooLarge { bytes: usize::MAX })
+        }
+        Op::Concat { axis } => {
+            let shapes: Vec<&[u32]> = node.inputs.iter().map(|&i| shape(i)).collect();
+            Ok(Plan::Concat(concat::ConcatPlan::new(*axis, &shapes)))
         }
         op => Err(NotCompiled::Op(op.kind())),
     }

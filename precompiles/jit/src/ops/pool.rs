@@ -1,61 +1,117 @@
-//! MaxPool and AvgPool (spec §Pooling) over the spatial axes of NC(spatial…), with the window's
-//! tap table computed once at prepare (`super::window_taps`). Each plane is copied once into a
-//! scratch row with one more element, a sentinel the padding taps read instead (−128 for
-//! MaxPool, which no code is below; the zero point for AvgPool, which adds 0 to `Σ (q − zp)`),
-//! so the tap loops have no branch:
+//! MaxPool and AvgPool (spec §Pooling) over the spatial axes of NC(spatial…).
 //!
-//! * MaxPool: the largest code among the taps inside the input, −128 for a window with none
-//!   (the running maximum starts at −128, which no code is below);
+//! * MaxPool: the largest code among the taps inside the input, −128 for a window with none;
 //! * AvgPool: `zp + round_half_away(Σ (q − zp) / count)` over the taps inside the input,
 //!   clamped to int8; `count` is the window size when `count_include_pad`, else the taps
 //!   inside; an empty count gives `zp`.
+//!
+//! Each plane is copied into a scratch plane padded on every side far enough that every window
+//! lies inside it, the padding holding a sentinel: −128 for MaxPool (no code is below it), the
+//! zero point for AvgPool (it adds 0 to `Σ (q − zp)`). A window is then its start offset
+//! (per output position, computed at prepare) plus the same tap offsets for every window — no
+//! bounds test and no per-tap table in the loop. The AvgPool divisors are computed at prepare.
 
+use solidml_exec::index::strides;
 use solidml_spec::{Pool, arith::div_round_half_away};
-
-use super::{PADDING, Window, window_taps};
 
 /// A pooling node ready to run.
 pub(crate) struct PoolPlan {
     max: bool,
     planes: usize,
     in_plane: usize,
-    out_plane: usize,
-    klen: usize,
-    /// `taps[t · out_plane + o]` (see `window_taps`).
+    /// Length of the input's last axis (rows are copied whole).
+    row: usize,
+    /// Elements of the padded scratch plane.
+    padded_plane: usize,
+    /// Scratch offset of each input row, in input order.
+    rows: Vec<u32>,
+    /// Scratch offset of each output position's window start.
+    starts: Vec<u32>,
+    /// Scratch offset of each tap relative to its window start.
     taps: Vec<u32>,
     /// AvgPool: the divisor of each output position.
     counts: Vec<i64>,
     zero_point: i64,
 }
 
+/// The padded scratch plane's extent per spatial axis: the input after `pads_begin`, and the
+/// last window's end.
+pub(crate) fn padded_extents(p: &Pool, in_sp: &[u32], out_sp: &[u32]) -> Vec<u64> {
+    (0..in_sp.len())
+        .map(|d| {
+            let input_end = in_sp[d] as u64 + p.pads_begin[d] as u64;
+            let window_end = (out_sp[d] as u64).saturating_sub(1) * p.strides[d] as u64 + (p.kernel[d] as u64 - 1) * p.dilations[d] as u64 + 1;
+            input_end.max(window_end)
+        })
+        .collect()
+}
+
 impl PoolPlan {
+    /// The plan; the caller checked the padded plane fits in u32 offsets.
     pub(crate) fn new(p: &Pool, max: bool, in_shape: &[u32], out_shape: &[u32]) -> PoolPlan {
         let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
-        let (in_plane, out_plane, klen) = (numel(&in_shape[2..]), numel(&out_shape[2..]), numel(&p.kernel));
-        let mut taps = window_taps(
-            &Window { kernel: &p.kernel, strides: &p.strides, dilations: &p.dilations, pads_begin: &p.pads_begin },
-            &in_shape[2..],
-            &out_shape[2..],
-        );
+        let (in_sp, out_sp) = (&in_shape[2..], &out_shape[2..]);
+        let padded: Vec<u32> = padded_extents(p, in_sp, out_sp).iter().map(|&d| d as u32).collect();
+        let ps = strides(&padded);
+        let s = in_sp.len();
+        // multi-index walks: offsets of every position of `shape` under `f(d, i)` per axis
+        let offsets = |shape: &[u32], f: &dyn Fn(usize, usize) -> usize| -> Vec<u32> {
+            let n = numel(shape);
+            let mut out = Vec::with_capacity(n);
+            let mut idx = vec![0usize; shape.len()];
+            for _ in 0..n {
+                out.push((0..shape.len()).map(|d| f(d, idx[d])).sum::<usize>() as u32);
+                for d in (0..shape.len()).rev() {
+                    idx[d] += 1;
+                    if idx[d] < shape[d] as usize {
+                        break;
+                    }
+                    idx[d] = 0;
+                }
+            }
+            out
+        };
+        let row = in_sp.last().map_or(1, |&d| d as usize);
+        let row_shape: Vec<u32> = if s == 0 { vec![] } else { in_sp[..s - 1].to_vec() };
+        let last_pad = if s == 0 { 0 } else { p.pads_begin[s - 1] as usize * ps[s - 1] };
+        let rows = offsets(&row_shape, &|d, i| (i + p.pads_begin[d] as usize) * ps[d]).iter().map(|&o| o + last_pad as u32).collect();
+        let starts = offsets(out_sp, &|d, i| i * p.strides[d] as usize * ps[d]);
+        let taps = offsets(&p.kernel, &|d, k| k * p.dilations[d] as usize * ps[d]);
+        let klen = numel(&p.kernel);
         let counts = if max {
             vec![]
+        } else if p.count_include_pad {
+            vec![klen as i64; numel(out_sp)]
         } else {
-            (0..out_plane)
-                .map(|o| {
-                    if p.count_include_pad { klen as i64 } else { (0..klen).filter(|t| taps[t * out_plane + o] != PADDING).count() as i64 }
-                })
-                .collect()
+            // taps inside the input: per axis, the kernel positions whose input coordinate
+            // `o·stride + k·dilation − pad_begin` lies in `0..n`
+            let inside = |d: usize, o: usize| {
+                (0..p.kernel[d] as i64)
+                    .filter(|&k| (0..in_sp[d] as i64).contains(&(o as i64 * p.strides[d] as i64 + k * p.dilations[d] as i64 - p.pads_begin[d] as i64)))
+                    .count() as i64
+            };
+            let mut counts = Vec::with_capacity(numel(out_sp));
+            let mut idx = vec![0usize; s];
+            for _ in 0..numel(out_sp) {
+                counts.push((0..s).map(|d| inside(d, idx[d])).product());
+                for d in (0..s).rev() {
+                    idx[d] += 1;
+                    if idx[d] < out_sp[d] as usize {
+                        break;
+                    }
+                    idx[d] = 0;
+                }
+            }
+            counts
         };
-        // padding taps read the sentinel after the plane
-        for t in taps.iter_mut().filter(|t| **t == PADDING) {
-            *t = in_plane as u32;
-        }
         PoolPlan {
             max,
             planes: in_shape[0] as usize * in_shape[1] as usize,
-            in_plane,
-            out_plane,
-            klen,
+            in_plane: numel(in_sp),
+            row,
+            padded_plane: padded.iter().map(|&d| d as usize).product(),
+            rows,
+            starts,
             taps,
             counts,
             zero_point: p.zero_point as i64,
@@ -63,30 +119,31 @@ impl PoolPlan {
     }
 
     pub(crate) fn packed_bytes(&self) -> usize {
-        self.taps.len() * 4 + self.counts.len() * 8
+        (self.rows.len() + self.starts.len() + self.taps.len()) * 4 + self.counts.len() * 8 + self.padded_plane
     }
 
     pub(crate) fn run(&self, x: &[i8]) -> solidml_exec::Value {
-        let mut out = vec![0i8; self.planes * self.out_plane];
-        let mut sums = vec![0i64; if self.max { 0 } else { self.out_plane }];
-        let mut src = vec![if self.max { i8::MIN } else { self.zero_point as i8 }; self.in_plane + 1];
-        for (plane, dst) in out.chunks_exact_mut(self.out_plane.max(1)).enumerate().take(self.planes) {
-            src[..self.in_plane].copy_from_slice(&x[plane * self.in_plane..(plane + 1) * self.in_plane]);
+        let out_plane = self.starts.len();
+        let mut out = vec![0i8; self.planes * out_plane];
+        if out.is_empty() {
+            return solidml_exec::Value::I8(out);
+        }
+        let sentinel = if self.max { i8::MIN } else { self.zero_point as i8 };
+        let mut buf = vec![sentinel; self.padded_plane];
+        for (plane, dst) in out.chunks_exact_mut(out_plane).enumerate() {
+            let src = &x[plane * self.in_plane..(plane + 1) * self.in_plane];
+            for (r, &at) in self.rows.iter().enumerate() {
+                buf[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
+            }
             if self.max {
-                dst.fill(i8::MIN);
-                for t in 0..self.klen {
-                    for (d, &off) in dst.iter_mut().zip(&self.taps[t * self.out_plane..(t + 1) * self.out_plane]) {
-                        *d = (*d).max(src[off as usize]);
-                    }
+                for (d, &start) in dst.iter_mut().zip(&self.starts) {
+                    let window = &buf[start as usize..];
+                    *d = self.taps.iter().fold(i8::MIN, |m, &t| m.max(window[t as usize]));
                 }
             } else {
-                sums.fill(0);
-                for t in 0..self.klen {
-                    for (s, &off) in sums.iter_mut().zip(&self.taps[t * self.out_plane..(t + 1) * self.out_plane]) {
-                        *s += src[off as usize] as i64 - self.zero_point;
-                    }
-                }
-                for ((d, &sum), &count) in dst.iter_mut().zip(&sums).zip(&self.counts) {
+                for ((d, &start), &count) in dst.iter_mut().zip(&self.starts).zip(&self.counts) {
+                    let window = &buf[start as usize..];
+                    let sum: i64 = self.taps.iter().map(|&t| window[t as usize] as i64 - self.zero_point).sum();
                     let avg = if count == 0 { 0 } else { div_round_half_away(sum, count) };
                     *d = (avg + self.zero_point).clamp(-128, 127) as i8;
                 }

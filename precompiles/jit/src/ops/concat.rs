@@ -1,0 +1,41 @@
+//! Concat (spec §Concat): inputs joined along `axis`, in order — for each outer index, each
+//! input's chunk (its extent from `axis` on) copied whole; the chunk sizes are fixed at
+//! prepare and the output allocated once.
+
+use solidml_exec::Value;
+
+/// A Concat node ready to run.
+pub(crate) struct ConcatPlan {
+    /// Product of the dimensions before the axis.
+    outer: usize,
+    /// Elements per outer index, per input.
+    chunks: Vec<usize>,
+}
+
+impl ConcatPlan {
+    pub(crate) fn new(axis: u32, shapes: &[&[u32]]) -> ConcatPlan {
+        let a = axis as usize;
+        let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
+        ConcatPlan { outer: numel(&shapes[0][..a]), chunks: shapes.iter().map(|s| numel(&s[a..])).collect() }
+    }
+
+    pub(crate) fn packed_bytes(&self) -> usize {
+        self.chunks.len() * 8
+    }
+
+    pub(crate) fn run(&self, xs: &[&Value]) -> Value {
+        fn join<T: Copy>(plan: &ConcatPlan, xs: Vec<&[T]>) -> Vec<T> {
+            let mut out = Vec::with_capacity(plan.outer * plan.chunks.iter().sum::<usize>());
+            for o in 0..plan.outer {
+                for (x, &c) in xs.iter().zip(&plan.chunks) {
+                    out.extend_from_slice(&x[o * c..(o + 1) * c]);
+                }
+            }
+            out
+        }
+        match xs[0] {
+            Value::I8(_) => Value::I8(join(self, xs.iter().map(|x| x.as_i8()).collect())),
+            Value::I64(_) => Value::I64(join(self, xs.iter().map(|x| x.as_i64()).collect())),
+        }
+    }
+}
