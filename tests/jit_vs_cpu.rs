@@ -158,7 +158,8 @@ fn random_spec_models_match_the_cpu() {
 }
 
 /// The ops the JIT specializes (not on its fallback list).
-const SPECIALIZED: &[OpKind] = &[OpKind::Conv, OpKind::Dense, OpKind::MaxPool, OpKind::AvgPool, OpKind::Lut, OpKind::Reduce, OpKind::Concat];
+const SPECIALIZED: &[OpKind] =
+    &[OpKind::Conv, OpKind::Dense, OpKind::MaxPool, OpKind::AvgPool, OpKind::Lut, OpKind::Reduce, OpKind::Concat];
 
 #[test]
 fn random_models_of_the_specialized_ops_match_the_cpu() {
@@ -270,4 +271,27 @@ fn a_node_it_cannot_specialize_needs_a_fallback_and_input_errors_equal_the_cpu()
     let capped = JitBackend::new().with_fallback(Arc::new(CpuBackend)).with_max_plan_bytes(0).compile(Arc::new(model.clone())).unwrap();
     assert_eq!(capped.summary().0, 0);
     assert_eq!(capped.run(&good), cpu.run(&good));
+}
+
+/// The model cap: past `with_max_model_bytes` of plans, the remaining nodes run on the
+/// fallback, with the same outputs.
+#[test]
+fn the_model_cap_leaves_the_rest_to_the_fallback() {
+    let compiled = solidml_compiler::compile(
+        &examples().join("digits_mlp.onnx"),
+        &CompileOptions::default().with_calibration(vec![npy_f32("digits_calib.npy")]),
+    )
+    .unwrap();
+    let model = Arc::new(compiled.model.clone());
+    let full = jit(Kernel::detect()).compile(model.clone()).unwrap();
+    let (specialized, _, bytes) = full.summary();
+    assert!(specialized >= 3 && bytes > 0, "{:?}", full.summary());
+    let capped = jit(Kernel::detect()).with_max_model_bytes(bytes - 1).compile(model.clone()).unwrap();
+    let (fewer, more, held) = capped.summary();
+    assert!(fewer < specialized && held < bytes && more > full.summary().1, "{:?} vs {:?}", capped.summary(), full.summary());
+    let samples = runner::samples(&runner::input_shapes(&model), &[npy_f32("digits_eval.npy")]).unwrap();
+    for s in samples.iter().take(16) {
+        let x: Vec<Value> = s.iter().enumerate().map(|(j, v)| runner::quantize_input(&model, j, v)).collect();
+        assert_eq!(capped.run(&x).unwrap(), full.run(&x).unwrap());
+    }
 }

@@ -262,13 +262,21 @@ fn the_jit_backend_runs_like_the_reference() {
     let dir = tmp("jit");
     let m = repo().join("examples/models");
     let (ok, _, err) = solidml(
-        &["compile", m.join("digits_cnn.onnx").to_str().unwrap(), "--calibration", m.join("digits_cnn_calib.npy").to_str().unwrap(), "-o", "o"],
+        &[
+            "compile",
+            m.join("digits_cnn.onnx").to_str().unwrap(),
+            "--calibration",
+            m.join("digits_cnn_calib.npy").to_str().unwrap(),
+            "-o",
+            "o",
+        ],
         &dir,
     );
     assert!(ok, "{err}");
     let eval = m.join("digits_cnn_eval.npy");
     for backend in ["cpu", "jit"] {
-        let (ok, _, err) = solidml(&["run", "o/digits_cnn.smodel", "--input", eval.to_str().unwrap(), "-o", backend, "--backend", backend], &dir);
+        let (ok, _, err) =
+            solidml(&["run", "o/digits_cnn.smodel", "--input", eval.to_str().unwrap(), "-o", backend, "--backend", backend], &dir);
         assert!(ok, "--backend {backend}: {err}");
     }
     let mut files: Vec<_> = std::fs::read_dir(dir.join("cpu")).unwrap().map(|e| e.unwrap().file_name()).collect();

@@ -15,8 +15,10 @@
 //!   time as a one-node model — this crate depends on the executor interface only. Without a
 //!   fallback, a model with such a node is refused.
 //! * **Bounded**: a node whose plan would hold more than [`JitBackend::with_max_plan_bytes`]
-//!   bytes is not specialized (it runs on the fallback), so preparing costs time and memory
-//!   linear in the model and capped per node.
+//!   bytes, or would take the model's plans past [`JitBackend::with_max_model_bytes`], is not
+//!   specialized (it runs on the fallback), so preparing costs time and memory linear in the
+//!   model and capped per node and per model (hosts keep prepared models in a
+//!   `solidml_exec::PreparedCache`, bounded in models).
 //!
 //! Still to come (issue 12): native code generation of the loop drivers with cranelift, the
 //! remaining operators, an AVX-512 VNNI tile. Contract: the one of [`solidml_exec`] — for every
@@ -71,12 +73,16 @@ pub fn specializes(op: &solidml_spec::Op) -> bool {
 /// Default cap of one node's plan: 256 MiB (packed weights and tap tables).
 pub const DEFAULT_MAX_PLAN_BYTES: usize = 256 << 20;
 
+/// Default cap of one model's plans: 1 GiB.
+pub const DEFAULT_MAX_MODEL_BYTES: usize = 1 << 30;
+
 /// The JIT behind the [`Executor`] interface.
 #[derive(Clone)]
 pub struct JitBackend {
     fallback: Option<Arc<dyn Executor>>,
     kernel: Kernel,
     max_plan_bytes: usize,
+    max_model_bytes: usize,
 }
 
 impl Default for JitBackend {
@@ -88,7 +94,12 @@ impl Default for JitBackend {
 impl JitBackend {
     /// A JIT with the fastest kernel of this CPU and no fallback.
     pub fn new() -> JitBackend {
-        JitBackend { fallback: None, kernel: Kernel::detect(), max_plan_bytes: DEFAULT_MAX_PLAN_BYTES }
+        JitBackend {
+            fallback: None,
+            kernel: Kernel::detect(),
+            max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
+            max_model_bytes: DEFAULT_MAX_MODEL_BYTES,
+        }
     }
 
     /// Run the nodes the JIT does not specialize on `fallback`, one node at a time.
@@ -109,14 +120,25 @@ impl JitBackend {
         self
     }
 
+    /// Specialize no more nodes once the model's plans hold `bytes`.
+    pub fn with_max_model_bytes(mut self, bytes: usize) -> JitBackend {
+        self.max_model_bytes = bytes;
+        self
+    }
+
     /// Validate and specialize `model`; [`JitModel::summary`] says which nodes were
     /// specialized.
     pub fn compile(&self, model: Arc<Model>) -> Result<JitModel, ExecError> {
         validate(&model)?;
         let mut steps = Vec::with_capacity(model.nodes.len());
+        let mut held = 0usize;
         for node in &model.nodes {
-            let step = match ops::compile(&model, node, self.max_plan_bytes) {
-                Ok(plan) => Step::Plan(plan),
+            let budget = self.max_plan_bytes.min(self.max_model_bytes.saturating_sub(held));
+            let step = match ops::compile(&model, node, budget) {
+                Ok(plan) => {
+                    held += plan.bytes();
+                    Step::Plan(plan)
+                }
                 Err(why) => {
                     let Some(fallback) = &self.fallback else {
                         return Err(ExecError::Backend(match why {

@@ -81,12 +81,15 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
         }
         Op::MaxPool(p) | Op::AvgPool(p) => {
             let (sin, sout) = (shape(node.inputs[0]), shape(node.outputs[0]));
-            let padded: u64 = pool::padded_extents(p, &sin[2..], &sout[2..]).iter().try_fold(1u64, |a, &d| a.checked_mul(d)).unwrap_or(u64::MAX);
+            let padded: u64 =
+                pool::padded_extents(p, &sin[2..], &sout[2..]).iter().try_fold(1u64, |a, &d| a.checked_mul(d)).unwrap_or(u64::MAX);
             if padded >= u32::MAX as u64 {
                 return Err(NotCompiled::TooLarge { bytes: padded as usize });
             }
             let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
-            within((padded as usize).saturating_add(numel(&sout[2..]).saturating_mul(12)).saturating_add(numel(&p.kernel).saturating_mul(4)))?;
+            within(
+                (padded as usize).saturating_add(numel(&sout[2..]).saturating_mul(12)).saturating_add(numel(&p.kernel).saturating_mul(4)),
+            )?;
             Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout)))
         }
         Op::Lut(l) => {

@@ -40,7 +40,8 @@ pub(crate) fn padded_extents(p: &Pool, in_sp: &[u32], out_sp: &[u32]) -> Vec<u64
     (0..in_sp.len())
         .map(|d| {
             let input_end = in_sp[d] as u64 + p.pads_begin[d] as u64;
-            let window_end = (out_sp[d] as u64).saturating_sub(1) * p.strides[d] as u64 + (p.kernel[d] as u64 - 1) * p.dilations[d] as u64 + 1;
+            let window_end =
+                (out_sp[d] as u64).saturating_sub(1) * p.strides[d] as u64 + (p.kernel[d] as u64 - 1) * p.dilations[d] as u64 + 1;
             input_end.max(window_end)
         })
         .collect()
@@ -87,7 +88,10 @@ impl PoolPlan {
             // `o·stride + k·dilation − pad_begin` lies in `0..n`
             let inside = |d: usize, o: usize| {
                 (0..p.kernel[d] as i64)
-                    .filter(|&k| (0..in_sp[d] as i64).contains(&(o as i64 * p.strides[d] as i64 + k * p.dilations[d] as i64 - p.pads_begin[d] as i64)))
+                    .filter(|&k| {
+                        (0..in_sp[d] as i64)
+                            .contains(&(o as i64 * p.strides[d] as i64 + k * p.dilations[d] as i64 - p.pads_begin[d] as i64))
+                    })
                     .count() as i64
             };
             let mut counts = Vec::with_capacity(numel(out_sp));
