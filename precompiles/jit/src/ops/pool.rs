@@ -10,7 +10,6 @@
 //! zero point for AvgPool (it adds 0 to `Σ (q − zp)`). A window is then its start offset
 //! (per output position, computed at prepare) plus the same tap offsets for every window — no
 //! bounds test and no per-tap table in the loop. The AvgPool divisors are computed at prepare.
-//! 2-D windows run as a row pass and a column pass ([`Separable`]).
 
 use solidml_exec::index::strides;
 use solidml_spec::{Pool, arith::div_round_half_away};
@@ -33,23 +32,6 @@ pub(crate) struct PoolPlan {
     /// AvgPool: the divisor of each output position.
     counts: Vec<i64>,
     zero_point: i64,
-    /// 2-D windows: separable passes (see [`Separable`]).
-    separable: Option<Separable>,
-}
-
-/// A 2-D window as two 1-D passes over the padded plane: per padded row, the fold of each
-/// output column's `kernel[1]` taps; then per output position, the fold of `kernel[0]` of those
-/// row results. Max and sum are associative and commutative, and the sums are exact in i32
-/// (validation caps a window at `i32::MAX / 255` taps), so the result is the same fold over
-/// the same taps.
-struct Separable {
-    /// Padded plane extents (rows, columns).
-    padded: [usize; 2],
-    /// Output extents.
-    out: [usize; 2],
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    dilations: [usize; 2],
 }
 
 /// The padded scratch plane's extent per spatial axis: the input after `pads_begin`, and the
@@ -137,13 +119,6 @@ impl PoolPlan {
             taps,
             counts,
             zero_point: p.zero_point as i64,
-            separable: (s == 2).then(|| Separable {
-                padded: [padded[0] as usize, padded[1] as usize],
-                out: [out_sp[0] as usize, out_sp[1] as usize],
-                kernel: [p.kernel[0] as usize, p.kernel[1] as usize],
-                strides: [p.strides[0] as usize, p.strides[1] as usize],
-                dilations: [p.dilations[0] as usize, p.dilations[1] as usize],
-            }),
         }
     }
 
@@ -159,15 +134,12 @@ impl PoolPlan {
         }
         let sentinel = if self.max { i8::MIN } else { self.zero_point as i8 };
         let mut buf = vec![sentinel; self.padded_plane];
-        let mut rows = self.separable.as_ref().map_or(vec![], |sep| vec![0i32; sep.padded[0] * sep.out[1]]);
         for (plane, dst) in out.chunks_exact_mut(out_plane).enumerate() {
             let src = &x[plane * self.in_plane..(plane + 1) * self.in_plane];
             for (r, &at) in self.rows.iter().enumerate() {
                 buf[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
             }
-            if let Some(sep) = &self.separable {
-                self.separable_plane(sep, &buf, dst, &mut rows);
-            } else if self.max {
+            if self.max {
                 for (d, &start) in dst.iter_mut().zip(&self.starts) {
                     let window = &buf[start as usize..];
                     *d = self.taps.iter().fold(i8::MIN, |m, &t| m.max(window[t as usize]));
@@ -182,31 +154,5 @@ impl PoolPlan {
             }
         }
         solidml_exec::Value::I8(out)
-    }
-
-    /// One plane through the two passes of a 2-D window.
-    fn separable_plane(&self, sep: &Separable, buf: &[i8], dst: &mut [i8], rows: &mut [i32]) {
-        let ([ph, pw], [oh, ow]) = (sep.padded, sep.out);
-        let zp = self.zero_point as i32;
-        for y in 0..ph {
-            let src = &buf[y * pw..(y + 1) * pw];
-            for (ox, r) in rows[y * ow..(y + 1) * ow].iter_mut().enumerate() {
-                let taps = (0..sep.kernel[1]).map(|kx| src[ox * sep.strides[1] + kx * sep.dilations[1]] as i32);
-                *r = if self.max { taps.fold(i8::MIN as i32, i32::max) } else { taps.map(|q| q - zp).sum() };
-            }
-        }
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let taps = (0..sep.kernel[0]).map(|ky| rows[(oy * sep.strides[0] + ky * sep.dilations[0]) * ow + ox]);
-                let o = oy * ow + ox;
-                dst[o] = if self.max {
-                    taps.fold(i8::MIN as i32, i32::max) as i8
-                } else {
-                    let count = self.counts[o];
-                    let avg = if count == 0 { 0 } else { div_round_half_away(taps.map(|v| v as i64).sum(), count) };
-                    (avg + self.zero_point).clamp(-128, 127) as i8
-                };
-            }
-        }
     }
 }
