@@ -14,21 +14,21 @@ use solidml_spec::{
 
 /// One accumulating op's epilogue, expanded per output channel.
 #[derive(Debug, Clone)]
-pub struct Requant {
+pub(crate) struct Requant {
     /// `bias[c] − zp_in · Σ_k w[c, k]`, wrapped to i32.
-    pub folded_bias: Vec<i32>,
+    pub(crate) folded_bias: Vec<i32>,
     /// The multiplier of each channel.
-    pub multipliers: Vec<Multiplier>,
+    pub(crate) multipliers: Vec<Multiplier>,
     /// The output zero point.
-    pub output_zero_point: i32,
+    pub(crate) output_zero_point: i32,
     /// The final clamp.
-    pub clamp: (i8, i8),
+    pub(crate) clamp: (i8, i8),
 }
 
 impl Requant {
     /// The epilogue of `channels` output channels whose weight rows are `weights`
     /// (`channels × k`, row-major), with `bias` and `input_zero_point`.
-    pub fn new(e: &Epilogue, weights: &[i8], bias: &[i32], input_zero_point: i32) -> Requant {
+    pub(crate) fn new(e: &Epilogue, weights: &[i8], bias: &[i32], input_zero_point: i32) -> Requant {
         let channels = bias.len();
         let k = weights.len().checked_div(channels).unwrap_or(0);
         let folded_bias = (0..channels)
@@ -43,7 +43,7 @@ impl Requant {
 
     /// The output code of channel `c` for the GEMM sum `sum` (without the folded bias).
     #[inline]
-    pub fn apply(&self, c: usize, sum: i32) -> i8 {
+    pub(crate) fn apply(&self, c: usize, sum: i32) -> i8 {
         let acc = sum.wrapping_add(self.folded_bias[c]);
         clamp_i8(requantize(acc, self.multipliers[c]).saturating_add(self.output_zero_point), self.clamp.0, self.clamp.1)
     }
@@ -52,7 +52,7 @@ impl Requant {
 /// Sixteen sums of one tile row through the epilogue at once: `channel(l)` is the channel of
 /// lane `l` (one channel for a Conv row, sixteen consecutive ones for a Dense row).
 #[derive(Debug, Clone, Copy)]
-pub enum Lanes16 {
+pub(crate) enum Lanes16 {
     /// Every lane is channel `c`.
     Channel(usize),
     /// Lane `l` is channel `c0 + l`.
@@ -62,7 +62,7 @@ pub enum Lanes16 {
 /// Per-lane constants of the vector epilogue, padded so a 16-lane load from any channel stays
 /// in bounds.
 #[derive(Debug, Clone)]
-pub struct VectorConstants {
+pub(crate) struct VectorConstants {
     folded_bias: Vec<i32>,
     mantissas: Vec<i32>,
     /// `−shift` (every shift is ≤ 0 on the vector path).
@@ -72,7 +72,7 @@ pub struct VectorConstants {
 impl Requant {
     /// The constants of the vector epilogue, when every multiplier is below 1 (no left shift):
     /// the layers compilers make. Other layers take the scalar epilogue.
-    pub fn vector_constants(&self) -> Option<VectorConstants> {
+    pub(crate) fn vector_constants(&self) -> Option<VectorConstants> {
         if self.multipliers.iter().any(|m| m.shift > 0) {
             return None;
         }
@@ -90,7 +90,14 @@ impl Requant {
     /// `out[l] = apply(channel(l), sums[l])` for `l < out.len()` (at most 16), with the vector
     /// epilogue when `vector` is given and AVX2 runs, the scalar one otherwise.
     #[inline]
-    pub fn apply16(&self, vector: Option<&VectorConstants>, kernel: crate::gemm::Kernel, lanes: Lanes16, sums: &[i32; 16], out: &mut [i8]) {
+    pub(crate) fn apply16(
+        &self,
+        vector: Option<&VectorConstants>,
+        kernel: crate::gemm::Kernel,
+        lanes: Lanes16,
+        sums: &[i32; 16],
+        out: &mut [i8],
+    ) {
         #[cfg(target_arch = "x86_64")]
         if let (Some(v), crate::gemm::Kernel::Avx2) = (vector, kernel) {
             // SAFETY: the Avx2 kernel is only chosen on CPUs with AVX2; the constants are

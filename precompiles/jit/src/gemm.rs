@@ -20,12 +20,12 @@
 //! AVX2), or the same sums in portable scalar code on other CPUs ([`Kernel`]).
 
 /// Rows per tile (broadcast side).
-pub const MR: usize = 6;
+pub(crate) const MR: usize = 6;
 /// Columns per tile (lane side): two 256-bit vectors of eight i32.
-pub const NR: usize = 16;
+pub(crate) const NR: usize = 16;
 
 /// The accumulators of one tile, row-major.
-pub type Tile = [[i32; NR]; MR];
+pub(crate) type Tile = [[i32; NR]; MR];
 
 /// Which implementation of the tile kernel runs. Every one gives the same exact sums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl Kernel {
     /// `acc = Σ_kp` of one tile: `a` is one [`Broadcast`] block (`kp · MR` pairs), `b` one
     /// [`Lanes`] block (`kp · NR · 2` values); `acc` is overwritten.
     #[inline]
-    pub fn tile(self, a: &[i32], b: &[i16], acc: &mut Tile) {
+    pub(crate) fn tile(self, a: &[i32], b: &[i16], acc: &mut Tile) {
         let kp = a.len() / MR;
         assert!(a.len() == kp * MR && b.len() == kp * NR * 2, "tile operands of {kp} pairs");
         match self {
@@ -123,25 +123,25 @@ mod avx2 {
 }
 
 /// Pairs of `k` for a reduction of length `k`.
-pub fn pairs(k: usize) -> usize {
+pub(crate) fn pairs(k: usize) -> usize {
     k.div_ceil(2)
 }
 
 /// The broadcast side of a GEMM: `rows × k` values packed in blocks of [`MR`] rows (see the
 /// module docs).
 #[derive(Debug, Clone, Default)]
-pub struct Broadcast {
+pub(crate) struct Broadcast {
     /// Blocks of `pairs(k) · MR` i32 pairs.
-    pub data: Vec<i32>,
+    pub(crate) data: Vec<i32>,
     /// Pairs of `k`.
-    pub kp: usize,
+    pub(crate) kp: usize,
     /// Rows.
-    pub rows: usize,
+    pub(crate) rows: usize,
 }
 
 impl Broadcast {
     /// Pack `rows × k` values given by `at(i, k)`.
-    pub fn pack(rows: usize, k: usize, at: impl Fn(usize, usize) -> i16) -> Broadcast {
+    pub(crate) fn pack(rows: usize, k: usize, at: impl Fn(usize, usize) -> i16) -> Broadcast {
         let kp = pairs(k);
         let blocks = rows.div_ceil(MR);
         let mut data = vec![0i32; blocks * kp * MR];
@@ -158,17 +158,17 @@ impl Broadcast {
     }
 
     /// Pack the rows of a row-major int8 matrix `rows × k`.
-    pub fn pack_rows_i8(x: &[i8], rows: usize, k: usize) -> Broadcast {
+    pub(crate) fn pack_rows_i8(x: &[i8], rows: usize, k: usize) -> Broadcast {
         Broadcast::pack(rows, k, |i, j| x[i * k + j] as i16)
     }
 
     /// Block `b` (rows `b·MR..`).
-    pub fn block(&self, b: usize) -> &[i32] {
+    pub(crate) fn block(&self, b: usize) -> &[i32] {
         &self.data[b * self.kp * MR..(b + 1) * self.kp * MR]
     }
 
     /// Number of row blocks.
-    pub fn blocks(&self) -> usize {
+    pub(crate) fn blocks(&self) -> usize {
         self.rows.div_ceil(MR)
     }
 }
@@ -176,18 +176,18 @@ impl Broadcast {
 /// The lane side of a GEMM: `k × cols` values packed in blocks of [`NR`] columns (see the
 /// module docs).
 #[derive(Debug, Clone, Default)]
-pub struct Lanes {
+pub(crate) struct Lanes {
     /// Blocks of `pairs(k) · NR · 2` values.
-    pub data: Vec<i16>,
+    pub(crate) data: Vec<i16>,
     /// Pairs of `k`.
-    pub kp: usize,
+    pub(crate) kp: usize,
     /// Columns.
-    pub cols: usize,
+    pub(crate) cols: usize,
 }
 
 impl Lanes {
     /// Pack `k × cols` values given by `at(k, j)`.
-    pub fn pack(k: usize, cols: usize, at: impl Fn(usize, usize) -> i16) -> Lanes {
+    pub(crate) fn pack(k: usize, cols: usize, at: impl Fn(usize, usize) -> i16) -> Lanes {
         let kp = pairs(k);
         let blocks = cols.div_ceil(NR);
         let mut data = vec![0i16; blocks * kp * NR * 2];
@@ -202,12 +202,12 @@ impl Lanes {
     }
 
     /// Block `b` (columns `b·NR..`).
-    pub fn block(&self, b: usize) -> &[i16] {
+    pub(crate) fn block(&self, b: usize) -> &[i16] {
         &self.data[b * self.kp * NR * 2..(b + 1) * self.kp * NR * 2]
     }
 
     /// Number of column blocks.
-    pub fn blocks(&self) -> usize {
+    pub(crate) fn blocks(&self) -> usize {
         self.cols.div_ceil(NR)
     }
 }

@@ -4,12 +4,13 @@
 //! hot operators run on exact int8 microkernels, and is bit-exact with the CPU reference (the
 //! readable definition).
 //!
-//! * **Specialized** ([`ops`]): Lut, Concat; Reduce and the pools through tables computed at prepare; Conv and Dense as GEMMs ([`gemm`]) — weights pre-packed for the
-//!   inner kernel, the input zero point folded into the bias, the tap table of each convolution
-//!   computed once (no whole im2col matrix), the requantization applied per tile
-//!   ([`epilogue`]). The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or portable
-//!   Rust; integer sums are exact whatever the instruction, so every kernel gives the same
-//!   bytes.
+//! * **Specialized** (`src/ops/`, one file per operator): Conv and Dense as GEMMs (`gemm.rs`)
+//!   — weights pre-packed for the inner kernel, the input zero point folded into the bias, the
+//!   tap table of each convolution computed once (no whole im2col matrix), the requantization
+//!   vectorized per tile row (`epilogue.rs`); the pools, Reduce, Lut and Concat through tables
+//!   computed at prepare. The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or
+//!   portable Rust; integer sums are exact whatever the instruction, so every kernel gives the
+//!   same bytes.
 //! * **Everything else** runs on a fallback executor given by the host
 //!   ([`JitBackend::with_fallback`], the CPU reference in `solidml-backends`), one node at a
 //!   time as a one-node model — this crate depends on the executor interface only. Without a
@@ -22,10 +23,12 @@
 //!
 //! Still to come (issue 12): native code generation of the loop drivers with cranelift, the
 //! remaining operators, an AVX-512 VNNI tile. Contract: the one of [`solidml_exec`] — for every
-//! validated model and input, the outputs (or the [`ExecError`]) of the CPU reference.
+//! validated model and input, the outputs (or the [`ExecError`]) of the CPU reference; without
+//! a fallback, a model with a node the JIT leaves to one is refused with
+//! [`ExecError::Backend`] instead.
 
-pub mod epilogue;
-pub mod gemm;
+mod epilogue;
+mod gemm;
 mod ops;
 
 use std::{borrow::Cow, sync::Arc};
@@ -109,7 +112,12 @@ impl JitBackend {
     }
 
     /// Use this tile kernel (the tests compare every kernel the CPU runs).
+    ///
+    /// # Panics
+    ///
+    /// When this CPU cannot run `kernel` (not in [`Kernel::available`]).
     pub fn with_kernel(mut self, kernel: Kernel) -> JitBackend {
+        assert!(Kernel::available().contains(&kernel), "this CPU cannot run the {kernel:?} tile kernel");
         self.kernel = kernel;
         self
     }

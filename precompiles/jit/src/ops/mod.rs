@@ -12,7 +12,7 @@ pub(crate) mod reduce;
 use solidml_exec::{ExecError, Value, index::strides};
 use solidml_spec::{Model, Node, Op};
 
-use crate::gemm::Kernel;
+use crate::gemm::{Kernel, MR, NR};
 
 /// A node specialized by the JIT.
 pub(crate) enum Plan {
@@ -64,7 +64,7 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
     let within = |bytes: usize| if bytes <= max_bytes { Ok(()) } else { Err(NotCompiled::TooLarge { bytes }) };
     match &node.op {
         Op::Dense(d) => {
-            within(gemm_bytes(d.in_features as usize, d.out_features as usize))?;
+            within(gemm_bytes(d.in_features as usize, d.out_features as usize).saturating_add(requant_bytes(d.out_features as usize)))?;
             Ok(Plan::Dense(dense::DensePlan::new(d)))
         }
         Op::Conv(c) => {
@@ -76,7 +76,10 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
             if in_plane >= u32::MAX as usize {
                 return Err(NotCompiled::TooLarge { bytes: in_plane });
             }
-            within(gemm_bytes(k, cout).saturating_add(klen.saturating_mul(out_plane).saturating_mul(4)))?;
+            // per group, its output channels padded to whole tiles of MR rows, i32 per k-pair
+            let groups = c.groups as usize;
+            let weights = groups.saturating_mul((cout / groups.max(1)).div_ceil(MR) * MR).saturating_mul(k.div_ceil(2)).saturating_mul(4);
+            within(weights.saturating_add(klen.saturating_mul(out_plane).saturating_mul(4)).saturating_add(requant_bytes(cout)))?;
             Ok(Plan::Conv(conv::ConvPlan::new(c, sin, sout)))
         }
         Op::MaxPool(p) | Op::AvgPool(p) => {
@@ -88,7 +91,10 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
             }
             let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
             within(
-                (padded as usize).saturating_add(numel(&sout[2..]).saturating_mul(12)).saturating_add(numel(&p.kernel).saturating_mul(4)),
+                (padded as usize)
+                    .saturating_add(numel(&sout[2..]).saturating_mul(12))
+                    .saturating_add(numel(&p.kernel).saturating_mul(4))
+                    .saturating_add(numel(&sin[2..]).saturating_mul(4)),
             )?;
             Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout)))
         }
@@ -98,7 +104,7 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
         }
         Op::Reduce(r) => {
             let sin = shape(node.inputs[0]);
-            within(sin.iter().map(|&d| d as usize).product::<usize>().saturating_mul(4))?;
+            within(reduce::ReducePlan::table_bytes(r, sin))?;
             reduce::ReducePlan::new(r, sin).map(Plan::Reduce).ok_or(NotCompiled::TooLarge { bytes: usize::MAX })
         }
         Op::Concat { axis } => {
@@ -109,9 +115,16 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
     }
 }
 
-/// An upper bound of the bytes a `k × n` operand takes packed (padding to whole blocks).
+/// An upper bound of the bytes a `k × n` lane operand takes packed (whole blocks of NR
+/// columns, i16 per value).
 fn gemm_bytes(k: usize, n: usize) -> usize {
-    (k + 2).saturating_mul(n + 16).saturating_mul(2)
+    (k + 2).saturating_mul(n + NR).saturating_mul(2)
+}
+
+/// An upper bound of the bytes an epilogue of `channels` channels holds (scalar and vector
+/// constants).
+fn requant_bytes(channels: usize) -> usize {
+    channels.saturating_add(16).saturating_mul(28)
 }
 
 /// Marks a window tap that falls in the padding.

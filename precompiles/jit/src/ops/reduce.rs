@@ -21,6 +21,19 @@ pub(crate) struct ReducePlan {
 }
 
 impl ReducePlan {
+    /// The bytes the plan of `r` over `shape` holds: an offset table unless the reduced axes
+    /// are the trailing ones.
+    pub(crate) fn table_bytes(r: &Reduce, shape: &[u32]) -> usize {
+        let rank = shape.len();
+        let mut axes: Vec<usize> = r.axes.iter().map(|&a| a as usize).collect();
+        axes.sort_unstable();
+        axes.dedup();
+        if axes.iter().enumerate().all(|(i, &a)| a == rank - axes.len() + i) {
+            return 0;
+        }
+        shape.iter().map(|&d| d as usize).product::<usize>().saturating_mul(4)
+    }
+
     /// `None` when an offset does not fit in u32 (the node runs on the fallback).
     pub(crate) fn new(r: &Reduce, shape: &[u32]) -> Option<ReducePlan> {
         let rank = shape.len();
