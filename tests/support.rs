@@ -299,6 +299,25 @@ pub enum Expected {
 }
 
 impl Expected {
+    /// Asserts an executor's run of the case `run` (a name for the messages) gives what the
+    /// case expects: equal outputs, or a run-time error whose text (`ExecError`'s, the spec's)
+    /// is the expected one. Returns whether the case expected an error.
+    pub fn check(&self, run: &str, got: Result<Vec<solidml_exec::Value>, String>) -> bool {
+        match (got, self) {
+            (Ok(outs), Expected::Outputs(want)) => {
+                let got: Vec<Vec<i64>> = outs.iter().map(value_i64).collect();
+                assert_eq!(&got, want, "{run}");
+                false
+            }
+            (Err(e), Expected::Error(want)) => {
+                assert_eq!(&e, want, "{run}");
+                true
+            }
+            (Ok(_), Expected::Error(want)) => panic!("{run}: ran where the spec fails with `{want}`"),
+            (Err(e), Expected::Outputs(_)) => panic!("{run}: {e}"),
+        }
+    }
+
     /// The `IndexOutOfRange` index and length of an expected error (what the EVM reverts with).
     pub fn index_error(&self) -> Option<(i64, usize)> {
         let Expected::Error(text) = self else { return None };

@@ -11,7 +11,7 @@
 //! (per output position, computed at prepare) plus the same tap offsets for every window — no
 //! bounds test and no per-tap table in the loop. The AvgPool divisors are computed at prepare.
 
-use solidml_exec::index::strides;
+use solidml_exec::index::{for_each_offset, strides};
 use solidml_spec::{Pool, arith::div_round_half_away};
 
 /// A pooling node ready to run.
@@ -55,29 +55,19 @@ impl PoolPlan {
         let padded: Vec<u32> = padded_extents(p, in_sp, out_sp).iter().map(|&d| d as u32).collect();
         let ps = strides(&padded);
         let s = in_sp.len();
-        // multi-index walks: offsets of every position of `shape` under `f(d, i)` per axis
-        let offsets = |shape: &[u32], f: &dyn Fn(usize, usize) -> usize| -> Vec<u32> {
-            let n = numel(shape);
-            let mut out = Vec::with_capacity(n);
-            let mut idx = vec![0usize; shape.len()];
-            for _ in 0..n {
-                out.push((0..shape.len()).map(|d| f(d, idx[d])).sum::<usize>() as u32);
-                for d in (0..shape.len()).rev() {
-                    idx[d] += 1;
-                    if idx[d] < shape[d] as usize {
-                        break;
-                    }
-                    idx[d] = 0;
-                }
-            }
+        // the scratch offset of every position of `shape` whose axis `d` steps by `step[d]`
+        let offsets = |shape: &[u32], step: &[usize]| {
+            let mut out = Vec::with_capacity(numel(shape));
+            for_each_offset(shape, [step], |[o]| out.push(o as u32));
             out
         };
         let row = in_sp.last().map_or(1, |&d| d as usize);
-        let row_shape: Vec<u32> = if s == 0 { vec![] } else { in_sp[..s - 1].to_vec() };
-        let last_pad = if s == 0 { 0 } else { p.pads_begin[s - 1] as usize * ps[s - 1] };
-        let rows = offsets(&row_shape, &|d, i| (i + p.pads_begin[d] as usize) * ps[d]).iter().map(|&o| o + last_pad as u32).collect();
-        let starts = offsets(out_sp, &|d, i| i * p.strides[d] as usize * ps[d]);
-        let taps = offsets(&p.kernel, &|d, k| k * p.dilations[d] as usize * ps[d]);
+        let outer = s.saturating_sub(1);
+        // the input's first element sits after the padding before every axis
+        let first = (0..s).map(|d| p.pads_begin[d] as usize * ps[d]).sum::<usize>() as u32;
+        let rows = offsets(&in_sp[..outer], &ps[..outer]).iter().map(|&o| o + first).collect();
+        let starts = offsets(out_sp, &(0..s).map(|d| p.strides[d] as usize * ps[d]).collect::<Vec<_>>());
+        let taps = offsets(&p.kernel, &(0..s).map(|d| p.dilations[d] as usize * ps[d]).collect::<Vec<_>>());
         let klen = numel(&p.kernel);
         let counts = if max {
             vec![]
@@ -94,17 +84,11 @@ impl PoolPlan {
                     })
                     .count() as i64
             };
-            let mut counts = Vec::with_capacity(numel(out_sp));
-            let mut idx = vec![0usize; s];
-            for _ in 0..numel(out_sp) {
-                counts.push((0..s).map(|d| inside(d, idx[d])).product());
-                for d in (0..s).rev() {
-                    idx[d] += 1;
-                    if idx[d] < out_sp[d] as usize {
-                        break;
-                    }
-                    idx[d] = 0;
-                }
+            // the count of a window is the product of its axes' counts (row-major over the output)
+            let inside = &inside;
+            let mut counts = vec![1i64];
+            for (d, &n) in out_sp.iter().enumerate() {
+                counts = counts.iter().flat_map(|&c| (0..n as usize).map(move |o| c * inside(d, o))).collect();
             }
             counts
         };
