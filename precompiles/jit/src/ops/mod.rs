@@ -111,7 +111,25 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
             let shapes: Vec<&[u32]> = node.inputs.iter().map(|&i| shape(i)).collect();
             Ok(Plan::Concat(concat::ConcatPlan::new(*axis, &shapes)))
         }
-        op => Err(NotCompiled::Op(op.kind())),
+        // `crate::ON_FALLBACK`, op by op: a new spec op must be placed here or above
+        Op::Binary(_)
+        | Op::Extremum(_)
+        | Op::View(_)
+        | Op::Pad(_)
+        | Op::Softmax(_)
+        | Op::ArgMax { .. }
+        | Op::Take { .. }
+        | Op::Gather { .. }
+        | Op::ConvTranspose(_)
+        | Op::MatMul(_)
+        | Op::BinaryLut { .. }
+        | Op::GatherDynamic { .. }
+        | Op::InstanceNorm(_)
+        | Op::IntBinary { .. }
+        | Op::Lrn(_)
+        | Op::Normalize(_)
+        | Op::CumSum(_)
+        | Op::LogSoftmax(_) => Err(NotCompiled::Op(node.op.kind())),
     }
 }
 
