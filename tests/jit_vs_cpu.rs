@@ -5,7 +5,9 @@
 //!    or the run-time error a case expects);
 //! 2. every example model on a batch of evaluation inputs;
 //! 3. randomized valid spec models over every op (`random_spec.rs`), and more over the ops the
-//!    JIT specializes; Conv and Dense also at larger sizes, so tiles have partial edges;
+//!    JIT specializes; Conv and Dense also at larger sizes, so tiles have partial edges; and
+//!    pools, depthwise convolutions and reductions at sizes where their row-wise vector loops
+//!    run (rows of 8 and more, strides 1 to 3, padding, dilation);
 //! 4. the JIT's own failures: a model with a node it cannot specialize is refused without a
 //!    fallback, input errors equal the CPU's.
 //!
@@ -285,4 +287,144 @@ fn the_model_cap_leaves_the_rest_to_the_fallback() {
         let x: Vec<Value> = s.iter().enumerate().map(|(j, v)| runner::quantize_input(&model, j, v)).collect();
         assert_eq!(capped.run(&x).unwrap(), full.run(&x).unwrap());
     }
+}
+
+/// Pools, depthwise convolutions, reductions and broadcasting element-wise ops large enough for
+/// the JIT's row-wise vector loops (output rows of 8 positions and more), with every stride,
+/// padding, dilation and broadcast kind.
+#[test]
+fn large_pools_depthwise_convolutions_reductions_and_binaries_match_the_cpu() {
+    use solidml_spec::{Conv, DType, Epilogue, Node, Op, Pool, Quant, Reduce, ReduceKind, TensorInfo, arith::Multiplier};
+    let mut rng = Rng(0x5eed_f00d);
+    let t = |name: &str, shape: Vec<u32>, zp: i32| TensorInfo {
+        name: name.into(),
+        shape,
+        dtype: DType::I8,
+        quant: Some(Quant { scale: 0.1, zero_point: zp }),
+    };
+    let mut checked = 0;
+    for case in 0..120 {
+        let zp = rng.range(-128, 127) as i32;
+        let (c, h, w) = (rng.range(1, 6) as u32, rng.range(8, 40) as u32, rng.range(8, 40) as u32);
+        let (k, s, d) = (rng.range(1, 4) as u32, rng.range(1, 3) as u32, rng.range(1, 2) as u32);
+        let pad = rng.range(0, k as i64 - 1) as u32;
+        let o = |n: u32| (n + 2 * pad - d * (k - 1) - 1) / s + 1;
+        let batch = rng.range(1, 2) as u32;
+        let sin = vec![batch, c, h, w];
+        let mut extra: Option<Vec<u32>> = None;
+        let (op, sout, out_zp) = match case % 4 {
+            0 => {
+                let p = Pool {
+                    kernel: vec![k, k],
+                    strides: vec![s, s],
+                    dilations: vec![d, d],
+                    pads_begin: vec![pad, pad],
+                    pads_end: vec![pad, pad],
+                    count_include_pad: rng.range(0, 1) == 1,
+                    zero_point: zp,
+                };
+                let op = if rng.range(0, 1) == 1 { Op::MaxPool(p) } else { Op::AvgPool(p) };
+                (op, vec![batch, c, o(h), o(w)], zp)
+            }
+            1 => {
+                let klen = (k * k) as usize;
+                let conv = Conv {
+                    kernel: vec![k, k],
+                    strides: vec![s, s],
+                    dilations: vec![d, d],
+                    pads_begin: vec![pad, pad],
+                    pads_end: vec![pad, pad],
+                    groups: c,
+                    input_zero_point: zp,
+                    weights: rng.i8s(c as usize * klen),
+                    bias: (0..c).map(|_| rng.range(-50_000, 50_000) as i32).collect(),
+                    epilogue: Epilogue {
+                        multipliers: (0..c).map(|_| Multiplier::from_real(0.0005 + rng.f32() as f64 * 0.05)).collect(),
+                        output_zero_point: rng.range(-20, 20) as i32,
+                        clamp_min: -128,
+                        clamp_max: 127,
+                    },
+                };
+                (Op::Conv(conv), vec![batch, c, o(h), o(w)], 0)
+            }
+            3 => {
+                // Add/Sub/Mul or Max/Min, the second operand broadcast along some axes
+                let b_shape: Vec<u32> = sin.iter().map(|&d| if rng.range(0, 2) == 0 { 1 } else { d }).collect();
+                let kind = rng.range(0, 4);
+                let op = if kind >= 3 {
+                    Op::Extremum(if kind == 3 { solidml_spec::Extremum::Max } else { solidml_spec::Extremum::Min })
+                } else {
+                    let kind = [solidml_spec::BinaryKind::Add, solidml_spec::BinaryKind::Sub, solidml_spec::BinaryKind::Mul][kind as usize];
+                    let mul = kind == solidml_spec::BinaryKind::Mul;
+                    let m = |lo: f64, hi: f64, rng: &mut Rng| Multiplier::from_real(lo + rng.f32() as f64 * (hi - lo));
+                    Op::Binary(solidml_spec::Binary {
+                        kind,
+                        a_zero_point: zp,
+                        b_zero_point: rng.range(-128, 127) as i32,
+                        left_shift: if mul { 0 } else { 20 },
+                        a_multiplier: if mul { Multiplier::from_real(0.0) } else { m(0.1, 0.99, &mut rng) },
+                        b_multiplier: if mul { Multiplier::from_real(0.0) } else { m(0.1, 0.99, &mut rng) },
+                        output_multiplier: if mul { m(0.0001, 2.0, &mut rng) } else { m(1e-7, 4e-6, &mut rng) },
+                        output_zero_point: rng.range(-20, 20) as i32,
+                        clamp_min: -128,
+                        clamp_max: 127,
+                    })
+                };
+                extra = Some(b_shape);
+                (op, sin.clone(), if kind >= 3 { zp } else { 0 })
+            }
+            _ => {
+                // a contiguous block of axes, or two apart (the offset table)
+                let axes: Vec<u32> = match rng.range(0, 3) {
+                    0 => vec![1],
+                    1 => vec![1, 2],
+                    2 => vec![2, 3],
+                    _ => vec![1, 3],
+                };
+                let kind = [ReduceKind::Sum, ReduceKind::Mean, ReduceKind::Max, ReduceKind::Min][rng.range(0, 3) as usize];
+                let r = Reduce {
+                    kind,
+                    axes: axes.clone(),
+                    input_zero_point: zp,
+                    multiplier: Multiplier::from_real(0.001 + rng.f32() as f64 * 0.5),
+                    output_zero_point: rng.range(-20, 20) as i32,
+                };
+                let mut sout = sin.clone();
+                for &a in &axes {
+                    sout[a as usize] = 1;
+                }
+                (Op::Reduce(r), sout, 0)
+            }
+        };
+        let n: usize = sin.iter().map(|&d| d as usize).product();
+        let mut model = Model {
+            name: format!("rows{case}"),
+            tensors: vec![t("x", sin, zp), t("y", sout, out_zp)],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "n".into(), op, inputs: vec![0], outputs: vec![1] }],
+            input_quant: vec![],
+        };
+        let mut x = vec![Value::I8(rng.i8s(n))];
+        if let Some(b_shape) = extra.take() {
+            // the second operand: same quantization as the output for Max/Min
+            let bzp = if matches!(model.nodes[0].op, Op::Extremum(_)) { zp } else { 0 };
+            x.push(Value::I8(rng.i8s(b_shape.iter().map(|&d| d as usize).product())));
+            model.tensors.push(t("b", b_shape, bzp));
+            model.inputs.push(2);
+            model.nodes[0].inputs.push(2);
+        }
+        if let Err(e) = solidml_spec::validate::validate(&model) {
+            panic!("case {case} is not a valid model: {e}");
+        }
+        let want = CpuExecutor::new(&model).unwrap().run(&x).unwrap();
+        for kernel in Kernel::available() {
+            let jit = JitBackend::new().with_kernel(kernel).compile(Arc::new(model.clone())).unwrap();
+            assert_eq!(jit.summary().0, 1, "case {case}: specialized without a fallback");
+            assert_eq!(jit.run(&x).unwrap(), want, "case {case} ({kernel:?}): {}", serde_json::to_string(&model).unwrap());
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 120 * Kernel::available().len());
 }

@@ -55,7 +55,14 @@ pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(Stri
         "macs": model.macs(),
         "parameters": model.parameter_count(),
         "work_units": solidml_precompile::gas::work_units(model),
-        "precompile_gas": precompile_price(model),
+        "work_classes": solidml_precompile::gas::WorkClass::ALL
+            .iter()
+            .map(|&c| (c.name().to_string(), json!(solidml_precompile::gas::Work::of(model).units(c))))
+            .collect::<serde_json::Map<_, _>>(),
+        "work_elements": solidml_precompile::gas::Work::of(model).elements,
+        "work_nodes": solidml_precompile::gas::Work::of(model).nodes,
+        "precompile_gas": precompile_price(model, solidml_precompile::GasSchedule::default()),
+        "precompile_gas_reference": precompile_price(model, solidml_precompile::GasSchedule::reference()),
     })
 }
 
@@ -73,14 +80,19 @@ pub(crate) fn inspect(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The SolidML precompile's price of one call under the default schedule (docs/precompile.md).
-fn precompile_price(model: &Model) -> u64 {
-    let (work, inputs, outputs) = (
-        solidml_precompile::gas::work_units(model),
-        solidml_precompile::abi::input_bytes(model),
-        solidml_precompile::abi::output_bytes(model),
-    );
-    solidml_precompile::GasSchedule::default().price(work, inputs, outputs)
+/// The SolidML precompile's price of one call under `schedule` (docs/precompile.md).
+fn precompile_price(model: &Model, schedule: solidml_precompile::GasSchedule) -> u64 {
+    let inputs = solidml_precompile::abi::input_bytes(model);
+    let outputs = solidml_precompile::abi::output_bytes(model);
+    schedule.price(&solidml_precompile::gas::Work::of(model), inputs, outputs)
+}
+
+/// The work units per class, `gemm 8, window 0, …`.
+fn work_classes(model: &Model) -> String {
+    use solidml_precompile::gas::{Work, WorkClass};
+    let work = Work::of(model);
+    let classes: Vec<String> = WorkClass::ALL.iter().map(|&c| format!("{} {}", c.name(), work.units(c))).collect();
+    format!("{}; {} elements, {} nodes", classes.join(", "), work.elements, work.nodes)
 }
 
 /// The human-readable report (stable: snapshot-tested).
@@ -94,9 +106,11 @@ pub(crate) fn render(model: &Model, artifact: &[u8]) -> String {
     let _ = writeln!(s, "MACs       {}", model.macs());
     let _ = writeln!(
         s,
-        "work       {} units; precompile price {} gas (default schedule)",
+        "work       {} units ({}); precompile price {} gas (default schedule; {} at the reference schedule)",
         solidml_precompile::gas::work_units(model),
-        precompile_price(model)
+        work_classes(model),
+        precompile_price(model, solidml_precompile::GasSchedule::default()),
+        precompile_price(model, solidml_precompile::GasSchedule::reference())
     );
     for (label, ids) in [("input ", &model.inputs), ("output", &model.outputs)] {
         for (position, &i) in ids.iter().enumerate() {

@@ -105,9 +105,9 @@ enum Command {
         /// (18-decimal fixed point; integer outputs as plain integers), one JSON line each
         #[arg(long)]
         fixed: bool,
-        /// Executor: the CPU reference, the wgpu GPU executor (a real GPU, else lavapipe), or
-        /// the GPU when one is present (results are identical)
-        #[arg(long, value_enum, default_value = "cpu")]
+        /// Executor: the CPU reference, the JIT, the wgpu GPU executor (a real GPU, else
+        /// lavapipe), or the GPU when one is present and the JIT otherwise (results are identical)
+        #[arg(long, value_enum, default_value = "jit")]
         backend: backend::BackendChoice,
     },
     /// Call the SolidML precompile on hex input (`modelId ++ packed inputs`), as a node does:
@@ -129,8 +129,13 @@ enum Command {
         /// Call the OpenGradient-compatible entry (0x…F4): the input is `runModelInference` calldata
         #[arg(long)]
         opengradient: bool,
-        #[arg(long, value_enum, default_value = "cpu")]
+        /// Executor (results are identical; see `solidml run --help`)
+        #[arg(long, value_enum, default_value = "jit")]
         backend: backend::BackendChoice,
+        /// Gas schedule: version 2, calibrated on the JIT, or version 1, on the CPU reference
+        /// (for networks whose nodes do not all run the JIT); docs/precompile.md
+        #[arg(long, value_enum, default_value = "jit")]
+        gas_schedule: solidml_backends::ScheduleChoice,
         /// Print one hex string `status ‖ gas ‖ data` (status 0 return, 1 revert, 2 halt; two
         /// 32-byte words, then the return data) and exit 0 whatever the call's outcome: the
         /// format SolidMLTest's native route reads through `vm.ffi`
@@ -152,7 +157,7 @@ enum Command {
     },
     /// Print inputs, outputs, quantization, parameters and MACs per layer
     Inspect { model: PathBuf },
-    /// Latency and MAC/s per model on the CPU and GPU executors next to tract's f32, an int8 GEMM on both, and the precompile's price (gas per second at the CPU's speed), all in one run
+    /// Latency and MAC/s per model on the CPU reference, the JIT and the GPU next to tract's f32 and onnxruntime, an int8 GEMM on each, and the precompile's price (gas per second at the JIT's speed), all in one run; `--gas`: the gas schedule's calibration instead
     Bench {
         /// ONNX models (default: examples/models/*.onnx)
         models: Vec<PathBuf>,
@@ -170,6 +175,13 @@ enum Command {
         /// Print the JIT's time per op kind for each model (to stderr)
         #[arg(long)]
         profile: bool,
+        /// Calibrate the gas schedule instead: per work class, the slowest shapes on the JIT and
+        /// the CPU reference and the gas per second each schedule charges for them
+        #[arg(long, conflicts_with_all = ["models", "json", "profile"])]
+        gas: bool,
+        /// With --gas: only the shapes whose name contains this text
+        #[arg(long, requires = "gas", value_name = "TEXT")]
+        only: Option<String>,
     },
     /// Lay SolidML into a foundry project (or create one in DIR): the Solidity library in
     /// lib/solidml with its remapping, solidml.toml, the models compiled into src/models with
@@ -254,12 +266,13 @@ fn main() -> Result<()> {
             compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict })
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
-        Command::Precompile { input, models, store, gas_limit, opengradient, backend, abi } => {
-            precompile::precompile(precompile::PrecompileArgs { input, models, store, gas_limit, opengradient, backend, abi })
+        Command::Precompile { input, models, store, gas_limit, opengradient, backend, gas_schedule, abi } => {
+            precompile::precompile(precompile::PrecompileArgs { input, models, store, gas_limit, opengradient, backend, gas_schedule, abi })
         }
         Command::Gas { artifacts, dense, forge_project } => gas::gas(&artifacts, dense, forge_project.as_deref()),
         Command::Inspect { model } => inspect::inspect(&model),
-        Command::Bench { models, iters, gemm, no_gpu, json, profile } => {
+        Command::Bench { gas: true, iters, only, .. } => bench::calibrate(iters, only.as_deref()),
+        Command::Bench { models, iters, gemm, no_gpu, json, profile, gas: false, .. } => {
             bench::bench(&models, iters, gemm, no_gpu, json.as_deref(), profile)
         }
         Command::Init { dir, models, calibration, force } => foundry::init(foundry::InitArgs { dir, models, calibration, force }),

@@ -25,6 +25,7 @@ pub(crate) struct PrecompileArgs {
     pub gas_limit: u64,
     pub opengradient: bool,
     pub backend: BackendChoice,
+    pub gas_schedule: solidml_backends::ScheduleChoice,
     pub abi: bool,
 }
 
@@ -38,7 +39,7 @@ pub(crate) fn precompile(args: PrecompileArgs) -> Result<()> {
         store.insert(&bytes).map_err(CliError::from)?;
     }
     let input = call_input(&args.input)?;
-    let p = SolidMlPrecompile::new(crate::backend::make(args.backend)?).with_store(store);
+    let p = SolidMlPrecompile::new(crate::backend::make(args.backend)?).with_store(store).with_schedule(args.gas_schedule.schedule());
     let outcome: Outcome =
         if args.opengradient { OpenGradientEntry::new(p).call(&input, args.gas_limit) } else { p.call(&input, args.gas_limit) };
     if args.abi {

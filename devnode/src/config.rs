@@ -10,7 +10,7 @@
 use std::{net::IpAddr, path::PathBuf};
 
 use alloy_primitives::U256;
-pub use solidml_backends::BackendChoice;
+pub use solidml_backends::{BackendChoice, ScheduleChoice};
 
 /// anvil's default mnemonic.
 pub const DEFAULT_MNEMONIC: &str = "test test test test test test test test test test test junk";
@@ -84,9 +84,14 @@ pub struct NodeArgs {
     /// Print no banner and no logs
     #[arg(short = 'q', long, visible_alias = "silent")]
     pub quiet: bool,
-    /// Which executor runs models: cpu, gpu (wgpu; lavapipe when there is no GPU), auto
+    /// Which executor runs models: cpu (the reference), jit, gpu (wgpu; lavapipe when there is
+    /// no GPU), auto (a hardware GPU, else the JIT)
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
+    /// The precompile's gas schedule: jit (version 2) or reference (version 1, for networks
+    /// whose nodes do not all run the JIT); docs/precompile.md
+    #[arg(long, value_enum, default_value_t = ScheduleChoice::Jit)]
+    pub gas_schedule: ScheduleChoice,
     /// A directory of `<modelId>.smodel` artifacts (hash-checked) served from the start
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
@@ -141,6 +146,8 @@ pub struct NodeConfig {
     pub quiet: bool,
     /// Which executor runs models.
     pub backend: BackendChoice,
+    /// The precompile's gas schedule.
+    pub gas_schedule: ScheduleChoice,
     /// Model directory served from the start.
     pub models: Option<PathBuf>,
 }
@@ -165,6 +172,7 @@ impl Default for NodeConfig {
             config_out: None,
             quiet: false,
             backend: BackendChoice::Cpu,
+            gas_schedule: ScheduleChoice::Jit,
             models: None,
         }
     }
@@ -199,6 +207,11 @@ impl NodeConfig {
     /// Run models on this executor.
     pub fn with_backend(mut self, backend: BackendChoice) -> Self {
         self.backend = backend;
+        self
+    }
+    /// Price precompile calls by this schedule.
+    pub fn with_gas_schedule(mut self, schedule: ScheduleChoice) -> Self {
+        self.gas_schedule = schedule;
         self
     }
     /// Serve the models of this directory.
@@ -243,6 +256,7 @@ impl From<NodeArgs> for NodeConfig {
             config_out: a.config_out,
             quiet: a.quiet,
             backend: a.backend,
+            gas_schedule: a.gas_schedule,
             models: a.models,
         }
     }

@@ -116,7 +116,7 @@ pub async fn spawn(config: NodeConfig) -> Result<RunningNode, DevnodeError> {
             println!("Loaded {n} model(s) from {}", dir.display());
         }
     }
-    let precompile = SolidMlPrecompile::new(executor).with_store(models.clone());
+    let precompile = SolidMlPrecompile::new(executor).with_store(models.clone()).with_schedule(config.gas_schedule.schedule());
     let registry = Address::from(MODEL_REGISTRY);
     let mut precompiles = SolidMlPrecompiles::new(SPEC, precompile).with_registry(registry);
     if !config.quiet {

@@ -20,10 +20,24 @@ from .run import run
 SOLIDML_ADDRESS = 0x501D
 OPENGRADIENT_ADDRESS = 0xF4
 
-# §Gas, version 1's constants
+# §Gas, version 2's constants (the default schedule); version 1 in REFERENCE_SCHEDULE
 BASE = 2_000
 PER_BYTE = 6
-WORK_PER_GAS = 8
+COST_UNITS = 1024
+CLASSES = ("gemm", "window", "stream", "reference")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The per-work costs of §Gas: gas per 1,024 units of each class, per 1,024 elements, per node."""
+
+    cost: dict
+    element_cost: int
+    node_cost: int
+
+
+SCHEDULE = Schedule({"gemm": 5, "window": 8, "stream": 8, "reference": 384}, element_cost=128, node_cost=64)
+REFERENCE_SCHEDULE = Schedule({c: 128 for c in CLASSES}, element_cost=0, node_cost=0)
 MAX_WORK = 1 << 40
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
@@ -41,7 +55,7 @@ class Store:
     def insert(self, artifact: bytes) -> bytes:
         m = decode(artifact)
         mid = model_id(artifact)
-        self.models[mid] = (artifact, m, work_units(m))
+        self.models[mid] = (artifact, m, work(m))
         return mid
 
     def get(self, mid: bytes):
@@ -51,32 +65,69 @@ class Store:
 # ---------------------------------------------------------------- §Gas
 
 
-def work_units(m: M.Model) -> int:
-    """``work = Σ_nodes w(node)`` (§Gas, work units table), exact over the integers."""
-    total = 0
+@dataclass
+class Work:
+    """§Gas: units per class, elements streamed, nodes."""
+
+    units: dict
+    elements: int
+    nodes: int
+
+    def total(self) -> int:
+        return sum(self.units.values())
+
+
+def work_class(op) -> str:
+    """§Gas, classes: the class of a node's op."""
+    if isinstance(op, (M.Conv, M.Dense)):
+        return "gemm"
+    if isinstance(op, (M.MaxPool, M.AvgPool)):
+        return "window"
+    if isinstance(op, (M.Lut, M.Reduce, M.Concat, M.Binary, M.Extremum)):
+        return "stream"
+    return "reference"
+
+
+def work(m: M.Model) -> Work:
+    """§Gas: the work of one inference, exact over the integers."""
+    units = {c: 0 for c in CLASSES}
+    elements = 0
     for node in m.nodes:
-        op = node.op
-        ins = [m.tensors[t] for t in node.inputs]
-        y = m.tensors[node.outputs[0]]
-        len_y = numel(y.shape)
-        x = ins[0]
-        w = 0  # the MAC formula; 0 falls to the last row
-        if isinstance(op, M.Conv):
-            w = len_y * numel(op.kernel) * (x.shape[1] // op.groups)
-        elif isinstance(op, M.ConvTranspose):
-            w = numel(x.shape) * numel(op.kernel) * y.shape[1] // op.groups
-        elif isinstance(op, M.Dense):
-            w = len_y * op.in_features
-        elif isinstance(op, M.MatMul):
-            w = len_y * x.shape[-1]
-        elif isinstance(op, M.Binary) and op.kind == "Mul":
-            w = len_y
-        elif isinstance(op, (M.MaxPool, M.AvgPool)):
-            w = len_y * numel(op.kernel) + numel(x.shape)
-        if w == 0:  # every other node: elements read, by position, plus written
-            w = sum(numel(t.shape) for t in ins) + len_y
-        total += w
-    return total
+        units[work_class(node.op)] += node_units(m, node)
+        elements += sum(numel(m.tensors[t].shape) for t in list(node.inputs) + list(node.outputs))
+        if isinstance(node.op, (M.Conv, M.Dense, M.ConvTranspose)):
+            elements += len(node.op.weights)
+    return Work(units, elements, len(m.nodes))
+
+
+def work_units(m: M.Model) -> int:
+    """``Σ_nodes w(node)`` (§Gas, work units table), exact over the integers."""
+    return work(m).total()
+
+
+def node_units(m: M.Model, node) -> int:
+    """``w(node)`` (§Gas, work units table)."""
+    op = node.op
+    ins = [m.tensors[t] for t in node.inputs]
+    y = m.tensors[node.outputs[0]]
+    len_y = numel(y.shape)
+    x = ins[0]
+    w = 0  # the MAC formula; 0 falls to the last row
+    if isinstance(op, M.Conv):
+        w = len_y * numel(op.kernel) * (x.shape[1] // op.groups)
+    elif isinstance(op, M.ConvTranspose):
+        w = numel(x.shape) * numel(op.kernel) * y.shape[1] // op.groups
+    elif isinstance(op, M.Dense):
+        w = len_y * op.in_features
+    elif isinstance(op, M.MatMul):
+        w = len_y * x.shape[-1]
+    elif isinstance(op, M.Binary) and op.kind == "Mul":
+        w = len_y
+    elif isinstance(op, (M.MaxPool, M.AvgPool)):
+        w = len_y * numel(op.kernel) + numel(x.shape)
+    if w == 0:  # every other node: elements read, by position, plus written
+        w = sum(numel(t.shape) for t in ins) + len_y
+    return w
 
 
 def packed_size(t: M.TensorInfo) -> int:
@@ -84,9 +135,15 @@ def packed_size(t: M.TensorInfo) -> int:
     return numel(t.shape) * (1 if t.dtype == "I8" else 8)
 
 
-def price(in_bytes: int, out_bytes: int, work: int) -> int:
-    """``price = base + per_byte · (in_bytes + out_bytes) + ⌈work / work_per_gas⌉``."""
-    return BASE + PER_BYTE * (in_bytes + out_bytes) + -(-work // WORK_PER_GAS)
+def work_gas(w: Work, s: Schedule = SCHEDULE) -> int:
+    """``⌈(Σ_class units · cost + elements · element_cost) / 1024⌉ + nodes · node_cost``."""
+    weighted = sum(w.units[c] * s.cost[c] for c in CLASSES) + w.elements * s.element_cost
+    return -(-weighted // COST_UNITS) + w.nodes * s.node_cost
+
+
+def price(in_bytes: int, out_bytes: int, w: Work, s: Schedule = SCHEDULE) -> int:
+    """``price = base + per_byte · (in_bytes + out_bytes) + work_gas``."""
+    return BASE + PER_BYTE * (in_bytes + out_bytes) + work_gas(w, s)
 
 
 # ---------------------------------------------------------------- §Errors
@@ -181,14 +238,14 @@ def call_solidml(store: Store, data: bytes, gas_limit: int) -> Outcome:
     entry = store.get(mid)  # 3.
     if entry is None:
         return _charge(gas_limit, early, UNKNOWN_MODEL, f"unknown model {hex_id(mid)}")
-    _, m, work = entry
-    if work > MAX_WORK:
-        return _charge(gas_limit, early, MODEL_TOO_LARGE, f"model {hex_id(mid)} exceeds the precompile's work limit ({work} > {MAX_WORK} units)")
+    _, m, w = entry
+    if w.total() > MAX_WORK:
+        return _charge(gas_limit, early, MODEL_TOO_LARGE, f"model {hex_id(mid)} exceeds the precompile's work limit ({w.total()} > {MAX_WORK} units)")
     in_bytes = sum(packed_size(m.tensors[t]) for t in m.inputs)  # 4.
     if n - 32 != in_bytes:
         return _charge(gas_limit, early, INPUT_LENGTH, f"model {hex_id(mid)} expects {in_bytes} input bytes ({layout(m)}), got {n - 32}")
     out_bytes = sum(packed_size(m.tensors[t]) for t in m.outputs)
-    p = price(n - 32, out_bytes, work)
+    p = price(n - 32, out_bytes, w)
     if p > gas_limit:  # 5.
         return Outcome("halt", b"", gas_limit)
     try:  # 6.
@@ -362,9 +419,9 @@ def call_opengradient(store: Store, calldata: bytes, gas_limit: int) -> Outcome:
     entry = store.get(mid)  # 4.
     if entry is None:
         return fail(UNKNOWN_MODEL, f"unknown model {hex_id(mid)}")
-    _, m, work = entry
-    if work > MAX_WORK:
-        return fail(MODEL_TOO_LARGE, f"model {hex_id(mid)} exceeds the precompile's work limit ({work} > {MAX_WORK} units)")
+    _, m, w = entry
+    if w.total() > MAX_WORK:
+        return fail(MODEL_TOO_LARGE, f"model {hex_id(mid)} exceeds the precompile's work limit ({w.total()} > {MAX_WORK} units)")
     if strings:  # 5.
         return fail(UNSUPPORTED, "string tensors are not supported: SolidML models take numbers only")
     # 6. number tensors: count, names, sizes, Numbers
@@ -398,7 +455,7 @@ def call_opengradient(store: Store, calldata: bytes, gas_limit: int) -> Outcome:
                 row.append(v)
         inputs.append(row)
     out_elems = sum(numel(m.tensors[t].shape) for t in m.outputs)
-    p = price(len(calldata), 64 * out_elems, work)
+    p = price(len(calldata), 64 * out_elems, w)
     if p > gas_limit:  # 7.
         return Outcome("halt", b"", gas_limit)
     try:  # 8.

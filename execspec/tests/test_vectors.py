@@ -57,9 +57,10 @@ class GasExamples(unittest.TestCase):
             doc = json.load(f)
         store = precompile.Store()
         ids = {name: store.insert(bytes.fromhex(a[2:])) for name, a in doc["models"].items()}
-        dense = store.get(ids["gas_example"])
-        self.assertEqual(dense[2], 6)
-        self.assertEqual(precompile.price(6, 1, 6), 2043)
+        w = store.get(ids["gas_example"])[2]
+        self.assertEqual((w.total(), w.units["gemm"], w.elements, w.nodes), (6, 6, 13, 1))
+        self.assertEqual(precompile.price(6, 1, w), 2108)
+        self.assertEqual(precompile.price(6, 1, w, precompile.REFERENCE_SCHEDULE), 2043)
         out = precompile.call(store, precompile.SOLIDML_ADDRESS, ids["gas_example"] + b"\0" * 7, 10**6)
         self.assertEqual((out.status, out.gas_used), ("revert", 2234))
         big = decode(bytes.fromhex(doc["models"]["too_much_work"][2:]))

@@ -4,14 +4,14 @@
 //! Per model: a `bytes32` constant (its modelId, named after the model in upper case) and an
 //! entry of `all()`: artifact path (the native route's `--model`), `NAME.sol:NAME` (the EVM
 //! route's `vm.deployCode`), and what the EVM route needs to answer like the precompile: work
-//! units, input and output bytes, the input layout its InputLength error names
-//! (`solidml_precompile::abi`, `solidml_precompile::gas::work_units`), and for the
+//! gas (the price's work term under the default schedule), input and output bytes, the input
+//! layout its InputLength error names (`solidml_precompile::abi`, `solidml_precompile::gas`), and for the
 //! OpenGradient entry every input and output tensor ([`tensors_abi`]). `ROUTE` is
 //! `[project] route`.
 
 use alloy_primitives::{I256, U256};
 use alloy_sol_types::{SolValue, sol};
-use solidml_precompile::{abi, gas::work_units};
+use solidml_precompile::{GasSchedule, abi, gas::Work};
 use solidml_spec::{DType, InputQuant, Model, io::scale_parts};
 
 use crate::config::Route;
@@ -84,6 +84,11 @@ pub fn id_constant(name: &str) -> String {
     name.to_ascii_uppercase()
 }
 
+/// The work term of one call's price under the default schedule.
+fn work_gas(model: &Model) -> u64 {
+    GasSchedule::default().work_gas(&Work::of(model))
+}
+
 /// The text of `SolidMLModels.sol`.
 pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
     let mut s = String::from(
@@ -93,12 +98,13 @@ pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
     s += "/// The project's SolidML models: ids, and what SolidMLTest's routes need to serve them.\nlibrary SolidMLModels {\n";
     for m in models {
         s += &format!(
-            "    /// `{}`: {} input bytes ({}), {} output bytes, {} work units.\n    bytes32 internal constant {} = 0x{};\n",
+            "    /// `{}`: {} input bytes ({}), {} output bytes, {} work units ({} gas).\n    bytes32 internal constant {} = 0x{};\n",
             m.name,
             abi::input_bytes(m.model),
             abi::input_layout(m.model),
             abi::output_bytes(m.model),
-            work_units(m.model),
+            Work::of(m.model).total(),
+            work_gas(m.model),
             id_constant(m.name),
             hex::encode(m.model_id)
         );
@@ -116,11 +122,11 @@ pub fn emit(models: &[ModelEntry<'_>], route: Route) -> String {
     for (i, m) in models.iter().enumerate() {
         let evm = m.evm_contract.as_ref().map(|c| format!("{c}.sol:{c}")).unwrap_or_default();
         s += &format!(
-            "        m[{i}] = SolidMLModel({{\n            id: {},\n            artifact: \"{}\",\n            evmContract: \"{}\",\n            work: {},\n            inputBytes: {},\n            outputBytes: {},\n            inputLayout: unicode\"{}\",\n            tensors: hex\"{}\"\n        }});\n",
+            "        m[{i}] = SolidMLModel({{\n            id: {},\n            artifact: \"{}\",\n            evmContract: \"{}\",\n            workGas: {},\n            inputBytes: {},\n            outputBytes: {},\n            inputLayout: unicode\"{}\",\n            tensors: hex\"{}\"\n        }});\n",
             id_constant(m.name),
             m.artifact,
             evm,
-            work_units(m.model),
+            work_gas(m.model),
             abi::input_bytes(m.model),
             abi::output_bytes(m.model),
             abi::input_layout(m.model).replace('"', "\\\""),

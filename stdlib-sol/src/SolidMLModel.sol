@@ -21,8 +21,9 @@ struct SolidMLModel {
     string artifact;
     /// `NAME.sol:NAME` for `vm.deployCode`: the EVM route ("" when the model has none).
     string evmContract;
-    /// Work units of one inference (docs/precompile.md §Gas schedule).
-    uint256 work;
+    /// The work's share of one call's price under the default schedule,
+    /// `⌈Σ_class units · cost / 1024⌉` (docs/precompile.md §Gas schedule).
+    uint256 workGas;
     /// Packed input bytes (after the modelId).
     uint256 inputBytes;
     /// Packed output bytes.

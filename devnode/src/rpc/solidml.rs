@@ -53,8 +53,8 @@ fn describe(n: &Node, m: &LoadedModel) -> Value {
         "inputBytes": m.input_bytes,
         "outputBytes": m.output_bytes,
         "macs": m.model.macs(),
-        "work": m.work,
-        "price": schedule.price(m.work, m.input_bytes, m.output_bytes),
+        "work": m.work.total(),
+        "price": schedule.price(&m.work, m.input_bytes, m.output_bytes),
         "artifactBytes": n.models.artifact(&m.id).map(|a| a.len()),
     })
 }

@@ -9,9 +9,14 @@
 //!   fallback for the nodes it does not specialize.
 //! * `gpu`: the wgpu executor on the best Vulkan adapter (a real GPU, else lavapipe); an error
 //!   when there is none.
-//! * `auto`: a hardware adapter when present, the CPU reference otherwise. A software Vulkan
-//!   device (lavapipe, `DeviceType::Cpu`) emulates the GPU on the CPU, about 13× slower than the
-//!   CPU executor here, so `auto` never picks it.
+//! * `auto`: a hardware adapter when present, the JIT otherwise (the default CPU path; the
+//!   reference stays the readable definition, `--backend cpu`). A software Vulkan device
+//!   (lavapipe, `DeviceType::Cpu`) emulates the GPU on the CPU, about 13× slower than the CPU
+//!   reference here, so `auto` never picks it.
+//!
+//! `--gas-schedule jit|reference` ([`ScheduleChoice`]): the precompile's prices, version 2
+//! (calibrated on the JIT, the default) or version 1 (on the CPU reference, for networks whose
+//! nodes do not all run the JIT). Every node of a network must use the same one.
 //!
 //! Every executor is bit-exact with the CPU reference: the choice changes speed, never results.
 
@@ -67,9 +72,31 @@ pub enum BackendChoice {
     Jit,
     /// The wgpu executor (lavapipe when there is no GPU); fails when there is no Vulkan device.
     Gpu,
-    /// A hardware GPU when present, else the CPU (never a software Vulkan device).
+    /// A hardware GPU when present, else the JIT (never a software Vulkan device).
     #[default]
     Auto,
+}
+
+/// The `--gas-schedule` flag: which of the precompile's schedules prices calls
+/// (`solidml_precompile::gas`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleChoice {
+    /// Version 2, calibrated on the JIT (`GasSchedule::default`).
+    #[default]
+    Jit,
+    /// Version 1, calibrated on the CPU reference (`GasSchedule::reference`).
+    Reference,
+}
+
+impl ScheduleChoice {
+    /// The schedule this choice names.
+    pub fn schedule(self) -> solidml_precompile::GasSchedule {
+        match self {
+            ScheduleChoice::Jit => solidml_precompile::GasSchedule::default(),
+            ScheduleChoice::Reference => solidml_precompile::GasSchedule::reference(),
+        }
+    }
 }
 
 /// The executor a choice asks for (see the crate docs); the error says how to get a Vulkan
@@ -83,9 +110,10 @@ pub fn make(choice: BackendChoice) -> Result<Arc<dyn Executor>, String> {
         })?),
         BackendChoice::Auto => GpuBackend::new().ok().filter(|g| !g.context().adapter().is_software()),
     };
-    Ok(match gpu {
-        Some(g) => Arc::new(g),
-        None => Arc::new(CpuBackend),
+    Ok(match (gpu, choice) {
+        (Some(g), _) => Arc::new(g),
+        (None, BackendChoice::Cpu) => Arc::new(CpuBackend),
+        (None, _) => Arc::new(jit()),
     })
 }
 
@@ -102,5 +130,9 @@ mod tests {
     fn cpu_is_the_reference() {
         assert_eq!(make(BackendChoice::Cpu).unwrap().name(), "cpu");
         assert!(make(BackendChoice::Jit).unwrap().name().starts_with("jit"));
+        // no hardware GPU here: auto is the JIT
+        let auto = make(BackendChoice::Auto).unwrap().name();
+        assert!(auto.starts_with("jit") || auto.starts_with("gpu"), "{auto}");
+        assert_eq!(ScheduleChoice::Reference.schedule(), solidml_precompile::GasSchedule::reference());
     }
 }

@@ -55,6 +55,24 @@ impl Kernel {
         v
     }
 
+    /// Run `f` compiled for this kernel's instruction set: with AVX2 enabled for
+    /// [`Kernel::Avx2`] (so the loops `f` inlines — it should call `#[inline(always)]` bodies —
+    /// vectorize to 256-bit `vpmaxsb`, `vpmulld`, `vpmaddwd`…), for the baseline otherwise. The
+    /// results are the same integers either way.
+    #[inline]
+    pub(crate) fn run<R>(self, f: impl FnOnce() -> R) -> R {
+        #[cfg(target_arch = "x86_64")]
+        if self == Kernel::Avx2 {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2 (`detect`).
+            return unsafe { avx2(f) };
+        }
+        f()
+    }
+
     /// `acc = Σ_kp` of one tile: `a` is one [`Broadcast`] block (`kp · MR` pairs), `b` one
     /// [`Lanes`] block (`kp · NR · 2` values); `acc` is overwritten.
     #[inline]

@@ -42,8 +42,6 @@ pub use gemm::Kernel;
 /// fallback executor. Every other operator has its file in `src/ops/` (tests/backend_layout.rs
 /// checks both ways).
 pub const ON_FALLBACK: &[&str] = &[
-    "Binary",
-    "Extremum",
     "View",
     "Pad",
     "Softmax",
@@ -254,7 +252,16 @@ impl JitModel {
                 values[o as usize] = Some(Cow::Owned(v));
             }
         }
-        Ok(m.outputs.iter().map(|&o| values[o as usize].as_deref().expect("validated").clone()).collect())
+        // outputs move out of the table (a tensor listed twice, or an input, is copied)
+        let mut outputs: Vec<Value> = Vec::with_capacity(m.outputs.len());
+        for (i, &o) in m.outputs.iter().enumerate() {
+            let v = match m.outputs[..i].iter().position(|&p| p == o) {
+                Some(first) => outputs[first].clone(),
+                None => values[o as usize].take().expect("validated").into_owned(),
+            };
+            outputs.push(v);
+        }
+        Ok(outputs)
     }
 }
 

@@ -1,13 +1,20 @@
 //! The gas schedule: what a call costs, known before any work is done.
 //!
 //! ```text
-//! gas = base + per_byte · (input bytes + output bytes) + ⌈work / work_per_gas⌉
+//! gas = base + per_byte · (input bytes + output bytes) + work_gas
+//! work_gas = ⌈(Σ_class units[class] · cost[class] + elements · element_cost) / 1024⌉ + nodes · node_cost
 //! ```
 //!
-//! `work` ([`work_units`]) is fixed per model and computed when the model is loaded: the MACs
-//! of the matrix ops (Conv, ConvTranspose, Dense, MatMul, and Mul) plus, for every other node,
-//! the elements it reads and writes (times the window size for pools). Every executor does
-//! work proportional to it, so charging it before running bounds the work by the gas limit.
+//! The [`Work`] of a model is fixed and computed when the model is loaded ([`Work::of`]):
+//! * `units`: per node, the MACs of the matrix ops (Conv, ConvTranspose, Dense, MatMul, and
+//!   Mul), or for every other node the elements it reads and writes (times the window size for
+//!   pools), summed per [`WorkClass`] (by the node's op);
+//! * `elements`: per node, the elements it reads and writes plus the constant weights of a
+//!   Conv, ConvTranspose or Dense: the memory every executor streams whatever the arithmetic;
+//! * `nodes`: the number of nodes (each has a fixed cost: a dispatch, an allocation).
+//!
+//! Every executor's time is at most proportional to these, so charging them before running
+//! bounds the work by the gas limit.
 //!
 //! Calls that fail early are charged less (all before any model work):
 //! * input shorter than 32 bytes, or over [`crate::abi::MAX_INPUT_BYTES`]: `base`;
@@ -16,18 +23,122 @@
 //!   precompile);
 //! * an error during execution (an index out of range in a Gather): the full price.
 //!
-//! The default constants are calibrated against the CPU reference executor (the slowest
-//! executor, the fallback every node has): `solidml bench` prints the gas per second each
-//! example model is charged at that executor's measured speed; docs/precompile.md records the
-//! figures. The schedule keeps that rate at or above the ~60 Mgas/s at which clients execute
-//! ordinary EVM code, so the precompile is never a cheaper way to burn a node's time: measured
-//! at 16 work units per gas, the SqueezeNet-class CNN came out at 35 Mgas/s (under-priced), so
-//! the default is 8 (about 70 Mgas/s for it, more for the smaller models).
+//! Two schedules are defined (docs/precompile.md records their calibration):
+//! * [`GasSchedule::default`] (version 2) follows the fast CPU executor (the JIT): the classes
+//!   it specializes — [`WorkClass::Gemm`], [`WorkClass::Window`], [`WorkClass::Stream`] — are
+//!   priced at the JIT's measured speed on the slowest shapes of each class, and the ops it
+//!   leaves to the reference kernels ([`WorkClass::Reference`]) at the reference's price;
+//! * [`GasSchedule::reference`] (version 1) prices every class at the CPU reference executor's
+//!   speed, 8 units per gas: for networks whose nodes do not all run the JIT.
+//!
+//! Either way the rule is the same: each class's rate keeps the gas per second of CPU time at
+//! or above the ~60 Mgas/s at which clients execute ordinary EVM code, so the precompile is
+//! never a cheaper way to burn a node's time. `solidml bench --gas` measures it per class.
 
 use solidml_spec::{Model, Op};
 
 /// Largest work (units) one call may carry; larger models are refused before running.
 pub const MAX_WORK: u64 = 1 << 40;
+
+/// Units per cost step: a class's cost is in gas per this many units.
+pub const COST_UNITS: u64 = 1024;
+
+/// How a node's work is priced: by what an executor does for its op (spec §Gas, "classes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WorkClass {
+    /// Conv and Dense: exact int8 GEMMs over pre-packed weights (MACs).
+    Gemm,
+    /// MaxPool and AvgPool: fixed windows (taps read plus elements read).
+    Window,
+    /// Lut, Reduce, Concat, Binary (Add, Sub, Mul) and Extremum (Max, Min): one streaming
+    /// pass (their units: elements read plus written, or a Mul's products).
+    Stream,
+    /// Every other op, run by kernels no faster than the reference's.
+    Reference,
+}
+
+impl WorkClass {
+    /// Every class, in schedule order.
+    pub const ALL: [WorkClass; 4] = [WorkClass::Gemm, WorkClass::Window, WorkClass::Stream, WorkClass::Reference];
+
+    /// The class of a node running `op`.
+    pub fn of(op: &Op) -> WorkClass {
+        match op {
+            Op::Conv(_) | Op::Dense(_) => WorkClass::Gemm,
+            Op::MaxPool(_) | Op::AvgPool(_) => WorkClass::Window,
+            Op::Lut(_) | Op::Reduce(_) | Op::Concat { .. } | Op::Binary(_) | Op::Extremum(_) => WorkClass::Stream,
+            // a new operator decides its class here
+            Op::ConvTranspose(_)
+            | Op::MatMul(_)
+            | Op::BinaryLut { .. }
+            | Op::IntBinary { .. }
+            | Op::View(_)
+            | Op::Pad(_)
+            | Op::Softmax(_)
+            | Op::LogSoftmax(_)
+            | Op::ArgMax { .. }
+            | Op::Take { .. }
+            | Op::Gather { .. }
+            | Op::GatherDynamic { .. }
+            | Op::InstanceNorm(_)
+            | Op::Lrn(_)
+            | Op::Normalize(_)
+            | Op::CumSum(_) => WorkClass::Reference,
+        }
+    }
+
+    /// The class's name as docs and `solidml bench --gas` print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkClass::Gemm => "gemm",
+            WorkClass::Window => "window",
+            WorkClass::Stream => "stream",
+            WorkClass::Reference => "reference",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The work of one inference: units per [`WorkClass`], elements streamed, nodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    units: [u64; 4],
+    /// Elements read and written, and constant weights (see the module docs).
+    pub elements: u64,
+    /// Nodes run.
+    pub nodes: u64,
+}
+
+impl Work {
+    /// The work of one inference of `model` (see the module docs), saturating.
+    pub fn of(model: &Model) -> Work {
+        let mut work = Work { nodes: model.nodes.len() as u64, ..Work::default() };
+        for (n, units) in model.nodes.iter().zip(node_units(model)) {
+            work.add(WorkClass::of(&n.op), units);
+            work.elements = work.elements.saturating_add(node_elements(model, n));
+        }
+        work
+    }
+
+    /// This work with `units` more in `class`, saturating.
+    pub fn add(&mut self, class: WorkClass, units: u64) {
+        let u = &mut self.units[class.index()];
+        *u = u.saturating_add(units);
+    }
+
+    /// The units in `class`.
+    pub fn units(&self, class: WorkClass) -> u64 {
+        self.units[class.index()]
+    }
+
+    /// All units of every class, saturating (what [`MAX_WORK`] bounds).
+    pub fn total(&self) -> u64 {
+        self.units.iter().fold(0u64, |a, &u| a.saturating_add(u))
+    }
+}
 
 /// The schedule's constants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,17 +147,49 @@ pub struct GasSchedule {
     pub base: u64,
     /// Per byte of input and of output.
     pub per_byte: u64,
-    /// Work units bought by one gas.
-    pub work_per_gas: u64,
+    /// Gas per [`COST_UNITS`] units of each class, in [`WorkClass::ALL`] order.
+    pub cost: [u64; 4],
+    /// Gas per [`COST_UNITS`] elements streamed.
+    pub element_cost: u64,
+    /// Gas per node.
+    pub node_cost: u64,
 }
 
 impl Default for GasSchedule {
+    /// Version 2, following the JIT (see the module docs).
     fn default() -> Self {
-        GasSchedule { base: 2_000, per_byte: 6, work_per_gas: 8 }
+        GasSchedule {
+            base: 2_000,
+            per_byte: 6,
+            cost: [GEMM_COST, WINDOW_COST, STREAM_COST, REFERENCE_COST_V2],
+            element_cost: ELEMENT_COST,
+            node_cost: NODE_COST,
+        }
     }
 }
 
+/// Version 2's price of [`WorkClass::Gemm`]: gas per 1,024 MACs.
+const GEMM_COST: u64 = 5;
+/// Version 2's price of [`WorkClass::Window`]: gas per 1,024 taps.
+const WINDOW_COST: u64 = 8;
+/// Version 2's price of [`WorkClass::Stream`]: gas per 1,024 elements.
+const STREAM_COST: u64 = 8;
+/// Version 2's price of [`WorkClass::Reference`].
+const REFERENCE_COST_V2: u64 = 384;
+/// Version 2's price of streamed elements, per 1,024.
+const ELEMENT_COST: u64 = 128;
+/// Version 2's price of a node.
+const NODE_COST: u64 = 64;
+/// Version 1's price of every class: 8 units per gas (its `work_per_gas`).
+const REFERENCE_COST: u64 = COST_UNITS / 8;
+
 impl GasSchedule {
+    /// Version 1: every class at the CPU reference executor's price, 8 units per gas, and
+    /// nothing for elements or nodes.
+    pub fn reference() -> GasSchedule {
+        GasSchedule { cost: [REFERENCE_COST; 4], element_cost: 0, node_cost: 0, ..GasSchedule::default() }
+    }
+
     /// This schedule with [`GasSchedule::base`] set to `base`.
     pub fn with_base(mut self, base: u64) -> Self {
         self.base = base;
@@ -57,10 +200,25 @@ impl GasSchedule {
         self.per_byte = per_byte;
         self
     }
-    /// This schedule with [`GasSchedule::work_per_gas`] set to `work_per_gas` (at least 1).
-    pub fn with_work_per_gas(mut self, work_per_gas: u64) -> Self {
-        self.work_per_gas = work_per_gas.max(1);
+    /// This schedule with `class` priced at `cost` gas per [`COST_UNITS`] units.
+    pub fn with_cost(mut self, class: WorkClass, cost: u64) -> Self {
+        self.cost[class.index()] = cost;
         self
+    }
+    /// This schedule with streamed elements priced at `cost` gas per [`COST_UNITS`].
+    pub fn with_element_cost(mut self, cost: u64) -> Self {
+        self.element_cost = cost;
+        self
+    }
+    /// This schedule with each node priced at `cost` gas.
+    pub fn with_node_cost(mut self, cost: u64) -> Self {
+        self.node_cost = cost;
+        self
+    }
+
+    /// The price of `class`, in gas per [`COST_UNITS`] units.
+    pub fn cost(&self, class: WorkClass) -> u64 {
+        self.cost[class.index()]
     }
 
     /// Gas of a call that fails before pricing a model (see the module docs).
@@ -68,58 +226,78 @@ impl GasSchedule {
         self.base.saturating_add(self.per_byte.saturating_mul(input_bytes as u64))
     }
 
+    /// The gas of `work` (see the module docs), saturating.
+    pub fn work_gas(&self, work: &Work) -> u64 {
+        // exact in u128: five products, each below 2^128 / 8
+        let weighted: u128 = WorkClass::ALL.iter().map(|&c| work.units(c) as u128 * self.cost(c) as u128).sum::<u128>()
+            + work.elements as u128 * self.element_cost as u128;
+        let fixed = work.nodes as u128 * self.node_cost as u128;
+        u64::try_from(weighted.div_ceil(COST_UNITS as u128) + fixed).unwrap_or(u64::MAX)
+    }
+
     /// Gas of one inference.
-    pub fn price(&self, work: u64, input_bytes: usize, output_bytes: usize) -> u64 {
+    pub fn price(&self, work: &Work, input_bytes: usize, output_bytes: usize) -> u64 {
         let bytes = (input_bytes as u64).saturating_add(output_bytes as u64);
-        self.base.saturating_add(self.per_byte.saturating_mul(bytes)).saturating_add(work.div_ceil(self.work_per_gas.max(1)))
+        self.base.saturating_add(self.per_byte.saturating_mul(bytes)).saturating_add(self.work_gas(work))
     }
 }
 
-/// Work units of one inference of `model` (see the module docs).
+/// Work units of one inference of `model`, all classes together (see the module docs).
 pub fn work_units(model: &Model) -> u64 {
-    let macs = model.macs_per_node();
-    model
-        .nodes
-        .iter()
-        .zip(macs)
-        .map(|(n, macs)| {
-            if macs > 0 {
-                return macs;
+    Work::of(model).total()
+}
+
+/// The elements `n` streams: read, written, and the constant weights of the matrix ops.
+fn node_elements(model: &Model, n: &solidml_spec::Node) -> u64 {
+    let tensors: u64 = n.inputs.iter().chain(&n.outputs).map(|&t| model.tensor(t).len() as u64).fold(0, u64::saturating_add);
+    let weights = match &n.op {
+        Op::Conv(c) => c.weights.len(),
+        Op::Dense(d) => d.weights.len(),
+        Op::ConvTranspose(c) => c.weights.len(),
+        _ => 0,
+    };
+    tensors.saturating_add(weights as u64)
+}
+
+/// Each node's work units, in node order.
+fn node_units(model: &Model) -> impl Iterator<Item = u64> + '_ {
+    model.nodes.iter().zip(model.macs_per_node()).map(|(n, macs)| {
+        if macs > 0 {
+            return macs;
+        }
+        let read: u64 = n.inputs.iter().map(|&i| model.tensor(i).len() as u64).sum();
+        let written: u64 = n.outputs.iter().map(|&o| model.tensor(o).len() as u64).sum();
+        match &n.op {
+            Op::MaxPool(p) | Op::AvgPool(p) => {
+                written.saturating_mul(p.kernel.iter().map(|&k| k as u64).product::<u64>()).saturating_add(read)
             }
-            let read: u64 = n.inputs.iter().map(|&i| model.tensor(i).len() as u64).sum();
-            let written: u64 = n.outputs.iter().map(|&o| model.tensor(o).len() as u64).sum();
-            match &n.op {
-                Op::MaxPool(p) | Op::AvgPool(p) => {
-                    written.saturating_mul(p.kernel.iter().map(|&k| k as u64).product::<u64>()).saturating_add(read)
-                }
-                // one pass over what the node reads and writes (MAC operators reach here only
-                // with no MACs: empty tensors); a new operator decides its work here
-                Op::Conv(_)
-                | Op::Dense(_)
-                | Op::ConvTranspose(_)
-                | Op::MatMul(_)
-                | Op::Binary(_)
-                | Op::Extremum(_)
-                | Op::BinaryLut { .. }
-                | Op::IntBinary { .. }
-                | Op::Lut(_)
-                | Op::View(_)
-                | Op::Pad(_)
-                | Op::Concat { .. }
-                | Op::Reduce(_)
-                | Op::Softmax(_)
-                | Op::LogSoftmax(_)
-                | Op::ArgMax { .. }
-                | Op::Take { .. }
-                | Op::Gather { .. }
-                | Op::GatherDynamic { .. }
-                | Op::InstanceNorm(_)
-                | Op::Lrn(_)
-                | Op::Normalize(_)
-                | Op::CumSum(_) => read.saturating_add(written),
-            }
-        })
-        .fold(0u64, u64::saturating_add)
+            // one pass over what the node reads and writes (MAC operators reach here only
+            // with no MACs: empty tensors); a new operator decides its work here
+            Op::Conv(_)
+            | Op::Dense(_)
+            | Op::ConvTranspose(_)
+            | Op::MatMul(_)
+            | Op::Binary(_)
+            | Op::Extremum(_)
+            | Op::BinaryLut { .. }
+            | Op::IntBinary { .. }
+            | Op::Lut(_)
+            | Op::View(_)
+            | Op::Pad(_)
+            | Op::Concat { .. }
+            | Op::Reduce(_)
+            | Op::Softmax(_)
+            | Op::LogSoftmax(_)
+            | Op::ArgMax { .. }
+            | Op::Take { .. }
+            | Op::Gather { .. }
+            | Op::GatherDynamic { .. }
+            | Op::InstanceNorm(_)
+            | Op::Lrn(_)
+            | Op::Normalize(_)
+            | Op::CumSum(_) => read.saturating_add(written),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -129,16 +307,46 @@ mod tests {
 
     #[test]
     fn work_of_a_dense_model_is_its_macs() {
+        let w = Work::of(&tiny_model());
+        assert_eq!((w.total(), w.units(WorkClass::Gemm)), (8, 8));
+        // 4 read, 2 written, 8 weights; one node
+        assert_eq!((w.elements, w.nodes), (14, 1));
         assert_eq!(work_units(&tiny_model()), 8);
     }
 
     #[test]
     fn price_follows_the_formula() {
-        let s = GasSchedule::default();
-        assert_eq!(s.price(8, 4, 2), 2_000 + 6 * 6 + 1);
-        assert_eq!(s.price(32, 0, 0), 2_000 + 4);
-        assert_eq!(s.price(33, 0, 0), 2_000 + 5);
+        let s = GasSchedule::reference();
+        let gemm = |units| {
+            let mut w = Work::default();
+            w.add(WorkClass::Gemm, units);
+            w
+        };
+        assert_eq!(s.price(&gemm(8), 4, 2), 2_000 + 6 * 6 + 1);
+        assert_eq!(s.price(&gemm(32), 0, 0), 2_000 + 4);
+        assert_eq!(s.price(&gemm(33), 0, 0), 2_000 + 5);
         assert_eq!(s.early_failure(10), 2_060);
-        assert_eq!(s.price(u64::MAX, usize::MAX, usize::MAX), u64::MAX);
+        assert_eq!(s.price(&gemm(u64::MAX), usize::MAX, usize::MAX), u64::MAX);
+        let v2 = GasSchedule::default().with_element_cost(0).with_node_cost(0);
+        assert_eq!(v2.price(&gemm(1024), 0, 0), 2_000 + GEMM_COST);
+        assert_eq!(v2.price(&gemm(1025), 0, 0), 2_000 + GEMM_COST + 1);
+        let mut w = gemm(1024);
+        (w.elements, w.nodes) = (2048, 3);
+        assert_eq!(GasSchedule::default().work_gas(&w), GEMM_COST + 2 * ELEMENT_COST + 3 * NODE_COST);
+    }
+
+    #[test]
+    fn classes_are_summed_before_the_one_rounding() {
+        let s = GasSchedule::default()
+            .with_cost(WorkClass::Window, 3)
+            .with_cost(WorkClass::Stream, 1)
+            .with_cost(WorkClass::Reference, 128)
+            .with_node_cost(0);
+        let mut w = Work::default();
+        w.add(WorkClass::Window, 100);
+        w.add(WorkClass::Stream, 100);
+        w.add(WorkClass::Reference, 1);
+        assert_eq!(s.work_gas(&w), (300 + 100 + 128u64).div_ceil(1024));
+        assert_eq!(GasSchedule::reference().work_gas(&w), 201u64.div_ceil(8));
     }
 }

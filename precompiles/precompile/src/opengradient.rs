@@ -186,7 +186,7 @@ impl OpenGradientEntry {
             Err(e) => return fail(early, PrecompileError::Abi(e)),
         };
         let out_elements: usize = model.model.outputs.iter().map(|&o| model.model.tensor(o).len()).sum();
-        let price = schedule.price(model.work, calldata.len(), out_elements.saturating_mul(OUTPUT_BYTES_PER_ELEMENT));
+        let price = schedule.price(&model.work, calldata.len(), out_elements.saturating_mul(OUTPUT_BYTES_PER_ELEMENT));
         match self.inner.execute(&model, &inputs, price, gas_limit) {
             Ok(outputs) => Outcome { gas_used: price, status: Status::Success(encode_output(&model.model, &outputs).abi_encode()) },
             Err(outcome) => outcome,

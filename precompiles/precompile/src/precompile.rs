@@ -117,8 +117,8 @@ impl SolidMlPrecompile {
             Ok(None) => return Err((early, PrecompileError::UnknownModel(*id))),
             Err(e) => return Err((early, e.into())),
         };
-        if model.work > MAX_WORK {
-            return Err((early, PrecompileError::ModelTooLarge { model_id: *id, work: model.work, max: MAX_WORK }));
+        if model.work.total() > MAX_WORK {
+            return Err((early, PrecompileError::ModelTooLarge { model_id: *id, work: model.work.total(), max: MAX_WORK }));
         }
         Ok(model)
     }
@@ -153,7 +153,7 @@ impl SolidMlPrecompile {
             };
             return Err((self.schedule.early_failure(input.len()), e));
         }
-        Ok(self.schedule.price(model.work, model.input_bytes, model.output_bytes))
+        Ok(self.schedule.price(&model.work, model.input_bytes, model.output_bytes))
     }
 
     /// One call: `modelId ++ packed inputs` in, packed outputs out.
@@ -170,7 +170,7 @@ impl SolidMlPrecompile {
             Ok(v) => v,
             Err(e) => return Outcome::fail(self.schedule.early_failure(input.len()), gas_limit, e),
         };
-        let price = self.schedule.price(model.work, model.input_bytes, model.output_bytes);
+        let price = self.schedule.price(&model.work, model.input_bytes, model.output_bytes);
         match self.execute(&model, &inputs, price, gas_limit) {
             Ok(outputs) => Outcome { gas_used: price, status: Status::Success(abi::pack_values(&outputs)) },
             Err(outcome) => outcome,
@@ -205,7 +205,7 @@ mod tests {
         let model = tiny_model();
         let want = CpuExecutor::new(&model).unwrap().run(&[Value::I8(x.to_vec())]).unwrap();
         assert_eq!(out.status, Status::Success(abi::pack_values(&want)));
-        assert_eq!(out.gas_used, GasSchedule::default().price(8, 4, 2));
+        assert_eq!(out.gas_used, GasSchedule::default().price(&crate::gas::Work::of(&model), 4, 2));
         assert_eq!(p.quote(&input(id, &x)), Ok(out.gas_used));
     }
 
@@ -240,7 +240,7 @@ mod tests {
     fn an_oversize_model_is_refused_before_any_work() {
         let bytes = tiny_artifact();
         let mut model = crate::LoadedModel::from_artifact(&bytes, None).unwrap();
-        model.work = MAX_WORK + 1;
+        model.work.add(crate::gas::WorkClass::Reference, MAX_WORK);
         let id = model.id;
         let p = SolidMlPrecompile::new(Arc::new(solidml_cpu::CpuBackend)).with_store(Arc::new(OversizeStore(Arc::new(model))));
         let out = p.call(&input(id, &[0; 4]), 10_000_000);
@@ -252,7 +252,8 @@ mod tests {
     fn too_little_gas_is_out_of_gas_consuming_the_limit() {
         let (p, id) = setup();
         let out = p.call(&input(id, &[0; 4]), 2_000);
-        assert!(matches!(out.status, Status::OutOfGas(PrecompileError::OutOfGas { needed: 2037, limit: 2000, .. })));
+        let price = GasSchedule::default().price(&crate::gas::Work::of(&tiny_model()), 4, 2);
+        assert!(matches!(out.status, Status::OutOfGas(PrecompileError::OutOfGas { needed, limit: 2000, .. }) if needed == price));
         assert_eq!(out.gas_used, 2_000);
         assert!(out.return_data().is_empty());
         // an early failure that costs more than the limit is also out of gas

@@ -29,8 +29,8 @@ pub struct LoadedModel {
     pub id: ModelId,
     /// The decoded, validated model.
     pub model: Arc<Model>,
-    /// Work units of one inference ([`gas::work_units`]).
-    pub work: u64,
+    /// Work units of one inference, per class ([`gas::Work::of`]).
+    pub work: gas::Work,
     /// Length of the packed inputs a call carries after the modelId ([`abi::input_bytes`]).
     pub input_bytes: usize,
     /// Length of the packed outputs a call returns ([`abi::output_bytes`]).
@@ -49,7 +49,7 @@ impl LoadedModel {
         let model = decode(bytes).map_err(|error| StoreError::Invalid { model_id: id, error: Box::new(error) })?;
         Ok(LoadedModel {
             id,
-            work: gas::work_units(&model),
+            work: gas::Work::of(&model),
             input_bytes: abi::input_bytes(&model),
             output_bytes: abi::output_bytes(&model),
             model: Arc::new(model),

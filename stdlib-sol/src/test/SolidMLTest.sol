@@ -80,18 +80,18 @@ abstract contract SolidMLTest {
 
     /// The precompile's price for a call to `modelId` (docs/precompile.md §Gas schedule).
     function solidmlPrice(SolidMLModel memory m) internal pure returns (uint256) {
-        return SolidMLGas.price(m.work, m.inputBytes, m.outputBytes);
+        return SolidMLGas.price(m.workGas, m.inputBytes, m.outputBytes);
     }
 }
 
-/// The gas schedule's formula (docs/precompile.md): `base + per_byte · bytes + ⌈work / 8⌉`.
+/// The gas schedule's formula (docs/precompile.md): `base + per_byte · bytes + work gas`, the
+/// work gas computed per model by `solidml build` (`SolidMLModel.workGas`).
 library SolidMLGas {
     uint256 internal constant BASE = 2_000;
     uint256 internal constant PER_BYTE = 6;
-    uint256 internal constant WORK_PER_GAS = 8;
 
-    function price(uint256 work, uint256 inputBytes, uint256 outputBytes) internal pure returns (uint256) {
-        return BASE + PER_BYTE * (inputBytes + outputBytes) + (work + WORK_PER_GAS - 1) / WORK_PER_GAS;
+    function price(uint256 workGas, uint256 inputBytes, uint256 outputBytes) internal pure returns (uint256) {
+        return BASE + PER_BYTE * (inputBytes + outputBytes) + workGas;
     }
 
     /// The charge of a call refused before any work: unknown model, wrong input length.
@@ -136,7 +136,7 @@ contract SolidMLRouter {
 
     struct Entry {
         address target;
-        uint256 work;
+        uint256 workGas;
         uint256 inputBytes;
         uint256 outputBytes;
         string inputLayout;
@@ -157,7 +157,7 @@ contract SolidMLRouter {
             SolidMLModel memory m = models[i];
             modelArgs.push("--model");
             modelArgs.push(m.artifact);
-            entries[m.id] = Entry(targets[i], m.work, m.inputBytes, m.outputBytes, m.inputLayout, m.tensors, true);
+            entries[m.id] = Entry(targets[i], m.workGas, m.inputBytes, m.outputBytes, m.inputLayout, m.tensors, true);
         }
     }
 
@@ -213,7 +213,7 @@ contract SolidMLRouter {
                 error_(3, string.concat("model 0x", hexString(abi.encodePacked(id)), " expects ", decimal(e.inputBytes), " input bytes (", e.inputLayout, "), got ", decimal(len - 32)))
             );
         }
-        uint256 price = SolidMLGas.price(e.work, e.inputBytes, e.outputBytes);
+        uint256 price = SolidMLGas.price(e.workGas, e.inputBytes, e.outputBytes);
         if (e.target == address(0)) {
             return answer(gasAtEntry, 1, price, error_(9, string.concat("model 0x", hexString(abi.encodePacked(id)), " has no pure-Solidity contract (an operator the Solidity backend refuses): use SolidMLRoute.Native")));
         }
@@ -241,7 +241,7 @@ contract SolidMLRouter {
         (SolidMLTensor[] memory ins, SolidMLTensor[] memory outs) = abi.decode(e.tensors, (SolidMLTensor[], SolidMLTensor[]));
         (bool okIn, bytes memory packed, string memory why) = SolidMLOpenGradient.packInputs(r.input, ins);
         if (!okIn) return answer(gasAtEntry, 1, SolidMLGas.earlyFailure(callData.length), error_(8, string.concat("malformed ABI input: ", why)));
-        uint256 price = SolidMLGas.price(e.work, callData.length, SolidMLOpenGradient.outputElements(outs) * SolidMLOpenGradient.OUTPUT_BYTES_PER_ELEMENT);
+        uint256 price = SolidMLGas.price(e.workGas, callData.length, SolidMLOpenGradient.outputElements(outs) * SolidMLOpenGradient.OUTPUT_BYTES_PER_ELEMENT);
         return openGradientRun(gasAtEntry, id, e.target, price, packed, outs);
     }
 

@@ -1,6 +1,7 @@
 //! Concat (spec §Concat): inputs joined along `axis`, in order — for each outer index, each
 //! input's chunk (its extent from `axis` on) copied whole; the chunk sizes are fixed at
-//! prepare and the output allocated once.
+//! prepare and the output allocated once. Each input is copied in one pass over its chunks
+//! (single elements, when the axis is the last of size-1 inputs, by plain stores).
 
 use solidml_exec::Value;
 
@@ -24,12 +25,21 @@ impl ConcatPlan {
     }
 
     pub(crate) fn run(&self, xs: &[&Value]) -> Value {
-        fn join<T: Copy>(plan: &ConcatPlan, xs: Vec<&[T]>) -> Vec<T> {
-            let mut out = Vec::with_capacity(plan.outer * plan.chunks.iter().sum::<usize>());
-            for o in 0..plan.outer {
-                for (x, &c) in xs.iter().zip(&plan.chunks) {
-                    out.extend_from_slice(&x[o * c..(o + 1) * c]);
+        fn join<T: Copy + Default>(plan: &ConcatPlan, xs: Vec<&[T]>) -> Vec<T> {
+            let stride: usize = plan.chunks.iter().sum();
+            let mut out = vec![T::default(); plan.outer * stride];
+            let mut start = 0;
+            for (x, &c) in xs.iter().zip(&plan.chunks) {
+                if c == 1 {
+                    for (dst, &v) in out[start..].iter_mut().step_by(stride).zip(&x[..plan.outer]) {
+                        *dst = v;
+                    }
+                } else if c > 0 {
+                    for (dst, src) in out[start..].chunks_mut(stride).zip(x.chunks_exact(c)) {
+                        dst[..c].copy_from_slice(src);
+                    }
                 }
+                start += c;
             }
             out
         }

@@ -30,6 +30,15 @@ impl DensePlan {
     }
 
     pub(crate) fn run(&self, kernel: Kernel, x: &[i8]) -> Result<Value, ExecError> {
+        kernel.run(
+            #[inline(always)]
+            || self.run_on(kernel, x),
+        )
+    }
+
+    /// [`DensePlan::run`]'s body, compiled for `kernel` by [`Kernel::run`].
+    #[inline(always)]
+    fn run_on(&self, kernel: Kernel, x: &[i8]) -> Result<Value, ExecError> {
         let rows = x.len().checked_div(self.k).unwrap_or(0);
         let a = Broadcast::pack_rows_i8(x, rows, self.k);
         let mut out = vec![0i8; rows * self.n];

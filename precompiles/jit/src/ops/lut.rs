@@ -4,6 +4,8 @@
 use solidml_exec::Value;
 use solidml_spec::Lut;
 
+use crate::gemm::Kernel;
+
 /// A Lut node ready to run.
 pub(crate) struct LutPlan {
     /// `256 × tables`, each table indexed by `code + 128`.
@@ -27,7 +29,15 @@ impl LutPlan {
         self.tables.len()
     }
 
-    pub(crate) fn run(&self, x: &[i8]) -> Value {
+    pub(crate) fn run(&self, kernel: Kernel, x: &[i8]) -> Value {
+        kernel.run(
+            #[inline(always)]
+            || self.run_on(x),
+        )
+    }
+
+    #[inline(always)]
+    fn run_on(&self, x: &[i8]) -> Value {
         let mut out = vec![0i8; x.len()];
         for (run, (src, dst)) in x.chunks(self.inner).zip(out.chunks_mut(self.inner)).enumerate() {
             let c = run % self.dim;

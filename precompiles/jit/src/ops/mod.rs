@@ -2,6 +2,7 @@
 //! has no file here yet (or whose plan would pass the size cap) runs on the host's fallback
 //! executor, one node at a time (`crate::JitBackend::with_fallback`).
 
+pub(crate) mod binary;
 pub(crate) mod concat;
 pub(crate) mod conv;
 pub(crate) mod dense;
@@ -22,6 +23,7 @@ pub(crate) enum Plan {
     Lut(lut::LutPlan),
     Reduce(reduce::ReducePlan),
     Concat(concat::ConcatPlan),
+    Binary(binary::BinaryPlan),
 }
 
 impl Plan {
@@ -34,6 +36,7 @@ impl Plan {
             Plan::Lut(p) => p.packed_bytes(),
             Plan::Reduce(p) => p.packed_bytes(),
             Plan::Concat(p) => p.packed_bytes(),
+            Plan::Binary(p) => p.packed_bytes(),
         }
     }
 
@@ -42,10 +45,11 @@ impl Plan {
         match self {
             Plan::Conv(p) => p.run(kernel, args[0].as_i8()),
             Plan::Dense(p) => p.run(kernel, args[0].as_i8()),
-            Plan::Pool(p) => Ok(p.run(args[0].as_i8())),
-            Plan::Lut(p) => Ok(p.run(args[0].as_i8())),
-            Plan::Reduce(p) => Ok(p.run(args[0].as_i8())),
+            Plan::Pool(p) => Ok(p.run(kernel, args[0].as_i8())),
+            Plan::Lut(p) => Ok(p.run(kernel, args[0].as_i8())),
+            Plan::Reduce(p) => Ok(p.run(kernel, args[0].as_i8())),
             Plan::Concat(p) => Ok(p.run(args)),
+            Plan::Binary(p) => Ok(p.run(kernel, args[0].as_i8(), args[1].as_i8())),
         }
     }
 }
@@ -62,6 +66,12 @@ pub(crate) enum NotCompiled {
 pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Plan, NotCompiled> {
     let shape = |id: u32| &model.tensor(id).shape[..];
     let within = |bytes: usize| if bytes <= max_bytes { Ok(()) } else { Err(NotCompiled::TooLarge { bytes }) };
+    // a two-operand element-wise node's shapes, within the cap (a table of row offsets)
+    let binary_shapes = |node: &Node| {
+        let (sa, sb, so) = (shape(node.inputs[0]), shape(node.inputs[1]), shape(node.outputs[0]));
+        let rows = so[..so.len().saturating_sub(1)].iter().map(|&d| d as usize).fold(1usize, usize::saturating_mul);
+        within(rows.saturating_mul(16).saturating_add(2048)).map(|()| (sa, sb, so))
+    };
     match &node.op {
         Op::Dense(d) => {
             within(gemm_bytes(d.in_features as usize, d.out_features as usize).saturating_add(requant_bytes(d.out_features as usize)))?;
@@ -111,10 +121,16 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
             let shapes: Vec<&[u32]> = node.inputs.iter().map(|&i| shape(i)).collect();
             Ok(Plan::Concat(concat::ConcatPlan::new(*axis, &shapes)))
         }
+        Op::Binary(b) => {
+            let (sa, sb, so) = binary_shapes(node)?;
+            Ok(Plan::Binary(binary::BinaryPlan::binary(b, sa, sb, so)))
+        }
+        Op::Extremum(e) => {
+            let (sa, sb, so) = binary_shapes(node)?;
+            Ok(Plan::Binary(binary::BinaryPlan::extremum(*e, sa, sb, so)))
+        }
         // `crate::ON_FALLBACK`, op by op: a new spec op must be placed here or above
-        Op::Binary(_)
-        | Op::Extremum(_)
-        | Op::View(_)
+        Op::View(_)
         | Op::Pad(_)
         | Op::Softmax(_)
         | Op::ArgMax { .. }

@@ -6,13 +6,23 @@
 //!   inside; an empty count gives `zp`.
 //!
 //! Each plane is copied into a scratch plane padded on every side far enough that every window
-//! lies inside it, the padding holding a sentinel: −128 for MaxPool (no code is below it), the
-//! zero point for AvgPool (it adds 0 to `Σ (q − zp)`). A window is then its start offset
-//! (per output position, computed at prepare) plus the same tap offsets for every window — no
-//! bounds test and no per-tap table in the loop. The AvgPool divisors are computed at prepare.
+//! lies inside it (a plane that needs no padding is read in place), the padding holding a sentinel: −128 for MaxPool (no code is below it), the
+//! zero point for AvgPool (it adds 0 to `Σ (q − zp)`). A window is then its start offset plus
+//! the same tap offsets for every window — no bounds test in the loop. The loops run a whole
+//! output row at a time (the last spatial axis): for each tap, one pass over the row, element
+//! `ox` reading the scratch at `row start + tap + ox · stride` (contiguous for stride 1), so
+//! they vectorize across output positions. The AvgPool divisors are computed at prepare.
+//!
+//! AvgPool divides in f64: `round_half_away(S / count)` with `|S| ≤ 255 · count` and
+//! `count < 2^32` (the scratch plane fits u32 offsets) is exact that way — `S` and `count` are
+//! exact f64 integers, the correctly rounded quotient errs by at most `255 · 2^−53`, while a
+//! quotient that is not a tie lies at least `1 / (2 · count) > 2^−33` from one, so rounding
+//! the f64 quotient half away from zero (`f64::round`) gives the integer rule's result.
 
 use solidml_exec::index::{for_each_offset, strides};
-use solidml_spec::{Pool, arith::div_round_half_away};
+use solidml_spec::Pool;
+
+use crate::gemm::Kernel;
 
 /// A pooling node ready to run.
 pub(crate) struct PoolPlan {
@@ -25,12 +35,16 @@ pub(crate) struct PoolPlan {
     padded_plane: usize,
     /// Scratch offset of each input row, in input order.
     rows: Vec<u32>,
-    /// Scratch offset of each output position's window start.
-    starts: Vec<u32>,
+    /// Scratch offset of the window start of each output row's first position.
+    row_starts: Vec<u32>,
+    /// Output positions per row (the last spatial axis).
+    out_row: usize,
+    /// Scratch step between consecutive windows of a row (the last axis's stride).
+    step: usize,
     /// Scratch offset of each tap relative to its window start.
     taps: Vec<u32>,
     /// AvgPool: the divisor of each output position.
-    counts: Vec<i64>,
+    counts: Vec<f64>,
     zero_point: i64,
 }
 
@@ -66,13 +80,15 @@ impl PoolPlan {
         // the input's first element sits after the padding before every axis
         let first = (0..s).map(|d| p.pads_begin[d] as usize * ps[d]).sum::<usize>() as u32;
         let rows = offsets(&in_sp[..outer], &ps[..outer]).iter().map(|&o| o + first).collect();
-        let starts = offsets(out_sp, &(0..s).map(|d| p.strides[d] as usize * ps[d]).collect::<Vec<_>>());
+        let out_row = out_sp.last().map_or(1, |&d| d as usize);
+        let step = p.strides.last().map_or(1, |&st| st as usize);
+        let row_starts = offsets(&out_sp[..outer], &(0..outer).map(|d| p.strides[d] as usize * ps[d]).collect::<Vec<_>>());
         let taps = offsets(&p.kernel, &(0..s).map(|d| p.dilations[d] as usize * ps[d]).collect::<Vec<_>>());
         let klen = numel(&p.kernel);
         let counts = if max {
             vec![]
         } else if p.count_include_pad {
-            vec![klen as i64; numel(out_sp)]
+            vec![klen as f64; numel(out_sp)]
         } else {
             // taps inside the input: per axis, the kernel positions whose input coordinate
             // `o·stride + k·dilation − pad_begin` lies in `0..n`
@@ -90,7 +106,8 @@ impl PoolPlan {
             for (d, &n) in out_sp.iter().enumerate() {
                 counts = counts.iter().flat_map(|&c| (0..n as usize).map(move |o| c * inside(d, o))).collect();
             }
-            counts
+            // a window with no tap inside sums to 0 (padding only): divide it by 1
+            counts.into_iter().map(|c| c.max(1) as f64).collect()
         };
         PoolPlan {
             max,
@@ -99,7 +116,9 @@ impl PoolPlan {
             row,
             padded_plane: padded.iter().map(|&d| d as usize).product(),
             rows,
-            starts,
+            row_starts,
+            out_row,
+            step,
             taps,
             counts,
             zero_point: p.zero_point as i64,
@@ -107,36 +126,119 @@ impl PoolPlan {
     }
 
     pub(crate) fn packed_bytes(&self) -> usize {
-        (self.rows.len() + self.starts.len() + self.taps.len()) * 4 + self.counts.len() * 8 + self.padded_plane
+        (self.rows.len() + self.row_starts.len() + self.taps.len()) * 4 + self.counts.len() * 8 + self.padded_plane
     }
 
-    pub(crate) fn run(&self, x: &[i8]) -> solidml_exec::Value {
-        let out_plane = self.starts.len();
+    /// Pool every plane of `x`.
+    pub(crate) fn run(&self, kernel: Kernel, x: &[i8]) -> solidml_exec::Value {
+        let out_plane = self.row_starts.len() * self.out_row;
         let mut out = vec![0i8; self.planes * out_plane];
         if out.is_empty() {
             return solidml_exec::Value::I8(out);
         }
+        kernel.run(
+            #[inline(always)]
+            || self.run_planes(x, &mut out, out_plane),
+        );
+        solidml_exec::Value::I8(out)
+    }
+
+    #[inline(always)]
+    fn run_planes(&self, x: &[i8], out: &mut [i8], out_plane: usize) {
         let sentinel = if self.max { i8::MIN } else { self.zero_point as i8 };
-        let mut buf = vec![sentinel; self.padded_plane];
+        // an unpadded plane is its own scratch plane: windows read the input in place
+        let direct = self.padded_plane == self.in_plane;
+        let mut scratch = if direct { vec![] } else { vec![sentinel; self.padded_plane] };
+        let (n, step) = (self.out_row, self.step);
+        let mut max_row = vec![i8::MIN; n];
+        let mut sum_row = vec![0i32; n];
+        // Σ (q − zp) over a window = Σ q − klen · zp (padding holds zp)
+        let zp_sum = self.taps.len() as i64 * self.zero_point;
+        let wide = self.taps.len() > 1 << 23;
         for (plane, dst) in out.chunks_exact_mut(out_plane).enumerate() {
             let src = &x[plane * self.in_plane..(plane + 1) * self.in_plane];
-            for (r, &at) in self.rows.iter().enumerate() {
-                buf[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
-            }
-            if self.max {
-                for (d, &start) in dst.iter_mut().zip(&self.starts) {
-                    let window = &buf[start as usize..];
-                    *d = self.taps.iter().fold(i8::MIN, |m, &t| m.max(window[t as usize]));
-                }
+            let buf: &[i8] = if direct {
+                src
             } else {
-                for ((d, &start), &count) in dst.iter_mut().zip(&self.starts).zip(&self.counts) {
-                    let window = &buf[start as usize..];
-                    let sum: i64 = self.taps.iter().map(|&t| window[t as usize] as i64 - self.zero_point).sum();
-                    let avg = if count == 0 { 0 } else { div_round_half_away(sum, count) };
-                    *d = (avg + self.zero_point).clamp(-128, 127) as i8;
+                for (r, &at) in self.rows.iter().enumerate() {
+                    scratch[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
+                }
+                &scratch
+            };
+            for (row, (&start, dst)) in self.row_starts.iter().zip(dst.chunks_exact_mut(n)).enumerate() {
+                let start = start as usize;
+                if n < SHORT_ROW {
+                    // rows too short to vectorize across (global pools): window by window
+                    let counts = if self.max { &[][..] } else { &self.counts[row * n..(row + 1) * n] };
+                    for (ox, d) in dst.iter_mut().enumerate() {
+                        let window = &buf[start + ox * step..];
+                        *d = if self.max {
+                            self.taps.iter().fold(i8::MIN, |m, &t| m.max(window[t as usize]))
+                        } else {
+                            let sum: i64 = self.taps.iter().map(|&t| window[t as usize] as i64).sum::<i64>() - zp_sum;
+                            (round_half_away(sum as f64 / counts[ox]) + self.zero_point as f64).clamp(-128.0, 127.0) as i8
+                        };
+                    }
+                } else if self.max {
+                    max_row.fill(i8::MIN);
+                    for &t in &self.taps {
+                        let from = &buf[start + t as usize..];
+                        strided(&mut max_row, from, step, |m, v| *m = (*m).max(v));
+                    }
+                    dst.copy_from_slice(&max_row);
+                } else if wide {
+                    // windows over 2^23 taps: sums beyond i32, one window at a time in i64
+                    let counts = &self.counts[row * n..(row + 1) * n];
+                    for (ox, (d, &count)) in dst.iter_mut().zip(counts).enumerate() {
+                        let window = &buf[start + ox * step..];
+                        let sum: i64 = self.taps.iter().map(|&t| window[t as usize] as i64).sum::<i64>() - zp_sum;
+                        *d = (round_half_away(sum as f64 / count) + self.zero_point as f64).clamp(-128.0, 127.0) as i8;
+                    }
+                } else {
+                    sum_row.fill(0);
+                    for &t in &self.taps {
+                        let from = &buf[start + t as usize..];
+                        strided(&mut sum_row, from, step, |a, v| *a = a.wrapping_add(v as i32));
+                    }
+                    let counts = &self.counts[row * n..(row + 1) * n];
+                    for ((d, &s), &count) in dst.iter_mut().zip(&sum_row).zip(counts) {
+                        // exact in i32: |Σ (q − zp)| ≤ 255 · 2^23 (i32 → f64 vectorizes, i64 does not)
+                        let q = s.wrapping_sub(zp_sum as i32) as f64 / count;
+                        *d = (round_half_away(q) + self.zero_point as f64).clamp(-128.0, 127.0) as i8;
+                    }
                 }
             }
         }
-        solidml_exec::Value::I8(out)
     }
+}
+
+/// Output rows shorter than this run window by window.
+const SHORT_ROW: usize = 8;
+
+/// `f(acc[i], from[i · step])` for every `i < acc.len()`; strides 1 and 2 (the common ones)
+/// as loops of constant stride, which vectorize.
+#[inline(always)]
+fn strided<A>(acc: &mut [A], from: &[i8], step: usize, f: impl Fn(&mut A, i8)) {
+    let n = acc.len();
+    if n == 0 {
+        return;
+    }
+    let from = &from[..(n - 1) * step + 1];
+    match step {
+        1 => acc.iter_mut().zip(from).for_each(|(a, &v)| f(a, v)),
+        2 => {
+            for i in 0..n {
+                f(&mut acc[i], from[2 * i]);
+            }
+        }
+        _ => acc.iter_mut().zip(from.iter().step_by(step)).for_each(|(a, &v)| f(a, v)),
+    }
+}
+
+/// `q` rounded half away from zero, for a quotient `q` no closer than `2^−33` to a tie unless
+/// it is one (see the module docs): `q ± 0.5` then errs by far less than that gap, and an
+/// exact tie lands on the integer away from zero. Vectorizes (`f64::round` is a libm call).
+#[inline(always)]
+fn round_half_away(q: f64) -> f64 {
+    (q + 0.5f64.copysign(q)).trunc()
 }

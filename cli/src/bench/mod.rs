@@ -20,9 +20,12 @@ use solidml_gpu::{
     GpuContext,
     bench::{bench_model, gemm_model},
 };
-use solidml_precompile::{GasSchedule, abi, gas::work_units};
+use solidml_precompile::{GasSchedule, abi, gas::Work};
 
 use crate::{data, error::CliError};
+
+mod calibration;
+pub(crate) use calibration::calibrate;
 
 /// Time budget of one measurement: at most `iters` runs, fewer once this much time is spent
 /// (at least 3), so large models (a 224×224 CNN) do not hold the bench for minutes.
@@ -158,7 +161,7 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, j
         "jit/tract",
         "jit/ort8",
         "gas",
-        "Mgas/s@cpu"
+        "Mgas/s@jit"
     );
     for path in &models {
         let mut opts = solidml_compiler::CompileOptions::default();
@@ -206,7 +209,7 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, j
             }
             None => ("-".into(), "-".into()),
         };
-        let price = GasSchedule::default().price(work_units(model), abi::input_bytes(model), abi::output_bytes(model));
+        let price = GasSchedule::default().price(&Work::of(model), abi::input_bytes(model), abi::output_bytes(model));
         let name = path.file_stem().unwrap().to_string_lossy();
         println!(
             "{:<20} {:>10} {:>11.1} {:>11.1} {:>10} {:>10} {:>10} {:>12} {:>11} {:>11} {:>9} {:>9} {:>9} {:>9} {:>10.1}",
@@ -224,7 +227,7 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, j
             ratio(fast),
             ort_int8.map_or("-".into(), |v| format!("{:.2}x", fast / v)),
             price,
-            price as f64 / ours
+            price as f64 / fast
         );
         for (backend, median_us) in [
             ("cpu", Some(ours)),
