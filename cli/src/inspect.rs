@@ -60,6 +60,7 @@ pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(Stri
             .map(|&c| (c.name().to_string(), json!(solidml_precompile::gas::Work::of(model).units(c))))
             .collect::<serde_json::Map<_, _>>(),
         "work_elements": solidml_precompile::gas::Work::of(model).elements,
+        "work_weights": solidml_precompile::gas::Work::of(model).weights,
         "work_nodes": solidml_precompile::gas::Work::of(model).nodes,
         "precompile_gas": precompile_price(model, solidml_precompile::GasSchedule::default()),
         "precompile_gas_reference": precompile_price(model, solidml_precompile::GasSchedule::reference()),
@@ -92,7 +93,7 @@ fn work_classes(model: &Model) -> String {
     use solidml_precompile::gas::{Work, WorkClass};
     let work = Work::of(model);
     let classes: Vec<String> = WorkClass::ALL.iter().map(|&c| format!("{} {}", c.name(), work.units(c))).collect();
-    format!("{}; {} elements, {} nodes", classes.join(", "), work.elements, work.nodes)
+    format!("{}; {} elements, {} weights, {} nodes", classes.join(", "), work.elements, work.weights, work.nodes)
 }
 
 /// The human-readable report (stable: snapshot-tested).

@@ -29,15 +29,16 @@ CLASSES = ("gemm", "window", "stream", "reference")
 
 @dataclass(frozen=True)
 class Schedule:
-    """The per-work costs of §Gas: gas per 1,024 units of each class, per 1,024 elements, per node."""
+    """The per-work costs of §Gas: gas per 1,024 units of each class, elements or weights; per node."""
 
     cost: dict
     element_cost: int
+    weight_cost: int
     node_cost: int
 
 
-SCHEDULE = Schedule({"gemm": 5, "window": 8, "stream": 8, "reference": 384}, element_cost=128, node_cost=64)
-REFERENCE_SCHEDULE = Schedule({c: 128 for c in CLASSES}, element_cost=0, node_cost=0)
+SCHEDULE = Schedule({"gemm": 5, "window": 16, "stream": 24, "reference": 384}, element_cost=96, weight_cost=16, node_cost=16)
+REFERENCE_SCHEDULE = Schedule({c: 128 for c in CLASSES}, element_cost=0, weight_cost=0, node_cost=0)
 MAX_WORK = 1 << 40
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
@@ -67,10 +68,11 @@ class Store:
 
 @dataclass
 class Work:
-    """§Gas: units per class, elements streamed, nodes."""
+    """§Gas: units per class, elements streamed, weights, nodes."""
 
     units: dict
     elements: int
+    weights: int
     nodes: int
 
     def total(self) -> int:
@@ -91,13 +93,13 @@ def work_class(op) -> str:
 def work(m: M.Model) -> Work:
     """§Gas: the work of one inference, exact over the integers."""
     units = {c: 0 for c in CLASSES}
-    elements = 0
+    elements = weights = 0
     for node in m.nodes:
         units[work_class(node.op)] += node_units(m, node)
         elements += sum(numel(m.tensors[t].shape) for t in list(node.inputs) + list(node.outputs))
         if isinstance(node.op, (M.Conv, M.Dense, M.ConvTranspose)):
-            elements += len(node.op.weights)
-    return Work(units, elements, len(m.nodes))
+            weights += len(node.op.weights)
+    return Work(units, elements, weights, len(m.nodes))
 
 
 def work_units(m: M.Model) -> int:
@@ -136,8 +138,8 @@ def packed_size(t: M.TensorInfo) -> int:
 
 
 def work_gas(w: Work, s: Schedule = SCHEDULE) -> int:
-    """``⌈(Σ_class units · cost + elements · element_cost) / 1024⌉ + nodes · node_cost``."""
-    weighted = sum(w.units[c] * s.cost[c] for c in CLASSES) + w.elements * s.element_cost
+    """``⌈(Σ_class units · cost + elements · element_cost + weights · weight_cost) / 1024⌉ + nodes · node_cost``."""
+    weighted = sum(w.units[c] * s.cost[c] for c in CLASSES) + w.elements * s.element_cost + w.weights * s.weight_cost
     return -(-weighted // COST_UNITS) + w.nodes * s.node_cost
 
 

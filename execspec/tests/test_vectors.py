@@ -58,8 +58,8 @@ class GasExamples(unittest.TestCase):
         store = precompile.Store()
         ids = {name: store.insert(bytes.fromhex(a[2:])) for name, a in doc["models"].items()}
         w = store.get(ids["gas_example"])[2]
-        self.assertEqual((w.total(), w.units["gemm"], w.elements, w.nodes), (6, 6, 13, 1))
-        self.assertEqual(precompile.price(6, 1, w), 2108)
+        self.assertEqual((w.total(), w.units["gemm"], w.elements, w.weights, w.nodes), (6, 6, 7, 6, 1))
+        self.assertEqual(precompile.price(6, 1, w), 2059)
         self.assertEqual(precompile.price(6, 1, w, precompile.REFERENCE_SCHEDULE), 2043)
         out = precompile.call(store, precompile.SOLIDML_ADDRESS, ids["gas_example"] + b"\0" * 7, 10**6)
         self.assertEqual((out.status, out.gas_used), ("revert", 2234))

@@ -14,7 +14,7 @@
 //! labels = "models/digits_eval_labels.npy"
 //! layout = "fast"                             # or "compact"
 //! calibrate = "minmax"                        # or "percentile" (with percentile = 99.99), "entropy"
-//! budgets = { predict_gas = 60000, predictq_gas = 45000, deploy_gas = 8000000, precompile_gas = 3400 }
+//! budgets = { predict_gas = 60000, predictq_gas = 45000, deploy_gas = 8000000, precompile_gas = 3000 }
 //! floors = { agreement = 99.0, accuracy = 98.0 }   # percent
 //! ```
 //!

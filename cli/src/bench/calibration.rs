@@ -264,7 +264,7 @@ pub(crate) fn calibrate(iters: usize, only: Option<&str>) -> Result<()> {
     let (v2, v1) = (GasSchedule::default(), GasSchedule::reference());
     let costs = |s: &GasSchedule| {
         let classes: Vec<String> = WorkClass::ALL.iter().map(|&c| format!("{} {}", c.name(), s.cost(c))).collect();
-        format!("{}, elements {}; per node {} gas", classes.join(", "), s.element_cost, s.node_cost)
+        format!("{}, elements {}, weights {}; per node {} gas", classes.join(", "), s.element_cost, s.weight_cost, s.node_cost)
     };
     println!("gas calibration, single-threaded; jit: {}", jit.name());
     println!("  default schedule (v2), gas per 1024 units: {}", costs(&v2));

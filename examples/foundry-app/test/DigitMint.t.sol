@@ -43,8 +43,9 @@ abstract contract DigitMintTest is SolidMLTest {
     address internal constant BOB = address(0xB0B);
     /// ≈ 90%: the model must give the claimed digit at least 230/256.
     uint8 internal constant MIN_CONFIDENCE = 230;
-    /// The precompile's price for one digits inference: 2,000 + 6 · (64 + 18) + ⌈6,499 / 8⌉.
-    uint256 internal constant PRECOMPILE_GAS = 3_305;
+    /// The precompile's price for one digits inference (docs/spec.md §Gas, version 2):
+    /// 2,000 + 6 · (64 + 18) + ⌈(6,464 · 5 + 35 · 384 + 301 · 96 + 6,464 · 16) / 1024⌉ + 7 · 16.
+    uint256 internal constant PRECOMPILE_GAS = 2_778;
 
     DigitMint internal nft;
 

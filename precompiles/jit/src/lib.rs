@@ -143,7 +143,7 @@ impl JitBackend {
             let step = match ops::compile(&model, node, budget) {
                 Ok(plan) => {
                     held += plan.bytes();
-                    Step::Plan(plan)
+                    Step::Plan(Box::new(plan))
                 }
                 Err(why) => {
                     let Some(fallback) = &self.fallback else {
@@ -190,7 +190,7 @@ impl Executor for JitBackend {
 /// How one node runs.
 enum Step {
     /// Specialized by the JIT.
-    Plan(ops::Plan),
+    Plan(Box<ops::Plan>),
     /// On the fallback executor, as a one-node model whose inputs are `inputs`.
     Fallback { prepared: Arc<dyn PreparedModel>, inputs: Vec<TensorId> },
 }
@@ -206,7 +206,7 @@ pub struct JitModel {
 impl JitModel {
     /// `(specialized nodes, nodes on the fallback, bytes the plans hold)`.
     pub fn summary(&self) -> (usize, usize, usize) {
-        let plans: Vec<&ops::Plan> = self.steps.iter().filter_map(|s| if let Step::Plan(p) = s { Some(p) } else { None }).collect();
+        let plans: Vec<&ops::Plan> = self.steps.iter().filter_map(|s| if let Step::Plan(p) = s { Some(&**p) } else { None }).collect();
         (plans.len(), self.steps.len() - plans.len(), plans.iter().map(|p| p.bytes()).sum())
     }
 }

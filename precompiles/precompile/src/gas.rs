@@ -2,15 +2,18 @@
 //!
 //! ```text
 //! gas = base + per_byte · (input bytes + output bytes) + work_gas
-//! work_gas = ⌈(Σ_class units[class] · cost[class] + elements · element_cost) / 1024⌉ + nodes · node_cost
+//! work_gas = ⌈(Σ_class units[class] · cost[class] + elements · element_cost + weights · weight_cost) / 1024⌉
+//!            + nodes · node_cost
 //! ```
 //!
 //! The [`Work`] of a model is fixed and computed when the model is loaded ([`Work::of`]):
 //! * `units`: per node, the MACs of the matrix ops (Conv, ConvTranspose, Dense, MatMul, and
 //!   Mul), or for every other node the elements it reads and writes (times the window size for
 //!   pools), summed per [`WorkClass`] (by the node's op);
-//! * `elements`: per node, the elements it reads and writes plus the constant weights of a
-//!   Conv, ConvTranspose or Dense: the memory every executor streams whatever the arithmetic;
+//! * `elements`: per node, the elements it reads and writes: the activations every executor
+//!   streams (and requantizes, for the matrix ops' outputs) whatever the arithmetic;
+//! * `weights`: the constant weights of the Conv, ConvTranspose and Dense nodes, read once per
+//!   call (what bounds a matrix–vector product);
 //! * `nodes`: the number of nodes (each has a fixed cost: a dispatch, an allocation).
 //!
 //! Every executor's time is at most proportional to these, so charging them before running
@@ -106,8 +109,10 @@ impl WorkClass {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Work {
     units: [u64; 4],
-    /// Elements read and written, and constant weights (see the module docs).
+    /// Elements read and written (see the module docs).
     pub elements: u64,
+    /// Constant weights of the matrix ops.
+    pub weights: u64,
     /// Nodes run.
     pub nodes: u64,
 }
@@ -119,6 +124,7 @@ impl Work {
         for (n, units) in model.nodes.iter().zip(node_units(model)) {
             work.add(WorkClass::of(&n.op), units);
             work.elements = work.elements.saturating_add(node_elements(model, n));
+            work.weights = work.weights.saturating_add(node_weights(n));
         }
         work
     }
@@ -151,6 +157,8 @@ pub struct GasSchedule {
     pub cost: [u64; 4],
     /// Gas per [`COST_UNITS`] elements streamed.
     pub element_cost: u64,
+    /// Gas per [`COST_UNITS`] weights.
+    pub weight_cost: u64,
     /// Gas per node.
     pub node_cost: u64,
 }
@@ -163,6 +171,7 @@ impl Default for GasSchedule {
             per_byte: 6,
             cost: [GEMM_COST, WINDOW_COST, STREAM_COST, REFERENCE_COST_V2],
             element_cost: ELEMENT_COST,
+            weight_cost: WEIGHT_COST,
             node_cost: NODE_COST,
         }
     }
@@ -171,23 +180,25 @@ impl Default for GasSchedule {
 /// Version 2's price of [`WorkClass::Gemm`]: gas per 1,024 MACs.
 const GEMM_COST: u64 = 5;
 /// Version 2's price of [`WorkClass::Window`]: gas per 1,024 taps.
-const WINDOW_COST: u64 = 8;
+const WINDOW_COST: u64 = 16;
 /// Version 2's price of [`WorkClass::Stream`]: gas per 1,024 elements.
-const STREAM_COST: u64 = 8;
+const STREAM_COST: u64 = 24;
 /// Version 2's price of [`WorkClass::Reference`].
 const REFERENCE_COST_V2: u64 = 384;
 /// Version 2's price of streamed elements, per 1,024.
-const ELEMENT_COST: u64 = 128;
+const ELEMENT_COST: u64 = 96;
+/// Version 2's price of weights, per 1,024.
+const WEIGHT_COST: u64 = 16;
 /// Version 2's price of a node.
-const NODE_COST: u64 = 64;
+const NODE_COST: u64 = 16;
 /// Version 1's price of every class: 8 units per gas (its `work_per_gas`).
 const REFERENCE_COST: u64 = COST_UNITS / 8;
 
 impl GasSchedule {
     /// Version 1: every class at the CPU reference executor's price, 8 units per gas, and
-    /// nothing for elements or nodes.
+    /// nothing for elements, weights or nodes.
     pub fn reference() -> GasSchedule {
-        GasSchedule { cost: [REFERENCE_COST; 4], element_cost: 0, node_cost: 0, ..GasSchedule::default() }
+        GasSchedule { cost: [REFERENCE_COST; 4], element_cost: 0, weight_cost: 0, node_cost: 0, ..GasSchedule::default() }
     }
 
     /// This schedule with [`GasSchedule::base`] set to `base`.
@@ -210,6 +221,11 @@ impl GasSchedule {
         self.element_cost = cost;
         self
     }
+    /// This schedule with weights priced at `cost` gas per [`COST_UNITS`].
+    pub fn with_weight_cost(mut self, cost: u64) -> Self {
+        self.weight_cost = cost;
+        self
+    }
     /// This schedule with each node priced at `cost` gas.
     pub fn with_node_cost(mut self, cost: u64) -> Self {
         self.node_cost = cost;
@@ -228,9 +244,10 @@ impl GasSchedule {
 
     /// The gas of `work` (see the module docs), saturating.
     pub fn work_gas(&self, work: &Work) -> u64 {
-        // exact in u128: five products, each below 2^128 / 8
+        // exact in u128: six products, each below 2^128 / 8
         let weighted: u128 = WorkClass::ALL.iter().map(|&c| work.units(c) as u128 * self.cost(c) as u128).sum::<u128>()
-            + work.elements as u128 * self.element_cost as u128;
+            + work.elements as u128 * self.element_cost as u128
+            + work.weights as u128 * self.weight_cost as u128;
         let fixed = work.nodes as u128 * self.node_cost as u128;
         u64::try_from(weighted.div_ceil(COST_UNITS as u128) + fixed).unwrap_or(u64::MAX)
     }
@@ -247,16 +264,20 @@ pub fn work_units(model: &Model) -> u64 {
     Work::of(model).total()
 }
 
-/// The elements `n` streams: read, written, and the constant weights of the matrix ops.
+/// The elements `n` streams: read (by position) and written.
 fn node_elements(model: &Model, n: &solidml_spec::Node) -> u64 {
-    let tensors: u64 = n.inputs.iter().chain(&n.outputs).map(|&t| model.tensor(t).len() as u64).fold(0, u64::saturating_add);
+    n.inputs.iter().chain(&n.outputs).map(|&t| model.tensor(t).len() as u64).fold(0, u64::saturating_add)
+}
+
+/// The constant weights of a matrix op (none for other ops).
+fn node_weights(n: &solidml_spec::Node) -> u64 {
     let weights = match &n.op {
         Op::Conv(c) => c.weights.len(),
         Op::Dense(d) => d.weights.len(),
         Op::ConvTranspose(c) => c.weights.len(),
         _ => 0,
     };
-    tensors.saturating_add(weights as u64)
+    weights as u64
 }
 
 /// Each node's work units, in node order.
@@ -310,7 +331,7 @@ mod tests {
         let w = Work::of(&tiny_model());
         assert_eq!((w.total(), w.units(WorkClass::Gemm)), (8, 8));
         // 4 read, 2 written, 8 weights; one node
-        assert_eq!((w.elements, w.nodes), (14, 1));
+        assert_eq!((w.elements, w.weights, w.nodes), (6, 8, 1));
         assert_eq!(work_units(&tiny_model()), 8);
     }
 
@@ -327,12 +348,12 @@ mod tests {
         assert_eq!(s.price(&gemm(33), 0, 0), 2_000 + 5);
         assert_eq!(s.early_failure(10), 2_060);
         assert_eq!(s.price(&gemm(u64::MAX), usize::MAX, usize::MAX), u64::MAX);
-        let v2 = GasSchedule::default().with_element_cost(0).with_node_cost(0);
+        let v2 = GasSchedule::default().with_element_cost(0).with_weight_cost(0).with_node_cost(0);
         assert_eq!(v2.price(&gemm(1024), 0, 0), 2_000 + GEMM_COST);
         assert_eq!(v2.price(&gemm(1025), 0, 0), 2_000 + GEMM_COST + 1);
         let mut w = gemm(1024);
-        (w.elements, w.nodes) = (2048, 3);
-        assert_eq!(GasSchedule::default().work_gas(&w), GEMM_COST + 2 * ELEMENT_COST + 3 * NODE_COST);
+        (w.elements, w.weights, w.nodes) = (2048, 1024, 3);
+        assert_eq!(GasSchedule::default().work_gas(&w), GEMM_COST + 2 * ELEMENT_COST + WEIGHT_COST + 3 * NODE_COST);
     }
 
     #[test]

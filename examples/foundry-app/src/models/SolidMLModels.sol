@@ -6,7 +6,7 @@ import {SolidMLModel, SolidMLRoute} from "solidml/SolidMLModel.sol";
 
 /// The project's SolidML models: ids, and what SolidMLTest's routes need to serve them.
 library SolidMLModels {
-    /// `digits`: 64 input bytes (input: int8[1×64]), 18 output bytes, 6499 work units.
+    /// `digits`: 64 input bytes (input: int8[1×64]), 18 output bytes, 6499 work units (286 gas).
     bytes32 internal constant DIGITS = 0x700d5e21170f4dc4409d2196fddacf61326d8a835e98a5ac70004428fe81c5c9;
 
     /// `[project] route` of solidml.toml: SolidMLTest's default.
@@ -19,7 +19,7 @@ library SolidMLModels {
             id: DIGITS,
             artifact: "src/models/digits.smodel",
             evmContract: "digits.sol:digits",
-            work: 6499,
+            workGas: 286,
             inputBytes: 64,
             outputBytes: 18,
             inputLayout: unicode"input: int8[1×64]",

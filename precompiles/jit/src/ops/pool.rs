@@ -41,8 +41,11 @@ pub(crate) struct PoolPlan {
     out_row: usize,
     /// Scratch step between consecutive windows of a row (the last axis's stride).
     step: usize,
-    /// Scratch offset of each tap relative to its window start.
+    /// Scratch offset of each tap relative to its window start, row-major over the kernel
+    /// (the last axis fastest).
     taps: Vec<u32>,
+    /// Taps per kernel row (the kernel's last extent).
+    kernel_row: usize,
     /// AvgPool: the divisor of each output position.
     counts: Vec<f64>,
     zero_point: i64,
@@ -119,6 +122,7 @@ impl PoolPlan {
             row_starts,
             out_row,
             step,
+            kernel_row: p.kernel.last().map_or(1, |&k| k as usize).max(1),
             taps,
             counts,
             zero_point: p.zero_point as i64,
@@ -151,6 +155,9 @@ impl PoolPlan {
         let mut scratch = if direct { vec![] } else { vec![sentinel; self.padded_plane] };
         let (n, step) = (self.out_row, self.step);
         let mut max_row = vec![i8::MIN; n];
+        // the input positions a row of strided windows spans, from its first tap
+        let span = n.saturating_sub(1) * step + 1;
+        let mut span_max = vec![i8::MIN; span];
         let mut sum_row = vec![0i32; n];
         // Σ (q − zp) over a window = Σ q − klen · zp (padding holds zp)
         let zp_sum = self.taps.len() as i64 * self.zero_point;
@@ -179,6 +186,21 @@ impl PoolPlan {
                             (round_half_away(sum as f64 / counts[ox]) + self.zero_point as f64).clamp(-128.0, 127.0) as i8
                         };
                     }
+                } else if self.max && step > 1 {
+                    // strided windows: per kernel row, the max over its taps at every input
+                    // position first (contiguous, vectorized), then one strided pass
+                    max_row.fill(i8::MIN);
+                    for row_taps in self.taps.chunks(self.kernel_row) {
+                        let first = &buf[start + row_taps[0] as usize..][..span];
+                        span_max.copy_from_slice(first);
+                        for &t in &row_taps[1..] {
+                            for (m, &v) in span_max.iter_mut().zip(&buf[start + t as usize..][..span]) {
+                                *m = (*m).max(v);
+                            }
+                        }
+                        strided(&mut max_row, &span_max, step, |m, v| *m = (*m).max(v));
+                    }
+                    dst.copy_from_slice(&max_row);
                 } else if self.max {
                     max_row.fill(i8::MIN);
                     for &t in &self.taps {
