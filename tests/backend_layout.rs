@@ -143,3 +143,34 @@ fn the_solidity_backend_refuses_exactly_its_refused_list() {
     assert_eq!(refused, with_vectors);
     assert!(emitted.len() >= 17, "emitted only {emitted:?}");
 }
+
+/// The gas schedule prices an op at the JIT's speed (a class other than `reference`) exactly
+/// when the JIT specializes it: an op the JIT leaves to the reference kernels must be priced
+/// at the reference's speed (docs/spec.md §Gas, classes).
+#[test]
+fn the_gas_classes_follow_what_the_jit_specializes() {
+    use solidml_precompile::gas::WorkClass;
+    let dir = repo().join("docs/spec/vectors");
+    let mut seen = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        for case in vector_cases(&path) {
+            for node in &case.model.nodes {
+                let priced_fast = WorkClass::of(&node.op) != WorkClass::Reference;
+                assert_eq!(
+                    priced_fast,
+                    solidml_jit::specializes(&node.op),
+                    "{}: `{}` is in gas class {:?}",
+                    path.display(),
+                    node.op.kind(),
+                    WorkClass::of(&node.op)
+                );
+                seen.insert(node.op.kind());
+            }
+        }
+    }
+    assert!(seen.len() >= 25, "only {} op kinds in the vectors: {seen:?}", seen.len());
+}

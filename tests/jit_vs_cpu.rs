@@ -6,8 +6,9 @@
 //! 2. every example model on a batch of evaluation inputs;
 //! 3. randomized valid spec models over every op (`random_spec.rs`), and more over the ops the
 //!    JIT specializes; Conv and Dense also at larger sizes, so tiles have partial edges; and
-//!    pools, depthwise convolutions and reductions at sizes where their row-wise vector loops
-//!    run (rows of 8 and more, strides 1 to 3, padding, dilation);
+//!    pools, depthwise convolutions, reductions and element-wise ops at sizes where their
+//!    row-wise vector loops and cranelift's max-pool code run (rows of 8 and 16 and more,
+//!    strides 1 to 3, padding, dilation), with and without that code;
 //! 4. the JIT's own failures: a model with a node it cannot specialize is refused without a
 //!    fallback, input errors equal the CPU's.
 //!
@@ -420,11 +421,15 @@ fn large_pools_depthwise_convolutions_reductions_and_binaries_match_the_cpu() {
         }
         let want = CpuExecutor::new(&model).unwrap().run(&x).unwrap();
         for kernel in Kernel::available() {
-            let jit = JitBackend::new().with_kernel(kernel).compile(Arc::new(model.clone())).unwrap();
-            assert_eq!(jit.summary().0, 1, "case {case}: specialized without a fallback");
-            assert_eq!(jit.run(&x).unwrap(), want, "case {case} ({kernel:?}): {}", serde_json::to_string(&model).unwrap());
-            checked += 1;
+            // cranelift's code for the max pools, and the Rust loops
+            for codegen in [true, false] {
+                let jit = JitBackend::new().with_kernel(kernel).with_codegen(codegen).compile(Arc::new(model.clone())).unwrap();
+                assert_eq!(jit.summary().0, 1, "case {case}: specialized without a fallback");
+                let got = jit.run(&x).unwrap();
+                assert_eq!(got, want, "case {case} ({kernel:?}, codegen {codegen}): {}", serde_json::to_string(&model).unwrap());
+                checked += 1;
+            }
         }
     }
-    assert_eq!(checked, 120 * Kernel::available().len());
+    assert_eq!(checked, 120 * 2 * Kernel::available().len());
 }

@@ -7,10 +7,15 @@
 //! * **Specialized** (`src/ops/`, one file per operator): Conv and Dense as GEMMs (`gemm.rs`)
 //!   — weights pre-packed for the inner kernel, the input zero point folded into the bias, the
 //!   tap table of each convolution computed once (no whole im2col matrix), the requantization
-//!   vectorized per tile row (`epilogue.rs`); the pools, Reduce, Lut and Concat through tables
-//!   computed at prepare. The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or
-//!   portable Rust; integer sums are exact whatever the instruction, so every kernel gives the
-//!   same bytes.
+//!   vectorized per tile row (`epilogue.rs`); depthwise convolutions directly; the pools,
+//!   Reduce, Lut, Concat, Add/Sub/Mul and Max/Min row by row over layouts computed at prepare.
+//!   The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or portable Rust, and the
+//!   crate's loops are compiled for AVX2 on CPUs that have it (`Kernel::run`); integer sums
+//!   are exact whatever the instruction, so every kernel gives the same bytes.
+//! * **Native code** (`codegen.rs`): loop nests whose every extent is known at prepare are
+//!   compiled with cranelift for the node alone — trip counts, strides and tap offsets
+//!   immediate, taps unrolled, 16 outputs per 128-bit vector: today the 2-D MaxPool planes
+//!   ([`JitBackend::with_codegen`] turns it off).
 //! * **Everything else** runs on a fallback executor given by the host
 //!   ([`JitBackend::with_fallback`], the CPU reference in `solidml-backends`), one node at a
 //!   time as a one-node model — this crate depends on the executor interface only. Without a
@@ -21,12 +26,13 @@
 //!   model and capped per node and per model (hosts keep prepared models in a
 //!   `solidml_exec::PreparedCache`, bounded in models).
 //!
-//! Still to come (issue 12): native code generation of the loop drivers with cranelift, the
-//! remaining operators, an AVX-512 VNNI tile. Contract: the one of [`solidml_exec`] — for every
+//! Still to come (issue 12): cranelift code for more loop nests (the convolution's patch
+//! gather, the pools' sums), the remaining operators, an AVX-512 VNNI tile. Contract: the one of [`solidml_exec`] — for every
 //! validated model and input, the outputs (or the [`ExecError`]) of the CPU reference; without
 //! a fallback, a model with a node the JIT leaves to one is refused with
 //! [`ExecError::Backend`] instead.
 
+mod codegen;
 mod epilogue;
 mod gemm;
 mod ops;
@@ -84,6 +90,7 @@ pub struct JitBackend {
     kernel: Kernel,
     max_plan_bytes: usize,
     max_model_bytes: usize,
+    codegen: bool,
 }
 
 impl Default for JitBackend {
@@ -100,7 +107,15 @@ impl JitBackend {
             kernel: Kernel::detect(),
             max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
             max_model_bytes: DEFAULT_MAX_MODEL_BYTES,
+            codegen: true,
         }
+    }
+
+    /// Whether to compile loop nests to native code with cranelift (on by default; off, the
+    /// same nodes run the crate's Rust loops — the tests compare both).
+    pub fn with_codegen(mut self, codegen: bool) -> JitBackend {
+        self.codegen = codegen;
+        self
     }
 
     /// Run the nodes the JIT does not specialize on `fallback`, one node at a time.
@@ -140,7 +155,7 @@ impl JitBackend {
         let mut held = 0usize;
         for node in &model.nodes {
             let budget = self.max_plan_bytes.min(self.max_model_bytes.saturating_sub(held));
-            let step = match ops::compile(&model, node, budget) {
+            let step = match ops::compile(&model, node, budget, self.codegen) {
                 Ok(plan) => {
                     held += plan.bytes();
                     Step::Plan(Box::new(plan))

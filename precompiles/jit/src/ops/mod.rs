@@ -62,8 +62,9 @@ pub(crate) enum NotCompiled {
     TooLarge { bytes: usize },
 }
 
-/// The plan of `node` (of a validated `model`), if the JIT specializes it within `max_bytes`.
-pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Plan, NotCompiled> {
+/// The plan of `node` (of a validated `model`), if the JIT specializes it within `max_bytes`;
+/// `codegen`: compile the loop nests `crate::codegen` handles to native code.
+pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize, codegen: bool) -> Result<Plan, NotCompiled> {
     let shape = |id: u32| &model.tensor(id).shape[..];
     let within = |bytes: usize| if bytes <= max_bytes { Ok(()) } else { Err(NotCompiled::TooLarge { bytes }) };
     // a two-operand element-wise node's shapes, within the cap (a table of row offsets)
@@ -106,7 +107,7 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize) -> Result<Pl
                     .saturating_add(numel(&p.kernel).saturating_mul(4))
                     .saturating_add(numel(&sin[2..]).saturating_mul(4)),
             )?;
-            Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout)))
+            Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout, codegen)))
         }
         Op::Lut(l) => {
             within(l.tables.len())?;

@@ -22,7 +22,10 @@
 use solidml_exec::index::{for_each_offset, strides};
 use solidml_spec::Pool;
 
-use crate::gemm::Kernel;
+use crate::{
+    codegen::{MaxPoolGeometry, MaxPoolPlane},
+    gemm::Kernel,
+};
 
 /// A pooling node ready to run.
 pub(crate) struct PoolPlan {
@@ -49,6 +52,9 @@ pub(crate) struct PoolPlan {
     /// AvgPool: the divisor of each output position.
     counts: Vec<f64>,
     zero_point: i64,
+    /// A 2-D MaxPool's plane loops compiled to native code (`crate::codegen`), when its
+    /// geometry compiles and the backend generates code.
+    compiled: Option<MaxPoolPlane>,
 }
 
 /// The padded scratch plane's extent per spatial axis: the input after `pads_begin`, and the
@@ -65,8 +71,9 @@ pub(crate) fn padded_extents(p: &Pool, in_sp: &[u32], out_sp: &[u32]) -> Vec<u64
 }
 
 impl PoolPlan {
-    /// The plan; the caller checked the padded plane fits in u32 offsets.
-    pub(crate) fn new(p: &Pool, max: bool, in_shape: &[u32], out_shape: &[u32]) -> PoolPlan {
+    /// The plan; the caller checked the padded plane fits in u32 offsets. `codegen`: compile
+    /// the plane loops of a 2-D MaxPool with cranelift where the geometry allows.
+    pub(crate) fn new(p: &Pool, max: bool, in_shape: &[u32], out_shape: &[u32], codegen: bool) -> PoolPlan {
         let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
         let (in_sp, out_sp) = (&in_shape[2..], &out_shape[2..]);
         let padded: Vec<u32> = padded_extents(p, in_sp, out_sp).iter().map(|&d| d as u32).collect();
@@ -112,7 +119,14 @@ impl PoolPlan {
             // a window with no tap inside sums to 0 (padding only): divide it by 1
             counts.into_iter().map(|c| c.max(1) as f64).collect()
         };
+        let compiled = (codegen && max && s == 2)
+            .then(|| {
+                let row_step = row_starts.get(1).map_or(0, |&r| r as usize);
+                MaxPoolPlane::compile(&MaxPoolGeometry { rows: row_starts.len(), width: out_row, row_step, step, taps: &taps })
+            })
+            .flatten();
         PoolPlan {
+            compiled,
             max,
             planes: in_shape[0] as usize * in_shape[1] as usize,
             in_plane: numel(in_sp),
@@ -130,7 +144,10 @@ impl PoolPlan {
     }
 
     pub(crate) fn packed_bytes(&self) -> usize {
-        (self.rows.len() + self.row_starts.len() + self.taps.len()) * 4 + self.counts.len() * 8 + self.padded_plane
+        (self.rows.len() + self.row_starts.len() + self.taps.len()) * 4
+            + self.counts.len() * 8
+            + self.padded_plane
+            + self.compiled.as_ref().map_or(0, |c| c.code_bytes() + c.plane_bytes())
     }
 
     /// Pool every plane of `x`.
@@ -138,6 +155,18 @@ impl PoolPlan {
         let out_plane = self.row_starts.len() * self.out_row;
         let mut out = vec![0i8; self.planes * out_plane];
         if out.is_empty() {
+            return solidml_exec::Value::I8(out);
+        }
+        if let Some(code) = &self.compiled {
+            // the padded plane with the compiled code's slack, sentinel everywhere else
+            let mut scratch = vec![i8::MIN; code.plane_bytes().max(self.padded_plane)];
+            for (plane, dst) in out.chunks_exact_mut(out_plane).enumerate() {
+                let src = &x[plane * self.in_plane..(plane + 1) * self.in_plane];
+                for (r, &at) in self.rows.iter().enumerate() {
+                    scratch[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
+                }
+                code.run(&scratch, dst);
+            }
             return solidml_exec::Value::I8(out);
         }
         kernel.run(
