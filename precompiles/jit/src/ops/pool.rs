@@ -54,7 +54,7 @@ pub(crate) struct PoolPlan {
     zero_point: i64,
     /// A 2-D MaxPool's plane loops compiled to native code (`crate::codegen`), when its
     /// geometry compiles and the backend generates code.
-    compiled: Option<MaxPoolPlane>,
+    compiled: Option<Box<MaxPoolPlane>>,
 }
 
 /// The padded scratch plane's extent per spatial axis: the input after `pads_begin`, and the
@@ -123,6 +123,7 @@ impl PoolPlan {
             .then(|| {
                 let row_step = row_starts.get(1).map_or(0, |&r| r as usize);
                 MaxPoolPlane::compile(&MaxPoolGeometry { rows: row_starts.len(), width: out_row, row_step, step, taps: &taps })
+                    .map(Box::new)
             })
             .flatten();
         PoolPlan {
