@@ -45,6 +45,7 @@ pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(Stri
             }
         }
     }
+    let work = solidml_precompile::gas::Work::of(model);
     json!({
         "name": model.name,
         "modelId": format!("0x{}", hex::encode(solidml_spec::keccak256(artifact))),
@@ -54,16 +55,16 @@ pub(crate) fn summary_json(model: &Model, artifact: &[u8], class_labels: &[(Stri
         "outputs": outputs,
         "macs": model.macs(),
         "parameters": model.parameter_count(),
-        "work_units": solidml_precompile::gas::work_units(model),
+        "work_units": work.total(),
         "work_classes": solidml_precompile::gas::WorkClass::ALL
             .iter()
-            .map(|&c| (c.name().to_string(), json!(solidml_precompile::gas::Work::of(model).units(c))))
+            .map(|&c| (c.name().to_string(), json!(work.units(c))))
             .collect::<serde_json::Map<_, _>>(),
-        "work_elements": solidml_precompile::gas::Work::of(model).elements,
-        "work_weights": solidml_precompile::gas::Work::of(model).weights,
-        "work_nodes": solidml_precompile::gas::Work::of(model).nodes,
-        "precompile_gas": precompile_price(model, solidml_precompile::GasSchedule::default()),
-        "precompile_gas_reference": precompile_price(model, solidml_precompile::GasSchedule::reference()),
+        "work_elements": work.elements,
+        "work_weights": work.weights,
+        "work_nodes": work.nodes,
+        "precompile_gas": precompile_price(model, &work, solidml_precompile::GasSchedule::default()),
+        "precompile_gas_reference": precompile_price(model, &work, solidml_precompile::GasSchedule::reference()),
     })
 }
 
@@ -81,17 +82,15 @@ pub(crate) fn inspect(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The SolidML precompile's price of one call under `schedule` (docs/precompile.md).
-fn precompile_price(model: &Model, schedule: solidml_precompile::GasSchedule) -> u64 {
-    let inputs = solidml_precompile::abi::input_bytes(model);
-    let outputs = solidml_precompile::abi::output_bytes(model);
-    schedule.price(&solidml_precompile::gas::Work::of(model), inputs, outputs)
+/// The SolidML precompile's price of one call of `model` (whose work is `work`) under
+/// `schedule` (docs/precompile.md).
+fn precompile_price(model: &Model, work: &solidml_precompile::gas::Work, schedule: solidml_precompile::GasSchedule) -> u64 {
+    schedule.price(work, solidml_precompile::abi::input_bytes(model), solidml_precompile::abi::output_bytes(model))
 }
 
 /// The work units per class, `gemm 8, window 0, …`.
-fn work_classes(model: &Model) -> String {
-    use solidml_precompile::gas::{Work, WorkClass};
-    let work = Work::of(model);
+fn work_classes(work: &solidml_precompile::gas::Work) -> String {
+    use solidml_precompile::gas::WorkClass;
     let classes: Vec<String> = WorkClass::ALL.iter().map(|&c| format!("{} {}", c.name(), work.units(c))).collect();
     format!("{}; {} elements, {} weights, {} nodes", classes.join(", "), work.elements, work.weights, work.nodes)
 }
@@ -105,13 +104,14 @@ pub(crate) fn render(model: &Model, artifact: &[u8]) -> String {
     let _ = writeln!(s, "artifact   {} bytes (format v{})", artifact.len(), solidml_spec::artifact::FORMAT_VERSION);
     let _ = writeln!(s, "parameters {}", model.parameter_count());
     let _ = writeln!(s, "MACs       {}", model.macs());
+    let work = solidml_precompile::gas::Work::of(model);
     let _ = writeln!(
         s,
         "work       {} units ({}); precompile price {} gas (default schedule; {} at the reference schedule)",
-        solidml_precompile::gas::work_units(model),
-        work_classes(model),
-        precompile_price(model, solidml_precompile::GasSchedule::default()),
-        precompile_price(model, solidml_precompile::GasSchedule::reference())
+        work.total(),
+        work_classes(&work),
+        precompile_price(model, &work, solidml_precompile::GasSchedule::default()),
+        precompile_price(model, &work, solidml_precompile::GasSchedule::reference())
     );
     for (label, ids) in [("input ", &model.inputs), ("output", &model.outputs)] {
         for (position, &i) in ids.iter().enumerate() {

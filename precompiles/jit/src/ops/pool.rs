@@ -162,10 +162,7 @@ impl PoolPlan {
             // the padded plane with the compiled code's slack, sentinel everywhere else
             let mut scratch = vec![i8::MIN; code.plane_bytes().max(self.padded_plane)];
             for (plane, dst) in out.chunks_exact_mut(out_plane).enumerate() {
-                let src = &x[plane * self.in_plane..(plane + 1) * self.in_plane];
-                for (r, &at) in self.rows.iter().enumerate() {
-                    scratch[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
-                }
+                self.fill_scratch(&x[plane * self.in_plane..(plane + 1) * self.in_plane], &mut scratch);
                 code.run(&scratch, dst);
             }
             return solidml_exec::Value::I8(out);
@@ -175,6 +172,15 @@ impl PoolPlan {
             || self.run_planes(x, &mut out, out_plane),
         );
         solidml_exec::Value::I8(out)
+    }
+
+    /// Copy one input plane's rows to their places in the padded scratch plane (the padding
+    /// keeps its sentinel).
+    #[inline(always)]
+    fn fill_scratch(&self, src: &[i8], scratch: &mut [i8]) {
+        for (r, &at) in self.rows.iter().enumerate() {
+            scratch[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
+        }
     }
 
     #[inline(always)]
@@ -197,9 +203,7 @@ impl PoolPlan {
             let buf: &[i8] = if direct {
                 src
             } else {
-                for (r, &at) in self.rows.iter().enumerate() {
-                    scratch[at as usize..at as usize + self.row].copy_from_slice(&src[r * self.row..(r + 1) * self.row]);
-                }
+                self.fill_scratch(src, &mut scratch);
                 &scratch
             };
             for (row, (&start, dst)) in self.row_starts.iter().zip(dst.chunks_exact_mut(n)).enumerate() {
