@@ -69,12 +69,7 @@ pub const ON_FALLBACK: &[&str] = &[
 /// Whether the JIT specializes `op` (its spec operator is not [`ON_FALLBACK`]); a node of such
 /// an op is still left to the fallback when its plan would pass the size cap.
 pub fn specializes(op: &solidml_spec::Op) -> bool {
-    let spec_op = match op {
-        solidml_spec::Op::Binary(_) => "Binary",
-        solidml_spec::Op::Extremum(_) => "Extremum",
-        op => op.kind(),
-    };
-    !ON_FALLBACK.contains(&spec_op)
+    !ON_FALLBACK.contains(&op.section())
 }
 
 /// Default cap of one node's plan: 256 MiB (packed weights and tap tables).
