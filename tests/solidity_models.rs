@@ -1,6 +1,6 @@
 //! The pure-Solidity contracts `solidml compile` writes, under real forge (Foundry 1.7.1,
-//! solc-js 0.8.30 from npm), in two forge projects (solc-js compiles slowly: one compile each;
-//! one compile of everything exceeds its memory): the models, and the spec vectors:
+//! solc-js 0.8.30 from npm), in three forge projects (solc-js compiles slowly: one compile each;
+//! one compile of everything exceeds its memory): the models, and the spec vectors in two halves:
 //!
 //! * every example model the backend supports: `predictQ` equals the CPU reference byte for
 //!   byte on 100 digits, `predict` equals `solidml run --fixed`'s exact int256 values
@@ -233,13 +233,37 @@ contract {name}Test {{
 
 /// A test contract for a spec vector case whose run fails: `predictQ` on the input of
 /// `data/NAME.q` reverts with `IndexOutOfRange(index, len)`.
-fn revert_test_contract(name: &str, in_len: usize, index: i64, len: usize) -> String {
+fn revert_test_contract(name: &str, in_len: usize, error: &Expected, split: bool) -> String {
+    let (deploy, deploy_import) = if split {
+        (format!("{name}Deploy.deploy()"), format!("import {{{name}Deploy}} from \"../src/{name}Deploy.sol\";\n"))
+    } else {
+        (format!("new {name}()"), String::new())
+    };
+    // the custom error the EVM reverts with, and the check of its arguments
+    let check = if let Some((index, len)) = error.index_error() {
+        format!(
+            r#"require(!ok && err.length == 68 && bytes4(err) == {name}.IndexOutOfRange.selector, "expected IndexOutOfRange");
+        bytes memory args = new bytes(64);
+        assembly {{ mcopy(add(args, 32), add(err, 36), 64) }}
+        (int256 index, uint256 len) = abi.decode(args, (int256, uint256));
+        require(index == {index} && len == {len}, "IndexOutOfRange arguments differ from the CPU reference");"#
+        )
+    } else if let Some(operand) = error.overflow_error() {
+        format!(
+            r#"require(!ok && err.length == 36 && bytes4(err) == {name}.IntegerOverflow.selector, "expected IntegerOverflow");
+        int256 operand;
+        assembly {{ operand := mload(add(err, 36)) }}
+        require(operand == {operand}, "IntegerOverflow operand differs from the CPU reference");"#
+        )
+    } else {
+        panic!("{name}: the EVM has no revert for `{error:?}`")
+    };
     format!(
         r#"// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
 import {{{name}}} from "../src/{name}.sol";
-
+{deploy_import}
 interface Vm {{
     function readFileBinary(string calldata path) external view returns (bytes memory);
 }}
@@ -250,18 +274,14 @@ contract {name}Test {{
     {name} model;
 
     function setUp() public {{
-        model = new {name}();
+        model = {deploy};
     }}
 
     function test_predictQ_reverts_as_the_cpu_reference_fails() public view {{
         (bytes memory qin,) = abi.decode(vm.readFileBinary("data/{name}.q"), (bytes, bytes));
         require(qin.length == {in_len}, "case data");
         (bool ok, bytes memory err) = address(model).staticcall(abi.encodeCall({name}.predictQ, (qin)));
-        require(!ok && err.length == 68 && bytes4(err) == {name}.IndexOutOfRange.selector, "expected IndexOutOfRange");
-        bytes memory args = new bytes(64);
-        assembly {{ mcopy(add(args, 32), add(err, 36), 64) }}
-        (int256 index, uint256 len) = abi.decode(args, (int256, uint256));
-        require(index == {index} && len == {len}, "IndexOutOfRange arguments differ from the CPU reference");
+        {check}
     }}
 }}
 "#
@@ -375,22 +395,23 @@ fn dense_256(dir: &Path) -> Vec<String> {
 /// The spec vector files (`docs/spec/vectors/<op>.json`) the Solidity backend refuses: every
 /// case of these, and of no other file. A change either way fails the test until this list
 /// follows it.
-const SOLIDITY_REFUSED: &[&str] =
-    &["convtranspose", "matmul", "binarylut", "instancenorm", "intbinary", "lrn", "logsoftmax", "gatherdynamic"];
+const SOLIDITY_REFUSED: &[&str] = &[];
 
 /// Every spec vector case of the ops the backend supports, as contracts; returns the case
 /// count per op file, and the contract names. Fails on a case of another file the backend
 /// refuses, or on a file of [`SOLIDITY_REFUSED`] it emits.
-fn vectors(dir: &Path) -> (Vec<(&'static str, usize)>, Vec<String>) {
+fn vectors(dirs: &[&Path]) -> (Vec<(&'static str, usize)>, Vec<String>) {
     let (mut done, mut names) = (vec![], vec![]);
-    for (op, path, _) in spec_vector_files() {
+    for (i, (op, path, _)) in spec_vector_files().into_iter().enumerate() {
+        // the files alternate between the projects (one compile of them all exceeds solc-js's memory)
+        let dir = dirs[i % dirs.len()];
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let (mut count, mut refused) = (0, vec![]);
         for case in doc["cases"].as_array().unwrap() {
             let mut m: Model = serde_json::from_value(case["model"].clone()).unwrap();
             m.name = format!("V_{}_{}", op, case["name"].as_str().unwrap());
-            let files = match solidml_solidity::emit(&m, &[0; 32]) {
-                Ok(files) => files,
+            let (files, split) = match solidml_solidity::emit_model(&m, &[0; 32], &SolidityOptions::default()) {
+                Ok(e) => (e.files, !e.split_parts.is_empty()),
                 Err(e) => {
                     refused.push(format!("{}: {e}", m.name));
                     continue;
@@ -414,17 +435,14 @@ fn vectors(dir: &Path) -> (Vec<(&'static str, usize)>, Vec<String>) {
             let qin = pack_inputs(&ins);
             // the vectors are the spec; the CPU agrees with them (tests/spec_vectors.rs)
             let test = if let Some(err) = case.get("error") {
-                // a run-time error: predictQ reverts with IndexOutOfRange(index, length), the
-                // CPU's first bad index (the only run-time error of the ops the backend supports)
-                let (index, len) = Expected::Error(err.as_str().unwrap().into())
-                    .index_error()
-                    .unwrap_or_else(|| panic!("{}: the EVM has no revert for `{err}`", m.name));
+                // a run-time error: predictQ reverts with IndexOutOfRange(index, length) (the
+                // CPU's first bad index) or IntegerOverflow(operand)
                 std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &[])).unwrap();
-                revert_test_contract(&m.name, qin.len(), index, len)
+                revert_test_contract(&m.name, qin.len(), &Expected::Error(err.as_str().unwrap().into()), split)
             } else {
                 let qout = pack_outputs(&values(&case["outputs"], &m.outputs));
                 std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &qout)).unwrap();
-                test_contract(&m.name, 1, qin.len(), qout.len(), false, false, false)
+                test_contract(&m.name, 1, qin.len(), qout.len(), false, false, split)
             };
             std::fs::write(dir.join(format!("test/{}.t.sol", m.name)), test).unwrap();
             names.push(m.name);
@@ -443,8 +461,8 @@ fn vectors(dir: &Path) -> (Vec<(&'static str, usize)>, Vec<String>) {
 #[test]
 fn generated_contracts_match_the_cpu_reference_under_forge() {
     let Some(bin) = require_forge() else { return };
-    // two forge projects, one compile each: the example models and the benchmark layer, and
-    // the spec vectors (one compile of everything exceeds solc-js's memory)
+    // three forge projects, one compile each: the example models and the benchmark layer, and
+    // the spec vectors in two halves (one compile of everything exceeds solc-js's memory)
     let project = |tag: &str| {
         let dir = std::env::temp_dir().join(format!("solidml-sol-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -458,7 +476,7 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
         .unwrap();
         dir
     };
-    let (dir, vdir) = (project("models"), project("vectors"));
+    let (dir, vdir, vdir2) = (project("models"), project("vectors"), project("vectors2"));
     // SOLIDML_SOL_ONLY=a,b (model names, `Dense256`, `vectors`) restricts the run while
     // developing; the assertions below then fail on what was left out
     let only: Option<Vec<String>> = std::env::var("SOLIDML_SOL_ONLY").ok().map(|v| v.split(',').map(String::from).collect());
@@ -486,10 +504,10 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     if wanted("Dense256") {
         names.extend(dense_256(&dir));
     }
-    let (ops, vector_contracts) = if wanted("vectors") { vectors(&vdir) } else { (vec![], vec![]) };
+    let (ops, vector_contracts) = if wanted("vectors") { vectors(&[&vdir, &vdir2]) } else { (vec![], vec![]) };
     println!("examples: {names:?}\nnot supported yet: {unsupported:#?}\nspec vectors replayed: {ops:?}");
     let mut text = String::new();
-    for dir in [&dir, &vdir] {
+    for dir in [&dir, &vdir, &vdir2] {
         // every test function written, which forge must run and pass
         let written: usize = std::fs::read_dir(dir.join("test"))
             .unwrap()

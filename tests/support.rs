@@ -318,6 +318,12 @@ impl Expected {
         }
     }
 
+    /// The `IntegerOverflow` operand of an expected error (what the EVM reverts with).
+    pub fn overflow_error(&self) -> Option<i64> {
+        let Expected::Error(text) = self else { return None };
+        text.split("integer overflow (operand ").nth(1)?.strip_suffix(')')?.parse().ok()
+    }
+
     /// The `IndexOutOfRange` index and length of an expected error (what the EVM reverts with).
     pub fn index_error(&self) -> Option<(i64, usize)> {
         let Expected::Error(text) = self else { return None };

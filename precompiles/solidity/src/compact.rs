@@ -99,6 +99,9 @@ pub(super) struct State {
     pub blob: Vec<u8>,
     /// The blob is a `bytes constant` of the model contract (else: data contracts).
     pub inline: bool,
+    /// Tables too large for code (BinaryLut's 65,536 entries, long index and factor tables):
+    /// always in data contracts, after the weights' (see [`table_lookup`], [`table_copy_yul`]).
+    pub tables: Vec<u8>,
     /// Memory buffer for EXTCODECOPY (data contracts), allocated at the first layer.
     pub buf: Option<usize>,
     pub buf_size: usize,
@@ -112,11 +115,12 @@ fn layer_bytes(k: usize, n: usize) -> usize {
 }
 
 impl State {
-    /// Plan the layout of `m`: blob size, where it goes, the copy buffer.
-    pub(crate) fn new(m: &Model, force_data_contracts: bool) -> State {
+    /// Plan the weights of `m`: blob size, where it goes, the copy buffer (the weights of the
+    /// compact layout, `compact`; none in the fast one).
+    pub(crate) fn new(m: &Model, force_data_contracts: bool, compact: bool) -> State {
         let (mut blob, mut code, mut buf) = (0usize, 0usize, 0usize);
-        for n in &m.nodes {
-            // only Dense and Conv carry a weight blob
+        for n in m.nodes.iter().filter(|_| compact) {
+            // only Dense and Conv(Transpose) carry a weight blob
             if let Op::Dense(d) = &n.op {
                 let (k, nn) = (d.in_features as usize, d.out_features as usize);
                 let rows = m.tensor(n.inputs[0]).len() / k.max(1);
@@ -124,14 +128,18 @@ impl State {
                 blob += b;
                 code += CODE_PER_LAYER + dot_bytes(k) + CODE_PER_OUTPUT * nn;
                 buf = buf.max(if rows > 1 { b } else { layer_bytes(k, LANES) });
-            } else if let Op::Conv(c) = &n.op {
+            } else if let Some((groups, kernel)) = match &n.op {
+                Op::Conv(c) => Some((c.groups, &c.kernel)),
+                Op::ConvTranspose(c) => Some((c.groups, &c.kernel)),
+                _ => None,
+            } {
                 let xin = m.tensor(n.inputs[0]);
                 let yinfo = m.tensor(n.outputs[0]);
                 if xin.shape.len() < 2 || yinfo.shape.len() < 2 {
                     continue;
                 }
-                let g = c.groups.max(1) as usize;
-                let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+                let g = groups.max(1) as usize;
+                let klen: usize = kernel.iter().map(|&k| k as usize).product();
                 let (cin_g, cout_g) = (xin.shape[1] as usize / g, yinfo.shape[1] as usize / g);
                 let b = layer_bytes(cin_g * klen, cout_g);
                 blob += g * b;
@@ -142,6 +150,7 @@ impl State {
         State {
             blob: Vec::with_capacity(blob),
             inline: !force_data_contracts && blob + code <= MAIN_LAYER_BUDGET,
+            tables: vec![],
             buf: None,
             buf_size: buf,
             fns: 0,
@@ -258,17 +267,76 @@ fn sum_yul(xs: usize, k: usize) -> String {
 
 /// Yul copying blob bytes `[off, off + len)` from the data contracts to memory `to`.
 fn copy_yul(off: usize, len: usize, to: &str) -> String {
+    copy_from(DATA, off, len, to)
+}
+
+/// Placeholders of the memory slots holding the data contracts' addresses: `__DATA_i__` for the
+/// weights' chunk `i`, `__TDATA_i__` for the tables' chunk `i` ([`contract_bits`] resolves them).
+const DATA: &str = "__DATA_";
+const TDATA: &str = "__TDATA_";
+
+/// Yul copying bytes `[off, off + len)` of the chunks behind `slots` (a placeholder family) to
+/// memory `to`.
+fn copy_from(slots: &str, off: usize, len: usize, to: &str) -> String {
     let mut y = String::new();
     let (mut off, mut len, mut done) = (off, len, 0usize);
     while len > 0 {
         let (c, o) = (off / DATA_MAX, off % DATA_MAX);
         let l = len.min(DATA_MAX - o);
-        let _ = writeln!(y, "extcodecopy(mload(__DATA_{c}__), add({to}, {done}), {}, {l})", o + 1);
+        let _ = writeln!(y, "extcodecopy(mload({slots}{c}__), add({to}, {done}), {}, {l})", o + 1);
         off += l;
         len -= l;
         done += l;
     }
     y
+}
+
+/// A table in the data blob, read by index at run time ([`table_lookup`]).
+pub(crate) struct TableLookup {
+    /// Yul to place once before the reads, in the same block (a copy, or a function).
+    pub(crate) prelude: String,
+    /// `{}` in this Yul expression is the entry's index.
+    read: String,
+}
+
+impl TableLookup {
+    /// The Yul expression of entry `index` (a byte).
+    pub(crate) fn read(&self, index: &str) -> String {
+        self.read.replace("{}", index)
+    }
+}
+
+/// Reads past which a table is copied to memory whole rather than read entry by entry.
+const TABLE_COPY_READS: usize = 192;
+
+/// Put the byte table `table` in the tables' data contracts and say how to read it: for more
+/// than [`TABLE_COPY_READS`] `reads`, from one memory copy of the whole table (EXTCODECOPY: ~3
+/// gas per 32 bytes plus memory); else one EXTCODECOPY of one byte per read (~110 gas, no
+/// large memory).
+pub(crate) fn table_lookup(cx: &mut Ctx<'_>, table: Vec<u8>, reads: usize) -> TableLookup {
+    let (base, len) = (cx.data.tables.len(), table.len());
+    cx.data.tables.extend(table);
+    if reads > TABLE_COPY_READS {
+        let buf = cx.alloc(len);
+        return TableLookup { prelude: copy_from(TDATA, base, len, &buf.to_string()), read: format!("byte(0, mload(add({buf}, {{}})))") };
+    }
+    let scratch = cx.alloc(32);
+    let f = format!("table{}", cx.data.fns);
+    cx.data.fns += 1;
+    // the data contracts' addresses sit in consecutive memory slots from `__TDATA_0__`
+    TableLookup {
+        prelude: format!(
+            "function {f}(i) -> v {{\n    let o := add(i, {base})\n    extcodecopy(mload(add({TDATA}0__, shl(5, div(o, {DATA_MAX})))), {scratch}, add(mod(o, {DATA_MAX}), 1), 1)\n    v := byte(0, mload({scratch}))\n}}"
+        ),
+        read: format!("{f}({{}})"),
+    }
+}
+
+/// Put `bytes` in the tables' data contracts; Yul copying them to memory `to` at run time.
+pub(crate) fn table_copy_yul(cx: &mut Ctx<'_>, bytes: &[u8], to: usize) -> String {
+    let base = cx.data.tables.len();
+    cx.data.tables.extend_from_slice(bytes);
+    copy_from(TDATA, base, bytes.len(), &to.to_string())
 }
 
 /// The compact counterpart of `emit_layer` (same arguments, same result).
@@ -294,7 +362,7 @@ pub(super) fn emit_layer(
     let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
     let xs = if direct { src.addr() } else { cx.alloc(32 * layer.k) };
     let fill = fill_rows_yul(cx, layer, src, xs, row_src, direct)?;
-    let st = cx.compact.as_mut().expect("compact layout");
+    let st = &mut cx.data;
     let base = st.blob.len();
     st.blob.extend(layer_blob(layer));
     let fname = format!("dot{}", st.fns);
@@ -315,7 +383,7 @@ pub(super) fn emit_layer(
             Some(b) => b,
             None => {
                 let b = cx.alloc(size);
-                cx.compact.as_mut().expect("compact layout").buf = Some(b);
+                cx.data.buf = Some(b);
                 b
             }
         }
@@ -394,8 +462,9 @@ pub(super) struct ContractBits {
     pub forward_yul: String,
     /// Expressions of the data contract addresses (for `parts()`).
     pub addresses: Vec<String>,
-    /// Memory slots of the data contract addresses: `__DATA_i__` → slot.
-    pub slots: Vec<usize>,
+    /// Memory slots of the data contract addresses: placeholder (`__DATA_i__`, `__TDATA_i__`)
+    /// and slot.
+    pub slots: Vec<(String, usize)>,
     /// The data contracts' bytes (empty when the weights are a constant of the model).
     pub chunks: Vec<Vec<u8>>,
 }
@@ -421,11 +490,8 @@ pub(super) fn contract_bits(cx: &mut Ctx<'_>) -> ContractBits {
         slots: vec![],
         chunks: vec![],
     };
-    let Some(st) = cx.compact.as_ref() else { return b };
-    if st.blob.is_empty() {
-        return b;
-    }
-    if st.inline {
+    let st = &cx.data;
+    if st.inline && !st.blob.is_empty() {
         let _ = writeln!(
             b.fields,
             "    /// Dense/Conv weights (compact layout: `w + 128`, 8 outputs × 4 inputs per word).\n    bytes private constant WEIGHTS = hex\"{}\";",
@@ -433,19 +499,25 @@ pub(super) fn contract_bits(cx: &mut Ctx<'_>) -> ContractBits {
         );
         b.forward_pre = "        bytes memory wts = WEIGHTS;\n".into();
         b.forward_yul = "let wb := add(wts, 32)\n".into();
+    }
+    // data contracts: the weights' chunks (unless inline), then the tables'
+    let weights: &[u8] = if st.inline { &[] } else { &st.blob };
+    let chunks: Vec<Vec<u8>> = weights.chunks(DATA_MAX).chain(st.tables.chunks(DATA_MAX)).map(|c| c.to_vec()).collect();
+    if chunks.is_empty() {
         return b;
     }
-    let chunks: Vec<Vec<u8>> = st.blob.chunks(DATA_MAX).map(|c| c.to_vec()).collect();
+    let weight_chunks = weights.len().div_ceil(DATA_MAX);
     let base = cx.alloc(32 * chunks.len());
     for (i, c) in chunks.iter().enumerate() {
         let _ = writeln!(b.fields, "    address private immutable data{i};");
         let _ = writeln!(b.deploys, "        data{i} = _data(hex\"{}\");", hex(&data_initcode(c)));
         let _ = writeln!(b.forward_pre, "        {{ address d = data{i}; assembly {{ mstore({}, d) }} }}", base + 32 * i);
         b.addresses.push(format!("data{i}"));
-        b.slots.push(base + 32 * i);
+        let placeholder = if i < weight_chunks { format!("{DATA}{i}__") } else { format!("{TDATA}{}__", i - weight_chunks) };
+        b.slots.push((placeholder, base + 32 * i));
     }
     b.chunks = chunks;
-    b.helpers = "    /// Create a data contract (compact layout) from its init code.\n    function _data(bytes memory initcode) private returns (address a) {\n        assembly {\n            a := create(0, add(initcode, 32), mload(initcode))\n        }\n        if (a == address(0)) revert DataDeployFailed();\n    }\n".into();
+    b.helpers = "    /// Create a data contract (weights, tables) from its init code.\n    function _data(bytes memory initcode) private returns (address a) {\n        assembly {\n            a := create(0, add(initcode, 32), mload(initcode))\n        }\n        if (a == address(0)) revert DataDeployFailed();\n    }\n".into();
     b
 }
 

@@ -232,7 +232,7 @@ pub(crate) fn emit_contract(
     let _ = writeln!(deq, "return({pbuf}, {})", 64 + rel);
     // --- one transaction or several: the init code of `new NAME()` holds every part's and
     // data contract's code (estimated: layer code as planned, ~8 KB of IO and other code)
-    let data_bytes = cx.compact.as_ref().filter(|st| !st.inline).map_or(0, |st| st.blob.len());
+    let data_bytes = if cx.data.inline { 0 } else { cx.data.blob.len() } + cx.data.tables.len();
     let estimate = (MAIN_LAYER_BUDGET - cx.main_budget.min(MAIN_LAYER_BUDGET)) + 8_000 + cx.part_bytes.iter().sum::<usize>() + data_bytes;
     let split = (cx.force_split || estimate > SPLIT_INITCODE) && (n_parts > 0 || data_bytes > 0);
     // --- part contracts (their addresses are stored in memory by `_forward`)
@@ -298,8 +298,8 @@ contract {pname} {{
     for p in 0..n_parts {
         forward = forward.replace(&format!("__PART_{p}__"), &(parts_base + 32 * p).to_string());
     }
-    for (i, slot) in bits.slots.iter().enumerate() {
-        forward = forward.replace(&format!("__DATA_{i}__"), &slot.to_string());
+    for (placeholder, slot) in &bits.slots {
+        forward = forward.replace(placeholder, &slot.to_string());
     }
     part_fields.push_str(&bits.fields);
     let mut split_parts: Vec<String> = cx.parts.iter().map(|(p, _)| p.clone()).collect();
@@ -391,8 +391,12 @@ pragma solidity ^0.8.27;
 
     /// `predictQ`/`predict` got an input of the wrong length.
     error InputLength(uint256 expected, uint256 got);
-    /// An index produced by the model falls outside a label table.
+    /// An index produced by the model falls outside a label table or an axis (Take,
+    /// GatherDynamic: the first bad index in element order).
     error IndexOutOfRange(int256 index, uint256 length);
+    /// An exact int64 operation (IntBinary) left int64; `operand` is the first operand of the
+    /// first such element.
+    error IntegerOverflow(int256 operand);
     /// A part contract (weights too large for this one) failed.
     error PartFailed(uint256 part);
 

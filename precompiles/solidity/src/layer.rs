@@ -332,7 +332,7 @@ pub(crate) fn emit_layer(
     out_stride: usize,
     yt: TensorId,
 ) -> Result<(i32, i32), String> {
-    if cx.compact.is_some() {
+    if cx.compact {
         return compact::emit_layer(cx, layer, src, y, row_src, row_dst, out_stride, yt);
     }
     let plan = layer.plan()?;

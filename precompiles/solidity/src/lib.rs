@@ -30,9 +30,13 @@
 //! **Index ops** (View, Pad, Gather, Concat, and the windows of MaxPool/AvgPool) are gathers
 //! through index tables computed here with the CPU reference's own index functions.
 //!
-//! Supported ops: Dense, Conv (groups, depthwise), Lut, Softmax, ArgMax, Take, View (any
-//! strides), Pad, Gather, Concat, MaxPool, AvgPool, Reduce, Binary (Add/Sub/Mul, broadcast),
-//! Extremum, Normalize (L1, L2). Others fail with an error naming the node.
+//! **Every operator of the spec** has a kernel (`ops/<op>.rs`): ConvTranspose goes through
+//! Conv's layer code with its own tap table; MatMul, LogSoftmax, InstanceNorm, Lrn and the
+//! other non-layer ops are Yul loops; BinaryLut's 65,536-entry table lives in data contracts
+//! (as the compact layout's weights do) and is read with EXTCODECOPY; IntBinary computes in
+//! 256-bit words and reverts with `IntegerOverflow(operand)` outside int64; GatherDynamic
+//! reverts with `IndexOutOfRange(index, length)` like Take. Constant tensors are written into
+//! their memory at the start of each call.
 
 pub mod compact;
 mod contract;
@@ -45,9 +49,13 @@ pub mod precompile_contract;
 pub mod solc;
 mod yul;
 
-use solidml_spec::{DType, Model};
+use solidml_spec::{ConstData, DType, Model};
 
-use crate::{contract::emit_contract, plan::Ctx, yul::ident};
+use crate::{
+    contract::emit_contract,
+    plan::{Ctx, Loc},
+    yul::ident,
+};
 
 /// Where weights live in the generated code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,7 +148,9 @@ pub enum SolidityError {
 /// Why one node could not be emitted (turned into a [`SolidityError`] naming the node).
 #[derive(Debug)]
 pub(crate) enum NodeFailure {
-    /// No kernel for the operator.
+    /// No kernel for the operator (those of [`ops::REFUSED`]: none today; an operator added to
+    /// the spec before its Solidity kernel is refused through this).
+    #[allow(dead_code)]
     Unsupported,
     /// A reason particular to this node.
     Reason(String),
@@ -197,6 +207,13 @@ pub fn contract_name(model_name: &str) -> String {
     ident(model_name)
 }
 
+/// `x` as a 32-byte two's-complement word.
+fn word_of(x: i64) -> [u8; 32] {
+    let mut w = [if x < 0 { 0xff } else { 0 }; 32];
+    w[24..].copy_from_slice(&x.to_be_bytes());
+    w
+}
+
 /// Emit `NAME.sol` (and part contracts where needed) for a model, or say which node cannot be.
 pub fn emit(model: &Model, model_id: &[u8; 32]) -> Result<Files, SolidityError> {
     emit_with(model, model_id, &SolidityOptions::default())
@@ -219,13 +236,11 @@ pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) ->
         parts: vec![],
         main_budget: MAIN_LAYER_BUDGET,
         name: name.clone(),
-        compact: (opts.layout == SolidityLayout::Compact).then(|| compact::State::new(model, opts.force_data_contracts)),
+        compact: opts.layout == SolidityLayout::Compact,
+        data: compact::State::new(model, opts.force_data_contracts, opts.layout == SolidityLayout::Compact),
         part_bytes: vec![],
         force_split: opts.force_split_deployment,
     };
-    if !model.constants.is_empty() {
-        return Err(SolidityError::Model("the Solidity backend does not support models with constant tensors yet".into()));
-    }
     // inputs
     let mut in_len = 0usize;
     let mut inputs = vec![];
@@ -235,6 +250,23 @@ pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) ->
         let w = if info.dtype == DType::I64 { 8 } else { 1 };
         inputs.push((t, l, in_len, info.len()));
         in_len += w * info.len();
+    }
+    // constants, bound after the inputs (spec §Model and execution): written into their
+    // memory at the start of every call (PUSH32 stores, or a copy from data contracts)
+    for (t, data) in &model.constants {
+        cx.line(&format!("// constant {}", model.tensor(*t).name));
+        let bytes: Vec<u8> = match (cx.place_output(*t), data) {
+            (Loc::Bytes(_), ConstData::I8(v)) => {
+                cx.range[*t as usize] = (v.iter().copied().min().unwrap_or(0) as i32, v.iter().copied().max().unwrap_or(0) as i32);
+                v.iter().map(|&q| q as u8).collect()
+            }
+            // biased words `q + 128`
+            (Loc::Words(_), ConstData::I8(v)) => v.iter().flat_map(|&q| word_of((q as i64) + 128)).collect(),
+            (Loc::I64(_), ConstData::I64(v)) => v.iter().flat_map(|&x| word_of(x)).collect(),
+            _ => return Err(SolidityError::Model(format!("constant `{}`: its data does not match its dtype", model.tensor(*t).name))),
+        };
+        let at = cx.at(*t).addr();
+        cx.table(at, &bytes);
     }
     for n in &model.nodes {
         cx.line(&format!("// {} ({})", n.name, n.op.kind()));
@@ -272,10 +304,11 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_ops_name_the_node() {
-        let err = emit(&model(Op::IntBinary { kind: BinaryKind::Add }), &[0; 32]).unwrap_err();
-        assert!(matches!(&err, SolidityError::Unsupported { node, op: "IntBinary" } if node == "the_node"), "{err:?}");
-        assert_eq!(err.to_string(), "node `the_node` (IntBinary): not supported by the Solidity backend yet");
+    fn exact_int64_ops_revert_on_overflow() {
+        let files = emit(&model(Op::IntBinary { kind: BinaryKind::Add }), &[0; 32]).unwrap();
+        let sol = &files.iter().find(|(p, _)| p == "m.sol").unwrap().1;
+        assert!(sol.contains("error IntegerOverflow(int256 operand);") && sol.contains("// the_node (IntBinary)"), "{sol}");
+        assert!(sol.contains(&format!("shl(224, {})", selector("IntegerOverflow(int256)"))), "{sol}");
     }
 
     #[test]

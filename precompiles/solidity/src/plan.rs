@@ -9,6 +9,9 @@ use solidml_spec::{DType, Model, Op, TensorId};
 
 use crate::{compact, layer::*, yul::*};
 
+/// Largest table (bytes) [`Ctx::table`] writes as code; longer ones go to data contracts.
+pub(crate) const TABLE_CODE_MAX: usize = 2048;
+
 /// Where a tensor lives.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Loc {
@@ -39,8 +42,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) parts: Vec<(String, String)>,
     pub(crate) main_budget: usize,
     pub(crate) name: String,
-    /// The compact layout's state (None: the fast layout).
-    pub(crate) compact: Option<compact::State>,
+    /// The compact layout (Dense/Conv weights as data, not code).
+    pub(crate) compact: bool,
+    /// The data read at run time (the compact layout's weights, large tables) and where it lives.
+    pub(crate) data: compact::State,
     /// Estimated code bytes of each part contract.
     pub(crate) part_bytes: Vec<usize>,
     pub(crate) force_split: bool,
@@ -91,8 +96,15 @@ impl Ctx<'_> {
         }
     }
 
-    /// Copy `bytes` into memory at `addr` with PUSH32 stores (zero words skipped: fresh memory).
+    /// Copy `bytes` into memory at `addr` with PUSH32 stores (zero words skipped: fresh memory),
+    /// or, past [`TABLE_CODE_MAX`] bytes, with EXTCODECOPY from the tables' data contracts (code
+    /// is ~1.2 bytes per table byte, and EIP-170 allows 24,576).
     pub(crate) fn table(&mut self, addr: usize, bytes: &[u8]) {
+        if bytes.len() > TABLE_CODE_MAX {
+            let copy = compact::table_copy_yul(self, bytes, addr);
+            self.line(&copy);
+            return;
+        }
         for (i, c) in bytes.chunks(32).enumerate() {
             if c.iter().all(|&b| b == 0) {
                 continue;

@@ -141,3 +141,28 @@ pub(crate) fn requant_yul(m: Multiplier, x: &str, zp: i32, lo: i32, hi: i32) -> 
         hi + 128
     )
 }
+
+/// A Yul function `isqrt(a) -> z`: `⌊√a⌋` for an unsigned `a` (Newton's method from a power of
+/// two above the root, which decreases to the exact floor).
+pub(crate) const ISQRT_YUL: &str = "function isqrt(a) -> z {
+    z := a
+    if gt(a, 1) {
+        let b := 0
+        for { let t := a } t { t := shr(1, t) } { b := add(b, 1) }
+        z := shl(shr(1, add(b, 1)), 1)
+        let w := shr(1, add(z, div(a, z)))
+        for {} lt(w, z) {} {
+            z := w
+            w := shr(1, add(z, div(a, z)))
+        }
+    }
+}";
+
+/// A Yul function `div_half_away(a, d) -> q`: the spec's `div_round_half_away` of a signed `a`
+/// by `d > 0` (truncate, then one step away from zero when `2·|remainder| ≥ d`).
+pub(crate) const DIV_HALF_AWAY_YUL: &str = "function div_half_away(a, d) -> q {
+    q := sdiv(a, d)
+    let rm := smod(a, d)
+    if slt(rm, 0) { rm := sub(0, rm) }
+    if iszero(lt(shl(1, rm), d)) { switch slt(a, 0) case 0 { q := add(q, 1) } default { q := sub(q, 1) } }
+}";

@@ -20,8 +20,12 @@ contract digits {
 
     /// `predictQ`/`predict` got an input of the wrong length.
     error InputLength(uint256 expected, uint256 got);
-    /// An index produced by the model falls outside a label table.
+    /// An index produced by the model falls outside a label table or an axis (Take,
+    /// GatherDynamic: the first bad index in element order).
     error IndexOutOfRange(int256 index, uint256 length);
+    /// An exact int64 operation (IntBinary) left int64; `operand` is the first operand of the
+    /// first such element.
+    error IntegerOverflow(int256 operand);
     /// A part contract (weights too large for this one) failed.
     error PartFailed(uint256 part);
 

@@ -1,54 +1,86 @@
-//! Binary (Add, Sub, Mul with real scales) and Extremum (Min, Max) (spec §Binary, §Extremum): both operands broadcast to the output through index tables where needed, one loop over the output.
+//! Binary (Add, Sub, Mul with real scales), Extremum (Min, Max), BinaryLut (a 256×256 table
+//! in data contracts) and IntBinary (exact i64 Add, Sub, Mul) (spec §Binary, §Extremum,
+//! §BinaryLut, §IntBinary): both operands broadcast to the output through index tables where
+//! needed, one loop over the output.
 
 use solidml_spec::{Binary, BinaryKind, Extremum, Node, TensorId};
 
-use crate::{NodeFailure, layer::*, plan::*, yul::*};
+use crate::{NodeFailure, compact, layer::*, plan::*, yul::*};
 
-/// The two operators this file emits.
+/// The operators this file emits.
 pub(crate) enum Form<'a> {
     /// Add, Sub, Mul with real scales.
     Binary(&'a Binary),
     /// Max or Min.
     Extremum(Extremum),
+    /// `out = table[(a + 128) · 256 + (b + 128)]`.
+    Lut(&'a [i8]),
+    /// Exact i64 arithmetic; a result outside i64 reverts with `IntegerOverflow(a)`.
+    Int(BinaryKind),
+}
+
+/// `t` (at `at`) broadcast to the output shape `so`: `at` itself when the shapes agree, else a
+/// gathered copy (bytes or i64 words, as `at`).
+fn broadcast_operand(cx: &mut Ctx<'_>, t: TensorId, at: Loc, so: &[u32]) -> Loc {
+    let sh = cx.m.tensor(t).shape.clone();
+    if sh == so {
+        return at;
+    }
+    let total: usize = so.iter().map(|&d| d as usize).product();
+    let st = solidml_exec::index::broadcast_strides(&sh, so);
+    let mut idx = Vec::with_capacity(total);
+    solidml_exec::index::for_each_offset(so, [&st], |[off]| idx.push(Some(off)));
+    let tmp = match at {
+        Loc::I64(_) => Loc::I64(cx.alloc(32 * total)),
+        _ => Loc::Bytes(cx.alloc(total)),
+    };
+    cx.gather(at, tmp, &idx, 0);
+    tmp
 }
 
 pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, form: Form<'_>) -> Result<(), NodeFailure> {
-    let m = cx.m;
-    let yt = n.outputs[0];
-    let yinfo = m.tensor(yt);
-    let y = cx.place_output(yt);
+    let so = cx.m.tensor(n.outputs[0]).shape.clone();
+    let total: usize = so.iter().map(|&d| d as usize).product();
     let (a_t, b_t) = (n.inputs[0], n.inputs[1]);
-    let (Loc::Bytes(a), Loc::Bytes(b), Loc::Bytes(d)) = (cx.at(a_t), cx.at(b_t), y) else {
-        return Err("int8 bytes expected".into());
+    let (a, b) = (cx.at(a_t), cx.at(b_t));
+    if let Form::Int(kind) = form {
+        let (Loc::I64(_), Loc::I64(_)) = (a, b) else { return Err("i64 words expected".into()) };
+        let (Loc::I64(a), Loc::I64(b)) = (broadcast_operand(cx, a_t, a, &so), broadcast_operand(cx, b_t, b, &so)) else {
+            unreachable!("broadcast keeps the kind")
+        };
+        let Loc::I64(d) = cx.place_output(n.outputs[0]) else { return Err("i64 output expected".into()) };
+        let op = match kind {
+            BinaryKind::Add => "add",
+            BinaryKind::Sub => "sub",
+            BinaryKind::Mul => "mul",
+        };
+        // 256-bit arithmetic on i64 operands is exact; the result must lie in i64
+        let sel = selector("IntegerOverflow(int256)");
+        cx.line(&format!(
+            "for {{ let i := 0 }} lt(i, {total}) {{ i := add(i, 1) }} {{
+    let va := mload(add({a}, shl(5, i)))
+    let r := {op}(va, mload(add({b}, shl(5, i))))
+    if gt(add(r, 0x8000000000000000), 0xffffffffffffffff) {{ mstore(0, shl(224, {sel})) mstore(4, va) revert(0, 36) }}
+    mstore(add({d}, shl(5, i)), r)
+}}"
+        ));
+        return Ok(());
+    }
+    let (Loc::Bytes(_), Loc::Bytes(_)) = (a, b) else { return Err("int8 bytes expected".into()) };
+    let (Loc::Bytes(a), Loc::Bytes(b)) = (broadcast_operand(cx, a_t, a, &so), broadcast_operand(cx, b_t, b, &so)) else {
+        unreachable!("broadcast keeps the kind")
     };
-    let so = &yinfo.shape;
-    let total = yinfo.len();
-    // broadcast both operands to the output shape (index tables) unless already there
-    let operand = |cx: &mut Ctx<'_>, t: TensorId, addr: usize| -> usize {
-        let sh = &m.tensor(t).shape;
-        if sh == so {
-            return addr;
-        }
-        let st = solidml_exec::index::broadcast_strides(sh, so);
-        let idx: Vec<Option<usize>> = (0..total)
-            .map(|mut o| {
-                let mut off = 0;
-                for d in (0..so.len()).rev() {
-                    off += (o % so[d] as usize) * st[d];
-                    o /= so[d] as usize;
-                }
-                Some(off)
-            })
-            .collect();
-        let tmp = cx.alloc(total);
-        cx.gather(Loc::Bytes(addr), Loc::Bytes(tmp), &idx, 0);
-        tmp
-    };
-    let a = operand(cx, a_t, a);
-    let b = operand(cx, b_t, b);
+    let Loc::Bytes(d) = cx.place_output(n.outputs[0]) else { return Err("int8 bytes expected".into()) };
+    let mut prelude = String::new();
     let f = match form {
         Form::Extremum(Extremum::Max) => "let r := va if gt(vb, va) { r := vb }".to_string(),
         Form::Extremum(Extremum::Min) => "let r := va if lt(vb, va) { r := vb }".to_string(),
+        Form::Lut(table) => {
+            // the table's biased entries (`out + 128`), read from the data blob
+            let lookup = compact::table_lookup(cx, table.iter().map(|&v| (v as i16 + 128) as u8).collect(), total);
+            prelude = lookup.prelude.clone();
+            format!("let r := {}", lookup.read("add(shl(8, va), vb)"))
+        }
         Form::Binary(bn) => {
             let xa = add_const("va", -(bn.a_zero_point as i128 + 128));
             let xb = add_const("vb", -(bn.b_zero_point as i128 + 128));
@@ -63,10 +95,11 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, form: Form<'_>) -> Result<(), Nod
             };
             format!("{acc}\n{}", requant_yul(bn.output_multiplier, "acc", bn.output_zero_point, bn.clamp_min as i32, bn.clamp_max as i32))
         }
+        Form::Int(_) => unreachable!("handled above"),
     };
     cx.line(&format!(
-                "for {{ let i := 0 }} lt(i, {total}) {{ i := add(i, 1) }} {{\n    let va := xor(byte(0, mload(add({a}, i))), 0x80)\n    let vb := xor(byte(0, mload(add({b}, i))), 0x80)\n{}\n    mstore8(add({d}, i), xor(r, 0x80))\n}}",
-                indent(&f, 4)
-            ));
+        "{{\n{prelude}\nfor {{ let i := 0 }} lt(i, {total}) {{ i := add(i, 1) }} {{\n    let va := xor(byte(0, mload(add({a}, i))), 0x80)\n    let vb := xor(byte(0, mload(add({b}, i))), 0x80)\n{}\n    mstore8(add({d}, i), xor(r, 0x80))\n}}\n}}",
+        indent(&f, 4)
+    ));
     Ok(())
 }

@@ -1,10 +1,65 @@
-//! Conv (spec §Conv): a Dense per group over an im2col gather (a compile-time table of the taps the CPU reference walks), through the packed-lane layer code.
+//! Conv (spec §Conv): a Dense per group over an im2col gather (a compile-time table of the taps the CPU reference walks), through the packed-lane layer code. ConvTranspose shares [`emit_taps`] with its own tap table.
 
-use solidml_spec::{Conv, DType, Node};
+use solidml_spec::{Conv, DType, Epilogue, Node};
 
 use crate::{NodeFailure, layer::*, plan::*, yul::*};
 
 pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailure> {
+    let m = cx.m;
+    let xin = m.tensor(n.inputs[0]);
+    let yinfo = m.tensor(n.outputs[0]);
+    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+    let out_plane: usize = yinfo.shape[2..].iter().map(|&d| d as usize).product();
+    let s = c.kernel.len();
+    let ist = row_major(&xin.shape[2..]);
+    // taps per output position, as the CPU reference walks them (padding = None)
+    let taps: Vec<Vec<Option<usize>>> = (0..out_plane)
+        .map(|o| {
+            let opos = unravel(o, &yinfo.shape[2..]);
+            (0..klen)
+                .map(|k| {
+                    let kpos = unravel(k, &c.kernel);
+                    let mut off = 0i64;
+                    for d in 0..s {
+                        let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + kpos[d] * c.dilations[d] as i64;
+                        if p < 0 || p >= xin.shape[d + 2] as i64 {
+                            return None;
+                        }
+                        off += p * ist[d];
+                    }
+                    Some(off as usize)
+                })
+                .collect()
+        })
+        .collect();
+    let params =
+        ConvLike { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups };
+    emit_taps(cx, n, &params, &taps)
+}
+
+/// The position of flat index `i` in a row-major array of `dims`.
+pub(crate) fn unravel(mut i: usize, dims: &[u32]) -> Vec<i64> {
+    let mut v = vec![0i64; dims.len()];
+    for d in (0..dims.len()).rev() {
+        v[d] = (i % dims[d] as usize) as i64;
+        i /= dims[d] as usize;
+    }
+    v
+}
+
+/// What Conv and ConvTranspose share: `[C_out, C_in / groups, taps]` weights, bias, epilogue.
+pub(crate) struct ConvLike<'a> {
+    pub(crate) weights: &'a [i8],
+    pub(crate) bias: &'a [i32],
+    pub(crate) epilogue: &'a Epilogue,
+    pub(crate) input_zero_point: i32,
+    pub(crate) groups: u32,
+}
+
+/// A convolution-like node as a Dense per group over the gather `taps[o][t]` (the offset
+/// within an input plane that kernel tap `t` reads at output position `o`; `None` reads the
+/// input zero point, contributing nothing).
+pub(crate) fn emit_taps(cx: &mut Ctx<'_>, n: &Node, c: &ConvLike<'_>, taps: &[Vec<Option<usize>>]) -> Result<(), NodeFailure> {
     let m = cx.m;
     let x = n.inputs.first().copied().unwrap_or(0);
     let xin = m.tensor(x);
@@ -16,40 +71,9 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailu
     let (batch, cin, cout) = (xin.shape[0] as usize, xin.shape[1] as usize, yinfo.shape[1] as usize);
     let g = c.groups as usize;
     let (cin_g, cout_g) = (cin / g, cout / g);
-    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
+    let klen = c.weights.len() / (cout * cin_g).max(1);
     let in_plane: usize = xin.shape[2..].iter().map(|&d| d as usize).product();
     let out_plane: usize = yinfo.shape[2..].iter().map(|&d| d as usize).product();
-    let s = c.kernel.len();
-    let ist = row_major(&xin.shape[2..]);
-    // taps per output position, as the CPU reference walks them (padding = None)
-    let taps: Vec<Vec<Option<usize>>> = (0..out_plane)
-        .map(|o| {
-            let mut opos = vec![0i64; s];
-            let mut rem = o;
-            for d in (0..s).rev() {
-                opos[d] = (rem % yinfo.shape[d + 2] as usize) as i64;
-                rem /= yinfo.shape[d + 2] as usize;
-            }
-            (0..klen)
-                .map(|mut k| {
-                    let mut kpos = vec![0i64; s];
-                    for d in (0..s).rev() {
-                        kpos[d] = (k % c.kernel[d] as usize) as i64 * c.dilations[d] as i64;
-                        k /= c.kernel[d] as usize;
-                    }
-                    let mut off = 0i64;
-                    for d in 0..s {
-                        let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + kpos[d];
-                        if p < 0 || p >= xin.shape[d + 2] as i64 {
-                            return None;
-                        }
-                        off += p * ist[d];
-                    }
-                    Some(off as usize)
-                })
-                .collect()
-        })
-        .collect();
     let y = cx.place_output(yt);
     let src = cx.at(x);
     let (lo, hi) = cx.range[x as usize];
@@ -64,7 +88,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailu
             weights: &c.weights[gi * cout_g * wlen..(gi + 1) * cout_g * wlen],
             bias: &c.bias[gi * cout_g..(gi + 1) * cout_g],
             input_zero_point: c.input_zero_point,
-            epilogue: &c.epilogue,
+            epilogue: c.epilogue,
             channel_offset: gi * cout_g,
             x_range: xr,
         };

@@ -3,16 +3,22 @@
 //!
 //! `emit_node` dispatches with an exhaustive `match` over the spec's operators: a new
 //! operator does not compile until it has a kernel here or is added to [`REFUSED`], whose
-//! operators have no file and are answered with [`crate::SolidityError::Unsupported`].
+//! operators have no file and are answered with [`crate::SolidityError::Unsupported`]
+//! (empty today: every operator of the spec has a kernel).
 
 mod argmax;
 mod binary;
 mod concat;
 mod conv;
+mod conv_transpose;
 mod cum_sum;
 mod dense;
 mod gather;
+mod instance_norm;
+mod log_softmax;
+mod lrn;
 mod lut;
+mod matmul;
 mod normalize;
 mod pad;
 mod pool;
@@ -26,7 +32,7 @@ use solidml_spec::{Node, Op};
 use crate::{NodeFailure, plan::Ctx};
 
 /// The spec operators (`Op::kind()` names) this backend has no kernel for.
-pub const REFUSED: &[&str] = &["LogSoftmax", "ConvTranspose", "MatMul", "BinaryLut", "GatherDynamic", "InstanceNorm", "IntBinary", "Lrn"];
+pub const REFUSED: &[&str] = &[];
 
 /// Emit one node (its output placed in the memory plan, its Yul appended to the forward pass).
 pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
@@ -47,16 +53,13 @@ pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
         Op::Binary(b) => binary::emit(cx, n, binary::Form::Binary(b)),
         Op::Extremum(e) => binary::emit(cx, n, binary::Form::Extremum(*e)),
         Op::CumSum(c) => cum_sum::emit(cx, n, c),
-        Op::LogSoftmax(_)
-        | Op::ConvTranspose(_)
-        | Op::MatMul(_)
-        | Op::BinaryLut { .. }
-        | Op::GatherDynamic { .. }
-        | Op::InstanceNorm(_)
-        | Op::IntBinary { .. }
-        | Op::Lrn(_) => {
-            debug_assert!(REFUSED.contains(&n.op.kind()));
-            Err(NodeFailure::Unsupported)
-        }
+        Op::LogSoftmax(sm) => log_softmax::emit(cx, n, sm),
+        Op::ConvTranspose(c) => conv_transpose::emit(cx, n, c),
+        Op::MatMul(mm) => matmul::emit(cx, n, mm),
+        Op::BinaryLut { table } => binary::emit(cx, n, binary::Form::Lut(table)),
+        Op::GatherDynamic { axis } => gather::emit_dynamic(cx, n, axis),
+        Op::InstanceNorm(p) => instance_norm::emit(cx, n, p),
+        Op::IntBinary { kind } => binary::emit(cx, n, binary::Form::Int(*kind)),
+        Op::Lrn(l) => lrn::emit(cx, n, l),
     }
 }

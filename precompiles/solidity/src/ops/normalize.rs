@@ -2,7 +2,7 @@
 
 use solidml_spec::{Node, NormKind, Normalize};
 
-use crate::{NodeFailure, plan::*};
+use crate::{NodeFailure, plan::*, yul::ISQRT_YUL};
 
 pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, nm: &Normalize) -> Result<(), NodeFailure> {
     let m = cx.m;
@@ -33,19 +33,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, nm: &Normalize) -> Result<(), Nod
     };
     cx.line(&format!(
         r#"{{
-function isqrt(a) -> z {{
-    z := a
-    if gt(a, 1) {{
-        let b := 0
-        for {{ let t := a }} t {{ t := shr(1, t) }} {{ b := add(b, 1) }}
-        z := shl(shr(1, add(b, 1)), 1)
-        let w := shr(1, add(z, div(a, z)))
-        for {{}} lt(w, z) {{}} {{
-            z := w
-            w := shr(1, add(z, div(a, z)))
-        }}
-    }}
-}}
+{isqrt}
 for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
     let b := mul(rw, {row})
     let sum := 0
@@ -71,7 +59,8 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
         {store}
     }}
 }}
-}}"#
+}}"#,
+        isqrt = ISQRT_YUL
     ));
     Ok(())
 }
