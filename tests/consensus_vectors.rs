@@ -581,6 +581,13 @@ fn call_vectors_replay_on_the_gpu() {
 }
 
 #[test]
+fn call_vectors_replay_on_the_jit() {
+    // the JIT with its fallback: the precompile's default CPU path
+    let n = replay_calls(Arc::new(solidml_jit::JitBackend::new().with_fallback(Arc::new(CpuBackend))));
+    assert!(n >= 60, "only {n} call vectors");
+}
+
+#[test]
 fn call_vectors_replay_on_the_cpu() {
     let n = replay_calls(Arc::new(CpuBackend));
     assert!(n >= 60, "only {n} call vectors");
