@@ -110,17 +110,29 @@ fn print_profile(jit: &solidml_jit::JitBackend, model: &solidml_spec::Model, inp
     let compiled = jit.compile(Arc::new(model.clone())).map_err(|e| CliError::from(solidml_compiler::CompileError::from(e)))?;
     let runs: Vec<_> = (0..5).map(|_| compiled.run_profiled(inputs).expect("ran before").1).collect();
     let mut per_kind: std::collections::BTreeMap<&str, (usize, f64)> = Default::default();
+    let mut per_node = vec![];
+    let macs = model.macs_per_node();
     for node in 0..runs[0].len() {
         let mut us: Vec<f64> = runs.iter().map(|r| r[node].2.as_secs_f64() * 1e6).collect();
         us.sort_by(f64::total_cmp);
         let e = per_kind.entry(runs[0][node].1).or_default();
         e.0 += 1;
         e.1 += us[2];
+        per_node.push((us[2], node));
     }
     let (specialized, fallback, _) = compiled.summary();
     eprintln!("  jit profile of {} ({specialized} nodes specialized, {fallback} on the fallback):", model.name);
     for (kind, (n, us)) in per_kind {
         eprintln!("    {kind:<14} {n:>4} nodes {us:>12.1} µs");
+    }
+    // the slowest nodes, with their shapes and MAC rate
+    per_node.sort_by(|a, b| b.0.total_cmp(&a.0));
+    eprintln!("  slowest nodes:");
+    for &(us, i) in per_node.iter().take(12) {
+        let n = &model.nodes[i];
+        let shape = |t: &[u32]| t.iter().map(|&t| format!("{:?}", model.tensor(t).shape)).collect::<Vec<_>>().join(" ");
+        let rate = if macs[i] > 0 { format!("{:>7.2} GMAC/s", macs[i] as f64 / us / 1e3) } else { String::new() };
+        eprintln!("    {us:>9.1} µs  {:<10} {} -> {}  {rate}", n.op.kind(), shape(&n.inputs), shape(&n.outputs));
     }
     Ok(())
 }

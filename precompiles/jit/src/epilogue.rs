@@ -129,6 +129,7 @@ mod avx2 {
     use super::{Lanes16, Requant, VectorConstants};
 
     #[target_feature(enable = "avx2")]
+    #[inline]
     unsafe fn requant8(x: __m256i, mant: __m256i, right: __m256i, zp: __m256i, lo: __m256i, hi: __m256i) -> __m256i {
         let nudge = _mm256_set1_epi64x(1 << 30);
         let even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mant), nudge), 31);
@@ -146,33 +147,45 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
+    #[inline]
     pub(super) unsafe fn apply16(r: &Requant, v: &VectorConstants, lanes: Lanes16, sums: &[i32; 16], out: &mut [i8]) {
         let zp = _mm256_set1_epi32(r.output_zero_point);
         let (lo, hi) = (_mm256_set1_epi32(r.clamp.0 as i32), _mm256_set1_epi32(r.clamp.1 as i32));
         let mut q = [_mm256_setzero_si256(); 2];
+        // one channel: its constants broadcast once for both halves
+        let channel = match lanes {
+            Lanes16::Channel(c) => {
+                Some((_mm256_set1_epi32(v.folded_bias[c]), _mm256_set1_epi32(v.mantissas[c]), _mm256_set1_epi32(v.rights[c])))
+            }
+            Lanes16::From(_) => None,
+        };
         for (half, qh) in q.iter_mut().enumerate() {
             // SAFETY: `sums` holds 16 i32; the constants are padded by 16 past every channel.
             unsafe {
                 let s = _mm256_loadu_si256(sums.as_ptr().add(8 * half) as *const __m256i);
-                let (bias, mant, right) = match lanes {
-                    Lanes16::Channel(c) => {
-                        (_mm256_set1_epi32(v.folded_bias[c]), _mm256_set1_epi32(v.mantissas[c]), _mm256_set1_epi32(v.rights[c]))
-                    }
-                    Lanes16::From(c0) => {
+                let (bias, mant, right) = match (channel, lanes) {
+                    (Some(k), _) => k,
+                    (None, Lanes16::From(c0)) => {
                         let at = |a: &[i32]| _mm256_loadu_si256(a.as_ptr().add(c0 + 8 * half) as *const __m256i);
                         (at(&v.folded_bias), at(&v.mantissas), at(&v.rights))
                     }
+                    (None, Lanes16::Channel(_)) => unreachable!("a channel has its constants"),
                 };
                 *qh = requant8(_mm256_add_epi32(s, bias), mant, right, zp, lo, hi);
             }
         }
         let words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0b11_01_10_00);
         let bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+        if out.len() >= 16 {
+            // SAFETY: 16 bytes into `out`, which holds at least 16.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, bytes) };
+            return;
+        }
         let mut all = [0i8; 16];
         // SAFETY: 16 bytes into a 16-byte array.
         unsafe { _mm_storeu_si128(all.as_mut_ptr() as *mut __m128i, bytes) };
-        let n = out.len().min(16);
-        out[..n].copy_from_slice(&all[..n]);
+        let n = out.len();
+        out.copy_from_slice(&all[..n]);
     }
 }
 
@@ -231,5 +244,36 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use solidml_spec::arith::Multiplier;
+
+    use super::*;
+    use crate::gemm::Kernel;
+
+    /// Timing probe, not a check: the vector epilogue's cost per output.
+    #[test]
+    #[ignore]
+    fn apply16_rate() {
+        let e = Epilogue { multipliers: vec![Multiplier::from_real(0.0003)], output_zero_point: 3, clamp_min: -128, clamp_max: 127 };
+        let r = Requant::new(&e, &vec![1i8; 64 * 9], &vec![7; 64], 2);
+        let v = r.vector_constants().unwrap();
+        let sums: [i32; 16] = std::array::from_fn(|i| (i as i32 - 8) * 12345);
+        let mut out = vec![0i8; 64 * 16];
+        let kernel = Kernel::detect();
+        let reps = 1_000_000;
+        let t = std::time::Instant::now();
+        kernel.run(|| {
+            for i in 0..reps {
+                let c = i % 64;
+                r.apply16(Some(&v), kernel, Lanes16::Channel(c), std::hint::black_box(&sums), &mut out[c * 16..c * 16 + 16]);
+            }
+        });
+        let s = t.elapsed().as_secs_f64();
+        std::hint::black_box(&out);
+        eprintln!("apply16: {:.1} ns per call, {:.2} ns per output", s / reps as f64 * 1e9, s / reps as f64 / 16.0 * 1e9);
     }
 }

@@ -73,6 +73,34 @@ impl Kernel {
         f()
     }
 
+    /// One pair of rows of a lane block: `out[2c] = r0[c]`, `out[2c + 1] = r1[c]`.
+    #[inline]
+    pub(crate) fn interleave(self, r0: &[i8; NR], r1: &[i8; NR], out: &mut [i16; 2 * NR]) {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2 (`detect`).
+            Kernel::Avx2 => unsafe { avx2::interleave(r0, r1, out) },
+            _ => interleave_portable(r0, r1, out),
+        }
+    }
+
+    /// `dst[i] = src[2i]` for every `i < dst.len()` (`src` holds at least `2·dst.len() − 1`
+    /// codes): the im2col rows of stride-2 windows.
+    #[inline]
+    pub(crate) fn gather_stride2(self, src: &[i8], dst: &mut [i8]) {
+        assert!(dst.is_empty() || src.len() > 2 * (dst.len() - 1), "stride-2 source too short");
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if self == Kernel::Avx2 {
+            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2; every 32-byte load stays
+            // inside `src` (checked in the loop condition).
+            done = unsafe { avx2::gather_stride2(src, dst) };
+        }
+        for (i, d) in dst.iter_mut().enumerate().skip(done) {
+            *d = src[2 * i];
+        }
+    }
+
     /// `acc = Σ_kp` of one tile: `a` is one [`Broadcast`] block (`kp · MR` pairs), `b` one
     /// [`Lanes`] block (`kp · NR · 2` values); `acc` is overwritten.
     #[inline]
@@ -88,6 +116,15 @@ impl Kernel {
             Kernel::Avx2 => unreachable!("AVX2 is x86-64 only"),
             Kernel::Portable => portable_tile(a, b, kp, acc),
         }
+    }
+}
+
+/// [`Kernel::interleave`] in plain Rust, for rows of any length up to [`NR`] (the rest of
+/// `out` is left as it is).
+pub(crate) fn interleave_portable(r0: &[i8], r1: &[i8], out: &mut [i16; 2 * NR]) {
+    for (c, (&a, &b)) in r0.iter().zip(r1).enumerate() {
+        out[2 * c] = a as i16;
+        out[2 * c + 1] = b as i16;
     }
 }
 
@@ -111,8 +148,46 @@ mod avx2 {
 
     use super::{MR, NR, Tile};
 
+    /// Two rows of 16 codes, sign-extended and interleaved pairwise.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn interleave(r0: &[i8; NR], r1: &[i8; NR], out: &mut [i16; 2 * NR]) {
+        // SAFETY: 16 bytes read from each row, 64 bytes written to `out`.
+        unsafe {
+            let a = _mm256_cvtepi8_epi16(_mm_loadu_si128(r0.as_ptr() as *const __m128i));
+            let b = _mm256_cvtepi8_epi16(_mm_loadu_si128(r1.as_ptr() as *const __m128i));
+            // per 128-bit lane: columns 0–3 | 8–11 (lo) and 4–7 | 12–15 (hi)
+            let (lo, hi) = (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b));
+            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, _mm256_permute2x128_si256(lo, hi, 0x20));
+            _mm256_storeu_si256(out.as_mut_ptr().add(NR) as *mut __m256i, _mm256_permute2x128_si256(lo, hi, 0x31));
+        }
+    }
+
+    /// The even codes of `src` into `dst`, 16 at a time while a 32-byte load fits in `src`;
+    /// returns how many were written.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn gather_stride2(src: &[i8], dst: &mut [i8]) -> usize {
+        // per 128-bit lane, its 8 even bytes into the low half
+        let even = _mm256_setr_epi8(
+            0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1, 0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1,
+        );
+        let mut i = 0;
+        while i + 16 <= dst.len() && 2 * i + 32 <= src.len() {
+            // SAFETY: bytes 2i..2i+32 of `src` and i..i+16 of `dst` are in bounds (the loop test).
+            unsafe {
+                let v = _mm256_shuffle_epi8(_mm256_loadu_si256(src.as_ptr().add(2 * i) as *const __m256i), even);
+                let packed = _mm256_permute4x64_epi64(v, 0b00_00_10_00);
+                _mm_storeu_si128(dst.as_mut_ptr().add(i) as *mut __m128i, _mm256_castsi256_si128(packed));
+            }
+            i += 16;
+        }
+        i
+    }
+
     /// The AVX2 tile: 12 accumulators (6 rows × 2 vectors of 8 columns).
     #[target_feature(enable = "avx2")]
+    #[inline]
     pub(super) unsafe fn tile(a: &[i32], b: &[i16], kp: usize, acc: &mut Tile) {
         let mut c = [[_mm256_setzero_si256(); 2]; MR];
         let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
@@ -242,6 +317,19 @@ mod tests {
     }
 
     #[test]
+    fn every_kernel_gathers_stride_two() {
+        for (n, extra) in [(0usize, 1usize), (1, 0), (15, 0), (16, 0), (17, 1), (40, 0), (100, 7)] {
+            let src: Vec<i8> = (0..(2 * n).saturating_sub(1) + extra).map(|i| (i * 37 % 256) as u8 as i8).collect();
+            let want: Vec<i8> = (0..n).map(|i| src[2 * i]).collect();
+            for kernel in Kernel::available() {
+                let mut got = vec![0i8; n];
+                kernel.gather_stride2(&src, &mut got);
+                assert_eq!(got, want, "{kernel:?} n {n}");
+            }
+        }
+    }
+
+    #[test]
     fn every_kernel_computes_the_exact_product() {
         let mut s = 0x1234_5678_9abc_def1u64;
         for (m, n, k) in [(1, 1, 1), (6, 16, 2), (7, 17, 3), (13, 40, 129), (2, 3, 1000)] {
@@ -269,6 +357,33 @@ mod tests {
                     (0..m * n).map(|ij| (0..k).map(|kk| a[ij / n * k + kk] as i32 * b[kk * n + ij % n] as i32).sum()).collect();
                 assert_eq!(got, want, "{kernel:?} {m}x{n}x{k}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    /// Timing probe, not a check: the tile kernel alone on cache-resident operands, its peak
+    /// MAC rate on this CPU (`cargo test -p solidml-jit --lib tile_peak -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn tile_peak() {
+        for kp in [512usize, 256, 128, 64, 32, 512, 128] {
+            let a = vec![0x0003_0002i32; kp * MR];
+            let b = vec![3i16; kp * NR * 2];
+            let mut t = [[0; NR]; MR];
+            let kernel = Kernel::detect();
+            let reps = (1usize << 28) / (kp * MR * NR * 2);
+            let start = std::time::Instant::now();
+            for _ in 0..reps {
+                kernel.tile(std::hint::black_box(&a), std::hint::black_box(&b), &mut t);
+                std::hint::black_box(&t);
+            }
+            let s = start.elapsed().as_secs_f64();
+            let macs = (reps * kp * 2 * MR * NR) as f64;
+            eprintln!("kp {kp}: {:.1} GMAC/s", macs / s / 1e9);
         }
     }
 }

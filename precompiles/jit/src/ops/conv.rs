@@ -32,15 +32,59 @@ pub(crate) struct ConvPlan {
     input_zero_point: i16,
     /// Per group, its output channels' weight rows (`C_out/groups × C_in/groups·klen`).
     weights: Vec<Broadcast>,
-    /// `taps[t · out_plane + o]`: the offset within an input plane that tap `t` reads at
-    /// output position `o`, or [`PADDING`]; empty for a 1×1 kernel with unit strides and no
-    /// padding (the offset is `o`), and for the depthwise path.
-    taps: Vec<u32>,
+    /// Per kernel tap `t`, `runs[run_starts[t]..run_starts[t + 1]]`: the output positions of
+    /// the tap as runs of what they read (see [`Run`]); empty for a 1×1 kernel with unit strides
+    /// and no padding (position `o` reads offset `o`: the input is its own im2col matrix), and
+    /// for the depthwise path.
+    runs: Vec<Run>,
+    run_starts: Vec<usize>,
+    /// Lane blocks built at a time (at most [`CHUNK_BYTES`] of them), each weight block then
+    /// running against all of them.
+    chunk: usize,
     requant: Requant,
     vector: Option<VectorConstants>,
     /// The direct path of a depthwise 2-D convolution, when this is one.
     depthwise: Option<Depthwise>,
 }
+
+/// Output positions `o0..o0 + len` of one kernel tap that read input offsets
+/// `src, src + step, …` within a plane, or the input zero point (`src` = [`PADDING`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    o0: u32,
+    len: u32,
+    src: u32,
+    step: u32,
+}
+
+/// The runs of one tap's row of a tap table (`PADDING` or an offset per output position).
+fn runs_of(row: &[u32]) -> Vec<Run> {
+    let mut runs: Vec<Run> = vec![];
+    for (o, &src) in row.iter().enumerate() {
+        if let Some(r) = runs.last_mut() {
+            let padding = r.src == PADDING;
+            let next = (src == PADDING) == padding
+                && (padding
+                    || match r.len {
+                        1 => src > r.src,
+                        _ => src as u64 == r.src as u64 + r.step as u64 * r.len as u64,
+                    });
+            if next {
+                if !padding && r.len == 1 {
+                    r.step = src - r.src;
+                }
+                r.len += 1;
+                continue;
+            }
+        }
+        runs.push(Run { o0: o as u32, len: 1, src, step: 1 });
+    }
+    runs
+}
+
+/// Bytes of lane blocks built ahead of the tiles ([`ConvPlan::chunk`]): a quarter of a 512 KiB
+/// L2, so they stay there while the weights stream past.
+const CHUNK_BYTES: usize = 128 << 10;
 
 /// Accumulator lanes per step of the depthwise loops: four 256-bit vectors of i32.
 const LANES: usize = 32;
@@ -142,6 +186,14 @@ impl ConvPlan {
             klen == 1 && c.strides.iter().all(|&s| s == 1) && c.pads_begin.iter().all(|&p| p == 0) && in_shape[2..] == out_shape[2..];
         let requant = Requant::new(&c.epilogue, &c.weights, &c.bias, c.input_zero_point);
         let depthwise = Depthwise::new(c, in_shape, out_shape);
+        let (mut runs, mut run_starts) = (vec![], vec![0]);
+        if !identity && depthwise.is_none() && out_plane > 0 {
+            let window = Window { kernel: &c.kernel, strides: &c.strides, dilations: &c.dilations, pads_begin: &c.pads_begin };
+            for row in window_taps(&window, &in_shape[2..], &out_shape[2..]).chunks_exact(out_plane) {
+                runs.extend(runs_of(row));
+                run_starts.push(runs.len());
+            }
+        }
         ConvPlan {
             batch,
             cin,
@@ -152,15 +204,9 @@ impl ConvPlan {
             out_plane,
             input_zero_point: c.input_zero_point as i16,
             weights,
-            taps: if identity || depthwise.is_some() {
-                vec![]
-            } else {
-                window_taps(
-                    &Window { kernel: &c.kernel, strides: &c.strides, dilations: &c.dilations, pads_begin: &c.pads_begin },
-                    &in_shape[2..],
-                    &out_shape[2..],
-                )
-            },
+            runs,
+            run_starts,
+            chunk: (CHUNK_BYTES / (pairs(k) * NR * 4).max(1)).clamp(1, out_plane.div_ceil(NR).max(1)),
             vector: requant.vector_constants(),
             requant,
             depthwise,
@@ -169,7 +215,7 @@ impl ConvPlan {
 
     pub(crate) fn packed_bytes(&self) -> usize {
         self.weights.iter().map(|w| w.data.len() * 4).sum::<usize>()
-            + self.taps.len() * 4
+            + self.runs.len() * std::mem::size_of::<Run>()
             + self.depthwise.as_ref().map_or(0, |d| d.weights.len() * 2)
     }
 
@@ -191,22 +237,44 @@ impl ConvPlan {
             d.run_channels(self, kernel, x, &mut out);
             return Ok(Value::I8(out));
         }
-        let mut panel = vec![0i16; kp * NR * 2];
+        let mut panels = vec![0i16; kp * NR * 2 * self.chunk];
         let mut t: Tile = [[0; NR]; MR];
+        // the im2col matrix of one group (`k` rows of `width` codes), unless the input is its own
+        let width = self.out_plane.next_multiple_of(NR);
+        let mut im2col = if self.runs.is_empty() { vec![] } else { vec![0i8; k * width] };
         for n in 0..self.batch {
             for g in 0..self.groups {
                 let w = &self.weights[g];
                 let xg = &x[(n * self.cin + g * cin_g) * self.in_plane..(n * self.cin + (g + 1) * cin_g) * self.in_plane];
-                for ob in 0..self.out_plane.div_ceil(NR) {
-                    let o0 = ob * NR;
-                    let cols = (self.out_plane - o0).min(NR);
-                    self.fill_panel(xg, o0, cols, k, &mut panel);
+                let (rows, stride) = if self.runs.is_empty() {
+                    (xg, self.in_plane)
+                } else {
+                    self.fill_im2col(kernel, xg, cin_g, width, &mut im2col);
+                    (&im2col[..], width)
+                };
+                let blocks = self.out_plane.div_ceil(NR);
+                let mut tile = |ib: usize, ob: usize, panel: &[i16], t: &mut Tile| {
+                    let (o0, cols) = (ob * NR, (self.out_plane - ob * NR).min(NR));
+                    kernel.tile(w.block(ib), panel, t);
+                    for (r, row) in t.iter().enumerate().take((cout_g - ib * MR).min(MR)) {
+                        let co = g * cout_g + ib * MR + r;
+                        let dst = &mut out[(n * self.cout + co) * self.out_plane + o0..][..cols];
+                        self.requant.apply16(self.vector.as_ref(), kernel, Lanes16::Channel(co), row, dst);
+                    }
+                };
+                // a chunk of lane blocks at a time, then each weight block against all of them:
+                // the output is written one channel run after another, and the weights stream
+                // once per chunk
+                let block_len = kp * NR * 2;
+                for first in (0..blocks).step_by(self.chunk) {
+                    let chunk = first..(first + self.chunk).min(blocks);
+                    for ob in chunk.clone() {
+                        let (o0, cols) = (ob * NR, (self.out_plane - ob * NR).min(NR));
+                        fill_panel(kernel, rows, stride, k, o0, cols, &mut panels[(ob - first) * block_len..][..block_len]);
+                    }
                     for ib in 0..w.blocks() {
-                        kernel.tile(w.block(ib), &panel, &mut t);
-                        for (r, row) in t.iter().enumerate().take((cout_g - ib * MR).min(MR)) {
-                            let co = g * cout_g + ib * MR + r;
-                            let dst = &mut out[(n * self.cout + co) * self.out_plane + o0..][..cols];
-                            self.requant.apply16(self.vector.as_ref(), kernel, Lanes16::Channel(co), row, dst);
+                        for ob in chunk.clone() {
+                            tile(ib, ob, &panels[(ob - first) * block_len..][..block_len], &mut t);
                         }
                     }
                 }
@@ -215,28 +283,218 @@ impl ConvPlan {
         Ok(Value::I8(out))
     }
 
-    /// The lane block of output positions `o0..o0 + cols`: `panel[(kk/2)·2NR + c·2 + kk%2]` is
-    /// the input code tap `kk = ci·klen + t` reads at position `o0 + c` (the zero point in the
-    /// padding); columns past `cols` and the odd tail of `k` are zeros.
+    /// The im2col matrix of one group's input planes `xg`: row `ci · klen + t`, column `o` is
+    /// the code tap `t` of channel `ci` reads at output position `o` (the zero point in the
+    /// padding); `width ≥ out_plane` columns per row, the ones past `out_plane` left as they are.
     #[inline(always)]
-    fn fill_panel(&self, xg: &[i8], o0: usize, cols: usize, k: usize, panel: &mut [i16]) {
-        if cols < NR || k % 2 == 1 {
-            panel.fill(0);
-        }
-        for kk in 0..k {
-            let (ci, tap) = (kk / self.klen, kk % self.klen);
+    fn fill_im2col(&self, kernel: Kernel, xg: &[i8], cin_g: usize, width: usize, im2col: &mut [i8]) {
+        let zp = self.input_zero_point as i8;
+        for ci in 0..cin_g {
             let plane = &xg[ci * self.in_plane..(ci + 1) * self.in_plane];
-            let dst = &mut panel[(kk / 2) * NR * 2 + kk % 2..];
-            if self.taps.is_empty() {
-                for (c, &v) in plane[o0..o0 + cols].iter().enumerate() {
-                    dst[c * 2] = v as i16;
-                }
-            } else {
-                let taps = &self.taps[tap * self.out_plane + o0..][..cols];
-                for (c, &src) in taps.iter().enumerate() {
-                    dst[c * 2] = if src == PADDING { self.input_zero_point } else { plane[src as usize] as i16 };
+            for t in 0..self.klen {
+                let row = &mut im2col[(ci * self.klen + t) * width..][..width];
+                for r in &self.runs[self.run_starts[t]..self.run_starts[t + 1]] {
+                    let (o0, len, src) = (r.o0 as usize, r.len as usize, r.src as usize);
+                    let dst = &mut row[o0..o0 + len];
+                    if r.src == PADDING {
+                        dst.fill(zp);
+                    } else if r.step == 1 {
+                        dst.copy_from_slice(&plane[src..src + len]);
+                    } else if r.step == 2 {
+                        kernel.gather_stride2(&plane[src..], dst);
+                    } else {
+                        for (d, &v) in dst.iter_mut().zip(plane[src..].iter().step_by(r.step as usize)) {
+                            *d = v;
+                        }
+                    }
                 }
             }
         }
+    }
+}
+
+/// The lane block of output positions `o0..o0 + cols` from an im2col matrix (`k` rows of
+/// `stride` codes): `panel[(kk/2)·2NR + c·2 + kk%2] = rows[kk·stride + o0 + c]`; columns past
+/// `cols` and the odd tail of `k` are zeros.
+#[inline(always)]
+fn fill_panel(kernel: Kernel, rows: &[i8], stride: usize, k: usize, o0: usize, cols: usize, panel: &mut [i16]) {
+    if cols < NR || k % 2 == 1 {
+        panel.fill(0);
+    }
+    let zeros = [0i8; NR];
+    for p in 0..k / 2 {
+        let (r0, r1) = (&rows[2 * p * stride + o0..][..cols], &rows[(2 * p + 1) * stride + o0..][..cols]);
+        let dst: &mut [i16; 2 * NR] = (&mut panel[p * 2 * NR..(p + 1) * 2 * NR]).try_into().expect("one pair of rows");
+        if cols == NR {
+            kernel.interleave(r0.try_into().expect("NR codes"), r1.try_into().expect("NR codes"), dst);
+        } else {
+            crate::gemm::interleave_portable(r0, r1, dst);
+        }
+    }
+    if k % 2 == 1 {
+        let p = k / 2;
+        let r0 = &rows[2 * p * stride + o0..][..cols];
+        let dst: &mut [i16; 2 * NR] = (&mut panel[p * 2 * NR..(p + 1) * 2 * NR]).try_into().expect("one pair of rows");
+        crate::gemm::interleave_portable(r0, &zeros[..cols], dst);
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use solidml_spec::{Epilogue, arith::Multiplier};
+
+    use super::*;
+
+    /// Timing probe, not a check (`cargo test -p solidml-jit --lib conv_parts -- --ignored
+    /// --nocapture`; `CONV_ONLY=cin-cout-k` picks one shape): a whole Conv and its lane-block
+    /// fills alone, on SqueezeNet's kinds of layers.
+    #[test]
+    #[ignore]
+    fn conv_parts() {
+        for (cin, cout, k, s, pad, hw) in [
+            (16usize, 64usize, 3u32, 1u32, 1u32, 55u32),
+            (3, 64, 3, 2, 0, 224),
+            (128, 16, 1, 1, 0, 55),
+            (16, 64, 1, 1, 0, 55),
+            (512, 1000, 1, 1, 0, 13),
+        ] {
+            if std::env::var("CONV_ONLY").is_ok_and(|v| v != format!("{cin}-{cout}-{k}")) {
+                continue;
+            }
+            let klen = (k * k) as usize;
+            let c = Conv {
+                kernel: vec![k, k],
+                strides: vec![s, s],
+                dilations: vec![1, 1],
+                pads_begin: vec![pad, pad],
+                pads_end: vec![pad, pad],
+                groups: 1,
+                input_zero_point: 3,
+                weights: (0..cout * cin * klen).map(|i| (i * 7 % 255) as i8).collect(),
+                bias: vec![5; cout],
+                epilogue: Epilogue {
+                    multipliers: vec![Multiplier::from_real(0.0003)],
+                    output_zero_point: 0,
+                    clamp_min: -128,
+                    clamp_max: 127,
+                },
+            };
+            let o = (hw + 2 * pad - k) / s + 1;
+            let plan = ConvPlan::new(&c, &[1, cin as u32, hw, hw], &[1, cout as u32, o, o]);
+            let x: Vec<i8> = (0..cin * (hw * hw) as usize).map(|i| (i * 13 % 251) as i8).collect();
+            let kernel = Kernel::detect();
+            let reps = 200;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                std::hint::black_box(plan.run(kernel, &x).unwrap());
+            }
+            let all = t.elapsed().as_secs_f64() / reps as f64;
+            // the fills alone
+            let kk = cin * klen;
+            let mut panel = vec![0i16; pairs(kk) * NR * 2];
+            let width = plan.out_plane.next_multiple_of(NR);
+            let mut im2col = vec![0i8; kk * width];
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                kernel.run(|| {
+                    let (rows, stride) = if plan.runs.is_empty() {
+                        (&x[..], plan.in_plane)
+                    } else {
+                        plan.fill_im2col(kernel, &x, cin, width, &mut im2col);
+                        (&im2col[..], width)
+                    };
+                    for ob in 0..plan.out_plane.div_ceil(NR) {
+                        let cols = (plan.out_plane - ob * NR).min(NR);
+                        fill_panel(kernel, rows, stride, kk, ob * NR, cols, &mut panel);
+                        std::hint::black_box(&panel);
+                    }
+                });
+            }
+            let fill = t.elapsed().as_secs_f64() / reps as f64;
+            let macs = (cout * kk * plan.out_plane) as f64;
+            eprintln!("{cin}->{cout} k{k} s{s} {hw}: all {:.0} µs ({:.1} GMAC/s), fill {:.0} µs", all * 1e6, macs / all / 1e9, fill * 1e6);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use solidml_spec::{Epilogue, arith::Multiplier};
+
+    use super::*;
+
+    #[test]
+    fn the_im2col_runs_read_what_the_tap_table_says() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s % n
+        };
+        let mut checked = 0;
+        for case in 0..300 {
+            let rank = 1 + next(3) as usize;
+            let kernel: Vec<u32> = (0..rank).map(|_| 1 + next(4) as u32).collect();
+            let strides: Vec<u32> = (0..rank).map(|_| 1 + next(3) as u32).collect();
+            let dilations: Vec<u32> = (0..rank).map(|_| 1 + next(2) as u32).collect();
+            let pads: Vec<u32> = (0..rank).map(|_| next(3) as u32).collect();
+            let input: Vec<u32> = (0..rank).map(|_| 1 + next(if rank == 3 { 6 } else { 40 }) as u32).collect();
+            let output: Vec<u32> = (0..rank)
+                .map(|d| {
+                    let reach = (kernel[d] - 1) * dilations[d] + 1;
+                    (input[d] + 2 * pads[d]).saturating_sub(reach) / strides[d] + 1
+                })
+                .collect();
+            let cin = 1 + next(3) as usize;
+            let klen: usize = kernel.iter().map(|&k| k as usize).product();
+            let c = Conv {
+                kernel: kernel.clone(),
+                strides: strides.clone(),
+                dilations: dilations.clone(),
+                pads_begin: pads.clone(),
+                pads_end: pads.clone(),
+                groups: 1,
+                input_zero_point: next(256) as i32 - 128,
+                weights: vec![1; 2 * cin * klen],
+                bias: vec![0; 2],
+                epilogue: Epilogue {
+                    multipliers: vec![Multiplier::from_real(0.01)],
+                    output_zero_point: 0,
+                    clamp_min: -128,
+                    clamp_max: 127,
+                },
+            };
+            let in_shape: Vec<u32> = [1, cin as u32].into_iter().chain(input.iter().copied()).collect();
+            let out_shape: Vec<u32> = [1, 2].into_iter().chain(output.iter().copied()).collect();
+            let plan = ConvPlan::new(&c, &in_shape, &out_shape);
+            if plan.runs.is_empty() {
+                continue; // the input is its own im2col matrix
+            }
+            let in_plane: usize = input.iter().map(|&d| d as usize).product();
+            let x: Vec<i8> = (0..cin * in_plane).map(|_| next(256) as i8).collect();
+            let width = plan.out_plane.next_multiple_of(NR);
+            let window = Window { kernel: &kernel, strides: &strides, dilations: &dilations, pads_begin: &pads };
+            let taps = window_taps(&window, &input, &output);
+            for kernel in Kernel::available() {
+                let mut got = vec![0i8; cin * klen * width];
+                plan.fill_im2col(kernel, &x, cin, width, &mut got);
+                for ci in 0..cin {
+                    for t in 0..klen {
+                        for o in 0..plan.out_plane {
+                            let src = taps[t * plan.out_plane + o];
+                            let want = if src == PADDING { c.input_zero_point as i8 } else { x[ci * in_plane + src as usize] };
+                            assert_eq!(
+                                got[(ci * klen + t) * width + o],
+                                want,
+                                "case {case} {kernel:?} ci {ci} tap {t} o {o}: {c:?} {input:?}"
+                            );
+                        }
+                    }
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked >= 150, "only {checked} geometries checked");
     }
 }
