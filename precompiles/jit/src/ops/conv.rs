@@ -1,8 +1,12 @@
 //! Conv (spec §Conv) as a GEMM per batch item and group: the weights — packed once, at
 //! prepare — are the broadcast side (rows: output channels), the input patches the lane side
-//! (columns: output positions), built per block of [`NR`] positions straight from the input
-//! through a tap table computed at prepare (no whole im2col matrix). A tap outside the input
-//! reads the input zero point, which the folded bias cancels (it contributes real 0).
+//! (columns: output positions). The patches come from an im2col matrix (`C_in/groups · taps`
+//! rows of output positions, int8), which the input itself is for a 1×1 kernel with unit
+//! strides and no padding, and which is otherwise copied per tap from runs computed at prepare
+//! (`memcpy` for unit strides, an AVX2 gather for stride 2). Lane blocks of [`NR`] positions are
+//! interleaved from it pairwise (AVX2), a chunk of them at a time, and every weight block runs
+//! against the whole chunk. A tap outside the input reads the input zero point, which the
+//! folded bias cancels (it contributes real 0).
 //!
 //! A depthwise 2-D convolution (one input and one output channel per group) is no GEMM: its
 //! reduction is one kernel window, too short for a tile. It runs directly instead
