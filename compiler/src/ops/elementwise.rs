@@ -1,4 +1,5 @@
-//! Unary element-wise ops (`Relu`, `Clip`, `Sigmoid`, `Exp`, …): a real function of one real
+//! Unary element-wise ops (`Relu`, `Clip`, `Sigmoid`, `Exp`, the trigonometric and hyperbolic
+//! functions and their inverses, `Mish`, `Swish`, `Celu`, `Shrink`, …): a real function of one real
 //! input ([`Unary`], attributes and Clip's constant bounds resolved once).
 //!
 //! Float semantics: the function in `f64`, applied to each element. Lowering: a 256-entry
@@ -13,6 +14,20 @@ use solidml_spec::{Lut, Op};
 
 pub(crate) const OPS: &[OpDef] = &[
     unary("Abs"),
+    unary("Acos"),
+    unary("Acosh"),
+    unary("Asin"),
+    unary("Asinh"),
+    unary("Atan"),
+    unary("Atanh"),
+    unary("Celu"),
+    unary("Cosh"),
+    unary("Mish"),
+    unary("Shrink"),
+    unary("Sinh"),
+    unary("Swish"),
+    unary("Tan"),
+    unary("ThresholdedRelu"),
     unary("Ceil"),
     unary("Clip"),
     unary("Cos"),
@@ -123,6 +138,48 @@ pub enum Unary {
     Sin,
     /// ONNX `Cos`: the cosine (radians).
     Cos,
+    /// ONNX `Tan`: the tangent (radians).
+    Tan,
+    /// ONNX `Asin`: the arcsine (NaN outside [−1, 1]).
+    Asin,
+    /// ONNX `Acos`: the arccosine (NaN outside [−1, 1]).
+    Acos,
+    /// ONNX `Atan`: the arctangent.
+    Atan,
+    /// ONNX `Sinh`: the hyperbolic sine.
+    Sinh,
+    /// ONNX `Cosh`: the hyperbolic cosine.
+    Cosh,
+    /// ONNX `Asinh`: the inverse hyperbolic sine.
+    Asinh,
+    /// ONNX `Acosh`: the inverse hyperbolic cosine (NaN below 1).
+    Acosh,
+    /// ONNX `Atanh`: the inverse hyperbolic tangent (NaN outside (−1, 1), ±∞ at ±1).
+    Atanh,
+    /// ONNX `Mish`: `x · tanh(softplus(x))`.
+    Mish,
+    /// ONNX `Swish` (opset 24): `x · sigmoid(alpha · x)`.
+    Swish {
+        /// Slope inside the sigmoid (attribute `alpha`, default 1.0).
+        alpha: f64,
+    },
+    /// ONNX `Celu`: `max(0, x) + min(0, alpha · (e^(x/alpha) − 1))`.
+    Celu {
+        /// Scale (attribute `alpha`, default 1.0).
+        alpha: f64,
+    },
+    /// ONNX `Shrink`: `x + bias` below `−lambd`, `x − bias` above `lambd`, 0 between.
+    Shrink {
+        /// Attribute `bias`, default 0.
+        bias: f64,
+        /// Attribute `lambd`, default 0.5.
+        lambd: f64,
+    },
+    /// ONNX `ThresholdedRelu`: `x` above `alpha`, else 0.
+    ThresholdedRelu {
+        /// The threshold (attribute `alpha`, default 1.0).
+        alpha: f64,
+    },
 }
 
 impl Unary {
@@ -172,6 +229,20 @@ impl Unary {
             "Sign" => Unary::Sign,
             "Sin" => Unary::Sin,
             "Cos" => Unary::Cos,
+            "Tan" => Unary::Tan,
+            "Asin" => Unary::Asin,
+            "Acos" => Unary::Acos,
+            "Atan" => Unary::Atan,
+            "Sinh" => Unary::Sinh,
+            "Cosh" => Unary::Cosh,
+            "Asinh" => Unary::Asinh,
+            "Acosh" => Unary::Acosh,
+            "Atanh" => Unary::Atanh,
+            "Mish" => Unary::Mish,
+            "Swish" => Unary::Swish { alpha: alpha(1.0) },
+            "Celu" => Unary::Celu { alpha: alpha(1.0) },
+            "Shrink" => Unary::Shrink { bias: n.float("bias", 0.0) as f64, lambd: n.float("lambd", 0.5) as f64 },
+            "ThresholdedRelu" => Unary::ThresholdedRelu { alpha: alpha(1.0) },
             _ => return None,
         })
     }
@@ -231,6 +302,34 @@ impl Unary {
             }
             Unary::Sin => x.sin(),
             Unary::Cos => x.cos(),
+            Unary::Tan => x.tan(),
+            Unary::Asin => x.asin(),
+            Unary::Acos => x.acos(),
+            Unary::Atan => x.atan(),
+            Unary::Sinh => x.sinh(),
+            Unary::Cosh => x.cosh(),
+            Unary::Asinh => x.asinh(),
+            Unary::Acosh => x.acosh(),
+            Unary::Atanh => x.atanh(),
+            Unary::Mish => x * Unary::Softplus.apply(x).tanh(),
+            Unary::Swish { alpha } => x / (1.0 + (-alpha * x).exp()),
+            Unary::Celu { alpha } => x.max(0.0) + (alpha * ((x / alpha).exp() - 1.0)).min(0.0),
+            Unary::Shrink { bias, lambd } => {
+                if x < -lambd {
+                    x + bias
+                } else if x > lambd {
+                    x - bias
+                } else {
+                    0.0
+                }
+            }
+            Unary::ThresholdedRelu { alpha } => {
+                if x > alpha {
+                    x
+                } else {
+                    0.0
+                }
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Reductions: `ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin` ([`ReduceAttrs`]: axes
 //! from the attribute or, opset ≥ 13/18, the constant input 1, `keepdims`,
 //! `noop_with_empty_axes`), `GlobalAveragePool` and `GlobalMaxPool` (the spatial axes, kept),
-//! and `ArgMax` ([`ArgMaxAttrs`]).
+//! `ArgMax` and `ArgMin` ([`ArgMaxAttrs`]), and the reductions built on a sum ([`DERIVED`]:
+//! `ReduceL1`, `ReduceL2`, `ReduceLogSum`, `ReduceLogSumExp`, `ReduceSumSquare`).
 //!
 //! Float semantics in `f32`. Lowering: spec `Reduce`; a mean is a sum whose multiplier
 //! carries `1/count` (one rounding). ArgMax becomes spec `ArgMax` with an i64 output.
@@ -18,13 +19,50 @@ use crate::{
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef::new("", "ArgMax", eval_argmax, lower_argmax),
+    OpDef::new("", "ArgMin", eval_argmax, lower_argmax),
     OpDef::new("", "GlobalAveragePool", eval, lower),
     OpDef::new("", "GlobalMaxPool", eval, lower),
     OpDef::new("", "ReduceMax", eval, lower),
     OpDef::new("", "ReduceMean", eval, lower),
     OpDef::new("", "ReduceMin", eval, lower),
     OpDef::new("", "ReduceSum", eval, lower),
+    OpDef::new("", "ReduceL1", eval_derived, lower_derived),
+    OpDef::new("", "ReduceL2", eval_derived, lower_derived),
+    OpDef::new("", "ReduceLogSum", eval_derived, lower_derived),
+    OpDef::new("", "ReduceLogSumExp", eval_derived, lower_derived),
+    OpDef::new("", "ReduceSumSquare", eval_derived, lower_derived),
 ];
+
+/// The reductions made of an element-wise function, a sum and a function of the sum:
+/// `(op, before, after)`. `passes/decompose.rs` (`reductions`) rewrites them so, before
+/// calibration, so each part is a tensor with its own calibrated range.
+pub(crate) const DERIVED: &[(&str, Option<&str>, Option<&str>)] = &[
+    ("ReduceL1", Some("Abs"), None),
+    ("ReduceL2", Some("Square"), Some("Sqrt")),
+    ("ReduceLogSum", None, Some("Log")),
+    ("ReduceLogSumExp", Some("Exp"), Some("Log")),
+    ("ReduceSumSquare", Some("Square"), None),
+];
+
+/// Float semantics of a [`DERIVED`] reduction (`Square` is `x · x`).
+fn eval_derived(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let &(_, before, after) = DERIVED.iter().find(|d| d.0 == n.op).ok_or("not a derived reduction")?;
+    let f = |name: Option<&str>, x: f32| match name {
+        Some("Abs") => x.abs(),
+        Some("Square") => x * x,
+        Some("Exp") => x.exp(),
+        Some("Sqrt") => x.sqrt(),
+        Some("Log") => x.ln(),
+        _ => x,
+    };
+    let x = input(ins, 0)?.to_f32().mapv(|v| f(before, v));
+    let a = ReduceAttrs::parse(&Node { op: "ReduceSum".into(), ..n.clone() }, ins, x.ndim())?;
+    Ok(vec![Value::Float(reduce(&x, &a.axes, a.keepdims, ReduceOp::Sum).mapv(|v| f(after, v)))])
+}
+
+fn lower_derived(_: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    Err(format!("{} is decomposed before lowering (passes/decompose.rs)", n.op))
+}
 
 /// The reduction a node computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +157,10 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     let xt = n.input(0).ok_or("input 0 missing")?;
     let x = l.id(xt)?;
     let shape = g.shape(xt);
+    // run-time axes would give the node a shape known only at run time
+    if let Some(t) = n.input(1).filter(|&t| !g.is_const(t)) {
+        return Err(format!("the reduced axes must be constant, but input 1 (`{}`) is computed at run time", g.name(t)));
+    }
     let a = ReduceAttrs::parse(n, ins, shape.len())?;
     let count: usize = a.axes.iter().map(|&a| shape[a]).product();
     // a mean is lowered as a sum whose multiplier carries 1/count: one rounding
@@ -167,13 +209,17 @@ impl ArgMaxAttrs {
     }
 }
 
+/// `ArgMax`, and `ArgMin` (`n.op`): the index of the largest (smallest) value along the axis,
+/// the first or, with `select_last_index`, the last of equals.
 fn eval_argmax(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let min = n.op == "ArgMin";
     let x = input(ins, 0)?.to_f32();
     let a = ArgMaxAttrs::parse(n, x.ndim())?;
     let mut r = x.map_axis(Axis(a.axis), |lane| {
         let mut best = 0usize;
         for (j, &v) in lane.iter().enumerate() {
-            if v > lane[best] || (a.select_last_index && v == lane[best]) {
+            let better = if min { v < lane[best] } else { v > lane[best] };
+            if better || (a.select_last_index && v == lane[best]) {
                 best = j;
             }
         }
@@ -185,10 +231,20 @@ fn eval_argmax(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(vec![Value::Int(r)])
 }
 
+/// `ArgMax` as the spec's ArgMax of the codes (quantization is monotone); `ArgMin` as ArgMax of
+/// the codes' bitwise complement `!q = −1 − q` (a Lut), which reverses their order exactly and
+/// keeps ties.
 fn lower_argmax(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let g = l.g;
     let xt = n.input(0).ok_or("input 0 missing")?;
-    let x = l.id(xt)?;
+    let mut x = l.id(xt)?;
+    if n.op == "ArgMin" {
+        let q = l.quant(x);
+        let flipped = l.tensor(&format!("{}__complement", n.name), g.shape(xt), DType::I8, Some(q));
+        let tables = (-128i32..=127).map(|c| !(c as i8)).collect();
+        l.emit(&format!("{}__complement", n.name), Op::Lut(solidml_spec::Lut { axis: None, tables }), vec![x], vec![flipped]);
+        x = flipped;
+    }
     let a = ArgMaxAttrs::parse(n, g.shape(xt).len())?;
     let y = n.outputs[0];
     let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);

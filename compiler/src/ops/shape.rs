@@ -18,6 +18,7 @@ use crate::{
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef::new("", "Cast", eval_cast, lower_reshape),
+    OpDef::new("", "CastLike", eval_cast, lower_reshape),
     OpDef::new("", "Dropout", eval_identity, lower_reshape),
     OpDef::new("", "Expand", eval_expand, lower_expand),
     OpDef::new("", "Flatten", eval_flatten, lower_reshape),
@@ -34,9 +35,11 @@ pub fn is_float_type(to: i64) -> bool {
     matches!(to, 1 | 10 | 11 | 16)
 }
 
+/// `Cast` to the type `to`, `CastLike` to the type of input 1: real or integer.
 fn eval_cast(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
-    Ok(vec![if is_float_type(n.int("to", 1)) { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
+    let to_float = if n.op == "CastLike" { matches!(input(ins, 1)?, Value::Float(_)) } else { is_float_type(n.int("to", 1)) };
+    Ok(vec![if to_float { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
 }
 
 fn eval_identity(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
@@ -183,14 +186,18 @@ fn eval_expand(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(vec![map_value(v, |a| a.broadcast(IxDyn(&out)).unwrap().to_owned(), |a| a.broadcast(IxDyn(&out)).unwrap().to_owned())])
 }
 
-/// Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout and the Casts that keep the kind
-/// of value (real or integer): a contiguous View.
+/// Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout and the Casts (and CastLikes) that
+/// keep the kind of value (real or integer): a contiguous View.
 pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
     let y = n.outputs[0];
     let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
-    let want_float = n.op != "Cast" || matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE");
-    if l.model.tensors[x as usize].dtype == DType::I64 && want_float && n.op == "Cast" {
+    let want_float = match n.op.as_str() {
+        "Cast" => matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE"),
+        "CastLike" => n.input(1).is_some_and(|like| l.g.tensors[like].is_float),
+        _ => true,
+    };
+    if l.model.tensors[x as usize].dtype == DType::I64 && want_float && matches!(n.op.as_str(), "Cast" | "CastLike") {
         return Err("casting integers to a real type is not supported".into());
     }
     if l.model.tensors[x as usize].dtype == DType::I8 && !want_float {

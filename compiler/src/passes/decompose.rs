@@ -1,5 +1,6 @@
 //! Ops decomposed into simpler ones before calibration, so every intermediate is a tensor
-//! with a calibrated range:
+//! with a calibrated range (Gemm with a run-time `B`; variadic Sum/Max/Min; the reductions
+//! built on a sum, [`reductions`]):
 //!
 //! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
 //! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
@@ -55,6 +56,50 @@ pub fn variadic(g: &mut Graph) -> bool {
             new.push(nd);
             acc = out;
         }
+        let count = new.len();
+        g.nodes.splice(i..i + 1, new);
+        i += count;
+        changed = true;
+    }
+    changed
+}
+
+/// `ReduceL1`, `ReduceL2`, `ReduceLogSum`, `ReduceLogSumExp` and `ReduceSumSquare`
+/// (`ops::reduce::DERIVED`) become an element-wise op (`Abs`, `Mul(x, x)`, `Exp`), a `ReduceSum`
+/// with the node's axes and attributes, and a function of the sum (`Sqrt`, `Log`).
+pub fn reductions(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let Some(&(_, before, after)) = crate::ops::reduce::DERIVED.iter().find(|d| n.domain.is_empty() && d.0 == n.op) else {
+            i += 1;
+            continue;
+        };
+        let Some(x) = n.input(0) else {
+            i += 1;
+            continue;
+        };
+        let mut new = vec![];
+        let mut y = x;
+        if let Some(f) = before {
+            let (nd, out) = match f {
+                "Square" => node(g, format!("{}.square", n.name), "Mul", vec![x, x], vec![]),
+                f => node(g, format!("{}.{}", n.name, f.to_lowercase()), f, vec![x], vec![]),
+            };
+            new.push(nd);
+            y = out;
+        }
+        let (mut sum, out) = node(g, format!("{}.sum", n.name), "ReduceSum", vec![y], vec![]);
+        sum.inputs.extend(n.inputs.iter().skip(1).copied());
+        sum.attrs = n.attrs.clone();
+        new.push(sum);
+        if let Some(f) = after {
+            let (nd, _) = node(g, format!("{}.{}", n.name, f.to_lowercase()), f, vec![out], vec![]);
+            new.push(nd);
+        }
+        // the last node writes the reduction's output
+        new.last_mut().expect("a sum at least").outputs[0] = n.outputs[0];
         let count = new.len();
         g.nodes.splice(i..i + 1, new);
         i += count;
@@ -140,6 +185,23 @@ mod tests {
         assert!(changed);
         let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.as_str()).collect();
         assert_eq!(ops, ["Transpose", "Transpose", "MatMul", "Mul", "Mul", "Add"]);
+    }
+
+    #[test]
+    fn derived_reductions_decompose() {
+        for (op, ops) in [
+            ("ReduceL1", &["Abs", "ReduceSum"][..]),
+            ("ReduceL2", &["Mul", "ReduceSum", "Sqrt"]),
+            ("ReduceLogSumExp", &["Exp", "ReduceSum", "Log"]),
+            ("ReduceSumSquare", &["Mul", "ReduceSum"]),
+        ] {
+            let mut g = graph(&[("x", &[3, 4])]);
+            let y = node_(&mut g, op, &[0], vec![("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))]);
+            output(&mut g, y);
+            let (g, changed) = check_preserves(g, reductions);
+            assert!(changed);
+            assert_eq!(g.nodes.iter().map(|n| n.op.as_str()).collect::<Vec<_>>(), ops, "{op}");
+        }
     }
 
     fn node_(g: &mut Graph, op: &str, inputs: &[usize], attrs: Vec<(&str, Attr)>) -> usize {

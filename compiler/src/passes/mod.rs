@@ -29,6 +29,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
     expand_ml::run(g)?;
     decompose::run(g);
     decompose::variadic(g);
+    decompose::reductions(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
     fuse_matmul_add::run(g);

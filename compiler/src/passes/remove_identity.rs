@@ -1,5 +1,5 @@
-//! Identity removal: `Identity`, inference-mode `Dropout`, and `Cast` between float types (or
-//! between integer types) forward their input.
+//! Identity removal: `Identity`, inference-mode `Dropout`, and `Cast` and `CastLike` between
+//! float types (or between integer types) forward their input.
 
 use crate::ir::Graph;
 
@@ -10,6 +10,11 @@ fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
             let to_float = crate::ops::shape::is_float_type(n.int("to", 1));
             n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)
         }
+        // CastLike takes the target type from input 1
+        ("", "CastLike") => match (n.input(0), n.input(1)) {
+            (Some(x), Some(like)) => g.tensors[x].is_float == g.tensors[like].is_float,
+            _ => false,
+        },
         ("ai.onnx.ml", "Cast") => {
             let to_float = matches!(n.str("cast_to", "TO_FLOAT").as_str(), "TO_FLOAT" | "TO_DOUBLE");
             n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)
@@ -45,6 +50,18 @@ mod tests {
         let a = node(&mut g, "Identity", &[0], vec![]);
         let b = node(&mut g, "Cast", &[a], vec![("to", Attr::Int(1))]);
         let c = node(&mut g, "Relu", &[b], vec![]);
+        output(&mut g, c);
+        let (g, changed) = check_preserves(g, run);
+        assert!(changed);
+        assert_eq!(g.nodes.len(), 1);
+        assert_eq!(g.nodes[0].inputs[0], Some(0));
+    }
+
+    #[test]
+    fn forwards_cast_like_between_floats() {
+        let mut g = graph(&[("x", &[2, 3]), ("like", &[1])]);
+        let a = node(&mut g, "CastLike", &[0, 1], vec![]);
+        let c = node(&mut g, "Relu", &[a], vec![]);
         output(&mut g, c);
         let (g, changed) = check_preserves(g, run);
         assert!(changed);
