@@ -123,12 +123,14 @@ fn kind(h: &NpyHeader) -> Option<(u8, usize)> {
     h.descr.trim_start_matches(['<', '>', '|', '=']).bytes().next().map(|k| (k, h.item_bytes))
 }
 
-/// A float array from `.npy` bytes (dtype float32, float64, int64, int32, uint8 or int8).
+/// A float array from `.npy` bytes (dtype float32, float64, int64, int32, uint8, int8 or bool,
+/// read as 0 and 1).
 pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>> {
     let h = check_size(bytes)?;
     let data = &bytes[h.data_offset..];
     let unsupported = || err("not a .npy array of a float or integer dtype");
     let v: Vec<f32> = match kind(&h).ok_or_else(unsupported)? {
+        (b'b', 1) => data.iter().map(|&b| (b != 0) as u8 as f32).collect(),
         (b'u', 1) => data.iter().map(|&b| b as f32).collect(),
         (b'i', 1) => data.iter().map(|&b| b as i8 as f32).collect(),
         (k, n) => {

@@ -154,8 +154,11 @@ fn constant_value(attrs: &HashMap<String, Attr>) -> Option<Value> {
     })
 }
 
+/// The ONNX element types held as real (quantized) tensors: float, float16, double, bfloat16,
+/// and bool (its 0 and 1 are reals that every int8 quantization of the range `[0, 1]` holds
+/// exactly).
 fn is_float_type(t: i32) -> bool {
-    matches!(t, 1 | 10 | 11 | 16)
+    matches!(t, 1 | 9 | 10 | 11 | 16)
 }
 
 /// Decode a TensorProto (raw, typed or external data) into a [`Value`].

@@ -1,5 +1,7 @@
 //! Binary and variadic element-wise ops with numpy broadcasting: `Add`, `Sub`, `Mul`, `Div`,
-//! `Pow`, `Max`, `Min`, `Sum`, `PRelu` ([`BinaryOp`]).
+//! `Pow`, `Max`, `Min`, `Sum`, `PRelu`, the comparisons (`Equal`, `Less`, `Greater`,
+//! `LessOrEqual`, `GreaterOrEqual`) and `And`, `Or`, `Xor` ([`BinaryOp`]; booleans are the reals
+//! 0 and 1, which any int8 quantization of `[0, 1]` holds exactly).
 //!
 //! Float semantics: a left fold over the operands, in `i64` when every operand is an integer
 //! (except `Pow`), in `f32` otherwise; PRelu's opset ≤ 6 per-channel slope is aligned to the
@@ -20,7 +22,15 @@ use crate::{
 
 pub(crate) const OPS: &[OpDef] = &[
     binary_op("Add"),
+    binary_op("And"),
     binary_op("Div"),
+    binary_op("Equal"),
+    binary_op("Greater"),
+    binary_op("GreaterOrEqual"),
+    binary_op("Less"),
+    binary_op("LessOrEqual"),
+    binary_op("Or"),
+    binary_op("Xor"),
     binary_op("Max"),
     binary_op("Min"),
     binary_op("Mul"),
@@ -28,7 +38,32 @@ pub(crate) const OPS: &[OpDef] = &[
     binary_op("PRelu"),
     binary_op("Sub"),
     binary_op("Sum"),
+    OpDef::new("", "Where", eval_where, lower_where),
 ];
+
+/// ONNX `Where(condition, a, b)`: `a` where the condition is true (non-zero), else `b`, with
+/// numpy broadcasting over the three.
+fn eval_where(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let (c, a, b) = (input(ins, 0)?.to_f32(), input(ins, 1)?, input(ins, 2)?);
+    let out = broadcast_shape(&broadcast_shape(c.shape(), &a.shape())?, &b.shape())?;
+    let c = c.broadcast(IxDyn(&out)).ok_or("condition does not broadcast")?.to_owned();
+    if !a.is_float() && !b.is_float() {
+        let (a, b) = (a.to_i64(), b.to_i64());
+        let (a, b) = (a.broadcast(IxDyn(&out)).ok_or("a does not broadcast")?, b.broadcast(IxDyn(&out)).ok_or("b does not broadcast")?);
+        let mut r = ArrayD::<i64>::zeros(IxDyn(&out));
+        Zip::from(&mut r).and(&c).and(&a).and(&b).for_each(|r, &c, &p, &q| *r = if c != 0.0 { p } else { q });
+        return Ok(vec![Value::Int(r)]);
+    }
+    let (a, b) = (a.to_f32(), b.to_f32());
+    let (a, b) = (a.broadcast(IxDyn(&out)).ok_or("a does not broadcast")?, b.broadcast(IxDyn(&out)).ok_or("b does not broadcast")?);
+    let mut r = ArrayD::<f32>::zeros(IxDyn(&out));
+    Zip::from(&mut r).and(&c).and(&a).and(&b).for_each(|r, &c, &p, &q| *r = if c != 0.0 { p } else { q });
+    Ok(vec![Value::Float(r)])
+}
+
+fn lower_where(_: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    Err(format!("{} of integer tensors is not supported (on reals it is decomposed before lowering: passes/decompose.rs)", n.op))
+}
 
 const fn binary_op(op_type: &'static str) -> OpDef {
     OpDef::new("", op_type, eval, lower)
@@ -56,6 +91,44 @@ pub enum BinaryOp {
     Min,
     /// ONNX `PRelu`: `x` where `x ≥ 0`, `slope · x` where `x < 0` (operand 1 is the slope).
     PRelu,
+    /// ONNX `Equal`, `Less`, `Greater`, `LessOrEqual`, `GreaterOrEqual`: 1 where the comparison
+    /// of the real values holds, else 0 (a boolean tensor, held as the reals 0 and 1).
+    Compare(Comparison),
+    /// ONNX `And`, `Or`, `Xor` on booleans (any non-zero real is true): 1 or 0.
+    Logic(Logic),
+}
+
+/// The comparisons of [`BinaryOp::Compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// `a = b`.
+    Equal,
+    /// `a < b`.
+    Less,
+    /// `a > b`.
+    Greater,
+    /// `a ≤ b`.
+    LessOrEqual,
+    /// `a ≥ b`.
+    GreaterOrEqual,
+}
+
+/// The connectives of [`BinaryOp::Logic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logic {
+    /// Both true.
+    And,
+    /// Either true.
+    Or,
+    /// Exactly one true.
+    Xor,
+}
+
+impl BinaryOp {
+    /// Whether the op's output is a boolean (held as the reals 0 and 1).
+    pub fn is_boolean(self) -> bool {
+        matches!(self, BinaryOp::Compare(_) | BinaryOp::Logic(_))
+    }
 }
 
 impl BinaryOp {
@@ -71,6 +144,14 @@ impl BinaryOp {
             "Max" => BinaryOp::Max,
             "Min" => BinaryOp::Min,
             "PRelu" => BinaryOp::PRelu,
+            "Equal" => BinaryOp::Compare(Comparison::Equal),
+            "Less" => BinaryOp::Compare(Comparison::Less),
+            "Greater" => BinaryOp::Compare(Comparison::Greater),
+            "LessOrEqual" => BinaryOp::Compare(Comparison::LessOrEqual),
+            "GreaterOrEqual" => BinaryOp::Compare(Comparison::GreaterOrEqual),
+            "And" => BinaryOp::Logic(Logic::And),
+            "Or" => BinaryOp::Logic(Logic::Or),
+            "Xor" => BinaryOp::Logic(Logic::Xor),
             _ => return None,
         })
     }
@@ -87,6 +168,14 @@ impl BinaryOp {
             BinaryOp::Max => "Max",
             BinaryOp::Min => "Min",
             BinaryOp::PRelu => "PRelu",
+            BinaryOp::Compare(Comparison::Equal) => "Equal",
+            BinaryOp::Compare(Comparison::Less) => "Less",
+            BinaryOp::Compare(Comparison::Greater) => "Greater",
+            BinaryOp::Compare(Comparison::LessOrEqual) => "LessOrEqual",
+            BinaryOp::Compare(Comparison::GreaterOrEqual) => "GreaterOrEqual",
+            BinaryOp::Logic(Logic::And) => "And",
+            BinaryOp::Logic(Logic::Or) => "Or",
+            BinaryOp::Logic(Logic::Xor) => "Xor",
         }
     }
 
@@ -106,6 +195,23 @@ impl BinaryOp {
                 } else {
                     p
                 }
+            }
+            BinaryOp::Compare(c) => {
+                (match c {
+                    Comparison::Equal => p == q,
+                    Comparison::Less => p < q,
+                    Comparison::Greater => p > q,
+                    Comparison::LessOrEqual => p <= q,
+                    Comparison::GreaterOrEqual => p >= q,
+                }) as u8 as f32
+            }
+            BinaryOp::Logic(l) => {
+                let (a, b) = (p != 0.0, q != 0.0);
+                (match l {
+                    Logic::And => a && b,
+                    Logic::Or => a || b,
+                    Logic::Xor => a != b,
+                }) as u8 as f32
             }
         }
     }
@@ -133,6 +239,24 @@ impl BinaryOp {
                     p
                 }
             }
+            // exact on integers too: the comparison of the values
+            BinaryOp::Compare(c) => {
+                (match c {
+                    Comparison::Equal => p == q,
+                    Comparison::Less => p < q,
+                    Comparison::Greater => p > q,
+                    Comparison::LessOrEqual => p <= q,
+                    Comparison::GreaterOrEqual => p >= q,
+                }) as i64
+            }
+            BinaryOp::Logic(l) => {
+                let (a, b) = (p != 0, q != 0);
+                (match l {
+                    Logic::And => a && b,
+                    Logic::Or => a || b,
+                    Logic::Xor => a != b,
+                }) as i64
+            }
         }
     }
 }
@@ -152,6 +276,10 @@ fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let mut acc = input(ins, 0)?.clone();
     for i in 1..ins.len() {
         acc = binary(op, &acc, input(ins, i)?, all_int)?;
+    }
+    if op.is_boolean() {
+        // a boolean tensor is a real one (0 and 1), whatever its operands were
+        acc = Value::Float(acc.to_f32());
     }
     Ok(vec![acc])
 }
@@ -195,6 +323,9 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let consts: Vec<bool> = args.iter().map(|&t| g.is_const(t)).collect();
     if !g.tensors[y].is_float {
         return int_elementwise(l, n, op, &args);
+    }
+    if let Some(&t) = args.iter().find(|&&t| !g.tensors[t].is_float) {
+        return Err(format!("{} of the integer tensor `{}` into a real or boolean tensor is not supported", op.name(), g.name(t)));
     }
     if args.len() == 2 && consts[0] != consts[1] {
         // one run-time operand, one constant
@@ -290,7 +421,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
             }
             Ok(())
         }
-        BinaryOp::Div | BinaryOp::Pow | BinaryOp::PRelu if xs.len() == 2 => {
+        BinaryOp::Div | BinaryOp::Pow | BinaryOp::PRelu | BinaryOp::Compare(_) | BinaryOp::Logic(_) if xs.len() == 2 => {
             // any function of two int8 tensors: a 65536-entry table
             let (qa, qb) = (l.quant(xs[0]), l.quant(xs[1]));
             let qo = l.range_quant(y)?;

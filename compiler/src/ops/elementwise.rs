@@ -23,6 +23,7 @@ pub(crate) const OPS: &[OpDef] = &[
     unary("Celu"),
     unary("Cosh"),
     unary("Mish"),
+    unary("Not"),
     unary("Shrink"),
     unary("Sinh"),
     unary("Swish"),
@@ -180,6 +181,8 @@ pub enum Unary {
         /// The threshold (attribute `alpha`, default 1.0).
         alpha: f64,
     },
+    /// ONNX `Not` on a boolean (the reals 0 and 1; any non-zero is true): 1 for 0, else 0.
+    Not,
 }
 
 impl Unary {
@@ -243,6 +246,7 @@ impl Unary {
             "Celu" => Unary::Celu { alpha: alpha(1.0) },
             "Shrink" => Unary::Shrink { bias: n.float("bias", 0.0) as f64, lambd: n.float("lambd", 0.5) as f64 },
             "ThresholdedRelu" => Unary::ThresholdedRelu { alpha: alpha(1.0) },
+            "Not" => Unary::Not,
             _ => return None,
         })
     }
@@ -330,6 +334,7 @@ impl Unary {
                     0.0
                 }
             }
+            Unary::Not => (x == 0.0) as u8 as f64,
         }
     }
 }

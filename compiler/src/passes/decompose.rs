@@ -1,6 +1,6 @@
 //! Ops decomposed into simpler ones before calibration, so every intermediate is a tensor
 //! with a calibrated range (Gemm with a run-time `B`; variadic Sum/Max/Min; the reductions
-//! built on a sum, [`reductions`]):
+//! built on a sum, [`reductions`]; `Where`, [`select`]):
 //!
 //! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
 //! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
@@ -103,6 +103,32 @@ pub fn reductions(g: &mut Graph) -> bool {
         let count = new.len();
         g.nodes.splice(i..i + 1, new);
         i += count;
+        changed = true;
+    }
+    changed
+}
+
+/// `Where(c, a, b)` on real tensors becomes `Add(Mul(c, a), Mul(Not(c), b))`: the condition
+/// is a boolean (the reals 0 and 1), so each product is its operand or 0, and each part gets a
+/// calibrated range of its own. Integer `a` and `b` stay (lowering refuses them).
+pub fn select(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let real = |t: Option<usize>| t.is_some_and(|t| g.tensors[t].is_float);
+        if !(n.domain.is_empty() && n.op == "Where" && real(n.input(1)) && real(n.input(2))) {
+            i += 1;
+            continue;
+        }
+        let (c, a, b) = (n.input(0).unwrap(), n.input(1).unwrap(), n.input(2).unwrap());
+        let (then, t) = node(g, format!("{}.then", n.name), "Mul", vec![c, a], vec![]);
+        let (not, nc) = node(g, format!("{}.not", n.name), "Not", vec![c], vec![]);
+        let (otherwise, e) = node(g, format!("{}.else", n.name), "Mul", vec![nc, b], vec![]);
+        let (mut add, _) = node(g, format!("{}.add", n.name), "Add", vec![t, e], vec![]);
+        add.outputs[0] = n.outputs[0];
+        g.nodes.splice(i..i + 1, [then, not, otherwise, add]);
+        i += 4;
         changed = true;
     }
     changed

@@ -30,6 +30,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
     decompose::run(g);
     decompose::variadic(g);
     decompose::reductions(g);
+    decompose::select(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
     fuse_matmul_add::run(g);
