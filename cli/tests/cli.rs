@@ -116,7 +116,7 @@ fn two_unsupported_nodes() -> Vec<u8> {
     g.input.push(value_info("x", &[1, 4]));
     g.output.push(value_info("z", &[1, 4]));
     g.node.push(node("first", "Hardmax", "x", "y"));
-    g.node.push(node("second", "Celu", "y", "z"));
+    g.node.push(node("second", "Trilu", "y", "z"));
     onnx_bytes(g)
 }
 
