@@ -1,5 +1,7 @@
 //! Normalizations over the channel axis 1: `BatchNormalization` (inference form),
-//! `InstanceNormalization` (both with `epsilon`, default 1e-5) and `LRN` ([`LrnAttrs`]).
+//! `InstanceNormalization` (both with `epsilon`, default 1e-5) and `LRN` ([`LrnAttrs`]); and
+//! over the trailing axes, `LayerNormalization` and `RMSNormalization`, which
+//! `passes/decompose.rs` (`normalizations`) rewrites into reductions and element-wise ops.
 //!
 //! Float semantics in `f32`. Lowering: BatchNormalization not folded into a preceding
 //! Conv/Gemm ([`crate::passes::fold_batchnorm`]) is one table per channel; InstanceNorm and
@@ -18,7 +20,60 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef::new("", "BatchNormalization", eval_batchnorm, lower_batchnorm),
     OpDef::new("", "InstanceNormalization", eval_instancenorm, lower_instancenorm),
     OpDef::new("", "LRN", eval_lrn, lower_lrn),
+    OpDef::new("", "LayerNormalization", eval_layer_norm, lower_decomposed),
+    OpDef::new("", "RMSNormalization", eval_layer_norm, lower_decomposed),
 ];
+
+/// `LayerNormalization` (outputs `Y`, `Mean`, `InvStdDev`) and `RMSNormalization` (`Y`) over
+/// the axes `axis..rank` (`axis` default −1, `epsilon` default 1e-5): per row,
+/// `Y = (x − mean) / √(var + ε) · scale + bias` (RMS: `Y = x / √(mean(x²) + ε) · scale`);
+/// `Mean` and `InvStdDev` keep the normalized axes as size 1.
+fn eval_layer_norm(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let rms = n.op == "RMSNormalization";
+    let x = input(ins, 0)?.to_f32();
+    let shape = x.shape().to_vec();
+    let axis = crate::float::norm_axis(n.int("axis", -1), shape.len())?;
+    let eps = n.float("epsilon", 1e-5);
+    let inner: usize = shape[axis..].iter().product();
+    let rows = x.len().checked_div(inner).unwrap_or(0);
+    let flat: Vec<f32> = x.iter().copied().collect();
+    let bcast = |i: usize| -> R<Option<Vec<f32>>> {
+        ins.get(i)
+            .copied()
+            .flatten()
+            .map(|v| {
+                v.to_f32().broadcast(ndarray::IxDyn(&shape)).map(|b| b.iter().copied().collect()).ok_or("a parameter does not broadcast")
+            })
+            .transpose()
+            .map_err(String::from)
+    };
+    let (scale, bias) = (bcast(1)?, if rms { None } else { bcast(2)? });
+    let (mut y, mut means, mut invs) = (vec![0f32; flat.len()], vec![0f32; rows], vec![0f32; rows]);
+    for r in 0..rows {
+        let row = &flat[r * inner..(r + 1) * inner];
+        let mean = if rms { 0.0 } else { row.iter().sum::<f32>() / inner as f32 };
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / inner as f32;
+        let inv = 1.0 / (var + eps).sqrt();
+        (means[r], invs[r]) = (mean, inv);
+        for (j, v) in row.iter().enumerate() {
+            let i = r * inner + j;
+            y[i] = (v - mean) * inv * scale.as_ref().map_or(1.0, |s| s[i]) + bias.as_ref().map_or(0.0, |b| b[i]);
+        }
+    }
+    let kept: Vec<usize> = shape.iter().enumerate().map(|(d, &s)| if d < axis { s } else { 1 }).collect();
+    let arr =
+        |v: Vec<f32>, sh: &[usize]| ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sh), v).map(Value::Float).map_err(|e| e.to_string());
+    let mut outs = vec![arr(y, &shape)?];
+    if !rms {
+        outs.push(arr(means, &kept)?);
+        outs.push(arr(invs, &kept)?);
+    }
+    Ok(outs)
+}
+
+fn lower_decomposed(_: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    Err(format!("{} is decomposed before lowering (passes/decompose.rs)", n.op))
+}
 
 /// `epsilon` of BatchNormalization and InstanceNormalization.
 pub fn epsilon(n: &Node) -> f32 {

@@ -1,6 +1,7 @@
 //! Ops decomposed into simpler ones before calibration, so every intermediate is a tensor
 //! with a calibrated range (Gemm with a run-time `B`; variadic Sum/Max/Min; the reductions
-//! built on a sum, [`reductions`]; `Where`, [`select`]):
+//! built on a sum, [`reductions`]; `Where`, [`select`]; LayerNormalization and
+//! RMSNormalization, [`normalizations`]):
 //!
 //! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
 //! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
@@ -134,6 +135,74 @@ pub fn select(g: &mut Graph) -> bool {
     changed
 }
 
+/// `LayerNormalization(X, scale, bias)` becomes `mean = ReduceMean(X)`, `d = X − mean`,
+/// `var = ReduceMean(d · d)`, `inv = Reciprocal(Sqrt(var + ε))`, `Y = d · inv · scale + bias`
+/// (reductions over `axis..rank`, kept; `Mean` and `InvStdDev` are `mean` and `inv`);
+/// `RMSNormalization(X, scale)` the same without the mean. Each intermediate gets its own
+/// calibrated range (and the division is a product by a table's reciprocal).
+pub fn normalizations(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let rms = n.op == "RMSNormalization";
+        let Some(x) = n.input(0).filter(|_| n.domain.is_empty() && (rms || n.op == "LayerNormalization")) else {
+            i += 1;
+            continue;
+        };
+        let rank = g.shape(x).len();
+        let Ok(axis) = crate::float::norm_axis(n.int("axis", -1), rank) else {
+            i += 1;
+            continue; // lowering reports the bad axis
+        };
+        let axes = || vec![("axes", Attr::Ints((axis as i64..rank as i64).collect())), ("keepdims", Attr::Int(1))];
+        let tag = |s: &str| format!("{}.{s}", n.name);
+        let mut new = vec![];
+        let mut centered = x;
+        if !rms {
+            let (mut mean, m) = node(g, tag("mean"), "ReduceMean", vec![x], axes());
+            if let Some(&out) = n.outputs.get(1) {
+                mean.outputs[0] = out;
+            }
+            let m = n.outputs.get(1).copied().unwrap_or(m);
+            new.push(mean);
+            let (sub, d) = node(g, tag("centered"), "Sub", vec![x, m], vec![]);
+            new.push(sub);
+            centered = d;
+        }
+        let (sq, s2) = node(g, tag("square"), "Mul", vec![centered, centered], vec![]);
+        let (var, v) = node(g, tag("variance"), "ReduceMean", vec![s2], axes());
+        let eps = scalar(g, &tag("epsilon"), n.float("epsilon", 1e-5));
+        let (add, ve) = node(g, tag("plus_epsilon"), "Add", vec![v, eps], vec![]);
+        let (sqrt, sd) = node(g, tag("std"), "Sqrt", vec![ve], vec![]);
+        let (mut recip, inv) = node(g, tag("inv_std"), "Reciprocal", vec![sd], vec![]);
+        if let Some(&out) = n.outputs.get(2) {
+            recip.outputs[0] = out;
+        }
+        let inv = n.outputs.get(2).copied().unwrap_or(inv);
+        new.extend([sq, var, add, sqrt, recip]);
+        let (norm, mut y) = node(g, tag("normalized"), "Mul", vec![centered, inv], vec![]);
+        new.push(norm);
+        if let Some(scale) = n.input(1) {
+            let (nd, out) = node(g, tag("scaled"), "Mul", vec![y, scale], vec![]);
+            new.push(nd);
+            y = out;
+        }
+        if let Some(bias) = n.input(2).filter(|_| !rms) {
+            let (nd, out) = node(g, tag("shifted"), "Add", vec![y, bias], vec![]);
+            new.push(nd);
+            y = out;
+        }
+        let _ = y;
+        new.last_mut().expect("a product at least").outputs[0] = n.outputs[0];
+        let count = new.len();
+        g.nodes.splice(i..i + 1, new);
+        i += count;
+        changed = true;
+    }
+    changed
+}
+
 /// Apply the pass (see the module docs) to `g`; returns whether it changed the graph.
 pub fn run(g: &mut Graph) -> bool {
     let mut changed = false;
@@ -225,6 +294,23 @@ mod tests {
             let y = node_(&mut g, op, &[0], vec![("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))]);
             output(&mut g, y);
             let (g, changed) = check_preserves(g, reductions);
+            assert!(changed);
+            assert_eq!(g.nodes.iter().map(|n| n.op.as_str()).collect::<Vec<_>>(), ops, "{op}");
+        }
+    }
+
+    #[test]
+    fn layer_and_rms_normalizations_decompose() {
+        for (op, ops) in [
+            ("LayerNormalization", &["ReduceMean", "Sub", "Mul", "ReduceMean", "Add", "Sqrt", "Reciprocal", "Mul", "Mul", "Add"][..]),
+            ("RMSNormalization", &["Mul", "ReduceMean", "Add", "Sqrt", "Reciprocal", "Mul", "Mul"]),
+        ] {
+            let mut g = graph(&[("x", &[2, 3, 4]), ("scale", &[4]), ("bias", &[4])]);
+            crate::calibrate::infer_shapes(&mut g).unwrap();
+            let inputs: &[usize] = if op == "RMSNormalization" { &[0, 1] } else { &[0, 1, 2] };
+            let y = node_(&mut g, op, inputs, vec![("axis", Attr::Int(-1)), ("epsilon", Attr::Float(1e-3))]);
+            output(&mut g, y);
+            let (g, changed) = check_preserves(g, normalizations);
             assert!(changed);
             assert_eq!(g.nodes.iter().map(|n| n.op.as_str()).collect::<Vec<_>>(), ops, "{op}");
         }

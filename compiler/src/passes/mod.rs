@@ -31,6 +31,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
     decompose::variadic(g);
     decompose::reductions(g);
     decompose::select(g);
+    decompose::normalizations(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
     fuse_matmul_add::run(g);
