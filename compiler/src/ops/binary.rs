@@ -498,7 +498,7 @@ fn binary_params(l: &Lowering<'_>, kind: BinaryKind, a: TensorId, b: TensorId, q
     })
 }
 
-fn binary_with_const(l: &mut Lowering<'_>, n: &Node, x: Tid, c: &ArrayD<f32>, dyn_i: usize, op: BinaryOp) -> R<()> {
+pub(crate) fn binary_with_const(l: &mut Lowering<'_>, n: &Node, x: Tid, c: &ArrayD<f32>, dyn_i: usize, op: BinaryOp) -> R<()> {
     let kind = match op {
         BinaryOp::Add | BinaryOp::Sum => BinaryKind::Add,
         BinaryOp::Sub => BinaryKind::Sub,

@@ -30,6 +30,7 @@ pub mod reduce;
 pub mod shape;
 pub mod slice;
 pub mod softmax;
+pub mod trilu;
 pub mod window;
 
 use std::sync::OnceLock;
@@ -111,6 +112,7 @@ pub fn registry() -> &'static [OpDef] {
             pad::OPS,
             qdq::OPS,
             ml::OPS,
+            trilu::OPS,
         ];
         let mut all: Vec<OpDef> = families.concat();
         all.sort_by_key(|d| (d.domain, d.op_type));
