@@ -355,6 +355,11 @@ pub fn guard_failure(r: &OutputReport) -> Option<String> {
     if let Some(steps) = r.p99_error_steps.filter(|&s| s > GUARD_MAX_STEPS) {
         why.push(format!("99th-percentile error {steps:.1} output steps (beyond {GUARD_MAX_STEPS})"));
     }
+    // a NaN or infinite error (a NaN output, or a float infinity int8 cannot hold) is no pass:
+    // every comparison with NaN is false
+    if !r.max_abs_error.is_finite() || !r.mean_abs_error.is_finite() || r.p99_error_steps.is_some_and(f64::is_nan) {
+        why.push(format!("errors that are not finite (max |err| {}, mean {})", r.max_abs_error, r.mean_abs_error));
+    }
     (!why.is_empty()).then(|| format!("output `{}`: {}", r.name, why.join(", ")))
 }
 

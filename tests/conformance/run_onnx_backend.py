@@ -171,7 +171,9 @@ def find_output(outdir, name, index, n_outputs):
 
 def note_panic(res, rc, err):
     """A panic (Rust's exit status 101, or its message) is never an acceptable refusal."""
-    if rc == 101 or "panicked at" in (err or ""):
+    # 101: Rust's panic status; a negative status: killed by a signal (a stack overflow aborts)
+    if rc == 101 or (isinstance(rc, int) and rc < 0 and rc != -9) or "panicked at" in (err or "") \
+            or "has overflowed its stack" in (err or ""):
         res["panic"] = True
 
 

@@ -47,22 +47,27 @@ fn eval_where(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let (c, a, b) = (input(ins, 0)?.to_f32(), input(ins, 1)?, input(ins, 2)?);
     let out = broadcast_shape(&broadcast_shape(c.shape(), &a.shape())?, &b.shape())?;
     let c = c.broadcast(IxDyn(&out)).ok_or("condition does not broadcast")?.to_owned();
-    if !a.is_float() && !b.is_float() {
-        let (a, b) = (a.to_i64(), b.to_i64());
-        let (a, b) = (a.broadcast(IxDyn(&out)).ok_or("a does not broadcast")?, b.broadcast(IxDyn(&out)).ok_or("b does not broadcast")?);
-        let mut r = ArrayD::<i64>::zeros(IxDyn(&out));
-        Zip::from(&mut r).and(&c).and(&a).and(&b).for_each(|r, &c, &p, &q| *r = if c != 0.0 { p } else { q });
-        return Ok(vec![Value::Int(r)]);
-    }
-    let (a, b) = (a.to_f32(), b.to_f32());
-    let (a, b) = (a.broadcast(IxDyn(&out)).ok_or("a does not broadcast")?, b.broadcast(IxDyn(&out)).ok_or("b does not broadcast")?);
-    let mut r = ArrayD::<f32>::zeros(IxDyn(&out));
-    Zip::from(&mut r).and(&c).and(&a).and(&b).for_each(|r, &c, &p, &q| *r = if c != 0.0 { p } else { q });
-    Ok(vec![Value::Float(r)])
+    Ok(vec![if !a.is_float() && !b.is_float() {
+        Value::Int(select(&c, &a.to_i64(), &b.to_i64())?)
+    } else {
+        Value::Float(select(&c, &a.to_f32(), &b.to_f32())?)
+    }])
 }
 
-fn lower_where(_: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
-    Err(format!("{} of integer tensors is not supported (on reals it is decomposed before lowering: passes/decompose.rs)", n.op))
+/// `c ≠ 0 ? a : b` element by element, `a` and `b` broadcast to `c`'s shape.
+fn select<T: Copy>(c: &ArrayD<f32>, a: &ArrayD<T>, b: &ArrayD<T>) -> R<ArrayD<T>> {
+    let (a, b) = (a.broadcast(c.raw_dim()).ok_or("a does not broadcast")?, b.broadcast(c.raw_dim()).ok_or("b does not broadcast")?);
+    Ok(Zip::from(c).and(&a).and(&b).map_collect(|&c, &p, &q| if c != 0.0 { p } else { q }))
+}
+
+/// Reached only for what `passes/decompose.rs` (`select`) leaves: integer operands, or a
+/// constant with an infinity or a NaN.
+fn lower_where(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let g = l.g;
+    if n.inputs.iter().skip(1).flatten().all(|&t| g.tensors[t].is_float) {
+        return Err("an infinite or NaN constant operand is not supported (no int8 quantization holds it; mask with a finite value)".into());
+    }
+    Err("integer operands are not supported".into())
 }
 
 const fn binary_op(op_type: &'static str) -> OpDef {

@@ -35,9 +35,16 @@ pub fn is_float_type(to: i64) -> bool {
     matches!(to, 1 | 10 | 11 | 16)
 }
 
-/// `Cast` to the type `to`, `CastLike` to the type of input 1: real or integer.
+/// ONNX `TensorProto.DataType` BOOL.
+const BOOL: i64 = 9;
+
+/// `Cast` to the type `to`, `CastLike` to the type of input 1: real or integer; to BOOL, 1 where
+/// the value is non-zero, else 0 (a boolean is the reals 0 and 1).
 fn eval_cast(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
+    if n.op == "Cast" && n.int("to", 1) == BOOL {
+        return Ok(vec![Value::Float(v.to_f32().mapv(|x| (x != 0.0) as u8 as f32))]);
+    }
     let to_float = if n.op == "CastLike" { matches!(input(ins, 1)?, Value::Float(_)) } else { is_float_type(n.int("to", 1)) };
     Ok(vec![if to_float { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
 }
@@ -191,6 +198,17 @@ fn eval_expand(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
 pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
     let y = n.outputs[0];
+    if n.domain.is_empty() && n.op == "Cast" && n.int("to", 1) == BOOL {
+        // a real to a boolean: 1 where it is non-zero (a table; its zero point reads 0)
+        if l.model.tensors[x as usize].dtype != DType::I8 {
+            return Err("casting an integer tensor to a boolean is not supported".into());
+        }
+        let (qi, qo) = (l.quant(x), l.range_quant(y)?);
+        let o = l.out(y, qo);
+        let tables = crate::quantize::lut_table(&|v| (v != 0.0) as u8 as f64, qi, qo);
+        l.emit(&n.name, Op::Lut(solidml_spec::Lut { axis: None, tables }), vec![x], vec![o]);
+        return Ok(());
+    }
     let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
     let want_float = match n.op.as_str() {
         "Cast" => matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE"),

@@ -109,27 +109,34 @@ pub fn reductions(g: &mut Graph) -> bool {
     changed
 }
 
-/// `Where(c, a, b)` on real tensors becomes `Add(Mul(c, a), Mul(Not(c), b))`: the condition
-/// is a boolean (the reals 0 and 1), so each product is its operand or 0, and each part gets a
-/// calibrated range of its own. Integer `a` and `b` stay (lowering refuses them).
+/// `Where(c, a, b)` on real tensors becomes `Add(Mul(Not(Not(c)), a), Mul(Not(c), b))`: the
+/// condition made exactly 0 or 1, so each product is its operand or 0, and each part gets a
+/// calibrated range of its own. Integer `a` and `b`, and constants with an infinity or a NaN,
+/// stay (lowering refuses them).
 pub fn select(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;
     while i < g.nodes.len() {
         let n = g.nodes[i].clone();
-        let real = |t: Option<usize>| t.is_some_and(|t| g.tensors[t].is_float);
+        // real and, for constants, finite: `0 · ∞` is NaN, so an infinite operand (the `-inf`
+        // of an attention mask) cannot go through the products (lowering refuses it)
+        let real = |t: Option<usize>| {
+            t.is_some_and(|t| g.tensors[t].is_float && g.consts.get(&t).is_none_or(|v| v.to_f32().iter().all(|x| x.is_finite())))
+        };
         if !(n.domain.is_empty() && n.op == "Where" && real(n.input(1)) && real(n.input(2))) {
             i += 1;
             continue;
         }
         let (c, a, b) = (n.input(0).unwrap(), n.input(1).unwrap(), n.input(2).unwrap());
-        let (then, t) = node(g, format!("{}.then", n.name), "Mul", vec![c, a], vec![]);
+        // Not twice: the condition as exactly 0 or 1, whatever real it holds
         let (not, nc) = node(g, format!("{}.not", n.name), "Not", vec![c], vec![]);
+        let (is, cc) = node(g, format!("{}.condition", n.name), "Not", vec![nc], vec![]);
+        let (then, t) = node(g, format!("{}.then", n.name), "Mul", vec![cc, a], vec![]);
         let (otherwise, e) = node(g, format!("{}.else", n.name), "Mul", vec![nc, b], vec![]);
         let (mut add, _) = node(g, format!("{}.add", n.name), "Add", vec![t, e], vec![]);
         add.outputs[0] = n.outputs[0];
-        g.nodes.splice(i..i + 1, [then, not, otherwise, add]);
-        i += 4;
+        g.nodes.splice(i..i + 1, [not, is, then, otherwise, add]);
+        i += 5;
         changed = true;
     }
     changed
@@ -313,6 +320,20 @@ mod tests {
             let (g, changed) = check_preserves(g, normalizations);
             assert!(changed);
             assert_eq!(g.nodes.iter().map(|n| n.op.as_str()).collect::<Vec<_>>(), ops, "{op}");
+        }
+    }
+
+    #[test]
+    fn where_decomposes_unless_an_operand_is_infinite() {
+        for (fill, decomposed) in [(-1.5f32, true), (f32::NEG_INFINITY, false)] {
+            let mut g = graph(&[("c", &[2, 3]), ("x", &[2, 3])]);
+            let f = scalar(&mut g, "fill", fill);
+            let y = node_(&mut g, "Where", &[0, 1, f], vec![]);
+            output(&mut g, y);
+            let (g, changed) = check_preserves(g, select);
+            assert_eq!(changed, decomposed, "{fill}");
+            let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.as_str()).collect();
+            assert_eq!(ops, if decomposed { &["Not", "Not", "Mul", "Mul", "Add"][..] } else { &["Where"] }, "{fill}");
         }
     }
 

@@ -6,6 +6,8 @@ use crate::ir::Graph;
 fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
     match (n.domain.as_str(), n.op.as_str()) {
         ("", "Identity" | "Dropout") => true,
+        // to BOOL is a comparison with 0, never a no-op on reals
+        ("", "Cast") if n.int("to", 1) == 9 => false,
         ("", "Cast") => {
             let to_float = crate::ops::shape::is_float_type(n.int("to", 1));
             n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)

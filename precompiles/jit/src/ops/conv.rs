@@ -244,18 +244,14 @@ impl ConvPlan {
         let mut panels = vec![0i16; kp * NR * 2 * self.chunk];
         let mut t: Tile = [[0; NR]; MR];
         // the im2col matrix of one group (`k` rows of `width` codes), unless the input is its own
-        let width = self.out_plane.next_multiple_of(NR);
+        // the im2col matrix of one chunk of lane blocks of one group (`k` rows of `width`
+        // codes), unless the input is its own: bounded by the chunk, not by the plane
+        let width = self.chunk * NR;
         let mut im2col = if self.runs.is_empty() { vec![] } else { vec![0i8; k * width] };
         for n in 0..self.batch {
             for g in 0..self.groups {
                 let w = &self.weights[g];
                 let xg = &x[(n * self.cin + g * cin_g) * self.in_plane..(n * self.cin + (g + 1) * cin_g) * self.in_plane];
-                let (rows, stride) = if self.runs.is_empty() {
-                    (xg, self.in_plane)
-                } else {
-                    self.fill_im2col(kernel, xg, cin_g, width, &mut im2col);
-                    (&im2col[..], width)
-                };
                 let blocks = self.out_plane.div_ceil(NR);
                 let mut tile = |ib: usize, ob: usize, panel: &[i16], t: &mut Tile| {
                     let (o0, cols) = (ob * NR, (self.out_plane - ob * NR).min(NR));
@@ -272,9 +268,17 @@ impl ConvPlan {
                 let block_len = kp * NR * 2;
                 for first in (0..blocks).step_by(self.chunk) {
                     let chunk = first..(first + self.chunk).min(blocks);
+                    let (c0, c1) = (first * NR, (chunk.end * NR).min(self.out_plane));
+                    // the chunk's rows: the input itself, or its im2col columns c0..c1
+                    let (rows, stride, base) = if self.runs.is_empty() {
+                        (xg, self.in_plane, 0)
+                    } else {
+                        self.fill_im2col(kernel, xg, cin_g, c0..c1, width, &mut im2col);
+                        (&im2col[..], width, c0)
+                    };
                     for ob in chunk.clone() {
                         let (o0, cols) = (ob * NR, (self.out_plane - ob * NR).min(NR));
-                        fill_panel(kernel, rows, stride, k, o0, cols, &mut panels[(ob - first) * block_len..][..block_len]);
+                        fill_panel(kernel, rows, stride, k, o0 - base, cols, &mut panels[(ob - first) * block_len..][..block_len]);
                     }
                     for ib in 0..w.blocks() {
                         for ob in chunk.clone() {
@@ -287,23 +291,29 @@ impl ConvPlan {
         Ok(Value::I8(out))
     }
 
-    /// The im2col matrix of one group's input planes `xg`: row `ci · klen + t`, column `o` is
-    /// the code tap `t` of channel `ci` reads at output position `o` (the zero point in the
-    /// padding); `width ≥ out_plane` columns per row, the ones past `out_plane` left as they are.
+    /// Columns `cols` of the im2col matrix of one group's input planes `xg`: row
+    /// `ci · klen + t`, column `o − cols.start` is the code tap `t` of channel `ci` reads at
+    /// output position `o` (the zero point in the padding); `width ≥ cols.len()` columns per
+    /// row, the ones past `cols.len()` left as they are.
     #[inline(always)]
-    fn fill_im2col(&self, kernel: Kernel, xg: &[i8], cin_g: usize, width: usize, im2col: &mut [i8]) {
+    fn fill_im2col(&self, kernel: Kernel, xg: &[i8], cin_g: usize, cols: std::ops::Range<usize>, width: usize, im2col: &mut [i8]) {
         let zp = self.input_zero_point as i8;
         for ci in 0..cin_g {
             let plane = &xg[ci * self.in_plane..(ci + 1) * self.in_plane];
             for t in 0..self.klen {
                 let row = &mut im2col[(ci * self.klen + t) * width..][..width];
                 for r in &self.runs[self.run_starts[t]..self.run_starts[t + 1]] {
-                    let (o0, len, src) = (r.o0 as usize, r.len as usize, r.src as usize);
-                    let dst = &mut row[o0..o0 + len];
+                    // the run's part inside the columns
+                    let (lo, hi) = ((r.o0 as usize).max(cols.start), (r.o0 as usize + r.len as usize).min(cols.end));
+                    if lo >= hi {
+                        continue;
+                    }
+                    let dst = &mut row[lo - cols.start..hi - cols.start];
+                    let src = r.src as usize + (lo - r.o0 as usize) * r.step as usize;
                     if r.src == PADDING {
                         dst.fill(zp);
                     } else if r.step == 1 {
-                        dst.copy_from_slice(&plane[src..src + len]);
+                        dst.copy_from_slice(&plane[src..src + dst.len()]);
                     } else if r.step == 2 {
                         kernel.gather_stride2(&plane[src..], dst);
                     } else {
@@ -404,7 +414,7 @@ mod speed {
                     let (rows, stride) = if plan.runs.is_empty() {
                         (&x[..], plan.in_plane)
                     } else {
-                        plan.fill_im2col(kernel, &x, cin, width, &mut im2col);
+                        plan.fill_im2col(kernel, &x, cin, 0..plan.out_plane, width, &mut im2col);
                         (&im2col[..], width)
                     };
                     for ob in 0..plan.out_plane.div_ceil(NR) {
@@ -480,19 +490,20 @@ mod tests {
             let width = plan.out_plane.next_multiple_of(NR);
             let window = Window { kernel: &kernel, strides: &strides, dilations: &dilations, pads_begin: &pads };
             let taps = window_taps(&window, &input, &output);
+            // the whole plane, and a window of columns (as the chunks take them)
+            let window = plan.out_plane / 3..plan.out_plane - plan.out_plane / 4;
             for kernel in Kernel::available() {
-                let mut got = vec![0i8; cin * klen * width];
-                plan.fill_im2col(kernel, &x, cin, width, &mut got);
-                for ci in 0..cin {
-                    for t in 0..klen {
-                        for o in 0..plan.out_plane {
-                            let src = taps[t * plan.out_plane + o];
-                            let want = if src == PADDING { c.input_zero_point as i8 } else { x[ci * in_plane + src as usize] };
-                            assert_eq!(
-                                got[(ci * klen + t) * width + o],
-                                want,
-                                "case {case} {kernel:?} ci {ci} tap {t} o {o}: {c:?} {input:?}"
-                            );
+                for cols in [0..plan.out_plane, window.clone()] {
+                    let mut got = vec![0i8; cin * klen * width];
+                    plan.fill_im2col(kernel, &x, cin, cols.clone(), width, &mut got);
+                    for ci in 0..cin {
+                        for t in 0..klen {
+                            for o in cols.clone() {
+                                let src = taps[t * plan.out_plane + o];
+                                let want = if src == PADDING { c.input_zero_point as i8 } else { x[ci * in_plane + src as usize] };
+                                let at = (ci * klen + t) * width + o - cols.start;
+                                assert_eq!(got[at], want, "case {case} {kernel:?} {cols:?} ci {ci} tap {t} o {o}: {c:?} {input:?}");
+                            }
                         }
                     }
                 }

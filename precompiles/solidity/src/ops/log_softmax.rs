@@ -26,20 +26,9 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, sm: &LogSoftmax) -> Result<(), No
     cx.table(t, &bytes);
     let ln = t + 4 * sm.exp_table.len();
     let epilogue = requant_yul(sm.multiplier, "v", sm.output_zero_point, -128, 127);
-    // biased values: the max and the differences are those of the codes
     cx.line(&format!(
         r#"for {{ let o := 0 }} lt(o, {lanes}) {{ o := add(o, 1) }} {{
-    let base := add(mul(div(o, {inner}), {di}), mod(o, {inner}))
-    let mx := 0
-    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
-        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
-        if gt(v, mx) {{ mx := v }}
-    }}
-    let sum := 0
-    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
-        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
-        sum := add(sum, shr(224, mload(add({t}, shl(2, sub(mx, v))))))
-    }}
+{head}
     // k = ⌊log2 S⌋ (S < 2^32)
     let k := 0
     {{
@@ -59,7 +48,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, sm: &LogSoftmax) -> Result<(), No
     }}
 }}"#,
         lanes = outer * inner,
-        di = dim * inner,
+        head = super::softmax::lane_max_and_sum(s, t, dim, inner),
         ln2 = LN2_Q16,
         scale = add_const("0", sm.input_scale_q16 as i128),
         epi = indent(&epilogue, 8),

@@ -21,20 +21,9 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, sm: &Softmax) -> Result<(), NodeF
     if dim == 0 || xin.is_empty() {
         return Ok(());
     }
-    // biased values: max and differences are those of the codes
     cx.line(&format!(
         r#"for {{ let o := 0 }} lt(o, {lanes}) {{ o := add(o, 1) }} {{
-    let base := add(mul(div(o, {inner}), {di}), mod(o, {inner}))
-    let mx := 0
-    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
-        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
-        if gt(v, mx) {{ mx := v }}
-    }}
-    let sum := 0
-    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
-        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
-        sum := add(sum, shr(224, mload(add({t}, shl(2, sub(mx, v))))))
-    }}
+{head}
     if iszero(sum) {{ sum := 1 }}
     let sum2 := shl(1, sum)
     for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
@@ -48,7 +37,28 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, sm: &Softmax) -> Result<(), NodeF
     }}
 }}"#,
         lanes = outer * inner,
-        di = dim * inner,
+        head = lane_max_and_sum(s, t, dim, inner),
     ));
     Ok(())
+}
+
+/// Yul opening the loop body of lane `o` (Softmax, LogSoftmax): `base`, its first element's
+/// offset; `mx`, the lane's largest biased code; `sum = Σ_j exp_table[mx − x_j]` from the
+/// 4-byte big-endian table at `t`. Biased values: the max and the differences are those of
+/// the codes.
+pub(crate) fn lane_max_and_sum(s: usize, t: usize, dim: usize, inner: usize) -> String {
+    format!(
+        r#"    let base := add(mul(div(o, {inner}), {di}), mod(o, {inner}))
+    let mx := 0
+    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
+        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
+        if gt(v, mx) {{ mx := v }}
+    }}
+    let sum := 0
+    for {{ let j := 0 }} lt(j, {dim}) {{ j := add(j, 1) }} {{
+        let v := xor(byte(0, mload(add({s}, add(base, mul(j, {inner}))))), 0x80)
+        sum := add(sum, shr(224, mload(add({t}, shl(2, sub(mx, v))))))
+    }}"#,
+        di = dim * inner
+    )
 }
