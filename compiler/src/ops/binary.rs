@@ -1,5 +1,5 @@
 //! Binary and variadic element-wise ops with numpy broadcasting: `Add`, `Sub`, `Mul`, `Div`,
-//! `Pow`, `Max`, `Min`, `Sum`, `PRelu`, the comparisons (`Equal`, `Less`, `Greater`,
+//! `Pow`, `Max`, `Min`, `Mod`, `Sum`, `PRelu`, the comparisons (`Equal`, `Less`, `Greater`,
 //! `LessOrEqual`, `GreaterOrEqual`) and `And`, `Or`, `Xor` ([`BinaryOp`]; booleans are the reals
 //! 0 and 1, which any int8 quantization of `[0, 1]` holds exactly).
 //!
@@ -33,6 +33,7 @@ pub(crate) const OPS: &[OpDef] = &[
     binary_op("Xor"),
     binary_op("Max"),
     binary_op("Min"),
+    binary_op("Mod"),
     binary_op("Mul"),
     binary_op("Pow"),
     binary_op("PRelu"),
@@ -101,6 +102,13 @@ pub enum BinaryOp {
     Compare(Comparison),
     /// ONNX `And`, `Or`, `Xor` on booleans (any non-zero real is true): 1 or 0.
     Logic(Logic),
+    /// ONNX `Mod`: the remainder of `a / b`, with the sign of `a` when `fmod` (C's `fmod`, the
+    /// only form ONNX allows on reals) and of `b` otherwise (Python's `%`); by zero, 0 on
+    /// integers and NaN on reals.
+    Mod {
+        /// Attribute `fmod`.
+        fmod: bool,
+    },
 }
 
 /// The comparisons of [`BinaryOp::Compare`].
@@ -157,6 +165,7 @@ impl BinaryOp {
             "And" => BinaryOp::Logic(Logic::And),
             "Or" => BinaryOp::Logic(Logic::Or),
             "Xor" => BinaryOp::Logic(Logic::Xor),
+            "Mod" => BinaryOp::Mod { fmod: false },
             _ => return None,
         })
     }
@@ -181,6 +190,7 @@ impl BinaryOp {
             BinaryOp::Logic(Logic::And) => "And",
             BinaryOp::Logic(Logic::Or) => "Or",
             BinaryOp::Logic(Logic::Xor) => "Xor",
+            BinaryOp::Mod { .. } => "Mod",
         }
     }
 
@@ -218,6 +228,8 @@ impl BinaryOp {
                     Logic::Xor => a != b,
                 }) as u8 as f32
             }
+            // reals: always `fmod` (ONNX requires it); Rust's `%` on floats is C's fmod
+            BinaryOp::Mod { .. } => p % q,
         }
     }
 
@@ -262,12 +274,22 @@ impl BinaryOp {
                     Logic::Xor => a != b,
                 }) as i64
             }
+            BinaryOp::Mod { .. } if q == 0 => 0,
+            BinaryOp::Mod { fmod: true } => p.wrapping_rem(q),
+            // the sign of the divisor, as Python's `%`
+            BinaryOp::Mod { fmod: false } => {
+                let r = p.wrapping_rem(q);
+                if r != 0 && (r < 0) != (q < 0) { r.wrapping_add(q) } else { r }
+            }
         }
     }
 }
 
 fn parse(n: &Node) -> R<BinaryOp> {
-    BinaryOp::parse(&n.op).ok_or_else(|| format!("{} is not a binary element-wise op", n.op))
+    match BinaryOp::parse(&n.op).ok_or_else(|| format!("{} is not a binary element-wise op", n.op))? {
+        BinaryOp::Mod { .. } => Ok(BinaryOp::Mod { fmod: n.int("fmod", 0) != 0 }),
+        op => Ok(op),
+    }
 }
 
 fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
@@ -426,7 +448,9 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
             }
             Ok(())
         }
-        BinaryOp::Div | BinaryOp::Pow | BinaryOp::PRelu | BinaryOp::Compare(_) | BinaryOp::Logic(_) if xs.len() == 2 => {
+        BinaryOp::Div | BinaryOp::Pow | BinaryOp::PRelu | BinaryOp::Compare(_) | BinaryOp::Logic(_) | BinaryOp::Mod { .. }
+            if xs.len() == 2 =>
+        {
             // any function of two int8 tensors: a 65536-entry table
             let (qa, qb) = (l.quant(xs[0]), l.quant(xs[1]));
             let qo = l.range_quant(y)?;
@@ -523,4 +547,27 @@ pub(crate) fn binary_with_const(l: &mut Lowering<'_>, n: &Node, x: Tid, c: &Arra
     let o = l.out(y, qo);
     l.emit(&n.name, Op::Binary(bin), vec![a, b], vec![o]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mod_follows_the_sign_onnx_asks() {
+        // integers: Python's `%` (the divisor's sign) by default, C's with fmod; by 0 gives 0
+        let py = BinaryOp::Mod { fmod: false };
+        let c = BinaryOp::Mod { fmod: true };
+        for (p, q, want_py, want_c) in [(7, 3, 1, 1), (-7, 3, 2, -1), (7, -3, -2, 1), (-7, -3, -1, -1), (6, 3, 0, 0), (5, 0, 0, 0)] {
+            assert_eq!((py.apply_i64(p, q), c.apply_i64(p, q)), (want_py, want_c), "{p} mod {q}");
+        }
+        // reals: fmod, the dividend's sign
+        assert_eq!(py.apply_f32(-7.5, 2.0), -1.5);
+        assert_eq!(py.apply_f32(7.5, -2.0), 1.5);
+        assert!(py.apply_f32(1.0, 0.0).is_nan());
+        // comparisons and connectives give 0 or 1
+        assert_eq!(BinaryOp::Compare(Comparison::LessOrEqual).apply_f32(2.0, 2.0), 1.0);
+        assert_eq!(BinaryOp::Logic(Logic::Xor).apply_f32(0.5, 0.0), 1.0);
+        assert_eq!(BinaryOp::Compare(Comparison::Greater).apply_i64(i64::MAX, i64::MAX - 1), 1);
+    }
 }
