@@ -137,6 +137,30 @@ pub enum Logic {
     Xor,
 }
 
+impl Comparison {
+    /// Whether `p` compares to `q` so (on reals or integers alike).
+    fn holds<T: PartialOrd>(self, p: T, q: T) -> bool {
+        match self {
+            Comparison::Equal => p == q,
+            Comparison::Less => p < q,
+            Comparison::Greater => p > q,
+            Comparison::LessOrEqual => p <= q,
+            Comparison::GreaterOrEqual => p >= q,
+        }
+    }
+}
+
+impl Logic {
+    /// The connective of two truth values.
+    fn of(self, a: bool, b: bool) -> bool {
+        match self {
+            Logic::And => a && b,
+            Logic::Or => a || b,
+            Logic::Xor => a != b,
+        }
+    }
+}
+
 impl BinaryOp {
     /// Whether the op's output is a boolean (held as the reals 0 and 1).
     pub fn is_boolean(self) -> bool {
@@ -211,23 +235,8 @@ impl BinaryOp {
                     p
                 }
             }
-            BinaryOp::Compare(c) => {
-                (match c {
-                    Comparison::Equal => p == q,
-                    Comparison::Less => p < q,
-                    Comparison::Greater => p > q,
-                    Comparison::LessOrEqual => p <= q,
-                    Comparison::GreaterOrEqual => p >= q,
-                }) as u8 as f32
-            }
-            BinaryOp::Logic(l) => {
-                let (a, b) = (p != 0.0, q != 0.0);
-                (match l {
-                    Logic::And => a && b,
-                    Logic::Or => a || b,
-                    Logic::Xor => a != b,
-                }) as u8 as f32
-            }
+            BinaryOp::Compare(c) => c.holds(p, q) as u8 as f32,
+            BinaryOp::Logic(l) => l.of(p != 0.0, q != 0.0) as u8 as f32,
             // reals: always `fmod` (ONNX requires it); Rust's `%` on floats is C's fmod
             BinaryOp::Mod { .. } => p % q,
         }
@@ -257,23 +266,8 @@ impl BinaryOp {
                 }
             }
             // exact on integers too: the comparison of the values
-            BinaryOp::Compare(c) => {
-                (match c {
-                    Comparison::Equal => p == q,
-                    Comparison::Less => p < q,
-                    Comparison::Greater => p > q,
-                    Comparison::LessOrEqual => p <= q,
-                    Comparison::GreaterOrEqual => p >= q,
-                }) as i64
-            }
-            BinaryOp::Logic(l) => {
-                let (a, b) = (p != 0, q != 0);
-                (match l {
-                    Logic::And => a && b,
-                    Logic::Or => a || b,
-                    Logic::Xor => a != b,
-                }) as i64
-            }
+            BinaryOp::Compare(c) => c.holds(p, q) as i64,
+            BinaryOp::Logic(l) => l.of(p != 0, q != 0) as i64,
             BinaryOp::Mod { .. } if q == 0 => 0,
             BinaryOp::Mod { fmod: true } => p.wrapping_rem(q),
             // the sign of the divisor, as Python's `%`

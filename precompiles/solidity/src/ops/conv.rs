@@ -8,33 +8,44 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailu
     let m = cx.m;
     let xin = m.tensor(n.inputs[0]);
     let yinfo = m.tensor(n.outputs[0]);
-    let klen: usize = c.kernel.iter().map(|&k| k as usize).product();
-    let out_plane: usize = yinfo.shape[2..].iter().map(|&d| d as usize).product();
-    let s = c.kernel.len();
-    let ist = row_major(&xin.shape[2..]);
-    // taps per output position, as the CPU reference walks them (padding = None)
-    let taps: Vec<Vec<Option<usize>>> = (0..out_plane)
+    // the reference's window: input coordinate o·stride − pad_begin + k·dilation per axis
+    let taps = tap_table(&xin.shape[2..], &yinfo.shape[2..], &c.kernel, |d, o, k| {
+        Some(o * c.strides[d] as i64 - c.pads_begin[d] as i64 + k * c.dilations[d] as i64)
+    });
+    let params =
+        ConvLike { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups };
+    emit_taps(cx, n, &params, &taps)
+}
+
+/// `table[o][t]`: the offset within an input plane of shape `in_sp` that kernel tap `t` reads
+/// at output position `o`, or `None` (the input zero point), as the CPU reference walks them.
+/// `coord(d, o_d, k_d)` is the input coordinate along axis `d` (or `None`: no input there);
+/// a coordinate outside `0..in_sp[d]` is `None` too.
+pub(crate) fn tap_table(
+    in_sp: &[u32],
+    out_sp: &[u32],
+    kernel: &[u32],
+    coord: impl Fn(usize, i64, i64) -> Option<i64>,
+) -> Vec<Vec<Option<usize>>> {
+    let klen: usize = kernel.iter().map(|&k| k as usize).product();
+    let out_plane: usize = out_sp.iter().map(|&d| d as usize).product();
+    let ist = row_major(in_sp);
+    (0..out_plane)
         .map(|o| {
-            let opos = unravel(o, &yinfo.shape[2..]);
+            let opos = unravel(o, out_sp);
             (0..klen)
                 .map(|k| {
-                    let kpos = unravel(k, &c.kernel);
+                    let kpos = unravel(k, kernel);
                     let mut off = 0i64;
-                    for d in 0..s {
-                        let p = opos[d] * c.strides[d] as i64 - c.pads_begin[d] as i64 + kpos[d] * c.dilations[d] as i64;
-                        if p < 0 || p >= xin.shape[d + 2] as i64 {
-                            return None;
-                        }
+                    for d in 0..opos.len() {
+                        let p = coord(d, opos[d], kpos[d]).filter(|&p| (0..in_sp[d] as i64).contains(&p))?;
                         off += p * ist[d];
                     }
                     Some(off as usize)
                 })
                 .collect()
         })
-        .collect();
-    let params =
-        ConvLike { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups };
-    emit_taps(cx, n, &params, &taps)
+        .collect()
 }
 
 /// The position of flat index `i` in a row-major array of `dims`.
