@@ -1,0 +1,129 @@
+//! One traced inference: every step's output bytes, their leaves and the commitment
+//! (docs/verification.md §Trace), computed with the CPU reference (the executors agree byte
+//! for byte, so the trace is the same whichever one a party trusts), and the `.trace` file
+//! `solidml trace` writes.
+//!
+//! File format: the magic `SOLIDMLT`, a `u16` big-endian version (1), then the postcard
+//! encoding of [`TraceFile`]. A file is checked against its model on reading: the modelId, the
+//! step count and every step's length must match the plan.
+
+use serde::{Deserialize, Serialize};
+use solidml_exec::Value;
+use solidml_precompile::abi::pack_values;
+use solidml_spec::{Model, keccak256};
+
+use crate::{
+    TraceError,
+    merkle::{Hash, Tree, leaf, leaf_of_hash},
+    plan::{Plan, StepKind},
+};
+
+/// The magic at the start of a `.trace` file.
+pub const MAGIC: &[u8; 8] = b"SOLIDMLT";
+/// The file format version this build writes and reads.
+pub const VERSION: u16 = 1;
+
+/// What a `.trace` file holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceFile {
+    /// The model's id (keccak256 of its artifact).
+    pub model_id: Hash,
+    /// Each step's output bytes, in step order.
+    pub steps: Vec<Vec<u8>>,
+}
+
+/// A traced inference with its tree.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// The file's contents.
+    pub file: TraceFile,
+    /// The tree over the steps' leaves.
+    pub tree: Tree,
+}
+
+fn packed(v: &Value) -> Vec<u8> {
+    pack_values(std::slice::from_ref(v))
+}
+
+impl Trace {
+    /// Run `model` on `inputs` with the CPU reference and record every step.
+    pub fn run(model: &Model, model_id: Hash, plan: &Plan, inputs: &[Value]) -> Result<Trace, TraceError> {
+        let (values, outputs) = solidml_cpu::CpuExecutor::for_validated(model).run_traced(inputs)?;
+        let mut steps = Vec::with_capacity(plan.steps.len());
+        for step in &plan.steps {
+            steps.push(match &step.kind {
+                StepKind::Input => pack_values(inputs),
+                StepKind::Output => pack_values(&outputs),
+                StepKind::Node { node, .. } => {
+                    let t = model.nodes[*node].outputs[0];
+                    let v = values[t as usize].as_ref().expect("every node output is computed");
+                    packed(v)[step.bytes.clone()].to_vec()
+                }
+            });
+        }
+        Ok(Trace::new(TraceFile { model_id, steps }))
+    }
+
+    /// The tree over a file's steps (Input and Output leaves from their hashes, as the
+    /// contract derives them).
+    pub fn new(file: TraceFile) -> Trace {
+        let last = file.steps.len() - 1;
+        let leaves =
+            file.steps.iter().enumerate().map(|(k, b)| if k == 0 || k == last { leaf_of_hash(&keccak256(b)) } else { leaf(b) }).collect();
+        Trace { tree: Tree::new(leaves), file }
+    }
+
+    /// The commitment.
+    pub fn root(&self) -> Hash {
+        self.tree.root()
+    }
+
+    /// The packed model output.
+    pub fn output(&self) -> &[u8] {
+        self.file.steps.last().expect("an Output step")
+    }
+
+    /// The arguments of step `k`'s sub-model, assembled from the leaves it reads.
+    pub fn args(&self, plan: &Plan, k: usize) -> Vec<Vec<u8>> {
+        plan.steps[k]
+            .args
+            .iter()
+            .map(|a| {
+                a.pieces.iter().flat_map(|p| plan.resolve(a.tensor, p)).flat_map(|(s, r)| self.file.steps[s][r].iter().copied()).collect()
+            })
+            .collect()
+    }
+
+    /// The file's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_be_bytes());
+        out.extend(postcard::to_stdvec(&self.file).expect("a trace always encodes"));
+        out
+    }
+
+    /// Read a file written by [`Trace::encode`] and check it against the model's id and plan.
+    pub fn decode(bytes: &[u8], model_id: Hash, plan: &Plan) -> Result<Trace, TraceError> {
+        let bad = |why: String| TraceError::BadFile(why);
+        if bytes.len() < 10 || &bytes[..8] != MAGIC {
+            return Err(bad("not a SolidML trace (missing the `SOLIDMLT` magic)".into()));
+        }
+        let version = u16::from_be_bytes([bytes[8], bytes[9]]);
+        if version != VERSION {
+            return Err(bad(format!("trace format version {version} is not supported (this build reads version {VERSION})")));
+        }
+        let file: TraceFile = postcard::from_bytes(&bytes[10..]).map_err(|e| bad(format!("truncated or malformed: {e}")))?;
+        if file.model_id != model_id {
+            return Err(bad(format!("the trace is of model 0x{}, not 0x{}", hex::encode(file.model_id), hex::encode(model_id))));
+        }
+        if file.steps.len() != plan.steps.len() {
+            return Err(bad(format!("the trace has {} steps, the model's plan {}", file.steps.len(), plan.steps.len())));
+        }
+        for (k, (b, s)) in file.steps.iter().zip(&plan.steps).enumerate() {
+            if b.len() != s.bytes.len() {
+                return Err(bad(format!("step {k} holds {} bytes, the plan says {}", b.len(), s.bytes.len())));
+            }
+        }
+        Ok(Trace::new(file))
+    }
+}
