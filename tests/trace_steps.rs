@@ -20,13 +20,15 @@ use solidml_trace::{
 };
 
 /// Limits small enough that the random models' small tensors are cut into many chunks.
-const TINY: Limits = Limits { max_macs: 24, max_input: 12, max_output: 5 };
+const TINY: Limits = Limits { max_work: 24, max_input: 12, max_output: 5, max_weights: 20 };
 
 fn chunk_form(model: &Model, node: usize, c: &Chunk) -> &'static str {
     match c {
         Chunk::Whole => "whole",
-        Chunk::Planes { rows, .. } if rows.len() != model.tensor(model.nodes[node].outputs[0]).shape[2] as usize => "band",
-        Chunk::Planes { .. } => "planes",
+        Chunk::Block { rows, .. } if rows.len() != model.tensor(model.nodes[node].outputs[0]).shape.get(2).map_or(1, |&h| h as usize) => {
+            "band"
+        }
+        Chunk::Block { .. } => "block",
         Chunk::Features(_) => "features",
         Chunk::Rows(_) => "rows",
         Chunk::Flat(_) => "flat",
@@ -54,6 +56,16 @@ fn check_steps(model: &Model, plan: &Plan, trace: &Trace, forms: &mut BTreeMap<&
             panic!("{}: step {k} ({:?}): invalid sub-model: {e}\n{sub:#?}", model.name, step.kind);
         }
         let args = trace.args(plan, k);
+        // the step contract's copies assemble the same arguments from the leaves it reads
+        let mut packed = vec![0u8; plan.args_len(k)];
+        for c in plan.copies(k) {
+            let leaf = &trace.file.steps[reads[c.leaf]];
+            for i in 0..c.count {
+                let (s, d) = (c.src + i * c.src_stride, c.dst + i * c.dst_stride);
+                packed[d..d + c.len].copy_from_slice(&leaf[s..s + c.len]);
+            }
+        }
+        assert_eq!(packed, args.concat(), "{}: step {k}: copies", model.name);
         let inputs = unpack_inputs(&sub, [0; 32], &args.concat()).expect("the arguments have the sub-model's input length");
         let out = CpuExecutor::new(&sub).unwrap().run(&inputs).unwrap_or_else(|e| panic!("{}: step {k}: {e}", model.name));
         assert_eq!(pack_values(&out), trace.file.steps[k], "{}: step {k} ({:?}) differs from its leaf", model.name, step.kind);
@@ -87,7 +99,7 @@ fn random_models_steps_reexecute_their_leaves() {
     }
     eprintln!("{models} models, {steps} steps; chunk forms: {forms:?}");
     assert!(models >= 300, "{models}");
-    for form in ["whole", "planes", "band", "features", "rows", "flat", "copy"] {
+    for form in ["whole", "block", "band", "features", "rows", "flat", "copy"] {
         assert!(forms.get(form).copied().unwrap_or(0) >= 5, "chunk form `{form}` drawn too rarely: {forms:?}");
     }
 }
@@ -127,4 +139,116 @@ fn trace_files_are_checked_against_the_model() {
     let mut v2 = bytes.clone();
     v2[9] = 2;
     assert!(err(&v2, id).contains("version 2 is not supported"));
+}
+
+#[test]
+#[ignore = "exploration: SQUEEZENET=path.smodel"]
+fn squeezenet_plan() {
+    let bytes = std::fs::read(std::env::var("SQUEEZENET").unwrap()).unwrap();
+    let m = solidml_spec::decode(&bytes).unwrap();
+    let id = solidml_spec::keccak256(&bytes);
+    let plan = Plan::of(&m).unwrap();
+    let mut per_node: BTreeMap<usize, usize> = BTreeMap::new();
+    for s in &plan.steps {
+        if let StepKind::Node { node, .. } = s.kind {
+            *per_node.entry(node).or_default() += 1;
+        }
+    }
+    eprintln!("{} steps", plan.steps.len());
+    for (n, c) in &per_node {
+        eprintln!("{:>3} {:<20} {c}", n, m.nodes[*n].name);
+    }
+    let mut refused = 0;
+    for k in 1..plan.steps.len() {
+        let sub = sub_model(&m, &plan, k).unwrap();
+        if let Err(e) = solidml_solidity::emit_model(&sub, &id, &Default::default()) {
+            refused += 1;
+            if refused < 10 {
+                eprintln!("step {k}: {e}");
+            }
+        }
+    }
+    eprintln!("refused {refused}");
+}
+
+#[test]
+#[ignore = "exploration: SQUEEZENET=path.smodel"]
+fn squeezenet_step_gas() {
+    use alloy_sol_types::{SolCall, sol};
+    sol! { function predictQ(bytes q) returns (bytes); }
+    let solc = require_solc().unwrap();
+    let bytes = std::fs::read(std::env::var("SQUEEZENET").unwrap()).unwrap();
+    let m = solidml_spec::decode(&bytes).unwrap();
+    let id = solidml_spec::keccak256(&bytes);
+    let plan = Plan::of(&m).unwrap();
+    let mut rng = Rng(5);
+    let inputs = random_inputs(&mut rng, &m);
+    let t = std::time::Instant::now();
+    let trace = Trace::run(&m, id, &plan, &inputs).unwrap();
+    eprintln!("trace {:?}", t.elapsed());
+    // the first chunk of every node
+    let mut picked = vec![];
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, s) in plan.steps.iter().enumerate() {
+        if let StepKind::Node { node, .. } = s.kind
+            && seen.insert(node)
+        {
+            picked.push(k);
+        }
+    }
+    let mut batches: Vec<Vec<(String, String)>> = vec![];
+    let mut names = vec![];
+    for &k in &picked {
+        let sub = sub_model(&m, &plan, k).unwrap();
+        let e = solidml_solidity::emit_model(&sub, &id, &Default::default()).unwrap();
+        names.push((k, e.contract.clone(), e.split_parts.clone()));
+        if batches.last().is_none_or(|b| b.len() > 12) {
+            batches.push(vec![]);
+        }
+        batches.last_mut().unwrap().extend(e.files);
+    }
+    let t = std::time::Instant::now();
+    let mut compiled = std::collections::BTreeMap::new();
+    for b in &batches {
+        compiled.extend(solc.compile(b, &Default::default()).unwrap());
+    }
+    eprintln!("solc {} contracts: {:?}", names.len(), t.elapsed());
+    let mut chain = solidml_revm::Chain::new(solidml_precompile::SolidMlPrecompile::new(std::sync::Arc::new(solidml_cpu::CpuBackend)))
+        .with_code_size_limit(1_000_000);
+    for (k, name, parts) in &names {
+        use alloy_sol_types::SolValue;
+        let k = *k;
+        let c = &compiled[name];
+        let mut initcode = c.initcode.clone();
+        let mut part_gas = 0;
+        if !parts.is_empty() {
+            let addresses: Vec<alloy_primitives::Address> = parts
+                .iter()
+                .map(|p| {
+                    let d = chain.deploy(compiled[p].initcode.clone()).unwrap();
+                    part_gas += d.gas;
+                    d.address
+                })
+                .collect();
+            initcode.extend((addresses,).abi_encode_params());
+        }
+        let d = chain.deploy(initcode).unwrap();
+        let data: Vec<u8> = plan.reads(k).iter().flat_map(|&j| trace.file.steps[j].clone()).collect();
+        let calldata_gas: u64 = data.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum();
+        let args = trace.args(&plan, k).concat();
+        let r = chain.call_with_gas(d.address, predictQCall { q: args.into() }.abi_encode(), 1_000_000_000).unwrap();
+        assert!(r.success, "step {k}");
+        let out = predictQCall::abi_decode_returns(&r.output).unwrap();
+        assert_eq!(out.as_ref(), &trace.file.steps[k][..]);
+        let StepKind::Node { node, .. } = plan.steps[k].kind else { unreachable!() };
+        eprintln!(
+            "{k:>5} {:<18} exec {:>10} calldata {:>9} deploy {:>9} code {:>6} parts {}",
+            m.nodes[node].name,
+            r.gas,
+            calldata_gas,
+            d.gas + part_gas,
+            c.runtime.len(),
+            parts.len()
+        );
+    }
 }

@@ -442,8 +442,9 @@ pragma solidity ^0.8.27;
 {part_stores}        assembly {{
 {forward}        }}
     }}
-}}
+{extra}}}
 "#,
+        extra = cx.extra,
         model_id = hex(model_id),
         unpack_i = indent_block(&unpack, 12),
         pack_i = indent_block(&pack, 12),

@@ -47,6 +47,7 @@ pub mod ops;
 mod plan;
 pub mod precompile_contract;
 pub mod solc;
+pub mod steps;
 mod yul;
 
 use solidml_spec::{ConstData, DType, Model};
@@ -226,6 +227,17 @@ pub fn emit_with(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> 
 
 /// [`emit_with`], also saying how the model deploys ([`Emitted`]).
 pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) -> Result<Emitted, SolidityError> {
+    emit_model_with_functions(model, model_id, opts, String::new())
+}
+
+/// [`emit_model`] with `extra` Solidity (functions, errors) inside the contract's body (the
+/// step contracts' shell, [`steps`]).
+pub(crate) fn emit_model_with_functions(
+    model: &Model,
+    model_id: &[u8; 32],
+    opts: &SolidityOptions,
+    extra: String,
+) -> Result<Emitted, SolidityError> {
     let name = ident(&model.name);
     let mut cx = Ctx {
         m: model,
@@ -240,6 +252,7 @@ pub fn emit_model(model: &Model, model_id: &[u8; 32], opts: &SolidityOptions) ->
         data: compact::State::new(model, opts.force_data_contracts, opts.layout == SolidityLayout::Compact),
         part_bytes: vec![],
         force_split: opts.force_split_deployment,
+        extra,
     };
     // inputs
     let mut in_len = 0usize;

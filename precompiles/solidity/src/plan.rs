@@ -49,6 +49,8 @@ pub(crate) struct Ctx<'a> {
     /// Estimated code bytes of each part contract.
     pub(crate) part_bytes: Vec<usize>,
     pub(crate) force_split: bool,
+    /// Solidity added to the contract's body (the step contracts' shell).
+    pub(crate) extra: String,
 }
 
 impl Ctx<'_> {

@@ -5,42 +5,51 @@
 //! * Step 0, **Input**: the packed model inputs (int8 one byte each, int64 8 bytes big-endian,
 //!   concatenated: the precompile's and `predictQ`'s format). Its leaf is
 //!   `leaf_of_hash(inputHash)`, so a claim's input hash fixes it.
-//! * Then, per node in the artifact's order, one step per **chunk** of the node's output: a
-//!   contiguous byte range of the output's packed form, in order. A node is cut only when it
-//!   passes the [`Limits`] (a one-step proof must stay under 10M gas): convolutions and pools
-//!   by output channels, then by output rows of the first spatial axis (one channel at a time);
-//!   Dense by output features (one row) or rows; element-wise ops by element ranges;
-//!   a Concat whose axis leaves nothing in front by pieces of its inputs; channel-wise
-//!   reductions and per-channel tables by channels. Any other node is one step.
+//! * Then, per node in the artifact's order, one step per **chunk** of the node's output, in
+//!   order. A node is cut only when it passes the [`Limits`] (a one-step proof must stay under
+//!   10M gas). On a batch-of-one tensor of rank ≥ 3 (`[1, C, H, …]`) a chunk is a **block**:
+//!   output channels × rows of axis 2, chosen to hold as many outputs as the limits allow
+//!   (Conv, MaxPool, AvgPool, Concat on channels, element-wise ops, channel-wise Reduce and
+//!   Lut); Dense is cut by output features (one row) or rows; other element-wise ops and
+//!   Concats with nothing in front of the axis by element ranges. Any other node is one step.
 //! * Last, **Output**: the packed model outputs; its leaf is `leaf_of_hash(keccak256(output))`,
 //!   so a claim's output fixes it.
 //!
-//! Each step reads [`Arg`]s: per argument of its sub-model (see [`crate::submodel`]), the byte
-//! ranges of earlier tensors that, concatenated, are that argument. A range of a node's output
-//! lies in the leaves of that node's chunks ([`Plan::resolve`]); a model input in leaf 0;
-//! constants are read from the step contract's code, never from the trace.
+//! A step's bytes are its **segments** (byte ranges of its tensor's packed form: a block's
+//! rows, channel by channel) concatenated. Each step reads [`Arg`]s: per argument of its
+//! sub-model (see [`crate::submodel`]), byte ranges of earlier tensors that, concatenated, are
+//! that argument; [`Plan::resolve`] finds them in the leaves. Constants are read from the step
+//! contract's code, never from the trace.
+//!
+//! **Work** (the [`Limits::max_work`] budget; units of about 14 gas of the EVM kernels):
+//! a Conv chunk costs its multiply-accumulates plus 6 per input element its im2col gathers
+//! (`positions × C_in read × kernel size`); a pool 24 per window tap; Dense its MACs;
+//! element-wise ops, Lut and Concat 8 per element read, a channel-wise Reduce 32. (Measured on
+//! the SqueezeNet-class CNN's steps in the fast layout: tests/trace_steps.rs.)
 
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
-use solidml_spec::{DType, Model, Op, TensorId};
+use solidml_spec::{DType, Model, Node, Op, TensorId};
 
-/// What one step may cost, in the units the EVM kernels' gas follows.
+/// What one step may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Multiply-accumulates (window taps for pools) of one chunk.
-    pub max_macs: u64,
-    /// Elements of one chunk's sub-model inputs together (calldata, gather tables).
+    /// Work of one chunk (see the module doc).
+    pub max_work: u64,
+    /// Elements of one chunk's sub-model inputs together (calldata, 16-bit gather tables).
     pub max_input: usize,
     /// Bytes of one chunk's output (a leaf's size).
     pub max_output: usize,
+    /// Weights of one Conv chunk (the Solidity backend keeps a convolution's weights in one
+    /// contract's code).
+    pub max_weights: usize,
 }
 
 impl Default for Limits {
-    /// The limits of docs/verification.md: every step of the example models and the
-    /// SqueezeNet-class CNN re-executes under 10M gas with them.
+    /// The limits of docs/verification.md.
     fn default() -> Self {
-        Limits { max_macs: 150_000, max_input: 32_768, max_output: 16_384 }
+        Limits { max_work: 300_000, max_input: 32_768, max_output: 8_192, max_weights: 2_048 }
     }
 }
 
@@ -49,10 +58,9 @@ impl Default for Limits {
 pub enum Chunk {
     /// The whole output.
     Whole,
-    /// Output channels `channels` (axis 1, batch of one) and rows `rows` of the first spatial
-    /// axis (all of them, or a band of one channel): Conv, MaxPool, AvgPool, and channel-wise
-    /// Reduce and Lut (all rows).
-    Planes {
+    /// Output channels `channels` (axis 1 of a batch of one) and rows `rows` of axis 2 (all of
+    /// them for a Reduce, and `0..1` for an output of rank 2).
+    Block {
         /// Output channels.
         channels: Range<usize>,
         /// Output rows of axis 2.
@@ -64,7 +72,7 @@ pub enum Chunk {
     Rows(Range<usize>),
     /// Elements `range` of an element-wise op (every input has the output's shape).
     Flat(Range<usize>),
-    /// Elements `elems` of Concat input `input` (a Concat over its leading axis, in effect).
+    /// Elements `elems` of Concat input `input` (a Concat with nothing in front of its axis).
     Copy {
         /// The node's input.
         input: usize,
@@ -105,9 +113,20 @@ pub struct Step {
     pub kind: StepKind,
     /// What it reads, one entry per sub-model argument.
     pub args: Vec<Arg>,
-    /// Its output: a byte range of the node's output tensor (Node), or the whole packed
-    /// inputs/outputs.
-    pub bytes: Range<usize>,
+    /// Its bytes: ranges of the node's output tensor (Node), or of the packed inputs/outputs.
+    pub segments: Vec<Range<usize>>,
+}
+
+impl Step {
+    /// Bytes of the step's output (its leaf's preimage).
+    pub fn len(&self) -> usize {
+        self.segments.iter().map(|s| s.len()).sum()
+    }
+
+    /// Whether the step's output is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Where a tensor's bytes are in the trace.
@@ -117,8 +136,9 @@ pub enum Home {
     Input(usize),
     /// In the model (the step contracts' code), not in the trace.
     Constant,
-    /// In these steps' leaves, in byte order.
-    Steps(Vec<usize>),
+    /// In these steps' leaves: `(tensor byte range, step, offset in the step's bytes)`, sorted
+    /// by the range.
+    Steps(Vec<(Range<usize>, usize, usize)>),
     /// Not computed (a tensor no node writes: never read).
     Nowhere,
 }
@@ -163,32 +183,33 @@ fn packed_len(model: &Model, t: TensorId) -> usize {
     info.len() * width(info.dtype)
 }
 
-/// The input rows of the first spatial axis that output rows `rows` of a window
-/// (kernel `k`, stride `s`, dilation `d`, padding before `pb`) touch, clipped to `[0, h)`, and
-/// the padding the band needs before and after: `(band, pad_begin, pad_end)`.
+fn is_constant(model: &Model, t: TensorId) -> bool {
+    model.constants.iter().any(|(c, _)| *c == t)
+}
+
+/// The input rows of axis 2 that output rows `rows` of a window (kernel `k`, stride `s`,
+/// dilation `d`, padding before `pb`) touch, clipped to `[0, h)`, and the padding the band
+/// needs before and after: `(band, pad_begin, pad_end)`.
 pub fn band(rows: &Range<usize>, (k, s, d, pb): (usize, usize, usize, usize), h: usize) -> (Range<usize>, usize, usize) {
     let lo = (rows.start * s) as i64 - pb as i64;
     let hi = ((rows.end - 1) * s) as i64 - pb as i64 + (d * (k - 1)) as i64 + 1;
-    let b = (lo.max(0) as usize)..(hi.min(h as i64).max(0) as usize);
+    let b = (lo.max(0) as usize)..(hi.min(h as i64).max(lo.max(0)) as usize);
     let (pad_begin, pad_end) = ((b.start as i64 - lo) as usize, (hi - h as i64).max(0) as usize);
     (b, pad_begin, pad_end)
 }
 
-/// The window of a Conv or pool: `(k, s, d, pb)` of the first spatial axis, and the taps per
-/// output element (`C_in / groups` times the kernel's size for a Conv).
-pub fn window(op: &Op, cin: usize) -> Option<((usize, usize, usize, usize), u64)> {
+/// The window of a Conv or pool: `(k, s, d, pb)` of axis 2, and the kernel's size.
+pub fn window(op: &Op) -> Option<((usize, usize, usize, usize), u64)> {
     let first = |k: &[u32], s: &[u32], d: &[u32], p: &[u32]| (k[0] as usize, s[0] as usize, d[0] as usize, p[0] as usize);
     let size = |k: &[u32]| k.iter().map(|&k| k as u64).product::<u64>();
     match op {
-        Op::Conv(c) => {
-            Some((first(&c.kernel, &c.strides, &c.dilations, &c.pads_begin), (cin / c.groups as usize) as u64 * size(&c.kernel)))
-        }
+        Op::Conv(c) => Some((first(&c.kernel, &c.strides, &c.dilations, &c.pads_begin), size(&c.kernel))),
         Op::MaxPool(p) | Op::AvgPool(p) => Some((first(&p.kernel, &p.strides, &p.dilations, &p.pads_begin), size(&p.kernel))),
         _ => None,
     }
 }
 
-/// Input channels a chunk of output channels `channels` of a windowed op reads.
+/// Input channels that output channels `channels` of a windowed op read.
 pub fn input_channels(op: &Op, channels: &Range<usize>, cin: usize, cout: usize) -> Range<usize> {
     match op {
         Op::Conv(c) if c.groups > 1 => {
@@ -207,81 +228,165 @@ fn cut(n: usize, per: usize) -> Vec<Range<usize>> {
     (0..n.div_ceil(per)).map(|i| i * per..((i + 1) * per).min(n)).collect()
 }
 
-/// The chunks of one node under `limits`.
-fn chunks(model: &Model, node: &solidml_spec::Node, limits: &Limits) -> Vec<Chunk> {
+/// `[1, C, H, …]` as `(C, H, row)`: channels, rows of axis 2 (1 for rank 2), elements per row.
+fn nchw(shape: &[u32]) -> (usize, usize, usize) {
+    let c = shape[1] as usize;
+    let h = shape.get(2).map_or(1, |&h| h as usize);
+    let row = shape.get(3..).map_or(1, |r| r.iter().map(|&x| x as usize).product());
+    (c, h, row)
+}
+
+/// Byte ranges of block `channels × rows` of a `[1, C, H, …]` tensor with `w`-byte elements,
+/// channel by channel (one range when the rows are all of them).
+pub fn block_ranges(shape: &[u32], w: usize, channels: &Range<usize>, rows: &Range<usize>) -> Vec<Range<usize>> {
+    let (_, h, row) = nchw(shape);
+    let plane = h * row;
+    if rows.start == 0 && rows.end == h {
+        return vec![channels.start * plane * w..channels.end * plane * w];
+    }
+    channels.clone().map(|c| (c * plane + rows.start * row) * w..(c * plane + rows.end * row) * w).collect()
+}
+
+/// How a node with a batch-of-one output of rank ≥ 3 splits into blocks, if it does.
+enum BlockForm {
+    /// A window over axis 2 (Conv, pools).
+    Window,
+    /// Each output element reads the same element of every input.
+    Elementwise,
+    /// Concat on axis 1.
+    Concat,
+    /// Reduce over axes ≥ 2: channels only.
+    Channels,
+}
+
+fn block_form(model: &Model, node: &Node) -> Option<BlockForm> {
     let out = model.tensor(node.outputs[0]);
-    let lim = limits;
-    let batch_one = |shape: &[u32]| shape.len() >= 3 && shape[0] == 1;
+    if out.shape.len() < 3 || out.shape[0] != 1 {
+        return (matches!(&node.op, Op::Reduce(r) if out.shape.len() == 2 && out.shape[0] == 1 && r.axes.iter().all(|&a| a >= 2)))
+            .then_some(BlockForm::Channels);
+    }
+    let same_shapes = node.inputs.iter().all(|&i| model.tensor(i).shape == out.shape);
     match &node.op {
-        op @ (Op::Conv(_) | Op::MaxPool(_) | Op::AvgPool(_)) if batch_one(&out.shape) => {
-            let input = model.tensor(node.inputs[0]);
-            let (cin, cout) = (input.shape[1] as usize, out.shape[1] as usize);
-            let ((k, s, d, pb), taps) = window(op, cin).expect("a windowed op");
-            let (h, ho) = (input.shape[2] as usize, out.shape[2] as usize);
-            let row_in: usize = input.shape[3..].iter().map(|&x| x as usize).product();
-            let row_out: usize = out.shape[3..].iter().map(|&x| x as usize).product();
-            let (plane_in, plane_out) = (h * row_in, ho * row_out);
-            if cout == 0 || ho == 0 || plane_out == 0 {
-                return vec![Chunk::Whole];
+        Op::Conv(_) | Op::MaxPool(_) | Op::AvgPool(_) => Some(BlockForm::Window),
+        Op::Lut(l) if matches!(l.axis, None | Some(1)) => Some(BlockForm::Elementwise),
+        Op::Binary(_) | Op::Extremum(_) | Op::BinaryLut { .. } | Op::IntBinary { .. } | Op::Take { .. } if same_shapes => {
+            Some(BlockForm::Elementwise)
+        }
+        Op::Concat { axis: 1 } => Some(BlockForm::Concat),
+        Op::Reduce(r) if r.axes.iter().all(|&a| a >= 2) => Some(BlockForm::Channels),
+        _ => None,
+    }
+}
+
+/// Work, input elements and weights of block `cc` channels × `rr` rows of a node (see the
+/// module doc).
+fn block_cost(model: &Model, node: &Node, form: &BlockForm, cc: usize, rr: usize) -> (u64, usize, usize) {
+    let out = model.tensor(node.outputs[0]);
+    let (_, _, row) = nchw(&out.shape);
+    let outputs = (cc * rr * row) as u64;
+    match form {
+        BlockForm::Window => {
+            let x = model.tensor(node.inputs[0]);
+            let (cin, h, row_in) = nchw(&x.shape);
+            let ((k, s, d, _), size) = window(&node.op).expect("windowed");
+            let rows_in = ((rr - 1) * s + d * (k - 1) + 1).min(h);
+            let positions = (rr * row) as u64;
+            match &node.op {
+                Op::Conv(c) => {
+                    let ins = input_channels(&node.op, &(0..cc), cin, out.shape[1] as usize).len();
+                    let macs = outputs * (cin / c.groups as usize) as u64 * size;
+                    let weights = cc * (cin / c.groups as usize) * size as usize;
+                    (macs + 6 * positions * ins as u64 * size, ins * rows_in * row_in, weights)
+                }
+                _ => (24 * outputs * size, cc * rows_in * row_in, 0),
             }
-            // whole planes: channels per chunk, a multiple of a group's output channels
-            let unit = match op {
-                Op::Conv(c) if c.groups > 1 => cout / c.groups as usize,
-                _ => 1,
-            };
-            let fits = |cc: usize| {
-                let ins = input_channels(op, &(0..cc), cin, cout).len();
-                (cc * plane_out) as u64 * taps <= lim.max_macs && cc * plane_out <= lim.max_output && ins * plane_in <= lim.max_input
-            };
-            let mut cc = 0;
-            while cc + unit <= cout && fits(cc + unit) {
-                cc += unit;
-            }
-            if cc >= cout {
-                return vec![Chunk::Whole];
-            }
-            if cc > 0 {
-                return cut(cout, cc).into_iter().map(|channels| Chunk::Planes { channels, rows: 0..ho }).collect();
-            }
-            // one channel at a time, by bands of rows
-            let ins = input_channels(op, &(0..1), cin, cout).len();
-            let band_fits = |rr: usize| {
-                // the widest band of `rr` rows (one away from the padding)
-                let rows_in = ((rr - 1) * s + d * (k - 1) + 1).min(h);
-                (rr * row_out) as u64 * taps <= lim.max_macs && rr * row_out <= lim.max_output && ins * rows_in * row_in <= lim.max_input
-            };
-            let mut rr = 1;
-            while rr < ho && band_fits(rr + 1) {
-                rr += 1;
-            }
-            let mut v = vec![];
-            for c in 0..cout {
-                for rows in cut(ho, rr) {
-                    // a band that touches no input row (padding only) cannot be cut out
-                    if band(&rows, (k, s, d, pb), h).0.is_empty() {
-                        return vec![Chunk::Whole];
-                    }
-                    v.push(Chunk::Planes { channels: c..c + 1, rows });
+        }
+        BlockForm::Elementwise | BlockForm::Concat => {
+            let inputs = node.inputs.iter().filter(|&&i| !is_constant(model, i)).count().max(1);
+            let n = if matches!(form, BlockForm::Concat) { 1 } else { inputs };
+            (8 * outputs * n as u64, outputs as usize * n, 0)
+        }
+        BlockForm::Channels => {
+            let x = model.tensor(node.inputs[0]);
+            let plane: usize = x.shape[2..].iter().map(|&d| d as usize).product();
+            (32 * (cc * plane) as u64, cc * plane, 0)
+        }
+    }
+}
+
+/// The blocks of a node: the channels × rows that hold the most outputs within the limits
+/// (ties: more channels), channel groups outer, row bands inner.
+fn blocks(model: &Model, node: &Node, form: &BlockForm, lim: &Limits) -> Vec<Chunk> {
+    let out = model.tensor(node.outputs[0]);
+    let (c, h, row) = nchw(&out.shape);
+    if c == 0 || h == 0 || row == 0 {
+        return vec![Chunk::Whole];
+    }
+    let w = width(out.dtype);
+    let unit = match &node.op {
+        Op::Conv(cv) if cv.groups > 1 => c / cv.groups as usize,
+        _ => 1,
+    };
+    let fits = |cc: usize, rr: usize| {
+        let (work, input, weights) = block_cost(model, node, form, cc, rr);
+        work <= lim.max_work && input <= lim.max_input && cc * rr * row * w <= lim.max_output && weights <= lim.max_weights
+    };
+    let row_choices: Vec<usize> = if matches!(form, BlockForm::Channels) { vec![h] } else { (1..=h).collect() };
+    let mut best: Option<(usize, usize)> = None;
+    for &rr in &row_choices {
+        // channels: whole groups first, else single channels
+        let mut cc = 0;
+        while cc + unit <= c && fits(cc + unit, rr) {
+            cc += unit;
+        }
+        if cc == 0 && unit > 1 && fits(1, rr) {
+            cc = 1;
+        }
+        if cc > 0 && best.is_none_or(|(bc, br)| cc * rr > bc * br || (cc * rr == bc * br && cc > bc)) {
+            best = Some((cc, rr));
+        }
+    }
+    // nothing fits: one channel, one row (its cost is what it is)
+    let (cc, rr) = best.unwrap_or((1, *row_choices.first().expect("h ≥ 1")));
+    if cc >= c && rr >= h {
+        return vec![Chunk::Whole];
+    }
+    let mut v = vec![];
+    for channels in cut(c, cc) {
+        for rows in cut(h, rr) {
+            if let BlockForm::Window = form {
+                let ((k, s, d, pb), _) = window(&node.op).expect("windowed");
+                // a band that touches no input row (padding only) cannot be cut out
+                if band(&rows, (k, s, d, pb), model.tensor(node.inputs[0]).shape[2] as usize).0.is_empty() {
+                    return vec![Chunk::Whole];
                 }
             }
-            v
+            v.push(Chunk::Block { channels: channels.clone(), rows });
         }
-        Op::Reduce(r) if batch_one(&out.shape) && r.axes.iter().all(|&a| a >= 2) => {
-            channel_chunks(model, node, lim, |cc, plane_in| cc * plane_in)
-        }
-        Op::Lut(l) if l.axis == Some(1) && batch_one(&out.shape) => channel_chunks(model, node, lim, |cc, plane_in| cc * plane_in),
+    }
+    v
+}
+
+/// The chunks of one node under `limits`.
+fn chunks(model: &Model, node: &Node, limits: &Limits) -> Vec<Chunk> {
+    let out = model.tensor(node.outputs[0]);
+    let lim = limits;
+    if let Some(form) = block_form(model, node) {
+        return blocks(model, node, &form, lim);
+    }
+    match &node.op {
         Op::Dense(d) => {
             let (kf, nf) = (d.in_features as usize, d.out_features as usize);
             let rows = if nf == 0 { 0 } else { out.len() / nf };
             let macs = |r: usize, f: usize| (r * f * kf) as u64;
-            if macs(rows, nf) <= lim.max_macs && rows * nf <= lim.max_output && rows * kf <= lim.max_input {
+            if macs(rows, nf) <= lim.max_work && rows * nf <= lim.max_output && rows * kf <= lim.max_input {
                 return vec![Chunk::Whole];
             }
             if rows == 1 {
-                let ff = (lim.max_macs / kf.max(1) as u64).min(lim.max_output as u64).max(1) as usize;
+                let ff = (lim.max_work / kf.max(1) as u64).min(lim.max_output as u64).max(1) as usize;
                 cut(nf, ff).into_iter().map(Chunk::Features).collect()
             } else {
-                let rr = (lim.max_macs / (kf * nf).max(1) as u64)
+                let rr = (lim.max_work / (kf * nf).max(1) as u64)
                     .min((lim.max_output / nf.max(1)) as u64)
                     .min((lim.max_input / kf.max(1)) as u64)
                     .max(1) as usize;
@@ -298,14 +403,14 @@ fn chunks(model: &Model, node: &solidml_spec::Node, limits: &Limits) -> Vec<Chun
         {
             let w_out = width(out.dtype);
             let w_in: usize = node.inputs.iter().filter(|&&i| !is_constant(model, i)).map(|&i| width(model.tensor(i).dtype)).sum();
-            let per = (lim.max_output / w_out).min(lim.max_input / w_in.max(1)).max(1);
+            let per = (lim.max_output / w_out).min(lim.max_input / w_in.max(1)).min((lim.max_work / 8) as usize).max(1);
             if out.len() <= per {
                 return vec![Chunk::Whole];
             }
             cut(out.len(), per).into_iter().map(Chunk::Flat).collect()
         }
         Op::Concat { axis } if out.shape[..*axis as usize].iter().all(|&d| d == 1) => {
-            let per = (lim.max_output / width(out.dtype)).min(lim.max_input).max(1);
+            let per = (lim.max_output / width(out.dtype)).min(lim.max_input).min((lim.max_work / 8) as usize).max(1);
             if out.len() <= per {
                 return vec![Chunk::Whole];
             }
@@ -319,102 +424,109 @@ fn chunks(model: &Model, node: &solidml_spec::Node, limits: &Limits) -> Vec<Chun
     }
 }
 
-/// Whole-plane chunks over output channels for a channel-wise op (each output channel reads
-/// its own input channel): as many channels per chunk as `input_elems(cc, plane_in)` and the
-/// output limit allow.
-fn channel_chunks(model: &Model, node: &solidml_spec::Node, lim: &Limits, input_elems: impl Fn(usize, usize) -> usize) -> Vec<Chunk> {
-    let (input, out) = (model.tensor(node.inputs[0]), model.tensor(node.outputs[0]));
-    let c = out.shape[1] as usize;
-    let plane_in: usize = input.shape[2..].iter().map(|&x| x as usize).product();
-    let plane_out: usize = out.shape[2..].iter().map(|&x| x as usize).product();
-    let mut cc = 1;
-    while cc < c && input_elems(cc + 1, plane_in) <= lim.max_input && (cc + 1) * plane_out <= lim.max_output {
-        cc += 1;
-    }
-    if cc >= c {
-        return vec![Chunk::Whole];
-    }
-    cut(c, cc).into_iter().map(|channels| Chunk::Planes { channels, rows: 0..out.shape.get(2).map_or(1, |&h| h as usize) }).collect()
-}
-
-fn is_constant(model: &Model, t: TensorId) -> bool {
-    model.constants.iter().any(|(c, _)| *c == t)
-}
-
-/// The output elements a chunk covers (contiguous by construction).
-pub fn chunk_elems(model: &Model, node: &solidml_spec::Node, chunk: &Chunk) -> Range<usize> {
+/// The output byte ranges a chunk covers, in the order of the step's bytes.
+pub fn chunk_segments(model: &Model, node: &Node, chunk: &Chunk) -> Vec<Range<usize>> {
     let out = model.tensor(node.outputs[0]);
+    let w = width(out.dtype);
+    let r = |e: Range<usize>| vec![e.start * w..e.end * w];
     match chunk {
-        Chunk::Whole => 0..out.len(),
-        Chunk::Planes { channels, rows } => {
-            let plane: usize = out.shape[2..].iter().map(|&x| x as usize).product();
-            let row: usize = out.shape.get(3..).map_or(1, |r| r.iter().map(|&x| x as usize).product());
-            let h = out.shape.get(2).map_or(1, |&h| h as usize);
-            if rows.len() == h {
-                channels.start * plane..channels.end * plane
-            } else {
-                channels.start * plane + rows.start * row..channels.start * plane + rows.end * row
-            }
+        Chunk::Whole => r(0..out.len()),
+        Chunk::Block { channels, rows } => block_ranges(&out.shape, w, channels, rows),
+        Chunk::Features(f) => r(f.clone()),
+        Chunk::Rows(rows) => {
+            let Op::Dense(d) = &node.op else { unreachable!("Rows chunks are Dense's") };
+            let n = d.out_features as usize;
+            r(rows.start * n..rows.end * n)
         }
-        Chunk::Features(f) => f.clone(),
-        Chunk::Rows(r) => {
-            let n = match &node.op {
-                Op::Dense(d) => d.out_features as usize,
-                _ => unreachable!("Rows chunks are Dense's"),
-            };
-            r.start * n..r.end * n
-        }
-        Chunk::Flat(e) => e.clone(),
+        Chunk::Flat(e) => r(e.clone()),
         Chunk::Copy { input, elems } => {
             let before: usize = node.inputs[..*input].iter().map(|&t| model.tensor(t).len()).sum();
-            before + elems.start..before + elems.end
+            r(before + elems.start..before + elems.end)
         }
     }
+}
+
+/// The parts of a channel block of a Concat on axis 1: `(input, its channels)` for every
+/// input the block's channels overlap, in order.
+pub fn concat_parts(model: &Model, node: &Node, channels: &Range<usize>) -> Vec<(usize, Range<usize>)> {
+    let mut at = 0;
+    let mut parts = vec![];
+    for (i, &t) in node.inputs.iter().enumerate() {
+        let ci = model.tensor(t).shape[1] as usize;
+        let (lo, hi) = (channels.start.max(at), channels.end.min(at + ci));
+        if lo < hi {
+            parts.push((i, lo - at..hi - at));
+        }
+        at += ci;
+    }
+    parts
 }
 
 /// What a chunk reads: one [`Arg`] per non-constant input of its sub-model, in input order.
-fn chunk_args(model: &Model, node: &solidml_spec::Node, chunk: &Chunk) -> Vec<Arg> {
+fn chunk_args(model: &Model, node: &Node, chunk: &Chunk) -> Vec<Arg> {
     let whole = |t: TensorId| Arg { tensor: t, pieces: vec![0..packed_len(model, t)] };
+    let w_of = |t: TensorId| width(model.tensor(t).dtype);
     let non_constant = node.inputs.iter().copied().filter(|&t| !is_constant(model, t));
     match chunk {
         Chunk::Whole | Chunk::Features(_) => non_constant.map(whole).collect(),
-        Chunk::Planes { channels, rows } => {
-            let (x, out) = (node.inputs[0], model.tensor(node.outputs[0]));
-            let input = model.tensor(x);
-            let w = width(input.dtype);
-            let plane: usize = input.shape[2..].iter().map(|&d| d as usize).product();
-            let row: usize = input.shape[3..].iter().map(|&d| d as usize).product();
-            let (cin, cout, h) = (input.shape[1] as usize, out.shape[1] as usize, input.shape[2] as usize);
-            let ins = input_channels(&node.op, channels, cin, cout);
-            let b = match window(&node.op, cin) {
-                Some((win, _)) if rows.len() != out.shape[2] as usize => band(rows, win, h).0,
-                _ => 0..h,
-            };
-            let pieces = if b.len() == h {
-                vec![ins.start * plane * w..ins.end * plane * w]
-            } else {
-                ins.map(|c| (c * plane + b.start * row) * w..(c * plane + b.end * row) * w).collect()
-            };
-            vec![Arg { tensor: x, pieces }]
-        }
+        Chunk::Block { channels, rows } => match block_form(model, node).expect("a block form") {
+            BlockForm::Window => {
+                let (x, out) = (node.inputs[0], model.tensor(node.outputs[0]));
+                let input = model.tensor(x);
+                let (cin, h, _) = nchw(&input.shape);
+                let ins = input_channels(&node.op, channels, cin, out.shape[1] as usize);
+                let b = if rows.len() == out.shape[2] as usize { 0..h } else { band(rows, window(&node.op).expect("windowed").0, h).0 };
+                vec![Arg { tensor: x, pieces: block_ranges(&input.shape, w_of(x), &ins, &b) }]
+            }
+            BlockForm::Elementwise => {
+                non_constant.map(|t| Arg { tensor: t, pieces: block_ranges(&model.tensor(t).shape, w_of(t), channels, rows) }).collect()
+            }
+            BlockForm::Channels => {
+                let x = node.inputs[0];
+                let shape = &model.tensor(x).shape;
+                vec![Arg { tensor: x, pieces: block_ranges(shape, w_of(x), channels, &(0..nchw(shape).1)) }]
+            }
+            BlockForm::Concat => concat_parts(model, node, channels)
+                .into_iter()
+                .filter(|(i, _)| !is_constant(model, node.inputs[*i]))
+                .map(|(i, ch)| {
+                    let t = node.inputs[i];
+                    Arg { tensor: t, pieces: block_ranges(&model.tensor(t).shape, w_of(t), &ch, rows) }
+                })
+                .collect(),
+        },
         Chunk::Rows(r) => {
             let x = node.inputs[0];
             let k = model.tensor(x).shape.last().copied().unwrap_or(1) as usize;
             vec![Arg { tensor: x, pieces: vec![r.start * k..r.end * k] }]
         }
-        Chunk::Flat(e) => non_constant
-            .map(|t| Arg { tensor: t, pieces: vec![e.start * width(model.tensor(t).dtype)..e.end * width(model.tensor(t).dtype)] })
-            .collect(),
+        Chunk::Flat(e) => non_constant.map(|t| Arg { tensor: t, pieces: vec![e.start * w_of(t)..e.end * w_of(t)] }).collect(),
         Chunk::Copy { input, elems } => {
             let t = node.inputs[*input];
-            if is_constant(model, t) {
-                vec![]
-            } else {
-                let w = width(model.tensor(t).dtype);
-                vec![Arg { tensor: t, pieces: vec![elems.start * w..elems.end * w] }]
-            }
+            if is_constant(model, t) { vec![] } else { vec![Arg { tensor: t, pieces: vec![elems.start * w_of(t)..elems.end * w_of(t)] }] }
         }
     }
+}
+
+/// `count` copies of `len` bytes from a leaf a step reads into its sub-model's packed
+/// arguments: copy `i` takes bytes `src + i·src_stride ..` of leaf `leaf` (a position in
+/// [`Plan::reads`]) to `dst + i·dst_stride ..`. How a step contract assembles its input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Copy {
+    /// Position of the leaf in the step's reads.
+    pub leaf: usize,
+    /// Bytes per copy.
+    pub len: usize,
+    /// Copies.
+    pub count: usize,
+    /// First byte read in the leaf.
+    pub src: usize,
+    /// Step between copies in the leaf.
+    pub src_stride: usize,
+    /// First byte written in the packed arguments.
+    pub dst: usize,
+    /// Step between copies in the packed arguments.
+    pub dst_stride: usize,
 }
 
 impl Plan {
@@ -435,7 +547,7 @@ impl Plan {
         for (t, _) in &model.constants {
             homes[*t as usize] = Home::Constant;
         }
-        let mut steps = vec![Step { kind: StepKind::Input, args: vec![], bytes: 0..in_len }];
+        let mut steps = vec![Step { kind: StepKind::Input, args: vec![], segments: vec![0..in_len] }];
         let check = |homes: &[Home], node: &str, t: TensorId| match homes[t as usize] {
             Home::Nowhere => Err(PlanError::Unwritten { node: node.into(), tensor: model.tensor(t).name.clone() }),
             _ => Ok(()),
@@ -447,18 +559,18 @@ impl Plan {
             for &t in &node.inputs {
                 check(&homes, &node.name, t)?;
             }
-            let w = width(model.tensor(node.outputs[0]).dtype);
-            let mut mine = vec![];
+            let mut index = vec![];
             for chunk in chunks(model, node, &limits) {
-                let e = chunk_elems(model, node, &chunk);
-                mine.push(steps.len());
-                steps.push(Step {
-                    args: chunk_args(model, node, &chunk),
-                    kind: StepKind::Node { node: i, chunk },
-                    bytes: e.start * w..e.end * w,
-                });
+                let segments = chunk_segments(model, node, &chunk);
+                let mut at = 0;
+                for s in &segments {
+                    index.push((s.clone(), steps.len(), at));
+                    at += s.len();
+                }
+                steps.push(Step { args: chunk_args(model, node, &chunk), kind: StepKind::Node { node: i, chunk }, segments });
             }
-            homes[node.outputs[0] as usize] = Home::Steps(mine);
+            index.sort_by_key(|(r, _, _)| r.start);
+            homes[node.outputs[0] as usize] = Home::Steps(index);
         }
         let mut args = vec![];
         let mut out_len = 0;
@@ -469,7 +581,7 @@ impl Plan {
                 args.push(Arg { tensor: t, pieces: vec![0..packed_len(model, t)] });
             }
         }
-        steps.push(Step { kind: StepKind::Output, args, bytes: 0..out_len });
+        steps.push(Step { kind: StepKind::Output, args, segments: vec![0..out_len] });
         Ok(Plan { steps, homes, limits })
     }
 
@@ -479,20 +591,64 @@ impl Plan {
     }
 
     /// Where byte range `r` of `tensor` lies in the trace: `(leaf step, byte range in that
-    /// step's output)` pieces, in order.
+    /// step's bytes)` pieces, in order.
     pub fn resolve(&self, tensor: TensorId, r: &Range<usize>) -> Vec<(usize, Range<usize>)> {
         match &self.homes[tensor as usize] {
             Home::Input(o) => vec![(0, o + r.start..o + r.end)],
-            Home::Steps(steps) => steps
-                .iter()
-                .filter_map(|&s| {
-                    let b = &self.steps[s].bytes;
-                    let (lo, hi) = (b.start.max(r.start), b.end.min(r.end));
-                    (lo < hi).then(|| (s, lo - b.start..hi - b.start))
-                })
-                .collect(),
+            Home::Steps(index) => {
+                // the first segment that ends after r.start, then on while they start before r.end
+                let first = index.partition_point(|(s, _, _)| s.end <= r.start);
+                index[first..]
+                    .iter()
+                    .take_while(|(s, _, _)| s.start < r.end)
+                    .filter_map(|(s, step, at)| {
+                        let (lo, hi) = (s.start.max(r.start), s.end.min(r.end));
+                        (lo < hi).then(|| (*step, at + lo - s.start..at + hi - s.start))
+                    })
+                    .collect()
+            }
             Home::Constant | Home::Nowhere => vec![],
         }
+    }
+
+    /// How step `k`'s packed sub-model arguments are assembled from the leaves it reads: the
+    /// pieces in order, adjacent ones joined, regular ones folded into strided [`Copy`]s.
+    pub fn copies(&self, k: usize) -> Vec<Copy> {
+        let reads = self.reads(k);
+        let mut out: Vec<Copy> = vec![];
+        let mut dst = 0;
+        for a in &self.steps[k].args {
+            for p in &a.pieces {
+                for (s, r) in self.resolve(a.tensor, p) {
+                    let leaf = reads.iter().position(|&j| j == s).expect("a read leaf");
+                    let len = r.len();
+                    let piece = Copy { leaf, len, count: 1, src: r.start, src_stride: 0, dst, dst_stride: 0 };
+                    dst += len;
+                    let Some(last) = out.last_mut() else {
+                        out.push(piece);
+                        continue;
+                    };
+                    let (next_src, next_dst) = (last.src + last.count * last.src_stride, last.dst + last.count * last.dst_stride);
+                    if last.leaf != leaf {
+                        out.push(piece);
+                    } else if last.count == 1 && last.src + last.len == piece.src && last.dst + last.len == piece.dst {
+                        last.len += len; // adjacent: one longer copy
+                    } else if last.count == 1 && last.len == len && piece.src > last.src {
+                        (last.src_stride, last.dst_stride, last.count) = (piece.src - last.src, piece.dst - last.dst, 2);
+                    } else if last.count > 1 && last.len == len && piece.src == next_src && piece.dst == next_dst {
+                        last.count += 1;
+                    } else {
+                        out.push(piece);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Bytes of step `k`'s packed sub-model arguments.
+    pub fn args_len(&self, k: usize) -> usize {
+        self.steps[k].args.iter().flat_map(|a| &a.pieces).map(|p| p.len()).sum()
     }
 
     /// The leaves step `k` reads, each once, in order of first use: what a one-step proof

@@ -4,18 +4,20 @@
 //! re-executes exactly the kernels of the full model (docs/verification.md §Steps).
 //!
 //! How a chunk becomes a model (the operator's semantics unchanged; only its extent):
-//! * **Planes** of a Conv: the output channels' weights, biases and multipliers; the input
-//!   channels they read (all of them, or their groups'); a band of rows gets the band of input
-//!   rows it touches and, on the first spatial axis, the padding the full input had there
-//!   ([`crate::plan::band`]). Pools likewise without weights; channel-wise Reduce and
-//!   per-channel Lut by channels (a Lut's tables sliced).
+//! * A **Block** (channels × rows) of a Conv: the output channels' weights, biases and
+//!   multipliers; the input channels they read (all of them, or their groups'); a band of rows
+//!   gets the band of input rows it touches and, on axis 2, the padding the full input had
+//!   there ([`crate::plan::band`]). Pools likewise without weights; a Concat on channels the
+//!   blocks of the inputs it overlaps; element-wise ops the same block of every operand
+//!   (constants cut likewise, a per-channel Lut's tables sliced); a channel-wise Reduce its
+//!   input channels.
 //! * **Features** of a Dense: its weight rows; **Rows**: the input rows, as a `[rows, K]` input.
 //! * **Flat**: every operand flattened to the element range (constants sliced).
 //! * **Copy** and the **Output** step: no node; each output is an input (or a constant) as is.
 
 use solidml_spec::{ConstData, Conv, Dense, Epilogue, Lut, Model, Node, Op, Pool, TensorId, TensorInfo};
 
-use crate::plan::{Chunk, Plan, StepKind, band, input_channels, window};
+use crate::plan::{Chunk, Plan, StepKind, band, block_ranges, concat_parts, input_channels, window};
 
 fn with_shape(info: &TensorInfo, shape: Vec<u32>) -> TensorInfo {
     TensorInfo { shape, ..info.clone() }
@@ -25,6 +27,14 @@ fn slice_const(data: &ConstData, r: std::ops::Range<usize>) -> ConstData {
     match data {
         ConstData::I8(v) => ConstData::I8(v[r].to_vec()),
         ConstData::I64(v) => ConstData::I64(v[r].to_vec()),
+    }
+}
+
+/// The elements `ranges` of a constant, concatenated.
+fn gather_const(data: &ConstData, ranges: &[std::ops::Range<usize>]) -> ConstData {
+    match data {
+        ConstData::I8(v) => ConstData::I8(ranges.iter().flat_map(|r| v[r.clone()].iter().copied()).collect()),
+        ConstData::I64(v) => ConstData::I64(ranges.iter().flat_map(|r| v[r.clone()].iter().copied()).collect()),
     }
 }
 
@@ -104,12 +114,21 @@ pub fn sub_model(model: &Model, plan: &Plan, k: usize) -> Option<Model> {
             let Op::Dense(d) = &node.op else { unreachable!("Rows chunks are Dense's") };
             (node.op.clone(), vec![vec![r.len() as u32, d.in_features]], vec![r.len() as u32, d.out_features])
         }
-        Chunk::Planes { channels, rows } => {
-            let (cin, cout, h) = (x.shape[1] as usize, out.shape[1] as usize, x.shape[2] as usize);
+        Chunk::Block { channels, rows } => {
+            let block = |shape: &[u32], ch: usize, r: usize| {
+                let mut s = shape.to_vec();
+                s[1] = ch as u32;
+                if s.len() > 2 {
+                    s[2] = r as u32;
+                }
+                s
+            };
+            let out_shape = block(&out.shape, channels.len(), rows.len());
             match &node.op {
                 op @ (Op::Conv(_) | Op::MaxPool(_) | Op::AvgPool(_)) => {
+                    let (cin, cout, h) = (x.shape[1] as usize, out.shape[1] as usize, x.shape[2] as usize);
                     let ins = input_channels(op, channels, cin, cout);
-                    let (win, _) = window(op, cin).expect("windowed");
+                    let (win, _) = window(op).expect("windowed");
                     let (b, pb, pe) = if rows.len() == out.shape[2] as usize {
                         (0..h, None, None)
                     } else {
@@ -127,14 +146,10 @@ pub fn sub_model(model: &Model, plan: &Plan, k: usize) -> Option<Model> {
                         Op::Conv(c) => {
                             let per: usize = c.weights.len() / cout;
                             let (cout_g, groups) = (cout / c.groups as usize, c.groups as usize);
-                            let sub_groups = if groups > 1 && channels.start % cout_g == 0 && channels.end % cout_g == 0 {
-                                channels.len() / cout_g
-                            } else {
-                                1
-                            };
+                            let whole_groups = groups > 1 && channels.start % cout_g == 0 && channels.end % cout_g == 0;
                             let (pads_begin, pads_end) = pads(&c.pads_begin, &c.pads_end);
                             Op::Conv(Conv {
-                                groups: sub_groups as u32,
+                                groups: if whole_groups { (channels.len() / cout_g) as u32 } else { 1 },
                                 weights: c.weights[channels.start * per..channels.end * per].to_vec(),
                                 bias: c.bias[channels.clone()].to_vec(),
                                 epilogue: slice_epilogue(&c.epilogue, channels),
@@ -150,20 +165,41 @@ pub fn sub_model(model: &Model, plan: &Plan, k: usize) -> Option<Model> {
                         }
                         _ => unreachable!(),
                     };
-                    (
-                        op,
-                        vec![shape_with(&x.shape, &[(1, ins.len()), (2, b.len())])],
-                        shape_with(&out.shape, &[(1, channels.len()), (2, rows.len())]),
-                    )
+                    (op, vec![block(&x.shape, ins.len(), b.len())], out_shape)
+                }
+                Op::Concat { .. } => {
+                    // the inputs the block's channels overlap, each cut to its block
+                    let parts = concat_parts(model, node, channels);
+                    let mut ins = vec![];
+                    for (i, ch) in parts {
+                        let t = node.inputs[i];
+                        let info = model.tensor(t);
+                        let id = add(&mut sub, with_shape(info, block(&info.shape, ch.len(), rows.len())));
+                        match constant(t) {
+                            Some(d) => sub.constants.push((id, gather_const(d, &block_ranges(&info.shape, 1, &ch, rows)))),
+                            None => sub.inputs.push(id),
+                        }
+                        ins.push(id);
+                    }
+                    let y = add(&mut sub, with_shape(out, out_shape));
+                    sub.nodes.push(Node { name: node.name.clone(), op: node.op.clone(), inputs: ins, outputs: vec![y] });
+                    sub.outputs.push(y);
+                    return Some(sub);
                 }
                 Op::Lut(l) => {
-                    let op = Op::Lut(Lut { axis: l.axis, tables: l.tables[channels.start * 256..channels.end * 256].to_vec() });
-                    (op, vec![shape_with(&x.shape, &[(1, channels.len())])], shape_with(&out.shape, &[(1, channels.len())]))
+                    let tables = match l.axis {
+                        Some(_) => l.tables[channels.start * 256..channels.end * 256].to_vec(),
+                        None => l.tables.clone(),
+                    };
+                    (Op::Lut(Lut { axis: l.axis, tables }), vec![block(&x.shape, channels.len(), rows.len())], out_shape)
                 }
+                // channel-wise Reduce: every input row
                 op @ Op::Reduce(_) => {
-                    (op.clone(), vec![shape_with(&x.shape, &[(1, channels.len())])], shape_with(&out.shape, &[(1, channels.len())]))
+                    let h = x.shape.get(2).map_or(1, |&h| h as usize);
+                    (op.clone(), vec![block(&x.shape, channels.len(), h)], out_shape)
                 }
-                _ => unreachable!("Planes chunks are windows, Lut and Reduce"),
+                // element-wise: every input has the output's shape
+                op => (op.clone(), node.inputs.iter().map(|_| out_shape.clone()).collect(), out_shape.clone()),
             }
         }
     };
@@ -175,6 +211,9 @@ pub fn sub_model(model: &Model, plan: &Plan, k: usize) -> Option<Model> {
             let id = add(&mut sub, with_shape(model.tensor(t), shape));
             match (constant(t), chunk) {
                 (Some(d), Chunk::Flat(e)) => sub.constants.push((id, slice_const(d, e.clone()))),
+                (Some(d), Chunk::Block { channels, rows }) => {
+                    sub.constants.push((id, gather_const(d, &block_ranges(&model.tensor(t).shape, 1, channels, rows))))
+                }
                 (Some(d), _) => sub.constants.push((id, d.clone())),
                 (None, _) => sub.inputs.push(id),
             }

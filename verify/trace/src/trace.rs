@@ -10,11 +10,11 @@
 use serde::{Deserialize, Serialize};
 use solidml_exec::Value;
 use solidml_precompile::abi::pack_values;
-use solidml_spec::{Model, keccak256};
+use solidml_spec::Model;
 
 use crate::{
     TraceError,
-    merkle::{Hash, Tree, leaf, leaf_of_hash},
+    merkle::{Hash, Tree, leaf, split_level},
     plan::{Plan, StepKind},
 };
 
@@ -50,6 +50,7 @@ impl Trace {
     pub fn run(model: &Model, model_id: Hash, plan: &Plan, inputs: &[Value]) -> Result<Trace, TraceError> {
         let (values, outputs) = solidml_cpu::CpuExecutor::for_validated(model).run_traced(inputs)?;
         let mut steps = Vec::with_capacity(plan.steps.len());
+        let mut packed_tensors: Vec<Option<Vec<u8>>> = vec![None; values.len()];
         for step in &plan.steps {
             steps.push(match &step.kind {
                 StepKind::Input => pack_values(inputs),
@@ -57,20 +58,17 @@ impl Trace {
                 StepKind::Node { node, .. } => {
                     let t = model.nodes[*node].outputs[0];
                     let v = values[t as usize].as_ref().expect("every node output is computed");
-                    packed(v)[step.bytes.clone()].to_vec()
+                    let bytes = packed_tensors[t as usize].get_or_insert_with(|| packed(v));
+                    step.segments.iter().flat_map(|r| bytes[r.clone()].iter().copied()).collect()
                 }
             });
         }
         Ok(Trace::new(TraceFile { model_id, steps }))
     }
 
-    /// The tree over a file's steps (Input and Output leaves from their hashes, as the
-    /// contract derives them).
+    /// The tree over a file's steps.
     pub fn new(file: TraceFile) -> Trace {
-        let last = file.steps.len() - 1;
-        let leaves =
-            file.steps.iter().enumerate().map(|(k, b)| if k == 0 || k == last { leaf_of_hash(&keccak256(b)) } else { leaf(b) }).collect();
-        Trace { tree: Tree::new(leaves), file }
+        Trace { tree: Tree::new(file.steps.iter().map(|b| leaf(b)).collect()), file }
     }
 
     /// The commitment.
@@ -92,6 +90,16 @@ impl Trace {
                 a.pieces.iter().flat_map(|p| plan.resolve(a.tensor, p)).flat_map(|(s, r)| self.file.steps[s][r].iter().copied()).collect()
             })
             .collect()
+    }
+
+    /// What `InferenceClaims.proveStep` takes for step `k`: the bytes of each leaf the step
+    /// reads ([`Plan::reads`]), and each one's siblings up to the subtree where its path leaves
+    /// step `k`'s (the subtree both parties agreed on).
+    pub fn step_proof(&self, plan: &Plan, k: usize) -> (Vec<Vec<u8>>, Vec<Vec<Hash>>) {
+        if k == 0 || k >= plan.steps.len() {
+            return (vec![], vec![]);
+        }
+        plan.reads(k).into_iter().map(|j| (self.file.steps[j].clone(), self.tree.proof(j, split_level(j, k)))).unzip()
     }
 
     /// The file's bytes.
@@ -120,8 +128,8 @@ impl Trace {
             return Err(bad(format!("the trace has {} steps, the model's plan {}", file.steps.len(), plan.steps.len())));
         }
         for (k, (b, s)) in file.steps.iter().zip(&plan.steps).enumerate() {
-            if b.len() != s.bytes.len() {
-                return Err(bad(format!("step {k} holds {} bytes, the plan says {}", b.len(), s.bytes.len())));
+            if b.len() != s.len() {
+                return Err(bad(format!("step {k} holds {} bytes, the plan says {}", b.len(), s.len())));
             }
         }
         Ok(Trace::new(file))
