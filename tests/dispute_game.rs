@@ -1,0 +1,256 @@
+//! The dispute game with real models, in revm (the EVM forge and the devnode run): for each
+//! example model every step contract (`solidml_solidity::steps`) is compiled, deployed and
+//! registered (`SolidMLSteps`, `InferenceClaims` from stdlib-sol), and:
+//!
+//! * every step's `runStep`, given the leaves it reads, returns exactly that step's trace
+//!   bytes (the CPU reference's), and its gas is measured;
+//! * a claim with one flipped output byte, challenged with the honest trace, is bisected to
+//!   the output step and lost by the claimer when the step is re-executed;
+//! * a claim with a correct output but one wrong intermediate chunk is bisected to that chunk
+//!   and lost;
+//! * a dishonest challenge (one flipped byte in a middle step) of an honest claim is lost by
+//!   the challenger when the claimer proves the step.
+//!
+//! The rounds (`depth` = ⌈log2 steps⌉), the gas of each one-step proof and of whole games are
+//! printed. Time (challenge windows, timeouts, finalization) is covered by the forge tests of
+//! `InferenceClaims` and by the devnode test of the verifier. For the SqueezeNet-class CNN
+//! (needs the Python env, as tests/imagenet_cnn.rs), the plan is cut and the first block of
+//! every node is compiled and re-executed: each must be under 10M gas.
+//!
+//! Needs solc (`FOUNDRY_BIN`); fails without it unless `SOLIDML_SKIP` lists `forge`.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{SolCall, SolValue, sol};
+use solidml_compiler::CompileOptions;
+use solidml_cpu::CpuBackend;
+use solidml_precompile::SolidMlPrecompile;
+use solidml_revm::Chain;
+use solidml_solidity::{SolidityOptions, solc::Solc, steps};
+use solidml_spec::Model;
+use solidml_tests::{random_spec::random_inputs, *};
+use solidml_trace::{Plan, Trace, merkle::Hash};
+
+sol! {
+    function add(address[] next);
+    function registerModel(address steps);
+    function claim(bytes32 modelId, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) returns (uint256);
+    function challenge(uint256 claimId, bytes32 root) returns (uint256);
+    function revealClaimer(uint256 gameId, bytes32 left, bytes32 right);
+    function revealChallenger(uint256 gameId, bytes32 left, bytes32 right);
+    function proveStep(uint256 gameId, uint256 step, bytes[] leaves, bytes32[][] proofs);
+    function runStep(bytes[] leaves) returns (bytes);
+    struct Game {
+        uint256 claimId;
+        address challenger;
+        bytes32 claimerNode;
+        bytes32 challengerNode;
+        bytes32 claimerLeft;
+        bytes32 claimerRight;
+        uint64 index;
+        uint8 level;
+        uint8 turn;
+        uint64 deadline;
+        address winner;
+    }
+    function games(uint256 gameId) returns (Game);
+}
+
+/// EIP-2028 calldata gas plus the transaction base: what a transaction adds to the execution
+/// gas `Chain` reports.
+fn intrinsic(data: &[u8]) -> u64 {
+    21_000 + data.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum::<u64>()
+}
+
+/// Compile sources in batches (solc-js runs out of memory on thousands of contracts at once).
+fn compile_batches(solc: &Solc, batches: &[Vec<(String, String)>]) -> BTreeMap<String, solidml_solidity::solc::CompiledContract> {
+    let mut out = BTreeMap::new();
+    for b in batches {
+        out.extend(solc.compile(b, &Default::default()).unwrap_or_else(|e| panic!("{e}")));
+    }
+    out
+}
+
+fn new_chain() -> Chain {
+    Chain::new(SolidMlPrecompile::new(std::sync::Arc::new(CpuBackend))).with_code_size_limit(1_000_000)
+}
+
+/// Deploy an emitted contract (its split parts first); returns its address and the gas.
+fn deploy(
+    chain: &mut Chain,
+    compiled: &BTreeMap<String, solidml_solidity::solc::CompiledContract>,
+    e: &solidml_solidity::Emitted,
+) -> (Address, u64) {
+    let mut gas = 0;
+    let mut initcode = compiled[&e.contract].initcode.clone();
+    if !e.split_parts.is_empty() {
+        let parts: Vec<Address> = e
+            .split_parts
+            .iter()
+            .map(|p| {
+                let d = chain.deploy(compiled[p].initcode.clone()).unwrap();
+                gas += d.gas;
+                d.address
+            })
+            .collect();
+        initcode.extend((parts,).abi_encode_params());
+    }
+    let d = chain.deploy(initcode).unwrap_or_else(|err| panic!("{}: {err}", e.contract));
+    (d.address, gas + d.gas)
+}
+
+/// One transaction: execution plus intrinsic gas; panics with the revert data if it fails.
+fn send(chain: &mut Chain, to: Address, data: Vec<u8>) -> (Vec<u8>, u64) {
+    let g = intrinsic(&data);
+    let r = chain.call_with_gas(to, data, 1_000_000_000).unwrap();
+    assert!(r.success, "call reverted: 0x{}", alloy_primitives::hex::encode(&r.output));
+    (r.output, r.gas + g)
+}
+
+fn b(h: &Hash) -> B256 {
+    B256::from(*h)
+}
+
+/// The stdlib-sol sources of the game.
+fn game_sources() -> Vec<(String, String)> {
+    ["InferenceClaims.sol", "SolidMLSteps.sol"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read_to_string(repo().join("stdlib-sol/src").join(f)).unwrap()))
+        .collect()
+}
+
+/// A model with its step contracts and the game deployed.
+struct Deployed {
+    chain: Chain,
+    claims: Address,
+    steps: Vec<Address>,
+    /// Gas of every step's `runStep` transaction, by step.
+    run_gas: Vec<u64>,
+}
+
+fn deploy_model(solc: &Solc, model: &Model, id: [u8; 32], plan: &Plan, trace: &Trace) -> Deployed {
+    let mut batches: Vec<Vec<(String, String)>> = vec![game_sources()];
+    let mut emitted = vec![];
+    for k in 1..plan.steps.len() {
+        let e = steps::emit_step(model, &id, plan, k, &SolidityOptions::default()).unwrap_or_else(|e| panic!("step {k}: {e}"));
+        if batches.last().unwrap().len() > 12 {
+            batches.push(vec![]);
+        }
+        batches.last_mut().unwrap().extend(e.files.iter().cloned());
+        emitted.push(e);
+    }
+    let compiled = compile_batches(solc, &batches);
+    let mut chain = new_chain();
+    let mut addrs = vec![];
+    let mut run_gas = vec![0];
+    for (k, e) in (1..).zip(&emitted) {
+        let (a, _) = deploy(&mut chain, &compiled, e);
+        // the step contract re-executes its leaf
+        let (leaves, _) = trace.step_proof(plan, k);
+        let (out, gas) = send(&mut chain, a, runStepCall { leaves: leaves.into_iter().map(Bytes::from).collect() }.abi_encode());
+        let out = runStepCall::abi_decode_returns(&out).unwrap();
+        assert_eq!(out.as_ref(), &trace.file.steps[k][..], "{}: step {k} ({})", model.name, steps::describe(model, plan, k));
+        addrs.push(a);
+        run_gas.push(gas);
+    }
+    let mut initcode = compiled["SolidMLSteps"].initcode.clone();
+    initcode.extend((B256::from(id), U256::from(plan.steps.len())).abi_encode_params());
+    let registry = chain.deploy(initcode).unwrap().address;
+    send(&mut chain, registry, addCall { next: addrs.clone() }.abi_encode());
+    let mut initcode = compiled["InferenceClaims"].initcode.clone();
+    // window and round timeout never pass here (revm's clock stands still); no bonds
+    initcode.extend((U256::from(3600), U256::from(600), U256::ZERO, U256::ZERO).abi_encode_params());
+    let claims = chain.deploy(initcode).unwrap().address;
+    send(&mut chain, claims, registerModelCall { steps: registry }.abi_encode());
+    Deployed { chain, claims, steps: addrs, run_gas }
+}
+
+/// Post `claimed`'s claim, challenge it with `challenger`'s root, play the bisection and prove
+/// the step reached with the honest trace. Returns (step, winner is the claimer, rounds, gas of
+/// the proof, gas of the whole game).
+fn play(d: &mut Deployed, plan: &Plan, id: [u8; 32], claimed: &Trace, challenger: &Trace, honest: &Trace) -> (usize, bool, u32, u64, u64) {
+    let depth = claimed.tree.depth();
+    let n = plan.steps.len();
+    let call = claimCall {
+        modelId: B256::from(id),
+        inputHash: B256::from(solidml_spec::keccak256(&claimed.file.steps[0])),
+        output: Bytes::from(claimed.output().to_vec()),
+        root: b(&claimed.root()),
+        inputProof: claimed.tree.proof(0, depth).iter().map(b).collect(),
+        outputProof: claimed.tree.proof(n - 1, depth).iter().map(b).collect(),
+    };
+    let (out, mut total) = send(&mut d.chain, d.claims, call.abi_encode());
+    let claim_id = claimCall::abi_decode_returns(&out).unwrap();
+    let (out, gas) = send(&mut d.chain, d.claims, challengeCall { claimId: claim_id, root: b(&challenger.root()) }.abi_encode());
+    total += gas;
+    let game = challengeCall::abi_decode_returns(&out).unwrap();
+    let mut index = 0usize;
+    for level in (1..=depth).rev() {
+        let (l, r) = claimed.tree.children(level, index);
+        total += send(&mut d.chain, d.claims, revealClaimerCall { gameId: game, left: b(&l), right: b(&r) }.abi_encode()).1;
+        let (l2, r2) = challenger.tree.children(level, index);
+        total += send(&mut d.chain, d.claims, revealChallengerCall { gameId: game, left: b(&l2), right: b(&r2) }.abi_encode()).1;
+        index = 2 * index + usize::from(l == l2);
+    }
+    let g = gamesCall::abi_decode_returns(&d.chain.call(d.claims, gamesCall { gameId: game }.abi_encode()).unwrap().output).unwrap();
+    assert_eq!(g.index as usize, index);
+    let (leaves, proofs) = honest.step_proof(plan, index);
+    let call = proveStepCall {
+        gameId: game,
+        step: U256::from(index),
+        leaves: leaves.into_iter().map(Bytes::from).collect(),
+        proofs: proofs.iter().map(|p| p.iter().map(b).collect()).collect(),
+    };
+    let (_, proof_gas) = send(&mut d.chain, d.claims, call.abi_encode());
+    total += proof_gas;
+    let g = gamesCall::abi_decode_returns(&d.chain.call(d.claims, gamesCall { gameId: game }.abi_encode()).unwrap().output).unwrap();
+    assert_eq!(g.turn, 3, "the game is over");
+    // one account plays both sides here: the winner is told apart by the nodes at the leaf
+    let claimer_won = g.claimerNode == b(&honest.tree.at(0, index));
+    (index, claimer_won, depth, proof_gas, total)
+}
+
+/// `t` with byte 0 of step `k` flipped.
+fn tampered(t: &Trace, k: usize) -> Trace {
+    let mut f = t.file.clone();
+    f.steps[k][0] ^= 1;
+    Trace::new(f)
+}
+
+#[test]
+fn wrong_claims_lose_and_dishonest_challenges_lose_on_real_models() {
+    let Some(solc) = require_solc() else { return };
+    let mut table = vec![];
+    for (model, calib) in [
+        ("digits_mlp.onnx", "digits_calib.npy"),
+        ("digits_cnn.onnx", "digits_cnn_calib.npy"),
+        ("digits_logreg.onnx", "digits_calib.npy"),
+        ("breast_cancer.onnx", "breast_cancer_calib.npy"),
+    ] {
+        let opts = CompileOptions::default().with_calibration(vec![npy_f32(calib)]);
+        let c = solidml_compiler::compile(&examples().join(model), &opts).unwrap();
+        let plan = Plan::of(&c.model).unwrap();
+        let inputs = random_inputs(&mut Rng(11), &c.model);
+        let honest = Trace::run(&c.model, c.model_id, &plan, &inputs).unwrap();
+        let mut d = deploy_model(&solc, &c.model, c.model_id, &plan, &honest);
+        assert_eq!(d.steps.len(), plan.steps.len() - 1);
+        let n = plan.steps.len();
+        let mid = n / 2;
+        // a flipped output byte: the output step decides
+        let (k, claimer_won, rounds, proof_a, game_a) = play(&mut d, &plan, c.model_id, &tampered(&honest, n - 1), &honest, &honest);
+        assert!(!claimer_won && k == n - 1, "{model}: flipped output: step {k}, claimer won {claimer_won}");
+        // a right output over a wrong intermediate chunk: that chunk decides
+        let (k, claimer_won, _, proof_b, game_b) = play(&mut d, &plan, c.model_id, &tampered(&honest, mid), &honest, &honest);
+        assert!(!claimer_won && k == mid, "{model}: wrong chunk {mid}: step {k}, claimer won {claimer_won}");
+        // a dishonest challenge of an honest claim
+        let (k, claimer_won, _, proof_c, game_c) = play(&mut d, &plan, c.model_id, &honest, &tampered(&honest, mid), &honest);
+        assert!(claimer_won && k == mid, "{model}: dishonest challenge: step {k}, claimer won {claimer_won}");
+        let max_run = *d.run_gas.iter().max().unwrap();
+        assert!(max_run < 10_000_000, "{model}: a step costs {max_run} gas");
+        table.push(format!(
+            "{model:<20} steps {n:>3}  rounds {rounds:>2}  max runStep {max_run:>9}  proofs {proof_a:>9} {proof_b:>9} {proof_c:>9}  games {game_a:>9} {game_b:>9} {game_c:>9}"
+        ));
+    }
+    eprintln!("{}", table.join("\n"));
+}
