@@ -254,3 +254,106 @@ fn wrong_claims_lose_and_dishonest_challenges_lose_on_real_models() {
     }
     eprintln!("{}", table.join("\n"));
 }
+
+/// A steps registry over some steps only (the SqueezeNet-class CNN has thousands: the test
+/// deploys the ones it plays). A test fixture: the step contracts it lists are the real ones.
+const SPARSE_STEPS: &str = r#"// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+import {ISolidMLStep, ISolidMLSteps} from "./SolidMLSteps.sol";
+contract SparseSteps is ISolidMLSteps {
+    bytes32 public immutable MODEL_ID;
+    uint256 public immutable STEP_COUNT;
+    mapping(uint256 => ISolidMLStep) private s;
+    constructor(bytes32 id, uint256 n) { (MODEL_ID, STEP_COUNT) = (id, n); }
+    function set(uint256 k, ISolidMLStep a) external { s[k] = a; }
+    function step(uint256 k) external view returns (ISolidMLStep) { return s[k]; }
+    function complete() external pure returns (bool) { return true; }
+}
+"#;
+
+sol! {
+    function set(uint256 k, address a);
+}
+
+#[test]
+fn squeezenet_class_cnn_steps_fit_one_call() {
+    let Some(py) = require_python() else { return };
+    let Some(solc) = require_solc() else { return };
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dispute_squeezenet");
+    let script = repo().join("examples/models/make_squeezenet.py");
+    let status = std::process::Command::new(&py).arg(&script).arg(&dir).arg("--calib").arg("2").status().expect("run make_squeezenet.py");
+    assert!(status.success(), "{} failed: {status}", script.display());
+    let calib = ndarray_npy::ReadNpyExt::read_npy(&std::fs::read(dir.join("squeezenet_calib.npy")).unwrap()[..]).unwrap();
+    let c = solidml_compiler::compile(&dir.join("squeezenet.onnx"), &CompileOptions::default().with_calibration(vec![calib])).unwrap();
+    let (model, id) = (&c.model, c.model_id);
+    let plan = Plan::of(model).unwrap();
+    let n = plan.steps.len();
+    let inputs = random_inputs(&mut Rng(5), model);
+    let honest = Trace::run(model, id, &plan, &inputs).unwrap();
+    // the first chunk of every node (the largest: later ones are cut from what is left), and
+    // the output step
+    let mut picked = vec![];
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, s) in plan.steps.iter().enumerate() {
+        if let solidml_trace::plan::StepKind::Node { node, .. } = s.kind
+            && seen.insert(node)
+        {
+            picked.push(k);
+        }
+    }
+    picked.push(n - 1);
+    let mut batches: Vec<Vec<(String, String)>> = vec![game_sources()];
+    batches[0].push(("SparseSteps.sol".into(), SPARSE_STEPS.into()));
+    let mut emitted = vec![];
+    for &k in &picked {
+        let e = steps::emit_step(model, &id, &plan, k, &SolidityOptions::default()).unwrap_or_else(|e| panic!("step {k}: {e}"));
+        if batches.last().unwrap().len() > 12 {
+            batches.push(vec![]);
+        }
+        batches.last_mut().unwrap().extend(e.files.iter().cloned());
+        emitted.push(e);
+    }
+    let compiled = compile_batches(&solc, &batches);
+    let mut chain = new_chain();
+    let mut initcode = compiled["SparseSteps"].initcode.clone();
+    initcode.extend((B256::from(id), U256::from(n)).abi_encode_params());
+    let registry = chain.deploy(initcode).unwrap().address;
+    let mut run_gas = vec![0; n];
+    let mut addrs = vec![];
+    for (&k, e) in picked.iter().zip(&emitted) {
+        let (a, _) = deploy(&mut chain, &compiled, e);
+        send(&mut chain, registry, setCall { k: U256::from(k), a }.abi_encode());
+        let (leaves, _) = honest.step_proof(&plan, k);
+        let (out, gas) = send(&mut chain, a, runStepCall { leaves: leaves.into_iter().map(Bytes::from).collect() }.abi_encode());
+        assert_eq!(runStepCall::abi_decode_returns(&out).unwrap().as_ref(), &honest.file.steps[k][..], "step {k}");
+        run_gas[k] = gas;
+        addrs.push(a);
+    }
+    let mut initcode = compiled["InferenceClaims"].initcode.clone();
+    initcode.extend((U256::from(3600), U256::from(600), U256::ZERO, U256::ZERO).abi_encode_params());
+    let claims = chain.deploy(initcode).unwrap().address;
+    send(&mut chain, claims, registerModelCall { steps: registry }.abi_encode());
+    let mut d = Deployed { chain, claims, steps: addrs, run_gas: vec![] };
+    // one dishonest challenge per picked step: the claimer proves it, in a real proveStep
+    let mut rows = vec![];
+    let (mut max_proof, mut max_game) = ((0, 0), 0);
+    for &k in &picked {
+        let (reached, claimer_won, rounds, proof, game) = play(&mut d, &plan, id, &honest, &tampered(&honest, k), &honest);
+        assert!(claimer_won && reached == k, "step {k}: reached {reached}, claimer won {claimer_won}");
+        assert!(proof < 10_000_000, "step {k} ({}): the one-step proof costs {proof} gas", steps::describe(model, &plan, k));
+        max_proof = max_proof.max((proof, k));
+        max_game = max_game.max(game);
+        rows.push(format!(
+            "{k:>5} {:<60} runStep {:>9} proveStep {proof:>9} game {game:>10} rounds {rounds}",
+            steps::describe(model, &plan, k),
+            run_gas[k]
+        ));
+    }
+    eprintln!("{}", rows.join("\n"));
+    eprintln!(
+        "SqueezeNet-class CNN: {n} steps, {} rounds; most expensive one-step proof {} gas (step {}); most expensive game {max_game} gas",
+        honest.tree.depth(),
+        max_proof.0,
+        max_proof.1
+    );
+}
