@@ -34,6 +34,7 @@ use solidml_trace::{Plan, Trace, merkle::Hash};
 
 sol! {
     function add(address[] next);
+    function postInput(bytes input) returns (bytes32);
     function registerModel(address steps);
     function claim(bytes32 modelId, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) returns (uint256);
     function challenge(uint256 claimId, bytes32 root) returns (uint256);
@@ -180,6 +181,7 @@ fn play(d: &mut Deployed, plan: &Plan, id: [u8; 32], claimed: &Trace, challenger
         inputProof: claimed.tree.proof(0, depth).iter().map(b).collect(),
         outputProof: claimed.tree.proof(n - 1, depth).iter().map(b).collect(),
     };
+    send(&mut d.chain, d.claims, postInputCall { input: Bytes::from(claimed.file.steps[0].clone()) }.abi_encode());
     let (out, mut total) = send(&mut d.chain, d.claims, call.abi_encode());
     let claim_id = claimCall::abi_decode_returns(&out).unwrap();
     let (out, gas) = send(&mut d.chain, d.claims, challengeCall { claimId: claim_id, root: b(&challenger.root()) }.abi_encode());

@@ -8,6 +8,7 @@ import {ISolidMLStep, ISolidMLSteps} from "./SolidMLSteps.sol";
 /// @notice docs/verification.md is the protocol. In short:
 ///
 ///   * A model is registered once with its step contracts (`registerModel`).
+///   * The input's bytes are posted first (`postInput`, to the log): verifiers re-run from them.
 ///   * A claimer posts `(modelId, inputHash, output, root)` with a bond: `root` commits to every
 ///     step's output bytes (a keccak256 Merkle tree, `leaf(b) = keccak256(0x00 ‖ keccak256(b))`,
 ///     `node(l, r) = keccak256(0x01 ‖ l ‖ r)`, zero leaves up to a power of two). The claim
@@ -100,11 +101,15 @@ contract InferenceClaims {
     mapping(uint256 => mapping(uint256 => bytes32)) private agreed;
     /// Wei each address can withdraw.
     mapping(address => uint256) public balanceOf;
+    /// Inputs whose bytes were posted (`postInput`): only those can be claimed, so that every
+    /// verifier can re-run the model.
+    mapping(bytes32 => bool) public inputPosted;
     /// The first final claim per (modelId, inputHash), plus one (0: none).
     mapping(bytes32 => mapping(bytes32 => uint256)) private finalClaim;
 
     // ---------------------------------------------------------------- events
 
+    event InputPosted(bytes32 indexed inputHash, bytes input);
     event ModelRegistered(bytes32 indexed modelId, address steps, uint256 stepCount, uint256 depth);
     event Claimed(uint256 indexed claimId, bytes32 indexed modelId, bytes32 inputHash, bytes output, bytes32 root, address claimer);
     event Challenged(uint256 indexed claimId, uint256 indexed gameId, address challenger, bytes32 root);
@@ -123,6 +128,8 @@ contract InferenceClaims {
     error ModelExists(bytes32 modelId);
     /// The registry lacks step contracts.
     error StepsIncomplete(bytes32 modelId);
+    /// No one posted the input's bytes: verifiers could not re-run the claim.
+    error InputNotPosted(bytes32 inputHash);
     /// The bond sent is not the one required.
     error WrongBond(uint256 expected, uint256 got);
     /// The input proof does not place `leaf(inputHash)` at leaf 0 of the root.
@@ -207,6 +214,15 @@ contract InferenceClaims {
 
     // ---------------------------------------------------------------- claims
 
+    /// Publish an input (packed, as the precompile and `predictQ` take it) for claims: its
+    /// bytes go to the log, where verifiers read them. Anyone may post (a requester, a
+    /// claimer).
+    function postInput(bytes calldata input) external returns (bytes32 inputHash) {
+        inputHash = keccak256(input);
+        inputPosted[inputHash] = true;
+        emit InputPosted(inputHash, input);
+    }
+
     /// Post a claim: `output` is the packed model output for the input hashing to
     /// `inputHash`; `root` commits to the whole trace. Send `claimBond`.
     function claim(
@@ -220,6 +236,7 @@ contract InferenceClaims {
         Model memory m = models[modelId];
         if (address(m.steps) == address(0)) revert UnknownModel(modelId);
         if (msg.value != claimBond) revert WrongBond(claimBond, msg.value);
+        if (!inputPosted[inputHash]) revert InputNotPosted(inputHash);
         if (inputProof.length != m.depth || rootOf(leafOf(inputHash), 0, inputProof) != root) revert BadInputProof();
         bytes32 outputHash = keccak256(output);
         if (outputProof.length != m.depth || rootOf(leafOf(outputHash), m.stepCount - 1, outputProof) != root) {

@@ -70,6 +70,7 @@ contract InferenceClaimsTest {
         }
         steps.add(s);
         game.registerModel(steps);
+        game.postInput(INPUT);
         vm.deal(CLAIMER, 10 ether);
         vm.deal(CHALLENGER, 10 ether);
     }
@@ -241,6 +242,10 @@ contract InferenceClaimsTest {
         vm.prank(CLAIMER);
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.UnknownModel.selector, bytes32(0)));
         game.claim{value: CLAIM_BOND}(bytes32(0), keccak256(INPUT), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
+        // an input nobody posted
+        vm.prank(CLAIMER);
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.InputNotPosted.selector, keccak256("x")));
+        game.claim{value: CLAIM_BOND}(ID, keccak256("x"), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
         // wrong bond, wrong input and output paths
         vm.prank(CLAIMER);
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.WrongBond.selector, CLAIM_BOND, 1));

@@ -28,6 +28,9 @@ pub enum TraceError {
     /// The inference failed (a run-time error of the model).
     #[error(transparent)]
     Exec(#[from] solidml_exec::ExecError),
+    /// Packed inputs that do not fit the model.
+    #[error("bad input: {0}")]
+    BadInput(String),
     /// A `.trace` file is not one, or not of this model.
     #[error("bad trace file: {0}")]
     BadFile(String),

@@ -66,6 +66,13 @@ impl Trace {
         Ok(Trace::new(TraceFile { model_id, steps }))
     }
 
+    /// [`Trace::run`] on packed inputs (int8 one byte each, int64 8 bytes big-endian, as the
+    /// precompile and `InferenceClaims.postInput` take them).
+    pub fn run_packed(model: &Model, model_id: Hash, plan: &Plan, packed: &[u8]) -> Result<Trace, TraceError> {
+        let inputs = solidml_precompile::abi::unpack_inputs(model, model_id, packed).map_err(|e| TraceError::BadInput(e.to_string()))?;
+        Trace::run(model, model_id, plan, &inputs)
+    }
+
     /// The tree over a file's steps.
     pub fn new(file: TraceFile) -> Trace {
         Trace { tree: Tree::new(file.steps.iter().map(|b| leaf(b)).collect()), file }
