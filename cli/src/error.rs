@@ -35,6 +35,9 @@ pub(crate) enum CliError {
     #[error(transparent)]
     #[diagnostic(code(solidml::solidity))]
     Solidity(#[from] solidml_solidity::SolidityError),
+    #[error("{0}")]
+    #[diagnostic(code(solidml::verify), help("see docs/verification.md"))]
+    Verify(String),
     #[error(transparent)]
     #[diagnostic(code(solidml::devnode))]
     Devnode(solidml_devnode::DevnodeError),

@@ -12,6 +12,7 @@ mod gas;
 mod inspect;
 mod name;
 mod precompile;
+mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -234,6 +235,69 @@ enum Command {
         #[arg(long, default_value = "solidml.toml")]
         config: PathBuf,
     },
+    /// Run one sample and write its trace: every step's output bytes and their Merkle root,
+    /// the commitment a claim posts (docs/verification.md)
+    Trace {
+        artifact: PathBuf,
+        /// Input data (.npy or .json), samples along the first axis; once per model input
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        /// Which sample of the input
+        #[arg(long, default_value_t = 0)]
+        sample: usize,
+        /// The trace file (default: the artifact's path with `.trace`)
+        #[arg(short = 'o', long)]
+        out: Option<PathBuf>,
+    },
+    /// Print a model's steps and write its step contracts: the Solidity that re-executes one
+    /// step of a disputed inference in pure EVM
+    Steps {
+        artifact: PathBuf,
+        #[arg(short = 'o', long, default_value = "steps")]
+        out: PathBuf,
+        /// Only these steps (default: all)
+        #[arg(long)]
+        step: Vec<usize>,
+    },
+    /// Put the dispute game on a chain: `deploy` InferenceClaims, `register` a model's step
+    /// contracts
+    #[command(subcommand)]
+    Game(GameCommand),
+    /// Post a claim (the model's output on one sample, with its trace's root and a bond) and
+    /// defend it: answer every challenge until the claim is final or rejected
+    Claim {
+        artifact: PathBuf,
+        /// Input data (.npy or .json); once per model input
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        sample: usize,
+        /// The InferenceClaims contract
+        #[arg(long)]
+        claims: alloy_primitives::Address,
+        #[command(flatten)]
+        rpc: verify::Rpc,
+        /// Milliseconds between polls of the chain
+        #[arg(long, default_value_t = 1000)]
+        poll_ms: u64,
+    },
+    /// Watch InferenceClaims: re-run every claim of a model in --models, challenge the wrong
+    /// ones and play their games to the end
+    Verifier {
+        /// The InferenceClaims contract
+        #[arg(long)]
+        claims: alloy_primitives::Address,
+        /// Directory of .smodel artifacts the verifier re-runs
+        #[arg(long)]
+        models: PathBuf,
+        #[command(flatten)]
+        rpc: verify::Rpc,
+        #[arg(long, default_value_t = 1000)]
+        poll_ms: u64,
+        /// Exit once no game is left to play (default: watch until interrupted)
+        #[arg(long)]
+        once: bool,
+    },
     /// Run an anvil-compatible dev node whose EVM runs models through the precompile (anvil's
     /// flags and defaults, plus --backend and --models); the same as `solidml-devnode`
     Devnode(Box<solidml_devnode::DevnodeCommand>),
@@ -281,8 +345,52 @@ fn main() -> Result<()> {
         Command::Check { config, update, tolerance, json, markdown, junit } => {
             foundry::check(foundry::CheckArgs { config, update, tolerance, json, markdown, junit })
         }
+        Command::Trace { artifact, input, sample, out } => Ok(verify::trace(&artifact, &input, sample, out.as_deref())?),
+        Command::Steps { artifact, out, step } => Ok(verify::steps(&artifact, &out, &step)?),
+        Command::Game(GameCommand::Deploy { rpc, challenge_window, round_timeout, claim_bond, challenge_bond }) => {
+            Ok(verify::deploy(&rpc, solidml_agent::GameParams { challenge_window, round_timeout, claim_bond, challenge_bond })?)
+        }
+        Command::Game(GameCommand::Register { artifact, claims, rpc }) => Ok(verify::register(&rpc, claims, &artifact)?),
+        Command::Claim { artifact, input, sample, claims, rpc, poll_ms } => {
+            Ok(verify::claim(&rpc, claims, &artifact, &input, sample, std::time::Duration::from_millis(poll_ms))?)
+        }
+        Command::Verifier { claims, models, rpc, poll_ms, once } => {
+            Ok(verify::verifier(&rpc, claims, &models, std::time::Duration::from_millis(poll_ms), once)?)
+        }
         Command::Devnode(cmd) => Ok(solidml_devnode::run_command(*cmd, bench_model).map_err(CliError::Devnode)?),
     }
+}
+
+/// `solidml game`.
+#[derive(Subcommand)]
+enum GameCommand {
+    /// Deploy InferenceClaims; prints its address
+    Deploy {
+        #[command(flatten)]
+        rpc: verify::Rpc,
+        /// Seconds a claim can be challenged
+        #[arg(long, default_value_t = 3600)]
+        challenge_window: u64,
+        /// Seconds each move of a game may take
+        #[arg(long, default_value_t = 600)]
+        round_timeout: u64,
+        /// A claimer's bond (wei, or `1ether`)
+        #[arg(long, default_value = "1ether", value_parser = verify::parse_wei)]
+        claim_bond: alloy_primitives::U256,
+        /// A challenger's bond (wei, or `0.5ether`)
+        #[arg(long, default_value = "0.5ether", value_parser = verify::parse_wei)]
+        challenge_bond: alloy_primitives::U256,
+    },
+    /// Compile and deploy a model's step contracts and register the model; prints the steps
+    /// registry's address
+    Register {
+        artifact: PathBuf,
+        /// The InferenceClaims contract
+        #[arg(long)]
+        claims: alloy_primitives::Address,
+        #[command(flatten)]
+        rpc: verify::Rpc,
+    },
 }
 
 /// What `solidml compile` was asked.
