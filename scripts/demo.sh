@@ -70,6 +70,33 @@ SOLIDML_ABS="$(cd "$(dirname "$SOLIDML")" && pwd)/$(basename "$SOLIDML")"
 (cd "$APP" && SOLIDML_BIN="$SOLIDML_ABS" "$FOUNDRY_BIN/forge" test --ffi --offline --use "$FOUNDRY_BIN/solc")
 (cd "$APP" && "$SOLIDML_ABS" check --update && "$SOLIDML_ABS" check)
 echo
+echo "== verifiable inference: a claim on the devnode, re-run by the verifier, final after the window (docs/verification.md) =="
+NODE_LOG="$OUT/devnode.log"
+$SOLIDML devnode -p 0 >"$NODE_LOG" 2>&1 &
+NODE_PID=$!
+trap 'kill $NODE_PID 2>/dev/null || true' EXIT
+RPC=""
+for _ in $(seq 100); do
+  RPC=$(sed -n 's/^Listening on \(.*\)$/http:\/\/\1/p' "$NODE_LOG" | head -n 1)
+  [ -n "$RPC" ] && break
+  sleep 0.1
+done
+[ -n "$RPC" ] || { echo "the devnode did not start:"; cat "$NODE_LOG"; exit 1; }
+echo "devnode at $RPC"
+CLAIMS=$($SOLIDML game deploy --rpc-url "$RPC")
+echo "InferenceClaims at $CLAIMS"
+$SOLIDML game register "$OUT/digits_mlp.smodel" --claims "$CLAIMS" --rpc-url "$RPC"
+# the claimer prints the claim's id once it is posted, then defends it until it is final
+$SOLIDML claim "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --sample 2 --claims "$CLAIMS" --rpc-url "$RPC" --poll-ms 200 >"$OUT/claim.id" &
+CLAIM_PID=$!
+for _ in $(seq 300); do [ -s "$OUT/claim.id" ] && break; sleep 0.1; done
+$SOLIDML verifier --claims "$CLAIMS" --models "$OUT" --rpc-url "$RPC" --once
+"$FOUNDRY_BIN/cast" rpc evm_increaseTime 3601 --rpc-url "$RPC" >/dev/null
+"$FOUNDRY_BIN/cast" rpc evm_mine --rpc-url "$RPC" >/dev/null
+wait $CLAIM_PID
+kill $NODE_PID 2>/dev/null || true
+trap - EXIT
+echo
 echo "== bench: CPU and GPU executors vs tract f32 (the examples and a SqueezeNet-class CNN at 224x224), and an int8 GEMM =="
 PY=$(bash scripts/python-env.sh | tail -n 1)
 "$PY" $M/make_squeezenet.py "$OUT" --calib 4

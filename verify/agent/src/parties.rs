@@ -58,18 +58,19 @@ fn step_words(models: &Models, id: &[u8; 32], k: usize) -> String {
     }
 }
 
+/// One side of a game, as seen from the chain.
+struct Side<'a> {
+    client: &'a Client,
+    claims: Address,
+    models: &'a Models,
+    log: &'a Log,
+    as_claimer: bool,
+}
+
 /// Play one move of `game` for the side holding `trace`, if it is that side's move; end it by
 /// timeout if the opponent missed its deadline. Returns `true` once the game is over.
-async fn play(
-    client: &Client,
-    claims: Address,
-    models: &Models,
-    game_id: U256,
-    trace: &Trace,
-    as_claimer: bool,
-    now: u64,
-    log: &Log,
-) -> Result<bool> {
+async fn play(side: &Side<'_>, game_id: U256, trace: &Trace, now: u64) -> Result<bool> {
+    let Side { client, claims, models, log, as_claimer } = *side;
     let g = client.view(claims, I::gamesCall { gameId: game_id }).await?;
     let side = if as_claimer { "claimer" } else { "challenger" };
     match g.turn {
@@ -193,7 +194,8 @@ impl Claimer {
         }
         let mut over = vec![];
         for (&game, claim) in &self.games {
-            if play(&self.client, self.claims, &self.models, game, &self.defended[claim], true, now, &self.log).await? {
+            let side = Side { client: &self.client, claims: self.claims, models: &self.models, log: &*self.log, as_claimer: true };
+            if play(&side, game, &self.defended[claim], now).await? {
                 over.push(game);
             }
         }
@@ -201,7 +203,7 @@ impl Claimer {
             self.games.remove(g);
         });
         let mut done = vec![];
-        for (&claim_id, _) in &self.defended {
+        for &claim_id in self.defended.keys() {
             let c = self.client.view(self.claims, I::claimsCall { claimId: claim_id }).await?;
             match c.status {
                 status::REJECTED => {
@@ -274,7 +276,8 @@ impl Verifier {
         }
         let mut over = vec![];
         for (&game, trace) in &self.games {
-            if play(&self.client, self.claims, &self.models, game, trace, false, now, &self.log).await? {
+            let side = Side { client: &self.client, claims: self.claims, models: &self.models, log: &*self.log, as_claimer: false };
+            if play(&side, game, trace, now).await? {
                 over.push(game);
             }
         }

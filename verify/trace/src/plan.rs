@@ -27,6 +27,9 @@
 //! element-wise ops, Lut and Concat 8 per element read, a channel-wise Reduce 32. (Measured on
 //! the SqueezeNet-class CNN's steps in the fast layout: tests/trace_steps.rs.)
 
+// segments and pieces are lists of byte ranges; one range is a list of one, not a range's items
+#![allow(clippy::single_range_in_vec_init)]
+
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -377,7 +380,7 @@ fn chunks(model: &Model, node: &Node, limits: &Limits) -> Vec<Chunk> {
     match &node.op {
         Op::Dense(d) => {
             let (kf, nf) = (d.in_features as usize, d.out_features as usize);
-            let rows = if nf == 0 { 0 } else { out.len() / nf };
+            let rows = out.len().checked_div(nf).unwrap_or(0);
             let macs = |r: usize, f: usize| (r * f * kf) as u64;
             if macs(rows, nf) <= lim.max_work && rows * nf <= lim.max_output && rows * kf <= lim.max_input {
                 return vec![Chunk::Whole];
