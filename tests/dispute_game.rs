@@ -257,21 +257,8 @@ fn wrong_claims_lose_and_dishonest_challenges_lose_on_real_models() {
     eprintln!("{}", table.join("\n"));
 }
 
-/// A steps registry over some steps only (the SqueezeNet-class CNN has thousands: the test
-/// deploys the ones it plays). A test fixture: the step contracts it lists are the real ones.
-const SPARSE_STEPS: &str = r#"// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
-import {ISolidMLStep, ISolidMLSteps} from "./SolidMLSteps.sol";
-contract SparseSteps is ISolidMLSteps {
-    bytes32 public immutable MODEL_ID;
-    uint256 public immutable STEP_COUNT;
-    mapping(uint256 => ISolidMLStep) private s;
-    constructor(bytes32 id, uint256 n) { (MODEL_ID, STEP_COUNT) = (id, n); }
-    function set(uint256 k, ISolidMLStep a) external { s[k] = a; }
-    function step(uint256 k) external view returns (ISolidMLStep) { return s[k]; }
-    function complete() external pure returns (bool) { return true; }
-}
-"#;
+/// A steps registry over some steps only (tests/solidity/SparseSteps.sol).
+pub const SPARSE_STEPS: &str = include_str!("solidity/SparseSteps.sol");
 
 sol! {
     function set(uint256 k, address a);
@@ -281,12 +268,7 @@ sol! {
 fn squeezenet_class_cnn_steps_fit_one_call() {
     let Some(py) = require_python() else { return };
     let Some(solc) = require_solc() else { return };
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dispute_squeezenet");
-    let script = repo().join("examples/models/make_squeezenet.py");
-    let status = std::process::Command::new(&py).arg(&script).arg(&dir).arg("--calib").arg("2").status().expect("run make_squeezenet.py");
-    assert!(status.success(), "{} failed: {status}", script.display());
-    let calib = ndarray_npy::ReadNpyExt::read_npy(&std::fs::read(dir.join("squeezenet_calib.npy")).unwrap()[..]).unwrap();
-    let c = solidml_compiler::compile(&dir.join("squeezenet.onnx"), &CompileOptions::default().with_calibration(vec![calib])).unwrap();
+    let c = squeezenet(&py, &std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dispute_squeezenet"));
     let (model, id) = (&c.model, c.model_id);
     let plan = Plan::of(model).unwrap();
     let n = plan.steps.len();

@@ -406,3 +406,14 @@ pub fn single_op_model(
         input_quant: vec![],
     }
 }
+
+/// The SqueezeNet-class CNN (`examples/models/make_squeezenet.py`, 2 calibration images)
+/// generated into `dir` with the Python env `py`, and compiled.
+pub fn squeezenet(py: &std::path::Path, dir: &std::path::Path) -> solidml_compiler::Compiled {
+    let script = repo().join("examples/models/make_squeezenet.py");
+    let status = std::process::Command::new(py).arg(&script).arg(&dir).arg("--calib").arg("2").status().expect("run make_squeezenet.py");
+    assert!(status.success(), "{} failed: {status}", script.display());
+    let calib = ArrayD::<f32>::read_npy(&std::fs::read(dir.join("squeezenet_calib.npy")).unwrap()[..]).unwrap();
+    solidml_compiler::compile(&dir.join("squeezenet.onnx"), &solidml_compiler::CompileOptions::default().with_calibration(vec![calib]))
+        .unwrap()
+}

@@ -194,3 +194,63 @@ async fn futures_join(url: &str) -> Vec<Client> {
     }
     v
 }
+
+/// The SqueezeNet-class CNN: an honest claim (its 150 KB input posted, its 3,902-step trace
+/// committed) is re-run by the verifier, not challenged, and final after the window. Its
+/// registry lists no step contracts (`tests/solidity/SparseSteps.sol`: compiling all 3,901
+/// takes about 30 minutes; `tests/dispute_game.rs` plays real games over its steps); an honest
+/// claim never reaches one. Needs the Python env (`SOLIDML_SKIP=python` skips).
+#[test]
+fn squeezenet_class_cnn_honest_claim_finalizes_on_the_devnode() {
+    use alloy_primitives::B256;
+    use alloy_sol_types::SolValue;
+    let Some(py) = require_python() else { return };
+    let Some(solc) = require_solc() else { return };
+    let c = squeezenet(&py, &std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verifier_squeezenet"));
+    let plan = Plan::of(&c.model).unwrap();
+    let t = Trace::run(&c.model, c.model_id, &plan, &random_inputs(&mut Rng(3), &c.model)).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let node = rt.block_on(solidml_devnode::spawn(NodeConfig::default().with_port(0).with_quiet(true))).unwrap();
+    let url = node.endpoint();
+    rt.block_on(async {
+        let clients = futures_join(&url).await;
+        let params = GameParams {
+            challenge_window: 3600,
+            round_timeout: 600,
+            claim_bond: parse_ether("1").unwrap(),
+            challenge_bond: parse_ether("0.5").unwrap(),
+        };
+        let claims = deploy_claims(&clients[0], &solc, params).await.unwrap();
+        let sources = vec![
+            ("SolidMLSteps.sol".to_string(), solidml_agent::abi::SOLIDML_STEPS_SOL.to_string()),
+            ("SparseSteps.sol".to_string(), include_str!("solidity/SparseSteps.sol").to_string()),
+        ];
+        let compiled = solc.compile(&sources, &Default::default()).unwrap();
+        let mut initcode = compiled["SparseSteps"].initcode.clone();
+        initcode.extend((B256::from(c.model_id), U256::from(plan.steps.len())).abi_encode_params());
+        let (registry, _) = clients[0].deploy("SparseSteps", initcode).await.unwrap();
+        clients[0].transact(claims, I::registerModelCall { steps: registry }, U256::ZERO).await.unwrap();
+        let lines: Lines = Arc::default();
+        let mut models = Models::default();
+        models.insert(c.model_id, c.model.clone()).unwrap();
+        let mut claimer = Claimer::new(clients[0].clone(), claims, models, logger(&lines, "claimer"));
+        let mut models = Models::default();
+        models.insert(c.model_id, c.model.clone()).unwrap();
+        let mut verifier = Verifier::new(clients[1].clone(), claims, models, logger(&lines, "verifier"));
+        let id = claimer.claim(t.clone()).await.unwrap();
+        verifier.tick().await.unwrap();
+        assert_eq!(verifier.counts, (1, 1, 0), "the verifier agrees with the honest claim");
+        advance(&clients[0], 3601).await;
+        claimer.tick().await.unwrap();
+        let claim = clients[2].view(claims, I::claimsCall { claimId: id }).await.unwrap();
+        assert_eq!(claim.status, status::FINAL);
+        let out = clients[2].view(claims, I::resultCall { claimId: id }).await.unwrap();
+        assert_eq!(out.as_ref(), t.output());
+        eprintln!(
+            "SqueezeNet-class CNN: {} steps, root 0x{}: final, not challenged",
+            plan.steps.len(),
+            alloy_primitives::hex::encode(t.root())
+        );
+    });
+    drop(node);
+}
