@@ -23,6 +23,8 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("SolidMLMath.sol", include_str!("../../stdlib-sol/src/SolidMLMath.sol")),
     ("SolidMLModel.sol", include_str!("../../stdlib-sol/src/SolidMLModel.sol")),
     ("ModelRegistry.sol", include_str!("../../stdlib-sol/src/ModelRegistry.sol")),
+    ("InferenceClaims.sol", include_str!("../../stdlib-sol/src/InferenceClaims.sol")),
+    ("SolidMLSteps.sol", include_str!("../../stdlib-sol/src/SolidMLSteps.sol")),
     ("opengradient/OGInference.sol", include_str!("../../stdlib-sol/src/opengradient/OGInference.sol")),
     ("test/SolidMLTest.sol", include_str!("../../stdlib-sol/src/test/SolidMLTest.sol")),
     ("test/SolidMLOpenGradient.sol", include_str!("../../stdlib-sol/src/test/SolidMLOpenGradient.sol")),
