@@ -85,9 +85,9 @@ done
 echo "devnode at $RPC"
 CLAIMS=$($SOLIDML game deploy --rpc-url "$RPC")
 echo "InferenceClaims at $CLAIMS"
-$SOLIDML game register "$OUT/digits_mlp.smodel" --claims "$CLAIMS" --rpc-url "$RPC"
+STEPS=$($SOLIDML game register "$OUT/digits_mlp.smodel" --claims "$CLAIMS" --rpc-url "$RPC")
 # the claimer prints the claim's id once it is posted, then defends it until it is final
-$SOLIDML claim "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --sample 2 --claims "$CLAIMS" --rpc-url "$RPC" --poll-ms 200 >"$OUT/claim.id" &
+$SOLIDML claim "$OUT/digits_mlp.smodel" --input "$OUT/first5.npy" --sample 2 --claims "$CLAIMS" --steps "$STEPS" --rpc-url "$RPC" --poll-ms 200 >"$OUT/claim.id" &
 CLAIM_PID=$!
 for _ in $(seq 300); do [ -s "$OUT/claim.id" ] && break; sleep 0.1; done
 $SOLIDML verifier --claims "$CLAIMS" --models "$OUT" --rpc-url "$RPC" --once

@@ -23,7 +23,6 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolValue, sol};
-use solidml_compiler::CompileOptions;
 use solidml_cpu::CpuBackend;
 use solidml_precompile::SolidMlPrecompile;
 use solidml_revm::Chain;
@@ -36,7 +35,7 @@ sol! {
     function add(address[] next);
     function postInput(bytes input) returns (bytes32);
     function registerModel(address steps);
-    function claim(bytes32 modelId, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) returns (uint256);
+    function claim(address steps, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) returns (uint256);
     function challenge(uint256 claimId, bytes32 root) returns (uint256);
     function revealClaimer(uint256 gameId, bytes32 left, bytes32 right);
     function revealChallenger(uint256 gameId, bytes32 left, bytes32 right);
@@ -125,6 +124,7 @@ fn game_sources() -> Vec<(String, String)> {
 struct Deployed {
     chain: Chain,
     claims: Address,
+    registry: Address,
     steps: Vec<Address>,
     /// Gas of every step's `runStep` transaction, by step.
     run_gas: Vec<u64>,
@@ -156,7 +156,7 @@ fn deploy_model(solc: &Solc, model: &Model, id: [u8; 32], plan: &Plan, trace: &T
         run_gas.push(gas);
     }
     let mut initcode = compiled["SolidMLSteps"].initcode.clone();
-    initcode.extend((B256::from(id), U256::from(plan.steps.len())).abi_encode_params());
+    initcode.extend((B256::from(id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
     let registry = chain.deploy(initcode).unwrap().address;
     send(&mut chain, registry, addCall { next: addrs.clone() }.abi_encode());
     let mut initcode = compiled["InferenceClaims"].initcode.clone();
@@ -164,17 +164,17 @@ fn deploy_model(solc: &Solc, model: &Model, id: [u8; 32], plan: &Plan, trace: &T
     initcode.extend((U256::from(3600), U256::from(600), U256::ZERO, U256::ZERO).abi_encode_params());
     let claims = chain.deploy(initcode).unwrap().address;
     send(&mut chain, claims, registerModelCall { steps: registry }.abi_encode());
-    Deployed { chain, claims, steps: addrs, run_gas }
+    Deployed { chain, claims, registry, steps: addrs, run_gas }
 }
 
 /// Post `claimed`'s claim, challenge it with `challenger`'s root, play the bisection and prove
 /// the step reached with the honest trace. Returns (step, winner is the claimer, rounds, gas of
 /// the proof, gas of the whole game).
-fn play(d: &mut Deployed, plan: &Plan, id: [u8; 32], claimed: &Trace, challenger: &Trace, honest: &Trace) -> (usize, bool, u32, u64, u64) {
+fn play(d: &mut Deployed, plan: &Plan, claimed: &Trace, challenger: &Trace, honest: &Trace) -> (usize, bool, u32, u64, u64) {
     let depth = claimed.tree.depth();
     let n = plan.steps.len();
     let call = claimCall {
-        modelId: B256::from(id),
+        steps: d.registry,
         inputHash: B256::from(solidml_spec::keccak256(&claimed.file.steps[0])),
         output: Bytes::from(claimed.output().to_vec()),
         root: b(&claimed.root()),
@@ -224,14 +224,8 @@ fn tampered(t: &Trace, k: usize) -> Trace {
 fn wrong_claims_lose_and_dishonest_challenges_lose_on_real_models() {
     let Some(solc) = require_solc() else { return };
     let mut table = vec![];
-    for (model, calib) in [
-        ("digits_mlp.onnx", "digits_calib.npy"),
-        ("digits_cnn.onnx", "digits_cnn_calib.npy"),
-        ("digits_logreg.onnx", "digits_calib.npy"),
-        ("breast_cancer.onnx", "breast_cancer_calib.npy"),
-    ] {
-        let opts = CompileOptions::default().with_calibration(vec![npy_f32(calib)]);
-        let c = solidml_compiler::compile(&examples().join(model), &opts).unwrap();
+    for &(model, calib) in EXAMPLE_MODELS {
+        let c = compile_example(model, calib);
         let plan = Plan::of(&c.model).unwrap();
         let inputs = random_inputs(&mut Rng(11), &c.model);
         let honest = Trace::run(&c.model, c.model_id, &plan, &inputs).unwrap();
@@ -240,13 +234,13 @@ fn wrong_claims_lose_and_dishonest_challenges_lose_on_real_models() {
         let n = plan.steps.len();
         let mid = n / 2;
         // a flipped output byte: the output step decides
-        let (k, claimer_won, rounds, proof_a, game_a) = play(&mut d, &plan, c.model_id, &tampered(&honest, n - 1), &honest, &honest);
+        let (k, claimer_won, rounds, proof_a, game_a) = play(&mut d, &plan, &tampered(&honest, n - 1), &honest, &honest);
         assert!(!claimer_won && k == n - 1, "{model}: flipped output: step {k}, claimer won {claimer_won}");
         // a right output over a wrong intermediate chunk: that chunk decides
-        let (k, claimer_won, _, proof_b, game_b) = play(&mut d, &plan, c.model_id, &tampered(&honest, mid), &honest, &honest);
+        let (k, claimer_won, _, proof_b, game_b) = play(&mut d, &plan, &tampered(&honest, mid), &honest, &honest);
         assert!(!claimer_won && k == mid, "{model}: wrong chunk {mid}: step {k}, claimer won {claimer_won}");
         // a dishonest challenge of an honest claim
-        let (k, claimer_won, _, proof_c, game_c) = play(&mut d, &plan, c.model_id, &honest, &tampered(&honest, mid), &honest);
+        let (k, claimer_won, _, proof_c, game_c) = play(&mut d, &plan, &honest, &tampered(&honest, mid), &honest);
         assert!(claimer_won && k == mid, "{model}: dishonest challenge: step {k}, claimer won {claimer_won}");
         let max_run = *d.run_gas.iter().max().unwrap();
         assert!(max_run < 10_000_000, "{model}: a step costs {max_run} gas");
@@ -300,7 +294,7 @@ fn squeezenet_class_cnn_steps_fit_one_call() {
     let compiled = compile_batches(&solc, &batches);
     let mut chain = new_chain();
     let mut initcode = compiled["SparseSteps"].initcode.clone();
-    initcode.extend((B256::from(id), U256::from(n)).abi_encode_params());
+    initcode.extend((B256::from(id), U256::from(n), U256::from(plan.steps[0].len())).abi_encode_params());
     let registry = chain.deploy(initcode).unwrap().address;
     let mut run_gas = vec![0; n];
     let mut addrs = vec![];
@@ -317,12 +311,12 @@ fn squeezenet_class_cnn_steps_fit_one_call() {
     initcode.extend((U256::from(3600), U256::from(600), U256::ZERO, U256::ZERO).abi_encode_params());
     let claims = chain.deploy(initcode).unwrap().address;
     send(&mut chain, claims, registerModelCall { steps: registry }.abi_encode());
-    let mut d = Deployed { chain, claims, steps: addrs, run_gas: vec![] };
+    let mut d = Deployed { chain, claims, registry, steps: addrs, run_gas: vec![] };
     // one dishonest challenge per picked step: the claimer proves it, in a real proveStep
     let mut rows = vec![];
     let (mut max_proof, mut max_game) = ((0, 0), 0);
     for &k in &picked {
-        let (reached, claimer_won, rounds, proof, game) = play(&mut d, &plan, id, &honest, &tampered(&honest, k), &honest);
+        let (reached, claimer_won, rounds, proof, game) = play(&mut d, &plan, &honest, &tampered(&honest, k), &honest);
         assert!(claimer_won && reached == k, "step {k}: reached {reached}, claimer won {claimer_won}");
         assert!(proof < 10_000_000, "step {k} ({}): the one-step proof costs {proof} gas", steps::describe(model, &plan, k));
         max_proof = max_proof.max((proof, k));

@@ -417,3 +417,22 @@ pub fn squeezenet(py: &std::path::Path, dir: &std::path::Path) -> solidml_compil
     solidml_compiler::compile(&dir.join("squeezenet.onnx"), &solidml_compiler::CompileOptions::default().with_calibration(vec![calib]))
         .unwrap()
 }
+
+/// The example models with their calibration sets (none for the prescribed QDQ model).
+pub const EXAMPLE_MODELS: &[(&str, Option<&str>)] = &[
+    ("digits_mlp.onnx", Some("digits_calib.npy")),
+    ("digits_cnn.onnx", Some("digits_cnn_calib.npy")),
+    ("digits_logreg.onnx", Some("digits_calib.npy")),
+    ("digits_logreg_ovr.onnx", Some("digits_calib.npy")),
+    ("digits_cnn_qdq.onnx", None),
+    ("breast_cancer.onnx", Some("breast_cancer_calib.npy")),
+];
+
+/// Compile one of [`EXAMPLE_MODELS`] as the tests do.
+pub fn compile_example(file: &str, calibration: Option<&str>) -> solidml_compiler::Compiled {
+    let mut opts = solidml_compiler::CompileOptions::default();
+    if let Some(c) = calibration {
+        opts = opts.with_calibration(vec![npy_f32(c)]);
+    }
+    solidml_compiler::compile(&examples().join(file), &opts).unwrap_or_else(|e| panic!("{file}: {e}"))
+}

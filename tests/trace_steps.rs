@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use solidml_compiler::CompileOptions;
 use solidml_cpu::CpuExecutor;
 use solidml_exec::Value;
 use solidml_precompile::abi::{pack_values, unpack_inputs};
@@ -106,14 +105,8 @@ fn random_models_steps_reexecute_their_leaves() {
 
 #[test]
 fn example_models_steps_reexecute_their_leaves() {
-    for (model, calib) in [
-        ("digits_mlp.onnx", "digits_calib.npy"),
-        ("digits_cnn.onnx", "digits_cnn_calib.npy"),
-        ("digits_logreg.onnx", "digits_calib.npy"),
-        ("breast_cancer.onnx", "breast_cancer_calib.npy"),
-    ] {
-        let opts = CompileOptions::default().with_calibration(vec![npy_f32(calib)]);
-        let c = solidml_compiler::compile(&examples().join(model), &opts).unwrap();
+    for &(model, calib) in EXAMPLE_MODELS {
+        let c = compile_example(model, calib);
         let plan = Plan::of(&c.model).unwrap();
         let mut rng = Rng(7);
         let inputs: Vec<Value> = random_inputs(&mut rng, &c.model);

@@ -23,7 +23,6 @@ use solidml_agent::{
     abi::{IInferenceClaims as I, status},
     deploy_claims, register_model,
 };
-use solidml_compiler::CompileOptions;
 use solidml_devnode::NodeConfig;
 use solidml_tests::{random_spec::random_inputs, *};
 use solidml_trace::{Plan, Trace};
@@ -93,21 +92,15 @@ fn claims_and_challenges_on_the_devnode() {
         let mut loaded = vec![];
         let (mut m_claimer, mut m_verifier, mut m_troll, mut m_silent) =
             (Models::default(), Models::default(), Models::default(), Models::default());
-        for (model, calib) in [
-            ("digits_mlp.onnx", "digits_calib.npy"),
-            ("digits_cnn.onnx", "digits_cnn_calib.npy"),
-            ("digits_logreg.onnx", "digits_calib.npy"),
-            ("breast_cancer.onnx", "breast_cancer_calib.npy"),
-        ] {
-            let c = solidml_compiler::compile(&examples().join(model), &CompileOptions::default().with_calibration(vec![npy_f32(calib)]))
-                .unwrap();
+        for &(model, calib) in EXAMPLE_MODELS {
+            let c = compile_example(model, calib);
             let plan = Plan::of(&c.model).unwrap();
             let log = logger(&lines, "register");
-            register_model(&clients[0], &solc, claims, &c.model, c.model_id, &plan, &log).await.unwrap();
+            let (registry, _) = register_model(&clients[0], &solc, claims, &c.model, c.model_id, &plan, &log).await.unwrap();
             for m in [&mut m_claimer, &mut m_verifier, &mut m_troll, &mut m_silent] {
                 m.insert(c.model_id, c.model.clone()).unwrap();
             }
-            loaded.push((model, c, plan));
+            loaded.push((model, c, plan, registry));
         }
         let mut claimer = Claimer::new(clients[0].clone(), claims, m_claimer, logger(&lines, "claimer"));
         let mut verifier = Verifier::new(clients[1].clone(), claims, m_verifier, logger(&lines, "verifier"));
@@ -118,13 +111,14 @@ fn claims_and_challenges_on_the_devnode() {
 
         // honest claims: not challenged, final after the window
         let mut honest = vec![];
-        for (i, (_, c, plan)) in loaded.iter().enumerate() {
+        for (i, (_, c, plan, registry)) in loaded.iter().enumerate() {
             let inputs = random_inputs(&mut Rng(100 + i as u32), &c.model);
             let t = Trace::run(&c.model, c.model_id, plan, &inputs).unwrap();
-            honest.push((claimer.claim(t.clone()).await.unwrap(), t));
+            honest.push((claimer.claim(t.clone(), *registry).await.unwrap(), t));
         }
         verifier.tick().await.unwrap();
-        assert_eq!(verifier.counts, (4, 4, 0), "the verifier agrees with every honest claim");
+        let n = EXAMPLE_MODELS.len();
+        assert_eq!(verifier.counts, (n, n, 0), "the verifier agrees with every honest claim");
         advance(&clients[0], 3601).await;
         claimer.tick().await.unwrap();
         for (id, t) in &honest {
@@ -134,7 +128,7 @@ fn claims_and_challenges_on_the_devnode() {
         }
 
         // wrong claims, on the MLP and the CNN: the verifier challenges and wins
-        for (model, c, plan) in loaded.iter().take(2) {
+        for (model, c, plan, registry) in loaded.iter().take(2) {
             let inputs = random_inputs(&mut Rng(7), &c.model);
             let t = Trace::run(&c.model, c.model_id, plan, &inputs).unwrap();
             let n = plan.steps.len();
@@ -142,7 +136,7 @@ fn claims_and_challenges_on_the_devnode() {
                 [("a flipped output byte", tampered(&t, n - 1), n - 1), ("a wrong intermediate chunk", tampered(&t, n / 2), n / 2)]
             {
                 let before = lines.lock().unwrap().len();
-                let id = claimer.claim(bad).await.unwrap();
+                let id = claimer.claim(bad, *registry).await.unwrap();
                 verifier.tick().await.unwrap();
                 assert_eq!(view(id).await.openGames, 1, "{model}: {what} is challenged");
                 settle(&mut claimer, &mut verifier).await;
@@ -156,10 +150,35 @@ fn claims_and_challenges_on_the_devnode() {
             }
         }
 
+        // a wrong claim on a registry that is not the model's (no step contracts behind it):
+        // the verifier does not bond against a game it could not win, and says so
+        {
+            use alloy_primitives::B256;
+            use alloy_sol_types::SolValue;
+            let (_, c, plan, _) = &loaded[0];
+            let sources = vec![
+                ("SolidMLSteps.sol".to_string(), solidml_agent::abi::SOLIDML_STEPS_SOL.to_string()),
+                ("SparseSteps.sol".to_string(), include_str!("solidity/SparseSteps.sol").to_string()),
+            ];
+            let compiled = solc.compile(&sources, &Default::default()).unwrap();
+            let mut initcode = compiled["SparseSteps"].initcode.clone();
+            initcode.extend((B256::from(c.model_id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
+            let (fake, _) = clients[0].deploy("SparseSteps", initcode).await.unwrap();
+            clients[0].transact(claims, I::registerModelCall { steps: fake }, U256::ZERO).await.unwrap();
+            let t = Trace::run(&c.model, c.model_id, plan, &random_inputs(&mut Rng(8), &c.model)).unwrap();
+            let before = verifier.counts;
+            let id = claimer.claim(tampered(&t, plan.steps.len() - 1), fake).await.unwrap();
+            verifier.tick().await.unwrap();
+            assert_eq!(verifier.counts.2, before.2, "no challenge on a registry that is not the model's");
+            assert_eq!(view(id).await.openGames, 0);
+            let log = lines.lock().unwrap().join("\n");
+            assert!(log.contains(&format!("its steps registry {fake} is not this model's (step 1")), "{log}");
+        }
+
         // a dishonest challenge of an honest claim loses
-        let (_, c, plan) = &loaded[1];
+        let (_, c, plan, registry) = &loaded[1];
         let t = Trace::run(&c.model, c.model_id, plan, &random_inputs(&mut Rng(9), &c.model)).unwrap();
-        let id = claimer.claim(t.clone()).await.unwrap();
+        let id = claimer.claim(t.clone(), *registry).await.unwrap();
         verifier.tick().await.unwrap();
         let mut troll = Verifier::new(clients[2].clone(), claims, m_troll, logger(&lines, "troll"));
         troll.challenge_with(id, tampered(&t, plan.steps.len() / 2)).await.unwrap();
@@ -176,7 +195,7 @@ fn claims_and_challenges_on_the_devnode() {
         // a claimer that stops answering loses by timeout
         let mut silent = Claimer::new(clients[3].clone(), claims, m_silent, logger(&lines, "silent"));
         let t = Trace::run(&c.model, c.model_id, plan, &random_inputs(&mut Rng(10), &c.model)).unwrap();
-        let id = silent.claim(tampered(&t, plan.steps.len() - 1)).await.unwrap();
+        let id = silent.claim(tampered(&t, plan.steps.len() - 1), *registry).await.unwrap();
         verifier.tick().await.unwrap();
         advance(&clients[1], 601).await;
         verifier.tick().await.unwrap();
@@ -227,7 +246,7 @@ fn squeezenet_class_cnn_honest_claim_finalizes_on_the_devnode() {
         ];
         let compiled = solc.compile(&sources, &Default::default()).unwrap();
         let mut initcode = compiled["SparseSteps"].initcode.clone();
-        initcode.extend((B256::from(c.model_id), U256::from(plan.steps.len())).abi_encode_params());
+        initcode.extend((B256::from(c.model_id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
         let (registry, _) = clients[0].deploy("SparseSteps", initcode).await.unwrap();
         clients[0].transact(claims, I::registerModelCall { steps: registry }, U256::ZERO).await.unwrap();
         let lines: Lines = Arc::default();
@@ -237,7 +256,7 @@ fn squeezenet_class_cnn_honest_claim_finalizes_on_the_devnode() {
         let mut models = Models::default();
         models.insert(c.model_id, c.model.clone()).unwrap();
         let mut verifier = Verifier::new(clients[1].clone(), claims, models, logger(&lines, "verifier"));
-        let id = claimer.claim(t.clone()).await.unwrap();
+        let id = claimer.claim(t.clone(), registry).await.unwrap();
         verifier.tick().await.unwrap();
         assert_eq!(verifier.counts, (1, 1, 0), "the verifier agrees with the honest claim");
         advance(&clients[0], 3601).await;

@@ -90,6 +90,10 @@ enum Command {
         /// non-zero and write nothing; without data to run the guard on, an error too
         #[arg(long)]
         strict: bool,
+        /// Also write the model's step contracts (the dispute game's one-step re-execution,
+        /// docs/verification.md) into DIR/NAME_steps/, as `solidml steps` does
+        #[arg(long)]
+        steps: bool,
     },
     /// Run an artifact on data; writes one DIR/<output>.npy per model output
     Run {
@@ -275,6 +279,9 @@ enum Command {
         /// The InferenceClaims contract
         #[arg(long)]
         claims: alloy_primitives::Address,
+        /// The model's steps registry (what `solidml game register` printed)
+        #[arg(long)]
+        steps: alloy_primitives::Address,
         #[command(flatten)]
         rpc: verify::Rpc,
         /// Milliseconds between polls of the chain
@@ -317,7 +324,7 @@ fn main() -> Result<()> {
     unsafe { solidml_backends::prepare_environment() };
     let cli = Cli::parse();
     match cli.command {
-        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile, strict } => {
+        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile, strict, steps } => {
             use solidml_compiler::calibrate::CalibrationMethod;
             let method = match calibrate {
                 Calibrate::Minmax => CalibrationMethod::MinMax,
@@ -327,7 +334,7 @@ fn main() -> Result<()> {
                 }
                 Calibrate::Entropy => CalibrationMethod::Entropy,
             };
-            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict })
+            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict, steps })
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
         Command::Precompile { input, models, store, gas_limit, opengradient, backend, gas_schedule, abi } => {
@@ -351,8 +358,8 @@ fn main() -> Result<()> {
             Ok(verify::deploy(&rpc, solidml_agent::GameParams { challenge_window, round_timeout, claim_bond, challenge_bond })?)
         }
         Command::Game(GameCommand::Register { artifact, claims, rpc }) => Ok(verify::register(&rpc, claims, &artifact)?),
-        Command::Claim { artifact, input, sample, claims, rpc, poll_ms } => {
-            Ok(verify::claim(&rpc, claims, &artifact, &input, sample, std::time::Duration::from_millis(poll_ms))?)
+        Command::Claim { artifact, input, sample, claims, steps, rpc, poll_ms } => {
+            Ok(verify::claim(&rpc, claims, steps, &artifact, &input, sample, std::time::Duration::from_millis(poll_ms))?)
         }
         Command::Verifier { claims, models, rpc, poll_ms, once } => {
             Ok(verify::verifier(&rpc, claims, &models, std::time::Duration::from_millis(poll_ms), once)?)
@@ -404,10 +411,11 @@ struct CompileRequest {
     layout: Layout,
     method: solidml_compiler::calibrate::CalibrationMethod,
     strict: bool,
+    steps: bool,
 }
 
 fn compile(req: CompileRequest) -> Result<()> {
-    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, strict } = req;
+    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, strict, steps } = req;
     let (model, out, labels, eval_data) = (model.as_path(), out.as_path(), labels.as_deref(), eval_data.as_slice());
     let built = build::build_model(model, &calibration, name, layout, method)?;
     for w in &built.compiled.warnings {
@@ -432,13 +440,24 @@ fn compile(req: CompileRequest) -> Result<()> {
             build::GuardOutcome::Ran(_) => {}
         }
     }
-    build::write_all(out, &built.files)?;
+    let mut files = built.files.clone();
+    if steps {
+        files.extend(verify::step_files(
+            &built.compiled.model,
+            &built.compiled.model_id,
+            &format!("{}_steps/", built.compiled.model.name),
+        )?);
+    }
+    build::write_all(out, &files)?;
     let compiled = &built.compiled;
     println!("compiled {} → {}", model.display(), out.join(format!("{}.smodel", compiled.model.name)).display());
     if let Some(c) = &built.evm_contract {
         println!("  solidity     {}", out.join(format!("{c}.sol")).display());
     }
     println!("  precompile   {}", out.join(&built.precompile_sibling).display());
+    if steps {
+        println!("  steps        {}", out.join(format!("{}_steps", compiled.model.name)).display());
+    }
     println!("  modelId      0x{}", hex::encode(compiled.model_id));
     println!(
         "  artifact     {} bytes, {} nodes, {} parameters, {} MACs",

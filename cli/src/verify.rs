@@ -96,14 +96,7 @@ pub(crate) fn steps(artifact: &Path, out: &Path, only: &[usize]) -> Result<()> {
             CliError::Usage(format!("step {k} has no contract: the model's steps are 0..{n}, and step 0 (the input) has none")).into()
         );
     }
-    let mut files = vec![];
-    for &k in &wanted {
-        let e = solidml_solidity::steps::emit_step(&l.model, &l.id, &l.plan, k, &Default::default()).map_err(CliError::from)?;
-        files.extend(e.files.into_iter().map(|(p, c)| (p, c.into_bytes())));
-    }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files.dedup_by(|a, b| a.0 == b.0);
-    build::write_all(out, &files)?;
+    build::write_all(out, &emit_steps(&l.model, &l.id, &l.plan, &wanted, "")?)?;
     // the plan per node
     let mut per_node: Vec<(String, usize)> = vec![];
     for s in &l.plan.steps {
@@ -121,6 +114,25 @@ pub(crate) fn steps(artifact: &Path, out: &Path, only: &[usize]) -> Result<()> {
     }
     println!("{} step contract(s) written to {}", wanted.len(), out.display());
     Ok(())
+}
+
+/// The Solidity of steps `wanted`, under `prefix`.
+fn emit_steps(model: &Model, id: &[u8; 32], plan: &Plan, wanted: &[usize], prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![];
+    for &k in wanted {
+        let e = solidml_solidity::steps::emit_step(model, id, plan, k, &Default::default()).map_err(CliError::from)?;
+        files.extend(e.files.into_iter().map(|(p, c)| (format!("{prefix}{p}"), c.into_bytes())));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.dedup_by(|a, b| a.0 == b.0);
+    Ok(files)
+}
+
+/// Every step contract of a model, under `prefix` (`solidml compile --steps`).
+pub(crate) fn step_files(model: &Model, id: &[u8; 32], prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let plan = Plan::of(model).map_err(|e| CliError::Verify(e.to_string()))?;
+    let all: Vec<usize> = (1..plan.steps.len()).collect();
+    emit_steps(model, id, &plan, &all, prefix)
 }
 
 /// `solidml game deploy`.
@@ -147,7 +159,15 @@ pub(crate) fn register(rpc: &Rpc, claims: Address, artifact: &Path) -> Result<()
 }
 
 /// `solidml claim`: post one claim and defend it until it is final or rejected.
-pub(crate) fn claim(rpc: &Rpc, claims: Address, artifact: &Path, inputs: &[PathBuf], sample: usize, poll: Duration) -> Result<()> {
+pub(crate) fn claim(
+    rpc: &Rpc,
+    claims: Address,
+    steps: Address,
+    artifact: &Path,
+    inputs: &[PathBuf],
+    sample: usize,
+    poll: Duration,
+) -> Result<()> {
     let l = load(artifact)?;
     let t = trace_of(&l, inputs, sample)?;
     runtime()?.block_on(async {
@@ -155,7 +175,7 @@ pub(crate) fn claim(rpc: &Rpc, claims: Address, artifact: &Path, inputs: &[PathB
         let mut models = Models::default();
         models.insert(l.id, l.model.clone()).map_err(agent)?;
         let mut claimer = Claimer::new(c, claims, models, log());
-        let id = claimer.claim(t).await.map_err(agent)?;
+        let id = claimer.claim(t, steps).await.map_err(agent)?;
         println!("{id}");
         while claimer.tick().await.map_err(agent)? {
             tokio::time::sleep(poll).await;

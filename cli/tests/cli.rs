@@ -288,3 +288,50 @@ fn the_jit_backend_runs_like_the_reference() {
         assert!(a == b && !a.is_empty(), "{f:?} differs between --backend cpu and --backend jit");
     }
 }
+
+#[test]
+fn trace_and_steps_of_the_digits_mlp() {
+    let dir = tmp("trace");
+    let (ok, _, err) = compile_digits_mlp(&dir, "o");
+    assert!(ok, "{err}");
+    std::fs::write(dir.join("x.json"), format!("[[{}]]", vec!["3"; 64].join(","))).unwrap();
+    // the plan and the step contracts
+    let (ok, out, err) = solidml(&["steps", "o/digits_mlp.smodel", "-o", "s"], &dir);
+    assert!(ok, "{err}");
+    snapshot("steps_digits_mlp.txt", &out);
+    let sols =
+        std::fs::read_dir(dir.join("s")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".sol")).count();
+    assert_eq!(sols, 8, "one contract per step after the input");
+    let step1 = std::fs::read_to_string(dir.join("s/digits_mlp_step1.sol")).unwrap();
+    assert!(step1.contains("uint256 public constant STEP = 1;") && step1.contains("function runStep(bytes[] calldata leaves)"), "{step1}");
+    // a trace: its file, its root
+    let (ok, out, err) = solidml(&["trace", "o/digits_mlp.smodel", "--input", "x.json", "-o", "t.trace"], &dir);
+    assert!(ok, "{err}");
+    assert!(out.contains("steps      9 (") && out.contains("4 rounds of bisection") && out.contains("root       0x"), "{out}");
+    assert_eq!(&std::fs::read(dir.join("t.trace")).unwrap()[..8], b"SOLIDMLT");
+    // the same trace twice: the same root
+    let (_, again, _) = solidml(&["trace", "o/digits_mlp.smodel", "--input", "x.json", "-o", "t2.trace"], &dir);
+    let root = |s: &str| s.lines().find(|l| l.starts_with("root")).unwrap().to_string();
+    assert_eq!(root(&out), root(&again));
+    // bad requests
+    let (ok, _, err) = solidml(&["steps", "o/digits_mlp.smodel", "--step", "0"], &dir);
+    assert!(!ok && err.contains("step 0 has no contract"), "{err}");
+    let (ok, _, err) = solidml(&["trace", "o/digits_mlp.smodel", "--input", "x.json", "--sample", "3"], &dir);
+    assert!(!ok && err.contains("sample 3 asked, the input holds 1"), "{err}");
+    // compile --steps writes them beside the model
+    let (ok, out, err) = solidml(
+        &[
+            "compile",
+            repo().join("examples/models/digits_mlp.onnx").to_str().unwrap(),
+            "--calibration",
+            repo().join("examples/models/digits_calib.npy").to_str().unwrap(),
+            "-o",
+            "with_steps",
+            "--steps",
+        ],
+        &dir,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("steps        with_steps/digits_mlp_steps"), "{out}");
+    assert!(dir.join("with_steps/digits_mlp_steps/digits_mlp_step8.sol").exists());
+}

@@ -63,7 +63,7 @@ contract InferenceClaimsTest {
     function setUp() public {
         vm.warp(1000);
         game = new InferenceClaims(WINDOW, ROUND, CLAIM_BOND, CHALLENGE_BOND);
-        steps = new SolidMLSteps(ID, 5);
+        steps = new SolidMLSteps(ID, 5, 4);
         ISolidMLStep[] memory s = new ISolidMLStep[](4);
         for (uint256 k = 1; k <= 4; ++k) {
             s[k - 1] = new ToyStep(ID, k);
@@ -90,10 +90,15 @@ contract InferenceClaimsTest {
     }
 
     /// levels[0]: 8 leaves, levels[3]: the root.
-    function _tree(bytes[] memory o) internal view returns (bytes32[][] memory lv) {
+    function _tree(bytes[] memory o) internal view returns (bytes32[][] memory) {
+        bytes32[] memory leaves = new bytes32[](8);
+        for (uint256 k; k < o.length; ++k) leaves[k] = game.leafOf(keccak256(o[k]));
+        return _treeOf(leaves);
+    }
+
+    function _treeOf(bytes32[] memory leaves) internal view returns (bytes32[][] memory lv) {
         lv = new bytes32[][](4);
-        lv[0] = new bytes32[](8);
-        for (uint256 k; k < o.length; ++k) lv[0][k] = game.leafOf(keccak256(o[k]));
+        lv[0] = leaves;
         for (uint256 l = 1; l <= 3; ++l) {
             lv[l] = new bytes32[](8 >> l);
             for (uint256 i; i < lv[l].length; ++i) lv[l][i] = game.nodeOf(lv[l - 1][2 * i], lv[l - 1][2 * i + 1]);
@@ -107,20 +112,28 @@ contract InferenceClaimsTest {
 
     function _claim(bytes[] memory o, bytes32[][] memory lv) internal returns (uint256) {
         vm.prank(CLAIMER);
-        return game.claim{value: CLAIM_BOND}(ID, keccak256(o[0]), o[4], lv[3][0], _proof(lv, 0, 3), _proof(lv, 4, 3));
+        return game.claim{value: CLAIM_BOND}(steps, keccak256(o[0]), o[4], lv[3][0], _proof(lv, 0, 3), _proof(lv, 4, 3));
     }
 
     function _challenge(uint256 claimId, bytes32[][] memory lv) internal returns (uint256) {
-        vm.prank(CHALLENGER);
+        return _challengeAs(CHALLENGER, claimId, lv);
+    }
+
+    function _challengeAs(address who, uint256 claimId, bytes32[][] memory lv) internal returns (uint256) {
+        vm.prank(who);
         return game.challenge{value: CHALLENGE_BOND}(claimId, lv[3][0]);
     }
 
     /// Play every bisection round from both trees; returns the step reached.
     function _bisect(uint256 g, bytes32[][] memory mine, bytes32[][] memory theirs) internal returns (uint256 index) {
+        return _bisectAs(CHALLENGER, g, mine, theirs);
+    }
+
+    function _bisectAs(address who, uint256 g, bytes32[][] memory mine, bytes32[][] memory theirs) internal returns (uint256 index) {
         for (uint256 level = 3; level >= 1; --level) {
             vm.prank(CLAIMER);
             game.revealClaimer(g, mine[level - 1][2 * index], mine[level - 1][2 * index + 1]);
-            vm.prank(CHALLENGER);
+            vm.prank(who);
             game.revealChallenger(g, theirs[level - 1][2 * index], theirs[level - 1][2 * index + 1]);
             index = game.games(g).index;
         }
@@ -176,7 +189,8 @@ contract InferenceClaimsTest {
         _prove(g, k, honest, _tree(honest));
         require(game.games(g).winner == CHALLENGER, "challenger wins");
         require(game.claims(c).status == InferenceClaims.Status.Rejected, "rejected");
-        require(game.balanceOf(CHALLENGER) == CHALLENGE_BOND + CLAIM_BOND, "bonds");
+        require(game.balanceOf(CHALLENGER) == CHALLENGE_BOND + CLAIM_BOND / 2, "bonds: half the claim bond");
+        require(game.burned() == CLAIM_BOND / 2, "the other half burned");
     }
 
     function test_a_wrong_intermediate_chunk_loses_at_that_step() public {
@@ -197,16 +211,20 @@ contract InferenceClaimsTest {
         bytes[] memory bad = _outputs(INPUT);
         bad[3] = hex"00000000";
         uint256 c = _claim(honest, _tree(honest));
-        // the claimer proves the step itself
+        // two challengers, two games in parallel on one claim
+        address second = address(0xC4A2);
+        vm.deal(second, 1 ether);
         uint256 g = _challenge(c, _tree(bad));
+        uint256 g2 = _challengeAs(second, c, _tree(bad));
+        require(game.claims(c).openGames == 2, "two open games");
+        // the claimer proves the first game's step itself
         uint256 k = _bisect(g, _tree(honest), _tree(bad));
         require(k == 3, "step 3");
         vm.prank(CLAIMER);
         _prove(g, k, honest, _tree(honest));
         require(game.games(g).winner == CLAIMER, "claimer wins");
-        // a second dishonest challenger never proves: the claimer wins by timeout
-        uint256 g2 = _challenge(c, _tree(bad));
-        _bisect(g2, _tree(honest), _tree(bad));
+        // the second challenger never proves: the claimer wins by timeout
+        _bisectAs(second, g2, _tree(honest), _tree(bad));
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.DeadlineNotReached.selector, g2, 1000 + ROUND));
         game.timeout(g2);
         vm.warp(1001 + ROUND);
@@ -240,22 +258,27 @@ contract InferenceClaimsTest {
         bytes32 root = lv[3][0];
         // a claim for an unknown model
         vm.prank(CLAIMER);
-        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.UnknownModel.selector, bytes32(0)));
-        game.claim{value: CLAIM_BOND}(bytes32(0), keccak256(INPUT), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.UnknownModel.selector, address(0)));
+        game.claim{value: CLAIM_BOND}(SolidMLSteps(address(0)), keccak256(INPUT), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
         // an input nobody posted
         vm.prank(CLAIMER);
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.InputNotPosted.selector, keccak256("x")));
-        game.claim{value: CLAIM_BOND}(ID, keccak256("x"), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
+        game.claim{value: CLAIM_BOND}(steps, keccak256("x"), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
+        // an input of the wrong length
+        game.postInput(hex"010203");
+        vm.prank(CLAIMER);
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.InputLength.selector, 4, 3));
+        game.claim{value: CLAIM_BOND}(steps, keccak256(hex"010203"), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
         // wrong bond, wrong input and output paths
         vm.prank(CLAIMER);
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.WrongBond.selector, CLAIM_BOND, 1));
-        game.claim{value: 1}(ID, keccak256(INPUT), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
+        game.claim{value: 1}(steps, keccak256(INPUT), o[4], root, _proof(lv, 0, 3), _proof(lv, 4, 3));
         vm.prank(CLAIMER);
         vm.expectRevert(InferenceClaims.BadInputProof.selector);
-        game.claim{value: CLAIM_BOND}(ID, keccak256(INPUT), o[4], root, _proof(lv, 1, 3), _proof(lv, 4, 3));
+        game.claim{value: CLAIM_BOND}(steps, keccak256(INPUT), o[4], root, _proof(lv, 1, 3), _proof(lv, 4, 3));
         vm.prank(CLAIMER);
         vm.expectRevert(InferenceClaims.BadOutputProof.selector);
-        game.claim{value: CLAIM_BOND}(ID, keccak256(INPUT), o[3], root, _proof(lv, 0, 3), _proof(lv, 3, 3));
+        game.claim{value: CLAIM_BOND}(steps, keccak256(INPUT), o[3], root, _proof(lv, 0, 3), _proof(lv, 3, 3));
         uint256 c = _claim(o, lv);
         // the same root is no challenge
         vm.prank(CHALLENGER);
@@ -296,9 +319,9 @@ contract InferenceClaimsTest {
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.ChallengeWindowClosed.selector, c, 1000 + WINDOW));
         game.challenge{value: CHALLENGE_BOND}(c, bytes32(uint256(7)));
         // registering twice, or with missing steps
-        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.ModelExists.selector, ID));
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.ModelExists.selector, address(steps)));
         game.registerModel(steps);
-        SolidMLSteps incomplete = new SolidMLSteps(keccak256("other"), 5);
+        SolidMLSteps incomplete = new SolidMLSteps(keccak256("other"), 5, 4);
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.StepsIncomplete.selector, keccak256("other")));
         game.registerModel(incomplete);
         // the registry checks each step contract
@@ -306,5 +329,75 @@ contract InferenceClaimsTest {
         wrong[0] = steps.step(2);
         vm.expectRevert(abi.encodeWithSelector(SolidMLSteps.WrongStep.selector, 1, address(wrong[0])));
         incomplete.add(wrong);
+    }
+
+    function test_a_wrong_input_leaf_or_padding_leaf_in_a_challenge_loses() public {
+        bytes[] memory o = _outputs(INPUT);
+        bytes32[][] memory lv = _tree(o);
+        uint256 c = _claim(o, lv);
+        // the challenger's tree disagrees at leaf 0 (the input): no step runs, the claim decides
+        bytes32[] memory leaves = new bytes32[](8);
+        for (uint256 k; k < 8; ++k) leaves[k] = lv[0][k];
+        leaves[0] = bytes32(uint256(1));
+        bytes32[][] memory wrong0 = _treeOf(leaves);
+        uint256 g = _challenge(c, wrong0);
+        require(_bisect(g, lv, wrong0) == 0, "leaf 0");
+        _prove(g, 0, o, lv);
+        require(game.games(g).winner == CLAIMER, "the input leaf is the claim's");
+        // a non-zero leaf past the plan: the correct one is zero
+        leaves[0] = lv[0][0];
+        leaves[6] = bytes32(uint256(7));
+        bytes32[][] memory wrong6 = _treeOf(leaves);
+        g = _challenge(c, wrong6);
+        require(_bisect(g, lv, wrong6) == 6, "leaf 6");
+        _prove(g, 6, o, lv);
+        require(game.games(g).winner == CLAIMER, "padding leaves are zero");
+    }
+
+    function test_a_challenger_that_stops_answering_loses_and_late_moves_are_refused() public {
+        bytes[] memory o = _outputs(INPUT);
+        bytes32[][] memory lv = _tree(o);
+        uint256 c = _claim(o, lv);
+        bytes[] memory bad = _outputs(INPUT);
+        bad[3] = hex"00000000";
+        bytes32[][] memory theirs = _tree(bad);
+        uint256 g = _challenge(c, theirs);
+        vm.prank(CLAIMER);
+        game.revealClaimer(g, lv[2][0], lv[2][1]);
+        vm.warp(1001 + ROUND);
+        vm.prank(CHALLENGER);
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.DeadlinePassed.selector, g, 1000 + ROUND));
+        game.revealChallenger(g, theirs[2][0], theirs[2][1]);
+        game.timeout(g);
+        require(game.games(g).winner == CLAIMER, "the claimer wins by timeout");
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.GameIsOver.selector, g));
+        game.timeout(g);
+    }
+
+    function test_open_games_on_a_rejected_claim_are_abandoned_by_their_challengers_only() public {
+        bytes[] memory honest = _outputs(INPUT);
+        bytes[] memory bad = _outputs(INPUT);
+        bad[2] = hex"ffffffff";
+        uint256 c = _claim(bad, _tree(bad));
+        address second = address(0xC4A2);
+        vm.deal(second, 1 ether);
+        uint256 g = _challenge(c, _tree(honest));
+        uint256 g2 = _challengeAs(second, c, _tree(honest));
+        // abandoning needs a rejected claim
+        vm.prank(second);
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.NotAbandonable.selector, g2));
+        game.abandon(g2);
+        _prove(g, _bisect(g, _tree(bad), _tree(honest)), honest, _tree(honest));
+        require(game.claims(c).status == InferenceClaims.Status.Rejected, "rejected");
+        // only the game's challenger takes its bond back
+        vm.prank(CHALLENGER);
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.NotAbandonable.selector, g2));
+        game.abandon(g2);
+        vm.prank(second);
+        game.abandon(g2);
+        require(game.balanceOf(second) == CHALLENGE_BOND && game.claims(c).openGames == 0, "bond back");
+        vm.prank(second);
+        vm.expectRevert(abi.encodeWithSelector(InferenceClaims.GameIsOver.selector, g2));
+        game.abandon(g2);
     }
 }

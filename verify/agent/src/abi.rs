@@ -13,6 +13,7 @@ sol! {
     #[derive(Debug, PartialEq)]
     interface IInferenceClaims {
         struct Claim {
+            address steps;
             bytes32 modelId;
             bytes32 inputHash;
             bytes32 outputHash;
@@ -36,13 +37,14 @@ sol! {
             address winner;
         }
         event InputPosted(bytes32 indexed inputHash, bytes input);
-        event Claimed(uint256 indexed claimId, bytes32 indexed modelId, bytes32 inputHash, bytes output, bytes32 root, address claimer);
+        event Claimed(uint256 indexed claimId, bytes32 indexed modelId, address steps, bytes32 inputHash, bytes output, bytes32 root, address claimer);
         event Challenged(uint256 indexed claimId, uint256 indexed gameId, address challenger, bytes32 root);
 
-        error UnknownModel(bytes32 modelId);
-        error ModelExists(bytes32 modelId);
+        error UnknownModel(address steps);
+        error ModelExists(address steps);
         error StepsIncomplete(bytes32 modelId);
         error InputNotPosted(bytes32 inputHash);
+        error InputLength(uint256 expected, uint256 got);
         error WrongBond(uint256 expected, uint256 got);
         error BadInputProof();
         error BadOutputProof();
@@ -60,17 +62,19 @@ sol! {
         error BadLeafProof(uint256 position, uint256 leaf);
         error LeafCount(uint256 expected, uint256 got);
         error DeadlineNotReached(uint256 gameId, uint256 deadline);
+        error DeadlinePassed(uint256 gameId, uint256 deadline);
+        error NotAbandonable(uint256 gameId);
         error GameIsOver(uint256 gameId);
         error NotFinal(uint256 claimId);
         error NothingToWithdraw();
 
         function claimBond() external view returns (uint256);
         function challengeBond() external view returns (uint256);
-        function models(bytes32 modelId) external view returns (address steps, uint64 stepCount, uint8 depth);
+        function models(address steps) external view returns (bytes32 modelId, uint64 stepCount, uint64 inputBytes, uint8 depth);
         function registerModel(address steps) external;
         function postInput(bytes input) external returns (bytes32);
         function inputPosted(bytes32 inputHash) external view returns (bool);
-        function claim(bytes32 modelId, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) external payable returns (uint256);
+        function claim(address steps, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) external payable returns (uint256);
         function claims(uint256 claimId) external view returns (Claim memory);
         function claimCount() external view returns (uint256);
         function finalize(uint256 claimId) external;
@@ -83,6 +87,7 @@ sol! {
         function proveStep(uint256 gameId, uint256 step, bytes[] leaves, bytes32[][] proofs) external;
         function timeout(uint256 gameId) external;
         function withdraw() external;
+        function abandon(uint256 gameId) external;
         function balanceOf(address who) external view returns (uint256);
     }
 
@@ -95,6 +100,17 @@ sol! {
         error NoSuchStep(uint256 step);
         function add(address[] next) external;
         function complete() external view returns (bool);
+        function MODEL_ID() external view returns (bytes32);
+        function STEP_COUNT() external view returns (uint256);
+        function INPUT_BYTES() external view returns (uint256);
+        function step(uint256 k) external view returns (address);
+    }
+
+    /// One step contract, as the agent checks it.
+    #[derive(Debug, PartialEq)]
+    interface ISolidMLStep {
+        function reads() external view returns (uint256[] memory);
+        function runStep(bytes[] leaves) external view returns (bytes memory);
     }
 }
 

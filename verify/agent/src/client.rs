@@ -6,7 +6,7 @@
 use alloy_network::{EthereumWallet, TransactionBuilder};
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
-use alloy_rpc_types_eth::{Filter, Log, TransactionRequest};
+use alloy_rpc_types_eth::{Filter, Log, TransactionReceipt, TransactionRequest};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolInterface};
 
@@ -96,6 +96,12 @@ impl Client {
     /// the created address (creations) and the gas used. A revert is reported with the
     /// contract's named error.
     pub async fn send(&self, what: &str, to: Option<Address>, data: Vec<u8>, value: U256) -> Result<(Option<Address>, u64)> {
+        let r = self.send_receipt(what, to, data, value).await?;
+        Ok((r.contract_address, r.gas_used))
+    }
+
+    /// [`Client::send`], returning the whole receipt (its logs: the ids a call created).
+    pub async fn send_receipt(&self, what: &str, to: Option<Address>, data: Vec<u8>, value: U256) -> Result<TransactionReceipt> {
         let tx = self.request(to, data, value);
         // a dry run first: a revert gives its reason here
         if let Err(e) = self.provider.call(tx.clone()).await {
@@ -109,7 +115,20 @@ impl Client {
         if !receipt.status() {
             return Err(AgentError::Reverted { what: what.into(), reason: format!("transaction {} failed", receipt.transaction_hash) });
         }
-        Ok((receipt.contract_address, receipt.gas_used))
+        Ok(receipt)
+    }
+
+    /// Estimated gas of `data` sent to `to` (a revert comes back as its named error).
+    pub async fn estimate(&self, what: &str, to: Address, data: Vec<u8>) -> Result<u64> {
+        self.provider.estimate_gas(self.request(Some(to), data, U256::ZERO)).await.map_err(|e| match revert_data(&e) {
+            Some(d) => AgentError::Reverted { what: what.into(), reason: decode_revert(&d) },
+            None => AgentError::Rpc(format!("{what}: {e}")),
+        })
+    }
+
+    /// The runtime code at `a`.
+    pub async fn code(&self, a: Address) -> Result<Bytes> {
+        self.provider.get_code_at(a).await.map_err(|e| AgentError::Rpc(format!("eth_getCode: {e}")))
     }
 
     /// Send `call` to `to`.

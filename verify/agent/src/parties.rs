@@ -58,6 +58,21 @@ fn step_words(models: &Models, id: &[u8; 32], k: usize) -> String {
     }
 }
 
+/// Reverts that only mean the other side (or anyone) moved first: the state is read again on
+/// the next tick.
+const BENIGN: &[&str] = &["GameIsOver", "NotProofPhase", "DeadlineNotReached", "DeadlinePassed", "NotYourTurn", "ClaimNotPending"];
+
+/// `r`, with a benign revert logged and turned into `Ok(None)`.
+fn tolerate<T>(r: Result<T>, log: &Log, what: &str) -> Result<Option<T>> {
+    match r {
+        Err(AgentError::Reverted { reason, .. }) if BENIGN.iter().any(|b| reason.starts_with(b)) => {
+            log(&format!("{what}: {reason}; the state moved on, read again next tick"));
+            Ok(None)
+        }
+        r => r.map(Some),
+    }
+}
+
 /// One side of a game, as seen from the chain.
 struct Side<'a> {
     client: &'a Client,
@@ -87,17 +102,19 @@ async fn play(side: &Side<'_>, game_id: U256, trace: &Trace, now: u64) -> Result
         t if (t == turn::CLAIMER) == as_claimer && t != turn::PROOF => {
             let level = u32::from(g.level);
             let (l, r) = trace.tree.children(level, g.index as usize);
-            if as_claimer {
-                client.transact(claims, I::revealClaimerCall { gameId: game_id, left: h(&l), right: h(&r) }, U256::ZERO).await?;
+            let sent = if as_claimer {
+                client.transact(claims, I::revealClaimerCall { gameId: game_id, left: h(&l), right: h(&r) }, U256::ZERO).await
             } else {
-                client.transact(claims, I::revealChallengerCall { gameId: game_id, left: h(&l), right: h(&r) }, U256::ZERO).await?;
+                client.transact(claims, I::revealChallengerCall { gameId: game_id, left: h(&l), right: h(&r) }, U256::ZERO).await
+            };
+            if tolerate(sent, log, &format!("game {game_id}: reveal"))?.is_none() {
+                return Ok(false);
             }
             log(&format!("game {game_id}: {side} revealed level {level} (node {} of {})", g.index, 1u64 << (trace.tree.depth() - level)));
         }
         turn::PROOF => {
             let c = client.view(claims, I::claimsCall { claimId: g.claimId }).await?;
-            let (m, plan) = models.get(&c.modelId.0).ok_or_else(|| AgentError::Model("a game over an unknown model".into()))?;
-            let _ = m;
+            let (_, plan) = models.get(&c.modelId.0).ok_or_else(|| AgentError::Model("a game over an unknown model".into()))?;
             let k = g.index as usize;
             let (leaves, proofs) = trace.step_proof(plan, k);
             let call = I::proveStepCall {
@@ -106,11 +123,21 @@ async fn play(side: &Side<'_>, game_id: U256, trace: &Trace, now: u64) -> Result
                 leaves: leaves.into_iter().map(Bytes::from).collect(),
                 proofs: proofs.iter().map(|p| p.iter().map(h).collect()).collect(),
             };
-            let gas = client.transact(claims, call, U256::ZERO).await?;
+            let Some(gas) = tolerate(client.transact(claims, call, U256::ZERO).await, log, &format!("game {game_id}: proof"))? else {
+                return Ok(false);
+            };
             log(&format!("game {game_id}: {side} proved {} in the EVM ({gas} gas)", step_words(models, &c.modelId.0, k)));
         }
         _ if now > g.deadline => {
-            client.transact(claims, I::timeoutCall { gameId: game_id }, U256::ZERO).await?;
+            if tolerate(
+                client.transact(claims, I::timeoutCall { gameId: game_id }, U256::ZERO).await,
+                log,
+                &format!("game {game_id}: timeout"),
+            )?
+            .is_none()
+            {
+                return Ok(false);
+            }
             log(&format!("game {game_id}: the opponent missed its deadline; the {side} ended the game"));
         }
         _ => {}
@@ -141,7 +168,7 @@ impl Claimer {
 
     /// Post `trace`'s input (unless posted) and claim its output with its root and the bond.
     /// Honest claimers pass the trace of their own run ([`Trace::run_packed`]).
-    pub async fn claim(&mut self, trace: Trace) -> Result<U256> {
+    pub async fn claim(&mut self, trace: Trace, steps: Address) -> Result<U256> {
         let id = trace.file.model_id;
         let (_, plan) = self.models.get(&id).ok_or_else(|| AgentError::Model(format!("model 0x{} is not loaded", hex::encode(id))))?;
         let n = plan.steps.len();
@@ -153,15 +180,23 @@ impl Claimer {
         let bond = self.client.view(self.claims, I::claimBondCall {}).await?;
         let depth = trace.tree.depth();
         let call = I::claimCall {
-            modelId: B256::from(id),
+            steps,
             inputHash: input_hash,
             output: Bytes::from(trace.output().to_vec()),
             root: h(&trace.root()),
             inputProof: trace.tree.proof(0, depth).iter().map(h).collect(),
             outputProof: trace.tree.proof(n - 1, depth).iter().map(h).collect(),
         };
-        let claim_id = self.client.simulate(self.claims, call.clone(), bond).await?;
-        let _ = self.client.send("claim", Some(self.claims), alloy_sol_types::SolCall::abi_encode(&call), bond).await?;
+        let receipt = self.client.send_receipt("claim", Some(self.claims), alloy_sol_types::SolCall::abi_encode(&call), bond).await?;
+        // the id from the receipt's event (another claim may land in between)
+        let claim_id = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter_map(|l| I::Claimed::decode_log_data(l.data()).ok())
+            .find(|e| e.claimer == self.client.from)
+            .map(|e| e.claimId)
+            .ok_or_else(|| AgentError::Rpc("claim: no Claimed event in the receipt".into()))?;
         (self.log)(&format!(
             "claim {claim_id}: model 0x{}, input 0x{}…, output {} bytes, root 0x{} ({n} steps, {depth} rounds at most)",
             hex::encode(id),
@@ -215,8 +250,10 @@ impl Claimer {
                 }
                 status::FINAL => done.push(claim_id),
                 _ if now > c.deadline && c.openGames == 0 => {
-                    self.client.transact(self.claims, I::finalizeCall { claimId: claim_id }, U256::ZERO).await?;
-                    (self.log)(&format!("claim {claim_id}: final"));
+                    let sent = self.client.transact(self.claims, I::finalizeCall { claimId: claim_id }, U256::ZERO).await;
+                    if tolerate(sent, &*self.log, &format!("claim {claim_id}: finalize"))?.is_some() {
+                        (self.log)(&format!("claim {claim_id}: final"));
+                    }
                     done.push(claim_id);
                 }
                 _ => {}
@@ -241,6 +278,8 @@ pub struct Verifier {
     games: BTreeMap<U256, Trace>,
     next_block: u64,
     log: Box<Log>,
+    /// Steps registries found faithful to their model's plan.
+    faithful: Vec<Address>,
     /// Claims examined, agreed with, challenged (for reports).
     pub counts: (usize, usize, usize),
 }
@@ -248,7 +287,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier sending through `client`, watching `InferenceClaims` at `claims`.
     pub fn new(client: Client, claims: Address, models: Models, log: Box<Log>) -> Verifier {
-        Verifier { client, claims, models, games: BTreeMap::new(), next_block: 0, log, counts: (0, 0, 0) }
+        Verifier { client, claims, models, games: BTreeMap::new(), next_block: 0, log, faithful: vec![], counts: (0, 0, 0) }
     }
 
     /// Challenge claim `claim_id` with `trace` and play it from then on (the honest path
@@ -256,8 +295,16 @@ impl Verifier {
     pub async fn challenge_with(&mut self, claim_id: U256, trace: Trace) -> Result<U256> {
         let bond = self.client.view(self.claims, I::challengeBondCall {}).await?;
         let call = I::challengeCall { claimId: claim_id, root: h(&trace.root()) };
-        let game = self.client.simulate(self.claims, call.clone(), bond).await?;
-        self.client.send("challenge", Some(self.claims), alloy_sol_types::SolCall::abi_encode(&call), bond).await?;
+        let receipt = self.client.send_receipt("challenge", Some(self.claims), alloy_sol_types::SolCall::abi_encode(&call), bond).await?;
+        // the id from the receipt's event (other challenges may land in between)
+        let game = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter_map(|l| I::Challenged::decode_log_data(l.data()).ok())
+            .find(|e| e.challenger == self.client.from)
+            .map(|e| e.gameId)
+            .ok_or_else(|| AgentError::Rpc("challenge: no Challenged event in the receipt".into()))?;
         self.games.insert(game, trace);
         Ok(game)
     }
@@ -285,6 +332,46 @@ impl Verifier {
             self.games.remove(g);
         });
         Ok(!self.games.is_empty())
+    }
+
+    /// Whether the steps registry `steps` is the plan's: the model, the step count, the input
+    /// length, and each step contract reading the plan's leaves (checked once per registry).
+    /// (The step contracts' code itself is what `solidml steps` generates; comparing it is the
+    /// registrant's and the consumers' check: docs/verification.md.)
+    async fn faithful(
+        c: &Client,
+        known: &mut Vec<Address>,
+        steps: Address,
+        id: [u8; 32],
+        plan: &Plan,
+    ) -> Result<std::result::Result<(), String>> {
+        if known.contains(&steps) {
+            return Ok(Ok(()));
+        }
+        use crate::abi::{ISolidMLStep as S, ISolidMLStepsRegistry as R};
+        let bad = |why: String| Ok(Err(why));
+        let Ok(model_id) = c.view(steps, R::MODEL_IDCall {}).await else { return bad("not a steps registry".into()) };
+        if model_id.0 != id {
+            return bad(format!("model 0x{}", hex::encode(model_id)));
+        }
+        let n = c.view(steps, R::STEP_COUNTCall {}).await?;
+        if n != U256::from(plan.steps.len()) {
+            return bad(format!("{n} steps, the plan has {}", plan.steps.len()));
+        }
+        let input = c.view(steps, R::INPUT_BYTESCall {}).await?;
+        if input != U256::from(plan.steps[0].len()) {
+            return bad(format!("inputs of {input} bytes, the model's are {}", plan.steps[0].len()));
+        }
+        for k in 1..plan.steps.len() {
+            let Ok(a) = c.view(steps, R::stepCall { k: U256::from(k) }).await else { return bad(format!("no contract for step {k}")) };
+            let want: Vec<U256> = plan.reads(k).into_iter().map(U256::from).collect();
+            match c.view(a, S::readsCall {}).await {
+                Ok(r) if r == want => {}
+                _ => return bad(format!("step {k}'s contract does not read the plan's leaves")),
+            }
+        }
+        known.push(steps);
+        Ok(Ok(()))
     }
 
     async fn examine(&mut self, e: I::Claimed) -> Result<()> {
@@ -324,6 +411,13 @@ impl Verifier {
             return Ok(());
         }
         let why = if trace.output() == &e.output[..] { "the output agrees, the trace does not" } else { "the output differs" };
+        if let Err(reason) = Self::faithful(&self.client, &mut self.faithful, e.steps, id, plan).await? {
+            (self.log)(&format!(
+                "claim {}: {why}, but its steps registry {} is not this model's ({reason}): not challenged; trust no claim on that registry",
+                e.claimId, e.steps
+            ));
+            return Ok(());
+        }
         let game = self.challenge_with(e.claimId, trace).await?;
         self.counts.2 += 1;
         (self.log)(&format!("claim {}: {why}; challenged (game {game})", e.claimId));

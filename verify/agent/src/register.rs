@@ -3,14 +3,14 @@
 //! model's registration.
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolValue;
+use alloy_sol_types::{SolCall, SolValue};
 use solidml_solidity::{SolidityOptions, solc::Solc, steps};
 use solidml_spec::Model;
 use solidml_trace::Plan;
 
 use crate::{
     AgentError, Log,
-    abi::{IInferenceClaims, INFERENCE_CLAIMS_SOL, ISolidMLStepsRegistry, SOLIDML_STEPS_SOL},
+    abi::{IInferenceClaims, INFERENCE_CLAIMS_SOL, ISolidMLStep, ISolidMLStepsRegistry, SOLIDML_STEPS_SOL},
     client::Client,
 };
 
@@ -33,6 +33,9 @@ pub struct GameParams {
 const BATCH: usize = 12;
 /// Step contracts added to the registry per transaction.
 const ADD_BATCH: usize = 200;
+/// Most gas a step's `runStep` may take: a one-step proof adds the leaves' proofs and the
+/// game's own work (≈ 0.1–1.2M gas measured) and must stay under 10M.
+pub const MAX_STEP_GAS: u64 = 8_500_000;
 
 fn compile(
     solc: &Solc,
@@ -98,9 +101,28 @@ pub async fn register_model(
         k += batch.len();
         log(&format!("  step contracts {}/{} deployed", k - 1, n - 1));
     }
+    // every step within one call's gas, measured on a trace of zero inputs
+    match solidml_trace::Trace::run_packed(model, id, plan, &vec![0u8; plan.steps[0].len()]) {
+        Ok(trace) => {
+            let mut worst = (0, 0);
+            for (k, &a) in (1..n).zip(&addresses) {
+                let leaves = trace.step_proof(plan, k).0.into_iter().map(alloy_primitives::Bytes::from).collect();
+                let gas = client.estimate(&format!("step {k}"), a, ISolidMLStep::runStepCall { leaves }.abi_encode()).await?;
+                worst = worst.max((gas, k));
+                if gas > MAX_STEP_GAS {
+                    return Err(AgentError::Model(format!(
+                        "step {k} ({}) takes {gas} gas, over the {MAX_STEP_GAS} a one-step proof allows: the model cannot be disputed; not registered",
+                        steps::describe(model, plan, k)
+                    )));
+                }
+            }
+            log(&format!("every step re-executes within one call: the most expensive, step {}, takes {} gas", worst.1, worst.0));
+        }
+        Err(e) => log(&format!("warning: the step gas is not checked (zero inputs do not run: {e})")),
+    }
     let c = compile(solc, vec![("SolidMLSteps.sol".into(), SOLIDML_STEPS_SOL.into())])?;
     let mut initcode = c["SolidMLSteps"].initcode.clone();
-    initcode.extend((B256::from(id), U256::from(n)).abi_encode_params());
+    initcode.extend((B256::from(id), U256::from(n), U256::from(plan.steps[0].len())).abi_encode_params());
     let (registry, g) = client.deploy("SolidMLSteps", initcode).await?;
     gas += g;
     for chunk in addresses.chunks(ADD_BATCH) {
