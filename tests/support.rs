@@ -411,7 +411,7 @@ pub fn single_op_model(
 /// generated into `dir` with the Python env `py`, and compiled.
 pub fn squeezenet(py: &std::path::Path, dir: &std::path::Path) -> solidml_compiler::Compiled {
     let script = repo().join("examples/models/make_squeezenet.py");
-    let status = std::process::Command::new(py).arg(&script).arg(&dir).arg("--calib").arg("2").status().expect("run make_squeezenet.py");
+    let status = std::process::Command::new(py).arg(&script).arg(dir).arg("--calib").arg("2").status().expect("run make_squeezenet.py");
     assert!(status.success(), "{} failed: {status}", script.display());
     let calib = ArrayD::<f32>::read_npy(&std::fs::read(dir.join("squeezenet_calib.npy")).unwrap()[..]).unwrap();
     solidml_compiler::compile(&dir.join("squeezenet.onnx"), &solidml_compiler::CompileOptions::default().with_calibration(vec![calib]))

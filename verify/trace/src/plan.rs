@@ -25,7 +25,7 @@
 //! a Conv chunk costs its multiply-accumulates plus 6 per input element its im2col gathers
 //! (`positions × C_in read × kernel size`); a pool 24 per window tap; Dense its MACs;
 //! element-wise ops, Lut and Concat 8 per element read, a channel-wise Reduce 32. (Measured on
-//! the SqueezeNet-class CNN's steps in the fast layout: tests/trace_steps.rs.)
+//! the SqueezeNet-class CNN's steps in the fast layout: tests/dispute_game.rs.)
 
 // segments and pieces are lists of byte ranges; one range is a list of one, not a range's items
 #![allow(clippy::single_range_in_vec_init)]
