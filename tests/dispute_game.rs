@@ -14,8 +14,9 @@
 //! The rounds (`depth` = ⌈log2 steps⌉), the gas of each one-step proof and of whole games are
 //! printed. Time (challenge windows, timeouts, finalization) is covered by the forge tests of
 //! `InferenceClaims` and by the devnode test of the verifier. For the SqueezeNet-class CNN
-//! (needs the Python env, as tests/imagenet_cnn.rs), the plan is cut and the first block of
-//! every node is compiled and re-executed: each must be under 10M gas.
+//! (needs the Python env, as tests/imagenet_cnn.rs), the plan is cut and, per node, the chunk
+//! that reads the most is compiled and re-executed in a real one-step proof: each must be under
+//! 10M gas.
 //!
 //! Needs solc (`FOUNDRY_BIN`); fails without it unless `SOLIDML_SKIP` lists `forge`.
 
@@ -31,31 +32,14 @@ use solidml_spec::Model;
 use solidml_tests::{random_spec::random_inputs, *};
 use solidml_trace::{Plan, Trace, merkle::Hash};
 
-sol! {
-    function add(address[] next);
-    function postInput(bytes input) returns (bytes32);
-    function registerModel(address steps);
-    function claim(address steps, bytes32 inputHash, bytes output, bytes32 root, bytes32[] inputProof, bytes32[] outputProof) returns (uint256);
-    function challenge(uint256 claimId, bytes32 root) returns (uint256);
-    function revealClaimer(uint256 gameId, bytes32 left, bytes32 right);
-    function revealChallenger(uint256 gameId, bytes32 left, bytes32 right);
-    function proveStep(uint256 gameId, uint256 step, bytes[] leaves, bytes32[][] proofs);
-    function runStep(bytes[] leaves) returns (bytes);
-    struct Game {
-        uint256 claimId;
-        address challenger;
-        bytes32 claimerNode;
-        bytes32 challengerNode;
-        bytes32 claimerLeft;
-        bytes32 claimerRight;
-        uint64 index;
-        uint8 level;
-        uint8 turn;
-        uint64 deadline;
-        address winner;
-    }
-    function games(uint256 gameId) returns (Game);
-}
+// the game's ABI as the agent declares it
+use solidml_agent::abi::{
+    IInferenceClaims::{
+        challengeCall, claimCall, gamesCall, postInputCall, proveStepCall, registerModelCall, revealChallengerCall, revealClaimerCall,
+    },
+    ISolidMLStep::runStepCall,
+    ISolidMLStepsRegistry::addCall,
+};
 
 /// EIP-2028 calldata gas plus the transaction base: what a transaction adds to the execution
 /// gas `Chain` reports.
@@ -268,17 +252,17 @@ fn squeezenet_class_cnn_steps_fit_one_call() {
     let n = plan.steps.len();
     let inputs = random_inputs(&mut Rng(5), model);
     let honest = Trace::run(model, id, &plan, &inputs).unwrap();
-    // the first chunk of every node (the largest: later ones are cut from what is left), and
-    // the output step
-    let mut picked = vec![];
-    let mut seen = std::collections::BTreeSet::new();
+    // per node, the chunk that reads the most (a middle band of rows reads more input rows
+    // than the bands at the edges, whose padding is free), and the output step
+    let mut largest: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
     for (k, s) in plan.steps.iter().enumerate() {
-        if let solidml_trace::plan::StepKind::Node { node, .. } = s.kind
-            && seen.insert(node)
-        {
-            picked.push(k);
+        if let solidml_trace::plan::StepKind::Node { node, .. } = s.kind {
+            let size = (plan.args_len(k), s.len(), usize::MAX - k);
+            let e = largest.entry(node).or_insert(size);
+            *e = (*e).max(size);
         }
     }
+    let mut picked: Vec<usize> = largest.values().map(|&(_, _, k)| usize::MAX - k).collect();
     picked.push(n - 1);
     let mut batches: Vec<Vec<(String, String)>> = vec![game_sources()];
     batches[0].push(("SparseSteps.sol".into(), SPARSE_STEPS.into()));

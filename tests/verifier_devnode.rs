@@ -103,7 +103,7 @@ fn claims_and_challenges_on_the_devnode() {
             loaded.push((model, c, plan, registry));
         }
         let mut claimer = Claimer::new(clients[0].clone(), claims, m_claimer, logger(&lines, "claimer"));
-        let mut verifier = Verifier::new(clients[1].clone(), claims, m_verifier, logger(&lines, "verifier"));
+        let mut verifier = Verifier::new(clients[1].clone(), claims, m_verifier.clone(), logger(&lines, "verifier"));
         let view = |id: U256| {
             let c = clients[3].clone();
             async move { c.view(claims, I::claimsCall { claimId: id }).await.unwrap() }
@@ -150,21 +150,34 @@ fn claims_and_challenges_on_the_devnode() {
             }
         }
 
+        // a verifier restarted in the middle of a game resumes it (no second challenge, no
+        // second bond) and wins it
+        {
+            let (_, c, plan, registry) = &loaded[1];
+            let t = Trace::run(&c.model, c.model_id, plan, &random_inputs(&mut Rng(12), &c.model)).unwrap();
+            let id = claimer.claim(tampered(&t, 2), *registry).await.unwrap();
+            verifier.tick().await.unwrap();
+            claimer.tick().await.unwrap();
+            verifier.tick().await.unwrap();
+            let games_before = clients[3].view(claims, I::gameCountCall {}).await.unwrap();
+            verifier = Verifier::new(clients[1].clone(), claims, m_verifier.clone(), logger(&lines, "verifier"));
+            settle(&mut claimer, &mut verifier).await;
+            assert_eq!(clients[3].view(claims, I::gameCountCall {}).await.unwrap(), games_before, "no second game");
+            assert_eq!(view(id).await.status, status::REJECTED);
+            assert!(
+                lines
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l.contains(&format!("claim {id}: the output agrees, the trace does not; resuming our game")))
+            );
+        }
+
         // a wrong claim on a registry that is not the model's (no step contracts behind it):
         // the verifier does not bond against a game it could not win, and says so
         {
-            use alloy_primitives::B256;
-            use alloy_sol_types::SolValue;
             let (_, c, plan, _) = &loaded[0];
-            let sources = vec![
-                ("SolidMLSteps.sol".to_string(), solidml_agent::abi::SOLIDML_STEPS_SOL.to_string()),
-                ("SparseSteps.sol".to_string(), include_str!("solidity/SparseSteps.sol").to_string()),
-            ];
-            let compiled = solc.compile(&sources, &Default::default()).unwrap();
-            let mut initcode = compiled["SparseSteps"].initcode.clone();
-            initcode.extend((B256::from(c.model_id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
-            let (fake, _) = clients[0].deploy("SparseSteps", initcode).await.unwrap();
-            clients[0].transact(claims, I::registerModelCall { steps: fake }, U256::ZERO).await.unwrap();
+            let fake = sparse_registry(&clients[0], &solc, claims, c.model_id, plan).await;
             let t = Trace::run(&c.model, c.model_id, plan, &random_inputs(&mut Rng(8), &c.model)).unwrap();
             let before = verifier.counts;
             let id = claimer.claim(tampered(&t, plan.steps.len() - 1), fake).await.unwrap();
@@ -221,8 +234,6 @@ async fn futures_join(url: &str) -> Vec<Client> {
 /// claim never reaches one. Needs the Python env (`SOLIDML_SKIP=python` skips).
 #[test]
 fn squeezenet_class_cnn_honest_claim_finalizes_on_the_devnode() {
-    use alloy_primitives::B256;
-    use alloy_sol_types::SolValue;
     let Some(py) = require_python() else { return };
     let Some(solc) = require_solc() else { return };
     let c = squeezenet(&py, &std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verifier_squeezenet"));
@@ -240,15 +251,7 @@ fn squeezenet_class_cnn_honest_claim_finalizes_on_the_devnode() {
             challenge_bond: parse_ether("0.5").unwrap(),
         };
         let claims = deploy_claims(&clients[0], &solc, params).await.unwrap();
-        let sources = vec![
-            ("SolidMLSteps.sol".to_string(), solidml_agent::abi::SOLIDML_STEPS_SOL.to_string()),
-            ("SparseSteps.sol".to_string(), include_str!("solidity/SparseSteps.sol").to_string()),
-        ];
-        let compiled = solc.compile(&sources, &Default::default()).unwrap();
-        let mut initcode = compiled["SparseSteps"].initcode.clone();
-        initcode.extend((B256::from(c.model_id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
-        let (registry, _) = clients[0].deploy("SparseSteps", initcode).await.unwrap();
-        clients[0].transact(claims, I::registerModelCall { steps: registry }, U256::ZERO).await.unwrap();
+        let registry = sparse_registry(&clients[0], &solc, claims, c.model_id, &plan).await;
         let lines: Lines = Arc::default();
         let mut models = Models::default();
         models.insert(c.model_id, c.model.clone()).unwrap();
@@ -272,4 +275,27 @@ fn squeezenet_class_cnn_honest_claim_finalizes_on_the_devnode() {
         );
     });
     drop(node);
+}
+
+/// A registry of `id` that lists no step contracts (`tests/solidity/SparseSteps.sol`),
+/// registered with `claims`.
+async fn sparse_registry(
+    c: &Client,
+    solc: &solidml_solidity::solc::Solc,
+    claims: alloy_primitives::Address,
+    id: [u8; 32],
+    plan: &Plan,
+) -> alloy_primitives::Address {
+    use alloy_primitives::B256;
+    use alloy_sol_types::SolValue;
+    let sources = vec![
+        ("SolidMLSteps.sol".to_string(), solidml_agent::abi::SOLIDML_STEPS_SOL.to_string()),
+        ("SparseSteps.sol".to_string(), include_str!("solidity/SparseSteps.sol").to_string()),
+    ];
+    let compiled = solc.compile(&sources, &Default::default()).unwrap();
+    let mut initcode = compiled["SparseSteps"].initcode.clone();
+    initcode.extend((B256::from(id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
+    let (registry, _) = c.deploy("SparseSteps", initcode).await.unwrap();
+    c.transact(claims, I::registerModelCall { steps: registry }, U256::ZERO).await.unwrap();
+    registry
 }

@@ -29,7 +29,7 @@ use crate::{
 type Result<T> = std::result::Result<T, AgentError>;
 
 /// The models a party can re-run, by id.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Models(BTreeMap<[u8; 32], (Model, Plan)>);
 
 impl Models {
@@ -395,12 +395,6 @@ impl Verifier {
                 return Ok(());
             }
         };
-        let c = self.client.view(self.claims, I::claimsCall { claimId: e.claimId }).await?;
-        let (_, now) = self.client.head().await?;
-        if c.status != status::PENDING || now > c.deadline {
-            (self.log)(&format!("claim {}: settled or past its window; skipped", e.claimId));
-            return Ok(());
-        }
         if h(&trace.root()) == e.root {
             self.counts.1 += 1;
             (self.log)(&format!(
@@ -411,6 +405,28 @@ impl Verifier {
             return Ok(());
         }
         let why = if trace.output() == &e.output[..] { "the output agrees, the trace does not" } else { "the output differs" };
+        // a game this account already opened on the claim (a restarted verifier) is resumed,
+        // not opened again with a second bond
+        let mine = Filter::new()
+            .address(self.claims)
+            .event_signature(I::Challenged::SIGNATURE_HASH)
+            .topic1(B256::from(e.claimId))
+            .from_block(0u64);
+        for l in self.client.logs(&mine).await? {
+            let c = I::Challenged::decode_log_data(l.data()).map_err(|e| AgentError::Rpc(format!("Challenged log: {e}")))?;
+            if c.challenger == self.client.from && c.root == h(&trace.root()) {
+                (self.log)(&format!("claim {}: {why}; resuming our game {}", e.claimId, c.gameId));
+                self.games.insert(c.gameId, trace);
+                self.counts.2 += 1;
+                return Ok(());
+            }
+        }
+        let c = self.client.view(self.claims, I::claimsCall { claimId: e.claimId }).await?;
+        let (_, now) = self.client.head().await?;
+        if c.status != status::PENDING || now > c.deadline {
+            (self.log)(&format!("claim {}: {why}, but it is settled or past its window; skipped", e.claimId));
+            return Ok(());
+        }
         if let Err(reason) = Self::faithful(&self.client, &mut self.faithful, e.steps, id, plan).await? {
             (self.log)(&format!(
                 "claim {}: {why}, but its steps registry {} is not this model's ({reason}): not challenged; trust no claim on that registry",

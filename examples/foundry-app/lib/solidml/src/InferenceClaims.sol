@@ -7,9 +7,10 @@ import {ISolidMLStep, ISolidMLSteps} from "./SolidMLSteps.sol";
 ///        steps and one exact re-execution in the EVM.
 /// @notice docs/verification.md is the protocol. In short:
 ///
-///   * A model is registered once with its step contracts (`registerModel`).
+///   * A model is registered by its steps registry (`registerModel`); claims name the registry,
+///     and consumers the registries they trust.
 ///   * The input's bytes are posted first (`postInput`, to the log): verifiers re-run from them.
-///   * A claimer posts `(modelId, inputHash, output, root)` with a bond: `root` commits to every
+///   * A claimer posts `(steps registry, inputHash, output, root)` with a bond: `root` commits to every
 ///     step's output bytes (a keccak256 Merkle tree, `leaf(b) = keccak256(0x00 ‖ keccak256(b))`,
 ///     `node(l, r) = keccak256(0x01 ‖ l ‖ r)`, zero leaves up to a power of two). The claim
 ///     proves that leaf 0 is the input (`leaf = keccak256(0x00 ‖ inputHash)`) and the last
@@ -24,11 +25,13 @@ import {ISolidMLStep, ISolidMLSteps} from "./SolidMLSteps.sol";
 ///     Step 0 is the input (its leaf follows from the claim), steps past the plan are zero
 ///     leaves.
 ///   * A party that misses its move's deadline loses (`timeout`); in the proof phase the
-///     burden is the challenger's. The loser's bond goes to the winner; a lost game rejects
-///     the claim. After the window, with no game open, the claim is final (`finalize`).
+///     burden is the challenger's. A late move is refused (`DeadlinePassed`). The loser's
+///     bond goes to the winner; a lost game rejects the claim (half the claim bond to that
+///     challenger, half burned). After the window, with no game open, the claim is final (`finalize`).
 ///
-///   Every transaction is bounded in gas: a reveal is two hashes, a proof one step (≤ 10M gas
-///   by construction of the plan) plus `depth` hashes per leaf read.
+///   Every transaction is bounded in gas: a reveal is two hashes, a proof one step plus `depth`
+///   hashes per leaf read. A step's gas is bounded by the plan's limits, and `solidml game
+///   register` measures every step contract and refuses a model with a step over 10M gas.
 contract InferenceClaims {
     // ---------------------------------------------------------------- parameters
 
@@ -43,10 +46,12 @@ contract InferenceClaims {
 
     // ---------------------------------------------------------------- state
 
-    /// A registered model.
+    /// A registered model: a steps registry, keyed by its address (consumers name the registry
+    /// they trust; a registration cannot be squatted).
     struct Model {
-        ISolidMLSteps steps;
+        bytes32 modelId;
         uint64 stepCount;
+        uint64 inputBytes;
         uint8 depth;
     }
 
@@ -60,6 +65,7 @@ contract InferenceClaims {
 
     /// One claimed inference.
     struct Claim {
+        ISolidMLSteps steps;
         bytes32 modelId;
         bytes32 inputHash;
         bytes32 outputHash;
@@ -93,7 +99,8 @@ contract InferenceClaims {
         address winner;
     }
 
-    mapping(bytes32 => Model) public models;
+    /// Registered models by their steps registry.
+    mapping(ISolidMLSteps => Model) public models;
     Claim[] private claims_;
     mapping(uint256 => bytes) private outputs;
     Game[] private games_;
@@ -101,17 +108,22 @@ contract InferenceClaims {
     mapping(uint256 => mapping(uint256 => bytes32)) private agreed;
     /// Wei each address can withdraw.
     mapping(address => uint256) public balanceOf;
-    /// Inputs whose bytes were posted (`postInput`): only those can be claimed, so that every
-    /// verifier can re-run the model.
-    mapping(bytes32 => bool) public inputPosted;
+    /// Length plus one of each input whose bytes were posted (`postInput`; 0: never): only
+    /// those can be claimed, so that every verifier can re-run the model.
+    mapping(bytes32 => uint256) private posted;
+    /// Claim bonds burned (half of each rejected claim's: a claimer that challenges its own
+    /// wrong claim still loses that half).
+    uint256 public burned;
     /// The first final claim per (modelId, inputHash), plus one (0: none).
     mapping(bytes32 => mapping(bytes32 => uint256)) private finalClaim;
 
     // ---------------------------------------------------------------- events
 
     event InputPosted(bytes32 indexed inputHash, bytes input);
-    event ModelRegistered(bytes32 indexed modelId, address steps, uint256 stepCount, uint256 depth);
-    event Claimed(uint256 indexed claimId, bytes32 indexed modelId, bytes32 inputHash, bytes output, bytes32 root, address claimer);
+    event ModelRegistered(address indexed steps, bytes32 indexed modelId, uint256 stepCount, uint256 depth);
+    event Claimed(
+        uint256 indexed claimId, bytes32 indexed modelId, address steps, bytes32 inputHash, bytes output, bytes32 root, address claimer
+    );
     event Challenged(uint256 indexed claimId, uint256 indexed gameId, address challenger, bytes32 root);
     event Revealed(uint256 indexed gameId, uint256 level, address by, bytes32 left, bytes32 right);
     event Narrowed(uint256 indexed gameId, uint256 level, uint256 index);
@@ -122,14 +134,16 @@ contract InferenceClaims {
 
     // ---------------------------------------------------------------- errors
 
-    /// No model with this id is registered.
-    error UnknownModel(bytes32 modelId);
-    /// The model is registered already.
-    error ModelExists(bytes32 modelId);
+    /// No model is registered with this steps registry.
+    error UnknownModel(address steps);
+    /// This steps registry is registered already.
+    error ModelExists(address steps);
     /// The registry lacks step contracts.
     error StepsIncomplete(bytes32 modelId);
     /// No one posted the input's bytes: verifiers could not re-run the claim.
     error InputNotPosted(bytes32 inputHash);
+    /// The posted input is not as long as the model's packed inputs.
+    error InputLength(uint256 expected, uint256 got);
     /// The bond sent is not the one required.
     error WrongBond(uint256 expected, uint256 got);
     /// The input proof does not place `leaf(inputHash)` at leaf 0 of the root.
@@ -164,6 +178,10 @@ contract InferenceClaims {
     error LeafCount(uint256 expected, uint256 got);
     /// The move's deadline has not passed.
     error DeadlineNotReached(uint256 gameId, uint256 deadline);
+    /// The move's deadline has passed: the game can only end by `timeout`.
+    error DeadlinePassed(uint256 gameId, uint256 deadline);
+    /// Only a game's challenger takes its bond back, and only from a rejected claim.
+    error NotAbandonable(uint256 gameId);
     /// The game is over.
     error GameIsOver(uint256 gameId);
     /// The claim is not final.
@@ -200,16 +218,16 @@ contract InferenceClaims {
 
     // ---------------------------------------------------------------- models
 
-    /// Register a model with its (complete) step contracts.
+    /// Register a model by its (complete) steps registry.
     function registerModel(ISolidMLSteps steps) external {
+        if (models[steps].stepCount != 0) revert ModelExists(address(steps));
         bytes32 id = steps.MODEL_ID();
-        if (address(models[id].steps) != address(0)) revert ModelExists(id);
         if (!steps.complete()) revert StepsIncomplete(id);
         uint256 n = steps.STEP_COUNT();
         uint8 depth = 1;
         while ((uint256(1) << depth) < n) ++depth;
-        models[id] = Model(steps, uint64(n), depth);
-        emit ModelRegistered(id, address(steps), n, depth);
+        models[steps] = Model(id, uint64(n), uint64(steps.INPUT_BYTES()), depth);
+        emit ModelRegistered(address(steps), id, n, depth);
     }
 
     // ---------------------------------------------------------------- claims
@@ -219,24 +237,30 @@ contract InferenceClaims {
     /// claimer).
     function postInput(bytes calldata input) external returns (bytes32 inputHash) {
         inputHash = keccak256(input);
-        inputPosted[inputHash] = true;
+        posted[inputHash] = input.length + 1;
         emit InputPosted(inputHash, input);
+    }
+
+    /// Whether an input's bytes were posted.
+    function inputPosted(bytes32 inputHash) external view returns (bool) {
+        return posted[inputHash] != 0;
     }
 
     /// Post a claim: `output` is the packed model output for the input hashing to
     /// `inputHash`; `root` commits to the whole trace. Send `claimBond`.
     function claim(
-        bytes32 modelId,
+        ISolidMLSteps steps,
         bytes32 inputHash,
         bytes calldata output,
         bytes32 root,
         bytes32[] calldata inputProof,
         bytes32[] calldata outputProof
     ) external payable returns (uint256 claimId) {
-        Model memory m = models[modelId];
-        if (address(m.steps) == address(0)) revert UnknownModel(modelId);
+        Model memory m = models[steps];
+        if (m.stepCount == 0) revert UnknownModel(address(steps));
         if (msg.value != claimBond) revert WrongBond(claimBond, msg.value);
-        if (!inputPosted[inputHash]) revert InputNotPosted(inputHash);
+        if (posted[inputHash] == 0) revert InputNotPosted(inputHash);
+        if (posted[inputHash] != m.inputBytes + 1) revert InputLength(m.inputBytes, posted[inputHash] - 1);
         if (inputProof.length != m.depth || rootOf(leafOf(inputHash), 0, inputProof) != root) revert BadInputProof();
         bytes32 outputHash = keccak256(output);
         if (outputProof.length != m.depth || rootOf(leafOf(outputHash), m.stepCount - 1, outputProof) != root) {
@@ -244,10 +268,12 @@ contract InferenceClaims {
         }
         claimId = claims_.length;
         claims_.push(
-            Claim(modelId, inputHash, outputHash, root, msg.sender, uint64(block.timestamp + challengeWindow), 0, Status.Pending)
+            Claim(
+                steps, m.modelId, inputHash, outputHash, root, msg.sender, uint64(block.timestamp + challengeWindow), 0, Status.Pending
+            )
         );
         outputs[claimId] = output;
-        emit Claimed(claimId, modelId, inputHash, output, root, msg.sender);
+        emit Claimed(claimId, m.modelId, address(steps), inputHash, output, root, msg.sender);
     }
 
     /// A claim.
@@ -304,7 +330,7 @@ contract InferenceClaims {
                 claimerLeft: 0,
                 claimerRight: 0,
                 index: 0,
-                level: models[c.modelId].depth,
+                level: models[c.steps].depth,
                 turn: Turn.Claimer,
                 deadline: uint64(block.timestamp + roundTimeout),
                 winner: address(0)
@@ -334,6 +360,7 @@ contract InferenceClaims {
     function revealClaimer(uint256 gameId, bytes32 left, bytes32 right) external {
         Game storage g = _game(gameId);
         if (g.turn != Turn.Claimer || msg.sender != claims_[g.claimId].claimer) revert NotYourTurn(gameId, msg.sender, uint8(g.turn));
+        if (block.timestamp > g.deadline) revert DeadlinePassed(gameId, g.deadline);
         if (nodeOf(left, right) != g.claimerNode) revert WrongChildren(gameId);
         (g.claimerLeft, g.claimerRight) = (left, right);
         g.turn = Turn.Challenger;
@@ -345,6 +372,7 @@ contract InferenceClaims {
     function revealChallenger(uint256 gameId, bytes32 left, bytes32 right) external {
         Game storage g = _game(gameId);
         if (g.turn != Turn.Challenger || msg.sender != g.challenger) revert NotYourTurn(gameId, msg.sender, uint8(g.turn));
+        if (block.timestamp > g.deadline) revert DeadlinePassed(gameId, g.deadline);
         if (nodeOf(left, right) != g.challengerNode) revert WrongChildren(gameId);
         emit Revealed(gameId, g.level, msg.sender, left, right);
         uint8 level = g.level - 1;
@@ -367,14 +395,15 @@ contract InferenceClaims {
     function proveStep(uint256 gameId, uint256 step, bytes[] calldata leaves, bytes32[][] calldata proofs) external {
         Game storage g = _game(gameId);
         if (g.turn != Turn.Proof) revert NotProofPhase(gameId);
+        if (block.timestamp > g.deadline) revert DeadlinePassed(gameId, g.deadline);
         if (step != g.index) revert WrongStep(gameId, g.index, step);
         Claim storage c = claims_[g.claimId];
-        Model memory m = models[c.modelId];
+        Model memory m = models[c.steps];
         bytes32 correct;
         if (step == 0) {
             correct = leafOf(c.inputHash);
         } else if (step < m.stepCount) {
-            ISolidMLStep s = m.steps.step(step);
+            ISolidMLStep s = c.steps.step(step);
             _checkLeaves(gameId, step, s.reads(), leaves, proofs);
             correct = leafOf(keccak256(s.runStep(leaves)));
         }
@@ -393,11 +422,13 @@ contract InferenceClaims {
         _settle(gameId, winner, true);
     }
 
-    /// Take back a challenge bond from a game left open when another game rejected the claim.
+    /// The challenger of a game left open when another game rejected the claim takes its
+    /// bond back.
     function abandon(uint256 gameId) external {
         Game storage g = _game(gameId);
-        if (claims_[g.claimId].status != Status.Rejected) revert ClaimNotPending(g.claimId);
+        if (msg.sender != g.challenger || claims_[g.claimId].status != Status.Rejected) revert NotAbandonable(gameId);
         g.turn = Turn.Over;
+        claims_[g.claimId].openGames -= 1;
         balanceOf[g.challenger] += challengeBond;
         emit GameOver(gameId, g.claimId, address(0), false);
     }
@@ -463,9 +494,12 @@ contract InferenceClaims {
         if (winner == g.challenger) {
             balanceOf[winner] += challengeBond;
             if (c.status == Status.Pending) {
-                // the first challenger to win takes the claimer's bond
+                // the first challenger to win takes half the claimer's bond; the other half is
+                // burned, so that challenging one's own wrong claim does not pay it back
                 c.status = Status.Rejected;
-                balanceOf[winner] += claimBond;
+                uint256 reward = claimBond / 2;
+                balanceOf[winner] += reward;
+                burned += claimBond - reward;
                 emit ClaimRejected(g.claimId, gameId);
             }
         } else {

@@ -21,6 +21,8 @@ interface ISolidMLSteps {
     function MODEL_ID() external view returns (bytes32);
     /// Steps of the plan: the input step, the node chunks, the output step.
     function STEP_COUNT() external view returns (uint256);
+    /// Bytes of the model's packed inputs (what a claim's input must be).
+    function INPUT_BYTES() external view returns (uint256);
     /// The contract of step `k` (`1 ≤ k < STEP_COUNT`).
     function step(uint256 k) external view returns (ISolidMLStep);
     /// Whether every step has its contract.
@@ -38,6 +40,8 @@ contract SolidMLSteps is ISolidMLSteps {
     bytes32 public immutable MODEL_ID;
     /// Steps of the plan, the input step included.
     uint256 public immutable STEP_COUNT;
+    /// Bytes of the model's packed inputs.
+    uint256 public immutable INPUT_BYTES;
     /// Who may add step contracts.
     address public immutable deployer;
 
@@ -54,10 +58,11 @@ contract SolidMLSteps is ISolidMLSteps {
     /// A plan has at least the input and the output step.
     error TooFewSteps(uint256 count);
 
-    constructor(bytes32 modelId, uint256 stepCount) {
+    constructor(bytes32 modelId, uint256 stepCount, uint256 inputBytes) {
         if (stepCount < 2) revert TooFewSteps(stepCount);
         MODEL_ID = modelId;
         STEP_COUNT = stepCount;
+        INPUT_BYTES = inputBytes;
         deployer = msg.sender;
     }
 
