@@ -29,7 +29,10 @@ use solidml_precompile::SolidMlPrecompile;
 use solidml_revm::Chain;
 use solidml_solidity::{SolidityOptions, solc::Solc, steps};
 use solidml_spec::Model;
-use solidml_tests::{random_spec::random_inputs, *};
+use solidml_tests::{
+    random_spec::{OpKind, random_inputs, random_model},
+    *,
+};
 use solidml_trace::{Plan, Trace, merkle::Hash};
 
 // the game's ABI as the agent declares it
@@ -114,7 +117,7 @@ struct Deployed {
     run_gas: Vec<u64>,
 }
 
-fn deploy_model(solc: &Solc, model: &Model, id: [u8; 32], plan: &Plan, trace: &Trace) -> Deployed {
+fn deploy_model_checked(solc: &Solc, model: &Model, id: [u8; 32], plan: &Plan, trace: &Trace) -> Deployed {
     let mut batches: Vec<Vec<(String, String)>> = vec![game_sources()];
     let mut emitted = vec![];
     for k in 1..plan.steps.len() {
@@ -131,13 +134,20 @@ fn deploy_model(solc: &Solc, model: &Model, id: [u8; 32], plan: &Plan, trace: &T
     let mut run_gas = vec![0];
     for (k, e) in (1..).zip(&emitted) {
         let (a, _) = deploy(&mut chain, &compiled, e);
-        // the step contract re-executes its leaf
+        // the step contract re-executes its leaf; a failed step reverts with a named error
         let (leaves, _) = trace.step_proof(plan, k);
-        let (out, gas) = send(&mut chain, a, runStepCall { leaves: leaves.into_iter().map(Bytes::from).collect() }.abi_encode());
-        let out = runStepCall::abi_decode_returns(&out).unwrap();
-        assert_eq!(out.as_ref(), &trace.file.steps[k][..], "{}: step {k} ({})", model.name, steps::describe(model, plan, k));
+        let data = runStepCall { leaves: leaves.into_iter().map(Bytes::from).collect() }.abi_encode();
+        if trace.file.steps[k].len() == plan.steps[k].len() {
+            let (out, gas) = send(&mut chain, a, data);
+            let out = runStepCall::abi_decode_returns(&out).unwrap();
+            assert_eq!(out.as_ref(), &trace.file.steps[k][..], "{}: step {k} ({})", model.name, steps::describe(model, plan, k));
+            run_gas.push(gas);
+        } else {
+            let r = chain.call_with_gas(a, data, 1_000_000_000).unwrap();
+            assert!(!r.success && !r.output.is_empty(), "{}: failed step {k} must revert with a named error", model.name);
+            run_gas.push(0);
+        }
         addrs.push(a);
-        run_gas.push(gas);
     }
     let mut initcode = compiled["SolidMLSteps"].initcode.clone();
     initcode.extend((B256::from(id), U256::from(plan.steps.len()), U256::from(plan.steps[0].len())).abi_encode_params());
@@ -213,7 +223,7 @@ fn wrong_claims_lose_and_dishonest_challenges_lose_on_real_models() {
         let plan = Plan::of(&c.model).unwrap();
         let inputs = random_inputs(&mut Rng(11), &c.model);
         let honest = Trace::run(&c.model, c.model_id, &plan, &inputs).unwrap();
-        let mut d = deploy_model(&solc, &c.model, c.model_id, &plan, &honest);
+        let mut d = deploy_model_checked(&solc, &c.model, c.model_id, &plan, &honest);
         assert_eq!(d.steps.len(), plan.steps.len() - 1);
         let n = plan.steps.len();
         let mid = n / 2;
@@ -318,4 +328,45 @@ fn squeezenet_class_cnn_steps_fit_one_call() {
         max_proof.0,
         max_proof.1
     );
+}
+
+/// Inputs a model fails on (an index out of range, an int64 overflow): in the EVM the failing
+/// step's contract reverts with the model's named error and every step reading a failed one
+/// with `LeafLength`, exactly where the trace has failed steps; a claim that pretends the model
+/// ran loses to the failing trace.
+#[test]
+fn claims_on_inputs_the_model_fails_on_lose() {
+    let Some(solc) = require_solc() else { return };
+    let mut rng = Rng(0xfa11);
+    let mut played = 0;
+    for draw in 0..400 {
+        if played == 3 {
+            break;
+        }
+        let mut m = random_model(&mut rng, &[OpKind::Take, OpKind::GatherDynamic, OpKind::IntBinary, OpKind::Dense]);
+        m.name = format!("Fail{draw}");
+        let inputs = random_inputs(&mut rng, &m);
+        if solidml_cpu::CpuExecutor::new(&m).unwrap().run(&inputs).is_ok() {
+            continue;
+        }
+        let id = solidml_spec::model_id(&m).unwrap();
+        let plan = Plan::of(&m).unwrap();
+        let honest = Trace::run(&m, id, &plan, &inputs).unwrap();
+        assert!(honest.failed(&plan) && honest.output().is_empty());
+        let mut d = deploy_model_checked(&solc, &m, id, &plan, &honest);
+        // a claimer that pretends the model ran: the failed steps filled with zeros
+        let mut f = honest.file.clone();
+        for (b, s) in f.steps.iter_mut().zip(&plan.steps) {
+            if b.len() != s.len() {
+                *b = vec![0; s.len()];
+            }
+        }
+        let pretend = Trace::new(f);
+        let (k, claimer_won, rounds, proof, _) = play(&mut d, &plan, &pretend, &honest, &honest);
+        assert!(!claimer_won, "{}: the pretended run wins at step {k}", m.name);
+        assert!(honest.file.steps[k].len() != plan.steps[k].len(), "{}: the game ends at a failed step", m.name);
+        eprintln!("{}: {} steps, the claim lost at failed step {k} after {rounds} rounds ({proof} gas)", m.name, plan.steps.len());
+        played += 1;
+    }
+    assert_eq!(played, 3, "three failing models played");
 }

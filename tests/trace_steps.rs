@@ -1,7 +1,8 @@
 //! The steps of the dispute game (`solidml-trace`): for random spec models (every op family,
 //! cut with the default limits and with tiny ones, so that every chunk form appears) and for
 //! the example models, every step's sub-model is a valid model, and the CPU reference running
-//! it on the arguments assembled from the earlier leaves gives exactly that step's bytes; every
+//! it on the arguments assembled from the earlier leaves gives exactly that step's bytes (or, on
+//! inputs the model fails on, a run-time error exactly where the trace's step is failed); every
 //! step reads only earlier leaves; the commitment's proofs verify.
 
 use std::collections::BTreeMap;
@@ -54,6 +55,11 @@ fn check_steps(model: &Model, plan: &Plan, trace: &Trace, forms: &mut BTreeMap<&
         if let Err(e) = validate(&sub) {
             panic!("{}: step {k} ({:?}): invalid sub-model: {e}\n{sub:#?}", model.name, step.kind);
         }
+        // a step reading a failed one (no bytes) has failed too
+        if reads.iter().any(|&j| trace.file.steps[j].len() != plan.steps[j].len()) {
+            assert!(trace.file.steps[k].is_empty(), "{}: step {k} reads a failed step but has bytes", model.name);
+            continue;
+        }
         let args = trace.args(plan, k);
         // the step contract's copies assemble the same arguments from the leaves it reads
         let mut packed = vec![0u8; plan.args_len(k)];
@@ -66,8 +72,13 @@ fn check_steps(model: &Model, plan: &Plan, trace: &Trace, forms: &mut BTreeMap<&
         }
         assert_eq!(packed, args.concat(), "{}: step {k}: copies", model.name);
         let inputs = unpack_inputs(&sub, [0; 32], &args.concat()).expect("the arguments have the sub-model's input length");
-        let out = CpuExecutor::new(&sub).unwrap().run(&inputs).unwrap_or_else(|e| panic!("{}: step {k}: {e}", model.name));
-        assert_eq!(pack_values(&out), trace.file.steps[k], "{}: step {k} ({:?}) differs from its leaf", model.name, step.kind);
+        match CpuExecutor::new(&sub).unwrap().run(&inputs) {
+            Ok(out) => {
+                assert_eq!(pack_values(&out), trace.file.steps[k], "{}: step {k} ({:?}) differs from its leaf", model.name, step.kind)
+            }
+            // the model's run-time error: a failed step, no bytes
+            Err(_) => assert!(trace.file.steps[k].is_empty(), "{}: step {k} fails but has bytes", model.name),
+        }
     }
 }
 
@@ -75,18 +86,18 @@ fn check_steps(model: &Model, plan: &Plan, trace: &Trace, forms: &mut BTreeMap<&
 fn random_models_steps_reexecute_their_leaves() {
     let mut rng = Rng(0x7ace_0001);
     let mut forms = BTreeMap::new();
-    let (mut models, mut steps) = (0, 0);
+    let (mut models, mut steps, mut failing) = (0, 0, 0);
     for i in 0..400 {
         let m = random_model(&mut rng, OpKind::ALL);
         let inputs = random_inputs(&mut rng, &m);
-        // run-time errors (an index out of range) have no trace
-        if CpuExecutor::new(&m).unwrap().run(&inputs).is_err() {
-            continue;
-        }
+        // a run-time error (an index out of range, an int64 overflow): a failing trace
+        let fails = CpuExecutor::new(&m).unwrap().run(&inputs).is_err();
         let id = solidml_spec::model_id(&m).unwrap();
         for limits in [Limits::default(), TINY] {
             let plan = Plan::with_limits(&m, limits).unwrap();
             let trace = Trace::run(&m, id, &plan, &inputs).unwrap();
+            assert_eq!(trace.failed(&plan), fails, "{}: the trace fails exactly when the model does", m.name);
+            failing += usize::from(fails);
             check_steps(&m, &plan, &trace, &mut forms);
             // the file round-trips and is checked against the plan
             let back = Trace::decode(&trace.encode(), id, &plan).unwrap();
@@ -96,8 +107,9 @@ fn random_models_steps_reexecute_their_leaves() {
         models += 1;
         let _ = i;
     }
-    eprintln!("{models} models, {steps} steps; chunk forms: {forms:?}");
+    eprintln!("{models} models ({failing} failing traces), {steps} steps; chunk forms: {forms:?}");
     assert!(models >= 300, "{models}");
+    assert!(failing >= 10, "only {failing} failing traces checked");
     for form in ["whole", "block", "band", "features", "rows", "flat", "copy"] {
         assert!(forms.get(form).copied().unwrap_or(0) >= 5, "chunk form `{form}` drawn too rarely: {forms:?}");
     }

@@ -34,7 +34,11 @@ contract ToyStep is ISolidMLStep {
         }
     }
 
+    /// The toy model's run-time error: step 1 fails on an input starting with 0xff.
+    error Bad(uint8 first);
+
     function runStep(bytes[] calldata l) external view returns (bytes memory out) {
+        if (STEP == 1 && l[0].length > 0 && uint8(l[0][0]) == 0xff) revert Bad(0xff);
         out = new bytes(l[0].length);
         for (uint256 i; i < out.length; ++i) {
             if (STEP == 1) out[i] = bytes1(uint8(l[0][i]) + 1);
@@ -83,7 +87,11 @@ contract InferenceClaimsTest {
         o[1] = new bytes(4);
         o[2] = new bytes(4);
         o[3] = new bytes(4);
-        for (uint256 i; i < 4; ++i) o[1][i] = bytes1(uint8(input[i]) + 1);
+        for (uint256 i; i < 4; ++i) {
+            unchecked {
+                o[1][i] = bytes1(uint8(input[i]) + 1);
+            }
+        }
         for (uint256 i; i < 4; ++i) o[2][i] = o[1][i] ^ input[i];
         for (uint256 i; i < 4; ++i) o[3][i] = o[2][3 - i];
         o[4] = o[3];
@@ -399,5 +407,24 @@ contract InferenceClaimsTest {
         vm.prank(second);
         vm.expectRevert(abi.encodeWithSelector(InferenceClaims.GameIsOver.selector, g2));
         game.abandon(g2);
+    }
+
+    function test_a_claim_on_an_input_the_model_fails_on_loses_at_the_failing_step() public {
+        bytes memory input = hex"ff020304";
+        game.postInput(input);
+        // the claimer pretends the model ran: some bytes at every step
+        bytes[] memory bad = _outputs(input);
+        bytes32[][] memory mine = _tree(bad);
+        vm.prank(CLAIMER);
+        uint256 c = game.claim{value: CLAIM_BOND}(steps, keccak256(input), bad[4], mine[3][0], _proof(mine, 0, 3), _proof(mine, 4, 3));
+        // the honest trace: step 1 fails, and every step reading a failed one; no bytes
+        bytes[] memory failed = new bytes[](5);
+        failed[0] = input;
+        uint256 g = _challenge(c, _tree(failed));
+        uint256 k = _bisect(g, mine, _tree(failed));
+        require(k == 1, "the failing step");
+        _prove(g, k, failed, _tree(failed));
+        require(game.games(g).winner == CHALLENGER, "a step that reverts with a named error has failed");
+        require(game.claims(c).status == InferenceClaims.Status.Rejected, "rejected");
     }
 }

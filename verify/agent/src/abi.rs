@@ -63,6 +63,7 @@ sol! {
         error LeafCount(uint256 expected, uint256 got);
         error DeadlineNotReached(uint256 gameId, uint256 deadline);
         error DeadlinePassed(uint256 gameId, uint256 deadline);
+        error StepOutOfGas(uint256 gameId, uint256 step);
         error NotAbandonable(uint256 gameId);
         error GameIsOver(uint256 gameId);
         error NotFinal(uint256 claimId);

@@ -13,7 +13,8 @@
 //!   Lut); Dense is cut by output features (one row) or rows; other element-wise ops and
 //!   Concats with nothing in front of the axis by element ranges. Any other node is one step.
 //! * Last, **Output**: the packed model outputs; its leaf is `leaf_of_hash(keccak256(output))`,
-//!   so a claim's output fixes it.
+//!   so a claim's output fixes it. It also *checks* every leaf no step reads (their lengths
+//!   only), so that a failed step anywhere fails the output.
 //!
 //! A step's bytes are its **segments** (byte ranges of its tensor's packed form: a block's
 //! rows, channel by channel) concatenated. Each step reads [`Arg`]s: per argument of its
@@ -118,6 +119,9 @@ pub struct Step {
     pub args: Vec<Arg>,
     /// Its bytes: ranges of the node's output tensor (Node), or of the packed inputs/outputs.
     pub segments: Vec<Range<usize>>,
+    /// Leaves read only for their length (the Output step: every leaf no other step reads, so
+    /// that a failed step anywhere fails the output).
+    pub checks: Vec<usize>,
 }
 
 impl Step {
@@ -550,7 +554,7 @@ impl Plan {
         for (t, _) in &model.constants {
             homes[*t as usize] = Home::Constant;
         }
-        let mut steps = vec![Step { kind: StepKind::Input, args: vec![], segments: vec![0..in_len] }];
+        let mut steps = vec![Step { kind: StepKind::Input, args: vec![], segments: vec![0..in_len], checks: vec![] }];
         let check = |homes: &[Home], node: &str, t: TensorId| match homes[t as usize] {
             Home::Nowhere => Err(PlanError::Unwritten { node: node.into(), tensor: model.tensor(t).name.clone() }),
             _ => Ok(()),
@@ -570,7 +574,12 @@ impl Plan {
                     index.push((s.clone(), steps.len(), at));
                     at += s.len();
                 }
-                steps.push(Step { args: chunk_args(model, node, &chunk), kind: StepKind::Node { node: i, chunk }, segments });
+                steps.push(Step {
+                    args: chunk_args(model, node, &chunk),
+                    kind: StepKind::Node { node: i, chunk },
+                    segments,
+                    checks: vec![],
+                });
             }
             index.sort_by_key(|(r, _, _)| r.start);
             homes[node.outputs[0] as usize] = Home::Steps(index);
@@ -584,8 +593,19 @@ impl Plan {
                 args.push(Arg { tensor: t, pieces: vec![0..packed_len(model, t)] });
             }
         }
-        steps.push(Step { kind: StepKind::Output, args, segments: vec![0..out_len] });
-        Ok(Plan { steps, homes, limits })
+        steps.push(Step { kind: StepKind::Output, args, segments: vec![0..out_len], checks: vec![] });
+        let mut plan = Plan { steps, homes, limits };
+        // the Output step also checks every leaf no step reads: a step that fails (a run-time
+        // error of the model) then fails the output however it sits in the graph
+        let out = plan.output_step();
+        let mut read = vec![false; out + 1];
+        for k in 1..=out {
+            for j in plan.reads(k) {
+                read[j] = true;
+            }
+        }
+        plan.steps[out].checks = (1..out).filter(|&j| !read[j]).collect();
+        Ok(plan)
     }
 
     /// Index of the Output step (the last).
@@ -654,8 +674,8 @@ impl Plan {
         self.steps[k].args.iter().flat_map(|a| &a.pieces).map(|p| p.len()).sum()
     }
 
-    /// The leaves step `k` reads, each once, in order of first use: what a one-step proof
-    /// passes (with their Merkle proofs).
+    /// The leaves step `k` reads, each once, in order of first use, then the leaves it checks
+    /// only ([`Step::checks`]): what a one-step proof passes (with their Merkle proofs).
     pub fn reads(&self, k: usize) -> Vec<usize> {
         let mut leaves: Vec<usize> = vec![];
         for a in &self.steps[k].args {
@@ -665,6 +685,11 @@ impl Plan {
                         leaves.push(s);
                     }
                 }
+            }
+        }
+        for &j in &self.steps[k].checks {
+            if !leaves.contains(&j) {
+                leaves.push(j);
             }
         }
         leaves

@@ -48,7 +48,12 @@ fn packed(v: &Value) -> Vec<u8> {
 impl Trace {
     /// Run `model` on `inputs` with the CPU reference and record every step.
     pub fn run(model: &Model, model_id: Hash, plan: &Plan, inputs: &[Value]) -> Result<Trace, TraceError> {
-        let (values, outputs) = solidml_cpu::CpuExecutor::for_validated(model).run_traced(inputs)?;
+        solidml_exec::check_model_inputs(model, inputs)?;
+        let (values, outputs) = match solidml_cpu::CpuExecutor::for_validated(model).run_traced(inputs) {
+            Ok(run) => run,
+            // a run-time error of the model (an index out of range, an int64 overflow)
+            Err(_) => return Ok(Trace::failing(model, model_id, plan, inputs)),
+        };
         let mut steps = Vec::with_capacity(plan.steps.len());
         let mut packed_tensors: Vec<Option<Vec<u8>>> = vec![None; values.len()];
         for step in &plan.steps {
@@ -64,6 +69,36 @@ impl Trace {
             });
         }
         Ok(Trace::new(TraceFile { model_id, steps }))
+    }
+
+    /// The trace of a run that fails, step by step as the step contracts see it: a step
+    /// *fails* when a leaf it reads does not have the plan's length, or when its sub-model
+    /// reports a run-time error (its contract reverts with a named error); a failed step's
+    /// bytes are empty. So the steps before the failure keep their bytes, steps that do not
+    /// depend on it too, and the output step (which reads every output) fails: a claim that the
+    /// model fails on an input claims the empty output (docs/verification.md §The game).
+    fn failing(model: &Model, model_id: Hash, plan: &Plan, inputs: &[Value]) -> Trace {
+        let mut steps: Vec<Vec<u8>> = vec![pack_values(inputs)];
+        for k in 1..plan.steps.len() {
+            let intact = plan.reads(k).iter().all(|&j| steps[j].len() == plan.steps[j].len());
+            let bytes = intact
+                .then(|| {
+                    let sub = crate::sub_model(model, plan, k).expect("every step after the input has a sub-model");
+                    let packed = assemble(plan, k, &steps).concat();
+                    let args = solidml_precompile::abi::unpack_inputs(&sub, model_id, &packed).ok()?;
+                    solidml_cpu::CpuExecutor::for_validated(&sub).run(&args).ok().map(|out| pack_values(&out))
+                })
+                .flatten()
+                .unwrap_or_default();
+            steps.push(bytes);
+        }
+        Trace::new(TraceFile { model_id, steps })
+    }
+
+    /// Whether the run failed (the output step has no bytes while the model's output has).
+    pub fn failed(&self, plan: &Plan) -> bool {
+        let last = plan.output_step();
+        self.file.steps[last].len() != plan.steps[last].len()
     }
 
     /// [`Trace::run`] on packed inputs (int8 one byte each, int64 8 bytes big-endian, as the
@@ -90,13 +125,7 @@ impl Trace {
 
     /// The arguments of step `k`'s sub-model, assembled from the leaves it reads.
     pub fn args(&self, plan: &Plan, k: usize) -> Vec<Vec<u8>> {
-        plan.steps[k]
-            .args
-            .iter()
-            .map(|a| {
-                a.pieces.iter().flat_map(|p| plan.resolve(a.tensor, p)).flat_map(|(s, r)| self.file.steps[s][r].iter().copied()).collect()
-            })
-            .collect()
+        assemble(plan, k, &self.file.steps)
     }
 
     /// What `InferenceClaims.proveStep` takes for step `k`: the bytes of each leaf the step
@@ -135,10 +164,20 @@ impl Trace {
             return Err(bad(format!("the trace has {} steps, the model's plan {}", file.steps.len(), plan.steps.len())));
         }
         for (k, (b, s)) in file.steps.iter().zip(&plan.steps).enumerate() {
-            if b.len() != s.len() {
+            // a failed step has no bytes
+            if b.len() != s.len() && !b.is_empty() {
                 return Err(bad(format!("step {k} holds {} bytes, the plan says {}", b.len(), s.len())));
             }
         }
         Ok(Trace::new(file))
     }
+}
+
+/// The arguments of step `k`'s sub-model from the steps' bytes `steps` (those before `k`).
+fn assemble(plan: &Plan, k: usize, steps: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    plan.steps[k]
+        .args
+        .iter()
+        .map(|a| a.pieces.iter().flat_map(|p| plan.resolve(a.tensor, p)).flat_map(|(s, r)| steps[s][r].iter().copied()).collect())
+        .collect()
 }
