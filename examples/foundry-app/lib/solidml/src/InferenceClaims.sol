@@ -23,7 +23,9 @@ import {ISolidMLStep, ISolidMLSteps} from "./SolidMLSteps.sol";
 ///   * `proveStep` re-executes step `k` with its step contract on the leaves it reads, each
 ///     proven against the agreed subtrees; the claimer wins if its leaf equals the result.
 ///     Step 0 is the input (its leaf follows from the claim), steps past the plan are zero
-///     leaves.
+///     leaves. A step whose kernels revert with a named error has *failed*: its leaf, and that
+///     of every step after it, is the leaf of no bytes; a claim that the model fails on an input
+///     claims the empty output.
 ///   * A party that misses its move's deadline loses (`timeout`); in the proof phase the
 ///     burden is the challenger's. A late move is refused (`DeadlinePassed`). The loser's
 ///     bond goes to the winner; a lost game rejects the claim (half the claim bond to that
@@ -176,6 +178,8 @@ contract InferenceClaims {
     error BadLeafProof(uint256 position, uint256 leaf);
     /// The proof passes `got` leaves; the step reads `expected`.
     error LeafCount(uint256 expected, uint256 got);
+    /// The step contract ran out of gas (or reverted without a reason): send more gas.
+    error StepOutOfGas(uint256 gameId, uint256 step);
     /// The move's deadline has not passed.
     error DeadlineNotReached(uint256 gameId, uint256 deadline);
     /// The move's deadline has passed: the game can only end by `timeout`.
@@ -405,7 +409,16 @@ contract InferenceClaims {
         } else if (step < m.stepCount) {
             ISolidMLStep s = c.steps.step(step);
             _checkLeaves(gameId, step, s.reads(), leaves, proofs);
-            correct = leafOf(keccak256(s.runStep(leaves)));
+            // a step whose kernels revert with a named error (the model's run-time errors, a
+            // read leaf of a failed step: `LeafLength` on its empty bytes) has failed: its leaf is
+            // that of no bytes, as every later step's. Out of gas reverts with no data: the
+            // proof is refused, never judged.
+            try s.runStep(leaves) returns (bytes memory out) {
+                correct = leafOf(keccak256(out));
+            } catch (bytes memory reason) {
+                if (reason.length == 0) revert StepOutOfGas(gameId, step);
+                correct = leafOf(keccak256(""));
+            }
         }
         // past the plan: a zero leaf (`correct` stays 0)
         address winner = g.claimerNode == correct ? c.claimer : g.challenger;
