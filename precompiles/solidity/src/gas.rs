@@ -28,7 +28,7 @@ use alloy_sol_types::{SolCall, SolValue, sol};
 use solidml_exec::{Executor, Value};
 use solidml_precompile::{SolidMlPrecompile, abi};
 use solidml_revm::Chain;
-use solidml_spec::{Dense, Epilogue, Model, Op, Quant, arith::Multiplier};
+use solidml_spec::{DType, Dense, Epilogue, Model, Op, Quant, arith::Multiplier};
 
 use crate::{
     SolidityError, SolidityLayout, SolidityOptions,
@@ -48,8 +48,9 @@ pub struct ModelGas {
     pub contract: String,
     /// The sources compiled, `(file name, text)`.
     pub sources: Vec<(String, String)>,
-    /// The packed int8 codes passed to `predictQ`.
-    pub input: Vec<i8>,
+    /// The packed input codes passed to `predictQ` (every model input in order: int8 codes as
+    /// bytes, integer inputs as big-endian 8-byte words).
+    pub input: Vec<u8>,
     /// Compile settings used (the forge project replaying the call uses the same).
     pub settings: SolcSettings,
     /// Deployment gas, all transactions together.
@@ -79,10 +80,26 @@ fn err(what: &str, e: impl std::fmt::Display) -> SolidityError {
     SolidityError::Measure(format!("{what}: {e}"))
 }
 
-/// The reference outputs of `model` on one int8 input, packed as `predictQ` returns them.
-fn reference_output(reference: &Arc<dyn Executor>, model: &Model, q: &[i8]) -> Result<Vec<u8>> {
+/// The reference outputs of `model` on `inputs`, packed as `predictQ` returns them.
+fn reference_output(reference: &Arc<dyn Executor>, model: &Model, inputs: &[Value]) -> Result<Vec<u8>> {
     let prepared = reference.prepare(Arc::new(model.clone())).map_err(|e| err("model", e))?;
-    Ok(abi::pack_values(&prepared.run(&[Value::I8(q.to_vec())]).map_err(|e| err("model", e))?))
+    Ok(abi::pack_values(&prepared.run(inputs).map_err(|e| err("model", e))?))
+}
+
+/// The deterministic input a model is measured on: xorshift codes for an int8 input, zeros for
+/// an integer one (an index or token input, where zero is always valid).
+pub fn sample_inputs(model: &Model) -> Vec<Value> {
+    model
+        .inputs
+        .iter()
+        .map(|&t| {
+            let info = model.tensor(t);
+            match info.dtype {
+                DType::I8 => Value::I8(sample_input(info.len())),
+                DType::I64 => Value::I64(vec![0; info.len()]),
+            }
+        })
+        .collect()
 }
 
 /// A deterministic int8 input of `n` values (xorshift).
@@ -108,7 +125,7 @@ fn measure(
     sources: &[(String, String)],
     contract: &str,
     split_parts: &[String],
-    q: &[i8],
+    q: &[u8],
     expect: Option<&[u8]>,
     predict_len: Option<usize>,
 ) -> Result<ModelGas> {
@@ -132,8 +149,7 @@ fn measure(
     }
     let d = chain.deploy(initcode).map_err(|e| err("deploy", e))?;
     deploy_gas += d.gas;
-    let bytes: Vec<u8> = q.iter().map(|&x| x as u8).collect();
-    let r = chain.call(d.address, predictQCall { q: bytes.into() }.abi_encode()).map_err(|e| err("predictQ", e))?;
+    let r = chain.call(d.address, predictQCall { q: q.to_vec().into() }.abi_encode()).map_err(|e| err("predictQ", e))?;
     if !r.success {
         return Err(err(contract, format!("predictQ reverted: 0x{}", hex::encode(&r.output))));
     }
@@ -169,9 +185,10 @@ fn measure(
     })
 }
 
-/// Gas of a model's generated pure-Solidity contract on a deterministic input, in `layout`
-/// (the compact contract is named `NAME_compact`, so both can share a forge project). The
-/// output is checked against `reference` (the CPU reference executor, normally).
+/// Gas of a model's generated pure-Solidity contract on a deterministic input
+/// ([`sample_inputs`]), in `layout` (the compact contract is named `NAME_compact`, so both can
+/// share a forge project). The output is checked against `reference` (the CPU reference
+/// executor, normally).
 pub fn model_gas(
     reference: &Arc<dyn Executor>,
     solc: &Solc,
@@ -179,16 +196,29 @@ pub fn model_gas(
     model_id: &[u8; 32],
     layout: SolidityLayout,
 ) -> Result<ModelGas> {
+    model_gas_on(reference, solc, model, model_id, layout, &sample_inputs(model))
+}
+
+/// [`model_gas`] on the given inputs (one [`Value`] per model input).
+pub fn model_gas_on(
+    reference: &Arc<dyn Executor>,
+    solc: &Solc,
+    model: &Model,
+    model_id: &[u8; 32],
+    layout: SolidityLayout,
+    inputs: &[Value],
+) -> Result<ModelGas> {
     let mut named = model.clone();
     if layout == SolidityLayout::Compact {
         named.name = format!("{}_compact", model.name);
     }
     let emitted = crate::emit_model(&named, model_id, &SolidityOptions::with_layout(layout))?;
     let (files, name) = (&emitted.files, &emitted.contract);
-    let input = model.tensor(model.inputs[0]);
-    let q = sample_input(input.len());
-    let expect = reference_output(reference, model, &q)?;
-    measure(reference, solc, &SolcSettings::default(), files, name, &emitted.split_parts, &q, Some(&expect), Some(input.len()))
+    // `predict` takes every input's elements in one array
+    let elements: usize = model.inputs.iter().map(|&t| model.tensor(t).len()).sum();
+    let expect = reference_output(reference, model, inputs)?;
+    let q = abi::pack_values(inputs);
+    measure(reference, solc, &SolcSettings::default(), files, name, &emitted.split_parts, &q, Some(&expect), Some(elements))
 }
 
 /// The 256×256 reference layer: weights, bias and epilogue from a fixed seed.
@@ -278,8 +308,9 @@ pub fn dense_comparison(reference: &Arc<dyn Executor>, solc: &Solc, n: u32) -> R
     let ours = model_gas(reference, solc, &model, &id, SolidityLayout::Fast)?;
     let compact = model_gas(reference, solc, &model, &id, SolidityLayout::Compact)?;
     let Op::Dense(d) = &model.nodes[0].op else { unreachable!() };
-    let q = sample_input(n as usize);
-    let expect = reference_output(reference, &model, &q)?;
+    let inputs = sample_inputs(&model);
+    let expect = reference_output(reference, &model, &inputs)?;
+    let q = abi::pack_values(&inputs);
     let math = crate::precompile_contract::IMPORTS.iter().find(|(p, _)| *p == "SolidMLMath.sol").expect("bundled");
     let sources = vec![("NaiveDense.sol".to_string(), naive_dense_source(d)), (math.0.to_string(), math.1.to_string())];
     let naive = measure(reference, solc, &SolcSettings::default(), &sources, "NaiveDense", &[], &q, Some(&expect), None)?;
@@ -322,7 +353,7 @@ pub fn write_forge_project(dir: &Path, settings: &SolcSettings, measured: &[&Mod
         if !g.split_parts.is_empty() {
             let _ = writeln!(imports, "import {{{c}Deploy}} from \"../src/{c}Deploy.sol\";");
         }
-        let input: String = g.input.iter().map(|&b| format!("{:02x}", b as u8)).collect();
+        let input = hex::encode(&g.input);
         // deployed in setUp: the test's call then meets cold contracts, as a transaction does
         let _ = writeln!(fields, "    {c} m_{c};");
         let _ = writeln!(
