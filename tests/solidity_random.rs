@@ -56,7 +56,9 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         let variant = |suffix: &str, force: bool| {
             let mut v = m.clone();
             v.name = format!("Rnd{attempts}{suffix}");
-            let opts = SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force, ..Default::default() };
+            // the data-contract variant also runs every node in a stage contract of its own
+            let opts =
+                SolidityOptions { layout: SolidityLayout::Compact, force_data_contracts: force, force_stages: force, ..Default::default() };
             (solidml_solidity::emit_model(&v, &id, &opts), v)
         };
         let ((c, mc), (d, md)) = (variant("C", false), variant("D", true));
@@ -82,6 +84,7 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
                         m.name
                     );
                 }
+                assert!(has(&dfiles, &format!("contract Rnd{attempts}D_S1 ")), "{}: no stage contract in the staged variant", m.name);
                 sources.extend(files.into_iter().chain(cfiles).chain(dfiles));
                 for v in [m, mc, md] {
                     models.push((solidml_solidity::contract_name(&v.name), v));
@@ -105,7 +108,7 @@ fn random_models_in_the_evm_equal_the_cpu_reference() {
         {
             let mut v = m.clone();
             v.name = format!("Wide{i}{suffix}");
-            let opts = SolidityOptions { layout, force_data_contracts: force, force_split_deployment: suffix != "C" };
+            let opts = SolidityOptions { layout, force_data_contracts: force, force_split_deployment: suffix != "C", force_stages: false };
             if k > 900 && layout == SolidityLayout::Fast {
                 // one output's constants alone outgrow a contract: refused, pointing to compact
                 let e = solidml_solidity::emit_with(&v, &id, &opts).unwrap_err();

@@ -68,8 +68,11 @@ fn transformer_agrees_with_float_and_is_bit_exact_on_every_executor() {
     let reference: Arc<dyn Executor> = Arc::new(CpuBackend);
     let g = gas::model_gas_on(&reference, &solc, model, &compiled.model_id, SolidityLayout::Fast, &windows[0]).unwrap();
     eprintln!(
-        "EVM, one token: predictQ {} gas, deployment {} gas in {} transactions, main contract {} bytes",
-        g.predict_q, g.deploy, g.deploy_txs, g.runtime_bytes
+        "EVM, one token: predictQ {} gas, deployment {} gas in {} transactions, main contract {} bytes, the largest other {} bytes",
+        g.predict_q, g.deploy, g.deploy_txs, g.runtime_bytes, g.largest_part_bytes
     );
     assert!(g.predict_q < 30_000_000, "one token costs {} gas, over a 30M block", g.predict_q);
+    // deployable on mainnet: every contract within EIP-170, every transaction within EIP-3860
+    assert!(g.runtime_bytes.max(g.largest_part_bytes) <= 24_576, "a contract over EIP-170: {} / {}", g.runtime_bytes, g.largest_part_bytes);
+    assert!(g.initcode_bytes <= 49_152, "an init code over EIP-3860: {}", g.initcode_bytes);
 }

@@ -8,7 +8,32 @@ use std::fmt::Write;
 
 use solidml_spec::{DType, TensorId, artifact::keccak256};
 
-use crate::{Emitted, Files, MAIN_LAYER_BUDGET, SPLIT_INITCODE, compact, layer::*, plan::*, yul::*};
+use crate::{Emitted, Files, MAIN_LAYER_BUDGET, SPLIT_INITCODE, STAGE_BUDGET, compact, layer::*, plan::*, yul::*};
+
+/// Main contract code (estimated, [`code_bytes`]) above which the forward pass is cut into
+/// stage contracts, and what the main contract then keeps (EIP-170's 24,576 bytes with the
+/// estimate's margin of error).
+const MAIN_CODE: usize = 24_000;
+const STAGED_MAIN_CODE: usize = 22_000;
+
+/// Where the forward pass is cut, from the estimated code bytes of its chunks (the constants,
+/// then one per node): `(chunk range, estimated bytes)` per stage, the first one the main
+/// contract's. The main contract keeps the chunks that fit `main_budget`; each stage contract
+/// takes the next ones up to [`STAGE_BUDGET`] (at least one: a chunk larger than that is a
+/// stage of its own).
+fn cut_stages(sizes: &[usize], main_budget: usize) -> Vec<(std::ops::Range<usize>, usize)> {
+    let mut stages = vec![];
+    let (mut start, mut bytes, mut budget) = (0, 0, main_budget);
+    for (i, &b) in sizes.iter().enumerate() {
+        if bytes + b > budget && (i > start || stages.is_empty()) {
+            stages.push((start..i, bytes));
+            (start, bytes, budget) = (i, 0, STAGE_BUDGET);
+        }
+        bytes += b;
+    }
+    stages.push((start..sizes.len(), bytes));
+    stages
+}
 
 /// `predict`'s quantization of an input with a per-axis input quantization (spec §IO
 /// quantization): for each index `c` of the axis, a loop over the elements with that index
@@ -62,9 +87,6 @@ pub(crate) fn emit_contract(
     let m = cx.m;
     let name = cx.name.clone();
     let n_parts = cx.parts.len();
-    if n_parts > 64 {
-        return Err("model too large: more than 64 part contracts".into());
-    }
     // --- outputs of predictQ: concatenated, int8 as bytes, i64 as 8-byte big-endian
     let mut out_len = 0usize;
     let mut outs = vec![];
@@ -232,11 +254,46 @@ pub(crate) fn emit_contract(
     let _ = writeln!(deq, "return({pbuf}, {})", 64 + rel);
     // --- one transaction or several: the init code of `new NAME()` holds every part's and
     // data contract's code (estimated: layer code as planned, ~8 KB of IO and other code)
+    // the forward pass, node by node (the constants first), and where it is cut into stages:
+    // the main contract's code is estimated as its forward code, its IO code, and a shell
+    // (ABI, immutables) that grows with the contracts it lists (~200 bytes each, measured)
+    let mut chunks = vec![];
+    let mut from = 0;
+    for &end in &cx.node_ends {
+        chunks.push(cx.code[from..end].to_string());
+        from = end;
+    }
+    chunks.push(cx.code[from..].to_string());
+    let sizes: Vec<usize> = chunks.iter().map(|c| code_bytes(c)).collect();
+    let forward_bytes: usize = sizes.iter().sum();
+    // the data contracts, as `compact::contract_bits` cuts them
+    let n_data =
+        if cx.data.inline { 0 } else { cx.data.blob.len().div_ceil(compact::DATA_MAX) } + cx.data.tables.len().div_ceil(compact::DATA_MAX);
+    let shell = |stages: usize| {
+        [&unpack, &pack, &quant, &deq].iter().map(|c| code_bytes(c)).sum::<usize>() + 500 + 200 * (n_parts + stages + n_data)
+    };
+    let stages = if cx.force_stages {
+        // the constants in the main contract, every node in a stage of its own
+        sizes.iter().enumerate().map(|(i, &b)| (i..i + 1, b)).collect()
+    } else if forward_bytes + shell(0) <= MAIN_CODE {
+        vec![(0..chunks.len(), forward_bytes)]
+    } else {
+        cut_stages(&sizes, STAGED_MAIN_CODE.saturating_sub(shell(forward_bytes.div_ceil(STAGE_BUDGET) + 1)))
+    };
+    let n_stages = stages.len() - 1;
+    if n_parts + n_stages > 64 {
+        return Err("model too large: more than 64 part and stage contracts".into());
+    }
     let data_bytes = if cx.data.inline { 0 } else { cx.data.blob.len() } + cx.data.tables.len();
-    let estimate = (MAIN_LAYER_BUDGET - cx.main_budget.min(MAIN_LAYER_BUDGET)) + 8_000 + cx.part_bytes.iter().sum::<usize>() + data_bytes;
-    let split = (cx.force_split || estimate > SPLIT_INITCODE) && (n_parts > 0 || data_bytes > 0);
+    let stage_bytes: usize = stages[1..].iter().map(|s| s.1).sum();
+    let estimate = (MAIN_LAYER_BUDGET - cx.main_budget.min(MAIN_LAYER_BUDGET))
+        + 8_000
+        + cx.part_bytes.iter().sum::<usize>()
+        + data_bytes
+        + stage_bytes;
+    let split = (cx.force_split || estimate > SPLIT_INITCODE) && (n_parts + n_stages > 0 || data_bytes > 0);
     // --- part contracts (their addresses are stored in memory by `_forward`)
-    let parts_base = cx.alloc(32 * n_parts);
+    let parts_base = cx.alloc(32 * (n_parts + n_stages));
     let mut files: Files = vec![];
     let mut part_fields = String::new();
     let mut part_deploys = String::new();
@@ -293,16 +350,78 @@ contract {pname} {{
     }
     // the compact layout's weights (a constant, or data contracts listed by `parts()`)
     let bits = compact::contract_bits(cx);
+    let resolve = |code: &str| -> String {
+        let mut code = code.to_string();
+        for p in 0..n_parts {
+            code = code.replace(&format!("__PART_{p}__"), &(parts_base + 32 * p).to_string());
+        }
+        for (placeholder, slot) in &bits.slots {
+            code = code.replace(placeholder, &slot.to_string());
+        }
+        code
+    };
+    // every allocation is made: the memory image a stage contract takes and gives back
+    let mem_end = cx.next;
     let mut forward = if bits.forward_yul.is_empty() { String::new() } else { indent_block(&bits.forward_yul, 12) };
-    forward.push_str(&cx.code);
-    for p in 0..n_parts {
-        forward = forward.replace(&format!("__PART_{p}__"), &(parts_base + 32 * p).to_string());
-    }
-    for (placeholder, slot) in &bits.slots {
-        forward = forward.replace(placeholder, &slot.to_string());
+    for (k, (range, _)) in stages.iter().enumerate() {
+        let code = resolve(&chunks[range.clone()].concat());
+        if k == 0 {
+            forward.push_str(&code);
+            continue;
+        }
+        let i = n_parts + k - 1;
+        let sname = format!("{name}_S{k}");
+        // chunk 0 is the constants: chunk c > 0 is node c − 1
+        let (first, last) = (range.start.max(1) - 1, range.end.max(1) - 1);
+        let nodes = if last > first + 1 { format!("nodes {first} to {}", last - 1) } else { format!("node {first}") };
+        let image = mem_end - 0x80;
+        let _ = writeln!(
+            forward,
+            "            // stage {k} ({nodes}) in {sname}: the memory image goes and comes back; a revert is passed on\n            if iszero(staticcall(gas(), mload({}), 0x80, {image}, 0x80, {image})) {{ returndatacopy(0, 0, returndatasize()) revert(0, returndatasize()) }}",
+            parts_base + 32 * i
+        );
+        let tag = if split {
+            format!(
+                "            // empty calldata: the stage's tag, which the model's constructor checks\n            if iszero(calldatasize()) {{ mstore(0, {}) return(0, 32) }}\n",
+                part_tag(model_id, i)
+            )
+        } else {
+            String::new()
+        };
+        files.push((
+            format!("{sname}.sol"),
+            format!(
+                r#"// SPDX-License-Identifier: MIT
+// Generated by `solidml compile`. Do not edit.
+pragma solidity ^0.8.27;
+
+/// Stage {k} of model `{model}` ({nodes}): forward code too large for the main contract
+/// (EIP-170). Calldata: the model's memory image [0x80, {mem_end:#x}), laid out as the main
+/// contract plans it; runs its nodes on it and returns the image.
+contract {sname} {{
+    fallback() external {{
+        assembly {{
+{tag}            calldatacopy(0x80, 0, calldatasize())
+{code}            return(0x80, {image})
+        }}
+    }}
+}}
+"#,
+                model = m.name,
+            ),
+        ));
+        let _ = writeln!(part_fields, "    address private immutable part{i};");
+        if split {
+            let _ = writeln!(part_deploys, "        part{i} = _part(parts_, {i}, {});", part_tag(model_id, i));
+        } else {
+            let _ = writeln!(part_deploys, "        part{i} = address(new {sname}());");
+            let _ = writeln!(imports, "import {{{sname}}} from \"./{sname}.sol\";");
+        }
+        let _ = writeln!(part_stores, "        {{ address p = part{i}; assembly {{ mstore({}, p) }} }}", parts_base + 32 * i);
     }
     part_fields.push_str(&bits.fields);
-    let mut split_parts: Vec<String> = cx.parts.iter().map(|(p, _)| p.clone()).collect();
+    let mut split_parts: Vec<String> =
+        cx.parts.iter().map(|(p, _)| p.clone()).chain((1..=n_stages).map(|k| format!("{name}_S{k}"))).collect();
     let helpers = if split {
         // data contracts as contracts of their own (runtime `0x00 ++ data`), checked by code hash
         for (j, chunk) in bits.chunks.iter().enumerate() {
@@ -318,7 +437,8 @@ contract {pname} {{
                     hex(&runtime)
                 ),
             ));
-            let _ = writeln!(part_deploys, "        data{j} = _dataAt(parts_, {}, 0x{});", n_parts + j, hex(&keccak256(&runtime)));
+            let _ =
+                writeln!(part_deploys, "        data{j} = _dataAt(parts_, {}, 0x{});", n_parts + n_stages + j, hex(&keccak256(&runtime)));
             split_parts.push(dname);
         }
         let n = split_parts.len();
@@ -364,10 +484,9 @@ contract {pname} {{
     } else {
         ("", String::new())
     };
-    let mem_end = cx.next;
     let model_name = &m.name;
-    let n_listed = n_parts + bits.addresses.len();
-    let part_list: String = (0..n_parts)
+    let n_listed = n_parts + n_stages + bits.addresses.len();
+    let part_list: String = (0..n_parts + n_stages)
         .map(|i| format!("part{i}"))
         .chain(bits.addresses.iter().cloned())
         .enumerate()
@@ -479,4 +598,34 @@ pub(crate) fn indent_block(s: &str, n: usize) -> String {
     let mut o = indent(s.trim_end(), n);
     o.push('\n');
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_cover_every_chunk_in_order_within_their_budgets() {
+        // a large first chunk goes to a stage of its own; the main contract may keep none
+        let sizes = [9_000, 30_000, 4_000, 8_000, 12_000, 1_000, 20_000];
+        let stages = cut_stages(&sizes, 8_000);
+        let ranges: Vec<_> = stages.iter().map(|s| s.0.clone()).collect();
+        assert_eq!(ranges, vec![0..0, 0..1, 1..2, 2..4, 4..6, 6..7]);
+        for (k, (r, bytes)) in stages.iter().enumerate() {
+            assert_eq!(*bytes, sizes[r.clone()].iter().sum::<usize>());
+            let budget = if k == 0 { 8_000 } else { STAGE_BUDGET };
+            assert!(*bytes <= budget || r.len() == 1, "stage {k}: {bytes} bytes in {r:?}");
+        }
+        assert_eq!(cut_stages(&[100, 200], 1_000), vec![(0..2, 300)]);
+    }
+
+    #[test]
+    fn code_estimate_counts_pushes_and_operations() {
+        // two 1-byte literals (PUSH1 each), five other words (`let`, `x` twice, MLOAD, MSTORE);
+        // comments count nothing
+        assert_eq!(code_bytes("let x := mload(0x40) // a comment: mstore(1, 2)\nmstore(32, x)"), 2 * 2 + 5 * 3 / 2);
+        // a PUSH32 weight word
+        assert_eq!(code_bytes(&format!("0x{}", "ff".repeat(32))), 33);
+        assert_eq!(code_bytes("0x0"), 2);
+    }
 }

@@ -69,6 +69,8 @@ pub struct ModelGas {
     pub runtime_bytes: usize,
     /// The largest init code of the deployment's transactions.
     pub initcode_bytes: usize,
+    /// The largest deployed code of its part, stage and data contracts (0 when it has none).
+    pub largest_part_bytes: usize,
 }
 
 /// EIP-3860's init code limit on mainnet.
@@ -135,12 +137,13 @@ fn measure(
     let mut chain = Chain::new(SolidMlPrecompile::new(reference.clone())).with_code_size_limit(MEASURE_CODE_LIMIT);
     // a split model: its part and data contracts first, one transaction each, then the model
     // with their addresses (what `NAMEDeploy.deploy()` does)
-    let (mut deploy_gas, mut max_initcode, mut addresses) = (0u64, c.initcode.len(), vec![]);
+    let (mut deploy_gas, mut max_initcode, mut addresses, mut largest_part) = (0u64, c.initcode.len(), vec![], 0);
     for part in split_parts {
         let pc = get(part)?;
         let d = chain.deploy(pc.initcode.clone()).map_err(|e| err(&format!("deploy {part}"), e))?;
         deploy_gas += d.gas;
         max_initcode = max_initcode.max(pc.initcode.len());
+        largest_part = largest_part.max(chain.code_len(d.address));
         addresses.push(d.address);
     }
     let mut initcode = c.initcode.clone();
@@ -182,6 +185,7 @@ fn measure(
         predict,
         runtime_bytes: chain.code_len(d.address),
         initcode_bytes: max_initcode,
+        largest_part_bytes: largest_part,
     })
 }
 

@@ -100,6 +100,16 @@ pub struct Layer<'a> {
     pub x_range: (i32, i32),
 }
 
+/// An epilogue without branches ([`Layer::fast_lane`]): clamp the lane value to `[u0, u1]`,
+/// then the output code is the low byte of `sar(s, (u − u0)·mul + k)`.
+pub(crate) struct FastLane {
+    pub(crate) u0: i128,
+    pub(crate) u1: i128,
+    pub(crate) mul: i128,
+    pub(crate) k: i128,
+    pub(crate) s: u32,
+}
+
 /// Lane layout of a layer.
 pub struct Plan {
     /// `W`, the lane width in bits: enough for the widest accumulator range `hi_n − lo_n`.
@@ -142,7 +152,7 @@ impl Layer<'_> {
     }
 
     /// Reference epilogue (clamp included) for output `n` on `acc`.
-    fn reference(&self, n: usize, acc: i64) -> i32 {
+    pub(crate) fn reference(&self, n: usize, acc: i64) -> i32 {
         let e = self.epilogue;
         // acc of a valid model fits i32 (validator); clamp defensively for the bound only
         let acc = acc.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
@@ -241,6 +251,46 @@ impl Layer<'_> {
         let k = lo128 * mul + (1i128 << 30) + (1i128 << (30 + e_right)) + (zpb << s);
         let z = -lo128 * mul - (1 << 30);
         Some((mul, -k, z.max(0), s))
+    }
+
+    /// The clamp-free form of output `n`'s epilogue, where it exists: with `y = min(max(u, u0),
+    /// u1) − u0` for the lane value `u ∈ [0, hi_n − lo_n]`, the output code byte (`y_raw` as
+    /// a byte, `= biased xor 0x80`) is the low byte of `sar(s, y·mul + k)`. It holds when the
+    /// epilogue's rounding correction is constant above `u0` and both clamps saturate exactly
+    /// at `u0` and `u1` (checked against the reference at the ends; the epilogue is monotone).
+    pub(crate) fn fast_lane(&self, plan: &Plan, n: usize) -> Option<FastLane> {
+        let (mul, nk, z, s) = self.epilogue_params(plan, n)?;
+        let (lo, hi) = plan.acc[n];
+        let r = (hi - lo) as i128;
+        let e = self.epilogue;
+        let (cmin, cmax) = (e.clamp_min as i128 + 128, e.clamp_max as i128 + 128);
+        // the biased value without the correction term and clamps; the reference, biased
+        let f = |u: i128| (u * mul - nk).div_euclid(1i128 << s);
+        let g = |u: i128| self.reference(n, lo + u as i64) as i128 + 128;
+        // the first u in [a, r] where `pred` (monotone) holds, or r + 1
+        let first = |a: i128, pred: &dyn Fn(i128) -> bool| {
+            let (mut a, mut b) = (a, r + 1);
+            while a < b {
+                let mid = a + (b - a) / 2;
+                if pred(mid) { b = mid } else { a = mid + 1 }
+            }
+            a
+        };
+        // t = u·mul ≥ z: the correction term is 0
+        let ut = if z > 0 { (z + mul - 1) / mul } else { 0 };
+        let u0 = first(ut, &|u| f(u) >= cmin);
+        if u0 > r || f(u0) != g(u0) || g(0) != g(u0) {
+            return None;
+        }
+        let u1 = first(u0, &|u| f(u) >= cmax);
+        let u1 = if u1 > r {
+            r
+        } else if f(u1) == cmax && g(u1) == cmax {
+            u1
+        } else {
+            return None;
+        };
+        Some(FastLane { u0, u1, mul, k: u0 * mul - nk + (128i128 << s), s })
     }
 
     /// Yul computing the outputs `outs` (a range of features packed into one word of lanes),
@@ -519,6 +569,56 @@ pub(crate) fn fill_rows_yul(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_lanes_match_the_reference_epilogue() {
+        use solidml_spec::arith::Multiplier;
+        // every lane value of random small layers: the branch-free form where it claims to hold
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        let (mut checked, mut fast) = (0, 0);
+        for _ in 0..300 {
+            let k = 1 + rnd(6) as usize;
+            let weights: Vec<i8> = (0..k).map(|_| rnd(256) as u8 as i8).collect();
+            let bias = [rnd(4001) as i32 - 2000];
+            let real = [0.0005, 0.003, 0.02, 0.3, 0.9, 1.0, 1.7, 6.0][rnd(8) as usize] * (1.0 + rnd(1000) as f64 / 1000.0);
+            let zp_out = rnd(256) as i32 - 128;
+            let clamp_min = if rnd(2) == 0 { zp_out.max(-128) as i8 } else { -128 };
+            let clamp_max = if rnd(3) == 0 { (zp_out + rnd(100) as i32).min(127) as i8 } else { 127 };
+            let epilogue = Epilogue {
+                multipliers: vec![Multiplier::from_real(real)],
+                output_zero_point: zp_out,
+                clamp_min,
+                clamp_max: clamp_max.max(clamp_min),
+            };
+            let layer = Layer {
+                k,
+                n: 1,
+                weights: &weights,
+                bias: &bias,
+                input_zero_point: rnd(256) as i32 - 128,
+                epilogue: &epilogue,
+                channel_offset: 0,
+                x_range: (-128, 127),
+            };
+            let plan = layer.plan().unwrap();
+            let Some(f) = layer.fast_lane(&plan, 0) else { continue };
+            fast += 1;
+            let (lo, hi) = plan.acc[0];
+            for u in 0..=(hi - lo) as i128 {
+                let y = u.clamp(f.u0, f.u1) - f.u0;
+                let code = ((y * f.mul + f.k) >> f.s) as u8;
+                assert_eq!(code, layer.reference(0, lo + u as i64) as u8, "u = {u}, real {real}, {epilogue:?}");
+                checked += 1;
+            }
+        }
+        assert!(fast >= 50 && checked > 0, "{fast} fast lanes");
+    }
 
     #[test]
     fn lanes_pack_signed_values() {

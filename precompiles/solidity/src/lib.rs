@@ -83,6 +83,9 @@ pub struct SolidityOptions {
     /// Deploy in several transactions even when one would do (tests of that path; by default
     /// a model splits only when `new NAME()`'s init code would pass EIP-3860's limit).
     pub force_split_deployment: bool,
+    /// Run every node's code in a stage contract of its own (tests of that path; by default
+    /// the forward pass is cut into stages only when the main contract would pass EIP-170).
+    pub force_stages: bool,
 }
 
 impl SolidityOptions {
@@ -199,6 +202,8 @@ pub(crate) const MAX_CODE: usize = 24_576;
 pub(crate) const MAIN_LAYER_BUDGET: usize = 17_000;
 /// Budget for one part contract.
 pub(crate) const PART_BUDGET: usize = 22_500;
+/// Estimated code budget of one stage contract's forward code.
+pub(crate) const STAGE_BUDGET: usize = 21_000;
 
 /// The Solidity contract name `solidml compile` gives a model: its name made an identifier
 /// (other characters become `_`; a name that starts with a digit, or is a keyword or an
@@ -245,6 +250,7 @@ pub(crate) fn emit_model_with_functions(
         loc: vec![None; model.tensors.len()],
         range: vec![(-128, 127); model.tensors.len()],
         code: String::new(),
+        node_ends: vec![],
         parts: vec![],
         main_budget: MAIN_LAYER_BUDGET,
         name: name.clone(),
@@ -252,6 +258,7 @@ pub(crate) fn emit_model_with_functions(
         data: compact::State::new(model, opts.force_data_contracts, opts.layout == SolidityLayout::Compact),
         part_bytes: vec![],
         force_split: opts.force_split_deployment,
+        force_stages: opts.force_stages,
         extra,
     };
     // inputs
@@ -281,12 +288,14 @@ pub(crate) fn emit_model_with_functions(
         let at = cx.at(*t).addr();
         cx.table(at, &bytes);
     }
+    cx.node_ends.push(cx.code.len());
     for n in &model.nodes {
         cx.line(&format!("// {} ({})", n.name, n.op.kind()));
         ops::emit_node(&mut cx, n).map_err(|e| match e {
             NodeFailure::Unsupported => SolidityError::Unsupported { node: n.name.clone(), op: n.op.kind() },
             NodeFailure::Reason(reason) => SolidityError::Node { node: n.name.clone(), op: n.op.kind(), reason },
         })?;
+        cx.node_ends.push(cx.code.len());
     }
     emit_contract(&mut cx, model_id, &inputs, in_len).map_err(SolidityError::Model)
 }

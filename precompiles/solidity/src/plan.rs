@@ -38,6 +38,9 @@ pub(crate) struct Ctx<'a> {
     /// Raw value range of int8 tensors.
     pub(crate) range: Vec<(i32, i32)>,
     pub(crate) code: String,
+    /// Where each node's code (and, first, the constants') ends in `code`: the places the
+    /// forward pass may be cut into stage contracts.
+    pub(crate) node_ends: Vec<usize>,
     /// Part contracts: (name, Yul body, output length in bytes).
     pub(crate) parts: Vec<(String, String)>,
     pub(crate) main_budget: usize,
@@ -49,6 +52,7 @@ pub(crate) struct Ctx<'a> {
     /// Estimated code bytes of each part contract.
     pub(crate) part_bytes: Vec<usize>,
     pub(crate) force_split: bool,
+    pub(crate) force_stages: bool,
     /// Solidity added to the contract's body (the step contracts' shell).
     pub(crate) extra: String,
 }

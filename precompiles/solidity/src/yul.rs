@@ -25,6 +25,30 @@ pub(crate) fn row_major(shape: &[u32]) -> Vec<i64> {
     solidml_exec::index::strides(shape).into_iter().map(|s| s as i64).collect()
 }
 
+/// Estimated bytecode bytes of Yul statements as solc (optimizer off) emits them: a literal is
+/// a PUSH of its significant bytes (at least one), every other identifier (a builtin, a
+/// variable read as a DUP, a `let`'s SWAP/POP) about 1.5 bytes; braces, parentheses and
+/// comments nothing. Within 5% of the measured runtime of the generated contracts, which is
+/// enough to decide where the forward pass is cut into stage contracts (EIP-170).
+pub(crate) fn code_bytes(yul: &str) -> usize {
+    let (mut literal, mut other) = (0usize, 0usize);
+    for line in yul.lines() {
+        let line = line.split("//").next().unwrap_or("");
+        for token in line.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').filter(|t| !t.is_empty()) {
+            let significant = if let Some(h) = token.strip_prefix("0x") {
+                h.trim_start_matches('0').len().div_ceil(2)
+            } else if token.as_bytes()[0].is_ascii_digit() {
+                token.parse::<u128>().map_or(token.len() / 2, |v| (128 - v.leading_zeros() as usize).div_ceil(8))
+            } else {
+                other += 1;
+                continue;
+            };
+            literal += 1 + significant.max(1);
+        }
+    }
+    literal + other * 3 / 2
+}
+
 pub(crate) fn selector(sig: &str) -> String {
     format!("0x{}", hex(&keccak256(sig.as_bytes())[..4]))
 }

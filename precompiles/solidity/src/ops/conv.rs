@@ -2,9 +2,13 @@
 
 use solidml_spec::{Conv, DType, Epilogue, Node};
 
+use super::conv_direct as direct;
 use crate::{NodeFailure, layer::*, plan::*, yul::*};
 
 pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailure> {
+    if direct::emit(cx, n, c)? {
+        return Ok(());
+    }
     let m = cx.m;
     let xin = m.tensor(n.inputs[0]);
     let yinfo = m.tensor(n.outputs[0]);

@@ -1,4 +1,13 @@
 //! MaxPool and AvgPool (spec §MaxPool, §AvgPool): window loops over compile-time tap tables, the average with the spec's round-half-away division.
+//!
+//! A 2-d MaxPool with strides 1 or 2 and no dilation is straight-line SWAR where the code is
+//! small: per plane, output row and run of up to 16 outputs, each kernel tap is one word load
+//! of the input row, biased (`xor 0x80` per byte), whose bytes at the stride land as 16-bit
+//! lanes (`(w >> 8) & 0x00ff…` for the even bytes, `w & 0x00ff…` for the odd ones; lanes of
+//! taps outside the input masked to 0, the biased −128 that never wins), and the lane-wise
+//! maximum `b ^ ((a ^ b) & mask)` with `mask` from the guard bit of `(a | 0x0100…) − b`.
+
+use std::fmt::Write;
 
 use solidml_spec::{Node, Op, Pool};
 
@@ -12,6 +21,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, p: &Pool) -> Result<(), NodeFailu
     let yinfo = m.tensor(yt);
     let is_max = matches!(n.op, Op::MaxPool(_));
     let (Loc::Bytes(s), Loc::Bytes(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("int8 bytes expected".into()) };
+    if is_max && swar_max(cx, p, &xin.shape, &yinfo.shape, s, d) {
+        cx.range[yt as usize] = (cx.range[x as usize].0.min(-128), cx.range[x as usize].1);
+        return Ok(());
+    }
     let sdim = p.kernel.len();
     let planes = xin.shape[0] as usize * xin.shape[1] as usize;
     let in_plane: usize = xin.shape[2..].iter().map(|&d| d as usize).product();
@@ -108,4 +121,101 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, p: &Pool) -> Result<(), NodeFailu
         ));
     }
     Ok(())
+}
+
+/// Code bytes (estimated) up to which a MaxPool is straight-line SWAR.
+const SWAR_CODE: usize = 8000;
+
+/// The straight-line SWAR MaxPool (module docs), or `false` (nothing emitted) where it does
+/// not apply.
+fn swar_max(cx: &mut Ctx<'_>, p: &Pool, xs: &[u32], ys: &[u32], s: usize, d: usize) -> bool {
+    // the compact layout spends its code on nothing but the essentials (its weights)
+    if cx.compact
+        || p.kernel.len() != 2
+        || xs.len() != 4
+        || ys.len() != 4
+        || p.dilations.iter().any(|&v| v != 1)
+        || p.strides.iter().any(|&v| v != 1 && v != 2)
+    {
+        return false;
+    }
+    let planes = (xs[0] * xs[1]) as usize;
+    let (ih, iw, oh, ow) = (xs[2] as i64, xs[3] as i64, ys[2] as i64, ys[3] as i64);
+    let (kh, kw, sy, sx, py, px) =
+        (p.kernel[0] as i64, p.kernel[1] as i64, p.strides[0] as i64, p.strides[1] as i64, p.pads_begin[0] as i64, p.pads_begin[1] as i64);
+    // runs of outputs: 16 lanes a word for stride 2, 32 (even and odd lanes) for stride 1
+    let run = if sx == 2 { 16 } else { 32 };
+    let runs = (ow as usize).div_ceil(run);
+    let sets = if sx == 2 { 1 } else { 2 };
+    let bytes = planes * oh as usize * runs * sets * (kh * kw) as usize * 50 + planes * (oh * ow) as usize * 8;
+    if bytes > SWAR_CODE.min(cx.main_budget) || s < (px + 1) as usize {
+        return false;
+    }
+    cx.main_budget -= bytes;
+    let x80 = format!("0x{}", "80".repeat(32));
+    let h = format!("0x{}", "0100".repeat(16));
+    let c80 = format!("0x{}", "0080".repeat(16));
+    let full = format!("0x{}", "00ff".repeat(16));
+    // the constants once, on the stack (DUP: one byte of code, the gas of a PUSH32)
+    let mut y = format!("{{\nlet x80 := {x80}\nlet hh := {h}\nlet m16 := {full}\n");
+    for pl in 0..planes {
+        for oy in 0..oh {
+            for r in 0..runs as i64 {
+                for set in 0..sets as i64 {
+                    // lane i (from the top) holds output ox = ox0 + i (stride 2) or ox0 + 2i + set
+                    let ox0 = r * run as i64;
+                    let lane_ox = |i: i64| if sx == 2 { ox0 + i } else { ox0 + 2 * i + set };
+                    let mut first = true;
+                    let _ = writeln!(y, "{{");
+                    for ky in 0..kh {
+                        let iy = oy * sy - py + ky;
+                        if !(0..ih).contains(&iy) {
+                            continue;
+                        }
+                        for kx in 0..kw {
+                            // byte 2i (+ set) of the word at `a` is the input of lane i
+                            let c0 = ox0 * sx - px + kx;
+                            let a = (s + pl * (ih * iw) as usize) as i64 + iy * iw + c0;
+                            let mask: String = (0..16)
+                                .map(|i| {
+                                    let ox = lane_ox(i);
+                                    let c = ox * sx - px + kx;
+                                    if ox < ow && (0..iw).contains(&c) { "00ff" } else { "0000" }
+                                })
+                                .collect();
+                            let mask = if mask == "00ff".repeat(16) { "m16".to_string() } else { format!("0x{mask}") };
+                            let w = format!("xor(mload({a}), x80)");
+                            let v = if set == 0 { format!("and(shr(8, {w}), {mask})") } else { format!("and({w}, {mask})") };
+                            if first {
+                                let _ = writeln!(y, "    let mx := {v}");
+                                first = false;
+                            } else {
+                                let _ = writeln!(
+                                    y,
+                                    "    {{\n        let t := {v}\n        let g := and(sub(or(mx, hh), t), hh)\n        mx := xor(t, and(xor(mx, t), sub(g, shr(8, g))))\n    }}"
+                                );
+                            }
+                        }
+                    }
+                    if first {
+                        let _ = writeln!(y, "    let mx := 0");
+                    }
+                    let _ = writeln!(y, "    mx := xor(mx, {c80})");
+                    for i in 0..16 {
+                        let ox = lane_ox(i);
+                        if ox >= ow {
+                            continue;
+                        }
+                        let at = d + pl * (oh * ow) as usize + (oy * ow + ox) as usize;
+                        let v = if i == 15 { "mx".to_string() } else { format!("shr({}, mx)", 240 - 16 * i) };
+                        let _ = writeln!(y, "    mstore8({at}, {v})");
+                    }
+                    let _ = writeln!(y, "}}");
+                }
+            }
+        }
+    }
+    y.push('}');
+    cx.line(&y);
+    true
 }

@@ -1,4 +1,16 @@
 //! Reduce (spec §Reduce): Sum, Mean, Max, Min over the input positions of `solidml_exec::index::reduce_groups`, then the requantization.
+//!
+//! Sum and Mean over contiguous runs of the input (reducing trailing axes, as a global
+//! average pool does) are straight-line: each 32-byte word of a run, biased (`xor 0x80` per
+//! byte; bytes past the run masked to 0), splits into its even and odd bytes as 16-bit lanes
+//! added into a running word (at most 128 words: lanes stay under 2^16), folded to 32-bit
+//! lanes and summed into the top lane by one multiplication with `Σ_i 2^(32·i)`. Other
+//! reductions gather the runs through a table and loop.
+
+/// Code bytes (estimated) up to which reductions are straight-line.
+const SWAR_CODE: usize = 8000;
+
+use std::fmt::Write;
 
 use solidml_spec::{Node, Reduce, ReduceKind};
 
@@ -17,20 +29,59 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, rd: &Reduce) -> Result<(), NodeFa
     if xin.is_empty() || count == 0 {
         return Err("empty reduction".into());
     }
+    let zpb = rd.input_zero_point as i128 + 128;
+    let mean = if rd.kind == ReduceKind::Mean { div_half_away_yul("acc", count) } else { String::new() };
+    let requant = requant_yul(rd.multiplier, "acc", rd.output_zero_point, -128, 127);
+    // Sum/Mean over contiguous runs: straight-line SWAR sums (see the module docs)
+    let contiguous = lists.iter().all(|l| l.windows(2).all(|p| p[1] == p[0] + 1));
+    let chunks = count.div_ceil(32);
+    if matches!(rd.kind, ReduceKind::Sum | ReduceKind::Mean)
+        && contiguous
+        && chunks <= 128
+        && out_len * (chunks * 60 + 400) <= SWAR_CODE.min(cx.main_budget)
+    {
+        cx.main_budget -= out_len * (chunks * 60 + 400);
+        let x80 = format!("0x{}", "80".repeat(32));
+        let m16 = format!("0x{}", "00ff".repeat(16));
+        let m32 = format!("0x{}", "0000ffff".repeat(8));
+        let ones32 = format!("0x{}", "00000001".repeat(8));
+        for (o, l) in lists.iter().enumerate() {
+            let mut y = String::from("{\n    let sm := 0\n");
+            for ch in 0..chunks {
+                let n = (count - 32 * ch).min(32);
+                let mut w = format!("xor(mload({}), {x80})", s + l[0] + 32 * ch);
+                if n < 32 {
+                    w = format!("and({w}, 0x{}{})", "ff".repeat(n), "00".repeat(32 - n));
+                }
+                let _ =
+                    writeln!(y, "    {{\n        let w := {w}\n        sm := add(sm, add(and(w, {m16}), and(shr(8, w), {m16})))\n    }}");
+            }
+            // 16-bit lanes to 32-bit lanes, then all eight summed into the top lane
+            let _ = writeln!(y, "    let acc := shr(224, mul(add(and(sm, {m32}), and(shr(16, sm), {m32})), {ones32}))");
+            let _ = writeln!(
+                y,
+                "    acc := sub(acc, {})\n{}\n{}\n    mstore8({}, xor(r, 0x80))\n}}",
+                zpb * count as i128,
+                indent(&mean, 4),
+                indent(&requant, 4),
+                d + o
+            );
+            cx.line(&y);
+        }
+        return Ok(());
+    }
     let all: Vec<Option<usize>> = lists.concat().into_iter().map(Some).collect();
     let tmp = cx.alloc(all.len());
     cx.gather(Loc::Bytes(s), Loc::Bytes(tmp), &all, 0);
-    let zpb = rd.input_zero_point as i128 + 128;
     let (init, step, fin) = match rd.kind {
         ReduceKind::Sum | ReduceKind::Mean => ("0", "acc := add(acc, v)", format!("acc := sub(acc, {})", zpb * count as i128)),
         ReduceKind::Max => ("0", "if gt(v, acc) { acc := v }", add_const_stmt("acc", -zpb)),
         ReduceKind::Min => ("255", "if lt(v, acc) { acc := v }", add_const_stmt("acc", -zpb)),
     };
-    let mean = if rd.kind == ReduceKind::Mean { div_half_away_yul("acc", count) } else { String::new() };
     cx.line(&format!(
                 "for {{ let o := 0 }} lt(o, {out_len}) {{ o := add(o, 1) }} {{\n    let b := add({tmp}, mul(o, {count}))\n    let acc := {init}\n    for {{ let k := 0 }} lt(k, {count}) {{ k := add(k, 1) }} {{\n        let v := xor(byte(0, mload(add(b, k))), 0x80)\n        {step}\n    }}\n    {fin}\n{}\n{}\n    mstore8(add({d}, o), xor(r, 0x80))\n}}",
                 indent(&mean, 4),
-                indent(&requant_yul(rd.multiplier, "acc", rd.output_zero_point, -128, 127), 4)
+                indent(&requant, 4)
             ));
     Ok(())
 }
