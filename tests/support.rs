@@ -109,6 +109,11 @@ pub mod onnx_builder {
     }
 
     fn value_info(name: &str, shape: &[i64]) -> ValueInfoProto {
+        typed_value_info(name, shape, 1)
+    }
+
+    /// A tensor's name, shape and ONNX element type (`TensorProto.DataType`: 1 float, 7 int64).
+    fn typed_value_info(name: &str, shape: &[i64], elem_type: i32) -> ValueInfoProto {
         let mut s = onnx_protobuf::TensorShapeProto::new();
         for &d in shape {
             let mut dim = tensor_shape_proto::Dimension::new();
@@ -116,7 +121,7 @@ pub mod onnx_builder {
             s.dim.push(dim);
         }
         let mut tt = type_proto::Tensor::new();
-        tt.elem_type = 1;
+        tt.elem_type = elem_type;
         tt.shape = Some(s).into();
         let mut tp = TypeProto::new();
         tp.value = Some(type_proto::Value::TensorType(tt));
@@ -212,8 +217,12 @@ pub mod onnx_builder {
             self.graph.node.push(n);
             outs
         }
-        pub fn finish(mut self, output: &str, shape: &[i64], opset: i64) -> Vec<u8> {
-            self.graph.output.push(value_info(output, shape));
+        pub fn finish(self, output: &str, shape: &[i64], opset: i64) -> Vec<u8> {
+            self.finish_typed(output, shape, opset, 1)
+        }
+        /// [`Builder::finish`] with an output of ONNX element type `elem_type` (7: int64).
+        pub fn finish_typed(mut self, output: &str, shape: &[i64], opset: i64, elem_type: i32) -> Vec<u8> {
+            self.graph.output.push(typed_value_info(output, shape, elem_type));
             let mut m = ModelProto::new();
             m.ir_version = 8;
             let mut op = OperatorSetIdProto::new();
