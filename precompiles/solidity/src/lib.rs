@@ -260,6 +260,7 @@ pub(crate) fn emit_model_with_functions(
         force_split: opts.force_split_deployment,
         force_stages: opts.force_stages,
         extra,
+        fused: vec![false; model.nodes.len()],
     };
     // inputs
     let mut in_len = 0usize;
@@ -289,7 +290,12 @@ pub(crate) fn emit_model_with_functions(
         cx.table(at, &bytes);
     }
     cx.node_ends.push(cx.code.len());
-    for n in &model.nodes {
+    for (ni, n) in model.nodes.iter().enumerate() {
+        if cx.fused[ni] {
+            cx.line(&format!("// {} ({}): computed with the node before it", n.name, n.op.kind()));
+            cx.node_ends.push(cx.code.len());
+            continue;
+        }
         cx.line(&format!("// {} ({})", n.name, n.op.kind()));
         ops::emit_node(&mut cx, n).map_err(|e| match e {
             NodeFailure::Unsupported => SolidityError::Unsupported { node: n.name.clone(), op: n.op.kind() },

@@ -55,6 +55,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) force_stages: bool,
     /// Solidity added to the contract's body (the step contracts' shell).
     pub(crate) extra: String,
+    /// Nodes (by index) already emitted as part of an earlier node (a MaxPool fused into the
+    /// Conv before it): they emit nothing.
+    pub(crate) fused: Vec<bool>,
 }
 
 impl Ctx<'_> {

@@ -17,12 +17,24 @@
 //! bits `g` selects those lanes), and each output is `mstore8(o + n·plane, sar(s, y_j·mul +
 //! k))`: no branch per output. Other lanes take the general epilogue.
 //!
+//! **A MaxPool fused.** Where the output is read by one MaxPool alone whose windows hold no
+//! padding, the loops run over the pool's output positions instead: each window position's
+//! packed accumulator is computed, the lane-wise maximum taken (SWAR, the same guard bits:
+//! `(m | G) − a` keeps lane `j`'s guard bit iff `m_j ≥ a_j`), and only the maximum is
+//! requantized; the MaxPool node then emits nothing. Exact: the reference requantizes every
+//! Conv output, then takes the maximum, and `max_p E(acc_p) = E(max_p acc_p)` for a monotone
+//! non-decreasing `E`. The epilogue is one: `srdhm(x, m) = ⌊(x·m + 2^30) / 2^31⌋` for both
+//! signs of `x·m` (m ≥ 0, see [`crate::layer`]), non-decreasing in `x`; the saturating left
+//! shift, `rdbpot` (round half away from zero of `x / 2^e`), the zero point and the clamps are
+//! each non-decreasing, and so is their composition; lane values `u = acc − lo` order as the
+//! accumulators do. (Tested: `max_commutes_with_the_epilogue`.)
+//!
 //! Used when the padded buffer stays small (memory is paid quadratically) and the code fits
 //! the main contract's layer budget; otherwise Conv takes the gather form ([`super::conv`]).
 
 use std::fmt::Write;
 
-use solidml_spec::{Conv, DType, Node};
+use solidml_spec::{Conv, DType, Node, Op, Pool, TensorId};
 
 use crate::{NodeFailure, layer::*, plan::*};
 
@@ -66,7 +78,6 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
         (0..sd).map(|d| in_sp[d].max((out_sp[d] - 1) * st[d] + (c.kernel[d] as i64 - 1) * dil[d] - pb[d] + 1) + pb[d]).collect();
     let pplane: i64 = pdim.iter().product();
     let in_plane: usize = in_sp.iter().map(|&d| d as usize).product();
-    let out_plane: usize = out_sp.iter().map(|&d| d as usize).product();
     if (batch * cin) as i64 * pplane > MAX_WORDS || xin.len() > MAX_INPUT {
         return Ok(false);
     }
@@ -104,15 +115,34 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
             32 * (ci as i64 * pplane + (0..sd).map(|d| kpos[d] * dil[d] * pst[d]).sum::<i64>())
         })
         .collect();
-    // code estimate: widening, then per group its terms and outputs, per loop nest its loops
+    // a MaxPool reading this output alone: fused (see the module docs), its windows' conv
+    // positions as byte offsets from the window's first, the loops over its output grid
+    let pool = fusable_pool(cx, n, &out_sp, &layers);
+    let (grid, steps, window): (Vec<i64>, Vec<i64>, Vec<i64>) = match &pool {
+        Some((_, pt, p)) => {
+            let ps: Vec<i64> = m.tensor(*pt).shape[2..].iter().map(|&d| d as i64).collect();
+            let steps = (0..sd).map(|d| 32 * p.strides[d] as i64 * st[d] * pst[d]).collect();
+            let klen: usize = p.kernel.iter().map(|&k| k as usize).product();
+            let window = (0..klen)
+                .map(|t| {
+                    let kpos = super::conv::unravel(t, &p.kernel);
+                    32 * (0..sd).map(|d| kpos[d] * p.dilations[d] as i64 * st[d] * pst[d]).sum::<i64>()
+                })
+                .collect();
+            (ps, steps, window)
+        }
+        None => (out_sp.clone(), (0..sd).map(|d| 32 * st[d] * pst[d]).collect(), vec![0]),
+    };
+    // code estimate: widening, then per group its terms (once per window position) and
+    // outputs, per loop nest its loops
     let mut bytes = xin.len() * 10 + xin.len().div_ceil(32) * 40;
     for (layer, plan, _) in &layers {
         for r in groups_of(layer.n, plan.lanes) {
-            bytes += 120 + r.len() * 40;
+            bytes += 120 + r.len() * 40 + (window.len() - 1) * 60;
             for kk in 0..wlen {
                 let col: Vec<i128> = r.clone().map(|nn| layer.weights[nn * wlen + kk] as i128).collect();
                 if col.iter().any(|&v| v != 0) {
-                    bytes += (word(pack(&col, plan.w)).len() - 2).div_ceil(2) + 10;
+                    bytes += ((word(pack(&col, plan.w)).len() - 2).div_ceil(2) + 10) * window.len();
                 }
             }
         }
@@ -124,7 +154,15 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
     }
     cx.main_budget -= bytes;
 
-    let y = cx.place_output(yt);
+    let out_t = match &pool {
+        Some((idx, pt, _)) => {
+            cx.fused[*idx] = true;
+            *pt
+        }
+        None => yt,
+    };
+    let out_plane: usize = grid.iter().map(|&d| d as usize).product();
+    let y = cx.place_output(out_t);
     let Loc::Bytes(yaddr) = y else { return Err("internal: conv output placed as words".into()) };
     let buf = cx.alloc(32 * (batch * cin) * pplane as usize);
     // widen: x − zp into the padded buffer, 32 input bytes per load
@@ -151,13 +189,13 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
             let first_out = yaddr + (b * cout + gi * cout_g) * out_plane;
             let mut body = String::new();
             for r in groups_of(layer.n, plan.lanes) {
-                body.push_str(&group_yul(layer, plan, *w, r, &offs, out_plane));
+                body.push_str(&group_yul(layer, plan, *w, r, &offs, &window, out_plane));
             }
             let _ = writeln!(body, "oo := add(oo, 1)");
-            // the loops, innermost first: axis d moves b_d by stride·pst[d] elements
+            // the loops, innermost first: axis d moves b_d by `steps[d]` bytes
             for d in (0..sd).rev() {
-                let step = 32 * st[d] * pst[d];
-                let span = step * out_sp[d];
+                let step = steps[d];
+                let span = step * grid[d];
                 let var = if d + 1 == sd { "bb".to_string() } else { format!("bb{d}") };
                 let (init, end) = if d == 0 {
                     (base.to_string(), (base + span).to_string())
@@ -174,8 +212,47 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
             (out_lo, out_hi) = (out_lo.min(l2), out_hi.max(h2));
         }
     }
+    // a max of outputs lies in their range
     cx.range[yt as usize] = (out_lo, out_hi);
+    cx.range[out_t as usize] = (out_lo, out_hi);
     Ok(true)
+}
+
+/// The MaxPool fused into the Conv `n` (output spatial shape `out_sp`), as `(node index, its
+/// output, its parameters)`: the Conv's output is read by that MaxPool alone (and is no model
+/// output), every window lies inside the Conv's output (no padding taps), every epilogue is
+/// monotone (multipliers ≥ 0) and every lane has a guard bit (the SWAR maximum).
+fn fusable_pool(cx: &Ctx<'_>, n: &Node, out_sp: &[i64], layers: &[(Layer<'_>, Plan, u32)]) -> Option<(usize, TensorId, Pool)> {
+    let m = cx.m;
+    let yt = n.outputs[0];
+    if m.outputs.contains(&yt) || layers.iter().any(|(l, p, w)| p.w != w + 1 || l.epilogue.multipliers.iter().any(|m| m.multiplier < 0)) {
+        return None;
+    }
+    let users: Vec<usize> = (0..m.nodes.len()).filter(|&i| m.nodes[i].inputs.contains(&yt)).collect();
+    let [idx] = users[..] else { return None };
+    let pn = &m.nodes[idx];
+    let Op::MaxPool(p) = &pn.op else { return None };
+    let sd = out_sp.len();
+    let pt = *pn.outputs.first()?;
+    let (yinfo, pinfo) = (m.tensor(yt), m.tensor(pt));
+    if pn.inputs != [yt]
+        || pn.outputs.len() != 1
+        || pinfo.dtype != DType::I8
+        || cx.wants_words(pt)
+        || pinfo.is_empty()
+        || pinfo.shape.len() != sd + 2
+        || pinfo.shape[..2] != yinfo.shape[..2]
+        || [&p.kernel, &p.strides, &p.dilations, &p.pads_begin].iter().any(|v| v.len() != sd)
+    {
+        return None;
+    }
+    // every window inside: the last window's last tap within the Conv's output
+    let inside = (0..sd).all(|d| {
+        p.pads_begin[d] == 0
+            && p.kernel[d] >= 1
+            && (pinfo.shape[d + 2] as i64 - 1) * p.strides[d] as i64 + (p.kernel[d] as i64 - 1) * (p.dilations[d] as i64) < out_sp[d]
+    });
+    inside.then(|| (idx, pt, p.clone()))
 }
 
 /// Output features `0..n` in groups of `lanes`.
@@ -185,29 +262,57 @@ fn groups_of(n: usize, lanes: usize) -> Vec<std::ops::Range<usize>> {
 
 /// One group of output lanes at the position `bb` (input base) / `oo` (output position):
 /// the packed accumulator, then each output (see the module docs).
-fn group_yul(layer: &Layer<'_>, plan: &Plan, w: u32, outs: std::ops::Range<usize>, offs: &[i64], out_plane: usize) -> String {
+#[allow(clippy::too_many_arguments)]
+fn group_yul(
+    layer: &Layer<'_>,
+    plan: &Plan,
+    w: u32,
+    outs: std::ops::Range<usize>,
+    offs: &[i64],
+    window: &[i64],
+    out_plane: usize,
+) -> String {
     let wl = plan.w;
     let mut y = String::new();
     let init: Vec<i128> = outs.clone().map(|nn| layer.bias[nn] as i128 - plan.acc[nn].0 as i128).collect();
     let _ = writeln!(y, "{{");
-    // nested sums as in `Layer::group_yul` (NEST terms per statement)
-    const NEST: usize = 256;
-    let mut expr = word(pack(&init, wl));
-    let (mut terms, mut declared) = (0, false);
-    for (kk, &off) in offs.iter().enumerate() {
-        let col: Vec<i128> = outs.clone().map(|nn| layer.weights[nn * layer.k + kk] as i128).collect();
-        if col.iter().all(|&v| v == 0) {
-            continue;
+    // the packed accumulator of the conv position `delta` bytes past `bb`, into `var`: nested
+    // sums as in `Layer::group_yul` (NEST terms per statement)
+    let accumulate = |y: &mut String, var: &str, delta: i64| {
+        const NEST: usize = 256;
+        let mut expr = word(pack(&init, wl));
+        let (mut terms, mut declared) = (0, false);
+        for (kk, &off) in offs.iter().enumerate() {
+            let col: Vec<i128> = outs.clone().map(|nn| layer.weights[nn * layer.k + kk] as i128).collect();
+            if col.iter().all(|&v| v == 0) {
+                continue;
+            }
+            if terms == NEST {
+                let _ = writeln!(y, "    {} {var} := {expr}", if declared { "" } else { "let" });
+                (expr, terms, declared) = (var.to_string(), 0, true);
+            }
+            let xl = if off + delta == 0 { "mload(bb)".to_string() } else { format!("mload(add(bb, {}))", off + delta) };
+            expr = format!("add(mul({}, {xl}),\n        {expr})", word(pack(&col, wl)));
+            terms += 1;
         }
-        if terms == NEST {
-            let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
-            (expr, terms, declared) = ("acc".to_string(), 0, true);
+        let _ = writeln!(y, "    {} {var} := {expr}", if declared { "" } else { "let" });
+    };
+    accumulate(&mut y, "acc", window[0]);
+    // a fused MaxPool: the lane-wise maximum over the window (guard bit `gs` of each lane:
+    // set in `(acc | gs) − a` iff acc_j ≥ a_j)
+    if window.len() > 1 {
+        let gs = word(pack(&vec![1i128 << w; outs.len()], wl));
+        for &delta in &window[1..] {
+            let _ = writeln!(y, "    {{");
+            let mut inner = String::new();
+            accumulate(&mut inner, "a", delta);
+            let _ = writeln!(y, "{}", indent(&inner, 4));
+            let _ = writeln!(
+                y,
+                "        let gg := and(sub(or(acc, {gs}), a), {gs})\n        acc := xor(a, and(xor(acc, a), sub(gg, shr({w}, gg))))\n    }}"
+            );
         }
-        let xl = if off == 0 { "mload(bb)".to_string() } else { format!("mload(add(bb, {off}))") };
-        expr = format!("add(mul({}, {xl}),\n        {expr})", word(pack(&col, wl)));
-        terms += 1;
     }
-    let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
     let fast: Vec<Option<FastLane>> = outs.clone().map(|nn| layer.fast_lane(plan, nn)).collect();
     let count = outs.len();
     let lane = |v: &str, j: usize, mask_bits: u32| -> String {
@@ -282,4 +387,119 @@ fn group_yul(layer: &Layer<'_>, plan: &Plan, w: u32, outs: std::ops::Range<usize
     }
     let _ = writeln!(y, "}}");
     y
+}
+
+#[cfg(test)]
+mod tests {
+    use solidml_spec::{Epilogue, arith::Multiplier};
+
+    use super::*;
+
+    #[test]
+    fn max_commutes_with_the_epilogue() {
+        // E(max(a, b)) = max(E(a), E(b)) for random epilogues (left and right shifts, clamps,
+        // zero points) and accumulators across the i32 range: what the fused MaxPool relies on
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..2000 {
+            let real = [1e-9, 1e-5, 3e-4, 0.02, 0.5, 1.0, 3.0, 700.0, 1e9][rnd(9) as usize] * (1.0 + rnd(1000) as f64 / 1000.0);
+            let zp = rnd(256) as i32 - 128;
+            let (c0, c1) = (rnd(256) as i32 - 128, rnd(256) as i32 - 128);
+            let epilogue = Epilogue {
+                multipliers: vec![Multiplier::from_real(real)],
+                output_zero_point: zp,
+                clamp_min: c0.min(c1) as i8,
+                clamp_max: c0.max(c1) as i8,
+            };
+            let layer = Layer {
+                k: 1,
+                n: 1,
+                weights: &[1],
+                bias: &[0],
+                input_zero_point: 0,
+                epilogue: &epilogue,
+                channel_offset: 0,
+                x_range: (-128, 127),
+            };
+            let scale = [1u64 << 8, 1 << 16, 1 << 24, 1 << 32][rnd(4) as usize];
+            for _ in 0..50 {
+                let (a, b) = ((rnd(scale) as i64 - (scale / 2) as i64), (rnd(scale) as i64 - (scale / 2) as i64));
+                let (ea, eb) = (layer.reference(0, a), layer.reference(0, b));
+                assert_eq!(layer.reference(0, a.max(b)), ea.max(eb), "{a} {b} {epilogue:?}");
+            }
+        }
+    }
+
+    /// Conv (1→4 channels, 3x3, pad 1, 6x6, ReLU) then MaxPool (`pad` before each axis).
+    fn conv_pool(pad: u32) -> solidml_spec::Model {
+        use solidml_spec::{Model, Quant, TensorInfo};
+        let t = |n: &str, shape: Vec<u32>| TensorInfo {
+            name: n.into(),
+            shape,
+            dtype: DType::I8,
+            quant: Some(Quant { scale: 0.05, zero_point: -128 }),
+        };
+        let ps = if pad == 0 { 3 } else { 4 };
+        Model {
+            name: "cp".into(),
+            tensors: vec![t("x", vec![1, 1, 6, 6]), t("c", vec![1, 4, 6, 6]), t("p", vec![1, 4, ps, ps])],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![2],
+            nodes: vec![
+                Node {
+                    name: "conv".into(),
+                    op: Op::Conv(Conv {
+                        kernel: vec![3, 3],
+                        strides: vec![1, 1],
+                        dilations: vec![1, 1],
+                        pads_begin: vec![1, 1],
+                        pads_end: vec![1, 1],
+                        groups: 1,
+                        input_zero_point: 0,
+                        weights: (0..36).map(|i| (i * 37 % 255) as u8 as i8).collect(),
+                        bias: vec![100, -200, 300, -400],
+                        epilogue: Epilogue {
+                            multipliers: vec![Multiplier::from_real(0.003)],
+                            output_zero_point: -128,
+                            clamp_min: -128,
+                            clamp_max: 127,
+                        },
+                    }),
+                    inputs: vec![0],
+                    outputs: vec![1],
+                },
+                Node {
+                    name: "pool".into(),
+                    op: Op::MaxPool(Pool {
+                        kernel: vec![2, 2],
+                        strides: vec![2, 2],
+                        dilations: vec![1, 1],
+                        pads_begin: vec![pad, pad],
+                        pads_end: vec![pad, pad],
+                        count_include_pad: false,
+                        zero_point: -128,
+                    }),
+                    inputs: vec![1],
+                    outputs: vec![2],
+                },
+            ],
+            input_quant: vec![],
+        }
+    }
+
+    #[test]
+    fn a_max_pool_without_padding_is_fused_into_the_conv() {
+        // (bit-exactness in the EVM: the digits CNN in tests/solidity_models.rs)
+        let fused =
+            |pad| crate::emit(&conv_pool(pad), &[0; 32]).unwrap().iter().any(|(_, t)| t.contains("computed with the node before it"));
+        assert!(fused(0));
+        // a window with padding taps: the MaxPool stays a node of its own
+        assert!(!fused(1));
+    }
 }

@@ -1,7 +1,8 @@
 //! Reduce (spec §Reduce): Sum, Mean, Max, Min over the input positions of `solidml_exec::index::reduce_groups`, then the requantization.
 //!
 //! Sum and Mean over contiguous runs of the input (reducing trailing axes, as a global
-//! average pool does) are straight-line: each 32-byte word of a run, biased (`xor 0x80` per
+//! average pool does) are word-wide (one loop over the outputs when the runs lie evenly apart,
+//! straight-line otherwise): each 32-byte word of a run, biased (`xor 0x80` per
 //! byte; bytes past the run masked to 0), splits into its even and odd bytes as 16-bit lanes
 //! added into a running word (at most 128 words: lanes stay under 2^16), folded to 32-bit
 //! lanes and summed into the top lane by one multiplication with `Σ_i 2^(32·i)`. Other
@@ -32,24 +33,26 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, rd: &Reduce) -> Result<(), NodeFa
     let zpb = rd.input_zero_point as i128 + 128;
     let mean = if rd.kind == ReduceKind::Mean { div_half_away_yul("acc", count) } else { String::new() };
     let requant = requant_yul(rd.multiplier, "acc", rd.output_zero_point, -128, 127);
-    // Sum/Mean over contiguous runs: straight-line SWAR sums (see the module docs)
+    // Sum/Mean over contiguous runs: word-wide SWAR sums (see the module docs)
     let contiguous = lists.iter().all(|l| l.windows(2).all(|p| p[1] == p[0] + 1));
+    // runs `count` apart (a global pool's): one loop over the outputs, the same body for each
+    let strided = contiguous && lists.iter().enumerate().all(|(o, l)| l[0] == lists[0][0] + o * count);
     let chunks = count.div_ceil(32);
-    if matches!(rd.kind, ReduceKind::Sum | ReduceKind::Mean)
-        && contiguous
-        && chunks <= 128
-        && out_len * (chunks * 60 + 400) <= SWAR_CODE.min(cx.main_budget)
-    {
-        cx.main_budget -= out_len * (chunks * 60 + 400);
+    let body_bytes = chunks * 60 + 400;
+    let code = if strided { body_bytes } else { out_len * body_bytes };
+    if matches!(rd.kind, ReduceKind::Sum | ReduceKind::Mean) && contiguous && chunks <= 128 && code <= SWAR_CODE.min(cx.main_budget) {
+        cx.main_budget -= code;
         let x80 = format!("0x{}", "80".repeat(32));
         let m16 = format!("0x{}", "00ff".repeat(16));
         let m32 = format!("0x{}", "0000ffff".repeat(8));
         let ones32 = format!("0x{}", "00000001".repeat(8));
-        for (o, l) in lists.iter().enumerate() {
-            let mut y = String::from("{\n    let sm := 0\n");
+        // the run starting at `p` (an expression) into the biased output at `at`
+        let run = |p: &str, at: &str| {
+            let mut y = String::from("    let sm := 0\n");
             for ch in 0..chunks {
                 let n = (count - 32 * ch).min(32);
-                let mut w = format!("xor(mload({}), {x80})", s + l[0] + 32 * ch);
+                let a = if ch == 0 { p.to_string() } else { format!("add({p}, {})", 32 * ch) };
+                let mut w = format!("xor(mload({a}), {x80})");
                 if n < 32 {
                     w = format!("and({w}, 0x{}{})", "ff".repeat(n), "00".repeat(32 - n));
                 }
@@ -60,13 +63,23 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, rd: &Reduce) -> Result<(), NodeFa
             let _ = writeln!(y, "    let acc := shr(224, mul(add(and(sm, {m32}), and(shr(16, sm), {m32})), {ones32}))");
             let _ = writeln!(
                 y,
-                "    acc := sub(acc, {})\n{}\n{}\n    mstore8({}, xor(r, 0x80))\n}}",
+                "    acc := sub(acc, {})\n{}\n{}\n    mstore8({at}, xor(r, 0x80))",
                 zpb * count as i128,
                 indent(&mean, 4),
                 indent(&requant, 4),
-                d + o
             );
-            cx.line(&y);
+            y
+        };
+        if strided && out_len > 1 {
+            let first = s + lists[0][0];
+            cx.line(&format!(
+                "for {{ let o := 0 }} lt(o, {out_len}) {{ o := add(o, 1) }} {{\n    let p := add({first}, mul(o, {count}))\n{}\n}}",
+                run("p", &format!("add({d}, o)"))
+            ));
+        } else {
+            for (o, l) in lists.iter().enumerate() {
+                cx.line(&format!("{{\n{}\n}}", run(&(s + l[0]).to_string(), &(d + o).to_string())));
+            }
         }
         return Ok(());
     }
