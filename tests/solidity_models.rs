@@ -579,3 +579,19 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     assert_eq!(ops, expected, "spec vector cases replayed under forge, per file");
     assert_eq!(vector_contracts.len(), expected.iter().map(|e| e.1).sum::<usize>());
 }
+
+/// The digits CNN in the fast layout, one `predictQ` transaction (revm in process, accounts
+/// cold, as `solidml gas` measures it; the output checked against the CPU reference): at most
+/// 5 gas per MAC, which takes convolution without an im2col gather (and the Conv→MaxPool
+/// fusion) to reach.
+#[test]
+fn digits_cnn_costs_at_most_5_gas_per_mac() {
+    let Some(solc) = require_solc() else { return };
+    let compiled = compile_example("digits_cnn.onnx", Some("digits_cnn_calib.npy"));
+    let reference: std::sync::Arc<dyn solidml_exec::Executor> = std::sync::Arc::new(solidml_cpu::CpuBackend);
+    let g = solidml_solidity::gas::model_gas(&reference, &solc, &compiled.model, &compiled.model_id, SolidityLayout::Fast).unwrap();
+    let macs = compiled.model.macs();
+    let per_mac = g.predict_q as f64 / macs as f64;
+    println!("digits_cnn, fast layout: predictQ {} gas for {macs} MACs ({per_mac:.2} gas/MAC), deployment {} gas", g.predict_q, g.deploy);
+    assert!(per_mac <= 5.0, "digits_cnn costs {per_mac:.2} gas per MAC, over the 5 gas target");
+}
