@@ -49,7 +49,7 @@ fn constant(b: &mut Builder, r: &mut Rng, dims: &[i64], scale: f32) -> String {
 }
 
 /// One op of the pool on `x` of shape `shape` (updated); returns its output and the op's name.
-fn step(b: &mut Builder, r: &mut Rng, x: &str, shape: &mut Vec<i64>) -> (String, &'static str) {
+fn step(b: &mut Builder, r: &mut Rng, x: &str, shape: &mut [i64]) -> (String, &'static str) {
     let last = *shape.last().unwrap();
     match r.range(0, 12) {
         0 => {

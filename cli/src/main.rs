@@ -8,6 +8,7 @@ mod build;
 mod data;
 mod error;
 mod foundry;
+mod freeze;
 mod gas;
 mod inspect;
 mod name;
@@ -94,6 +95,11 @@ enum Command {
         /// docs/verification.md) into DIR/NAME_steps/, as `solidml steps` does
         #[arg(long)]
         steps: bool,
+        /// Bind a graph input to a value at compile time, NAME=FILE.npy (repeatable): the input
+        /// becomes a constant (weights, axes, scales or sizes an exporter left as inputs) and
+        /// leaves the model's inputs; --calibration and `run --input` then list the others
+        #[arg(long, value_name = "NAME=FILE")]
+        freeze: Vec<String>,
     },
     /// Run an artifact on data; writes one DIR/<output>.npy per model output
     Run {
@@ -324,7 +330,7 @@ fn main() -> Result<()> {
     unsafe { solidml_backends::prepare_environment() };
     let cli = Cli::parse();
     match cli.command {
-        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile, strict, steps } => {
+        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile, strict, steps, freeze } => {
             use solidml_compiler::calibrate::CalibrationMethod;
             let method = match calibrate {
                 Calibrate::Minmax => CalibrationMethod::MinMax,
@@ -334,7 +340,7 @@ fn main() -> Result<()> {
                 }
                 Calibrate::Entropy => CalibrationMethod::Entropy,
             };
-            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict, steps })
+            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict, steps, freeze })
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
         Command::Precompile { input, models, store, gas_limit, opengradient, backend, gas_schedule, abi } => {
@@ -412,11 +418,19 @@ struct CompileRequest {
     method: solidml_compiler::calibrate::CalibrationMethod,
     strict: bool,
     steps: bool,
+    freeze: Vec<String>,
 }
 
 fn compile(req: CompileRequest) -> Result<()> {
-    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, strict, steps } = req;
-    let (model, out, labels, eval_data) = (model.as_path(), out.as_path(), labels.as_deref(), eval_data.as_slice());
+    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, strict, steps, freeze } = req;
+    // a frozen model keeps the original's name
+    let frozen = freeze::frozen_model(&model, &freeze)?;
+    let name = match (&frozen, name) {
+        (Some(_), None) => model.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        (_, name) => name,
+    };
+    let (source, model) = (model.as_path(), frozen.as_ref().map_or(model.as_path(), |f| f.path()));
+    let (out, labels, eval_data) = (out.as_path(), labels.as_deref(), eval_data.as_slice());
     let built = build::build_model(model, &calibration, name, layout, method)?;
     for w in &built.compiled.warnings {
         eprintln!("warning: {w}");
@@ -450,7 +464,7 @@ fn compile(req: CompileRequest) -> Result<()> {
     }
     build::write_all(out, &files)?;
     let compiled = &built.compiled;
-    println!("compiled {} → {}", model.display(), out.join(format!("{}.smodel", compiled.model.name)).display());
+    println!("compiled {} → {}", source.display(), out.join(format!("{}.smodel", compiled.model.name)).display());
     if let Some(c) = &built.evm_contract {
         println!("  solidity     {}", out.join(format!("{c}.sol")).display());
     }

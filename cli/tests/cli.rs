@@ -115,7 +115,7 @@ fn two_unsupported_nodes() -> Vec<u8> {
     g.name = "g".into();
     g.input.push(value_info("x", &[1, 4]));
     g.output.push(value_info("z", &[1, 4]));
-    g.node.push(node("first", "Hardmax", "x", "y"));
+    g.node.push(node("first", "NonZero", "x", "y"));
     // a random op: no exact int8 form will ever exist for it
     g.node.push(node("second", "Bernoulli", "y", "z"));
     onnx_bytes(g)

@@ -82,8 +82,9 @@ pub struct TensorDef {
     pub shape: Option<Vec<usize>>,
     /// Declared element type is float (ONNX float, double, half), as opposed to integer/bool.
     pub is_float: bool,
-    /// ONNX element type of a constant (`TensorProto.DataType`), 0 when unknown; QDQ zero
-    /// points need it (int8 and uint8 saturate differently).
+    /// ONNX element type of a constant or graph input (`TensorProto.DataType`), 0 when
+    /// unknown; QDQ zero points need it (int8 and uint8 saturate differently), Attention its
+    /// boolean masks.
     pub onnx_type: i32,
 }
 

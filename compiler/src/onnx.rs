@@ -72,6 +72,7 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
         }
         crate::ops::check_elements(&shape, &format!("input `{}`", vi.name)).map_err(malformed)?;
         let t = g.add_tensor(&vi.name, is_float_type(tt.elem_type));
+        g.tensors[t].onnx_type = tt.elem_type;
         g.tensors[t].shape = Some(shape);
         g.inputs.push(t);
         by_name.insert(vi.name.clone(), t);
@@ -253,4 +254,157 @@ fn f16_to_f32(h: u16) -> f32 {
         _ => sign | ((exp + 112) << 23) | (frac << 13),
     };
     f32::from_bits(bits)
+}
+
+/// Bind graph inputs to values at compile time (`solidml compile --freeze NAME=FILE.npy`):
+/// each named input of the ONNX bytes becomes an initializer holding `value` and leaves the
+/// graph's inputs, so the compiler folds it like any constant (weights, axes, scales or sizes
+/// that an exporter left as inputs). The value's type follows the input's declared element type
+/// (float and double from a float value; the integer types and bool from an integer one, which
+/// must fit the type), and its shape must match every fixed dimension the input declares.
+/// Returns the rewritten ONNX bytes. An unknown name, a type or shape mismatch, or a declared
+/// type without such a form (float16, strings) is an error naming the input.
+pub fn freeze_inputs(bytes: &[u8], frozen: &[(String, Value)], label: &str) -> Result<Vec<u8>> {
+    let malformed = |reason: String| CompileError::Malformed { path: label.to_string(), reason };
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| malformed(format!("protobuf decoding failed ({e})")))?;
+    let graph = model.graph.as_mut().ok_or_else(|| malformed("the file holds no graph".into()))?;
+    for (name, value) in frozen {
+        let at = graph.input.iter().position(|vi| &vi.name == name).ok_or_else(|| {
+            let names: Vec<&str> = graph.input.iter().map(|vi| vi.name.as_str()).collect();
+            malformed(format!("--freeze: the graph has no input `{name}` (its inputs: {})", names.join(", ")))
+        })?;
+        let vi = graph.input.remove(at);
+        let tt = vi.type_.as_ref().and_then(|t| match &t.value {
+            Some(onnx_protobuf::type_proto::Value::TensorType(tt)) => Some(tt.clone()),
+            _ => None,
+        });
+        let tt = tt.ok_or_else(|| malformed(format!("--freeze: input `{name}` is not a tensor")))?;
+        let shape = value.shape();
+        if let Some(s) = tt.shape.as_ref() {
+            let fixed: Vec<Option<i64>> = s
+                .dim
+                .iter()
+                .map(|d| match d.value {
+                    Some(onnx_protobuf::tensor_shape_proto::dimension::Value::DimValue(v)) => Some(v),
+                    _ => None,
+                })
+                .collect();
+            let fits = fixed.len() == shape.len() && fixed.iter().zip(&shape).all(|(f, &d)| f.is_none_or(|f| f == d as i64));
+            if !fits {
+                return Err(malformed(format!(
+                    "--freeze: input `{name}` is declared {fixed:?} (None: any), the value has shape {shape:?}"
+                )));
+            }
+        }
+        let mut t = TensorProto::new();
+        t.name = name.clone();
+        t.dims = shape.iter().map(|&d| d as i64).collect();
+        t.data_type = tt.elem_type;
+        let ints = |v: &Value, lo: i64, hi: i64| -> std::result::Result<Vec<i64>, String> {
+            match v {
+                Value::Int(a) if a.iter().all(|x| (lo..=hi).contains(x)) => Ok(a.iter().copied().collect()),
+                Value::Int(_) => Err(format!("a value outside [{lo}, {hi}]")),
+                // bool and integer data read as reals (e.g. a bool .npy): whole numbers only
+                Value::Float(a) if a.iter().all(|x| x.fract() == 0.0 && (lo as f32..=hi as f32).contains(x)) => {
+                    Ok(a.iter().map(|&x| x as i64).collect())
+                }
+                Value::Float(_) => Err(format!("a value that is not a whole number in [{lo}, {hi}]")),
+            }
+        };
+        let bad = |why: String| malformed(format!("--freeze: input `{name}` (ONNX element type {}) cannot hold {why}", tt.elem_type));
+        match (tt.elem_type, value) {
+            (1, Value::Float(a)) => t.float_data = a.iter().copied().collect(),
+            (11, Value::Float(a)) => t.double_data = a.iter().map(|&x| x as f64).collect(),
+            (7, v) => t.int64_data = ints(v, i64::MIN, i64::MAX).map_err(bad)?,
+            (6, v) => t.int32_data = ints(v, i32::MIN as i64, i32::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (5, v) => t.int32_data = ints(v, i16::MIN as i64, i16::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (4, v) => t.int32_data = ints(v, 0, u16::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (3, v) => t.int32_data = ints(v, i8::MIN as i64, i8::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (2, v) => t.int32_data = ints(v, 0, u8::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (9, v) => t.int32_data = ints(v, 0, 1).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (12 | 13, v) => t.uint64_data = ints(v, 0, i64::MAX).map_err(bad)?.into_iter().map(|x| x as u64).collect(),
+            (1 | 11, Value::Int(a)) => {
+                let v: Vec<f32> = a.iter().map(|&x| x as f32).collect();
+                if tt.elem_type == 1 {
+                    t.float_data = v;
+                } else {
+                    t.double_data = v.into_iter().map(f64::from).collect();
+                }
+            }
+            (other, _) => return Err(bad(format!("a value: element type {other} has no frozen form here"))),
+        }
+        graph.initializer.push(t);
+    }
+    model.write_to_bytes().map_err(|e| malformed(format!("protobuf encoding failed ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use onnx_protobuf::{
+        GraphProto, NodeProto, OperatorSetIdProto, TensorShapeProto, TypeProto, ValueInfoProto, tensor_shape_proto, type_proto,
+    };
+
+    use super::*;
+
+    fn input(name: &str, elem_type: i32, dims: &[i64]) -> ValueInfoProto {
+        let mut s = TensorShapeProto::new();
+        for &d in dims {
+            let mut dim = tensor_shape_proto::Dimension::new();
+            dim.value = Some(tensor_shape_proto::dimension::Value::DimValue(d));
+            s.dim.push(dim);
+        }
+        let mut tt = type_proto::Tensor::new();
+        tt.elem_type = elem_type;
+        tt.shape = Some(s).into();
+        let mut tp = TypeProto::new();
+        tp.value = Some(type_proto::Value::TensorType(tt));
+        let mut v = ValueInfoProto::new();
+        v.name = name.into();
+        v.type_ = Some(tp).into();
+        v
+    }
+
+    /// `y = Tile(x, repeats)` with `repeats` a graph input.
+    fn tile_model() -> Vec<u8> {
+        let mut g = GraphProto::new();
+        g.input.push(input("x", 1, &[1, 3]));
+        g.input.push(input("repeats", 7, &[2]));
+        g.output.push(input("y", 1, &[2, 6]));
+        let mut n = NodeProto::new();
+        n.op_type = "Tile".into();
+        n.input = vec!["x".into(), "repeats".into()];
+        n.output = vec!["y".into()];
+        g.node.push(n);
+        let mut m = ModelProto::new();
+        m.ir_version = 8;
+        let mut op = OperatorSetIdProto::new();
+        op.version = 13;
+        m.opset_import.push(op);
+        m.graph = Some(g).into();
+        m.write_to_bytes().unwrap()
+    }
+
+    #[test]
+    fn a_frozen_input_becomes_an_initializer() {
+        let repeats = Value::Int(ArrayD::from_shape_vec(IxDyn(&[2]), vec![2, 2]).unwrap());
+        let bytes = freeze_inputs(&tile_model(), &[("repeats".into(), repeats)], "tile").unwrap();
+        let g = parse(&bytes, None, "tile").unwrap();
+        assert_eq!(g.inputs.len(), 1);
+        assert_eq!(g.name(g.inputs[0]), "x");
+        let t = g.tensors.iter().position(|t| t.name == "repeats").unwrap();
+        assert_eq!(g.consts[&t].to_i64().iter().copied().collect::<Vec<_>>(), vec![2, 2]);
+    }
+
+    #[test]
+    fn freezing_refuses_unknown_names_shapes_and_types() {
+        let model = tile_model();
+        let ints = |v: Vec<i64>| Value::Int(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap());
+        let e = freeze_inputs(&model, &[("nope".into(), ints(vec![1, 1]))], "tile").unwrap_err().to_string();
+        assert!(e.contains("no input `nope`") && e.contains("x, repeats"), "{e}");
+        let e = freeze_inputs(&model, &[("repeats".into(), ints(vec![1, 1, 1]))], "tile").unwrap_err().to_string();
+        assert!(e.contains("declared") && e.contains("[3]"), "{e}");
+        let half = Value::Float(ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.5, 2.0]).unwrap());
+        let e = freeze_inputs(&model, &[("repeats".into(), half)], "tile").unwrap_err().to_string();
+        assert!(e.contains("not a whole number"), "{e}");
+    }
 }

@@ -6,11 +6,15 @@
 
 pub mod dead_nodes;
 pub mod decompose;
+pub mod decompose_attention;
+pub mod decompose_recurrent;
 pub mod expand_ml;
+pub mod expand_ops;
 pub mod fold_batchnorm;
 pub mod fold_constants;
 pub mod fuse_activation;
 pub mod fuse_matmul_add;
+pub mod loss;
 pub mod qdq;
 pub mod remove_identity;
 pub mod simplify_outputs;
@@ -27,11 +31,15 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
         }
     }
     expand_ml::run(g)?;
+    decompose_attention::run(g);
+    decompose_recurrent::run(g);
     decompose::run(g);
+    expand_ops::run(g);
     decompose::variadic(g);
     decompose::reductions(g);
     decompose::select(g);
     decompose::normalizations(g);
+    loss::run(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
     fuse_matmul_add::run(g);
