@@ -1,13 +1,13 @@
 //! Randomized models drawn from the ONNX operators that reach the spec through the compiler's
-//! decompositions and tables rather than a spec op of their own: LayerNormalization,
-//! RMSNormalization, the comparisons and logic ops with Where, Trilu, Mod, CumSum, ArgMin, the
-//! derived reductions (ReduceL1/L2/LogSumExp/SumSquare), the trigonometric and hyperbolic tables
-//! and the piecewise activations (Celu, Shrink, ThresholdedRelu, Mish), and MatMul of two
-//! run-time tensors (attention scores). Each ONNX graph chains 2 to 4 of them on a
-//! `[1, C, L]` input; it is compiled with calibration data, then run on random int8 inputs by
-//! the CPU reference, the JIT, the GPU executor and the generated pure-Solidity contract in
-//! revm: every output must be equal byte for byte (a run-time error must be one everywhere,
-//! a revert in the EVM).
+//! decompositions, tables and index maps rather than a spec op of their own: LayerNormalization,
+//! RMSNormalization, GroupNormalization, the comparisons and logic ops with Where, Trilu, Mod,
+//! CumSum, ArgMin, the derived reductions (ReduceL1/L2/LogSumExp/SumSquare), the trigonometric
+//! and hyperbolic tables, the piecewise activations (Celu, Shrink, ThresholdedRelu, Mish), MatMul
+//! of two run-time tensors, Attention, Einsum, GatherElements, ScatterElements, Hardmax and
+//! Resize. Each ONNX graph chains 2 to 4 of them on a `[1, C, L]` input; it is compiled with
+//! calibration data, then run on random int8 inputs by the CPU reference, the JIT, the GPU
+//! executor and the generated pure-Solidity contract in revm: every output must be equal byte
+//! for byte (a run-time error must be one everywhere, a revert in the EVM).
 //!
 //! Needs a GPU adapter (`bash scripts/vulkan-env.sh`) and solc (`bash scripts/forge-env.sh`)
 //! unless `SOLIDML_SKIP` lists `gpu` or `forge`.
@@ -37,7 +37,7 @@ sol! {
 }
 
 /// Models drawn; at least [`MIN_MODELS`] must compile (the rest are counted by reason).
-const DRAWS: u32 = 64;
+const DRAWS: u32 = 80;
 const MIN_MODELS: usize = 50;
 /// Random int8 inputs per model.
 const INPUTS: usize = 8;
@@ -51,7 +51,8 @@ fn constant(b: &mut Builder, r: &mut Rng, dims: &[i64], scale: f32) -> String {
 /// One op of the pool on `x` of shape `shape` (updated); returns its output and the op's name.
 fn step(b: &mut Builder, r: &mut Rng, x: &str, shape: &mut [i64]) -> (String, &'static str) {
     let last = *shape.last().unwrap();
-    match r.range(0, 12) {
+    let (c, l) = (shape[1], shape[2]);
+    match r.range(0, 19) {
         0 => {
             let (s, bias) = (constant(b, r, &[last], 1.0), constant(b, r, &[last], 0.5));
             (b.node("LayerNormalization", &[x, &s, &bias], vec![("axis", A::I(-1)), ("epsilon", A::F(1e-3))]), "LayerNormalization")
@@ -121,6 +122,43 @@ fn step(b: &mut Builder, r: &mut Rng, x: &str, shape: &mut [i64]) -> (String, &'
             shape[2] = shape[1];
             (s, "MatMul")
         }
+        12 => {
+            // self-attention over the C positions of [1, C, L], one head
+            let heads = vec![("q_num_heads", A::I(1)), ("kv_num_heads", A::I(1))];
+            (b.node("Attention", &[x, x, x], heads), "Attention")
+        }
+        13 => {
+            // each row read in a random order
+            let idx: Vec<i64> = (0..c * l).map(|_| r.range(0, l - 1)).collect();
+            let idx = b.constant_i64(&[1, c, l], idx);
+            (b.node("GatherElements", &[x, &idx], vec![("axis", A::I(2))]), "GatherElements")
+        }
+        14 => {
+            // each row's values moved to a permutation of its positions
+            let mut idx = vec![];
+            for _ in 0..c {
+                let shift = r.range(0, l - 1);
+                idx.extend((0..l).map(|j| (j + shift) % l));
+            }
+            let idx = b.constant_i64(&[1, c, l], idx);
+            let neg = b.node("Neg", &[x], vec![]);
+            (b.node("ScatterElements", &[x, &idx, &neg], vec![("axis", A::I(2))]), "ScatterElements")
+        }
+        15 => (b.node("Hardmax", &[x], vec![("axis", A::I(-1))]), "Hardmax"),
+        16 => {
+            shape[2] = c;
+            (b.node("Einsum", &[x, x], vec![("equation", A::S("bij,bkj->bik".into()))]), "Einsum")
+        }
+        17 => {
+            let (s, bias) = (constant(b, r, &[c], 1.0), constant(b, r, &[c], 0.5));
+            (b.node("GroupNormalization", &[x, &s, &bias], vec![("num_groups", A::I(1)), ("epsilon", A::F(1e-3))]), "GroupNormalization")
+        }
+        18 => {
+            let scales = b.constant(&[3], vec![1.0, 1.0, 2.0]);
+            shape[2] = 2 * l;
+            let mode = ["nearest", "linear"][r.range(0, 1) as usize];
+            (b.node("Resize", &[x, "", &scales], vec![("mode", A::S(mode.into()))]), "Resize")
+        }
         _ => {
             let op = ["Asin", "Acos", "Atanh"][r.range(0, 2) as usize];
             // their domain is (−1, 1): squash first
@@ -186,7 +224,23 @@ fn random_models_of_decomposed_onnx_ops_are_bit_exact_on_every_executor() {
     models.iter().flat_map(|(_, _, ops)| ops).for_each(|op| *per_op.entry(op).or_default() += 1);
     eprintln!("{} of {DRAWS} models compiled; per op: {per_op:?}; refused: {refused:#?}", models.len());
     assert!(models.len() >= MIN_MODELS, "only {} random models compiled: {refused:#?}", models.len());
-    for op in ["LayerNormalization", "RMSNormalization", "Where", "Trilu", "Mod", "CumSum", "MatMul", "ArgMin"] {
+    for op in [
+        "LayerNormalization",
+        "RMSNormalization",
+        "Where",
+        "Trilu",
+        "Mod",
+        "CumSum",
+        "MatMul",
+        "ArgMin",
+        "Attention",
+        "GatherElements",
+        "ScatterElements",
+        "Hardmax",
+        "Einsum",
+        "GroupNormalization",
+        "Resize",
+    ] {
         assert!(per_op.get(op).copied().unwrap_or(0) >= 3, "{op} drawn in fewer than 3 models: {per_op:?}");
     }
 
