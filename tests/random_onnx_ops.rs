@@ -147,7 +147,7 @@ fn step(b: &mut Builder, r: &mut Rng, x: &str, shape: &mut [i64]) -> (String, &'
         15 => (b.node("Hardmax", &[x], vec![("axis", A::I(-1))]), "Hardmax"),
         16 => {
             shape[2] = c;
-            (b.node("Einsum", &[x, x], vec![("equation", A::S("bij,bkj->bik".into()))]), "Einsum")
+            (b.node("Einsum", &[x, x], vec![("equation", A::S("bij,bkj->bik"))]), "Einsum")
         }
         17 => {
             let (s, bias) = (constant(b, r, &[c], 1.0), constant(b, r, &[c], 0.5));
@@ -157,7 +157,7 @@ fn step(b: &mut Builder, r: &mut Rng, x: &str, shape: &mut [i64]) -> (String, &'
             let scales = b.constant(&[3], vec![1.0, 1.0, 2.0]);
             shape[2] = 2 * l;
             let mode = ["nearest", "linear"][r.range(0, 1) as usize];
-            (b.node("Resize", &[x, "", &scales], vec![("mode", A::S(mode.into()))]), "Resize")
+            (b.node("Resize", &[x, "", &scales], vec![("mode", A::S(mode))]), "Resize")
         }
         _ => {
             let op = ["Asin", "Acos", "Atanh"][r.range(0, 2) as usize];
