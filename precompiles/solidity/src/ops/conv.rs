@@ -2,7 +2,7 @@
 
 use solidml_spec::{Conv, DType, Epilogue, Node};
 
-use super::conv_direct as direct;
+mod direct;
 use crate::{NodeFailure, layer::*, plan::*, yul::*};
 
 pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<(), NodeFailure> {

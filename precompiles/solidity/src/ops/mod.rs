@@ -10,7 +10,6 @@ mod argmax;
 mod binary;
 mod concat;
 mod conv;
-mod conv_direct;
 mod conv_transpose;
 mod cum_sum;
 mod dense;

@@ -30,7 +30,7 @@
 //! accumulators do. (Tested: `max_commutes_with_the_epilogue`.)
 //!
 //! Used when the padded buffer stays small (memory is paid quadratically) and the code fits
-//! the main contract's layer budget; otherwise Conv takes the gather form ([`super::conv`]).
+//! the main contract's layer budget; otherwise Conv takes the gather form ([`super`]).
 
 use std::fmt::Write;
 
@@ -111,7 +111,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
     let offs: Vec<i64> = (0..wlen)
         .map(|kk| {
             let (ci, t) = (kk / klen, kk % klen);
-            let kpos = super::conv::unravel(t, &c.kernel);
+            let kpos = super::unravel(t, &c.kernel);
             32 * (ci as i64 * pplane + (0..sd).map(|d| kpos[d] * dil[d] * pst[d]).sum::<i64>())
         })
         .collect();
@@ -125,7 +125,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
             let klen: usize = p.kernel.iter().map(|&k| k as usize).product();
             let window = (0..klen)
                 .map(|t| {
-                    let kpos = super::conv::unravel(t, &p.kernel);
+                    let kpos = super::unravel(t, &p.kernel);
                     32 * (0..sd).map(|d| kpos[d] * p.dilations[d] as i64 * st[d] * pst[d]).sum::<i64>()
                 })
                 .collect();
@@ -173,7 +173,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &Conv) -> Result<bool, NodeFai
         let _ = writeln!(code, "{{\n    let w := xor(mload({}), {ones})", src + cs);
         for i in cs..(cs + 32).min(xin.len()) {
             let (bc, p) = (i / in_plane, i % in_plane);
-            let ppos = super::conv::unravel(p, &xin.shape[2..]);
+            let ppos = super::unravel(p, &xin.shape[2..]);
             let pidx: i64 = (0..sd).map(|d| (ppos[d] + pb[d]) * pst[d]).sum();
             let dst = buf as i64 + 32 * (bc as i64 * pplane + pidx);
             let v = format!("byte({}, w)", i - cs);
