@@ -123,8 +123,8 @@ fn kind(h: &NpyHeader) -> Option<(u8, usize)> {
     h.descr.trim_start_matches(['<', '>', '|', '=']).bytes().next().map(|k| (k, h.item_bytes))
 }
 
-/// A float array from `.npy` bytes (dtype float32, float64, int64, int32, uint8, int8 or bool,
-/// read as 0 and 1).
+/// A float array from `.npy` bytes (dtype float16, float32, float64, the signed and unsigned
+/// integers of 8 to 64 bits, or bool, read as 0 and 1).
 pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>> {
     let h = check_size(bytes)?;
     let data = &bytes[h.data_offset..];
@@ -136,10 +136,15 @@ pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>> {
         (k, n) => {
             let big = big_endian(&h.descr).ok_or_else(unsupported)?;
             match (k, n) {
+                (b'f', 2) => elements(data, big, |b| half::f16::from_le_bytes(b).to_f32()),
                 (b'f', 4) => elements(data, big, f32::from_le_bytes),
                 (b'f', 8) => elements(data, big, |b| f64::from_le_bytes(b) as f32),
                 (b'i', 8) => elements(data, big, |b| i64::from_le_bytes(b) as f32),
                 (b'i', 4) => elements(data, big, |b| i32::from_le_bytes(b) as f32),
+                (b'i', 2) => elements(data, big, |b| i16::from_le_bytes(b) as f32),
+                (b'u', 2) => elements(data, big, |b| u16::from_le_bytes(b) as f32),
+                (b'u', 4) => elements(data, big, |b| u32::from_le_bytes(b) as f32),
+                (b'u', 8) => elements(data, big, |b| u64::from_le_bytes(b) as f32),
                 _ => return Err(unsupported()),
             }
         }
@@ -147,15 +152,23 @@ pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>> {
     array(&h, v)
 }
 
-/// An integer array from `.npy` bytes (dtype int64 or int32).
+/// An integer array from `.npy` bytes (dtype int64, int32, int16, or uint8 to uint64; a
+/// uint64 value above `i64::MAX` is an error).
 pub fn read_i64(bytes: &[u8]) -> Result<ArrayD<i64>> {
     let h = check_size(bytes)?;
     let data = &bytes[h.data_offset..];
-    let unsupported = || err("not a .npy array of int64 or int32");
+    let unsupported = || err("not a .npy array of an integer dtype (int16 to int64, uint16 to uint64)");
     let big = big_endian(&h.descr).ok_or_else(unsupported)?;
     let v: Vec<i64> = match kind(&h).ok_or_else(unsupported)? {
         (b'i', 8) => elements(data, big, i64::from_le_bytes),
         (b'i', 4) => elements(data, big, |b| i32::from_le_bytes(b) as i64),
+        (b'i', 2) => elements(data, big, |b| i16::from_le_bytes(b) as i64),
+        (b'u', 2) => elements(data, big, |b| u16::from_le_bytes(b) as i64),
+        (b'u', 4) => elements(data, big, |b| u32::from_le_bytes(b) as i64),
+        (b'u', 8) => {
+            let v: Vec<u64> = elements(data, big, u64::from_le_bytes);
+            v.into_iter().map(|x| i64::try_from(x).map_err(|_| err(format!("uint64 value {x} is beyond int64")))).collect::<Result<_>>()?
+        }
         _ => return Err(unsupported()),
     };
     array(&h, v)
@@ -363,8 +376,14 @@ mod tests {
         assert_eq!(read_f32(&with("<i4", "(1,)", &(-7i32).to_le_bytes())).unwrap().as_slice().unwrap(), &[-7.0]);
         assert_eq!(read_i64(&with(">i8", "(1,)", &(-9i64).to_be_bytes())).unwrap().as_slice().unwrap(), &[-9]);
         assert_eq!(read_i64(&with("<i4", "(1, 1)", &5i32.to_le_bytes())).unwrap().shape(), &[1, 1]);
-        assert!(read_i64(&with("<f4", "(1,)", &[0; 4])).unwrap_err().to_string().contains("int64 or int32"));
-        assert!(read_f32(&with("<f2", "(1,)", &[0; 2])).unwrap_err().to_string().contains("float or integer dtype"));
+        assert!(read_i64(&with("<f4", "(1,)", &[0; 4])).unwrap_err().to_string().contains("integer dtype"));
+        // float16 (1.5 = 0x3e00, −2 = 0xc000), 16-bit and unsigned integers
+        assert_eq!(read_f32(&with("<f2", "(2,)", &[0x00, 0x3e, 0x00, 0xc0])).unwrap().as_slice().unwrap(), &[1.5, -2.0]);
+        assert_eq!(read_f32(&with("<u2", "(1,)", &[0xff, 0xff])).unwrap().as_slice().unwrap(), &[65535.0]);
+        assert_eq!(read_i64(&with("<i2", "(1,)", &(-300i16).to_le_bytes())).unwrap().as_slice().unwrap(), &[-300]);
+        assert_eq!(read_i64(&with(">u4", "(1,)", &4_000_000_000u32.to_be_bytes())).unwrap().as_slice().unwrap(), &[4_000_000_000]);
+        assert!(read_i64(&with("<u8", "(1,)", &u64::MAX.to_le_bytes())).unwrap_err().to_string().contains("beyond int64"));
+        assert!(read_f32(&with("<c8", "(1,)", &[0; 8])).unwrap_err().to_string().contains("float or integer dtype"));
         // Fortran order: the data is column-major
         let mut b = npy("{'descr': '<i8', 'fortran_order': True, 'shape': (2, 2), }", 0);
         for v in [1i64, 2, 3, 4] {
