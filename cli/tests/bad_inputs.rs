@@ -61,6 +61,46 @@ fn cases() -> Vec<Case> {
     use Expect::{Error, Writes};
     let none: fn(&Ctx, &Path) = |_, _| {};
     vec![
+        // ---- compile --freeze: the rewritten model (a hidden file beside the copy) must not stay
+        Case {
+            name: "--freeze without a file",
+            setup: |c, d| {
+                std::fs::copy(c.models.join("digits_mlp.onnx"), d.join("m.onnx")).unwrap();
+            },
+            args: &["compile", "m.onnx", "--freeze", "input", "-o", "o"],
+            stdin: None,
+            expect: Error(&["--freeze `input`: expected NAME=FILE.npy"]),
+        },
+        Case {
+            name: "--freeze of an input the model does not have",
+            setup: |c, d| {
+                std::fs::copy(c.models.join("digits_mlp.onnx"), d.join("m.onnx")).unwrap();
+                write(d, "v.npy", npy_f32(&[64], &[0.0; 64]));
+            },
+            args: &["compile", "m.onnx", "--freeze", "nope=v.npy", "-o", "o"],
+            stdin: None,
+            expect: Error(&["the graph has no input `nope` (its inputs: input)"]),
+        },
+        Case {
+            name: "--freeze with a value of the wrong shape",
+            setup: |c, d| {
+                std::fs::copy(c.models.join("digits_mlp.onnx"), d.join("m.onnx")).unwrap();
+                write(d, "v.npy", npy_f32(&[3], &[0.0; 3]));
+            },
+            args: &["compile", "m.onnx", "--freeze", "input=v.npy", "-o", "o"],
+            stdin: None,
+            expect: Error(&["input `input` is declared", "the value has shape [3]"]),
+        },
+        Case {
+            name: "--freeze with a .npy whose header claims 1e9×64 over 256 bytes",
+            setup: |c, d| {
+                std::fs::copy(c.models.join("digits_mlp.onnx"), d.join("m.onnx")).unwrap();
+                write(d, "lie.npy", lying_npy());
+            },
+            args: &["compile", "m.onnx", "--freeze", "input=lie.npy", "-o", "o"],
+            stdin: None,
+            expect: Error(&["declares shape [1000000000, 64]", "holds 256 bytes"]),
+        },
         // ---- crashes and hangs
         Case {
             name: "run with 0 samples (a panic, and 0-byte .npy files left)",
