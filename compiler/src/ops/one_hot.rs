@@ -166,16 +166,7 @@ mod tests {
     use super::*;
     use crate::ir::Attr;
 
-    fn node(op: &str, attrs: &[(&str, Attr)]) -> Node {
-        Node {
-            name: "o".into(),
-            op: op.into(),
-            domain: String::new(),
-            attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            inputs: vec![],
-            outputs: vec![],
-        }
-    }
+    use crate::passes::testutil::detached_node as node;
 
     #[test]
     fn one_hot_by_hand() {

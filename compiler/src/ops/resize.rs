@@ -351,14 +351,7 @@ mod tests {
     }
 
     fn node(attrs: Vec<(&str, Attr)>) -> Node {
-        Node {
-            name: "r".into(),
-            op: "Resize".into(),
-            domain: String::new(),
-            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            inputs: vec![],
-            outputs: vec![],
-        }
+        crate::passes::testutil::detached_node("Resize", &attrs)
     }
 
     /// The ONNX reference's outputs for `test_resize_upsample_scales_linear` and

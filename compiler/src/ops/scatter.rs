@@ -473,16 +473,7 @@ mod tests {
     use super::*;
     use crate::ir::Attr;
 
-    fn node(op: &str, attrs: &[(&str, Attr)]) -> Node {
-        Node {
-            name: "s".into(),
-            op: op.into(),
-            domain: String::new(),
-            attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            inputs: vec![],
-            outputs: vec![],
-        }
-    }
+    use crate::passes::testutil::detached_node as node;
     fn f(shape: &[usize], v: Vec<f32>) -> Value {
         Value::Float(ArrayD::from_shape_vec(IxDyn(shape), v).unwrap())
     }

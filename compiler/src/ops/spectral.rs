@@ -252,14 +252,7 @@ mod tests {
     use crate::{ir::Attr, passes::expand_ops::tests::expands};
 
     fn node(op: &str, attrs: Vec<(&str, Attr)>) -> Node {
-        Node {
-            name: "s".into(),
-            op: op.into(),
-            domain: String::new(),
-            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            inputs: vec![],
-            outputs: vec![],
-        }
+        crate::passes::testutil::detached_node(op, &attrs)
     }
 
     fn int(v: i64) -> Value {

@@ -411,24 +411,9 @@ mod tests {
     use ndarray::{ArrayD, IxDyn};
 
     use super::*;
-    use crate::passes::testutil::{check_preserves, graph, output};
+    use crate::passes::testutil::{check_preserves, graph};
 
-    /// A node of `op` with `inputs` (`None`: omitted) and `outputs` fresh outputs (all read).
-    fn node(g: &mut Graph, op: &str, inputs: &[Option<Tid>], outputs: usize, attrs: Vec<(&str, Attr)>) -> Vec<Tid> {
-        let outs: Vec<Tid> = (0..outputs).map(|k| g.add_tensor(&format!("{op}.out{k}"), true)).collect();
-        g.nodes.push(Node {
-            name: op.into(),
-            op: op.into(),
-            domain: String::new(),
-            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            inputs: inputs.to_vec(),
-            outputs: outs.clone(),
-        });
-        for &o in &outs {
-            output(g, o);
-        }
-        outs
-    }
+    use crate::passes::testutil::node_n as node;
 
     fn ops(g: &Graph) -> Vec<&str> {
         g.nodes.iter().map(|n| n.op.as_str()).collect()

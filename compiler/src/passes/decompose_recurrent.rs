@@ -304,22 +304,11 @@ pub fn run(g: &mut Graph) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::passes::testutil::{check_preserves, graph, output};
+    use crate::passes::testutil::{check_preserves, graph, node_n};
 
     /// A recurrent node reading `inputs` (`None`: omitted), all three outputs read.
     fn layer(g: &mut Graph, op: &str, inputs: &[Option<Tid>], attrs: Vec<(&str, Attr)>) {
-        let outs: Vec<Tid> = (0..if op == "LSTM" { 3 } else { 2 }).map(|k| g.add_tensor(&format!("{op}.out{k}"), true)).collect();
-        g.nodes.push(Node {
-            name: op.into(),
-            op: op.into(),
-            domain: String::new(),
-            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            inputs: inputs.to_vec(),
-            outputs: outs.clone(),
-        });
-        for o in outs {
-            output(g, o);
-        }
+        node_n(g, op, inputs, if op == "LSTM" { 3 } else { 2 }, attrs);
     }
 
     #[test]

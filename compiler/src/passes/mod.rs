@@ -88,6 +88,35 @@ pub(crate) mod testutil {
         });
         out
     }
+    /// A node of `op` with `inputs` (`None`: omitted) and `outputs` fresh outputs, each a graph
+    /// output.
+    pub(crate) fn node_n(g: &mut Graph, op: &str, inputs: &[Option<Tid>], outputs: usize, attrs: Vec<(&str, Attr)>) -> Vec<Tid> {
+        let outs: Vec<Tid> = (0..outputs).map(|k| g.add_tensor(&format!("{op}.out{k}"), true)).collect();
+        g.nodes.push(Node {
+            name: op.into(),
+            op: op.into(),
+            domain: String::new(),
+            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            inputs: inputs.to_vec(),
+            outputs: outs.clone(),
+        });
+        for &o in &outs {
+            output(g, o);
+        }
+        outs
+    }
+    /// A node of `op` outside any graph (no inputs or outputs), for calling an op's float
+    /// semantics directly.
+    pub(crate) fn detached_node(op: &str, attrs: &[(&str, Attr)]) -> Node {
+        Node {
+            name: op.into(),
+            op: op.into(),
+            domain: String::new(),
+            attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            inputs: vec![],
+            outputs: vec![],
+        }
+    }
     pub(crate) fn output(g: &mut Graph, t: Tid) {
         g.outputs.push(t);
         g.output_names.push(g.tensors[t].name.clone());
