@@ -10,9 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use solidml_compiler::ir::Value;
+use solidml_compiler::{ir::Value, npy};
 
-use crate::{data, error::CliError};
+use crate::error::CliError;
 
 /// The rewritten model, deleted on drop.
 pub(crate) struct FrozenModel {
@@ -39,9 +39,10 @@ fn binding(spec: &str) -> Result<(String, Value), CliError> {
         .filter(|(n, f)| !n.is_empty() && !f.is_empty())
         .ok_or_else(|| CliError::Usage(format!("--freeze `{spec}`: expected NAME=FILE.npy (a graph input and its value)")))?;
     let path = Path::new(file);
-    let value = match data::read_i64(path) {
+    let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+    let value = match npy::read_i64(&bytes) {
         Ok(a) => Value::Int(a),
-        Err(_) => Value::Float(data::read_f32(path)?),
+        Err(_) => Value::Float(npy::read_f32(&bytes).map_err(|e| CliError::data(path, e))?),
     };
     Ok((name.to_string(), value))
 }

@@ -312,16 +312,23 @@ pub fn freeze_inputs(bytes: &[u8], frozen: &[(String, Value)], label: &str) -> R
             }
         };
         let bad = |why: String| malformed(format!("--freeze: input `{name}` (ONNX element type {}) cannot hold {why}", tt.elem_type));
+        // the types ONNX stores in `int32_data`, and their ranges
+        let int32_range = match tt.elem_type {
+            6 => Some((i32::MIN as i64, i32::MAX as i64)),
+            5 => Some((i16::MIN as i64, i16::MAX as i64)),
+            4 => Some((0, u16::MAX as i64)),
+            3 => Some((i8::MIN as i64, i8::MAX as i64)),
+            2 => Some((0, u8::MAX as i64)),
+            9 => Some((0, 1)),
+            _ => None,
+        };
         match (tt.elem_type, value) {
             (1, Value::Float(a)) => t.float_data = a.iter().copied().collect(),
             (11, Value::Float(a)) => t.double_data = a.iter().map(|&x| x as f64).collect(),
             (7, v) => t.int64_data = ints(v, i64::MIN, i64::MAX).map_err(bad)?,
-            (6, v) => t.int32_data = ints(v, i32::MIN as i64, i32::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
-            (5, v) => t.int32_data = ints(v, i16::MIN as i64, i16::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
-            (4, v) => t.int32_data = ints(v, 0, u16::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
-            (3, v) => t.int32_data = ints(v, i8::MIN as i64, i8::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
-            (2, v) => t.int32_data = ints(v, 0, u8::MAX as i64).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
-            (9, v) => t.int32_data = ints(v, 0, 1).map_err(bad)?.into_iter().map(|x| x as i32).collect(),
+            (_, v) if let Some((lo, hi)) = int32_range => {
+                t.int32_data = ints(v, lo, hi).map_err(bad)?.into_iter().map(|x| x as i32).collect()
+            }
             (12 | 13, v) => t.uint64_data = ints(v, 0, i64::MAX).map_err(bad)?.into_iter().map(|x| x as u64).collect(),
             (1 | 11, Value::Int(a)) => {
                 let v: Vec<f32> = a.iter().map(|&x| x as f32).collect();
