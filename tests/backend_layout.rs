@@ -144,9 +144,15 @@ fn the_solidity_backend_refuses_exactly_its_refused_list() {
     assert!(emitted.len() >= 17, "emitted only {emitted:?}");
 }
 
+/// Operators the JIT specializes that the schedule still prices at the reference's rate (safe:
+/// overpriced): DenseWide's kernel (measured 10–15 GMAC/s at 16x8 and 3.2 GMAC/s at 16x16,
+/// against 42 for the int8 GEMM, 1024², one core) has no class of its own yet.
+const SPECIALIZED_AT_REFERENCE_PRICE: &[&str] = &["DenseWide"];
+
 /// The gas schedule prices an op at the JIT's speed (a class other than `reference`) exactly
-/// when the JIT specializes it: an op the JIT leaves to the reference kernels must be priced
-/// at the reference's speed (docs/spec.md §Gas, classes).
+/// when the JIT specializes it, [`SPECIALIZED_AT_REFERENCE_PRICE`] aside: an op the JIT leaves
+/// to the reference kernels must be priced at the reference's speed (docs/spec.md §Gas,
+/// classes).
 #[test]
 fn the_gas_classes_follow_what_the_jit_specializes() {
     use solidml_precompile::gas::WorkClass;
@@ -160,9 +166,10 @@ fn the_gas_classes_follow_what_the_jit_specializes() {
         for case in vector_cases(&path) {
             for node in &case.model.nodes {
                 let priced_fast = WorkClass::of(&node.op) != WorkClass::Reference;
+                let specialized = solidml_jit::specializes(&node.op) && !SPECIALIZED_AT_REFERENCE_PRICE.contains(&node.op.kind());
                 assert_eq!(
                     priced_fast,
-                    solidml_jit::specializes(&node.op),
+                    specialized,
                     "{}: `{}` is in gas class {:?}",
                     path.display(),
                     node.op.kind(),
@@ -173,4 +180,7 @@ fn the_gas_classes_follow_what_the_jit_specializes() {
         }
     }
     assert!(seen.len() >= 25, "only {} op kinds in the vectors: {seen:?}", seen.len());
+    for op in SPECIALIZED_AT_REFERENCE_PRICE {
+        assert!(seen.contains(op), "{op}: no vector");
+    }
 }

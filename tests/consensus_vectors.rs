@@ -142,6 +142,28 @@ fn call_models() -> Vec<(String, Model)> {
         params: params.iter().map(|&(scale, zero_point)| Quant { scale, zero_point }).collect(),
     }];
     models.push(("per_axis_input".into(), per_axis));
+    // the wide types at the boundary (spec version 3): int16 codes in, the int32 accumulator out
+    let wide = solidml_spec::DenseWide {
+        in_features: 3,
+        out_features: 2,
+        input_zero_point: 0,
+        weights: vec![1, -300, 32767, 2, 0, -1],
+        bias: vec![5, -1 << 40],
+        multipliers: vec![],
+        output_zero_point: 0,
+        clamp_min: i32::MIN,
+        clamp_max: i32::MAX,
+    };
+    let t = |name: &str, dtype, scale| solidml_spec::TensorInfo {
+        name: name.into(),
+        shape: vec![1, if dtype == DType::I16 { 3 } else { 2 }],
+        dtype,
+        quant: Some(Quant { scale, zero_point: 0 }),
+    };
+    models.push((
+        "wide_io".into(),
+        single_op_model("wide_io", Op::DenseWide(wide), vec![t("x", DType::I16, 0.001)], t("y", DType::I32, 0.25)),
+    ));
     models.push(("take".into(), single_op_model("take", Op::Take { table: vec![10, -20, 30] }, vec![t64("x", &[4])], t64("y", &[4]))));
     models.push((
         "gather_dynamic".into(),
@@ -189,10 +211,9 @@ fn pack(model: &Model, codes: &[Vec<i64>]) -> Vec<u8> {
     let mut out = vec![];
     for (&i, v) in model.inputs.iter().zip(codes) {
         for &x in v {
-            match model.tensor(i).dtype {
-                DType::I8 => out.push(x as i8 as u8),
-                DType::I64 => out.extend_from_slice(&x.to_be_bytes()),
-            }
+            // big-endian two's complement, the type's width (1, 2, 4 or 8 bytes)
+            let width = model.tensor(i).dtype.packed_bytes();
+            out.extend_from_slice(&x.to_be_bytes()[8 - width..]);
         }
     }
     out
@@ -234,7 +255,8 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
     };
     // every op's model at exactly its price, and one gas short of it (a halt)
     for (name, m) in models.iter().filter(|(n, _)| {
-        !["take", "gather_dynamic", "int_add", "too_much_work", "model_contents", "gas_example", "per_axis_input"].contains(&n.as_str())
+        !["take", "gather_dynamic", "int_add", "too_much_work", "model_contents", "gas_example", "per_axis_input", "wide_io"]
+            .contains(&n.as_str())
     }) {
         let case = spec_vector_files()
             .into_iter()
@@ -257,6 +279,10 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
         0,
         1_000_000,
     );
+    // int16 codes in (2 bytes big-endian each), int32 codes out (4 bytes each), one saturating
+    let wide_in = pack(model("wide_io"), &[vec![-32768, 1, 32767]]);
+    push("wide_io_codes".into(), SOLIDML, with_id("wide_io", &wide_in), 0, 1_000_000);
+    push("wide_io_input_length".into(), SOLIDML, with_id("wide_io", &wide_in[..5]), 0, 1_000_000);
     let mc = model("model_contents");
     let half = solidml_precompile::abi::input_bytes(mc) / 2;
     let twice: Vec<u8> = (0..half).map(|i| i as u8).chain((0..half).map(|i| (i as u8).wrapping_mul(37) ^ 0x80)).collect();
@@ -339,6 +365,14 @@ fn calls(models: &[(String, Model)]) -> Vec<Call> {
             )],
             vec![],
         ),
+        0,
+        1_000_000,
+    );
+    // reals to int16 codes (saturating at ±32768) and the int32 accumulator back to Numbers
+    push(
+        "og_wide_io".into(),
+        OPENGRADIENT,
+        og(cid("wide_io"), vec![number_tensor("x", &[1, 3], vec![(-40_000, 0), (12_345, 4), (327_675, 4)])], vec![]),
         0,
         1_000_000,
     );

@@ -6,7 +6,9 @@
 //! 2. every example model (`examples/models`, compiled as tests/examples.rs does) on a batch
 //!    of evaluation inputs, GPU outputs equal to CPU outputs;
 //! 3. randomized valid spec models over every op (`random_spec.rs`), equal outputs, or equal
-//!    errors where the CPU fails at run time.
+//!    errors where the CPU fails at run time;
+//! 4. DenseWide at the edges of its contract (multipliers, accumulators near ±2^62, int16
+//!    extremes, long rows), equal outputs.
 //!
 //! GEMM-like kernels run in both dot-product modes where `dot4I8Packed` is available.
 //! Without a GPU adapter the tests fail (`bash scripts/vulkan-env.sh` installs lavapipe), unless
@@ -508,4 +510,118 @@ fn long_axes_match_the_cpu() {
         }
     }
     assert!(wrong.is_empty(), "the GPU differs from the CPU on long axes:\n{}", wrong.join("\n"));
+}
+
+/// DenseWide where random models rarely go: the extreme multipliers (`{2^31 − 1, 30}`: products
+/// near 2^93; `{2^30, −31}`: a 62-bit shift; a zero mantissa), biases at the validated bound
+/// (accumulators at ±2^62), int16 inputs at their extremes against zero points at the other end
+/// (`x − zp = ±65535` against ±32767 weights), every output type, and rows of 70,000 inputs
+/// (the chunked path). GPU outputs equal the CPU's.
+#[test]
+fn dense_wide_edges_match_the_cpu() {
+    use solidml_spec::{DType, DenseWide, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
+
+    let Some(ctx) = require_gpu() else { return };
+    let specials = [
+        Multiplier { multiplier: i32::MAX, shift: 30 },
+        Multiplier { multiplier: 1 << 30, shift: -31 },
+        Multiplier { multiplier: 0, shift: 0 },
+        Multiplier { multiplier: 1 << 30, shift: 0 },
+        Multiplier { multiplier: i32::MAX, shift: -31 },
+    ];
+    let model = |d: DenseWide, rows: u32, input: DType, output: DType| {
+        let t = |name: &str, shape: Vec<u32>, dtype, zero_point| TensorInfo {
+            name: name.into(),
+            shape,
+            dtype,
+            quant: Some(Quant { scale: 0.25, zero_point }),
+        };
+        Model {
+            name: "wide".into(),
+            tensors: vec![
+                t("x", vec![rows, d.in_features], input, d.input_zero_point),
+                t("y", vec![rows, d.out_features], output, d.output_zero_point),
+            ],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "wide".into(), op: Op::DenseWide(d), inputs: vec![0], outputs: vec![1] }],
+            input_quant: vec![],
+        }
+    };
+    let mut rng = Rng(0xd3e5_e1de);
+    let (mut compared, mut inside) = (0, 0);
+    let mut run = |m: Model, x: Value| {
+        let (lo, hi) = match &m.nodes[0].op {
+            Op::DenseWide(d) => (d.clamp_min as i64, d.clamp_max as i64),
+            _ => unreachable!(),
+        };
+        let cpu = CpuExecutor::new(&m).unwrap().run(std::slice::from_ref(&x)).unwrap();
+        let gpu = GpuExecutor::new(ctx, &m).and_then(|e| e.run(&[x])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cpu, gpu, "DenseWide differs: {}", serde_json::to_string(&m).unwrap());
+        let codes = value_i64(&cpu[0]);
+        compared += codes.len();
+        inside += codes.iter().filter(|&&c| c > lo && c < hi).count();
+    };
+    for case in 0..60 {
+        let input = if case % 3 == 0 { DType::I8 } else { DType::I16 };
+        let output = [DType::I8, DType::I16, DType::I32][case % 3];
+        let (ilo, ihi) = input.code_range().unwrap();
+        let (olo, ohi) = output.code_range().unwrap();
+        let wmax = if case % 2 == 0 { 127 } else { 32767 };
+        let (k, n, rows) = (rng.range(1, 24) as usize, rng.range(1, 8) as usize, rng.range(1, 3) as u32);
+        let weights: Vec<i16> = (0..k * n)
+            .map(|_| if rng.range(0, 1) == 0 { [-wmax, wmax][rng.range(0, 1) as usize] } else { rng.range(-wmax, wmax) } as i16)
+            .collect();
+        let zp_in = [ilo, ihi, 0][case % 3] as i32;
+        let bias: Vec<i64> = (0..n)
+            .map(|j| {
+                let room = (1i64 << 62) - weights[j * k..(j + 1) * k].iter().map(|&w| (w as i64).abs() * 65535).sum::<i64>();
+                match rng.range(0, 3) {
+                    0 => room,
+                    1 => -room,
+                    2 => rng.wide_range(-room, room),
+                    _ => rng.range(-100_000, 100_000),
+                }
+            })
+            .collect();
+        let multipliers = match (case / 3) % 3 {
+            0 => vec![],
+            1 => vec![specials[(case / 9) % specials.len()]],
+            _ => (0..n).map(|j| specials[(case + j) % specials.len()]).collect(),
+        };
+        let output_zero_point = [0, olo, ohi][(case / 2) % 3] as i32;
+        let d = DenseWide {
+            in_features: k as u32,
+            out_features: n as u32,
+            input_zero_point: zp_in,
+            weights,
+            bias,
+            multipliers,
+            output_zero_point,
+            clamp_min: olo as i32,
+            clamp_max: ohi as i32,
+        };
+        // codes at both ends of the type, so x − zp reaches ±(2·32768 − 1)
+        let codes =
+            (0..rows as usize * k).map(|_| if rng.range(0, 2) < 2 { [ilo, ihi][rng.range(0, 1) as usize] } else { rng.range(ilo, ihi) });
+        run(model(d, rows, input, output), Value::from_codes(input, codes));
+    }
+    // long rows: chunks of partial i64 sums
+    let k = 70_000usize;
+    let d = DenseWide {
+        in_features: k as u32,
+        out_features: 3,
+        input_zero_point: -32768,
+        weights: (0..3 * k).map(|i| if i % 3 == 0 { -32767 } else { 32767 }).collect(),
+        bias: vec![-(1 << 45), 7, 1 << 44],
+        multipliers: vec![Multiplier { multiplier: 1 << 30, shift: -20 }, specials[1], Multiplier { multiplier: i32::MAX, shift: -28 }],
+        output_zero_point: -1,
+        clamp_min: i32::MIN,
+        clamp_max: i32::MAX,
+    };
+    let x = Value::I16((0..2 * k).map(|i| if i % 5 == 0 { -32768 } else { rng.range(-32768, 32767) as i16 }).collect());
+    run(model(d, 2, DType::I16, DType::I32), x);
+    eprintln!("DenseWide edges: {compared} outputs equal on the GPU and the CPU ({inside} inside the clamp)");
+    assert!(inside * 10 > compared, "too few outputs inside the clamp: {inside} of {compared}");
 }

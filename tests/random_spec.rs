@@ -58,10 +58,11 @@ pub enum OpKind {
     Lrn,
     Normalize,
     CumSum,
+    DenseWide,
 }
 
 impl OpKind {
-    /// Every family: all 24 `Op` variants (Binary as Add/Sub/Mul, Extremum as Max/Min).
+    /// Every family: all 26 `Op` variants (Binary as Add/Sub/Mul, Extremum as Max/Min).
     pub const ALL: &'static [OpKind] = &[
         OpKind::Conv,
         OpKind::ConvTranspose,
@@ -91,6 +92,7 @@ impl OpKind {
         OpKind::Lrn,
         OpKind::Normalize,
         OpKind::CumSum,
+        OpKind::DenseWide,
     ];
 
     /// The family of an op (for coverage counts).
@@ -126,6 +128,7 @@ impl OpKind {
             Op::Lrn(_) => OpKind::Lrn,
             Op::Normalize(_) => OpKind::Normalize,
             Op::CumSum(_) => OpKind::CumSum,
+            Op::DenseWide(_) => OpKind::DenseWide,
         }
     }
 }
@@ -267,7 +270,14 @@ impl Gen<'_> {
     fn like_operand(&mut self, x: TensorId, shape: Vec<u32>) -> TensorId {
         let t = self.m.tensor(x).clone();
         match t.dtype {
-            DType::I8 => self.i8_operand(shape, t.quant.unwrap()),
+            // only DenseWide takes the wide types, and it has no second operand: an int8 one
+            DType::I8 | DType::I16 | DType::I32 => {
+                let q = match t.quant {
+                    Some(q) if t.dtype == DType::I8 => q,
+                    _ => quant(self.r),
+                };
+                self.i8_operand(shape, q)
+            }
             DType::I64 => {
                 if chance(self.r, 3) {
                     let data = (0..numel(&shape)).map(|_| self.r.range(-1000, 1000)).collect();
@@ -302,6 +312,89 @@ impl Gen<'_> {
 
     fn step(&mut self, kind: OpKind, cur: Option<TensorId>) -> TensorId {
         match kind {
+            OpKind::DenseWide => {
+                // the current tensor when it is int8 or int16, else a fresh int16 (or int8) input
+                let x = match cur.map(|c| (c, self.m.tensor(c).clone())) {
+                    Some((c, t)) if matches!(t.dtype, DType::I8 | DType::I16) && !t.shape.is_empty() && t.shape.iter().all(|&d| d >= 1) => {
+                        c
+                    }
+                    _ => {
+                        let s = if chance(self.r, 4) {
+                            vec![self.r.range(1, 3) as u32, self.r.range(1, 70) as u32]
+                        } else {
+                            shape(self.r, 1, 3, 6)
+                        };
+                        if chance(self.r, 4) {
+                            self.i8_input(s)
+                        } else {
+                            let zp = if chance(self.r, 2) { 0 } else { self.r.range(-32768, 32767) as i32 };
+                            let scale = 2f32.powf(-16.0 + 10.0 * self.r.f32());
+                            self.input(s, DType::I16, Some(Quant { scale, zero_point: zp }))
+                        }
+                    }
+                };
+                let xt = self.info(x);
+                let k = *xt.shape.last().unwrap() as usize;
+                let n = self.r.range(1, 9) as usize;
+                let wmax: i64 = if chance(self.r, 2) { 127 } else { 32767 };
+                let extreme = chance(self.r, 6);
+                let weights: Vec<i16> =
+                    (0..n * k).map(|_| if extreme { pick(self.r, &[-wmax, wmax]) } else { self.r.range(-wmax, wmax) } as i16).collect();
+                let bias = (0..n)
+                    .map(|c| {
+                        let used: i64 = weights[c * k..(c + 1) * k].iter().map(|&w| (w as i64).abs() * 65535).sum();
+                        let room = (1i64 << 62) - used;
+                        match self.r.range(0, 3) {
+                            0 => 0,
+                            1 => self.r.wide_range(-room, room),
+                            _ => self.r.range(-5_000_000, 5_000_000),
+                        }
+                    })
+                    .collect();
+                let out = pick(self.r, &[DType::I8, DType::I16, DType::I16, DType::I32]);
+                let (lo, hi) = out.code_range().unwrap();
+                // mostly scaled so that typical accumulators land inside the output type
+                let (ilo, ihi) = xt.dtype.code_range().unwrap();
+                let typical = wmax as f64 * (ihi - ilo) as f64 / 2.0 * (k as f64).sqrt();
+                let fitted = |r: &mut Rng| {
+                    if chance(r, 4) {
+                        multiplier(r)
+                    } else {
+                        Multiplier::from_real((hi - lo) as f64 / 4.0 / typical * (0.5 + r.f32() as f64))
+                    }
+                };
+                let multipliers = match self.r.range(0, 3) {
+                    0 => vec![],
+                    1 => vec![fitted(self.r)],
+                    _ => (0..n).map(|_| fitted(self.r)).collect(),
+                };
+                let output_zero_point = match self.r.range(0, 3) {
+                    0 => 0,
+                    1 => pick(self.r, &[lo, hi]) as i32,
+                    _ => self.r.range(lo, hi) as i32,
+                };
+                let (clamp_min, clamp_max) = if chance(self.r, 3) {
+                    let (a, b) = (self.r.range(lo, hi) as i32, self.r.range(lo, hi) as i32);
+                    (a.min(b), a.max(b))
+                } else {
+                    (lo as i32, hi as i32)
+                };
+                let mut ys = xt.shape.clone();
+                *ys.last_mut().unwrap() = n as u32;
+                let y = self.tensor(ys, out, Some(Quant { scale: 0.05, zero_point: output_zero_point }));
+                let d = solidml_spec::DenseWide {
+                    in_features: k as u32,
+                    out_features: n as u32,
+                    input_zero_point: xt.quant.unwrap().zero_point,
+                    weights,
+                    bias,
+                    multipliers,
+                    output_zero_point,
+                    clamp_min,
+                    clamp_max,
+                };
+                self.node(Op::DenseWide(d), vec![x], y)
+            }
             OpKind::Dense => {
                 let x = if chance(self.r, 4) {
                     // a long reduction: several packed words and a ragged tail
@@ -885,6 +978,10 @@ pub fn random_model(rng: &mut Rng, ops: &[OpKind]) -> Model {
         if cur.is_some_and(|c| g.m.tensor(c).len() > 400) {
             cur = None;
         }
+        // only DenseWide reads the wide types (spec validation): another op starts afresh
+        if kind != OpKind::DenseWide && cur.is_some_and(|c| matches!(g.m.tensor(c).dtype, DType::I16 | DType::I32)) {
+            cur = None;
+        }
         cur = Some(g.step(kind, cur));
     }
     let last = cur.unwrap();
@@ -914,6 +1011,17 @@ pub fn random_inputs(rng: &mut Rng, model: &Model) -> Vec<Value> {
                     1 => (0..n).map(|_| pick(rng, &[-128i8, 127])).collect(),
                     _ => rng.i8s(n),
                 }),
+                DType::I16 | DType::I32 => {
+                    let (lo, hi) = t.dtype.code_range().unwrap();
+                    Value::from_codes(
+                        t.dtype,
+                        match rng.range(0, 7) {
+                            0 => vec![rng.range(lo, hi); n],
+                            1 => (0..n).map(|_| pick(rng, &[lo, hi])).collect(),
+                            _ => (0..n).map(|_| rng.range(lo, hi)).collect(),
+                        },
+                    )
+                }
                 DType::I64 => {
                     // the consumer decides the useful range
                     let consumer = model.nodes.iter().find(|nd| nd.inputs.contains(&id));

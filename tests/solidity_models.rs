@@ -8,6 +8,9 @@
 //! * the spec vectors (`docs/spec/vectors/*.json`) of every op the backend supports, each case
 //!   emitted as its own contract, replayed through `predictQ` (a case that expects a run-time
 //!   error must revert with `IndexOutOfRange` and the CPU's index and length);
+//! * the wide precisions: the diabetes regression compiled at int16 and int16x16 (DenseWide
+//!   layers, an int16 input quantized per feature in `predict`, int16 between the layers, the
+//!   int32 accumulator as its output), as the examples above; and the DenseWide spec vectors;
 //! * a 256×256 int8 dense layer with requantization (gas per MAC);
 //! * all of the above in both Solidity layouts: fast (weights as PUSH32 constants) and
 //!   compact (weights as raw bytes: `NAME_compact`, `Dense256Compact`), whose deployment gas
@@ -24,7 +27,7 @@
 
 use std::{fmt::Write, path::Path, process::Command};
 
-use solidml_compiler::{CompileOptions, runner};
+use solidml_compiler::{CompileOptions, Precision, runner};
 use solidml_exec::Value;
 use solidml_solidity::{SolidityLayout, SolidityOptions};
 use solidml_spec::{DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier, artifact::keccak256};
@@ -85,10 +88,14 @@ fn abi_fixed_cases(inputs: &[Vec<i128>], hashes: &[[u8; 32]]) -> Vec<u8> {
     out
 }
 
+/// Values as `predictQ` takes and returns them: int8 one byte each, int16, int32 and int64 2, 4
+/// and 8 bytes big-endian.
 fn pack_outputs(outs: &[Value]) -> Vec<u8> {
     outs.iter()
         .flat_map(|v| match v {
             Value::I8(v) => v.iter().map(|&x| x as u8).collect::<Vec<_>>(),
+            Value::I16(v) => v.iter().flat_map(|x| x.to_be_bytes()).collect(),
+            Value::I32(v) => v.iter().flat_map(|x| x.to_be_bytes()).collect(),
             Value::I64(v) => v.iter().flat_map(|x| x.to_be_bytes()).collect(),
         })
         .collect()
@@ -288,11 +295,31 @@ contract {name}Test {{
     )
 }
 
-/// An example model: contract, 100 predictQ cases and 100 predict cases; in the compact
-/// layout too (contract `NAME_compact`, same cases) when `compact`. Returns the contract names.
-fn example(dir: &Path, file: &str, calib: &str, eval: &str, samples: usize, compact: bool) -> Result<Vec<String>, String> {
-    let compiled =
-        solidml_compiler::compile(&examples().join(file), &CompileOptions::default().with_calibration(vec![npy_f32(calib)])).unwrap();
+/// An example model compiled at `precision` (named `NAME_int16`, `NAME_int16x16` at the wide
+/// precisions): contract, 100 predictQ cases and 100 predict cases; in the compact layout too
+/// (contract `NAME…_compact`, same cases) when `compact`. Returns the contract names.
+fn example(
+    dir: &Path,
+    file: &str,
+    calib: &str,
+    eval: &str,
+    samples: usize,
+    compact: bool,
+    precision: Precision,
+) -> Result<Vec<String>, String> {
+    let opts = CompileOptions::default().with_calibration(vec![npy_f32(calib)]).with_precision(precision);
+    let mut compiled = solidml_compiler::compile(&examples().join(file), &opts).unwrap();
+    match precision {
+        Precision::Int8 => {}
+        Precision::Int16 => compiled.model.name.push_str("_int16"),
+        Precision::Int16x16 => compiled.model.name.push_str("_int16x16"),
+    }
+    if precision != Precision::Int8 {
+        // the wide precisions take int16 inputs into DenseWide layers
+        let m = &compiled.model;
+        assert!(m.nodes.iter().any(|n| matches!(n.op, Op::DenseWide(_))), "{}: no DenseWide", m.name);
+        assert_eq!(m.tensor(m.inputs[0]).dtype, DType::I16, "{}: input type", m.name);
+    }
     let mut names = vec![example_contract(dir, &compiled.model, &compiled.model_id, eval, samples, SolidityLayout::Fast)?];
     if compact {
         let mut m = compiled.model.clone();
@@ -425,10 +452,7 @@ fn vectors(dirs: &[&Path]) -> (Vec<(&'static str, usize)>, Vec<String>) {
                     .unwrap()
                     .iter()
                     .zip(ids)
-                    .map(|(a, &t)| {
-                        let xs = a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap());
-                        if m.tensor(t).dtype == DType::I64 { Value::I64(xs.collect()) } else { Value::I8(xs.map(|x| x as i8).collect()) }
-                    })
+                    .map(|(a, &t)| Value::from_codes(m.tensor(t).dtype, a.as_array().unwrap().iter().map(|x| x.as_i64().unwrap())))
                     .collect()
             };
             let ins = values(&case["inputs"], &m.inputs);
@@ -483,20 +507,31 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     let wanted = |n: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| n.starts_with(x.as_str())));
     let mut names = vec![];
     let mut unsupported = vec![];
-    for (file, calib, eval) in [
-        ("digits_mlp.onnx", "digits_calib.npy", "digits_eval.npy"),
-        ("digits_logreg.onnx", "digits_calib.npy", "digits_eval.npy"),
-        ("digits_logreg_ovr.onnx", "digits_calib.npy", "digits_eval.npy"),
-        ("digits_cnn.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy"),
-        ("digits_cnn_qdq.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy"),
+    for (file, calib, eval, precision) in [
+        ("digits_mlp.onnx", "digits_calib.npy", "digits_eval.npy", Precision::Int8),
+        ("digits_logreg.onnx", "digits_calib.npy", "digits_eval.npy", Precision::Int8),
+        ("digits_logreg_ovr.onnx", "digits_calib.npy", "digits_eval.npy", Precision::Int8),
+        ("digits_cnn.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy", Precision::Int8),
+        ("digits_cnn_qdq.onnx", "digits_cnn_calib.npy", "digits_cnn_eval.npy", Precision::Int8),
         // per-feature input quantization (artifact version 2) in `predict`
-        ("breast_cancer.onnx", "breast_cancer_calib.npy", "breast_cancer_eval.npy"),
+        ("breast_cancer.onnx", "breast_cancer_calib.npy", "breast_cancer_eval.npy", Precision::Int8),
+        // the wide precisions (DenseWide): an int16 input quantized per feature, int16 between
+        // the layers, the int32 accumulator as the regression output
+        ("diabetes.onnx", "diabetes_calib.npy", "diabetes_eval.npy", Precision::Int16),
+        ("diabetes.onnx", "diabetes_calib.npy", "diabetes_eval.npy", Precision::Int16x16),
     ] {
         if !wanted(file) {
             continue;
         }
+        if file == "diabetes.onnx" {
+            // the regression output is the int32 accumulator, the input quantized per feature
+            let opts = CompileOptions::default().with_calibration(vec![npy_f32(calib)]).with_precision(precision);
+            let m = solidml_compiler::compile(&examples().join(file), &opts).unwrap().model;
+            assert_eq!(m.tensor(m.outputs[0]).dtype, DType::I32, "diabetes ({precision:?}): output type");
+            assert!(!m.input_quant.is_empty(), "diabetes ({precision:?}): no per-feature input quantization");
+        }
         // every example in the compact layout too
-        match example(&dir, file, calib, eval, 100, true) {
+        match example(&dir, file, calib, eval, 100, true, precision) {
             Ok(n) => names.extend(n),
             Err(e) => unsupported.push(format!("{file}: {e}")),
         }
@@ -550,7 +585,16 @@ fn generated_contracts_match_the_cpu_reference_under_forge() {
     // the models the backend must support, and the gas targets of issue 4
     // every example model (all run unless SOLIDML_SOL_ONLY narrows the run)
     assert!(unsupported.is_empty(), "example models the Solidity backend refuses: {unsupported:?}");
-    for must in ["digits_mlp", "digits_logreg", "digits_logreg_ovr", "digits_cnn", "digits_cnn_qdq", "breast_cancer"] {
+    for must in [
+        "digits_mlp",
+        "digits_logreg",
+        "digits_logreg_ovr",
+        "digits_cnn",
+        "digits_cnn_qdq",
+        "breast_cancer",
+        "diabetes_int16",
+        "diabetes_int16x16",
+    ] {
         assert!(names.iter().any(|n| n == must), "{must} did not run");
         assert!(names.iter().any(|n| *n == format!("{must}_compact")), "{must} (compact layout) did not run");
     }
@@ -594,4 +638,68 @@ fn digits_cnn_costs_at_most_5_gas_per_mac() {
     let per_mac = g.predict_q as f64 / macs as f64;
     println!("digits_cnn, fast layout: predictQ {} gas for {macs} MACs ({per_mac:.2} gas/MAC), deployment {} gas", g.predict_q, g.deploy);
     assert!(per_mac <= 5.0, "digits_cnn costs {per_mac:.2} gas per MAC, over the 5 gas target");
+}
+
+/// 256×256 DenseWide layers (int16 in and out; 16x8 weights within ±127 and 16x16 weights)
+/// beside the int8 Dense reference layer: one `predictQ` transaction each in revm (accounts
+/// cold, the output checked against the CPU reference), in both layouts. The packed lanes
+/// narrow with the wider accumulators (8 outputs per MUL at 16x8, 6 at 16x16, against ~11 at
+/// int8), the compact layout's 16-bit weights fill 4 lanes per word instead of 8.
+#[test]
+fn dense_wide_256_gas_per_mac() {
+    use solidml_spec::DenseWide;
+    let Some(solc) = require_solc() else { return };
+    let reference: std::sync::Arc<dyn solidml_exec::Executor> = std::sync::Arc::new(solidml_cpu::CpuBackend);
+    let wide = |name: &str, wmax: i64, real: f64| {
+        let mut r = Rng(0x16);
+        let n = 256u32;
+        let d = DenseWide {
+            in_features: n,
+            out_features: n,
+            input_zero_point: 5,
+            weights: (0..n * n).map(|_| r.range(-wmax, wmax) as i16).collect(),
+            bias: (0..n).map(|_| r.range(-1_000_000, 1_000_000)).collect(),
+            multipliers: vec![Multiplier::from_real(real)],
+            output_zero_point: -9,
+            clamp_min: -32768,
+            clamp_max: 32767,
+        };
+        let t = |name: &str, zero_point| TensorInfo {
+            name: name.into(),
+            shape: vec![1, n],
+            dtype: DType::I16,
+            quant: Some(Quant { scale: 0.001, zero_point }),
+        };
+        Model {
+            name: name.into(),
+            tensors: vec![t("x", 5), t("y", -9)],
+            constants: vec![],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "dense_wide".into(), op: Op::DenseWide(d), inputs: vec![0], outputs: vec![1] }],
+            input_quant: vec![],
+        }
+    };
+    // (model, most gas per MAC in the fast layout, in the compact one)
+    let layers = [
+        (solidml_solidity::gas::dense_model(256), 3.0, 6.0),
+        (wide("densewide256_16x8", 127, 2e-4), 4.5, 12.0),
+        (wide("densewide256_16x16", 32767, 1e-6), 5.5, 12.0),
+    ];
+    let mut report = String::new();
+    for (m, fast_max, compact_max) in layers {
+        solidml_spec::validate::validate(&m).unwrap();
+        let id = solidml_spec::model_id(&m).unwrap();
+        for (layout, max) in [(SolidityLayout::Fast, fast_max), (SolidityLayout::Compact, compact_max)] {
+            let g = solidml_solidity::gas::model_gas(&reference, &solc, &m, &id, layout).unwrap_or_else(|e| panic!("{}: {e}", m.name));
+            let per_mac = g.predict_q as f64 / m.macs() as f64;
+            let _ = writeln!(
+                report,
+                "{} {layout:?}: predictQ {} gas ({per_mac:.2} gas/MAC), deployment {} gas in {} transaction(s)",
+                m.name, g.predict_q, g.deploy, g.deploy_txs
+            );
+            assert!(per_mac <= max, "{} ({layout:?}) costs {per_mac:.2} gas per MAC, over {max}", m.name);
+        }
+    }
+    println!("{report}");
 }

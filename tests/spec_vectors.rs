@@ -88,6 +88,58 @@ fn weights_bias(r: &mut Rng, channels: usize, per: usize) -> (Vec<i8>, Vec<i32>)
     (w, b)
 }
 
+/// A DenseWide layer of `n` features over `k` inputs of zero point `zp`: 16x8 weights (within
+/// ±127) or 16x16 ones (any of ±32767), biases small or large within the accumulator bound, no
+/// multiplier, one, or one per feature (mostly scaled so that typical accumulators land inside
+/// the output type, sometimes any valid one); output fields set by [`wide_output`].
+fn dense_wide(r: &mut Rng, k: usize, n: usize, zp: i32, (input, out): (DType, DType)) -> solidml_spec::DenseWide {
+    let wmax = if chance(r, 2) { 127 } else { 32767 };
+    let (ilo, ihi) = input.code_range().unwrap();
+    let (olo, ohi) = out.code_range().unwrap();
+    let typical = wmax as f64 * (ihi - ilo) as f64 / 2.0 * (k as f64).sqrt();
+    let fitted = |r: &mut Rng| {
+        if chance(r, 4) { mult(r) } else { Multiplier::from_real((ohi - olo) as f64 / 4.0 / typical * (0.5 + r.f32() as f64)) }
+    };
+    let weights: Vec<i16> = (0..n * k).map(|_| if chance(r, 8) { pick(r, &[-wmax, wmax]) } else { r.range(-wmax, wmax) } as i16).collect();
+    let bias = (0..n)
+        .map(|c| {
+            let used: i64 = weights[c * k..(c + 1) * k].iter().map(|&w| (w as i64).abs() * 65535).sum();
+            let room = (1i64 << 62) - used;
+            if chance(r, 5) { r.wide_range(-room, room) } else { r.range(-5_000_000, 5_000_000) }
+        })
+        .collect();
+    let multipliers = match r.range(0, 3) {
+        0 => vec![],
+        1 => vec![fitted(r)],
+        _ => (0..n).map(|_| fitted(r)).collect(),
+    };
+    solidml_spec::DenseWide {
+        in_features: k as u32,
+        out_features: n as u32,
+        input_zero_point: zp,
+        weights,
+        bias,
+        multipliers,
+        output_zero_point: 0,
+        clamp_min: 0,
+        clamp_max: 0,
+    }
+}
+
+/// `d` writing type `out`: a zero point and a clamp (the whole range, or a random sub-range)
+/// within the type's codes.
+fn wide_output(r: &mut Rng, mut d: solidml_spec::DenseWide, out: DType) -> solidml_spec::DenseWide {
+    let (lo, hi) = out.code_range().unwrap();
+    d.output_zero_point = if chance(r, 3) { 0 } else { r.range(lo, hi) as i32 };
+    (d.clamp_min, d.clamp_max) = if chance(r, 4) {
+        let (a, b) = (r.range(lo, hi) as i32, r.range(lo, hi) as i32);
+        (a.min(b), a.max(b))
+    } else {
+        (lo as i32, hi as i32)
+    };
+    d
+}
+
 /// `round(2^16 · exp(−d · s))` (the compiler's), or any table validation accepts.
 fn exp_table(r: &mut Rng, s: f32) -> Vec<u32> {
     if chance(r, 5) {
@@ -360,6 +412,17 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             let y = b.i8(ys, Quant { scale: 0.05, zero_point: c.epilogue.output_zero_point });
             b.node(Op::ConvTranspose(c), vec![x], y)
         }
+        "densewide" => {
+            let k = xs[rank - 1] as usize;
+            let n = r.range(1, 8) as usize;
+            let out = pick(r, &[DType::I8, DType::I16, DType::I16, DType::I32]);
+            let d = dense_wide(r, k, n, t.quant.unwrap().zero_point, (t.dtype, out));
+            let d = wide_output(r, d, out);
+            let mut ys = xs.clone();
+            ys[rank - 1] = n as u32;
+            let y = b.tensor(ys, out, Some(Quant { scale: 0.05, zero_point: d.output_zero_point }));
+            b.node(Op::DenseWide(d), vec![x], y)
+        }
         "dense" => {
             let k = xs[rank - 1] as usize;
             let n = r.range(1, 8) as usize;
@@ -453,7 +516,8 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
                 pe.push(if chance(r, 3) { 0 } else { r.range(0, lim) as u32 });
             }
             let value = match t.dtype {
-                DType::I8 => r.range(-128, 127),
+                // Pad never sees the wide types (validation)
+                DType::I8 | DType::I16 | DType::I32 => r.range(-128, 127),
                 DType::I64 => {
                     let v = r.range(-1 << 40, 1 << 40);
                     pick(r, &[i64::MIN, i64::MAX, v])
@@ -708,6 +772,16 @@ fn first_input(b: &mut B<'_>, op: &str) -> TensorId {
             *s.last_mut().unwrap() = if chance(r, 4) { r.range(17, 70) } else { r.range(1, 16) } as u32;
             s
         }
+        "densewide" => {
+            let mut s = shape(r, 1, 3, 3);
+            *s.last_mut().unwrap() = if chance(r, 4) { r.range(17, 70) } else { r.range(1, 16) } as u32;
+            if chance(r, 4) {
+                return b.i8_input(s);
+            }
+            let zp = if chance(r, 2) { 0 } else { r.range(-32768, 32767) as i32 };
+            let scale = 0.0001 + r.f32() * 0.001;
+            return b.input(s, DType::I16, Some(Quant { scale, zero_point: zp }));
+        }
         "matmul" => {
             let mut s = shape(r, 2, 4, 3);
             let n = s.len();
@@ -832,6 +906,17 @@ fn draw_inputs(r: &mut Rng, model: &Model) -> Vec<Value> {
                     1 => (0..n).map(|_| pick(r, &[-128i8, 127])).collect(),
                     _ => r.i8s(n),
                 }),
+                DType::I16 | DType::I32 => {
+                    let (lo, hi) = t.dtype.code_range().unwrap();
+                    Value::from_codes(
+                        t.dtype,
+                        match r.range(0, 9) {
+                            0 => vec![r.range(lo, hi); n],
+                            1 => (0..n).map(|_| pick(r, &[lo, hi])).collect(),
+                            _ => (0..n).map(|_| r.range(lo, hi)).collect(),
+                        },
+                    )
+                }
                 DType::I64 => {
                     let consumer =
                         model.nodes.iter().find(|nd| nd.inputs.contains(&id)).map(|nd| (&nd.op, nd.inputs.iter().position(|&i| i == id)));
@@ -1014,6 +1099,57 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
         "dense" => {
             e.push(dense_saturating(r, 127));
             e.push(dense_saturating(r, -128));
+        }
+        "densewide" => {
+            let wide = |dtype: DType, zp: i32, shape: &[u32], name: &str| TensorInfo {
+                name: name.into(),
+                shape: shape.to_vec(),
+                dtype,
+                quant: Some(Quant { scale: 0.001, zero_point: zp }),
+            };
+            let layer = |weights: Vec<i16>, bias: Vec<i64>, multipliers: Vec<Multiplier>, (zi, zo): (i32, i32), (lo, hi): (i32, i32)| {
+                solidml_spec::DenseWide {
+                    in_features: (weights.len() / bias.len()) as u32,
+                    out_features: bias.len() as u32,
+                    input_zero_point: zi,
+                    weights,
+                    bias,
+                    multipliers,
+                    output_zero_point: zo,
+                    clamp_min: lo,
+                    clamp_max: hi,
+                }
+            };
+            // the accumulator at its bound 2^62 both ways, the largest multiplier: no
+            // intermediate saturation, the final clamp decides (and M = 0 gives the zero point)
+            let k = 4;
+            let used = 4 * 32767 * 65535i64;
+            let d = layer(
+                [vec![-32767; k], vec![32767; k]].concat(),
+                vec![(1 << 62) - used, -(1i64 << 62) + used],
+                vec![HUGE, Multiplier { multiplier: 0, shift: 0 }],
+                (32767, -7),
+                (i16::MIN as i32, i16::MAX as i32),
+            );
+            let m = single(Op::DenseWide(d), vec![wide(DType::I16, 32767, &[2, k as u32], "x")], wide(DType::I16, -7, &[2, 2], "y"));
+            e.push((
+                "extreme_accumulators_largest_multiplier",
+                m,
+                vec![Value::I16(vec![-32768; 4].into_iter().chain([32767; 4]).collect())],
+            ));
+            // M = 1/2 on odd accumulators: halves away from zero on both signs
+            let half = Multiplier { multiplier: 1 << 30, shift: 0 };
+            let d = layer(vec![1, 1], vec![0, 0], vec![half], (0, 0), (i8::MIN as i32, i8::MAX as i32));
+            let m = single(Op::DenseWide(d), vec![wide(DType::I16, 0, &[4, 1], "x")], wide(DType::I8, 0, &[4, 2], "y"));
+            e.push(("halves_away_from_zero", m, vec![Value::I16(vec![1, -1, 3, -255])]));
+            // the accumulator itself, beyond the i32 range: the clamp is the type's
+            let d = layer(vec![32767, 32767, -32767], vec![1 << 40, -(1 << 40), 12345], vec![], (-32768, 0), (i32::MIN, i32::MAX));
+            let m = single(Op::DenseWide(d), vec![wide(DType::I16, -32768, &[2, 1], "x")], wide(DType::I32, 0, &[2, 3], "y"));
+            e.push(("accumulator_output_clamped_to_i32", m, vec![Value::I16(vec![32767, -32768])]));
+            // a 16x8 layer from int8 codes to int16 with a fused ReLU (clamp at the zero point)
+            let d = layer(vec![127, -127, 5, -3, 0, 127], vec![-100, 100], vec![Multiplier::from_real(3.7)], (-128, -5), (-5, 32767));
+            let m = single(Op::DenseWide(d), vec![wide(DType::I8, -128, &[2, 3], "x")], wide(DType::I16, -5, &[2, 2], "y"));
+            e.push(("int8_in_relu_int16_out", m, vec![Value::I8(vec![127, -128, 0, -1, 1, 127])]));
         }
         "matmul" => {
             // K at its bound with every product at its extreme: |acc| = 255² · 33025, just under 2^31
@@ -1307,10 +1443,7 @@ fn render(v: &serde_json::Value) -> String {
 }
 
 fn ints(v: &Value) -> serde_json::Value {
-    match v {
-        Value::I8(v) => json!(v),
-        Value::I64(v) => json!(v),
-    }
+    json!(value_i64(v))
 }
 
 /// The ops whose cases may end in a run-time error (spec "Model and execution").

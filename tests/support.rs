@@ -41,6 +41,13 @@ impl Rng {
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + (self.next_u32() as i64).rem_euclid(hi - lo + 1)
     }
+    /// Uniform in `lo..=hi` over any i64 span (two draws; [`Rng::range`] reaches at most 2^32
+    /// past `lo`).
+    pub fn wide_range(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = (hi as i128 - lo as i128 + 1) as u128;
+        let x = ((self.next_u32() as u128) << 32) | self.next_u32() as u128;
+        (lo as i128 + (x % span) as i128) as i64
+    }
     pub fn i8s(&mut self, n: usize) -> Vec<i8> {
         (0..n).map(|_| self.range(-128, 127) as i8).collect()
     }
@@ -268,6 +275,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     ("gather", 11),
     ("gatherdynamic", 14),
     ("cumsum", 12),
+    ("densewide", 14),
     // models of several nodes
     ("chain", 19),
 ];
@@ -360,10 +368,7 @@ pub fn vector_cases(path: &std::path::Path) -> Vec<VectorCase> {
                 .unwrap()
                 .iter()
                 .zip(&model.inputs)
-                .map(|(a, &t)| match model.tensor(t).dtype {
-                    solidml_spec::DType::I8 => Value::I8(ints(a).into_iter().map(|x| x as i8).collect()),
-                    solidml_spec::DType::I64 => Value::I64(ints(a)),
-                })
+                .map(|(a, &t)| Value::from_codes(model.tensor(t).dtype, ints(a)))
                 .collect();
             let name = case["name"].as_str().unwrap_or("?").to_string();
             let expected = match (case.get("outputs"), case.get("error")) {
@@ -379,8 +384,8 @@ pub fn vector_cases(path: &std::path::Path) -> Vec<VectorCase> {
 /// Every element of a value as i64.
 pub fn value_i64(v: &solidml_exec::Value) -> Vec<i64> {
     match v {
-        solidml_exec::Value::I8(v) => v.iter().map(|&x| x as i64).collect(),
         solidml_exec::Value::I64(v) => v.clone(),
+        codes => (0..codes.len()).filter_map(|i| codes.code(i)).map(|x| x as i64).collect(),
     }
 }
 

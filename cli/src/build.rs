@@ -28,8 +28,9 @@ pub(crate) fn build_model(
     name: Option<String>,
     layout: Layout,
     method: solidml_compiler::calibrate::CalibrationMethod,
+    precision: solidml_compiler::Precision,
 ) -> Result<Built> {
-    let mut opts = CompileOptions::default().with_calibration_method(method);
+    let mut opts = CompileOptions::default().with_calibration_method(method).with_precision(precision);
     if let Some(n) = name {
         if let Some(why) = name::invalid_reason(&n) {
             return Err(CliError::Usage(format!("--name: {why}")).into());
@@ -181,12 +182,29 @@ fn evaluate_samples(
             let q: Vec<_> = quantized.iter().map(|s| s[i].clone()).collect();
             let f: Vec<_> = float.iter().map(|s| s[i].clone()).collect();
             let t = model.tensor(o);
-            let mut r = eval::compare_quantized(&t.name, &q, &f, labels, t.quant);
+            let mut r = eval::compare_quantized(&t.name, &q, &f, labels, guard_step(t, &f));
             r.classification = eval::class_output(model, i);
             r
         })
         .collect();
     Ok(Evaluation { reference: reference.describe(), outputs })
+}
+
+/// The quantization whose step the guard counts errors in: an int8 output's own; for the wide
+/// outputs (int16, int32), the step of an int8 quantization of the same reals (the int16
+/// range in 255 steps; for an int32 output, the float model's range over the data), so the
+/// guard's ceiling means the same at every precision.
+fn guard_step(t: &solidml_spec::TensorInfo, float: &[runner::Output]) -> Option<solidml_spec::Quant> {
+    use solidml_spec::{DType, Quant};
+    let q = t.quant?;
+    match t.dtype {
+        DType::I16 => Some(Quant { scale: q.scale * (65535.0 / 255.0), ..q }),
+        DType::I32 => {
+            let (lo, hi) = float.iter().flat_map(|o| o.to_f32().into_iter()).fold((0f32, 0f32), |(a, b), x| (a.min(x), b.max(x)));
+            (hi > lo && (hi - lo).is_finite()).then(|| Quant { scale: (hi - lo) / 255.0, zero_point: 0 })
+        }
+        _ => Some(q),
+    }
 }
 
 /// The accuracy guard of `compile`: the int8 model against the float one on the `--eval` data

@@ -70,7 +70,9 @@ pub(crate) fn file_name(name: &str) -> String {
 
 /// Write per-sample outputs: as they are for a single sample, otherwise stacked along the
 /// first axis (an output with a leading axis of 1 is concatenated there).
-pub(crate) fn write_batch(path: &Path, per: &[Output], single: bool, as_i8: bool) -> Result<(), CliError> {
+/// `raw`: the codes' type when writing raw codes (int8, int16 and int32 codes keep their width
+/// in the `.npy`; i64 and dequantized values are written as they are).
+pub(crate) fn write_batch(path: &Path, per: &[Output], single: bool, raw: Option<solidml_spec::DType>) -> Result<(), CliError> {
     let stack = |arrs: Vec<ArrayD<f32>>| -> ArrayD<f32> {
         if single {
             return arrs.into_iter().next().unwrap();
@@ -93,7 +95,12 @@ pub(crate) fn write_batch(path: &Path, per: &[Output], single: bool, as_i8: bool
         _ => {
             let ints =
                 stack_i(per.iter().map(|o| if let Output::Int(a) = o { a.clone() } else { o.to_f32().mapv(|v| v as i64) }).collect());
-            if as_i8 { ints.mapv(|v| v as i8).write_npy(file) } else { ints.write_npy(file) }
+            match raw {
+                Some(solidml_spec::DType::I8) => ints.mapv(|v| v as i8).write_npy(file),
+                Some(solidml_spec::DType::I16) => ints.mapv(|v| v as i16).write_npy(file),
+                Some(solidml_spec::DType::I32) => ints.mapv(|v| v as i32).write_npy(file),
+                _ => ints.write_npy(file),
+            }
         }
     };
     res.map_err(|e| CliError::data(path, e))

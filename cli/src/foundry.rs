@@ -201,7 +201,12 @@ fn build_models(config: &Config, progress: bool) -> Result<Vec<BuiltModel>> {
     let mut out = vec![];
     for m in &config.models {
         let bar = if progress { spinner(format!("compiling {}", m.name)) } else { indicatif::ProgressBar::hidden() };
-        let built = build::build_model(&m.onnx, &m.calibration, Some(m.name.clone()), layout(m.layout), calibration_method(m))
+        let precision = match m.precision {
+            config::Precision::Int8 => solidml_compiler::Precision::Int8,
+            config::Precision::Int16 => solidml_compiler::Precision::Int16,
+            config::Precision::Int16x16 => solidml_compiler::Precision::Int16x16,
+        };
+        let built = build::build_model(&m.onnx, &m.calibration, Some(m.name.clone()), layout(m.layout), calibration_method(m), precision)
             .map_err(|e| forge_err(config.model_error(m, format!("model `{}` does not compile: {e}", m.name))))?;
         bar.finish_and_clear();
         out.push(BuiltModel { name: m.name.clone(), config: m.clone(), built });

@@ -18,7 +18,12 @@ fn io_json(model: &Model, ids: &[u32], inputs: bool) -> serde_json::Value {
             let mut entry = json!({
                 "name": t.name,
                 "shape": t.shape,
-                "dtype": match t.dtype { solidml_spec::DType::I8 => "int8", solidml_spec::DType::I64 => "int64" },
+                "dtype": match t.dtype {
+                    solidml_spec::DType::I8 => "int8",
+                    solidml_spec::DType::I16 => "int16",
+                    solidml_spec::DType::I32 => "int32",
+                    solidml_spec::DType::I64 => "int64",
+                },
                 "scale": t.quant.map(|q| q.scale),
                 "zero_point": t.quant.map(|q| q.zero_point),
             });

@@ -40,6 +40,18 @@ enum Layout {
     Compact,
 }
 
+/// `--precision` of `compile` (see [`solidml_compiler::Precision`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Precision {
+    /// int8 activations and weights
+    Int8,
+    /// TFLite's 16x8 around the dense layers: int16 activations, int8 weights, i64
+    /// accumulation; a regression output keeps the accumulator's precision (int32)
+    Int16,
+    /// As int16, with int16 weights in the dense layers
+    Int16x16,
+}
+
 /// `--calibrate` of `compile` (see [`solidml_compiler::calibrate::CalibrationMethod`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Calibrate {
@@ -100,6 +112,11 @@ enum Command {
         /// leaves the model's inputs; --calibration and `run --input` then list the others
         #[arg(long, value_name = "NAME=FILE")]
         freeze: Vec<String>,
+        /// Activation and weight precision: `int8`, or the wide precisions around dense layers,
+        /// `int16` (TFLite's 16x8: int16 activations, int8 weights, regression outputs at int32)
+        /// and `int16x16` (int16 weights too); every other op stays int8
+        #[arg(long, value_enum, default_value = "int8")]
+        precision: Precision,
     },
     /// Run an artifact on data; writes one DIR/<output>.npy per model output
     Run {
@@ -330,7 +347,21 @@ fn main() -> Result<()> {
     unsafe { solidml_backends::prepare_environment() };
     let cli = Cli::parse();
     match cli.command {
-        Command::Compile { model, calibration, name, out, eval, labels, layout, calibrate, percentile, strict, steps, freeze } => {
+        Command::Compile {
+            model,
+            calibration,
+            name,
+            out,
+            eval,
+            labels,
+            layout,
+            calibrate,
+            percentile,
+            strict,
+            steps,
+            freeze,
+            precision,
+        } => {
             use solidml_compiler::calibrate::CalibrationMethod;
             let method = match calibrate {
                 Calibrate::Minmax => CalibrationMethod::MinMax,
@@ -340,7 +371,12 @@ fn main() -> Result<()> {
                 }
                 Calibrate::Entropy => CalibrationMethod::Entropy,
             };
-            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, strict, steps, freeze })
+            let precision = match precision {
+                Precision::Int8 => solidml_compiler::Precision::Int8,
+                Precision::Int16 => solidml_compiler::Precision::Int16,
+                Precision::Int16x16 => solidml_compiler::Precision::Int16x16,
+            };
+            compile(CompileRequest { model, calibration, name, out, eval, labels, layout, method, precision, strict, steps, freeze })
         }
         Command::Run { artifact, input, output, raw, fixed, backend } => run(&artifact, &input, &output, raw, fixed, backend),
         Command::Precompile { input, models, store, gas_limit, opengradient, backend, gas_schedule, abi } => {
@@ -416,13 +452,14 @@ struct CompileRequest {
     labels: Option<PathBuf>,
     layout: Layout,
     method: solidml_compiler::calibrate::CalibrationMethod,
+    precision: solidml_compiler::Precision,
     strict: bool,
     steps: bool,
     freeze: Vec<String>,
 }
 
 fn compile(req: CompileRequest) -> Result<()> {
-    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, strict, steps, freeze } = req;
+    let CompileRequest { model, calibration, name, out, eval: eval_data, labels, layout, method, precision, strict, steps, freeze } = req;
     // a frozen model keeps the original's name
     let frozen = freeze::frozen_model(&model, &freeze)?;
     let name = match (&frozen, name) {
@@ -431,7 +468,7 @@ fn compile(req: CompileRequest) -> Result<()> {
     };
     let (source, model) = (model.as_path(), frozen.as_ref().map_or(model.as_path(), |f| f.path()));
     let (out, labels, eval_data) = (out.as_path(), labels.as_deref(), eval_data.as_slice());
-    let built = build::build_model(model, &calibration, name, layout, method)?;
+    let built = build::build_model(model, &calibration, name, layout, method, precision)?;
     for w in &built.compiled.warnings {
         eprintln!("warning: {w}");
     }
@@ -553,19 +590,18 @@ fn run(artifact: &Path, inputs: &[PathBuf], out: &Path, raw: bool, fixed: bool, 
             .map(|(rawv, deq)| {
                 if raw {
                     let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
-                    match &rawv[i] {
-                        Value::I8(v) => {
-                            runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.iter().map(|&x| x as i64).collect()).unwrap())
-                        }
-                        Value::I64(v) => runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, v.clone()).unwrap()),
-                    }
+                    let v = &rawv[i];
+                    let ints: Vec<i64> = match v {
+                        Value::I64(v) => v.clone(),
+                        codes => (0..codes.len()).filter_map(|j| codes.code(j)).map(|x| x as i64).collect(),
+                    };
+                    runner::Output::Int(ndarray::ArrayD::from_shape_vec(shape, ints).unwrap())
                 } else {
                     deq[i].clone()
                 }
             })
             .collect();
-        let is_i8 = t.dtype == solidml_spec::DType::I8;
-        data::write_batch(&path, &per, single, raw && is_i8)?;
+        data::write_batch(&path, &per, single, raw.then_some(t.dtype))?;
         println!("{}", path.display());
     }
     Ok(())

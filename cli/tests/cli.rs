@@ -335,3 +335,37 @@ fn trace_and_steps_of_the_digits_mlp() {
     assert!(out.contains("steps        with_steps/digits_mlp_steps"), "{out}");
     assert!(dir.join("with_steps/digits_mlp_steps/digits_mlp_step8.sol").exists());
 }
+
+/// `--precision int16` (16x8) on the diabetes regressor: the summary names the wide types,
+/// `inspect` the DenseWide layers, and `run` writes predictions near the float model's (the
+/// accumulator output dequantized), while `--raw` keeps the int32 codes as int32.
+#[test]
+fn compile_at_int16_precision_then_run_and_inspect() {
+    let dir = tmp("int16");
+    let m = repo().join("examples/models");
+    let model = m.join("diabetes.onnx");
+    let (calib, eval) = (m.join("diabetes_calib.npy"), m.join("diabetes_eval.npy"));
+    let args = ["compile", model.to_str().unwrap(), "--calibration", calib.to_str().unwrap(), "--precision", "int16", "-o", "o"];
+    let (ok, _, err) = solidml(&args, &dir);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("o/diabetes.json")).unwrap()).unwrap();
+    assert_eq!(json["inputs"][0]["dtype"], "int16");
+    assert_eq!(json["outputs"][0]["dtype"], "int32");
+    let (ok, out, err) = solidml(&["inspect", "o/diabetes.smodel"], &dir);
+    assert!(ok, "{err}");
+    assert_eq!(out.matches("DenseWide").count(), 3, "{out}");
+    let (ok, _, err) = solidml(&["run", "o/diabetes.smodel", "--input", eval.to_str().unwrap(), "-o", "r"], &dir);
+    assert!(ok, "{err}");
+    let read = |p: &Path| solidml_compiler::npy::read_f32(&std::fs::read(p).unwrap()).unwrap();
+    let (got, want) = (read(&dir.join("r/variable.npy")), read(&m.join("diabetes_eval_float.npy")));
+    assert_eq!(got.shape(), want.shape());
+    let mae = got.iter().zip(&want).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / got.len() as f64;
+    assert!(mae < 0.2, "mean |error| {mae} against the float model");
+    let (ok, _, err) = solidml(&["run", "o/diabetes.smodel", "--input", eval.to_str().unwrap(), "-o", "q", "--raw"], &dir);
+    assert!(ok, "{err}");
+    let header = std::fs::read(dir.join("q/variable.npy")).unwrap();
+    assert!(String::from_utf8_lossy(&header[..80]).contains("'descr': '<i4'"), "raw int32 codes stay int32");
+    // a precision that does not exist is a usage error naming the choices
+    let (ok, _, err) = solidml(&["compile", model.to_str().unwrap(), "--precision", "int4"], &dir);
+    assert!(!ok && err.contains("int16x16"), "{err}");
+}

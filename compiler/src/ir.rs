@@ -181,6 +181,22 @@ pub struct Graph {
     /// Quantization the model itself prescribes for a tensor (QDQ models: the scale and zero
     /// point of a QuantizeLinear/DequantizeLinear pair), used instead of calibrated ranges.
     pub prescribed: HashMap<Tid, solidml_spec::Quant>,
+    /// Constants that a DequantizeLinear of 8-bit integer codes produced (the weights of QDQ
+    /// and QOperator models), recorded by `passes::qdq::weight_grids` before constant folding
+    /// turns them into reals: the lowering can then use the model's own integers, once it has
+    /// checked that the values still lie on the grid.
+    pub grids: HashMap<Tid, Grid>,
+}
+
+/// The integer grid of a constant: its values are `(c − zero_point) · scale` for int8 codes `c`
+/// (uint8 codes shifted by −128, with their zero point), one quantization for the whole tensor
+/// or one per index along `axis`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// The axis of per-axis parameters; `None` for one quantization.
+    pub axis: Option<usize>,
+    /// One per index along `axis`, or one.
+    pub params: Vec<solidml_spec::Quant>,
 }
 
 impl Graph {

@@ -48,6 +48,29 @@ pub struct CompileOptions {
     pub calibration: Option<Vec<ArrayD<f32>>>,
     /// How ranges are chosen from the calibration data (default: min/max).
     pub calibration_method: calibrate::CalibrationMethod,
+    /// Activation and weight precision (default: int8).
+    pub precision: Precision,
+}
+
+/// Activation and weight precision of the compiled model (`solidml compile --precision`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// int8 activations and weights everywhere.
+    #[default]
+    Int8,
+    /// TFLite's 16x8 around the dense layers: int16 activations between them, weights within
+    /// the int8 range, exact i64 accumulation (spec `DenseWide`); a regression output a dense
+    /// layer writes stays at the accumulator's precision (int32). Every other op stays int8.
+    Int16,
+    /// As [`Precision::Int16`], with int16 weights in the dense layers.
+    Int16x16,
+}
+
+impl Precision {
+    /// The largest weight code of a dense layer at this precision (127, or 32767 for 16x16).
+    pub fn weight_max(self) -> f32 {
+        if self == Precision::Int16x16 { 32767.0 } else { 127.0 }
+    }
 }
 
 impl CompileOptions {
@@ -59,6 +82,11 @@ impl CompileOptions {
     /// Calibrate on `data`: one array per model input, samples along the first axis.
     pub fn with_calibration(mut self, data: Vec<ArrayD<f32>>) -> Self {
         self.calibration = Some(data);
+        self
+    }
+    /// Compile at `precision` ([`Precision`]).
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
         self
     }
     /// Choose ranges by `method` ([`calibrate::CalibrationMethod`]).
@@ -156,7 +184,7 @@ pub fn compile_graph(g: &mut ir::Graph, name: &str, opts: &CompileOptions) -> Re
         return Err(CompileError::Calibration("the calibration data holds no sample".into()));
     }
     let ranges = calibrate::calibrate_with(g, &samples, opts.calibration_method)?;
-    let (model, used_ranges) = quantize::quantize(g, &ranges, name)?;
+    let (model, used_ranges) = quantize::quantize(g, &ranges, name, opts.precision)?;
     if synthetic && used_ranges {
         warnings.push(format!(
             "no calibration data given (--calibration X.npy): activation ranges come from {} synthetic samples uniform in [-1, 1], which rarely match real inputs; expect poor accuracy",

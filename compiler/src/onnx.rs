@@ -260,10 +260,10 @@ fn f16_to_f32(h: u16) -> f32 {
 /// each named input of the ONNX bytes becomes an initializer holding `value` and leaves the
 /// graph's inputs, so the compiler folds it like any constant (weights, axes, scales or sizes
 /// that an exporter left as inputs). The value's type follows the input's declared element type
-/// (float and double from a float value; the integer types and bool from an integer one, which
-/// must fit the type), and its shape must match every fixed dimension the input declares.
+/// (float, float16 and double from a float value; the integer types and bool from an integer
+/// one, which must fit the type), and its shape must match every fixed dimension the input declares.
 /// Returns the rewritten ONNX bytes. An unknown name, a type or shape mismatch, or a declared
-/// type without such a form (float16, strings) is an error naming the input.
+/// type without such a form (strings, bfloat16, float8) is an error naming the input.
 pub fn freeze_inputs(bytes: &[u8], frozen: &[(String, Value)], label: &str) -> Result<Vec<u8>> {
     let malformed = |reason: String| CompileError::Malformed { path: label.to_string(), reason };
     let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| malformed(format!("protobuf decoding failed ({e})")))?;
@@ -324,6 +324,8 @@ pub fn freeze_inputs(bytes: &[u8], frozen: &[(String, Value)], label: &str) -> R
         };
         match (tt.elem_type, value) {
             (1, Value::Float(a)) => t.float_data = a.iter().copied().collect(),
+            // float16 as its bits in int32_data (ONNX's layout); rounded to half when not one
+            (10, v) => t.int32_data = v.to_f32().iter().map(|&x| half::f16::from_f32(x).to_bits() as i32).collect(),
             (11, Value::Float(a)) => t.double_data = a.iter().map(|&x| x as f64).collect(),
             (7, v) => t.int64_data = ints(v, i64::MIN, i64::MAX).map_err(bad)?,
             (_, v) if let Some((lo, hi)) = int32_range => {
@@ -400,6 +402,34 @@ mod tests {
         assert_eq!(g.name(g.inputs[0]), "x");
         let t = g.tensors.iter().position(|t| t.name == "repeats").unwrap();
         assert_eq!(g.consts[&t].to_i64().iter().copied().collect::<Vec<_>>(), vec![2, 2]);
+    }
+
+    #[test]
+    fn a_float16_input_freezes_to_its_half_value() {
+        // y = x · s with s a float16 input: frozen, it reads back as the half nearest the value
+        let mut g = GraphProto::new();
+        g.input.push(input("x", 1, &[1, 2]));
+        g.input.push(input("s", 10, &[1]));
+        g.output.push(input("y", 1, &[1, 2]));
+        let mut n = NodeProto::new();
+        n.op_type = "Mul".into();
+        n.input = vec!["x".into(), "s".into()];
+        n.output = vec!["y".into()];
+        g.node.push(n);
+        let mut m = ModelProto::new();
+        m.ir_version = 8;
+        let mut op = OperatorSetIdProto::new();
+        op.version = 13;
+        m.opset_import.push(op);
+        m.graph = Some(g).into();
+        let s = Value::Float(ArrayD::from_shape_vec(IxDyn(&[1]), vec![0.0066]).unwrap());
+        let bytes = freeze_inputs(&m.write_to_bytes().unwrap(), &[("s".into(), s)], "mul").unwrap();
+        let g = parse(&bytes, None, "mul").unwrap();
+        let t = g.tensors.iter().position(|t| t.name == "s").unwrap();
+        assert_eq!((g.tensors[t].onnx_type, g.inputs.len()), (10, 1));
+        let half = half::f16::from_f32(0.0066).to_f32();
+        assert!(half != 0.0066 && (half - 0.0066).abs() < 1e-5);
+        assert_eq!(g.consts[&t].to_f32().iter().copied().collect::<Vec<_>>(), vec![half]);
     }
 
     #[test]

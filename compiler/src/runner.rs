@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, IxDyn};
 use solidml_cpu::CpuExecutor;
 use solidml_exec::Value;
-use solidml_spec::{DType, Model, io};
+use solidml_spec::{Model, io};
 
 use crate::error::{CompileError, Result};
 
@@ -31,55 +31,58 @@ impl Output {
 /// tensor's quantization, or its per-axis input quantization).
 pub fn quantize_input(model: &Model, index: usize, x: &ArrayD<f32>) -> Value {
     let quant = model.input_element_quant(index);
-    match model.tensor(model.inputs[index]).quant {
-        Some(_) => {
-            Value::I8(x.iter().enumerate().map(|(i, &v)| quant(i).map_or(0, |q| io::quantize_f32(v, q.scale, q.zero_point))).collect())
-        }
+    let t = model.tensor(model.inputs[index]);
+    match t.dtype.code_range() {
+        Some(range) => Value::from_codes(
+            t.dtype,
+            x.iter().enumerate().map(|(i, &v)| quant(i).map_or(0, |q| io::quantize_f32_in(v, q.scale, q.zero_point, range))),
+        ),
         None => Value::I64(x.iter().map(|&v| v as i64).collect()),
     }
 }
 
 /// How many values of one sample of input `index` saturate when quantized: a real value whose
-/// code `round(x / scale) + zero_point` falls outside `[-128, 127]` (infinities included) is
+/// code `round(x / scale) + zero_point` falls outside the input type's code range (`[-128, 127]`
+/// for int8; infinities included) is
 /// clamped to the nearest end of the input's range, so the model sees another value. NaN is
 /// not counted (it quantizes to the zero point), nor are integer inputs (not quantized).
 pub fn count_saturated(model: &Model, index: usize, x: &ArrayD<f32>) -> usize {
     // per element: the tensor's quantization or its per-axis input quantization
     let quant = model.input_element_quant(index);
+    let Some((lo, hi)) = model.tensor(model.inputs[index]).dtype.code_range() else { return 0 };
     x.iter()
         .enumerate()
         .filter(|&(i, &v)| {
             let Some(q) = quant(i) else { return false };
             let code = (v as f64 / q.scale as f64).round_ties_even() + q.zero_point as f64;
-            !(-128.0..=127.0).contains(&code) && !code.is_nan()
+            !(lo as f64..=hi as f64).contains(&code) && !code.is_nan()
         })
         .count()
 }
 
-/// The real range input `index` represents, `[(−128 − zp) · scale, (127 − zp) · scale]`
+/// The real range input `index` represents, `[(lo − zp) · scale, (hi − zp) · scale]` for the
+/// code range `[lo, hi]` of its type
 /// (`None` for an integer input, or one quantized per axis: a range per index).
 pub fn input_range(model: &Model, index: usize) -> Option<(f32, f32)> {
     if model.input_quant_of(index).is_some() {
         return None;
     }
-    let q = model.tensor(model.inputs[index]).quant?;
-    Some((io::dequantize_f32(-128, q.scale, q.zero_point), io::dequantize_f32(127, q.scale, q.zero_point)))
+    let t = model.tensor(model.inputs[index]);
+    let (q, (lo, hi)) = (t.quant?, t.dtype.code_range()?);
+    Some((io::dequantize_f32(lo as i32, q.scale, q.zero_point), io::dequantize_f32(hi as i32, q.scale, q.zero_point)))
 }
 
 /// Dequantize one output value (or pass integers through).
 pub fn dequantize_output(model: &Model, index: usize, v: &Value) -> Output {
     let t = model.tensor(model.outputs[index]);
     let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
-    match (t.dtype, v) {
-        (DType::I8, Value::I8(q)) => {
-            let qp = t.quant.expect("int8 outputs carry quantization");
-            Output::Float(
-                ArrayD::from_shape_vec(IxDyn(&shape), q.iter().map(|&x| io::dequantize_f32(x as i32, qp.scale, qp.zero_point)).collect())
-                    .unwrap(),
-            )
-        }
+    let codes = || (0..v.len()).filter_map(|i| v.code(i));
+    match (t.quant, v) {
         (_, Value::I64(a)) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), a.clone()).unwrap()),
-        (_, Value::I8(a)) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), a.iter().map(|&x| x as i64).collect()).unwrap()),
+        (Some(qp), _) => Output::Float(
+            ArrayD::from_shape_vec(IxDyn(&shape), codes().map(|x| io::dequantize_f32(x, qp.scale, qp.zero_point)).collect()).unwrap(),
+        ),
+        (None, _) => Output::Int(ArrayD::from_shape_vec(IxDyn(&shape), codes().map(|x| x as i64).collect()).unwrap()),
     }
 }
 
@@ -145,9 +148,11 @@ pub fn run_fixed(model: &Model, sample: &[ArrayD<f32>]) -> Result<FixedRun> {
         .enumerate()
         .map(|(position, (xs, &id))| {
             let quant = model.input_element_quant(position);
-            match model.tensor(id).quant {
-                Some(_) => Value::I8(
-                    xs.iter().enumerate().map(|(i, &x)| quant(i).map_or(0, |q| io::quantize_fixed18(x, q.scale, q.zero_point))).collect(),
+            let t = model.tensor(id);
+            match t.dtype.code_range() {
+                Some(range) => Value::from_codes(
+                    t.dtype,
+                    xs.iter().enumerate().map(|(i, &x)| quant(i).map_or(0, |q| io::quantize_fixed18_in(x, q.scale, q.zero_point, range))),
                 ),
                 None => Value::I64(xs.iter().map(|&x| (x / io::FIXED18_ONE) as i64).collect()),
             }
@@ -158,9 +163,11 @@ pub fn run_fixed(model: &Model, sample: &[ArrayD<f32>]) -> Result<FixedRun> {
         .iter()
         .zip(&model.outputs)
         .map(|(v, &id)| match (v, model.tensor(id).quant) {
-            (Value::I8(q), Some(qp)) => q.iter().map(|&x| io::dequantize_fixed18(x as i32, qp.scale, qp.zero_point)).collect(),
             (Value::I64(v), _) => v.iter().map(|&x| x as i128).collect(),
-            (Value::I8(v), None) => v.iter().map(|&x| x as i128).collect(),
+            (codes, Some(qp)) => {
+                (0..codes.len()).filter_map(|i| codes.code(i)).map(|x| io::dequantize_fixed18(x, qp.scale, qp.zero_point)).collect()
+            }
+            (codes, None) => (0..codes.len()).filter_map(|i| codes.code(i)).map(|x| x as i128).collect(),
         })
         .collect();
     Ok(FixedRun { inputs: fixed, outputs })
@@ -178,7 +185,7 @@ mod tests {
         let quant = Some(unit);
         let model = Model {
             name: "m".into(),
-            tensors: vec![TensorInfo { name: "x".into(), shape: vec![1, 6], dtype: DType::I8, quant }],
+            tensors: vec![TensorInfo { name: "x".into(), shape: vec![1, 6], dtype: solidml_spec::DType::I8, quant }],
             constants: vec![],
             inputs: vec![0],
             outputs: vec![0],

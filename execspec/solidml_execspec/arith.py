@@ -169,3 +169,21 @@ def isqrt(n: int) -> int:
     r = math.isqrt(n)  # the standard library's exact integer square root
     assert r * r <= n < (r + 1) * (r + 1)
     return r
+
+
+def scale_wide(acc: int, multiplier: int, shift: int) -> int:
+    """§Op: DenseWide, ``scale_wide`` (``arith::scale_wide``, version 3): ``acc · M`` rounded to
+    nearest with halves away from zero, exact, nothing saturated:
+
+        scale_wide(acc, M) = sign(p) · ⌊(|p| + 2^(r−1)) / 2^r⌋,
+        p = acc · M.multiplier,  r = 31 − M.shift
+
+    The text: "``r`` lies in ``1..=62``", "``|acc| ≤ 2^62`` (i64) and ``|p| < 2^93``"; both
+    asserted. (For ``M.multiplier = 0``, ``p = 0`` and the result is 0.)"""
+    assert multiplier_is_valid(multiplier, shift), (multiplier, shift)
+    assert abs(acc) <= 1 << 62, f"DenseWide accumulator {acc} beyond 2^62"
+    r = 31 - shift
+    assert 1 <= r <= 62, f"scale_wide exponent r = {r} outside 1..=62"
+    p = acc * multiplier
+    assert abs(p) < 1 << 93, f"scale_wide product {p} beyond 2^93"
+    return sign(p) * ((abs(p) + (1 << (r - 1))) >> r)

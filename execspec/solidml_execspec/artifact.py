@@ -10,6 +10,11 @@ Version 2 of the text defines artifacts of format versions 1 and 2:
 
 A model whose ``input_quant`` is empty is encoded as version 1, one whose list is non-empty as
 version 2, so every model has exactly one artifact (and version-1 models keep their bytes).
+
+Version 3 of the text (``I16``/``I32``, DenseWide) left §Artifact format as it was: the format
+versions are still 1 and 2 (step 3), chosen by ``input_quant`` alone, so a DenseWide model is a
+version-1 artifact, although "an artifact of version ``v`` is accepted, computed and priced by
+version ``v`` of this text" (GAPS.md §33).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from .keccak import keccak256
 from .model import INPUT_QUANT_LIST, MODEL, Model
 
 MAGIC = b"SOLIDML\x00"  # 53 4F 4C 49 44 4D 4C 00
-FORMAT_VERSIONS = (1, 2)  # the artifact format versions this text (version 2) defines
+FORMAT_VERSIONS = (1, 2)  # the artifact format versions the text (versions 2 and 3) defines
 HEADER_LEN = 10  # magic (8) + version (u16 little-endian)
 MAX_ARTIFACT_BYTES = 256 * 1024 * 1024  # 268 435 456
 

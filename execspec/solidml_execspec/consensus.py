@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import artifact, io, precompile
 from .errors import ValidationError
+from .model import DTYPE, code_range
 
 
 def replay_validation(doc):
@@ -24,18 +25,25 @@ def replay_validation(doc):
 
 
 def replay_io(doc):
-    """§IO quantization conversions; ``scale`` and f32 values are bit patterns."""
+    """§IO quantization conversions; ``scale`` and f32 values are bit patterns. A case may name
+    the element type in a ``dtype`` key (not documented; GAPS.md §32): the quantizers then clamp
+    to its code range (``I16``: ``[−32768, 32767]``), otherwise to the int8 one."""
     passed, fails = 0, []
     for c in doc["cases"]:
         s = int(c["scale"], 16)
         zp = c["zero_point"]
         fn = c["fn"]
+        dtype = c.get("dtype", "I8")
+        if dtype not in DTYPE.names or dtype == "I64":
+            fails.append((str(c), f"unknown dtype {dtype!r}"))
+            continue
+        lo, hi = code_range(dtype)
         if fn == "quantize_f32":
-            got, want = io.quantize_f32(int(c["x"], 16), s, zp), c["q"]
+            got, want = io.quantize_f32(int(c["x"], 16), s, zp, lo, hi), c["q"]
         elif fn == "quantize_fixed18":
-            got, want = io.quantize_fixed18(int(c["x"]), s, zp), c["q"]
+            got, want = io.quantize_fixed18(int(c["x"]), s, zp, lo, hi), c["q"]
         elif fn == "quantize_number":
-            got, want = io.quantize_number(int(c["value"]), int(c["decimals"]), s, zp), c["q"]
+            got, want = io.quantize_number(int(c["value"]), int(c["decimals"]), s, zp, lo, hi), c["q"]
         elif fn == "dequantize_f32":
             got, want = io.f32_to_bits(io.dequantize_f32(c["q"], s, zp)), int(c["x"], 16)
         elif fn == "dequantize_fixed18":

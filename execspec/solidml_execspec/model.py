@@ -17,7 +17,19 @@ from .postcard import Enum, Opt, Struct, Tuple, UnitEnum, Vec, check_wire
 
 # ---------------------------------------------------------------- fieldless enums (§Artifact format table)
 
-DTYPE = UnitEnum(("I8", "I64"))
+# "DType: I8 0, I64 1, I16 2, I32 3" (I16, I32: version 3, the wide precisions)
+DTYPE = UnitEnum(("I8", "I64", "I16", "I32"))
+QUANTIZED_DTYPES = ("I8", "I16", "I32")  # §Conventions: I16, I32 are "quantized like I8"
+WIDE_DTYPES = ("I16", "I32")  # §Conventions: "Only §Op: DenseWide reads or writes them"
+
+
+def code_range(dtype: str) -> tuple[int, int]:
+    """The codes of a quantized element type (``DType::code_range``, named by §IO quantization):
+    ``I8`` ``[−128, 127]``; ``I16`` ``[−32768, 32767]``; ``I32`` "the i32 range"
+    (§Conventions). Its zero points lie in the same range."""
+    return {"I8": (-(1 << 7), (1 << 7) - 1), "I16": (-(1 << 15), (1 << 15) - 1),
+            "I32": (-(1 << 31), (1 << 31) - 1)}[dtype]
+
 PAD_MODE = UnitEnum(("Constant", "Reflect", "Edge"))
 BINARY_KIND = UnitEnum(("Add", "Sub", "Mul"))
 EXTREMUM = UnitEnum(("Max", "Min"))
@@ -376,14 +388,36 @@ class CumSum:
     ]
 
 
+@dataclass
+class DenseWide:
+    """§Op: DenseWide (version 3): the dense layer of the wide precisions. ``weights`` are
+    ``Vec<i16>`` (each in ``[−32767, 32767]``), ``bias`` ``Vec<i64>``, ``multipliers`` none, one
+    or ``N``; the clamp bounds are ``i32``. No ``Epilogue``: the fields are the struct's own."""
+
+    in_features: int
+    out_features: int
+    input_zero_point: int
+    weights: list
+    bias: list
+    multipliers: list
+    output_zero_point: int
+    clamp_min: int
+    clamp_max: int
+    WIRE = [
+        ("in_features", "u32"), ("out_features", "u32"), ("input_zero_point", "i32"),
+        ("weights", Vec("i16")), ("bias", Vec("i64")), ("multipliers", Vec(MULT)),
+        ("output_zero_point", "i32"), ("clamp_min", "i32"), ("clamp_max", "i32"),
+    ]
+
+
 # §Artifact format: "Op: Conv 0, Dense 1, Binary 2, Extremum 3, Lut 4, View 5, Pad 6, Concat 7,
 # MaxPool 8, AvgPool 9, Reduce 10, Softmax 11, ArgMax 12, Take 13, Gather 14, LogSoftmax 15,
 # ConvTranspose 16, MatMul 17, BinaryLut 18, GatherDynamic 19, InstanceNorm 20, IntBinary 21,
-# Lrn 22, Normalize 23, CumSum 24"
+# Lrn 22, Normalize 23, CumSum 24, DenseWide 25"
 OP_VARIANTS = (
     Conv, Dense, Binary, Extremum, Lut, View, Pad, Concat, MaxPool, AvgPool, Reduce, Softmax,
     ArgMax, Take, Gather, LogSoftmax, ConvTranspose, MatMul, BinaryLut, GatherDynamic,
-    InstanceNorm, IntBinary, Lrn, Normalize, CumSum,
+    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide,
 )
 OP = Enum(OP_VARIANTS)
 

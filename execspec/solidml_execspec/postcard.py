@@ -5,13 +5,15 @@ The wire format of postcard 1.x, as the text describes it:
 * structs and tuples: their fields in declaration order, no tags;
 * ``u8``/``i8``: one byte; ``bool``: one byte ``0``/``1``;
 * ``u16``, ``u32``, ``u64``: unsigned LEB128 varints; ``i32``, ``i64``: zigzag, then varint;
+  ``i16`` (``DenseWide::weights``, version 3): not named by the text; here postcard's own
+  encoding, zigzag then a varint of at most 3 bytes, like ``u16`` (GAPS.md §27);
 * ``f32``: 4 bytes little-endian;
 * sequences and strings: a varint length, then the elements (UTF-8 bytes for strings);
 * ``Option``: a byte ``0`` (None) or ``1`` followed by the value;
 * enums: the variant index as a varint, then the variant's fields.
 
 Type descriptors used by the schema in ``model.py``: the strings ``"u8" "i8" "bool" "u16"
-"u32" "u64" "i32" "i64" "f32" "str"``, and ``Vec(t)``, ``Opt(t)``, ``Tuple(t…)``,
+"u32" "u64" "i16" "i32" "i64" "f32" "str"``, and ``Vec(t)``, ``Opt(t)``, ``Tuple(t…)``,
 ``Struct(cls)`` (``cls.WIRE`` lists ``(field, type)`` in declaration order), ``UnitEnum(names)``
 (a fieldless enum, represented as the variant's name) and ``Enum(variants)`` (variants with
 payloads, see ``model.py``).
@@ -32,6 +34,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 VARINT_BITS = {"u16": 16, "u32": 32, "u64": 64, "len": 64}
+ZIGZAG_BITS = {"i16": 16, "i32": 32, "i64": 64}
 
 
 class DecodeError(Exception):
@@ -113,6 +116,7 @@ INT_RANGE = {
     "u16": (0, (1 << 16) - 1),
     "u32": (0, (1 << 32) - 1),
     "u64": (0, (1 << 64) - 1),
+    "i16": (-(1 << 15), (1 << 15) - 1),
     "i32": (-(1 << 31), (1 << 31) - 1),
     "i64": (-(1 << 63), (1 << 63) - 1),
 }
@@ -161,10 +165,8 @@ class Reader:
                 return b == 1
             if t in ("u16", "u32", "u64"):
                 return self.varint(VARINT_BITS[t])
-            if t == "i32":
-                return unzigzag(self.varint(32))
-            if t == "i64":
-                return unzigzag(self.varint(64))
+            if t in ZIGZAG_BITS:
+                return unzigzag(self.varint(ZIGZAG_BITS[t]))
             if t == "f32":
                 return struct.unpack("<f", self.take(4))[0]
             if t == "str":
@@ -225,7 +227,7 @@ def write(t, v, out: bytearray) -> None:
             out.append(1 if v else 0)
         elif t in ("u16", "u32", "u64"):
             out += encode_varint(v)
-        elif t in ("i32", "i64"):
+        elif t in ZIGZAG_BITS:
             out += encode_varint(zigzag(v))
         elif t == "f32":
             out += struct.pack("<f", v)

@@ -80,7 +80,8 @@ class Work:
 
 
 def work_class(op) -> str:
-    """§Gas, classes: the class of a node's op."""
+    """§Gas, classes: the class of a node's op ("``reference`` | every other op (DenseWide
+    included: its i64 accumulation is priced at the reference rate)")."""
     if isinstance(op, (M.Conv, M.Dense)):
         return "gemm"
     if isinstance(op, (M.MaxPool, M.AvgPool)):
@@ -97,7 +98,8 @@ def work(m: M.Model) -> Work:
     for node in m.nodes:
         units[work_class(node.op)] += node_units(m, node)
         elements += sum(numel(m.tensors[t].shape) for t in list(node.inputs) + list(node.outputs))
-        if isinstance(node.op, (M.Conv, M.Dense, M.ConvTranspose)):
+        # "weights = Σ_{Conv, ConvTranspose, Dense and DenseWide nodes} len(node.weights)"
+        if isinstance(node.op, (M.Conv, M.Dense, M.ConvTranspose, M.DenseWide)):
             weights += len(node.op.weights)
     return Work(units, elements, weights, len(m.nodes))
 
@@ -108,7 +110,8 @@ def work_units(m: M.Model) -> int:
 
 
 def node_units(m: M.Model, node) -> int:
-    """``w(node)`` (§Gas, work units table)."""
+    """``w(node)`` (§Gas, work units table; version 3: "Dense, DenseWide | ``len(y) ·
+    in_features``")."""
     op = node.op
     ins = [m.tensors[t] for t in node.inputs]
     y = m.tensors[node.outputs[0]]
@@ -119,7 +122,7 @@ def node_units(m: M.Model, node) -> int:
         w = len_y * numel(op.kernel) * (x.shape[1] // op.groups)
     elif isinstance(op, M.ConvTranspose):
         w = numel(x.shape) * numel(op.kernel) * y.shape[1] // op.groups
-    elif isinstance(op, M.Dense):
+    elif isinstance(op, (M.Dense, M.DenseWide)):
         w = len_y * op.in_features
     elif isinstance(op, M.MatMul):
         w = len_y * x.shape[-1]
@@ -132,9 +135,16 @@ def node_units(m: M.Model, node) -> int:
     return w
 
 
+# bytes per packed element (docs/precompile.md, version 3): "int8 tensors one byte per element
+# (two's complement); int16, int32 (the wide precisions, spec version 3) and int64 tensors 2, 4
+# and 8 bytes per element, big-endian two's complement" (spec.md §Gas's "Packed sizes" still
+# names only int8 and i64: GAPS.md §30)
+ELEMENT_BYTES = {"I8": 1, "I16": 2, "I32": 4, "I64": 8}
+
+
 def packed_size(t: M.TensorInfo) -> int:
-    """1 byte per int8 element, 8 per i64 element."""
-    return numel(t.shape) * (1 if t.dtype == "I8" else 8)
+    """1 byte per int8 element, 2 per int16, 4 per int32, 8 per i64 element."""
+    return numel(t.shape) * ELEMENT_BYTES[t.dtype]
 
 
 def work_gas(w: Work, s: Schedule = SCHEDULE) -> int:
@@ -189,42 +199,45 @@ def _charge(gas_limit: int, charge: int, code: int, message: str) -> Outcome:
 # ---------------------------------------------------------------- SolidML entry
 
 
+# §Errors, InputLength: "``{name}: int8[{dims}]`` or ``{name}: int64 big-endian[{dims}]``";
+# the text gives no word for I16/I32 inputs (GAPS.md §30): here ``int16 big-endian`` and
+# ``int32 big-endian``, the pattern of the int64 one (the call vector ``wide_io_input_length``
+# confirms the int16 one)
+LAYOUT_KIND = {"I8": "int8", "I16": "int16 big-endian", "I32": "int32 big-endian", "I64": "int64 big-endian"}
+
+
 def layout(m: M.Model) -> str:
     """``{name}: int8[{dims}]`` / ``{name}: int64 big-endian[{dims}]`` per model input by
     position, dims joined by ``×``, inputs joined by ``, ``."""
     parts = []
     for tid in m.inputs:
         t = m.tensors[tid]
-        kind = "int8" if t.dtype == "I8" else "int64 big-endian"
+        kind = LAYOUT_KIND[t.dtype]
         parts.append(f"{t.name}: {kind}[{'×'.join(str(d) for d in t.shape)}]")
     return ", ".join(parts)
 
 
 def unpack_inputs(m: M.Model, data: bytes) -> list:
-    """The packed inputs (docs/precompile.md): int8 one byte each (two's complement), int64
-    8 bytes big-endian, in declared order."""
+    """The packed inputs (docs/precompile.md): int8 one byte each (two's complement), int16,
+    int32 and int64 2, 4 and 8 bytes big-endian two's complement, in declared order. (Every
+    byte string is a valid value: no range check is needed.)"""
     values, pos = [], 0
     for tid in m.inputs:
         t = m.tensors[tid]
-        n = numel(t.shape)
-        if t.dtype == "I8":
-            values.append([b - 256 if b >= 128 else b for b in data[pos : pos + n]])
-            pos += n
-        else:
-            values.append([int.from_bytes(data[pos + 8 * i : pos + 8 * i + 8], "big", signed=True) for i in range(n)])
-            pos += 8 * n
+        n, w = numel(t.shape), ELEMENT_BYTES[t.dtype]
+        values.append([int.from_bytes(data[pos + w * i : pos + w * (i + 1)], "big", signed=True) for i in range(n)])
+        pos += w * n
     assert pos == len(data)
     return values
 
 
 def pack_outputs(m: M.Model, outputs: list) -> bytes:
+    """The outputs "packed the same way" as the inputs."""
     out = bytearray()
     for tid, v in zip(m.outputs, outputs):
-        if m.tensors[tid].dtype == "I8":
-            out += bytes(q & 0xFF for q in v)
-        else:
-            for e in v:
-                out += e.to_bytes(8, "big", signed=True)
+        w = ELEMENT_BYTES[m.tensors[tid].dtype]
+        for e in v:
+            out += e.to_bytes(w, "big", signed=True)
     return bytes(out)
 
 
@@ -347,7 +360,8 @@ def decode_og_request(calldata: bytes):
 def encode_og_output(m: M.Model, outputs: list) -> bytes:
     """``abi.encode(ModelOutput)``: numbers = one tensor per model output (its name and shape;
     int8 as ``Number {dequantize_fixed18(q), 18}``, i64 as ``Number {v, 0}``), strings and jsons
-    empty, ``is_simulation_result`` false."""
+    empty, ``is_simulation_result`` false. Version 3: "an ``I16`` or ``I32`` output dequantizes
+    by the same formulas as an int8 one", so it is returned as the int8 one is."""
 
     def enc_string(s: str) -> bytes:
         return abi_bytes_tail(s.encode("utf-8"))
@@ -364,7 +378,7 @@ def encode_og_output(m: M.Model, outputs: list) -> bytes:
     tensors = []
     for tid, v in zip(m.outputs, outputs):
         t = m.tensors[tid]
-        if t.dtype == "I8":
+        if t.dtype in M.QUANTIZED_DTYPES:
             nums = [(io.dequantize_fixed18(q, t.quant.scale, t.quant.zero_point), 18) for q in v]
         else:
             nums = [(e, 0) for e in v]
@@ -380,10 +394,11 @@ def encode_og_output(m: M.Model, outputs: list) -> bytes:
     return abi_word(32) + head + numbers + strings + jsons
 
 
-def _number_to_int8(value: int, decimals: int, scale, zero_point: int) -> int:
+def _number_to_code(value: int, decimals: int, scale, zero_point: int, lo: int = -128, hi: int = 127) -> int:
     """The ``Number`` path with the element's parameters: its per-axis ones where the input has
-    an ``InputQuant`` entry, else the tensor's ``Quant`` (§IO quantization)."""
-    return io.quantize_number(value, decimals, scale, zero_point)
+    an ``InputQuant`` entry, else the tensor's ``Quant`` (§IO quantization); clamped to the
+    input type's code range (int8; ``I16``/``I32``: GAPS.md §28)."""
+    return io.quantize_number(value, decimals, scale, zero_point, lo, hi)
 
 
 def _number_to_i64(value: int, decimals: int):
@@ -444,12 +459,14 @@ def call_opengradient(store: Store, calldata: bytes, gas_limit: int) -> Outcome:
         if numel(shape) != n or len(values) != n:
             return fail(ABI, f"malformed ABI input: input `{t.name}` expects {n} values (shape {_shape(t.shape)}), got shape {_shape(shape)} with {len(values)} values")
         row = []
-        params = io.input_params(m, position) if t.dtype == "I8" else None
+        quantized = t.dtype in M.QUANTIZED_DTYPES
+        params = io.input_params(m, position) if quantized else None
+        lo, hi = M.code_range(t.dtype) if quantized else (None, None)
         for i, (value, decimals) in enumerate(values):
             if not -38 <= decimals <= 38:
                 return fail(ABI, f"malformed ABI input: Number decimals {decimals} out of range -38..=38")
-            if t.dtype == "I8":
-                row.append(_number_to_int8(value, decimals, *params[i]))
+            if quantized:
+                row.append(_number_to_code(value, decimals, *params[i], lo, hi))
             else:
                 v = _number_to_i64(value, decimals)
                 if v is None:

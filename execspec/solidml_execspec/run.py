@@ -20,7 +20,7 @@ from .arith import in_i64
 from .errors import ExecutionError
 from .model import numel
 from .ops import (argmax, avg_pool, binary, binary_lut, concat, conv, conv_transpose, cum_sum, dense,
-                  extremum, gather, gather_dynamic, instance_norm, int_binary, log_softmax, lrn, lut,
+                  dense_wide, extremum, gather, gather_dynamic, instance_norm, int_binary, log_softmax, lrn, lut,
                   matmul, max_pool, normalize, pad, reduce, softmax, take, view)
 
 KERNELS = {
@@ -31,17 +31,19 @@ KERNELS = {
     M.Reduce: reduce.run, M.InstanceNorm: instance_norm.run, M.Lrn: lrn.run,
     M.Normalize: normalize.run, M.Softmax: softmax.run, M.LogSoftmax: log_softmax.run,
     M.ArgMax: argmax.run, M.Take: take.run, M.Gather: gather.run,
-    M.GatherDynamic: gather_dynamic.run, M.CumSum: cum_sum.run,
+    M.GatherDynamic: gather_dynamic.run, M.CumSum: cum_sum.run, M.DenseWide: dense_wide.run,
 }
 assert set(KERNELS) == set(M.OP_VARIANTS)
 
 
 def check_value(t: M.TensorInfo, value) -> bool:
-    """A value fits a tensor: its element count, and codes in the dtype's range."""
+    """A value fits a tensor: its element count, and codes in the dtype's range (``I8``
+    ``[−128, 127]``, ``I16`` ``[−32768, 32767]``, ``I32`` the i32 range, ``I64`` the i64 range)."""
     if len(value) != numel(t.shape):
         return False
-    if t.dtype == "I8":
-        return all(-128 <= v <= 127 for v in value)
+    if t.dtype in M.QUANTIZED_DTYPES:
+        lo, hi = M.code_range(t.dtype)
+        return all(lo <= v <= hi for v in value)
     return all(in_i64(v) for v in value)
 
 

@@ -451,6 +451,43 @@ def _gather_dynamic(v: _Node, op: M.GatherDynamic):
     v.need(list(y.shape) == list(x.shape[: op.axis]) + list(idx.shape) + list(x.shape[op.axis + 1 :]), "output shape")
 
 
+DENSE_WIDE_ACC_BOUND = 1 << 62  # Σ_k |weights[j, k]| · 65535 + |bias[j]| ≤ 2^62
+DENSE_WIDE_DIFF = 65535  # the largest |x − input_zero_point| the bound allows for (two i16 codes)
+
+
+def _dense_wide(v: _Node, op: M.DenseWide):
+    """§Validation rules, DenseWide (version 3): "1/1; ``x`` ``I8`` or ``I16``, ``y`` ``I8``,
+    ``I16`` or ``I32``; shapes as Dense; ``in_features ≥ 1``; ``len(weights) = K · N``,
+    ``len(bias) = N``; ``input_zero_point`` = ``x``'s zero point; no weight ``−32768``; no
+    multiplier, one, or ``N``, all valid; ``output_zero_point`` = ``y``'s zero point;
+    ``lo ≤ clamp_min ≤ clamp_max ≤ hi`` for ``y``'s code range;
+    ``Σ_k |w[n, k]| · 65535 + |bias[n]| ≤ 2^62`` for every output feature, in that order".
+    ("shapes as Dense": rank ≥ 1, the same rank, equal leading axes, last axes ``in_features``
+    / ``out_features``.)"""
+    v.arity(1)
+    x, y = v.ins[0], v.outs[0]
+    v.need(x.dtype in ("I8", "I16"), f"input {x.name!r} must be int8 or int16")
+    v.need(y.dtype in ("I8", "I16", "I32"), f"output {y.name!r} must be int8, int16 or int32")
+    v.need(len(x.shape) >= 1 and len(y.shape) >= 1, "rank 0")
+    v.need(x.shape[:-1] == y.shape[:-1], "leading axes must match")
+    K, N = op.in_features, op.out_features
+    v.need(x.shape[-1] == K and y.shape[-1] == N, "last axes must be in_features / out_features")
+    v.need(K >= 1, "in_features = 0")
+    v.need(len(op.weights) == K * N, "weights length")
+    v.need(len(op.bias) == N, "bias length")
+    v.need(op.input_zero_point == x.quant.zero_point, "input_zero_point is not the input's zero point")
+    v.need(all(w != -(1 << 15) for w in op.weights), "weight −32768")
+    v.need(len(op.multipliers) in (0, 1, N), f"{len(op.multipliers)} multipliers for {N} output features")
+    for m in op.multipliers:
+        v.mult(m)
+    v.need(op.output_zero_point == y.quant.zero_point, "output_zero_point is not the output's zero point")
+    lo, hi = M.code_range(y.dtype)
+    v.need(lo <= op.clamp_min <= op.clamp_max <= hi, f"clamp [{op.clamp_min}, {op.clamp_max}] outside [{lo}, {hi}] or empty")
+    for j in range(N):
+        s = sum(abs(w) for w in op.weights[j * K : (j + 1) * K])
+        v.need(s * DENSE_WIDE_DIFF + abs(op.bias[j]) <= DENSE_WIDE_ACC_BOUND, f"accumulator bound exceeded for output feature {j}")
+
+
 OP_RULES = {
     M.Conv: _conv, M.ConvTranspose: _conv_transpose, M.Dense: _dense, M.MatMul: _matmul,
     M.Binary: _binary, M.Extremum: _extremum, M.BinaryLut: _binary_lut, M.IntBinary: _int_binary,
@@ -458,7 +495,7 @@ OP_RULES = {
     M.AvgPool: _pool, M.Reduce: _reduce, M.InstanceNorm: _instance_norm, M.Lrn: _lrn,
     M.Normalize: _normalize, M.CumSum: _cum_sum, M.Softmax: _softmax,
     M.LogSoftmax: _log_softmax, M.ArgMax: _argmax, M.Take: _take, M.Gather: _gather,
-    M.GatherDynamic: _gather_dynamic,
+    M.GatherDynamic: _gather_dynamic, M.DenseWide: _dense_wide,
 }
 assert set(OP_RULES) == set(M.OP_VARIANTS)
 
@@ -472,7 +509,8 @@ U64_MAX = (1 << 64) - 1
 def _tensor_ok(t: M.TensorInfo) -> str | None:
     """[model.tensor] Every tensor: rank ≤ 8; element count ≤ 2^28; ``I8`` with a quant of
     finite scale strictly > 0 (``±0.0`` rejected, positive subnormals allowed) and zero point in [−128, 127]; ``I64``
-    without quant."""
+    without quant. Version 3: "``I16`` and ``I32`` likewise with zero points in
+    ``[−32768, 32767]`` resp. the i32 range"."""
     if len(t.shape) > MAX_RANK:
         return f"tensor {t.name!r} has rank {len(t.shape)} > {MAX_RANK}"
     # "the product of the dimensions taken left to right in unsigned 64-bit arithmetic and a
@@ -484,9 +522,10 @@ def _tensor_ok(t: M.TensorInfo) -> str | None:
             return f"tensor {t.name!r} has too many elements"
     if running > MAX_ELEMENTS:
         return f"tensor {t.name!r} has too many elements"
-    if t.dtype == "I8":
+    if t.dtype in M.QUANTIZED_DTYPES:
         q = t.quant
-        if q is None or not (math.isfinite(q.scale) and q.scale > 0 and I8_MIN <= q.zero_point <= I8_MAX):
+        lo, hi = M.code_range(t.dtype)
+        if q is None or not (math.isfinite(q.scale) and q.scale > 0 and lo <= q.zero_point <= hi):
             return f"tensor {t.name!r} has an invalid type or quantization"
     elif t.quant is not None:
         return f"tensor {t.name!r} has an invalid type or quantization"
@@ -499,7 +538,8 @@ MAX_INPUT_QUANT_ZERO_POINT = 1 << 24  # a per-axis zero point lies in [−2^24, 
 def _input_quant_error(model: M.Model) -> str | None:
     """[model.input_quant] The entries, in list order: ``input`` strictly greater than the
     previous entry's (one entry per input position, sorted); ``input < len(inputs)``; the tensor
-    ``inputs[input]`` is ``I8``; ``axis < rank``; ``len(params) = shape[axis]``; every
+    ``inputs[input]`` is ``I8`` or ``I16`` (version 3; "the codes then clamp to the int16
+    range"); ``axis < rank``; ``len(params) = shape[axis]``; every
     parameter's scale a finite f32 strictly greater than 0 (as ``model.tensor``) and its zero
     point in ``[−2^24, 2^24]``. Within an entry the checks are made in the order listed, the
     parameters in index order (GAPS.md §23)."""
@@ -511,8 +551,8 @@ def _input_quant_error(model: M.Model) -> str | None:
         if iq.input >= len(model.inputs):
             return f"input_quant entry {k}: input position {iq.input} out of range ({len(model.inputs)} inputs)"
         t = model.tensors[model.inputs[iq.input]]
-        if t.dtype != "I8":
-            return f"input_quant entry {k}: input {t.name!r} is not int8"
+        if t.dtype not in ("I8", "I16"):
+            return f"input_quant entry {k}: input {t.name!r} is not int8 or int16"
         if iq.axis >= len(t.shape):
             return f"input_quant entry {k}: axis {iq.axis} out of range for input {t.name!r} of rank {len(t.shape)}"
         if len(iq.params) != t.shape[iq.axis]:
@@ -568,7 +608,14 @@ def validate(model: M.Model) -> None:
             if t in defined:
                 raise ValidationError("model.order", f"{where}: output tensor {t} is defined twice")
             defined.add(t)
-        OP_RULES[type(node.op)](_Node(model, node), node.op)
+        v = _Node(model, node)
+        if not isinstance(node.op, M.DenseWide):
+            # §Validation rules (version 3): "Before its own rules, every node other than
+            # DenseWide is checked to read and write no I16 or I32 tensor"
+            # ("only DenseWide reads or writes int16 or int32 tensors")
+            for t in v.ins + v.outs:
+                v.need(t.dtype not in M.WIDE_DTYPES, f"tensor {t.name!r} is {t.dtype}: only DenseWide reads or writes int16 or int32 tensors")
+        OP_RULES[type(node.op)](v, node.op)
     # [model.output]
     for k, t in enumerate(model.outputs):
         check_id(t)

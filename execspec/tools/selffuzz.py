@@ -87,6 +87,8 @@ def candidate_models(op):
     for k in range(n_in):
         s = list(base) if R.random() < 0.6 else rand_shape()
         dt = "I64" if i64_in or (isinstance(op, M.GatherDynamic) and k == 1) else ("I64" if R.random() < 0.1 else "I8")
+        if R.random() < 0.05:  # version 3: a wide tensor, which only DenseWide may read
+            dt = R.choice(M.WIDE_DTYPES)
         ins.append((s, dt))
     outs = [list(base), rand_shape()]
     if n_in == 2:
@@ -98,9 +100,11 @@ def candidate_models(op):
         outs.append([d + (op.pads_begin[i] if i < len(op.pads_begin) else 0) + (op.pads_end[i] if i < len(op.pads_end) else 0) for i, d in enumerate(base)])
     for os_ in outs:
         out_dt = "I64" if isinstance(op, (M.ArgMax, M.IntBinary, M.Take)) else ins[0][1]
+        if R.random() < 0.05:
+            out_dt = R.choice(M.WIDE_DTYPES)
         quant = M.Quant(0.5, 0)
-        tensors = [M.TensorInfo(f"x{k}", s, dt, quant if dt == "I8" else None) for k, (s, dt) in enumerate(ins)]
-        oq = quant if out_dt == "I8" else None
+        tensors = [M.TensorInfo(f"x{k}", s, dt, quant if dt != "I64" else None) for k, (s, dt) in enumerate(ins)]
+        oq = quant if out_dt != "I64" else None
         if isinstance(op, M.Normalize) and oq:
             oq = M.Quant(2.0 ** -op.scale_log2 if op.scale_log2 <= 8 else 1.0, 0)
         tensors.append(M.TensorInfo("y", os_, out_dt, oq))
@@ -148,6 +152,8 @@ def targeted_model(cls):
                 return None
             op = M.ConvTranspose(kernel, strides, dil, pb, pe, op_, g, R.randint(-128, 127), w, b, _epi(cout))
         xs, ys = [n, cin, *h], [n, cout, *o]
+    elif cls is M.DenseWide:
+        return dense_wide_model()
     elif cls is M.Dense:
         lead = rand_shape()[:2]
         k, nn = R.choice([1, 2, 3]), R.choice([0, 1, 2, 3])
@@ -209,6 +215,40 @@ def targeted_model(cls):
     return M.Model("f", tensors, [], [0], [1], [M.Node("op", op, [0], [1])])
 
 
+def dense_wide_model():
+    """Version 3: a DenseWide model of random wide types, weights over the whole i16 range, biases
+    and multipliers up to the validation bounds (mostly valid)."""
+    lead = rand_shape()[:2]
+    k, nn = R.choice([1, 1, 2, 3, 5]), R.choice([0, 1, 2, 3])
+    xt, yt = R.choice(["I8", "I16", "I16"]), R.choice(["I8", "I16", "I32", "I32"])
+    if R.random() < 0.03:
+        xt = R.choice(["I32", "I64"])
+    xlo, xhi = M.code_range(xt) if xt != "I64" else (0, 0)
+    ylo, yhi = M.code_range(yt)
+    xzp, yzp = R.choice([0, xlo, xhi, R.randint(xlo, xhi)]), R.choice([0, ylo, yhi, R.randint(ylo, yhi)])
+    wmax = R.choice([127, 32767, 32767, 3])
+    w = [R.choice([-wmax, wmax, R.randint(-wmax, wmax)]) for _ in range(k * nn)]
+    if w and R.random() < 0.03:
+        w[R.randrange(len(w))] = -32768
+    bias = []
+    for j in range(nn):
+        room = (1 << 62) - sum(abs(v) for v in w[j * k:(j + 1) * k]) * 65535
+        b = R.choice([0, R.randint(-999, 999), room, -room, R.randint(-room, room)])
+        if R.random() < 0.03:
+            b += R.choice([-1, 1]) * (1 if b >= 0 else -1)
+        bias.append(b)
+    nm = R.choice([0, 1, nn, nn])
+    mults = [gen(M.MULT) for _ in range(nm)]
+    lo, hi = sorted([R.choice([ylo, yhi, R.randint(ylo, yhi)]), R.choice([ylo, yhi, R.randint(ylo, yhi)])])
+    if R.random() < 0.03:
+        lo, hi = ylo - 1, yhi
+    izp = xzp if R.random() < 0.97 else xzp + 1
+    op = M.DenseWide(k, nn, izp, w, bias, mults, yzp, lo, hi)
+    tensors = [M.TensorInfo("x", lead + [k], xt, M.Quant(0.5, xzp) if xt != "I64" else None),
+               M.TensorInfo("y", lead + [nn], yt, M.Quant(0.25, yzp))]
+    return M.Model("f", tensors, [], [0], [1], [M.Node("op", op, [0], [1])])
+
+
 def random_input_quant(m):
     """Version 2: a random ``input_quant`` list for ``m`` (mostly valid: sorted int8 positions,
     an axis of the input, one parameter per index, scales and zero points of every size)."""
@@ -243,13 +283,15 @@ def convert_inputs(m):
     """Every conversion of reals into codes of §IO quantization, with the elements' parameters
     (quantize_f32, quantize_fixed18, the Number path); the width and f64 assertions must hold."""
     for pos, tid in enumerate(m.inputs):
-        if m.tensors[tid].dtype != "I8":
+        dt = m.tensors[tid].dtype
+        if dt == "I64":
             continue
+        lo, hi = M.code_range(dt)
         n = M.numel(m.tensors[tid].shape)
         io.quantize_input_f32(m, pos, [io.f32_from_bits(io.f32_to_bits(R.choice(REALS_F32))) for _ in range(n)])
         io.quantize_input_fixed18(m, pos, [R.choice([0, 1, -1, 10**18, -(10**30), 1 << 101, R.randint(-(1 << 127), (1 << 127) - 1)]) for _ in range(n)])
         for (s, zp) in io.input_params(m, pos):
-            io.quantize_number(R.randint(-(1 << 127), (1 << 127) - 1), R.randint(-38, 38), s, zp)
+            io.quantize_number(R.randint(-(1 << 127), (1 << 127) - 1), R.randint(-38, 38), s, zp, lo, hi)
 
 
 def known_gap(m) -> bool:
@@ -279,8 +321,15 @@ def main():
             except (ValidationError, ValueError):
                 continue
             accepted[cls.__name__] += 1
-            if m2.input_quant:
-                accepted["with input_quant (version 2)"] += 1
+            node = m2.nodes[0]
+            if not isinstance(node.op, M.DenseWide) and any(m2.tensors[t].dtype in M.WIDE_DTYPES for t in node.inputs + node.outputs):
+                problems += 1
+                print("PROBLEM (a wide tensor accepted outside DenseWide)", m2)
+            if isinstance(node.op, M.DenseWide):
+                accepted["DenseWide " + "→".join(m2.tensors[t].dtype for t in node.inputs + node.outputs)] += 1
+            wide_in = any(m2.tensors[t].dtype in M.WIDE_DTYPES for t in m2.inputs)
+            if m2.input_quant or wide_in:
+                accepted["with input_quant (version 2)" if m2.input_quant else "with a wide input (version 3)"] += 1
                 try:
                     convert_inputs(m2)
                 except Exception:
@@ -291,7 +340,11 @@ def main():
             for tid in m2.inputs:
                 t = m2.tensors[tid]
                 n = M.numel(t.shape)
-                inputs.append([R.randint(-128, 127) for _ in range(n)] if t.dtype == "I8" else [R.randint(-3, 5) for _ in range(n)])
+                if t.dtype == "I64":
+                    inputs.append([R.randint(-3, 5) for _ in range(n)])
+                else:
+                    lo, hi = M.code_range(t.dtype)
+                    inputs.append([R.choice([lo, hi, R.randint(lo, hi)]) for _ in range(n)])
             try:
                 run(m2, inputs)
             except ExecutionError:

@@ -130,6 +130,19 @@ pub enum Calibrate {
     Entropy,
 }
 
+/// `precision` of a model (`solidml compile --precision`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// int8 activations and weights.
+    #[default]
+    Int8,
+    /// 16x8 around the dense layers (int16 activations, int8 weights).
+    Int16,
+    /// int16 activations and weights in the dense layers.
+    Int16x16,
+}
+
 /// Gas budgets of one model: `check` fails when a figure exceeds one.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,6 +182,8 @@ struct RawModel {
     calibrate: Calibrate,
     percentile: Option<Spanned<f64>>,
     #[serde(default)]
+    precision: Precision,
+    #[serde(default)]
     budgets: Budgets,
     floors: Option<Spanned<Floors>>,
 }
@@ -201,6 +216,8 @@ pub struct ModelConfig {
     pub calibrate: Calibrate,
     /// The share `Calibrate::Percentile` keeps, in percent (default 99.99).
     pub percentile: f64,
+    /// Activation and weight precision.
+    pub precision: Precision,
     /// Gas budgets.
     pub budgets: Budgets,
     /// Accuracy floors.
@@ -334,6 +351,7 @@ impl Config {
                 layout: m.layout,
                 calibrate: m.calibrate,
                 percentile,
+                precision: m.precision,
                 budgets: m.budgets,
                 floors,
                 span: m.onnx.span(),
@@ -423,6 +441,17 @@ mod tests {
         assert_eq!(c.models[0].budgets.predict_gas, Some(5));
         assert_eq!(c.models[0].floors.accuracy, Some(90.0));
         assert_eq!(c.models[0].layout, Layout::Fast);
+        assert_eq!(c.models[0].precision, Precision::Int8);
+    }
+
+    #[test]
+    fn a_precision_is_one_of_the_three() {
+        let (_d, r) = project("[models.diabetes]\nonnx = \"m.onnx\"\nprecision = \"int16x16\"\n");
+        assert_eq!(r.unwrap().models[0].precision, Precision::Int16x16);
+        let (_d, r) = project("[models.diabetes]\nonnx = \"m.onnx\"\nprecision = \"int4\"\n");
+        let (line, msg) = error_line(r);
+        assert_eq!(line, 3, "{msg}");
+        assert!(msg.contains("unknown variant `int4`"), "{msg}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use solidml_spec::{Conv, Op};
 
 use super::{
     OpDef, R, input,
+    qdq::grid_weights,
     window::{WindowAttrs, for_windows},
 };
 use crate::{
@@ -41,7 +42,7 @@ fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(vec![Value::Float(conv(&ConvAttrs::parse(n), &input(ins, 0)?.to_f32(), &input(ins, 1)?.to_f32(), b)?)])
 }
 
-fn conv(a: &ConvAttrs, x: &ArrayD<f32>, wt: &ArrayD<f32>, b: Option<ArrayD<f32>>) -> R<ArrayD<f32>> {
+pub(crate) fn conv(a: &ConvAttrs, x: &ArrayD<f32>, wt: &ArrayD<f32>, b: Option<ArrayD<f32>>) -> R<ArrayD<f32>> {
     let (xs, ws) = (x.shape().to_vec(), wt.shape().to_vec());
     if xs.len() < 3 || ws.len() != xs.len() {
         return Err(format!("Conv input {xs:?} and weights {ws:?} ranks"));
@@ -103,8 +104,12 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let a = ConvAttrs::parse(n);
     let win = a.window.resolve(&xs[2..], ws[2..].to_vec())?;
     let y = n.outputs[0];
-    let (qi, qo) = (l.quant(x), l.range_quant(y)?);
-    let (weights, bias_q, multipliers) = quantize_weights(&w, 0, bias.as_deref(), qi, qo)?;
+    let (qi, qo) = (l.quant(x), l.output_quant(n, y)?);
+    // the model's own integer weights (QDQ, QLinearConv) when they fit, else per-channel ones
+    let (weights, bias_q, multipliers) = match grid_weights(g, n.input(1).ok_or("input missing")?, &w, bias.as_deref(), qi, qo)? {
+        Some(exact) => exact,
+        None => quantize_weights(&w, 0, bias.as_deref(), qi, qo)?,
+    };
     let epilogue = epilogue(n, multipliers, qo);
     let conv = Conv {
         kernel: u32s(&win.kernel),

@@ -3,14 +3,18 @@
 //! input ([`Unary`], attributes and Clip's constant bounds resolved once).
 //!
 //! Float semantics: the function in `f64`, applied to each element. Lowering: a 256-entry
-//! table (spec `Lut`) tabulated from the same function, exact by construction.
+//! table (spec `Lut`) tabulated from the same function, exact by construction. The integer
+//! results of `Round`, `Floor` and `Ceil` get integer steps (scale 1 over a range of at most
+//! 256 integers: every result exact); a model input that only a `Round` reads gets scale 1 too
+//! ([`rounded_input_quant`]), so its input quantization rounds half to even as ONNX's Round
+//! does and the table is the identity on codes.
 
 use super::{OpDef, R, input};
 use crate::{
-    ir::{Node, Value},
-    quantize::{Lowering, lut_table},
+    ir::{Node, Tid, Value},
+    quantize::{Lowering, integer_quant_from_range, lut_table},
 };
-use solidml_spec::{Lut, Op};
+use solidml_spec::{Lut, Op, Quant};
 
 pub(crate) const OPS: &[OpDef] = &[
     unary("Abs"),
@@ -357,6 +361,22 @@ fn eval(_: &crate::ir::Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>>
     Ok(vec![Value::Float(input(ins, 0)?.to_f32().mapv(|x| u.apply(x as f64) as f32))])
 }
 
+/// The quantization of the float model input `t` when a `Round` is its only reader and its
+/// calibrated range spans at most 256 integers: scale 1, so that quantizing the caller's reals
+/// (half to even, spec §IO quantization) is ONNX's Round itself, exactly at the halves where a
+/// finer input scale would round first and tip the table to the other side.
+pub(crate) fn rounded_input_quant(l: &Lowering<'_>, t: Tid) -> Option<Quant> {
+    let g = l.g;
+    let readers: Vec<&Node> = g.nodes.iter().filter(|n| n.inputs.contains(&Some(t))).collect();
+    let [r] = readers.as_slice() else { return None };
+    let only = r.domain.is_empty() && r.op == "Round" && r.inputs == [Some(t)];
+    if !only || g.outputs.contains(&t) || g.prescribed.contains_key(&t) {
+        return None;
+    }
+    let (lo, hi) = l.range_of(t).ok()?;
+    Some(integer_quant_from_range(lo, hi)).filter(|q| q.scale == 1.0)
+}
+
 fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     let u = parse(n, ins)?;
     if n.inputs.iter().skip(1).flatten().any(|t| !l.g.is_const(*t)) {
@@ -364,9 +384,80 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     }
     let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
     let y = n.outputs[0];
-    let (qi, qo) = (l.quant(x), l.range_quant(y)?);
+    let integer = matches!(u, Unary::Round | Unary::Floor | Unary::Ceil) && !l.g.prescribed.contains_key(&y);
+    let qo = if integer {
+        let (lo, hi) = l.range_of(y)?;
+        integer_quant_from_range(lo, hi)
+    } else {
+        l.range_quant(y)?
+    };
+    let qi = l.quant(x);
     let tables = lut_table(&|v| u.apply(v), qi, qo);
     let o = l.out(y, qo);
     l.emit(&n.name, Op::Lut(Lut { axis: None, tables }), vec![x], vec![o]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+
+    use crate::{
+        CompileOptions, compile_graph,
+        passes::testutil::{graph, node, output},
+    };
+
+    /// Compile `x → op` calibrated on `x` and run it on `x`: the model and the outputs.
+    fn run(op: &str, x: &[f32]) -> (solidml_spec::Model, Vec<f32>) {
+        let mut g = graph(&[("x", &[1, x.len()])]);
+        let y = node(&mut g, op, &[0], vec![]);
+        output(&mut g, y);
+        let data = vec![ArrayD::from_shape_vec(IxDyn(&[1, x.len()]), x.to_vec()).unwrap()];
+        let c = compile_graph(&mut g, "m", &CompileOptions::default().with_calibration(data.clone())).unwrap();
+        let samples = crate::runner::samples(&crate::runner::input_shapes(&c.model), &data).unwrap();
+        let out = crate::runner::run_samples(&c.model, &samples).unwrap().remove(0).1.remove(0).to_f32();
+        (c.model, out.iter().copied().collect())
+    }
+
+    #[test]
+    fn round_of_a_model_input_is_its_input_quantization() {
+        // the ONNX node test's values: halves go to the even neighbour
+        let x = [0.1, 0.5, 0.9, 1.2, 1.5, 1.8, 2.3, 2.5, 2.7, -1.1, -1.5, -1.9, -2.2, -2.5, -2.8];
+        let (m, out) = run("Round", &x);
+        assert_eq!(out, x.iter().map(|v: &f32| v.round_ties_even()).collect::<Vec<_>>());
+        assert_eq!(m.tensor(m.inputs[0]).quant.unwrap().scale, 1.0);
+        // an input with a wider range than 256 integers keeps its calibrated scale
+        let wide = [-300.0, 0.5, 299.0];
+        let (m, _) = run("Round", &wide);
+        assert!(m.tensor(m.inputs[0]).quant.unwrap().scale > 1.0);
+    }
+
+    #[test]
+    fn integer_results_get_integer_steps() {
+        // Floor and Ceil of a calibrated input: every integer result exact at scale 1
+        let x: Vec<f32> = (0..40).map(|i| i as f32 * 0.37 - 7.0).collect();
+        for (op, f) in [("Floor", f32::floor as fn(f32) -> f32), ("Ceil", f32::ceil)] {
+            let (m, out) = run(op, &x);
+            // the function of the quantized input, saturated to the calibrated output range
+            let (qx, qo) = (m.tensor(m.inputs[0]).quant.unwrap(), m.tensor(m.outputs[0]).quant.unwrap());
+            let code = |v: f32, q: solidml_spec::Quant| solidml_spec::io::quantize_f32(v, q.scale, q.zero_point) as i32;
+            let want: Vec<f32> = x.iter().map(|&v| qo.real(code(f(qx.real(code(v, qx)) as f32), qo)) as f32).collect();
+            assert_eq!(out, want, "{op}");
+            assert_eq!(m.tensor(m.outputs[0]).quant.unwrap().scale, 1.0, "{op}");
+        }
+    }
+
+    #[test]
+    fn an_input_with_other_readers_keeps_its_calibrated_scale() {
+        // x → Round and x → Relu: the Relu needs x's resolution, so Round is a table on it
+        let x: Vec<f32> = (0..20).map(|i| i as f32 * 0.3 - 3.0).collect();
+        let mut g = graph(&[("x", &[1, 20])]);
+        let (r, relu) = (node(&mut g, "Round", &[0], vec![]), node(&mut g, "Relu", &[0], vec![]));
+        output(&mut g, r);
+        output(&mut g, relu);
+        let data = vec![ArrayD::from_shape_vec(IxDyn(&[1, 20]), x).unwrap()];
+        let c = compile_graph(&mut g, "m", &CompileOptions::default().with_calibration(data)).unwrap();
+        let qx = c.model.tensor(c.model.inputs[0]).quant.unwrap();
+        assert!((qx.scale - 5.7 / 255.0).abs() < 1e-6, "{qx:?}");
+    }
 }

@@ -35,6 +35,7 @@ pub mod one_hot;
 pub mod pad;
 pub mod pool;
 pub mod qdq;
+pub mod qlinear;
 pub mod recurrent;
 pub mod reduce;
 pub mod resize;
@@ -136,6 +137,7 @@ pub fn registry() -> &'static [OpDef] {
             one_hot::OPS,
             pad::OPS,
             qdq::OPS,
+            qlinear::OPS,
             recurrent::OPS,
             ml::OPS,
             trilu::OPS,

@@ -2,10 +2,13 @@
 //! from the attribute or, opset ≥ 13/18, the constant input 1, `keepdims`,
 //! `noop_with_empty_axes`), `GlobalAveragePool` and `GlobalMaxPool` (the spatial axes, kept),
 //! `ArgMax` and `ArgMin` ([`ArgMaxAttrs`]), and the reductions built on a sum ([`DERIVED`]:
-//! `ReduceL1`, `ReduceL2`, `ReduceLogSum`, `ReduceLogSumExp`, `ReduceSumSquare`).
+//! `ReduceL1`, `ReduceL2`, `ReduceLogSum`, `ReduceLogSumExp`, `ReduceSumSquare`), and
+//! `ReduceProd` ([`prod_plan`]).
 //!
 //! Float semantics in `f32`. Lowering: spec `Reduce`; a mean is a sum whose multiplier
-//! carries `1/count` (one rounding). ArgMax becomes spec `ArgMax` with an i64 output.
+//! carries `1/count` (one rounding). ArgMax becomes spec `ArgMax` with an i64 output. A
+//! product has no exact int8 form; `passes/decompose.rs` (`products`) rewrites ReduceProd into
+//! a tree of binary `Mul`s of the reduced slices, each with its own calibrated range.
 
 use ndarray::{ArrayD, Axis};
 use solidml_spec::{DType, Op, Reduce, ReduceKind};
@@ -25,6 +28,7 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef::new("", "ReduceMax", eval, lower),
     OpDef::new("", "ReduceMean", eval, lower),
     OpDef::new("", "ReduceMin", eval, lower),
+    OpDef::new("", "ReduceProd", eval, lower_prod),
     OpDef::new("", "ReduceSum", eval, lower),
     OpDef::new("", "ReduceL1", eval_derived, lower_derived),
     OpDef::new("", "ReduceL2", eval_derived, lower_derived),
@@ -76,6 +80,9 @@ pub enum ReduceOp {
     Max,
     /// `ReduceMin`: the minimum over the reduced axes.
     Min,
+    /// `ReduceProd`: the product over the reduced axes (1 over none), decomposed before
+    /// lowering.
+    Prod,
 }
 
 /// A reduction's attributes, axes resolved against the input rank.
@@ -102,6 +109,7 @@ impl ReduceAttrs {
             "ReduceMean" | "GlobalAveragePool" => ReduceOp::Mean,
             "ReduceMax" | "GlobalMaxPool" => ReduceOp::Max,
             "ReduceMin" => ReduceOp::Min,
+            "ReduceProd" => ReduceOp::Prod,
             other => return Err(format!("{other} is not a reduction")),
         };
         if n.op.starts_with("Global") {
@@ -134,8 +142,8 @@ fn eval(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
 }
 
 /// Float semantics of a reduction: `x` reduced with `op` over `axes` (sorted, distinct, in
-/// range), each kept as a size-1 axis when `keep`. A mean over an empty axis is 0; max and
-/// min over one are −∞ and +∞.
+/// range), each kept as a size-1 axis when `keep`. A mean over an empty axis is 0, a product 1;
+/// max and min over one are −∞ and +∞.
 pub fn reduce(x: &ArrayD<f32>, axes: &[usize], keep: bool, op: ReduceOp) -> ArrayD<f32> {
     let mut y = x.clone();
     for &a in axes.iter().rev() {
@@ -144,6 +152,7 @@ pub fn reduce(x: &ArrayD<f32>, axes: &[usize], keep: bool, op: ReduceOp) -> Arra
             ReduceOp::Mean => y.mean_axis(Axis(a)).unwrap_or_else(|| y.sum_axis(Axis(a))),
             ReduceOp::Max => y.fold_axis(Axis(a), f32::NEG_INFINITY, |m, &v| m.max(v)),
             ReduceOp::Min => y.fold_axis(Axis(a), f32::INFINITY, |m, &v| m.min(v)),
+            ReduceOp::Prod => y.fold_axis(Axis(a), 1.0, |p, &v| p * v),
         };
         if keep {
             y.insert_axis_inplace(Axis(a));
@@ -170,6 +179,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
         ReduceOp::Sum => (ReduceKind::Sum, 1.0),
         ReduceOp::Max => (ReduceKind::Max, 1.0),
         ReduceOp::Min => (ReduceKind::Min, 1.0),
+        ReduceOp::Prod => return lower_prod(l, n, ins),
     };
     let y = n.outputs[0];
     let (qi, qo) = (l.quant(x), l.range_quant(y)?);
@@ -183,6 +193,36 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     };
     l.emit(&n.name, Op::Reduce(r), vec![x], vec![o]);
     Ok(())
+}
+
+/// Most factors of one product of a ReduceProd (the product of the reduced axes' lengths): the
+/// decomposition multiplies them as a balanced tree of binary `Mul`s, `factors − 1` per output
+/// value, each rounding to its calibrated range.
+pub const MAX_PROD_FACTORS: usize = 256;
+
+/// The attributes of ReduceProd node `n` over an input of `shape` (constant inputs in `ins`),
+/// when `passes/decompose.rs` (`products`) can rewrite it: constant axes, no empty reduced axis
+/// (an all-ones constant), at most [`MAX_PROD_FACTORS`] factors per product.
+pub fn prod_plan(n: &Node, ins: &[Option<&Value>], shape: &[usize]) -> R<ReduceAttrs> {
+    if n.input(1).is_some() && ins.get(1).copied().flatten().is_none() {
+        return Err("the reduced axes must be constant, but input 1 is computed at run time".into());
+    }
+    let a = ReduceAttrs::parse(n, ins, shape.len())?;
+    let factors = a.axes.iter().try_fold(1usize, |p, &ax| p.checked_mul(shape[ax]));
+    match factors {
+        Some(0) => Err("a product over an empty axis (the constant 1) is not supported".into()),
+        Some(f) if f <= MAX_PROD_FACTORS => Ok(a),
+        _ => Err(format!(
+            "a product of more than {MAX_PROD_FACTORS} factors per output value is not supported (each factor is a quantized Mul)"
+        )),
+    }
+}
+
+/// ReduceProd is rewritten before lowering: what is left is a form the rewrite refuses.
+fn lower_prod(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    prod_plan(n, ins, l.g.shape(xt))?;
+    Err("ReduceProd is decomposed before lowering (passes/decompose.rs, products)".into())
 }
 
 /// ArgMax's attributes (defaults: axis 0, keepdims, first index on ties).

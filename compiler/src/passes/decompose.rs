@@ -1,7 +1,7 @@
 //! Ops decomposed into simpler ones before calibration, so every intermediate is a tensor
 //! with a calibrated range (Gemm with a run-time `B`; variadic Sum/Max/Min; the reductions
-//! built on a sum, [`reductions`]; `Where`, [`select`]; LayerNormalization and
-//! RMSNormalization, [`normalizations`]):
+//! built on a sum, [`reductions`]; ReduceProd, [`products`]; `Where`, [`select`];
+//! LayerNormalization and RMSNormalization, [`normalizations`]):
 //!
 //! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
 //! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
@@ -101,6 +101,114 @@ pub fn reductions(g: &mut Graph) -> bool {
         }
         // the last node writes the reduction's output
         new.last_mut().expect("a sum at least").outputs[0] = n.outputs[0];
+        let count = new.len();
+        g.nodes.splice(i..i + 1, new);
+        i += count;
+        changed = true;
+    }
+    changed
+}
+
+/// `ReduceProd` becomes a `Transpose` of the reduced axes to the end (when they are not
+/// there), a `Reshape` of them into one axis of `L` factors, a `Split` of that axis into its `L`
+/// slices and a balanced tree of `L − 1` binary `Mul`s of them (pairs of neighbours, level by
+/// level), then a `Reshape` to the output shape: each partial product is a tensor of one value
+/// per output position with its own calibrated range (an exact IntBinary Mul on integers). An
+/// `Identity` when there is nothing to multiply. Forms `ops::reduce::prod_plan` refuses
+/// (run-time axes, an empty or too long product) stay, and lowering names the reason.
+pub fn products(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let Some(x) = n.input(0).filter(|_| n.domain.is_empty() && n.op == "ReduceProd") else {
+            i += 1;
+            continue;
+        };
+        let shape = g.shape(x).to_vec();
+        let ins: Vec<Option<&Value>> = n.inputs.iter().map(|t| t.and_then(|t| g.consts.get(&t))).collect();
+        let Ok(plan) = crate::ops::reduce::prod_plan(&n, &ins, &shape) else {
+            i += 1;
+            continue;
+        };
+        let tag = |s: &str| format!("{}.{s}", n.name);
+        let ints = |g: &mut Graph, name: &str, v: Vec<i64>| {
+            let t = g.add_tensor(name, false);
+            g.tensors[t].shape = Some(vec![v.len()]);
+            g.consts.insert(t, Value::Int(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).expect("a vector")));
+            t
+        };
+        let kept: Vec<usize> = (0..shape.len()).filter(|a| !plan.axes.contains(a)).collect();
+        let factors: usize = plan.axes.iter().map(|&a| shape[a]).product();
+        let mut out_shape: Vec<i64> = vec![];
+        for (a, &d) in shape.iter().enumerate() {
+            if !plan.axes.contains(&a) {
+                out_shape.push(d as i64);
+            } else if plan.keepdims {
+                out_shape.push(1);
+            }
+        }
+        let mut new = vec![];
+        let mut y = x;
+        if factors > 1 {
+            // the reduced axes last, as one axis of the factors
+            let perm: Vec<usize> = kept.iter().chain(&plan.axes).copied().collect();
+            if perm.iter().enumerate().any(|(k, &a)| k != a) {
+                let perm = Attr::Ints(perm.iter().map(|&a| a as i64).collect());
+                let (transpose, out) = node(g, tag("transpose"), "Transpose", vec![y], vec![("perm", perm)]);
+                new.push(transpose);
+                y = out;
+            }
+            let mut flat: Vec<i64> = kept.iter().map(|&a| shape[a] as i64).collect();
+            flat.push(factors as i64);
+            if plan.axes.len() > 1 {
+                let target = ints(g, &tag("factors_shape"), flat);
+                let (reshape, out) = node(g, tag("factors"), "Reshape", vec![y, target], vec![("allowzero", Attr::Int(1))]);
+                new.push(reshape);
+                y = out;
+            }
+            let mut level: Vec<usize> = (0..factors).map(|k| g.add_tensor(&tag(&format!("factor{k}")), true)).collect();
+            new.push(Node {
+                name: tag("split"),
+                op: "Split".into(),
+                domain: String::new(),
+                attrs: [("axis".to_string(), Attr::Int(kept.len() as i64))].into(),
+                inputs: vec![Some(y)],
+                outputs: level.clone(),
+            });
+            let mut depth = 0;
+            while level.len() > 1 {
+                let mut next = Vec::with_capacity(level.len().div_ceil(2));
+                for (k, pair) in level.chunks(2).enumerate() {
+                    if let [a, b] = *pair {
+                        let (mul, out) = node(g, tag(&format!("mul{depth}_{k}")), "Mul", vec![a, b], vec![]);
+                        new.push(mul);
+                        next.push(out);
+                    } else {
+                        next.push(pair[0]);
+                    }
+                }
+                level = next;
+                depth += 1;
+            }
+            y = level[0];
+        }
+        // the product has shape kept + [1] (or the input's, with one factor)
+        let mut have: Vec<i64> = kept.iter().map(|&a| shape[a] as i64).collect();
+        have.push(1);
+        if factors <= 1 {
+            have = shape.iter().map(|&d| d as i64).collect();
+        }
+        if have != out_shape {
+            let target = ints(g, &tag("shape"), out_shape);
+            let (reshape, _) = node(g, tag("reshape"), "Reshape", vec![y, target], vec![("allowzero", Attr::Int(1))]);
+            new.push(reshape);
+        } else if new.is_empty() {
+            let (identity, _) = node(g, tag("identity"), "Identity", vec![x], vec![]);
+            new.push(identity);
+        }
+        // the last node writes the reduction's output
+        new.last_mut().expect("a node at least").outputs[0] = n.outputs[0];
         let count = new.len();
         g.nodes.splice(i..i + 1, new);
         i += count;
@@ -303,6 +411,52 @@ mod tests {
             let (g, changed) = check_preserves(g, reductions);
             assert!(changed);
             assert_eq!(g.nodes.iter().map(|n| n.op.as_str()).collect::<Vec<_>>(), ops, "{op}");
+        }
+    }
+
+    #[test]
+    fn reduce_prod_decomposes_into_a_tree_of_products() {
+        let ints = |g: &mut Graph, v: Vec<i64>| {
+            let t = g.add_tensor("axes", false);
+            g.tensors[t].shape = Some(vec![v.len()]);
+            g.consts.insert(t, Value::Int(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap()));
+            t
+        };
+        // (axes input, attributes, expected ops): 15 factors, 5, all 15, none, one
+        let split = "Split";
+        let muls = |k: usize| vec!["Mul"; k];
+        for (axes, keepdims, noop, ops) in [
+            (Some(vec![1, -1]), 0, 0, [&["Reshape", split][..], &muls(14), &["Reshape"]].concat()),
+            (Some(vec![1]), 1, 0, [&["Transpose", split][..], &muls(4), &["Reshape"]].concat()),
+            (None, 1, 0, [&["Reshape", split][..], &muls(14), &["Reshape"]].concat()),
+            (Some(vec![2, 1]), 1, 0, [&["Reshape", split][..], &muls(14), &["Reshape"]].concat()),
+            (Some(vec![]), 0, 1, vec!["Identity"]),
+            (Some(vec![0]), 0, 0, vec!["Reshape"]),
+            (Some(vec![0]), 1, 0, vec!["Identity"]),
+        ] {
+            let mut g = graph(&[("x", &[1, 5, 3])]);
+            let mut inputs = vec![0];
+            if let Some(a) = axes.clone() {
+                inputs.push(ints(&mut g, a));
+            }
+            let attrs = vec![("keepdims", Attr::Int(keepdims)), ("noop_with_empty_axes", Attr::Int(noop))];
+            let y = node_(&mut g, "ReduceProd", &inputs, attrs);
+            output(&mut g, y);
+            let (g, changed) = check_preserves(g, products);
+            assert!(changed);
+            assert_eq!(g.nodes.iter().map(|n| n.op.as_str()).collect::<Vec<_>>(), ops, "{axes:?} {keepdims}");
+        }
+        // run-time axes, an empty axis and too many factors stay for lowering to refuse
+        let mut g = graph(&[("x", &[2, 3]), ("axes", &[1])]);
+        g.tensors[1].is_float = false;
+        let y = node_(&mut g, "ReduceProd", &[0, 1], vec![]);
+        output(&mut g, y);
+        assert!(!products(&mut g));
+        for shape in [&[2, 0][..], &[3, 300]] {
+            let mut g = graph(&[("x", shape)]);
+            let y = node_(&mut g, "ReduceProd", &[0], vec![("axes", Attr::Ints(vec![1]))]);
+            output(&mut g, y);
+            assert!(!products(&mut g), "{shape:?}");
         }
     }
 

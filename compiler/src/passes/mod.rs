@@ -16,6 +16,7 @@ pub mod fuse_activation;
 pub mod fuse_matmul_add;
 pub mod loss;
 pub mod qdq;
+pub mod qlinear;
 pub mod remove_identity;
 pub mod simplify_outputs;
 
@@ -23,7 +24,10 @@ use crate::{error::Result, ir::Graph};
 
 /// Run every pass.
 pub fn run_all(g: &mut Graph) -> Result<()> {
+    qlinear::run(g);
     qdq::run(g);
+    qdq::quantized_inputs(g);
+    qdq::weight_grids(g);
     loop {
         crate::calibrate::infer_shapes(g)?;
         if !fold_constants::run(g)? {
@@ -37,6 +41,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
     expand_ops::run(g);
     decompose::variadic(g);
     decompose::reductions(g);
+    decompose::products(g);
     decompose::select(g);
     decompose::normalizations(g);
     loss::run(g);

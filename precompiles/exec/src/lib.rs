@@ -39,6 +39,10 @@ pub enum Value {
     I8(Vec<i8>),
     /// 64-bit integers (indices, labels).
     I64(Vec<i64>),
+    /// int16 codes (wide-precision activations).
+    I16(Vec<i16>),
+    /// int32 codes (accumulator-precision outputs).
+    I32(Vec<i32>),
 }
 
 impl Value {
@@ -47,6 +51,8 @@ impl Value {
         match self {
             Value::I8(v) => v.len(),
             Value::I64(v) => v.len(),
+            Value::I16(v) => v.len(),
+            Value::I32(v) => v.len(),
         }
     }
 
@@ -60,23 +66,65 @@ impl Value {
         match self {
             Value::I8(_) => DType::I8,
             Value::I64(_) => DType::I64,
+            Value::I16(_) => DType::I16,
+            Value::I32(_) => DType::I32,
         }
     }
 
-    /// The int8 elements; empty for an i64 tensor (validation guarantees kernels see the dtype
+    /// The int8 elements; empty for another type (validation guarantees kernels see the dtype
     /// they expect).
     pub fn as_i8(&self) -> &[i8] {
         match self {
             Value::I8(v) => v,
-            Value::I64(_) => &[],
+            _ => &[],
         }
     }
 
-    /// The i64 elements; empty for an int8 tensor.
+    /// The i64 elements; empty for another type.
     pub fn as_i64(&self) -> &[i64] {
         match self {
             Value::I64(v) => v,
-            Value::I8(_) => &[],
+            _ => &[],
+        }
+    }
+
+    /// The int16 elements; empty for another type.
+    pub fn as_i16(&self) -> &[i16] {
+        match self {
+            Value::I16(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// The int32 elements; empty for another type.
+    pub fn as_i32(&self) -> &[i32] {
+        match self {
+            Value::I32(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// Element `i` of a quantized tensor (I8, I16 or I32) widened to i32 (the IO boundary and
+    /// the wide kernels read every quantized type this way); `None` for i64 or out of range.
+    pub fn code(&self, i: usize) -> Option<i32> {
+        match self {
+            Value::I8(v) => v.get(i).map(|&x| x as i32),
+            Value::I16(v) => v.get(i).map(|&x| x as i32),
+            Value::I32(v) => v.get(i).copied(),
+            Value::I64(_) => None,
+        }
+    }
+
+    /// A quantized tensor of type `dtype` from codes already within its range (I8, I16, I32;
+    /// for I64 the codes are widened). The caller guarantees the range; values are truncated
+    /// otherwise.
+    pub fn from_codes(dtype: DType, codes: impl IntoIterator<Item = i64>) -> Value {
+        let codes = codes.into_iter();
+        match dtype {
+            DType::I8 => Value::I8(codes.map(|c| c as i8).collect()),
+            DType::I16 => Value::I16(codes.map(|c| c as i16).collect()),
+            DType::I32 => Value::I32(codes.map(|c| c as i32).collect()),
+            DType::I64 => Value::I64(codes.collect()),
         }
     }
 }

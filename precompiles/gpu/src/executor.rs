@@ -1,14 +1,14 @@
 //! [`GpuExecutor`]: one model on one [`GpuContext`], with the CPU executor's semantics.
 //!
-//! `new` validates the model, allocates one storage buffer per defined tensor (int8: one `i32`
-//! per element; i64: two `u32` words, low first), uploads the constants and every node's
-//! parameters and weights once, and records the node list as dispatches. `run` checks the
-//! inputs as every executor does (`solidml_exec::check_inputs`), uploads them, records the whole model
-//! in one command encoder (one compute pass, one dispatch or a few per node), copies the
-//! outputs and the status buffer to staging buffers in the same submission, and reads them
-//! back. Run-time failures (Take and GatherDynamic indices, IntBinary overflow) are written by
-//! the shaders into the status buffer and reported as the CPU reports them: the first failing
-//! node, its first failing element.
+//! `new` validates the model, allocates one storage buffer per defined tensor (int8, int16 and
+//! int32: one `i32` per element, sign-extended; i64: two `u32` words, low first), uploads the
+//! constants and every node's parameters and weights once, and records the node list as
+//! dispatches. `run` checks the inputs as every executor does (`solidml_exec::check_inputs`),
+//! uploads them, records the whole model in one command encoder (one compute pass, one
+//! dispatch or a few per node), copies the outputs and the status buffer to staging buffers in
+//! the same submission, and reads them back. Run-time failures (Take and GatherDynamic indices,
+//! IntBinary overflow) are written by the shaders into the status buffer and reported as the
+//! CPU reports them: the first failing node, its first failing element.
 
 use std::sync::{Mutex, mpsc};
 
@@ -60,7 +60,7 @@ pub struct GpuExecutor {
 /// Words per element of a tensor's GPU buffer.
 pub(crate) fn words(dtype: DType) -> u64 {
     match dtype {
-        DType::I8 => 1,
+        DType::I8 | DType::I16 | DType::I32 => 1,
         DType::I64 => 2,
     }
 }
@@ -198,6 +198,8 @@ impl GpuExecutor {
             let words = match v {
                 Value::I8(x) => i8_words(x),
                 Value::I64(x) => i64_words(x),
+                Value::I16(x) => x.iter().map(|&c| c as i32 as u32).collect(),
+                Value::I32(x) => x.iter().map(|&c| c as u32).collect(),
             };
             if !words.is_empty() {
                 queue.write_buffer(self.tensors[*id].as_ref().unwrap(), 0, bytemuck::cast_slice(&words));
@@ -269,6 +271,8 @@ impl GpuExecutor {
             };
             outputs.push(match dtype {
                 DType::I8 => Value::I8(words.iter().map(|&w| w as i32 as i8).collect()),
+                DType::I16 => Value::I16(words.iter().map(|&w| w as i32 as i16).collect()),
+                DType::I32 => Value::I32(words.iter().map(|&w| w as i32).collect()),
                 DType::I64 => Value::I64(words.chunks_exact(2).map(|p| (p[0] as u64 | (p[1] as u64) << 32) as i64).collect()),
             });
         }

@@ -22,12 +22,13 @@
 //! * [`ops`]: one file per operator (parameter packing and dispatch), as in `solidml-cpu`.
 //! * [`bench`](mod@bench): timing helpers for `solidml bench` (model latency, int8 GEMM MAC/s).
 //!
-//! Storage: an int8 tensor is one `i32` per element, an i64 tensor two `u32` words (low
-//! first). Dense, Conv and MatMul use `dot4I8Packed` on weights packed four to a word when the
-//! instance supports WGSL's `packed_4x8_integer_dot_product`, and an exact 32-bit fallback
-//! otherwise ([`DotMode`] forces either). Run-time errors (Take/GatherDynamic index out of range,
-//! IntBinary overflow) are flagged by the shaders in a status buffer and reported as the CPU
-//! reports them.
+//! Storage: an int8, int16 or int32 tensor is one `i32` per element, an i64 tensor two `u32`
+//! words (low first). Dense, Conv and MatMul use `dot4I8Packed` on weights packed four to a
+//! word when the instance supports WGSL's `packed_4x8_integer_dot_product`, and an exact 32-bit
+//! fallback otherwise ([`DotMode`] forces either); DenseWide (int16 weights, an i64 accumulator)
+//! emulates its 64- and 96-bit arithmetic in 32-bit words. Run-time errors (Take/GatherDynamic
+//! index out of range, IntBinary overflow) are flagged by the shaders in a status buffer and
+//! reported as the CPU reports them.
 //!
 //! Limits: each tensor, weight block and table must fit in one storage binding (the adapter's
 //! `max_storage_buffer_binding_size`, 128 MiB on lavapipe); larger ones fail with

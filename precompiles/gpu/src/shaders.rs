@@ -103,6 +103,10 @@ shaders! {
     Normalize => "normalize", false;
     /// Running sums along an axis (`cum_sum.wgsl`, spec §CumSum).
     CumSum => "cum_sum", false;
+    /// `dense_wide.wgsl`: DenseWide, int8 or int16 in, an exact i64 accumulator and
+    /// `scale_wide` on emulated 64/96-bit integers, int8, int16 or int32 out
+    /// (spec §Op: DenseWide).
+    DenseWide => "dense_wide", false;
 }
 
 /// The full WGSL source of `shader`: arith + bindings (+ dot functions) + the op.

@@ -85,9 +85,9 @@ fn run_raw(ctx: &GpuContext, entry: &'static str, n: usize, in0: &[u32], in1: &[
 }
 
 /// xorshift64 for test values.
-struct Rng(u64);
+pub(crate) struct Rng(pub u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

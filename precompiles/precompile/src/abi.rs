@@ -8,7 +8,8 @@
 //!
 //! **Input.** `modelId (32 bytes) ++ inputs`, no ABI encoding: the model's inputs in their
 //! declared order, each as its packed elements in row-major order: int8 tensors one byte per
-//! element (two's complement), int64 tensors 8 bytes per element, big-endian.
+//! element (two's complement); int16, int32 and int64 tensors 2, 4 and 8 bytes per element,
+//! big-endian two's complement.
 //!
 //! **Output.** The model's outputs in their declared order, packed the same way. There is no
 //! header: the sizes follow from the model (`MODEL_ID`'s NatSpec and `solidml inspect` list them).
@@ -117,10 +118,7 @@ pub fn split_input(input: &[u8]) -> Result<([u8; 32], &[u8]), PrecompileError> {
 }
 
 fn dtype_width(d: DType) -> usize {
-    match d {
-        DType::I8 => 1,
-        DType::I64 => 8,
-    }
+    d.packed_bytes()
 }
 
 /// Bytes of the packed inputs a model takes.
@@ -141,7 +139,13 @@ pub fn input_layout(model: &Model) -> String {
         .map(|&i| {
             let t = model.tensor(i);
             let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
-            format!("{}: {}[{}]", t.name, if t.dtype == DType::I8 { "int8" } else { "int64 big-endian" }, dims.join("×"))
+            let dtype = match t.dtype {
+                DType::I8 => "int8",
+                DType::I16 => "int16 big-endian",
+                DType::I32 => "int32 big-endian",
+                DType::I64 => "int64 big-endian",
+            };
+            format!("{}: {dtype}[{}]", t.name, dims.join("×"))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -160,6 +164,8 @@ pub fn unpack_inputs(model: &Model, model_id: [u8; 32], data: &[u8]) -> Result<V
         let (head, tail) = rest.split_at(t.len() * dtype_width(t.dtype));
         values.push(match t.dtype {
             DType::I8 => Value::I8(head.iter().map(|&b| b as i8).collect()),
+            DType::I16 => Value::I16(head.chunks_exact(2).map(|c| i16::from_be_bytes([c[0], c[1]])).collect()),
+            DType::I32 => Value::I32(head.chunks_exact(4).map(|c| i32::from_be_bytes(c.try_into().expect("4 bytes"))).collect()),
             DType::I64 => Value::I64(head.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().expect("8 bytes"))).collect()),
         });
         rest = tail;
@@ -167,12 +173,15 @@ pub fn unpack_inputs(model: &Model, model_id: [u8; 32], data: &[u8]) -> Result<V
     Ok(values)
 }
 
-/// Pack output values: int8 as bytes, int64 as 8 bytes big-endian, concatenated.
+/// Pack output values: int8 as bytes, int16, int32 and int64 as 2, 4 and 8 bytes big-endian,
+/// concatenated.
 pub fn pack_values(values: &[Value]) -> Vec<u8> {
     let mut out = Vec::new();
     for v in values {
         match v {
             Value::I8(x) => out.extend(x.iter().map(|&b| b as u8)),
+            Value::I16(x) => x.iter().for_each(|e| out.extend_from_slice(&e.to_be_bytes())),
+            Value::I32(x) => x.iter().for_each(|e| out.extend_from_slice(&e.to_be_bytes())),
             Value::I64(x) => x.iter().for_each(|e| out.extend_from_slice(&e.to_be_bytes())),
         }
     }

@@ -86,7 +86,8 @@ impl WorkClass {
             | Op::InstanceNorm(_)
             | Op::Lrn(_)
             | Op::Normalize(_)
-            | Op::CumSum(_) => WorkClass::Reference,
+            | Op::CumSum(_)
+            | Op::DenseWide(_) => WorkClass::Reference,
         }
     }
 
@@ -274,6 +275,7 @@ fn node_weights(n: &solidml_spec::Node) -> u64 {
     let weights = match &n.op {
         Op::Conv(c) => c.weights.len(),
         Op::Dense(d) => d.weights.len(),
+        Op::DenseWide(d) => d.weights.len(),
         Op::ConvTranspose(c) => c.weights.len(),
         _ => 0,
     };
@@ -316,7 +318,8 @@ fn node_units(model: &Model) -> impl Iterator<Item = u64> + '_ {
             | Op::InstanceNorm(_)
             | Op::Lrn(_)
             | Op::Normalize(_)
-            | Op::CumSum(_) => read.saturating_add(written),
+            | Op::CumSum(_)
+            | Op::DenseWide(_) => read.saturating_add(written),
         }
     })
 }

@@ -74,6 +74,12 @@ fn number_parts(n: &Number) -> Result<(U512, U512, bool), String> {
 
 /// Quantize a `Number` to int8: `clamp(zp + round_half_even(value·10^-decimals / scale))`, exact.
 pub fn quantize_number(n: &Number, scale: f32, zero_point: i32) -> Result<i8, String> {
+    quantize_number_in(n, scale, zero_point, (-128, 127)).map(|q| q as i8)
+}
+
+/// [`quantize_number`] to the code range `(lo, hi)` of the input's type (int16 inputs of the
+/// wide precisions).
+pub fn quantize_number_in(n: &Number, scale: f32, zero_point: i32, (lo, hi): (i64, i64)) -> Result<i64, String> {
     let (mut num, mut den, neg) = number_parts(n)?;
     let (m, e) = scale_parts(scale);
     den *= U512::from(m as u64);
@@ -86,7 +92,7 @@ pub fn quantize_number(n: &Number, scale: f32, zero_point: i32) -> Result<i8, St
     // |zp| ≤ 2^24 (a per-axis input parameter; 128 otherwise): a quotient of 2^25 or more
     // saturates whatever the zero point
     let q = if q > U512::from(1u64 << 25) { 1 << 25 } else { q.to::<u64>() as i64 };
-    Ok((zero_point as i64 + if neg { -q } else { q }).clamp(-128, 127) as i8)
+    Ok((zero_point as i64 + if neg { -q } else { q }).clamp(lo, hi))
 }
 
 /// An integer `Number` (for int64 model inputs), or an error if it has a fractional part.
@@ -222,17 +228,17 @@ fn convert_inputs(model: &solidml_spec::Model, input: &ModelInput) -> Result<Vec
                 ));
             }
             Ok(match (t.dtype, t.quant) {
-                (DType::I8, Some(_)) => {
+                (dtype @ (DType::I8 | DType::I16 | DType::I32), Some(_)) => {
                     // per element: the tensor's quantization or its per-axis input quantization
                     let quant = model.input_element_quant(position);
-                    Value::I8(
-                        tensor
-                            .values
-                            .iter()
-                            .enumerate()
-                            .map(|(i, n)| quant(i).map_or(Ok(0), |q| quantize_number(n, q.scale, q.zero_point)))
-                            .collect::<Result<_, _>>()?,
-                    )
+                    let range = dtype.code_range().expect("a quantized type");
+                    let codes = tensor
+                        .values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| quant(i).map_or(Ok(0), |q| quantize_number_in(n, q.scale, q.zero_point, range)))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Value::from_codes(dtype, codes)
                 }
                 _ => Value::I64(tensor.values.iter().map(integer_number).collect::<Result<_, _>>()?),
             })
@@ -249,11 +255,12 @@ fn encode_output(model: &solidml_spec::Model, outputs: &[Value]) -> ModelOutput 
         .map(|(&o, v)| {
             let t = model.tensor(o);
             let values = match (v, t.quant) {
-                (Value::I8(x), Some(q)) => {
-                    x.iter().map(|&e| Number { value: dequantize_fixed18(e as i32, q.scale, q.zero_point), decimals: 18 }).collect()
-                }
-                (Value::I8(x), None) => x.iter().map(|&e| Number { value: e as i128, decimals: 0 }).collect(),
                 (Value::I64(x), _) => x.iter().map(|&e| Number { value: e as i128, decimals: 0 }).collect(),
+                (codes, Some(q)) => (0..codes.len())
+                    .filter_map(|i| codes.code(i))
+                    .map(|e| Number { value: dequantize_fixed18(e, q.scale, q.zero_point), decimals: 18 })
+                    .collect(),
+                (codes, None) => (0..codes.len()).filter_map(|i| codes.code(i)).map(|e| Number { value: e as i128, decimals: 0 }).collect(),
             };
             MultiDimensionalNumberTensor { name: t.name.clone(), values, shape: t.shape.clone() }
         })

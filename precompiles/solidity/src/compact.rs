@@ -38,6 +38,9 @@
 //! constructor takes their addresses and checks each one's code hash; `NAMEDeploy.deploy()`
 //! runs the sequence (a 256×256 layer: 4 transactions).
 //!
+//! DenseWide layers (the wide precisions) put their weights in the same blob, 16 or 8 bits
+//! each in 64-bit lanes (`crate::ops::dense_wide`).
+//!
 //! **Kernel (SWAR).** A weight is stored unsigned, as `w + 128 ∈ [0, 255]`, so lanes never
 //! carry a sign. For a group of 8 output features `n0..n0+8` and 4 consecutive inputs
 //! `k..k+4`, one 32-byte word holds 8 lanes of 32 bits, byte `j` of lane `l` (bits
@@ -72,7 +75,7 @@
 
 use std::fmt::Write;
 
-use solidml_spec::{Model, Op};
+use solidml_spec::{DenseWide, Model, Op};
 
 use solidml_spec::TensorId;
 
@@ -81,7 +84,7 @@ use crate::{MAIN_LAYER_BUDGET, layer::*, plan::*, yul::*};
 /// Output lanes per word.
 const LANES: usize = 8;
 /// Inputs per word (bytes per lane).
-const PER_WORD: usize = 4;
+pub(crate) const PER_WORD: usize = 4;
 /// Largest K whose lane sums (≤ 255·255 per term) fit 32 bits.
 pub const MAX_K: usize = (u32::MAX / (255 * 255)) as usize;
 /// Words per loop iteration of the dot product.
@@ -89,9 +92,9 @@ const UNROLL: usize = 8;
 /// Bytes of data per data contract (EIP-170, less the leading STOP).
 pub const DATA_MAX: usize = 24_575;
 /// Estimated code bytes per output feature (a call of the layer's epilogue function, store).
-const CODE_PER_OUTPUT: usize = 50;
+pub(crate) const CODE_PER_OUTPUT: usize = 50;
 /// Estimated code bytes per layer besides its dot function (row loop, S).
-const CODE_PER_LAYER: usize = 400;
+pub(crate) const CODE_PER_LAYER: usize = 400;
 
 /// State of the compact layout while a model is emitted.
 pub(super) struct State {
@@ -114,13 +117,29 @@ fn layer_bytes(k: usize, n: usize) -> usize {
     n.div_ceil(LANES) * k.div_ceil(PER_WORD) * 32
 }
 
+/// Output lanes per word of a DenseWide layer (64 bits each).
+pub(crate) const WIDE_LANES: usize = 4;
+
+/// The fields of a DenseWide layer's 64-bit lanes, `(inputs per word, bits per weight)`: 8
+/// weights of 8 bits (`w + 128`) when every weight lies in `[−128, 127]` (16x8 layers), else
+/// 4 of 16 bits (`w + 32768`).
+pub(crate) fn wide_fields(d: &DenseWide) -> (usize, usize) {
+    if d.weights.iter().all(|&w| (-128..=127).contains(&w)) { (8, 8) } else { (4, 16) }
+}
+
+/// Blob bytes of a `k`-input, `n`-output DenseWide layer: per group of [`WIDE_LANES`] outputs
+/// and `per_word` inputs, one word.
+pub(crate) fn wide_layer_bytes(k: usize, n: usize, per_word: usize) -> usize {
+    n.div_ceil(WIDE_LANES) * k.div_ceil(per_word) * 32
+}
+
 impl State {
     /// Plan the weights of `m`: blob size, where it goes, the copy buffer (the weights of the
     /// compact layout, `compact`; none in the fast one).
     pub(crate) fn new(m: &Model, force_data_contracts: bool, compact: bool) -> State {
         let (mut blob, mut code, mut buf) = (0usize, 0usize, 0usize);
         for n in m.nodes.iter().filter(|_| compact) {
-            // only Dense and Conv(Transpose) carry a weight blob
+            // only Dense, DenseWide and Conv(Transpose) carry a weight blob
             if let Op::Dense(d) = &n.op {
                 let (k, nn) = (d.in_features as usize, d.out_features as usize);
                 let rows = m.tensor(n.inputs[0]).len() / k.max(1);
@@ -128,6 +147,15 @@ impl State {
                 blob += b;
                 code += CODE_PER_LAYER + dot_bytes(k) + CODE_PER_OUTPUT * nn;
                 buf = buf.max(if rows > 1 { b } else { layer_bytes(k, LANES) });
+            } else if let Op::DenseWide(d) = &n.op {
+                // 4 outputs per word (`crate::ops::dense_wide`)
+                let (k, nn) = (d.in_features as usize, d.out_features as usize);
+                let rows = m.tensor(n.inputs[0]).len() / k.max(1);
+                let per_word = wide_fields(d).0;
+                let b = wide_layer_bytes(k, nn, per_word);
+                blob += b;
+                code += CODE_PER_LAYER + dot_bytes(k) + CODE_PER_OUTPUT * nn;
+                buf = buf.max(if rows > 1 { b } else { wide_layer_bytes(k, WIDE_LANES, per_word) });
             } else if let Some((groups, kernel)) = match &n.op {
                 Op::Conv(c) => Some((c.groups, &c.kernel)),
                 Op::ConvTranspose(c) => Some((c.groups, &c.kernel)),
@@ -184,38 +212,47 @@ pub fn layer_blob(layer: &Layer<'_>) -> Vec<u8> {
 pub const UNROLL_MAX_K: usize = 384;
 
 /// Estimated code bytes of a `k`-input layer's dot function.
-fn dot_bytes(k: usize) -> usize {
+pub(crate) fn dot_bytes(k: usize) -> usize {
     if k <= UNROLL_MAX_K { 14 * k + 60 } else { 14 * PER_WORD * UNROLL + 14 * PER_WORD * UNROLL + 120 }
 }
 
 /// A Yul function `name(p) -> acc`: the 8 lane sums `Σ_k (w+128)·xb_k` of the group whose
 /// words start at memory `p`, for a `k`-input layer whose biased input words are at `xs`.
 pub fn dot_fn(name: &str, k: usize, xs: usize) -> String {
-    let full = k / PER_WORD;
-    let rest = k % PER_WORD;
+    dot_fn_fields(name, k, xs, PER_WORD, 8)
+}
+
+/// [`dot_fn`] for words of lanes of `per_word` fields of `field_bits` bits (inputs `k..k +
+/// per_word` of one output per lane): 4 of 8 bits for Dense/Conv (8 lanes of 32 bits); for
+/// DenseWide (4 lanes of 64 bits), 8 of 8 bits (16x8 weights) or 4 of 16 bits.
+pub(crate) fn dot_fn_fields(name: &str, k: usize, xs: usize, per_word: usize, field_bits: usize) -> String {
+    let lane_hex = per_word * field_bits / 4;
+    let mask = format!("{}{}", "0".repeat(lane_hex - field_bits / 4), "f".repeat(field_bits / 4)).repeat(64 / lane_hex);
+    let full = k / per_word;
+    let rest = k % per_word;
     // one word: `w` at p + 32·t, inputs at `x(t, j)`
     let word = |t: usize, terms: usize, x: &dyn Fn(usize) -> String| -> String {
         let wl = if t == 0 { "mload(p)".to_string() } else { format!("mload(add(p, {}))", 32 * t) };
         let mut e = "acc".to_string();
         for j in (0..terms).rev() {
-            let lane = if j == 0 { "and(w, m)".to_string() } else { format!("and(shr({}, w), m)", 8 * j) };
+            let lane = if j == 0 { "and(w, m)".to_string() } else { format!("and(shr({}, w), m)", field_bits * j) };
             e = format!("add(mul({lane}, {}), {e})", x(j));
         }
         format!("{{ let w := {wl} acc := {e} }}")
     };
     let mut y = String::new();
     let _ = writeln!(y, "function {name}(p) -> acc {{");
-    let _ = writeln!(y, "    let m := 0x{}", "000000ff".repeat(8));
+    let _ = writeln!(y, "    let m := 0x{mask}");
     if k <= UNROLL_MAX_K {
-        for t in 0..k.div_ceil(PER_WORD) {
-            let terms = if t < full { PER_WORD } else { rest };
-            let _ = writeln!(y, "    {}", word(t, terms, &|j| format!("mload({})", xs + 32 * (PER_WORD * t + j))));
+        for t in 0..k.div_ceil(per_word) {
+            let terms = if t < full { per_word } else { rest };
+            let _ = writeln!(y, "    {}", word(t, terms, &|j| format!("mload({})", xs + 32 * (per_word * t + j))));
         }
     } else {
         let (iters, tail) = (full / UNROLL, full % UNROLL);
         let rel = |t: usize| {
             move |j: usize| {
-                let off = 32 * (PER_WORD * t + j);
+                let off = 32 * (per_word * t + j);
                 if off == 0 { "mload(xp)".to_string() } else { format!("mload(add(xp, {off}))") }
             }
         };
@@ -225,14 +262,14 @@ pub fn dot_fn(name: &str, k: usize, xs: usize) -> String {
             "    for {{ let e := add(p, {}) }} lt(p, e) {{ p := add(p, {}) xp := add(xp, {}) }} {{",
             32 * UNROLL * iters,
             32 * UNROLL,
-            32 * PER_WORD * UNROLL
+            32 * per_word * UNROLL
         );
         for t in 0..UNROLL {
-            let _ = writeln!(y, "        {}", word(t, PER_WORD, &rel(t)));
+            let _ = writeln!(y, "        {}", word(t, per_word, &rel(t)));
         }
         let _ = writeln!(y, "    }}");
         for t in 0..tail {
-            let _ = writeln!(y, "    {}", word(t, PER_WORD, &rel(t)));
+            let _ = writeln!(y, "    {}", word(t, per_word, &rel(t)));
         }
         if rest > 0 {
             let _ = writeln!(y, "    {}", word(tail, rest, &rel(tail)));
@@ -243,30 +280,36 @@ pub fn dot_fn(name: &str, k: usize, xs: usize) -> String {
 }
 
 /// A signed compile-time integer as a Yul expression.
-fn lit(v: i128) -> String {
+pub(crate) fn lit(v: i128) -> String {
     if v < 0 { format!("sub(0, {})", v.unsigned_abs()) } else { v.to_string() }
 }
 
 /// Yul `let s7 := 128·Σ_k mload(xs + 32k)`.
 fn sum_yul(xs: usize, k: usize) -> String {
-    let mut y = "let s7 := 0\n".to_string();
+    sum_yul_shifted("s7", xs, k, 7)
+}
+
+/// Yul `let var := 2^shift·Σ_k mload(xs + 32k)`.
+pub(crate) fn sum_yul_shifted(var: &str, xs: usize, k: usize, shift: u32) -> String {
+    let s7 = var;
+    let mut y = format!("let {s7} := 0\n");
     let quads = k / 4;
     if quads > 0 {
         let _ = writeln!(
             y,
-            "for {{ let q := {xs} }} lt(q, {}) {{ q := add(q, 128) }} {{ s7 := add(add(add(add(s7, mload(q)), mload(add(q, 32))), mload(add(q, 64))), mload(add(q, 96))) }}",
+            "for {{ let q := {xs} }} lt(q, {}) {{ q := add(q, 128) }} {{ {s7} := add(add(add(add({s7}, mload(q)), mload(add(q, 32))), mload(add(q, 64))), mload(add(q, 96))) }}",
             xs + 128 * quads
         );
     }
     for i in 4 * quads..k {
-        let _ = writeln!(y, "s7 := add(s7, mload({}))", xs + 32 * i);
+        let _ = writeln!(y, "{s7} := add({s7}, mload({}))", xs + 32 * i);
     }
-    y.push_str("s7 := shl(7, s7)");
+    let _ = write!(y, "{s7} := shl({shift}, {s7})");
     y
 }
 
 /// Yul copying blob bytes `[off, off + len)` from the data contracts to memory `to`.
-fn copy_yul(off: usize, len: usize, to: &str) -> String {
+pub(crate) fn copy_yul(off: usize, len: usize, to: &str) -> String {
     copy_from(DATA, off, len, to)
 }
 
@@ -443,7 +486,7 @@ pub(super) fn emit_layer(
         pre.push_str(&indent(&copy_yul(base, groups * group_bytes, &buf.to_string()), 4));
     }
     cx.line(&pre);
-    emit_rows(cx, layer, y, row_dst, &body);
+    emit_rows(cx, layer.n, y, row_dst, &body);
     cx.line("}");
     Ok(set_out_range(cx, layer, &plan, yt))
 }
@@ -492,9 +535,14 @@ pub(super) fn contract_bits(cx: &mut Ctx<'_>) -> ContractBits {
     };
     let st = &cx.data;
     if st.inline && !st.blob.is_empty() {
+        let wide = if cx.m.nodes.iter().any(|n| matches!(n.op, Op::DenseWide(_))) {
+            " and DenseWide weights (4 outputs per word: × 8 inputs as `w + 128`, or × 4 as `w + 32768`)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             b.fields,
-            "    /// Dense/Conv weights (compact layout: `w + 128`, 8 outputs × 4 inputs per word).\n    bytes private constant WEIGHTS = hex\"{}\";",
+            "    /// Dense/Conv weights (compact layout: `w + 128`, 8 outputs × 4 inputs per word){wide}.\n    bytes private constant WEIGHTS = hex\"{}\";",
             hex(&st.blob)
         );
         b.forward_pre = "        bytes memory wts = WEIGHTS;\n".into();

@@ -41,6 +41,7 @@ fn cut_stages(sizes: &[usize], main_budget: usize) -> Vec<(std::ops::Range<usize
 /// `params[c]` by the same Yul as the per-tensor case. `fin_off`: the input's first word in
 /// `predict`'s argument.
 fn per_axis_quantization(info: &solidml_spec::TensorInfo, iq: &solidml_spec::InputQuant, l: Loc, fin_off: usize) -> Result<String, String> {
+    let range = info.dtype.code_range().ok_or("internal: per-axis quantization of an integer input")?;
     let axis = iq.axis as usize;
     let dim = info.shape[axis] as usize;
     let inner: usize = info.shape[axis + 1..].iter().map(|&d| d as usize).product();
@@ -54,10 +55,12 @@ fn per_axis_quantization(info: &solidml_spec::TensorInfo, iq: &solidml_spec::Inp
         let store = match l {
             Loc::Words(a) => format!("mstore(add({a}, p), w)"),
             Loc::Bytes(a) => format!("mstore8(add({a}, shr(5, p)), xor(w, 0x80))"),
-            _ => return Err("internal: per-axis input in the i64 form".into()),
+            // `w` is `q − lo`
+            Loc::Wide(a) => format!("mstore(add({a}, p), {})", add_const("w", range.0 as i128)),
+            Loc::I64(_) => return Err("internal: per-axis input in the i64 form".into()),
         };
         let x = format!("calldataload(add(input.offset, add(p, {})))", 32 * fin_off);
-        let element = format!("{}\n{store}", quantize_yul(q.scale, q.zero_point, &x)?);
+        let element = format!("{}\n{store}", quantize_yul_in(q.scale, q.zero_point, &x, range)?);
         let (first, run, step) = (32 * c * inner, 32 * inner, 32 * dim * inner);
         let body = if inner == 1 {
             format!("let p := add(o, {first})\n{element}")
@@ -77,6 +80,16 @@ fn per_axis_quantization(info: &solidml_spec::TensorInfo, iq: &solidml_spec::Inp
     Ok(code)
 }
 
+/// The Solidity-facing name of an element type (NatSpec).
+pub(crate) fn dtype_name(d: DType) -> &'static str {
+    match d {
+        DType::I8 => "int8",
+        DType::I16 => "int16",
+        DType::I32 => "int32",
+        DType::I64 => "int64",
+    }
+}
+
 /// Assemble the contract(s).
 pub(crate) fn emit_contract(
     cx: &mut Ctx<'_>,
@@ -87,23 +100,36 @@ pub(crate) fn emit_contract(
     let m = cx.m;
     let name = cx.name.clone();
     let n_parts = cx.parts.len();
-    // --- outputs of predictQ: concatenated, int8 as bytes, i64 as 8-byte big-endian
+    // --- outputs of predictQ: concatenated, int8 as bytes, int16, int32 and i64 as 2, 4 and
+    // 8 bytes big-endian
     let mut out_len = 0usize;
     let mut outs = vec![];
     for &o in &m.outputs {
         let t = m.tensor(o);
         let l = cx.at(o);
-        let w = if t.dtype == DType::I64 { 8 } else { 1 };
         outs.push((o, l, out_len, t.len()));
-        out_len += w * t.len();
+        out_len += t.dtype.packed_bytes() * t.len();
     }
     let qbuf = cx.alloc(64 + out_len + 32);
     let mut pack = String::new();
     let _ = writeln!(pack, "mstore({qbuf}, 0x20)\nmstore({}, {out_len})", qbuf + 32);
-    // i64 outputs are written as 32-byte stores ending at each element: last element first
-    for &(_, l, off, len) in outs.iter().rev() {
+    // i64 (and int16, int32) outputs are written as 32-byte stores ending at each element: last
+    // element first, last output first (a store clobbers only the bytes before its element)
+    for &(o, l, off, len) in outs.iter().rev() {
         let d = qbuf + 64 + off;
         match l {
+            Loc::Wide(s) => {
+                // `b` bytes big-endian per element: the word's low bytes end at element i's end
+                let b = m.tensor(o).dtype.packed_bytes();
+                if len > 0 {
+                    let _ = writeln!(
+                        pack,
+                        "for {{ let i := {len} }} gt(i, 0) {{}} {{\n    i := sub(i, 1)\n    mstore(add({}, mul(i, {b})), and(mload(add({s}, shl(5, i))), {}))\n}}",
+                        d as i64 + b as i64 - 32,
+                        (1u64 << (8 * b)) - 1
+                    );
+                }
+            }
             Loc::I64(s) => {
                 for i in (0..len).rev() {
                     let _ = writeln!(pack, "mstore({}, and(mload({}), 0xffffffffffffffff))", (d + 8 * i) as i64 - 24, s + 32 * i);
@@ -120,7 +146,6 @@ pub(crate) fn emit_contract(
     // --- predictQ input unpacking
     let mut unpack = String::new();
     for &(t, l, off, len) in inputs {
-        let _ = t;
         match l {
             Loc::Bytes(a) => {
                 let _ = writeln!(unpack, "calldatacopy({a}, add(q.offset, {off}), {len})");
@@ -150,6 +175,16 @@ pub(crate) fn emit_contract(
                     "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend(7, shr(192, calldataload(add(q.offset, add({off}, shl(3, i))))))) }}"
                 );
             }
+            Loc::Wide(a) => {
+                // int16 or int32 codes, 2 or 4 bytes big-endian, to signed words
+                let b = m.tensor(t).dtype.packed_bytes();
+                let _ = writeln!(
+                    unpack,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{ mstore(add({a}, shl(5, i)), signextend({}, shr({}, calldataload(add(q.offset, add({off}, mul(i, {b}))))))) }}",
+                    b - 1,
+                    256 - 8 * b
+                );
+            }
         }
     }
     // --- predict: 18-decimal inputs
@@ -159,12 +194,13 @@ pub(crate) fn emit_contract(
     for (position, &(t, l, _, len)) in inputs.iter().enumerate() {
         let info = m.tensor(t);
         let per_axis = m.input_quant_of(position);
+        let dtype = dtype_name(info.dtype);
         match (info.quant, l) {
             (Some(_), _) if per_axis.is_some() => {
                 let iq = per_axis.unwrap();
                 let _ = writeln!(
                     io_doc,
-                    "/// @notice Input `{}` {:?}: int8, quantized per index of axis {} (scales {:e} … {:e}).",
+                    "/// @notice Input `{}` {:?}: {dtype}, quantized per index of axis {} (scales {:e} … {:e}).",
                     info.name,
                     info.shape,
                     iq.axis,
@@ -176,18 +212,22 @@ pub(crate) fn emit_contract(
             (Some(q), _) => {
                 let _ = writeln!(
                     io_doc,
-                    "/// @notice Input `{}` {:?}: int8, scale {:e}, zero point {}.",
+                    "/// @notice Input `{}` {:?}: {dtype}, scale {:e}, zero point {}.",
                     info.name, info.shape, q.scale, q.zero_point
                 );
-                // element `p / 32 + k` (`p`: the byte offset of a word), in its own block
+                let range = info.dtype.code_range().ok_or("internal: a quantized integer input")?;
+                // element `p / 32 + k` (`p`: the byte offset of a word), in its own block; `w`
+                // is the code minus the type's lowest (int8: the biased code)
                 let element = |k: usize| -> Result<String, String> {
                     let store = match l {
                         Loc::Words(a) => format!("mstore(add({}, p), w)", a + 32 * k),
                         Loc::Bytes(a) => format!("mstore8(add({}, shr(5, p)), xor(w, 0x80))", a + k),
-                        _ => unreachable!(),
+                        Loc::Wide(a) => format!("mstore(add({}, p), {})", a + 32 * k, add_const("w", range.0 as i128)),
+                        Loc::I64(_) => unreachable!(),
                     };
                     let x = format!("calldataload(add(input.offset, add(p, {})))", 32 * (fin_off + k));
-                    Ok(format!("{{\n    {}\n    {store}\n}}", quantize_yul(q.scale, q.zero_point, &x)?.replace('\n', "\n    ")))
+                    let w = quantize_yul_in(q.scale, q.zero_point, &x, range)?;
+                    Ok(format!("{{\n    {}\n    {store}\n}}", w.replace('\n', "\n    ")))
                 };
                 // four elements per iteration (a loop iteration's own overhead is ~50 gas), the
                 // remainder after the loop
@@ -240,6 +280,24 @@ pub(crate) fn emit_contract(
                     deq,
                     "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let xb := xor(byte(0, mload(add({s}, i))), 0x80)\n    {}\n    mstore(add({}, shl(5, i)), r)\n}}",
                     dequantize_yul(q.scale, q.zero_point)?.replace('\n', "\n    "),
+                    arr + 32
+                );
+            }
+            (Some(q), Loc::Wide(s)) => {
+                let _ = writeln!(
+                    io_doc,
+                    "/// @notice Output {i} `{}` {:?}: 18-decimal fixed point ({}: scale {:e}, zero point {}).",
+                    info.name,
+                    info.shape,
+                    dtype_name(info.dtype),
+                    q.scale,
+                    q.zero_point
+                );
+                let range = info.dtype.code_range().ok_or("internal: a quantized integer output")?;
+                let _ = writeln!(
+                    deq,
+                    "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let c := mload(add({s}, shl(5, i)))\n    {}\n    mstore(add({}, shl(5, i)), r)\n}}",
+                    dequantize_code_yul(q.scale, q.zero_point, "c", range).replace('\n', "\n    "),
                     arr + 32
                 );
             }
@@ -314,8 +372,9 @@ pub(crate) fn emit_contract(
 pragma solidity ^0.8.27;
 
 /// Part {i} of model `{model}`: dense output lanes too large for the main contract (EIP-170).
-/// Calldata: the layer's biased input words (`x + 128`, 32 bytes each); returns the outputs of
-/// its groups of lanes, one contiguous range (bytes, or biased words).
+/// Calldata: the layer's input words (32 bytes each: biased int8 `x + 128`, or DenseWide's
+/// signed codes); returns the outputs of its groups of lanes, one contiguous range (bytes, or
+/// words: biased int8, or signed int16/int32 codes).
 contract {pname} {{
     fallback() external {{
         assembly {{
@@ -485,6 +544,16 @@ contract {sname} {{
         ("", String::new())
     };
     let model_name = &m.name;
+    let wide_io = m.inputs.iter().chain(&m.outputs).any(|&t| matches!(m.tensor(t).dtype, DType::I16 | DType::I32));
+    let predict_q_doc = if wide_io {
+        format!(
+            "    /// Raw quantized inputs (int8 codes one byte each, int16 and int32 codes 2 and 4 bytes\n    /// big-endian, int64 inputs 8 bytes big-endian; {in_len} bytes) to the outputs, concatenated:\n    /// int8 outputs one byte per element, int16, int32 and int64 outputs 2, 4 and 8 bytes\n    /// big-endian per element ({out_len} bytes).\n"
+        )
+    } else {
+        format!(
+            "    /// Raw quantized inputs (int8 codes one byte each, int64 inputs 8 bytes big-endian;\n    /// {in_len} bytes) to the outputs, concatenated: int8 outputs one byte per element, int64\n    /// outputs 8 bytes big-endian per element ({out_len} bytes).\n"
+        )
+    };
     let n_listed = n_parts + n_stages + bits.addresses.len();
     let part_list: String = (0..n_parts + n_stages)
         .map(|i| format!("part{i}"))
@@ -530,10 +599,7 @@ pragma solidity ^0.8.27;
         p = new address[]({n_listed});
 {part_list}    }}
 
-    /// Raw quantized inputs (int8 codes one byte each, int64 inputs 8 bytes big-endian;
-    /// {in_len} bytes) to the outputs, concatenated: int8 outputs one byte per element, int64
-    /// outputs 8 bytes big-endian per element ({out_len} bytes).
-    function predictQ(bytes calldata q) external view returns (bytes memory) {{
+{predict_q_doc}    function predictQ(bytes calldata q) external view returns (bytes memory) {{
         if (q.length != {in_len}) revert InputLength({in_len}, q.length);
         assembly {{
             mstore(0x40, {mem_end})

@@ -49,7 +49,8 @@ pub struct ModelGas {
     /// The sources compiled, `(file name, text)`.
     pub sources: Vec<(String, String)>,
     /// The packed input codes passed to `predictQ` (every model input in order: int8 codes as
-    /// bytes, integer inputs as big-endian 8-byte words).
+    /// bytes, int16 and int32 codes as big-endian 2- and 4-byte words, integer inputs as
+    /// big-endian 8-byte words).
     pub input: Vec<u8>,
     /// Compile settings used (the forge project replaying the call uses the same).
     pub settings: SolcSettings,
@@ -88,8 +89,8 @@ fn reference_output(reference: &Arc<dyn Executor>, model: &Model, inputs: &[Valu
     Ok(abi::pack_values(&prepared.run(inputs).map_err(|e| err("model", e))?))
 }
 
-/// The deterministic input a model is measured on: xorshift codes for an int8 input, zeros for
-/// an integer one (an index or token input, where zero is always valid).
+/// The deterministic input a model is measured on: xorshift codes for an int8 (or int16, int32)
+/// input, zeros for an integer one (an index or token input, where zero is always valid).
 pub fn sample_inputs(model: &Model) -> Vec<Value> {
     model
         .inputs
@@ -98,6 +99,10 @@ pub fn sample_inputs(model: &Model) -> Vec<Value> {
             let info = model.tensor(t);
             match info.dtype {
                 DType::I8 => Value::I8(sample_input(info.len())),
+                // the wide codes: the same xorshift bytes repeated in every byte of the code
+                // (spread over the type's range)
+                DType::I16 => Value::I16(sample_input(info.len()).iter().map(|&b| i16::from_be_bytes([b as u8; 2])).collect()),
+                DType::I32 => Value::I32(sample_input(info.len()).iter().map(|&b| i32::from_be_bytes([b as u8; 4])).collect()),
                 DType::I64 => Value::I64(vec![0; info.len()]),
             }
         })

@@ -293,6 +293,21 @@ impl Layer<'_> {
         Some(FastLane { u0, u1, mul, k: u0 * mul - nk + (128i128 << s), s })
     }
 
+    /// The constant lane values `C_0` of the group `outs`: `u_n − Σ_k w[n,k]·xb_k`.
+    fn init(&self, plan: &Plan, outs: std::ops::Range<usize>) -> Vec<i128> {
+        let zpb = self.input_zero_point as i128 + 128;
+        outs.map(|n| {
+            let sw: i128 = self.weights[n * self.k..(n + 1) * self.k].iter().map(|&w| w as i128).sum();
+            self.bias[n] as i128 - zpb * sw - plan.acc[n].0 as i128
+        })
+        .collect()
+    }
+
+    /// The weights of input `k` for the outputs `outs` (one lane each).
+    fn column(&self, outs: std::ops::Range<usize>, k: usize) -> Vec<i128> {
+        outs.map(|n| self.weights[n * self.k + k] as i128).collect()
+    }
+
     /// Yul computing the outputs `outs` (a range of features packed into one word of lanes),
     /// `xload(k)` giving the biased input `k`, `store(n, value)` storing output `n`.
     pub fn group_yul(
@@ -302,63 +317,127 @@ impl Layer<'_> {
         xload: &dyn Fn(usize) -> String,
         store: &dyn Fn(usize, String) -> String,
     ) -> String {
-        let mut y = String::new();
-        let zpb = self.input_zero_point as i128 + 128;
-        let init: Vec<i128> = outs
-            .clone()
-            .map(|n| {
-                let sw: i128 = self.weights[n * self.k..(n + 1) * self.k].iter().map(|&w| w as i128).sum();
-                self.bias[n] as i128 - zpb * sw - plan.acc[n].0 as i128
-            })
-            .collect();
-        let _ = writeln!(y, "{{");
-        // One nested expression `add(mul(C_K, x_K), add(… add(mul(C_1, x_1), C_0)))`: Yul
-        // evaluates arguments right to left, so the innermost sum comes first and the running
-        // sum stays on top of the stack: PUSH, MLOAD, PUSH32, MUL, ADD per term (17 gas).
-        // `acc := add(acc, …)` statements cost 25 (DUP, SWAP and POP for the assignment).
-        // solc's parser bounds the nesting depth: at most NEST terms per statement, the next
-        // statement continuing from `acc` (one assignment per NEST terms).
-        const NEST: usize = 256;
-        let mut expr = word(pack(&init, plan.w));
-        let (mut terms, mut declared) = (0, false);
-        for k in 0..self.k {
-            let col: Vec<i128> = outs.clone().map(|n| self.weights[n * self.k + k] as i128).collect();
-            if col.iter().all(|&c| c == 0) {
-                continue;
-            }
-            if terms == NEST {
-                let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
-                (expr, terms, declared) = ("acc".to_string(), 0, true);
-            }
-            expr = format!("add(mul({}, {}),\n        {expr})", word(pack(&col, plan.w)), xload(k));
-            terms += 1;
-        }
-        let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
-        let count = outs.len();
-        for (j, n) in outs.enumerate() {
-            let u = match (j, j + 1 == count) {
-                (0, true) => "acc".to_string(),
-                (0, false) => format!("and(acc, {})", (1u128 << plan.w) - 1),
-                (_, true) => format!("shr({}, acc)", plan.w as usize * j),
-                _ => format!("and(shr({}, acc), {})", plan.w as usize * j, (1u128 << plan.w) - 1),
-            };
-            let _ = writeln!(y, "    {{\n{}\n{}\n    }}", indent(&self.epilogue_yul(plan, n, &u), 8), indent(&store(n, "v".into()), 8));
-        }
-        let _ = writeln!(y, "}}");
-        y
+        let init = self.init(plan, outs.clone());
+        let output = |j: usize, n: usize, count: usize| {
+            format!("{}\n{}", self.epilogue_yul(plan, n, &lane_yul(plan.w, j, count)), store(n, "v".into()))
+        };
+        lane_group_yul(plan.w, &init, self.k, &|k| self.column(outs.clone(), k), xload, &output, outs.clone())
     }
 
     /// Estimated code bytes of the group `outs` (for splitting across contracts).
     pub fn group_bytes(&self, plan: &Plan, outs: std::ops::Range<usize>) -> usize {
-        let mut b = 40 + outs.len() * 45;
-        for k in 0..self.k {
-            let col: Vec<i128> = outs.clone().map(|n| self.weights[n * self.k + k] as i128).collect();
-            if col.iter().any(|&c| c != 0) {
-                let w = word(pack(&col, plan.w));
-                b += (w.len() - 2).div_ceil(2) + 1 + 6;
-            }
+        lane_group_bytes(plan.w, self.k, &|k| self.column(outs.clone(), k), outs.len())
+    }
+}
+
+/// Yul of one group of lanes (one word): `acc = C_0 + Σ_k COLUMN_k·x_k` over the `k` inputs
+/// (`xload(k)`; the columns of `column(k)`, lanes of `w` bits, all-zero columns skipped), then,
+/// for the `j`-th of the outputs `outs` (output `n`), `output(j, n, count)`: Yul reading its
+/// lane from `acc` (see [`lane_yul`]) and storing it. Shared by Dense/Conv and DenseWide.
+pub(crate) fn lane_group_yul(
+    w: u32,
+    init: &[i128],
+    k: usize,
+    column: &dyn Fn(usize) -> Vec<i128>,
+    xload: &dyn Fn(usize) -> String,
+    output: &dyn Fn(usize, usize, usize) -> String,
+    outs: std::ops::Range<usize>,
+) -> String {
+    let mut y = String::new();
+    let _ = writeln!(y, "{{");
+    // One nested expression `add(mul(C_K, x_K), add(… add(mul(C_1, x_1), C_0)))`: Yul
+    // evaluates arguments right to left, so the innermost sum comes first and the running
+    // sum stays on top of the stack: PUSH, MLOAD, PUSH32, MUL, ADD per term (17 gas).
+    // `acc := add(acc, …)` statements cost 25 (DUP, SWAP and POP for the assignment).
+    // solc's parser bounds the nesting depth: at most NEST terms per statement, the next
+    // statement continuing from `acc` (one assignment per NEST terms).
+    const NEST: usize = 256;
+    let mut expr = word(pack(init, w));
+    let (mut terms, mut declared) = (0, false);
+    for kk in 0..k {
+        let col = column(kk);
+        if col.iter().all(|&c| c == 0) {
+            continue;
         }
-        b
+        if terms == NEST {
+            let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
+            (expr, terms, declared) = ("acc".to_string(), 0, true);
+        }
+        expr = format!("add(mul({}, {}),\n        {expr})", word(pack(&col, w)), xload(kk));
+        terms += 1;
+    }
+    let _ = writeln!(y, "    {} acc := {expr}", if declared { "" } else { "let" });
+    let count = outs.len();
+    for (j, n) in outs.enumerate() {
+        let _ = writeln!(y, "    {{\n{}\n    }}", indent(&output(j, n, count), 8));
+    }
+    let _ = writeln!(y, "}}");
+    y
+}
+
+/// Yul of lane `j` of `count` in `acc` (lanes of `w` bits): no mask on the last lane (the
+/// sum of the group is below `2^(w·count)`), no shift on the first.
+pub(crate) fn lane_yul(w: u32, j: usize, count: usize) -> String {
+    match (j, j + 1 == count) {
+        (0, true) => "acc".to_string(),
+        (0, false) => format!("and(acc, {})", (1u128 << w) - 1),
+        (_, true) => format!("shr({}, acc)", w as usize * j),
+        _ => format!("and(shr({}, acc), {})", w as usize * j, (1u128 << w) - 1),
+    }
+}
+
+/// Estimated code bytes of a group of `outs` lanes of `w` bits over `k` inputs (see
+/// [`lane_group_yul`]).
+pub(crate) fn lane_group_bytes(w: u32, k: usize, column: &dyn Fn(usize) -> Vec<i128>, outs: usize) -> usize {
+    let mut b = 40 + outs * 45;
+    for kk in 0..k {
+        let col = column(kk);
+        if col.iter().any(|&c| c != 0) {
+            let wd = word(pack(&col, w));
+            b += (wd.len() - 2).div_ceil(2) + 1 + 6;
+        }
+    }
+    b
+}
+
+/// A dense-like layer's lane code as [`emit_groups`] places it: `K` inputs per row, `N`
+/// outputs, `lanes()` outputs per word, and the Yul and estimated code bytes of a group of
+/// outputs. Dense/Conv ([`PlannedLayer`]) and DenseWide implement it.
+pub(crate) trait LaneGroups {
+    /// Inputs per row.
+    fn k(&self) -> usize;
+    /// Outputs per row.
+    fn n(&self) -> usize;
+    /// Outputs packed into one word.
+    fn lanes(&self) -> usize;
+    /// Estimated code bytes of the group `outs`.
+    fn group_bytes(&self, outs: std::ops::Range<usize>) -> usize;
+    /// Yul of the group `outs`: `xload(k)` is input `k`'s word, `store(n, v)` stores output
+    /// `n` from its value `v` (biased int8, or a signed wide code).
+    fn group_yul(&self, outs: std::ops::Range<usize>, xload: &dyn Fn(usize) -> String, store: &dyn Fn(usize, String) -> String) -> String;
+}
+
+/// A [`Layer`] with its lane layout.
+pub(crate) struct PlannedLayer<'a, 'b> {
+    pub(crate) layer: &'a Layer<'b>,
+    pub(crate) plan: &'a Plan,
+}
+
+impl LaneGroups for PlannedLayer<'_, '_> {
+    fn k(&self) -> usize {
+        self.layer.k
+    }
+    fn n(&self) -> usize {
+        self.layer.n
+    }
+    fn lanes(&self) -> usize {
+        self.plan.lanes
+    }
+    fn group_bytes(&self, outs: std::ops::Range<usize>) -> usize {
+        self.layer.group_bytes(self.plan, outs)
+    }
+    fn group_yul(&self, outs: std::ops::Range<usize>, xload: &dyn Fn(usize) -> String, store: &dyn Fn(usize, String) -> String) -> String {
+        self.layer.group_yul(self.plan, outs, xload, store)
     }
 }
 
@@ -386,24 +465,44 @@ pub(crate) fn emit_layer(
         return compact::emit_layer(cx, layer, src, y, row_src, row_dst, out_stride, yt);
     }
     let plan = layer.plan()?;
-    // outputs per group: all the lanes of a word, fewer when such a group's code would not fit
-    // one part contract (long rows: its K constants grow with the lanes they hold)
-    let mut per_group = plan.lanes;
-    while per_group > 1 && layer.group_bytes(&plan, 0..per_group.min(layer.n)) > PART_BUDGET {
-        per_group -= 1;
-    }
-    let groups: Vec<std::ops::Range<usize>> =
-        (0..layer.n.div_ceil(per_group)).map(|g| g * per_group..((g + 1) * per_group).min(layer.n)).collect();
     let rows = row_src.len();
     // the row's biased inputs as words: in place when the input already is one row of words
     let direct = rows == 1 && matches!(src, Loc::Words(_)) && row_src[0].iter().enumerate().all(|(k, s)| *s == Some(k));
     let xs = if direct { src.addr() } else { cx.alloc(32 * layer.k) };
+    let fill = fill_rows_yul(cx, layer, src, xs, row_src, direct)?;
+    emit_groups(cx, &PlannedLayer { layer, plan: &plan }, xs, &fill, y, row_dst, out_stride)?;
+    Ok(set_out_range(cx, layer, &plan, yt))
+}
+
+/// The forward code of a dense-like layer's lane groups (fast layout): each row's input words
+/// at `xs` (filled by `fill`, Yul run at the start of each row), its outputs (all the lanes of
+/// a word per group, fewer when such a group's code would not fit one part contract) computed
+/// inline while the main contract's layer budget lasts, in part contracts beyond, and stored
+/// at `row_dst[r] + n·out_stride` of `y` (bytes from biased int8 values, words as they are).
+pub(crate) fn emit_groups(
+    cx: &mut Ctx<'_>,
+    code: &dyn LaneGroups,
+    xs: usize,
+    fill: &str,
+    y: Loc,
+    row_dst: &[usize],
+    out_stride: usize,
+) -> Result<(), String> {
+    let (k, n) = (code.k(), code.n());
+    // outputs per group: all the lanes of a word, fewer when such a group's code would not fit
+    // one part contract (long rows: its K constants grow with the lanes they hold)
+    let mut per_group = code.lanes();
+    while per_group > 1 && code.group_bytes(0..per_group.min(n)) > PART_BUDGET {
+        per_group -= 1;
+    }
+    let groups: Vec<std::ops::Range<usize>> = (0..n.div_ceil(per_group)).map(|g| g * per_group..((g + 1) * per_group).min(n)).collect();
+    let rows = row_dst.len();
     // where each group goes
     let mut inline = vec![];
     let mut parts: Vec<(std::ops::Range<usize>, usize)> = vec![]; // (group range, part index)
     let mut part_size = PART_BUDGET;
     for g in &groups {
-        let b = layer.group_bytes(&plan, g.clone());
+        let b = code.group_bytes(g.clone());
         if b <= cx.main_budget {
             cx.main_budget -= b;
             inline.push(g.clone());
@@ -427,7 +526,7 @@ pub(crate) fn emit_layer(
             parts.push((g.clone(), cx.parts.len() - 1));
         }
     }
-    let words_out = matches!(y, Loc::Words(_));
+    let words_out = matches!(y, Loc::Words(_) | Loc::Wide(_));
     let yaddr = y.addr();
     let per_row = rows > 1;
     // part bodies: input words in calldata; one call computes every group of the part (its
@@ -447,7 +546,7 @@ pub(crate) fn emit_layer(
                 g.start
             }
         };
-        let body = layer.group_yul(&plan, g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
+        let body = code.group_yul(g.clone(), &|k| format!("calldataload({})", 32 * k), &|nn, v| {
             if words_out {
                 format!("mstore(add(o, {}), {v})", 32 * (nn - first))
             } else {
@@ -462,18 +561,17 @@ pub(crate) fn emit_layer(
     for &(p, _, count) in &calls {
         let _ = writeln!(cx.parts[p].1, "//RETURN {}", es * count);
     }
-    let dst = |nn: usize, v: String, _per_row: bool| -> String {
+    let dst = |nn: usize, v: String| -> String {
         // always through the run-time base `dst` (see the part bodies: constant store
         // addresses let the optimizer keep every input word live across groups)
         let off = es * nn * out_stride;
         let addr = format!("add(dst, {off})");
         if words_out { format!("mstore({addr}, {v})") } else { format!("mstore8({addr}, xor({v}, 0x80))") }
     };
-    let fill = fill_rows_yul(cx, layer, src, xs, row_src, direct)?;
     let mut body = String::new();
     let _ = writeln!(body, "{fill}");
     for g in &inline {
-        let code = layer.group_yul(&plan, g.clone(), &|k| format!("mload({})", xs + 32 * k), &|nn, v| dst(nn, v, per_row));
+        let code = code.group_yul(g.clone(), &|k| format!("mload({})", xs + 32 * k), &|nn, v| dst(nn, v));
         let _ = writeln!(body, "{code}");
     }
     let sel = selector("PartFailed(uint256)");
@@ -484,25 +582,26 @@ pub(crate) fn emit_layer(
         let _ = writeln!(
             body,
             "if iszero(staticcall(gas(), mload(__PART_{p}__), {xs}, {}, {to}, {})) {{ mstore(0, shl(224, {sel})) mstore(4, {p}) revert(0, 36) }}",
-            32 * layer.k,
+            32 * k,
             es * count
         );
     }
-    emit_rows(cx, layer, y, row_dst, &body);
-    Ok(set_out_range(cx, layer, &plan, yt))
+    emit_rows(cx, n, y, row_dst, &body);
+    Ok(())
 }
 
-/// Emit `body` (the Yul of one row of a dense-like layer, storing through `dst`) once, or in a
-/// loop over the rows (`r`), with `dst` the address of the row's first output.
-pub(crate) fn emit_rows(cx: &mut Ctx<'_>, layer: &Layer<'_>, y: Loc, row_dst: &[usize], body: &str) {
+/// Emit `body` (the Yul of one row of a dense-like layer of `n` outputs per row, storing
+/// through `dst`) once, or in a loop over the rows (`r`), with `dst` the address of the row's
+/// first output.
+pub(crate) fn emit_rows(cx: &mut Ctx<'_>, n: usize, y: Loc, row_dst: &[usize], body: &str) {
     let rows = row_dst.len();
-    let es = if matches!(y, Loc::Words(_)) { 32 } else { 1 };
+    let es = if matches!(y, Loc::Words(_) | Loc::Wide(_)) { 32 } else { 1 };
     let yaddr = y.addr();
     if rows > 1 {
         let rd: Vec<u8> = row_dst.iter().flat_map(|&d| (d as u32).to_be_bytes()).collect();
-        let uniform = row_dst.iter().enumerate().all(|(r, &d)| d == r * layer.n);
+        let uniform = row_dst.iter().enumerate().all(|(r, &d)| d == r * n);
         let dst_expr = if uniform {
-            format!("add({yaddr}, mul(r, {}))", es * layer.n)
+            format!("add({yaddr}, mul(r, {}))", es * n)
         } else {
             let t = cx.alloc(rd.len());
             cx.table(t, &rd);

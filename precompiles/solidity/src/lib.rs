@@ -1,6 +1,7 @@
 //! Solidity emitter of the pure-EVM backend: a quantized model becomes `NAME.sol`, one
-//! contract with `predictQ(bytes)` (raw int8 in, packed outputs out) and `predict(int256[])`
-//! (18-decimal fixed point in and out), bit-exact with the CPU reference.
+//! contract with `predictQ(bytes)` (raw codes in: int8 one byte each, int16/int32 2/4 bytes
+//! big-endian; packed outputs out) and `predict(int256[])` (18-decimal fixed point in and
+//! out), bit-exact with the CPU reference.
 //!
 //! **Shape of the code.** Shapes are static, so the emitter plans memory at compile time:
 //! every tensor gets a fixed region of memory and the whole forward pass is one inline-Yul
@@ -10,7 +11,12 @@
 //!
 //! **Values.** int8 tensors live as bytes (their codes), or — when every consumer is a
 //! one-row Dense — as 32-byte words holding the *biased* value `x + 128` (see [`layer`]); i64
-//! tensors as 32-byte signed words.
+//! tensors, and the int16/int32 codes of the wide precisions, as 32-byte signed words.
+//!
+//! **DenseWide** (`ops/dense_wide.rs`, the 16x8 and 16x16 precisions): Dense's packed lanes
+//! with lanes as wide as the exact i64 accumulators need, and the exact `scale_wide` rounding
+//! folded into one SAR per output; in the compact layout, 16-bit (or, for 16x8 weights, 8-bit)
+//! weight fields in 64-bit lanes.
 //!
 //! **Dense and Conv** ([`layer`]): weights compiled into the code as PUSH32 constants spread
 //! into lanes, one MUL per `⌊256/W⌋` MACs, the epilogue specialised per channel. Conv is a
@@ -50,7 +56,7 @@ pub mod solc;
 pub mod steps;
 mod yul;
 
-use solidml_spec::{ConstData, DType, Model};
+use solidml_spec::{ConstData, Model};
 
 use crate::{
     contract::emit_contract,
@@ -268,9 +274,8 @@ pub(crate) fn emit_model_with_functions(
     for &t in &model.inputs {
         let info = model.tensor(t);
         let l = cx.place_output(t);
-        let w = if info.dtype == DType::I64 { 8 } else { 1 };
         inputs.push((t, l, in_len, info.len()));
-        in_len += w * info.len();
+        in_len += info.dtype.packed_bytes() * info.len();
     }
     // constants, bound after the inputs (spec §Model and execution): written into their
     // memory at the start of every call (PUSH32 stores, or a copy from data contracts)
@@ -342,7 +347,7 @@ mod tests {
     #[test]
     fn quantize_and_dequantize_yul_use_the_scale_parts() {
         // scale 0.5 = 2^23 · 2^-24: D = 1e18 · 2^23, sh = 24
-        let q = quantize_yul(0.5, 3, "x").unwrap();
+        let q = quantize_yul_in(0.5, 3, "x", (-128, 127)).unwrap();
         assert!(q.contains("shl(24, w)") && q.contains(&format!("mod(w, {})", 1_000_000_000_000_000_000i128 * (1 << 23))), "{q}");
         let d = dequantize_yul(0.5, 3).unwrap();
         assert!(d.contains("sar(24, v)") && d.contains("sub(xb, 131)"), "{d}");

@@ -1,6 +1,7 @@
 //! The memory plan: shapes are static, so every tensor gets a fixed region of memory at
 //! compile time ([`Loc`]: int8 codes as bytes, biased int8 words for one-row Dense inputs, i64
-//! words), and index ops become gathers through compile-time index tables ([`Ctx::gather`]).
+//! words, int16/int32 codes as signed words), and index ops become gathers through
+//! compile-time index tables ([`Ctx::gather`]).
 //! [`Ctx`] carries the plan, the code emitted so far and the part contracts.
 
 use std::fmt::Write;
@@ -21,12 +22,15 @@ pub(crate) enum Loc {
     Words(usize),
     /// i64 values as signed 32-byte words.
     I64(usize),
+    /// int16 or int32 codes (the wide precisions) as signed 32-byte words. Only DenseWide and
+    /// the IO code read or write them (validation: no other op takes these types).
+    Wide(usize),
 }
 
 impl Loc {
     pub(crate) fn addr(self) -> usize {
         match self {
-            Loc::Bytes(a) | Loc::Words(a) | Loc::I64(a) => a,
+            Loc::Bytes(a) | Loc::Words(a) | Loc::I64(a) | Loc::Wide(a) => a,
         }
     }
 }
@@ -35,7 +39,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) m: &'a Model,
     pub(crate) next: usize,
     pub(crate) loc: Vec<Option<Loc>>,
-    /// Raw value range of int8 tensors.
+    /// Raw value range of int8 tensors (and of int16/int32 ones: their type's range, or what
+    /// the DenseWide writing them can produce).
     pub(crate) range: Vec<(i32, i32)>,
     pub(crate) code: String,
     /// Where each node's code (and, first, the constants') ends in `code`: the places the
@@ -76,7 +81,8 @@ impl Ctx<'_> {
         let c = self.consumers(t);
         let producer_ok = self.m.inputs.contains(&t)
             || self.m.nodes.iter().any(|n| {
-                n.outputs.contains(&t) && matches!(n.op, Op::Dense(_) | Op::Conv(_) | Op::View(_) | Op::Pad(_) | Op::Gather { .. })
+                n.outputs.contains(&t)
+                    && matches!(n.op, Op::Dense(_) | Op::DenseWide(_) | Op::Conv(_) | Op::View(_) | Op::Pad(_) | Op::Gather { .. })
             });
         producer_ok
             && !c.is_empty()
@@ -90,6 +96,11 @@ impl Ctx<'_> {
             DType::I64 => Loc::I64(self.alloc(32 * info.len())),
             DType::I8 if self.wants_words(t) => Loc::Words(self.alloc(32 * info.len())),
             DType::I8 => Loc::Bytes(self.alloc(info.len())),
+            DType::I16 | DType::I32 => {
+                let (lo, hi) = info.dtype.code_range().expect("a quantized type");
+                self.range[t as usize] = (lo as i32, hi as i32);
+                Loc::Wide(self.alloc(32 * info.len()))
+            }
         };
         self.loc[t as usize] = Some(l);
         l

@@ -53,17 +53,19 @@ pub(crate) fn selector(sig: &str) -> String {
     format!("0x{}", hex(&keccak256(sig.as_bytes())[..4]))
 }
 
-/// Yul statements setting `w` to the biased quantized value (`q + 128`) of the 18-decimal
-/// `x` (io.rs `quantize_fixed18`, exactly): `x` is clamped to ±2^100, then
-/// `q = clamp(zp + round_half_even(x·2^sh / D), −128, 127)`.
-pub(crate) fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, String> {
+/// Yul statements setting `w` to `q − lo` for the quantized value `q` of the 18-decimal `x` in
+/// the code range `(lo, hi)` of the tensor's type (io.rs `quantize_fixed18_in`, exactly; for
+/// int8, `w` is the biased code `q + 128`): `x` is clamped to ±2^100, then
+/// `q = clamp(zp + round_half_even(x·2^sh / D), lo, hi)`.
+pub(crate) fn quantize_yul_in(scale: f32, zp: i32, x: &str, (lo, hi): (i64, i64)) -> Result<String, String> {
     let (mant, e) = io::scale_parts(scale);
-    let zpb = zp as i128 + 128;
+    let zpb = zp as i128 - lo as i128;
+    let span = (hi - lo) as i128;
     // reference: e ≥ 0 with den = 1e18·m·2^e beyond i128 (or e > 60) quantizes everything to zp
     let (sh, den): (u32, i128) = if e >= 0 {
         match (io::FIXED18_ONE * mant).checked_mul(1i128 << e.min(60)) {
             Some(d) if e <= 60 => (0, d),
-            _ => return Ok(format!("let w := {}", zpb.clamp(0, 255))),
+            _ => return Ok(format!("let w := {}", zpb.clamp(0, span))),
         }
     } else {
         ((-e).min(126) as u32, io::FIXED18_ONE * mant)
@@ -71,14 +73,15 @@ pub(crate) fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, Strin
     // num = x·2^sh with |x| ≤ 2^100 (larger |x| are clamped to ±2^100 by the reference: the
     // result is then a constant per sign, computed here with the reference itself),
     // |num| ≤ 2^226. The reference saturates when num leaves i128; the exact quotient then
-    // has |q| > 2^43 and saturates the same way, so exact math suffices.
+    // has |q| > 2^43 and saturates the same way (every code range lies within ±2^32, zero
+    // points within ±2^31), so exact math suffices.
     // n' = num + 2^j·den + den/2 with 2^j·den ≥ 2^227 is ≥ 0 and < 2^229: div(n', den) − 2^j
     // is num/den rounded half up; on an exact tie (mod(n', den) = 0: den is even, a multiple of
     // 1e18) half-even takes the even neighbour, q − (q & 1), with the parity of div(n', den)
-    // (2^j is even). Then + zp + 128 (biased) and one unsigned compare for both clamps.
+    // (2^j is even). Then + zp − lo and one unsigned compare for both clamps.
     let j = 227 - (127 - den.leading_zeros());
     let off = crate::layer::word(crate::layer::pack(&[den / 2, den], j)); // 2^j·den + den/2
-    let unbias = crate::layer::word(crate::layer::pack(&[-zpb, 1], j)); // 2^j − (zp + 128)
+    let unbias = crate::layer::word(crate::layer::pack(&[-zpb, 1], j)); // 2^j − (zp − lo)
     // |x| > 2^100 is clamped to ±2^100 first, as the reference does; the normal path then gives
     // the reference's constant for that sign
     let bound = 1i128 << 100;
@@ -89,7 +92,7 @@ pub(crate) fn quantize_yul(scale: f32, zp: i32, x: &str) -> Result<String, Strin
          let q := div(w, {den})\n\
          if iszero(mod(w, {den})) {{ q := sub(q, and(q, 1)) }}\n\
          w := sub(q, {unbias})\n\
-         if gt(w, 255) {{ w := mul(255, sgt(w, 0)) }}",
+         if gt(w, {span}) {{ w := mul({span}, sgt(w, 0)) }}",
         b2 = 2 * bound
     ))
 }
@@ -118,6 +121,38 @@ pub(crate) fn dequantize_yul(scale: f32, zp: i32) -> Result<String, String> {
         "let v := {d}\nlet r := sar({sh}, v)\nlet rem := and(v, {})\nr := add(r, add(gt(rem, {half}), and(eq(rem, {half}), and(r, 1))))",
         (1i128 << sh) - 1
     ))
+}
+
+/// Yul statements setting `r` to the 18-decimal value of the code `q` (a signed word: an
+/// int16 or int32 code) of a tensor with `scale` and `zp` (io.rs `dequantize_fixed18`,
+/// exactly): `round_half_even((q − zp)·m·10^18·2^e)`, saturated to the i128 range as the
+/// reference does (only scales far above 1 reach it).
+pub(crate) fn dequantize_code_yul(scale: f32, zp: i32, q: &str, (lo, hi): (i64, i64)) -> String {
+    let (mant, e) = io::scale_parts(scale);
+    let c = mant * io::FIXED18_ONE;
+    // |q − zp| < 2^33, c < 2^84: |v| < 2^117, exact in a signed word
+    let d = format!("mul({}, {c})", add_const(q, -(zp as i128)));
+    if e < 0 {
+        let sh = (-e).min(126) as u32;
+        let half = 1i128 << (sh - 1);
+        // floor and remainder of v / 2^sh; ties to even (|v| < 2^117: never beyond i128)
+        return format!(
+            "let v := {d}\nlet r := sar({sh}, v)\nlet rem := and(v, {})\nr := add(r, add(gt(rem, {half}), and(eq(rem, {half}), and(r, 1))))",
+            (1i128 << sh) - 1
+        );
+    }
+    // v·2^e (e ≤ 104: |v·2^e| < 2^221, exact), saturated to i128 where the codes can reach it
+    let mut y = format!("let r := shl({e}, {d})");
+    let reach = (lo as i128 - zp as i128).abs().max((hi as i128 - zp as i128).abs()) * c;
+    // reach·2^e < 2^127 ⟺ e < leading_zeros(reach) (reach < 2^117 as an i128)
+    if reach > 0 && e as u32 >= reach.leading_zeros() {
+        y.push_str(&format!(
+            "\nif slt(r, sub(0, {m})) {{ r := sub(0, {m}) }}\nif sgt(r, {max}) {{ r := {max} }}",
+            m = 1u128 << 127,
+            max = i128::MAX
+        ));
+    }
+    y
 }
 
 /// `v := v + k` as a Yul statement.

@@ -115,6 +115,18 @@ pub fn requantize(x: i32, m: Multiplier) -> i32 {
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, m.multiplier), right)
 }
 
+/// The wide requantization of `DenseWide` (spec §Op: DenseWide): `acc · M` with
+/// `M = multiplier · 2^(shift − 31)`, rounded to nearest with **halves away from zero**, exact:
+/// with `p = acc · multiplier` (exact; `|p| < 2^93` for the accumulators validation allows)
+/// and `r = 31 − shift` (in `1..=62`), the result is `sign(p) · ⌊(|p| + 2^(r−1)) / 2^r⌋`.
+/// Unlike [`requantize`] there is no saturation: the caller's clamp bounds the result.
+pub fn scale_wide(acc: i64, m: Multiplier) -> i128 {
+    let p = acc as i128 * m.multiplier as i128;
+    let r = (31 - m.shift) as u32;
+    let magnitude = (p.unsigned_abs() + (1u128 << (r - 1))) >> r;
+    if p < 0 { -(magnitude as i128) } else { magnitude as i128 }
+}
+
 /// `a / b` rounded to nearest, halves away from zero. `b > 0`.
 pub fn div_round_half_away(a: i64, b: i64) -> i64 {
     debug_assert!(b > 0);
@@ -131,6 +143,29 @@ pub fn clamp_i8(x: i32, lo: i8, hi: i8) -> i8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scale_wide_rounds_halves_away_from_zero_exactly() {
+        let half = Multiplier { multiplier: 1 << 30, shift: 0 }; // M = 1/2
+        for (acc, want) in [(1, 1), (-1, -1), (2, 1), (3, 2), (-3, -2), (0, 0), (5, 3), (-5, -3)] {
+            assert_eq!(scale_wide(acc, half), want, "{acc}");
+        }
+        // M just under 2^30 on the largest accumulators: no overflow, no saturation
+        let big = Multiplier { multiplier: i32::MAX, shift: 30 };
+        assert_eq!(scale_wide(1 << 62, big), (1i128 << 62) * i32::MAX as i128 / 2);
+        assert_eq!(scale_wide(-(1 << 62), big), -((1i128 << 62) * i32::MAX as i128 / 2));
+        // the smallest multiplier: a 62-bit right shift
+        let tiny = Multiplier { multiplier: 1 << 30, shift: -31 };
+        assert_eq!(scale_wide(1 << 31, tiny), 1);
+        assert_eq!(scale_wide((1 << 31) - 1, tiny), 0);
+        assert_eq!(scale_wide(-(1 << 31), tiny), -1);
+        // against the real product, away from the halves
+        let m = Multiplier::from_real(0.0123);
+        for acc in [-1_000_003i64, -77, 0, 12_345, 9_999_999_999] {
+            let want = (acc as f64 * m.to_real()).round() as i128;
+            assert_eq!(scale_wide(acc, m), want, "{acc}");
+        }
+    }
 
     /// Reference: gemmlowp's definition with 128-bit arithmetic, independent of the code above.
     fn srdhm_ref(a: i32, b: i32) -> i32 {

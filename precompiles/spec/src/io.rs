@@ -20,18 +20,25 @@ pub fn round_half_even(x: f64) -> f64 {
     x.round_ties_even()
 }
 
-/// Quantize one real value given as `f32`.
+/// Quantize one real value given as `f32` to int8.
 pub fn quantize_f32(x: f32, scale: f32, zero_point: i32) -> i8 {
-    if x.is_nan() {
-        return zero_point.clamp(-128, 127) as i8;
-    }
-    let q = (x as f64 / scale as f64).round_ties_even();
-    (q + zero_point as f64).clamp(-128.0, 127.0) as i8
+    quantize_f32_in(x, scale, zero_point, (-128, 127)) as i8
 }
 
-/// Dequantize one int8 value to `f32`.
+/// Quantize one real value given as `f32` to the code range `(lo, hi)` of the tensor's type
+/// (`solidml_spec::DType::code_range`): `clamp(zp + round_half_even(x / s), lo, hi)`; NaN gives
+/// the zero point. The quotient in `f64` decides ties exactly for every range up to i32.
+pub fn quantize_f32_in(x: f32, scale: f32, zero_point: i32, (lo, hi): (i64, i64)) -> i64 {
+    if x.is_nan() {
+        return (zero_point as i64).clamp(lo, hi);
+    }
+    let q = (x as f64 / scale as f64).round_ties_even();
+    (q + zero_point as f64).clamp(lo as f64, hi as f64) as i64
+}
+
+/// Dequantize one code (any quantized type, widened to i32) to `f32`.
 pub fn dequantize_f32(q: i32, scale: f32, zero_point: i32) -> f32 {
-    ((q - zero_point) as f64 * scale as f64) as f32
+    ((q as i64 - zero_point as i64) as f64 * scale as f64) as f32
 }
 
 /// Split a positive finite `f32` into `(m, e)` with `scale = m · 2^e` exactly.
@@ -58,6 +65,11 @@ fn div_round_half_even(num: i128, den: i128) -> i128 {
 /// Values whose quotient exceeds the int8 range saturate; nothing overflows for any `i128` X
 /// within ±2^100 (far beyond int256 inputs that matter: larger inputs saturate first).
 pub fn quantize_fixed18(x: i128, scale: f32, zero_point: i32) -> i8 {
+    quantize_fixed18_in(x, scale, zero_point, (-128, 127)) as i8
+}
+
+/// [`quantize_fixed18`] to the code range `(lo, hi)` of the tensor's type.
+pub fn quantize_fixed18_in(x: i128, scale: f32, zero_point: i32, (lo, hi): (i64, i64)) -> i64 {
     let (m, e) = scale_parts(scale);
     // x / (1e18 · m · 2^e)
     let x = x.clamp(-(1i128 << 100), 1i128 << 100);
@@ -76,7 +88,7 @@ pub fn quantize_fixed18(x: i128, scale: f32, zero_point: i32) -> i8 {
         }
     };
     let q = div_round_half_even(num, den) + zero_point as i128;
-    q.clamp(-128, 127) as i8
+    q.clamp(lo as i128, hi as i128) as i64
 }
 
 /// Dequantize to 18-decimal fixed point: `round_half_even((q − zp) · s · 10^18)`, saturated to

@@ -1,7 +1,9 @@
 //! The quantized model: tensors, constants and the operator set of the arithmetic contract.
 //!
 //! A [`Model`] is a straight-line program over tensors with static shapes. Each tensor is int8
-//! with a per-tensor scale and zero point ([`Quant`]), or `i64` (labels, indices). Each
+//! with a per-tensor scale and zero point ([`Quant`]), or `i64` (labels, indices); the wide
+//! precisions (16x8, 16x16) add int16 activations and int32 accumulator outputs, which only
+//! [`Op::DenseWide`] reads or writes. Each
 //! [`Node`] applies one [`Op`]; every op's exact integer definition is in `docs/spec.md`, and
 //! its reference implementation in `solidml-cpu`'s `ops/<op>.rs`.
 
@@ -19,6 +21,36 @@ pub enum DType {
     I8,
     /// Plain 64-bit integers (class labels, indices); no scale.
     I64,
+    /// Quantized int16 activation (16x8 and 16x16 precision): real = (q − zero_point) · scale,
+    /// zero point in `[−32768, 32767]`. Only [`Op::DenseWide`] reads or writes it.
+    I16,
+    /// Quantized int32 accumulator (a regression output kept at the accumulator's precision):
+    /// real = (q − zero_point) · scale. Only [`Op::DenseWide`] writes it.
+    I32,
+}
+
+impl DType {
+    /// The code range of a quantized type (`None` for plain i64): `[−128, 127]`,
+    /// `[−32768, 32767]` or the i32 range. Zero points, clamps and the IO boundary use it.
+    pub fn code_range(self) -> Option<(i64, i64)> {
+        match self {
+            DType::I8 => Some((i8::MIN as i64, i8::MAX as i64)),
+            DType::I16 => Some((i16::MIN as i64, i16::MAX as i64)),
+            DType::I32 => Some((i32::MIN as i64, i32::MAX as i64)),
+            DType::I64 => None,
+        }
+    }
+
+    /// Bytes per element in the packed encodings (precompile calldata, spec vectors): 1, 2, 4
+    /// or 8, big-endian two's complement.
+    pub fn packed_bytes(self) -> usize {
+        match self {
+            DType::I8 => 1,
+            DType::I16 => 2,
+            DType::I32 => 4,
+            DType::I64 => 8,
+        }
+    }
 }
 
 /// Per-tensor affine quantization of an int8 tensor.
@@ -35,7 +67,7 @@ impl Quant {
     /// The real value `(q − zero_point) · scale` that code `q` stands for, in `f64` (exact for
     /// int8 codes). For display and tests; the IO conversions are in [`crate::io`].
     pub fn real(&self, q: i32) -> f64 {
-        (q - self.zero_point) as f64 * self.scale as f64
+        (q as i64 - self.zero_point as i64) as f64 * self.scale as f64
     }
 }
 
@@ -47,9 +79,9 @@ pub struct TensorInfo {
     pub name: String,
     /// Static shape, row-major: rank ≤ 8 and at most 2^28 elements (spec §Validation rules).
     pub shape: Vec<u32>,
-    /// Element type: int8 codes or plain i64.
+    /// Element type: int8, int16 or int32 codes, or plain i64.
     pub dtype: DType,
-    /// `Some` exactly for `I8` tensors, `None` for `I64` ones (validated).
+    /// `Some` exactly for the quantized types (`I8`, `I16`, `I32`), `None` for `I64` (validated).
     pub quant: Option<Quant>,
 }
 
@@ -176,6 +208,53 @@ pub struct Dense {
     pub bias: Vec<i32>,
     /// Requantization to the output, one multiplier per output feature or one for all.
     pub epilogue: Epilogue,
+}
+
+/// Dense layer at wide precision (16x8: int16 activations, int8-range weights; 16x16: int16
+/// weights), on the last axis: `[…, K] × Wᵀ → […, N]`. Input `I8` or `I16`, output `I8`, `I16`
+/// or `I32`. For row `r` and output feature `n` (spec §Op: DenseWide):
+///
+/// * `acc = bias[n] + Σ_k w[n, k] · (x[r, k] − input_zero_point)`, exact in i64 (validation
+///   bounds `Σ_k |w[n, k]| · 65535 + |bias[n]|` by `2^62`);
+/// * `v = acc` when `multipliers` is empty (the accumulator itself: an I32 regression output),
+///   otherwise [`crate::arith::scale_wide`]`(acc, multipliers[n or 0])`, exact;
+/// * `y = clamp(v + output_zero_point, clamp_min, clamp_max)`, exact (no intermediate
+///   saturation); the clamp lies within the output type's range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DenseWide {
+    /// `K`, the length of the input's last axis, `≥ 1`.
+    pub in_features: u32,
+    /// `N`, the length of the output's last axis.
+    pub out_features: u32,
+    /// Zero point of the input tensor (its type's range), subtracted from every input code.
+    pub input_zero_point: i32,
+    /// `[N, K]` weight codes, symmetric per output feature, in `[−32767, 32767]` (16x8 models
+    /// keep them in `[−127, 127]`).
+    pub weights: Vec<i16>,
+    /// `[N]`, at scale `s_in · s_w[n]`.
+    pub bias: Vec<i64>,
+    /// One per output feature, one for all, or none (the output is the accumulator).
+    pub multipliers: Vec<Multiplier>,
+    /// Zero point of the output tensor, in its type's range.
+    pub output_zero_point: i32,
+    /// Lower bound of the final clamp, within the output type's range; `≤ clamp_max`.
+    pub clamp_min: i32,
+    /// Upper bound of the final clamp, within the output type's range.
+    pub clamp_max: i32,
+}
+
+impl DenseWide {
+    /// The output code of feature `j` from its exact accumulator (spec §Op: DenseWide): the
+    /// accumulator itself when there are no multipliers, else `scale_wide(acc, M_j)`; then the
+    /// output zero point added and the clamp applied, exactly.
+    pub fn output_code(&self, j: usize, acc: i64) -> i64 {
+        let v = match self.multipliers.len() {
+            0 => acc as i128,
+            1 => crate::arith::scale_wide(acc, self.multipliers[0]),
+            _ => crate::arith::scale_wide(acc, self.multipliers[j]),
+        };
+        (v + self.output_zero_point as i128).clamp(self.clamp_min as i128, self.clamp_max as i128) as i64
+    }
 }
 
 /// Element-wise binary operators between two int8 tensors (numpy broadcasting).
@@ -546,6 +625,9 @@ pub enum Op {
     Normalize(Normalize),
     /// Running sums along one axis, then requantization (spec §Op: CumSum).
     CumSum(CumSum),
+    /// Dense layer at wide precision: int8 or int16 in, exact i64 accumulation, int8, int16 or
+    /// int32 out (spec §Op: DenseWide).
+    DenseWide(DenseWide),
 }
 
 impl Op {
@@ -556,6 +638,7 @@ impl Op {
             Op::Conv(c) => (c.weights.len() + c.bias.len()) as u64,
             Op::Dense(d) => (d.weights.len() + d.bias.len()) as u64,
             Op::ConvTranspose(c) => (c.weights.len() + c.bias.len()) as u64,
+            Op::DenseWide(d) => (d.weights.len() + d.bias.len()) as u64,
             _ => 0,
         }
     }
@@ -604,6 +687,7 @@ impl Op {
             Op::Lrn(_) => "Lrn",
             Op::Normalize(_) => "Normalize",
             Op::CumSum(_) => "CumSum",
+            Op::DenseWide(_) => "DenseWide",
         }
     }
 }
@@ -717,6 +801,7 @@ impl Model {
                         out * k * (cin / c.groups.max(1) as u64)
                     }
                     Op::Dense(d) => out * d.in_features as u64,
+                    Op::DenseWide(d) => out * d.in_features as u64,
                     Op::ConvTranspose(c) => {
                         // every input element meets every kernel tap once per output channel of its group
                         let x = self.tensor(n.inputs[0]).len() as u64;

@@ -111,8 +111,8 @@ fn validate_input_quant(model: &Model) -> Result<(), SpecError> {
             return fail(format!("input position {} out of range ({} inputs)", q.input, model.inputs.len()));
         };
         let t = model.tensor(id);
-        if t.dtype != DType::I8 {
-            return fail(format!("input `{}` is not int8", t.name));
+        if !matches!(t.dtype, DType::I8 | DType::I16) {
+            return fail(format!("input `{}` is not int8 or int16", t.name));
         }
         let Some(&dim) = t.shape.get(q.axis as usize) else {
             return fail(format!("axis {} out of range for input `{}` of rank {}", q.axis, t.name, t.shape.len()));
@@ -151,9 +151,9 @@ pub fn validate(model: &Model) -> Result<(), SpecError> {
         if !matches!(len, Some(l) if l <= MAX_TENSOR_ELEMENTS) {
             return Err(SpecError::Invalid { rule: Rule::Tensor, reason: format!("tensor `{}` has too many elements", t.name) });
         }
-        match (t.dtype, t.quant) {
-            (DType::I8, Some(q)) if q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero_point) => {}
-            (DType::I64, None) => {}
+        match (t.dtype.code_range(), t.quant) {
+            (Some((lo, hi)), Some(q)) if q.scale.is_finite() && q.scale > 0.0 && (lo..=hi).contains(&(q.zero_point as i64)) => {}
+            (None, None) => {}
             _ => {
                 return Err(SpecError::Invalid {
                     rule: Rule::Tensor,
@@ -212,6 +212,10 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
     let want = |cond: bool, what: &str| if cond { Ok(()) } else { Err(what.to_string()) };
     let int8_in_out = |node: &crate::Node| node.inputs.iter().chain(&node.outputs).all(|&i| model.tensor(i).dtype == DType::I8);
     let clamp_ok = |lo: i8, hi: i8| want(lo <= hi, "clamp_min > clamp_max");
+    let wide = |i: &TensorId| matches!(model.tensor(*i).dtype, DType::I16 | DType::I32);
+    if !matches!(node.op, Op::DenseWide(_)) && node.inputs.iter().chain(&node.outputs).any(wide) {
+        return Err("only DenseWide reads or writes int16 or int32 tensors".into());
+    }
     match &node.op {
         Op::Conv(c) => {
             arity(1, 1)?;
@@ -287,6 +291,33 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want((-128..=127).contains(&d.input_zero_point), "input zero point out of int8 range")?;
             accumulator_ok(&d.weights, &d.bias)?;
             epilogue_ok(&d.epilogue, d.out_features)
+        }
+        Op::DenseWide(d) => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(matches!(x.dtype, DType::I8 | DType::I16), "DenseWide takes int8 or int16")?;
+            let Some((lo, hi)) = y.dtype.code_range() else { return Err("DenseWide gives int8, int16 or int32".into()) };
+            let (xs, ys) = (&x.shape, &y.shape);
+            want(!xs.is_empty() && xs.len() == ys.len() && xs[..xs.len() - 1] == ys[..ys.len() - 1], "leading axes must match")?;
+            want(*xs.last().unwrap() == d.in_features && *ys.last().unwrap() == d.out_features, "feature counts differ from the shapes")?;
+            want(d.in_features >= 1, "in_features must be at least 1")?;
+            want(
+                d.weights.len() as u64 == d.in_features as u64 * d.out_features as u64 && d.bias.len() == d.out_features as usize,
+                "weights or bias length",
+            )?;
+            want(x.quant.is_some_and(|q| q.zero_point == d.input_zero_point), "input zero point differs from the input tensor's")?;
+            want(d.weights.iter().all(|&w| w != i16::MIN), "weight −32768 (weights are symmetric: [−32767, 32767])")?;
+            let ok = |m: &[crate::arith::Multiplier]| m.is_empty() || m.len() == 1 || m.len() == d.out_features as usize;
+            want(
+                ok(&d.multipliers) && d.multipliers.iter().all(|m| m.is_valid()),
+                "multipliers: none, one, or one per output feature, each valid",
+            )?;
+            want(y.quant.is_some_and(|q| q.zero_point == d.output_zero_point), "output zero point differs from the output tensor's")?;
+            want(
+                lo <= d.clamp_min as i64 && d.clamp_min <= d.clamp_max && d.clamp_max as i64 <= hi,
+                "clamp out of the output type's range, or clamp_min > clamp_max",
+            )?;
+            wide_accumulator_ok(&d.weights, &d.bias)
         }
         Op::Binary(b) => {
             arity(2, 1)?;
@@ -589,6 +620,23 @@ fn accumulator_ok(weights: &[i8], bias: &[i32]) -> Result<(), String> {
         let s: i64 = weights[c * per..(c + 1) * per].iter().map(|&w| (w as i64).abs() * 255).sum::<i64>() + (*b as i64).abs();
         if s > i32::MAX as i64 {
             return Err(format!("output channel {c}: the int32 accumulator can overflow"));
+        }
+    }
+    Ok(())
+}
+
+/// The i64 accumulator of DenseWide stays below `2^62` in magnitude: for every output feature,
+/// `Σ|w| · 65535 + |bias| ≤ 2^62` (inputs minus their zero point lie in −65535..=65535), so
+/// the product with a multiplier (`< 2^31`) fits 93 bits.
+fn wide_accumulator_ok(weights: &[i16], bias: &[i64]) -> Result<(), String> {
+    if bias.is_empty() {
+        return Ok(());
+    }
+    let per = weights.len() / bias.len();
+    for (c, b) in bias.iter().enumerate() {
+        let s: i128 = weights[c * per..(c + 1) * per].iter().map(|&w| (w as i128).abs() * 65535).sum::<i128>() + (*b as i128).abs();
+        if s > 1i128 << 62 {
+            return Err(format!("output feature {c}: the accumulator can exceed 2^62"));
         }
     }
     Ok(())

@@ -203,7 +203,7 @@ fn all_cases() -> Vec<Case> {
             m.input_quant = vec![per_axis(0, 1, 3), per_axis(0, 1, 3)]
         })
         .model(Rule::InputQuant, "input position 1 out of range (1 inputs)", |m| m.input_quant = vec![per_axis(1, 1, 3)])
-        .model(Rule::InputQuant, "input `x` is not int8", |m| {
+        .model(Rule::InputQuant, "input `x` is not int8 or int16", |m| {
             m.tensors[0] = t64("x", &[1, 3]);
             m.input_quant = vec![per_axis(0, 1, 3)]
         })
@@ -266,6 +266,51 @@ fn all_cases() -> Vec<Case> {
             let e = &mut op!(m, Dense).epilogue;
             (e.clamp_min, e.clamp_max) = (5, 4);
         });
+
+    // ---- DenseWide ----
+    let wide = |name: &str, shape: &[u32], dtype: DType, zero_point: i32| TensorInfo {
+        name: name.into(),
+        shape: shape.to_vec(),
+        dtype,
+        quant: Some(Quant { scale: 0.01, zero_point }),
+    };
+    let dense_wide = solidml_spec::DenseWide {
+        in_features: 3,
+        out_features: 2,
+        input_zero_point: -5,
+        weights: vec![1, -2, 32767, 4, 5, -32767],
+        bias: vec![10, -10],
+        multipliers: vec![M],
+        output_zero_point: 7,
+        clamp_min: -32768,
+        clamp_max: 32767,
+    };
+    cases_of(out, single(Op::DenseWide(dense_wide), vec![wide("x", &[1, 3], DType::I16, -5)], vec![wide("y", &[1, 2], DType::I16, 7)]))
+        .node("DenseWide takes int8 or int16", |m| m.tensors[0] = wide("x", &[1, 3], DType::I32, -5))
+        .node("DenseWide gives int8, int16 or int32", |m| m.tensors[1] = t64("y", &[1, 2]))
+        .node("leading axes must match", |m| set_shape(m, 1, &[2, 2]))
+        .node("feature counts differ from the shapes", |m| op!(m, DenseWide).in_features = 4)
+        .node("weights or bias length", |m| op!(m, DenseWide).bias.push(0))
+        .node("input zero point differs from the input tensor's", |m| op!(m, DenseWide).input_zero_point = 0)
+        .node("weight −32768 (weights are symmetric: [−32767, 32767])", |m| op!(m, DenseWide).weights[0] = i16::MIN)
+        .node("multipliers: none, one, or one per output feature, each valid", |m| op!(m, DenseWide).multipliers = vec![M; 3])
+        .node("multipliers: none, one, or one per output feature, each valid", |m| op!(m, DenseWide).multipliers = vec![BAD_M])
+        .node("output zero point differs from the output tensor's", |m| op!(m, DenseWide).output_zero_point = 8)
+        .node("clamp out of the output type's range, or clamp_min > clamp_max", |m| {
+            // int8 output: the int16 clamp is out of its range
+            m.tensors[1] = wide("y", &[1, 2], DType::I8, 7);
+        })
+        .node("clamp out of the output type's range, or clamp_min > clamp_max", |m| {
+            let d = op!(m, DenseWide);
+            (d.clamp_min, d.clamp_max) = (3, 2);
+        })
+        .node("output feature 1: the accumulator can exceed 2^62", |m| op!(m, DenseWide).bias[1] = (1 << 62) - (4 + 5 + 32767) * 65535 + 1)
+        .model(Rule::Tensor, "tensor `x` has an invalid type or quantization", |m| {
+            m.tensors[0].quant = Some(Quant { scale: 0.01, zero_point: 32768 })
+        });
+    // the wide types reach no other op
+    cases_of(out, single(Op::Lut(Lut { axis: None, tables: vec![0; 256] }), vec![t8("x", &[4])], vec![t8("y", &[4])]))
+        .node("only DenseWide reads or writes int16 or int32 tensors", |m| m.tensors[0] = wide("x", &[4], DType::I16, 0));
 
     // ---- Conv ----
     let conv = Conv {
@@ -893,7 +938,7 @@ fn artifact_cases() -> Vec<(String, Vec<u8>, Rule)> {
         ("header_only".into(), good[..10].to_vec(), Rule::ArtifactDecode),
         ("truncated_last_byte".into(), good[..good.len() - 1].to_vec(), Rule::ArtifactDecode),
         ("trailing_byte".into(), edit(&|b| b.push(0)), Rule::ArtifactDecode),
-        ("op_variant_out_of_range".into(), edit(&|b| b[op_at] = 25), Rule::ArtifactDecode),
+        ("op_variant_out_of_range".into(), edit(&|b| b[op_at] = 26), Rule::ArtifactDecode),
         ("name_not_utf8".into(), edit(&|b| b[11] = 0xff), Rule::ArtifactDecode),
         ("name_length_overlong_varint".into(), edit(&|b| b.splice(10..11, [name_len | 0x80, 0]).for_each(drop)), Rule::ArtifactCanonical),
         // a length varint may take up to 10 bytes (over-long: canonical), not 11 (decode)

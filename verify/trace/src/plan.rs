@@ -179,10 +179,7 @@ pub struct Plan {
 
 /// Bytes per element of the packed form.
 pub fn width(dtype: DType) -> usize {
-    match dtype {
-        DType::I8 => 1,
-        DType::I64 => 8,
-    }
+    dtype.packed_bytes()
 }
 
 fn packed_len(model: &Model, t: TensorId) -> usize {

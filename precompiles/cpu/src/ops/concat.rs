@@ -23,6 +23,9 @@ pub fn concat(axis: u32, shapes: &[&[u32]], xs: &[&Value]) -> Value {
     match xs[0] {
         Value::I8(_) => join!(I8, as_i8),
         Value::I64(_) => join!(I64, as_i64),
+        // validation keeps the wide types out of Concat; moving them is the same walk
+        Value::I16(_) => join!(I16, as_i16),
+        Value::I32(_) => join!(I32, as_i32),
     }
 }
 

@@ -33,6 +33,9 @@ pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
     match x {
         Value::I8(x) => Value::I8(src.iter().map(|&i| x[i]).collect()),
         Value::I64(x) => Value::I64(src.iter().map(|&i| x[i]).collect()),
+        // validation keeps the wide types out of Gather; moving them is the same walk
+        Value::I16(x) => Value::I16(src.iter().map(|&i| x[i]).collect()),
+        Value::I32(x) => Value::I32(src.iter().map(|&i| x[i]).collect()),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod cum_sum;
 pub mod dense;
+pub mod dense_wide;
 pub mod gather;
 pub mod instance_norm;
 pub mod log_softmax;
@@ -32,6 +33,7 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, E
     let v = match &node.op {
         Op::Conv(c) => Value::I8(conv::conv(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
         Op::Dense(d) => Value::I8(dense::dense(d, args[0].as_i8())),
+        Op::DenseWide(d) => dense_wide::dense_wide(d, args[0], output(0).dtype),
         Op::Binary(b) => Value::I8(binary::binary(b, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
         Op::Extremum(e) => {
             Value::I8(binary::extremum(*e, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))

@@ -31,6 +31,9 @@ pub fn pad(p: &Pad, in_shape: &[u32], out_shape: &[u32], x: &Value) -> Value {
     match x {
         Value::I8(x) => Value::I8(src.iter().map(|s| s.map_or(p.value as i8, |i| x[i])).collect()),
         Value::I64(x) => Value::I64(src.iter().map(|s| s.map_or(p.value, |i| x[i])).collect()),
+        // validation keeps the wide types out of Pad; padding them is the same walk
+        Value::I16(x) => Value::I16(src.iter().map(|s| s.map_or(p.value as i16, |i| x[i])).collect()),
+        Value::I32(x) => Value::I32(src.iter().map(|s| s.map_or(p.value as i32, |i| x[i])).collect()),
     }
 }
 

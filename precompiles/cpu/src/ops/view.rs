@@ -14,6 +14,9 @@ pub fn view(v: &View, out_shape: &[u32], x: &Value) -> Value {
     match x {
         Value::I8(x) => Value::I8(idx.iter().map(|&i| x[i]).collect()),
         Value::I64(x) => Value::I64(idx.iter().map(|&i| x[i]).collect()),
+        // validation keeps the wide types out of View; moving them is the same walk
+        Value::I16(x) => Value::I16(idx.iter().map(|&i| x[i]).collect()),
+        Value::I32(x) => Value::I32(idx.iter().map(|&i| x[i]).collect()),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod cum_sum;
 pub mod dense;
+pub mod dense_wide;
 pub mod gather;
 pub mod instance_norm;
 pub mod log_softmax;
@@ -36,9 +37,9 @@ use crate::shaders::{self, Shader};
 /// ends an invocation's loops after about 65,535 loop iterations in all (nested ones included),
 /// so no kernel walks a long axis in one invocation: Reduce (spans of `CHUNK / 4`), MaxPool /
 /// AvgPool (`CHUNK / 2` taps), Normalize, InstanceNorm, CumSum (`CHUNK`), ArgMax (`CHUNK`,
-/// doubled up to √dim), Dense (`CHUNK / 4` words, doubled up to √kw), Conv and ConvTranspose
-/// (`CHUNK / 2` reduction indices, doubled up to √) put partial results in scratch and combine
-/// them in a further pass; Softmax and LogSoftmax walk lanes ≤ 2^15 once per pass. Each op's
+/// doubled up to √dim), Dense (`CHUNK / 4` words, doubled up to √kw), DenseWide (`CHUNK`
+/// inputs, doubled up to √K), Conv and ConvTranspose (`CHUNK / 2` reduction indices, doubled
+/// up to √) put partial results in scratch and combine them in a further pass; Softmax and LogSoftmax walk lanes ≤ 2^15 once per pass. Each op's
 /// module doc states its per-invocation bound: at most 16,384 loop iterations, except Conv /
 /// ConvTranspose reductions over 2^22 MACs per output (chunk · (s + 2) with chunk ≤ 2·√MACs).
 pub(crate) const CHUNK: u64 = 4096;
@@ -250,6 +251,7 @@ pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Nod
         Op::Conv(c) => conv::build(b, &n, c),
         Op::ConvTranspose(c) => conv_transpose::build(b, &n, c),
         Op::Dense(d) => dense::build(b, &n, d),
+        Op::DenseWide(d) => dense_wide::build(b, &n, d),
         Op::MatMul(mm) => matmul::build(b, &n, mm),
         Op::Binary(bin) => binary::build(b, &n, bin),
         Op::Extremum(e) => binary::build_extremum(b, &n, *e),

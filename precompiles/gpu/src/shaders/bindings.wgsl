@@ -2,7 +2,8 @@
 // pipelines), and index helpers. Prepended after arith.wgsl.
 //
 //   0 params   per-dispatch parameters (shapes, zero points, multipliers), u32 words
-//   1 out_buf  the output tensor (int8: one i32 per element; i64: two u32 words, low first)
+//   1 out_buf  the output tensor (int8, int16, int32: one i32 per element; i64: two u32
+//              words, low first)
 //   2 in0      the first input tensor
 //   3 in1      the second input tensor (unused slots are bound to a dummy buffer)
 //   4 data     per-node constant data: packed weights, biases, multipliers, tables

@@ -46,6 +46,9 @@ impl ConcatPlan {
         match xs[0] {
             Value::I8(_) => Value::I8(join(self, xs.iter().map(|x| x.as_i8()).collect())),
             Value::I64(_) => Value::I64(join(self, xs.iter().map(|x| x.as_i64()).collect())),
+            // validation keeps the wide types out of Concat; joining them is the same copy
+            Value::I16(_) => Value::I16(join(self, xs.iter().map(|x| x.as_i16()).collect())),
+            Value::I32(_) => Value::I32(join(self, xs.iter().map(|x| x.as_i32()).collect())),
         }
     }
 }

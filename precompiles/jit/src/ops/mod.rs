@@ -6,6 +6,7 @@ pub(crate) mod binary;
 pub(crate) mod concat;
 pub(crate) mod conv;
 pub(crate) mod dense;
+pub(crate) mod dense_wide;
 pub(crate) mod lut;
 pub(crate) mod pool;
 pub(crate) mod reduce;
@@ -19,6 +20,7 @@ use crate::gemm::{Kernel, MR, NR};
 pub(crate) enum Plan {
     Conv(conv::ConvPlan),
     Dense(dense::DensePlan),
+    DenseWide(dense_wide::DenseWidePlan),
     Pool(pool::PoolPlan),
     Lut(lut::LutPlan),
     Reduce(reduce::ReducePlan),
@@ -32,6 +34,7 @@ impl Plan {
         match self {
             Plan::Conv(p) => p.packed_bytes(),
             Plan::Dense(p) => p.packed_bytes(),
+            Plan::DenseWide(p) => p.packed_bytes(),
             Plan::Pool(p) => p.packed_bytes(),
             Plan::Lut(p) => p.packed_bytes(),
             Plan::Reduce(p) => p.packed_bytes(),
@@ -45,6 +48,7 @@ impl Plan {
         match self {
             Plan::Conv(p) => p.run(kernel, args[0].as_i8()),
             Plan::Dense(p) => p.run(kernel, args[0].as_i8()),
+            Plan::DenseWide(p) => Ok(p.run(kernel, args[0])),
             Plan::Pool(p) => Ok(p.run(kernel, args[0].as_i8())),
             Plan::Lut(p) => Ok(p.run(kernel, args[0].as_i8())),
             Plan::Reduce(p) => Ok(p.run(kernel, args[0].as_i8())),
@@ -77,6 +81,10 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize, codegen: boo
         Op::Dense(d) => {
             within(gemm_bytes(d.in_features as usize, d.out_features as usize).saturating_add(requant_bytes(d.out_features as usize)))?;
             Ok(Plan::Dense(dense::DensePlan::new(d)))
+        }
+        Op::DenseWide(d) => {
+            within(d.weights.len().saturating_mul(2).saturating_add(d.bias.len().saturating_mul(8)))?;
+            Ok(Plan::DenseWide(dense_wide::DenseWidePlan::new(d, model.tensor(node.outputs[0]).dtype)))
         }
         Op::Conv(c) => {
             let (sin, sout) = (shape(node.inputs[0]), shape(node.outputs[0]));

@@ -13,6 +13,7 @@ mod conv;
 mod conv_transpose;
 mod cum_sum;
 mod dense;
+mod dense_wide;
 mod gather;
 mod instance_norm;
 mod log_softmax;
@@ -61,5 +62,6 @@ pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
         Op::InstanceNorm(p) => instance_norm::emit(cx, n, p),
         Op::IntBinary { kind } => binary::emit(cx, n, binary::Form::Int(*kind)),
         Op::Lrn(l) => lrn::emit(cx, n, l),
+        Op::DenseWide(d) => dense_wide::emit(cx, n, d),
     }
 }

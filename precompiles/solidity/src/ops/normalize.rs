@@ -29,7 +29,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, nm: &Normalize) -> Result<(), Nod
     let store = match y {
         Loc::Bytes(d) => format!("mstore8(add({d}, i), xor(r, 0x80))"),
         Loc::Words(d) => format!("mstore(add({d}, shl(5, i)), r)"),
-        Loc::I64(_) => return Err("int8 output expected".into()),
+        Loc::I64(_) | Loc::Wide(_) => return Err("int8 output expected".into()),
     };
     cx.line(&format!(
         r#"{{
