@@ -111,7 +111,9 @@ pub fn quantized_inputs(g: &mut Graph) -> bool {
         .filter(|q| is_op(q, "QuantizeLinear"))
         .filter_map(|q| {
             let x = q.input(0)?;
-            let only_reader = consumers.get(&x) == Some(&1) && !g.is_const(x) && !g.prescribed.contains_key(&x);
+            // its codes used (dead nodes go later), and the only reader of a run-time `x`
+            let used = consumers.contains_key(&q.outputs[0]);
+            let only_reader = used && consumers.get(&x) == Some(&1) && !g.is_const(x) && !g.prescribed.contains_key(&x);
             only_reader.then(|| int8_quant(g, q)).flatten().map(|(quant, _)| (x, quant))
         })
         .collect();
@@ -385,8 +387,9 @@ mod tests {
         assert_eq!(g.nodes, before, "nothing removed");
         assert_eq!(g.prescribed, HashMap::from([(r, Quant { scale: 0.5, zero_point: -125 })]));
 
-        // an input with another reader, a 16-bit Q, run-time parameters: nothing prescribed
-        for case in 0..3 {
+        // an input with another reader, a 16-bit Q, run-time parameters, unused codes: nothing
+        // prescribed
+        for case in 0..4 {
             let mut g = graph(&[("x", &[2, 4]), ("s", &[])]);
             let r = node(&mut g, "Relu", &[0], vec![]);
             let p = match case {
@@ -395,7 +398,9 @@ mod tests {
                 _ => params(&mut g, 0.5, 0.0, INT8),
             };
             let q = node(&mut g, "QuantizeLinear", &[r, p.0, p.1], vec![]);
-            output(&mut g, q);
+            if case != 3 {
+                output(&mut g, q);
+            }
             if case == 0 {
                 output(&mut g, r);
             }
