@@ -3,8 +3,9 @@
 pragma solidity ^0.8.27;
 
 /// Part 0 of model `digits`: dense output lanes too large for the main contract (EIP-170).
-/// Calldata: the layer's biased input words (`x + 128`, 32 bytes each); returns the outputs of
-/// its groups of lanes, one contiguous range (bytes, or biased words).
+/// Calldata: the layer's input words (32 bytes each: biased int8 `x + 128`, or DenseWide's
+/// signed codes); returns the outputs of its groups of lanes, one contiguous range (bytes, or
+/// words: biased int8, or signed int16/int32 codes).
 contract digits_P0 {
     fallback() external {
         assembly {
