@@ -378,7 +378,8 @@ pub struct LayerError {
     pub sqnr_db: f64,
     /// Largest `|f − q|`.
     pub max_abs_error: f64,
-    /// `max_abs_error` in steps of the tensor's quantization.
+    /// Largest `|f − q|` in steps of the element's quantization (the tensor's; a model input's
+    /// per-axis parameters where it has them).
     pub max_error_steps: f64,
     /// The float values' range over the samples.
     pub float_range: (f32, f32),
@@ -431,6 +432,7 @@ pub fn layer_errors(onnx: &std::path::Path, model: &Model, samples: &[Vec<ArrayD
         hi: f32,
         clipped: usize,
         count: usize,
+        max_steps: f64,
     }
     // execution order: the inputs, then each node's outputs
     let mut accs: Vec<(u32, Acc)> = model
@@ -443,7 +445,7 @@ pub fn layer_errors(onnx: &std::path::Path, model: &Model, samples: &[Vec<ArrayD
         })
         .filter_map(|&id| {
             let tid = *by_name.get(model.tensor(id).name.as_str())?;
-            let acc = Acc { tid, signal: 0.0, noise: 0.0, max_err: 0.0, lo: f32::INFINITY, hi: f32::NEG_INFINITY, clipped: 0, count: 0 };
+            let acc = Acc { tid, signal: 0.0, noise: 0.0, max_err: 0.0, lo: f32::INFINITY, hi: f32::NEG_INFINITY, clipped: 0, count: 0, max_steps: 0.0 };
             Some((id, acc))
         })
         .collect();
@@ -459,16 +461,22 @@ pub fn layer_errors(onnx: &std::path::Path, model: &Model, samples: &[Vec<ArrayD
             if f.len() != q.len() {
                 continue;
             }
-            let qp = model.tensor(*id).quant.expect("filtered");
-            let (lo, hi) = (io::dequantize_f32(-128, qp.scale, qp.zero_point), io::dequantize_f32(127, qp.scale, qp.zero_point));
-            for (&x, &c) in f.iter().zip(q) {
+            // a model input with a per-axis quantization (a folded Scaler) converts each element
+            // by its own parameters: its codes are measured against those
+            let tensor_quant = model.tensor(*id).quant.expect("filtered");
+            let position = model.inputs.iter().position(|i| i == id);
+            let element_quant = position.map(|p| model.input_element_quant(p));
+            for (k, (&x, &c)) in f.iter().zip(q).enumerate() {
                 if !x.is_finite() {
                     continue;
                 }
+                let qp = element_quant.as_ref().and_then(|quant_of| quant_of(k)).unwrap_or(tensor_quant);
+                let (lo, hi) = (io::dequantize_f32(-128, qp.scale, qp.zero_point), io::dequantize_f32(127, qp.scale, qp.zero_point));
                 let d = x as f64 - io::dequantize_f32(c as i32, qp.scale, qp.zero_point) as f64;
                 acc.signal += x as f64 * x as f64;
                 acc.noise += d * d;
                 acc.max_err = acc.max_err.max(d.abs());
+                acc.max_steps = acc.max_steps.max(d.abs() / qp.scale as f64);
                 acc.lo = acc.lo.min(x);
                 acc.hi = acc.hi.max(x);
                 acc.clipped += (x < lo - qp.scale / 2.0 || x > hi + qp.scale / 2.0) as usize;
@@ -488,7 +496,7 @@ pub fn layer_errors(onnx: &std::path::Path, model: &Model, samples: &[Vec<ArrayD
                 op: producer.get(&id).copied().unwrap_or("?").to_string(),
                 sqnr_db,
                 max_abs_error: a.max_err,
-                max_error_steps: a.max_err / qp.scale as f64,
+                max_error_steps: a.max_steps,
                 float_range: (a.lo, a.hi),
                 quant_range: (io::dequantize_f32(-128, qp.scale, qp.zero_point), io::dequantize_f32(127, qp.scale, qp.zero_point)),
                 clipped: a.clipped as f64 / a.count as f64,

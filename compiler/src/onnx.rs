@@ -27,14 +27,17 @@ pub fn parse(bytes: &[u8], dir: Option<&Path>, label: &str) -> Result<Graph> {
     let malformed = |reason: String| CompileError::Malformed { path: label.to_string(), reason };
     let model = ModelProto::parse_from_bytes(bytes).map_err(|e| malformed(format!("protobuf decoding failed ({e})")))?;
     let graph = model.graph.as_ref().ok_or_else(|| malformed("the file holds no graph".into()))?;
+    // a model whose nodes are all in other domains (an ai.onnx.ml-only tree ensemble) need
+    // not import the default domain; the nodes its ops expand into then read opset 13's forms
+    let default_domain_used = graph.node.iter().any(|n| n.domain.is_empty() || n.domain == "ai.onnx");
     let opset = model
         .opset_import
         .iter()
         .filter(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map(|o| o.version)
         .max()
-        .unwrap_or(if graph.node.is_empty() { 13 } else { 0 });
-    if opset == 0 && !graph.node.is_empty() {
+        .unwrap_or(if default_domain_used { 0 } else { 13 });
+    if opset == 0 && default_domain_used {
         return Err(malformed("no opset_import for the default domain".into()));
     }
     let mut g = Graph { name: graph.name.clone(), opset, ..Default::default() };

@@ -8,6 +8,7 @@
 //! * ArrayFeatureExtractor: a gather on the last axis, lowered as Gather ([`super::gather`]).
 //! * Cast (`cast_to`): removed between real types or between integer types
 //!   ([`super::shape`]).
+//! * TreeEnsembleRegressor, TreeEnsembleClassifier, TreeEnsemble: [`super::tree`].
 
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use solidml_spec::{Op, Quant};

@@ -47,6 +47,7 @@ pub mod softmax;
 pub mod space;
 pub mod spectral;
 pub mod stats;
+pub mod tree;
 pub mod trilu;
 pub mod window;
 
@@ -140,6 +141,7 @@ pub fn registry() -> &'static [OpDef] {
             qlinear::OPS,
             recurrent::OPS,
             ml::OPS,
+            tree::OPS,
             trilu::OPS,
             space::OPS,
             spectral::OPS,

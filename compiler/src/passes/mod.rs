@@ -10,6 +10,7 @@ pub mod decompose_attention;
 pub mod decompose_recurrent;
 pub mod expand_ml;
 pub mod expand_ops;
+pub mod expand_trees;
 pub mod fold_batchnorm;
 pub mod fold_constants;
 pub mod fuse_activation;
@@ -35,6 +36,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
         }
     }
     expand_ml::run(g)?;
+    expand_trees::run(g)?;
     decompose_attention::run(g);
     decompose_recurrent::run(g);
     decompose::run(g);
