@@ -214,7 +214,24 @@ fn lower_wide(l: &mut Lowering<'_>, n: &Node, x: TensorId, w: &ArrayD<f32>, bias
     if !accumulator && !l.is_wide_tensor(y) && l.model.tensor(x).dtype == DType::I8 {
         return Ok(false);
     }
-    let qi = l.quant(x);
+    emit_wide(l, n, x, l.quant(x), w, bias, accumulator)?;
+    Ok(true)
+}
+
+/// Emit `n` as a `DenseWide` of input `x` (quantization `qi`) by the real weights `w` (`[N, K]`)
+/// and bias: its output the int32 accumulator when `accumulator` (rescaled to int32 codes over
+/// twice the calibrated range when the accumulator is finer than that holds), else the
+/// activation quantization of `n`'s output (int16 between wide layers, int8 otherwise).
+pub(crate) fn emit_wide(
+    l: &mut Lowering<'_>,
+    n: &Node,
+    x: TensorId,
+    qi: Quant,
+    w: &ArrayD<f32>,
+    bias: Option<&[f32]>,
+    accumulator: bool,
+) -> R<()> {
+    let y = n.outputs[0];
     let (weights, bias_q, acc_scales) = quantize_wide_weights(w, bias, qi, l.precision.weight_max(), accumulator)?;
     let (nout, k) = (w.shape()[0], w.shape()[1]);
     let (dtype, qo, multipliers) = if accumulator {
@@ -253,7 +270,7 @@ fn lower_wide(l: &mut Lowering<'_>, n: &Node, x: TensorId, w: &ArrayD<f32>, bias
     };
     let o = l.typed_out(y, dtype, qo);
     l.emit(&n.name, Op::DenseWide(d), vec![x], vec![o]);
-    Ok(true)
+    Ok(())
 }
 
 /// Spec `MatMul` of the int8 tensors `a` and `b` (each keeps its quantization) into `n`'s output.

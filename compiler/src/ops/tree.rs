@@ -45,7 +45,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ndarray::{ArrayD, IxDyn};
 use solidml_spec::{
-    Binary, BinaryKind, ConstData, DType, Dense, DenseWide, Epilogue, Lut, Op, Quant, Reduce, ReduceKind, TensorId, View,
+    Binary, BinaryKind, ConstData, DType, Dense, Epilogue, Lut, Op, Quant, Reduce, ReduceKind, TensorId, View,
     arith::Multiplier,
     io::{dequantize_f32, quantize_f32},
 };
@@ -54,7 +54,7 @@ use super::{OpDef, R, input};
 use crate::{
     Precision,
     ir::{Attr, Graph, Node, Value},
-    quantize::{Lowering, multiplier, quantize_wide_weights, wide_clamp},
+    quantize::{Lowering, multiplier},
 };
 
 const ML: &str = "ai.onnx.ml";
@@ -980,45 +980,10 @@ fn sum_leaf_values(l: &mut Lowering<'_>, n: &Node, flat: TensorId, w: &[f64], bi
     let y = n.outputs[0];
     let k = bias.len();
     if l.precision != Precision::Int8 {
-        let g = l.g;
-        let accumulator = l.only_reaches_output(y) && !g.prescribed.contains_key(&y);
+        let accumulator = l.only_reaches_output(y) && !l.g.prescribed.contains_key(&y);
         let wf = ArrayD::from_shape_vec(IxDyn(&[k, j]), w.iter().map(|&v| v as f32).collect()).unwrap();
         let bf: Vec<f32> = bias.iter().map(|&b| b as f32).collect();
-        let (weights, bias_q, acc_scales) = quantize_wide_weights(&wf, Some(&bf), UNIT, l.precision.weight_max(), accumulator)?;
-        let (dtype, qo, multipliers) = if accumulator {
-            let (lo, hi) = l.range_of(y)?;
-            let reach = 2.0 * (lo.abs().max(hi.abs()) as f64).max(f64::MIN_POSITIVE);
-            if reach / acc_scales[0] < 2f64.powi(31) {
-                let q = Quant { scale: acc_scales[0] as f32, zero_point: 0 };
-                if !(q.scale.is_finite() && q.scale > 0.0) {
-                    return Err(format!("the accumulator scale {:e} is not a positive f32", acc_scales[0]));
-                }
-                (DType::I32, q, vec![])
-            } else {
-                let q = Quant { scale: (reach / 2f64.powi(31)) as f32, zero_point: 0 };
-                let m = acc_scales.iter().map(|s| multiplier(s / q.scale as f64)).collect::<R<Vec<_>>>()?;
-                (DType::I32, q, m)
-            }
-        } else {
-            let qo = l.range_quant(y)?;
-            let m = acc_scales.iter().map(|s| multiplier(s / qo.scale as f64)).collect::<R<Vec<_>>>()?;
-            (DType::I8, qo, m)
-        };
-        let (clamp_min, clamp_max) = wide_clamp(n, qo, dtype.code_range().expect("a quantized type"));
-        let d = DenseWide {
-            in_features: j as u32,
-            out_features: k as u32,
-            input_zero_point: 0,
-            weights,
-            bias: bias_q,
-            multipliers,
-            output_zero_point: qo.zero_point,
-            clamp_min,
-            clamp_max,
-        };
-        let o = l.typed_out(y, dtype, qo);
-        l.emit(&n.name, Op::DenseWide(d), vec![flat], vec![o]);
-        return Ok(());
+        return super::gemm::emit_wide(l, n, flat, UNIT, &wf, Some(&bf), accumulator);
     }
     let qo = l.range_quant(y)?;
     let (mut weights, mut bias_q, mut multipliers) = (Vec::with_capacity(k * j), vec![], vec![]);
