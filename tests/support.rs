@@ -57,6 +57,7 @@ impl Rng {
 }
 pub mod random_spec;
 pub mod skip;
+pub mod tabular;
 
 pub use skip::{require_forge, require_python, skipping};
 

@@ -32,6 +32,7 @@ pub mod lp_pool;
 pub mod ml;
 pub mod normalization;
 pub mod one_hot;
+pub mod one_hot_encoder;
 pub mod pad;
 pub mod pool;
 pub mod qdq;
@@ -47,6 +48,7 @@ pub mod softmax;
 pub mod space;
 pub mod spectral;
 pub mod stats;
+pub mod svm;
 pub mod tree;
 pub mod trilu;
 pub mod window;
@@ -142,6 +144,8 @@ pub fn registry() -> &'static [OpDef] {
             recurrent::OPS,
             ml::OPS,
             tree::OPS,
+            svm::OPS,
+            one_hot_encoder::OPS,
             trilu::OPS,
             space::OPS,
             spectral::OPS,

@@ -10,6 +10,7 @@ pub mod decompose_attention;
 pub mod decompose_recurrent;
 pub mod expand_ml;
 pub mod expand_ops;
+pub mod expand_svm;
 pub mod expand_trees;
 pub mod fold_batchnorm;
 pub mod fold_constants;
@@ -37,6 +38,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
     }
     expand_ml::run(g)?;
     expand_trees::run(g)?;
+    expand_svm::run(g)?;
     decompose_attention::run(g);
     decompose_recurrent::run(g);
     decompose::run(g);
