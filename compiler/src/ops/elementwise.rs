@@ -8,13 +8,23 @@
 //! 256 integers: every result exact); a model input that only a `Round` reads gets scale 1 too
 //! ([`rounded_input_quant`]), so its input quantization rounds half to even as ONNX's Round
 //! does and the table is the identity on codes.
+//!
+//! `Clip` of an integer tensor keeps integers (`i64` semantics): for the 8-bit types it is exact
+//! as a `Take` of the 256-entry table `clamp(k − o, lo, hi)` of the value shifted by
+//! `o` = 128 (int8, an `IntBinary` Add) or 0 (uint8) ([`lower_integer_clip`]); wider integer
+//! types have no exact form on the spec's integer Add, Sub and Mul and are refused, as are the
+//! other functions of an integer tensor.
 
-use super::{OpDef, R, input};
+use super::{
+    OpDef, R,
+    gather_elements::{const_i64, int_binary},
+    input,
+};
 use crate::{
     ir::{Node, Tid, Value},
     quantize::{Lowering, integer_quant_from_range, lut_table},
 };
-use solidml_spec::{Lut, Op, Quant};
+use solidml_spec::{BinaryKind, DType, Lut, Op, Quant, TensorId};
 
 pub(crate) const OPS: &[OpDef] = &[
     unary("Abs"),
@@ -358,7 +368,47 @@ fn parse(n: &Node, ins: &[Option<&Value>]) -> R<Unary> {
 
 fn eval(_: &crate::ir::Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let u = parse(n, ins)?;
+    if let (Unary::Clip { lo, hi }, Value::Int(x)) = (u, input(ins, 0)?) {
+        return Ok(vec![Value::Int(x.mapv(|v| clip_int(v, lo, hi)))]);
+    }
     Ok(vec![Value::Float(input(ins, 0)?.to_f32().mapv(|x| u.apply(x as f64) as f32))])
+}
+
+/// `min(max(v, lo), hi)` on an integer (`hi` when `lo > hi`, as ONNX says); the bounds are the
+/// (integer) values of Clip's integer `min` and `max` inputs, infinite when absent.
+fn clip_int(v: i64, lo: f64, hi: f64) -> i64 {
+    let v = if (v as f64) < lo { lo as i64 } else { v };
+    if (v as f64) > hi { hi as i64 } else { v }
+}
+
+/// `Clip` (`u`) of the integer tensor `xt` (spec tensor `x`, i64) of node `n`: the module docs.
+fn lower_integer_clip(l: &mut Lowering<'_>, n: &Node, u: Unary, xt: Tid, x: TensorId) -> R<()> {
+    let g = l.g;
+    let Unary::Clip { lo, hi } = u else {
+        return Err(format!("{} of the integer tensor `{}` is not supported (only Clip has an integer form)", n.op, g.name(xt)));
+    };
+    let offset = match g.tensors[xt].onnx_type {
+        3 => 128, // int8
+        2 => 0,   // uint8
+        t => {
+            return Err(format!(
+                "Clip of the integer tensor `{}` (ONNX element type {t}) is supported for int8 and uint8 only (a 256-entry table: wider integers have no exact form on the spec's integer Add, Sub and Mul)",
+                g.name(xt)
+            ));
+        }
+    };
+    let k = if offset == 0 {
+        x
+    } else {
+        let c = const_i64(l, &format!("{}.offset", n.name), &[], vec![offset]);
+        int_binary(l, &format!("{}.offset", n.name), BinaryKind::Add, x, c)?
+    };
+    let y = n.outputs[0];
+    let table = (0..256).map(|k| clip_int(k - offset, lo, hi)).collect();
+    let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);
+    l.emit(&n.name, Op::Take { table }, vec![k], vec![o]);
+    l.map.insert(y, o);
+    Ok(())
 }
 
 /// The quantization of the float model input `t` when a `Round` is its only reader and its
@@ -382,7 +432,11 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     if n.inputs.iter().skip(1).flatten().any(|t| !l.g.is_const(*t)) {
         return Err("bounds must be constants".into());
     }
-    let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let x = l.id(xt)?;
+    if l.model.tensor(x).dtype == DType::I64 {
+        return lower_integer_clip(l, n, u, xt, x);
+    }
     let y = n.outputs[0];
     let integer = matches!(u, Unary::Round | Unary::Floor | Unary::Ceil) && !l.g.prescribed.contains_key(&y);
     let qo = if integer {
@@ -404,7 +458,8 @@ mod tests {
 
     use crate::{
         CompileOptions, compile_graph,
-        passes::testutil::{graph, node, output},
+        ir::Value,
+        passes::testutil::{graph, node, node_n, output},
     };
 
     /// Compile `x → op` calibrated on `x` and run it on `x`: the model and the outputs.
@@ -417,6 +472,54 @@ mod tests {
         let samples = crate::runner::samples(&crate::runner::input_shapes(&c.model), &data).unwrap();
         let out = crate::runner::run_samples(&c.model, &samples).unwrap().remove(0).1.remove(0).to_f32();
         (c.model, out.iter().copied().collect())
+    }
+
+    /// Compile `op(x, min?, max?)` on an integer input of ONNX element type `ty` and run it on
+    /// `x`: the i64 outputs, or the compile error.
+    fn run_integer(op: &str, ty: i32, x: &[i64], bounds: &[Option<i64>]) -> Result<Vec<i64>, String> {
+        let mut g = graph(&[]);
+        let t = g.add_tensor("x", false);
+        g.tensors[t].shape = Some(vec![x.len()]);
+        g.tensors[t].onnx_type = ty;
+        g.inputs.push(t);
+        let mut ins = vec![Some(t)];
+        for (i, b) in bounds.iter().enumerate() {
+            ins.push(b.map(|b| {
+                let c = g.add_tensor(&format!("bound{i}"), false);
+                g.tensors[c].shape = Some(vec![]);
+                g.consts.insert(c, Value::Int(ArrayD::from_elem(IxDyn(&[]), b)));
+                c
+            }));
+        }
+        let y = node_n(&mut g, op, &ins, 1, vec![])[0];
+        g.tensors[y].onnx_type = ty;
+        let data = vec![ArrayD::from_shape_vec(IxDyn(&[x.len()]), x.iter().map(|&v| v as f32).collect()).unwrap()];
+        let c = compile_graph(&mut g, "m", &CompileOptions::default().with_calibration(data.clone())).map_err(|e| e.to_string())?;
+        let samples = crate::runner::samples(&crate::runner::input_shapes(&c.model), &data).unwrap();
+        let out = crate::runner::run_samples(&c.model, &samples).unwrap().remove(0).0.remove(0);
+        Ok(out.as_i64().to_vec())
+    }
+
+    #[test]
+    fn clip_of_8_bit_integers_is_exact() {
+        // test_clip_default_int8_min, _max, _inbounds (onnx node tests) and both bounds
+        let x: Vec<i64> = vec![-128, -5, -1, 0, 1, 7, 100, 127];
+        assert_eq!(run_integer("Clip", 3, &x, &[Some(0)]).unwrap(), [0, 0, 0, 0, 1, 7, 100, 127]);
+        assert_eq!(run_integer("Clip", 3, &x, &[None, Some(0)]).unwrap(), [-128, -5, -1, 0, 0, 0, 0, 0]);
+        assert_eq!(run_integer("Clip", 3, &x, &[]).unwrap(), x);
+        assert_eq!(run_integer("Clip", 3, &x, &[Some(-3), Some(5)]).unwrap(), [-3, -3, -1, 0, 1, 5, 5, 5]);
+        // min above max: every value is max
+        assert_eq!(run_integer("Clip", 3, &x, &[Some(9), Some(2)]).unwrap(), [2; 8]);
+        let u: Vec<i64> = vec![0, 3, 128, 200, 255];
+        assert_eq!(run_integer("Clip", 2, &u, &[Some(3), Some(200)]).unwrap(), [3, 3, 128, 200, 200]);
+    }
+
+    #[test]
+    fn wider_integers_and_other_functions_of_integers_are_refused() {
+        let e = run_integer("Clip", 6, &[1, 2, 3], &[Some(0), Some(2)]).unwrap_err();
+        assert!(e.contains("int8 and uint8 only"), "{e}");
+        let e = run_integer("Relu", 3, &[1, -2, 3], &[]).unwrap_err();
+        assert!(e.contains("Relu of the integer tensor `x` is not supported"), "{e}");
     }
 
     #[test]

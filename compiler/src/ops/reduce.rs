@@ -9,15 +9,19 @@
 //! carries `1/count` (one rounding). ArgMax becomes spec `ArgMax` with an i64 output. A
 //! product has no exact int8 form; `passes/decompose.rs` (`products`) rewrites ReduceProd into
 //! a tree of binary `Mul`s of the reduced slices, each with its own calibrated range.
+//!
+//! An empty input (a zero-length axis; spec `Reduce` needs `len(x) > 0`) reads nothing: an
+//! empty output is a View of it, a sum over an empty axis is the constant 0 (a Pad of an empty
+//! view, [`empty_gives_zeros`]); a mean, max or min over one (NaN, ±∞) is refused.
 
 use ndarray::{ArrayD, Axis};
-use solidml_spec::{DType, Op, Reduce, ReduceKind};
+use solidml_spec::{DType, Op, Pad, PadMode, Reduce, ReduceKind, TensorId, View};
 
 use super::{OpDef, R, input};
 use crate::{
     float::norm_axis,
     ir::{Graph, Node, Value},
-    quantize::{Lowering, multiplier},
+    quantize::{Lowering, multiplier, row_major},
 };
 
 pub(crate) const OPS: &[OpDef] = &[
@@ -171,6 +175,9 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
         return Err(format!("the reduced axes must be constant, but input 1 (`{}`) is computed at run time", g.name(t)));
     }
     let a = ReduceAttrs::parse(n, ins, shape.len())?;
+    if shape.contains(&0) {
+        return lower_empty(l, n, &a, x);
+    }
     let count: usize = a.axes.iter().map(|&a| shape[a]).product();
     // a mean is lowered as a sum whose multiplier carries 1/count: one rounding
     // (the spec's Mean kind rounds to input units first, then requantizes)
@@ -192,6 +199,54 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
         output_zero_point: qo.zero_point,
     };
     l.emit(&n.name, Op::Reduce(r), vec![x], vec![o]);
+    Ok(())
+}
+
+/// Whether the reduction `op` of an empty input (no element to read) giving `output_shape`
+/// has values, by ONNX's rules: none for an empty output (`false`); the sum over nothing, `0`,
+/// everywhere (`true`; the [`DERIVED`] reductions' sums too). The other reductions' values over
+/// nothing are errors naming them: NaN for a mean (`0 / 0`), `−∞` for a max and `+∞` for a
+/// min, which int8 cannot hold, and the product's `1`.
+pub fn empty_gives_zeros(op: ReduceOp, output_shape: &[usize]) -> R<bool> {
+    if output_shape.contains(&0) {
+        return Ok(false);
+    }
+    match op {
+        ReduceOp::Sum => Ok(true),
+        ReduceOp::Mean => Err("a mean over an empty axis (NaN, 0 / 0) is not supported".into()),
+        ReduceOp::Max => Err("a max over an empty axis (−∞) is not supported".into()),
+        ReduceOp::Min => Err("a min over an empty axis (+∞) is not supported".into()),
+        ReduceOp::Prod => Err("a product over an empty axis (the constant 1) is not supported".into()),
+    }
+}
+
+/// A reduction of an empty input `x` ([`empty_gives_zeros`]): no element is read. An empty output is
+/// a View of the input; a sum over an empty axis, the constant 0, is the input viewed as
+/// `[0] ++ shape(y)` (empty), a constant Pad of one row along that first axis with the input's
+/// zero point (the real 0 exactly), and a View to `shape(y)`. The output keeps the input's
+/// quantization.
+fn lower_empty(l: &mut Lowering<'_>, n: &Node, a: &ReduceAttrs, x: TensorId) -> R<()> {
+    let y = n.outputs[0];
+    let out = l.g.shape(y).to_vec();
+    if !empty_gives_zeros(a.op, &out)? {
+        let strides = row_major(&out).iter().map(|&s| s as i64).collect();
+        l.view(&n.name, x, y, 0, strides);
+        return Ok(());
+    }
+    let info = l.model.tensors[x as usize].clone();
+    let value = info.quant.map_or(0, |q| q.zero_point as i64);
+    let rows: Vec<usize> = [0].into_iter().chain(out.iter().copied()).collect();
+    let strides: Vec<i64> = row_major(&rows).iter().map(|&s| s as i64).collect();
+    let empty = l.tensor(&format!("{}.empty", n.name), &rows, info.dtype, info.quant);
+    l.emit(&format!("{}.empty", n.name), Op::View(View { offset: 0, strides }), vec![x], vec![empty]);
+    let row = [1].into_iter().chain(out.iter().copied()).collect::<Vec<_>>();
+    let padded = l.tensor(&format!("{}.zeros", n.name), &row, info.dtype, info.quant);
+    let mut pads_end = vec![0; rows.len()];
+    pads_end[0] = 1;
+    let pad = Pad { pads_begin: vec![0; rows.len()], pads_end, mode: PadMode::Constant, value };
+    l.emit(&format!("{}.zeros", n.name), Op::Pad(pad), vec![empty], vec![padded]);
+    let strides = row_major(&out).iter().map(|&s| s as i64).collect();
+    l.view(&n.name, padded, y, 0, strides);
     Ok(())
 }
 
@@ -291,4 +346,56 @@ fn lower_argmax(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     l.map.insert(y, o);
     l.emit(&n.name, Op::ArgMax { axis: a.axis as u32, select_last_index: a.select_last_index }, vec![x], vec![o]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+
+    use crate::{
+        CompileOptions, compile_graph,
+        ir::Attr,
+        passes::testutil::{graph, node, output},
+    };
+
+    /// Compile `x → op(axes, keepdims)` on an input of `shape` and run it: the output's shape and
+    /// values, or the compile error.
+    fn run(op: &str, shape: &[usize], axes: &[i64], keepdims: i64) -> Result<(Vec<usize>, Vec<f32>), String> {
+        let mut g = graph(&[("x", shape)]);
+        let attrs = vec![("axes", Attr::Ints(axes.to_vec())), ("keepdims", Attr::Int(keepdims))];
+        let y = node(&mut g, op, &[0], attrs);
+        output(&mut g, y);
+        let n: usize = shape.iter().product();
+        let data = vec![ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|i| i as f32 - 1.5).collect()).unwrap()];
+        let c = compile_graph(&mut g, "m", &CompileOptions::default().with_calibration(data.clone())).map_err(|e| e.to_string())?;
+        let samples = crate::runner::samples(&crate::runner::input_shapes(&c.model), &data).unwrap();
+        let out = crate::runner::run_samples(&c.model, &samples).unwrap().remove(0).1.remove(0).to_f32();
+        Ok((out.shape().to_vec(), out.iter().copied().collect()))
+    }
+
+    #[test]
+    fn a_sum_over_an_empty_axis_is_zero() {
+        // onnx's test_reduce_sum_empty_set (and its L1, L2, SumSquare forms): zeros
+        for op in ["ReduceSum", "ReduceL1", "ReduceL2", "ReduceSumSquare"] {
+            assert_eq!(run(op, &[2, 0, 4], &[1], 1).unwrap(), (vec![2, 1, 4], vec![0.0; 8]), "{op}");
+            assert_eq!(run(op, &[2, 0, 4], &[1], 0).unwrap(), (vec![2, 4], vec![0.0; 8]), "{op}");
+            // every axis, none kept: a scalar 0
+            assert_eq!(run(op, &[2, 0, 4], &[0, 1, 2], 0).unwrap(), (vec![], vec![0.0]), "{op}");
+        }
+        // test_reduce_sum_empty_set_non_reduced_axis_zero: the output is empty too
+        assert_eq!(run("ReduceSum", &[2, 0, 4], &[2], 1).unwrap(), (vec![2, 0, 1], vec![]));
+        assert_eq!(run("ReduceMax", &[2, 0, 4], &[2], 0).unwrap(), (vec![2, 0], vec![]));
+        // a non-empty input still reduces
+        let (shape, sums) = run("ReduceSum", &[1, 2, 2], &[1], 0).unwrap();
+        assert_eq!(shape, [1, 2]);
+        assert!(sums.iter().zip([-1.0, 1.0]).all(|(s, w)| (s - w).abs() < 0.01), "{sums:?}");
+    }
+
+    #[test]
+    fn reductions_over_nothing_that_int8_cannot_hold_are_refused() {
+        for (op, what) in [("ReduceMax", "max"), ("ReduceMin", "min"), ("ReduceMean", "mean")] {
+            let e = run(op, &[2, 0, 4], &[1], 1).unwrap_err();
+            assert!(e.contains(&format!("a {what} over an empty axis")), "{op}: {e}");
+        }
+    }
 }

@@ -3,8 +3,10 @@
 //! (with `keep_aspect_ratio_policy` `stretch`, `not_larger`, `not_smaller`: one scale for all
 //! resized axes, `O = ⌊scale · L + ½⌋`). Output `o` reads the input coordinate `x` given by
 //! `coordinate_transformation_mode` (`half_pixel` (default), `half_pixel_symmetric`,
-//! `pytorch_half_pixel`, `align_corners`, `asymmetric`, `tf_half_pixel_for_nn`) and mixes the
-//! neighbours of `x` (edge values beyond the ends) with weights of `mode`: `nearest`
+//! `pytorch_half_pixel`, `align_corners`, `asymmetric`, `tf_half_pixel_for_nn`,
+//! `tf_crop_and_resize`: `x = start · (L − 1) + o · (end − start) · (L − 1) / (O − 1)` over the
+//! region `[start, end]` of `roi`, `extrapolation_value` where `x` falls outside `[0, L − 1]`)
+//! and mixes the neighbours of `x` (edge values beyond the ends) with weights of `mode`: `nearest`
 //! (`nearest_mode` `round_prefer_floor` (default), `round_prefer_ceil`, `floor`, `ceil`),
 //! `linear` (`1 − r`, `r`), `cubic` (Keys' kernel with `cubic_coeff_a`, default −0.75; with
 //! `exclude_outside`, weights outside the input are dropped and the rest renormalized), as the
@@ -17,7 +19,11 @@
 //! the constant `Wᵀ` (a Dense) on the axis moved last by `Transpose` (and back). With
 //! `antialias = 1` (linear, cubic) the kernel is stretched by `1/scale` when downsampling
 //! (more neighbours per output, weights normalized to sum 1), as in the reference. `scales`,
-//! `sizes` and `roi` must be constants; `tf_crop_and_resize` is not supported.
+//! `sizes` and `roi` must be constants. The outputs of `tf_crop_and_resize` outside the input
+//! are the first and last ones of the axis (`x` is monotone in `o`): the map covers the others
+//! and a constant `Pad` adds `extrapolation_value` around them. The axes are resized in turn, so
+//! an output outside the input on any axis is `extrapolation_value` (a mix of such values
+//! only, weights summing to 1), as in the reference.
 
 use ndarray::{Array2, IxDyn};
 
@@ -30,8 +36,9 @@ use crate::{
 
 pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "Resize", eval, lower_expanded), OpDef::new("", "Upsample", eval, lower_expanded)];
 
-/// The interpolation of one axis: for each output, `(input index, weight)` pairs.
-type AxisMap = Vec<Vec<(usize, f64)>>;
+/// The interpolation of one axis: for each output, `(input index, weight)` pairs, or `None` for
+/// an output outside the input (`tf_crop_and_resize`: `extrapolation_value`).
+type AxisMap = Vec<Option<Vec<(usize, f64)>>>;
 
 /// The attributes that shape the weights.
 struct Mode {
@@ -41,6 +48,8 @@ struct Mode {
     cubic_a: f64,
     exclude_outside: bool,
     antialias: bool,
+    /// `extrapolation_value`, the outputs of `tf_crop_and_resize` outside the input.
+    extrapolation: f64,
 }
 
 impl Mode {
@@ -52,7 +61,15 @@ impl Mode {
             return Err(format!("{} mode `{kind}` is not supported", n.op));
         }
         let coordinates = if legacy { "asymmetric".into() } else { n.str("coordinate_transformation_mode", "half_pixel") };
-        let known = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
+        let known = [
+            "half_pixel",
+            "half_pixel_symmetric",
+            "pytorch_half_pixel",
+            "align_corners",
+            "asymmetric",
+            "tf_half_pixel_for_nn",
+            "tf_crop_and_resize",
+        ];
         if !known.contains(&coordinates.as_str()) {
             return Err(format!("Resize coordinate_transformation_mode `{coordinates}` is not supported"));
         }
@@ -71,6 +88,7 @@ impl Mode {
             cubic_a: n.float("cubic_coeff_a", -0.75) as f64,
             exclude_outside: n.int("exclude_outside", 0) != 0,
             antialias,
+            extrapolation: n.float("extrapolation_value", 0.0) as f64,
         })
     }
 
@@ -122,8 +140,9 @@ impl Mode {
         }
     }
 
-    /// The map of an axis of length `len` resized to `out` with `scale`.
-    fn axis_map(&self, len: usize, out: usize, scale: f64) -> AxisMap {
+    /// The map of an axis of length `len` resized to `out` with `scale` (`roi`: the region
+    /// `(start, end)` of `tf_crop_and_resize`).
+    fn axis_map(&self, len: usize, out: usize, scale: f64, (start, end): (f64, f64)) -> AxisMap {
         let (l, o) = (len as f64, out as f64);
         let output_width = scale * l;
         (0..out)
@@ -139,8 +158,19 @@ impl Mode {
                         offset + (x + 0.5) / scale - 0.5
                     }
                     "tf_half_pixel_for_nn" => (x + 0.5) / scale,
+                    "tf_crop_and_resize" => {
+                        let xo = if output_width == 1.0 {
+                            (end - start) * (l - 1.0) / 2.0
+                        } else {
+                            x * (end - start) * (l - 1.0) / (output_width - 1.0)
+                        };
+                        xo + start * (l - 1.0)
+                    }
                     _ => (x + 0.5) / scale - 0.5,
                 };
+                if self.coordinates == "tf_crop_and_resize" && !(0.0..=l - 1.0).contains(&xo) {
+                    return None;
+                }
                 let ratio = if xo.fract() == 0.0 { 1.0 } else { xo - xo.floor() };
                 let mut c = self.coeffs(ratio, scale);
                 let idx = neighbours(xo, c.len(), len);
@@ -162,7 +192,7 @@ impl Mode {
                     }
                 }
                 row.retain(|&(_, w)| w != 0.0);
-                row
+                Some(row)
             })
             .collect()
     }
@@ -182,9 +212,9 @@ fn neighbours(x: f64, n: usize, len: usize) -> Vec<i64> {
     cand.into_iter().map(|i| i - pad).collect()
 }
 
-/// The resize of node `n` under `opset` on an input of `shape`, with constant `roi`,
-/// `scales`, `sizes`: the map of each axis (`None`: unchanged).
-fn plan(n: &Node, opset: i64, shape: &[usize], scales: Option<&Value>, sizes: Option<&Value>) -> R<Vec<Option<AxisMap>>> {
+/// The resize of node `n` under `opset` on an input of `shape`, with constant `scales`,
+/// `sizes`, `roi`: the map of each axis (`None`: unchanged).
+fn plan(n: &Node, opset: i64, shape: &[usize], [scales, sizes, roi]: [Option<&Value>; 3]) -> R<(Mode, Vec<Option<AxisMap>>)> {
     let mode = Mode::parse(n, opset)?;
     let rank = shape.len();
     let axes: Vec<usize> = match n.ints("axes") {
@@ -232,37 +262,97 @@ fn plan(n: &Node, opset: i64, shape: &[usize], scales: Option<&Value>, sizes: Op
         }
     }
     super::check_elements(&out, "the Resize output")?;
-    Ok((0..rank)
+    // tf_crop_and_resize: the region of each axis, `[0, 1]` (the whole axis) unless `roi` says
+    let mut region = vec![(0.0, 1.0); rank];
+    if mode.coordinates == "tf_crop_and_resize" {
+        let roi: Vec<f64> = roi.map(|v| v.to_f32().iter().map(|&r| r as f64).collect()).unwrap_or_default();
+        if roi.len() != 2 * axes.len() {
+            return Err(format!(
+                "Resize tf_crop_and_resize needs a `roi` of {} values (a start and an end per axis), got {}",
+                2 * axes.len(),
+                roi.len()
+            ));
+        }
+        for (i, &a) in axes.iter().enumerate() {
+            region[a] = (roi[i], roi[axes.len() + i]);
+        }
+    }
+    let maps = (0..rank)
         .map(|a| {
-            let m = mode.axis_map(shape[a], out[a], scale[a]);
-            let identity = out[a] == shape[a] && m.iter().enumerate().all(|(i, r)| r.len() == 1 && r[0] == (i, 1.0));
+            let m = mode.axis_map(shape[a], out[a], scale[a], region[a]);
+            let identity = out[a] == shape[a] && m.iter().enumerate().all(|(i, r)| r.as_deref() == Some(&[(i, 1.0)]));
             (!identity).then_some(m)
         })
-        .collect())
+        .collect();
+    Ok((mode, maps))
 }
 
-/// The constant inputs `scales` and `sizes` of node `n`, by opset (`Upsample`: input 1 or
-/// the attribute; Resize 10: input 1; Resize 11+: inputs 2 and 3).
-fn operand_indices(n: &Node, opset: i64) -> (Option<usize>, Option<usize>) {
-    if n.op == "Upsample" || opset < 11 { (Some(1), None) } else { (Some(2), Some(3)) }
+/// The outputs of axis map `m` outside the input, at its start and at its end: `(before,
+/// after)`. An error when some are elsewhere (not the case for a monotone coordinate) or when
+/// every output is outside (a constant).
+fn outside(m: &AxisMap) -> R<(usize, usize)> {
+    let before = m.iter().take_while(|r| r.is_none()).count();
+    let after = m[before..].iter().rev().take_while(|r| r.is_none()).count();
+    if before == m.len() {
+        return Err("Resize tf_crop_and_resize: every output of an axis lies outside the input (the constant extrapolation_value), which is not supported".into());
+    }
+    if m[before..m.len() - after].iter().any(|r| r.is_none()) {
+        return Err("Resize tf_crop_and_resize: outputs outside the input between inside ones".into());
+    }
+    Ok((before, after))
 }
 
-/// `W` of an axis map, `O × L`.
-fn matrix(m: &AxisMap, len: usize) -> Array2<f32> {
+/// The constant inputs `scales`, `sizes` and `roi` of node `n`, by opset (`Upsample`: input 1
+/// or the attribute; Resize 10: input 1; Resize 11+: inputs 2, 3 and 1).
+fn operand_indices(n: &Node, opset: i64) -> [Option<usize>; 3] {
+    if n.op == "Upsample" || opset < 11 { [Some(1), None, None] } else { [Some(2), Some(3), Some(1)] }
+}
+
+/// The names of the operands of [`operand_indices`].
+const OPERANDS: [&str; 3] = ["scales", "sizes", "roi"];
+
+/// `W` of an axis map, `O × L` (a zero row for an output outside the input).
+fn matrix(m: &[Option<Vec<(usize, f64)>>], len: usize) -> Array2<f32> {
     let mut w = Array2::zeros((m.len(), len));
     for (o, row) in m.iter().enumerate() {
-        for &(i, v) in row {
+        for &(i, v) in row.iter().flatten() {
             w[[o, i]] += v as f32;
         }
     }
     w
 }
 
+/// Whether tensor `t` of `g` is computed from a graph input (its value known only at run time).
+fn from_input(g: &Graph, t: Tid) -> bool {
+    let mut todo = vec![t];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(t) = todo.pop() {
+        if g.inputs.contains(&t) {
+            return true;
+        }
+        if !seen.insert(t) || g.is_const(t) {
+            continue;
+        }
+        if let Some(p) = g.nodes.iter().find(|p| p.outputs.contains(&t)) {
+            todo.extend(p.inputs.iter().flatten().copied());
+        }
+    }
+    false
+}
+
 fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let x = input(ins, 0)?.to_f32();
-    let (si, zi) = operand_indices(n, g.opset);
+    let idx = operand_indices(n, g.opset);
     let get = |i: Option<usize>| i.and_then(|i| ins.get(i).copied().flatten());
-    let maps = plan(n, g.opset, x.shape(), get(si), get(zi))?;
+    let (mode, maps) = plan(n, g.opset, x.shape(), idx.map(get)).map_err(|e| {
+        // shape inference runs the graph on zeros: a parameter that comes from a graph input
+        // is one the compiler needs constant, whatever its value
+        let run_time = idx.iter().zip(OPERANDS).find_map(|(i, what)| {
+            let t = i.and_then(|i| n.input(i)).filter(|&t| !g.is_const(t) && from_input(g, t))?;
+            Some(format!("the {} {what} must be constant, but `{}` is computed at run time", n.op, g.name(t)))
+        });
+        run_time.map_or(e.clone(), |r| format!("{e}: {r}"))
+    })?;
     let mut y = x;
     for (a, m) in maps.iter().enumerate() {
         let Some(m) = m else { continue };
@@ -274,7 +364,12 @@ fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         let moved = y.view().permuted_axes(move_last(shape.len(), a)).as_standard_layout().to_owned();
         let rows = moved.len() / w.ncols().max(1);
         let flat = moved.into_shape_with_order((rows, w.ncols())).map_err(|e| e.to_string())?;
-        let r = flat.dot(&w.t());
+        let mut r = flat.dot(&w.t());
+        for (o, row) in m.iter().enumerate() {
+            if row.is_none() {
+                r.column_mut(o).fill(mode.extrapolation as f32);
+            }
+        }
         let mut ms: Vec<usize> = (0..shape.len()).filter(|&d| d != a).map(|d| shape[d]).collect();
         ms.push(m.len());
         let r = r.into_shape_with_order(IxDyn(&ms)).map_err(|e| e.to_string())?;
@@ -304,13 +399,11 @@ fn move_back(rank: usize, a: usize) -> Vec<usize> {
 pub(crate) fn expand(e: &mut Expansion<'_>, n: &Node) -> R<Tid> {
     let x = n.input(0).ok_or("input 0 missing")?;
     let opset = e.g.opset;
-    if n.str("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize" {
-        return Err("Resize coordinate_transformation_mode `tf_crop_and_resize` is not supported".into());
-    }
-    let (si, zi) = operand_indices(n, opset);
     let mut consts = vec![];
-    for (i, what) in [(si, "scales"), (zi, "sizes")] {
+    for (i, what) in operand_indices(n, opset).into_iter().zip(OPERANDS) {
         match i.and_then(|i| n.input(i)) {
+            // roi matters to tf_crop_and_resize only
+            Some(_) if what == "roi" && n.str("coordinate_transformation_mode", "half_pixel") != "tf_crop_and_resize" => consts.push(None),
             Some(t) if !e.g.is_const(t) => {
                 return Err(format!("the {} {what} must be constant, but `{}` is computed at run time", n.op, e.g.name(t)));
             }
@@ -318,21 +411,37 @@ pub(crate) fn expand(e: &mut Expansion<'_>, n: &Node) -> R<Tid> {
         }
     }
     let shape = e.shape(x);
-    let maps = plan(n, opset, &shape, consts[0].as_ref(), consts[1].as_ref())?;
+    let (mode, maps) = plan(n, opset, &shape, [0, 1, 2].map(|i| consts[i].as_ref()))?;
     let mut y = x;
     let mut cur = shape.clone();
+    let rank = cur.len();
     for (a, m) in maps.iter().enumerate() {
         let Some(m) = m else { continue };
-        if m.iter().all(|r| r.len() == 1 && r[0].1 == 1.0) {
-            let idx = e.ints(&m.iter().map(|r| r[0].0 as i64).collect::<Vec<_>>());
-            y = e.op("Gather", &[y, idx], vec![("axis", Attr::Int(a as i64))]);
+        let (before, after) = outside(m)?;
+        let inside: Vec<&Vec<(usize, f64)>> = m[before..m.len() - after].iter().flatten().collect();
+        // the outputs outside the input: extrapolation_value padded along `axis`
+        let pad = |e: &mut Expansion<'_>, y: Tid, axis: usize| -> Tid {
+            if before + after == 0 {
+                return y;
+            }
+            let mut pads = vec![0i64; 2 * rank];
+            (pads[axis], pads[rank + axis]) = (before as i64, after as i64);
+            let (pads, value) = (e.ints(&pads), e.scalar(mode.extrapolation as f32));
+            e.op("Pad", &[y, pads, value], vec![])
+        };
+        if inside.iter().all(|r| r.len() == 1 && r[0].1 == 1.0) {
+            let idx = e.ints(&inside.iter().map(|r| r[0].0 as i64).collect::<Vec<_>>());
+            let gathered = e.op("Gather", &[y, idx], vec![("axis", Attr::Int(a as i64))]);
+            y = pad(e, gathered, a);
         } else {
-            let wt = matrix(m, cur[a]).t().as_standard_layout().to_owned();
+            let rows: Vec<Option<Vec<(usize, f64)>>> = inside.into_iter().map(|r| Some(r.clone())).collect();
+            let wt = matrix(&rows, cur[a]).t().as_standard_layout().to_owned();
             let (rows, cols) = wt.dim();
             let w = e.floats(&[rows, cols], wt.into_raw_vec_and_offset().0)?;
-            let t = e.transpose(y, &move_last(cur.len(), a));
+            let t = e.transpose(y, &move_last(rank, a));
             let r = e.op("MatMul", &[t, w], vec![]);
-            y = e.transpose(r, &move_back(cur.len(), a));
+            let r = pad(e, r, rank - 1);
+            y = e.transpose(r, &move_back(rank, a));
         }
         cur[a] = m.len();
     }
@@ -371,6 +480,50 @@ mod tests {
         assert_eq!(y.index_axis(Axis(2), 1).iter().copied().collect::<Vec<_>>(), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
     }
 
+    /// The ONNX reference's outputs for `test_resize_tf_crop_and_resize` and
+    /// `test_resize_tf_crop_and_resize_extrapolation_value` (onnx 1.19 node tests), and the
+    /// expansion: per axis a MatMul on the outputs inside the input, a Pad of the others.
+    #[test]
+    fn tf_crop_and_resize_matches_the_onnx_examples() {
+        let g = Graph { opset: 19, ..Default::default() };
+        let x = Value::Float(ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (1..=16).map(|v| v as f32).collect()).unwrap());
+        let sizes = Value::Int(ArrayD::from_shape_vec(IxDyn(&[4]), vec![1, 1, 3, 3]).unwrap());
+        let attrs = |e: f32| {
+            vec![
+                ("mode", Attr::Str("linear".into())),
+                ("coordinate_transformation_mode", Attr::Str("tf_crop_and_resize".into())),
+                ("extrapolation_value", Attr::Float(e)),
+            ]
+        };
+        let close = |y: &ArrayD<f32>, want: &[f32]| y.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-5);
+        let roi = floats(&[0.0, 0.0, 0.4, 0.6, 1.0, 1.0, 0.6, 0.8]);
+        let y = eval(&g, &node(attrs(0.0)), &[Some(&x), Some(&roi), None, Some(&sizes)]).unwrap().remove(0).to_f32();
+        assert_eq!(y.shape(), [1, 1, 3, 3]);
+        assert!(close(&y, &[7.6, 7.9, 8.2, 8.8, 9.1, 9.4, 10.0, 10.3, 10.6]), "{y:?}");
+        // a region reaching past the input: extrapolation_value there
+        let roi = floats(&[0.0, 0.0, 0.4, 0.6, 1.0, 1.0, 1.2, 1.7]);
+        let y = eval(&g, &node(attrs(10.0)), &[Some(&x), Some(&roi), None, Some(&sizes)]).unwrap().remove(0).to_f32();
+        assert!(close(&y, &[7.6, 10.0, 10.0, 12.4, 10.0, 10.0, 10.0, 10.0, 10.0]), "{y:?}");
+        let inputs = vec![roi, Value::Float(ArrayD::zeros(IxDyn(&[0]))), sizes];
+        let ops = expands("Resize", &[&[1, 1, 4, 4]], inputs, attrs(10.0));
+        assert_eq!(ops, ["Transpose", "MatMul", "Pad", "Transpose", "MatMul", "Pad"]);
+        // the roi must give a start and an end per resized axis
+        let short = floats(&[0.0, 1.0]);
+        let e = eval(&g, &node(attrs(0.0)), &[Some(&x), Some(&short), None, Some(&floats(&[1.0, 1.0, 2.0, 2.0]))]).unwrap_err();
+        assert!(e.contains("a `roi` of 8 values"), "{e}");
+    }
+
+    /// Shape inference runs the graph on zeros: scales that come from a graph input are named as
+    /// a parameter the compiler needs constant, not as a bad value.
+    #[test]
+    fn run_time_scales_are_named() {
+        let mut g = crate::passes::testutil::graph(&[("x", &[1, 1, 2, 2]), ("scales", &[4])]);
+        let y = crate::passes::testutil::node_n(&mut g, "Resize", &[Some(0), None, Some(1)], 1, vec![])[0];
+        let e = crate::calibrate::infer_shapes(&mut g).unwrap_err().to_string();
+        assert!(e.contains("the Resize scales must be constant, but `scales` is computed at run time"), "{e}");
+        assert!(g.tensors[y].shape.is_none());
+    }
+
     #[test]
     fn neighbours_follow_the_reference() {
         assert_eq!(neighbours(4.0, 2, 10), [3, 4]);
@@ -384,6 +537,7 @@ mod tests {
             cubic_a: -0.75,
             exclude_outside: false,
             antialias: true,
+            extrapolation: 0.0,
         };
         assert_eq!(m.coeffs(0.5, 0.5), [0.125, 0.375, 0.375, 0.125]);
     }
