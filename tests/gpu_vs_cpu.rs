@@ -222,7 +222,7 @@ fn the_gpu_backend_behind_the_executor_interface_caches_per_model_and_equals_the
 fn long_axes_match_the_cpu() {
     use solidml_spec::{
         Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, InstanceNorm, LogSoftmax, Lrn, MatMul, Model, Node, NormKind, Normalize, Op,
-        Pool, Quant, Reduce, ReduceKind, TensorInfo, arith::Multiplier,
+        Pool, Quant, Reduce, ReduceKind, TensorInfo, TopKOutput, arith::Multiplier,
     };
     let Some(ctx) = require_gpu() else { return };
     let q = Quant { scale: 0.05, zero_point: 3 };
@@ -322,6 +322,14 @@ fn long_axes_match_the_cpu() {
     let arg_max = |select_last_index: bool| Model {
         tensors: vec![t("x", &[2, 200_000], q), TensorInfo { name: "y".into(), shape: vec![2, 1], dtype: DType::I64, quant: None }],
         ..single(Op::ArgMax { axis: 1, select_last_index }, &[2, 200_000], &[2, 1], q)
+    };
+    // a bitonic sort of lanes padded to a power of two (2^17, 2^13): no loop, many passes
+    let top_k = |axis: u32, k: u32, largest: bool, output: TopKOutput, x: &[u32], y: &[u32]| {
+        let yt = match output {
+            TopKOutput::Values => t("y", y, q),
+            TopKOutput::Indices => TensorInfo { name: "y".into(), shape: y.to_vec(), dtype: DType::I64, quant: None },
+        };
+        Model { tensors: vec![t("x", x, q), yt], ..single(Op::TopK { axis, k, largest, output }, x, y, q) }
     };
     let padded = |count_include_pad: bool| Pool {
         kernel: vec![100, 100],
@@ -485,6 +493,8 @@ fn long_axes_match_the_cpu() {
         ("matmul_k_33025", matmul(33_025)),
         ("arg_max_first_lane_200k", arg_max(false)),
         ("arg_max_last_lane_200k", arg_max(true)),
+        ("top_k_values_lane_70001", top_k(1, 9, true, TopKOutput::Values, &[2, 70_001], &[2, 9])),
+        ("top_k_indices_whole_sort_axis_0_inner_3", top_k(0, 5_000, false, TopKOutput::Indices, &[5_000, 3], &[5_000, 3])),
     ];
     let mut rng = Rng(0x10_9e37);
     let mut wrong = vec![];

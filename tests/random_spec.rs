@@ -22,7 +22,7 @@
 use solidml_exec::Value;
 use solidml_spec::{
     BinaryKind, ConstData, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo,
-    arith::Multiplier, validate::validate,
+    TopKOutput, arith::Multiplier, validate::validate,
 };
 
 use crate::Rng;
@@ -59,10 +59,11 @@ pub enum OpKind {
     Normalize,
     CumSum,
     DenseWide,
+    TopK,
 }
 
 impl OpKind {
-    /// Every family: all 26 `Op` variants (Binary as Add/Sub/Mul, Extremum as Max/Min).
+    /// Every family: all 27 `Op` variants (Binary as Add/Sub/Mul, Extremum as Max/Min).
     pub const ALL: &'static [OpKind] = &[
         OpKind::Conv,
         OpKind::ConvTranspose,
@@ -93,6 +94,7 @@ impl OpKind {
         OpKind::Normalize,
         OpKind::CumSum,
         OpKind::DenseWide,
+        OpKind::TopK,
     ];
 
     /// The family of an op (for coverage counts).
@@ -129,6 +131,7 @@ impl OpKind {
             Op::Normalize(_) => OpKind::Normalize,
             Op::CumSum(_) => OpKind::CumSum,
             Op::DenseWide(_) => OpKind::DenseWide,
+            Op::TopK { .. } => OpKind::TopK,
         }
     }
 }
@@ -902,6 +905,29 @@ impl Gen<'_> {
                 };
                 self.node(Op::CumSum(c), vec![x], y)
             }
+            OpKind::TopK => {
+                // the current tensor (int8 or i64) when it has elements, else a fresh input
+                // (ties: the inputs' constant and extreme-only rows, and i64 drawn from few values)
+                let x = match cur {
+                    Some(c) if !self.m.tensor(c).shape.is_empty() && !self.m.tensor(c).is_empty() => c,
+                    _ => {
+                        let s = shape(self.r, 1, 3, 6);
+                        if chance(self.r, 4) { self.input(s, DType::I64, None) } else { self.i8_input(s) }
+                    }
+                };
+                let t = self.info(x);
+                let axis = self.r.range(0, t.shape.len() as i64 - 1) as usize;
+                let k = self.r.range(0, t.shape[axis] as i64) as u32;
+                let largest = chance(self.r, 2);
+                let mut ys = t.shape.clone();
+                ys[axis] = k;
+                let (output, y) = if chance(self.r, 2) {
+                    (TopKOutput::Values, self.tensor(ys, t.dtype, t.quant))
+                } else {
+                    (TopKOutput::Indices, self.tensor(ys, DType::I64, None))
+                };
+                self.node(Op::TopK { axis: axis as u32, k, largest, output }, vec![x], y)
+            }
         }
     }
 }
@@ -1031,6 +1057,9 @@ pub fn random_inputs(rng: &mut Rng, model: &Model) -> Vec<Value> {
                         Some((Op::GatherDynamic { axis }, Some(1))) => {
                             let dim = model.tensor(consumer.unwrap().inputs[0]).shape[*axis as usize] as i64;
                             (0..n).map(|_| rng.range(-dim, dim - 1)).collect()
+                        }
+                        Some((Op::TopK { .. }, _)) => {
+                            (0..n).map(|_| pick(rng, &[i64::MIN, -(1 << 40), -1, 0, 3, 1 << 33, i64::MAX])).collect()
                         }
                         Some((Op::IntBinary { .. }, _)) if chance(rng, 4) => {
                             (0..n).map(|_| pick(rng, &[i64::MIN, i64::MAX, -1, 1 << 32, -(1 << 32), 3037000499, -3037000500])).collect()

@@ -14,7 +14,8 @@ use serde_json::json;
 use solidml_cpu::CpuExecutor;
 use solidml_exec::{ExecError, Value};
 use solidml_spec::{
-    Binary, BinaryKind, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo, View,
+    Binary, BinaryKind, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo, TopKOutput,
+    View,
     arith::Multiplier,
     validate::{broadcast_shapes, window_output_len},
 };
@@ -715,6 +716,32 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             let y = b.i8(xs, qo);
             b.node(Op::CumSum(c), vec![x], y)
         }
+        "topk" => {
+            let axis = r.range(0, rank as i64 - 1) as usize;
+            let dim = xs[axis] as i64;
+            // k = dim (a whole sort) and k = 0 (an empty output) now and then
+            let k = match r.range(0, 7) {
+                0 => 0,
+                1 | 2 => dim,
+                _ => r.range(1, dim),
+            } as u32;
+            let output = if chance(r, 2) { TopKOutput::Values } else { TopKOutput::Indices };
+            let largest = chance(r, 2);
+            let mut ys = xs.clone();
+            ys[axis] = k;
+            let y = match output {
+                TopKOutput::Values => b.tensor(ys, t.dtype, t.quant),
+                TopKOutput::Indices => {
+                    let y = b.tensor(ys, DType::I64, None);
+                    b.bound.push((y, dim));
+                    y
+                }
+            };
+            if output == TopKOutput::Values {
+                b.keep_bound(x, y);
+            }
+            b.node(Op::TopK { axis: axis as u32, k, largest, output }, vec![x], y)
+        }
         other => panic!("no generator for {other}"),
     }
 }
@@ -789,13 +816,22 @@ fn first_input(b: &mut B<'_>, op: &str) -> TensorId {
             s
         }
         "softmax" | "logsoftmax" | "normalize" | "argmax" | "cumsum" | "lut" => shape(r, 1, 4, 6),
+        "topk" => {
+            // sometimes a longer lane (not a power of two: the GPU pads it)
+            let mut s = shape(r, 1, 3, 5);
+            if chance(r, 3) {
+                let a = r.range(0, s.len() as i64 - 1) as usize;
+                s[a] = r.range(7, 40) as u32;
+            }
+            s
+        }
         "intbinary" | "take" => {
             let s = shape(r, 0, 3, 4);
             return b.input(s, DType::I64, None);
         }
         _ => shape(r, 1, 4, 4),
     };
-    let i64_ok = ["view", "pad", "concat", "gather", "gatherdynamic"].contains(&op);
+    let i64_ok = ["view", "pad", "concat", "gather", "gatherdynamic", "topk"].contains(&op);
     if i64_ok && chance(b.r, 4) { b.input(s, DType::I64, None) } else { b.i8_input(s) }
 }
 
@@ -926,6 +962,10 @@ fn draw_inputs(r: &mut Rng, model: &Model) -> Vec<Value> {
                             let nd = model.nodes.iter().find(|nd| nd.inputs.get(1) == Some(&id)).unwrap();
                             let dim = model.tensor(nd.inputs[0]).shape[*axis as usize] as i64;
                             (0..n).map(|_| r.range(-dim, dim - 1)).collect()
+                        }
+                        // few values, the extremes among them: ties
+                        Some((Op::TopK { .. }, _)) if chance(r, 2) => {
+                            (0..n).map(|_| pick(r, &[i64::MIN, -(1 << 33), -1, 0, 2, 1 << 40, i64::MAX])).collect()
                         }
                         _ => (0..n).map(|_| r.range(-1 << 30, 1 << 30)).collect(),
                     })
@@ -1358,6 +1398,36 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 gd(1, &[2, 3], &[2, 1], &[2, 2, 1], false),
                 vec![Value::I8(r.i8s(6)), Value::I64(vec![-3, -4])],
             ));
+        }
+        "topk" => {
+            // both outputs of one ONNX TopK, as the compiler emits them: two nodes on one input
+            let both = |axis: u32, k: u32, largest: bool, x: TensorInfo, ys: &[u32]| {
+                let values = TensorInfo { name: "values".into(), shape: ys.to_vec(), ..x.clone() };
+                let node = |output, y: u32| Node {
+                    name: format!("op_{}", if output == TopKOutput::Values { "values" } else { "indices" }),
+                    op: Op::TopK { axis, k, largest, output },
+                    inputs: vec![0],
+                    outputs: vec![y],
+                };
+                let m = Model {
+                    tensors: vec![x, values, t64("indices", ys)],
+                    inputs: vec![0],
+                    outputs: vec![1, 2],
+                    nodes: vec![node(TopKOutput::Values, 1), node(TopKOutput::Indices, 2)],
+                    ..Model::empty("vector")
+                };
+                solidml_spec::validate::validate(&m).unwrap_or_else(|e| panic!("invalid edge case: {e}\n{m:?}"));
+                m
+            };
+            // ties among the largest and among the smallest: the lower index first either way
+            let x = i8s(&[3, 7, 7, -128, 7, 3, -128, -128, -128, -128, 127, 0, 0, 0, 127]);
+            e.push(("ties_largest_lower_index_first", both(1, 4, true, t8("x", &[3, 5], q(r)), &[3, 4]), vec![x.clone()]));
+            e.push(("ties_smallest_lower_index_first", both(1, 3, false, t8("x", &[3, 5], q(r)), &[3, 3]), vec![x]));
+            // i64 extremes and ties along axis 0 (inner lanes), a whole sort (k = dim)
+            let x = Value::I64(vec![i64::MAX, 0, 5, i64::MIN, -1, 5, i64::MAX, i64::MIN, 5, 0, -1, -1]);
+            e.push(("i64_extremes_whole_sort", both(0, 4, false, t64("x", &[4, 3]), &[4, 3]), vec![x]));
+            // k = 0: nothing to write
+            e.push(("k_zero_empty_output", both(1, 0, true, t8("x", &[2, 3], q(r)), &[2, 0]), vec![Value::I8(r.i8s(6))]));
         }
         "gather" => {
             let m = single(Op::Gather { axis: 0, indices: vec![3, 3, 0] }, vec![t64("x", &[4])], t64("y", &[3]));

@@ -277,6 +277,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     ("gatherdynamic", 14),
     ("cumsum", 12),
     ("densewide", 14),
+    ("topk", 14),
     // models of several nodes
     ("chain", 19),
 ];

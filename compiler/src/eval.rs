@@ -445,7 +445,17 @@ pub fn layer_errors(onnx: &std::path::Path, model: &Model, samples: &[Vec<ArrayD
         })
         .filter_map(|&id| {
             let tid = *by_name.get(model.tensor(id).name.as_str())?;
-            let acc = Acc { tid, signal: 0.0, noise: 0.0, max_err: 0.0, lo: f32::INFINITY, hi: f32::NEG_INFINITY, clipped: 0, count: 0, max_steps: 0.0 };
+            let acc = Acc {
+                tid,
+                signal: 0.0,
+                noise: 0.0,
+                max_err: 0.0,
+                lo: f32::INFINITY,
+                hi: f32::NEG_INFINITY,
+                clipped: 0,
+                count: 0,
+                max_steps: 0.0,
+            };
             Some((id, acc))
         })
         .collect();

@@ -35,6 +35,8 @@ BINARY_KIND = UnitEnum(("Add", "Sub", "Mul"))
 EXTREMUM = UnitEnum(("Max", "Min"))
 REDUCE_KIND = UnitEnum(("Sum", "Mean", "Max", "Min"))
 NORM_KIND = UnitEnum(("L1", "L2"))
+# "TopKOutput (TopK) | Values 0, Indices 1" (version 4)
+TOPK_OUTPUT = UnitEnum(("Values", "Indices"))
 
 # ---------------------------------------------------------------- shared structs
 
@@ -410,14 +412,25 @@ class DenseWide:
     ]
 
 
+@dataclass
+class TopK:
+    """§Op: TopK (version 4): ``Op::TopK { axis: u32, k: u32, largest: bool, output: TopKOutput }``."""
+
+    axis: int
+    k: int
+    largest: bool
+    output: str
+    WIRE = [("axis", "u32"), ("k", "u32"), ("largest", "bool"), ("output", TOPK_OUTPUT)]
+
+
 # §Artifact format: "Op: Conv 0, Dense 1, Binary 2, Extremum 3, Lut 4, View 5, Pad 6, Concat 7,
 # MaxPool 8, AvgPool 9, Reduce 10, Softmax 11, ArgMax 12, Take 13, Gather 14, LogSoftmax 15,
 # ConvTranspose 16, MatMul 17, BinaryLut 18, GatherDynamic 19, InstanceNorm 20, IntBinary 21,
-# Lrn 22, Normalize 23, CumSum 24, DenseWide 25"
+# Lrn 22, Normalize 23, CumSum 24, DenseWide 25, TopK 26"
 OP_VARIANTS = (
     Conv, Dense, Binary, Extremum, Lut, View, Pad, Concat, MaxPool, AvgPool, Reduce, Softmax,
     ArgMax, Take, Gather, LogSoftmax, ConvTranspose, MatMul, BinaryLut, GatherDynamic,
-    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide,
+    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide, TopK,
 )
 OP = Enum(OP_VARIANTS)
 

@@ -130,6 +130,10 @@ def node_units(m: M.Model, node) -> int:
         w = len_y
     elif isinstance(op, (M.MaxPool, M.AvgPool)):
         w = len_y * numel(op.kernel) + numel(x.shape)
+    elif isinstance(op, M.TopK):
+        # version 4: "``len(x) · bits(shape[axis]) + len(y)``, ``bits(d)`` = the number of binary
+        # digits of ``d``" (its own row: never falls to the last one)
+        return numel(x.shape) * x.shape[op.axis].bit_length() + len_y
     if w == 0:  # every other node: elements read, by position, plus written
         w = sum(numel(t.shape) for t in ins) + len_y
     return w

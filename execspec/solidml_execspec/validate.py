@@ -451,6 +451,25 @@ def _gather_dynamic(v: _Node, op: M.GatherDynamic):
     v.need(list(y.shape) == list(x.shape[: op.axis]) + list(idx.shape) + list(x.shape[op.axis + 1 :]), "output shape")
 
 
+def _top_k(v: _Node, op: M.TopK):
+    """§Validation rules, TopK (version 4): "1/1; ``x`` int8 or i64 (the wide types are refused
+    before); ``Values``: ``y`` of ``x``'s dtype and quant, ``Indices``: ``y`` i64;
+    ``axis < rank``; ``k ≤ shape[axis]``; ``y.shape`` = ``x.shape`` with ``shape[axis]``
+    replaced by ``k``"."""
+    v.arity(1)
+    x, y = v.ins[0], v.outs[0]
+    v.need(x.dtype in ("I8", "I64"), f"input {x.name!r} must be int8 or i64")
+    if op.output == "Values":
+        v.same_dtype_quant(x, y)
+    else:
+        v.i64(y)
+    v.need(op.axis < len(x.shape), "axis out of range")
+    v.need(op.k <= x.shape[op.axis], "k larger than the axis")
+    want = list(x.shape)
+    want[op.axis] = op.k
+    v.need(list(y.shape) == want, "output shape")
+
+
 DENSE_WIDE_ACC_BOUND = 1 << 62  # Σ_k |weights[j, k]| · 65535 + |bias[j]| ≤ 2^62
 DENSE_WIDE_DIFF = 65535  # the largest |x − input_zero_point| the bound allows for (two i16 codes)
 
@@ -495,7 +514,7 @@ OP_RULES = {
     M.AvgPool: _pool, M.Reduce: _reduce, M.InstanceNorm: _instance_norm, M.Lrn: _lrn,
     M.Normalize: _normalize, M.CumSum: _cum_sum, M.Softmax: _softmax,
     M.LogSoftmax: _log_softmax, M.ArgMax: _argmax, M.Take: _take, M.Gather: _gather,
-    M.GatherDynamic: _gather_dynamic, M.DenseWide: _dense_wide,
+    M.GatherDynamic: _gather_dynamic, M.DenseWide: _dense_wide, M.TopK: _top_k,
 }
 assert set(OP_RULES) == set(M.OP_VARIANTS)
 

@@ -5,7 +5,8 @@ import unittest
 import _path  # noqa: F401
 from solidml_execspec import io
 from solidml_execspec import model as M
-from solidml_execspec.ops import normalize
+from solidml_execspec.ops import normalize, top_k
+from solidml_execspec.precompile import node_units
 from solidml_execspec.validate import window_output_len
 
 
@@ -24,6 +25,29 @@ class Normalize(unittest.TestCase):
     def test_zero_row(self):
         op = M.Normalize("L1", 5, -3, 7)
         self.assertEqual(normalize.run(op, [t8([3])], t8([3]), [[5, 5, 5]], None), [-3, -3, -3])
+
+
+class TopK(unittest.TestCase):
+    def test_ties_to_the_lower_index(self):
+        # §Op: TopK: lane [3, 7, 7, −1, 7]; largest: 7 (1), 7 (2), 7 (4); smallest: −1 (3), 3 (0)
+        x = [[3, 7, 7, -1, 7]]
+        y64 = M.TensorInfo("y", [3], "I64", None)
+        self.assertEqual(top_k.run(M.TopK(0, 3, True, "Indices"), [t8([5])], y64, x, None), [1, 2, 4])
+        self.assertEqual(top_k.run(M.TopK(0, 3, True, "Values"), [t8([5])], t8([3]), x, None), [7, 7, 7])
+        y2 = M.TensorInfo("y", [2], "I64", None)
+        self.assertEqual(top_k.run(M.TopK(0, 2, False, "Indices"), [t8([5])], y2, x, None), [3, 0])
+
+    def test_inner_lanes(self):
+        # [3, 2] along axis 0, k = 2: lanes [5, 1, 5] and [0, 9, 9]
+        y = top_k.run(M.TopK(0, 2, True, "Indices"), [t8([3, 2])], M.TensorInfo("y", [2, 2], "I64", None),
+                      [[5, 0, 1, 9, 5, 9]], None)
+        self.assertEqual(y, [0, 1, 2, 2])
+
+    def test_work_units(self):
+        # §Gas: len(x) · bits(shape[axis]) + len(y): 3000 · bits(1000) + 15 = 3000 · 10 + 15
+        m = M.Model("m", [t8([3, 1000]), M.TensorInfo("y", [3, 5], "I64", None)], [], [0], [1],
+                    [M.Node("n", M.TopK(1, 5, True, "Indices"), [0], [1])], [])
+        self.assertEqual(node_units(m, m.nodes[0]), 30015)
 
 
 class Shapes(unittest.TestCase):

@@ -49,6 +49,7 @@ pub mod space;
 pub mod spectral;
 pub mod stats;
 pub mod svm;
+pub mod top_k;
 pub mod tree;
 pub mod trilu;
 pub mod window;
@@ -146,6 +147,7 @@ pub fn registry() -> &'static [OpDef] {
             tree::OPS,
             svm::OPS,
             one_hot_encoder::OPS,
+            top_k::OPS,
             trilu::OPS,
             space::OPS,
             spectral::OPS,

@@ -107,6 +107,9 @@ shaders! {
     /// `scale_wide` on emulated 64/96-bit integers, int8, int16 or int32 out
     /// (spec §Op: DenseWide).
     DenseWide => "dense_wide", false;
+    /// `top_k.wgsl`: TopK along an axis by a bitonic sort of each lane's indices, values or
+    /// indices out (spec §Op: TopK).
+    TopK => "top_k", false;
 }
 
 /// The full WGSL source of `shader`: arith + bindings (+ dot functions) + the op.

@@ -231,7 +231,7 @@ fn every_shader_compiles_in_both_dot_modes_and_pipelines_are_cached() {
     let Some(ctx) = context() else { return };
     for &shader in Shader::ALL {
         let src = shaders::source(shader, false);
-        let entries: Vec<&'static str> = ["main", "pack", "report", "check", "stats", "max_pool", "avg_pool"]
+        let entries: Vec<&'static str> = ["main", "pack", "report", "check", "stats", "max_pool", "avg_pool", "init", "exchange"]
             .into_iter()
             .filter(|e| src.contains(&format!("fn {e}(")))
             .collect();

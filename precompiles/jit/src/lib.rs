@@ -64,6 +64,7 @@ pub const ON_FALLBACK: &[&str] = &[
     "Normalize",
     "CumSum",
     "LogSoftmax",
+    "TopK",
 ];
 
 /// Whether the JIT specializes `op` (its spec operator is not [`ON_FALLBACK`]); a node of such

@@ -9,7 +9,8 @@
 //! The [`Work`] of a model is fixed and computed when the model is loaded ([`Work::of`]):
 //! * `units`: per node, the MACs of the matrix ops (Conv, ConvTranspose, Dense, MatMul, and
 //!   Mul), or for every other node the elements it reads and writes (times the window size for
-//!   pools), summed per [`WorkClass`] (by the node's op);
+//!   pools; a TopK's read elements times the bit length of its lane), summed per
+//!   [`WorkClass`] (by the node's op);
 //! * `elements`: per node, the elements it reads and writes: the activations every executor
 //!   streams (and requantizes, for the matrix ops' outputs) whatever the arithmetic;
 //! * `weights`: the constant weights of the Conv, ConvTranspose and Dense nodes, read once per
@@ -87,7 +88,8 @@ impl WorkClass {
             | Op::Lrn(_)
             | Op::Normalize(_)
             | Op::CumSum(_)
-            | Op::DenseWide(_) => WorkClass::Reference,
+            | Op::DenseWide(_)
+            | Op::TopK { .. } => WorkClass::Reference,
         }
     }
 
@@ -294,6 +296,11 @@ fn node_units(model: &Model) -> impl Iterator<Item = u64> + '_ {
             Op::MaxPool(p) | Op::AvgPool(p) => {
                 written.saturating_mul(p.kernel.iter().map(|&k| k as u64).product::<u64>()).saturating_add(read)
             }
+            // as much as a sort of every lane: `bits(dim)` comparisons per element read
+            Op::TopK { axis, .. } => {
+                let dim = model.tensor(n.inputs[0]).shape[*axis as usize] as u64;
+                read.saturating_mul((u64::BITS - dim.leading_zeros()) as u64).saturating_add(written)
+            }
             // one pass over what the node reads and writes (MAC operators reach here only
             // with no MACs: empty tensors); a new operator decides its work here
             Op::Conv(_)
@@ -357,6 +364,38 @@ mod tests {
         let mut w = gemm(1024);
         (w.elements, w.weights, w.nodes) = (2048, 1024, 3);
         assert_eq!(GasSchedule::default().work_gas(&w), GEMM_COST + 2 * ELEMENT_COST + WEIGHT_COST + 3 * NODE_COST);
+    }
+
+    #[test]
+    fn top_k_pays_bits_of_the_lane_per_element_read() {
+        use solidml_spec::{DType, Node, Quant, TensorInfo, TopKOutput};
+        // x [3, 1000] → k = 5 along axis 1: 3,000 read, 15 written, bits(1000) = 10
+        let t = |name: &str, shape: &[u32], dtype: DType| TensorInfo {
+            name: name.into(),
+            shape: shape.to_vec(),
+            dtype,
+            quant: (dtype == DType::I8).then_some(Quant { scale: 0.1, zero_point: 0 }),
+        };
+        let op = Op::TopK { axis: 1, k: 5, largest: true, output: TopKOutput::Indices };
+        let model = Model {
+            tensors: vec![t("x", &[3, 1000], DType::I8), t("y", &[3, 5], DType::I64)],
+            inputs: vec![0],
+            outputs: vec![1],
+            nodes: vec![Node { name: "top".into(), op, inputs: vec![0], outputs: vec![1] }],
+            ..Model::empty("top_k")
+        };
+        solidml_spec::validate::validate(&model).unwrap();
+        let w = Work::of(&model);
+        assert_eq!((w.units(WorkClass::Reference), w.elements, w.nodes), (3_000 * 10 + 15, 3_015, 1));
+        // a lane of 1024 has 11 bits; k = 0 writes nothing
+        let mut m = model.clone();
+        m.tensors[0].shape = vec![1, 1024];
+        m.tensors[1].shape = vec![1, 1024];
+        m.nodes[0].op = Op::TopK { axis: 1, k: 1024, largest: false, output: TopKOutput::Indices };
+        assert_eq!(work_units(&m), 1024 * 11 + 1024);
+        m.tensors[1].shape = vec![1, 0];
+        m.nodes[0].op = Op::TopK { axis: 1, k: 0, largest: false, output: TopKOutput::Indices };
+        assert_eq!(work_units(&m), 1024 * 11);
     }
 
     #[test]

@@ -628,6 +628,29 @@ pub enum Op {
     /// Dense layer at wide precision: int8 or int16 in, exact i64 accumulation, int8, int16 or
     /// int32 out (spec §Op: DenseWide).
     DenseWide(DenseWide),
+    /// The `k` largest (or smallest) elements of each lane along `axis`, in order, ties to the
+    /// lower index: their values or their indices, as `output` says (spec §Op: TopK).
+    TopK {
+        /// Axis of the lanes, `< rank` (spec §Op: TopK).
+        axis: u32,
+        /// Elements kept per lane, `≤ shape[axis]`.
+        k: u32,
+        /// The largest first (ONNX `largest = 1`), else the smallest first.
+        largest: bool,
+        /// Which of ONNX TopK's two outputs the node computes.
+        output: TopKOutput,
+    },
+}
+
+/// Which output of a TopK node is computed: the selected elements themselves, or their
+/// positions along the axis. ONNX TopK has both outputs; the compiler emits one node per output
+/// the model uses (spec §Op: TopK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TopKOutput {
+    /// The selected elements, with the input's type and quantization.
+    Values,
+    /// Their indices along the axis, as i64.
+    Indices,
 }
 
 impl Op {
@@ -688,6 +711,7 @@ impl Op {
             Op::Normalize(_) => "Normalize",
             Op::CumSum(_) => "CumSum",
             Op::DenseWide(_) => "DenseWide",
+            Op::TopK { .. } => "TopK",
         }
     }
 }

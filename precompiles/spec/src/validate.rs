@@ -2,7 +2,7 @@
 //! so executors can rely on it (an accepted model never makes them read out of bounds), and
 //! shape rules shared by all executors ([`window_output_len`], [`broadcast_shapes`]).
 
-use crate::{DType, Model, Op, SpecError, TensorId};
+use crate::{DType, Model, Op, SpecError, TensorId, TopKOutput};
 
 /// Largest number of elements in one tensor.
 pub const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
@@ -586,6 +586,21 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             want(x.dtype == DType::I8 && y.dtype == DType::I64, "int8 in, i64 out")?;
             let d = *x.shape.get(*axis as usize).ok_or("axis out of range")?;
             want(d > 0 && y.len() * d as usize == x.len(), "output length")
+        }
+        Op::TopK { axis, k, output, .. } => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            // x is int8 or i64: the wide types were refused above
+            let ok = match output {
+                TopKOutput::Values => y.dtype == x.dtype && y.quant == x.quant,
+                TopKOutput::Indices => y.dtype == DType::I64,
+            };
+            want(ok, "values keep the input's type and quantization, indices are i64")?;
+            let d = *x.shape.get(*axis as usize).ok_or("axis out of range")?;
+            want(*k <= d, "k larger than the axis")?;
+            let mut shape = x.shape.clone();
+            shape[*axis as usize] = *k;
+            want(y.shape == shape, "output shape must be the input's with k along the axis")
         }
         Op::Take { table } => {
             arity(1, 1)?;

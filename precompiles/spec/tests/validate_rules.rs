@@ -7,7 +7,8 @@
 
 use solidml_spec::{
     Binary, BinaryKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, LogSoftmax, Lrn, Lut,
-    MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError, TensorInfo, View,
+    MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError, TensorInfo,
+    TopKOutput, View,
     arith::Multiplier,
     validate::{Rule, validate},
 };
@@ -778,6 +779,38 @@ fn all_cases() -> Vec<Case> {
             set_shape(m, 1, &[2, 2, 1, 3]);
             m.nodes[0].op = Op::Gather { axis: 0, indices: vec![] };
         });
+
+    // ---- TopK ----
+    let top_k = |output| Op::TopK { axis: 1, k: 2, largest: true, output };
+    cases_of(out, single(top_k(TopKOutput::Values), vec![t8("x", &[2, 3])], vec![t8("y", &[2, 2])]))
+        .node("expects 1 input(s) and 1 output(s), has 1 and 2", |m| {
+            m.tensors.push(t8("z", &[2, 2]));
+            m.nodes[0].outputs.push(2);
+        })
+        .node("only DenseWide reads or writes int16 or int32 tensors", |m| {
+            m.tensors[0] = TensorInfo { dtype: DType::I16, ..t8("x", &[2, 3]) };
+            m.nodes[0].op = top_k(TopKOutput::Indices);
+            m.tensors[1] = t64("y", &[2, 2]);
+        })
+        .node("values keep the input's type and quantization, indices are i64", |m| {
+            m.tensors[1].quant = Some(Quant { scale: 0.1, zero_point: 1 })
+        })
+        .node("values keep the input's type and quantization, indices are i64", |m| m.tensors[1] = t64("y", &[2, 2]))
+        .node("values keep the input's type and quantization, indices are i64", |m| m.nodes[0].op = top_k(TopKOutput::Indices))
+        .node("axis out of range", |m| m.nodes[0].op = Op::TopK { axis: 2, k: 2, largest: false, output: TopKOutput::Values })
+        .node("k larger than the axis", |m| {
+            m.nodes[0].op = Op::TopK { axis: 1, k: 4, largest: true, output: TopKOutput::Values };
+            set_shape(m, 1, &[2, 4]);
+        })
+        .node("output shape must be the input's with k along the axis", |m| set_shape(m, 1, &[2, 3]))
+        .node("output shape must be the input's with k along the axis", |m| set_shape(m, 1, &[4]));
+    // i64 data: values stay i64, and an empty lane gives k = 0
+    cases_of(
+        out,
+        single(Op::TopK { axis: 0, k: 0, largest: false, output: TopKOutput::Values }, vec![t64("x", &[0, 2])], vec![t64("y", &[0, 2])]),
+    )
+    .node("values keep the input's type and quantization, indices are i64", |m| m.tensors[1] = t8("y", &[0, 2]))
+    .node("k larger than the axis", |m| m.nodes[0].op = Op::TopK { axis: 0, k: 1, largest: false, output: TopKOutput::Indices });
 
     std::mem::take(out)
 }

@@ -20,6 +20,7 @@ pub mod pool;
 pub mod reduce;
 pub mod softmax;
 pub mod take;
+pub mod top_k;
 pub mod view;
 
 use solidml_spec::{Epilogue, Model, Node, Op, arith};
@@ -74,6 +75,7 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, E
         Op::Normalize(nm) => Value::I8(normalize::normalize(nm, &input(0).shape, args[0].as_i8())),
         Op::CumSum(c) => Value::I8(cum_sum::cum_sum(c, &input(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
+        Op::TopK { axis, k, largest, output } => top_k::top_k(*axis, *k, *largest, *output, &input(0).shape, args[0]),
     };
     Ok(vec![v])
 }

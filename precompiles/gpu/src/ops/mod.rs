@@ -23,6 +23,7 @@ pub mod pool;
 pub mod reduce;
 pub mod softmax;
 pub mod take;
+pub mod top_k;
 pub mod view;
 
 use solidml_spec::{Model, Node, Op, arith::Multiplier};
@@ -274,6 +275,7 @@ pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Nod
         Op::Lrn(l) => lrn::build(b, &n, l),
         Op::Normalize(nm) => normalize::build(b, &n, nm),
         Op::CumSum(c) => cum_sum::build(b, &n, c),
+        Op::TopK { axis, k, largest, output } => top_k::build(b, &n, *axis, *k, *largest, *output),
     }
 }
 

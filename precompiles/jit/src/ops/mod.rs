@@ -154,7 +154,8 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize, codegen: boo
         | Op::Lrn(_)
         | Op::Normalize(_)
         | Op::CumSum(_)
-        | Op::LogSoftmax(_) => Err(NotCompiled::Op(node.op.kind())),
+        | Op::LogSoftmax(_)
+        | Op::TopK { .. } => Err(NotCompiled::Op(node.op.kind())),
     }
 }
 

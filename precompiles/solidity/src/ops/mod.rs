@@ -26,6 +26,7 @@ mod pool;
 mod reduce;
 mod softmax;
 mod take;
+mod top_k;
 mod view;
 
 use solidml_spec::{Node, Op};
@@ -63,5 +64,6 @@ pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
         Op::IntBinary { kind } => binary::emit(cx, n, binary::Form::Int(*kind)),
         Op::Lrn(l) => lrn::emit(cx, n, l),
         Op::DenseWide(d) => dense_wide::emit(cx, n, d),
+        Op::TopK { axis, k, largest, output } => top_k::emit(cx, n, *axis, *k, *largest, *output),
     }
 }
