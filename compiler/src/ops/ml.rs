@@ -8,10 +8,16 @@
 //! * ArrayFeatureExtractor: a gather on the last axis, lowered as Gather ([`super::gather`]).
 //! * Cast (`cast_to`): removed between real types or between integer types
 //!   ([`super::shape`]).
+//! * Binarizer (`threshold`): `y = [x > threshold]` (a NaN stays NaN), one table on the codes
+//!   whose decision is the float op's on each code's dequantized value, compared in `f32`
+//!   ([`binarizer_table`]): exact on the int8 input.
 //! * TreeEnsembleRegressor, TreeEnsembleClassifier, TreeEnsemble: [`super::tree`].
 
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
-use solidml_spec::{Op, Quant};
+use solidml_spec::{
+    DType, Lut, Op, Quant,
+    io::{dequantize_f32, quantize_f32},
+};
 
 use super::{OpDef, R, input};
 use crate::{
@@ -22,6 +28,7 @@ use crate::{
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef::new(ML, "ArrayFeatureExtractor", eval_array_feature_extractor, super::gather::lower),
+    OpDef::new(ML, "Binarizer", eval_binarizer, lower_binarizer),
     OpDef::new(ML, "Cast", eval_cast, super::shape::lower_reshape),
     OpDef::folded(ML, "LinearClassifier", Some(eval_linear_node), "passes::expand_ml"),
     OpDef::folded(ML, "LinearRegressor", Some(eval_linear_node), "passes::expand_ml"),
@@ -221,6 +228,45 @@ fn eval_scaler(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(vec![Value::Float(y.into_dyn())])
 }
 
+/// Binarizer as onnxruntime computes it: 1 where `v > t`, 0 where `v ≤ t`, NaN kept.
+fn binarize(v: f32, t: f32) -> f32 {
+    if v > t {
+        1.0
+    } else if v <= t {
+        0.0
+    } else {
+        v
+    }
+}
+
+fn eval_binarizer(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    let x = input(ins, 0)?;
+    if !x.is_float() {
+        return Err("Binarizer of an integer tensor is not supported (a real tensor is)".into());
+    }
+    let t = n.float("threshold", 0.0);
+    Ok(vec![map_value(x, |a| a.mapv(|v| binarize(v, t)), |a| a.clone())])
+}
+
+/// The Binarizer table from input codes (quantization `qi`) to output codes (`qo`): each code's
+/// dequantized `f32` value decided as the float op decides it.
+fn binarizer_table(qi: Quant, qo: Quant, t: f32) -> Vec<i8> {
+    (-128i32..=127).map(|q| quantize_f32(binarize(dequantize_f32(q, qi.scale, qi.zero_point), t), qo.scale, qo.zero_point)).collect()
+}
+
+fn lower_binarizer(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
+    let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
+    if l.model.tensor(x).dtype != DType::I8 {
+        return Err("Binarizer of an integer tensor is not supported (a real tensor is)".into());
+    }
+    let (qi, y) = (l.quant(x), n.outputs[0]);
+    let qo = l.range_quant(y)?;
+    let tables = binarizer_table(qi, qo, n.float("threshold", 0.0));
+    let o = l.out(y, qo);
+    l.emit(&n.name, Op::Lut(Lut { axis: None, tables }), vec![x], vec![o]);
+    Ok(())
+}
+
 fn lower_normalizer(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let x = l.id(n.input(0).ok_or("input 0 missing")?)?;
     let kind = match n.str("norm", "MAX").as_str() {
@@ -291,4 +337,22 @@ fn lower_scaler(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
         .collect();
     let axis = g.shape(xt).len() - 1;
     l.channel_lut(n, xt, n.outputs[0], axis, &fs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binarizer_table_decides_each_code_as_the_float_op() {
+        let (qi, qo) = (Quant { scale: 0.1, zero_point: 0 }, Quant { scale: 1.0 / 255.0, zero_point: -128 });
+        // threshold 0.5: the code 5 stands for 0.5 (not above), 6 for 0.6
+        let table = binarizer_table(qi, qo, 0.5);
+        for q in -128i32..=127 {
+            let want = if q > 5 { 127 } else { -128 };
+            assert_eq!(table[(q + 128) as usize], want, "code {q}");
+        }
+        assert_eq!(binarize(f32::NAN, 0.0).to_bits(), f32::NAN.to_bits());
+        assert_eq!((binarize(-0.0, 0.0), binarize(1e-30, 0.0)), (0.0, 1.0));
+    }
 }
