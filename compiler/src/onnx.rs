@@ -376,24 +376,41 @@ mod tests {
         v
     }
 
-    /// `y = Tile(x, repeats)` with `repeats` a graph input.
-    fn tile_model() -> Vec<u8> {
-        let mut g = GraphProto::new();
-        g.input.push(input("x", 1, &[1, 3]));
-        g.input.push(input("repeats", 7, &[2]));
-        g.output.push(input("y", 1, &[2, 6]));
+    /// The model of one node `domain:op(inputs) → y`, importing `opsets` (`(domain, version)`).
+    fn one_node_model(domain: &str, op: &str, inputs: Vec<ValueInfoProto>, y: ValueInfoProto, opsets: &[(&str, i64)]) -> ModelProto {
         let mut n = NodeProto::new();
-        n.op_type = "Tile".into();
-        n.input = vec!["x".into(), "repeats".into()];
-        n.output = vec!["y".into()];
+        (n.domain, n.op_type) = (domain.into(), op.into());
+        n.input = inputs.iter().map(|i| i.name.clone()).collect();
+        n.output = vec![y.name.clone()];
+        let mut g = GraphProto::new();
+        (g.input, g.output) = (inputs, vec![y]);
         g.node.push(n);
         let mut m = ModelProto::new();
         m.ir_version = 8;
-        let mut op = OperatorSetIdProto::new();
-        op.version = 13;
-        m.opset_import.push(op);
+        for &(domain, version) in opsets {
+            let mut op = OperatorSetIdProto::new();
+            (op.domain, op.version) = (domain.into(), version);
+            m.opset_import.push(op);
+        }
         m.graph = Some(g).into();
-        m.write_to_bytes().unwrap()
+        m
+    }
+
+    /// `y = Tile(x, repeats)` with `repeats` a graph input.
+    fn tile_model() -> Vec<u8> {
+        let inputs = vec![input("x", 1, &[1, 3]), input("repeats", 7, &[2])];
+        one_node_model("", "Tile", inputs, input("y", 1, &[2, 6]), &[("", 13)]).write_to_bytes().unwrap()
+    }
+
+    #[test]
+    fn a_model_of_other_domains_alone_needs_no_default_opset() {
+        // a Binarizer alone, importing only ai.onnx.ml: the default domain reads as opset 13
+        let m = one_node_model("ai.onnx.ml", "Binarizer", vec![input("x", 1, &[1, 2])], input("y", 1, &[1, 2]), &[("ai.onnx.ml", 1)]);
+        assert_eq!(parse(&m.write_to_bytes().unwrap(), None, "ml").unwrap().opset, 13);
+        // a node of the default domain without its import is still refused
+        let m = one_node_model("", "Relu", vec![input("x", 1, &[1, 2])], input("y", 1, &[1, 2]), &[("ai.onnx.ml", 1)]);
+        let e = parse(&m.write_to_bytes().unwrap(), None, "relu").unwrap_err().to_string();
+        assert!(e.contains("no opset_import for the default domain"), "{e}");
     }
 
     #[test]
@@ -410,21 +427,8 @@ mod tests {
     #[test]
     fn a_float16_input_freezes_to_its_half_value() {
         // y = x · s with s a float16 input: frozen, it reads back as the half nearest the value
-        let mut g = GraphProto::new();
-        g.input.push(input("x", 1, &[1, 2]));
-        g.input.push(input("s", 10, &[1]));
-        g.output.push(input("y", 1, &[1, 2]));
-        let mut n = NodeProto::new();
-        n.op_type = "Mul".into();
-        n.input = vec!["x".into(), "s".into()];
-        n.output = vec!["y".into()];
-        g.node.push(n);
-        let mut m = ModelProto::new();
-        m.ir_version = 8;
-        let mut op = OperatorSetIdProto::new();
-        op.version = 13;
-        m.opset_import.push(op);
-        m.graph = Some(g).into();
+        let inputs = vec![input("x", 1, &[1, 2]), input("s", 10, &[1])];
+        let m = one_node_model("", "Mul", inputs, input("y", 1, &[1, 2]), &[("", 13)]);
         let s = Value::Float(ArrayD::from_shape_vec(IxDyn(&[1]), vec![0.0066]).unwrap());
         let bytes = freeze_inputs(&m.write_to_bytes().unwrap(), &[("s".into(), s)], "mul").unwrap();
         let g = parse(&bytes, None, "mul").unwrap();
