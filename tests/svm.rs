@@ -103,23 +103,13 @@ fn rbf_regressor_is_close_to_the_float_model_and_runs_bit_exactly_everywhere() {
     let (eval, float) = (npy_f32("diabetes_eval.npy"), npy_f32("svm_regressor_eval_float.npy"));
     assert_eq!((eval.shape(), float.shape()), (&[442, 10][..], &[442, 1][..]));
     let xs = samples(&eval);
-    for (i, outs) in float_outputs("svm_regressor.onnx", &xs).iter().enumerate() {
-        let y = outs[0].to_f32()[[0, 0]];
-        assert!((y - float[[i, 0]]).abs() <= 1e-4 * float[[i, 0]].abs(), "sample {i}: {y} vs {}", float[[i, 0]]);
-    }
+    assert_float_regression("svm_regressor.onnx", &xs, &float);
     let mut maes = vec![];
     for precision in [Precision::Int8, Precision::Int16x16] {
         let c = compile("svm_regressor.onnx", "diabetes_calib.npy", precision);
         let last = if precision == Precision::Int8 { "Dense" } else { "DenseWide" };
         assert_eq!(kinds(&c), ["Lut", "Lut", "Concat", "DenseWide", "Lut", last], "{precision:?}");
-        let inputs: Vec<Vec<Value>> = xs.iter().map(|x| vec![runner::quantize_input(&c.model, 0, x)]).collect();
-        let outs = run_everywhere(&c, &inputs, 150);
-        let mae = outs
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (runner::dequantize_output(&c.model, 0, &o[0]).to_f32()[[0, 0]] - float[[i, 0]]).abs() as f64)
-            .sum::<f64>()
-            / outs.len() as f64;
+        let mae = regression_error(&c, &xs, &float, 150);
         eprintln!("svm regressor {precision:?}: {} spec nodes; mean |y − y_float| {mae:.4} (predictions 60 to 267)", c.model.nodes.len());
         maes.push(mae);
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis};
-use solidml_compiler::{Compiled, calibrate, ir, onnx};
+use solidml_compiler::{Compiled, calibrate, ir, onnx, runner};
 use solidml_cpu::{CpuBackend, CpuExecutor};
 use solidml_exec::{Executor, PreparedModel, Value};
 use solidml_gpu::GpuExecutor;
@@ -61,6 +61,28 @@ pub fn run_everywhere(c: &Compiled, inputs: &[Vec<Value>], evm_every: usize) -> 
         }
     }
     outs
+}
+
+/// The float interpreter's prediction of the one-output regressor `name` equals onnxruntime's
+/// (`float`, `[samples, 1]`) on every sample, to 1e-4 relative.
+pub fn assert_float_regression(name: &str, xs: &[ArrayD<f32>], float: &ArrayD<f32>) {
+    for (i, outs) in float_outputs(name, xs).iter().enumerate() {
+        let y = outs[0].to_f32()[[0, 0]];
+        assert!((y - float[[i, 0]]).abs() <= 1e-4 * float[[i, 0]].abs(), "{name} sample {i}: {y} vs {}", float[[i, 0]]);
+    }
+}
+
+/// The compiled regressor run on every sample ([`run_everywhere`]) and its mean absolute error
+/// against onnxruntime's predictions `float` (`[samples, 1]`).
+pub fn regression_error(c: &Compiled, xs: &[ArrayD<f32>], float: &ArrayD<f32>, evm_every: usize) -> f64 {
+    let inputs: Vec<Vec<Value>> = xs.iter().map(|x| vec![runner::quantize_input(&c.model, 0, x)]).collect();
+    let outs = run_everywhere(c, &inputs, evm_every);
+    let error: f64 = outs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (runner::dequantize_output(&c.model, 0, &o[0]).to_f32()[[0, 0]] - float[[i, 0]]).abs() as f64)
+        .sum();
+    error / outs.len() as f64
 }
 
 /// The spec op kinds of a compiled model's nodes, in order.
