@@ -38,8 +38,12 @@ fn every_kernel_this_cpu_runs_is_exercised() {
     let kernels = Kernel::available();
     assert!(kernels.contains(&Kernel::Portable));
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        assert!(kernels.contains(&Kernel::Avx2));
+    {
+        use std::arch::is_x86_feature_detected as has;
+        assert_eq!(kernels.contains(&Kernel::Avx2), has!("avx2"));
+        let vnni = has!("avx2") && has!("avx512f") && has!("avx512bw") && has!("avx512vnni");
+        assert_eq!(kernels.contains(&Kernel::Avx512Vnni), vnni);
+        assert_eq!(Kernel::detect(), *kernels.last().unwrap(), "the fastest kernel is the default");
     }
 }
 

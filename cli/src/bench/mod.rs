@@ -269,6 +269,17 @@ pub(crate) fn bench(models: &[PathBuf], iters: usize, gemm: u32, no_gpu: bool, j
         println!("  jit  {:>12.1} µs  {:>10}MAC/s  ({:.1}x the cpu)", jit_us, rate(model.macs(), jit_us), cpu_us / jit_us);
         figures.push(Figure { model: name.clone(), macs: model.macs(), backend: "cpu", median_us: cpu_us });
         figures.push(Figure { model: name.clone(), macs: model.macs(), backend: "jit", median_us: jit_us });
+        // the JIT's slower tile kernels on this CPU, same run: what each instruction set gives
+        for kernel in solidml_jit::Kernel::available().into_iter().rev().skip(1) {
+            let backend = match kernel {
+                solidml_jit::Kernel::Avx512Vnni => "jit-avx512vnni",
+                solidml_jit::Kernel::Avx2 => "jit-avx2",
+                solidml_jit::Kernel::Portable => "jit-portable",
+            };
+            let us = time(&*prepared(&jit.clone().with_kernel(kernel), &model)?, std::slice::from_ref(&x), 20);
+            println!("  {backend:<14} {:>12.1} µs  {:>10}MAC/s  ({:.2}x the jit's time)", us, rate(model.macs(), us), us / jit_us);
+            figures.push(Figure { model: name.clone(), macs: model.macs(), backend, median_us: us });
+        }
         if let Some(ctx) = &gpu {
             let r = bench_model(ctx, &model, std::slice::from_ref(&x), 10).map_err(|e| CliError::Usage(format!("GPU executor: {e}")))?;
             let us = r.mean.as_secs_f64() * 1e6;

@@ -99,8 +99,8 @@ impl Requant {
         out: &mut [i8],
     ) {
         #[cfg(target_arch = "x86_64")]
-        if let (Some(v), crate::gemm::Kernel::Avx2) = (vector, kernel) {
-            // SAFETY: the Avx2 kernel is only chosen on CPUs with AVX2; the constants are
+        if let (Some(v), true) = (vector, kernel.has_avx2()) {
+            // SAFETY: these kernels are only chosen on CPUs with AVX2; the constants are
             // padded by 16 lanes past the last channel.
             unsafe { avx2::apply16(self, v, lanes, sums, out) };
             return;

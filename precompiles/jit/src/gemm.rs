@@ -16,8 +16,11 @@
 //!   the odd tail of `k` are zeros.
 //!
 //! A tile is [`MR`] × [`NR`] accumulators: per `kp`, each row's pair is broadcast and multiplied
-//! pairwise with the block's lanes (`vpmaddwd`: 16 exact MACs per 256-bit instruction with
-//! AVX2), or the same sums in portable scalar code on other CPUs ([`Kernel`]).
+//! pairwise with the block's lanes and added to the accumulators: with AVX-512 VNNI one
+//! `vpdpwssd` per row (32 exact MACs per 512-bit instruction, multiply and add fused), with
+//! AVX2 a `vpmaddwd` and a `vpaddd` per half row (16 MACs per 256-bit pair), or the same sums
+//! in portable scalar code on other CPUs ([`Kernel`]). `vpdpwssd` adds without saturation, so
+//! the VNNI tile wraps exactly like the others.
 
 /// Rows per tile (broadcast side).
 pub(crate) const MR: usize = 6;
@@ -30,6 +33,9 @@ pub(crate) type Tile = [[i32; NR]; MR];
 /// Which implementation of the tile kernel runs. Every one gives the same exact sums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
+    /// AVX-512 VNNI `vpdpwssd` on 512-bit vectors (x86-64 with AVX-512 F, BW and VNNI,
+    /// detected at run time); the crate's other loops as for [`Kernel::Avx2`].
+    Avx512Vnni,
     /// AVX2 `vpmaddwd` (x86-64 with AVX2, detected at run time).
     Avx2,
     /// Plain Rust loops (any CPU).
@@ -39,35 +45,46 @@ pub enum Kernel {
 impl Kernel {
     /// The fastest kernel this CPU runs.
     pub fn detect() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Kernel::Avx2;
-        }
-        Kernel::Portable
+        *Kernel::available().last().expect("the portable kernel runs everywhere")
     }
 
-    /// Every kernel this CPU can run (the tests compare them).
+    /// Every kernel this CPU can run, slowest first (the tests compare them).
     pub fn available() -> Vec<Kernel> {
         let mut v = vec![Kernel::Portable];
-        if Kernel::detect() == Kernel::Avx2 {
-            v.push(Kernel::Avx2);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") {
+                v.push(Kernel::Avx2);
+                if has!("avx512f") && has!("avx512bw") && has!("avx512vnni") {
+                    v.push(Kernel::Avx512Vnni);
+                }
+            }
         }
         v
     }
 
+    /// Whether this kernel's CPU runs AVX2 (the crate's 256-bit helpers: interleave, the
+    /// stride-2 gather, the vector epilogue).
+    #[inline]
+    pub(crate) fn has_avx2(self) -> bool {
+        matches!(self, Kernel::Avx2 | Kernel::Avx512Vnni)
+    }
+
     /// Run `f` compiled for this kernel's instruction set: with AVX2 enabled for
-    /// [`Kernel::Avx2`] (so the loops `f` inlines — it should call `#[inline(always)]` bodies —
+    /// [`Kernel::Avx2`] and [`Kernel::Avx512Vnni`] (so the loops `f` inlines — it should call `#[inline(always)]` bodies —
     /// vectorize to 256-bit `vpmaxsb`, `vpmulld`, `vpmaddwd`…), for the baseline otherwise. The
     /// results are the same integers either way.
     #[inline]
     pub(crate) fn run<R>(self, f: impl FnOnce() -> R) -> R {
         #[cfg(target_arch = "x86_64")]
-        if self == Kernel::Avx2 {
+        if self.has_avx2() {
             #[target_feature(enable = "avx2")]
             unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
                 f()
             }
-            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2 (`detect`).
+            // SAFETY: `Avx2` and `Avx512Vnni` are only chosen when the CPU reports AVX2
+            // (`available`).
             return unsafe { avx2(f) };
         }
         f()
@@ -78,8 +95,8 @@ impl Kernel {
     pub(crate) fn interleave(self, r0: &[i8; NR], r1: &[i8; NR], out: &mut [i16; 2 * NR]) {
         match self {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2 (`detect`).
-            Kernel::Avx2 => unsafe { avx2::interleave(r0, r1, out) },
+            // SAFETY: both are only chosen when the CPU reports AVX2 (`available`).
+            Kernel::Avx2 | Kernel::Avx512Vnni => unsafe { avx2::interleave(r0, r1, out) },
             _ => interleave_portable(r0, r1, out),
         }
     }
@@ -91,8 +108,8 @@ impl Kernel {
         assert!(dst.is_empty() || src.len() > 2 * (dst.len() - 1), "stride-2 source too short");
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        if self == Kernel::Avx2 {
-            // SAFETY: `Avx2` is only chosen when the CPU reports AVX2; every 32-byte load stays
+        if self.has_avx2() {
+            // SAFETY: only chosen when the CPU reports AVX2 (`available`); every 32-byte load stays
             // inside `src` (checked in the loop condition).
             done = unsafe { avx2::gather_stride2(src, dst) };
         }
@@ -112,8 +129,12 @@ impl Kernel {
             // SAFETY: `Avx2` is only chosen when the CPU reports AVX2 (`detect`), and the
             // lengths were checked above.
             Kernel::Avx2 => unsafe { avx2::tile(a, b, kp, acc) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx512Vnni` is only chosen when the CPU reports AVX-512 F, BW and VNNI
+            // (`available`), and the lengths were checked above.
+            Kernel::Avx512Vnni => unsafe { avx512_vnni::tile(a, b, kp, acc) },
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => unreachable!("AVX2 is x86-64 only"),
+            Kernel::Avx2 | Kernel::Avx512Vnni => unreachable!("AVX2 and AVX-512 are x86-64 only"),
             Kernel::Portable => portable_tile(a, b, kp, acc),
         }
     }
@@ -211,6 +232,37 @@ mod avx2 {
                 _mm256_storeu_si256(acc[r].as_mut_ptr() as *mut __m256i, cr[0]);
                 _mm256_storeu_si256(acc[r].as_mut_ptr().add(8) as *mut __m256i, cr[1]);
             }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512_vnni {
+    use std::arch::x86_64::*;
+
+    use super::{MR, NR, Tile};
+
+    /// The VNNI tile: 6 accumulators (a row of [`NR`] = 16 columns is one 512-bit vector), each
+    /// step one `vpdpwssd` per row: `acc[r][j] += a_lo·b[2j] + a_hi·b[2j + 1]`, wrapping.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[inline]
+    pub(super) unsafe fn tile(a: &[i32], b: &[i16], kp: usize, acc: &mut Tile) {
+        let mut c = [_mm512_setzero_si512(); MR];
+        let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
+        for _ in 0..kp {
+            // SAFETY (whole loop): the caller checked a.len() = kp·MR and b.len() = kp·NR·2.
+            unsafe {
+                let lanes = _mm512_loadu_si512(pb as *const __m512i);
+                for (r, cr) in c.iter_mut().enumerate() {
+                    *cr = _mm512_dpwssd_epi32(*cr, _mm512_set1_epi32(*pa.add(r)), lanes);
+                }
+                pa = pa.add(MR);
+                pb = pb.add(NR * 2);
+            }
+        }
+        for (r, cr) in c.iter().enumerate() {
+            // SAFETY: each row of `acc` holds NR = 16 i32, one vector.
+            unsafe { _mm512_storeu_si512(acc[r].as_mut_ptr() as *mut __m512i, *cr) };
         }
     }
 }

@@ -9,9 +9,10 @@
 //!   tap table of each convolution computed once (no whole im2col matrix), the requantization
 //!   vectorized per tile row (`epilogue.rs`); depthwise convolutions directly; the pools,
 //!   Reduce, Lut, Concat, Add/Sub/Mul and Max/Min row by row over layouts computed at prepare.
-//!   The tile kernel is AVX2 (`vpmaddwd`, detected at run time) or portable Rust, and the
-//!   crate's loops are compiled for AVX2 on CPUs that have it (`Kernel::run`); integer sums
-//!   are exact whatever the instruction, so every kernel gives the same bytes.
+//!   The tile kernel is AVX-512 VNNI (`vpdpwssd`) or AVX2 (`vpmaddwd`), the fastest the CPU
+//!   reports at run time, or portable Rust, and the crate's loops are compiled for AVX2 on
+//!   CPUs that have it (`Kernel::run`); integer sums are exact whatever the instruction, so
+//!   every kernel gives the same bytes.
 //! * **Native code** (`codegen.rs`): loop nests whose every extent is known at prepare are
 //!   compiled with cranelift for the node alone — trip counts, strides and tap offsets
 //!   immediate, taps unrolled, 16 outputs per 128-bit vector: today the 2-D MaxPool planes
@@ -26,8 +27,8 @@
 //!   model and capped per node and per model (hosts keep prepared models in a
 //!   `solidml_exec::PreparedCache`, bounded in models).
 //!
-//! Still to come (issue 12): cranelift code for more loop nests (the convolution's patch
-//! gather, the pools' sums), the remaining operators, an AVX-512 VNNI tile. Contract: the one of [`solidml_exec`] — for every
+//! Still to come: cranelift code for more loop nests (the convolution's patch gather, the
+//! pools' sums), the remaining operators. Contract: the one of [`solidml_exec`] — for every
 //! validated model and input, the outputs (or the [`ExecError`]) of the CPU reference; without
 //! a fallback, a model with a node the JIT leaves to one is refused with
 //! [`ExecError::Backend`] instead.
