@@ -290,6 +290,34 @@ fn the_jit_backend_runs_like_the_reference() {
 }
 
 #[test]
+fn bench_writes_each_backend_s_figure_as_json() {
+    // timings vary, so the contract is checked, not the figures: one row per model and backend
+    // that ran, the GEMM on the JIT's every tile kernel this CPU runs, each with a positive time
+    let dir = tmp("bench");
+    let model = repo().join("examples/models/digits_cnn.onnx");
+    let (ok, out, err) =
+        solidml(&["bench", model.to_str().unwrap(), "--iters", "2", "--no-gpu", "--gemm", "40", "--json", "bench.json"], &dir);
+    assert!(ok, "{err}");
+    assert!(out.contains("int8 GEMM 40x40x40 (64000 MACs):"), "{out}");
+    let figures: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("bench.json")).unwrap()).unwrap();
+    let backends = |model: &str| -> Vec<&str> {
+        figures.iter().filter(|f| f["model"] == model).map(|f| f["backend"].as_str().unwrap()).collect()
+    };
+    for f in &figures {
+        assert!(f["median_us"].as_f64().unwrap() > 0.0 && f["macs"].as_u64().is_some(), "{f}");
+    }
+    // tract and onnxruntime (`.venv`, absent here) add rows where they ran
+    assert_eq!(backends("digits_cnn")[..2], ["cpu", "jit"]);
+    assert!(figures.iter().filter(|f| f["model"] == "digits_cnn").all(|f| f["macs"] == 23_200));
+    let mut kernels: Vec<String> = vec!["cpu".into(), "jit".into()];
+    for kernel in solidml_jit::Kernel::available().into_iter().rev().skip(1) {
+        kernels.push(format!("jit-{kernel:?}").to_lowercase());
+    }
+    assert_eq!(backends("gemm40"), kernels.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(figures.iter().filter(|f| f["model"] == "gemm40").all(|f| f["macs"] == 64_000));
+}
+
+#[test]
 fn trace_and_steps_of_the_digits_mlp() {
     let dir = tmp("trace");
     let (ok, _, err) = compile_digits_mlp(&dir, "o");
