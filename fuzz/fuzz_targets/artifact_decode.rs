@@ -12,6 +12,8 @@ fuzz_target!(|data: &[u8]| {
             .map(|&t| match model.tensor(t).dtype {
                 solidml_spec::DType::I8 => solidml_exec::Value::I8(vec![1; model.tensor(t).len()]),
                 solidml_spec::DType::I64 => solidml_exec::Value::I64(vec![0; model.tensor(t).len()]),
+                solidml_spec::DType::I16 => solidml_exec::Value::I16(vec![-300; model.tensor(t).len()]),
+                solidml_spec::DType::I32 => solidml_exec::Value::I32(vec![70_000; model.tensor(t).len()]),
             })
             .collect();
         if model.tensors.iter().map(|t| t.len()).sum::<usize>() < 1 << 20 {
