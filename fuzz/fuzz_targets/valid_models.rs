@@ -43,6 +43,11 @@ impl Rng {
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + (self.next_u32() as i64).rem_euclid(hi - lo + 1)
     }
+    pub fn wide_range(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = (hi as i128 - lo as i128 + 1) as u128;
+        let x = ((self.next_u32() as u128) << 32) | self.next_u32() as u128;
+        (lo as i128 + (x % span) as i128) as i64
+    }
     pub fn i8s(&mut self, n: usize) -> Vec<i8> {
         (0..n).map(|_| self.range(-128, 127) as i8).collect()
     }
