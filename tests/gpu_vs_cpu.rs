@@ -522,6 +522,53 @@ fn long_axes_match_the_cpu() {
     assert!(wrong.is_empty(), "the GPU differs from the CPU on long axes:\n{}", wrong.join("\n"));
 }
 
+/// IntCompare over more output elements than one row of workgroups holds (`[700, 1]` against
+/// `[7000]`: 4.9 million, over 65,535 · 64, so the dispatch is two-dimensional), each kind, with
+/// operands drawn from a few values (the i64 extremes among them) so that every kind holds and
+/// fails. GPU outputs equal the CPU's.
+#[test]
+fn int_compare_beyond_one_dispatch_row_matches_the_cpu() {
+    use solidml_spec::{CompareKind, DType, IntCompare, Model, Node, Op, Quant, TensorInfo};
+
+    let Some(ctx) = require_gpu() else { return };
+    let t64 = |name: &str, shape: &[u32]| TensorInfo { name: name.into(), shape: shape.to_vec(), dtype: DType::I64, quant: None };
+    let mut rng = Rng(0x1c_0a7e);
+    for kind in [CompareKind::Equal, CompareKind::Less, CompareKind::Greater] {
+        let model = Model {
+            name: "int_compare".into(),
+            tensors: vec![
+                t64("a", &[700, 1]),
+                t64("b", &[7000]),
+                TensorInfo {
+                    name: "y".into(),
+                    shape: vec![700, 7000],
+                    dtype: DType::I8,
+                    quant: Some(Quant { scale: 1.0 / 255.0, zero_point: -128 }),
+                },
+            ],
+            constants: vec![],
+            inputs: vec![0, 1],
+            outputs: vec![2],
+            nodes: vec![Node {
+                name: "op".into(),
+                op: Op::IntCompare(IntCompare { kind, true_code: 127, false_code: -128 }),
+                inputs: vec![0, 1],
+                outputs: vec![2],
+            }],
+            input_quant: vec![],
+        };
+        solidml_spec::validate::validate(&model).unwrap();
+        let few = [i64::MIN, -(1 << 32), -1, 0, 1, 1 << 32, i64::MAX];
+        let inputs: Vec<Value> = [700, 7000]
+            .into_iter()
+            .map(|n| Value::I64((0..n).map(|_| few[rng.range(0, few.len() as i64 - 1) as usize]).collect()))
+            .collect();
+        let cpu = CpuExecutor::new(&model).unwrap().run(&inputs).unwrap();
+        let gpu = GpuExecutor::new(ctx, &model).and_then(|e| e.run(&inputs)).unwrap();
+        assert!(cpu == gpu, "{kind:?}: the GPU differs from the CPU");
+    }
+}
+
 /// DenseWide where random models rarely go: the extreme multipliers (`{2^31 − 1, 30}`: products
 /// near 2^93; `{2^30, −31}`: a 62-bit shift; a zero mantissa), biases at the validated bound
 /// (accumulators at ±2^62), int16 inputs at their extremes against zero points at the other end

@@ -21,8 +21,8 @@
 
 use solidml_exec::Value;
 use solidml_spec::{
-    BinaryKind, ConstData, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo,
-    TopKOutput, arith::Multiplier, validate::validate,
+    BinaryKind, CompareKind, ConstData, DType, Epilogue, Extremum, IntCompare, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind,
+    TensorId, TensorInfo, TopKOutput, arith::Multiplier, validate::validate,
 };
 
 use crate::Rng;
@@ -60,10 +60,11 @@ pub enum OpKind {
     CumSum,
     DenseWide,
     TopK,
+    IntCompare,
 }
 
 impl OpKind {
-    /// Every family: all 27 `Op` variants (Binary as Add/Sub/Mul, Extremum as Max/Min).
+    /// Every family: all 28 `Op` variants (Binary as Add/Sub/Mul, Extremum as Max/Min).
     pub const ALL: &'static [OpKind] = &[
         OpKind::Conv,
         OpKind::ConvTranspose,
@@ -95,6 +96,7 @@ impl OpKind {
         OpKind::CumSum,
         OpKind::DenseWide,
         OpKind::TopK,
+        OpKind::IntCompare,
     ];
 
     /// The family of an op (for coverage counts).
@@ -132,6 +134,7 @@ impl OpKind {
             Op::CumSum(_) => OpKind::CumSum,
             Op::DenseWide(_) => OpKind::DenseWide,
             Op::TopK { .. } => OpKind::TopK,
+            Op::IntCompare(_) => OpKind::IntCompare,
         }
     }
 }
@@ -640,6 +643,26 @@ impl Gen<'_> {
                 let k = pick(self.r, &[BinaryKind::Add, BinaryKind::Sub, BinaryKind::Mul]);
                 self.node(Op::IntBinary { kind: k }, vec![a, b], y)
             }
+            OpKind::IntCompare => {
+                // as IntBinary: the current i64 tensor or a fresh one, against a broadcastable operand
+                let x = match cur {
+                    Some(c) if self.m.tensor(c).dtype == DType::I64 => c,
+                    _ => {
+                        let s = shape(self.r, 0, 3, 4);
+                        self.input(s, DType::I64, None)
+                    }
+                };
+                let xs = self.info(x).shape;
+                let s = broadcastable(self.r, &xs);
+                let other = self.like_operand(x, s);
+                let (a, b) = if chance(self.r, 2) { (x, other) } else { (other, x) };
+                let so = solidml_spec::validate::broadcast_shapes(&self.info(a).shape, &self.info(b).shape).unwrap();
+                let qy = quant(self.r);
+                let y = self.tensor(so, DType::I8, Some(qy));
+                let kind = pick(self.r, &[CompareKind::Equal, CompareKind::Less, CompareKind::Greater]);
+                let (true_code, false_code) = (self.r.range(-128, 127) as i8, self.r.range(-128, 127) as i8);
+                self.node(Op::IntCompare(IntCompare { kind, true_code, false_code }), vec![a, b], y)
+            }
             OpKind::Lut => {
                 let x = self.i8_with_rank(cur, 0, 4, 5);
                 let xs = self.info(x).shape;
@@ -1066,6 +1089,8 @@ pub fn random_inputs(rng: &mut Rng, model: &Model) -> Vec<Value> {
                         Some((Op::TopK { .. }, _)) => {
                             (0..n).map(|_| pick(rng, &[i64::MIN, -(1 << 40), -1, 0, 3, 1 << 33, i64::MAX])).collect()
                         }
+                        // few values, the extremes among them: equal operands
+                        Some((Op::IntCompare(_), _)) => (0..n).map(|_| pick(rng, &[i64::MIN, -1, 0, 1, 2, i64::MAX])).collect(),
                         Some((Op::IntBinary { .. }, _)) if chance(rng, 4) => {
                             (0..n).map(|_| pick(rng, &[i64::MIN, i64::MAX, -1, 1 << 32, -(1 << 32), 3037000499, -3037000500])).collect()
                         }

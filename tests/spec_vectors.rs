@@ -14,8 +14,8 @@ use serde_json::json;
 use solidml_cpu::CpuExecutor;
 use solidml_exec::{ExecError, Value};
 use solidml_spec::{
-    Binary, BinaryKind, DType, Epilogue, Extremum, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind, TensorId, TensorInfo, TopKOutput,
-    View,
+    Binary, BinaryKind, CompareKind, DType, Epilogue, Extremum, IntCompare, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind,
+    TensorId, TensorInfo, TopKOutput, View,
     arith::Multiplier,
     validate::{broadcast_shapes, window_output_len},
 };
@@ -495,6 +495,17 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             let ins = if swap { vec![other, x] } else { vec![x, other] };
             b.node(node_op, ins, y)
         }
+        "intcompare" => {
+            let so = partner(r, &xs);
+            let ys = broadcast_shapes(&xs, &so).unwrap();
+            let kind = pick(r, &[CompareKind::Equal, CompareKind::Less, CompareKind::Greater]);
+            let (true_code, false_code) = (r.range(-128, 127) as i8, r.range(-128, 127) as i8);
+            let (qy, swap) = (q(r), chance(r, 2));
+            let other = b.operand(so, DType::I64, None);
+            let y = b.i8(ys, qy);
+            let ins = if swap { vec![other, x] } else { vec![x, other] };
+            b.node(Op::IntCompare(IntCompare { kind, true_code, false_code }), ins, y)
+        }
         "lut" => {
             let axis = if chance(r, 2) { None } else { Some(r.range(0, rank as i64 - 1) as u32) };
             let tables = r.i8s(256 * axis.map_or(1, |a| xs[a as usize] as usize));
@@ -825,7 +836,7 @@ fn first_input(b: &mut B<'_>, op: &str) -> TensorId {
             }
             s
         }
-        "intbinary" | "take" => {
+        "intbinary" | "take" | "intcompare" => {
             let s = shape(r, 0, 3, 4);
             return b.input(s, DType::I64, None);
         }
@@ -967,6 +978,8 @@ fn draw_inputs(r: &mut Rng, model: &Model) -> Vec<Value> {
                         Some((Op::TopK { .. }, _)) if chance(r, 2) => {
                             (0..n).map(|_| pick(r, &[i64::MIN, -(1 << 33), -1, 0, 2, 1 << 40, i64::MAX])).collect()
                         }
+                        // few values, the extremes among them: equal operands
+                        Some((Op::IntCompare(_), _)) if chance(r, 2) => (0..n).map(|_| pick(r, &[i64::MIN, -1, 0, 1, i64::MAX])).collect(),
                         _ => (0..n).map(|_| r.range(-1 << 30, 1 << 30)).collect(),
                     })
                 }
@@ -1252,6 +1265,49 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
             };
             let m = single(Op::InstanceNorm(inn), vec![t8("x", &[1, 2, 4], qz(-128))], t8("y", &[1, 2, 4], qz(0)));
             e.push(("largest_epsilon_and_parameters", m, vec![i8s(&[127, -128, 127, -128, 127, 127, 127, -128])]));
+        }
+        "intcompare" => {
+            let (max, min) = (i64::MAX, i64::MIN);
+            // each kind on one pair of operands at the i64 bounds: three nodes, three outputs
+            let node = |kind: CompareKind, y: u32| Node {
+                name: format!("op_{kind:?}").to_lowercase(),
+                op: Op::IntCompare(IntCompare { kind, true_code: 127, false_code: -128 }),
+                inputs: vec![0, 1],
+                outputs: vec![y],
+            };
+            let qb = Quant { scale: 1.0 / 255.0, zero_point: -128 };
+            let m = Model {
+                tensors: vec![t64("a", &[5]), t64("b", &[5]), t8("equal", &[5], qb), t8("less", &[5], qb), t8("greater", &[5], qb)],
+                inputs: vec![0, 1],
+                outputs: vec![2, 3, 4],
+                nodes: vec![node(CompareKind::Equal, 2), node(CompareKind::Less, 3), node(CompareKind::Greater, 4)],
+                ..Model::empty("vector")
+            };
+            solidml_spec::validate::validate(&m).unwrap_or_else(|e| panic!("invalid edge case: {e}\n{m:?}"));
+            let (a, b) = (vec![min, max, min, -1, 0], vec![max, max, min + 1, 0, -1]);
+            e.push(("each_kind_at_the_i64_bounds", m, vec![Value::I64(a), Value::I64(b)]));
+            // a ≤ b as the compiler writes it: Greater with the codes swapped, broadcast both ways
+            let ic = |kind, true_code, false_code, sa: &[u32], sb: &[u32], so: &[u32]| {
+                let op = Op::IntCompare(IntCompare { kind, true_code, false_code });
+                single(op, vec![t64("a", sa), t64("b", sb)], t8("y", so, qb))
+            };
+            e.push((
+                "less_or_equal_swapped_codes_broadcast",
+                ic(CompareKind::Greater, -128, 127, &[2, 1], &[3], &[2, 3]),
+                vec![Value::I64(vec![min, 5]), Value::I64(vec![min, 5, 6])],
+            ));
+            // both codes equal: the output is constant
+            e.push((
+                "equal_codes_constant_output",
+                ic(CompareKind::Less, -7, -7, &[3], &[1], &[3]),
+                vec![Value::I64(vec![-1, 0, 1]), Value::I64(vec![0])],
+            ));
+            // an empty broadcast output: nothing to write
+            e.push((
+                "empty_broadcast",
+                ic(CompareKind::Equal, 1, 0, &[0, 3], &[3], &[0, 3]),
+                vec![Value::I64(vec![]), Value::I64(vec![1, 2, 3])],
+            ));
         }
         "intbinary" => {
             let ib =

@@ -278,6 +278,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     ("cumsum", 12),
     ("densewide", 14),
     ("topk", 14),
+    ("intcompare", 14),
     // models of several nodes
     ("chain", 19),
 ];

@@ -300,9 +300,8 @@ fn bench_writes_each_backend_s_figure_as_json() {
     assert!(ok, "{err}");
     assert!(out.contains("int8 GEMM 40x40x40 (64000 MACs):"), "{out}");
     let figures: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("bench.json")).unwrap()).unwrap();
-    let backends = |model: &str| -> Vec<&str> {
-        figures.iter().filter(|f| f["model"] == model).map(|f| f["backend"].as_str().unwrap()).collect()
-    };
+    let backends =
+        |model: &str| -> Vec<&str> { figures.iter().filter(|f| f["model"] == model).map(|f| f["backend"].as_str().unwrap()).collect() };
     for f in &figures {
         assert!(f["median_us"].as_f64().unwrap() > 0.0 && f["macs"].as_u64().is_some(), "{f}");
     }

@@ -37,6 +37,8 @@ REDUCE_KIND = UnitEnum(("Sum", "Mean", "Max", "Min"))
 NORM_KIND = UnitEnum(("L1", "L2"))
 # "TopKOutput (TopK) | Values 0, Indices 1" (version 4)
 TOPK_OUTPUT = UnitEnum(("Values", "Indices"))
+# "CompareKind (IntCompare) | Equal 0, Less 1, Greater 2" (version 5)
+COMPARE_KIND = UnitEnum(("Equal", "Less", "Greater"))
 
 # ---------------------------------------------------------------- shared structs
 
@@ -423,14 +425,25 @@ class TopK:
     WIRE = [("axis", "u32"), ("k", "u32"), ("largest", "bool"), ("output", TOPK_OUTPUT)]
 
 
+@dataclass
+class IntCompare:
+    """§Op: IntCompare (version 5): ``Op::IntCompare(IntCompare { kind: CompareKind, true_code: i8,
+    false_code: i8 })``."""
+
+    kind: str
+    true_code: int
+    false_code: int
+    WIRE = [("kind", COMPARE_KIND), ("true_code", "i8"), ("false_code", "i8")]
+
+
 # §Artifact format: "Op: Conv 0, Dense 1, Binary 2, Extremum 3, Lut 4, View 5, Pad 6, Concat 7,
 # MaxPool 8, AvgPool 9, Reduce 10, Softmax 11, ArgMax 12, Take 13, Gather 14, LogSoftmax 15,
 # ConvTranspose 16, MatMul 17, BinaryLut 18, GatherDynamic 19, InstanceNorm 20, IntBinary 21,
-# Lrn 22, Normalize 23, CumSum 24, DenseWide 25, TopK 26"
+# Lrn 22, Normalize 23, CumSum 24, DenseWide 25, TopK 26, IntCompare 27"
 OP_VARIANTS = (
     Conv, Dense, Binary, Extremum, Lut, View, Pad, Concat, MaxPool, AvgPool, Reduce, Softmax,
     ArgMax, Take, Gather, LogSoftmax, ConvTranspose, MatMul, BinaryLut, GatherDynamic,
-    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide, TopK,
+    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide, TopK, IntCompare,
 )
 OP = Enum(OP_VARIANTS)
 

@@ -247,6 +247,15 @@ def _int_binary(v: _Node, op: M.IntBinary):
     _broadcast_out(v)
 
 
+def _int_compare(v: _Node, op: M.IntCompare):
+    """§Validation rules, IntCompare (version 5): "2/1; ``a``, ``b`` i64, ``y`` int8; output
+    shape = broadcast of the inputs"."""
+    v.arity(2)
+    v.i64(*v.ins)
+    v.int8(*v.outs)
+    _broadcast_out(v)
+
+
 def _lut(v: _Node, op: M.Lut):
     v.arity(1)
     x, y = v.ins[0], v.outs[0]
@@ -515,6 +524,7 @@ OP_RULES = {
     M.Normalize: _normalize, M.CumSum: _cum_sum, M.Softmax: _softmax,
     M.LogSoftmax: _log_softmax, M.ArgMax: _argmax, M.Take: _take, M.Gather: _gather,
     M.GatherDynamic: _gather_dynamic, M.DenseWide: _dense_wide, M.TopK: _top_k,
+    M.IntCompare: _int_compare,
 }
 assert set(OP_RULES) == set(M.OP_VARIANTS)
 

@@ -5,7 +5,7 @@ import unittest
 import _path  # noqa: F401
 from solidml_execspec import io
 from solidml_execspec import model as M
-from solidml_execspec.ops import normalize, top_k
+from solidml_execspec.ops import int_compare, normalize, top_k
 from solidml_execspec.precompile import node_units
 from solidml_execspec.validate import window_output_len
 
@@ -48,6 +48,27 @@ class TopK(unittest.TestCase):
         m = M.Model("m", [t8([3, 1000]), M.TensorInfo("y", [3, 5], "I64", None)], [], [0], [1],
                     [M.Node("n", M.TopK(1, 5, True, "Indices"), [0], [1])], [])
         self.assertEqual(node_units(m, m.nodes[0]), 30015)
+
+
+class IntCompare(unittest.TestCase):
+    def test_each_kind_broadcast_at_the_i64_bounds(self):
+        # §Op: IntCompare: a [2, 1] = [i64::MIN, 5] against b [3] = [5, i64::MIN, i64::MAX]
+        lo, hi = -(1 << 63), (1 << 63) - 1
+        ins = [M.TensorInfo("a", [2, 1], "I64", None), M.TensorInfo("b", [3], "I64", None)]
+        vals = [[lo, 5], [5, lo, hi]]
+        run = lambda kind, t, f: int_compare.run(M.IntCompare(kind, t, f), ins, t8([2, 3]), vals, None)  # noqa: E731
+        self.assertEqual(run("Equal", 1, 0), [0, 1, 0, 1, 0, 0])
+        self.assertEqual(run("Less", 1, 0), [1, 0, 1, 0, 0, 1])
+        self.assertEqual(run("Greater", 1, 0), [0, 0, 0, 0, 1, 0])
+        # a ≤ b as the compiler writes it: Greater with the codes swapped
+        self.assertEqual(run("Greater", -128, 127), [127, 127, 127, 127, -128, 127])
+
+    def test_work_units_are_elements_read_and_written(self):
+        # §Gas, the last row: 6 + 3 read, 6 written
+        i64 = lambda s: M.TensorInfo("t", s, "I64", None)  # noqa: E731
+        m = M.Model("m", [i64([2, 3]), i64([3]), t8([2, 3])], [], [0, 1], [2],
+                    [M.Node("n", M.IntCompare("Equal", 1, 0), [0, 1], [2])], [])
+        self.assertEqual(node_units(m, m.nodes[0]), 15)
 
 
 class Shapes(unittest.TestCase):

@@ -8,7 +8,7 @@
 //! channel axis ([`align_prelu_slope`]). Lowering: a table (one per channel) for a constant
 //! operand that is uniform or varies along one axis, `Binary` with an int8 constant otherwise,
 //! `Binary`/`Extremum` chains or a 65536-entry `BinaryLut` for run-time operands, `IntBinary`
-//! on integer tensors.
+//! on integer tensors, `IntCompare` for a comparison of integer tensors ([`super::int_compare`]).
 
 use ndarray::{ArrayD, IxDyn, Zip};
 use solidml_spec::{Binary, BinaryKind, ConstData, DType, Extremum, Lut, Op, Quant, TensorId, arith::Multiplier, io::quantize_f32};
@@ -345,6 +345,11 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     if !g.tensors[y].is_float {
         return int_elementwise(l, n, op, &args);
     }
+    if let BinaryOp::Compare(c) = op
+        && args.iter().all(|&t| !g.tensors[t].is_float)
+    {
+        return super::int_compare::lower(l, n, c, &args);
+    }
     if let Some(&t) = args.iter().find(|&&t| !g.tensors[t].is_float) {
         return Err(format!("{} of the integer tensor `{}` into a real or boolean tensor is not supported", op.name(), g.name(t)));
     }
@@ -475,17 +480,7 @@ fn int_elementwise(l: &mut Lowering<'_>, n: &Node, op: BinaryOp, args: &[Tid]) -
     if args.len() != 2 {
         return Err("integer ops take two operands".into());
     }
-    let ids: Vec<TensorId> = args
-        .iter()
-        .map(|&t| match g.consts.get(&t) {
-            Some(v) => {
-                let id = l.tensor(g.name(t), g.shape(t), DType::I64, None);
-                l.model.constants.push((id, ConstData::I64(v.to_i64().iter().copied().collect())));
-                Ok(id)
-            }
-            None => l.id(t),
-        })
-        .collect::<R<_>>()?;
+    let ids = int_operands(l, args)?;
     if ids.iter().any(|&i| l.model.tensors[i as usize].dtype != DType::I64) {
         return Err("mixing integer and real operands is not supported".into());
     }
@@ -494,6 +489,22 @@ fn int_elementwise(l: &mut Lowering<'_>, n: &Node, op: BinaryOp, args: &[Tid]) -
     l.map.insert(y, o);
     l.emit(&n.name, Op::IntBinary { kind }, ids, vec![o]);
     Ok(())
+}
+
+/// The spec tensors of integer operands `args`: a constant one becomes an i64 constant tensor,
+/// a run-time one is its lowered tensor (whose type the caller checks).
+pub(crate) fn int_operands(l: &mut Lowering<'_>, args: &[Tid]) -> R<Vec<TensorId>> {
+    let g = l.g;
+    args.iter()
+        .map(|&t| match g.consts.get(&t) {
+            Some(v) => {
+                let id = l.tensor(g.name(t), g.shape(t), DType::I64, None);
+                l.model.constants.push((id, ConstData::I64(v.to_i64().iter().copied().collect())));
+                Ok(id)
+            }
+            None => l.id(t),
+        })
+        .collect()
 }
 
 fn binary_params(l: &Lowering<'_>, kind: BinaryKind, a: TensorId, b: TensorId, qo: Quant) -> R<Binary> {

@@ -27,6 +27,7 @@ pub mod gather_elements;
 pub mod gather_nd;
 pub mod gemm;
 pub mod hardmax;
+pub mod int_compare;
 pub mod loss;
 pub mod lp_pool;
 pub mod ml;

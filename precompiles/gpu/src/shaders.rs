@@ -110,6 +110,9 @@ shaders! {
     /// `top_k.wgsl`: TopK along an axis by a bitonic sort of each lane's indices, values or
     /// indices out (spec §Op: TopK).
     TopK => "top_k", false;
+    /// `int_compare.wgsl`: i64 Equal / Less / Greater with broadcasting into two int8 codes
+    /// (spec §Op: IntCompare).
+    IntCompare => "int_compare", false;
 }
 
 /// The full WGSL source of `shader`: arith + bindings (+ dot functions) + the op.

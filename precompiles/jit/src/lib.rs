@@ -66,6 +66,7 @@ pub const ON_FALLBACK: &[&str] = &[
     "CumSum",
     "LogSoftmax",
     "TopK",
+    "IntCompare",
 ];
 
 /// Whether the JIT specializes `op` (its spec operator is not [`ON_FALLBACK`]); a node of such

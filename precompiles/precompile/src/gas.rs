@@ -89,7 +89,8 @@ impl WorkClass {
             | Op::Normalize(_)
             | Op::CumSum(_)
             | Op::DenseWide(_)
-            | Op::TopK { .. } => WorkClass::Reference,
+            | Op::TopK { .. }
+            | Op::IntCompare(_) => WorkClass::Reference,
         }
     }
 
@@ -326,7 +327,8 @@ fn node_units(model: &Model) -> impl Iterator<Item = u64> + '_ {
             | Op::Lrn(_)
             | Op::Normalize(_)
             | Op::CumSum(_)
-            | Op::DenseWide(_) => read.saturating_add(written),
+            | Op::DenseWide(_)
+            | Op::IntCompare(_) => read.saturating_add(written),
         }
     })
 }

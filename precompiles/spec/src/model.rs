@@ -640,6 +640,44 @@ pub enum Op {
         /// Which of ONNX TopK's two outputs the node computes.
         output: TopKOutput,
     },
+    /// Comparison of two i64 tensors (numpy broadcasting) into int8 codes: `true_code` where
+    /// the comparison holds, else `false_code` (spec §Op: IntCompare).
+    IntCompare(IntCompare),
+}
+
+/// Comparison of two i64 tensors into int8 codes (spec §Op: IntCompare): element `i` of the
+/// output is `true_code` where `a_i kind b_i` holds (after broadcasting), else `false_code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntCompare {
+    /// The comparison `a kind b`.
+    pub kind: CompareKind,
+    /// The output code where the comparison holds.
+    pub true_code: i8,
+    /// The output code where it does not.
+    pub false_code: i8,
+}
+
+/// The comparison of an [`IntCompare`] node; `≤` and `≥` are [`CompareKind::Greater`] and
+/// [`CompareKind::Less`] with the two codes swapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompareKind {
+    /// `a = b`.
+    Equal,
+    /// `a < b`.
+    Less,
+    /// `a > b`.
+    Greater,
+}
+
+impl CompareKind {
+    /// Whether `a kind b` holds.
+    pub fn holds(self, a: i64, b: i64) -> bool {
+        match self {
+            CompareKind::Equal => a == b,
+            CompareKind::Less => a < b,
+            CompareKind::Greater => a > b,
+        }
+    }
 }
 
 /// Which output of a TopK node is computed: the selected elements themselves, or their
@@ -712,6 +750,7 @@ impl Op {
             Op::CumSum(_) => "CumSum",
             Op::DenseWide(_) => "DenseWide",
             Op::TopK { .. } => "TopK",
+            Op::IntCompare(_) => "IntCompare",
         }
     }
 }

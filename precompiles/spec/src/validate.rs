@@ -397,6 +397,12 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
                 "output shape is not the broadcast of the inputs",
             )
         }
+        Op::IntCompare(_) => {
+            arity(2, 1)?;
+            let (a, b, y) = (t(0, &node.inputs), t(1, &node.inputs), t(0, &node.outputs));
+            want(a.dtype == DType::I64 && b.dtype == DType::I64 && y.dtype == DType::I8, "IntCompare takes i64 and gives int8")?;
+            want(broadcast_shapes(&a.shape, &b.shape).as_deref() == Some(&y.shape[..]), "output shape is not the broadcast of the inputs")
+        }
         Op::Lrn(l) => {
             arity(1, 1)?;
             want(int8_in_out(node), "Lrn takes and gives int8")?;

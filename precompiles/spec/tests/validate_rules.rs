@@ -6,9 +6,9 @@
 //! without a negative test fails too.
 
 use solidml_spec::{
-    Binary, BinaryKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, LogSoftmax, Lrn, Lut,
-    MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError, TensorInfo,
-    TopKOutput, View,
+    Binary, BinaryKind, CompareKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, IntCompare,
+    LogSoftmax, Lrn, Lut, MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError,
+    TensorInfo, TopKOutput, View,
     arith::Multiplier,
     validate::{Rule, validate},
 };
@@ -811,6 +811,19 @@ fn all_cases() -> Vec<Case> {
     )
     .node("values keep the input's type and quantization, indices are i64", |m| m.tensors[1] = t8("y", &[0, 2]))
     .node("k larger than the axis", |m| m.nodes[0].op = Op::TopK { axis: 0, k: 1, largest: false, output: TopKOutput::Indices });
+
+    // ---- IntCompare ----
+    let compare = Op::IntCompare(IntCompare { kind: CompareKind::Less, true_code: 127, false_code: -128 });
+    cases_of(out, single(compare, vec![t64("a", &[2, 3]), t64("b", &[3])], vec![t8("y", &[2, 3])]))
+        .node("expects 2 input(s) and 1 output(s), has 1 and 1", |m| m.nodes[0].inputs.truncate(1))
+        .node("only DenseWide reads or writes int16 or int32 tensors", |m| {
+            m.tensors[1] = TensorInfo { dtype: DType::I32, ..t8("b", &[3]) };
+        })
+        .node("IntCompare takes i64 and gives int8", |m| m.tensors[0] = t8("a", &[2, 3]))
+        .node("IntCompare takes i64 and gives int8", |m| m.tensors[1] = t8("b", &[3]))
+        .node("IntCompare takes i64 and gives int8", |m| m.tensors[2] = t64("y", &[2, 3]))
+        .node("output shape is not the broadcast of the inputs", |m| set_shape(m, 2, &[3]))
+        .node("output shape is not the broadcast of the inputs", |m| set_shape(m, 1, &[2]));
 
     std::mem::take(out)
 }

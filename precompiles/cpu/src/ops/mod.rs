@@ -10,6 +10,7 @@ pub mod dense;
 pub mod dense_wide;
 pub mod gather;
 pub mod instance_norm;
+pub mod int_compare;
 pub mod log_softmax;
 pub mod lrn;
 pub mod lut;
@@ -76,6 +77,9 @@ pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, E
         Op::CumSum(c) => Value::I8(cum_sum::cum_sum(c, &input(0).shape, args[0].as_i8())),
         Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
         Op::TopK { axis, k, largest, output } => top_k::top_k(*axis, *k, *largest, *output, &input(0).shape, args[0]),
+        Op::IntCompare(c) => {
+            Value::I8(int_compare::int_compare(c, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i64(), args[1].as_i64()))
+        }
     };
     Ok(vec![v])
 }

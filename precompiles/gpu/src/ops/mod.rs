@@ -13,6 +13,7 @@ pub mod dense;
 pub mod dense_wide;
 pub mod gather;
 pub mod instance_norm;
+pub mod int_compare;
 pub mod log_softmax;
 pub mod lrn;
 pub mod lut;
@@ -276,6 +277,7 @@ pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Nod
         Op::Normalize(nm) => normalize::build(b, &n, nm),
         Op::CumSum(c) => cum_sum::build(b, &n, c),
         Op::TopK { axis, k, largest, output } => top_k::build(b, &n, *axis, *k, *largest, *output),
+        Op::IntCompare(c) => int_compare::build(b, &n, c),
     }
 }
 

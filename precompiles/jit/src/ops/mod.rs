@@ -155,7 +155,8 @@ pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize, codegen: boo
         | Op::Normalize(_)
         | Op::CumSum(_)
         | Op::LogSoftmax(_)
-        | Op::TopK { .. } => Err(NotCompiled::Op(node.op.kind())),
+        | Op::TopK { .. }
+        | Op::IntCompare(_) => Err(NotCompiled::Op(node.op.kind())),
     }
 }
 

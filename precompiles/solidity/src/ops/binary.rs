@@ -21,7 +21,7 @@ pub(crate) enum Form<'a> {
 
 /// `t` (at `at`) broadcast to the output shape `so`: `at` itself when the shapes agree, else a
 /// gathered copy (bytes or i64 words, as `at`).
-fn broadcast_operand(cx: &mut Ctx<'_>, t: TensorId, at: Loc, so: &[u32]) -> Loc {
+pub(super) fn broadcast_operand(cx: &mut Ctx<'_>, t: TensorId, at: Loc, so: &[u32]) -> Loc {
     let sh = cx.m.tensor(t).shape.clone();
     if sh == so {
         return at;

@@ -16,6 +16,7 @@ mod dense;
 mod dense_wide;
 mod gather;
 mod instance_norm;
+mod int_compare;
 mod log_softmax;
 mod lrn;
 mod lut;
@@ -65,5 +66,6 @@ pub(crate) fn emit_node(cx: &mut Ctx<'_>, n: &Node) -> Result<(), NodeFailure> {
         Op::Lrn(l) => lrn::emit(cx, n, l),
         Op::DenseWide(d) => dense_wide::emit(cx, n, d),
         Op::TopK { axis, k, largest, output } => top_k::emit(cx, n, *axis, *k, *largest, *output),
+        Op::IntCompare(c) => int_compare::emit(cx, n, c),
     }
 }
