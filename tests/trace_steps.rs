@@ -87,7 +87,7 @@ fn random_models_steps_reexecute_their_leaves() {
     let mut rng = Rng(0x7ace_0001);
     let mut forms = BTreeMap::new();
     let (mut models, mut steps, mut failing) = (0, 0, 0);
-    for i in 0..400 {
+    for i in 0..800 {
         let m = random_model(&mut rng, OpKind::ALL);
         let inputs = random_inputs(&mut rng, &m);
         // a run-time error (an index out of range, an int64 overflow): a failing trace
@@ -108,7 +108,7 @@ fn random_models_steps_reexecute_their_leaves() {
         let _ = i;
     }
     eprintln!("{models} models ({failing} failing traces), {steps} steps; chunk forms: {forms:?}");
-    assert!(models >= 300, "{models}");
+    assert!(models >= 600, "{models}");
     assert!(failing >= 10, "only {failing} failing traces checked");
     for form in ["whole", "block", "band", "features", "rows", "flat", "copy"] {
         assert!(forms.get(form).copied().unwrap_or(0) >= 5, "chunk form `{form}` drawn too rarely: {forms:?}");
