@@ -8,7 +8,7 @@ use jsonrpsee::RpcModule;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{method, quantity};
+use super::{blocking_method, method, quantity};
 use crate::{dump, error::RpcError, evm::SPEC, node::Node};
 
 /// `evm_mine`'s parameter: a timestamp, or `{timestamp, blocks}`.
@@ -32,7 +32,7 @@ fn hardfork_name() -> String {
 }
 
 pub(crate) fn register(m: &mut RpcModule<Node>) {
-    method(m, &["evm_mine"], |n, a| {
+    blocking_method(m, &["evm_mine"], |n, a| {
         let (timestamp, blocks) = match a.opt::<MineOptions>()? {
             None => (None, 1),
             Some(MineOptions::Timestamp(t)) => (Some(t.saturating_to()), 1),
@@ -43,7 +43,7 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         n.mine(blocks, None, timestamp);
         Ok("0x0")
     });
-    method(m, &["anvil_mine", "hardhat_mine"], |n, a| {
+    blocking_method(m, &["anvil_mine", "hardhat_mine"], |n, a| {
         let blocks: Option<U256> = a.opt()?;
         let interval: Option<U256> = a.opt()?;
         let blocks = blocks.map(|b| b.saturating_to::<u64>()).unwrap_or(1);
@@ -53,8 +53,8 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         n.mine(blocks, interval.map(|i| i.saturating_to()), None);
         Ok(Value::Null)
     });
-    method(m, &["evm_snapshot", "anvil_snapshot"], |n, _| Ok(U256::from(n.chain.write().snapshot())));
-    method(m, &["evm_revert", "anvil_revert"], |n, a| {
+    blocking_method(m, &["evm_snapshot", "anvil_snapshot"], |n, _| Ok(U256::from(n.chain.write().snapshot())));
+    blocking_method(m, &["evm_revert", "anvil_revert"], |n, a| {
         let id: U256 = a.next()?;
         Ok(id <= U256::from(u64::MAX) && n.chain.write().revert(id.saturating_to()))
     });
@@ -144,13 +144,13 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let hash: B256 = a.next()?;
         Ok(n.chain.write().drop_pending(&hash).then_some(hash))
     });
-    method(m, &["anvil_dumpState", "hardhat_dumpState"], |n, _| dump::dump_gzip(n).map(Bytes::from));
-    method(m, &["anvil_loadState", "hardhat_loadState"], |n, a| {
+    blocking_method(m, &["anvil_dumpState", "hardhat_dumpState"], |n, _| dump::dump_gzip(n).map(Bytes::from));
+    blocking_method(m, &["anvil_loadState", "hardhat_loadState"], |n, a| {
         let bytes: Bytes = a.next()?;
         dump::load_bytes(n, &bytes).map_err(|e| RpcError::invalid_params(e.to_string()))?;
         Ok(true)
     });
-    method(m, &["anvil_reset", "hardhat_reset"], |n, a| {
+    blocking_method(m, &["anvil_reset", "hardhat_reset"], |n, a| {
         let options: Option<Value> = a.opt()?;
         if options.as_ref().and_then(|o| o.get("forking")).is_some_and(|f| !f.is_null()) {
             return Err(RpcError::invalid_input("forking is not supported by the SolidML devnode"));

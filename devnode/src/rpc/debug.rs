@@ -10,7 +10,7 @@ use jsonrpsee::RpcModule;
 use revm::{database::CacheDB, inspector::NoOpInspector};
 use revm_inspectors::tracing::{DebugInspector, TransactionContext};
 
-use super::{Args, method};
+use super::{Args, blocking_method};
 use crate::{
     chain::tx_error,
     error::RpcError,
@@ -19,8 +19,8 @@ use crate::{
 };
 
 pub(crate) fn register(m: &mut RpcModule<Node>) {
-    method(m, &["debug_traceTransaction"], trace_transaction);
-    method(m, &["debug_traceCall"], trace_call);
+    blocking_method(m, &["debug_traceTransaction"], trace_transaction);
+    blocking_method(m, &["debug_traceCall"], trace_call);
 }
 
 fn inspector(opts: GethDebugTracingOptions) -> Result<DebugInspector, RpcError> {

@@ -17,7 +17,7 @@ use revm::inspector::NoOpInspector;
 use revm_inspectors::access_list::AccessListInspector;
 use serde_json::Value;
 
-use super::{Args, convert, method, quantity};
+use super::{Args, blocking_method, convert, method, quantity};
 use crate::{
     chain::{Chain, tx_error},
     error::RpcError,
@@ -85,17 +85,17 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         let overrides: Option<StateOverride> = a.opt()?;
         n.call(&req, at, overrides.as_ref())
     });
-    method(m, &["eth_estimateGas"], |n, a| {
+    blocking_method(m, &["eth_estimateGas"], |n, a| {
         let req: TransactionRequest = a.next()?;
         let at = n.resolve(a.opt()?)?;
         n.estimate_gas(&req, at).map(quantity)
     });
-    method(m, &["eth_createAccessList"], create_access_list);
+    blocking_method(m, &["eth_createAccessList"], create_access_list);
     method(m, &["eth_sendRawTransaction"], |n, a| {
         let raw: Bytes = a.next()?;
         n.send_raw(&raw)
     });
-    method(m, &["eth_sendTransaction"], |n, a| n.send_transaction(a.next()?));
+    blocking_method(m, &["eth_sendTransaction"], |n, a| n.send_transaction(a.next()?));
 
     method(m, &["eth_getTransactionByHash"], |n, a| {
         let hash: B256 = a.next()?;
@@ -168,7 +168,7 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
     });
     method(m, &["eth_getUncleCountByBlockNumber", "eth_getUncleCountByBlockHash"], |_, _| Ok("0x0"));
 
-    method(m, &["eth_getLogs"], |n, a| {
+    blocking_method(m, &["eth_getLogs"], |n, a| {
         let filter: Filter = a.next()?;
         logs(n, &filter)
     });
@@ -196,7 +196,7 @@ pub(crate) fn register(m: &mut RpcModule<Node>) {
         Ok(n.filters.lock().remove(&id).is_some())
     });
     method(m, &["eth_getFilterChanges"], filter_changes);
-    method(m, &["eth_getFilterLogs"], |n, a| {
+    blocking_method(m, &["eth_getFilterLogs"], |n, a| {
         let id: U256 = a.next()?;
         let filter = match n.filters.lock().get(&id) {
             Some(InstalledFilter::Logs { filter, .. }) => filter.clone(),

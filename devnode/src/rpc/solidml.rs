@@ -8,11 +8,11 @@ use jsonrpsee::RpcModule;
 use serde_json::{Value, json};
 use solidml_precompile::{LoadedModel, ModelStore};
 
-use super::method;
+use super::{blocking_method, method};
 use crate::{error::RpcError, node::Node};
 
 pub(crate) fn register(m: &mut RpcModule<Node>) {
-    method(m, &["solidml_uploadModel"], |n, a| {
+    blocking_method(m, &["solidml_uploadModel"], |n, a| {
         let artifact: Bytes = a.next()?;
         let id = n.models.insert(&artifact).map_err(|e| RpcError::invalid_params(format!("artifact refused: {e}")))?;
         n.log(&format!("solidml_uploadModel: model 0x{} ({} bytes)", hex::encode(id), artifact.len()));
