@@ -31,7 +31,7 @@ use solidml_precompile::{
     precompile::Outcome,
 };
 use solidml_spec::{
-    BinaryKind, DType, Model, Op, Pool, Quant,
+    DType, Model, Op, Pool, Quant,
     artifact::{encode, keccak256},
     io,
 };
@@ -171,7 +171,12 @@ fn call_models() -> Vec<(String, Model)> {
     ));
     models.push((
         "int_add".into(),
-        single_op_model("int_add", Op::IntBinary { kind: BinaryKind::Add }, vec![t64("a", &[2]), t64("b", &[2])], t64("y", &[2])),
+        single_op_model(
+            "int_add",
+            Op::IntBinary { kind: solidml_spec::IntBinaryKind::Add },
+            vec![t64("a", &[2]), t64("b", &[2])],
+            t64("y", &[2]),
+        ),
     ));
     // 2^28 outputs × a 4,096-tap window = 2^40 taps (the most validation allows), plus the 2^28
     // elements read: over the 2^40 work units a call may carry

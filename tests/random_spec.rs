@@ -21,8 +21,8 @@
 
 use solidml_exec::Value;
 use solidml_spec::{
-    BinaryKind, CompareKind, ConstData, DType, Epilogue, Extremum, IntCompare, Model, Node, NormKind, Op, PadMode, Quant, ReduceKind,
-    TensorId, TensorInfo, TopKOutput, arith::Multiplier, validate::validate,
+    BinaryKind, CompareKind, ConstData, DType, Epilogue, Extremum, IntBinaryKind, IntCompare, Model, Node, NormKind, Op, PadMode, Quant,
+    ReduceKind, TensorId, TensorInfo, TopKOutput, arith::Multiplier, validate::validate,
 };
 
 use crate::Rng;
@@ -295,6 +295,23 @@ impl Gen<'_> {
                 }
             }
         }
+    }
+    /// Two i64 operands for IntBinary and IntCompare: the current i64 tensor (or a fresh
+    /// input) and a broadcastable second one, in either order; with their broadcast shape.
+    fn i64_operand_pair(&mut self, cur: Option<TensorId>) -> (TensorId, TensorId, Vec<u32>) {
+        let x = match cur {
+            Some(c) if self.m.tensor(c).dtype == DType::I64 => c,
+            _ => {
+                let s = shape(self.r, 0, 3, 4);
+                self.input(s, DType::I64, None)
+            }
+        };
+        let xs = self.info(x).shape;
+        let s = broadcastable(self.r, &xs);
+        let other = self.like_operand(x, s);
+        let (a, b) = if chance(self.r, 2) { (x, other) } else { (other, x) };
+        let so = solidml_spec::validate::broadcast_shapes(&self.info(a).shape, &self.info(b).shape).unwrap();
+        (a, b, so)
     }
     fn node(&mut self, op: Op, inputs: Vec<TensorId>, output: TensorId) -> TensorId {
         let name = format!("n{}_{}", self.m.nodes.len(), op.kind());
@@ -627,36 +644,13 @@ impl Gen<'_> {
                 self.node(op, vec![a, b], y)
             }
             OpKind::IntBinary => {
-                let x = match cur {
-                    Some(c) if self.m.tensor(c).dtype == DType::I64 => c,
-                    _ => {
-                        let s = shape(self.r, 0, 3, 4);
-                        self.input(s, DType::I64, None)
-                    }
-                };
-                let xs = self.info(x).shape;
-                let s = broadcastable(self.r, &xs);
-                let other = self.like_operand(x, s);
-                let (a, b) = if chance(self.r, 2) { (x, other) } else { (other, x) };
-                let so = solidml_spec::validate::broadcast_shapes(&self.info(a).shape, &self.info(b).shape).unwrap();
+                let (a, b, so) = self.i64_operand_pair(cur);
                 let y = self.tensor(so, DType::I64, None);
-                let k = pick(self.r, &[BinaryKind::Add, BinaryKind::Sub, BinaryKind::Mul]);
+                let k = pick(self.r, &IntBinaryKind::ALL);
                 self.node(Op::IntBinary { kind: k }, vec![a, b], y)
             }
             OpKind::IntCompare => {
-                // as IntBinary: the current i64 tensor or a fresh one, against a broadcastable operand
-                let x = match cur {
-                    Some(c) if self.m.tensor(c).dtype == DType::I64 => c,
-                    _ => {
-                        let s = shape(self.r, 0, 3, 4);
-                        self.input(s, DType::I64, None)
-                    }
-                };
-                let xs = self.info(x).shape;
-                let s = broadcastable(self.r, &xs);
-                let other = self.like_operand(x, s);
-                let (a, b) = if chance(self.r, 2) { (x, other) } else { (other, x) };
-                let so = solidml_spec::validate::broadcast_shapes(&self.info(a).shape, &self.info(b).shape).unwrap();
+                let (a, b, so) = self.i64_operand_pair(cur);
                 let qy = quant(self.r);
                 let y = self.tensor(so, DType::I8, Some(qy));
                 let kind = pick(self.r, &[CompareKind::Equal, CompareKind::Less, CompareKind::Greater]);
@@ -1092,7 +1086,7 @@ pub fn random_inputs(rng: &mut Rng, model: &Model) -> Vec<Value> {
                         // few values, the extremes among them: equal operands
                         Some((Op::IntCompare(_), _)) => (0..n).map(|_| pick(rng, &[i64::MIN, -1, 0, 1, 2, i64::MAX])).collect(),
                         Some((Op::IntBinary { .. }, _)) if chance(rng, 4) => {
-                            (0..n).map(|_| pick(rng, &[i64::MIN, i64::MAX, -1, 1 << 32, -(1 << 32), 3037000499, -3037000500])).collect()
+                            (0..n).map(|_| pick(rng, &[i64::MIN, i64::MAX, -1, 0, 1 << 32, -(1 << 32), 3037000499, -3037000500])).collect()
                         }
                         _ => (0..n).map(|_| rng.range(-(1 << 31), 1 << 31)).collect(),
                     };

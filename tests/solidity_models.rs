@@ -7,7 +7,9 @@
 //!   (`runner::run_fixed`) on 100 digits, a wrong input length reverts with `InputLength`;
 //! * the spec vectors (`docs/spec/vectors/*.json`) of every op the backend supports, each case
 //!   emitted as its own contract, replayed through `predictQ` (a case that expects a run-time
-//!   error must revert with `IndexOutOfRange` and the CPU's index and length);
+//!   error must revert with the custom error of the CPU's `ExecError` and its figures:
+//!   `IndexOutOfRange` with the index and length, `IntegerOverflow` or `DivisionByZero` with
+//!   the operand);
 //! * the wide precisions: the diabetes regression compiled at int16 and int16x16 (DenseWide
 //!   layers, an int16 input quantized per feature in `predict`, int16 between the layers, the
 //!   int32 accumulator as its output), as the examples above; and the DenseWide spec vectors;
@@ -239,7 +241,8 @@ contract {name}Test {{
 }
 
 /// A test contract for a spec vector case whose run fails: `predictQ` on the input of
-/// `data/NAME.q` reverts with `IndexOutOfRange(index, len)`.
+/// `data/NAME.q` reverts with `IndexOutOfRange(index, len)`, `IntegerOverflow(operand)` or
+/// `DivisionByZero(operand)`, as `error` says.
 fn revert_test_contract(name: &str, in_len: usize, error: &Expected, split: bool) -> String {
     let (deploy, deploy_import) = if split {
         (format!("{name}Deploy.deploy()"), format!("import {{{name}Deploy}} from \"../src/{name}Deploy.sol\";\n"))
@@ -255,12 +258,12 @@ fn revert_test_contract(name: &str, in_len: usize, error: &Expected, split: bool
         (int256 index, uint256 len) = abi.decode(args, (int256, uint256));
         require(index == {index} && len == {len}, "IndexOutOfRange arguments differ from the CPU reference");"#
         )
-    } else if let Some(operand) = error.overflow_error() {
+    } else if let Some((error, operand)) = error.operand_error() {
         format!(
-            r#"require(!ok && err.length == 36 && bytes4(err) == {name}.IntegerOverflow.selector, "expected IntegerOverflow");
+            r#"require(!ok && err.length == 36 && bytes4(err) == {name}.{error}.selector, "expected {error}");
         int256 operand;
         assembly {{ operand := mload(add(err, 36)) }}
-        require(operand == {operand}, "IntegerOverflow operand differs from the CPU reference");"#
+        require(operand == {operand}, "{error} operand differs from the CPU reference");"#
         )
     } else {
         panic!("{name}: the EVM has no revert for `{error:?}`")
@@ -460,7 +463,7 @@ fn vectors(dirs: &[&Path]) -> (Vec<(&'static str, usize)>, Vec<String>) {
             // the vectors are the spec; the CPU agrees with them (tests/spec_vectors.rs)
             let test = if let Some(err) = case.get("error") {
                 // a run-time error: predictQ reverts with IndexOutOfRange(index, length) (the
-                // CPU's first bad index) or IntegerOverflow(operand)
+                // CPU's first bad index), IntegerOverflow(operand) or DivisionByZero(operand)
                 std::fs::write(dir.join(format!("data/{}.q", m.name)), abi_two_bytes(&qin, &[])).unwrap();
                 revert_test_contract(&m.name, qin.len(), &Expected::Error(err.as_str().unwrap().into()), split)
             } else {

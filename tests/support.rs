@@ -253,7 +253,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     // a 64 KiB table per case
     ("binarylut", 3),
     ("instancenorm", 13),
-    ("intbinary", 15),
+    ("intbinary", 23),
     ("lrn", 12),
     ("normalize", 12),
     ("dense", 12),
@@ -314,7 +314,8 @@ pub enum Expected {
     /// The outputs (`outputs`), every element as i64.
     Outputs(Vec<Vec<i64>>),
     /// A run-time error (`error`): the text of the `solidml_exec::ExecError` every executor
-    /// fails with (IndexOutOfRange of Take and GatherDynamic, Overflow of IntBinary).
+    /// fails with (IndexOutOfRange of Take and GatherDynamic, Overflow and DivisionByZero of
+    /// IntBinary).
     Error(String),
 }
 
@@ -338,10 +339,13 @@ impl Expected {
         }
     }
 
-    /// The `IntegerOverflow` operand of an expected error (what the EVM reverts with).
-    pub fn overflow_error(&self) -> Option<i64> {
+    /// The custom error and operand of an expected IntBinary error (what the EVM reverts
+    /// with): `IntegerOverflow` or `DivisionByZero`.
+    pub fn operand_error(&self) -> Option<(&'static str, i64)> {
         let Expected::Error(text) = self else { return None };
-        text.split("integer overflow (operand ").nth(1)?.strip_suffix(')')?.parse().ok()
+        [("IntegerOverflow", "integer overflow (operand "), ("DivisionByZero", "division by zero (operand ")]
+            .into_iter()
+            .find_map(|(error, prefix)| Some((error, text.split(prefix).nth(1)?.strip_suffix(')')?.parse().ok()?)))
     }
 
     /// The `IndexOutOfRange` index and length of an expected error (what the EVM reverts with).

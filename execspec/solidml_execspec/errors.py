@@ -20,7 +20,7 @@ class ValidationError(Exception):
 
 class ExecutionError(Exception):
     """A run-time error of an accepted model (spec.md §Model and execution: the out-of-range
-    indices of Take and GatherDynamic, IntBinary's i64 overflow), or inputs that do not match
+    indices of Take and GatherDynamic, IntBinary's i64 overflow and division by zero), or inputs that do not match
     the model (step 1 of execution)."""
 
     def __init__(self, kind: str, message: str, node: int | None = None):

@@ -32,6 +32,7 @@ def code_range(dtype: str) -> tuple[int, int]:
 
 PAD_MODE = UnitEnum(("Constant", "Reflect", "Edge"))
 BINARY_KIND = UnitEnum(("Add", "Sub", "Mul"))
+INT_BINARY_KIND = UnitEnum(("Add", "Sub", "Mul", "Div", "Mod", "Rem", "Max", "Min"))
 EXTREMUM = UnitEnum(("Max", "Min"))
 REDUCE_KIND = UnitEnum(("Sum", "Mean", "Max", "Min"))
 NORM_KIND = UnitEnum(("L1", "L2"))
@@ -346,7 +347,7 @@ class IntBinary:
     """§Op: IntBinary."""
 
     kind: str
-    WIRE = [("kind", BINARY_KIND)]
+    WIRE = [("kind", INT_BINARY_KIND)]
 
 
 @dataclass

@@ -9,7 +9,7 @@
 4. return the values of ``outputs``, in order (a repeated id at every position).
 
 The only run-time errors of an accepted model are Take's and GatherDynamic's out-of-range
-indices and IntBinary's i64 overflow (``ExecutionError``); execution stops at the first failing
+indices and IntBinary's i64 overflow and division by zero (``ExecutionError``); execution stops at the first failing
 node, which reports its first failing element.
 """
 

@@ -103,6 +103,24 @@ class Bounds(unittest.TestCase):
             run(m, [[1, 1 << 62], [2]])
         self.assertEqual(str(cm.exception), "execution failed: node `op`: integer overflow (operand 4611686018427387904)")
 
+    def test_int_binary_division(self):
+        from solidml_execspec.errors import ExecutionError
+
+        a, b = [7, -7, 7, -7, -(1 << 63)], [2, 2, -2, -2, -1]
+        expect = {"Div": [3, -3, -3, 3, None], "Rem": [1, -1, 1, -1, 0], "Mod": [1, 1, -1, -1, 0]}
+        for kind, want in expect.items():
+            m = one_node(M.IntBinary(kind), [[5], [5]], [5], dtypes=["I64", "I64"], out_dtype="I64")
+            if None in want:
+                with self.assertRaises(ExecutionError) as cm:
+                    run(m, [a, b])
+                self.assertIn("integer overflow (operand -9223372036854775808)", str(cm.exception))
+            else:
+                self.assertEqual(run(m, [a, b]), [want])
+            m = one_node(M.IntBinary(kind), [[2], [2]], [2], dtypes=["I64", "I64"], out_dtype="I64")
+            with self.assertRaises(ExecutionError) as cm:
+                run(m, [[3, -5], [1, 0]])
+            self.assertEqual(str(cm.exception), "execution failed: node `op`: division by zero (operand -5)")
+
 
 if __name__ == "__main__":
     unittest.main()

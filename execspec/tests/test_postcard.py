@@ -33,6 +33,7 @@ class VariantEncoding(unittest.TestCase):
         self.assertEqual(op_bytes(M.ArgMax(1, True)).hex(), "0c0101")
         self.assertEqual(op_bytes(M.Take([10, -20])).hex(), "0d021427")
         self.assertEqual(op_bytes(M.IntBinary("Mul")).hex(), "1502")
+        self.assertEqual(op_bytes(M.IntBinary("Min")).hex(), "1507")
         self.assertEqual(op_bytes(M.IntCompare("Less", 127, -128)).hex(), "1b017f80")
         self.assertEqual(postcard.encode(M.CONST_DATA, M.ConstI8([1, -2])).hex(), "000201fe")
         self.assertEqual(postcard.encode(M.CONST_DATA, M.ConstI64([-1])).hex(), "010101")

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use solidml_cpu::CpuBackend;
 use solidml_precompile::{LoadedModel, MemoryStore, ModelStore, SolidMlPrecompile};
-use solidml_spec::{BinaryKind, DType, Dense, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
+use solidml_spec::{DType, Dense, IntBinaryKind, Epilogue, Model, Node, Op, Quant, TensorInfo, arith::Multiplier};
 
 fn int8(name: &str, shape: Vec<u32>, q: Option<Quant>) -> TensorInfo {
     TensorInfo { name: name.into(), shape, dtype: DType::I8, quant: q }
@@ -54,7 +54,7 @@ pub fn gather() -> Model {
         outputs: vec![2, 3],
         nodes: vec![
             Node { name: "gather".into(), op: Op::GatherDynamic { axis: 1 }, inputs: vec![0, 1], outputs: vec![2] },
-            Node { name: "double".into(), op: Op::IntBinary { kind: BinaryKind::Add }, inputs: vec![1, 1], outputs: vec![3] },
+            Node { name: "double".into(), op: Op::IntBinary { kind: IntBinaryKind::Add }, inputs: vec![1, 1], outputs: vec![3] },
         ],
         input_quant: vec![],
     }

@@ -11,7 +11,9 @@
 //! on integer tensors, `IntCompare` for a comparison of integer tensors ([`super::int_compare`]).
 
 use ndarray::{ArrayD, IxDyn, Zip};
-use solidml_spec::{Binary, BinaryKind, ConstData, DType, Extremum, Lut, Op, Quant, TensorId, arith::Multiplier, io::quantize_f32};
+use solidml_spec::{
+    Binary, BinaryKind, ConstData, DType, Extremum, IntBinaryKind, Lut, Op, Quant, TensorId, arith::Multiplier, io::quantize_f32,
+};
 
 use super::{OpDef, R, input};
 use crate::{
@@ -61,14 +63,76 @@ fn select<T: Copy>(c: &ArrayD<f32>, a: &ArrayD<T>, b: &ArrayD<T>) -> R<ArrayD<T>
     Ok(Zip::from(c).and(&a).and(&b).map_collect(|&c, &p, &q| if c != 0.0 { p } else { q }))
 }
 
-/// Reached only for what `passes/decompose.rs` (`select`) leaves: integer operands, or a
-/// constant with an infinity or a NaN.
+/// Reached only for what `passes/decompose.rs` (`select`) leaves: integer operands
+/// ([`integer_where`]), or a constant with an infinity or a NaN.
 fn lower_where(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let g = l.g;
-    if n.inputs.iter().skip(1).flatten().all(|&t| g.tensors[t].is_float) {
+    let operands: Vec<Tid> = n.inputs.iter().skip(1).flatten().copied().collect();
+    if operands.iter().all(|&t| g.tensors[t].is_float) {
         return Err("an infinite or NaN constant operand is not supported (no int8 quantization holds it; mask with a finite value)".into());
     }
-    Err("integer operands are not supported".into())
+    if operands.len() != 2 || operands.iter().any(|&t| g.tensors[t].is_float) || g.tensors[n.outputs[0]].is_float {
+        return Err("mixing integer and real operands is not supported".into());
+    }
+    integer_where(l, n)
+}
+
+/// Integer `Where(c, a, b)`: `m·a + (1 − m)·b` in exact IntBinary nodes, `m` the condition as
+/// an i64 0 or 1, so each product is its operand or 0 and nothing overflows. An int8 (real)
+/// condition becomes `m` through a Lut to the codes 1 (true: a code other than the zero point)
+/// and 0, a 0 code beside each (a View of one constant code), and ArgMax over each such pair
+/// (a tie of two 0s picks index 0); an i64 condition through `clamp(c, −1, 1)²`.
+fn integer_where(l: &mut Lowering<'_>, n: &Node) -> R<()> {
+    use super::gather_elements::{const_i8, const_i64, data_id, int_binary};
+    let g = l.g;
+    let name = |s: &str| format!("{}.{s}", n.name);
+    let (c, a, b) = (input_id(n, 0)?, input_id(n, 1)?, input_id(n, 2)?);
+    let c = data_id(l, c)?;
+    let ids = int_operands(l, &[a, b])?;
+    let (a, b) = (ids[0], ids[1]);
+    let info = l.model.tensors[c as usize].clone();
+    let m = if info.dtype == DType::I64 {
+        let (one, minus_one) = (const_i64(l, &name("one"), &[], vec![1]), const_i64(l, &name("minus_one"), &[], vec![-1]));
+        let low = int_binary(l, &name("at_most_one"), IntBinaryKind::Min, c, one)?;
+        let sign = int_binary(l, &name("sign"), IntBinaryKind::Max, low, minus_one)?;
+        int_binary(l, &name("mask"), IntBinaryKind::Mul, sign, sign)?
+    } else {
+        let zp = info.quant.map_or(0, |q| q.zero_point);
+        let shape = l.shape_of(c);
+        let bits = Quant { scale: 1.0, zero_point: 0 };
+        let truth = l.tensor(&name("truth"), &shape, DType::I8, Some(bits));
+        let tables = (-128..=127).map(|q: i32| (q != zp) as i8).collect();
+        l.emit(&name("truth"), Op::Lut(Lut { axis: None, tables }), vec![c], vec![truth]);
+        // [S] → [S, 1], and a 0 code broadcast to [S, 1] beside it
+        let mut paired = shape.clone();
+        paired.push(1);
+        let strides: Vec<i64> = crate::quantize::row_major(&paired).iter().map(|&s| s as i64).collect();
+        let column = l.tensor(&name("truth_column"), &paired, DType::I8, Some(bits));
+        l.emit(&name("truth_column"), Op::View(solidml_spec::View { offset: 0, strides }), vec![truth], vec![column]);
+        let zero = const_i8(l, &name("false"), &[1], vec![0], bits);
+        let zeros = l.tensor(&name("false_column"), &paired, DType::I8, Some(bits));
+        l.emit(&name("false_column"), Op::View(solidml_spec::View { offset: 0, strides: vec![0; paired.len()] }), vec![zero], vec![zeros]);
+        let axis = shape.len();
+        paired[axis] = 2;
+        let pairs = l.tensor(&name("pairs"), &paired, DType::I8, Some(bits));
+        l.emit(&name("pairs"), Op::Concat { axis: axis as u32 }, vec![zeros, column], vec![pairs]);
+        let m = l.tensor(&name("mask"), &shape, DType::I64, None);
+        l.emit(&name("mask"), Op::ArgMax { axis: axis as u32, select_last_index: false }, vec![pairs], vec![m]);
+        m
+    };
+    let one = const_i64(l, &name("one_for_else"), &[], vec![1]);
+    let not_m = int_binary(l, &name("else_mask"), IntBinaryKind::Sub, one, m)?;
+    let then = int_binary(l, &name("then"), IntBinaryKind::Mul, m, a)?;
+    let otherwise = int_binary(l, &name("else"), IntBinaryKind::Mul, not_m, b)?;
+    let y = n.outputs[0];
+    let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);
+    l.map.insert(y, o);
+    l.emit(&n.name, Op::IntBinary { kind: IntBinaryKind::Add }, vec![then, otherwise], vec![o]);
+    Ok(())
+}
+
+fn input_id(n: &Node, i: usize) -> R<Tid> {
+    n.input(i).ok_or_else(|| format!("input {i} missing"))
 }
 
 const fn binary_op(op_type: &'static str) -> OpDef {
@@ -86,8 +150,7 @@ pub enum BinaryOp {
     Sub,
     /// ONNX `Mul`: `a · b`.
     Mul,
-    /// ONNX `Div`: `a / b`; on integers it floors (Euclidean division) and division by zero
-    /// gives 0.
+    /// ONNX `Div`: `a / b`; on integers it rounds toward zero (onnxruntime's C++ division).
     Div,
     /// ONNX `Pow`: `a` raised to `b`; its float semantics are in `f32` even on integer operands.
     Pow,
@@ -103,8 +166,8 @@ pub enum BinaryOp {
     /// ONNX `And`, `Or`, `Xor` on booleans (any non-zero real is true): 1 or 0.
     Logic(Logic),
     /// ONNX `Mod`: the remainder of `a / b`, with the sign of `a` when `fmod` (C's `fmod`, the
-    /// only form ONNX allows on reals) and of `b` otherwise (Python's `%`); by zero, 0 on
-    /// integers and NaN on reals.
+    /// only form ONNX allows on reals) and of `b` otherwise (Python's `%`); by zero, NaN on
+    /// reals.
     Mod {
         /// Attribute `fmod`.
         fmod: bool,
@@ -242,22 +305,33 @@ impl BinaryOp {
         }
     }
 
-    /// Scalar integer semantics (division floors; by zero gives 0), wrapping on overflow as
-    /// ONNX runtimes' int64 arithmetic does (never a panic on constants read from a model).
+    /// Scalar integer semantics, as `IntBinary` computes them (spec §Op: IntBinary; division
+    /// rounds toward zero, Mod takes the divisor's sign and `fmod` the dividend's), except
+    /// that overflow wraps as ONNX runtimes' int64 arithmetic does (never a panic on constants
+    /// read from a model) and a division by zero gives 0: calibration samples (the synthetic
+    /// ones truncate to 0) may divide by zero where the model's real inputs never do; the
+    /// lowered `IntBinary` fails the inference there.
     fn apply_i64(self, p: i64, q: i64) -> i64 {
+        let exact = |k: IntBinaryKind| match k.apply(p, q) {
+            Ok(v) => v,
+            Err(solidml_spec::IntFault::DivisionByZero) => 0,
+            // only MIN / −1 and the wrapping ops get here
+            Err(solidml_spec::IntFault::Overflow) => match k {
+                IntBinaryKind::Add => p.wrapping_add(q),
+                IntBinaryKind::Sub => p.wrapping_sub(q),
+                IntBinaryKind::Mul => p.wrapping_mul(q),
+                _ => p.wrapping_div(q),
+            },
+        };
         match self {
-            BinaryOp::Add | BinaryOp::Sum => p.wrapping_add(q),
-            BinaryOp::Sub => p.wrapping_sub(q),
-            BinaryOp::Mul => p.wrapping_mul(q),
-            BinaryOp::Div => {
-                if q == 0 {
-                    0
-                } else {
-                    p.wrapping_div_euclid(q)
-                }
-            }
-            BinaryOp::Max => p.max(q),
-            BinaryOp::Min => p.min(q),
+            BinaryOp::Add | BinaryOp::Sum => exact(IntBinaryKind::Add),
+            BinaryOp::Sub => exact(IntBinaryKind::Sub),
+            BinaryOp::Mul => exact(IntBinaryKind::Mul),
+            BinaryOp::Div => exact(IntBinaryKind::Div),
+            BinaryOp::Mod { fmod: false } => exact(IntBinaryKind::Mod),
+            BinaryOp::Mod { fmod: true } => exact(IntBinaryKind::Rem),
+            BinaryOp::Max => exact(IntBinaryKind::Max),
+            BinaryOp::Min => exact(IntBinaryKind::Min),
             BinaryOp::Pow | BinaryOp::PRelu => {
                 if p < 0 {
                     p.wrapping_mul(q)
@@ -268,13 +342,6 @@ impl BinaryOp {
             // exact on integers too: the comparison of the values
             BinaryOp::Compare(c) => c.holds(p, q) as i64,
             BinaryOp::Logic(l) => l.of(p != 0, q != 0) as i64,
-            BinaryOp::Mod { .. } if q == 0 => 0,
-            BinaryOp::Mod { fmod: true } => p.wrapping_rem(q),
-            // the sign of the divisor, as Python's `%`
-            BinaryOp::Mod { fmod: false } => {
-                let r = p.wrapping_rem(q);
-                if r != 0 && (r < 0) != (q < 0) { r.wrapping_add(q) } else { r }
-            }
         }
     }
 }
@@ -468,17 +535,23 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     }
 }
 
-/// Integer arithmetic on i64 tensors (indices, counts): exact, no quantization.
+/// Integer arithmetic on i64 tensors (indices, counts): exact, no quantization; a variadic
+/// Sum, Max or Min is a left fold of `IntBinary` nodes.
 fn int_elementwise(l: &mut Lowering<'_>, n: &Node, op: BinaryOp, args: &[Tid]) -> R<()> {
     let g = l.g;
     let kind = match op {
-        BinaryOp::Add | BinaryOp::Sum => BinaryKind::Add,
-        BinaryOp::Sub => BinaryKind::Sub,
-        BinaryOp::Mul => BinaryKind::Mul,
+        BinaryOp::Add | BinaryOp::Sum => IntBinaryKind::Add,
+        BinaryOp::Sub => IntBinaryKind::Sub,
+        BinaryOp::Mul => IntBinaryKind::Mul,
+        BinaryOp::Div => IntBinaryKind::Div,
+        BinaryOp::Mod { fmod: false } => IntBinaryKind::Mod,
+        BinaryOp::Mod { fmod: true } => IntBinaryKind::Rem,
+        BinaryOp::Max => IntBinaryKind::Max,
+        BinaryOp::Min => IntBinaryKind::Min,
         other => return Err(format!("{} on integer tensors is not supported", other.name())),
     };
-    if args.len() != 2 {
-        return Err("integer ops take two operands".into());
+    if args.is_empty() {
+        return Err("no operands".into());
     }
     let ids = int_operands(l, args)?;
     if ids.iter().any(|&i| l.model.tensors[i as usize].dtype != DType::I64) {
@@ -487,7 +560,23 @@ fn int_elementwise(l: &mut Lowering<'_>, n: &Node, op: BinaryOp, args: &[Tid]) -
     let y = n.outputs[0];
     let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);
     l.map.insert(y, o);
-    l.emit(&n.name, Op::IntBinary { kind }, ids, vec![o]);
+    if ids.len() == 1 {
+        // a one-operand Sum, Max or Min is its operand
+        let strides = crate::quantize::row_major(g.shape(y)).iter().map(|&s| s as i64).collect();
+        l.emit(&n.name, Op::View(solidml_spec::View { offset: 0, strides }), ids, vec![o]);
+        return Ok(());
+    }
+    let mut acc = ids[0];
+    for (k, &b) in ids.iter().enumerate().skip(1) {
+        let out = if k == ids.len() - 1 {
+            o
+        } else {
+            let shape = broadcast_shape(&l.shape_of(acc), &l.shape_of(b))?;
+            l.tensor(&format!("{}.partial{k}", g.name(y)), &shape, DType::I64, None)
+        };
+        l.emit(&n.name, Op::IntBinary { kind }, vec![acc, b], vec![out]);
+        acc = out;
+    }
     Ok(())
 }
 
@@ -560,12 +649,17 @@ mod tests {
 
     #[test]
     fn mod_follows_the_sign_onnx_asks() {
-        // integers: Python's `%` (the divisor's sign) by default, C's with fmod; by 0 gives 0
+        // integers: Python's `%` (the divisor's sign) by default, C's with fmod
         let py = BinaryOp::Mod { fmod: false };
         let c = BinaryOp::Mod { fmod: true };
-        for (p, q, want_py, want_c) in [(7, 3, 1, 1), (-7, 3, 2, -1), (7, -3, -2, 1), (-7, -3, -1, -1), (6, 3, 0, 0), (5, 0, 0, 0)] {
+        for (p, q, want_py, want_c) in [(7, 3, 1, 1), (-7, 3, 2, -1), (7, -3, -2, 1), (-7, -3, -1, -1), (6, 3, 0, 0)] {
             assert_eq!((py.apply_i64(p, q), c.apply_i64(p, q)), (want_py, want_c), "{p} mod {q}");
         }
+        // by zero: 0 at compile time (the lowered IntBinary fails the inference)
+        assert_eq!((py.apply_i64(5, 0), c.apply_i64(5, 0), BinaryOp::Div.apply_i64(5, 0)), (0, 0, 0));
+        // integer division rounds toward zero (onnxruntime), and MIN / −1 wraps
+        assert_eq!(BinaryOp::Div.apply_i64(-7, 2), -3);
+        assert_eq!(BinaryOp::Div.apply_i64(i64::MIN, -1), i64::MIN);
         // reals: fmod, the dividend's sign
         assert_eq!(py.apply_f32(-7.5, 2.0), -1.5);
         assert_eq!(py.apply_f32(7.5, -2.0), 1.5);

@@ -18,7 +18,7 @@
 //!   alone and are refused.
 
 use ndarray::{ArrayD, IxDyn, Zip};
-use solidml_spec::{BinaryKind, DType, Op, TensorId};
+use solidml_spec::{DType, IntBinaryKind, Op, TensorId};
 
 use super::{
     OpDef, R,
@@ -120,7 +120,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
             (w, false) => (1i64 << w) - 1,
         };
         let c = const_i64(l, &name("ones"), &[], vec![c]);
-        int_binary(l, &n.name, BinaryKind::Sub, c, xa)?
+        int_binary(l, &n.name, IntBinaryKind::Sub, c, xa)?
     } else {
         let b = n.input(1).ok_or("input 1 missing")?;
         if operand_type(g, n, 1) != (bits, signed) || bits != 8 {
@@ -132,7 +132,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
         let byte = |x: TensorId, tag: &str, l: &mut Lowering<'_>| -> R<TensorId> {
             let x = if off != 0 {
                 let c = const_i64(l, &name(&format!("{tag}_offset")), &[], vec![off]);
-                int_binary(l, &name(&format!("{tag}_offset")), BinaryKind::Add, x, c)?
+                int_binary(l, &name(&format!("{tag}_offset")), IntBinaryKind::Add, x, c)?
             } else {
                 x
             };
@@ -142,8 +142,8 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
         };
         let (ca, cb) = (byte(xa, "a", l)?, byte(xb, "b", l)?);
         let k256 = const_i64(l, &name("radix"), &[], vec![256]);
-        let hi = int_binary(l, &name("high"), BinaryKind::Mul, ca, k256)?;
-        let k = int_binary(l, &name("pair"), BinaryKind::Add, hi, cb)?;
+        let hi = int_binary(l, &name("high"), IntBinaryKind::Mul, ca, k256)?;
+        let k = int_binary(l, &name("pair"), IntBinaryKind::Add, hi, cb)?;
         let table = (0..65536i64).map(|k| f(k / 256 - off, k % 256 - off)).collect();
         let o = l.tensor(&n.name, &l.shape_of(k), DType::I64, None);
         l.emit(&n.name, Op::Take { table }, vec![k], vec![o]);

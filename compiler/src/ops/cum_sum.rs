@@ -10,7 +10,7 @@
 //! error (ONNX's int32 and int64 CumSum wrap around instead).
 
 use ndarray::{ArrayD, Axis};
-use solidml_spec::{BinaryKind, CumSum, DType, Op, Pad, PadMode, TensorId, View};
+use solidml_spec::{CumSum, DType, IntBinaryKind, Op, Pad, PadMode, TensorId, View};
 
 use super::{OpDef, R, gather_elements::int_binary, input};
 use crate::{
@@ -133,7 +133,7 @@ fn lower_integer(l: &mut Lowering<'_>, n: &Node, x: TensorId, a: CumSumAttrs) ->
     let mut s = 1;
     while s < len {
         let sh = shifted(l, &format!("{}.shift{s}", n.name), y, a, s);
-        y = int_binary(l, &format!("{}.sum{s}", n.name), BinaryKind::Add, y, sh)?;
+        y = int_binary(l, &format!("{}.sum{s}", n.name), IntBinaryKind::Add, y, sh)?;
         s *= 2;
     }
     let out = n.outputs[0];

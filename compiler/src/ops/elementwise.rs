@@ -24,7 +24,7 @@ use crate::{
     ir::{Node, Tid, Value},
     quantize::{Lowering, integer_quant_from_range, lut_table},
 };
-use solidml_spec::{BinaryKind, DType, Lut, Op, Quant, TensorId};
+use solidml_spec::{DType, IntBinaryKind, Lut, Op, Quant, TensorId};
 
 pub(crate) const OPS: &[OpDef] = &[
     unary("Abs"),
@@ -401,7 +401,7 @@ fn lower_integer_clip(l: &mut Lowering<'_>, n: &Node, u: Unary, xt: Tid, x: Tens
         x
     } else {
         let c = const_i64(l, &format!("{}.offset", n.name), &[], vec![offset]);
-        int_binary(l, &format!("{}.offset", n.name), BinaryKind::Add, x, c)?
+        int_binary(l, &format!("{}.offset", n.name), IntBinaryKind::Add, x, c)?
     };
     let y = n.outputs[0];
     let table = (0..256).map(|k| clip_int(k - offset, lo, hi)).collect();

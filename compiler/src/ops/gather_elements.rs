@@ -19,7 +19,7 @@
 //! other index-moving families ([`super::loss`], [`super::hardmax`], …).
 
 use ndarray::{ArrayD, IxDyn};
-use solidml_spec::{BinaryKind, ConstData, DType, Op, Quant, TensorId, View, io::quantize_f32};
+use solidml_spec::{ConstData, DType, IntBinaryKind, Op, Quant, TensorId, View, io::quantize_f32};
 
 use super::{OpDef, R, input};
 use crate::{
@@ -148,12 +148,12 @@ pub(crate) fn flat_positions(
     let mut p = gather_dynamic(l, &format!("{name}.resolve"), table, j, 0)?;
     if stride != 1 {
         let s = const_i64(l, &format!("{name}.stride"), &[], vec![stride as i64]);
-        p = int_binary(l, &format!("{name}.scale"), BinaryKind::Mul, p, s)?;
+        p = int_binary(l, &format!("{name}.scale"), IntBinaryKind::Mul, p, s)?;
     }
     let base = base_positions(dshape, ishape, axis);
     if base.iter().any(|&b| b != 0) {
         let b = const_i64(l, &format!("{name}.base"), ishape, base.iter().map(|&b| b as i64).collect());
-        p = int_binary(l, &format!("{name}.position"), BinaryKind::Add, p, b)?;
+        p = int_binary(l, &format!("{name}.position"), IntBinaryKind::Add, p, b)?;
     }
     Ok(p)
 }
@@ -223,7 +223,7 @@ pub(crate) fn reshape_view(l: &mut Lowering<'_>, name: &str, x: TensorId, shape:
 }
 
 /// Exact i64 `a ∘ b` (numpy broadcasting).
-pub(crate) fn int_binary(l: &mut Lowering<'_>, name: &str, kind: BinaryKind, a: TensorId, b: TensorId) -> R<TensorId> {
+pub(crate) fn int_binary(l: &mut Lowering<'_>, name: &str, kind: IntBinaryKind, a: TensorId, b: TensorId) -> R<TensorId> {
     let shape = broadcast_shape(&l.shape_of(a), &l.shape_of(b))?;
     let o = l.tensor(name, &shape, DType::I64, None);
     l.emit(name, Op::IntBinary { kind }, vec![a, b], vec![o]);

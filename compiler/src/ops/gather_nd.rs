@@ -12,7 +12,7 @@
 //! rows as a constant `Gather`.
 
 use ndarray::ArrayD;
-use solidml_spec::{BinaryKind, Op};
+use solidml_spec::{IntBinaryKind, Op};
 
 use super::{
     OpDef, R,
@@ -148,11 +148,11 @@ pub(crate) fn tuple_rows(
         let mut v = gather_dynamic(l, &name(&format!("resolved{j}")), table, ij, 0)?;
         if strides[j] != 1 {
             let s = const_i64(l, &name(&format!("stride{j}")), &[], vec![strides[j] as i64]);
-            v = int_binary(l, &name(&format!("offset{j}")), BinaryKind::Mul, v, s)?;
+            v = int_binary(l, &name(&format!("offset{j}")), IntBinaryKind::Mul, v, s)?;
         }
         r = Some(match r {
             None => v,
-            Some(acc) => int_binary(l, &name(&format!("row{j}")), BinaryKind::Add, acc, v)?,
+            Some(acc) => int_binary(l, &name(&format!("row{j}")), IntBinaryKind::Add, acc, v)?,
         });
     }
     let mut r = r.ok_or("no index tuple")?;
@@ -161,7 +161,7 @@ pub(crate) fn tuple_rows(
         let per_batch = tuples / ds[..p.b].iter().product::<usize>().max(1);
         let base = (0..tuples).map(|k| ((k / per_batch.max(1)) * p.rows) as i64).collect();
         let base = const_i64(l, &name("batch_rows"), &tuple_shape, base);
-        r = int_binary(l, &name("row"), BinaryKind::Add, r, base)?;
+        r = int_binary(l, &name("row"), IntBinaryKind::Add, r, base)?;
     }
     Ok(r)
 }

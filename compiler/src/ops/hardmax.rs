@@ -11,7 +11,7 @@
 //! end, past the first `D` entries), viewed back in the input's shape.
 
 use ndarray::{ArrayD, IxDyn};
-use solidml_spec::{BinaryKind, DType, Op, View, io::quantize_f32};
+use solidml_spec::{DType, IntBinaryKind, Op, View, io::quantize_f32};
 
 use super::{
     OpDef, R,
@@ -67,7 +67,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let a = l.tensor(&format!("{}.argmax", n.name), &[outer, 1, inner], DType::I64, None);
     l.emit(&format!("{}.argmax", n.name), Op::ArgMax { axis: 1, select_last_index: false }, vec![x3], vec![a]);
     let range = const_i64(l, &format!("{}.range", n.name), &[1, d, 1], (0..d as i64).collect());
-    let e = int_binary(l, &format!("{}.offset", n.name), BinaryKind::Sub, range, a)?;
+    let e = int_binary(l, &format!("{}.offset", n.name), IntBinaryKind::Sub, range, a)?;
     let (one, zero) = (quantize_f32(1.0, qo.scale, qo.zero_point), quantize_f32(0.0, qo.scale, qo.zero_point));
     let table: Vec<i8> = (0..2 * d - 1).map(|k| if k == 0 { one } else { zero }).collect();
     let table = const_i8(l, &format!("{}.one_hot", n.name), &[2 * d - 1], table, qo);

@@ -17,7 +17,7 @@
 //! `axis`).
 
 use ndarray::{ArrayD, Axis, IxDyn};
-use solidml_spec::{BinaryKind, DType, Op, io::quantize_f32};
+use solidml_spec::{DType, IntBinaryKind, Op, io::quantize_f32};
 
 use super::{
     OpDef, R,
@@ -96,7 +96,7 @@ fn lower_one_hot(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()
     let mut rshape = vec![1; out.len()];
     rshape[axis] = d;
     let range = const_i64(l, &name("range"), &rshape, (0..d as i64).collect());
-    let e = int_binary(l, &name("offset"), BinaryKind::Sub, range, tv)?;
+    let e = int_binary(l, &name("offset"), IntBinaryKind::Sub, range, tv)?;
     let y = n.outputs[0];
     let table = if values.is_float() {
         let q = l.range_quant(y)?;

@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 
 use ndarray::{ArrayD, IxDyn};
-use solidml_spec::{BinaryKind, DType, Lut, Op, View, io::quantize_f32};
+use solidml_spec::{DType, IntBinaryKind, Lut, Op, View, io::quantize_f32};
 
 use super::{
     OpDef, R,
@@ -116,7 +116,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
             let span = hi as i128 - lo as i128 + 1;
             check_table(usize::try_from(span).unwrap_or(usize::MAX), &format!("categories {lo} to {hi}"))?;
             let lo_t = const_i64(l, &name("lowest"), &[1], vec![lo]);
-            let offset = int_binary(l, &name("offset"), BinaryKind::Sub, x, lo_t)?;
+            let offset = int_binary(l, &name("offset"), IntBinaryKind::Sub, x, lo_t)?;
             let table: Vec<i64> = (0..span as i64).map(|r| e.of(lo + r).map_or(k as i64, |c| c as i64)).collect();
             let j = l.tensor(&name("category"), &xshape, DType::I64, None);
             l.emit(&name("category"), Op::Take { table }, vec![offset], vec![j]);

@@ -1,9 +1,12 @@
 //! `Pad` ([`PadAttrs`]: `pads`/`value` attributes before opset 11, then constant inputs with
 //! an optional `axes` input; `mode` constant, reflect or edge).
 //!
-//! Float semantics by the index rule of the integer kernel
-//! (`solidml_exec::index::pad_source_index`). Lowering: spec `Pad`, the constant value
-//! quantized with the input's quantization.
+//! A negative pad removes that many elements from its end of the axis; as in onnxruntime, the
+//! removals come first and the padding applies to what is left (the ONNX reference
+//! implementation's `np.pad` refuses negative widths). Float
+//! semantics by the index rule of the integer kernel (`solidml_exec::index::pad_source_index`).
+//! Lowering: a View slice for the removals, then spec `Pad` (the constant value quantized
+//! with the input's quantization).
 
 use ndarray::{ArrayD, IxDyn};
 use solidml_spec::{Op, Pad, PadMode, io::quantize_f32};
@@ -20,8 +23,8 @@ pub(crate) const OPS: &[OpDef] = &[OpDef::new("", "Pad", eval, lower)];
 /// A Pad node resolved against its input rank.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PadAttrs {
-    /// (begin, end) per axis.
-    pub pads: Vec<(usize, usize)>,
+    /// (begin, end) per axis; negative: elements removed.
+    pub pads: Vec<(i64, i64)>,
     /// The fill value of `constant` mode (attribute `value` before opset 11, then input 2;
     /// default 0.0), in real units.
     pub value: f32,
@@ -33,19 +36,43 @@ impl PadAttrs {
     /// Pad node `n` resolved against input rank `rank` under `opset`: `pads` (`paddings` in
     /// opset 1) and `value` from the attributes before opset 11, from constant inputs 1 and 2
     /// since, with the optional `axes` input 3 (opset 18) selecting the padded axes (all by
-    /// default). Negative pads are an error.
+    /// default).
     pub fn parse(n: &Node, ins: &[Option<&Value>], rank: usize, opset: i64) -> R<PadAttrs> {
         let (pads, value) = pad_spec(n, ins, rank, opset)?;
         Ok(PadAttrs { pads, value, mode: pad_mode(n)? })
     }
+
+    /// The elements each axis keeps of an input of shape `shape` after the removals, as
+    /// (first kept index, count): an error when a removal is longer than the axis.
+    pub fn kept(&self, shape: &[usize]) -> R<Vec<(usize, usize)>> {
+        shape
+            .iter()
+            .zip(&self.pads)
+            .map(|(&d, &(b, e))| {
+                let (cut_b, cut_e) = ((-b).max(0) as u64, (-e).max(0) as u64);
+                match (d as u64).checked_sub(cut_b + cut_e) {
+                    Some(k) => Ok((cut_b as usize, k as usize)),
+                    None => Err(format!("negative pads ({b}, {e}) remove more than the axis' {d} elements")),
+                }
+            })
+            .collect()
+    }
+
+    /// The padding left once the removals are done: the non-negative parts.
+    pub fn growth(&self) -> Vec<(usize, usize)> {
+        self.pads.iter().map(|&(b, e)| (b.max(0) as usize, e.max(0) as usize)).collect()
+    }
 }
 
 /// Pads as (begin, end) per axis and the constant value.
-fn pad_spec(n: &Node, ins: &[Option<&Value>], rank: usize, opset: i64) -> R<(Vec<(usize, usize)>, f32)> {
+fn pad_spec(n: &Node, ins: &[Option<&Value>], rank: usize, opset: i64) -> R<(Vec<(i64, i64)>, f32)> {
     let (pads, value) = if opset < 11 {
         (n.ints("pads").or_else(|| n.ints("paddings")).unwrap_or_default(), n.float("value", 0.0))
     } else {
-        let p: Vec<i64> = ins.get(1).copied().flatten().map(|v| v.to_i64().iter().copied().collect()).unwrap_or_default();
+        let Some(p) = ins.get(1).copied().flatten() else {
+            return Err("the pads (input 1) must be a constant: they are computed at run time".into());
+        };
+        let p: Vec<i64> = p.to_i64().iter().copied().collect();
         let v = ins.get(2).copied().flatten().and_then(|v| v.to_f32().iter().next().copied()).unwrap_or(0.0);
         (p, v)
     };
@@ -53,12 +80,12 @@ fn pad_spec(n: &Node, ins: &[Option<&Value>], rank: usize, opset: i64) -> R<(Vec
         Some(a) => a.to_i64().iter().map(|&x| norm_axis(x, rank)).collect::<R<_>>()?,
         None => (0..rank).collect(),
     };
-    if pads.len() != 2 * axes.len() || pads.iter().any(|&p| p < 0) {
-        return Err(format!("pads {pads:?} (negative pads are not supported)"));
+    if pads.len() != 2 * axes.len() {
+        return Err(format!("pads {pads:?}: {} values for {} axes (begins, then ends)", pads.len(), axes.len()));
     }
     let mut out = vec![(0, 0); rank];
     for (i, &a) in axes.iter().enumerate() {
-        out[a] = (pads[i] as usize, pads[i + axes.len()] as usize);
+        out[a] = (pads[i], pads[i + axes.len()]);
     }
     Ok((out, value))
 }
@@ -76,9 +103,16 @@ fn pad_mode(n: &Node) -> R<PadMode> {
 fn eval(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let x = input(ins, 0)?;
     let a = PadAttrs::parse(n, ins, x.shape().len(), g.opset)?;
-    let shape: Vec<usize> = x.shape().iter().zip(&a.pads).map(|(&d, &(p, q))| d.saturating_add(p).saturating_add(q)).collect();
+    let kept = a.kept(&x.shape())?;
+    let growth = a.growth();
+    let shape: Vec<usize> = kept.iter().zip(&growth).map(|(&(_, k), &(p, q))| k.saturating_add(p).saturating_add(q)).collect();
     super::check_elements(&shape, "the padded output")?;
-    Ok(vec![Value::Float(pad(&x.to_f32(), &a.pads, a.value, a.mode))])
+    let x = x.to_f32();
+    let x = x.slice_each_axis(|ax| {
+        let (first, count) = kept[ax.axis.index()];
+        ndarray::Slice::from(first..first + count)
+    });
+    Ok(vec![Value::Float(pad(&x.to_owned(), &growth, a.value, a.mode))])
 }
 
 /// Padding by the index rule the integer kernel uses (`solidml_exec::index::pad_source_index`).
@@ -102,7 +136,21 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     let x = l.id(xt)?;
     let y = n.outputs[0];
     let a = PadAttrs::parse(n, ins, g.shape(xt).len(), g.opset)?;
+    let kept = a.kept(g.shape(xt))?;
+    let growth = a.growth();
     let info = l.model.tensors[x as usize].clone();
+    let x = if kept.iter().zip(g.shape(xt)).any(|(&(_, k), &d)| k != d) {
+        // the removals: a View of the kept block
+        let strides = crate::quantize::row_major(g.shape(xt));
+        let offset = kept.iter().zip(&strides).map(|(&(first, _), &s)| (first * s) as u64).sum();
+        let shape: Vec<usize> = kept.iter().map(|&(_, k)| k).collect();
+        let cropped = l.tensor(&format!("{}.kept", g.name(y)), &shape, info.dtype, info.quant);
+        let view = solidml_spec::View { offset, strides: strides.iter().map(|&s| s as i64).collect() };
+        l.emit(&format!("{}.kept", n.name), Op::View(view), vec![x], vec![cropped]);
+        cropped
+    } else {
+        x
+    };
     let v = match info.quant {
         Some(q) => quantize_f32(a.value, q.scale, q.zero_point) as i64,
         None => a.value as i64,
@@ -112,8 +160,8 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     l.emit(
         &n.name,
         Op::Pad(Pad {
-            pads_begin: a.pads.iter().map(|p| p.0 as u32).collect(),
-            pads_end: a.pads.iter().map(|p| p.1 as u32).collect(),
+            pads_begin: growth.iter().map(|p| p.0 as u32).collect(),
+            pads_end: growth.iter().map(|p| p.1 as u32).collect(),
             mode: a.mode,
             value: v,
         }),
@@ -121,4 +169,26 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
         vec![o],
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_pads_remove_before_the_padding() {
+        let a = PadAttrs { pads: vec![(-1, 2), (0, -2)], value: 9.0, mode: PadMode::Edge };
+        assert_eq!(a.kept(&[3, 4]).unwrap(), vec![(1, 2), (0, 2)]);
+        assert_eq!(a.growth(), vec![(0, 2), (0, 0)]);
+        // edge mode pads the kept block: rows 1..3 and columns 0..2, then two copies of the last row
+        let x = ArrayD::from_shape_vec(IxDyn(&[3, 4]), (0..12).map(|v| v as f32).collect()).unwrap();
+        let kept = x.slice_each_axis(|ax| {
+            let (first, count) = a.kept(&[3, 4]).unwrap()[ax.axis.index()];
+            ndarray::Slice::from(first..first + count)
+        });
+        let y = pad(&kept.to_owned(), &a.growth(), a.value, a.mode);
+        assert_eq!(y.iter().copied().collect::<Vec<_>>(), vec![4.0, 5.0, 8.0, 9.0, 8.0, 9.0, 8.0, 9.0]);
+        let too_much = PadAttrs { pads: vec![(-2, -2)], ..a };
+        assert!(too_much.kept(&[3]).unwrap_err().contains("remove more than"));
+    }
 }

@@ -12,7 +12,7 @@
 //! `x`. Lengths must lie in `[0, T]` (ONNX); a length above `2T` fails the inference at run
 //! time, one in `(T, 2T]` copies its row unchanged.
 
-use solidml_spec::BinaryKind;
+use solidml_spec::IntBinaryKind;
 
 use super::{
     OpDef, R,
@@ -96,21 +96,21 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
         tshape[t] = steps;
         let lens = reshape_view(l, &name("lens"), l.id(lt)?, &bshape);
         let t1 = const_i64(l, &name("t_plus_1"), &tshape, (1..=steps as i64).collect());
-        let d = int_binary(l, &name("reversed"), BinaryKind::Sub, lens, t1)?;
+        let d = int_binary(l, &name("reversed"), IntBinaryKind::Sub, lens, t1)?;
         let table = const_i64(l, &name("in_prefix"), &[2 * steps], (0..2 * steps).map(|k| (k < steps) as i64).collect());
         let c = gather_dynamic(l, &name("in_prefix"), table, d, 0)?;
         let t0 = const_i64(l, &name("t"), &tshape, (0..steps as i64).collect());
-        let diff = int_binary(l, &name("shift"), BinaryKind::Sub, d, t0)?;
-        let m = int_binary(l, &name("masked_shift"), BinaryKind::Mul, c, diff)?;
-        let mut src = int_binary(l, &name("source_step"), BinaryKind::Add, t0, m)?;
+        let diff = int_binary(l, &name("shift"), IntBinaryKind::Sub, d, t0)?;
+        let m = int_binary(l, &name("masked_shift"), IntBinaryKind::Mul, c, diff)?;
+        let mut src = int_binary(l, &name("source_step"), IntBinaryKind::Add, t0, m)?;
         let stride = row_major(&shape)[t];
         if stride != 1 {
             let s = const_i64(l, &name("stride"), &[], vec![stride as i64]);
-            src = int_binary(l, &name("source_offset"), BinaryKind::Mul, src, s)?;
+            src = int_binary(l, &name("source_offset"), IntBinaryKind::Mul, src, s)?;
         }
         let base = base_positions(&shape, &shape, t).iter().map(|&p| p as i64).collect();
         let base = const_i64(l, &name("base"), &shape, base);
-        int_binary(l, &name("source"), BinaryKind::Add, src, base)?
+        int_binary(l, &name("source"), IntBinaryKind::Add, src, base)?
     };
     let o = gather_dynamic(l, &n.name, flat, p, 0)?;
     l.model.tensors[o as usize].name = g.name(y).to_string();

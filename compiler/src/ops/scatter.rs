@@ -32,7 +32,7 @@
 //! (circular; `write_indices` in `[0, S)`) by a `GatherDynamic` of a constant i64 table.
 
 use ndarray::{ArrayD, IxDyn};
-use solidml_spec::{BinaryKind, DType, Op, Quant, TensorId};
+use solidml_spec::{BinaryKind, DType, IntBinaryKind, Op, Quant, TensorId};
 
 use super::{
     OpDef, R,
@@ -250,7 +250,7 @@ fn scatter_rows(
     // the match matrix and the last update of each row
     let qv = reshape_view(l, &name("targets"), q, &[1, k]);
     let rows = const_i64(l, &name("row"), &[r, 1], (0..r as i64).collect());
-    let e = int_binary(l, &name("difference"), BinaryKind::Sub, rows, qv)?;
+    let e = int_binary(l, &name("difference"), IntBinaryKind::Sub, rows, qv)?;
     let sentinel = const_i64(l, &name("sentinel"), &[r, 1], vec![r as i64; r]);
     let e2 = l.tensor(&name("matches"), &[r, k + 1], DType::I64, None);
     l.emit(&name("matches"), Op::Concat { axis: 1 }, vec![sentinel, e], vec![e2]);
@@ -271,7 +271,7 @@ fn scatter_rows(
     l.emit(&name("last"), Op::ArgMax { axis: 1, select_last_index: true }, vec![h], vec![a]);
     // the source row in concat(data, updates)
     let start = const_i64(l, &name("row_start"), &[r, 1], (0..r).map(|i| (i * (k + 1)) as i64).collect());
-    let at = int_binary(l, &name("choice"), BinaryKind::Add, a, start)?;
+    let at = int_binary(l, &name("choice"), IntBinaryKind::Add, a, start)?;
     let table = (0..r).flat_map(|i| std::iter::once(i as i64).chain((0..k).map(move |j| (r + j) as i64))).collect();
     let table = const_i64(l, &name("sources"), &[r * (k + 1)], table);
     let src = gather_dynamic(l, &name("source"), table, at, 0)?;
@@ -354,7 +354,7 @@ fn lower_tensor(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()>
             super::gather_elements::check_table(s + u, &n.name)?;
             let wv = reshape_view(l, &name("write_indices"), w, &[b, 1, 1]);
             let steps = const_i64(l, &name("steps"), &[1, 1, u], (0..u as i64).collect());
-            let p = int_binary(l, &name("positions"), BinaryKind::Add, wv, steps)?;
+            let p = int_binary(l, &name("positions"), IntBinaryKind::Add, wv, steps)?;
             let table: Vec<i64> =
                 if circular { (0..(s + u) as i64).map(|v| v % s.max(1) as i64).collect() } else { (0..s as i64).collect() };
             let table = const_i64(l, &name("wrap"), &[table.len()], table);
@@ -362,7 +362,7 @@ fn lower_tensor(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()>
             let per_batch = outer / b.max(1);
             let base = (0..outer).map(|o| (o * s) as i64).collect();
             let base = const_i64(l, &name("row_base"), &[b, per_batch, 1], base);
-            int_binary(l, &name("rows"), BinaryKind::Add, p, base)?
+            int_binary(l, &name("rows"), IntBinaryKind::Add, p, base)?
         }
         (_, w) => {
             let w: Vec<i64> = w.map(|w| w.to_i64().iter().copied().collect()).unwrap_or_default();
@@ -409,13 +409,13 @@ fn reduce_rows(
     }
     let qv = reshape_view(l, &name("targets"), q, &[1, k]);
     let rows = const_i64(l, &name("row"), &[r, 1], (0..r as i64).collect());
-    let e = int_binary(l, &name("difference"), BinaryKind::Sub, rows, qv)?;
+    let e = int_binary(l, &name("difference"), IntBinaryKind::Sub, rows, qv)?;
     let flags = const_i64(l, &name("hit"), &[2 * r - 1], (0..2 * r - 1).map(|i| (i == 0) as i64).collect());
     let hit = gather_dynamic(l, &name("hit"), flags, e, 0)?;
     let kk = const_i64(l, &name("update_offset"), &[1, k], (0..k as i64).map(|j| j - k as i64).collect());
-    let m = int_binary(l, &name("hit_offset"), BinaryKind::Mul, hit, kk)?;
+    let m = int_binary(l, &name("hit_offset"), IntBinaryKind::Mul, hit, kk)?;
     let kc = const_i64(l, &name("filler_index"), &[], vec![k as i64]);
-    let sel = int_binary(l, &name("selection"), BinaryKind::Add, m, kc)?;
+    let sel = int_binary(l, &name("selection"), IntBinaryKind::Add, m, kc)?;
     let filler = match red {
         Reduction::Max => -128,
         Reduction::Min => 127,

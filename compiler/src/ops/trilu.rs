@@ -7,7 +7,7 @@
 //! output range; on integer tensors an exact `IntBinary` Mul by the mask as an i64 constant.
 
 use ndarray::{ArrayD, IxDyn};
-use solidml_spec::{BinaryKind, ConstData, DType, Op};
+use solidml_spec::{ConstData, DType, IntBinaryKind, Op};
 
 use super::{OpDef, R, input};
 use crate::{
@@ -62,6 +62,6 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     let y = n.outputs[0];
     let o = l.tensor(g.name(y), g.shape(y), DType::I64, None);
     l.map.insert(y, o);
-    l.emit(&n.name, Op::IntBinary { kind: BinaryKind::Mul }, vec![xi, mt], vec![o]);
+    l.emit(&n.name, Op::IntBinary { kind: IntBinaryKind::Mul }, vec![xi, mt], vec![o]);
     Ok(())
 }

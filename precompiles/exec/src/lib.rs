@@ -167,6 +167,14 @@ pub enum ExecError {
         /// The first operand out of range, in element order.
         value: i64,
     },
+    /// An integer division or remainder by zero (IntBinary Div, Mod, Rem).
+    #[error("node `{node}`: division by zero (operand {value})")]
+    DivisionByZero {
+        /// The failing node.
+        node: String,
+        /// The first operand of the first failing element, in element order.
+        value: i64,
+    },
     /// A run-time index out of its range (Take, GatherDynamic).
     #[error("node `{node}`: index {index} out of range 0..{len}")]
     IndexOutOfRange {

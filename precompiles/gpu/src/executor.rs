@@ -284,6 +284,7 @@ impl GpuExecutor {
                 let node = m.node_names[*node].clone();
                 return Err(match *kind {
                     FailKind::Index { len } => ExecError::IndexOutOfRange { node, index: value, len },
+                    FailKind::Overflow if status[4 * slot + 3] == 1 => ExecError::DivisionByZero { node, value },
                     FailKind::Overflow => ExecError::Overflow { node, value },
                 }
                 .into());

@@ -40,7 +40,8 @@
 //! Conv's layer code with its own tap table; MatMul, LogSoftmax, InstanceNorm, Lrn and the
 //! other non-layer ops are Yul loops; BinaryLut's 65,536-entry table lives in data contracts
 //! (as the compact layout's weights do) and is read with EXTCODECOPY; IntBinary computes in
-//! 256-bit words and reverts with `IntegerOverflow(operand)` outside int64; GatherDynamic
+//! 256-bit words and reverts with `IntegerOverflow(operand)` outside int64 and
+//! `DivisionByZero(operand)` for a zero divisor; GatherDynamic
 //! reverts with `IndexOutOfRange(index, length)` like Take. Constant tensors are written into
 //! their memory at the start of each call.
 
@@ -313,7 +314,7 @@ pub(crate) fn emit_model_with_functions(
 
 #[cfg(test)]
 mod tests {
-    use solidml_spec::{BinaryKind, DType, Model, Node, Op, Quant, TensorInfo};
+    use solidml_spec::{DType, IntBinaryKind, Model, Node, Op, Quant, TensorInfo};
 
     use super::*;
     use crate::yul::*;
@@ -338,7 +339,7 @@ mod tests {
 
     #[test]
     fn exact_int64_ops_revert_on_overflow() {
-        let files = emit(&model(Op::IntBinary { kind: BinaryKind::Add }), &[0; 32]).unwrap();
+        let files = emit(&model(Op::IntBinary { kind: IntBinaryKind::Add }), &[0; 32]).unwrap();
         let sol = &files.iter().find(|(p, _)| p == "m.sol").unwrap().1;
         assert!(sol.contains("error IntegerOverflow(int256 operand);") && sol.contains("// the_node (IntBinary)"), "{sol}");
         assert!(sol.contains(&format!("shl(224, {})", selector("IntegerOverflow(int256)"))), "{sol}");

@@ -260,7 +260,7 @@ impl DenseWide {
 /// Element-wise binary operators between two int8 tensors (numpy broadcasting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinaryKind {
-    /// `a + b` (spec §Op: Binary, §Op: IntBinary).
+    /// `a + b` (spec §Op: Binary).
     Add,
     /// `a − b`.
     Sub,
@@ -613,11 +613,11 @@ pub enum Op {
     },
     /// Integer instance normalization per `(n, c)` plane (spec §Op: InstanceNorm).
     InstanceNorm(InstanceNorm),
-    /// Exact integer arithmetic on two i64 tensors (numpy broadcasting): Add, Sub or Mul;
-    /// a result outside i64 is a run-time error.
+    /// Exact integer arithmetic on two i64 tensors (numpy broadcasting); a result outside i64,
+    /// and a division by zero, are run-time errors.
     IntBinary {
         /// The operation (spec §Op: IntBinary).
-        kind: BinaryKind,
+        kind: IntBinaryKind,
     },
     /// Local response normalization across channels (spec §Op: Lrn).
     Lrn(Lrn),
@@ -643,6 +643,74 @@ pub enum Op {
     /// Comparison of two i64 tensors (numpy broadcasting) into int8 codes: `true_code` where
     /// the comparison holds, else `false_code` (spec §Op: IntCompare).
     IntCompare(IntCompare),
+}
+
+/// The operation of an [`Op::IntBinary`] node on two i64 values (spec §Op: IntBinary). The
+/// first three keep [`BinaryKind`]'s encoding (Add 0, Sub 1, Mul 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntBinaryKind {
+    /// `a + b`.
+    Add,
+    /// `a − b`.
+    Sub,
+    /// `a · b`.
+    Mul,
+    /// `a / b` rounded toward zero (C's and onnxruntime's integer division).
+    Div,
+    /// The remainder with the sign of `b`, `a − b·⌊a/b⌋` (ONNX Mod with `fmod = 0`, Python's `%`).
+    Mod,
+    /// The remainder with the sign of `a`, `a − b·Div(a, b)` (ONNX Mod with `fmod = 1`, C's `%`).
+    Rem,
+    /// The larger of `a` and `b`.
+    Max,
+    /// The smaller of `a` and `b`.
+    Min,
+}
+
+/// Why an [`IntBinaryKind`] has no i64 result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntFault {
+    /// The exact result is outside i64.
+    Overflow,
+    /// Div, Mod or Rem with `b = 0`.
+    DivisionByZero,
+}
+
+impl IntBinaryKind {
+    /// Every kind, in encoding order.
+    pub const ALL: [IntBinaryKind; 8] = [
+        IntBinaryKind::Add,
+        IntBinaryKind::Sub,
+        IntBinaryKind::Mul,
+        IntBinaryKind::Div,
+        IntBinaryKind::Mod,
+        IntBinaryKind::Rem,
+        IntBinaryKind::Max,
+        IntBinaryKind::Min,
+    ];
+
+    /// `a kind b`, exactly (spec §Op: IntBinary).
+    pub fn apply(self, a: i64, b: i64) -> Result<i64, IntFault> {
+        if b == 0 && matches!(self, IntBinaryKind::Div | IntBinaryKind::Mod | IntBinaryKind::Rem) {
+            return Err(IntFault::DivisionByZero);
+        }
+        // the remainder with a's sign; i64::MIN rem −1 is 0 (Rust's checked_rem calls it an overflow)
+        let rem = || if b == -1 { 0 } else { a % b };
+        match self {
+            IntBinaryKind::Add => a.checked_add(b).ok_or(IntFault::Overflow),
+            IntBinaryKind::Sub => a.checked_sub(b).ok_or(IntFault::Overflow),
+            IntBinaryKind::Mul => a.checked_mul(b).ok_or(IntFault::Overflow),
+            IntBinaryKind::Div => a.checked_div(b).ok_or(IntFault::Overflow),
+            IntBinaryKind::Rem => Ok(rem()),
+            // |r| < |b| and opposite signs: r + b cannot overflow
+            IntBinaryKind::Mod => Ok(match rem() {
+                r if r != 0 && (r < 0) != (b < 0) => r + b,
+                r => r,
+            }),
+            IntBinaryKind::Max => Ok(a.max(b)),
+            IntBinaryKind::Min => Ok(a.min(b)),
+        }
+    }
 }
 
 /// Comparison of two i64 tensors into int8 codes (spec §Op: IntCompare): element `i` of the

@@ -6,9 +6,9 @@
 //! without a negative test fails too.
 
 use solidml_spec::{
-    Binary, BinaryKind, CompareKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, IntCompare,
-    LogSoftmax, Lrn, Lut, MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax, SpecError,
-    TensorInfo, TopKOutput, View,
+    Binary, BinaryKind, CompareKind, ConstData, Conv, ConvTranspose, CumSum, DType, Dense, Epilogue, Extremum, InstanceNorm, IntBinaryKind,
+    IntCompare, LogSoftmax, Lrn, Lut, MatMul, Model, Node, NormKind, Normalize, Op, Pad, PadMode, Pool, Quant, Reduce, ReduceKind, Softmax,
+    SpecError, TensorInfo, TopKOutput, View,
     arith::Multiplier,
     validate::{Rule, validate},
 };
@@ -509,7 +509,7 @@ fn all_cases() -> Vec<Case> {
         .node("zero point out of range", |m| op!(m, InstanceNorm).output_zero_point = -129);
 
     // ---- IntBinary ----
-    cases_of(out, single(Op::IntBinary { kind: BinaryKind::Mul }, vec![t64("a", &[2, 3]), t64("b", &[3])], vec![t64("y", &[2, 3])]))
+    cases_of(out, single(Op::IntBinary { kind: IntBinaryKind::Mul }, vec![t64("a", &[2, 3]), t64("b", &[3])], vec![t64("y", &[2, 3])]))
         .node("expects 2 input(s) and 1 output(s), has 2 and 2", |m| {
             m.tensors.push(t64("z", &[1]));
             m.nodes[0].outputs.push(3);

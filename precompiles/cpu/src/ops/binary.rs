@@ -7,7 +7,7 @@
 //! * Max/Min: both inputs already carry the output's quantization: `max(qa, qb)`.
 
 use solidml_spec::{
-    Binary, BinaryKind, Extremum,
+    Binary, BinaryKind, Extremum, IntBinaryKind, IntFault,
     arith::{clamp_i8, requantize},
 };
 
@@ -45,10 +45,12 @@ pub fn binary_lut(table: &[i8], sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b:
     broadcast(sa, sb, so, a, b, |x, y| table[(x as i32 + 128) as usize * 256 + (y as i32 + 128) as usize])
 }
 
-/// IntBinary (spec §IntBinary): exact i64 Add/Sub/Mul; overflow is a run-time error.
+/// IntBinary (spec §IntBinary): exact i64 arithmetic ([`IntBinaryKind::apply`]); the first
+/// element in row-major order without an i64 result is a run-time error (overflow, or a
+/// division by zero), reported by its operand `a`.
 pub fn int_binary(
     node: &str,
-    kind: BinaryKind,
+    kind: IntBinaryKind,
     sa: &[u32],
     sb: &[u32],
     so: &[u32],
@@ -57,20 +59,17 @@ pub fn int_binary(
 ) -> Result<Vec<i64>, solidml_exec::ExecError> {
     let (ta, tb) = (broadcast_strides(sa, so), broadcast_strides(sb, so));
     let mut out = Vec::with_capacity(so.iter().map(|&d| d as usize).product());
-    let mut overflow = None;
+    let mut fault = None;
     for_each_offset(so, [&ta, &tb], |[i, j]| {
-        let r = match kind {
-            BinaryKind::Add => a[i].checked_add(b[j]),
-            BinaryKind::Sub => a[i].checked_sub(b[j]),
-            BinaryKind::Mul => a[i].checked_mul(b[j]),
-        };
-        out.push(r.unwrap_or_else(|| {
-            overflow.get_or_insert(a[i]);
+        out.push(kind.apply(a[i], b[j]).unwrap_or_else(|f| {
+            fault.get_or_insert((f, a[i]));
             0
         }));
     });
-    match overflow {
-        Some(v) => Err(solidml_exec::ExecError::Overflow { node: node.to_string(), value: v }),
+    let node = node.to_string();
+    match fault {
+        Some((IntFault::Overflow, value)) => Err(solidml_exec::ExecError::Overflow { node, value }),
+        Some((IntFault::DivisionByZero, value)) => Err(solidml_exec::ExecError::DivisionByZero { node, value }),
         None => Ok(out),
     }
 }
@@ -284,20 +283,47 @@ mod tests {
 
 #[cfg(test)]
 mod int_binary_tests {
-    use solidml_spec::BinaryKind;
+    use solidml_spec::IntBinaryKind::{self, *};
 
     use super::int_binary;
     use solidml_exec::ExecError;
+
+    fn one(kind: IntBinaryKind, a: i64, b: i64) -> Result<i64, ExecError> {
+        int_binary("n", kind, &[1], &[1], &[1], &[a], &[b]).map(|v| v[0])
+    }
 
     #[test]
     fn exact_with_broadcasting_and_overflow_is_an_error() {
         // [2, 2] op [2]: rows broadcast
         let a = [1, 2, 3, 4];
-        assert_eq!(int_binary("n", BinaryKind::Add, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![11, -18, 13, -16]);
-        assert_eq!(int_binary("n", BinaryKind::Sub, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![-9, 22, -7, 24]);
-        assert_eq!(int_binary("n", BinaryKind::Mul, &[2, 2], &[2], &[2, 2], &a, &[1 << 40, -3]).unwrap(), vec![1 << 40, -6, 3 << 40, -12]);
-        let err = int_binary("n", BinaryKind::Mul, &[1], &[1], &[1], &[i64::MAX], &[2]).unwrap_err();
-        assert!(matches!(err, ExecError::Overflow { .. }), "{err}");
-        assert!(int_binary("n", BinaryKind::Add, &[1], &[1], &[1], &[i64::MIN], &[-1]).is_err());
+        assert_eq!(int_binary("n", Add, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![11, -18, 13, -16]);
+        assert_eq!(int_binary("n", Sub, &[2, 2], &[2], &[2, 2], &a, &[10, -20]).unwrap(), vec![-9, 22, -7, 24]);
+        assert_eq!(int_binary("n", Mul, &[2, 2], &[2], &[2, 2], &a, &[1 << 40, -3]).unwrap(), vec![1 << 40, -6, 3 << 40, -12]);
+        assert_eq!(int_binary("n", Max, &[2, 2], &[2], &[2, 2], &a, &[2, -20]).unwrap(), vec![2, 2, 3, 4]);
+        assert_eq!(int_binary("n", Min, &[2, 2], &[2], &[2, 2], &a, &[2, -20]).unwrap(), vec![1, -20, 2, -20]);
+        let err = one(Mul, i64::MAX, 2).unwrap_err();
+        assert!(matches!(err, ExecError::Overflow { value: i64::MAX, .. }), "{err}");
+        assert!(one(Add, i64::MIN, -1).is_err());
+    }
+
+    #[test]
+    fn division_truncates_and_the_remainders_take_their_signs() {
+        for (a, b, div, rem, modulo) in
+            [(7, 2, 3, 1, 1), (-7, 2, -3, -1, 1), (7, -2, -3, 1, -1), (-7, -2, 3, -1, -1), (6, 3, 2, 0, 0), (-6, 3, -2, 0, 0)]
+        {
+            assert_eq!((one(Div, a, b).unwrap(), one(Rem, a, b).unwrap(), one(Mod, a, b).unwrap()), (div, rem, modulo), "{a} {b}");
+        }
+        // the one quotient outside i64; its remainders are 0
+        assert!(matches!(one(Div, i64::MIN, -1), Err(ExecError::Overflow { value: i64::MIN, .. })));
+        assert_eq!((one(Rem, i64::MIN, -1).unwrap(), one(Mod, i64::MIN, -1).unwrap()), (0, 0));
+        assert_eq!(one(Mod, i64::MIN, i64::MAX).unwrap(), i64::MAX - 1);
+        for k in [Div, Mod, Rem] {
+            let err = one(k, -5, 0).unwrap_err();
+            assert!(matches!(err, ExecError::DivisionByZero { value: -5, .. }), "{err}");
+            assert_eq!(err.to_string(), "node `n`: division by zero (operand -5)");
+        }
+        // the first failing element is reported, whatever its fault
+        let err = int_binary("n", Div, &[3], &[3], &[3], &[1, i64::MIN, 4], &[1, -1, 0]).unwrap_err();
+        assert!(matches!(err, ExecError::Overflow { value: i64::MIN, .. }), "{err}");
     }
 }

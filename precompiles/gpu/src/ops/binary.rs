@@ -1,7 +1,7 @@
 //! The broadcasting element-wise ops: Binary (Add/Sub/Mul, `shaders/binary.wgsl`), Extremum
 //! (`extremum.wgsl`), BinaryLut (`binary_lut.wgsl`) and IntBinary (`int_binary.wgsl`, fallible).
 
-use solidml_spec::{Binary, BinaryKind, Extremum};
+use solidml_spec::{Binary, BinaryKind, Extremum, IntBinaryKind};
 
 use super::{Builder, FailKind, NodeRef, broadcast_block, mult_words, numel};
 use crate::GpuError;
@@ -52,10 +52,11 @@ pub(crate) fn build_lut(b: &mut Builder<'_>, n: &NodeRef<'_>, table: &[i8]) -> R
     Ok(())
 }
 
-pub(crate) fn build_int(b: &mut Builder<'_>, n: &NodeRef<'_>, kind: BinaryKind) -> Result<(), GpuError> {
+pub(crate) fn build_int(b: &mut Builder<'_>, n: &NodeRef<'_>, kind: IntBinaryKind) -> Result<(), GpuError> {
     let total = numel(&n.output().shape);
     let slot = b.slot(n.index, FailKind::Overflow);
-    let mut params = vec![total as u32, kind_word(kind), slot];
+    // the kind's encoding index is the shader's kind word
+    let mut params = vec![total as u32, kind as u32, slot];
     params.extend(bcast(n));
     b.dispatch(Shader::IntBinary, "main", total, &params, n.binds(b, 2))?;
     if total > 0 {

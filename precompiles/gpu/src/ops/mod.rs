@@ -88,7 +88,8 @@ pub(crate) fn dispatch_batched(
 pub(crate) enum FailKind {
     /// Take / GatherDynamic: the index and the length it must be below.
     Index { len: usize },
-    /// IntBinary: operand a of the overflowing element.
+    /// IntBinary: operand a of the first element without an i64 result (an overflow, or a
+    /// division by zero when the slot's reason word is 1).
     Overflow,
 }
 

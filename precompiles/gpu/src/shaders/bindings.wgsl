@@ -81,6 +81,11 @@ fn set_fail_value(slot: u32, v: vec2<u32>) {
     atomicStore(&status[4u * slot + 2u], v.y);
 }
 
+// Which failure `slot` records, for kinds with more than one (IntBinary: 1 = division by zero).
+fn set_fail_reason(slot: u32, reason: u32) {
+    atomicStore(&status[4u * slot + 3u], reason);
+}
+
 // Offsets into two broadcast operands for output element `i`. At params[base]: rank, then the
 // output dims, then operand a's strides, then operand b's strides (0 on broadcast axes).
 fn broadcast_offsets(i: u32, base: u32) -> vec2<u32> {

@@ -1,9 +1,10 @@
 //! Binary (Add, Sub, Mul with real scales), Extremum (Min, Max), BinaryLut (a 256×256 table
-//! in data contracts) and IntBinary (exact i64 Add, Sub, Mul) (spec §Binary, §Extremum,
+//! in data contracts) and IntBinary (exact i64 arithmetic on signed 256-bit words: `sdiv`
+//! truncates and `smod` takes the dividend's sign, as the spec's Div and Rem) (spec §Binary, §Extremum,
 //! §BinaryLut, §IntBinary): both operands broadcast to the output through index tables where
 //! needed, one loop over the output.
 
-use solidml_spec::{Binary, BinaryKind, Extremum, Node, TensorId};
+use solidml_spec::{Binary, BinaryKind, Extremum, IntBinaryKind, Node, TensorId};
 
 use crate::{NodeFailure, compact, layer::*, plan::*, yul::*};
 
@@ -15,8 +16,9 @@ pub(crate) enum Form<'a> {
     Extremum(Extremum),
     /// `out = table[(a + 128) · 256 + (b + 128)]`.
     Lut(&'a [i8]),
-    /// Exact i64 arithmetic; a result outside i64 reverts with `IntegerOverflow(a)`.
-    Int(BinaryKind),
+    /// Exact i64 arithmetic; a result outside i64 reverts with `IntegerOverflow(a)`, a
+    /// division by zero with `DivisionByZero(a)`.
+    Int(IntBinaryKind),
 }
 
 /// `t` (at `at`) broadcast to the output shape `so`: `at` itself when the shapes agree, else a
@@ -49,18 +51,36 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, form: Form<'_>) -> Result<(), Nod
             unreachable!("broadcast keeps the kind")
         };
         let Loc::I64(d) = cx.place_output(n.outputs[0]) else { return Err("i64 output expected".into()) };
-        let op = match kind {
-            BinaryKind::Add => "add",
-            BinaryKind::Sub => "sub",
-            BinaryKind::Mul => "mul",
+        let r = match kind {
+            IntBinaryKind::Add => "let r := add(va, vb)",
+            IntBinaryKind::Sub => "let r := sub(va, vb)",
+            IntBinaryKind::Mul => "let r := mul(va, vb)",
+            IntBinaryKind::Div => "let r := sdiv(va, vb)",
+            IntBinaryKind::Rem => "let r := smod(va, vb)",
+            IntBinaryKind::Mod => "let r := smod(va, vb) if and(iszero(iszero(r)), xor(slt(r, 0), slt(vb, 0))) { r := add(r, vb) }",
+            IntBinaryKind::Max => "let r := va if sgt(vb, va) { r := vb }",
+            IntBinaryKind::Min => "let r := va if slt(vb, va) { r := vb }",
         };
-        // 256-bit arithmetic on i64 operands is exact; the result must lie in i64
-        let sel = selector("IntegerOverflow(int256)");
+        let by_zero = if matches!(kind, IntBinaryKind::Div | IntBinaryKind::Mod | IntBinaryKind::Rem) {
+            format!("\n    if iszero(vb) {{ mstore(0, shl(224, {})) mstore(4, va) revert(0, 36) }}", selector("DivisionByZero(int256)"))
+        } else {
+            String::new()
+        };
+        // 256-bit arithmetic on i64 operands is exact; the result must lie in i64 (Max, Min,
+        // Mod and Rem always do)
+        let overflow = if matches!(kind, IntBinaryKind::Add | IntBinaryKind::Sub | IntBinaryKind::Mul | IntBinaryKind::Div) {
+            format!(
+                "\n    if gt(add(r, 0x8000000000000000), 0xffffffffffffffff) {{ mstore(0, shl(224, {})) mstore(4, va) revert(0, 36) }}",
+                selector("IntegerOverflow(int256)")
+            )
+        } else {
+            String::new()
+        };
         cx.line(&format!(
             "for {{ let i := 0 }} lt(i, {total}) {{ i := add(i, 1) }} {{
     let va := mload(add({a}, shl(5, i)))
-    let r := {op}(va, mload(add({b}, shl(5, i))))
-    if gt(add(r, 0x8000000000000000), 0xffffffffffffffff) {{ mstore(0, shl(224, {sel})) mstore(4, va) revert(0, 36) }}
+    let vb := mload(add({b}, shl(5, i))){by_zero}
+    {r}{overflow}
     mstore(add({d}, shl(5, i)), r)
 }}"
         ));
