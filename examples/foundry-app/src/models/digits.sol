@@ -26,6 +26,9 @@ contract digits {
     /// An exact int64 operation (IntBinary) left int64; `operand` is the first operand of the
     /// first such element.
     error IntegerOverflow(int256 operand);
+    /// An exact int64 division or remainder (IntBinary) by zero; `operand` is the first operand
+    /// of the first such element.
+    error DivisionByZero(int256 operand);
     /// A part contract (weights too large for this one) failed.
     error PartFailed(uint256 part);
 
