@@ -204,6 +204,16 @@ impl Lowering<'_> {
         (self.model.tensors.len() - 1) as TensorId
     }
 
+    /// The calibrated range of `t` as it came (not widened to hold 0), unless `t` has a
+    /// prescribed quantization.
+    pub(crate) fn calibrated_range(&self, t: Tid) -> Option<(f32, f32)> {
+        if self.g.prescribed.contains_key(&t) {
+            return None;
+        }
+        self.used_ranges.set(true);
+        self.ranges.get(&t).copied()
+    }
+
     pub(crate) fn range_quant(&self, t: Tid) -> R<Quant> {
         if let Some(&q) = self.g.prescribed.get(&t) {
             return Ok(q);

@@ -4,7 +4,8 @@
 //! pass-through ops `Identity`, `Dropout` (inference mode) and `Cast`.
 //!
 //! Float semantics on `f32` or `i64` values alike. Lowering: spec `View`s (strided reads of
-//! the input, which keep its type and quantization).
+//! the input, which keep its type and quantization); a Cast of integers to a real type reads a
+//! table of codes ([`integer_to_real`]), to a boolean compares with 0 ([`integer_to_boolean`]).
 
 use ndarray::{ArrayD, IxDyn};
 use solidml_spec::{DType, Op, View};
@@ -200,8 +201,8 @@ pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]
     let y = n.outputs[0];
     if n.domain.is_empty() && n.op == "Cast" && n.int("to", 1) == BOOL {
         // a real to a boolean: 1 where it is non-zero (a table; its zero point reads 0)
-        if l.model.tensors[x as usize].dtype != DType::I8 {
-            return Err("casting an integer tensor to a boolean is not supported".into());
+        if l.model.tensors[x as usize].dtype == DType::I64 {
+            return integer_to_boolean(l, n, x, y);
         }
         let (qi, qo) = (l.quant(x), l.range_quant(y)?);
         let o = l.out(y, qo);
@@ -216,12 +217,55 @@ pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]
         _ => true,
     };
     if l.model.tensors[x as usize].dtype == DType::I64 && want_float && matches!(n.op.as_str(), "Cast" | "CastLike") {
-        return Err("casting integers to a real type is not supported".into());
+        return integer_to_real(l, n, x, y);
     }
     if l.model.tensors[x as usize].dtype == DType::I8 && !want_float {
         return Err("casting a quantized real tensor to an integer type is not supported".into());
     }
     l.contiguous_view(&n.name, x, y);
+    Ok(())
+}
+
+/// Most integers [`integer_to_real`] tabulates.
+const CAST_TABLE_MAX: i64 = 1 << 16;
+
+/// An i64 tensor cast to a real one: `y = quantize(clamp(x, lo, hi))`, with `lo..=hi` the
+/// integers of the output's calibrated range (or of its prescribed quantization). A table of
+/// the codes of `lo..=hi` is read by GatherDynamic at `clamp(x, lo, hi) − lo` (IntBinary Max,
+/// Min, Sub): exact, and an integer outside the range saturates as a real outside its
+/// quantization does. At most [`CAST_TABLE_MAX`] integers.
+fn integer_to_real(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y: usize) -> R<()> {
+    use super::gather_elements::{const_i8, const_i64, int_binary};
+    let qo = l.range_quant(y)?;
+    let (lo, hi) = match l.calibrated_range(y) {
+        Some((lo, hi)) => (lo.floor() as i64, hi.ceil() as i64),
+        None => (qo.real(-128).ceil() as i64, qo.real(127).floor() as i64),
+    };
+    let count = hi.saturating_sub(lo).saturating_add(1);
+    if !(1..=CAST_TABLE_MAX).contains(&count) {
+        return Err(format!("casting integers to a real type: the calibrated range {lo}..={hi} holds more than {CAST_TABLE_MAX} integers"));
+    }
+    let name = |s: &str| format!("{}.{s}", n.name);
+    let codes = (lo..=hi).map(|v| solidml_spec::io::quantize_f32(v as f32, qo.scale, qo.zero_point)).collect();
+    let table = const_i8(l, &name("codes"), &[count as usize], codes, qo);
+    let (lo_t, hi_t) = (const_i64(l, &name("low"), &[], vec![lo]), const_i64(l, &name("high"), &[], vec![hi]));
+    let above = int_binary(l, &name("at_least_low"), solidml_spec::IntBinaryKind::Max, x, lo_t)?;
+    let within = int_binary(l, &name("at_most_high"), solidml_spec::IntBinaryKind::Min, above, hi_t)?;
+    let index = int_binary(l, &name("index"), solidml_spec::IntBinaryKind::Sub, within, lo_t)?;
+    let o = l.out(y, qo);
+    l.emit(&n.name, Op::GatherDynamic { axis: 0 }, vec![table, index], vec![o]);
+    Ok(())
+}
+
+/// An i64 tensor cast to a boolean (the reals 0 and 1): IntCompare Equal against 0, with the
+/// code of 0 where it holds and the code of 1 elsewhere.
+fn integer_to_boolean(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y: usize) -> R<()> {
+    let qo = l.range_quant(y)?;
+    let code = |v: f32| solidml_spec::io::quantize_f32(v, qo.scale, qo.zero_point);
+    let zero = super::gather_elements::const_i64(l, &format!("{}.zero", n.name), &[], vec![0]);
+    let o = l.out(y, qo);
+    let compare = solidml_spec::IntCompare { kind: solidml_spec::CompareKind::Equal, true_code: code(0.0), false_code: code(1.0) };
+    l.emit(&n.name, Op::IntCompare(compare), vec![x, zero], vec![o]);
     Ok(())
 }
 

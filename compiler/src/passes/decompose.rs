@@ -1,7 +1,8 @@
 //! Ops decomposed into simpler ones before calibration, so every intermediate is a tensor
 //! with a calibrated range (Gemm with a run-time `B`; variadic Sum/Max/Min; the reductions
 //! built on a sum, [`reductions`]; ReduceProd, [`products`]; `Where`, [`select`];
-//! LayerNormalization and RMSNormalization, [`normalizations`]):
+//! LayerNormalization and RMSNormalization, [`normalizations`]; the integer operands of a real
+//! `Pow`, [`real_pow`]):
 //!
 //! A Gemm whose `B` is a run-time tensor (`torch.mm`, `torch.addmm`) becomes the core ops it
 //! is made of, so calibration sees each intermediate: `Transpose` for `transA`/`transB`, a
@@ -250,6 +251,39 @@ pub fn select(g: &mut Graph) -> bool {
     changed
 }
 
+/// `Pow(x, e)` with a real output and a run-time integer operand gets a `Cast` of that
+/// operand to float before it, so the cast (a table of codes over its calibrated range) and
+/// the real Pow each lower as they do alone.
+pub fn real_pow(g: &mut Graph) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = g.nodes[i].clone();
+        let integer: Vec<bool> = n.inputs.iter().map(|t| t.is_some_and(|t| !g.tensors[t].is_float && !g.consts.contains_key(&t))).collect();
+        if !(n.domain.is_empty() && n.op == "Pow" && g.tensors[n.outputs[0]].is_float && integer.contains(&true)) {
+            i += 1;
+            continue;
+        }
+        let mut pow = n.clone();
+        let mut casts = vec![];
+        for (k, slot) in pow.inputs.iter_mut().enumerate() {
+            if let Some(t) = *slot
+                && integer[k]
+            {
+                let (cast, real) = node(g, format!("{}.real{k}", n.name), "Cast", vec![t], vec![("to", Attr::Int(1))]);
+                casts.push(cast);
+                *slot = Some(real);
+            }
+        }
+        let count = casts.len() + 1;
+        casts.push(pow);
+        g.nodes.splice(i..i + 1, casts);
+        i += count;
+        changed = true;
+    }
+    changed
+}
+
 /// `LayerNormalization(X, scale, bias)` becomes `mean = ReduceMean(X)`, `d = X − mean`,
 /// `var = ReduceMean(d · d)`, `inv = Reciprocal(Sqrt(var + ε))`, `Y = d · inv · scale + bias`
 /// (reductions over `axis..rank`, kept; `Mean` and `InvStdDev` are `mean` and `inv`);
@@ -395,6 +429,26 @@ mod tests {
         assert!(changed);
         let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.as_str()).collect();
         assert_eq!(ops, ["Transpose", "Transpose", "MatMul", "Mul", "Mul", "Add"]);
+    }
+
+    #[test]
+    fn a_real_pow_casts_its_integer_operand() {
+        let mut g = graph(&[("x", &[3]), ("e", &[3])]);
+        g.tensors[1].is_float = false;
+        // a positive base: a negative one to the test's fractional exponents is NaN
+        let base = node_(&mut g, "Exp", &[0], vec![]);
+        let y = node_(&mut g, "Pow", &[base, 1], vec![]);
+        output(&mut g, y);
+        let (g, changed) = check_preserves(g, real_pow);
+        assert!(changed);
+        let ops: Vec<&str> = g.nodes.iter().map(|n| n.op.as_str()).collect();
+        assert_eq!(ops, ["Exp", "Cast", "Pow"]);
+        assert_eq!(g.nodes[2].inputs, [Some(base), g.nodes[1].outputs.first().copied()]);
+        // a real exponent stays
+        let mut g = graph(&[("x", &[3]), ("e", &[3])]);
+        let y = node_(&mut g, "Pow", &[0, 1], vec![]);
+        output(&mut g, y);
+        assert!(!real_pow(&mut g));
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub fn run_all(g: &mut Graph) -> Result<()> {
     decompose::products(g);
     decompose::select(g);
     decompose::normalizations(g);
+    decompose::real_pow(g);
     loss::run(g);
     crate::calibrate::infer_shapes(g)?;
     remove_identity::run(g);
