@@ -34,7 +34,10 @@ use revm::{
 };
 use solidml_revm::SolidMlPrecompiles;
 
-use crate::evm::{ExecEnv, transact, tx_env};
+use crate::{
+    evm::{ExecEnv, transact, tx_env},
+    trie::TrieCache,
+};
 
 /// revm's in-memory database: the world state.
 pub type Db = CacheDB<EmptyDB>;
@@ -248,13 +251,9 @@ pub struct Chain {
     next_seq: u64,
     /// Accounts anyone may send transactions from without a signature.
     pub impersonated: HashSet<Address>,
-    /// Storage roots of accounts whose storage did not change since they were computed (the
-    /// EIP-2935 history contract alone grows by a slot per block: recomputing every storage
-    /// trie every block made mining quadratic).
-    storage_roots: HashMap<Address, B256>,
-    /// keccak256 of storage slot numbers met so far (the history contract's ring buffer
-    /// reuses its 8,191 slots forever).
-    hashed_slots: HashMap<U256, B256>,
+    /// What makes each block's state root cheap (the storage roots of unchanged accounts, the
+    /// buckets of changed ones).
+    tries: TrieCache,
 }
 
 /// What the chain needs to start: its parameters and the genesis accounts.
@@ -278,40 +277,6 @@ fn code(hex_code: &str) -> Bytes {
     Bytes::from(hex::decode(hex_code).expect("constant bytecode"))
 }
 
-/// A state root over `state` (the Merkle-Patricia trie of the accounts, with storage tries),
-/// taking the storage roots in `cache` as they are and adding the missing ones.
-pub fn state_root(state: &Db, cache: &mut HashMap<Address, B256>, hashed_slots: &mut HashMap<U256, B256>) -> B256 {
-    use alloy_trie::{HashBuilder, Nibbles, TrieAccount};
-    fn root(mut leaves: Vec<(B256, Vec<u8>)>) -> B256 {
-        leaves.sort_by_key(|l| l.0);
-        let mut hb = HashBuilder::default();
-        for (k, v) in leaves {
-            hb.add_leaf(Nibbles::unpack(k), &v);
-        }
-        hb.root()
-    }
-    let leaves = state
-        .cache
-        .accounts
-        .iter()
-        .filter(|(_, a)| !matches!(a.account_state, revm::database::AccountState::NotExisting))
-        .map(|(address, a)| {
-            let storage_root = *cache.entry(*address).or_insert_with(|| {
-                root(
-                    a.storage
-                        .iter()
-                        .filter(|(_, v)| !v.is_zero())
-                        .map(|(k, v)| (*hashed_slots.entry(*k).or_insert_with(|| keccak256(k.to_be_bytes::<32>())), alloy_rlp::encode(v)))
-                        .collect(),
-                )
-            });
-            let account = TrieAccount { nonce: a.info.nonce, balance: a.info.balance, storage_root, code_hash: a.info.code_hash };
-            (keccak256(address), alloy_rlp::encode(account))
-        })
-        .collect();
-    root(leaves)
-}
-
 impl Chain {
     /// A chain at its genesis block.
     pub fn new(genesis: Genesis, precompiles: SolidMlPrecompiles) -> Self {
@@ -332,7 +297,7 @@ impl Chain {
             parent_hash: B256::ZERO,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: Address::ZERO,
-            state_root: state_root(&state, &mut HashMap::new(), &mut HashMap::new()),
+            state_root: TrieCache::default().state_root(&state),
             transactions_root: EMPTY_ROOT_HASH,
             receipts_root: EMPTY_ROOT_HASH,
             logs_bloom: Bloom::ZERO,
@@ -374,15 +339,14 @@ impl Chain {
             next_snapshot: 0,
             next_seq: 0,
             impersonated: HashSet::new(),
-            storage_roots: HashMap::new(),
-            hashed_slots: HashMap::new(),
+            tries: TrieCache::default(),
         }
     }
 
     /// A chain rebuilt from loaded parts (see `dump`): current state, blocks, transactions.
     pub(crate) fn restore(&mut self, state: Db, blocks: Vec<MinedBlock>, txs: Vec<MinedTx>) {
         let best = blocks.len().saturating_sub(1) as u64;
-        self.storage_roots.clear();
+        self.tries.clear();
         let d = &mut self.data;
         d.block_numbers = blocks.iter().map(|b| (b.hash, b.header.number)).collect();
         d.txs = txs.into_iter().map(|t| (t.hash, t)).collect();
@@ -417,7 +381,7 @@ impl Chain {
 
     /// The current state, to change it (cheat codes).
     pub fn state_mut(&mut self) -> &mut Db {
-        self.storage_roots.clear();
+        self.tries.clear();
         &mut self.data.state
     }
 
@@ -632,7 +596,7 @@ impl Chain {
             let Ok(result) = result else { continue };
             for (address, account) in &result.state {
                 if !account.storage.is_empty() || account.is_selfdestructed() {
-                    self.storage_roots.remove(address);
+                    self.tries.forget(address);
                 }
             }
             self.data.state.commit(result.state);
@@ -676,8 +640,8 @@ impl Chain {
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: Address::ZERO,
             state_root: {
-                self.storage_roots.remove(&HISTORY_STORAGE);
-                state_root(&self.data.state, &mut self.storage_roots, &mut self.hashed_slots)
+                self.tries.forget(&HISTORY_STORAGE);
+                self.tries.state_root(&self.data.state)
             },
             transactions_root: if txs.is_empty() { EMPTY_ROOT_HASH } else { calculate_transaction_root(&txs) },
             receipts_root: if envelopes.is_empty() { EMPTY_ROOT_HASH } else { calculate_receipt_root(&envelopes) },
@@ -741,7 +705,7 @@ impl Chain {
         let next_base_fee = self.data.next_base_fee;
         self.data = data;
         self.data.next_base_fee = next_base_fee;
-        self.storage_roots.clear();
+        self.tries.clear();
         true
     }
 
@@ -770,7 +734,7 @@ impl Chain {
 
     /// Set a storage slot (cheat code).
     pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
-        self.storage_roots.remove(&address);
+        self.tries.forget(&address);
         let info = self.account_info(address);
         self.data.state.insert_account_info(address, info);
         let _ = self.data.state.insert_account_storage(address, slot, value);

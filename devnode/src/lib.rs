@@ -27,6 +27,7 @@ pub mod models;
 pub mod node;
 pub mod rpc;
 pub mod server;
+pub mod trie;
 
 pub use config::{DevnodeCommand, NodeArgs, NodeConfig};
 pub use error::{DevnodeError, RpcError};
