@@ -1370,6 +1370,20 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 ib(IntBinaryKind::Min, &[], &[4], &[4]),
                 vec![Value::I64(vec![0]), Value::I64(vec![min, -1, 1, max])],
             ));
+            // And, Or, Xor: the two's-complement bits, signs and bounds included
+            let bits = || {
+                vec![
+                    Value::I64(vec![min, max, -1, -8, 12, 0x5555_5555_5555_5555]),
+                    Value::I64(vec![-1, min, 5, 7, -3, -0x5555_5555_5555_5556]),
+                ]
+            };
+            e.push(("and_signs_and_bounds", ib(IntBinaryKind::And, &[6], &[6], &[6]), bits()));
+            e.push(("or_signs_and_bounds", ib(IntBinaryKind::Or, &[6], &[6], &[6]), bits()));
+            e.push((
+                "xor_broadcast",
+                ib(IntBinaryKind::Xor, &[2, 3], &[3], &[2, 3]),
+                vec![Value::I64(vec![min, -1, 0, 1, max, 6]), Value::I64(vec![-1, max, 3])],
+            ));
         }
         "view" => {
             let qa = q(r);

@@ -253,7 +253,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     // a 64 KiB table per case
     ("binarylut", 3),
     ("instancenorm", 13),
-    ("intbinary", 23),
+    ("intbinary", 26),
     ("lrn", 12),
     ("normalize", 12),
     ("dense", 12),

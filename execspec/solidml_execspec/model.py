@@ -32,7 +32,7 @@ def code_range(dtype: str) -> tuple[int, int]:
 
 PAD_MODE = UnitEnum(("Constant", "Reflect", "Edge"))
 BINARY_KIND = UnitEnum(("Add", "Sub", "Mul"))
-INT_BINARY_KIND = UnitEnum(("Add", "Sub", "Mul", "Div", "Mod", "Rem", "Max", "Min"))
+INT_BINARY_KIND = UnitEnum(("Add", "Sub", "Mul", "Div", "Mod", "Rem", "Max", "Min", "And", "Or", "Xor"))
 EXTREMUM = UnitEnum(("Max", "Min"))
 REDUCE_KIND = UnitEnum(("Sum", "Mean", "Max", "Min"))
 NORM_KIND = UnitEnum(("L1", "L2"))

@@ -121,6 +121,12 @@ class Bounds(unittest.TestCase):
                 run(m, [[3, -5], [1, 0]])
             self.assertEqual(str(cm.exception), "execution failed: node `op`: division by zero (operand -5)")
 
+    def test_int_binary_bits(self):
+        a, b = [-(1 << 63), -8, 12], [-1, 7, -3]
+        for kind, want in {"And": [-(1 << 63), 0, 12], "Or": [-1, -1, -3], "Xor": [(1 << 63) - 1, -1, -15]}.items():
+            m = one_node(M.IntBinary(kind), [[3], [3]], [3], dtypes=["I64", "I64"], out_dtype="I64")
+            self.assertEqual(run(m, [a, b]), [want])
+
 
 if __name__ == "__main__":
     unittest.main()

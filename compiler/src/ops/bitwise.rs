@@ -10,12 +10,14 @@
 //!
 //! * Not: `IntBinary` Sub from the constant `−1` (signed) or `2^w − 1` (uint8/16/32); uint64
 //!   is refused (its values do not fit an i64).
-//! * And, Or, Xor, BitShift: 8-bit operands only (uint8, or int8 shifted by 128), where the
+//! * And, Or, Xor: IntBinary And, Or, Xor on the i64 values (the two's-complement bits of
+//!   every type but uint64, whose values above `2^63 − 1` an i64 input cannot hold).
+//! * BitShift of uint16 and uint32: IntBinary arithmetic ([`wide_shift`]).
+//! * BitShift of 8-bit operands (uint8, or int8 shifted by 128): the
 //!   result of every pair is tabulated: each operand is checked to lie in `[0, 256)` by a
 //!   `Take` of the identity table (an out-of-range value fails the inference at run time),
 //!   `k = 256 · a + b` by IntBinary Mul and Add (numpy broadcasting), and the result is a
-//!   `Take` of the 65536-entry table. Wider integers have no exact form on Add, Sub and Mul
-//!   alone and are refused.
+//!   `Take` of the 65536-entry table. BitShift of uint64 is refused.
 
 use ndarray::{ArrayD, IxDyn, Zip};
 use solidml_spec::{DType, IntBinaryKind, Op, TensorId};
@@ -123,8 +125,36 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
         int_binary(l, &n.name, IntBinaryKind::Sub, c, xa)?
     } else {
         let b = n.input(1).ok_or("input 1 missing")?;
-        if operand_type(g, n, 1) != (bits, signed) || bits != 8 {
-            return Err(format!("{} is supported on two 8-bit operands of the same type only (exact by a 65536-entry table)", n.op));
+        let same_type = operand_type(g, n, 1) == (bits, signed);
+        if let Some(kind) = match n.op.as_str() {
+            "BitwiseAnd" => Some(IntBinaryKind::And),
+            "BitwiseOr" => Some(IntBinaryKind::Or),
+            "BitwiseXor" => Some(IntBinaryKind::Xor),
+            _ => None,
+        } {
+            if !same_type {
+                return Err(format!("{} of operands of two different types", n.op));
+            }
+            let xb = int(b, l)?;
+            let out = int_binary(l, &n.name, kind, xa, xb)?;
+            l.model.tensors[out as usize].name = g.name(y).to_string();
+            l.map.insert(y, out);
+            return Ok(());
+        }
+        if n.op == "BitShift" && same_type && !signed && (bits == 16 || bits == 32) {
+            let xb = int(b, l)?;
+            let left = match n.str("direction", "").as_str() {
+                "LEFT" => true,
+                "RIGHT" => false,
+                d => return Err(format!("BitShift: direction `{d}` is not LEFT or RIGHT")),
+            };
+            let out = wide_shift(l, n, xa, xb, bits, left)?;
+            l.model.tensors[out as usize].name = g.name(y).to_string();
+            l.map.insert(y, out);
+            return Ok(());
+        }
+        if !same_type || bits != 8 {
+            return Err(format!("{} is supported on two operands of the same type of 8, 16 or 32 bits only", n.op));
         }
         let xb = int(b, l)?;
         let f = binary_fn(n, bits)?;
@@ -154,6 +184,28 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     Ok(())
 }
 
+/// BitShift of unsigned `w`-bit integers (16 or 32 bits) in exact i64 arithmetic: the shift
+/// `s` clamped to `w` (IntBinary Min), `2^s` read from a table of powers of two (`2^w` at
+/// `s = w`, which empties every value) by Take; left: `(x mod 2^(w−s)) · 2^s`, the bits shifted
+/// out dropped before the product so that nothing overflows; right: `x / 2^s`.
+fn wide_shift(l: &mut Lowering<'_>, n: &Node, x: TensorId, s: TensorId, w: u32, left: bool) -> R<TensorId> {
+    let name = |t: &str| format!("{}.{t}", n.name);
+    let width = const_i64(l, &name("width"), &[], vec![w as i64]);
+    let shift = int_binary(l, &name("shift_clamped"), IntBinaryKind::Min, s, width)?;
+    let take = |l: &mut Lowering<'_>, tag: &str, table: Vec<i64>| {
+        let o = l.tensor(&name(tag), &l.shape_of(shift), DType::I64, None);
+        l.emit(&name(tag), Op::Take { table }, vec![shift], vec![o]);
+        o
+    };
+    let power = take(l, "power", (0..=w).map(|k| 1i64 << k).collect());
+    if !left {
+        return int_binary(l, &n.name, IntBinaryKind::Div, x, power);
+    }
+    let room = take(l, "room", (0..=w).map(|k| 1i64 << (w - k)).collect());
+    let kept = int_binary(l, &name("kept"), IntBinaryKind::Mod, x, room)?;
+    int_binary(l, &n.name, IntBinaryKind::Mul, kept, power)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +226,45 @@ mod tests {
         let v = |x: Vec<i64>| Value::Int(ArrayD::from_shape_vec(IxDyn(&[x.len()]), x).unwrap());
         let (a, b) = (v(a), b.map(v));
         Ok(eval(&g, &n, &[Some(&a), b.as_ref()])?[0].to_i64().iter().copied().collect())
+    }
+
+    /// Compile `op(a, b)` on two integer inputs of ONNX type `ty`, calibrated and run on `a`,
+    /// `b` (values exact in f32): the spec ops and the output.
+    fn compile_and_run(op: &str, ty: i32, a: &[f32], b: &[f32], attrs: Vec<(&str, Attr)>) -> (Vec<&'static str>, Vec<f64>) {
+        use crate::{
+            CompileOptions, compile_graph,
+            passes::testutil::{graph, node_n},
+        };
+        let mut g = graph(&[("a", &[a.len()]), ("b", &[b.len()])]);
+        for t in [0, 1] {
+            g.tensors[t].is_float = false;
+            g.tensors[t].onnx_type = ty;
+        }
+        node_n(&mut g, op, &[Some(0), Some(1)], 1, attrs);
+        let data: Vec<ArrayD<f32>> = [a, b].iter().map(|v| ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap()).collect();
+        let c = compile_graph(&mut g, "m", &CompileOptions::default().with_calibration(data.clone())).unwrap();
+        let samples = crate::runner::samples(&crate::runner::input_shapes(&c.model), &data).unwrap();
+        let outs = crate::runner::run_samples(&c.model, &samples).unwrap().remove(0).1;
+        let ops = c.model.nodes.iter().map(|n| n.op.kind()).collect();
+        (ops, outs[0].to_f32().iter().map(|&v| v as f64).collect())
+    }
+
+    #[test]
+    fn wide_shifts_and_bitwise_ops_compile_to_exact_integer_ops() {
+        let two = |e: i32| 2f32.powi(e);
+        let x = [1.0, 3.0, two(32) - two(16), two(31)];
+        let (ops, y) = compile_and_run("BitShift", 12, &x, &[31.0, 30.0, 8.0, 1.0], vec![("direction", Attr::Str("LEFT".into()))]);
+        assert_eq!(ops, ["IntBinary", "Take", "Take", "IntBinary", "IntBinary"]);
+        assert_eq!(y, [two(31), two(31) + two(30), two(32) - two(24), 0.0].map(f64::from));
+        // a shift of 32 or more empties the value
+        let (_, y) = compile_and_run("BitShift", 12, &x, &[0.0, 1.0, 16.0, 40.0], vec![("direction", Attr::Str("RIGHT".into()))]);
+        assert_eq!(y, [1.0, 1.0, two(16) - 1.0, 0.0].map(f64::from));
+        // int32 bits, negative values included
+        let (ops, y) = compile_and_run("BitwiseAnd", 6, &[-1.0, -8.0, 12.0], &[5.0, 7.0, -3.0], vec![]);
+        assert_eq!(ops, ["IntBinary"]);
+        assert_eq!(y, [5.0, 0.0, 12.0]);
+        let (_, y) = compile_and_run("BitwiseXor", 6, &[-1.0, 6.0], &[5.0, 3.0], vec![]);
+        assert_eq!(y, [-6.0, 5.0]);
     }
 
     #[test]

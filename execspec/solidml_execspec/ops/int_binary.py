@@ -1,5 +1,5 @@
 """spec.md §Op: IntBinary: exact i64 arithmetic. Div rounds toward zero; Rem takes the sign of
-``a`` and Mod the sign of ``b``. A result outside i64 and a division by zero are run-time errors,
+``a`` and Mod the sign of ``b``; And, Or, Xor act on the two's-complement bits. A result outside i64 and a division by zero are run-time errors,
 reported at the first failing element (row-major in the output) by its operand ``a``."""
 
 from ..arith import in_i64
@@ -29,7 +29,14 @@ def _apply(kind, a, b):
         return a % b
     if kind == "Max":
         return max(a, b)
-    return min(a, b)
+    if kind == "Min":
+        return min(a, b)
+    # Python's ints are two's complement of unbounded width: the bits of i64 operands
+    if kind == "And":
+        return a & b
+    if kind == "Or":
+        return a | b
+    return a ^ b
 
 
 def run(op, ins, out, values, node):

@@ -64,7 +64,8 @@ shaders! {
     Extremum => "extremum", false;
     /// `binary_lut.wgsl`: BinaryLut, a 65536-entry table of two codes (spec §Op: BinaryLut).
     BinaryLut => "binary_lut", false;
-    /// `int_binary.wgsl`: exact i64 Add / Sub / Mul / Div / Mod / Rem / Max / Min, an
+    /// `int_binary.wgsl`: exact i64 Add / Sub / Mul / Div / Mod / Rem / Max / Min / And / Or /
+    /// Xor, an
     /// overflow or a division by zero a run-time error (spec §Op: IntBinary).
     IntBinary => "int_binary", false;
     /// `lut.wgsl`: 256-entry lookup tables, per channel or one (spec §Op: Lut).

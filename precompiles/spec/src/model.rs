@@ -665,6 +665,12 @@ pub enum IntBinaryKind {
     Max,
     /// The smaller of `a` and `b`.
     Min,
+    /// Bitwise AND of the two's-complement bits.
+    And,
+    /// Bitwise OR.
+    Or,
+    /// Bitwise exclusive OR.
+    Xor,
 }
 
 /// Why an [`IntBinaryKind`] has no i64 result.
@@ -678,7 +684,7 @@ pub enum IntFault {
 
 impl IntBinaryKind {
     /// Every kind, in encoding order.
-    pub const ALL: [IntBinaryKind; 8] = [
+    pub const ALL: [IntBinaryKind; 11] = [
         IntBinaryKind::Add,
         IntBinaryKind::Sub,
         IntBinaryKind::Mul,
@@ -687,6 +693,9 @@ impl IntBinaryKind {
         IntBinaryKind::Rem,
         IntBinaryKind::Max,
         IntBinaryKind::Min,
+        IntBinaryKind::And,
+        IntBinaryKind::Or,
+        IntBinaryKind::Xor,
     ];
 
     /// `a kind b`, exactly (spec §Op: IntBinary).
@@ -709,6 +718,9 @@ impl IntBinaryKind {
             }),
             IntBinaryKind::Max => Ok(a.max(b)),
             IntBinaryKind::Min => Ok(a.min(b)),
+            IntBinaryKind::And => Ok(a & b),
+            IntBinaryKind::Or => Ok(a | b),
+            IntBinaryKind::Xor => Ok(a ^ b),
         }
     }
 }

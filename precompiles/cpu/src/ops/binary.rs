@@ -301,6 +301,9 @@ mod int_binary_tests {
         assert_eq!(int_binary("n", Mul, &[2, 2], &[2], &[2, 2], &a, &[1 << 40, -3]).unwrap(), vec![1 << 40, -6, 3 << 40, -12]);
         assert_eq!(int_binary("n", Max, &[2, 2], &[2], &[2, 2], &a, &[2, -20]).unwrap(), vec![2, 2, 3, 4]);
         assert_eq!(int_binary("n", Min, &[2, 2], &[2], &[2, 2], &a, &[2, -20]).unwrap(), vec![1, -20, 2, -20]);
+        assert_eq!(int_binary("n", And, &[3], &[3], &[3], &[-8, 12, i64::MIN], &[7, -3, -1]).unwrap(), vec![0, 12, i64::MIN]);
+        assert_eq!(int_binary("n", Or, &[3], &[3], &[3], &[-8, 12, i64::MIN], &[7, -3, -1]).unwrap(), vec![-1, -3, -1]);
+        assert_eq!(int_binary("n", Xor, &[3], &[3], &[3], &[-8, 12, i64::MIN], &[7, -3, -1]).unwrap(), vec![-1, -15, i64::MAX]);
         let err = one(Mul, i64::MAX, 2).unwrap_err();
         assert!(matches!(err, ExecError::Overflow { value: i64::MAX, .. }), "{err}");
         assert!(one(Add, i64::MIN, -1).is_err());

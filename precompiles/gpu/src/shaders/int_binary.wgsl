@@ -1,10 +1,12 @@
-// int_binary.wgsl — IntBinary: exact i64 Add / Sub / Mul / Div / Mod / Rem / Max / Min with
+// int_binary.wgsl — IntBinary: exact i64 Add / Sub / Mul / Div / Mod / Rem / Max / Min /
+// And / Or / Xor with
 // broadcasting (docs/spec.md#op-intbinary). A result outside i64 and a division by zero are
 // run-time errors: the first failing output element is recorded in the node's status slot,
 // and `report` stores operand a there, and in the slot's fourth word 1 for a division by zero
 // (0 for an overflow).
 //
-// params: 0 total, 1 kind (0 Add, 1 Sub, 2 Mul, 3 Div, 4 Mod, 5 Rem, 6 Max, 7 Min),
+// params: 0 total, 1 kind (0 Add, 1 Sub, 2 Mul, 3 Div, 4 Mod, 5 Rem, 6 Max, 7 Min, 8 And,
+// 9 Or, 10 Xor),
 // 2 status slot, 3 broadcast block
 
 // |a|·|b| ≤ limit (limit = 2^63 − 1, or 2^63 for a negative product), as unsigned magnitudes.
@@ -75,9 +77,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         // the one quotient outside i64, MIN / −1 = 2^63: operands of one sign, a quotient
         // with the sign bit set
         ok = ok && !(kind == 3u && i64_is_neg(a) == i64_is_neg(b) && i64_is_neg(r));
-    } else {
+    } else if (kind <= 7u) {
         let a_less = i64_lt(a, b);
         r = select(select(a, b, a_less), select(b, a, a_less), kind == 7u);
+    } else if (kind == 8u) {
+        r = a & b;
+    } else if (kind == 9u) {
+        r = a | b;
+    } else {
+        r = a ^ b;
     }
     if (!ok) {
         fail(p_u32(2u), i);

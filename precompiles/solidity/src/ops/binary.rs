@@ -60,6 +60,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, form: Form<'_>) -> Result<(), Nod
             IntBinaryKind::Mod => "let r := smod(va, vb) if and(iszero(iszero(r)), xor(slt(r, 0), slt(vb, 0))) { r := add(r, vb) }",
             IntBinaryKind::Max => "let r := va if sgt(vb, va) { r := vb }",
             IntBinaryKind::Min => "let r := va if slt(vb, va) { r := vb }",
+            // on sign-extended words, the bitwise ops give sign-extended words
+            IntBinaryKind::And => "let r := and(va, vb)",
+            IntBinaryKind::Or => "let r := or(va, vb)",
+            IntBinaryKind::Xor => "let r := xor(va, vb)",
         };
         let by_zero = if matches!(kind, IntBinaryKind::Div | IntBinaryKind::Mod | IntBinaryKind::Rem) {
             format!("\n    if iszero(vb) {{ mstore(0, shl(224, {})) mstore(4, va) revert(0, 36) }}", selector("DivisionByZero(int256)"))
