@@ -266,6 +266,18 @@ pub(crate) fn input<'v>(ins: &[Option<&'v Value>], i: usize) -> R<&'v Value> {
     ins.get(i).copied().flatten().ok_or_else(|| format!("missing input {i}"))
 }
 
+/// An error when input `i` of `n`, a parameter the op needs constant (`what`), is a graph
+/// input: its values are only known at run time (shape inference sees zeros there, which
+/// would otherwise surface as a misleading error about the values).
+pub(crate) fn constant_parameter(g: &Graph, n: &Node, i: usize, what: &str) -> R<()> {
+    match n.input(i) {
+        Some(t) if g.inputs.contains(&t) => {
+            Err(format!("{what} (input {i}) must be a constant: it is the graph input `{}`, computed at run time", g.name(t)))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -416,6 +428,18 @@ mod tests {
         let s = ints(&mut g, "s", &[i64::MAX, i64::MAX]);
         let y = node(&mut g, "Reshape", &[0, s], vec![]);
         fails(g, y, "cannot reshape");
+        // parameters given as graph inputs: named as such, not read as the zeros shape
+        // inference feeds them
+        let mut g = graph(&[("x", &[4]), ("shape", &[2])]);
+        g.tensors[1].is_float = false;
+        let y = node(&mut g, "Reshape", &[0, 1], vec![]);
+        fails(g, y, "the target shape (input 1) must be a constant: it is the graph input `shape`");
+        let mut g = graph(&[("x", &[6]), ("split", &[2])]);
+        g.tensors[1].is_float = false;
+        let y = node(&mut g, "Split", &[0, 1], vec![]);
+        let second = g.add_tensor("second", true);
+        g.nodes[0].outputs.push(second);
+        fails(g, y, "the split sizes (input 1) must be a constant");
         // Unsqueeze to rank 101
         let mut g = graph(&[("x", &[1])]);
         let a = ints(&mut g, "a", &(0..100).collect::<Vec<_>>());

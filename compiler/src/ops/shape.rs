@@ -60,7 +60,8 @@ fn eval_identity(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(outs)
 }
 
-fn eval_reshape(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+fn eval_reshape(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    super::constant_parameter(g, n, 1, "the target shape")?;
     let v = input(ins, 0)?;
     let target: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
     let shape = reshape_target(&v.shape(), &target, n.int("allowzero", 0) != 0)?;

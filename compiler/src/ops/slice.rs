@@ -73,6 +73,9 @@ fn apply_slice<T: Clone>(a: &ArrayD<T>, spec: &[(i64, usize, i64)]) -> ArrayD<T>
 }
 
 fn eval_slice(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    for (i, what) in [(1, "the starts"), (2, "the ends"), (3, "the axes"), (4, "the steps")] {
+        super::constant_parameter(g, n, i, what)?;
+    }
     let v = input(ins, 0)?;
     let spec = slice_spec(n, ins, &v.shape(), g.opset)?;
     Ok(vec![map_value(v, |a| apply_slice(a, &spec), |a| apply_slice(a, &spec))])
@@ -98,7 +101,8 @@ pub fn split_sizes(n: &Node, ins: &[Option<&Value>], dim: usize, parts: usize) -
     }
 }
 
-fn eval_split(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+fn eval_split(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    super::constant_parameter(g, n, 1, "the split sizes")?;
     let v = input(ins, 0)?;
     let s = v.shape();
     let axis = norm_axis(n.int("axis", 0), s.len())?;
