@@ -9,14 +9,23 @@
 //! fee; timestamps never decrease (blocks in one second may share one, as on anvil); each block writes its parent's hash to the EIP-2935 history
 //! contract, as anvil does.
 //!
-//! **History.** The state after each of the last [`HISTORY`] blocks is kept, so calls and reads
-//! at a block tag within that range see that block's state; older tags answer an error.
+//! **History.** The state after each of the last [`HISTORY`] blocks can be read, so calls and
+//! reads at a block tag within that range see that block's state; older tags answer an error.
+//! Only the current state is held whole: every change to it (a mined transaction, the EIP-2935
+//! write, a cheat code) first logs what it replaces (an [`Undo`], tagged with the best block
+//! number at the time), and the state after an earlier block `n` is the current one with the
+//! log's entries tagged `n` or later undone, newest first. A block so costs the size of its
+//! changes, not a copy of the world (which, per block, made up a quarter of the node's work under
+//! a stream of transfers), and a historical read pays one copy.
 //!
 //! **Snapshots.** `evm_snapshot` keeps a copy of everything but the snapshots themselves;
 //! `evm_revert(id)` restores it (all but the next block's base fee, which anvil does not roll
 //! back either) and drops that snapshot and every later one.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, HashMap, HashSet, VecDeque},
+};
 
 use alloy_consensus::{
     EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _, TxEnvelope, TxReceipt,
@@ -28,7 +37,7 @@ use revm::{Database, DatabaseCommit};
 use revm::{
     bytecode::Bytecode,
     context_interface::result::{EVMError, ExecutionResult, InvalidTransaction, Output},
-    database::{CacheDB, EmptyDB},
+    database::{CacheDB, DbAccount, EmptyDB, in_memory_db::AccountState},
     inspector::NoOpInspector,
     state::AccountInfo,
 };
@@ -227,11 +236,54 @@ pub enum TxError {
     Invalid(String),
 }
 
+/// What one change to the current state replaced (see the module's **History**).
+#[derive(Debug, Clone)]
+enum Undo {
+    /// An account's info and state (`None`: the account was not in the database).
+    Account { address: Address, prior: Option<(AccountInfo, AccountState)> },
+    /// One storage slot (`None`: it was not in the database).
+    Slot { address: Address, slot: U256, prior: Option<U256> },
+    /// The whole account, storage included (a creation or self-destruct clears its storage).
+    Whole { address: Address, prior: Option<DbAccount> },
+}
+
+impl Undo {
+    /// Put back what this change replaced.
+    fn apply(&self, db: &mut Db) {
+        let accounts = &mut db.cache.accounts;
+        match self {
+            Undo::Account { address, prior: None } | Undo::Whole { address, prior: None } => {
+                accounts.remove(address);
+            }
+            Undo::Account { address, prior: Some((info, state)) } => {
+                let a = accounts.entry(*address).or_default();
+                a.info = info.clone();
+                a.account_state = state.clone();
+            }
+            Undo::Slot { address, slot, prior } => {
+                if let Some(a) = accounts.get_mut(address) {
+                    match prior {
+                        Some(v) => a.storage.insert(*slot, *v),
+                        None => a.storage.remove(slot),
+                    };
+                }
+            }
+            Undo::Whole { address, prior: Some(account) } => {
+                accounts.insert(*address, account.clone());
+            }
+        }
+    }
+}
+
 /// Everything a snapshot restores.
 #[derive(Clone)]
 struct ChainData {
     state: Db,
-    states: BTreeMap<u64, Db>,
+    /// What each change to `state` replaced, oldest first, tagged with the best block number
+    /// when it was made (see the module's **History**).
+    undo: VecDeque<(u64, Undo)>,
+    /// The oldest block whose state can still be read.
+    oldest_kept: u64,
     blocks: Vec<MinedBlock>,
     block_numbers: HashMap<B256, u64>,
     txs: HashMap<B256, MinedTx>,
@@ -319,15 +371,14 @@ impl Chain {
         };
         let hash = header.hash_slow();
         let block = MinedBlock { header, hash, transactions: vec![] };
-        let mut states = BTreeMap::new();
-        states.insert(0, state.clone());
         Chain {
             chain_id: genesis.chain_id,
             gas_limit: genesis.gas_limit,
             precompiles,
             data: ChainData {
                 state,
-                states,
+                undo: VecDeque::new(),
+                oldest_kept: 0,
                 block_numbers: HashMap::from([(hash, 0)]),
                 blocks: vec![block],
                 txs: HashMap::new(),
@@ -354,7 +405,8 @@ impl Chain {
             d.next_base_fee = next_base_fee(&last.header);
         }
         d.blocks = blocks;
-        d.states = BTreeMap::from([(best, state.clone())]);
+        d.undo.clear();
+        d.oldest_kept = best;
         d.state = state;
         d.pool.clear();
     }
@@ -379,15 +431,59 @@ impl Chain {
         &self.data.state
     }
 
-    /// The current state, to change it (cheat codes).
-    pub fn state_mut(&mut self) -> &mut Db {
+    /// Replace the current state (a loaded dump without blocks); earlier states are no longer
+    /// kept.
+    pub fn replace_state(&mut self, state: Db) {
         self.tries.clear();
-        &mut self.data.state
+        self.data.undo.clear();
+        self.data.oldest_kept = self.best_number();
+        self.data.state = state;
     }
 
-    /// The state after block `number`, if still kept.
-    pub fn state_at(&self, number: u64) -> Option<&Db> {
-        if number == self.best_number() { Some(&self.data.state) } else { self.data.states.get(&number) }
+    /// The state after block `number`, if still kept: the current one itself for the best
+    /// block, else a copy with the later changes undone.
+    pub fn state_at(&self, number: u64) -> Option<Cow<'_, Db>> {
+        let best = self.best_number();
+        if number == best {
+            return Some(Cow::Borrowed(&self.data.state));
+        }
+        if number > best || number < self.data.oldest_kept {
+            return None;
+        }
+        let mut db = self.data.state.clone();
+        for (_, undo) in self.data.undo.iter().rev().take_while(|(tag, _)| *tag >= number) {
+            undo.apply(&mut db);
+        }
+        Some(Cow::Owned(db))
+    }
+
+    /// Log what a change to `address`'s info (and `slots`, if given) is about to replace.
+    fn log_account(&mut self, address: Address, slots: impl IntoIterator<Item = U256>) {
+        let tag = self.best_number();
+        let current = self.data.state.cache.accounts.get(&address);
+        let prior = current.map(|a| (a.info.clone(), a.account_state.clone()));
+        let slots: Vec<Undo> = slots
+            .into_iter()
+            .map(|slot| Undo::Slot { address, slot, prior: current.and_then(|a| a.storage.get(&slot).copied()) })
+            .collect();
+        self.data.undo.push_back((tag, Undo::Account { address, prior }));
+        self.data.undo.extend(slots.into_iter().map(|u| (tag, u)));
+    }
+
+    /// Log what committing `changes` (one transaction's) is about to replace.
+    fn log_commit(&mut self, changes: &revm::state::EvmState) {
+        for (address, account) in changes {
+            if !account.is_touched() {
+                continue;
+            }
+            if account.is_selfdestructed() || account.is_created() {
+                let tag = self.best_number();
+                let prior = self.data.state.cache.accounts.get(address).cloned();
+                self.data.undo.push_back((tag, Undo::Whole { address: *address, prior }));
+            } else {
+                self.log_account(*address, account.storage.keys().copied());
+            }
+        }
     }
 
     /// Number of the latest block.
@@ -584,6 +680,7 @@ impl Chain {
         let env = ExecEnv::new(self.chain_id, self.precompiles.clone(), number, ts, self.gas_limit, base_fee);
         // EIP-2935: the parent's hash into the history contract's ring buffer
         let slot = U256::from((number - 1) % HISTORY_SERVE_WINDOW);
+        self.log_account(HISTORY_STORAGE, [slot]);
         let _ = self.data.state.insert_account_storage(HISTORY_STORAGE, slot, U256::from_be_bytes(parent.hash.0));
 
         let mut mined: Vec<(PoolTx, StoredReceipt)> = vec![];
@@ -599,6 +696,7 @@ impl Chain {
                     self.tries.forget(address);
                 }
             }
+            self.log_commit(&result.state);
             self.data.state.commit(result.state);
             nonces.insert(ptx.from, ptx.tx.nonce() + 1);
             let gas_used = result.result.tx_gas_used();
@@ -682,9 +780,11 @@ impl Chain {
         }
         self.data.blocks.push(MinedBlock { header, hash, transactions: hashes });
         self.data.block_numbers.insert(hash, number);
-        self.data.states.insert(number, self.data.state.clone());
-        while self.data.states.len() as u64 > HISTORY {
-            self.data.states.pop_first();
+        // the states of the last HISTORY blocks stay readable
+        let d = &mut self.data;
+        d.oldest_kept = d.oldest_kept.max((number + 1).saturating_sub(HISTORY));
+        while d.undo.front().is_some_and(|(tag, _)| *tag < d.oldest_kept) {
+            d.undo.pop_front();
         }
         number
     }
@@ -715,6 +815,7 @@ impl Chain {
         let bytecode = Bytecode::new_raw(runtime);
         info.code_hash = bytecode.hash_slow();
         info.code = Some(bytecode);
+        self.log_account(address, []);
         self.data.state.insert_account_info(address, info);
     }
 
@@ -722,6 +823,7 @@ impl Chain {
     pub fn set_balance(&mut self, address: Address, balance: U256) {
         let mut info = self.account_info(address);
         info.balance = balance;
+        self.log_account(address, []);
         self.data.state.insert_account_info(address, info);
     }
 
@@ -729,6 +831,7 @@ impl Chain {
     pub fn set_nonce(&mut self, address: Address, nonce: u64) {
         let mut info = self.account_info(address);
         info.nonce = nonce;
+        self.log_account(address, []);
         self.data.state.insert_account_info(address, info);
     }
 
@@ -736,6 +839,7 @@ impl Chain {
     pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
         self.tries.forget(&address);
         let info = self.account_info(address);
+        self.log_account(address, [slot]);
         self.data.state.insert_account_info(address, info);
         let _ = self.data.state.insert_account_storage(address, slot, value);
     }
@@ -764,5 +868,114 @@ pub fn tx_error<E: std::fmt::Display>(e: &EVMError<E>) -> TxError {
             other => TxError::Invalid(other.to_string()),
         },
         other => TxError::Invalid(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_consensus::{Signed, TxLegacy};
+    use alloy_primitives::{Signature, TxKind};
+    use solidml_precompile::SolidMlPrecompile;
+
+    use super::*;
+
+    /// An account as reads see it: its info (code by hash) and non-zero slots, sorted.
+    type Readable = (Address, Option<AccountInfo>, Vec<(U256, U256)>);
+
+    /// Every account of a state that reads can tell from an absent one, sorted.
+    fn readable(db: &Db) -> Vec<Readable> {
+        let mut accounts: Vec<_> = db
+            .cache
+            .accounts
+            .iter()
+            .map(|(a, acc)| {
+                let mut slots: Vec<_> = acc.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
+                slots.sort();
+                let mut info = acc.info();
+                if let Some(i) = &mut info {
+                    i.code = None; // compared by its hash
+                }
+                (*a, info.filter(|i| !i.is_empty() || !slots.is_empty()), slots)
+            })
+            .filter(|(_, info, slots)| info.is_some() || !slots.is_empty())
+            .collect();
+        accounts.sort_by_key(|(a, _, _)| *a);
+        accounts
+    }
+
+    #[test]
+    fn earlier_states_rebuilt_from_the_undo_log_equal_copies_taken_at_each_block() {
+        let sender = Address::with_last_byte(0xA1);
+        let store = Address::with_last_byte(0x5E);
+        let executor = solidml_backends::make(solidml_backends::BackendChoice::Cpu).unwrap();
+        let precompiles = SolidMlPrecompiles::new(crate::evm::SPEC, SolidMlPrecompile::new(executor));
+        let genesis = Genesis {
+            chain_id: 31337,
+            gas_limit: 30_000_000,
+            base_fee: 1_000_000_000,
+            timestamp: 1_700_000_000,
+            balances: vec![(sender, U256::from(10u128.pow(21)))],
+            contracts: vec![],
+        };
+        let mut chain = Chain::new(genesis, precompiles);
+        // as before this log: a block's state is the one it was mined with, without the cheat
+        // codes used while it was the latest
+        let mut copies = vec![(chain.best_number(), chain.state().clone())];
+        // calldata (value, slot): SSTORE(slot, value)
+        chain.set_code(store, Bytes::from_static(&[0x60, 0x00, 0x35, 0x60, 0x20, 0x35, 0x55]));
+        let mut nonce = 0;
+        let mut send = |chain: &mut Chain, to: TxKind, input: Vec<u8>| {
+            let tx = TxLegacy {
+                chain_id: Some(31337),
+                nonce,
+                gas_price: 2_000_000_000,
+                gas_limit: 200_000,
+                to,
+                value: U256::from(nonce + 1),
+                input: input.into(),
+            };
+            let hash = B256::with_last_byte(nonce as u8 + 1);
+            nonce += 1;
+            chain
+                .add_to_pool(TxEnvelope::Legacy(Signed::new_unchecked(tx, Signature::test_signature(), hash)), sender, hash, true)
+                .unwrap();
+        };
+        let word = |v: u64| U256::from(v).to_be_bytes::<32>().to_vec();
+        for round in 0..6u64 {
+            // storage writes (new slots, overwrites, a slot set back to zero), a transfer to a
+            // fresh account, a creation that writes its own storage, cheat codes between blocks
+            send(&mut chain, TxKind::Call(store), [word(round + 10), word(round % 3)].concat());
+            send(&mut chain, TxKind::Call(store), [word(0), word((round + 1) % 3)].concat());
+            send(&mut chain, TxKind::Call(Address::with_last_byte(0xF0 + round as u8)), vec![]);
+            send(&mut chain, TxKind::Create, vec![0x60, 0x07, 0x60, 0x01, 0x55, 0x00]);
+            chain.mine(None, false);
+            copies.push((chain.best_number(), chain.state().clone()));
+            chain.set_balance(Address::with_last_byte(0xB0), U256::from(round));
+            chain.set_storage(store, U256::from(100 + round), U256::from(round + 1));
+            chain.set_nonce(sender, chain.nonce(sender));
+            if round == 3 {
+                chain.mine(None, true);
+                copies.push((chain.best_number(), chain.state().clone()));
+            }
+        }
+        let best = chain.best_number();
+        assert_eq!(best, 7);
+        for (number, copy) in &copies {
+            let rebuilt = chain.state_at(*number).unwrap();
+            if *number == best {
+                assert!(matches!(rebuilt, Cow::Borrowed(_)));
+                continue;
+            }
+            assert_eq!(readable(&rebuilt), readable(copy), "block {number}");
+        }
+        assert!(chain.state_at(best + 1).is_none());
+        // the undo log is bounded by the kept history
+        for _ in 0..HISTORY + 5 {
+            chain.mine(None, true);
+        }
+        let best = chain.best_number();
+        assert!(chain.state_at(best - HISTORY).is_none());
+        assert!(chain.state_at(best + 1 - HISTORY).is_some());
+        assert!(chain.data.undo.iter().all(|(tag, _)| *tag >= best + 1 - HISTORY));
     }
 }

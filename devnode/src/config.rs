@@ -65,6 +65,10 @@ pub struct NodeArgs {
     /// The timestamp of the genesis block (now when absent)
     #[arg(long)]
     pub timestamp: Option<u64>,
+    /// The EVM hardfork: the node runs Prague only, so `prague` is accepted (scripts written for
+    /// anvil pass it) and any other is refused by name
+    #[arg(long, value_parser = parse_hardfork)]
+    pub hardfork: Option<String>,
     /// Alias for both --load-state and --dump-state (loads when the file exists)
     #[arg(long, value_name = "PATH", conflicts_with_all = ["load_state", "dump_state"])]
     pub state: Option<PathBuf>,
@@ -226,6 +230,14 @@ impl NodeConfig {
     }
 }
 
+/// `--hardfork`: the one the node runs, by anvil's names (case-insensitive).
+fn parse_hardfork(name: &str) -> Result<String, String> {
+    match name.to_ascii_lowercase().as_str() {
+        "prague" => Ok("prague".into()),
+        other => Err(format!("the devnode runs the Prague hardfork only, not `{other}`")),
+    }
+}
+
 impl From<NodeArgs> for NodeConfig {
     fn from(a: NodeArgs) -> Self {
         let mining = match (a.no_mining, a.block_time) {
@@ -321,5 +333,29 @@ impl BenchArgs {
             Some(PathBuf::from("stdlib-sol/toolchain/bin/anvil")),
         ];
         local.into_iter().flatten().find(|p| p.is_file()).unwrap_or_else(|| PathBuf::from("anvil"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        node: NodeArgs,
+    }
+
+    #[test]
+    fn the_hardfork_flag_takes_prague_and_names_what_it_refuses() {
+        for ok in ["prague", "Prague"] {
+            assert_eq!(Cli::try_parse_from(["devnode", "--hardfork", ok]).unwrap().node.hardfork.as_deref(), Some("prague"));
+        }
+        for refused in ["cancun", "latest", "osaka"] {
+            let err = Cli::try_parse_from(["devnode", "--hardfork", refused]).err().unwrap().to_string();
+            assert!(err.contains(&format!("the devnode runs the Prague hardfork only, not `{refused}`")), "{err}");
+        }
     }
 }

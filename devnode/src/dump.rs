@@ -231,7 +231,7 @@ pub fn load(n: &Node, d: StateDump) -> Result<(), DevnodeError> {
     }
     let mut chain = n.chain.write();
     if d.blocks.is_empty() {
-        *chain.state_mut() = state;
+        chain.replace_state(state);
         return Ok(());
     }
     let infos: BTreeMap<B256, &TxDump> = d.transactions.iter().map(|t| (t.info.transaction_hash, t)).collect();

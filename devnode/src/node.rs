@@ -145,7 +145,7 @@ impl Node {
     pub fn with_state<T>(&self, number: Option<u64>, f: impl FnOnce(&crate::chain::Db, &Chain) -> T) -> Result<T, RpcError> {
         let chain = self.chain.read();
         let state = kept_state(&chain, number)?;
-        Ok(f(state, &chain))
+        Ok(f(&state, &chain))
     }
 
     /// A new filter id.
@@ -276,7 +276,7 @@ impl Node {
         if !observed {
             env.precompiles = env.precompiles.without_observer();
         }
-        let mut db = CacheDB::new(state);
+        let mut db = CacheDB::new(&*state);
         if let Some(o) = overrides {
             apply_overrides(&mut db, o)?;
         }
@@ -386,7 +386,7 @@ impl Node {
 /// What a call request runs with ([`Node::call_setup`]).
 pub(crate) struct CallSetup<'a> {
     /// The state it reads.
-    pub(crate) state: &'a crate::chain::Db,
+    pub(crate) state: std::borrow::Cow<'a, crate::chain::Db>,
     /// The block environment.
     pub(crate) env: ExecEnv,
     /// The request in revm's form.
@@ -394,9 +394,9 @@ pub(crate) struct CallSetup<'a> {
 }
 
 /// The state after block `number` (the current one for the pending block), if still kept.
-pub(crate) fn kept_state(chain: &Chain, number: Option<u64>) -> Result<&crate::chain::Db, RpcError> {
+pub(crate) fn kept_state(chain: &Chain, number: Option<u64>) -> Result<std::borrow::Cow<'_, crate::chain::Db>, RpcError> {
     match number {
-        None => Ok(chain.state()),
+        None => Ok(std::borrow::Cow::Borrowed(chain.state())),
         Some(n) => chain.state_at(n).ok_or_else(|| RpcError::internal(format!("historical state for block {n} is no longer kept"))),
     }
 }

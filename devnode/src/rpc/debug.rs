@@ -37,7 +37,7 @@ fn trace_transaction(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> 
         .state_at(tx.block_number - 1)
         .ok_or_else(|| RpcError::internal(format!("historical state for block {} is no longer kept", tx.block_number - 1)))?;
     let env = chain.env_at(Some(tx.block_number));
-    let mut db = CacheDB::new(parent);
+    let mut db = CacheDB::new(&*parent);
     for earlier in block.transactions.iter().take(tx.index as usize) {
         let t = chain.transaction(earlier).ok_or_else(|| RpcError::internal("block transaction missing"))?;
         let r = transact(&mut db, &env, tx_env(&t.tx, t.from), NoOpInspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
@@ -57,7 +57,7 @@ fn trace_call(n: &Node, a: &mut Args<'_>) -> Result<GethTrace, RpcError> {
     let opts: GethDebugTracingCallOptions = a.opt()?.unwrap_or_default();
     let chain = n.chain.read();
     let crate::node::CallSetup { state, env, tx } = n.call_setup(&chain, &req, at, None)?;
-    let mut db = CacheDB::new(state);
+    let mut db = CacheDB::new(&*state);
     if let Some(o) = &opts.state_overrides {
         crate::node::apply_overrides(&mut db, o)?;
     }

@@ -405,13 +405,13 @@ fn create_access_list(n: &Node, a: &mut Args<'_>) -> Result<AccessListResult, Rp
         .collect();
     let mut inspector = AccessListInspector::new(req.access_list.clone().unwrap_or_default());
     let (gas, nonce) = (tx.gas_limit, tx.nonce);
-    transact(revm::database::CacheDB::new(state), &env, tx, &mut inspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
+    transact(revm::database::CacheDB::new(&*state), &env, tx, &mut inspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
     let mut list = inspector.into_access_list();
     // as anvil: the recipient stays in the list (with the slots it touched)
     list.0.retain(|item| item.address != from && !precompiles.contains(&item.address));
     let with_list = TransactionRequest { access_list: Some(list.clone()), ..req.clone() };
     let tx = call_env(&with_list, gas, nonce, chain.chain_id());
-    let result = transact(revm::database::CacheDB::new(state), &env, tx, NoOpInspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
+    let result = transact(revm::database::CacheDB::new(&*state), &env, tx, NoOpInspector).map_err(|e| RpcError::from_tx(tx_error(&e)))?;
     // as anvil: a revert or a halt is an error answer, not a result with `error`
     match &result.result {
         revm::context_interface::result::ExecutionResult::Revert { output, .. } => return Err(RpcError::revert(output.clone())),
