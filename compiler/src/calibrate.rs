@@ -70,14 +70,39 @@ pub fn infer_shapes(g: &mut Graph) -> Result<()> {
     Ok(())
 }
 
+/// An error when a node's output in calibration sample `sample` has another shape than
+/// [`infer_shapes`] gave it (from all-zero inputs): the shape depends on values known only at
+/// run time, as when a parameter input (axes, a target shape, repeats) is a graph input. Every
+/// op has one static shape per output; without this check such a node would compile with the
+/// shape the zeros gave, silently wrong for every other input.
+fn check_static_shapes(g: &Graph, vals: &HashMap<Tid, Value>, sample: usize) -> Result<()> {
+    for n in &g.nodes {
+        for &t in &n.outputs {
+            let (Some(v), Some(inferred)) = (vals.get(&t), g.tensors[t].shape.as_ref()) else { continue };
+            if v.shape() != *inferred {
+                return Err(CompileError::node(
+                    n,
+                    format!(
+                        "the shape of `{}` depends on values computed at run time: {inferred:?} with all-zero inputs, {:?} with calibration sample {sample} (a parameter input of this op must be a constant)",
+                        g.name(t),
+                        v.shape()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Observed `[min, max]` of every float tensor over the calibration samples.
 pub type Ranges = HashMap<Tid, (f32, f32)>;
 
 /// Run each sample (one value per graph input) and record ranges.
 pub fn calibrate(g: &Graph, samples: &[Vec<Value>]) -> Result<Ranges> {
     let mut ranges: Ranges = HashMap::new();
-    for s in samples {
+    for (i, s) in samples.iter().enumerate() {
         let vals = run_float(g, s)?;
+        check_static_shapes(g, &vals, i)?;
         for (t, v) in vals {
             if let Value::Float(a) = v {
                 let (lo, hi) =

@@ -185,7 +185,13 @@ pub fn quantize(g: &Graph, ranges: &Ranges, name: &str, precision: Precision) ->
     for (i, &t) in g.outputs.iter().enumerate() {
         let id = match l.map.get(&t) {
             Some(&id) => id,
-            None => return Err(CompileError::Calibration(format!("output `{}` is a constant or not computed", g.output_names[i]))),
+            // an output the compiler computed itself (Shape, Size, an EyeLike: static shapes):
+            // a model constant, and a View of it so that a node writes every model output
+            None if g.is_const(t) => {
+                let c = ops::gather_elements::data_id(&mut l, t).map_err(CompileError::Calibration)?;
+                ops::gather_elements::reshape_view(&mut l, &format!("{}.constant", g.output_names[i]), c, g.shape(t))
+            }
+            None => return Err(CompileError::Calibration(format!("output `{}` is not computed", g.output_names[i]))),
         };
         l.model.tensors[id as usize].name = g.output_names[i].clone();
         l.model.outputs.push(id);

@@ -50,8 +50,29 @@ fn eval_cast(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     Ok(vec![if to_float { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
 }
 
-fn eval_identity(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+/// Whether Dropout node `n` forwards its input: inference mode (`training_mode`, input 2,
+/// absent or a constant false) or a constant `ratio` (input 1) of 0.
+pub(crate) fn dropout_is_identity(g: &Graph, n: &Node) -> bool {
+    let constant = |i: usize| n.input(i).map(|t| g.consts.get(&t).map(|v| v.to_f32().iter().next().copied().unwrap_or(0.0)));
+    match constant(2) {
+        None | Some(Some(0.0)) => true,
+        Some(None) => false,
+        Some(Some(_)) => constant(1) == Some(Some(0.0)),
+    }
+}
+
+fn eval_identity(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?.clone();
+    if n.op == "Dropout" && n.input(2).is_some() {
+        // training mode (input 2) drops a random share `ratio` (input 1, default 0.5)
+        super::constant_parameter(g, n, 2, "training_mode")?;
+        super::constant_parameter(g, n, 1, "the ratio")?;
+        let training = ins.get(2).copied().flatten().is_some_and(|t| t.to_f32().iter().any(|&b| b != 0.0));
+        let ratio = ins.get(1).copied().flatten().map_or(0.5, |r| r.to_f32().iter().next().copied().unwrap_or(0.5));
+        if training && ratio != 0.0 {
+            return Err(format!("Dropout in training mode (ratio {ratio}) draws a random mask: it has no deterministic form"));
+        }
+    }
     let mut outs = vec![v.clone()];
     if n.outputs.len() > 1 {
         // Dropout's mask: all kept
@@ -119,9 +140,10 @@ fn norm_axis_incl(a: i64, rank: usize) -> R<usize> {
     Ok(v as usize)
 }
 
-fn eval_squeeze(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+fn eval_squeeze(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
     let s = v.shape();
+    super::constant_parameter(g, n, 1, "the axes")?;
     let axes = match ins.get(1).copied().flatten() {
         Some(a) => a.to_i64().iter().copied().collect(),
         None => n.ints("axes").unwrap_or_default(),
@@ -315,4 +337,73 @@ fn lower_tile(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     l.emit(&format!("{}.repeat", n.name), Op::View(View { offset: 0, strides }), vec![x], vec![mid]);
     l.contiguous_view(&n.name, mid, y);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+    use solidml_cpu::CpuExecutor;
+
+    use crate::{CompileOptions, compile_graph, passes::testutil::*};
+
+    fn samples(shape: &[usize], data: &[f32]) -> CompileOptions {
+        let n = data.len() / shape.iter().product::<usize>();
+        let shape: Vec<usize> = [&[n][..], shape].concat();
+        CompileOptions::default().with_calibration(vec![ArrayD::from_shape_vec(IxDyn(&shape), data.to_vec()).unwrap()])
+    }
+
+    #[test]
+    fn outputs_the_compiler_computes_itself_are_model_constants() {
+        // Relu(x), Shape(x) (i64 [2, 3]) and an inference-mode Dropout's mask (all kept)
+        let mut g = graph(&[("x", &[2, 3])]);
+        let r = node(&mut g, "Relu", &[0], vec![]);
+        output(&mut g, r);
+        let s = node(&mut g, "Shape", &[0], vec![]);
+        output(&mut g, s);
+        // (node_n makes both Dropout outputs, the input forwarded and the mask, graph outputs)
+        node_n(&mut g, "Dropout", &[Some(0)], 2, vec![]);
+        let c = compile_graph(&mut g, "m", &samples(&[2, 3], &[-1.0, 0.5, 2.0, 0.0, 1.0, -2.0])).unwrap();
+        let outs = CpuExecutor::new(&c.model).unwrap().run(&[solidml_exec::Value::I8(vec![0; 6])]).unwrap();
+        assert_eq!(outs[1], solidml_exec::Value::I64(vec![2, 3]));
+        assert_eq!(outs[2], solidml_exec::Value::I8(vec![0; 6]));
+        assert_eq!(outs[3], solidml_exec::Value::I64(vec![1; 6]));
+    }
+
+    #[test]
+    fn shapes_that_depend_on_run_time_values_are_refused() {
+        // Unsqueeze's axes as a graph input: named by the op
+        let mut g = graph(&[("x", &[3, 4]), ("axes", &[1])]);
+        g.tensors[1].is_float = false;
+        let y = node(&mut g, "Unsqueeze", &[0, 1], vec![]);
+        output(&mut g, y);
+        let e = compile_graph(&mut g, "m", &CompileOptions::default()).err().unwrap().to_string();
+        assert!(e.contains("the axes (input 1) must be a constant: it is the graph input `axes`"), "{e}");
+        // ConstantOfShape of a graph input: the shape inferred from zeros differs from the
+        // calibration sample's
+        let mut g = graph(&[("shape", &[2])]);
+        g.tensors[0].is_float = false;
+        let y = node(&mut g, "ConstantOfShape", &[0], vec![]);
+        output(&mut g, y);
+        let e = compile_graph(&mut g, "m", &samples(&[2], &[2.0, 3.0])).err().unwrap().to_string();
+        assert!(e.contains("the shape of `ConstantOfShape_0` depends on values computed at run time: [0, 0] with all-zero inputs, [2, 3] with calibration sample 0"), "{e}");
+    }
+
+    #[test]
+    fn training_mode_dropout_is_refused_unless_its_ratio_is_zero() {
+        for (ratio, refused) in [(0.5, true), (0.0, false)] {
+            let mut g = graph(&[("x", &[2, 3])]);
+            let r = constant(&mut g, "ratio", &[], vec![ratio]);
+            let t = g.add_tensor("training", false);
+            g.tensors[t].shape = Some(vec![]);
+            g.consts.insert(t, crate::ir::Value::Int(ArrayD::from_elem(IxDyn(&[]), 1)));
+            let y = node(&mut g, "Dropout", &[0, r, t], vec![]);
+            output(&mut g, y);
+            let got = compile_graph(&mut g, "m", &samples(&[2, 3], &[-1.0, 0.5, 2.0, 0.0, 1.0, -2.0]));
+            match got {
+                Err(e) if refused => assert!(e.to_string().contains("Dropout in training mode (ratio 0.5) draws a random mask"), "{e}"),
+                Ok(_) if !refused => {}
+                other => panic!("ratio {ratio}: {:?}", other.err()),
+            }
+        }
+    }
 }

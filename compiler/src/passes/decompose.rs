@@ -69,6 +69,12 @@ pub fn variadic(g: &mut Graph) -> bool {
 /// `ReduceL1`, `ReduceL2`, `ReduceLogSum`, `ReduceLogSumExp` and `ReduceSumSquare`
 /// (`ops::reduce::DERIVED`) become an element-wise op (`Abs`, `Mul(x, x)`, `Exp`), a `ReduceSum`
 /// with the node's axes and attributes, and a function of the sum (`Sqrt`, `Log`).
+///
+/// `ReduceLogSumExp` subtracts the maximum first, as numerically careful implementations do:
+/// `m + log Σ exp(x − m)` with `m = ReduceMax(x)` (kept dimensions for the `Sub`, the node's
+/// for the final `Add`). Each step then has a short calibrated range (`exp` in `(0, 1]`, the sum
+/// in `[1, n]`) instead of `exp(x)` spanning e^max, where int8 kept only the largest terms
+/// (the node suite's example, max 60: 170 output steps off).
 pub fn reductions(g: &mut Graph) -> bool {
     let mut changed = false;
     let mut i = 0;
@@ -84,10 +90,29 @@ pub fn reductions(g: &mut Graph) -> bool {
         };
         let mut new = vec![];
         let mut y = x;
+        let mut max = None;
+        // (an empty x keeps the plain form: its sum is 0, and there is no maximum)
+        if n.op == "ReduceLogSumExp" && !g.shape(x).contains(&0) {
+            let reduce_max = |g: &mut Graph, name: String, keepdims: Option<i64>| {
+                let (mut nd, out) = node(g, name, "ReduceMax", vec![x], vec![]);
+                nd.inputs.extend(n.inputs.iter().skip(1).copied());
+                nd.attrs = n.attrs.clone();
+                if let Some(k) = keepdims {
+                    nd.attrs.insert("keepdims".into(), Attr::Int(k));
+                }
+                (nd, out)
+            };
+            let (kept, m) = reduce_max(g, format!("{}.max", n.name), Some(1));
+            let (sub, shifted) = node(g, format!("{}.shift", n.name), "Sub", vec![x, m], vec![]);
+            let (out_max, m_out) = reduce_max(g, format!("{}.max_out", n.name), None);
+            new.extend([kept, sub, out_max]);
+            y = shifted;
+            max = Some(m_out);
+        }
         if let Some(f) = before {
             let (nd, out) = match f {
-                "Square" => node(g, format!("{}.square", n.name), "Mul", vec![x, x], vec![]),
-                f => node(g, format!("{}.{}", n.name, f.to_lowercase()), f, vec![x], vec![]),
+                "Square" => node(g, format!("{}.square", n.name), "Mul", vec![y, y], vec![]),
+                f => node(g, format!("{}.{}", n.name, f.to_lowercase()), f, vec![y], vec![]),
             };
             new.push(nd);
             y = out;
@@ -97,8 +122,11 @@ pub fn reductions(g: &mut Graph) -> bool {
         sum.attrs = n.attrs.clone();
         new.push(sum);
         if let Some(f) = after {
-            let (nd, _) = node(g, format!("{}.{}", n.name, f.to_lowercase()), f, vec![out], vec![]);
+            let (nd, out) = node(g, format!("{}.{}", n.name, f.to_lowercase()), f, vec![out], vec![]);
             new.push(nd);
+            if let Some(m) = max {
+                new.push(node(g, format!("{}.unshift", n.name), "Add", vec![out, m], vec![]).0);
+            }
         }
         // the last node writes the reduction's output
         new.last_mut().expect("a sum at least").outputs[0] = n.outputs[0];
@@ -456,7 +484,7 @@ mod tests {
         for (op, ops) in [
             ("ReduceL1", &["Abs", "ReduceSum"][..]),
             ("ReduceL2", &["Mul", "ReduceSum", "Sqrt"]),
-            ("ReduceLogSumExp", &["Exp", "ReduceSum", "Log"]),
+            ("ReduceLogSumExp", &["ReduceMax", "Sub", "ReduceMax", "Exp", "ReduceSum", "Log", "Add"]),
             ("ReduceSumSquare", &["Mul", "ReduceSum"]),
         ] {
             let mut g = graph(&[("x", &[3, 4])]);

@@ -1,11 +1,13 @@
 //! Identity removal: `Identity`, inference-mode `Dropout`, and `Cast` and `CastLike` between
-//! float types (or between integer types) forward their input.
+//! float types (or between integer types) forward their input. A Dropout's mask output becomes
+//! a constant of ones (every element kept).
 
 use crate::ir::Graph;
 
 fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
     match (n.domain.as_str(), n.op.as_str()) {
-        ("", "Identity" | "Dropout") => true,
+        ("", "Identity") => true,
+        ("", "Dropout") => crate::ops::shape::dropout_is_identity(g, n),
         // to BOOL is a comparison with 0, never a no-op on reals
         ("", "Cast") if n.int("to", 1) == 9 => false,
         ("", "Cast") => {
@@ -32,6 +34,10 @@ pub fn run(g: &mut Graph) -> bool {
     while i < g.nodes.len() {
         let n = &g.nodes[i];
         if is_noop(g, n) && n.input(0).is_some() {
+            // inference-mode Dropout's mask (output 1): every element kept, a constant
+            if let (Some(&mask), Some(shape)) = (n.outputs.get(1), n.input(0).and_then(|x| g.tensors[x].shape.clone())) {
+                g.consts.insert(mask, crate::ir::Value::Int(ndarray::ArrayD::from_elem(ndarray::IxDyn(&shape), 1)));
+            }
             g.bypass(i);
             changed = true;
         } else {
