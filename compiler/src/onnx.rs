@@ -158,11 +158,12 @@ fn constant_value(attrs: &HashMap<String, Attr>) -> Option<Value> {
     })
 }
 
-/// The ONNX element types held as real (quantized) tensors: float, float16, double, bfloat16,
-/// and bool (its 0 and 1 are reals that every int8 quantization of the range `[0, 1]` holds
-/// exactly).
+/// The ONNX element types held as real (quantized) tensors: the real types
+/// ([`crate::ops::shape::is_float_type`]: float, float16, double, bfloat16, the float8 and float4
+/// formats) and bool (its 0 and 1 are reals that every int8 quantization of the range `[0, 1]`
+/// holds exactly).
 fn is_float_type(t: i32) -> bool {
-    matches!(t, 1 | 9 | 10 | 11 | 16)
+    t == 9 || crate::ops::shape::is_float_type(t as i64)
 }
 
 /// Decode a TensorProto (raw, typed or external data) into a [`Value`].

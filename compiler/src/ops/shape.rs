@@ -31,9 +31,82 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef::new("", "Unsqueeze", eval_squeeze, lower_reshape),
 ];
 
-/// ONNX `TensorProto.DataType`s of the real types (float, float16, double, bfloat16).
+/// ONNX `TensorProto.DataType`s of the real types: float, float16, double, bfloat16, the float8
+/// formats (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ, E8M0) and FLOAT4E2M1.
 pub fn is_float_type(to: i64) -> bool {
-    matches!(to, 1 | 10 | 11 | 16)
+    matches!(to, 1 | 10 | 11 | 16..=20 | 23 | 24)
+}
+
+/// A real format of 8 bits or fewer that a Cast rounds to (round to nearest, ties to even, as
+/// ONNX's Cast and `ml_dtypes` do): float16 and bfloat16 keep more than an int8 code holds and
+/// are cast as the identity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct NarrowFloat {
+    /// Stored mantissa bits.
+    mantissa: i32,
+    /// Exponent of the smallest normal number (below it the spacing stays `2^(min_exp − mantissa)`).
+    min_exp: i32,
+    /// Largest finite magnitude.
+    max: f64,
+    /// Whether the format has infinities (else an overflow without saturation is NaN).
+    infinities: bool,
+}
+
+impl NarrowFloat {
+    /// The format of ONNX type `to`, if it is one (FLOAT8E8M0, which rounds by its own
+    /// `round_mode`, is refused by [`eval_cast`]).
+    pub(crate) fn of(to: i64) -> Option<NarrowFloat> {
+        let f = |mantissa, min_exp, max, infinities| Some(NarrowFloat { mantissa, min_exp, max, infinities });
+        match to {
+            17 => f(3, -6, 448.0, false),    // FLOAT8E4M3FN
+            18 => f(3, -7, 240.0, false),    // FLOAT8E4M3FNUZ
+            19 => f(2, -14, 57344.0, true),  // FLOAT8E5M2
+            20 => f(2, -15, 57344.0, false), // FLOAT8E5M2FNUZ
+            23 => f(1, 0, 6.0, false),       // FLOAT4E2M1
+            _ => None,
+        }
+    }
+
+    /// `x` rounded to the format; beyond its largest value, that value (`saturate`, ONNX's
+    /// default) or infinity / NaN.
+    pub(crate) fn round(self, x: f32, saturate: bool) -> f32 {
+        let a = (x as f64).abs();
+        if x.is_nan() || a == 0.0 {
+            return x;
+        }
+        let overflow = |x: f32| -> f32 {
+            if saturate {
+                (self.max as f32).copysign(x)
+            } else if self.infinities {
+                f32::INFINITY.copysign(x)
+            } else {
+                f32::NAN
+            }
+        };
+        if a.is_infinite() {
+            return overflow(x);
+        }
+        // the binade of a (log2 corrected at exact powers of two), not below the normals'
+        let mut e = a.log2().floor() as i32;
+        if 2f64.powi(e) > a {
+            e -= 1;
+        } else if 2f64.powi(e + 1) <= a {
+            e += 1;
+        }
+        let quantum = 2f64.powi(e.max(self.min_exp) - self.mantissa);
+        let q = (a / quantum).round_ties_even() * quantum;
+        if q > self.max { overflow(x) } else { (q as f32).copysign(x) }
+    }
+}
+
+/// The ONNX type a Cast or CastLike node converts to.
+fn cast_target(g: &Graph, n: &Node) -> i64 {
+    if n.op == "CastLike" { n.input(1).map_or(1, |t| g.tensors[t].onnx_type as i64) } else { n.int("to", 1) }
+}
+
+/// The narrow real format a Cast or CastLike node `n` rounds to, if any.
+pub(crate) fn cast_rounding(g: &Graph, n: &Node) -> Option<NarrowFloat> {
+    (n.domain.is_empty() && matches!(n.op.as_str(), "Cast" | "CastLike")).then(|| NarrowFloat::of(cast_target(g, n))).flatten()
 }
 
 /// ONNX `TensorProto.DataType` BOOL.
@@ -41,10 +114,17 @@ const BOOL: i64 = 9;
 
 /// `Cast` to the type `to`, `CastLike` to the type of input 1: real or integer; to BOOL, 1 where
 /// the value is non-zero, else 0 (a boolean is the reals 0 and 1).
-fn eval_cast(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+fn eval_cast(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
     let v = input(ins, 0)?;
     if n.op == "Cast" && n.int("to", 1) == BOOL {
         return Ok(vec![Value::Float(v.to_f32().mapv(|x| (x != 0.0) as u8 as f32))]);
+    }
+    if n.domain.is_empty() && cast_target(g, n) == 24 {
+        return Err("a Cast to FLOAT8E8M0 (rounded by `round_mode`) is not supported".into());
+    }
+    if let Some(format) = cast_rounding(g, n) {
+        let saturate = n.int("saturate", 1) != 0;
+        return Ok(vec![Value::Float(v.to_f32().mapv(|x| format.round(x, saturate)))]);
     }
     let to_float = if n.op == "CastLike" { matches!(input(ins, 1)?, Value::Float(_)) } else { is_float_type(n.int("to", 1)) };
     Ok(vec![if to_float { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
@@ -233,9 +313,18 @@ pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]
         l.emit(&n.name, Op::Lut(solidml_spec::Lut { axis: None, tables }), vec![x], vec![o]);
         return Ok(());
     }
+    if let Some(format) = cast_rounding(l.g, n).filter(|_| l.model.tensors[x as usize].dtype == DType::I8) {
+        // a real rounded to a float8 or float4 format: a table
+        let saturate = n.int("saturate", 1) != 0;
+        let (qi, qo) = (l.quant(x), l.range_quant(y)?);
+        let o = l.out(y, qo);
+        let tables = crate::quantize::lut_table(&|v| format.round(v as f32, saturate) as f64, qi, qo);
+        l.emit(&n.name, Op::Lut(solidml_spec::Lut { axis: None, tables }), vec![x], vec![o]);
+        return Ok(());
+    }
     let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
     let want_float = match n.op.as_str() {
-        "Cast" => matches!(to.as_str(), "1" | "10" | "11" | "16" | "TO_FLOAT" | "TO_DOUBLE"),
+        "Cast" => to.parse().is_ok_and(is_float_type) || matches!(to.as_str(), "TO_FLOAT" | "TO_DOUBLE"),
         "CastLike" => n.input(1).is_some_and(|like| l.g.tensors[like].is_float),
         _ => true,
     };
@@ -386,6 +475,29 @@ mod tests {
         output(&mut g, y);
         let e = compile_graph(&mut g, "m", &samples(&[2], &[2.0, 3.0])).err().unwrap().to_string();
         assert!(e.contains("the shape of `ConstantOfShape_0` depends on values computed at run time: [0, 0] with all-zero inputs, [2, 3] with calibration sample 0"), "{e}");
+    }
+
+    #[test]
+    fn narrow_floats_round_to_nearest_even_as_ml_dtypes_does() {
+        // expected values: numpy float32 → ml_dtypes 0.7 type → float32
+        let cases: [(i64, &[(f32, f32)]); 5] = [
+            (17, &[(0.3, 0.3125), (0.001, 0.001953125), (449.0, 448.0), (464.0, 448.0), (-2.75, -2.75), (0.0136, 0.013671875)]),
+            (18, &[(0.3, 0.3125), (0.001, 0.0009765625), (241.0, 240.0), (0.0136, 0.013671875)]),
+            (19, &[(0.3, 0.3125), (60000.0, 57344.0), (1e-5, 1.5258789e-5), (3.3, 3.5)]),
+            (20, &[(0.3, 0.3125), (1e-5, 7.6293945e-6), (3.3, 3.5)]),
+            (23, &[(2.5, 2.0), (5.0, 4.0), (0.25, 0.0), (0.75, 1.0), (-1.25, -1.0)]),
+        ];
+        for (to, pairs) in cases {
+            let f = super::NarrowFloat::of(to).unwrap();
+            for &(x, want) in pairs {
+                assert_eq!(f.round(x, true), want, "type {to}: {x}");
+            }
+        }
+        // beyond the largest value without saturation: infinity where the format has one
+        assert_eq!(super::NarrowFloat::of(19).unwrap().round(1e6, false), f32::INFINITY);
+        assert!(super::NarrowFloat::of(17).unwrap().round(1e6, false).is_nan());
+        assert_eq!(super::NarrowFloat::of(17).unwrap().round(-1e6, true), -448.0);
+        assert!(super::NarrowFloat::of(16).is_none());
     }
 
     #[test]

@@ -10,6 +10,8 @@ fn is_noop(g: &Graph, n: &crate::ir::Node) -> bool {
         ("", "Dropout") => crate::ops::shape::dropout_is_identity(g, n),
         // to BOOL is a comparison with 0, never a no-op on reals
         ("", "Cast") if n.int("to", 1) == 9 => false,
+        // to a float8 or float4 format: a rounding
+        ("", "Cast" | "CastLike") if crate::ops::shape::cast_rounding(g, n).is_some() => false,
         ("", "Cast") => {
             let to_float = crate::ops::shape::is_float_type(n.int("to", 1));
             n.input(0).is_some_and(|t| g.tensors[t].is_float == to_float)
