@@ -41,20 +41,9 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef::new("", "BitwiseXor", eval, lower),
 ];
 
-/// `(bits, signed)` of an ONNX integer element type; `None` for an unknown (0) or non-integer
-/// one.
+/// `(bits, signed)` of an ONNX integer element type ([`super::shape::integer_type`]).
 fn int_type(onnx_type: i32) -> Option<(u32, bool)> {
-    Some(match onnx_type {
-        2 => (8, false),
-        3 => (8, true),
-        4 => (16, false),
-        5 => (16, true),
-        6 => (32, true),
-        7 => (64, true),
-        12 => (32, false),
-        13 => (64, false),
-        _ => return None,
-    })
+    super::shape::integer_type(onnx_type as i64)
 }
 
 /// The element type of input `i` of `n`: `(bits, signed)`, signed 64 bits when unknown.

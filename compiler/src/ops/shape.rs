@@ -127,6 +127,9 @@ fn eval_cast(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
         return Ok(vec![Value::Float(v.to_f32().mapv(|x| format.round(x, saturate)))]);
     }
     let to_float = if n.op == "CastLike" { matches!(input(ins, 1)?, Value::Float(_)) } else { is_float_type(n.int("to", 1)) };
+    if let (Value::Float(r), false, Some((width, signed))) = (v, to_float, integer_type(cast_target(g, n))) {
+        return Ok(vec![Value::Int(r.mapv(|x| real_to_int(x as f64, width, signed)))]);
+    }
     Ok(vec![if to_float { Value::Float(v.to_f32()) } else { Value::Int(v.to_i64()) }])
 }
 
@@ -331,10 +334,93 @@ pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]
     if l.model.tensors[x as usize].dtype == DType::I64 && want_float && matches!(n.op.as_str(), "Cast" | "CastLike") {
         return integer_to_real(l, n, x, y);
     }
+    if l.model.tensors[x as usize].dtype == DType::I8 && !want_float && matches!(n.op.as_str(), "Cast" | "CastLike") {
+        return real_to_integer(l, n, x, y, cast_target(l.g, n));
+    }
     if l.model.tensors[x as usize].dtype == DType::I8 && !want_float {
         return Err("casting a quantized real tensor to an integer type is not supported".into());
     }
     l.contiguous_view(&n.name, x, y);
+    Ok(())
+}
+
+/// `(bits, signed)` of an ONNX integer element type (INT4, UINT4, INT8, UINT8, INT16, UINT16,
+/// INT32, UINT32, INT64, UINT64); `None` for an unknown (0) or non-integer one.
+pub(crate) fn integer_type(onnx_type: i64) -> Option<(u32, bool)> {
+    Some(match onnx_type {
+        21 => (4, false),
+        22 => (4, true),
+        2 => (8, false),
+        3 => (8, true),
+        4 => (16, false),
+        5 => (16, true),
+        6 => (32, true),
+        7 => (64, true),
+        12 => (32, false),
+        13 => (64, false),
+        _ => return None,
+    })
+}
+
+/// A real cast to an integer type as ONNX's reference (numpy's `astype`) does: toward zero,
+/// then wrapped to the type's width (−9 as INT4 is 7).
+fn real_to_int(v: f64, width: u32, signed: bool) -> i64 {
+    let t = v.trunc() as i64;
+    if width >= 64 {
+        return t;
+    }
+    let m = 1i64 << width;
+    let u = t.rem_euclid(m);
+    if signed && u >= m / 2 { u - m } else { u }
+}
+
+/// A quantized real tensor cast to an integer type (`to`): each of the 256 codes has its
+/// integer ([`real_to_int`] of its real, or of the integer within half a step of it), read by Take at the code's index `c + 128`. The index
+/// comes out of the int8 code exactly through two one-hot Luts of 16 tables (the code's high and
+/// low four bits: table `j` gives 127 where the nibble is `j`, else −128) over a new last axis,
+/// ArgMax over each, and IntBinary `16·high + low`.
+fn real_to_integer(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y: usize, to: i64) -> R<()> {
+    let (width, signed) = integer_type(to).ok_or_else(|| format!("a Cast of a real to ONNX type {to} is not supported"))?;
+    let q = l.quant(x);
+    let shape = l.shape_of(x);
+    let rank = shape.len();
+    let name = |s: &str| format!("{}.{s}", n.name);
+    let bits = solidml_spec::Quant { scale: 1.0, zero_point: 0 };
+    let mut wide = shape.clone();
+    wide.push(16);
+    let strides: Vec<i64> = row_major(&shape).iter().map(|&s| s as i64).chain([0]).collect();
+    let repeated = l.tensor(&name("codes16"), &wide, DType::I8, Some(q));
+    l.emit(&name("codes16"), Op::View(View { offset: 0, strides }), vec![x], vec![repeated]);
+    let mut nibbles = vec![];
+    for (tag, nibble) in [("high", (|u: i32| u >> 4) as fn(i32) -> i32), ("low", |u: i32| u & 15)] {
+        let tables = (0..16).flat_map(|j| (0..256).map(move |u| if nibble(u) == j { 127 } else { -128 })).collect();
+        let onehot = l.tensor(&name(&format!("{tag}_onehot")), &wide, DType::I8, Some(bits));
+        l.emit(
+            &name(&format!("{tag}_onehot")),
+            Op::Lut(solidml_spec::Lut { axis: Some(rank as u32), tables }),
+            vec![repeated],
+            vec![onehot],
+        );
+        let index = l.tensor(&name(tag), &shape, DType::I64, None);
+        l.emit(&name(tag), Op::ArgMax { axis: rank as u32, select_last_index: false }, vec![onehot], vec![index]);
+        nibbles.push(index);
+    }
+    let sixteen = super::gather_elements::const_i64(l, &name("sixteen"), &[], vec![16]);
+    let high = super::gather_elements::int_binary(l, &name("high16"), solidml_spec::IntBinaryKind::Mul, nibbles[0], sixteen)?;
+    let code = super::gather_elements::int_binary(l, &name("code_index"), solidml_spec::IntBinaryKind::Add, high, nibbles[1])?;
+    // a code stands for the reals within half a step of its own; when an integer is among them,
+    // that integer (casts mostly take integer-valued reals: a Floor's, a Round's), else the
+    // code's real
+    let table = (-128i32..=127)
+        .map(|c| {
+            let r = (c - q.zero_point) as f64 * q.scale as f64;
+            let snapped = if (r - r.round()).abs() <= q.scale as f64 / 2.0 { r.round() } else { r };
+            real_to_int(snapped, width, signed)
+        })
+        .collect();
+    let o = l.tensor(l.g.name(y), &shape, DType::I64, None);
+    l.map.insert(y, o);
+    l.emit(&n.name, Op::Take { table }, vec![code], vec![o]);
     Ok(())
 }
 
@@ -475,6 +561,26 @@ mod tests {
         output(&mut g, y);
         let e = compile_graph(&mut g, "m", &samples(&[2], &[2.0, 3.0])).err().unwrap().to_string();
         assert!(e.contains("the shape of `ConstantOfShape_0` depends on values computed at run time: [0, 0] with all-zero inputs, [2, 3] with calibration sample 0"), "{e}");
+    }
+
+    #[test]
+    fn reals_cast_to_integers_truncate_and_wrap_as_the_onnx_reference() {
+        // -9..=6 as reals: to INT4 wraps (-9 is 7), to INT64 keeps; 2.5 and -2.5 truncate
+        let xs: Vec<f32> = (-9..=6).map(|v| v as f32).chain([2.5, -2.5]).collect();
+        for (to, want) in [
+            (22, vec![7, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 2, -2]),
+            (21, vec![7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 2, 14]),
+            (7, vec![-9, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 2, -2]),
+        ] {
+            let mut g = graph(&[("x", &[18])]);
+            let y = node(&mut g, "Cast", &[0], vec![("to", crate::ir::Attr::Int(to))]);
+            output(&mut g, y);
+            let c = compile_graph(&mut g, "m", &samples(&[18], &xs)).unwrap();
+            let m = &c.model;
+            let x = ArrayD::from_shape_vec(IxDyn(&[18]), xs.clone()).unwrap();
+            let out = CpuExecutor::new(m).unwrap().run(&[crate::runner::quantize_input(m, 0, &x)]).unwrap();
+            assert_eq!(out[0], solidml_exec::Value::I64(want), "type {to}");
+        }
     }
 
     #[test]
