@@ -20,7 +20,7 @@
 //!   model's outputs (whose clipping merges top classes into ties); every range still contains 0 after
 //!   quantization (`quantize.rs`), and the chosen range is never wider than `[min, max]`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ndarray::{ArrayD, IxDyn};
 
@@ -97,9 +97,29 @@ fn check_static_shapes(g: &Graph, vals: &HashMap<Tid, Value>, sample: usize) -> 
 /// Observed `[min, max]` of every float tensor over the calibration samples.
 pub type Ranges = HashMap<Tid, (f32, f32)>;
 
+/// How far below its finite values a Softmax's input that holds −∞ (a masked score, as
+/// attention masks write it) has its range extended: −∞ saturates to the range's low end, and `e^−16 ≈ 10⁻⁷` is
+/// below any int8 probability step, so a Softmax after it gives the masked positions 0, as
+/// the float model does.
+pub const NEG_INF_MARGIN: f32 = 16.0;
+
+/// Whether run-time tensor `t` is the input of a Softmax or LogSoftmax (the scores a mask of
+/// −∞ is added to).
+fn feeds_softmax(g: &Graph, t: Tid) -> bool {
+    !g.is_const(t)
+        && g.nodes.iter().any(|n| n.domain.is_empty() && matches!(n.op.as_str(), "Softmax" | "LogSoftmax") && n.input(0) == Some(t))
+}
+
 /// Run each sample (one value per graph input) and record ranges.
 pub fn calibrate(g: &Graph, samples: &[Vec<Value>]) -> Result<Ranges> {
+    Ok(calibrate_marked(g, samples)?.0)
+}
+
+/// [`calibrate`], and the tensors that held −∞ (their ranges already extended by
+/// [`NEG_INF_MARGIN`]).
+fn calibrate_marked(g: &Graph, samples: &[Vec<Value>]) -> Result<(Ranges, HashSet<Tid>)> {
     let mut ranges: Ranges = HashMap::new();
+    let mut neg_inf = HashSet::new();
     for (i, s) in samples.iter().enumerate() {
         let vals = run_float(g, s)?;
         check_static_shapes(g, &vals, i)?;
@@ -110,10 +130,18 @@ pub fn calibrate(g: &Graph, samples: &[Vec<Value>]) -> Result<Ranges> {
                 let e = ranges.entry(t).or_insert((f32::INFINITY, f32::NEG_INFINITY));
                 e.0 = e.0.min(lo);
                 e.1 = e.1.max(hi);
+                if feeds_softmax(g, t) && a.iter().any(|&x| x == f32::NEG_INFINITY) {
+                    neg_inf.insert(t);
+                }
             }
         }
     }
-    Ok(ranges)
+    for t in &neg_inf {
+        if let Some(r) = ranges.get_mut(t).filter(|r| r.0.is_finite()) {
+            r.0 -= NEG_INF_MARGIN;
+        }
+    }
+    Ok((ranges, neg_inf))
 }
 
 /// How activation ranges are chosen from the calibration samples (module docs).
@@ -133,7 +161,7 @@ pub const HISTOGRAM_BINS: usize = 2048;
 
 /// [`calibrate`], then the ranges narrowed by `method` (a second pass over `samples`).
 pub fn calibrate_with(g: &Graph, samples: &[Vec<Value>], method: CalibrationMethod) -> Result<Ranges> {
-    let minmax = calibrate(g, samples)?;
+    let (minmax, neg_inf) = calibrate_marked(g, samples)?;
     if method == CalibrationMethod::MinMax {
         return Ok(minmax);
     }
@@ -163,8 +191,8 @@ pub fn calibrate_with(g: &Graph, samples: &[Vec<Value>], method: CalibrationMeth
         // the model's outputs keep their whole range: clipping them makes the top classes
         // saturate together, and argmax then picks among ties (digits CNN, entropy: 79.6%
         // top-1 agreement clipped, see the README's calibration table)
-        if g.outputs.contains(&t) {
-            continue;
+        if g.outputs.contains(&t) || neg_inf.contains(&t) {
+            continue; // (a masked score keeps its extended low end)
         }
         let (lo, hi) = minmax[&t];
         let (from, to) = span(&(lo, hi));
@@ -284,6 +312,24 @@ pub fn split_batch(x: &ArrayD<f32>, shape: &[usize]) -> Result<Vec<ArrayD<f32>>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_softmax_input_that_holds_minus_infinity_reaches_below_its_finite_values() {
+        use crate::passes::testutil::*;
+        // scores + a causal mask of 0 / −∞, then Softmax; the same sum without a Softmax
+        let mut g = graph(&[("x", &[2, 2])]);
+        let mask = constant(&mut g, "mask", &[2, 2], vec![0.0, f32::NEG_INFINITY, 0.0, 0.0]);
+        let masked = node(&mut g, "Add", &[0, mask], vec![]);
+        let p = node(&mut g, "Softmax", &[masked], vec![]);
+        output(&mut g, p);
+        let plain = node(&mut g, "Add", &[0, mask], vec![]);
+        output(&mut g, plain);
+        infer_shapes(&mut g).unwrap();
+        let x = Value::Float(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0, 2.0, -1.0, 3.0]).unwrap());
+        let r = calibrate(&g, &[vec![x]]).unwrap();
+        assert_eq!(r[&masked], (-1.0 - NEG_INF_MARGIN, 3.0));
+        assert_eq!(r[&plain], (-1.0, 3.0));
+    }
 
     #[test]
     fn percentile_clips_each_tail_by_half_the_rest() {

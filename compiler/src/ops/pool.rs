@@ -91,6 +91,9 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let g = l.g;
     let xt = n.input(0).ok_or("input 0 missing")?;
     let x = l.id(xt)?;
+    if l.model.tensors[x as usize].dtype != solidml_spec::DType::I8 {
+        return Err(format!("{} of an integer tensor is not supported (pooling reads int8 codes)", n.op));
+    }
     let xs = g.shape(xt).to_vec();
     let a = PoolAttrs::parse(n)?;
     let kernel: Vec<usize> = a.kernel.iter().map(|&k| k as usize).collect();

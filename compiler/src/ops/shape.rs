@@ -265,7 +265,8 @@ fn eval_transpose(_: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> 
     )])
 }
 
-fn eval_tile(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+fn eval_tile(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    super::constant_parameter(g, n, 1, "the repeats")?;
     let v = input(ins, 0)?;
     let reps: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
     if reps.len() != v.shape().len() {
@@ -290,7 +291,8 @@ fn tile<T: Clone>(a: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
     })
 }
 
-fn eval_expand(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+fn eval_expand(g: &Graph, n: &Node, ins: &[Option<&Value>]) -> R<Vec<Value>> {
+    super::constant_parameter(g, n, 1, "the target shape")?;
     let v = input(ins, 0)?;
     let shape: Vec<i64> = input(ins, 1)?.to_i64().iter().copied().collect();
     let shape: Vec<usize> =
