@@ -348,6 +348,9 @@ EXPLAINED = [
                                         "ONNX says QLinearMatMul saturates, SolidML gives -128"),
     (r"test_castlike_(no_saturate_)?FLOAT(16)?_to_FLOAT(8E|4E)|test_cast_(no_saturate_)?FLOAT(16)?_to_FLOAT(8E|4E)",
      "inputs of inf, NaN or 1e6 (outputs 448, NaN, 6 …), which no int8 range holds"),
+    (r"test_ai_onnx_ml_tree_ensemble_set_membership", "a NaN input (the membership set holds NaN), which int8 has no code for"),
+    (r"test_reduce_(min|prod)_default_axes_keepdims_(example|random)",
+     "one output value over every element, its step far finer than the input's int8 step (60× for the min)"),
     (r"test_hardmax_axis_[01]$", "a near-tie of the maximum that int8 input codes cannot tell apart"),
     (r"test_(log)?softmax_large_number", "rows of 0…3 and 10,000…10,003 share one int8 input range: "
                                          "the small rows keep no resolution"),
