@@ -166,6 +166,23 @@ fn is_float_type(t: i32) -> bool {
     t == 9 || crate::ops::shape::is_float_type(t as i64)
 }
 
+/// An INT4 (22) or UINT4 (21) tensor: ONNX packs two values per byte, the first in the low
+/// nibble, in `raw_data` (and in `int32_data`, one byte's pair per element).
+fn int4_value(t: &TensorProto, raw: &[u8], dims: &[usize], len: usize) -> std::result::Result<Value, String> {
+    let bytes: Vec<u8> = if raw.is_empty() { t.int32_data.iter().map(|&b| b as u8).collect() } else { raw.to_vec() };
+    if bytes.len() != len.div_ceil(2) {
+        return Err(format!("holds {} packed 4-bit values for shape {dims:?}", bytes.len() * 2));
+    }
+    let signed = t.data_type == 22;
+    let v: Vec<i64> = (0..len)
+        .map(|i| {
+            let nibble = (bytes[i / 2] >> (4 * (i % 2))) & 15;
+            if signed && nibble >= 8 { nibble as i64 - 16 } else { nibble as i64 }
+        })
+        .collect();
+    Ok(Value::Int(ArrayD::from_shape_vec(IxDyn(dims), v).map_err(|e| e.to_string())?))
+}
+
 /// Decode a TensorProto (raw, typed or external data) into a [`Value`].
 pub fn tensor_value(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<Value, String> {
     let dims: Vec<usize> =
@@ -189,6 +206,9 @@ pub fn tensor_value(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<
     } else {
         &t.raw_data
     };
+    if matches!(t.data_type, 21 | 22) {
+        return int4_value(t, raw, &dims, len);
+    }
     let elem = match t.data_type {
         1 | 10 | 11 | 16 => 0,
         2..=7 | 9 | 12 | 13 => 1,
@@ -336,6 +356,12 @@ pub fn freeze_inputs(bytes: &[u8], frozen: &[(String, Value)], label: &str) -> R
                 t.int32_data = ints(v, lo, hi).map_err(bad)?.into_iter().map(|x| x as i32).collect()
             }
             (12 | 13, v) => t.uint64_data = ints(v, 0, i64::MAX).map_err(bad)?.into_iter().map(|x| x as u64).collect(),
+            // 4-bit integers packed two per byte, the first in the low nibble (ONNX's layout)
+            (21 | 22, v) => {
+                let (lo, hi) = if tt.elem_type == 22 { (-8, 7) } else { (0, 15) };
+                let nibbles: Vec<u8> = ints(v, lo, hi).map_err(bad)?.into_iter().map(|x| (x & 15) as u8).collect();
+                t.raw_data = nibbles.chunks(2).map(|p| p[0] | p.get(1).map_or(0, |h| h << 4)).collect();
+            }
             (1 | 11, Value::Int(a)) => {
                 let v: Vec<f32> = a.iter().map(|&x| x as f32).collect();
                 if tt.elem_type == 1 {
@@ -358,6 +384,20 @@ mod tests {
     };
 
     use super::*;
+
+    #[test]
+    fn four_bit_integers_unpack_low_nibble_first() {
+        for (data_type, want) in [(22, vec![-8i64, 7, 1]), (21, vec![8, 7, 1])] {
+            let mut t = TensorProto::new();
+            t.data_type = data_type;
+            t.dims = vec![3];
+            // (8, 7) in one byte, the first in the low nibble; the last byte half used
+            t.raw_data = vec![0x78, 0x01];
+            assert_eq!(tensor_value(&t, None).unwrap().to_i64().iter().copied().collect::<Vec<_>>(), want, "type {data_type}");
+            t.raw_data = vec![0x78];
+            assert!(tensor_value(&t, None).unwrap_err().contains("packed 4-bit values"));
+        }
+    }
 
     fn input(name: &str, elem_type: i32, dims: &[i64]) -> ValueInfoProto {
         let mut s = TensorShapeProto::new();

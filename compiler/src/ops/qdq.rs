@@ -135,9 +135,11 @@ pub fn qdq_range(g: &Graph, n: &Node) -> (f32, f32) {
     })
 }
 
-/// The value range of the ONNX integer type `ty` (int8, int16, uint16; uint8 for any other).
+/// The value range of the ONNX integer type `ty` (int4, uint4, int8, int16, uint16; uint8 for any other).
 pub fn type_range(ty: i32) -> (f32, f32) {
     match ty {
+        22 => (-8.0, 7.0),
+        21 => (0.0, 15.0),
         3 => (-128.0, 127.0),
         5 => (-32768.0, 32767.0),
         4 => (0.0, 65535.0),
@@ -146,11 +148,11 @@ pub fn type_range(ty: i32) -> (f32, f32) {
 }
 
 /// The zero point of the code tensor that holds integers of the range `(lo, hi)`: −128 for
-/// uint8, 0 for int8, none for the other types.
+/// uint8 (and uint4), 0 for int8 (and int4), none for the other types.
 pub(crate) fn code_zero_point((lo, hi): (f32, f32)) -> Option<i32> {
     match (lo as i32, hi as i32) {
-        (0, 255) => Some(-128),
-        (-128, 127) => Some(0),
+        (0, 255 | 15) => Some(-128),
+        (-128, 127) | (-8, 7) => Some(0),
         _ => None,
     }
 }
@@ -226,7 +228,9 @@ pub(crate) fn fold_input_quantize(g: &Graph, t: Tid, position: usize) -> Option<
     }
     let shape = g.shape(t);
     let p = const_params(g, q, shape).ok()?;
-    let zq = code_zero_point(qdq_range(g, q))?;
+    // (8-bit codes only: the input quantization saturates to them, not to a 4-bit range)
+    let range = qdq_range(g, q);
+    let zq = code_zero_point(range).filter(|_| range.1 - range.0 == 255.0)?;
     codes_readers_ok(g, q.outputs[0]).ok()?;
     let param = |c: usize| Quant { scale: p.scales[c], zero_point: p.zero_points[c].round() as i32 + zq };
     let (axis, params) = match p.axis {
@@ -303,11 +307,33 @@ pub(crate) fn grid_codes(g: &Graph, t: Tid, v: &ArrayD<f32>) -> Option<(Vec<i8>,
     Some((codes, q))
 }
 
+/// DequantizeLinear of an integer tensor of another width than 8 bits (int4, uint4, int16,
+/// uint16: a model input of that type): `(x − z)·s` for every integer of the type, a table
+/// read at the clamped integer ([`super::shape::integers_to_real`]), exact. Per-tensor
+/// parameters only.
+fn dequantize_integers(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId) -> R<()> {
+    let g = l.g;
+    let xt = n.input(0).ok_or("input 0 missing")?;
+    let p = const_params(g, n, g.shape(xt))?;
+    if p.axis.is_some() {
+        return Err(format!("DequantizeLinear of the integers `{}` with per-axis parameters is not supported", g.name(xt)));
+    }
+    let (bits, signed) = super::shape::integer_type(g.tensors[xt].onnx_type as i64)
+        .filter(|&(bits, _)| bits <= 16)
+        .ok_or_else(|| format!("DequantizeLinear of `{}`: its type holds more than 2^16 integers", g.name(xt)))?;
+    let range = if signed { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) } else { (0, (1i64 << bits) - 1) };
+    let (s, z) = (p.scales[0] as f64, p.zero_points[0] as f64);
+    super::shape::integers_to_real(l, n, x, n.outputs[0], range, &|v| (v as f64 - z) * s)
+}
+
 /// DequantizeLinear of a code tensor (module docs).
 fn lower_dequantize(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
     let g = l.g;
     let xt = n.input(0).ok_or("input 0 missing")?;
     let x = l.id(xt)?;
+    if l.model.tensor(x).dtype == DType::I64 {
+        return dequantize_integers(l, n, x);
+    }
     if l.model.tensor(x).dtype != DType::I8 {
         return Err(format!(
             "the run-time tensor `{}` is not 8-bit codes (an int8 or uint8 model input that only DequantizeLinear reads, or a QuantizeLinear output)",
@@ -349,13 +375,16 @@ fn lower_quantize(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()>
         return Err(format!("its input `{}` is not an int8 real tensor", g.name(xt)));
     }
     let p = const_params(g, n, g.shape(xt))?;
-    let zq = code_zero_point(qdq_range(g, n)).ok_or("only 8-bit (int8 and uint8) codes are supported")?;
+    let (lo, hi) = qdq_range(g, n);
+    let zq = code_zero_point((lo, hi)).ok_or("only 8-bit and 4-bit codes (int8, uint8, int4, uint4) are supported")?;
     let qi = l.quant(x);
-    // per index: clamp(round(x / s) + z, lo, hi), shifted to the code range by zq
+    // per index: clamp(round(x / s) + z, lo, hi), shifted to the code range by zq (a 4-bit
+    // type's codes: its integers within the 8-bit ones)
+    let (lo_code, hi_code) = (lo as i32 + zq, hi as i32 + zq);
     let tables = (0..p.scales.len())
         .flat_map(|c| {
             let (s, z) = (p.scales[c], p.zero_points[c].round() as i32 + zq);
-            (-128i32..=127).map(move |code| quantize_f32(qi.real(code) as f32, s, z))
+            (-128i32..=127).map(move |code| (quantize_f32(qi.real(code) as f32, s, z) as i32).clamp(lo_code, hi_code) as i8)
         })
         .collect();
     let o = l.out(y, Quant { scale: 1.0, zero_point: zq });

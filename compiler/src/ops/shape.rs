@@ -427,7 +427,7 @@ fn real_to_integer(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y:
 }
 
 /// Most integers [`integer_to_real`] tabulates.
-const CAST_TABLE_MAX: i64 = 1 << 16;
+pub(crate) const CAST_TABLE_MAX: i64 = 1 << 16;
 
 /// An i64 tensor cast to a real one: `y = quantize(clamp(x, lo, hi))`, with `lo..=hi` the
 /// integers of the output's calibrated range (or of its prescribed quantization). A table of
@@ -435,18 +435,35 @@ const CAST_TABLE_MAX: i64 = 1 << 16;
 /// Min, Sub): exact, and an integer outside the range saturates as a real outside its
 /// quantization does. At most [`CAST_TABLE_MAX`] integers.
 fn integer_to_real(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y: usize) -> R<()> {
-    use super::gather_elements::{const_i8, const_i64, int_binary};
     let qo = l.range_quant(y)?;
     let (lo, hi) = match l.calibrated_range(y) {
         Some((lo, hi)) => (lo.floor() as i64, hi.ceil() as i64),
         None => (qo.real(-128).ceil() as i64, qo.real(127).floor() as i64),
     };
+    integers_to_real(l, n, x, y, (lo, hi), &|v| v as f64).map_err(|e| format!("casting integers to a real type: {e}"))
+}
+
+/// The i64 tensor `x` mapped by `f` to the real tensor `y` (quantized by its calibrated range):
+/// a table of the codes of `f(lo..=hi)` read by GatherDynamic at `clamp(x, lo, hi) − lo`
+/// (IntBinary Max, Min, Sub), exact within `lo..=hi` (at most [`CAST_TABLE_MAX`] integers) and
+/// saturating outside it. Used by integer Casts and by DequantizeLinear of integers wider or
+/// narrower than 8 bits.
+pub(crate) fn integers_to_real(
+    l: &mut Lowering<'_>,
+    n: &Node,
+    x: solidml_spec::TensorId,
+    y: usize,
+    (lo, hi): (i64, i64),
+    f: &dyn Fn(i64) -> f64,
+) -> R<()> {
+    use super::gather_elements::{const_i8, const_i64, int_binary};
+    let qo = l.range_quant(y)?;
     let count = hi.saturating_sub(lo).saturating_add(1);
     if !(1..=CAST_TABLE_MAX).contains(&count) {
-        return Err(format!("casting integers to a real type: the calibrated range {lo}..={hi} holds more than {CAST_TABLE_MAX} integers"));
+        return Err(format!("the integer range {lo}..={hi} holds more than {CAST_TABLE_MAX} integers"));
     }
     let name = |s: &str| format!("{}.{s}", n.name);
-    let codes = (lo..=hi).map(|v| solidml_spec::io::quantize_f32(v as f32, qo.scale, qo.zero_point)).collect();
+    let codes = (lo..=hi).map(|v| solidml_spec::io::quantize_f32(f(v) as f32, qo.scale, qo.zero_point)).collect();
     let table = const_i8(l, &name("codes"), &[count as usize], codes, qo);
     let (lo_t, hi_t) = (const_i64(l, &name("low"), &[], vec![lo]), const_i64(l, &name("high"), &[], vec![hi]));
     let above = int_binary(l, &name("at_least_low"), solidml_spec::IntBinaryKind::Max, x, lo_t)?;
