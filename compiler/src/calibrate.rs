@@ -103,11 +103,15 @@ pub type Ranges = HashMap<Tid, (f32, f32)>;
 /// the float model does.
 pub const NEG_INF_MARGIN: f32 = 16.0;
 
-/// Whether run-time tensor `t` is the input of a Softmax or LogSoftmax (the scores a mask of
+/// The run-time tensors that are the input of a Softmax or LogSoftmax (the scores a mask of
 /// −∞ is added to).
-fn feeds_softmax(g: &Graph, t: Tid) -> bool {
-    !g.is_const(t)
-        && g.nodes.iter().any(|n| n.domain.is_empty() && matches!(n.op.as_str(), "Softmax" | "LogSoftmax") && n.input(0) == Some(t))
+fn softmax_inputs(g: &Graph) -> HashSet<Tid> {
+    g.nodes
+        .iter()
+        .filter(|n| n.domain.is_empty() && matches!(n.op.as_str(), "Softmax" | "LogSoftmax"))
+        .filter_map(|n| n.input(0))
+        .filter(|&t| !g.is_const(t))
+        .collect()
 }
 
 /// Run each sample (one value per graph input) and record ranges.
@@ -120,6 +124,7 @@ pub fn calibrate(g: &Graph, samples: &[Vec<Value>]) -> Result<Ranges> {
 fn calibrate_marked(g: &Graph, samples: &[Vec<Value>]) -> Result<(Ranges, HashSet<Tid>)> {
     let mut ranges: Ranges = HashMap::new();
     let mut neg_inf = HashSet::new();
+    let scores = softmax_inputs(g);
     for (i, s) in samples.iter().enumerate() {
         let vals = run_float(g, s)?;
         check_static_shapes(g, &vals, i)?;
@@ -130,7 +135,7 @@ fn calibrate_marked(g: &Graph, samples: &[Vec<Value>]) -> Result<(Ranges, HashSe
                 let e = ranges.entry(t).or_insert((f32::INFINITY, f32::NEG_INFINITY));
                 e.0 = e.0.min(lo);
                 e.1 = e.1.max(hi);
-                if feeds_softmax(g, t) && a.iter().any(|&x| x == f32::NEG_INFINITY) {
+                if scores.contains(&t) && a.iter().any(|&x| x == f32::NEG_INFINITY) {
                     neg_inf.insert(t);
                 }
             }

@@ -373,6 +373,14 @@ impl Lowering<'_> {
         ops::lower(self, n, &ins)
     }
 
+    /// The int8 tensor `xi` mapped by `f` to IR tensor `y`, quantized by `qo`: one Lut.
+    pub(crate) fn unary_lut(&mut self, name: &str, xi: TensorId, y: Tid, qo: Quant, f: &dyn Fn(f64) -> f64) -> TensorId {
+        let tables = lut_table(f, self.quant(xi), qo);
+        let o = self.out(y, qo);
+        self.emit(name, Op::Lut(Lut { axis: None, tables }), vec![xi], vec![o]);
+        o
+    }
+
     pub(crate) fn channel_lut(&mut self, n: &Node, x: Tid, y: Tid, axis: usize, fs: &[Box<dyn Fn(f64) -> f64>]) -> R<()> {
         let xi = self.id(x)?;
         if self.g.shape(x).get(axis) != Some(&fs.len()) {

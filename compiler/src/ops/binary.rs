@@ -442,9 +442,8 @@ fn lower(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]) -> R<()> {
         if all_same {
             let f = apply(cb.iter().next().copied().unwrap_or(0.0));
             let xi = l.id(x)?;
-            let (qi, qo) = (l.quant(xi), l.range_quant(y)?);
-            let o = l.out(y, qo);
-            l.emit(&n.name, Op::Lut(Lut { axis: None, tables: lut_table(&*f, qi, qo) }), vec![xi], vec![o]);
+            let qo = l.range_quant(y)?;
+            l.unary_lut(&n.name, xi, y, qo, &*f);
             return Ok(());
         }
         if varying.len() == 1 {

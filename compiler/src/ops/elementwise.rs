@@ -22,9 +22,9 @@ use super::{
 };
 use crate::{
     ir::{Node, Tid, Value},
-    quantize::{Lowering, integer_quant_from_range, lut_table},
+    quantize::{Lowering, integer_quant_from_range},
 };
-use solidml_spec::{DType, IntBinaryKind, Lut, Op, Quant, TensorId};
+use solidml_spec::{DType, IntBinaryKind, Op, Quant, TensorId};
 
 pub(crate) const OPS: &[OpDef] = &[
     unary("Abs"),
@@ -445,10 +445,7 @@ fn lower(l: &mut Lowering<'_>, n: &Node, ins: &[Option<&Value>]) -> R<()> {
     } else {
         l.range_quant(y)?
     };
-    let qi = l.quant(x);
-    let tables = lut_table(&|v| u.apply(v), qi, qo);
-    let o = l.out(y, qo);
-    l.emit(&n.name, Op::Lut(Lut { axis: None, tables }), vec![x], vec![o]);
+    l.unary_lut(&n.name, x, y, qo, &|v| u.apply(v));
     Ok(())
 }
 

@@ -318,10 +318,12 @@ fn dequantize_integers(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId
     if p.axis.is_some() {
         return Err(format!("DequantizeLinear of the integers `{}` with per-axis parameters is not supported", g.name(xt)));
     }
-    let (bits, signed) = super::shape::integer_type(g.tensors[xt].onnx_type as i64)
-        .filter(|&(bits, _)| bits <= 16)
-        .ok_or_else(|| format!("DequantizeLinear of `{}`: its type holds more than 2^16 integers", g.name(xt)))?;
-    let range = if signed { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) } else { (0, (1i64 << bits) - 1) };
+    let ty = g.tensors[xt].onnx_type;
+    if super::shape::integer_type(ty as i64).is_none_or(|(bits, _)| bits > 16) {
+        return Err(format!("DequantizeLinear of `{}`: its type holds more than 2^16 integers", g.name(xt)));
+    }
+    let (lo, hi) = type_range(ty);
+    let range = (lo as i64, hi as i64);
     let (s, z) = (p.scales[0] as f64, p.zero_points[0] as f64);
     super::shape::integers_to_real(l, n, x, n.outputs[0], range, &|v| (v as f64 - z) * s)
 }

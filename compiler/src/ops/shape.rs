@@ -312,19 +312,15 @@ pub(crate) fn lower_reshape(l: &mut Lowering<'_>, n: &Node, _: &[Option<&Value>]
         if l.model.tensors[x as usize].dtype == DType::I64 {
             return integer_to_boolean(l, n, x, y);
         }
-        let (qi, qo) = (l.quant(x), l.range_quant(y)?);
-        let o = l.out(y, qo);
-        let tables = crate::quantize::lut_table(&|v| (v != 0.0) as u8 as f64, qi, qo);
-        l.emit(&n.name, Op::Lut(solidml_spec::Lut { axis: None, tables }), vec![x], vec![o]);
+        let qo = l.range_quant(y)?;
+        l.unary_lut(&n.name, x, y, qo, &|v| (v != 0.0) as u8 as f64);
         return Ok(());
     }
     if let Some(format) = cast_rounding(l.g, n).filter(|_| l.model.tensors[x as usize].dtype == DType::I8) {
         // a real rounded to a float8 or float4 format: a table
         let saturate = n.int("saturate", 1) != 0;
-        let (qi, qo) = (l.quant(x), l.range_quant(y)?);
-        let o = l.out(y, qo);
-        let tables = crate::quantize::lut_table(&|v| format.round(v as f32, saturate) as f64, qi, qo);
-        l.emit(&n.name, Op::Lut(solidml_spec::Lut { axis: None, tables }), vec![x], vec![o]);
+        let qo = l.range_quant(y)?;
+        l.unary_lut(&n.name, x, y, qo, &|v| format.round(v as f32, saturate) as f64);
         return Ok(());
     }
     let to = if n.domain == "ai.onnx.ml" { n.str("cast_to", "TO_FLOAT") } else { n.int("to", 1).to_string() };
