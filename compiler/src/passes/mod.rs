@@ -8,6 +8,7 @@ pub mod dead_nodes;
 pub mod decompose;
 pub mod decompose_attention;
 pub mod decompose_recurrent;
+pub mod equalize_dense;
 pub mod expand_ml;
 pub mod expand_ops;
 pub mod expand_svm;
