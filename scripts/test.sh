@@ -19,6 +19,9 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
 fi
 # style first: fails in seconds (rustfmt.toml; workspace lints in Cargo.toml)
 cargo fmt --all --check
+# the backends' op files are declared by a macro (solidml_spec::for_each_op!), which cargo fmt
+# does not expand: check them by name
+rustfmt --edition 2024 --check precompiles/{cpu,gpu,jit,solidity}/src/ops/*.rs
 cargo build --locked -p solidml
 cargo clippy --locked --workspace --all-targets -- -D warnings
 export FOUNDRY_BIN=$(bash scripts/foundry-env.sh | tail -n 1 | cut -d= -f2)

@@ -4,11 +4,15 @@
 //! `precompiles/gpu/src/shaders/<op>.wgsl`, and `precompiles/solidity/src/ops/<op>.rs` — unless
 //! the backend lists the operator as refused (`solidml_solidity::ops::REFUSED`; the CPU
 //! reference and the GPU refuse nothing), and `precompiles/jit/src/ops/<op>.rs` unless the JIT
-//! runs the operator on its fallback executor (`solidml_jit::ON_FALLBACK`). Operators of one family share a file (Extremum,
-//! BinaryLut and IntBinary live in `binary.rs`; MaxPool and AvgPool in `pool.rs`;
-//! GatherDynamic in `gather.rs`).
+//! runs the operator on its fallback executor (`solidml_jit::ON_FALLBACK`). The file of each
+//! operator, and its entry name, come from the spec's operator table
+//! (`solidml_spec::for_each_op!`), from which every backend also generates its dispatch:
+//! operators of one family share a file (Extremum, BinaryLut and IntBinary live in `binary.rs`;
+//! MaxPool and AvgPool in `pool.rs`; GatherDynamic in `gather.rs`), and each GPU shader is named
+//! by its entry (`pool.wgsl` serves both pools).
 //!
-//! Fails when the spec gains an operator that a backend neither implements nor refuses, when a
+//! Fails when the table and the spec's sections differ, when the spec gains an operator that a
+//! backend neither implements nor refuses, when a
 //! backend keeps a file no operator names, and when the Solidity backend's behaviour (which
 //! spec vectors it emits) disagrees with its refused list.
 
@@ -18,45 +22,24 @@ use std::path::Path;
 use solidml_solidity::{SolidityError, ops::REFUSED};
 use solidml_tests::*;
 
-/// Operators that live in another operator's file.
-const FAMILY: &[(&str, &str)] = &[
-    ("Extremum", "binary"),
-    ("BinaryLut", "binary"),
-    ("IntBinary", "binary"),
-    ("MaxPool", "pool"),
-    ("AvgPool", "pool"),
-    ("GatherDynamic", "gather"),
-];
-
-/// Operators whose file name is one word.
-const ONE_WORD: &[(&str, &str)] = &[("MatMul", "matmul"), ("ArgMax", "argmax")];
-
-/// An operator's own file stem: `InstanceNorm` → `instance_norm`, `MatMul` → `matmul`.
-fn stem(op: &str) -> String {
-    ONE_WORD.iter().find(|(o, _)| *o == op).map_or_else(|| snake(op), |(_, f)| f.to_string())
+/// The spec's operator table (`solidml_spec::for_each_op!`) as `(variant, file, entry)`.
+macro_rules! table {
+    ($($file:ident { $($entry:ident : $variant:ident $(($op:ident))? $({ $($field:ident),* })? );* $(;)? })*) => {
+        &[$($((stringify!($variant), stringify!($file), stringify!($entry))),*),*]
+    };
 }
+const TABLE: &[(&str, &str, &str)] = solidml_spec::for_each_op!(table);
 
-/// `InstanceNorm` → `instance_norm`.
-fn snake(name: &str) -> String {
-    let mut s = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            s.push('_');
-        }
-        s.push(c.to_ascii_lowercase());
-    }
-    s
+/// The table's row of an operator.
+fn row(op: &str) -> (&'static str, &'static str) {
+    let &(_, file, entry) = TABLE.iter().find(|(v, _, _)| *v == op).unwrap_or_else(|| panic!("`{op}` is not in the operator table"));
+    (file, entry)
 }
 
 /// The operators of the spec, in the order of its sections.
 fn spec_ops() -> Vec<String> {
     let spec = std::fs::read_to_string(repo().join("docs/spec.md")).unwrap();
     spec.lines().filter_map(|l| l.strip_prefix("## Op: ")).map(|s| s.trim().to_string()).collect()
-}
-
-/// The kernel file (stem) of an operator.
-fn file_of(op: &str) -> String {
-    FAMILY.iter().find(|(o, _)| *o == op).map_or_else(|| stem(op), |(_, f)| f.to_string())
 }
 
 /// The kernel files (stems) in a backend's `ops/` directory, `mod.rs` aside.
@@ -75,9 +58,15 @@ fn every_spec_operator_has_one_file_per_backend_or_is_refused() {
     assert!(ops.len() >= 24, "docs/spec.md lists only {} operators: {ops:?}", ops.len());
     let root = repo().join("precompiles");
     let mut missing = vec![];
+    // the table names every operator of the spec, and nothing else
+    let mut variants: Vec<&str> = TABLE.iter().map(|(v, _, _)| *v).collect();
+    let mut sections: Vec<&str> = ops.iter().map(String::as_str).collect();
+    variants.sort();
+    sections.sort();
+    assert_eq!(variants, sections, "the operator table (solidml_spec::for_each_op!) and docs/spec.md's `## Op:` sections differ");
     for op in &ops {
-        let file = file_of(op);
-        let shader = if file == "pool" { file.clone() } else { stem(op) };
+        let (file, entry) = row(op);
+        let shader = if file == "pool" { file } else { entry };
         let need = [
             (format!("cpu/src/ops/{file}.rs"), false),
             (format!("gpu/src/ops/{file}.rs"), false),
@@ -98,7 +87,7 @@ fn every_spec_operator_has_one_file_per_backend_or_is_refused() {
         assert!(ops.iter().any(|o| o == r), "solidml_solidity::ops::REFUSED names `{r}`, which docs/spec.md does not define");
     }
     // no backend keeps a file that no operator names
-    let named: BTreeSet<String> = ops.iter().map(|o| file_of(o)).collect();
+    let named: BTreeSet<String> = TABLE.iter().map(|(_, f, _)| f.to_string()).collect();
     for r in solidml_jit::ON_FALLBACK {
         assert!(ops.iter().any(|o| o == r), "solidml_jit::ON_FALLBACK names `{r}`, which docs/spec.md does not define");
     }

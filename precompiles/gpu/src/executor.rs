@@ -117,18 +117,13 @@ impl GpuExecutor {
                 ctx.queue.write_buffer(tensors[*id as usize].as_ref().unwrap(), 0, bytemuck::cast_slice(&words));
             }
         }
-        let status_slots = model.nodes.iter().filter(|n| ops::fallible(&n.op)).count().max(1);
-        let status_bytes = status_slots as u64 * 16;
+        // at most a slot per node: the status buffer is bound while the nodes are recorded, and a
+        // fallible node takes its slot then (`ops::Builder::slot`); only the slots taken are
+        // reset and read back per run
         let status = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("status"),
-            size: status_bytes,
+            size: model.nodes.len().max(1) as u64 * 16,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let status_readback = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("status readback"),
-            size: status_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
 
@@ -138,6 +133,12 @@ impl GpuExecutor {
             ops::build(&mut builder, model, index, node)?;
         }
         let (dispatches, fallible, owned) = builder.finish();
+        let status_readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("status readback"),
+            size: fallible.len().max(1) as u64 * 16,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Device(format!("preparing model `{}`: {e}", model.name)));
         }
@@ -205,7 +206,7 @@ impl GpuExecutor {
                 queue.write_buffer(self.tensors[*id].as_ref().unwrap(), 0, bytemuck::cast_slice(&words));
             }
         }
-        let slots = self.status.size() as usize / 16;
+        let slots = self.status_readback.size() as usize / 16;
         let init: Vec<u32> = (0..slots).flat_map(|_| [u32::MAX, 0, 0, 0]).collect();
         queue.write_buffer(&self.status, 0, bytemuck::cast_slice(&init));
 
@@ -227,7 +228,7 @@ impl GpuExecutor {
             }
             sizes.push(bytes);
         }
-        encoder.copy_buffer_to_buffer(&self.status, 0, &self.status_readback, 0, self.status.size());
+        encoder.copy_buffer_to_buffer(&self.status, 0, &self.status_readback, 0, self.status_readback.size());
         queue.submit([encoder.finish()]);
 
         // map everything, wait once

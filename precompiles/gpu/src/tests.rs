@@ -10,6 +10,10 @@ use wgpu::util::DeviceExt;
 use crate::shaders::{self, Shader};
 use crate::{GpuContext, GpuError};
 
+/// `arith_test.wgsl`: the `arith.wgsl` primitives element-wise, checked against
+/// `solidml_spec::arith`.
+const ARITH_TEST: Shader = crate::shader!("arith_test", false);
+
 /// A context; `None` (skipped) when `SOLIDML_SKIP` lists `gpu`; no adapter fails the test.
 pub(crate) fn context() -> Option<GpuContext> {
     let keys = std::env::var("SOLIDML_SKIP").unwrap_or_default();
@@ -55,7 +59,7 @@ fn run_raw(ctx: &GpuContext, entry: &'static str, n: usize, in0: &[u32], in1: &[
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let pipeline = ctx.pipeline(Shader::ArithTest, entry, false).unwrap();
+    let pipeline = ctx.pipeline(ARITH_TEST, entry, false).unwrap();
     let bufs = [
         (shaders::PARAMS, &params),
         (shaders::OUT, &out),
@@ -229,7 +233,7 @@ fn i64_division_and_isqrt_match_the_spec() {
 #[test]
 fn every_shader_compiles_in_both_dot_modes_and_pipelines_are_cached() {
     let Some(ctx) = context() else { return };
-    for &shader in Shader::ALL {
+    for shader in shaders::all() {
         let src = shaders::source(shader, false);
         let entries: Vec<&'static str> = ["main", "pack", "report", "check", "stats", "max_pool", "avg_pool", "init", "exchange"]
             .into_iter()
@@ -244,6 +248,6 @@ fn every_shader_compiles_in_both_dot_modes_and_pipelines_are_cached() {
         }
     }
     let n = ctx.compiled_pipelines();
-    ctx.pipeline(Shader::Dense, "main", false).unwrap();
+    ctx.pipeline(crate::ops::dense::DENSE, "main", false).unwrap();
     assert_eq!(ctx.compiled_pipelines(), n, "a cached pipeline was compiled again");
 }

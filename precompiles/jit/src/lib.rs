@@ -45,29 +45,7 @@ use solidml_spec::{ConstData, Model, Node, TensorId, validate::validate};
 
 pub use gemm::Kernel;
 
-/// The spec operators (`Op::kind`) the JIT does not specialize yet: their nodes run on the
-/// fallback executor. Every other operator has its file in `src/ops/` (tests/backend_layout.rs
-/// checks both ways).
-pub const ON_FALLBACK: &[&str] = &[
-    "View",
-    "Pad",
-    "Softmax",
-    "ArgMax",
-    "Take",
-    "Gather",
-    "ConvTranspose",
-    "MatMul",
-    "BinaryLut",
-    "GatherDynamic",
-    "InstanceNorm",
-    "IntBinary",
-    "Lrn",
-    "Normalize",
-    "CumSum",
-    "LogSoftmax",
-    "TopK",
-    "IntCompare",
-];
+pub use ops::ON_FALLBACK;
 
 /// Whether the JIT specializes `op` (its spec operator is not [`ON_FALLBACK`]); a node of such
 /// an op is still left to the fallback when its plan would pass the size cap.

@@ -9,6 +9,7 @@ pub mod arith;
 pub mod artifact;
 pub mod io;
 pub mod model;
+pub mod op_table;
 pub mod validate;
 
 pub use artifact::{ModelId, decode, encode, keccak256, model_id};

@@ -1,6 +1,8 @@
 //! ArgMax (spec §ArgMax): index of the first (or, with `select_last_index`, last) largest
 //! element along `axis`, as i64.
 
+use solidml_exec::Value;
+
 /// ArgMax of the int8 tensor `x` of `shape` along `axis` (spec §ArgMax): one i64 index per
 /// lane, lanes in row-major order of the other axes; ties pick the first maximum, or the last
 /// when `select_last` (ONNX `select_last_index`).
@@ -23,6 +25,13 @@ pub fn argmax(axis: u32, select_last: bool, shape: &[u32], x: &[i8]) -> Vec<i64>
         }
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::ArgMax`] (`solidml_spec::for_each_op!`).
+    pub fn argmax(n: &super::NodeArgs<'_>, axis: &u32, select_last_index: &bool) -> super::NodeResult {
+        Ok(Value::I64(argmax(*axis, *select_last_index, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

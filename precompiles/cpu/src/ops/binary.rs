@@ -11,6 +11,7 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
+use solidml_exec::Value;
 use solidml_exec::index::{broadcast_strides, for_each_offset};
 
 /// Binary (spec §Add/Sub/Mul) of one pair of codes `qa`, `qb`: the output code.
@@ -80,6 +81,29 @@ pub fn extremum(e: Extremum, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[
     match e {
         Extremum::Max => broadcast(sa, sb, so, a, b, |x, y| x.max(y)),
         Extremum::Min => broadcast(sa, sb, so, a, b, |x, y| x.min(y)),
+    }
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Binary`] (`solidml_spec::for_each_op!`).
+    pub fn binary(n: &super::NodeArgs<'_>, op: &solidml_spec::Binary) -> super::NodeResult {
+        Ok(Value::I8(binary(op, n.input_shape(0), n.input_shape(1), n.output_shape(), n.args[0].as_i8(), n.args[1].as_i8())))
+    }
+
+    /// The node entry of [`solidml_spec::Op::Extremum`] (`solidml_spec::for_each_op!`).
+    pub fn extremum(n: &super::NodeArgs<'_>, op: &solidml_spec::Extremum) -> super::NodeResult {
+        Ok(Value::I8(extremum(*op, n.input_shape(0), n.input_shape(1), n.output_shape(), n.args[0].as_i8(), n.args[1].as_i8())))
+    }
+
+    /// The node entry of [`solidml_spec::Op::BinaryLut`] (`solidml_spec::for_each_op!`).
+    pub fn binary_lut(n: &super::NodeArgs<'_>, table: &[i8]) -> super::NodeResult {
+        Ok(Value::I8(binary_lut(table, n.input_shape(0), n.input_shape(1), n.output_shape(), n.args[0].as_i8(), n.args[1].as_i8())))
+    }
+
+    /// The node entry of [`solidml_spec::Op::IntBinary`] (`solidml_spec::for_each_op!`).
+    pub fn int_binary(n: &super::NodeArgs<'_>, kind: &solidml_spec::IntBinaryKind) -> super::NodeResult {
+        let (a, b) = (n.args[0].as_i64(), n.args[1].as_i64());
+        Ok(Value::I64(int_binary(&n.node.name, *kind, n.input_shape(0), n.input_shape(1), n.output_shape(), a, b)?))
     }
 }
 

@@ -29,6 +29,14 @@ pub fn concat(axis: u32, shapes: &[&[u32]], xs: &[&Value]) -> Value {
     }
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Concat`] (`solidml_spec::for_each_op!`).
+    pub fn concat(n: &super::NodeArgs<'_>, axis: &u32) -> super::NodeResult {
+        let shapes: Vec<&[u32]> = (0..n.node.inputs.len()).map(|i| n.input_shape(i)).collect();
+        Ok(concat(*axis, &shapes, n.args))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::concat;

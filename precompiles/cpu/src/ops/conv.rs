@@ -6,6 +6,7 @@
 use solidml_spec::Conv;
 
 use super::{ConvParams, accumulate_at};
+use solidml_exec::Value;
 use solidml_exec::index::strides;
 
 /// Conv (spec §Conv) of the int8 input `x` of `in_shape` (`[N, C_in, spatial…]`) into the
@@ -60,6 +61,13 @@ pub fn conv(c: &Conv, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<i8> 
         accumulate_at(&params, in_shape, out_shape, o, &taps, x, &mut out);
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Conv`] (`solidml_spec::for_each_op!`).
+    pub fn conv(n: &super::NodeArgs<'_>, op: &solidml_spec::Conv) -> super::NodeResult {
+        Ok(Value::I8(conv(op, n.input_shape(0), n.output_shape(), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

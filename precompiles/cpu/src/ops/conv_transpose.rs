@@ -6,6 +6,7 @@
 use solidml_spec::ConvTranspose;
 
 use super::{ConvParams, accumulate_at};
+use solidml_exec::Value;
 use solidml_exec::index::strides;
 
 /// Input offset (within a plane) read by kernel tap `k` at output position `o`, if any.
@@ -53,6 +54,13 @@ pub fn conv_transpose(c: &ConvTranspose, in_shape: &[u32], out_shape: &[u32], x:
         accumulate_at(&params, in_shape, out_shape, o, &taps, x, &mut out);
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::ConvTranspose`] (`solidml_spec::for_each_op!`).
+    pub fn conv_transpose(n: &super::NodeArgs<'_>, op: &solidml_spec::ConvTranspose) -> super::NodeResult {
+        Ok(Value::I8(conv_transpose(op, n.input_shape(0), n.output_shape(), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (q_i − zp_in)` — `prefix(j)` is `i ≤ j`, or `i < j` when `exclusive`, mirrored when `reverse`
 //! — then `out_j = clamp(requantize(r_j, M) + zp_out)`.
 
+use solidml_exec::Value;
 use solidml_exec::index::for_each_lane;
 use solidml_spec::{
     CumSum,
@@ -26,6 +27,13 @@ pub fn cum_sum(c: &CumSum, shape: &[u32], x: &[i8]) -> Vec<i8> {
         }
     });
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::CumSum`] (`solidml_spec::for_each_op!`).
+    pub fn cum_sum(n: &super::NodeArgs<'_>, op: &solidml_spec::CumSum) -> super::NodeResult {
+        Ok(Value::I8(cum_sum(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use solidml_spec::Dense;
 
 use super::apply_epilogue;
+use solidml_exec::Value;
 
 /// Dense (spec §Dense) of the int8 input `x`, read as rows of `d.in_features` codes: one row
 /// of `d.out_features` codes per input row.
@@ -23,6 +24,13 @@ pub fn dense(d: &Dense, x: &[i8]) -> Vec<i8> {
         }
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Dense`] (`solidml_spec::for_each_op!`).
+    pub fn dense(n: &super::NodeArgs<'_>, op: &solidml_spec::Dense) -> super::NodeResult {
+        Ok(Value::I8(dense(op, n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

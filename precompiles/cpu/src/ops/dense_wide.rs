@@ -27,6 +27,13 @@ pub fn dense_wide(d: &DenseWide, x: &Value, out: DType) -> Value {
     Value::from_codes(out, y)
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::DenseWide`] (`solidml_spec::for_each_op!`).
+    pub fn dense_wide(n: &super::NodeArgs<'_>, op: &solidml_spec::DenseWide) -> super::NodeResult {
+        Ok(dense_wide(op, n.args[0], n.model.tensor(n.node.outputs[0]).dtype))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use solidml_exec::Value;

@@ -39,6 +39,18 @@ pub fn gather(axis: u32, indices: &[u32], shape: &[u32], x: &Value) -> Value {
     }
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Gather`] (`solidml_spec::for_each_op!`).
+    pub fn gather(n: &super::NodeArgs<'_>, axis: &u32, indices: &[u32]) -> super::NodeResult {
+        Ok(gather(*axis, indices, n.input_shape(0), n.args[0]))
+    }
+
+    /// The node entry of [`solidml_spec::Op::GatherDynamic`] (`solidml_spec::for_each_op!`).
+    pub fn gather_dynamic(n: &super::NodeArgs<'_>, axis: &u32) -> super::NodeResult {
+        gather_dynamic(&n.node.name, *axis, n.input_shape(0), n.args[0], n.args[1].as_i64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{gather, gather_dynamic};

@@ -4,6 +4,7 @@
 //! `out_j = clamp(zp_out + round_half_away((γ[c]·d_j + β[c]·r) / (r·2^16)))`
 //! (`r = 0`: `clamp(zp_out + round_half_away(β[c] / 2^16))`). All in i64.
 
+use solidml_exec::Value;
 use solidml_spec::{InstanceNorm, arith::div_round_half_away};
 
 /// InstanceNorm (spec §InstanceNorm) of the int8 input `x` of `shape` (`[N, C, spatial…]`),
@@ -30,6 +31,13 @@ pub fn instance_norm(p: &InstanceNorm, shape: &[u32], x: &[i8]) -> Vec<i8> {
         }
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::InstanceNorm`] (`solidml_spec::for_each_op!`).
+    pub fn instance_norm(n: &super::NodeArgs<'_>, op: &solidml_spec::InstanceNorm) -> super::NodeResult {
+        Ok(Value::I8(instance_norm(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! shape; output element `i` is `true_code` where `a_i kind b_i` holds (`=`, `<` or `>`),
 //! else `false_code`. Exact, never fails.
 
+use solidml_exec::Value;
 use solidml_exec::index::{broadcast_strides, for_each_offset};
 use solidml_spec::IntCompare;
 
@@ -11,6 +12,13 @@ pub fn int_compare(c: &IntCompare, sa: &[u32], sb: &[u32], so: &[u32], a: &[i64]
     let mut out = Vec::with_capacity(so.iter().map(|&d| d as usize).product());
     for_each_offset(so, [&ta, &tb], |[i, j]| out.push(if c.kind.holds(a[i], b[j]) { c.true_code } else { c.false_code }));
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::IntCompare`] (`solidml_spec::for_each_op!`).
+    pub fn int_compare(n: &super::NodeArgs<'_>, op: &solidml_spec::IntCompare) -> super::NodeResult {
+        Ok(Value::I8(int_compare(op, n.input_shape(0), n.input_shape(1), n.output_shape(), n.args[0].as_i64(), n.args[1].as_i64())))
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
+use solidml_exec::Value;
 use solidml_exec::index::for_each_lane;
 
 /// `ln(S / 2^16)` in Q16 by the spec's table method; `S ≥ 2^16`.
@@ -30,6 +31,13 @@ pub fn log_softmax(s: &LogSoftmax, shape: &[u32], x: &[i8]) -> Vec<i8> {
         }
     });
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::LogSoftmax`] (`solidml_spec::for_each_op!`).
+    pub fn log_softmax(n: &super::NodeArgs<'_>, op: &solidml_spec::LogSoftmax) -> super::NodeResult {
+        Ok(Value::I8(log_softmax(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

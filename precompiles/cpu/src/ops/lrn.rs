@@ -2,6 +2,7 @@
 //! `F = factors[min(Q >> sum_shift, len − 1)]`,
 //! `out = clamp(zp_out + requantize((q_c − zp) · F, M))`.
 
+use solidml_exec::Value;
 use solidml_spec::{
     Lrn,
     arith::{clamp_i8, requantize},
@@ -24,6 +25,13 @@ pub fn lrn(l: &Lrn, shape: &[u32], x: &[i8]) -> Vec<i8> {
         *o = clamp_i8(requantize(v, l.multiplier).saturating_add(l.output_zero_point), -128, 127);
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lrn`] (`solidml_spec::for_each_op!`).
+    pub fn lrn(n: &super::NodeArgs<'_>, op: &solidml_spec::Lrn) -> super::NodeResult {
+        Ok(Value::I8(lrn(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

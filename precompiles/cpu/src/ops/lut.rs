@@ -1,6 +1,7 @@
 //! Lut (spec §Lut): `out[i] = tables[256 · c + (x[i] + 128)]`, `c` the index of element `i`
 //! along `axis` (0 without an axis).
 
+use solidml_exec::Value;
 use solidml_spec::Lut;
 
 /// Lut (spec §Lut) of the int8 input `x` of `shape`: each code through the table of its index
@@ -17,6 +18,13 @@ pub fn lut(l: &Lut, shape: &[u32], x: &[i8]) -> Vec<i8> {
             l.tables[256 * c + (q as i32 + 128) as usize]
         })
         .collect()
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lut`] (`solidml_spec::for_each_op!`).
+    pub fn lut(n: &super::NodeArgs<'_>, op: &solidml_spec::Lut) -> super::NodeResult {
+        Ok(Value::I8(lut(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use solidml_spec::{
     arith::{clamp_i8, requantize},
 };
 
+use solidml_exec::Value;
 use solidml_exec::index::{broadcast_strides, for_each_offset};
 
 /// MatMul (spec §MatMul) of int8 `a` (shape `sa`, `[…, M, K]`) and `b` (shape `sb`,
@@ -30,6 +31,13 @@ pub fn matmul(mm: &MatMul, sa: &[u32], sb: &[u32], so: &[u32], a: &[i8], b: &[i8
         }
     });
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::MatMul`] (`solidml_spec::for_each_op!`).
+    pub fn matmul(n: &super::NodeArgs<'_>, op: &solidml_spec::MatMul) -> super::NodeResult {
+        Ok(Value::I8(matmul(op, n.input_shape(0), n.input_shape(1), n.output_shape(), n.args[0].as_i8(), n.args[1].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -1,88 +1,58 @@
-//! One file per operator of the spec; [`eval`] dispatches a node to its kernel.
-
-pub mod argmax;
-pub mod binary;
-pub mod concat;
-pub mod conv;
-pub mod conv_transpose;
-pub mod cum_sum;
-pub mod dense;
-pub mod dense_wide;
-pub mod gather;
-pub mod instance_norm;
-pub mod int_compare;
-pub mod log_softmax;
-pub mod lrn;
-pub mod lut;
-pub mod matmul;
-pub mod normalize;
-pub mod pad;
-pub mod pool;
-pub mod reduce;
-pub mod softmax;
-pub mod take;
-pub mod top_k;
-pub mod view;
+//! One file per operator of the spec, named by the spec's operator table
+//! (`solidml_spec::for_each_op!`): each file holds the kernel and its node entry
+//! (`impl Kernels { fn <entry>(…) }`); [`eval`] dispatches a node to its entry with the
+//! `match` the table generates, exhaustive over `Op`.
+//!
+//! The `mod` declarations are generated with it, so `cargo fmt` does not reach the op files:
+//! `scripts/test.sh` checks them with `rustfmt --check` by name.
 
 use solidml_spec::{Epilogue, Model, Node, Op, arith};
 
 use solidml_exec::{ExecError, Value};
 
-/// Evaluate one node on its input values.
-pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, ExecError> {
-    let input = |i: usize| model.tensor(node.inputs[i]);
-    let output = |i: usize| model.tensor(node.outputs[i]);
-    let v = match &node.op {
-        Op::Conv(c) => Value::I8(conv::conv(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
-        Op::Dense(d) => Value::I8(dense::dense(d, args[0].as_i8())),
-        Op::DenseWide(d) => dense_wide::dense_wide(d, args[0], output(0).dtype),
-        Op::Binary(b) => Value::I8(binary::binary(b, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8())),
-        Op::Extremum(e) => {
-            Value::I8(binary::extremum(*e, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))
-        }
-        Op::Lut(l) => Value::I8(lut::lut(l, &input(0).shape, args[0].as_i8())),
-        Op::View(v) => view::view(v, &output(0).shape, args[0]),
-        Op::Pad(p) => pad::pad(p, &input(0).shape, &output(0).shape, args[0]),
-        Op::Concat { axis } => {
-            let shapes: Vec<&[u32]> = node.inputs.iter().map(|&i| &model.tensor(i).shape[..]).collect();
-            concat::concat(*axis, &shapes, args)
-        }
-        Op::MaxPool(p) => Value::I8(pool::max_pool(p, &input(0).shape, &output(0).shape, args[0].as_i8())),
-        Op::AvgPool(p) => Value::I8(pool::avg_pool(p, &input(0).shape, &output(0).shape, args[0].as_i8())),
-        Op::Reduce(r) => Value::I8(reduce::reduce(r, &input(0).shape, args[0].as_i8())),
-        Op::Softmax(s) => Value::I8(softmax::softmax(s, &input(0).shape, args[0].as_i8())),
-        Op::ArgMax { axis, select_last_index } => Value::I64(argmax::argmax(*axis, *select_last_index, &input(0).shape, args[0].as_i8())),
-        Op::Take { table } => Value::I64(take::take(&node.name, table, args[0].as_i64())?),
-        Op::Gather { axis, indices } => gather::gather(*axis, indices, &input(0).shape, args[0]),
-        Op::ConvTranspose(c) => Value::I8(conv_transpose::conv_transpose(c, &input(0).shape, &output(0).shape, args[0].as_i8())),
-        Op::MatMul(mm) => {
-            Value::I8(matmul::matmul(mm, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))
-        }
-        Op::BinaryLut { table } => {
-            Value::I8(binary::binary_lut(table, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i8(), args[1].as_i8()))
-        }
-        Op::GatherDynamic { axis } => gather::gather_dynamic(&node.name, *axis, &input(0).shape, args[0], args[1].as_i64())?,
-        Op::InstanceNorm(inn) => Value::I8(instance_norm::instance_norm(inn, &input(0).shape, args[0].as_i8())),
-        Op::IntBinary { kind } => Value::I64(binary::int_binary(
-            &node.name,
-            *kind,
-            &input(0).shape,
-            &input(1).shape,
-            &output(0).shape,
-            args[0].as_i64(),
-            args[1].as_i64(),
-        )?),
-        Op::Lrn(l) => Value::I8(lrn::lrn(l, &input(0).shape, args[0].as_i8())),
-        Op::Normalize(nm) => Value::I8(normalize::normalize(nm, &input(0).shape, args[0].as_i8())),
-        Op::CumSum(c) => Value::I8(cum_sum::cum_sum(c, &input(0).shape, args[0].as_i8())),
-        Op::LogSoftmax(s) => Value::I8(log_softmax::log_softmax(s, &input(0).shape, args[0].as_i8())),
-        Op::TopK { axis, k, largest, output } => top_k::top_k(*axis, *k, *largest, *output, &input(0).shape, args[0]),
-        Op::IntCompare(c) => {
-            Value::I8(int_compare::int_compare(c, &input(0).shape, &input(1).shape, &output(0).shape, args[0].as_i64(), args[1].as_i64()))
+/// The node entries of the operators, one per `Op` variant, each added by its op's file.
+pub struct Kernels;
+
+/// What an entry returns: the node's one output value, or the run-time error it stops on.
+pub type NodeResult = Result<Value, ExecError>;
+
+/// A node being evaluated: its model, itself and its input values.
+pub struct NodeArgs<'a> {
+    /// The model the node belongs to.
+    pub model: &'a Model,
+    /// The node.
+    pub node: &'a Node,
+    /// Its input values, in order.
+    pub args: &'a [&'a Value],
+}
+
+impl NodeArgs<'_> {
+    /// The shape of input `i`.
+    pub fn input_shape(&self, i: usize) -> &[u32] {
+        &self.model.tensor(self.node.inputs[i]).shape
+    }
+    /// The shape of the (first) output.
+    pub fn output_shape(&self) -> &[u32] {
+        &self.model.tensor(self.node.outputs[0]).shape
+    }
+}
+
+/// `mod` per file and the dispatch `match`, from the operator table.
+macro_rules! dispatch {
+    ($($file:ident { $($entry:ident : $variant:ident $(($op:ident))? $({ $($field:ident),* })? );* $(;)? })*) => {
+        $(pub mod $file;)*
+
+        /// Evaluate one node on its input values.
+        pub fn eval(model: &Model, node: &Node, args: &[&Value]) -> Result<Vec<Value>, ExecError> {
+            let n = NodeArgs { model, node, args };
+            let v = match &node.op {
+                $($(Op::$variant $(($op))? $({ $($field),* })? => Kernels::$entry(&n, $($op)? $($($field),*)?)?,)*)*
+            };
+            Ok(vec![v])
         }
     };
-    Ok(vec![v])
 }
+solidml_spec::for_each_op!(dispatch);
 
 /// Weights, bias and epilogue of a convolution-like op (Conv, ConvTranspose).
 pub struct ConvParams<'a> {

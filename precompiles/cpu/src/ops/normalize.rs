@@ -3,6 +3,7 @@
 //! L2: `r = isqrt(Σ d² · 2^16)`, `out_j = clamp(zp_out + round_half_away(d_j · 2^(k+8) / r))`;
 //! a zero row gives `zp_out`.
 
+use solidml_exec::Value;
 use solidml_spec::{NormKind, Normalize, arith::div_round_half_away};
 
 /// Normalize (spec §Normalize) of the int8 input `x` of `shape`, one row per run of the last
@@ -22,6 +23,13 @@ pub fn normalize(nm: &Normalize, shape: &[u32], x: &[i8]) -> Vec<i8> {
         }
     }
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Normalize`] (`solidml_spec::for_each_op!`).
+    pub fn normalize(n: &super::NodeArgs<'_>, op: &solidml_spec::Normalize) -> super::NodeResult {
+        Ok(Value::I8(normalize(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,13 @@ pub fn pad(p: &Pad, in_shape: &[u32], out_shape: &[u32], x: &Value) -> Value {
     }
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Pad`] (`solidml_spec::for_each_op!`).
+    pub fn pad(n: &super::NodeArgs<'_>, op: &solidml_spec::Pad) -> super::NodeResult {
+        Ok(pad(op, n.input_shape(0), n.output_shape(), n.args[0]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use solidml_spec::{Pad, PadMode};

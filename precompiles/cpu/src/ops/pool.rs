@@ -8,6 +8,7 @@
 
 use solidml_spec::{Pool, arith::div_round_half_away};
 
+use solidml_exec::Value;
 use solidml_exec::index::strides;
 
 /// Calls `f(plane, out_offset, taps)` for every output element; `taps` are the input offsets
@@ -74,6 +75,18 @@ pub fn avg_pool(p: &Pool, in_shape: &[u32], out_shape: &[u32], x: &[i8]) -> Vec<
         out[o] = (avg + p.zero_point as i64).clamp(-128, 127) as i8;
     });
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::MaxPool`] (`solidml_spec::for_each_op!`).
+    pub fn max_pool(n: &super::NodeArgs<'_>, op: &solidml_spec::Pool) -> super::NodeResult {
+        Ok(Value::I8(max_pool(op, n.input_shape(0), n.output_shape(), n.args[0].as_i8())))
+    }
+
+    /// The node entry of [`solidml_spec::Op::AvgPool`] (`solidml_spec::for_each_op!`).
+    pub fn avg_pool(n: &super::NodeArgs<'_>, op: &solidml_spec::Pool) -> super::NodeResult {
+        Ok(Value::I8(avg_pool(op, n.input_shape(0), n.output_shape(), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use solidml_spec::{
     arith::{clamp_i8, div_round_half_away, requantize},
 };
 
+use solidml_exec::Value;
 use solidml_exec::index::reduce_groups as groups;
 
 /// Reduce (spec §Reduce) of the int8 input `x` of `shape` over `r.axes`: one output code per
@@ -25,6 +26,13 @@ pub fn reduce(r: &Reduce, shape: &[u32], x: &[i8]) -> Vec<i8> {
             clamp_i8(requantize(v, r.multiplier).saturating_add(r.output_zero_point), -128, 127)
         })
         .collect()
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Reduce`] (`solidml_spec::for_each_op!`).
+    pub fn reduce(n: &super::NodeArgs<'_>, op: &solidml_spec::Reduce) -> super::NodeResult {
+        Ok(Value::I8(reduce(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

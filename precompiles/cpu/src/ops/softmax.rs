@@ -4,6 +4,7 @@
 
 use solidml_spec::{Softmax, arith::div_round_half_away};
 
+use solidml_exec::Value;
 use solidml_exec::index::for_each_lane;
 
 /// Softmax (spec §Softmax) of the int8 input `x` of `shape` along `s.axis`: codes at scale
@@ -19,6 +20,13 @@ pub fn softmax(s: &Softmax, shape: &[u32], x: &[i8]) -> Vec<i8> {
         }
     });
     out
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Softmax`] (`solidml_spec::for_each_op!`).
+    pub fn softmax(n: &super::NodeArgs<'_>, op: &solidml_spec::Softmax) -> super::NodeResult {
+        Ok(Value::I8(softmax(op, n.input_shape(0), n.args[0].as_i8())))
+    }
 }
 
 #[cfg(test)]

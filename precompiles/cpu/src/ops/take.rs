@@ -2,6 +2,7 @@
 //! run-time error.
 
 use solidml_exec::ExecError;
+use solidml_exec::Value;
 
 /// Take (spec §Take): `table[x[i]]` for each i64 index of `x`; an index outside the table is
 /// [`ExecError::IndexOutOfRange`] of node `node`.
@@ -15,6 +16,13 @@ pub fn take(node: &str, table: &[i64], x: &[i64]) -> Result<Vec<i64>, ExecError>
             })
         })
         .collect()
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Take`] (`solidml_spec::for_each_op!`).
+    pub fn take(n: &super::NodeArgs<'_>, table: &[i64]) -> super::NodeResult {
+        Ok(Value::I64(take(&n.node.name, table, n.args[0].as_i64())?))
+    }
 }
 
 #[cfg(test)]

@@ -146,6 +146,13 @@ impl Lanes {
     }
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::TopK`] (`solidml_spec::for_each_op!`).
+    pub fn top_k(n: &super::NodeArgs<'_>, axis: &u32, k: &u32, largest: &bool, output: &solidml_spec::TopKOutput) -> super::NodeResult {
+        Ok(top_k(*axis, *k, *largest, *output, n.input_shape(0), n.args[0]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use solidml_exec::Value;

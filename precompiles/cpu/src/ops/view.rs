@@ -20,6 +20,13 @@ pub fn view(v: &View, out_shape: &[u32], x: &Value) -> Value {
     }
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::View`] (`solidml_spec::for_each_op!`).
+    pub fn view(n: &super::NodeArgs<'_>, op: &solidml_spec::View) -> super::NodeResult {
+        Ok(view(op, n.output_shape(), n.args[0]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use solidml_spec::View;

@@ -4,6 +4,12 @@ use super::{Binds, Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `concat.wgsl`: Concat, one dispatch per input (spec §Op: Concat).
+pub(crate) const CONCAT: Shader = crate::shader!("concat", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[CONCAT];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32) -> Result<(), GpuError> {
     let a = axis as usize;
     let chunk_out = numel(&n.output().shape[a..]);
@@ -14,8 +20,15 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32) -> Result<(
         let total = numel(shape);
         let params = [total as u32, n.words(), chunk_in as u32, chunk_out as u32, prefix as u32];
         let binds = Binds { out: Some(b.tensor(n.node.outputs[0])), in0: Some(b.tensor(input)), ..Default::default() };
-        b.dispatch(Shader::Concat, "main", total, &params, binds)?;
+        b.dispatch(CONCAT, "main", total, &params, binds)?;
         prefix += chunk_in;
     }
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Concat`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn concat(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, axis: &u32) -> super::BuildResult {
+        build(b, n, *axis)
+    }
 }

@@ -12,6 +12,12 @@ use super::{Builder, NodeRef, mult_words, numel, pack_row};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `conv.wgsl`: N-d Conv (spec §Op: Conv), one thread per output element; uses `dot4_*`.
+pub(crate) const CONV: Shader = crate::shader!("conv", true);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[CONV];
+
 /// The per-spatial-axis block shared by Conv, ConvTranspose and the pools: in_dim, out_dim,
 /// kernel, stride, dilation, pad_begin.
 pub(crate) fn spatial_block(
@@ -81,12 +87,19 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &Conv) -> Result<()
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     if chunks <= 1 {
-        b.dispatch(Shader::Conv, "main", total, &params, binds)?;
+        b.dispatch(CONV, "main", total, &params, binds)?;
     } else {
-        super::dispatch_batched(b, Shader::Conv, ("partial", "combine"), total, chunks, 1, &mut params, 19, binds)?;
+        super::dispatch_batched(b, CONV, ("partial", "combine"), total, chunks, 1, &mut params, 19, binds)?;
     }
     if let Some(buf) = buf {
         b.keep(buf);
     }
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Conv`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn conv(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Conv) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -10,6 +10,12 @@ use super::{Builder, NodeRef, conv::spatial_block, mult_words, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `conv_transpose.wgsl`: N-d ConvTranspose in gather form (spec §Op: ConvTranspose).
+pub(crate) const CONV_TRANSPOSE: Shader = crate::shader!("conv_transpose", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[CONV_TRANSPOSE];
+
 /// The shortest chunk of an output's reduction.
 const FIRST_CHUNK: u64 = 2048;
 
@@ -57,12 +63,23 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &ConvTranspose) -> 
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     if chunks <= 1 {
-        b.dispatch(Shader::ConvTranspose, "main", total, &params, binds)?;
+        b.dispatch(CONV_TRANSPOSE, "main", total, &params, binds)?;
     } else {
-        super::dispatch_batched(b, Shader::ConvTranspose, ("partial", "combine"), total, chunks, 1, &mut params, 18, binds)?;
+        super::dispatch_batched(b, CONV_TRANSPOSE, ("partial", "combine"), total, chunks, 1, &mut params, 18, binds)?;
     }
     if let Some(buf) = buf {
         b.keep(buf);
     }
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::ConvTranspose`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn conv_transpose(
+        b: &mut super::Builder<'_>,
+        n: &super::NodeRef<'_>,
+        op: &solidml_spec::ConvTranspose,
+    ) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -9,6 +9,12 @@ use super::{Builder, CHUNK, NodeRef, softmax::lanes};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// Running sums along an axis (`cum_sum.wgsl`, spec §CumSum).
+pub(crate) const CUM_SUM: Shader = crate::shader!("cum_sum", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[CUM_SUM];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &CumSum) -> Result<(), GpuError> {
     let (l, dim, inner) = lanes(&n.input(0).shape, c.axis);
     if dim == 0 || l == 0 {
@@ -29,15 +35,22 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &CumSum) -> Result<
         CHUNK as u32,
     ];
     if chunks == 1 {
-        return b.dispatch(Shader::CumSum, "main", l, &params, n.binds(b, 1));
+        return b.dispatch(CUM_SUM, "main", l, &params, n.binds(b, 1));
     }
     // dim > CHUNK: l · chunks ≤ 2 · 2^28 / CHUNK words
     let scratch = b.scratch(l * chunks)?;
     let mut binds = n.binds(b, 1);
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::CumSum, "chunk_total", l * chunks, &params, binds)?;
-    b.dispatch(Shader::CumSum, "chunk_prefix", l, &params, binds)?;
-    b.dispatch(Shader::CumSum, "chunk_scan", l * chunks, &params, binds)?;
+    b.dispatch(CUM_SUM, "chunk_total", l * chunks, &params, binds)?;
+    b.dispatch(CUM_SUM, "chunk_prefix", l, &params, binds)?;
+    b.dispatch(CUM_SUM, "chunk_scan", l * chunks, &params, binds)?;
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::CumSum`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn cum_sum(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::CumSum) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

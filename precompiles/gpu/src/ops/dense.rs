@@ -13,6 +13,12 @@ use super::{Builder, CHUNK, NodeRef, mult_words, numel, pack_row};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `dense.wgsl`: Dense (spec §Op: Dense), uses the `dot4_*` functions.
+pub(crate) const DENSE: Shader = crate::shader!("dense", true);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[DENSE];
+
 /// `bias[j] − zp · Σ_k w[j, k]`, wrapped to i32 (the kernel's accumulator wraps the same way,
 /// and the true accumulator fits in i32).
 pub(crate) fn folded_bias(bias: &[i32], weights: &[i8], zp: i32) -> Vec<u32> {
@@ -71,16 +77,23 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, d: &Dense) -> Result<(
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     binds.scratch = Some(&packed_x);
-    b.dispatch(Shader::Dense, "pack", rows * kw as u64, &params, binds)?;
+    b.dispatch(DENSE, "pack", rows * kw as u64, &params, binds)?;
     if chunks > 1 {
-        b.dispatch(Shader::Dense, "partial", threads * chunks, &params, binds)?;
-        b.dispatch(Shader::Dense, "combine", threads, &params, binds)?;
+        b.dispatch(DENSE, "partial", threads * chunks, &params, binds)?;
+        b.dispatch(DENSE, "combine", threads, &params, binds)?;
     } else {
-        b.dispatch(Shader::Dense, "main", threads, &params, binds)?;
+        b.dispatch(DENSE, "main", threads, &params, binds)?;
     }
     if let Some(buf) = buf {
         b.keep(buf);
     }
     b.keep(packed_x);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Dense`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn dense(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Dense) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -24,6 +24,14 @@ use crate::GpuError;
 use crate::executor::i64_words;
 use crate::shaders::Shader;
 
+/// `dense_wide.wgsl`: DenseWide, int8 or int16 in, an exact i64 accumulator and
+/// `scale_wide` on emulated 64/96-bit integers, int8, int16 or int32 out
+/// (spec §Op: DenseWide).
+pub(crate) const DENSE_WIDE: Shader = crate::shader!("dense_wide", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[DENSE_WIDE];
+
 /// Weights two to a word (index `i` in word `i / 2`, the low half for an even `i`).
 pub(crate) fn pack_i16(weights: &[i16]) -> impl Iterator<Item = u32> + '_ {
     weights.chunks(2).map(|p| p[0] as u16 as u32 | (p.get(1).map_or(0, |&w| w as u16 as u32) << 16))
@@ -68,14 +76,21 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, d: &DenseWide) -> Resu
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     if chunks <= 1 {
-        b.dispatch(Shader::DenseWide, "main", total, &params, binds)?;
+        b.dispatch(DENSE_WIDE, "main", total, &params, binds)?;
     } else {
-        dispatch_batched(b, Shader::DenseWide, ("partial", "combine"), total, chunks, 2, &mut params, 12, binds)?;
+        dispatch_batched(b, DENSE_WIDE, ("partial", "combine"), total, chunks, 2, &mut params, 12, binds)?;
     }
     if let Some(buf) = buf {
         b.keep(buf);
     }
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::DenseWide`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn dense_wide(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::DenseWide) -> super::BuildResult {
+        build(b, n, op)
+    }
 }
 
 #[cfg(test)]

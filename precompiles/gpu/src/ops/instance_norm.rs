@@ -9,6 +9,13 @@ use crate::GpuError;
 use crate::executor::i64_words;
 use crate::shaders::Shader;
 
+/// `instance_norm.wgsl`: InstanceNorm in exact integers, i64 emulated on u32 pairs
+/// (spec §Op: InstanceNorm).
+pub(crate) const INSTANCE_NORM: Shader = crate::shader!("instance_norm", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[INSTANCE_NORM];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, inn: &InstanceNorm) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let total = numel(xs);
@@ -35,12 +42,19 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, inn: &InstanceNorm) ->
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::InstanceNorm, "partial", planes * chunks, &params, binds)?;
-    b.dispatch(Shader::InstanceNorm, "stats", planes, &params, binds)?;
-    b.dispatch(Shader::InstanceNorm, "main", total, &params, binds)?;
+    b.dispatch(INSTANCE_NORM, "partial", planes * chunks, &params, binds)?;
+    b.dispatch(INSTANCE_NORM, "stats", planes, &params, binds)?;
+    b.dispatch(INSTANCE_NORM, "main", total, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::InstanceNorm`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn instance_norm(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::InstanceNorm) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -9,6 +9,13 @@ use super::{Builder, NodeRef, broadcast_block, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `int_compare.wgsl`: i64 Equal / Less / Greater with broadcasting into two int8 codes
+/// (spec §Op: IntCompare).
+pub(crate) const INT_COMPARE: Shader = crate::shader!("int_compare", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[INT_COMPARE];
+
 /// The shader's word for a comparison (params[1]).
 fn kind_word(kind: CompareKind) -> u32 {
     match kind {
@@ -22,5 +29,12 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, c: &IntCompare) -> Res
     let total = numel(&n.output().shape);
     let mut params = vec![total as u32, kind_word(c.kind), c.true_code as i32 as u32, c.false_code as i32 as u32];
     params.extend(broadcast_block(&n.input(0).shape, &n.input(1).shape, &n.output().shape));
-    b.dispatch(Shader::IntCompare, "main", total, &params, n.binds(b, 2))
+    b.dispatch(INT_COMPARE, "main", total, &params, n.binds(b, 2))
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::IntCompare`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn int_compare(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::IntCompare) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -9,6 +9,12 @@ use super::{Builder, CHUNK, NodeRef, softmax::lanes};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `log_softmax.wgsl`: LogSoftmax along an axis, one thread per lane (spec §Op: LogSoftmax).
+pub(crate) const LOG_SOFTMAX: Shader = crate::shader!("log_softmax", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[LOG_SOFTMAX];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &LogSoftmax) -> Result<(), GpuError> {
     let (l, dim, inner) = lanes(&n.input(0).shape, s.axis);
     if dim == 0 {
@@ -30,7 +36,7 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &LogSoftmax) -> Res
     if dim as u64 <= CHUNK {
         let mut binds = n.binds(b, 1);
         binds.data = buf.as_ref();
-        b.dispatch(Shader::LogSoftmax, "lane", l, &params, binds)?;
+        b.dispatch(LOG_SOFTMAX, "lane", l, &params, binds)?;
         if let Some(buf) = buf {
             b.keep(buf);
         }
@@ -41,12 +47,19 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &LogSoftmax) -> Res
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::LogSoftmax, "lane_max", l, &params, binds)?;
-    b.dispatch(Shader::LogSoftmax, "lane_ln", l, &params, binds)?;
-    b.dispatch(Shader::LogSoftmax, "main", l * dim as u64, &params, binds)?;
+    b.dispatch(LOG_SOFTMAX, "lane_max", l, &params, binds)?;
+    b.dispatch(LOG_SOFTMAX, "lane_ln", l, &params, binds)?;
+    b.dispatch(LOG_SOFTMAX, "main", l * dim as u64, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::LogSoftmax`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn log_softmax(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::LogSoftmax) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -6,6 +6,12 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `lrn.wgsl`: local response normalization across channels (spec §Op: Lrn).
+pub(crate) const LRN: Shader = crate::shader!("lrn", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[LRN];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, l: &Lrn) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let total = numel(xs);
@@ -28,9 +34,16 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, l: &Lrn) -> Result<(),
     let buf = b.data(&format!("{} factors", n.label()), &data)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
-    b.dispatch(Shader::Lrn, "main", total, &params, binds)?;
+    b.dispatch(LRN, "main", total, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lrn`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn lrn(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Lrn) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -6,6 +6,12 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `lut.wgsl`: 256-entry lookup tables, per channel or one (spec §Op: Lut).
+pub(crate) const LUT: Shader = crate::shader!("lut", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[LUT];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, l: &Lut) -> Result<(), GpuError> {
     let shape = &n.input(0).shape;
     let (dim, inner) = match l.axis {
@@ -18,9 +24,16 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, l: &Lut) -> Result<(),
     let buf = b.data(&format!("{} tables", n.label()), &data)?;
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
-    b.dispatch(Shader::Lut, "main", total, &params, binds)?;
+    b.dispatch(LUT, "main", total, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lut`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn lut(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Lut) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

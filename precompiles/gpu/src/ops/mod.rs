@@ -1,31 +1,12 @@
 //! One file per operator, mirroring `solidml-cpu`'s `ops/`: each packs its node's parameters
 //! (shapes, zero points, multipliers) into a `params` word array and its constant data
-//! (weights, biases, tables) into a `data` buffer, and records its dispatches. `build`
-//! dispatches a node to its file; `Builder` holds what they share.
-
-pub mod argmax;
-pub mod binary;
-pub mod concat;
-pub mod conv;
-pub mod conv_transpose;
-pub mod cum_sum;
-pub mod dense;
-pub mod dense_wide;
-pub mod gather;
-pub mod instance_norm;
-pub mod int_compare;
-pub mod log_softmax;
-pub mod lrn;
-pub mod lut;
-pub mod matmul;
-pub mod normalize;
-pub mod pad;
-pub mod pool;
-pub mod reduce;
-pub mod softmax;
-pub mod take;
-pub mod top_k;
-pub mod view;
+//! (weights, biases, tables) into a `data` buffer, and records its dispatches through its node
+//! entry (`impl Kernels { fn <entry>(…) }`, named by the spec's operator table,
+//! `solidml_spec::for_each_op!`). [`build`] dispatches a node to its entry with the `match` the
+//! table generates, exhaustive over `Op`; `Builder` holds what they share.
+//!
+//! The `mod` declarations are generated with it, so `cargo fmt` does not reach the op files:
+//! `scripts/test.sh` checks them with `rustfmt --check` by name.
 
 use solidml_spec::{Model, Node, Op, arith::Multiplier};
 use wgpu::util::DeviceExt;
@@ -91,11 +72,6 @@ pub(crate) enum FailKind {
     /// IntBinary: operand a of the first element without an i64 result (an overflow, or a
     /// division by zero when the slot's reason word is 1).
     Overflow,
-}
-
-/// Whether an op can fail at run time (and so owns a status slot).
-pub(crate) fn fallible(op: &Op) -> bool {
-    matches!(op, Op::Take { .. } | Op::GatherDynamic { .. } | Op::IntBinary { .. })
 }
 
 /// The buffers a dispatch binds (unused slots get a dummy buffer).
@@ -189,8 +165,10 @@ impl<'a> Builder<'a> {
         self.owned.push(b);
     }
 
-    /// A status slot for node `index`.
+    /// The status slot of node `index`, which can fail at run time (at most one per node: the
+    /// status buffer holds one slot per node).
     pub(crate) fn slot(&mut self, index: usize, kind: FailKind) -> u32 {
+        debug_assert!(self.fallible.last().is_none_or(|&(last, _)| last < index), "node {index} takes a second status slot");
         self.fallible.push((index, kind));
         (self.fallible.len() - 1) as u32
     }
@@ -247,40 +225,32 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Record the dispatches of node `index`.
-pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Node) -> Result<(), GpuError> {
-    let n = NodeRef { model, node, index };
-    match &node.op {
-        Op::Conv(c) => conv::build(b, &n, c),
-        Op::ConvTranspose(c) => conv_transpose::build(b, &n, c),
-        Op::Dense(d) => dense::build(b, &n, d),
-        Op::DenseWide(d) => dense_wide::build(b, &n, d),
-        Op::MatMul(mm) => matmul::build(b, &n, mm),
-        Op::Binary(bin) => binary::build(b, &n, bin),
-        Op::Extremum(e) => binary::build_extremum(b, &n, *e),
-        Op::BinaryLut { table } => binary::build_lut(b, &n, table),
-        Op::IntBinary { kind } => binary::build_int(b, &n, *kind),
-        Op::Lut(l) => lut::build(b, &n, l),
-        Op::View(v) => view::build(b, &n, v),
-        Op::Pad(p) => pad::build(b, &n, p),
-        Op::Concat { axis } => concat::build(b, &n, *axis),
-        Op::Gather { axis, indices } => gather::build(b, &n, *axis, indices),
-        Op::GatherDynamic { axis } => gather::build_dynamic(b, &n, *axis),
-        Op::Take { table } => take::build(b, &n, table),
-        Op::ArgMax { axis, select_last_index } => argmax::build(b, &n, *axis, *select_last_index),
-        Op::MaxPool(p) => pool::build(b, &n, p, false),
-        Op::AvgPool(p) => pool::build(b, &n, p, true),
-        Op::Reduce(r) => reduce::build(b, &n, r),
-        Op::Softmax(s) => softmax::build(b, &n, s),
-        Op::LogSoftmax(s) => log_softmax::build(b, &n, s),
-        Op::InstanceNorm(inn) => instance_norm::build(b, &n, inn),
-        Op::Lrn(l) => lrn::build(b, &n, l),
-        Op::Normalize(nm) => normalize::build(b, &n, nm),
-        Op::CumSum(c) => cum_sum::build(b, &n, c),
-        Op::TopK { axis, k, largest, output } => top_k::build(b, &n, *axis, *k, *largest, *output),
-        Op::IntCompare(c) => int_compare::build(b, &n, c),
-    }
+/// The node entries of the operators, one per `Op` variant, each added by its op's file.
+pub(crate) struct Kernels;
+
+/// What an entry returns.
+pub(crate) type BuildResult = Result<(), GpuError>;
+
+/// `mod` per file and the dispatch `match`, from the operator table.
+macro_rules! dispatch {
+    ($($file:ident { $($entry:ident : $variant:ident $(($op:ident))? $({ $($field:ident),* })? );* $(;)? })*) => {
+        $(pub mod $file;)*
+
+        /// Every op shader, file by file.
+        pub(crate) fn all_shaders() -> Vec<Shader> {
+            [$($file::SHADERS),*].concat()
+        }
+
+        /// Record the dispatches of node `index`.
+        pub(crate) fn build(b: &mut Builder<'_>, model: &Model, index: usize, node: &Node) -> BuildResult {
+            let n = NodeRef { model, node, index };
+            match &node.op {
+                $($(Op::$variant $(($op))? $({ $($field),* })? => Kernels::$entry(b, &n, $($op)? $($($field),*)?),)*)*
+            }
+        }
+    };
 }
+solidml_spec::for_each_op!(dispatch);
 
 /// A node and the model it belongs to.
 pub(crate) struct NodeRef<'a> {

@@ -9,6 +9,13 @@ use super::{Builder, CHUNK, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `normalize.wgsl`: rows scaled to unit L1 or L2 norm, one thread per row
+/// (spec §Op: Normalize).
+pub(crate) const NORMALIZE: Shader = crate::shader!("normalize", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[NORMALIZE];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, nm: &Normalize) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let row = *xs.last().unwrap() as u64;
@@ -32,15 +39,22 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, nm: &Normalize) -> Res
         CHUNK as u32,
     ];
     if chunks == 1 {
-        return b.dispatch(Shader::Normalize, "main", rows, &params, n.binds(b, 1));
+        return b.dispatch(NORMALIZE, "main", rows, &params, n.binds(b, 1));
     }
     // row > CHUNK: rows ≤ 2^28 / CHUNK
     let scratch = b.scratch(rows * (2 * chunks + 1))?;
     let mut binds = n.binds(b, 1);
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::Normalize, "partial", rows * chunks, &params, binds)?;
-    b.dispatch(Shader::Normalize, "den", rows, &params, binds)?;
-    b.dispatch(Shader::Normalize, "apply", rows * row, &params, binds)?;
+    b.dispatch(NORMALIZE, "partial", rows * chunks, &params, binds)?;
+    b.dispatch(NORMALIZE, "den", rows, &params, binds)?;
+    b.dispatch(NORMALIZE, "apply", rows * row, &params, binds)?;
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Normalize`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn normalize(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Normalize) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

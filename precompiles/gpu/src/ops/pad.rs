@@ -6,6 +6,12 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `pad.wgsl`: Constant / Reflect / Edge padding, int8 or i64 (spec §Op: Pad).
+pub(crate) const PAD: Shader = crate::shader!("pad", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[PAD];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pad) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
     let total = numel(ys);
@@ -19,5 +25,12 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pad) -> Result<(),
     for d in 0..xs.len() {
         params.extend([ys[d], xs[d], ist[d] as u32, p.pads_begin[d]]);
     }
-    b.dispatch(Shader::Pad, "main", total, &params, n.binds(b, 1))
+    b.dispatch(PAD, "main", total, &params, n.binds(b, 1))
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Pad`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn pad(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Pad) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -13,6 +13,12 @@ const SPAN: u64 = CHUNK / 2;
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `pool.wgsl`: MaxPool and AvgPool (spec §Op: MaxPool, §Op: AvgPool).
+pub(crate) const POOL: Shader = crate::shader!("pool", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[POOL];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -> Result<(), GpuError> {
     let (xs, ys) = (&n.input(0).shape, &n.output().shape);
     let total = numel(ys);
@@ -41,9 +47,21 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, p: &Pool, avg: bool) -
     ];
     params.extend(spatial_block(xs, ys, &p.kernel, &p.strides, &p.dilations, &p.pads_begin));
     if chunks <= 1 {
-        return b.dispatch(Shader::Pool, if avg { "avg_pool" } else { "max_pool" }, total, &params, n.binds(b, 1));
+        return b.dispatch(POOL, if avg { "avg_pool" } else { "max_pool" }, total, &params, n.binds(b, 1));
     }
     // two words per partial
     let combine = if avg { "avg_combine" } else { "max_combine" };
-    super::dispatch_batched(b, Shader::Pool, ("partial", combine), total, chunks, 2, &mut params, 11, n.binds(b, 1))
+    super::dispatch_batched(b, POOL, ("partial", combine), total, chunks, 2, &mut params, 11, n.binds(b, 1))
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::MaxPool`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn max_pool(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Pool) -> super::BuildResult {
+        build(b, n, op, false)
+    }
+
+    /// The node entry of [`solidml_spec::Op::AvgPool`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn avg_pool(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Pool) -> super::BuildResult {
+        build(b, n, op, true)
+    }
 }

@@ -13,6 +13,12 @@ const SPAN: u64 = CHUNK / 4;
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `reduce.wgsl`: Reduce Sum / Mean / Max / Min over a set of axes (spec §Op: Reduce).
+pub(crate) const REDUCE: Shader = crate::shader!("reduce", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[REDUCE];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, r: &Reduce) -> Result<(), GpuError> {
     let xs = &n.input(0).shape;
     let total = numel(&n.output().shape);
@@ -40,15 +46,22 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, r: &Reduce) -> Result<
         params.extend([xs[d], r.axes.contains(&(d as u32)) as u32, st[d] as u32]);
     }
     if count <= SPAN {
-        return b.dispatch(Shader::Reduce, "main", total, &params, n.binds(b, 1));
+        return b.dispatch(REDUCE, "main", total, &params, n.binds(b, 1));
     }
     // count > SPAN: total ≤ 2^28 / SPAN outputs, so total · chunks ≤ 2^19
     let chunks = count.div_ceil(SPAN);
     let scratch = b.scratch(total * chunks)?;
     let mut binds = n.binds(b, 1);
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::Reduce, "partial", total * chunks, &params, binds)?;
-    b.dispatch(Shader::Reduce, "combine", total, &params, binds)?;
+    b.dispatch(REDUCE, "partial", total * chunks, &params, binds)?;
+    b.dispatch(REDUCE, "combine", total, &params, binds)?;
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Reduce`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn reduce(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Reduce) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -7,6 +7,13 @@ use super::{Builder, NodeRef, numel};
 use crate::GpuError;
 use crate::shaders::Shader;
 
+/// `softmax.wgsl`: Softmax along an axis: max and sum passes per lane, then one thread per
+/// element (spec §Op: Softmax).
+pub(crate) const SOFTMAX: Shader = crate::shader!("softmax", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[SOFTMAX];
+
 /// (lanes, dim, inner) of an axis.
 pub(crate) fn lanes(shape: &[u32], axis: u32) -> (u64, u32, u32) {
     let a = axis as usize;
@@ -28,12 +35,19 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, s: &Softmax) -> Result
     let mut binds = n.binds(b, 1);
     binds.data = buf.as_ref();
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::Softmax, "lane_max", l, &params, binds)?;
-    b.dispatch(Shader::Softmax, "lane_sum", l, &params, binds)?;
-    b.dispatch(Shader::Softmax, "main", total, &params, binds)?;
+    b.dispatch(SOFTMAX, "lane_max", l, &params, binds)?;
+    b.dispatch(SOFTMAX, "lane_sum", l, &params, binds)?;
+    b.dispatch(SOFTMAX, "main", total, &params, binds)?;
     if let Some(buf) = buf {
         b.keep(buf);
     }
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Softmax`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn softmax(b: &mut super::Builder<'_>, n: &super::NodeRef<'_>, op: &solidml_spec::Softmax) -> super::BuildResult {
+        build(b, n, op)
+    }
 }

@@ -11,6 +11,13 @@ use crate::GpuError;
 use crate::executor::words;
 use crate::shaders::Shader;
 
+/// `top_k.wgsl`: TopK along an axis by a bitonic sort of each lane's indices, values or
+/// indices out (spec §Op: TopK).
+pub(crate) const TOP_K: Shader = crate::shader!("top_k", false);
+
+/// The shaders of this file (`crate::ops::all_shaders`).
+pub(crate) const SHADERS: &[Shader] = &[TOP_K];
+
 pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32, k: u32, largest: bool, output: TopKOutput) -> Result<(), GpuError> {
     let x = n.input(0);
     let a = axis as usize;
@@ -29,18 +36,32 @@ pub(crate) fn build(b: &mut Builder<'_>, n: &NodeRef<'_>, axis: u32, k: u32, lar
     let scratch = b.scratch(slots)?;
     let mut binds = n.binds(b, 1);
     binds.scratch = Some(&scratch);
-    b.dispatch(Shader::TopK, "init", slots, &params, binds)?;
+    b.dispatch(TOP_K, "init", slots, &params, binds)?;
     let mut block = 2;
     while block <= big {
         let mut distance = block / 2;
         while distance > 0 {
             (params[9], params[10]) = (block as u32, distance as u32);
-            b.dispatch(Shader::TopK, "exchange", slots, &params, binds)?;
+            b.dispatch(TOP_K, "exchange", slots, &params, binds)?;
             distance /= 2;
         }
         block *= 2;
     }
-    b.dispatch(Shader::TopK, "main", out_len, &params, binds)?;
+    b.dispatch(TOP_K, "main", out_len, &params, binds)?;
     b.keep(scratch);
     Ok(())
+}
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::TopK`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn top_k(
+        b: &mut super::Builder<'_>,
+        n: &super::NodeRef<'_>,
+        axis: &u32,
+        k: &u32,
+        largest: &bool,
+        output: &solidml_spec::TopKOutput,
+    ) -> super::BuildResult {
+        build(b, n, *axis, *k, *largest, *output)
+    }
 }

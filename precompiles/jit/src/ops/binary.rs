@@ -164,3 +164,17 @@ fn sums_of(dst: &mut [i8], pair: impl Fn(usize) -> (i8, i8), sum: impl Fn(i8, i8
         apply(&sums, chunk);
     }
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Binary`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn binary(cx: &super::NodeCx<'_>, b: &solidml_spec::Binary) -> super::CompileResult {
+        let (sa, sb, so) = cx.binary_shapes()?;
+        Ok(super::Plan::Binary(BinaryPlan::binary(b, sa, sb, so)))
+    }
+
+    /// The node entry of [`solidml_spec::Op::Extremum`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn extremum(cx: &super::NodeCx<'_>, e: &solidml_spec::Extremum) -> super::CompileResult {
+        let (sa, sb, so) = cx.binary_shapes()?;
+        Ok(super::Plan::Binary(BinaryPlan::extremum(*e, sa, sb, so)))
+    }
+}

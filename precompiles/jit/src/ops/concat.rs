@@ -52,3 +52,11 @@ impl ConcatPlan {
         }
     }
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Concat`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn concat(cx: &super::NodeCx<'_>, axis: &u32) -> super::CompileResult {
+        let shapes: Vec<&[u32]> = (0..cx.node.inputs.len()).map(|i| cx.input_shape(i)).collect();
+        Ok(super::Plan::Concat(ConcatPlan::new(*axis, &shapes)))
+    }
+}

@@ -353,6 +353,25 @@ fn fill_panel(kernel: Kernel, rows: &[i8], stride: usize, k: usize, o0: usize, c
     }
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Conv`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn conv(cx: &super::NodeCx<'_>, c: &solidml_spec::Conv) -> super::CompileResult {
+        let (sin, sout) = (cx.input_shape(0), cx.output_shape());
+        let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
+        let (in_plane, out_plane, klen) = (numel(&sin[2..]), numel(&sout[2..]), numel(&c.kernel));
+        let cout = sout[1] as usize;
+        let k = (sin[1] / c.groups) as usize * klen;
+        if in_plane >= u32::MAX as usize {
+            return Err(super::NotCompiled::TooLarge { bytes: in_plane });
+        }
+        // per group, its output channels padded to whole tiles of MR rows, i32 per k-pair
+        let groups = c.groups as usize;
+        let weights = groups.saturating_mul((cout / groups.max(1)).div_ceil(MR) * MR).saturating_mul(k.div_ceil(2)).saturating_mul(4);
+        cx.within(weights.saturating_add(klen.saturating_mul(out_plane).saturating_mul(4)).saturating_add(super::requant_bytes(cout)))?;
+        Ok(super::Plan::Conv(ConvPlan::new(c, sin, sout)))
+    }
+}
+
 #[cfg(test)]
 mod speed {
     use solidml_spec::{Epilogue, arith::Multiplier};

@@ -58,3 +58,14 @@ impl DensePlan {
         Ok(Value::I8(out))
     }
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Dense`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn dense(cx: &super::NodeCx<'_>, d: &solidml_spec::Dense) -> super::CompileResult {
+        cx.within(
+            super::gemm_bytes(d.in_features as usize, d.out_features as usize)
+                .saturating_add(super::requant_bytes(d.out_features as usize)),
+        )?;
+        Ok(super::Plan::Dense(DensePlan::new(d)))
+    }
+}

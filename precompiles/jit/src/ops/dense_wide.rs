@@ -88,6 +88,14 @@ fn dot(w: &[i16], x: &[i16]) -> i64 {
     w.chunks(RUN).zip(x.chunks(RUN)).map(|(wr, xr)| wr.iter().zip(xr).map(|(&a, &b)| a as i32 * b as i32).sum::<i32>() as i64).sum()
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::DenseWide`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn dense_wide(cx: &super::NodeCx<'_>, d: &solidml_spec::DenseWide) -> super::CompileResult {
+        cx.within(d.weights.len().saturating_mul(2).saturating_add(d.bias.len().saturating_mul(8)))?;
+        Ok(super::Plan::DenseWide(DenseWidePlan::new(d, cx.model.tensor(cx.node.outputs[0]).dtype)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use solidml_exec::Value;

@@ -49,3 +49,11 @@ impl LutPlan {
         Value::I8(out)
     }
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lut`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn lut(cx: &super::NodeCx<'_>, l: &solidml_spec::Lut) -> super::CompileResult {
+        cx.within(l.tables.len())?;
+        Ok(super::Plan::Lut(LutPlan::new(l, cx.input_shape(0))))
+    }
+}

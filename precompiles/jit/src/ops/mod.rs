@@ -1,4 +1,7 @@
-//! One file per operator the JIT specializes; [`compile`] picks a node's plan. A node whose op
+//! One file per operator the JIT specializes, each adding its node entry (`impl Kernels { fn
+//! <entry>(…) }`, named by the spec's operator table, `solidml_spec::for_each_op!`);
+//! [`compile`] picks a node's plan with the `match` the table generates, exhaustive over `Op`.
+//! The operators without a file are refused in one list, [`ON_FALLBACK`]. A node whose op
 //! has no file here yet (or whose plan would pass the size cap) runs on the host's fallback
 //! executor, one node at a time (`crate::JitBackend::with_fallback`).
 
@@ -14,7 +17,7 @@ pub(crate) mod reduce;
 use solidml_exec::{ExecError, Value, index::strides};
 use solidml_spec::{Model, Node, Op};
 
-use crate::gemm::{Kernel, MR, NR};
+use crate::gemm::{Kernel, NR};
 
 /// A node specialized by the JIT.
 pub(crate) enum Plan {
@@ -66,98 +69,98 @@ pub(crate) enum NotCompiled {
     TooLarge { bytes: usize },
 }
 
-/// The plan of `node` (of a validated `model`), if the JIT specializes it within `max_bytes`;
-/// `codegen`: compile the loop nests `crate::codegen` handles to native code.
-pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize, codegen: bool) -> Result<Plan, NotCompiled> {
-    let shape = |id: u32| &model.tensor(id).shape[..];
-    let within = |bytes: usize| if bytes <= max_bytes { Ok(()) } else { Err(NotCompiled::TooLarge { bytes }) };
-    // a two-operand element-wise node's shapes, within the cap (a table of row offsets)
-    let binary_shapes = |node: &Node| {
-        let (sa, sb, so) = (shape(node.inputs[0]), shape(node.inputs[1]), shape(node.outputs[0]));
-        let rows = so[..so.len().saturating_sub(1)].iter().map(|&d| d as usize).fold(1usize, usize::saturating_mul);
-        within(rows.saturating_mul(16).saturating_add(2048)).map(|()| (sa, sb, so))
-    };
-    match &node.op {
-        Op::Dense(d) => {
-            within(gemm_bytes(d.in_features as usize, d.out_features as usize).saturating_add(requant_bytes(d.out_features as usize)))?;
-            Ok(Plan::Dense(dense::DensePlan::new(d)))
-        }
-        Op::DenseWide(d) => {
-            within(d.weights.len().saturating_mul(2).saturating_add(d.bias.len().saturating_mul(8)))?;
-            Ok(Plan::DenseWide(dense_wide::DenseWidePlan::new(d, model.tensor(node.outputs[0]).dtype)))
-        }
-        Op::Conv(c) => {
-            let (sin, sout) = (shape(node.inputs[0]), shape(node.outputs[0]));
-            let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
-            let (in_plane, out_plane, klen) = (numel(&sin[2..]), numel(&sout[2..]), numel(&c.kernel));
-            let cout = sout[1] as usize;
-            let k = (sin[1] / c.groups) as usize * klen;
-            if in_plane >= u32::MAX as usize {
-                return Err(NotCompiled::TooLarge { bytes: in_plane });
-            }
-            // per group, its output channels padded to whole tiles of MR rows, i32 per k-pair
-            let groups = c.groups as usize;
-            let weights = groups.saturating_mul((cout / groups.max(1)).div_ceil(MR) * MR).saturating_mul(k.div_ceil(2)).saturating_mul(4);
-            within(weights.saturating_add(klen.saturating_mul(out_plane).saturating_mul(4)).saturating_add(requant_bytes(cout)))?;
-            Ok(Plan::Conv(conv::ConvPlan::new(c, sin, sout)))
-        }
-        Op::MaxPool(p) | Op::AvgPool(p) => {
-            let (sin, sout) = (shape(node.inputs[0]), shape(node.outputs[0]));
-            let padded: u64 =
-                pool::padded_extents(p, &sin[2..], &sout[2..]).iter().try_fold(1u64, |a, &d| a.checked_mul(d)).unwrap_or(u64::MAX);
-            if padded >= u32::MAX as u64 {
-                return Err(NotCompiled::TooLarge { bytes: padded as usize });
-            }
-            let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
-            within(
-                (padded as usize)
-                    .saturating_add(numel(&sout[2..]).saturating_mul(12))
-                    .saturating_add(numel(&p.kernel).saturating_mul(4))
-                    .saturating_add(numel(&sin[2..]).saturating_mul(4)),
-            )?;
-            Ok(Plan::Pool(pool::PoolPlan::new(p, matches!(node.op, Op::MaxPool(_)), sin, sout, codegen)))
-        }
-        Op::Lut(l) => {
-            within(l.tables.len())?;
-            Ok(Plan::Lut(lut::LutPlan::new(l, shape(node.inputs[0]))))
-        }
-        Op::Reduce(r) => {
-            let sin = shape(node.inputs[0]);
-            within(reduce::ReducePlan::table_bytes(r, sin))?;
-            reduce::ReducePlan::new(r, sin).map(Plan::Reduce).ok_or(NotCompiled::TooLarge { bytes: usize::MAX })
-        }
-        Op::Concat { axis } => {
-            let shapes: Vec<&[u32]> = node.inputs.iter().map(|&i| shape(i)).collect();
-            Ok(Plan::Concat(concat::ConcatPlan::new(*axis, &shapes)))
-        }
-        Op::Binary(b) => {
-            let (sa, sb, so) = binary_shapes(node)?;
-            Ok(Plan::Binary(binary::BinaryPlan::binary(b, sa, sb, so)))
-        }
-        Op::Extremum(e) => {
-            let (sa, sb, so) = binary_shapes(node)?;
-            Ok(Plan::Binary(binary::BinaryPlan::extremum(*e, sa, sb, so)))
-        }
-        // `crate::ON_FALLBACK`, op by op: a new spec op must be placed here or above
-        Op::View(_)
-        | Op::Pad(_)
-        | Op::Softmax(_)
-        | Op::ArgMax { .. }
-        | Op::Take { .. }
-        | Op::Gather { .. }
-        | Op::ConvTranspose(_)
-        | Op::MatMul(_)
-        | Op::BinaryLut { .. }
-        | Op::GatherDynamic { .. }
-        | Op::InstanceNorm(_)
-        | Op::IntBinary { .. }
-        | Op::Lrn(_)
-        | Op::Normalize(_)
-        | Op::CumSum(_)
-        | Op::LogSoftmax(_)
-        | Op::TopK { .. }
-        | Op::IntCompare(_) => Err(NotCompiled::Op(node.op.kind())),
+/// The node entries of the operators, one per `Op` variant: the specialized ones added by
+/// their files, the others by [`on_fallback!`]'s list.
+pub(crate) struct Kernels;
+
+/// What an entry returns.
+pub(crate) type CompileResult = Result<Plan, NotCompiled>;
+
+/// The shapes of a two-operand node: `(a, b, out)`.
+pub(crate) type BinaryShapes<'a> = (&'a [u32], &'a [u32], &'a [u32]);
+
+/// A node being compiled, and the limits it is compiled under.
+pub(crate) struct NodeCx<'a> {
+    pub(crate) model: &'a Model,
+    pub(crate) node: &'a Node,
+    /// The cap of the node's plan, in bytes.
+    max_bytes: usize,
+    /// Compile the loop nests `crate::codegen` handles to native code.
+    pub(crate) codegen: bool,
+}
+
+impl NodeCx<'_> {
+    pub(crate) fn input_shape(&self, i: usize) -> &[u32] {
+        &self.model.tensor(self.node.inputs[i]).shape
     }
+    pub(crate) fn output_shape(&self) -> &[u32] {
+        &self.model.tensor(self.node.outputs[0]).shape
+    }
+    /// `Ok` when a plan of `bytes` is within the cap.
+    pub(crate) fn within(&self, bytes: usize) -> Result<(), NotCompiled> {
+        if bytes <= self.max_bytes { Ok(()) } else { Err(NotCompiled::TooLarge { bytes }) }
+    }
+    /// A two-operand element-wise node's shapes, within the cap (a table of row offsets).
+    pub(crate) fn binary_shapes(&self) -> Result<BinaryShapes<'_>, NotCompiled> {
+        let (sa, sb, so) = (self.input_shape(0), self.input_shape(1), self.output_shape());
+        let rows = so[..so.len().saturating_sub(1)].iter().map(|&d| d as usize).fold(1usize, usize::saturating_mul);
+        self.within(rows.saturating_mul(16).saturating_add(2048)).map(|()| (sa, sb, so))
+    }
+}
+
+/// The dispatch `match`, from the operator table; each entry takes the variant's payload as one
+/// argument (its fields as a tuple), so that [`on_fallback!`]'s entries take any payload.
+macro_rules! dispatch {
+    ($($file:ident { $($entry:ident : $variant:ident $(($op:ident))? $({ $($field:ident),* })? );* $(;)? })*) => {
+        /// The plan of `node` (of a validated `model`), if the JIT specializes it within
+        /// `max_bytes`; `codegen`: compile the loop nests `crate::codegen` handles to native code.
+        pub(crate) fn compile(model: &Model, node: &Node, max_bytes: usize, codegen: bool) -> CompileResult {
+            let cx = NodeCx { model, node, max_bytes, codegen };
+            match &node.op {
+                $($(Op::$variant $(($op))? $({ $($field),* })? => Kernels::$entry(&cx, ($($op)? $($($field),*)?)),)*)*
+            }
+        }
+    };
+}
+solidml_spec::for_each_op!(dispatch);
+
+/// [`ON_FALLBACK`] and the entries of its operators, which refuse every node, from one list
+/// (`entry => Op::section`).
+macro_rules! on_fallback {
+    ($($entry:ident => $op:literal),* $(,)?) => {
+        /// The spec operators (`Op::section`) the JIT does not specialize yet: their nodes run on
+        /// the fallback executor. Every other operator has its file in `src/ops/`
+        /// (tests/backend_layout.rs checks both ways).
+        pub const ON_FALLBACK: &[&str] = &[$($op),*];
+
+        impl Kernels {
+            $(
+                fn $entry<T>(cx: &NodeCx<'_>, _: T) -> CompileResult {
+                    Err(NotCompiled::Op(cx.node.op.kind()))
+                }
+            )*
+        }
+    };
+}
+on_fallback! {
+    view => "View",
+    pad => "Pad",
+    softmax => "Softmax",
+    argmax => "ArgMax",
+    take => "Take",
+    gather => "Gather",
+    conv_transpose => "ConvTranspose",
+    matmul => "MatMul",
+    binary_lut => "BinaryLut",
+    gather_dynamic => "GatherDynamic",
+    instance_norm => "InstanceNorm",
+    int_binary => "IntBinary",
+    lrn => "Lrn",
+    normalize => "Normalize",
+    cum_sum => "CumSum",
+    log_softmax => "LogSoftmax",
+    top_k => "TopK",
+    int_compare => "IntCompare",
 }
 
 /// An upper bound of the bytes a `k × n` lane operand takes packed (whole blocks of NR

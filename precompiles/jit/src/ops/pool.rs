@@ -298,3 +298,32 @@ fn strided<A>(acc: &mut [A], from: &[i8], step: usize, f: impl Fn(&mut A, i8)) {
 fn round_half_away(q: f64) -> f64 {
     (q + 0.5f64.copysign(q)).trunc()
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::MaxPool`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn max_pool(cx: &super::NodeCx<'_>, p: &solidml_spec::Pool) -> super::CompileResult {
+        pool_plan(cx, p, true)
+    }
+
+    /// The node entry of [`solidml_spec::Op::AvgPool`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn avg_pool(cx: &super::NodeCx<'_>, p: &solidml_spec::Pool) -> super::CompileResult {
+        pool_plan(cx, p, false)
+    }
+}
+
+/// The plan of a MaxPool (`max`) or AvgPool node, within the cap.
+fn pool_plan(cx: &super::NodeCx<'_>, p: &solidml_spec::Pool, max: bool) -> super::CompileResult {
+    let (sin, sout) = (cx.input_shape(0), cx.output_shape());
+    let padded: u64 = padded_extents(p, &sin[2..], &sout[2..]).iter().try_fold(1u64, |a, &d| a.checked_mul(d)).unwrap_or(u64::MAX);
+    if padded >= u32::MAX as u64 {
+        return Err(super::NotCompiled::TooLarge { bytes: padded as usize });
+    }
+    let numel = |s: &[u32]| s.iter().map(|&d| d as usize).product::<usize>();
+    cx.within(
+        (padded as usize)
+            .saturating_add(numel(&sout[2..]).saturating_mul(12))
+            .saturating_add(numel(&p.kernel).saturating_mul(4))
+            .saturating_add(numel(&sin[2..]).saturating_mul(4)),
+    )?;
+    Ok(super::Plan::Pool(PoolPlan::new(p, max, sin, sout, cx.codegen)))
+}

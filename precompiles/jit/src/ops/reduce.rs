@@ -147,3 +147,12 @@ fn accumulate(acc: &mut [i32], block: &[i8], start: i32, combine: impl Fn(i32, i
         }
     }
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Reduce`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn reduce(cx: &super::NodeCx<'_>, r: &solidml_spec::Reduce) -> super::CompileResult {
+        let sin = cx.input_shape(0);
+        cx.within(ReducePlan::table_bytes(r, sin))?;
+        ReducePlan::new(r, sin).map(super::Plan::Reduce).ok_or(super::NotCompiled::TooLarge { bytes: usize::MAX })
+    }
+}

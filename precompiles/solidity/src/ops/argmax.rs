@@ -35,3 +35,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, axis: &u32, select_last_index: &b
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::ArgMax`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn argmax(cx: &mut Ctx<'_>, n: &Node, axis: &u32, select_last_index: &bool) -> super::EmitResult {
+        emit(cx, n, axis, select_last_index)
+    }
+}

@@ -127,3 +127,25 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, form: Form<'_>) -> Result<(), Nod
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Binary`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn binary(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Binary) -> super::EmitResult {
+        emit(cx, n, Form::Binary(op))
+    }
+
+    /// The node entry of [`solidml_spec::Op::Extremum`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn extremum(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Extremum) -> super::EmitResult {
+        emit(cx, n, Form::Extremum(*op))
+    }
+
+    /// The node entry of [`solidml_spec::Op::BinaryLut`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn binary_lut(cx: &mut Ctx<'_>, n: &Node, table: &[i8]) -> super::EmitResult {
+        emit(cx, n, Form::Lut(table))
+    }
+
+    /// The node entry of [`solidml_spec::Op::IntBinary`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn int_binary(cx: &mut Ctx<'_>, n: &Node, kind: &solidml_spec::IntBinaryKind) -> super::EmitResult {
+        emit(cx, n, Form::Int(*kind))
+    }
+}

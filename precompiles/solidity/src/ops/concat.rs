@@ -42,3 +42,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, axis: &u32) -> Result<(), NodeFai
     cx.range[yt as usize] = (lo, hi);
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Concat`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn concat(cx: &mut Ctx<'_>, n: &Node, axis: &u32) -> super::EmitResult {
+        emit(cx, n, axis)
+    }
+}

@@ -127,3 +127,10 @@ pub(crate) fn emit_taps(cx: &mut Ctx<'_>, n: &Node, c: &ConvLike<'_>, taps: &[Ve
     cx.range[yt as usize] = (out_lo, out_hi);
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Conv`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn conv(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Conv) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -20,3 +20,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &ConvTranspose) -> Result<(), 
         ConvLike { weights: &c.weights, bias: &c.bias, epilogue: &c.epilogue, input_zero_point: c.input_zero_point, groups: c.groups };
     emit_taps(cx, n, &params, &taps)
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::ConvTranspose`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn conv_transpose(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::ConvTranspose) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

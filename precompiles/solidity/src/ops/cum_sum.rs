@@ -38,3 +38,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &CumSum) -> Result<(), NodeFai
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::CumSum`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn cum_sum(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::CumSum) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

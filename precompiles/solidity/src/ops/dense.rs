@@ -27,3 +27,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, d: &Dense) -> Result<(), NodeFail
     emit_layer(cx, &layer, src, y, &row_src, &row_dst, 1, yt)?;
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Dense`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn dense(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Dense) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

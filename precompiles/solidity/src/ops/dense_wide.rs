@@ -384,6 +384,13 @@ fn wide_blob(d: &DenseWide) -> Vec<u8> {
     out
 }
 
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::DenseWide`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn dense_wide(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::DenseWide) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use solidml_spec::{Model, Node, Op, Quant, TensorInfo, arith::Multiplier};

@@ -69,3 +69,15 @@ pub(crate) fn emit_dynamic(cx: &mut Ctx<'_>, n: &Node, axis: &u32) -> Result<(),
     }
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Gather`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn gather(cx: &mut Ctx<'_>, n: &Node, axis: &u32, indices: &[u32]) -> super::EmitResult {
+        emit(cx, n, axis, indices)
+    }
+
+    /// The node entry of [`solidml_spec::Op::GatherDynamic`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn gather_dynamic(cx: &mut Ctx<'_>, n: &Node, axis: &u32) -> super::EmitResult {
+        emit_dynamic(cx, n, axis)
+    }
+}

@@ -63,3 +63,10 @@ for {{ let k := 0 }} lt(k, {planes}) {{ k := add(k, 1) }} {{
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::InstanceNorm`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn instance_norm(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::InstanceNorm) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -36,3 +36,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, c: &IntCompare) -> Result<(), Nod
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::IntCompare`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn int_compare(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::IntCompare) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -55,3 +55,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, sm: &LogSoftmax) -> Result<(), No
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::LogSoftmax`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn log_softmax(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::LogSoftmax) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -52,3 +52,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, l: &Lrn) -> Result<(), NodeFailur
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lrn`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn lrn(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Lrn) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

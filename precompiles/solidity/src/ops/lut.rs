@@ -29,3 +29,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, l: &Lut) -> Result<(), NodeFailur
             ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Lut`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn lut(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Lut) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -59,3 +59,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, mm: &MatMul) -> Result<(), NodeFa
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::MatMul`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn matmul(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::MatMul) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -64,3 +64,10 @@ for {{ let rw := 0 }} lt(rw, {rows}) {{ rw := add(rw, 1) }} {{
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Normalize`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn normalize(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Normalize) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

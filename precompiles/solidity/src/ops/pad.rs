@@ -35,3 +35,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, p: &Pad) -> Result<(), NodeFailur
     }
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Pad`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn pad(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Pad) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -219,3 +219,15 @@ fn swar_max(cx: &mut Ctx<'_>, p: &Pool, xs: &[u32], ys: &[u32], s: usize, d: usi
     cx.line(&y);
     true
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::MaxPool`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn max_pool(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Pool) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+
+    /// The node entry of [`solidml_spec::Op::AvgPool`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn avg_pool(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Pool) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

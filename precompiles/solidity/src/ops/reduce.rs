@@ -98,3 +98,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, rd: &Reduce) -> Result<(), NodeFa
             ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Reduce`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn reduce(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Reduce) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -62,3 +62,10 @@ pub(crate) fn lane_max_and_sum(s: usize, t: usize, dim: usize, inner: usize) -> 
         di = dim * inner
     )
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Softmax`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn softmax(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::Softmax) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}

@@ -26,3 +26,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, table: &[i64]) -> Result<(), Node
     let _ = sel;
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::Take`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn take(cx: &mut Ctx<'_>, n: &Node, table: &[i64]) -> super::EmitResult {
+        emit(cx, n, table)
+    }
+}

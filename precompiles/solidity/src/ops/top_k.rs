@@ -64,3 +64,17 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, axis: u32, k: u32, largest: bool,
     ));
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::TopK`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn top_k(
+        cx: &mut Ctx<'_>,
+        n: &Node,
+        axis: &u32,
+        k: &u32,
+        largest: &bool,
+        output: &solidml_spec::TopKOutput,
+    ) -> super::EmitResult {
+        emit(cx, n, *axis, *k, *largest, *output)
+    }
+}

@@ -22,3 +22,10 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, v: &View) -> Result<(), NodeFailu
     cx.range[yt as usize] = cx.range[x as usize];
     Ok(())
 }
+
+impl super::Kernels {
+    /// The node entry of [`solidml_spec::Op::View`] (`solidml_spec::for_each_op!`).
+    pub(crate) fn view(cx: &mut Ctx<'_>, n: &Node, op: &solidml_spec::View) -> super::EmitResult {
+        emit(cx, n, op)
+    }
+}
