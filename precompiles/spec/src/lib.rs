@@ -11,6 +11,7 @@ pub mod io;
 pub mod model;
 pub mod op_table;
 pub mod validate;
+pub mod work;
 
 pub use artifact::{ModelId, decode, encode, keccak256, model_id};
 pub use model::*;
