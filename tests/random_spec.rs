@@ -61,6 +61,7 @@ pub enum OpKind {
     DenseWide,
     TopK,
     IntCompare,
+    IntLut,
 }
 
 impl OpKind {
@@ -97,6 +98,7 @@ impl OpKind {
         OpKind::DenseWide,
         OpKind::TopK,
         OpKind::IntCompare,
+        OpKind::IntLut,
     ];
 
     /// The family of an op (for coverage counts).
@@ -135,6 +137,7 @@ impl OpKind {
             Op::DenseWide(_) => OpKind::DenseWide,
             Op::TopK { .. } => OpKind::TopK,
             Op::IntCompare(_) => OpKind::IntCompare,
+            Op::IntLut { .. } => OpKind::IntLut,
         }
     }
 }
@@ -656,6 +659,14 @@ impl Gen<'_> {
                 let kind = pick(self.r, &[CompareKind::Equal, CompareKind::Less, CompareKind::Greater]);
                 let (true_code, false_code) = (self.r.range(-128, 127) as i8, self.r.range(-128, 127) as i8);
                 self.node(Op::IntCompare(IntCompare { kind, true_code, false_code }), vec![a, b], y)
+            }
+            OpKind::IntLut => {
+                let x = self.i8_with_rank(cur, 0, 4, 5);
+                let table = (0..256)
+                    .map(|_| if chance(self.r, 8) { pick(self.r, &[i64::MIN, i64::MAX, -1, 0]) } else { self.r.range(-1 << 40, 1 << 40) })
+                    .collect();
+                let y = self.tensor(self.info(x).shape, DType::I64, None);
+                self.node(Op::IntLut { table }, vec![x], y)
             }
             OpKind::Lut => {
                 let x = self.i8_with_rank(cur, 0, 4, 5);

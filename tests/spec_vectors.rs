@@ -508,6 +508,13 @@ fn step(b: &mut B<'_>, op: &str, x: TensorId) -> TensorId {
             let ins = if swap { vec![other, x] } else { vec![x, other] };
             b.node(Op::IntCompare(IntCompare { kind, true_code, false_code }), ins, y)
         }
+        "intlut" => {
+            let table = (0..256)
+                .map(|_| if chance(r, 8) { pick(r, &[i64::MIN, i64::MAX, -1, 0, 1]) } else { r.range(-1 << 40, 1 << 40) })
+                .collect();
+            let y = b.tensor(xs, DType::I64, None);
+            b.node(Op::IntLut { table }, vec![x], y)
+        }
         "lut" => {
             let axis = if chance(r, 2) { None } else { Some(r.range(0, rank as i64 - 1) as u32) };
             let tables = r.i8s(256 * axis.map_or(1, |a| xs[a as usize] as usize));
@@ -1477,6 +1484,24 @@ fn edges(op: &str, r: &mut Rng) -> Vec<Edge> {
                 let m = single(Op::ArgMax { axis: 1, select_last_index: last }, vec![t8("x", &[3, 5], q(r))], t64("y", &[3]));
                 e.push((name, m, vec![i8s(&[3, 7, 7, 1, 7, -128, -128, -128, -128, -128, 127, 0, 0, 0, 127])]));
             }
+        }
+        "intlut" => {
+            // every code once, the i64 extremes, 0 and ±1 among the entries
+            let table: Vec<i64> = (0..256)
+                .map(|i| match i {
+                    0 => i64::MIN,
+                    255 => i64::MAX,
+                    127 => -1,
+                    128 => 0,
+                    129 => 1,
+                    i => (i as i64 - 128) * 36_028_797_018_963_968 + i as i64,
+                })
+                .collect();
+            let qx = q(r);
+            let m = single(Op::IntLut { table: table.clone() }, vec![t8("x", &[256], qx)], t64("y", &[256]));
+            e.push(("every_code_i64_extremes", m, vec![i8s(&(-128..=127).collect::<Vec<i64>>())]));
+            let m = single(Op::IntLut { table }, vec![t8("x", &[2, 0], qx)], t64("y", &[2, 0]));
+            e.push(("empty_input", m, vec![i8s(&[])]));
         }
         "take" => {
             let tk = |table: Vec<i64>, n: u32| single(Op::Take { table }, vec![t64("x", &[n])], t64("y", &[n]));

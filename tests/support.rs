@@ -279,6 +279,7 @@ pub const SPEC_VECTORS: &[(&str, usize)] = &[
     ("densewide", 14),
     ("topk", 14),
     ("intcompare", 14),
+    ("intlut", 12),
     // models of several nodes
     ("chain", 19),
 ];

@@ -437,14 +437,22 @@ class IntCompare:
     WIRE = [("kind", COMPARE_KIND), ("true_code", "i8"), ("false_code", "i8")]
 
 
+@dataclass
+class IntLut:
+    """§Op: IntLut (version 7): ``Op::IntLut { table: Vec<i64> }``, 256 entries."""
+
+    table: list
+    WIRE = [("table", Vec("i64"))]
+
+
 # §Artifact format: "Op: Conv 0, Dense 1, Binary 2, Extremum 3, Lut 4, View 5, Pad 6, Concat 7,
 # MaxPool 8, AvgPool 9, Reduce 10, Softmax 11, ArgMax 12, Take 13, Gather 14, LogSoftmax 15,
 # ConvTranspose 16, MatMul 17, BinaryLut 18, GatherDynamic 19, InstanceNorm 20, IntBinary 21,
-# Lrn 22, Normalize 23, CumSum 24, DenseWide 25, TopK 26, IntCompare 27"
+# Lrn 22, Normalize 23, CumSum 24, DenseWide 25, TopK 26, IntCompare 27, IntLut 28"
 OP_VARIANTS = (
     Conv, Dense, Binary, Extremum, Lut, View, Pad, Concat, MaxPool, AvgPool, Reduce, Softmax,
     ArgMax, Take, Gather, LogSoftmax, ConvTranspose, MatMul, BinaryLut, GatherDynamic,
-    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide, TopK, IntCompare,
+    InstanceNorm, IntBinary, Lrn, Normalize, CumSum, DenseWide, TopK, IntCompare, IntLut,
 )
 OP = Enum(OP_VARIANTS)
 

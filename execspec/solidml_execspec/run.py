@@ -20,7 +20,7 @@ from .arith import in_i64
 from .errors import ExecutionError
 from .model import numel
 from .ops import (argmax, avg_pool, binary, binary_lut, concat, conv, conv_transpose, cum_sum, dense,
-                  dense_wide, extremum, gather, gather_dynamic, instance_norm, int_binary, int_compare, log_softmax,
+                  dense_wide, extremum, gather, gather_dynamic, instance_norm, int_binary, int_compare, int_lut, log_softmax,
                   lrn, lut, matmul, max_pool, normalize, pad, reduce, softmax, take, top_k, view)
 
 KERNELS = {
@@ -32,7 +32,7 @@ KERNELS = {
     M.Normalize: normalize.run, M.Softmax: softmax.run, M.LogSoftmax: log_softmax.run,
     M.ArgMax: argmax.run, M.Take: take.run, M.Gather: gather.run,
     M.GatherDynamic: gather_dynamic.run, M.CumSum: cum_sum.run, M.DenseWide: dense_wide.run,
-    M.TopK: top_k.run, M.IntCompare: int_compare.run,
+    M.TopK: top_k.run, M.IntCompare: int_compare.run, M.IntLut: int_lut.run,
 }
 assert set(KERNELS) == set(M.OP_VARIANTS)
 

@@ -256,6 +256,16 @@ def _int_compare(v: _Node, op: M.IntCompare):
     _broadcast_out(v)
 
 
+def _int_lut(v: _Node, op: M.IntLut):
+    """§Validation rules, IntLut (version 7): "1/1, int8 in, i64 out; output shape = input
+    shape; 256 table entries"."""
+    v.arity(1)
+    x, y = v.ins[0], v.outs[0]
+    v.need(x.dtype == "I8" and y.dtype == "I64", "IntLut takes int8 and gives i64")
+    v.need(x.shape == y.shape, "output shape must be the input's")
+    v.need(len(op.table) == 256, "the table must hold 256 values")
+
+
 def _lut(v: _Node, op: M.Lut):
     v.arity(1)
     x, y = v.ins[0], v.outs[0]
@@ -524,7 +534,7 @@ OP_RULES = {
     M.Normalize: _normalize, M.CumSum: _cum_sum, M.Softmax: _softmax,
     M.LogSoftmax: _log_softmax, M.ArgMax: _argmax, M.Take: _take, M.Gather: _gather,
     M.GatherDynamic: _gather_dynamic, M.DenseWide: _dense_wide, M.TopK: _top_k,
-    M.IntCompare: _int_compare,
+    M.IntCompare: _int_compare, M.IntLut: _int_lut,
 }
 assert set(OP_RULES) == set(M.OP_VARIANTS)
 

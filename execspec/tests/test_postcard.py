@@ -35,6 +35,7 @@ class VariantEncoding(unittest.TestCase):
         self.assertEqual(op_bytes(M.IntBinary("Mul")).hex(), "1502")
         self.assertEqual(op_bytes(M.IntBinary("Min")).hex(), "1507")
         self.assertEqual(op_bytes(M.IntCompare("Less", 127, -128)).hex(), "1b017f80")
+        self.assertEqual(op_bytes(M.IntLut([0] * 255 + [-1])).hex(), "1c8002" + "00" * 255 + "01")
         self.assertEqual(postcard.encode(M.CONST_DATA, M.ConstI8([1, -2])).hex(), "000201fe")
         self.assertEqual(postcard.encode(M.CONST_DATA, M.ConstI64([-1])).hex(), "010101")
         pool = dict(kernel=[2], strides=[1], dilations=[1], pads_begin=[0], pads_end=[0], count_include_pad=False, zero_point=0)

@@ -373,39 +373,12 @@ fn real_to_int(v: f64, width: u32, signed: bool) -> i64 {
 }
 
 /// A quantized real tensor cast to an integer type (`to`): each of the 256 codes has its
-/// integer ([`real_to_int`] of its real, or of the integer within half a step of it), read by Take at the code's index `c + 128`. The index
-/// comes out of the int8 code exactly through two one-hot Luts of 16 tables (the code's high and
-/// low four bits: table `j` gives 127 where the nibble is `j`, else −128) over a new last axis,
-/// ArgMax over each, and IntBinary `16·high + low`.
+/// integer ([`real_to_int`] of its real, or of the integer within half a step of it), read by
+/// IntLut at the code, exactly.
 fn real_to_integer(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y: usize, to: i64) -> R<()> {
     let (width, signed) = integer_type(to).ok_or_else(|| format!("a Cast of a real to ONNX type {to} is not supported"))?;
     let q = l.quant(x);
     let shape = l.shape_of(x);
-    let rank = shape.len();
-    let name = |s: &str| format!("{}.{s}", n.name);
-    let bits = solidml_spec::Quant { scale: 1.0, zero_point: 0 };
-    let mut wide = shape.clone();
-    wide.push(16);
-    let strides: Vec<i64> = row_major(&shape).iter().map(|&s| s as i64).chain([0]).collect();
-    let repeated = l.tensor(&name("codes16"), &wide, DType::I8, Some(q));
-    l.emit(&name("codes16"), Op::View(View { offset: 0, strides }), vec![x], vec![repeated]);
-    let mut nibbles = vec![];
-    for (tag, nibble) in [("high", (|u: i32| u >> 4) as fn(i32) -> i32), ("low", |u: i32| u & 15)] {
-        let tables = (0..16).flat_map(|j| (0..256).map(move |u| if nibble(u) == j { 127 } else { -128 })).collect();
-        let onehot = l.tensor(&name(&format!("{tag}_onehot")), &wide, DType::I8, Some(bits));
-        l.emit(
-            &name(&format!("{tag}_onehot")),
-            Op::Lut(solidml_spec::Lut { axis: Some(rank as u32), tables }),
-            vec![repeated],
-            vec![onehot],
-        );
-        let index = l.tensor(&name(tag), &shape, DType::I64, None);
-        l.emit(&name(tag), Op::ArgMax { axis: rank as u32, select_last_index: false }, vec![onehot], vec![index]);
-        nibbles.push(index);
-    }
-    let sixteen = super::gather_elements::const_i64(l, &name("sixteen"), &[], vec![16]);
-    let high = super::gather_elements::int_binary(l, &name("high16"), solidml_spec::IntBinaryKind::Mul, nibbles[0], sixteen)?;
-    let code = super::gather_elements::int_binary(l, &name("code_index"), solidml_spec::IntBinaryKind::Add, high, nibbles[1])?;
     // a code stands for the reals within half a step of its own; when an integer is among them,
     // that integer (casts mostly take integer-valued reals: a Floor's, a Round's), else the
     // code's real
@@ -418,7 +391,7 @@ fn real_to_integer(l: &mut Lowering<'_>, n: &Node, x: solidml_spec::TensorId, y:
         .collect();
     let o = l.tensor(l.g.name(y), &shape, DType::I64, None);
     l.map.insert(y, o);
-    l.emit(&n.name, Op::Take { table }, vec![code], vec![o]);
+    l.emit(&n.name, Op::IntLut { table }, vec![x], vec![o]);
     Ok(())
 }
 
@@ -592,6 +565,8 @@ mod tests {
             output(&mut g, y);
             let c = compile_graph(&mut g, "m", &samples(&[18], &xs)).unwrap();
             let m = &c.model;
+            // one IntLut of the codes' integers
+            assert!(matches!(&m.nodes[..], [solidml_spec::Node { op: solidml_spec::Op::IntLut { .. }, .. }]), "{:?}", m.nodes);
             let x = ArrayD::from_shape_vec(IxDyn(&[18]), xs.clone()).unwrap();
             let out = CpuExecutor::new(m).unwrap().run(&[crate::runner::quantize_input(m, 0, &x)]).unwrap();
             assert_eq!(out[0], solidml_exec::Value::I64(want), "type {to}");

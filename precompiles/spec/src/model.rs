@@ -643,6 +643,13 @@ pub enum Op {
     /// Comparison of two i64 tensors (numpy broadcasting) into int8 codes: `true_code` where
     /// the comparison holds, else `false_code` (spec §Op: IntCompare).
     IntCompare(IntCompare),
+    /// `out[i] = table[x[i] + 128]`: int8 codes to i64 values by a 256-entry table (spec §Op:
+    /// IntLut).
+    IntLut {
+        /// The i64 value of each int8 code, indexed by `code + 128`; exactly 256 entries
+        /// (spec §Op: IntLut).
+        table: Vec<i64>,
+    },
 }
 
 /// The operation of an [`Op::IntBinary`] node on two i64 values (spec §Op: IntBinary). The
@@ -831,6 +838,7 @@ impl Op {
             Op::DenseWide(_) => "DenseWide",
             Op::TopK { .. } => "TopK",
             Op::IntCompare(_) => "IntCompare",
+            Op::IntLut { .. } => "IntLut",
         }
     }
 }

@@ -43,6 +43,7 @@ macro_rules! for_each_op {
             gather { gather: Gather { axis, indices }; gather_dynamic: GatherDynamic { axis } }
             instance_norm { instance_norm: InstanceNorm(op) }
             int_compare { int_compare: IntCompare(op) }
+            int_lut { int_lut: IntLut { table } }
             log_softmax { log_softmax: LogSoftmax(op) }
             lrn { lrn: Lrn(op) }
             lut { lut: Lut(op) }

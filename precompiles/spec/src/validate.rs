@@ -608,6 +608,13 @@ fn validate_node(model: &Model, node: &crate::Node) -> Result<(), String> {
             shape[*axis as usize] = *k;
             want(y.shape == shape, "output shape must be the input's with k along the axis")
         }
+        Op::IntLut { table } => {
+            arity(1, 1)?;
+            let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));
+            want(x.dtype == DType::I8 && y.dtype == DType::I64, "IntLut takes int8 and gives i64")?;
+            want(x.shape == y.shape, "output shape must be the input's")?;
+            want(table.len() == 256, "the table must hold 256 values")
+        }
         Op::Take { table } => {
             arity(1, 1)?;
             let (x, y) = (t(0, &node.inputs), t(0, &node.outputs));

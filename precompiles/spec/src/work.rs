@@ -57,7 +57,8 @@ impl WorkClass {
             | Op::CumSum(_)
             | Op::DenseWide(_)
             | Op::TopK { .. }
-            | Op::IntCompare(_) => WorkClass::Reference,
+            | Op::IntCompare(_)
+            | Op::IntLut { .. } => WorkClass::Reference,
         }
     }
 
@@ -159,7 +160,8 @@ fn node_weights(n: &Node) -> u64 {
         | Op::Normalize(_)
         | Op::CumSum(_)
         | Op::TopK { .. }
-        | Op::IntCompare(_) => 0,
+        | Op::IntCompare(_)
+        | Op::IntLut { .. } => 0,
     };
     weights as u64
 }
@@ -207,7 +209,8 @@ fn node_units(model: &Model) -> impl Iterator<Item = u64> + '_ {
             | Op::Normalize(_)
             | Op::CumSum(_)
             | Op::DenseWide(_)
-            | Op::IntCompare(_) => read.saturating_add(written),
+            | Op::IntCompare(_)
+            | Op::IntLut { .. } => read.saturating_add(written),
         }
     })
 }

@@ -825,6 +825,14 @@ fn all_cases() -> Vec<Case> {
         .node("output shape is not the broadcast of the inputs", |m| set_shape(m, 2, &[3]))
         .node("output shape is not the broadcast of the inputs", |m| set_shape(m, 1, &[2]));
 
+    // ---- IntLut ----
+    cases_of(out, single(Op::IntLut { table: vec![0; 256] }, vec![t8("x", &[2, 3])], vec![t64("y", &[2, 3])]))
+        .node("expects 1 input(s) and 1 output(s), has 2 and 1", |m| m.nodes[0].inputs.push(0))
+        .node("IntLut takes int8 and gives i64", |m| m.tensors[0] = t64("x", &[2, 3]))
+        .node("IntLut takes int8 and gives i64", |m| m.tensors[1] = t8("y", &[2, 3]))
+        .node("output shape must be the input's", |m| set_shape(m, 1, &[3, 2]))
+        .node("the table must hold 256 values", |m| m.nodes[0].op = Op::IntLut { table: vec![0; 255] });
+
     std::mem::take(out)
 }
 

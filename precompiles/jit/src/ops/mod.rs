@@ -161,6 +161,7 @@ on_fallback! {
     log_softmax => "LogSoftmax",
     top_k => "TopK",
     int_compare => "IntCompare",
+    int_lut => "IntLut",
 }
 
 /// An upper bound of the bytes a `k × n` lane operand takes packed (whole blocks of NR
