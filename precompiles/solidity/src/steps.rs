@@ -2,7 +2,7 @@
 //! step of a model's [`Plan`], which re-executes that step in pure EVM with the kernels of
 //! `NAME.sol`.
 //!
-//! A step contract is the step's sub-model ([`solidml_trace::sub_model`]) emitted like any
+//! A step contract is the step's sub-model ([`solidml_steps::sub_model`]) emitted like any
 //! model (so `predictQ` runs exactly the full model's kernels on the chunk), with `MODEL_ID` the
 //! full model's id and a shell:
 //!
@@ -19,7 +19,7 @@
 use std::fmt::Write;
 
 use solidml_spec::Model;
-use solidml_trace::{Plan, plan::StepKind, sub_model};
+use solidml_steps::{Plan, plan::StepKind, sub_model};
 
 use crate::{Emitted, SolidityError, SolidityOptions, emit_model_with_functions, yul::ident};
 

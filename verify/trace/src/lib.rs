@@ -4,19 +4,19 @@
 //! ([`plan`]: one per node, or per chunk of a node's output when one EVM call could not
 //! re-execute the node), their keccak256 **Merkle commitment** ([`merkle`]), one traced run
 //! ([`trace`]) and each step's **sub-model** ([`submodel`]), which the Solidity backend compiles
-//! into the step contract that re-executes it.
+//! into the step contract that re-executes it. The steps and sub-models are `solidml-steps`
+//! (re-exported here); this crate adds the run (on the CPU reference) and the commitment.
 //!
 //! Contract: for every validated model, input and step `k ≥ 1`, running the sub-model of `k` on
 //! the arguments [`trace::Trace::args`] assembles from the earlier leaves gives exactly step
 //! `k`'s bytes (tested on the example models and randomized ones).
 
 pub mod merkle;
-pub mod plan;
-pub mod submodel;
 pub mod trace;
 
-pub use plan::{Limits, Plan};
-pub use submodel::sub_model;
+// the steps and their sub-models follow from the model alone (no executor): their own crate,
+// which the Solidity backend uses without this one
+pub use solidml_steps::{Limits, Plan, plan, sub_model, submodel};
 pub use trace::Trace;
 
 /// Everything that can go wrong tracing.
