@@ -213,7 +213,8 @@ fn eval_array_feature_extractor(_: &Graph, _: &Node, ins: &[Option<&Value>]) -> 
 
 /// Scaler's `offset` and `scale` for feature `j` (one value applies to every feature; missing
 /// ones are 0 and 1).
-fn scaler_param(v: &[f32], j: usize, default: f32) -> f32 {
+/// Feature `j`'s Scaler parameter: `v`'s only value, its `j`-th, or `default` when absent.
+pub(crate) fn scaler_param(v: &[f32], j: usize, default: f32) -> f32 {
     if v.len() == 1 { v[0] } else { *v.get(j).unwrap_or(&default) }
 }
 

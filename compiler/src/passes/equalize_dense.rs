@@ -31,6 +31,7 @@
 use ndarray::{ArrayD, IxDyn};
 
 use crate::ir::{Attr, Graph, Node, Tid, Value};
+use crate::ops::ml::scaler_param;
 
 /// The smallest factor a feature is scaled by: below it, a feature's quantization scale
 /// `s / m_j` could leave the `f32` range; its weight then keeps part of its rounding error.
@@ -152,10 +153,9 @@ fn scale_scaler(g: &mut Graph, p: usize, consumers: &std::collections::HashMap<T
     if !g.inputs.contains(&x) || consumers.get(&x) != Some(&1) || g.outputs.contains(&x) {
         return false;
     }
-    let at = |v: &[f32], j: usize, default: f32| if v.len() == 1 { v[0] } else { v.get(j).copied().unwrap_or(default) };
     let (offset, scale) = (n.floats("offset").unwrap_or_default(), n.floats("scale").unwrap_or_default());
-    let offsets: Vec<f32> = (0..factors.len()).map(|j| at(&offset, j, 0.0)).collect();
-    let scales: Vec<f32> = factors.iter().enumerate().map(|(j, m)| at(&scale, j, 1.0) * m).collect();
+    let offsets: Vec<f32> = (0..factors.len()).map(|j| scaler_param(&offset, j, 0.0)).collect();
+    let scales: Vec<f32> = factors.iter().enumerate().map(|(j, m)| scaler_param(&scale, j, 1.0) * m).collect();
     let n = &mut g.nodes[p];
     n.attrs.insert("offset".into(), Attr::Floats(offsets));
     n.attrs.insert("scale".into(), Attr::Floats(scales));
@@ -194,7 +194,9 @@ fn scale_producer(g: &mut Graph, p: usize, factors: &[f32]) -> bool {
     let w2 = add_constant(g, w, scaled);
     g.nodes[p].inputs[1] = Some(w2);
     if let (Some(b), Some(a)) = (bias, bias_value) {
-        let values: Vec<f32> = (0..outputs).map(|j| if a.len() == 1 { a.iter().next().copied().unwrap_or(0.0) } else { a.iter().nth(j).copied().unwrap_or(0.0) } * factors[j]).collect();
+        // a one-value bias is broadcast to every channel
+        let bias: Vec<f32> = a.iter().copied().collect();
+        let values: Vec<f32> = (0..outputs).map(|j| bias[if bias.len() == 1 { 0 } else { j }] * factors[j]).collect();
         let shape = if a.len() == outputs { a.shape().to_vec() } else { vec![outputs] };
         let b2 = add_constant(g, b, ArrayD::from_shape_vec(IxDyn(&shape), values).expect("bias length"));
         g.nodes[p].inputs[2] = Some(b2);

@@ -116,6 +116,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// `values` as signed 32-byte words in freshly allocated memory, stored with MSTOREs (zero
+    /// words skipped: fresh memory); the table's address.
+    pub(crate) fn i64_table(&mut self, values: &[i64]) -> usize {
+        let t = self.alloc(32 * values.len());
+        for (i, &v) in values.iter().enumerate() {
+            if v != 0 {
+                self.line(&format!("mstore({}, {})", t + 32 * i, add_const("0", v as i128)));
+            }
+        }
+        t
+    }
+
     /// Copy `bytes` into memory at `addr` with PUSH32 stores (zero words skipped: fresh memory),
     /// or, past [`TABLE_CODE_MAX`] bytes, with EXTCODECOPY from the tables' data contracts (code
     /// is ~1.2 bytes per table byte, and EIP-170 allows 24,576).

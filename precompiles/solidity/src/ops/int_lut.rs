@@ -3,7 +3,7 @@
 
 use solidml_spec::Node;
 
-use crate::{NodeFailure, layer::add_const, plan::*};
+use crate::{NodeFailure, plan::*};
 
 fn emit(cx: &mut Ctx<'_>, n: &Node, table: &[i64]) -> Result<(), NodeFailure> {
     let x = n.inputs.first().copied().unwrap_or(0);
@@ -16,12 +16,7 @@ fn emit(cx: &mut Ctx<'_>, n: &Node, table: &[i64]) -> Result<(), NodeFailure> {
         Loc::I64(_) | Loc::Wide(_) => return Err("int8 input expected".into()),
     };
     let Loc::I64(d) = cx.place_output(yt) else { return Err("i64 output expected".into()) };
-    let t = cx.alloc(32 * table.len());
-    for (i, &v) in table.iter().enumerate() {
-        if v != 0 {
-            cx.line(&format!("mstore({}, {})", t + 32 * i, add_const("0", v as i128)));
-        }
-    }
+    let t = cx.i64_table(table);
     cx.line(&format!(
         "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    mstore(add({d}, shl(5, i)), mload(add({t}, shl(5, {index}))))\n}}"
     ));

@@ -2,7 +2,7 @@
 
 use solidml_spec::Node;
 
-use crate::{NodeFailure, layer::*, plan::*, yul::*};
+use crate::{NodeFailure, plan::*, yul::*};
 
 pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, table: &[i64]) -> Result<(), NodeFailure> {
     let m = cx.m;
@@ -10,13 +10,7 @@ pub(crate) fn emit(cx: &mut Ctx<'_>, n: &Node, table: &[i64]) -> Result<(), Node
     let xin = m.tensor(x);
     let yt = n.outputs[0];
     let (Loc::I64(s), Loc::I64(d)) = (cx.at(x), cx.place_output(yt)) else { return Err("i64 input expected".into()) };
-    let t = cx.alloc(32 * table.len());
-    for (i, &v) in table.iter().enumerate() {
-        if v != 0 {
-            let e = add_const("0", v as i128);
-            cx.line(&format!("mstore({}, {e})", t + 32 * i));
-        }
-    }
+    let t = cx.i64_table(table);
     let sel = selector("IndexOutOfRange(int256,uint256)");
     cx.line(&format!(
                 "for {{ let i := 0 }} lt(i, {len}) {{ i := add(i, 1) }} {{\n    let j := mload(add({s}, shl(5, i)))\n    if iszero(lt(j, {tl})) {{ mstore(0, shl(224, {sel})) mstore(4, j) mstore(36, {tl}) revert(0, 68) }}\n    mstore(add({d}, shl(5, i)), mload(add({t}, shl(5, j))))\n}}",
